@@ -1,0 +1,104 @@
+# Tank — build, test and check.  `make` builds ./tank; `make check` installs what is
+# missing (apt), builds with -Werror and runs every test; `make asan` does the same with
+# AddressSanitizer + UBSan.
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := libcurl zlib libarchive yaml-0.1 libnl-3.0 libnl-route-3.0 inih jansson libcrypto \
+        libmicrohttpd libzstd
+TEST_PKGS := check
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+            -Wvla -Wimplicit-fallthrough -Wno-unused-parameter
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDEN) -I. \
+              -DTANK_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) \
+              $(CFLAGS)
+LDFLAGS ?=
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
+TEST_LIBS := $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+
+ifneq ($(WERROR),)
+ALL_CFLAGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+BUILD := build/obj$(if $(SANITIZE),-san)
+SRCS := $(sort $(wildcard base/*.c spec/*.c image/*.c sandbox/*.c agent/*.c))
+OBJS := $(SRCS:%.c=$(BUILD)/%.o)
+TEST_SRCS := $(sort $(wildcard t/check_*.c))
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
+DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/tank.d
+
+.PHONY: all check check-unit check-shell asan deps format format-check clean demo \
+        demo-image bench fuzz
+all: tank
+
+tank: $(BUILD)/tank.o $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The unit-test runner: one binary, one libcheck suite per module (t/check_*.c each
+# define `Suite *NAME_suite(void)`; the list is generated so suites never collide).
+$(BUILD)/t/suites.h: $(TEST_SRCS)
+	@mkdir -p $(dir $@)
+	@sed -n 's/^Suite \*\([a-z0-9_]*_suite\)(void)$$/SUITE(\1)/p' $(TEST_SRCS) > $@.tmp
+	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+
+# Suites are found by name, not through a header.
+$(BUILD)/t/%.o: ALL_CFLAGS += -Wno-missing-prototypes
+
+$(BUILD)/t/runner.o: t/runner.c $(BUILD)/t/suites.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(BUILD)/t -MMD -MP -c -o $@ $<
+
+t/runner-bin: $(BUILD)/t/runner.o $(TEST_OBJS) $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+deps:
+	@t/install-deps.sh
+
+check: deps
+	$(MAKE) WERROR=1 tank t/runner-bin
+	$(MAKE) WERROR=1 check-unit check-shell
+
+check-unit: t/runner-bin
+	CK_DEFAULT_TIMEOUT=60 ./t/runner-bin
+
+check-shell: tank
+	t/run-shell-tests.sh
+
+asan: deps
+	$(MAKE) SANITIZE=address,undefined CC=clang check
+
+# The offline demo image: an OCI image layout built from Debian's busybox-static.
+demo-image: build/oci/busybox/index.json
+build/oci/busybox/index.json: t/mkimage-busybox.sh
+	t/mkimage-busybox.sh build/oci/busybox latest
+
+demo: deps tank demo-image
+	t/demo.sh
+
+bench: tank
+	bench/run.sh
+
+format:
+	clang-format -i $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c
+
+format-check:
+	clang-format --dry-run --Werror $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c
+
+clean:
+	rm -rf build tank t/runner-bin
+
+-include $(DEPS)

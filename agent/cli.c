@@ -1,0 +1,140 @@
+#include "agent/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/config.h"
+
+#ifndef TANK_VERSION
+#define TANK_VERSION "0.0.0-dev"
+#endif
+
+static const char usage[] =
+    "usage: tank [--config FILE] COMMAND [ARGS...]\n"
+    "\n"
+    "Tank converges the pods described by the manifests in a directory.\n"
+    "\n"
+    "commands:\n"
+    "  agent [--config FILE]            run the agent in the foreground\n"
+    "  status [-o table|json] [POD]     pods and containers, from the running agent\n"
+    "  logs [-f] [--tail N] [--timestamps] POD [CTR]\n"
+    "                                   print a container's log\n"
+    "  validate PATH...                 check manifests (files or directories)\n"
+    "  apply FILE...                    validate, then place into the pods directory\n"
+    "  pull IMAGE                       pull an image into the store\n"
+    "  images [-o table|json]           list stored images\n"
+    "  unpack IMAGE DIR                 write an image's root filesystem into DIR\n"
+    "  version                          print the version\n"
+    "\n"
+    "--config FILE (or $TANK_CONFIG) selects the configuration; default " CONFIG_DEFAULT_PATH
+    ".\n"
+    "Run 'tank COMMAND --help' for a command's options.\n";
+
+static int cmd_version(const struct cli *cli, int argc, char **argv)
+{
+    (void)cli;
+    if (cli_wants_help(argc, argv, "usage: tank version\n\nprint Tank's version\n"))
+        return 0;
+    if (argc > 1) {
+        fprintf(stderr, "tank version: unexpected argument '%s'\n", argv[1]);
+        return 2;
+    }
+    printf("tank %s\n", TANK_VERSION);
+    return 0;
+}
+
+static int cmd_help(const struct cli *cli, int argc, char **argv)
+{
+    (void)cli, (void)argc, (void)argv;
+    fputs(usage, stdout);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    cli_cmd_fn fn;
+} commands[] = {
+    {"agent", cmd_agent},     {"status", cmd_status},   {"logs", cmd_logs},
+    {"validate", cmd_validate}, {"apply", cmd_apply},   {"pull", cmd_pull},
+    {"images", cmd_images},   {"unpack", cmd_unpack},   {"version", cmd_version},
+    {"help", cmd_help},       {"__monitor", cmd_monitor}, {"__extract", cmd_extract},
+};
+
+int cli_wants_help(int argc, char **argv, const char *text)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--"))
+            break;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(text, stdout);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int cli_load_config(const struct cli *cli, struct tank_config *cfg)
+{
+    struct tk_err err = {0};
+    if (config_load(cfg, cli->config_path, &err) < 0) {
+        fprintf(stderr, "tank: %s\n", err.msg);
+        config_free(cfg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Remove "--config FILE" / "--config=FILE" from argv (anywhere before "--"). */
+static int take_config(int *argc, char **argv, const char **path)
+{
+    int out = 0;
+    int i;
+    for (i = 0; i < *argc; i++) {
+        if (!strcmp(argv[i], "--")) {
+            break;
+        }
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "tank: --config needs a FILE\n");
+                return -1;
+            }
+            *path = argv[++i];
+            continue;
+        }
+        if (!strncmp(argv[i], "--config=", 9)) {
+            *path = argv[i] + 9;
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    for (; i < *argc; i++)
+        argv[out++] = argv[i];
+    argv[out] = NULL;
+    *argc = out;
+    return 0;
+}
+
+int cli_main(int argc, char **argv)
+{
+    const char *explicit_path = NULL;
+    if (take_config(&argc, argv, &explicit_path) < 0)
+        return 2;
+    struct cli cli = {
+        .config_path = config_default_path(explicit_path),
+        .config_explicit = explicit_path || getenv("TANK_CONFIG"),
+        .self = "/proc/self/exe",
+    };
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version"))
+        return cmd_version(&cli, 1, argv + 1);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(&cli, argc - 1, argv + 1);
+    fprintf(stderr, "tank: unknown command '%s' (see 'tank --help')\n", argv[1]);
+    return 2;
+}

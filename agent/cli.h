@@ -1,0 +1,37 @@
+#pragma once
+/*
+ * The tank command line. cli_main() takes the process arguments, pulls out the global
+ * options (--config FILE, before or after the subcommand) and runs the subcommand.
+ * Exit codes: 0 success, 1 user-facing failure (one line on stderr), 2 usage error.
+ */
+
+/* What every subcommand gets. argv[0] is the subcommand name; --config is removed. */
+struct cli {
+    const char *config_path; /* resolved: --config > $TANK_CONFIG > /etc/tank/tank.ini */
+    int config_explicit;     /* 1 when --config or $TANK_CONFIG named it */
+    const char *self;        /* the tank binary, for re-exec of hidden subcommands */
+};
+
+typedef int (*cli_cmd_fn)(const struct cli *cli, int argc, char **argv);
+
+int cli_main(int argc, char **argv);
+
+/* Subcommands, each in its own file under agent/ (hidden ones start with "__"). */
+int cmd_agent(const struct cli *cli, int argc, char **argv);
+int cmd_status(const struct cli *cli, int argc, char **argv);
+int cmd_logs(const struct cli *cli, int argc, char **argv);
+int cmd_validate(const struct cli *cli, int argc, char **argv);
+int cmd_apply(const struct cli *cli, int argc, char **argv);
+int cmd_pull(const struct cli *cli, int argc, char **argv);
+int cmd_images(const struct cli *cli, int argc, char **argv);
+int cmd_unpack(const struct cli *cli, int argc, char **argv);
+int cmd_monitor(const struct cli *cli, int argc, char **argv); /* __monitor (sandbox) */
+int cmd_extract(const struct cli *cli, int argc, char **argv); /* __extract (image) */
+
+struct tank_config;
+/* Load the configuration named by cli into cfg; on failure print the error
+ * ("tank: FILE:LINE: message") and return -1 (the caller exits 1). */
+int cli_load_config(const struct cli *cli, struct tank_config *cfg);
+
+/* True when argv holds -h or --help before any "--". Prints usage to stdout when so. */
+int cli_wants_help(int argc, char **argv, const char *usage);

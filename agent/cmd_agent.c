@@ -1,0 +1,29 @@
+#include "agent/cli.h"
+
+#include <stdio.h>
+
+#include "agent/config.h"
+
+int cmd_agent(const struct cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, "usage: tank agent\n\nnot implemented yet\n"))
+        return 0;
+    struct tank_config cfg;
+    if (cli_load_config(cli, &cfg) < 0)
+        return 1;
+    config_free(&cfg);
+    fprintf(stderr, "tank agent: not implemented yet\n");
+    return 1;
+}
+
+int cmd_apply(const struct cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, "usage: tank apply\n\nnot implemented yet\n"))
+        return 0;
+    struct tank_config cfg;
+    if (cli_load_config(cli, &cfg) < 0)
+        return 1;
+    config_free(&cfg);
+    fprintf(stderr, "tank apply: not implemented yet\n");
+    return 1;
+}

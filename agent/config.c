@@ -1,0 +1,253 @@
+#include "agent/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/parse.h"
+
+enum value_kind { V_STRING, V_PATH, V_LIST, V_DURATION, V_SECONDS, V_SIZE };
+
+struct key {
+    const char *section;
+    const char *name;
+    enum value_kind kind;
+    size_t off;      /* offset of the field in struct tank_config */
+    size_t count_off; /* for lists: offset of the count */
+};
+
+#define FIELD(f) offsetof(struct tank_config, f)
+static const struct key keys[] = {
+    {"host", "uplink", V_STRING, FIELD(uplink), 0},
+    {"host", "dns", V_LIST, FIELD(dns), FIELD(n_dns)},
+    {"host", "dns_search", V_LIST, FIELD(dns_search), FIELD(n_dns_search)},
+    {"agent", "pods_dir", V_PATH, FIELD(pods_dir), 0},
+    {"agent", "state_dir", V_PATH, FIELD(state_dir), 0},
+    {"agent", "run_dir", V_PATH, FIELD(run_dir), 0},
+    {"agent", "log_dir", V_PATH, FIELD(log_dir), 0},
+    {"agent", "socket", V_PATH, FIELD(socket), 0},
+    {"agent", "resync_seconds", V_SECONDS, FIELD(resync_ms), 0},
+    {"registry", "insecure", V_LIST, FIELD(insecure), FIELD(n_insecure)},
+    {"registry", "mirror", V_LIST, FIELD(mirror), FIELD(n_mirror)},
+    {"registry", "auth_file", V_PATH, FIELD(auth_file), 0},
+    {"registry", "max_layer_size", V_SIZE, FIELD(max_layer_size), 0},
+    {"restart", "backoff_initial", V_DURATION, FIELD(backoff_initial_ms), 0},
+    {"restart", "backoff_max", V_DURATION, FIELD(backoff_max_ms), 0},
+    {"restart", "backoff_reset", V_DURATION, FIELD(backoff_reset_ms), 0},
+};
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        abort();
+    return d;
+}
+
+void config_defaults(struct tank_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->pods_dir = xstrdup("/etc/tank/pods");
+    cfg->state_dir = xstrdup("/var/lib/tank");
+    cfg->run_dir = xstrdup("/run/tank");
+    cfg->log_dir = xstrdup("/var/log/tank");
+    cfg->socket = xstrdup("/run/tank/tank.sock");
+    cfg->resync_ms = 60 * 1000;
+    cfg->max_layer_size = 8ULL << 30;
+    cfg->backoff_initial_ms = 10 * 1000;
+    cfg->backoff_max_ms = 300 * 1000;
+    cfg->backoff_reset_ms = 600 * 1000;
+}
+
+struct load_ctx {
+    FILE *file;
+    int line;         /* line last read: inih calls the reader once per line */
+    int section_line; /* line of the last [section] header */
+    struct tank_config *cfg;
+    const char *path;
+    struct tk_err *err;
+    int failed;
+};
+
+static int set_list(char **list, size_t *n, const char *value, struct load_ctx *ctx, int line,
+                    const struct key *k)
+{
+    for (size_t i = 0; i < *n; i++)
+        free(list[i]);
+    *n = 0;
+    const char *p = value;
+    while (*p) {
+        p += strspn(p, " \t,");
+        size_t len = strcspn(p, " \t,");
+        if (!len)
+            break;
+        if (*n == CONFIG_MAX_LIST)
+            return tk_err_set(ctx->err, -EINVAL, "%s:%d: [%s] %s: more than %d entries",
+                              ctx->path, line, k->section, k->name, CONFIG_MAX_LIST);
+        list[(*n)++] = strndup(p, len);
+        p += len;
+    }
+    return 0;
+}
+
+static int apply(struct load_ctx *ctx, const struct key *k, const char *value, int line)
+{
+    char *base = (char *)ctx->cfg;
+    char **str = (char **)(base + k->off);
+    int64_t ms;
+    uint64_t bytes;
+    switch (k->kind) {
+    case V_PATH:
+        if (value[0] && value[0] != '/')
+            return tk_err_set(ctx->err, -EINVAL, "%s:%d: [%s] %s: '%s' is not an absolute path",
+                              ctx->path, line, k->section, k->name, value);
+        __attribute__((fallthrough));
+    case V_STRING:
+        free(*str);
+        *str = value[0] ? xstrdup(value) : NULL;
+        return 0;
+    case V_LIST:
+        return set_list(str, (size_t *)(base + k->count_off), value, ctx, line, k);
+    case V_DURATION:
+    case V_SECONDS:
+        if (tk_parse_duration_ms(value, &ms) < 0 || ms < 0)
+            return tk_err_set(ctx->err, -EINVAL,
+                              "%s:%d: [%s] %s: '%s' is not a duration (like 250ms, 10s, 5m)",
+                              ctx->path, line, k->section, k->name, value);
+        *(int64_t *)(base + k->off) = ms;
+        return 0;
+    case V_SIZE:
+        if (tk_parse_quantity(value, &bytes) < 0 || bytes == 0)
+            return tk_err_set(ctx->err, -EINVAL,
+                              "%s:%d: [%s] %s: '%s' is not a size (like 512Mi, 8Gi)", ctx->path,
+                              line, k->section, k->name, value);
+        *(uint64_t *)(base + k->off) = bytes;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+static bool section_known(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strlen(keys[i].section) == len && !strncmp(keys[i].section, name, len))
+            return true;
+    return false;
+}
+
+/* inih reports a section only with its first key: check headers as lines are read, so an
+ * unknown section is an error even when it is empty. */
+static char *read_line(char *str, int num, void *stream)
+{
+    struct load_ctx *ctx = stream;
+    char *r = fgets(str, num, ctx->file);
+    if (!r)
+        return r;
+    ctx->line++;
+    const char *p = str + strspn(str, " \t");
+    if (*p != '[')
+        return r;
+    ctx->section_line = ctx->line;
+    size_t len = strcspn(p + 1, "]\n");
+    if (p[1 + len] == ']' && !section_known(p + 1, len) && !ctx->failed) {
+        tk_err_set(ctx->err, -EINVAL, "%s:%d: unknown section [%.*s]", ctx->path, ctx->line,
+                   (int)len, p + 1);
+        ctx->failed = 1;
+    }
+    return r;
+}
+
+static int on_value(void *user, const char *section, const char *name, const char *value)
+{
+    struct load_ctx *ctx = user;
+    int line = ctx->line;
+    if (ctx->failed)
+        return 0;
+    bool section_known = false;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(keys[i].section, section) != 0)
+            continue;
+        section_known = true;
+        if (!name || strcmp(keys[i].name, name) != 0)
+            continue;
+        if (apply(ctx, &keys[i], value, line) < 0)
+            ctx->failed = 1;
+        return 1;
+    }
+    if (!section_known)
+        tk_err_set(ctx->err, -EINVAL, "%s:%d: unknown section [%s]", ctx->path,
+                   ctx->section_line, section);
+    else if (name)
+        tk_err_set(ctx->err, -EINVAL, "%s:%d: unknown key '%s' in section [%s]", ctx->path, line,
+                   name, section);
+    else
+        return 1; /* a known section header */
+    ctx->failed = 1;
+    return 1;
+}
+
+int config_load(struct tank_config *cfg, const char *path, struct tk_err *err)
+{
+    config_defaults(cfg);
+    cfg->path = xstrdup(path);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return tk_err_sys(err, -errno, "read config '%s'", path);
+    struct load_ctx ctx = {.file = f, .cfg = cfg, .path = path, .err = err};
+    int r = ini_parse_stream(read_line, &ctx, on_value, &ctx);
+    fclose(f);
+    if (ctx.failed)
+        return -EINVAL;
+    if (r > 0)
+        return tk_err_set(err, -EINVAL, "%s:%d: syntax error (expected [section] or key = value)",
+                          path, r);
+    if (r < 0)
+        return tk_err_sys(err, -EIO, "read config '%s'", path);
+    if (cfg->backoff_initial_ms > cfg->backoff_max_ms)
+        return tk_err_set(err, -EINVAL, "%s: [restart] backoff_initial is larger than backoff_max",
+                          path);
+    return 0;
+}
+
+void config_free(struct tank_config *cfg)
+{
+    free(cfg->path);
+    free(cfg->uplink);
+    for (size_t i = 0; i < cfg->n_dns; i++)
+        free(cfg->dns[i]);
+    for (size_t i = 0; i < cfg->n_dns_search; i++)
+        free(cfg->dns_search[i]);
+    free(cfg->pods_dir);
+    free(cfg->state_dir);
+    free(cfg->run_dir);
+    free(cfg->log_dir);
+    free(cfg->socket);
+    for (size_t i = 0; i < cfg->n_insecure; i++)
+        free(cfg->insecure[i]);
+    for (size_t i = 0; i < cfg->n_mirror; i++)
+        free(cfg->mirror[i]);
+    free(cfg->auth_file);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *config_default_path(const char *explicit_path)
+{
+    if (explicit_path)
+        return explicit_path;
+    const char *env = getenv("TANK_CONFIG");
+    if (env && *env)
+        return env;
+    return CONFIG_DEFAULT_PATH;
+}
+
+void host_facts_get(const struct tank_config *cfg, struct host_facts *out)
+{
+    out->uplink = cfg->uplink;
+    out->dns = (const char *const *)cfg->dns;
+    out->n_dns = cfg->n_dns;
+    out->dns_search = (const char *const *)cfg->dns_search;
+    out->n_dns_search = cfg->n_dns_search;
+}

@@ -1,0 +1,73 @@
+#pragma once
+/*
+ * Tank's configuration (tank.ini) and the host seam.
+ *
+ * config_load() fills every field with its default first, then applies the file; an
+ * unknown section or key, or a bad value, is an error "FILE:LINE: message".
+ * Durations are in milliseconds.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/tank/tank.ini"
+#define CONFIG_MAX_LIST 16
+
+struct tank_config {
+    char *path; /* the file loaded, NULL when defaults only */
+
+    /* [host] */
+    char *uplink;                       /* NULL = none (pods with interfaces need parent:) */
+    char *dns[CONFIG_MAX_LIST];         /* nameservers */
+    size_t n_dns;
+    char *dns_search[CONFIG_MAX_LIST];
+    size_t n_dns_search;
+
+    /* [agent] */
+    char *pods_dir;   /* /etc/tank/pods */
+    char *state_dir;  /* /var/lib/tank */
+    char *run_dir;    /* /run/tank */
+    char *log_dir;    /* /var/log/tank */
+    char *socket;     /* /run/tank/tank.sock */
+    int64_t resync_ms; /* resync_seconds, default 60s */
+
+    /* [registry] */
+    char *insecure[CONFIG_MAX_LIST]; /* registry hosts ("127.0.0.1:5000") spoken to over HTTP */
+    size_t n_insecure;
+    char *mirror[CONFIG_MAX_LIST]; /* mirrors for docker.io ("https://mirror.example") */
+    size_t n_mirror;
+    char *auth_file; /* Docker-style auth file, NULL = none */
+    uint64_t max_layer_size; /* bytes, uncompressed; default 8Gi */
+
+    /* [restart] */
+    int64_t backoff_initial_ms; /* 10s */
+    int64_t backoff_max_ms;     /* 300s */
+    int64_t backoff_reset_ms;   /* 10m: running this long resets the backoff */
+};
+
+/* Defaults only (no file). */
+void config_defaults(struct tank_config *cfg);
+
+/* Load path over the defaults. On error returns < 0 with err set ("FILE:LINE: ..."). */
+int config_load(struct tank_config *cfg, const char *path, struct tk_err *err);
+
+void config_free(struct tank_config *cfg);
+
+/* The config path to use: explicit (may be NULL) > $TANK_CONFIG > CONFIG_DEFAULT_PATH. */
+const char *config_default_path(const char *explicit_path);
+
+/*
+ * Host seam: the host's network facts as Tank sees them. The default implementation reads
+ * them from the configuration; another (default route, resolv.conf) can replace it without
+ * touching callers.
+ */
+struct host_facts {
+    const char *uplink;             /* NULL when none configured */
+    const char *const *dns;         /* nameservers */
+    size_t n_dns;
+    const char *const *dns_search;  /* search domains */
+    size_t n_dns_search;
+};
+
+void host_facts_get(const struct tank_config *cfg, struct host_facts *out);

@@ -1,0 +1,38 @@
+#pragma once
+/*
+ * File-system helpers. All return 0 (or a length) on success and -errno on failure.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Write data to path atomically: temp file in the same directory, fsync, rename,
+ * fsync of the directory. The file gets mode. */
+int tk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Read a whole file into a new NUL-terminated heap buffer (*out, caller frees).
+ * Fails with -EFBIG when the file is larger than max bytes. *len_out may be NULL. */
+int tk_read_file(const char *path, size_t max, char **out, size_t *len_out);
+
+/* Same, from an open fd (read to EOF). */
+int tk_read_fd(int fd, size_t max, char **out, size_t *len_out);
+
+/* mkdir -p with mode for every created component. */
+int tk_mkdir_p(const char *path, mode_t mode);
+
+/* rm -rf that never crosses into another file system (mount points are left alone
+ * and reported as -EBUSY). A missing path is success. */
+int tk_rm_rf(const char *path);
+
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+int tk_write_all(int fd, const void *buf, size_t len);
+
+/* Wall-clock now in nanoseconds since the epoch / monotonic now in milliseconds. */
+int64_t tk_now_realtime_ns(void);
+int64_t tk_now_monotonic_ms(void);
+
+/* Format ns-since-epoch as RFC 3339 with nanoseconds in UTC
+ * ("2026-01-02T03:04:05.123456789Z") into out (at least 40 bytes). */
+void tk_format_rfc3339nano(int64_t ns, char *out, size_t size);
+/* Same, seconds precision ("2026-01-02T03:04:05Z"). */
+void tk_format_rfc3339(int64_t ns, char *out, size_t size);

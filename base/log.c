@@ -1,0 +1,43 @@
+#include "base/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static enum tk_log_level current_level = TK_LOG_INFO;
+
+void tk_log_set_level(enum tk_log_level level)
+{
+    current_level = level;
+}
+
+enum tk_log_level tk_log_get_level(void)
+{
+    return current_level;
+}
+
+void tk_log(enum tk_log_level level, const char *fmt, ...)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    if (level > current_level)
+        return;
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    /* One write per line so concurrent writers do not interleave. */
+    fprintf(stderr, "tank[%s]: %s\n", names[level], line);
+    fflush(stderr);
+}
+
+void tk_die(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tank: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(code);
+}

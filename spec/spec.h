@@ -1,0 +1,236 @@
+#pragma once
+/*
+ * Desired-state types and the manifest parser/validator.
+ *
+ * A manifest file holds one or more YAML (or JSON) documents, each a Kubernetes core/v1
+ * Pod (`apiVersion: v1`) or a Tank pod (`apiVersion: tank/v1`, which may also carry
+ * spec.network). Fields Tank does not implement are errors naming their path.
+ *
+ * Ownership: every struct here is owned by its parent; spec_pod_free() frees a pod and
+ * everything under it. Strings are heap NUL-terminated; optional strings are NULL when
+ * absent. Arrays come with a count.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+/* Hard limits applied while parsing (bad input gets an error, never unbounded work). */
+#define SPEC_MAX_FILE_SIZE (4u << 20) /* bytes per manifest file */
+#define SPEC_MAX_DEPTH 64             /* YAML nesting */
+#define SPEC_MAX_NODES 100000         /* nodes per document, aliases expanded */
+
+enum spec_restart_policy { SPEC_RESTART_ALWAYS, SPEC_RESTART_ON_FAILURE, SPEC_RESTART_NEVER };
+enum spec_pull_policy { SPEC_PULL_IF_NOT_PRESENT, SPEC_PULL_ALWAYS, SPEC_PULL_NEVER };
+enum spec_macvlan_mode {
+    SPEC_MACVLAN_BRIDGE,
+    SPEC_MACVLAN_PRIVATE,
+    SPEC_MACVLAN_VEPA,
+    SPEC_MACVLAN_PASSTHRU
+};
+enum spec_volume_kind { SPEC_VOLUME_HOST_PATH, SPEC_VOLUME_EMPTY_DIR };
+/* hostPath.type */
+enum spec_host_path_type {
+    SPEC_HOSTPATH_UNSET, /* "" : no check */
+    SPEC_HOSTPATH_DIRECTORY_OR_CREATE,
+    SPEC_HOSTPATH_DIRECTORY,
+    SPEC_HOSTPATH_FILE_OR_CREATE,
+    SPEC_HOSTPATH_FILE,
+    SPEC_HOSTPATH_SOCKET,
+    SPEC_HOSTPATH_CHAR_DEVICE,
+    SPEC_HOSTPATH_BLOCK_DEVICE,
+};
+
+const char *spec_restart_policy_to_string(enum spec_restart_policy p);
+const char *spec_pull_policy_to_string(enum spec_pull_policy p);
+const char *spec_macvlan_mode_to_string(enum spec_macvlan_mode m);
+const char *spec_host_path_type_to_string(enum spec_host_path_type t);
+
+struct spec_kv {
+    char *key;
+    char *value;
+};
+
+struct spec_env {
+    char *name;
+    char *value; /* "" when absent */
+};
+
+struct spec_port {
+    char *name; /* may be NULL */
+    int32_t container_port;
+    char *protocol; /* "TCP" default */
+};
+
+struct spec_mount {
+    char *name;       /* volume name */
+    char *mount_path; /* absolute */
+    char *sub_path;   /* relative, may be NULL */
+    bool read_only;
+};
+
+/* Optional integer: has == false means unset. */
+struct spec_opt_i64 {
+    bool has;
+    int64_t v;
+};
+struct spec_opt_bool {
+    bool has;
+    bool v;
+};
+
+struct spec_container_security {
+    struct spec_opt_i64 run_as_user;
+    struct spec_opt_i64 run_as_group;
+    struct spec_opt_bool run_as_non_root;
+    struct spec_opt_bool read_only_root_fs;
+    struct spec_opt_bool allow_privilege_escalation;
+    struct spec_opt_bool privileged;
+    char **cap_add; /* capability names as written ("NET_ADMIN" or "CAP_NET_ADMIN") */
+    size_t n_cap_add;
+    char **cap_drop; /* may contain "ALL" */
+    size_t n_cap_drop;
+};
+
+struct spec_container {
+    char *name;
+    char *image;
+    enum spec_pull_policy pull_policy; /* default: Always for ":latest"/no tag, else IfNotPresent */
+    char **command;                    /* NULL when absent (n_command 0); present-but-empty has n 0 and non-NULL */
+    size_t n_command;
+    char **args;
+    size_t n_args;
+    struct spec_env *env;
+    size_t n_env;
+    char *working_dir;
+    struct spec_port *ports;
+    size_t n_ports;
+    struct spec_mount *mounts;
+    size_t n_mounts;
+    struct spec_container_security sec;
+};
+
+struct spec_volume {
+    char *name;
+    enum spec_volume_kind kind;
+    /* hostPath */
+    char *host_path;
+    enum spec_host_path_type host_path_type;
+    /* emptyDir */
+    bool medium_memory;
+    uint64_t size_limit; /* bytes, 0 = unset */
+};
+
+struct spec_interface {
+    char *name;   /* inside the pod, e.g. "eth0" */
+    char *parent; /* macvlan parent, NULL = the host seam's uplink */
+    enum spec_macvlan_mode mode;
+    char *mac;        /* "aa:bb:cc:dd:ee:ff" normalised lowercase, NULL = derived */
+    char **addresses; /* CIDRs as written ("192.0.2.10/24", "2001:db8::10/64") */
+    size_t n_addresses;
+    char **gateways; /* 0..2 entries (one per family); "gateway" may be a string or a list */
+    size_t n_gateways;
+};
+
+struct spec_netns {
+    struct spec_interface *interfaces;
+    size_t n_interfaces;
+};
+
+struct spec_pod_security {
+    struct spec_opt_i64 run_as_user;
+    struct spec_opt_i64 run_as_group;
+    int64_t *supplemental_groups;
+    size_t n_supplemental_groups;
+};
+
+struct spec_dns {
+    bool set; /* dnsConfig present */
+    char **nameservers;
+    size_t n_nameservers;
+    char **searches;
+    size_t n_searches;
+    struct spec_kv *options; /* value NULL when the option has none */
+    size_t n_options;
+};
+
+struct spec_pod {
+    char *api_version; /* "v1" or "tank/v1" */
+    char *name;
+    struct spec_kv *labels;
+    size_t n_labels;
+    struct spec_kv *annotations;
+    size_t n_annotations;
+
+    struct spec_container *containers;
+    size_t n_containers;
+    struct spec_volume *volumes;
+    size_t n_volumes;
+    enum spec_restart_policy restart_policy;
+    int64_t termination_grace_seconds; /* default 30 */
+    char *hostname;                    /* NULL = pod name */
+    bool host_network;
+    struct spec_dns dns;
+    struct spec_pod_security sec;
+    struct spec_netns network; /* tank/v1 only; empty = loopback only */
+
+    /* Where it came from. */
+    char *file; /* manifest path */
+    int line;   /* line of the document start */
+    /* Canonical hash of the spec (sha256 hex, 64 chars + NUL): independent of key order,
+     * formatting, comments and the file it came from. */
+    char hash[65];
+};
+
+/* One validation or parse error, located in a file. */
+struct spec_error {
+    char *file;
+    int line; /* 1-based; 0 when unknown */
+    int column;
+    char *message; /* "spec.containers[0].livenessProbe: not supported" */
+};
+
+/* The result of parsing a set of manifests. */
+struct spec_set {
+    struct spec_pod **pods; /* valid pods, in path order then document order */
+    size_t n_pods;
+    struct spec_error *errors;
+    size_t n_errors;
+};
+
+/* Parse one manifest file: valid pods are appended to set->pods, problems to
+ * set->errors (a document with any error yields no pod). Returns the number of errors
+ * added (>= 0); a negative value only on allocation failure. Duplicates across files are
+ * not checked here (see spec_load_tree). */
+int spec_parse_file(struct spec_set *set, const char *path);
+
+/* Same from a buffer; file is the name used in errors and recorded in pods. */
+int spec_parse_buffer(struct spec_set *set, const char *file, const char *data, size_t len);
+
+/* Load every *.yaml, *.yml, *.json under path (a file or a directory tree, symlinks
+ * followed, hidden entries such as .git and .worktrees skipped) in path order. A pod name
+ * claimed twice is an error on the later file; the first keeps its pod. */
+int spec_load_tree(struct spec_set *set, const char *path);
+
+/* Find a pod by name; NULL when absent. */
+struct spec_pod *spec_set_find(const struct spec_set *set, const char *name);
+
+/* Format "FILE:LINE:COL: message" into out. */
+void spec_error_format(const struct spec_error *e, char *out, size_t size);
+
+void spec_set_init(struct spec_set *set);
+void spec_set_free(struct spec_set *set);
+/* Remove pod i from the set and hand it to the caller. */
+struct spec_pod *spec_set_take(struct spec_set *set, size_t i);
+void spec_pod_free(struct spec_pod *pod);
+
+/* Deep copy (NULL on allocation failure). */
+struct spec_pod *spec_pod_dup(const struct spec_pod *pod);
+
+/* Validation helpers shared with other parts. */
+bool spec_is_dns1123_label(const char *s);
+/* Parse a CIDR ("192.0.2.10/24"): family AF_INET/AF_INET6, address bytes (16), prefix. */
+int spec_parse_cidr(const char *s, int *family, unsigned char addr[16], int *prefix);
+/* Parse a MAC "aa:bb:cc:dd:ee:ff" into 6 bytes. */
+int spec_parse_mac(const char *s, unsigned char mac[6]);

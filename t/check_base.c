@@ -1,0 +1,134 @@
+/* base/: checked parsing, buffers, errors, file helpers. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/fs.h"
+#include "base/parse.h"
+
+static const struct {
+    const char *in;
+    int ok;
+    int64_t ms;
+} durations[] = {
+    {"250ms", 1, 250}, {"10s", 1, 10000}, {"5m", 1, 300000}, {"1h", 1, 3600000},
+    {"1h30m", 1, 5400000}, {"1.5s", 1, 1500}, {"30", 1, 30000}, {"0", 1, 0},
+    {"", 0, 0},        {"s", 0, 0},       {"10x", 0, 0},      {"-5s", 0, 0},
+    {"10 s", 0, 0},    {"1e3s", 0, 0},
+};
+
+START_TEST(test_duration)
+{
+    int64_t ms = -1;
+    int r = tk_parse_duration_ms(durations[_i].in, &ms);
+    if (durations[_i].ok) {
+        ck_assert_msg(r == 0, "'%s' should parse", durations[_i].in);
+        ck_assert_int_eq(ms, durations[_i].ms);
+    } else {
+        ck_assert_msg(r < 0, "'%s' should be rejected", durations[_i].in);
+    }
+}
+END_TEST
+
+static const struct {
+    const char *in;
+    int ok;
+    uint64_t bytes;
+} quantities[] = {
+    {"64Mi", 1, 64ULL << 20}, {"1G", 1, 1000000000ULL}, {"512", 1, 512},
+    {"1.5Gi", 1, 3ULL << 29}, {"100k", 1, 100000},      {"1e3", 1, 1000},
+    {"1Ki", 1, 1024},         {"", 0, 0},               {"Mi", 0, 0},
+    {"64MB", 0, 0},           {"-1", 0, 0},             {"1 Gi", 0, 0},
+};
+
+START_TEST(test_quantity)
+{
+    uint64_t b = 0;
+    int r = tk_parse_quantity(quantities[_i].in, &b);
+    if (quantities[_i].ok) {
+        ck_assert_msg(r == 0, "'%s' should parse", quantities[_i].in);
+        ck_assert_uint_eq(b, quantities[_i].bytes);
+    } else {
+        ck_assert_msg(r < 0, "'%s' should be rejected", quantities[_i].in);
+    }
+}
+END_TEST
+
+START_TEST(test_int64)
+{
+    int64_t v;
+    ck_assert_int_eq(tk_parse_int64("42", 0, 100, &v), 0);
+    ck_assert_int_eq(v, 42);
+    ck_assert_int_lt(tk_parse_int64("101", 0, 100, &v), 0);
+    ck_assert_int_lt(tk_parse_int64("4x", 0, 100, &v), 0);
+    ck_assert_int_lt(tk_parse_int64(" 4", 0, 100, &v), 0);
+    ck_assert_int_lt(tk_parse_int64("99999999999999999999", INT64_MIN, INT64_MAX, &v), 0);
+}
+END_TEST
+
+START_TEST(test_buf_and_err)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    ck_assert_str_eq(tk_buf_str(&b), "");
+    tk_buf_addf(&b, "%s=%d", "x", 5);
+    tk_buf_add_json_str(&b, "a\"b\n");
+    ck_assert_str_eq(tk_buf_str(&b), "x=5\"a\\\"b\\n\"");
+    tk_buf_free(&b);
+
+    struct tk_err err = {0};
+    ck_assert_int_eq(tk_err_sys(&err, -ENOENT, "open '%s'", "x"), -ENOENT);
+    tk_err_wrap(&err, "pull '%s'", "busybox");
+    ck_assert_str_eq(err.msg, "pull 'busybox': open 'x': No such file or directory");
+    ck_assert_int_eq(err.code, -ENOENT);
+}
+END_TEST
+
+START_TEST(test_atomic_write_and_rm_rf)
+{
+    char dir[] = "/tmp/tank-check-base-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/a/b/c", dir);
+    ck_assert_int_eq(tk_mkdir_p(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/a/b/c/file", dir);
+    ck_assert_int_eq(tk_write_file_atomic(path, "hello", 5, 0600), 0);
+    char *data = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(tk_read_file(path, 100, &data, &len), 0);
+    ck_assert_str_eq(data, "hello");
+    free(data);
+    ck_assert_int_eq(tk_read_file(path, 3, &data, &len), -EFBIG);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(tk_rm_rf(dir), 0);
+    ck_assert_int_ne(stat(dir, &st), 0);
+}
+END_TEST
+
+START_TEST(test_rfc3339)
+{
+    char out[64];
+    tk_format_rfc3339nano(1767323045123456789LL, out, sizeof(out));
+    ck_assert_str_eq(out, "2026-01-02T03:04:05.123456789Z");
+}
+END_TEST
+
+Suite *base_suite(void)
+{
+    Suite *s = suite_create("base");
+    TCase *tc = tcase_create("parse");
+    tcase_add_loop_test(tc, test_duration, 0, sizeof(durations) / sizeof(durations[0]));
+    tcase_add_loop_test(tc, test_quantity, 0, sizeof(quantities) / sizeof(quantities[0]));
+    tcase_add_test(tc, test_int64);
+    tcase_add_test(tc, test_buf_and_err);
+    tcase_add_test(tc, test_atomic_write_and_rm_rf);
+    tcase_add_test(tc, test_rfc3339);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,107 @@
+/* agent/config.c: tank.ini parsing, defaults, errors with line numbers. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/config.h"
+
+static char *write_tmp(const char *text)
+{
+    char *path = strdup("/tmp/tank-check-config-XXXXXX");
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+START_TEST(test_shipped_config_loads)
+{
+    struct tank_config cfg;
+    struct tk_err err = {0};
+    int r = config_load(&cfg, "conf/tank.ini", &err);
+    ck_assert_msg(r == 0, "conf/tank.ini: %s", err.msg);
+    ck_assert_str_eq(cfg.pods_dir, "/etc/tank/pods");
+    ck_assert_int_eq(cfg.backoff_initial_ms, 10000);
+    ck_assert_int_eq(cfg.backoff_max_ms, 300000);
+    config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_values)
+{
+    char *p = write_tmp("[host]\nuplink = veth-up\ndns = 192.0.2.53, 2001:db8::53\n"
+                        "dns_search = example.test\n[agent]\npods_dir = /tmp/p\n"
+                        "resync_seconds = 5\n[registry]\ninsecure = 127.0.0.1:5000\n"
+                        "[restart]\nbackoff_initial = 250ms\nbackoff_max = 2s\n");
+    struct tank_config cfg;
+    struct tk_err err = {0};
+    ck_assert_msg(config_load(&cfg, p, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(cfg.uplink, "veth-up");
+    ck_assert_int_eq(cfg.n_dns, 2);
+    ck_assert_str_eq(cfg.dns[1], "2001:db8::53");
+    ck_assert_str_eq(cfg.pods_dir, "/tmp/p");
+    ck_assert_int_eq(cfg.resync_ms, 5000);
+    ck_assert_int_eq(cfg.n_insecure, 1);
+    ck_assert_int_eq(cfg.backoff_initial_ms, 250);
+    ck_assert_int_eq(cfg.backoff_max_ms, 2000);
+    struct host_facts hf;
+    host_facts_get(&cfg, &hf);
+    ck_assert_str_eq(hf.uplink, "veth-up");
+    ck_assert_int_eq(hf.n_dns, 2);
+    config_free(&cfg);
+    unlink(p);
+    free(p);
+}
+END_TEST
+
+static const struct {
+    const char *text;
+    const char *expect; /* substring of the error, after the path */
+} bad[] = {
+    {"[hots]\nuplink = x\n", ":1: unknown section [hots]"},
+    {"[host]\nuplnk = x\n", ":2: unknown key 'uplnk' in section [host]"},
+    {"[restart]\n\nbackoff_max = ten\n", ":3: [restart] backoff_max: 'ten' is not a duration"},
+    {"[agent]\npods_dir = relative\n", ":2: [agent] pods_dir: 'relative' is not an absolute"},
+    {"[agent]\nthis is not ini\n", ":2: syntax error"},
+    {"[restart]\nbackoff_initial = 10m\nbackoff_max = 1s\n", "backoff_initial is larger"},
+};
+
+START_TEST(test_bad)
+{
+    char *p = write_tmp(bad[_i].text);
+    struct tank_config cfg;
+    struct tk_err err = {0};
+    ck_assert_int_lt(config_load(&cfg, p, &err), 0);
+    ck_assert_msg(strstr(err.msg, bad[_i].expect), "got '%s', want '%s'", err.msg,
+                  bad[_i].expect);
+    ck_assert_msg(strncmp(err.msg, p, strlen(p)) == 0, "error should start with the path");
+    config_free(&cfg);
+    unlink(p);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+    struct tank_config cfg;
+    struct tk_err err = {0};
+    ck_assert_int_lt(config_load(&cfg, "/nonexistent/tank.ini", &err), 0);
+    ck_assert_str_eq(err.msg, "read config '/nonexistent/tank.ini': No such file or directory");
+    config_free(&cfg);
+}
+END_TEST
+
+Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("ini");
+    tcase_add_test(tc, test_shipped_config_loads);
+    tcase_add_test(tc, test_values);
+    tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
+    tcase_add_test(tc, test_missing_file);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install the Debian packages Tank builds, tests and benchmarks with, when missing.
+set -eu
+PKGS="build-essential pkg-config clang libclang-rt-14-dev
+libcurl4-openssl-dev zlib1g-dev libarchive-dev libyaml-dev libnl-3-dev libnl-route-3-dev
+libinih-dev libjansson-dev libssl-dev libmicrohttpd-dev libzstd-dev check
+docker-registry skopeo umoci busybox-static iproute2 curl python3 zstd"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: need root to install:$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

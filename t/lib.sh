@@ -1,0 +1,34 @@
+# Shared helpers for t/tNNNN-*.sh. Source it first. Gives $TANK, $TMP (removed on exit),
+# fail/pass/skip, expect_exit, and cleanup hooks that run even when a test fails.
+set -u
+TANK_SRC=${TANK_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+TANK=${TANK:-$TANK_SRC/tank}
+TMP=$(mktemp -d /tmp/tank-test.XXXXXX)
+_cleanups=()
+at_exit() { _cleanups+=("$*"); }
+_run_cleanups() {
+    local i
+    for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" || true; done
+    rm -rf "$TMP"
+}
+trap _run_cleanups EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+pass() { echo "PASS"; exit 0; }
+skip() { echo "SKIP: $*"; exit 77; }
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+# expect_exit CODE CMD...: run CMD, fail unless it exits CODE.
+expect_exit() {
+    local want=$1; shift
+    "$@" >/dev/null 2>&1
+    local got=$?
+    [ "$got" = "$want" ] || fail "'$*' exited $got, expected $want"
+}
+# wait_for SECONDS CMD...: poll CMD until it succeeds, fail after SECONDS.
+wait_for() {
+    local secs=$1; shift
+    local deadline=$((SECONDS + secs))
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || fail "timed out after ${secs}s waiting for: $*"
+        sleep 0.1
+    done
+}
