@@ -32,3 +32,40 @@ wait_for() {
         sleep 0.1
     done
 }
+
+# free_port: print a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+    local p
+    for _ in $(seq 50); do
+        p=$((20000 + RANDOM % 20000))
+        if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then echo "$p"; return 0; fi
+    done
+    return 1
+}
+
+# start_registry: run Debian's docker-registry on 127.0.0.1 on a free port with storage in
+# $TMP, stopped when the test exits. Sets REGISTRY=127.0.0.1:PORT.
+start_registry() {
+    command -v docker-registry >/dev/null || skip "docker-registry is not installed"
+    local port dir
+    port=$(free_port) || fail "no free port"
+    dir=$TMP/registry
+    mkdir -p "$dir/data"
+    cat >"$dir/config.yml" <<EOC
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+EOC
+    docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+    local pid=$!
+    at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+    REGISTRY=127.0.0.1:$port
+    wait_for 20 curl -fsS "http://$REGISTRY/v2/"
+}
