@@ -22,5 +22,5 @@ for t in t/${TANK_TESTS:-t[0-9]*}.sh; do
     esac
     rm -f "$log"
 done
-echo "shell tests: $pass passed, $fail failed, $skip skipped"
+echo "tests: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
