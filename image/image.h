@@ -1,0 +1,175 @@
+#pragma once
+/*
+ * The image store: pull, look up, list and unpack images, and turn an image config plus a
+ * container request into run parameters.
+ *
+ * Layout under STATE_DIR/images (all writes atomic, all concurrent writers serialised by
+ * flock, so several `tank pull` processes may run at once):
+ *   blobs/sha256/HEX        manifests, indexes and configs, by digest
+ *   layers/sha256/HEX/      one extracted layer per diff_id (whiteouts converted for
+ *                           overlayfs: 0:0 character devices, trusted.overlay.opaque=y);
+ *                           a directory here is always complete
+ *   refs/ESCAPED            one image record per canonical reference (JSON: manifest digest)
+ *   tmp/, locks/            extraction in progress, lock files
+ *
+ * Layers are extracted by child processes chrooted into the new layer's directory; a
+ * layer shared by several images is stored once; pulling an image that is present does no
+ * layer work.
+ *
+ * Errors: functions return 0 (or a count) on success, -errno on failure with err filled
+ * ("pull '127.0.0.1:5000/app:1': layer sha256:ab12…: diff_id mismatch").
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/err.h"
+#include "image/registry.h"
+
+#define IMAGE_DEFAULT_MAX_LAYER_SIZE (8ULL << 30)
+#define IMAGE_DEFAULT_PARALLEL 3
+
+struct image_store_opts {
+    const char *state_dir;         /* required; the store is STATE_DIR/images */
+    struct registry_opts registry; /* borrowed strings; only read during calls */
+    uint64_t max_layer_size;       /* uncompressed bytes per layer; 0 = 8 GiB */
+    int parallel;                  /* layers in flight during a pull; 0 = 3 */
+};
+
+struct image_store;
+
+/* Open (creating directories as needed) the store. The opts strings are copied. */
+int image_store_open(struct image_store **out, const struct image_store_opts *opts,
+                     struct tk_err *err);
+void image_store_free(struct image_store *s);
+
+/* The parsed image config (the "config" object of the OCI image config). Arrays are
+ * NULL-terminated heap arrays of heap strings; any may be NULL when absent. */
+struct image_config {
+    char **entrypoint;
+    char **cmd;
+    char **env; /* "NAME=VALUE" */
+    char *working_dir;
+    char *user;           /* as written in the image ("1000", "app:app"), NULL = root */
+    char **exposed_ports; /* "80/tcp" */
+    char *stop_signal;    /* as written ("SIGQUIT", "3"), NULL when unset */
+    char **label_keys;    /* labels as parallel arrays, same length */
+    char **label_values;
+    char *os, *architecture, *variant;
+    char *created; /* RFC 3339 as written, NULL when absent */
+};
+
+/* One stored image. Heap-owned; free with image_info_free(). */
+struct image_info {
+    char *reference;       /* canonical reference (the record key) */
+    char *manifest_digest; /* "sha256:…" of the platform manifest */
+    char *config_digest;
+    char **layer_dirs; /* absolute paths, lowest layer first, NULL-terminated */
+    size_t n_layers;
+    uint64_t size; /* sum of the compressed layer sizes from the manifest */
+    struct image_config config;
+};
+void image_info_free(struct image_info *info);
+
+/* Pull progress, reported from the calling process. Byte counts are compressed bytes. */
+enum image_progress_kind {
+    IMAGE_PROGRESS_MANIFEST,     /* manifest resolved: digest and layer count known */
+    IMAGE_PROGRESS_LAYER_EXISTS, /* layer already in the store, nothing to do */
+    IMAGE_PROGRESS_LAYER_BYTES,  /* bytes received so far for a layer */
+    IMAGE_PROGRESS_LAYER_DONE,   /* layer downloaded, verified and extracted */
+};
+struct image_progress {
+    enum image_progress_kind kind;
+    const char *digest; /* the layer's blob digest; the manifest digest for MANIFEST */
+    size_t index;       /* layer index, lowest = 0 */
+    size_t count;       /* number of layers */
+    uint64_t bytes;     /* for LAYER_BYTES/LAYER_DONE */
+    uint64_t total;     /* the layer's size from the manifest */
+};
+typedef void (*image_progress_fn)(void *ctx, const struct image_progress *p);
+
+/* Pull ref ("busybox", "127.0.0.1:5000/app:1", "oci:/path/layout:tag") into the store and
+ * write its image record. Blocks until done. progress may be NULL. On success fills *out
+ * when out is non-NULL. Safe to run concurrently with other pulls (of the same image, too)
+ * in other processes. The calling process must not have threads (layers are handled by
+ * forked children). */
+int image_pull(struct image_store *s, const char *ref, image_progress_fn progress, void *ctx,
+               struct image_info *out, struct tk_err *err);
+
+/* Look ref up without any network access: -ENOENT (with err set) when it was never pulled
+ * or its layers are missing. */
+int image_lookup(struct image_store *s, const char *ref, struct image_info *out,
+                 struct tk_err *err);
+
+/* All stored images, sorted by reference. *out is a heap array of n entries; free with
+ * image_list_free(). */
+int image_list(struct image_store *s, struct image_info **out, size_t *n, struct tk_err *err);
+void image_list_free(struct image_info *v, size_t n);
+
+/* Write the flattened root filesystem of the stored image ref into dir (created if
+ * missing; should be empty), whiteouts applied. Owners, modes, times, xattrs, links and
+ * device nodes are kept. -ENOENT when ref is not in the store. Runs the copy in a child
+ * chrooted into dir (root needed). */
+int image_unpack(struct image_store *s, const char *ref, const char *dir, struct tk_err *err);
+
+/*
+ * Run parameters. A container request in plain C arrays (no spec types); counts of 0 mean
+ * "not set" as in Kubernetes (an empty command list does not clear the Entrypoint).
+ */
+struct image_run_request {
+    const char *const *command; /* replaces Entrypoint and drops Cmd */
+    size_t n_command;
+    const char *const *args; /* replaces Cmd */
+    size_t n_args;
+    const char *const *env; /* "NAME=VALUE"; overrides the image's Env by name */
+    size_t n_env;
+    const char *working_dir; /* NULL = the image's, else "/" */
+    int64_t run_as_user;     /* -1 = unset: the image's User */
+    int64_t run_as_group;    /* -1 = unset */
+    const gid_t *supplemental_groups;
+    size_t n_supplemental_groups;
+};
+
+struct image_run {
+    char **argv; /* NULL-terminated, argc >= 1 */
+    size_t argc;
+    char **env; /* NULL-terminated "NAME=VALUE"; PATH and HOME always present */
+    size_t n_env;
+    char *cwd; /* absolute */
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups; /* supplementary groups (from /etc/group and the request), sorted */
+    size_t n_groups;
+    int stop_signal;      /* SIGTERM when the image names none */
+    char **exposed_ports; /* copied from the image config, NULL-terminated (may be empty) */
+    char **label_keys, **label_values; /* copied, NULL-terminated */
+};
+void image_run_free(struct image_run *run);
+
+#define IMAGE_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Combine info's config with req by the Kubernetes rules. The user is resolved against
+ * the image's own /etc/passwd and /etc/group, read from its layers (top-down, whiteouts
+ * honoured), never the host's. Errors (-EINVAL/-ENOENT, err set): no command at all,
+ * an unknown user or group name, a bad StopSignal. */
+int image_resolve_run(const struct image_info *info, const struct image_run_request *req,
+                      struct image_run *out, struct tk_err *err);
+
+/* The user resolution itself, over the text of passwd and group files (either may be NULL
+ * = empty). spec: "name", "uid", "uid:gid", "name:group", "uid:group" (empty/NULL = root).
+ * Fills uid, gid, home (heap, NULL when the user has no passwd entry) and the supplementary
+ * groups the user is a member of in group (heap array, sorted, may be empty). */
+struct image_user {
+    uid_t uid;
+    gid_t gid;
+    char *home;
+    gid_t *groups;
+    size_t n_groups;
+};
+int image_user_resolve(const char *spec, const char *passwd, const char *group,
+                       struct image_user *out, struct tk_err *err);
+void image_user_free(struct image_user *u);
+
+/* Parse a StopSignal value ("SIGTERM", "TERM", "15", "SIGRTMIN+3"): the signal number, or
+ * -EINVAL. */
+int image_parse_signal(const char *s);
