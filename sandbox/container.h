@@ -1,0 +1,196 @@
+#pragma once
+/*
+ * Containers at run time: spawn with a ready checkpoint, rootfs bring-up, privilege drop and
+ * the per-container monitor.
+ *
+ * sandbox_container_start() forks a *monitor* (a child of the caller, in its own session and
+ * process group, so it outlives the caller). The monitor joins the pod's namespaces (setns),
+ * clones the workload into new mount, PID and cgroup namespaces (no cgroup namespace where the
+ * kernel refuses one) and tells the caller the workload's pid. The workload blocks at the
+ * *ready checkpoint* while the caller's ready hook runs (cgroups, network, ...); then it builds
+ * its root file system, pivots into it, drops privileges and execs. start() returns once the
+ * exec succeeded, or with the step, errno and message of the first failure before exec.
+ *
+ * The monitor then writes the workload's stdout/stderr into the log file in the CRI format
+ * ("2026-01-02T03:04:05.123456789Z stdout F text"; lines longer than 16 KiB are split into
+ * "P" parts; at log_max_size the file is renamed to LOG.1, one old file kept), and, when the
+ * workload exits, writes its exit status atomically into state_dir and exits itself.
+ *
+ * Files in state_dir (written atomically; read them through sandbox_container_state()):
+ *   state  pid, its start time, monitor pid, its start time, started_at, stop signal
+ *   exit   exit code, signal, finished_at (and the pre-exec error message, if any)
+ * The workload's mounts live only in its own mount namespace: nothing is mounted on the host,
+ * so nothing is left mounted when the container's processes are gone.
+ *
+ * All functions return 0 (or a value >= 0) on success and -errno on failure with err filled
+ * (err may be NULL). Strings and arrays in the config are borrowed for the duration of the
+ * call only.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/err.h"
+
+/* A bind mount into the container. */
+#define SANDBOX_MOUNT_READONLY (1u << 0) /* read-only bind (remounted MS_RDONLY) */
+#define SANDBOX_MOUNT_TMPFS (1u << 1)    /* a fresh tmpfs; source ignored (may be NULL) */
+
+struct sandbox_mount {
+    const char *source;      /* host path; a file is bound onto a file, a directory onto a
+                              * directory. The caller resolved subPath and checked types. */
+    const char *destination; /* absolute path inside the container; created if missing,
+                              * resolved inside the rootfs (symlinks cannot lead out of it) */
+    unsigned flags;          /* SANDBOX_MOUNT_* */
+};
+
+struct sandbox_container_config {
+    const char *id; /* container id, for messages (e.g. "web/nginx"); required */
+
+    /* Root file system: either image layer directories, lowest first (an overlayfs with
+     * lowerdir = the layers and upper/work under rw_dir), or a flat directory used as is
+     * (then rootfs changes persist in it). When overlayfs is unavailable the layers are
+     * copied into rw_dir/rootfs once (a slow fallback). */
+    const char *const *layers;
+    size_t n_layers;
+    const char *rootfs; /* used when n_layers == 0 */
+    const char *rw_dir; /* parent of upper/, work/ (and rootfs/ for the copy fallback);
+                         * NULL = state_dir. Must be on a file system overlayfs accepts
+                         * as upper (not overlayfs itself). */
+    int readonly_rootfs; /* remount / read-only after all mounts are made */
+
+    /* The process. argv[0] without a '/' is looked up in the container's PATH (from env,
+     * else /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin). */
+    char *const *argv;  /* NULL-terminated, required */
+    char *const *env;   /* NULL-terminated "K=V"; NULL = empty environment */
+    const char *cwd;    /* NULL = "/"; created if missing */
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups; /* supplementary groups */
+    size_t n_groups;
+
+    /* Privileges. The default set is Docker's (CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW
+     * SETGID SETUID SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE), then
+     * cap_drop is applied, then cap_add. Names are case-insensitive with or without "CAP_";
+     * "ALL" means every capability. An unknown name fails start() (step "caps"). */
+    const char *const *cap_add;
+    size_t n_cap_add;
+    const char *const *cap_drop;
+    size_t n_cap_drop;
+    int privileged;   /* all capabilities, no masked or read-only paths, /sys writable */
+    int no_new_privs; /* PR_SET_NO_NEW_PRIVS (set it unless allowPrivilegeEscalation) */
+
+    /* Namespaces to join (paths to nsfs files such as RUN_DIR/pods/POD/ns/net).
+     * netns NULL = stay in the caller's (host) network namespace;
+     * utsns / ipcns NULL = a new, private namespace. */
+    const char *netns;
+    const char *utsns;
+    const char *ipcns;
+    const char *hostname; /* set only when utsns is NULL (a new UTS namespace); NULL = id */
+
+    /* Files of the pod bound onto /etc/resolv.conf, /etc/hosts, /etc/hostname (NULL = none). */
+    const char *resolv_conf;
+    const char *hosts;
+    const char *hostname_file;
+
+    const struct sandbox_mount *mounts; /* applied in order, after /proc, /dev, /sys */
+    size_t n_mounts;
+
+    const char *state_dir; /* the container's directory under run_dir, created if missing */
+    const char *log_path;  /* CRI log file (directories created); NULL = output discarded */
+    uint64_t log_max_size; /* rotation threshold in bytes; 0 = 10 MiB */
+    int stop_signal;       /* recorded for sandbox_container_stop(); 0 = SIGTERM */
+
+    /* The tank binary: the monitor re-execs "EXE __monitor ..." after the workload exec'd so
+     * it keeps almost no memory. NULL = the monitor stays a fork of the caller. */
+    const char *monitor_exe;
+
+    /* Ready checkpoint: called in the caller's process with the workload's pid (as the host
+     * sees it) while the workload waits, before its rootfs exists. A negative return aborts
+     * the start (the workload is killed; start() fails with step "hook" and this error). */
+    int (*ready_hook)(pid_t pid, void *data, struct tk_err *err);
+    void *ready_data;
+};
+
+/* Where a start failed. */
+enum sandbox_step {
+    SANDBOX_STEP_NONE = 0,
+    SANDBOX_STEP_SETUP,    /* in the caller: state dir, pipes, fork */
+    SANDBOX_STEP_SETNS,    /* joining a pod namespace */
+    SANDBOX_STEP_CLONE,    /* creating the namespaces */
+    SANDBOX_STEP_HOOK,     /* the ready hook */
+    SANDBOX_STEP_ROOTFS,   /* overlayfs / rootfs */
+    SANDBOX_STEP_MOUNT,    /* /proc, /dev, /sys, volumes, masked paths */
+    SANDBOX_STEP_PIVOT,    /* pivot_root */
+    SANDBOX_STEP_HOSTNAME,
+    SANDBOX_STEP_USER,     /* setgroups/setgid/setuid */
+    SANDBOX_STEP_CAPS,
+    SANDBOX_STEP_CWD,
+    SANDBOX_STEP_EXEC,
+};
+/* "setup", "setns", "clone", "hook", "rootfs", "mount", "pivot", "hostname", "user", "caps",
+ * "cwd", "exec" ("none" for SANDBOX_STEP_NONE). */
+const char *sandbox_step_to_string(enum sandbox_step step);
+
+struct sandbox_container_result {
+    pid_t monitor_pid;  /* a child of the caller: reap it (waitpid) once it exits */
+    pid_t pid;          /* the workload, as the host sees it */
+    int monitor_pidfd;  /* pidfd of the monitor (readable when it exits), O_CLOEXEC, owned by
+                         * the caller; -1 where pidfds are unavailable */
+    enum sandbox_step failed_step; /* on failure: where; SANDBOX_STEP_NONE on success */
+    int failed_errno;              /* on failure: the errno of that step (positive) */
+};
+
+/*
+ * Start a container and return once its workload has exec'd. On failure before exec returns
+ * -errno with result->failed_step / failed_errno set and err->msg like
+ * "exec /bin/nginx: No such file or directory"; the monitor then records the failure in
+ * state_dir/exit (code 127 for a missing executable, 126 otherwise) and exits (the caller
+ * still reaps it: result->monitor_pid is set when a monitor was forked, else 0).
+ * Blocks for the ready hook and the rootfs bring-up (typically a few ms).
+ */
+int sandbox_container_start(const struct sandbox_container_config *cfg,
+                            struct sandbox_container_result *result, struct tk_err *err);
+
+/* What state_dir says about a container; usable by a restarted agent to adopt it. */
+struct sandbox_container_state {
+    pid_t pid;           /* workload pid (host view), 0 when unknown */
+    pid_t monitor_pid;   /* 0 when unknown */
+    int monitor_alive;   /* the monitor process (same pid AND start time) still runs */
+    int running;         /* started, not exited, and the monitor is alive */
+    int exited;          /* state_dir/exit exists: the fields below are valid */
+    int exit_code;       /* 0..255; 128+signal when killed by a signal */
+    int signal;          /* the killing signal, 0 when it exited normally */
+    int stop_signal;     /* from the config */
+    int64_t started_ns;  /* wall clock, ns since epoch; 0 when unknown */
+    int64_t finished_ns; /* wall clock, ns since epoch; 0 when not exited */
+    char message[256];   /* the pre-exec error message when the start failed, else "" */
+};
+
+/* Read state_dir. -ENOENT when the container was never started there. */
+int sandbox_container_state(const char *state_dir, struct sandbox_container_state *st,
+                            struct tk_err *err);
+
+/* A pidfd of the (adopted) monitor, checked against its recorded start time, for the
+ * caller's event loop: readable once the monitor exited. Returns the fd (O_CLOEXEC, caller
+ * closes) or -ESRCH when the monitor is gone. */
+int sandbox_monitor_pidfd(const char *state_dir, struct tk_err *err);
+
+/* Send sig to the workload (safe against pid reuse: the pid is checked against its recorded
+ * start time and the exit file). Returns 0 when sent, -ESRCH when the workload is gone.
+ * Non-blocking: the caller keeps its own grace timer and sends SIGKILL when it expires. */
+int sandbox_container_kill(const char *state_dir, int sig, struct tk_err *err);
+
+/* Blocking stop: sig (0 = the configured stop signal), SIGKILL after grace_ms, then wait
+ * until the monitor has written the exit status (at most 10 s more). Returns 0 once the
+ * workload is gone (also when it was gone before), -ETIMEDOUT otherwise. */
+int sandbox_container_stop(const char *state_dir, int sig, int64_t grace_ms, struct tk_err *err);
+
+/* Remove what is left of a stopped container: state_dir, and with remove_rw also rw_dir's
+ * upper/, work/ and rootfs/ (rw_dir NULL = state_dir). -EBUSY while the monitor runs. */
+int sandbox_container_cleanup(const char *state_dir, const char *rw_dir, int remove_rw,
+                              struct tk_err *err);
+
+/* The body of the hidden "tank __monitor" subcommand (argv as given to it; argv[0] is
+ * "__monitor"). Only sandbox_container_start() runs it. Returns the process exit code. */
+int sandbox_monitor_main(int argc, char **argv);
