@@ -1,0 +1,173 @@
+#pragma once
+/*
+ * Pod sandboxes: the namespaces a pod's containers share, the pod's network interfaces,
+ * its /etc files and its pod-level volumes.
+ *
+ * Layout (a contract with the container code, which knows it only through these paths):
+ *
+ *   RUN_DIR/pods/POD/ns/net      the pod's network namespace (bind mount of an nsfs file,
+ *                                as `ip netns add` keeps one); absent for hostNetwork pods
+ *   RUN_DIR/pods/POD/ns/uts      the pod's UTS namespace (hostname set)
+ *   RUN_DIR/pods/POD/ns/ipc      the pod's IPC namespace
+ *   RUN_DIR/pods/POD/resolv.conf, hosts, hostname
+ *                                bound by containers onto /etc/resolv.conf, /etc/hosts,
+ *                                /etc/hostname
+ *   STATE_DIR/pods/POD/volumes/NAME
+ *                                an emptyDir: a directory (mode 0777), or a tmpfs mounted
+ *                                there for medium Memory
+ *
+ * The RUN_DIR/pods/POD/ns directory is a private bind mount of itself so that nsfs files can
+ * be bound inside it whatever the propagation of the file system above.
+ *
+ * sandbox_pod_create() builds all of it; sandbox_pod_destroy() removes all of it, also after
+ * an agent crash (it works from the paths alone). Strings in the structs below are borrowed:
+ * the API never keeps a pointer after returning.
+ *
+ * The pod's namespaces are made by a short-lived helper child (fork, unshare, bind mounts of
+ * /proc/self/ns/{net,uts,ipc}), so the caller's own namespaces never change. Needs root (CAP_SYS_ADMIN,
+ * CAP_NET_ADMIN).
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+#define SANDBOX_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+
+enum sandbox_macvlan_mode {
+    SANDBOX_MACVLAN_BRIDGE,
+    SANDBOX_MACVLAN_PRIVATE,
+    SANDBOX_MACVLAN_VEPA,
+    SANDBOX_MACVLAN_PASSTHRU,
+};
+
+/* "bridge", "private", "vepa", "passthru"; NULL for an unknown value. */
+const char *sandbox_macvlan_mode_to_string(enum sandbox_macvlan_mode m);
+/* Returns 0 and sets *out, or -EINVAL for an unknown name. */
+int sandbox_macvlan_mode_from_string(const char *s, enum sandbox_macvlan_mode *out);
+
+/* One macvlan interface of a pod. */
+struct sandbox_iface {
+    const char *name;   /* inside the pod ("eth0"), at most SANDBOX_IFNAME_MAX chars, not "lo" */
+    const char *parent; /* the uplink, in the host-side namespace (required) */
+    enum sandbox_macvlan_mode mode;
+    const char *mac; /* "aa:bb:cc:dd:ee:ff" or NULL = sandbox_derive_mac(pod, name) */
+    const char *const *addresses; /* CIDRs: "192.0.2.10/24", "2001:db8::10/64" */
+    size_t n_addresses;
+    const char *const *gateways; /* 0..2 addresses, at most one per family: the default route */
+    size_t n_gateways;
+};
+
+enum sandbox_volume_kind { SANDBOX_VOLUME_EMPTY_DIR, SANDBOX_VOLUME_HOST_PATH };
+
+/* hostPath types (Kubernetes' hostPath.type). */
+enum sandbox_host_path_type {
+    SANDBOX_HOSTPATH_UNSET, /* "": no check */
+    SANDBOX_HOSTPATH_DIRECTORY_OR_CREATE,
+    SANDBOX_HOSTPATH_DIRECTORY,
+    SANDBOX_HOSTPATH_FILE_OR_CREATE,
+    SANDBOX_HOSTPATH_FILE,
+    SANDBOX_HOSTPATH_SOCKET,
+    SANDBOX_HOSTPATH_CHAR_DEVICE,
+    SANDBOX_HOSTPATH_BLOCK_DEVICE,
+};
+
+/* One pod-level volume. */
+struct sandbox_volume {
+    const char *name; /* DNS-1123 label, unique in the pod */
+    enum sandbox_volume_kind kind;
+    /* emptyDir */
+    bool medium_memory;  /* tmpfs instead of a directory */
+    uint64_t size_limit; /* bytes; the tmpfs size for medium Memory (0 = tmpfs default) */
+    /* hostPath */
+    const char *host_path; /* absolute */
+    enum sandbox_host_path_type host_path_type;
+};
+
+struct sandbox_pod_config {
+    const char *run_dir;   /* RUN_DIR (e.g. /run/tank) */
+    const char *state_dir; /* STATE_DIR (e.g. /var/lib/tank) */
+    const char *name;      /* the pod name, a DNS-1123 label */
+    const char *hostname;  /* NULL = name */
+    bool host_network;     /* no pod netns: ifaces must be empty */
+    /* The namespace holding the uplinks (the "host side") as a path such as
+     * /run/netns/X or /proc/PID/ns/net; NULL = the caller's network namespace. */
+    const char *uplink_netns;
+    const struct sandbox_iface *ifaces;
+    size_t n_ifaces;
+    /* resolv.conf */
+    const char *const *nameservers;
+    size_t n_nameservers;
+    const char *const *searches;
+    size_t n_searches;
+    const char *const *options; /* as written in resolv.conf: "ndots:2", "rotate" */
+    size_t n_options;
+    const struct sandbox_volume *volumes;
+    size_t n_volumes;
+};
+
+/*
+ * Create the pod: check the config, write the pod directory and its files, prepare the
+ * volumes (emptyDirs created, hostPaths checked/created per type), create the namespaces
+ * (hostname set, loopback up) and the interfaces (macvlan on the parent, MAC, addresses
+ * (IPv6 without DAD), up, default routes, a gratuitous ARP / unsolicited NA).
+ *
+ * Returns 0, or < 0 with err set ("uplink 'eth9' not found", "interface 'eth0': add address
+ * '192.0.2.10/24': address already in use", ...). On failure everything created so far is
+ * removed again, and no link is ever left in the uplink namespace. -EEXIST when the pod
+ * already exists (RUN_DIR/pods/POD present): destroy it first, or adopt it.
+ */
+int sandbox_pod_create(const struct sandbox_pod_config *cfg, struct tk_err *err);
+
+/*
+ * Remove everything of pod name: its interfaces, the namespace bind mounts, the pod
+ * directory, the emptyDir volumes (tmpfs unmounted) and STATE_DIR/pods/POD/volumes;
+ * STATE_DIR/pods/POD itself is removed when it is then empty (the container code may keep
+ * its own state there). Idempotent: an absent or half-built pod is fine. Processes still
+ * in the pod's namespaces keep them alive, though no longer reachable by path.
+ * Returns 0, or < 0 with err set when something could not be removed.
+ */
+int sandbox_pod_destroy(const char *run_dir, const char *state_dir, const char *name,
+                        struct tk_err *err);
+
+/*
+ * Is pod name present and sound? Returns 1 when RUN_DIR/pods/POD exists with its uts and
+ * ipc (and, unless it is a hostNetwork pod, net) namespace files bound; 0 when there is no
+ * such pod; < 0 with err set when it is present but damaged (destroy and re-create it).
+ */
+int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err);
+
+/*
+ * The pods present on this host: names of the directories under RUN_DIR/pods and
+ * STATE_DIR/pods (either may be absent), sorted, without duplicates. *names is a new
+ * NULL-terminated array the caller frees with sandbox_pod_list_free(). Returns the count,
+ * or < 0 with err set.
+ */
+int sandbox_pod_list(const char *run_dir, const char *state_dir, char ***names,
+                     struct tk_err *err);
+void sandbox_pod_list_free(char **names);
+
+/* Path helpers: write "RUN_DIR/pods/POD[/rel]" / "STATE_DIR/pods/POD/volumes/VOL" into out.
+ * rel may be NULL. Return 0, or -ENAMETOOLONG. */
+int sandbox_pod_path(char *out, size_t size, const char *run_dir, const char *name,
+                     const char *rel);
+int sandbox_pod_volume_path(char *out, size_t size, const char *state_dir, const char *name,
+                            const char *volume);
+
+/*
+ * Check a hostPath against its type, creating it for DirectoryOrCreate (mode 0755, parents
+ * too) and FileOrCreate (mode 0644, empty; the parent must exist as in Kubernetes).
+ * Returns 0, or < 0 with err set: "volume 'data': hostPath '/srv/x' is not a directory".
+ */
+int sandbox_host_path_prepare(const char *volume, const char *path,
+                              enum sandbox_host_path_type type, struct tk_err *err);
+
+/*
+ * The stable MAC of interface iface of pod pod when the manifest gives none: a locally
+ * administered unicast address derived from a hash of both names, the same on every run.
+ */
+void sandbox_derive_mac(const char *pod, const char *iface, unsigned char mac[6]);
+
+/* Format 6 bytes as "aa:bb:cc:dd:ee:ff" (out: at least 18 bytes). */
+void sandbox_format_mac(const unsigned char mac[6], char *out, size_t size);
