@@ -65,6 +65,10 @@ $(BUILD)/t/runner.o: t/runner.c $(BUILD)/t/suites.h
 t/runner-bin: $(BUILD)/t/runner.o $(TEST_OBJS) $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
+# Test-only driver of the pod sandbox API for the shell tests (t/t21xx).
+t/podctl: $(BUILD)/t/podctl.o $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 deps:
 	@t/install-deps.sh
 
@@ -75,7 +79,7 @@ check: deps
 check-unit: t/runner-bin
 	CK_DEFAULT_TIMEOUT=60 ./t/runner-bin
 
-check-shell: tank
+check-shell: tank t/podctl
 	t/run-shell-tests.sh
 
 asan: deps
@@ -99,6 +103,6 @@ format-check:
 	clang-format --dry-run --Werror $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c
 
 clean:
-	rm -rf build tank t/runner-bin
+	rm -rf build tank t/runner-bin t/podctl
 
 -include $(DEPS)

@@ -3,11 +3,33 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "base/buf.h"
 #include "base/cleanup.h"
+#include "base/fs.h"
+#include "sandbox/netlink.h"
+#include "sandbox/podvol.h"
+
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+#define POD_PATH_MAX 4096
+#define POD_MAX_NAMESERVERS 3 /* glibc MAXNS */
+#define POD_MAX_SEARCHES 32
+#define POD_MARKER "created" /* written last: the pod is complete */
 
 static const char *const macvlan_modes[] = {
     [SANDBOX_MACVLAN_BRIDGE] = "bridge",
@@ -34,8 +56,7 @@ int sandbox_macvlan_mode_from_string(const char *s, enum sandbox_macvlan_mode *o
     return -EINVAL;
 }
 
-int sandbox_pod_path(char *out, size_t size, const char *run_dir, const char *name,
-                     const char *rel)
+int sandbox_pod_path(char *out, size_t size, const char *run_dir, const char *name, const char *rel)
 {
     int n = snprintf(out, size, "%s/pods/%s%s%s", run_dir, name, rel ? "/" : "", rel ? rel : "");
     return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
@@ -72,26 +93,467 @@ void sandbox_derive_mac(const char *pod, const char *iface, unsigned char mac[6]
 
 void sandbox_format_mac(const unsigned char mac[6], char *out, size_t size)
 {
-    snprintf(out, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-             mac[4], mac[5]);
+    snprintf(out, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+             mac[5]);
+}
+
+/* ---- checking a config before anything is touched --------------------------------- */
+
+static bool is_label(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* A word of resolv.conf: printable, no blanks (which would split or add lines). */
+static bool is_word(const char *s)
+{
+    if (!s || !*s || strlen(s) > 253)
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
+            return false;
+    return true;
+}
+
+static bool is_ifname(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > SANDBOX_IFNAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || *s == '/' || *s == ':' || (unsigned char)*s >= 0x7f)
+            return false;
+    return true;
+}
+
+static int check_iface_addrs(const struct sandbox_iface *f, struct tk_err *err)
+{
+    bool has[2] = {false, false}, gw[2] = {false, false};
+    for (size_t j = 0; j < f->n_addresses; j++) {
+        int family, prefix;
+        unsigned char a[16];
+        if (podnet_parse_cidr(f->addresses[j], &family, a, &prefix) < 0)
+            return tk_err_set(err, -EINVAL, "interface '%s': address '%s' is not a CIDR", f->name,
+                              f->addresses[j] ? f->addresses[j] : "");
+        has[family == AF_INET6] = true;
+    }
+    if (f->n_gateways > 2)
+        return tk_err_set(err, -EINVAL, "interface '%s': more than 2 gateways", f->name);
+    for (size_t j = 0; j < f->n_gateways; j++) {
+        int family;
+        unsigned char a[16];
+        if (podnet_parse_ip(f->gateways[j], &family, a) < 0)
+            return tk_err_set(err, -EINVAL, "interface '%s': gateway '%s' is not an IP address",
+                              f->name, f->gateways[j] ? f->gateways[j] : "");
+        int v6 = family == AF_INET6;
+        if (gw[v6])
+            return tk_err_set(err, -EINVAL, "interface '%s': two IPv%d gateways", f->name,
+                              v6 ? 6 : 4);
+        if (!has[v6])
+            return tk_err_set(err, -EINVAL, "interface '%s': gateway '%s' needs an IPv%d address",
+                              f->name, f->gateways[j], v6 ? 6 : 4);
+        gw[v6] = true;
+    }
+    return 0;
+}
+
+static int check_ifaces(const struct sandbox_pod_config *cfg, struct tk_err *err)
+{
+    if (cfg->host_network && cfg->n_ifaces)
+        return tk_err_set(err, -EINVAL, "a hostNetwork pod cannot have interfaces");
+    for (size_t i = 0; i < cfg->n_ifaces; i++) {
+        const struct sandbox_iface *f = &cfg->ifaces[i];
+        if (!is_ifname(f->name) || strcmp(f->name, "lo") == 0)
+            return tk_err_set(err, -EINVAL, "interface name '%s' is not valid",
+                              f->name ? f->name : "");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->ifaces[j].name, f->name) == 0)
+                return tk_err_set(err, -EINVAL, "interface '%s' is given twice", f->name);
+        if (!is_ifname(f->parent))
+            return tk_err_set(err, -EINVAL, "interface '%s': uplink name '%s' is not valid",
+                              f->name, f->parent ? f->parent : "");
+        if (!sandbox_macvlan_mode_to_string(f->mode))
+            return tk_err_set(err, -EINVAL, "interface '%s': unknown macvlan mode", f->name);
+        unsigned char mac[6];
+        if (f->mac && (podnet_parse_mac(f->mac, mac) < 0 || (mac[0] & 1)))
+            return tk_err_set(err, -EINVAL, "interface '%s': mac '%s' is not a unicast address",
+                              f->name, f->mac);
+        int r = check_iface_addrs(f, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int check_dns_volumes(const struct sandbox_pod_config *cfg, struct tk_err *err)
+{
+    if (cfg->n_nameservers > POD_MAX_NAMESERVERS)
+        return tk_err_set(err, -EINVAL, "more than %d nameservers", POD_MAX_NAMESERVERS);
+    for (size_t i = 0; i < cfg->n_nameservers; i++) {
+        int family;
+        unsigned char a[16];
+        if (podnet_parse_ip(cfg->nameservers[i], &family, a) < 0)
+            return tk_err_set(err, -EINVAL, "nameserver '%s' is not an IP address",
+                              cfg->nameservers[i] ? cfg->nameservers[i] : "");
+    }
+    if (cfg->n_searches > POD_MAX_SEARCHES)
+        return tk_err_set(err, -EINVAL, "more than %d search domains", POD_MAX_SEARCHES);
+    for (size_t i = 0; i < cfg->n_searches; i++)
+        if (!is_word(cfg->searches[i]))
+            return tk_err_set(err, -EINVAL, "search domain '%s' is not valid",
+                              cfg->searches[i] ? cfg->searches[i] : "");
+    for (size_t i = 0; i < cfg->n_options; i++)
+        if (!is_word(cfg->options[i]))
+            return tk_err_set(err, -EINVAL, "dns option '%s' is not valid",
+                              cfg->options[i] ? cfg->options[i] : "");
+    for (size_t i = 0; i < cfg->n_volumes; i++) {
+        const struct sandbox_volume *v = &cfg->volumes[i];
+        if (!is_label(v->name))
+            return tk_err_set(err, -EINVAL, "volume name '%s' is not valid",
+                              v->name ? v->name : "");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->volumes[j].name, v->name) == 0)
+                return tk_err_set(err, -EINVAL, "volume '%s' is given twice", v->name);
+        if (v->kind == SANDBOX_VOLUME_HOST_PATH && (!v->host_path || v->host_path[0] != '/'))
+            return tk_err_set(err, -EINVAL, "volume '%s': hostPath '%s' is not absolute", v->name,
+                              v->host_path ? v->host_path : "");
+    }
+    return 0;
+}
+
+static int check_config(const struct sandbox_pod_config *cfg, struct tk_err *err)
+{
+    if (!cfg->run_dir || cfg->run_dir[0] != '/' || !cfg->state_dir || cfg->state_dir[0] != '/')
+        return tk_err_set(err, -EINVAL, "run and state directories must be absolute paths");
+    if (!is_label(cfg->name))
+        return tk_err_set(err, -EINVAL, "pod name '%s' is not a DNS-1123 label",
+                          cfg->name ? cfg->name : "");
+    if (cfg->hostname && !is_label(cfg->hostname))
+        return tk_err_set(err, -EINVAL, "hostname '%s' is not a DNS-1123 label", cfg->hostname);
+    int r = check_ifaces(cfg, err);
+    return r < 0 ? r : check_dns_volumes(cfg, err);
+}
+
+/* ---- the pod's /etc files ---------------------------------------------------------- */
+
+static int write_pod_file(const char *dir, const char *file, const struct tk_buf *b,
+                          struct tk_err *err)
+{
+    char path[POD_PATH_MAX];
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+        return tk_err_set(err, -ENAMETOOLONG, "write '%s': path too long", file);
+    const char *s = tk_buf_str(b);
+    int r = tk_write_file_atomic(path, s, strlen(s), 0644);
+    return r < 0 ? tk_err_sys(err, r, "write '%s'", path) : 0;
+}
+
+/* The pod's own address for /etc/hosts: the first interface's first address. */
+static void hosts_address(const struct sandbox_pod_config *cfg, char *out, size_t size)
+{
+    snprintf(out, size, "127.0.1.1");
+    if (cfg->n_ifaces == 0 || cfg->ifaces[0].n_addresses == 0)
+        return;
+    const char *a = cfg->ifaces[0].addresses[0];
+    size_t n = strcspn(a, "/");
+    if (n < size)
+        snprintf(out, size, "%.*s", (int)n, a);
+}
+
+static int write_etc_files(const struct sandbox_pod_config *cfg, const char *dir,
+                           struct tk_err *err)
+{
+    const char *host = cfg->hostname ? cfg->hostname : cfg->name;
+    _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
+    tk_buf_addf(&b, "%s\n", host);
+    int r = write_pod_file(dir, "hostname", &b, err);
+    if (r < 0)
+        return r;
+
+    char addr[64];
+    hosts_address(cfg, addr, sizeof(addr));
+    tk_buf_reset(&b);
+    tk_buf_addf(&b,
+                "# written by tank for pod %s\n"
+                "127.0.0.1\tlocalhost\n"
+                "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
+                "ff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+                "%s\t%s\n",
+                cfg->name, addr, host);
+    if ((r = write_pod_file(dir, "hosts", &b, err)) < 0)
+        return r;
+
+    tk_buf_reset(&b);
+    tk_buf_addf(&b, "# written by tank for pod %s\n", cfg->name);
+    for (size_t i = 0; i < cfg->n_nameservers; i++)
+        tk_buf_addf(&b, "nameserver %s\n", cfg->nameservers[i]);
+    if (cfg->n_searches) {
+        tk_buf_adds(&b, "search");
+        for (size_t i = 0; i < cfg->n_searches; i++)
+            tk_buf_addf(&b, " %s", cfg->searches[i]);
+        tk_buf_addc(&b, '\n');
+    }
+    if (cfg->n_options) {
+        tk_buf_adds(&b, "options");
+        for (size_t i = 0; i < cfg->n_options; i++)
+            tk_buf_addf(&b, " %s", cfg->options[i]);
+        tk_buf_addc(&b, '\n');
+    }
+    return write_pod_file(dir, "resolv.conf", &b, err);
+}
+
+/* ---- namespaces ------------------------------------------------------------------- */
+
+static const char *const ns_names[] = {"uts", "ipc", "net"};
+
+/* Detach every mount stacked on path; "not mounted" and "absent" are success. */
+static int unmount_all(const char *path)
+{
+    for (int i = 0; i < 64; i++)
+        if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+            return errno == EINVAL || errno == ENOENT ? 0 : -errno;
+    return -EBUSY;
+}
+
+/* POD/ns as a private bind mount of itself, with an empty file per namespace. */
+static int prepare_ns_dir(const char *pod_dir, bool host_network, struct tk_err *err)
+{
+    char ns[POD_PATH_MAX], file[POD_PATH_MAX];
+    snprintf(ns, sizeof(ns), "%s/ns", pod_dir);
+    if (mkdir(ns, 0755) < 0)
+        return tk_err_sys(err, -errno, "create '%s'", ns);
+    if (mount(ns, ns, NULL, MS_BIND, NULL) < 0 || mount(NULL, ns, NULL, MS_PRIVATE, NULL) < 0)
+        return tk_err_sys(err, -errno, "make '%s' a private mount", ns);
+    for (size_t i = 0; i < TK_ARRAY_SIZE(ns_names); i++) {
+        if (host_network && strcmp(ns_names[i], "net") == 0)
+            continue;
+        snprintf(file, sizeof(file), "%s/%s", ns, ns_names[i]);
+        int fd = open(file, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+        if (fd < 0)
+            return tk_err_sys(err, -errno, "create '%s'", file);
+        close(fd);
+    }
+    return 0;
+}
+
+/* In the helper child: new namespaces, bound into POD/ns, then configured. */
+static int ns_child_run(const struct sandbox_pod_config *cfg, const char *pod_dir,
+                        struct tk_err *err)
+{
+    _cleanup_close_ int host_fd = -1;
+    _cleanup_close_ int pod_fd = -1;
+    if (cfg->n_ifaces) {
+        const char *up = cfg->uplink_netns ? cfg->uplink_netns : "/proc/self/ns/net";
+        if ((host_fd = open(up, O_RDONLY | O_CLOEXEC)) < 0)
+            return tk_err_sys(err, -errno, "open uplink network namespace '%s'", up);
+    }
+    int flags = CLONE_NEWUTS | CLONE_NEWIPC | (cfg->host_network ? 0 : CLONE_NEWNET);
+    if (unshare(flags) < 0)
+        return tk_err_sys(err, -errno, "create namespaces");
+    const char *host = cfg->hostname ? cfg->hostname : cfg->name;
+    if (sethostname(host, strlen(host)) < 0)
+        return tk_err_sys(err, -errno, "set hostname '%s'", host);
+    for (size_t i = 0; i < TK_ARRAY_SIZE(ns_names); i++) {
+        if (cfg->host_network && strcmp(ns_names[i], "net") == 0)
+            continue;
+        char src[64], dst[POD_PATH_MAX];
+        snprintf(src, sizeof(src), "/proc/self/ns/%s", ns_names[i]);
+        snprintf(dst, sizeof(dst), "%s/ns/%s", pod_dir, ns_names[i]);
+        if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+            return tk_err_sys(err, -errno, "bind %s namespace onto '%s'", ns_names[i], dst);
+    }
+    if (cfg->host_network)
+        return 0;
+    int r = podnet_lo_up(err);
+    if (r < 0)
+        return r;
+    if ((pod_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
+        return tk_err_sys(err, -errno, "open the pod network namespace");
+    return podnet_setup(host_fd, pod_fd, cfg->name, cfg->ifaces, cfg->n_ifaces, err);
+}
+
+/* Run fn in a short-lived child (so the caller's namespaces never change); its error comes
+ * back through a close-on-exec pipe. */
+static int run_in_child(int (*fn)(const void *arg, struct tk_err *err), const void *arg,
+                        struct tk_err *err)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return tk_err_sys(err, -errno, "create pipe");
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = -errno;
+        close(p[0]);
+        close(p[1]);
+        return tk_err_sys(err, e, "fork");
+    }
+    if (pid == 0) {
+        close(p[0]);
+        struct tk_err e = {0};
+        int r = fn(arg, &e);
+        if (r < 0) {
+            if (!e.code)
+                tk_err_sys(&e, r, "pod helper");
+            (void)!write(p[1], &e, sizeof(e));
+            _exit(1);
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    struct tk_err e = {0};
+    ssize_t n;
+    do
+        n = read(p[0], &e, sizeof(e));
+    while (n < 0 && errno == EINTR);
+    close(p[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (n == (ssize_t)sizeof(e) && e.code < 0) {
+        e.msg[sizeof(e.msg) - 1] = '\0';
+        return tk_err_set(err, e.code, "%s", e.msg);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return tk_err_set(err, -EIO, "pod helper process failed (status %d)", status);
+    return 0;
+}
+
+struct create_args {
+    const struct sandbox_pod_config *cfg;
+    const char *pod_dir;
+};
+
+static int create_child(const void *arg, struct tk_err *err)
+{
+    const struct create_args *a = arg;
+    return ns_child_run(a->cfg, a->pod_dir, err);
+}
+
+static int create_steps(const struct sandbox_pod_config *cfg, const char *pod_dir,
+                        struct tk_err *err)
+{
+    int r = write_etc_files(cfg, pod_dir, err);
+    if (r < 0)
+        return r;
+    if ((r = podvol_setup(cfg, err)) < 0)
+        return r;
+    if ((r = prepare_ns_dir(pod_dir, cfg->host_network, err)) < 0)
+        return r;
+    struct create_args a = {cfg, pod_dir};
+    if ((r = run_in_child(create_child, &a, err)) < 0)
+        return r;
+    _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
+    tk_buf_addf(&b, "host_network=%d\n", cfg->host_network ? 1 : 0);
+    return write_pod_file(pod_dir, POD_MARKER, &b, err);
 }
 
 int sandbox_pod_create(const struct sandbox_pod_config *cfg, struct tk_err *err)
 {
-    return tk_err_set(err, -ENOSYS, "create pod '%s': not implemented yet", cfg->name);
+    int r = check_config(cfg, err);
+    if (r < 0)
+        return tk_err_wrap(err, "create pod '%s'", cfg->name ? cfg->name : "");
+    char pods[POD_PATH_MAX], dir[POD_PATH_MAX];
+    if (sandbox_pod_path(pods, sizeof(pods), cfg->run_dir, "", NULL) < 0 ||
+        sandbox_pod_path(dir, sizeof(dir) - 64, cfg->run_dir, cfg->name, NULL) < 0)
+        return tk_err_set(err, -ENAMETOOLONG, "create pod '%s': run directory path too long",
+                          cfg->name);
+    if ((r = tk_mkdir_p(pods, 0755)) < 0)
+        return tk_err_sys(err, r, "create pod '%s': create '%s'", cfg->name, pods);
+    if (mkdir(dir, 0755) < 0) {
+        if (errno == EEXIST)
+            return tk_err_set(err, -EEXIST, "create pod '%s': already exists", cfg->name);
+        return tk_err_sys(err, -errno, "create pod '%s': create '%s'", cfg->name, dir);
+    }
+    r = create_steps(cfg, dir, err);
+    if (r < 0) {
+        tk_err_wrap(err, "create pod '%s'", cfg->name);
+        sandbox_pod_destroy(cfg->run_dir, cfg->state_dir, cfg->name, NULL);
+    }
+    return r;
+}
+
+/* ---- removal and checks ------------------------------------------------------------ */
+
+static bool is_nsfs(const char *path)
+{
+    struct statfs sf;
+    return statfs(path, &sf) == 0 && sf.f_type == NSFS_MAGIC;
+}
+
+static int delete_links_child(const void *arg, struct tk_err *err)
+{
+    _cleanup_close_ int fd = open(arg, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+        return tk_err_sys(err, -errno, "enter '%s'", (const char *)arg);
+    int r = podnet_delete_links(err);
+    return r < 0 ? r : 0;
 }
 
 int sandbox_pod_destroy(const char *run_dir, const char *state_dir, const char *name,
                         struct tk_err *err)
 {
-    return tk_err_set(err, -ENOSYS, "destroy pod '%s': not implemented yet", name);
+    char dir[POD_PATH_MAX], ns[POD_PATH_MAX], file[POD_PATH_MAX];
+    if (!is_label(name))
+        return tk_err_set(err, -EINVAL, "destroy pod '%s': not a valid pod name", name);
+    if (sandbox_pod_path(dir, sizeof(dir) - 64, run_dir, name, NULL) < 0)
+        return tk_err_set(err, -ENAMETOOLONG, "destroy pod '%s': path too long", name);
+    snprintf(ns, sizeof(ns), "%s/ns", dir);
+    int first = 0;
+    struct tk_err e = {0};
+    snprintf(file, sizeof(file), "%s/net", ns);
+    if (is_nsfs(file) && run_in_child(delete_links_child, file, &e) < 0)
+        first = tk_err_wrap(&e, "delete interfaces");
+    for (size_t i = 0; i < TK_ARRAY_SIZE(ns_names); i++) {
+        snprintf(file, sizeof(file), "%s/%s", ns, ns_names[i]);
+        int r = unmount_all(file);
+        if (r < 0 && !first)
+            first = tk_err_sys(&e, r, "unmount '%s'", file);
+    }
+    int r = unmount_all(ns);
+    if (r < 0 && !first)
+        first = tk_err_sys(&e, r, "unmount '%s'", ns);
+    if ((r = tk_rm_rf(dir)) < 0 && !first)
+        first = tk_err_sys(&e, r, "remove '%s'", dir);
+    if (state_dir && (r = podvol_teardown(state_dir, name, &e)) < 0 && !first)
+        first = r;
+    if (first < 0) {
+        tk_err_set(err, first, "%s", e.msg);
+        return tk_err_wrap(err, "destroy pod '%s'", name);
+    }
+    return 0;
 }
 
 int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err)
 {
-    return tk_err_set(err, -ENOSYS, "check pod '%s': not implemented yet", name);
+    char dir[POD_PATH_MAX], file[POD_PATH_MAX];
+    if (!is_label(name) || sandbox_pod_path(dir, sizeof(dir) - 64, run_dir, name, NULL) < 0)
+        return tk_err_set(err, -EINVAL, "check pod '%s': not a valid pod name", name);
+    struct stat st;
+    if (lstat(dir, &st) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return tk_err_sys(err, -errno, "check pod '%s'", name);
+    }
+    snprintf(file, sizeof(file), "%s/%s", dir, POD_MARKER);
+    _cleanup_free_ char *marker = NULL;
+    if (tk_read_file(file, 4096, &marker, NULL) < 0)
+        return tk_err_set(err, -EIO, "pod '%s' is incomplete: its creation did not finish", name);
+    bool host_network = strstr(marker, "host_network=1") != NULL;
+    for (size_t i = 0; i < TK_ARRAY_SIZE(ns_names); i++) {
+        if (host_network && strcmp(ns_names[i], "net") == 0)
+            continue;
+        snprintf(file, sizeof(file), "%s/ns/%s", dir, ns_names[i]);
+        if (!is_nsfs(file))
+            return tk_err_set(err, -EIO, "pod '%s': its %s namespace is gone", name, ns_names[i]);
+    }
+    return 1;
 }
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -127,8 +589,7 @@ static int list_dir(const char *base, char ***v, size_t *n, size_t *cap, struct 
     return 0;
 }
 
-int sandbox_pod_list(const char *run_dir, const char *state_dir, char ***names,
-                     struct tk_err *err)
+int sandbox_pod_list(const char *run_dir, const char *state_dir, char ***names, struct tk_err *err)
 {
     char **v = NULL;
     size_t n = 0, cap = 0;

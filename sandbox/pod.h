@@ -24,8 +24,8 @@
  * the API never keeps a pointer after returning.
  *
  * The pod's namespaces are made by a short-lived helper child (fork, unshare, bind mounts of
- * /proc/self/ns/{net,uts,ipc}), so the caller's own namespaces never change. Needs root (CAP_SYS_ADMIN,
- * CAP_NET_ADMIN).
+ * /proc/self/ns/{net,uts,ipc}), so the caller's own namespaces never change. Needs root
+ * (CAP_SYS_ADMIN, CAP_NET_ADMIN).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,7 +52,7 @@ struct sandbox_iface {
     const char *name;   /* inside the pod ("eth0"), at most SANDBOX_IFNAME_MAX chars, not "lo" */
     const char *parent; /* the uplink, in the host-side namespace (required) */
     enum sandbox_macvlan_mode mode;
-    const char *mac; /* "aa:bb:cc:dd:ee:ff" or NULL = sandbox_derive_mac(pod, name) */
+    const char *mac;              /* "aa:bb:cc:dd:ee:ff" or NULL = sandbox_derive_mac(pod, name) */
     const char *const *addresses; /* CIDRs: "192.0.2.10/24", "2001:db8::10/64" */
     size_t n_addresses;
     const char *const *gateways; /* 0..2 addresses, at most one per family: the default route */
@@ -144,8 +144,7 @@ int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err)
  * NULL-terminated array the caller frees with sandbox_pod_list_free(). Returns the count,
  * or < 0 with err set.
  */
-int sandbox_pod_list(const char *run_dir, const char *state_dir, char ***names,
-                     struct tk_err *err);
+int sandbox_pod_list(const char *run_dir, const char *state_dir, char ***names, struct tk_err *err);
 void sandbox_pod_list_free(char **names);
 
 /* Path helpers: write "RUN_DIR/pods/POD[/rel]" / "STATE_DIR/pods/POD/volumes/VOL" into out.

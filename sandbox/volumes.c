@@ -1,8 +1,13 @@
 /* Pod-level volumes: hostPath checks, emptyDir directories and tmpfs. See pod.h. */
 #include "sandbox/pod.h"
+#include "sandbox/podvol.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <sys/mount.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -22,8 +27,8 @@ static const struct {
     [SANDBOX_HOSTPATH_BLOCK_DEVICE] = {S_IFBLK, "a block device"},
 };
 
-static int host_path_create(const char *volume, const char *path,
-                            enum sandbox_host_path_type type, struct tk_err *err)
+static int host_path_create(const char *volume, const char *path, enum sandbox_host_path_type type,
+                            struct tk_err *err)
 {
     if (type == SANDBOX_HOSTPATH_DIRECTORY_OR_CREATE) {
         int r = tk_mkdir_p(path, 0755);
@@ -51,8 +56,7 @@ int sandbox_host_path_prepare(const char *volume, const char *path,
     if (stat(path, &st) < 0) {
         if (errno != ENOENT)
             return tk_err_sys(err, -errno, "volume '%s': hostPath '%s'", volume, path);
-        if (type != SANDBOX_HOSTPATH_DIRECTORY_OR_CREATE &&
-            type != SANDBOX_HOSTPATH_FILE_OR_CREATE)
+        if (type != SANDBOX_HOSTPATH_DIRECTORY_OR_CREATE && type != SANDBOX_HOSTPATH_FILE_OR_CREATE)
             return tk_err_set(err, -ENOENT, "volume '%s': hostPath '%s' does not exist", volume,
                               path);
         int r = host_path_create(volume, path, type, err);
@@ -64,5 +68,84 @@ int sandbox_host_path_prepare(const char *volume, const char *path,
     if ((st.st_mode & S_IFMT) != host_path_kinds[type].fmt)
         return tk_err_set(err, -EINVAL, "volume '%s': hostPath '%s' is not %s", volume, path,
                           host_path_kinds[type].what);
+    return 0;
+}
+
+static int empty_dir_setup(const char *path, const struct sandbox_volume *v, struct tk_err *err)
+{
+    if (mkdir(path, 0777) < 0 && errno != EEXIST)
+        return tk_err_sys(err, -errno, "volume '%s': create '%s'", v->name, path);
+    if (chmod(path, 0777) < 0) /* as Kubernetes: writable by any user of the pod */
+        return tk_err_sys(err, -errno, "volume '%s': chmod '%s'", v->name, path);
+    if (!v->medium_memory)
+        return 0;
+    char opts[64] = "mode=0777";
+    if (v->size_limit)
+        snprintf(opts, sizeof(opts), "mode=0777,size=%" PRIu64, v->size_limit);
+    if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
+        return tk_err_sys(err, -errno, "volume '%s': mount tmpfs on '%s'", v->name, path);
+    return 0;
+}
+
+int podvol_setup(const struct sandbox_pod_config *cfg, struct tk_err *err)
+{
+    char dir[4096];
+    int r = sandbox_pod_volume_path(dir, sizeof(dir), cfg->state_dir, cfg->name, "");
+    if (r < 0)
+        return tk_err_set(err, r, "pod '%s': state directory path too long", cfg->name);
+    bool made = false;
+    for (size_t i = 0; i < cfg->n_volumes; i++) {
+        const struct sandbox_volume *v = &cfg->volumes[i];
+        if (v->kind == SANDBOX_VOLUME_HOST_PATH) {
+            if ((r = sandbox_host_path_prepare(v->name, v->host_path, v->host_path_type, err)) < 0)
+                return r;
+            continue;
+        }
+        if (!made && (r = tk_mkdir_p(dir, 0755)) < 0)
+            return tk_err_sys(err, r, "create '%s'", dir);
+        made = true;
+        char path[4096];
+        if (sandbox_pod_volume_path(path, sizeof(path), cfg->state_dir, cfg->name, v->name) < 0)
+            return tk_err_set(err, -ENAMETOOLONG, "volume '%s': path too long", v->name);
+        if ((r = empty_dir_setup(path, v, err)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Detach every mount stacked on path (a tmpfs emptyDir); not a mount point is fine. */
+static int unmount_all(const char *path)
+{
+    for (int i = 0; i < 64; i++)
+        if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+            return errno == EINVAL || errno == ENOENT ? 0 : -errno;
+    return -EBUSY;
+}
+
+int podvol_teardown(const char *state_dir, const char *name, struct tk_err *err)
+{
+    char dir[4096], pod[4096];
+    if (sandbox_pod_volume_path(dir, sizeof(dir), state_dir, name, "") < 0 ||
+        (size_t)snprintf(pod, sizeof(pod), "%s/pods/%s", state_dir, name) >= sizeof(pod))
+        return tk_err_set(err, -ENAMETOOLONG, "pod '%s': state directory path too long", name);
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    if (!d && errno != ENOENT)
+        return tk_err_sys(err, -errno, "open '%s'", dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char path[4096];
+        if ((size_t)snprintf(path, sizeof(path), "%s%s", dir, de->d_name) >= sizeof(path))
+            continue;
+        int r = unmount_all(path);
+        if (r < 0)
+            return tk_err_sys(err, r, "unmount '%s'", path);
+    }
+    int r = tk_rm_rf(dir);
+    if (r < 0)
+        return tk_err_sys(err, r, "remove '%s'", dir);
+    if (rmdir(pod) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+        return tk_err_sys(err, -errno, "remove '%s'", pod);
     return 0;
 }

@@ -1,0 +1,12 @@
+#pragma once
+/* Internal to sandbox/: pod-level volumes (see pod.h for the layout). */
+#include "base/err.h"
+#include "sandbox/pod.h"
+
+/* Check hostPaths and create emptyDirs (directories, or tmpfs mounts for medium Memory)
+ * under STATE_DIR/pods/POD/volumes. On failure what was made stays for podvol_teardown(). */
+int podvol_setup(const struct sandbox_pod_config *cfg, struct tk_err *err);
+
+/* Unmount and remove STATE_DIR/pods/POD/volumes, then remove STATE_DIR/pods/POD when it
+ * is empty. A missing directory is success. */
+int podvol_teardown(const char *state_dir, const char *name, struct tk_err *err);
