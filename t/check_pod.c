@@ -1,0 +1,607 @@
+/* sandbox/pod.h: MAC derivation, CIDR handling, config checks, hostPath types, pod layout,
+ * namespaces (hostname, loopback), and cleanup leaving nothing. Namespace cases are
+ * checked fixtures that run as root only (added to the suite when euid is 0). */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/fs.h"
+#include "sandbox/netlink.h"
+#include "sandbox/pod.h"
+
+static char tmp[64];
+static char run_dir[128], state_dir[128];
+
+static void tmp_setup(void)
+{
+    snprintf(tmp, sizeof(tmp), "/tmp/tank-pod.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+    snprintf(run_dir, sizeof(run_dir), "%s/run", tmp);
+    snprintf(state_dir, sizeof(state_dir), "%s/state", tmp);
+}
+
+static void tmp_teardown(void)
+{
+    /* Whatever a failed case left: pods first (mounts), then the files. */
+    char **names = NULL;
+    if (sandbox_pod_list(run_dir, state_dir, &names, NULL) >= 0) {
+        for (char **p = names; *p; p++)
+            sandbox_pod_destroy(run_dir, state_dir, *p, NULL);
+        sandbox_pod_list_free(names);
+    }
+    tk_rm_rf(tmp);
+}
+
+/* Lines of /proc/self/mountinfo that mention tmp. */
+static int mounts_under_tmp(void)
+{
+    char *info = NULL;
+    ck_assert_int_ge(tk_read_file("/proc/self/mountinfo", 1 << 22, &info, NULL), 0);
+    int n = 0;
+    for (char *p = info; (p = strstr(p, tmp)); p++)
+        n++;
+    free(info);
+    return n;
+}
+
+/* ---- MAC derivation ------------------------------------------------------------------ */
+
+static const char *const mac_names[][2] = {
+    {"web", "eth0"}, {"web", "eth1"}, {"db", "eth0"}, {"a", "b"}, {"ab", ""}, {"x", "net1"},
+};
+
+START_TEST(test_mac_stable_and_local)
+{
+    unsigned char a[6], b[6];
+    sandbox_derive_mac(mac_names[_i][0], mac_names[_i][1], a);
+    sandbox_derive_mac(mac_names[_i][0], mac_names[_i][1], b);
+    ck_assert_mem_eq(a, b, 6);
+    ck_assert_msg((a[0] & 0x03) == 0x02, "%02x: not locally administered unicast", a[0]);
+    for (int j = 0; j < _i; j++) {
+        unsigned char o[6];
+        sandbox_derive_mac(mac_names[j][0], mac_names[j][1], o);
+        ck_assert_msg(memcmp(a, o, 6) != 0, "%s/%s and %s/%s share a mac", mac_names[_i][0],
+                      mac_names[_i][1], mac_names[j][0], mac_names[j][1]);
+    }
+    char s[18], back[6];
+    sandbox_format_mac(a, s, sizeof(s));
+    ck_assert_int_eq(strlen(s), 17);
+    ck_assert_int_eq(podnet_parse_mac(s, (unsigned char *)back), 0);
+    ck_assert_mem_eq(a, back, 6);
+}
+END_TEST
+
+START_TEST(test_mac_parse)
+{
+    unsigned char m[6];
+    ck_assert_int_eq(podnet_parse_mac("02:AB:cd:00:ff:10", m), 0);
+    ck_assert_int_eq(m[1], 0xab);
+    ck_assert_int_eq(m[5], 0x10);
+    ck_assert_int_lt(podnet_parse_mac("02:ab:cd:00:ff", m), 0);
+    ck_assert_int_lt(podnet_parse_mac("02-ab-cd-00-ff-10", m), 0);
+    ck_assert_int_lt(podnet_parse_mac("02:ab:cd:00:ff:1g", m), 0);
+    ck_assert_int_lt(podnet_parse_mac(NULL, m), 0);
+}
+END_TEST
+
+/* ---- CIDRs ---------------------------------------------------------------------------- */
+
+static const struct {
+    const char *in;
+    int ok, family, prefix;
+} cidrs[] = {
+    {"192.0.2.10/24", 1, AF_INET, 24}, {"192.0.2.10/32", 1, AF_INET, 32},
+    {"0.0.0.0/0", 1, AF_INET, 0},      {"2001:db8::10/64", 1, AF_INET6, 64},
+    {"::1/128", 1, AF_INET6, 128},     {"192.0.2.10", 0, 0, 0},
+    {"192.0.2.10/33", 0, 0, 0},        {"2001:db8::1/129", 0, 0, 0},
+    {"192.0.2.10/", 0, 0, 0},          {"/24", 0, 0, 0},
+    {"192.0.2.10/2x", 0, 0, 0},        {"192.0.2.10/-1", 0, 0, 0},
+    {"192.0.2.300/24", 0, 0, 0},       {"192.0.2.10/0024", 0, 0, 0},
+    {"example.com/24", 0, 0, 0},       {"", 0, 0, 0},
+};
+
+START_TEST(test_cidr)
+{
+    int family = -1, prefix = -1;
+    unsigned char a[16];
+    int r = podnet_parse_cidr(cidrs[_i].in, &family, a, &prefix);
+    if (!cidrs[_i].ok) {
+        ck_assert_msg(r < 0, "'%s' should be rejected", cidrs[_i].in);
+        return;
+    }
+    ck_assert_msg(r == 0, "'%s' should parse", cidrs[_i].in);
+    ck_assert_int_eq(family, cidrs[_i].family);
+    ck_assert_int_eq(prefix, cidrs[_i].prefix);
+    char back[INET6_ADDRSTRLEN];
+    ck_assert_ptr_nonnull(inet_ntop(family, a, back, sizeof(back)));
+    ck_assert_int_eq(strncmp(back, cidrs[_i].in, strlen(back)), 0);
+}
+END_TEST
+
+START_TEST(test_mode_strings)
+{
+    for (int m = SANDBOX_MACVLAN_BRIDGE; m <= SANDBOX_MACVLAN_PASSTHRU; m++) {
+        enum sandbox_macvlan_mode back;
+        const char *s = sandbox_macvlan_mode_to_string((enum sandbox_macvlan_mode)m);
+        ck_assert_ptr_nonnull(s);
+        ck_assert_int_eq(sandbox_macvlan_mode_from_string(s, &back), 0);
+        ck_assert_int_eq(back, m);
+    }
+    enum sandbox_macvlan_mode x;
+    ck_assert_int_eq(sandbox_macvlan_mode_from_string("source", &x), -EINVAL);
+    ck_assert_ptr_null(sandbox_macvlan_mode_to_string((enum sandbox_macvlan_mode)17));
+}
+END_TEST
+
+START_TEST(test_paths)
+{
+    char out[64];
+    ck_assert_int_eq(sandbox_pod_path(out, sizeof(out), "/run/tank", "web", "ns/net"), 0);
+    ck_assert_str_eq(out, "/run/tank/pods/web/ns/net");
+    ck_assert_int_eq(sandbox_pod_path(out, sizeof(out), "/run/tank", "web", NULL), 0);
+    ck_assert_str_eq(out, "/run/tank/pods/web");
+    ck_assert_int_eq(sandbox_pod_volume_path(out, sizeof(out), "/var/lib/tank", "web", "data"), 0);
+    ck_assert_str_eq(out, "/var/lib/tank/pods/web/volumes/data");
+    ck_assert_int_eq(sandbox_pod_path(out, 10, "/run/tank", "web", NULL), -ENAMETOOLONG);
+}
+END_TEST
+
+/* ---- config checks (before anything is touched) ------------------------------------- */
+
+static const char *const a4[] = {"192.0.2.10/24"};
+static const char *const a6[] = {"2001:db8::10/64"};
+static const char *const bad_addr[] = {"192.0.2.10"};
+static const char *const gw4[] = {"192.0.2.1"};
+static const char *const gw44[] = {"192.0.2.1", "192.0.2.2"};
+static const char *const bad_ns[] = {"dns.example"};
+static const char *const bad_search[] = {"a b"};
+
+static const struct {
+    const char *what;
+    struct sandbox_iface ifc; /* used when name set */
+    const char *pod, *hostname;
+    bool host_network;
+    const char *const *ns;
+    const char *const *search;
+    const char *want;
+} bad_configs[] = {
+    {"bad pod name", {0}, "Web_1", NULL, false, NULL, NULL, "pod name 'Web_1' is not"},
+    {"bad hostname", {0}, "web", "a.b", false, NULL, NULL, "hostname 'a.b' is not"},
+    {"iface lo",
+     {.name = "lo", .parent = "up0"},
+     "web",
+     NULL,
+     false,
+     NULL,
+     NULL,
+     "interface name 'lo' is not valid"},
+    {"iface name too long",
+     {.name = "eth0123456789012", .parent = "up0"},
+     "web",
+     NULL,
+     false,
+     NULL,
+     NULL,
+     "interface name 'eth0123456789012' is not valid"},
+    {"no parent",
+     {.name = "eth0"},
+     "web",
+     NULL,
+     false,
+     NULL,
+     NULL,
+     "interface 'eth0': uplink name '' is not valid"},
+    {"multicast mac",
+     {.name = "eth0", .parent = "up0", .mac = "03:00:00:00:00:01"},
+     "web",
+     NULL,
+     false,
+     NULL,
+     NULL,
+     "mac '03:00:00:00:00:01' is not a unicast address"},
+    {"bad address",
+     {.name = "eth0", .parent = "up0", .addresses = bad_addr, .n_addresses = 1},
+     "web",
+     NULL,
+     false,
+     NULL,
+     NULL,
+     "address '192.0.2.10' is not a CIDR"},
+    {"gateway without address family",
+     {.name = "eth0",
+      .parent = "up0",
+      .addresses = a6,
+      .n_addresses = 1,
+      .gateways = gw4,
+      .n_gateways = 1},
+     "web",
+     NULL,
+     false,
+     NULL,
+     NULL,
+     "gateway '192.0.2.1' needs an IPv4 address"},
+    {"two IPv4 gateways",
+     {.name = "eth0",
+      .parent = "up0",
+      .addresses = a4,
+      .n_addresses = 1,
+      .gateways = gw44,
+      .n_gateways = 2},
+     "web",
+     NULL,
+     false,
+     NULL,
+     NULL,
+     "two IPv4 gateways"},
+    {"hostNetwork with interfaces",
+     {.name = "eth0", .parent = "up0"},
+     "web",
+     NULL,
+     true,
+     NULL,
+     NULL,
+     "hostNetwork pod cannot have interfaces"},
+    {"nameserver not an IP",
+     {0},
+     "web",
+     NULL,
+     false,
+     bad_ns,
+     NULL,
+     "nameserver 'dns.example' is not an IP address"},
+    {"search with a blank",
+     {0},
+     "web",
+     NULL,
+     false,
+     NULL,
+     bad_search,
+     "search domain 'a b' is not valid"},
+};
+
+START_TEST(test_bad_config)
+{
+    struct sandbox_pod_config c = {.run_dir = run_dir,
+                                   .state_dir = state_dir,
+                                   .name = bad_configs[_i].pod,
+                                   .hostname = bad_configs[_i].hostname,
+                                   .host_network = bad_configs[_i].host_network,
+                                   .nameservers = bad_configs[_i].ns,
+                                   .n_nameservers = bad_configs[_i].ns ? 1 : 0,
+                                   .searches = bad_configs[_i].search,
+                                   .n_searches = bad_configs[_i].search ? 1 : 0};
+    if (bad_configs[_i].ifc.name || bad_configs[_i].ifc.parent || bad_configs[_i].ifc.n_addresses) {
+        c.ifaces = &bad_configs[_i].ifc;
+        c.n_ifaces = 1;
+    }
+    struct tk_err err = {0};
+    ck_assert_int_eq(sandbox_pod_create(&c, &err), -EINVAL);
+    ck_assert_msg(strstr(err.msg, bad_configs[_i].want), "%s: got '%s'", bad_configs[_i].what,
+                  err.msg);
+    ck_assert_msg(strncmp(err.msg, "create pod '", 12) == 0, "no context: '%s'", err.msg);
+    struct stat st;
+    ck_assert_msg(stat(run_dir, &st) < 0 && errno == ENOENT, "%s: run dir was touched",
+                  bad_configs[_i].what);
+}
+END_TEST
+
+/* ---- hostPath types ------------------------------------------------------------------- */
+
+START_TEST(test_host_path)
+{
+    char dir[160], file[160], sub[200];
+    snprintf(dir, sizeof(dir), "%s/dir", tmp);
+    snprintf(file, sizeof(file), "%s/file", tmp);
+    struct tk_err err = {0};
+    /* DirectoryOrCreate makes it (parents too); Directory then accepts it. */
+    snprintf(sub, sizeof(sub), "%s/a/b", dir);
+    ck_assert_int_eq(
+        sandbox_host_path_prepare("data", sub, SANDBOX_HOSTPATH_DIRECTORY_OR_CREATE, &err), 0);
+    struct stat st;
+    ck_assert_int_eq(stat(sub, &st), 0);
+    ck_assert(S_ISDIR(st.st_mode));
+    ck_assert_int_eq(sandbox_host_path_prepare("data", sub, SANDBOX_HOSTPATH_DIRECTORY, &err), 0);
+    /* FileOrCreate makes an empty file; File accepts it; Directory refuses it. */
+    ck_assert_int_eq(sandbox_host_path_prepare("conf", file, SANDBOX_HOSTPATH_FILE_OR_CREATE, &err),
+                     0);
+    ck_assert_int_eq(stat(file, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert_int_eq(sandbox_host_path_prepare("conf", file, SANDBOX_HOSTPATH_FILE, &err), 0);
+    ck_assert_int_lt(sandbox_host_path_prepare("conf", file, SANDBOX_HOSTPATH_DIRECTORY, &err), 0);
+    char want[300];
+    snprintf(want, sizeof(want), "volume 'conf': hostPath '%s' is not a directory", file);
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_int_lt(sandbox_host_path_prepare("d", dir, SANDBOX_HOSTPATH_SOCKET, &err), 0);
+    ck_assert_ptr_nonnull(strstr(err.msg, "is not a socket"));
+    ck_assert_int_lt(
+        sandbox_host_path_prepare("d", "/dev/null", SANDBOX_HOSTPATH_BLOCK_DEVICE, &err), 0);
+    ck_assert_int_eq(
+        sandbox_host_path_prepare("d", "/dev/null", SANDBOX_HOSTPATH_CHAR_DEVICE, &err), 0);
+    /* Missing paths: an error for the checking types, fine when unchecked. */
+    snprintf(sub, sizeof(sub), "%s/missing", tmp);
+    ck_assert_int_eq(sandbox_host_path_prepare("m", sub, SANDBOX_HOSTPATH_FILE, &err), -ENOENT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "does not exist"));
+    ck_assert_int_eq(sandbox_host_path_prepare("m", sub, SANDBOX_HOSTPATH_UNSET, &err), 0);
+    ck_assert_int_lt(sandbox_host_path_prepare("m", "rel/x", SANDBOX_HOSTPATH_UNSET, &err), 0);
+}
+END_TEST
+
+START_TEST(test_list)
+{
+    char p[256];
+    const char *made[] = {"run/pods/web", "run/pods/db", "state/pods/db", "state/pods/cache"};
+    for (size_t i = 0; i < sizeof(made) / sizeof(*made); i++) {
+        snprintf(p, sizeof(p), "%s/%s", tmp, made[i]);
+        ck_assert_int_eq(tk_mkdir_p(p, 0755), 0);
+    }
+    char **names = NULL;
+    struct tk_err err = {0};
+    ck_assert_int_eq(sandbox_pod_list(run_dir, state_dir, &names, &err), 3);
+    ck_assert_str_eq(names[0], "cache");
+    ck_assert_str_eq(names[1], "db");
+    ck_assert_str_eq(names[2], "web");
+    ck_assert_ptr_null(names[3]);
+    sandbox_pod_list_free(names);
+    for (size_t i = 0; i < sizeof(made) / sizeof(*made); i++) {
+        snprintf(p, sizeof(p), "%s/%s", tmp, made[i]);
+        rmdir(p);
+    }
+    char missing[200];
+    snprintf(missing, sizeof(missing), "%s/none", tmp);
+    ck_assert_int_eq(sandbox_pod_list(missing, missing, &names, &err), 0);
+    ck_assert_ptr_null(names[0]);
+    sandbox_pod_list_free(names);
+}
+END_TEST
+
+/* ---- namespaces (root) ---------------------------------------------------------------- */
+
+static void pod_file(char *out, size_t size, const char *pod, const char *rel)
+{
+    ck_assert_int_eq(sandbox_pod_path(out, size, run_dir, pod, rel), 0);
+}
+
+static bool is_nsfs(const char *path)
+{
+    struct statfs sf;
+    return statfs(path, &sf) == 0 && sf.f_type == 0x6e736673;
+}
+
+/* In a child: enter ns file path (type nstype) and report on it via the exit code. */
+static int probe(const char *path, int nstype, int (*fn)(void))
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, nstype) < 0)
+            _exit(100);
+        _exit(fn());
+    }
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static int hostname_is_webhost(void)
+{
+    char h[65] = "";
+    gethostname(h, sizeof(h) - 1);
+    return strcmp(h, "webhost") == 0 ? 0 : 1;
+}
+
+static int lo_is_up(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = {0};
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        return 2;
+    return (ifr.ifr_flags & IFF_UP) ? 0 : 1;
+}
+
+static int only_lo(void)
+{
+    struct if_nameindex *ni = if_nameindex();
+    int n = 0;
+    for (struct if_nameindex *p = ni; p && p->if_index; p++)
+        n++;
+    if_freenameindex(ni);
+    return n == 1 ? 0 : 1;
+}
+
+START_TEST(test_pod_lifecycle)
+{
+    static const char *const ns[] = {"192.0.2.53", "2001:db8::53"};
+    static const char *const search[] = {"example.test"};
+    static const char *const opts[] = {"ndots:2"};
+    struct sandbox_volume vols[] = {
+        {.name = "cache"},
+        {.name = "mem", .medium_memory = true, .size_limit = 1 << 20},
+    };
+    struct sandbox_pod_config c = {.run_dir = run_dir,
+                                   .state_dir = state_dir,
+                                   .name = "web",
+                                   .hostname = "webhost",
+                                   .nameservers = ns,
+                                   .n_nameservers = 2,
+                                   .searches = search,
+                                   .n_searches = 1,
+                                   .options = opts,
+                                   .n_options = 1,
+                                   .volumes = vols,
+                                   .n_volumes = 2};
+    struct tk_err err = {0};
+    ck_assert_msg(sandbox_pod_create(&c, &err) == 0, "create: %s", err.msg);
+    ck_assert_int_eq(sandbox_pod_check(run_dir, "web", &err), 1);
+    ck_assert_int_eq(sandbox_pod_create(&c, &err), -EEXIST);
+    ck_assert_str_eq(err.msg, "create pod 'web': already exists");
+
+    char p[256];
+    char *text = NULL;
+    pod_file(p, sizeof(p), "web", "hostname");
+    ck_assert_int_ge(tk_read_file(p, 4096, &text, NULL), 0);
+    ck_assert_str_eq(text, "webhost\n");
+    free(text);
+    pod_file(p, sizeof(p), "web", "resolv.conf");
+    ck_assert_int_ge(tk_read_file(p, 4096, &text, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(text, "nameserver 192.0.2.53\nnameserver 2001:db8::53\n"
+                                       "search example.test\noptions ndots:2\n"));
+    free(text);
+    pod_file(p, sizeof(p), "web", "hosts");
+    ck_assert_int_ge(tk_read_file(p, 4096, &text, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(text, "127.0.0.1\tlocalhost\n"));
+    ck_assert_ptr_nonnull(strstr(text, "::1\tlocalhost"));
+    ck_assert_ptr_nonnull(strstr(text, "127.0.1.1\twebhost\n"));
+    free(text);
+
+    /* The namespaces: bound, hostname set, lo up and alone, not the test's own. */
+    const char *kinds[] = {"ns/net", "ns/uts", "ns/ipc"};
+    const char *self[] = {"/proc/self/ns/net", "/proc/self/ns/uts", "/proc/self/ns/ipc"};
+    for (int i = 0; i < 3; i++) {
+        struct stat a, b;
+        pod_file(p, sizeof(p), "web", kinds[i]);
+        ck_assert_msg(is_nsfs(p), "%s is not a bound namespace", kinds[i]);
+        ck_assert_int_eq(stat(p, &a), 0);
+        ck_assert_int_eq(stat(self[i], &b), 0);
+        ck_assert_msg(a.st_ino != b.st_ino, "%s is the caller's own namespace", kinds[i]);
+    }
+    pod_file(p, sizeof(p), "web", "ns/uts");
+    ck_assert_int_eq(probe(p, CLONE_NEWUTS, hostname_is_webhost), 0);
+    pod_file(p, sizeof(p), "web", "ns/net");
+    ck_assert_int_eq(probe(p, CLONE_NEWNET, lo_is_up), 0);
+    ck_assert_int_eq(probe(p, CLONE_NEWNET, only_lo), 0);
+
+    /* Volumes: a 0777 directory and a sized tmpfs. */
+    struct stat st;
+    struct statfs sf;
+    ck_assert_int_eq(sandbox_pod_volume_path(p, sizeof(p), state_dir, "web", "cache"), 0);
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0777);
+    ck_assert_int_eq(sandbox_pod_volume_path(p, sizeof(p), state_dir, "web", "mem"), 0);
+    ck_assert_int_eq(statfs(p, &sf), 0);
+    ck_assert_int_eq(sf.f_type, 0x01021994); /* TMPFS_MAGIC */
+    ck_assert_int_eq((long long)sf.f_blocks * sf.f_bsize, 1 << 20);
+
+    /* Destroy leaves nothing, and is idempotent. */
+    ck_assert_msg(sandbox_pod_destroy(run_dir, state_dir, "web", &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(mounts_under_tmp(), 0);
+    ck_assert_int_eq(sandbox_pod_check(run_dir, "web", &err), 0);
+    char **names = NULL;
+    ck_assert_int_eq(sandbox_pod_list(run_dir, state_dir, &names, &err), 0);
+    sandbox_pod_list_free(names);
+    ck_assert_int_eq(sandbox_pod_destroy(run_dir, state_dir, "web", &err), 0);
+}
+END_TEST
+
+START_TEST(test_host_network_pod)
+{
+    struct sandbox_pod_config c = {
+        .run_dir = run_dir, .state_dir = state_dir, .name = "hostnet", .host_network = true};
+    struct tk_err err = {0};
+    ck_assert_msg(sandbox_pod_create(&c, &err) == 0, "create: %s", err.msg);
+    ck_assert_int_eq(sandbox_pod_check(run_dir, "hostnet", &err), 1);
+    char p[256];
+    struct stat st;
+    pod_file(p, sizeof(p), "hostnet", "ns/net");
+    ck_assert_msg(lstat(p, &st) < 0 && errno == ENOENT, "a hostNetwork pod has ns/net");
+    pod_file(p, sizeof(p), "hostnet", "ns/uts");
+    ck_assert(is_nsfs(p));
+    ck_assert_int_eq(sandbox_pod_destroy(run_dir, state_dir, "hostnet", &err), 0);
+    ck_assert_int_eq(mounts_under_tmp(), 0);
+}
+END_TEST
+
+/* A pod damaged or half-built (an agent that died mid-way) is reported and cleaned. */
+START_TEST(test_damaged_and_leftover)
+{
+    struct sandbox_pod_config c = {.run_dir = run_dir, .state_dir = state_dir, .name = "web"};
+    struct tk_err err = {0};
+    ck_assert_msg(sandbox_pod_create(&c, &err) == 0, "create: %s", err.msg);
+    char p[256];
+    pod_file(p, sizeof(p), "web", "ns/uts");
+    ck_assert_int_eq(umount2(p, MNT_DETACH), 0);
+    ck_assert_int_lt(sandbox_pod_check(run_dir, "web", &err), 0);
+    ck_assert_str_eq(err.msg, "pod 'web': its uts namespace is gone");
+    ck_assert_int_eq(sandbox_pod_destroy(run_dir, state_dir, "web", &err), 0);
+
+    /* Leftover: a pod directory with a bound ns dir but no completion marker. */
+    pod_file(p, sizeof(p), "half", "ns");
+    ck_assert_int_eq(tk_mkdir_p(p, 0755), 0);
+    ck_assert_int_eq(mount(p, p, NULL, MS_BIND, NULL), 0);
+    ck_assert_int_lt(sandbox_pod_check(run_dir, "half", &err), 0);
+    ck_assert_ptr_nonnull(strstr(err.msg, "incomplete"));
+    char **names = NULL;
+    ck_assert_int_eq(sandbox_pod_list(run_dir, state_dir, &names, &err), 1);
+    ck_assert_str_eq(names[0], "half");
+    sandbox_pod_list_free(names);
+    ck_assert_msg(sandbox_pod_destroy(run_dir, state_dir, "half", &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(sandbox_pod_check(run_dir, "half", &err), 0);
+    ck_assert_int_eq(mounts_under_tmp(), 0);
+}
+END_TEST
+
+/* A missing uplink fails the whole create, leaving nothing (no mounts, no pod dir). */
+START_TEST(test_missing_uplink_leaves_nothing)
+{
+    struct sandbox_iface ifc = {.name = "eth0", .parent = "tkmissing0"};
+    struct sandbox_volume vol = {.name = "mem", .medium_memory = true};
+    struct sandbox_pod_config c = {.run_dir = run_dir,
+                                   .state_dir = state_dir,
+                                   .name = "web",
+                                   .ifaces = &ifc,
+                                   .n_ifaces = 1,
+                                   .volumes = &vol,
+                                   .n_volumes = 1};
+    struct tk_err err = {0};
+    /* The uplink side is this (forked) test process's own fresh network namespace. */
+    ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+    ck_assert_int_eq(sandbox_pod_create(&c, &err), -ENODEV);
+    ck_assert_str_eq(err.msg, "create pod 'web': interface 'eth0': uplink 'tkmissing0' not found");
+    ck_assert_int_eq(mounts_under_tmp(), 0);
+    char **names = NULL;
+    ck_assert_int_eq(sandbox_pod_list(run_dir, state_dir, &names, &err), 0);
+    sandbox_pod_list_free(names);
+}
+END_TEST
+
+Suite *pod_suite(void)
+{
+    Suite *s = suite_create("pod");
+    TCase *tc = tcase_create("pure");
+    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_add_loop_test(tc, test_mac_stable_and_local, 0, sizeof(mac_names) / sizeof(mac_names[0]));
+    tcase_add_test(tc, test_mac_parse);
+    tcase_add_loop_test(tc, test_cidr, 0, sizeof(cidrs) / sizeof(cidrs[0]));
+    tcase_add_test(tc, test_mode_strings);
+    tcase_add_test(tc, test_paths);
+    tcase_add_loop_test(tc, test_bad_config, 0, sizeof(bad_configs) / sizeof(bad_configs[0]));
+    tcase_add_test(tc, test_host_path);
+    tcase_add_test(tc, test_list);
+    suite_add_tcase(s, tc);
+    if (geteuid() == 0) {
+        TCase *ns = tcase_create("namespaces");
+        tcase_add_checked_fixture(ns, tmp_setup, tmp_teardown);
+        tcase_set_timeout(ns, 30);
+        tcase_add_test(ns, test_pod_lifecycle);
+        tcase_add_test(ns, test_host_network_pod);
+        tcase_add_test(ns, test_damaged_and_leftover);
+        tcase_add_test(ns, test_missing_uplink_leaves_nothing);
+        suite_add_tcase(s, ns);
+    }
+    return s;
+}
