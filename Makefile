@@ -35,7 +35,7 @@ SRCS := $(sort $(wildcard base/*.c spec/*.c image/*.c sandbox/*.c agent/*.c))
 OBJS := $(SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS := $(sort $(wildcard t/check_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
-DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/tank.d
+DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/tank.d $(BUILD)/t/regfetch.d
 
 .PHONY: all check check-unit check-shell asan deps format format-check clean demo \
         demo-image bench fuzz
@@ -69,6 +69,10 @@ t/runner-bin: $(BUILD)/t/runner.o $(TEST_OBJS) $(OBJS)
 t/podctl: $(BUILD)/t/podctl.o $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+# A test-only driver of the registry client for the t12xx shell tests.
+t/regfetch: $(BUILD)/t/regfetch.o $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 deps:
 	@t/install-deps.sh
 
@@ -79,7 +83,7 @@ check: deps
 check-unit: t/runner-bin
 	CK_DEFAULT_TIMEOUT=60 ./t/runner-bin
 
-check-shell: tank t/podctl
+check-shell: tank t/podctl t/regfetch
 	t/run-shell-tests.sh
 
 asan: deps
@@ -103,6 +107,6 @@ format-check:
 	clang-format --dry-run --Werror $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c
 
 clean:
-	rm -rf build tank t/runner-bin t/podctl
+	rm -rf build tank t/runner-bin t/podctl t/regfetch
 
 -include $(DEPS)

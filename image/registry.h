@@ -15,6 +15,12 @@
 #include "base/err.h"
 #include "image/ref.h"
 
+/* Manifest media types the client asks for (Accept) and reports in media_type. */
+#define REGISTRY_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define REGISTRY_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define REGISTRY_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define REGISTRY_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+
 struct registry_opts {
     const char *const *insecure; /* hosts (host[:port]) spoken to over plain HTTP */
     size_t n_insecure;
@@ -27,6 +33,9 @@ struct registry_opts {
     int backoff_initial_ms;  /* first retry delay; default 500 when 0 */
 };
 
+/* A client may be created before fork(): a child that uses it opens its own connections
+ * (the parent's are left alone) and keeps the tokens cached so far. Not thread-safe: use
+ * one client per thread. */
 struct registry_client;
 
 int registry_client_new(struct registry_client **out, const struct registry_opts *opts,

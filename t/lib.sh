@@ -69,3 +69,27 @@ EOC
     REGISTRY=127.0.0.1:$port
     wait_for 20 curl -fsS "http://$REGISTRY/v2/"
 }
+
+# start_fakereg [FAKEREG_ARGS...]: run the scripted registry t/fakereg.py on 127.0.0.1 (a
+# port the kernel picks), stopped when the test exits. Sets FAKEREG=127.0.0.1:PORT and
+# FAKEREG_DIR (holding info.json with the served digests, and log with one line per request).
+_fakereg_n=0
+start_fakereg() {
+    command -v python3 >/dev/null || skip "python3 is not installed"
+    _fakereg_n=$((_fakereg_n + 1))
+    FAKEREG_DIR=$TMP/fakereg.$_fakereg_n
+    mkdir -p "$FAKEREG_DIR"
+    python3 "$TANK_SRC/t/fakereg.py" --port-file "$FAKEREG_DIR/port" \
+        --info "$FAKEREG_DIR/info.json" --log "$FAKEREG_DIR/log" "$@" \
+        >"$FAKEREG_DIR/out" 2>&1 &
+    local pid=$!
+    at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+    wait_for 20 test -s "$FAKEREG_DIR/port"
+    FAKEREG=127.0.0.1:$(cat "$FAKEREG_DIR/port")
+    touch "$FAKEREG_DIR/log"
+}
+# fakereg_info KEY: a value from the running fakereg's info.json.
+fakereg_info() {
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
+        "$FAKEREG_DIR/info.json" "$1"
+}
