@@ -97,7 +97,7 @@ struct spec_container {
     char *name;
     char *image;
     enum spec_pull_policy pull_policy; /* default: Always for ":latest"/no tag, else IfNotPresent */
-    char **command;                    /* NULL when absent (n_command 0); present-but-empty has n 0 and non-NULL */
+    char **command; /* NULL when absent (n_command 0); present-but-empty has n 0 and non-NULL */
     size_t n_command;
     char **args;
     size_t n_args;
@@ -176,8 +176,10 @@ struct spec_pod {
     struct spec_netns network; /* tank/v1 only; empty = loopback only */
 
     /* Where it came from. */
-    char *file; /* manifest path */
-    int line;   /* line of the document start */
+    char *file;    /* manifest path */
+    int line;      /* line of the document start */
+    int name_line; /* where metadata.name is written (for "already defined in") */
+    int name_column;
     /* Canonical hash of the spec (sha256 hex, 64 chars + NUL): independent of key order,
      * formatting, comments and the file it came from. */
     char hash[65];

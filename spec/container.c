@@ -1,0 +1,410 @@
+/* spec.containers[]: reading and checking one container, and the checks that need the
+ * whole pod (mounts against volumes, runAsNonRoot against the user). */
+#include "spec/spec-int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+
+static bool is_abs_path(const char *s)
+{
+    return s[0] == '/';
+}
+
+/* Relative, without ".." components. */
+static bool is_sub_path(const char *s)
+{
+    if (s[0] == '/')
+        return false;
+    for (const char *p = s; *p;) {
+        size_t l = strcspn(p, "/");
+        if (l == 2 && p[0] == '.' && p[1] == '.')
+            return false;
+        p += l;
+        p += *p == '/';
+    }
+    return true;
+}
+
+static bool is_image_ref(const char *s)
+{
+    if (!*s)
+        return false;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return false;
+    return true;
+}
+
+static void f_name(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_container *c = obj;
+    want_checked(w, v, path, &c->name, spec_is_dns1123_label,
+                 "a valid container name " DNS1123_RULE);
+}
+
+static void f_image(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_container *c = obj;
+    want_checked(w, v, path, &c->image, is_image_ref,
+                 "a valid image reference (no spaces or control characters)");
+}
+
+static void f_pull(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const char *const names[] = {"IfNotPresent", "Always", "Never"};
+    struct spec_container *c = obj;
+    int i;
+    if (want_enum(w, v, path, names, TK_ARRAY_SIZE(names), &i))
+        c->pull_policy = (enum spec_pull_policy)i;
+}
+
+static void f_command(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_container *c = obj;
+    want_str_list(w, v, path, &c->command, &c->n_command, NULL, NULL);
+}
+
+static void f_args(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_container *c = obj;
+    want_str_list(w, v, path, &c->args, &c->n_args, NULL, NULL);
+}
+
+static void f_working_dir(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_container *c = obj;
+    want_checked(w, v, path, &c->working_dir, is_abs_path, "an absolute path");
+}
+
+static void f_env_name(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_env *e = obj;
+    want_checked(w, v, path, &e->name, spec_is_env_name,
+                 "a valid environment variable name (letters, digits, '_', '.' and '-', not "
+                 "starting with a digit)");
+}
+
+static void f_env_value(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_env *e = obj;
+    want_str(w, v, path, &e->value);
+}
+
+static void f_env(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"name", f_env_name}, {"value", f_env_value}};
+    struct spec_container *c = obj;
+    if (!want_seq(w, v, path))
+        return;
+    c->env = xcalloc(v->n, sizeof(*c->env));
+    c->n_env = v->n;
+    for (size_t i = 0; i < v->n; i++) {
+        _cleanup_free_ char *p = path_idx(path, i);
+        struct spec_env *e = &c->env[i];
+        if (!walk_map(w, v->items[i], p, fields, TK_ARRAY_SIZE(fields), e))
+            continue;
+        if (!e->name && !ynode_get(v->items[i], "name"))
+            wreq(w, v->items[i], p, "name", NULL);
+        if (!e->value)
+            e->value = xstrdup("");
+    }
+}
+
+static void f_port_name(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_port *pt = obj;
+    want_checked(w, v, path, &pt->name, spec_is_port_name,
+                 "a valid port name (at most 15 lowercase letters, digits and '-', with a "
+                 "letter)");
+}
+
+static void f_port_number(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_port *pt = obj;
+    int64_t n;
+    if (want_int(w, v, path, 1, 65535, &n))
+        pt->container_port = (int32_t)n;
+}
+
+static void f_port_protocol(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const char *const names[] = {"TCP", "UDP", "SCTP"};
+    struct spec_port *pt = obj;
+    int i;
+    if (want_enum(w, v, path, names, TK_ARRAY_SIZE(names), &i)) {
+        free(pt->protocol);
+        pt->protocol = xstrdup(names[i]);
+    }
+}
+
+static void f_ports(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {
+        {"name", f_port_name}, {"containerPort", f_port_number}, {"protocol", f_port_protocol}};
+    struct spec_container *c = obj;
+    if (!want_seq(w, v, path))
+        return;
+    c->ports = xcalloc(v->n, sizeof(*c->ports));
+    c->n_ports = v->n;
+    for (size_t i = 0; i < v->n; i++) {
+        _cleanup_free_ char *p = path_idx(path, i);
+        struct spec_port *pt = &c->ports[i];
+        if (!walk_map(w, v->items[i], p, fields, TK_ARRAY_SIZE(fields), pt))
+            continue;
+        if (!pt->container_port && ynode_is_null(ynode_get(v->items[i], "containerPort")))
+            wreq(w, v->items[i], p, "containerPort", NULL);
+        if (!pt->protocol)
+            pt->protocol = xstrdup("TCP");
+    }
+}
+
+static void f_mount_name(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_mount *m = obj;
+    want_str(w, v, path, &m->name);
+}
+
+static void f_mount_path(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_mount *m = obj;
+    want_checked(w, v, path, &m->mount_path, is_abs_path, "an absolute path");
+}
+
+static void f_mount_ro(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_mount *m = obj;
+    want_bool(w, v, path, &m->read_only);
+}
+
+static void f_mount_sub(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_mount *m = obj;
+    want_checked(w, v, path, &m->sub_path, is_sub_path, "a relative path without '..' components");
+}
+
+struct mount_dups {
+    struct walk *w;
+    const struct ynode *list;
+    const char *path;
+};
+
+static void report_mount_dup(void *ctx, size_t i, size_t first)
+{
+    struct mount_dups *d = ctx;
+    _cleanup_free_ char *p = path_idx(d->path, i);
+    _cleanup_free_ char *pp = path_key(p, "mountPath");
+    werr(d->w, ynode_get(d->list->items[i], "mountPath"), pp, "'%s' is already used by [%zu]",
+         ynode_get(d->list->items[i], "mountPath")->value, first);
+}
+
+static void f_mounts(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"name", f_mount_name},
+                                          {"mountPath", f_mount_path},
+                                          {"readOnly", f_mount_ro},
+                                          {"subPath", f_mount_sub}};
+    struct spec_container *c = obj;
+    if (!want_seq(w, v, path))
+        return;
+    c->mounts = xcalloc(v->n, sizeof(*c->mounts));
+    c->n_mounts = v->n;
+    _cleanup_free_ const char **paths = xcalloc(v->n, sizeof(*paths));
+    for (size_t i = 0; i < v->n; i++) {
+        _cleanup_free_ char *p = path_idx(path, i);
+        struct spec_mount *m = &c->mounts[i];
+        if (!walk_map(w, v->items[i], p, fields, TK_ARRAY_SIZE(fields), m))
+            continue;
+        if (!m->name && ynode_is_null(ynode_get(v->items[i], "name")))
+            wreq(w, v->items[i], p, "name", NULL);
+        if (!m->mount_path && ynode_is_null(ynode_get(v->items[i], "mountPath")))
+            wreq(w, v->items[i], p, "mountPath", NULL);
+        paths[i] = m->mount_path;
+    }
+    struct mount_dups d = {w, v, path};
+    find_dups(paths, v->n, report_mount_dup, &d);
+}
+
+static void f_sec_user(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_container_security *s = obj;
+    if (want_int(w, v, path, 0, 2147483647, &s->run_as_user.v))
+        s->run_as_user.has = true;
+}
+
+static void f_sec_group(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_container_security *s = obj;
+    if (want_int(w, v, path, 0, 2147483647, &s->run_as_group.v))
+        s->run_as_group.has = true;
+}
+
+#define BOOL_FIELD(fn, member)                                                                     \
+    static void fn(struct walk *w, const struct ynode *v, const char *path, void *obj)             \
+    {                                                                                              \
+        struct spec_container_security *s = obj;                                                   \
+        if (want_bool(w, v, path, &s->member.v))                                                   \
+            s->member.has = true;                                                                  \
+    }
+BOOL_FIELD(f_sec_non_root, run_as_non_root)
+BOOL_FIELD(f_sec_ro_root, read_only_root_fs)
+BOOL_FIELD(f_sec_escalation, allow_privilege_escalation)
+BOOL_FIELD(f_sec_privileged, privileged)
+
+static bool is_capability(const char *s)
+{
+    return spec_capability_canonical(s) != NULL;
+}
+
+static bool is_capability_or_all(const char *s)
+{
+    return !strcmp(s, "ALL") || is_capability(s);
+}
+
+static void f_cap_add(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_container_security *s = obj;
+    want_str_list(w, v, path, &s->cap_add, &s->n_cap_add, is_capability,
+                  "a known Linux capability (such as NET_ADMIN; ALL is only allowed in drop)");
+}
+
+static void f_cap_drop(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_container_security *s = obj;
+    want_str_list(w, v, path, &s->cap_drop, &s->n_cap_drop, is_capability_or_all,
+                  "a known Linux capability (such as NET_RAW) or ALL");
+}
+
+static void f_caps(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"add", f_cap_add}, {"drop", f_cap_drop}};
+    walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), obj);
+}
+
+static void f_security(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {
+        {"runAsUser", f_sec_user},
+        {"runAsGroup", f_sec_group},
+        {"runAsNonRoot", f_sec_non_root},
+        {"readOnlyRootFilesystem", f_sec_ro_root},
+        {"allowPrivilegeEscalation", f_sec_escalation},
+        {"privileged", f_sec_privileged},
+        {"capabilities", f_caps},
+    };
+    struct spec_container *c = obj;
+    struct spec_container_security *s = &c->sec;
+    if (!walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), s))
+        return;
+    if (s->privileged.has && s->privileged.v && s->allow_privilege_escalation.has &&
+        !s->allow_privilege_escalation.v)
+        werr(w, ynode_get(v, "allowPrivilegeEscalation"), path,
+             "allowPrivilegeEscalation cannot be false when privileged is true");
+}
+
+/* Kubernetes' default: Always for ":latest" or no tag, IfNotPresent otherwise. */
+static enum spec_pull_policy default_pull_policy(const char *image)
+{
+    if (strchr(image, '@'))
+        return SPEC_PULL_IF_NOT_PRESENT;
+    const char *last = strrchr(image, '/');
+    const char *colon = strchr(last ? last : image, ':');
+    if (!colon || !strcmp(colon + 1, "latest"))
+        return SPEC_PULL_ALWAYS;
+    return SPEC_PULL_IF_NOT_PRESENT;
+}
+
+static void read_container(struct walk *w, const struct ynode *n, const char *path,
+                           struct spec_container *c)
+{
+    static const struct field fields[] = {
+        {"name", f_name},
+        {"image", f_image},
+        {"imagePullPolicy", f_pull},
+        {"command", f_command},
+        {"args", f_args},
+        {"env", f_env},
+        {"workingDir", f_working_dir},
+        {"ports", f_ports},
+        {"volumeMounts", f_mounts},
+        {"securityContext", f_security},
+    };
+    c->pull_policy = (enum spec_pull_policy) - 1;
+    if (!walk_map(w, n, path, fields, TK_ARRAY_SIZE(fields), c))
+        return;
+    if (!c->name && ynode_is_null(ynode_get(n, "name")))
+        wreq(w, n, path, "name", NULL);
+    if (!c->image && ynode_is_null(ynode_get(n, "image")))
+        wreq(w, n, path, "image", NULL);
+    if ((int)c->pull_policy == -1)
+        c->pull_policy = c->image ? default_pull_policy(c->image) : SPEC_PULL_ALWAYS;
+}
+
+void walk_containers(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_pod *pod = obj;
+    if (!want_seq(w, v, path))
+        return;
+    if (v->n == 0) {
+        werr(w, v, path, "at least one container is required");
+        return;
+    }
+    pod->containers = xcalloc(v->n, sizeof(*pod->containers));
+    pod->n_containers = v->n;
+    _cleanup_free_ const char **names = xcalloc(v->n, sizeof(*names));
+    for (size_t i = 0; i < v->n; i++) {
+        _cleanup_free_ char *p = path_idx(path, i);
+        read_container(w, v->items[i], p, &pod->containers[i]);
+        names[i] = pod->containers[i].name;
+    }
+    check_name_dups(w, v, path, "container", names);
+}
+
+static int volume_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void check_mounts(struct walk *w, const struct ynode *cn, const char *cpath,
+                         const struct spec_container *c, const char **vols, size_t n_vols)
+{
+    const struct ynode *list = ynode_get(cn, "volumeMounts");
+    for (size_t i = 0; i < c->n_mounts && list && list->type == YN_SEQ; i++) {
+        const char *name = c->mounts[i].name;
+        if (!name || bsearch(&name, vols, n_vols, sizeof(*vols), volume_cmp))
+            continue;
+        _cleanup_free_ char *p = path_idx(cpath, i);
+        _cleanup_free_ char *pp = path_key(p, "name");
+        werr(w, ynode_get(list->items[i], "name"), pp,
+             "volume '%s' is not declared in spec.volumes", name);
+    }
+}
+
+void check_container_refs(struct walk *w, const struct ynode *spec, struct spec_pod *pod)
+{
+    const struct ynode *list = ynode_get(spec, "containers");
+    if (!list || list->type != YN_SEQ)
+        return;
+    _cleanup_free_ const char **vols = xcalloc(pod->n_volumes, sizeof(*vols));
+    size_t n_vols = 0;
+    for (size_t i = 0; i < pod->n_volumes; i++)
+        if (pod->volumes[i].name)
+            vols[n_vols++] = pod->volumes[i].name;
+    qsort(vols, n_vols, sizeof(*vols), volume_cmp);
+    for (size_t i = 0; i < pod->n_containers; i++) {
+        const struct spec_container *c = &pod->containers[i];
+        const struct ynode *cn = list->items[i];
+        _cleanup_free_ char *p = path_idx("spec.containers", i);
+        _cleanup_free_ char *mp = path_key(p, "volumeMounts");
+        check_mounts(w, cn, mp, c, vols, n_vols);
+        const struct spec_opt_i64 *uid =
+            c->sec.run_as_user.has ? &c->sec.run_as_user : &pod->sec.run_as_user;
+        if (c->sec.run_as_non_root.has && c->sec.run_as_non_root.v && uid->has && uid->v == 0) {
+            const struct ynode *sec = ynode_get(cn, "securityContext");
+            _cleanup_free_ char *sp = path_key(p, "securityContext.runAsNonRoot");
+            werr(w, ynode_get(sec, "runAsNonRoot"), sp,
+                 "is true but the container runs as user 0 (root)");
+        }
+    }
+}

@@ -1,0 +1,195 @@
+/* The canonical spec hash: sha256 over a length-prefixed serialisation of the parsed pod
+ * with defaults applied, so it depends on what the pod runs, not on how it is written.
+ * Covered: the name and everything under spec. Not covered: apiVersion, labels,
+ * annotations, the file and line (changing those does not replace a running pod). */
+#include "spec/spec-int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "base/buf.h"
+
+static void put_str(struct tk_buf *b, const char *s)
+{
+    if (!s) {
+        tk_buf_addc(b, 'n');
+        return;
+    }
+    tk_buf_addf(b, "s%zu:", strlen(s));
+    tk_buf_adds(b, s);
+}
+
+static void put_int(struct tk_buf *b, int64_t v)
+{
+    tk_buf_addf(b, "i%lld;", (long long)v);
+}
+
+static void put_opt_int(struct tk_buf *b, const struct spec_opt_i64 *o)
+{
+    if (o->has)
+        put_int(b, o->v);
+    else
+        tk_buf_addc(b, 'n');
+}
+
+static void put_opt_bool(struct tk_buf *b, const struct spec_opt_bool *o)
+{
+    tk_buf_addc(b, o->has ? (o->v ? 'T' : 'F') : 'n');
+}
+
+static void put_list(struct tk_buf *b, char *const *v, size_t n)
+{
+    put_int(b, (int64_t)n);
+    for (size_t i = 0; i < n; i++)
+        put_str(b, v[i]);
+}
+
+/* Capabilities as names without "CAP_", upper case. */
+static void put_caps(struct tk_buf *b, char *const *v, size_t n)
+{
+    put_int(b, (int64_t)n);
+    for (size_t i = 0; i < n; i++) {
+        const char *c = spec_capability_canonical(v[i]);
+        put_str(b, c ? c : v[i]);
+    }
+}
+
+/* Addresses in their canonical text form (inet_ntop), prefix kept. */
+static void put_addr(struct tk_buf *b, const char *s, bool cidr)
+{
+    unsigned char a[16];
+    char text[INET6_ADDRSTRLEN];
+    int family, prefix = -1;
+    if (cidr) {
+        if (spec_parse_cidr(s, &family, a, &prefix) < 0) {
+            put_str(b, s);
+            return;
+        }
+    } else if (inet_pton(AF_INET, s, a) == 1) {
+        family = AF_INET;
+    } else if (inet_pton(AF_INET6, s, a) == 1) {
+        family = AF_INET6;
+    } else {
+        put_str(b, s);
+        return;
+    }
+    inet_ntop(family, a, text, sizeof(text));
+    put_str(b, text);
+    put_int(b, prefix);
+}
+
+static void put_container(struct tk_buf *b, const struct spec_container *c)
+{
+    put_str(b, c->name);
+    put_str(b, c->image);
+    put_int(b, c->pull_policy);
+    put_list(b, c->command, c->n_command);
+    put_list(b, c->args, c->n_args);
+    put_int(b, (int64_t)c->n_env);
+    for (size_t i = 0; i < c->n_env; i++) {
+        put_str(b, c->env[i].name);
+        put_str(b, c->env[i].value ? c->env[i].value : "");
+    }
+    put_str(b, c->working_dir);
+    put_int(b, (int64_t)c->n_ports);
+    for (size_t i = 0; i < c->n_ports; i++) {
+        put_str(b, c->ports[i].name);
+        put_int(b, c->ports[i].container_port);
+        put_str(b, c->ports[i].protocol ? c->ports[i].protocol : "TCP");
+    }
+    put_int(b, (int64_t)c->n_mounts);
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        put_str(b, c->mounts[i].name);
+        put_str(b, c->mounts[i].mount_path);
+        put_str(b, c->mounts[i].sub_path);
+        put_int(b, c->mounts[i].read_only);
+    }
+    put_opt_int(b, &c->sec.run_as_user);
+    put_opt_int(b, &c->sec.run_as_group);
+    put_opt_bool(b, &c->sec.run_as_non_root);
+    put_opt_bool(b, &c->sec.read_only_root_fs);
+    put_opt_bool(b, &c->sec.allow_privilege_escalation);
+    put_opt_bool(b, &c->sec.privileged);
+    put_caps(b, c->sec.cap_add, c->sec.n_cap_add);
+    put_caps(b, c->sec.cap_drop, c->sec.n_cap_drop);
+}
+
+static void put_volume(struct tk_buf *b, const struct spec_volume *v)
+{
+    put_str(b, v->name);
+    put_int(b, v->kind);
+    if (v->kind == SPEC_VOLUME_HOST_PATH) {
+        put_str(b, v->host_path);
+        put_int(b, v->host_path_type);
+    } else {
+        put_int(b, v->medium_memory);
+        put_int(b, (int64_t)v->size_limit);
+    }
+}
+
+static void put_interface(struct tk_buf *b, const struct spec_interface *f)
+{
+    put_str(b, f->name);
+    put_str(b, f->parent);
+    put_int(b, f->mode);
+    put_str(b, f->mac);
+    put_int(b, (int64_t)f->n_addresses);
+    for (size_t i = 0; i < f->n_addresses; i++)
+        put_addr(b, f->addresses[i], true);
+    put_int(b, (int64_t)f->n_gateways);
+    for (size_t i = 0; i < f->n_gateways; i++)
+        put_addr(b, f->gateways[i], false);
+}
+
+static void serialise(struct tk_buf *b, const struct spec_pod *p)
+{
+    tk_buf_adds(b, "tank-pod-1;");
+    put_str(b, p->name);
+    put_int(b, (int64_t)p->n_containers);
+    for (size_t i = 0; i < p->n_containers; i++)
+        put_container(b, &p->containers[i]);
+    put_int(b, (int64_t)p->n_volumes);
+    for (size_t i = 0; i < p->n_volumes; i++)
+        put_volume(b, &p->volumes[i]);
+    put_int(b, p->restart_policy);
+    put_int(b, p->termination_grace_seconds);
+    put_str(b, p->hostname ? p->hostname : p->name);
+    put_int(b, p->host_network);
+    put_int(b, p->dns.set);
+    put_int(b, (int64_t)p->dns.n_nameservers);
+    for (size_t i = 0; i < p->dns.n_nameservers; i++)
+        put_addr(b, p->dns.nameservers[i], false);
+    put_list(b, p->dns.searches, p->dns.n_searches);
+    put_int(b, (int64_t)p->dns.n_options);
+    for (size_t i = 0; i < p->dns.n_options; i++) {
+        put_str(b, p->dns.options[i].key);
+        put_str(b, p->dns.options[i].value);
+    }
+    put_opt_int(b, &p->sec.run_as_user);
+    put_opt_int(b, &p->sec.run_as_group);
+    put_int(b, (int64_t)p->sec.n_supplemental_groups);
+    for (size_t i = 0; i < p->sec.n_supplemental_groups; i++)
+        put_int(b, p->sec.supplemental_groups[i]);
+    put_int(b, (int64_t)p->network.n_interfaces);
+    for (size_t i = 0; i < p->network.n_interfaces; i++)
+        put_interface(b, &p->network.interfaces[i]);
+}
+
+int spec_pod_hash(struct spec_pod *pod)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    serialise(&b, pod);
+    int ok = EVP_Digest(b.s, b.len, md, &len, EVP_sha256(), NULL);
+    tk_buf_free(&b);
+    if (!ok || len != 32)
+        return -EIO;
+    for (unsigned i = 0; i < len; i++)
+        snprintf(pod->hash + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}

@@ -1,0 +1,201 @@
+/* Freeing and deep-copying pods. */
+#include "spec/spec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void free_kv(struct spec_kv *kv, size_t n)
+{
+    for (size_t i = 0; kv && i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
+static void free_container(struct spec_container *c)
+{
+    free(c->name);
+    free(c->image);
+    free_strv(c->command, c->n_command);
+    free_strv(c->args, c->n_args);
+    for (size_t i = 0; c->env && i < c->n_env; i++) {
+        free(c->env[i].name);
+        free(c->env[i].value);
+    }
+    free(c->env);
+    free(c->working_dir);
+    for (size_t i = 0; c->ports && i < c->n_ports; i++) {
+        free(c->ports[i].name);
+        free(c->ports[i].protocol);
+    }
+    free(c->ports);
+    for (size_t i = 0; c->mounts && i < c->n_mounts; i++) {
+        free(c->mounts[i].name);
+        free(c->mounts[i].mount_path);
+        free(c->mounts[i].sub_path);
+    }
+    free(c->mounts);
+    free_strv(c->sec.cap_add, c->sec.n_cap_add);
+    free_strv(c->sec.cap_drop, c->sec.n_cap_drop);
+}
+
+void spec_pod_free(struct spec_pod *pod)
+{
+    if (!pod)
+        return;
+    free(pod->api_version);
+    free(pod->name);
+    free_kv(pod->labels, pod->n_labels);
+    free_kv(pod->annotations, pod->n_annotations);
+    for (size_t i = 0; pod->containers && i < pod->n_containers; i++)
+        free_container(&pod->containers[i]);
+    free(pod->containers);
+    for (size_t i = 0; pod->volumes && i < pod->n_volumes; i++) {
+        free(pod->volumes[i].name);
+        free(pod->volumes[i].host_path);
+    }
+    free(pod->volumes);
+    free(pod->hostname);
+    free_strv(pod->dns.nameservers, pod->dns.n_nameservers);
+    free_strv(pod->dns.searches, pod->dns.n_searches);
+    free_kv(pod->dns.options, pod->dns.n_options);
+    free(pod->sec.supplemental_groups);
+    for (size_t i = 0; pod->network.interfaces && i < pod->network.n_interfaces; i++) {
+        struct spec_interface *f = &pod->network.interfaces[i];
+        free(f->name);
+        free(f->parent);
+        free(f->mac);
+        free_strv(f->addresses, f->n_addresses);
+        free_strv(f->gateways, f->n_gateways);
+    }
+    free(pod->network.interfaces);
+    free(pod->file);
+    free(pod);
+}
+
+/* Copying: every helper sets *ok = false on allocation failure and keeps going; the
+ * half-built copy is then freed as a whole. */
+
+static char *dstr(const char *s, bool *ok)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *ok = false;
+    return d;
+}
+
+static void *dmem(const void *src, size_t n, size_t size, bool *ok)
+{
+    if (!src)
+        return NULL;
+    void *d = calloc(n ? n : 1, size);
+    if (!d) {
+        *ok = false;
+        return NULL;
+    }
+    if (n)
+        memcpy(d, src, n * size);
+    return d;
+}
+
+static char **dstrv(char *const *v, size_t n, bool *ok)
+{
+    char **d = dmem(v, n, sizeof(*d), ok);
+    for (size_t i = 0; d && i < n; i++)
+        d[i] = dstr(v[i], ok);
+    return d;
+}
+
+static struct spec_kv *dkv(const struct spec_kv *v, size_t n, bool *ok)
+{
+    struct spec_kv *d = dmem(v, n, sizeof(*d), ok);
+    for (size_t i = 0; d && i < n; i++) {
+        d[i].key = dstr(v[i].key, ok);
+        d[i].value = dstr(v[i].value, ok);
+    }
+    return d;
+}
+
+static void dup_container(struct spec_container *d, const struct spec_container *s, bool *ok)
+{
+    d->name = dstr(s->name, ok);
+    d->image = dstr(s->image, ok);
+    d->command = dstrv(s->command, s->n_command, ok);
+    d->args = dstrv(s->args, s->n_args, ok);
+    d->env = dmem(s->env, s->n_env, sizeof(*d->env), ok);
+    for (size_t i = 0; d->env && i < s->n_env; i++) {
+        d->env[i].name = dstr(s->env[i].name, ok);
+        d->env[i].value = dstr(s->env[i].value, ok);
+    }
+    d->working_dir = dstr(s->working_dir, ok);
+    d->ports = dmem(s->ports, s->n_ports, sizeof(*d->ports), ok);
+    for (size_t i = 0; d->ports && i < s->n_ports; i++) {
+        d->ports[i].name = dstr(s->ports[i].name, ok);
+        d->ports[i].protocol = dstr(s->ports[i].protocol, ok);
+    }
+    d->mounts = dmem(s->mounts, s->n_mounts, sizeof(*d->mounts), ok);
+    for (size_t i = 0; d->mounts && i < s->n_mounts; i++) {
+        d->mounts[i].name = dstr(s->mounts[i].name, ok);
+        d->mounts[i].mount_path = dstr(s->mounts[i].mount_path, ok);
+        d->mounts[i].sub_path = dstr(s->mounts[i].sub_path, ok);
+    }
+    d->sec.cap_add = dstrv(s->sec.cap_add, s->sec.n_cap_add, ok);
+    d->sec.cap_drop = dstrv(s->sec.cap_drop, s->sec.n_cap_drop, ok);
+}
+
+static void dup_network(struct spec_netns *d, const struct spec_netns *s, bool *ok)
+{
+    d->interfaces = dmem(s->interfaces, s->n_interfaces, sizeof(*d->interfaces), ok);
+    for (size_t i = 0; d->interfaces && i < s->n_interfaces; i++) {
+        struct spec_interface *f = &d->interfaces[i];
+        const struct spec_interface *g = &s->interfaces[i];
+        f->name = dstr(g->name, ok);
+        f->parent = dstr(g->parent, ok);
+        f->mac = dstr(g->mac, ok);
+        f->addresses = dstrv(g->addresses, g->n_addresses, ok);
+        f->gateways = dstrv(g->gateways, g->n_gateways, ok);
+    }
+}
+
+struct spec_pod *spec_pod_dup(const struct spec_pod *s)
+{
+    bool ok = true;
+    struct spec_pod *d = dmem(s, 1, sizeof(*s), &ok);
+    if (!d)
+        return NULL;
+    d->api_version = dstr(s->api_version, &ok);
+    d->name = dstr(s->name, &ok);
+    d->labels = dkv(s->labels, s->n_labels, &ok);
+    d->annotations = dkv(s->annotations, s->n_annotations, &ok);
+    d->containers = dmem(s->containers, s->n_containers, sizeof(*d->containers), &ok);
+    for (size_t i = 0; d->containers && i < s->n_containers; i++)
+        dup_container(&d->containers[i], &s->containers[i], &ok);
+    d->volumes = dmem(s->volumes, s->n_volumes, sizeof(*d->volumes), &ok);
+    for (size_t i = 0; d->volumes && i < s->n_volumes; i++) {
+        d->volumes[i].name = dstr(s->volumes[i].name, &ok);
+        d->volumes[i].host_path = dstr(s->volumes[i].host_path, &ok);
+    }
+    d->hostname = dstr(s->hostname, &ok);
+    d->dns.nameservers = dstrv(s->dns.nameservers, s->dns.n_nameservers, &ok);
+    d->dns.searches = dstrv(s->dns.searches, s->dns.n_searches, &ok);
+    d->dns.options = dkv(s->dns.options, s->dns.n_options, &ok);
+    d->sec.supplemental_groups = dmem(s->sec.supplemental_groups, s->sec.n_supplemental_groups,
+                                      sizeof(*d->sec.supplemental_groups), &ok);
+    dup_network(&d->network, &s->network, &ok);
+    d->file = dstr(s->file, &ok);
+    if (!ok) {
+        spec_pod_free(d);
+        return NULL;
+    }
+    return d;
+}

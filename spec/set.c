@@ -1,0 +1,205 @@
+/* Sets of parsed pods and errors: parsing a buffer or a file into a set, loading a tree
+ * of manifests, and the small set operations. */
+#include "spec/spec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "spec/spec-int.h"
+
+void spec_set_init(struct spec_set *set)
+{
+    memset(set, 0, sizeof(*set));
+}
+
+void spec_set_free(struct spec_set *set)
+{
+    for (size_t i = 0; i < set->n_pods; i++)
+        spec_pod_free(set->pods[i]);
+    free(set->pods);
+    for (size_t i = 0; i < set->n_errors; i++) {
+        free(set->errors[i].file);
+        free(set->errors[i].message);
+    }
+    free(set->errors);
+    spec_set_init(set);
+}
+
+struct spec_pod *spec_set_take(struct spec_set *set, size_t i)
+{
+    if (i >= set->n_pods)
+        return NULL;
+    struct spec_pod *pod = set->pods[i];
+    memmove(&set->pods[i], &set->pods[i + 1], (set->n_pods - i - 1) * sizeof(*set->pods));
+    set->n_pods--;
+    return pod;
+}
+
+struct spec_pod *spec_set_find(const struct spec_set *set, const char *name)
+{
+    for (size_t i = 0; i < set->n_pods; i++)
+        if (set->pods[i]->name && !strcmp(set->pods[i]->name, name))
+            return set->pods[i];
+    return NULL;
+}
+
+void spec_error_format(const struct spec_error *e, char *out, size_t size)
+{
+    if (e->line > 0)
+        snprintf(out, size, "%s:%d:%d: %s", e->file, e->line, e->column, e->message);
+    else
+        snprintf(out, size, "%s: %s", e->file, e->message);
+}
+
+static int add_pod(struct spec_set *set, struct spec_pod *pod)
+{
+    struct spec_pod **v = realloc(set->pods, (set->n_pods + 1) * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    set->pods = v;
+    set->pods[set->n_pods++] = pod;
+    return 0;
+}
+
+struct pos_error {
+    struct spec_error e;
+    size_t idx;
+};
+
+static int pos_cmp(const void *a, const void *b)
+{
+    const struct pos_error *x = a, *y = b;
+    if (x->e.line != y->e.line)
+        return x->e.line < y->e.line ? -1 : 1;
+    if (x->e.column != y->e.column)
+        return x->e.column < y->e.column ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Move the file's errors into the set, sorted by position (stable). */
+static int add_errors(struct spec_set *set, struct spec_errs *e)
+{
+    if (e->n) {
+        struct pos_error *tmp = calloc(e->n, sizeof(*tmp));
+        struct spec_error *v = realloc(set->errors, (set->n_errors + e->n) * sizeof(*v));
+        if (v)
+            set->errors = v;
+        if (!tmp || !v) {
+            free(tmp);
+            return -ENOMEM;
+        }
+        for (size_t i = 0; i < e->n; i++)
+            tmp[i] = (struct pos_error){e->v[i], i};
+        qsort(tmp, e->n, sizeof(*tmp), pos_cmp);
+        for (size_t i = 0; i < e->n; i++)
+            set->errors[set->n_errors++] = tmp[i].e;
+        free(tmp);
+    }
+    free(e->v);
+    e->v = NULL;
+    e->n = e->cap = 0;
+    return 0;
+}
+
+static void free_errs(struct spec_errs *e)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        free(e->v[i].file);
+        free(e->v[i].message);
+    }
+    free(e->v);
+}
+
+struct parse_ctx {
+    struct spec_set *set;
+    const char *file;
+    bool oom;
+};
+
+static void on_document(void *c, struct spec_errs *e, struct ynode *root)
+{
+    struct parse_ctx *ctx = c;
+    struct spec_pod *pod = spec_pod_from_tree(e, root);
+    if (!pod)
+        return;
+    pod->file = strdup(ctx->file);
+    if (!pod->file || spec_pod_hash(pod) < 0 || add_pod(ctx->set, pod) < 0) {
+        spec_pod_free(pod);
+        ctx->oom = true;
+    }
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+/* An error for the whole file (no position). */
+static int file_error(struct spec_set *set, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int file_error(struct spec_set *set, const char *file, int line, const char *fmt, ...)
+{
+    struct spec_errs e = {.file = file};
+    va_list ap;
+    va_start(ap, fmt);
+    errs_vadd(&e, line, line ? 1 : 0, fmt, ap);
+    va_end(ap);
+    if (e.oom || add_errors(set, &e) < 0) {
+        free_errs(&e);
+        return -ENOMEM;
+    }
+    return 1;
+}
+
+int spec_parse_buffer(struct spec_set *set, const char *file, const char *data, size_t len)
+{
+    struct spec_errs e = {.file = file};
+    struct parse_ctx ctx = {set, file, false};
+    if (len > SPEC_MAX_FILE_SIZE)
+        return file_error(set, file, 0,
+                          "file too large (%zu bytes; a manifest may have at most %u bytes)", len,
+                          SPEC_MAX_FILE_SIZE);
+    size_t docs = spec_yaml_parse(&e, data, len, ends_with(file, ".json"), on_document, &ctx);
+    if (docs == 0 && e.n == 0)
+        errs_add(&e, 1, 1, "no Pod in file");
+    int n = (int)e.n;
+    if (e.oom || ctx.oom || add_errors(set, &e) < 0) {
+        free_errs(&e);
+        return -ENOMEM;
+    }
+    return n;
+}
+
+int spec_parse_file(struct spec_set *set, const char *path)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    _cleanup_free_ char *data = NULL;
+    struct stat st;
+    size_t len = 0;
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return file_error(set, path, 0, "cannot read: %m");
+    if (!S_ISREG(st.st_mode))
+        return file_error(set, path, 0, "cannot read: not a regular file");
+    /* Refuse before reading anything: a huge file never reaches the parser. */
+    if ((uint64_t)st.st_size > SPEC_MAX_FILE_SIZE)
+        return file_error(set, path, 0,
+                          "file too large (%lld bytes; a manifest may have at most %u bytes)",
+                          (long long)st.st_size, SPEC_MAX_FILE_SIZE);
+    int r = tk_read_fd(fd, SPEC_MAX_FILE_SIZE, &data, &len);
+    if (r == -EFBIG)
+        return file_error(set, path, 0, "file too large (a manifest may have at most %u bytes)",
+                          SPEC_MAX_FILE_SIZE);
+    if (r < 0) {
+        errno = -r;
+        return file_error(set, path, 0, "cannot read: %m");
+    }
+    return spec_parse_buffer(set, path, data, len);
+}

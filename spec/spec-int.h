@@ -1,0 +1,151 @@
+#pragma once
+/*
+ * Internal to spec/: the small YAML tree the parser builds from libyaml events, the
+ * per-file error list, and the pieces the .c files of spec/ share. Not a public API.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "spec/spec.h"
+
+/* Most errors reported for one document before the rest are dropped. */
+#define SPEC_MAX_DOC_ERRORS 100
+
+enum ynode_type { YN_SCALAR, YN_SEQ, YN_MAP };
+/* What a scalar resolves to (YAML 1.1 as Kubernetes' decoder reads it). */
+enum yscalar_kind { YS_STR, YS_NULL, YS_BOOL, YS_INT, YS_FLOAT };
+
+struct ynode {
+    enum ynode_type type;
+    int line; /* 1-based */
+    int col;  /* 1-based */
+    /* scalar */
+    char *value;
+    enum yscalar_kind kind;
+    bool bval;
+    /* sequence: items[0..n); mapping: items[2i] key, items[2i+1] value, n pairs */
+    struct ynode **items;
+    size_t n;
+    size_t used; /* filled slots of items */
+    size_t cap;
+};
+
+void ynode_free(struct ynode *n);
+/* Value of key in mapping m (NULL when m is not a mapping or has no such key). */
+struct ynode *ynode_get(const struct ynode *m, const char *key);
+bool ynode_is_null(const struct ynode *n);
+const char *ynode_kind_name(const struct ynode *n);
+
+/* The errors of one file being parsed. */
+struct spec_errs {
+    const char *file;
+    struct spec_error *v;
+    size_t n;
+    size_t cap;
+    size_t doc_errors; /* errors in the current document */
+    bool oom;
+};
+
+void errs_add(struct spec_errs *e, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void errs_vadd(struct spec_errs *e, int line, int col, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+/* Called for every non-empty document; root is owned by the caller. */
+typedef void (*spec_doc_fn)(void *ctx, struct spec_errs *e, struct ynode *root);
+
+/* Parse data as a YAML stream, one callback per document; YAML-level problems (syntax,
+ * aliases, depth, size) go to e. json selects the JSON preparation (surrogate pairs).
+ * Returns the number of non-empty documents seen. */
+size_t spec_yaml_parse(struct spec_errs *e, const char *data, size_t len, bool json, spec_doc_fn fn,
+                       void *ctx);
+
+/* Build a pod from one document tree; NULL when the document has errors (added to e). */
+struct spec_pod *spec_pod_from_tree(struct spec_errs *e, const struct ynode *root);
+
+/* Compute pod->hash. Returns 0 or -ENOMEM/-EIO. */
+int spec_pod_hash(struct spec_pod *pod);
+
+/* Known Linux capability name ("NET_ADMIN" or "CAP_NET_ADMIN", any case); NULL if
+ * unknown, else the canonical name without the prefix ("NET_ADMIN"). */
+const char *spec_capability_canonical(const char *name);
+
+/* Linux interface name: 1..15 bytes, no '/', ':', whitespace, not "." or "..". */
+bool spec_is_ifname(const char *s);
+/* Kubernetes environment variable name: [A-Za-z_][A-Za-z0-9_.-]*. */
+bool spec_is_env_name(const char *s);
+/* Kubernetes label key (optional DNS subdomain prefix + '/' + name) and value. */
+bool spec_is_label_key(const char *s);
+bool spec_is_label_value(const char *s);
+/* DNS-1123 subdomain (search domains). */
+bool spec_is_dns1123_subdomain(const char *s);
+/* IANA service name (port names): 1..15 of [a-z0-9-], a letter, no "--", no edge '-'. */
+bool spec_is_port_name(const char *s);
+
+/* ---- the validating walk over a document tree (walk.c) ------------------------------- */
+
+struct walk {
+    struct spec_errs *e;
+    bool tank;   /* apiVersion tank/v1 */
+    int sources; /* volume sources seen in the current volume */
+};
+
+/* A field of a mapping: fn is called with the value (never a null value: null is absent). */
+struct field {
+    const char *key;
+    void (*fn)(struct walk *w, const struct ynode *v, const char *path, void *obj);
+};
+
+/* Report "PATH: message" at node n. */
+void werr(struct walk *w, const struct ynode *n, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Report "PATH.KEY: required" (with " (hint)") at node n, the mapping missing it. */
+void wreq(struct walk *w, const struct ynode *n, const char *path, const char *key,
+          const char *hint);
+
+/* "path.key" and "path[i]" (new heap strings; allocation failure aborts). */
+char *path_key(const char *path, const char *key);
+char *path_idx(const char *path, size_t i);
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
+
+/* Check n is a mapping with unique scalar keys, each in fields (else "not supported"),
+ * and call each field's fn. Returns false when n is not a mapping. */
+bool walk_map(struct walk *w, const struct ynode *n, const char *path, const struct field *fields,
+              size_t n_fields, void *obj);
+/* Check n is a list; reports and returns false otherwise. */
+bool want_seq(struct walk *w, const struct ynode *n, const char *path);
+bool want_str(struct walk *w, const struct ynode *n, const char *path, char **out);
+bool want_int(struct walk *w, const struct ynode *n, const char *path, int64_t min, int64_t max,
+              int64_t *out);
+bool want_bool(struct walk *w, const struct ynode *n, const char *path, bool *out);
+/* One of names[0..count): the index in *out. */
+bool want_enum(struct walk *w, const struct ynode *n, const char *path, const char *const *names,
+               size_t count, int *out);
+/* A list of strings; each item checked by ok (may be NULL) with what describing it. */
+bool want_str_list(struct walk *w, const struct ynode *n, const char *path, char ***out,
+                   size_t *count, bool (*ok)(const char *), const char *what);
+/* A string that must satisfy ok; the message says what it should be. */
+bool want_checked(struct walk *w, const struct ynode *n, const char *path, char **out,
+                  bool (*ok)(const char *), const char *what);
+
+/* Duplicates among strs[0..n) (NULL entries skipped): report(ctx, later, first) for each
+ * later duplicate, in index order. */
+void find_dups(const char *const *strs, size_t n, void (*report)(void *ctx, size_t i, size_t first),
+               void *ctx);
+
+/* Report "PATH[i].name: WHAT name 'x' is already used by PATH[j]" for names shared by items
+ * of list (names[i] is item i's name or NULL). */
+void check_name_dups(struct walk *w, const struct ynode *list, const char *path, const char *what,
+                     const char *const *names);
+
+/* Pieces of the pod walk (container.c). */
+void walk_containers(struct walk *w, const struct ynode *v, const char *path, void *pod);
+/* After the whole pod is read: mounts name declared volumes, runAsNonRoot vs uid. */
+void check_container_refs(struct walk *w, const struct ynode *spec, struct spec_pod *pod);
+
+#define DNS1123_RULE                                                                               \
+    "(lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 "  \
+    "characters)"

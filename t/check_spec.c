@@ -1,0 +1,794 @@
+/* spec/: the manifest parser and validator, over fixture files whose names say what they
+ * test (t/fixtures/spec/valid, t/fixtures/spec/invalid with "# expect: L:C: message"
+ * lines) and examples/pods, plus the parsed values, the hash and the tree loader. */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fs.h"
+#include "spec/spec.h"
+
+#define MAX_FIXTURES 256
+
+static char *valid_files[MAX_FIXTURES];
+static size_t n_valid;
+static char *invalid_files[MAX_FIXTURES];
+static size_t n_invalid;
+
+static const char *src_dir(void)
+{
+    const char *s = getenv("TANK_SRC");
+    return s && *s ? s : ".";
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Fixture file names under dir (relative to the source tree), sorted. */
+static void list_dir(const char *dir, char **out, size_t *n)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", src_dir(), dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    size_t first = *n;
+    for (struct dirent *de; (de = readdir(d)) && *n < MAX_FIXTURES;) {
+        size_t l = strlen(de->d_name);
+        if (de->d_name[0] == '.' || !((l > 5 && !strcmp(de->d_name + l - 5, ".yaml")) ||
+                                      (l > 5 && !strcmp(de->d_name + l - 5, ".json"))))
+            continue;
+        char *p = NULL;
+        if (asprintf(&p, "%s/%s", path, de->d_name) >= 0)
+            out[(*n)++] = p;
+    }
+    closedir(d);
+    qsort(out + first, *n - first, sizeof(*out), name_cmp);
+}
+
+static void load_fixture_lists(void)
+{
+    if (n_valid || n_invalid)
+        return;
+    list_dir("examples/pods", valid_files, &n_valid);
+    list_dir("t/fixtures/spec/valid", valid_files, &n_valid);
+    list_dir("t/fixtures/spec/invalid", invalid_files, &n_invalid);
+}
+
+static void dump_errors(const struct spec_set *set, char *out, size_t size)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < set->n_errors && o < size; i++) {
+        char line[2048];
+        spec_error_format(&set->errors[i], line, sizeof(line));
+        o += (size_t)snprintf(out + o, size - o, "\n  %s", line);
+    }
+}
+
+START_TEST(test_valid_fixture)
+{
+    const char *file = valid_files[_i];
+    struct spec_set set;
+    char errs[8192];
+    spec_set_init(&set);
+    int r = spec_parse_file(&set, file);
+    dump_errors(&set, errs, sizeof(errs));
+    ck_assert_msg(r == 0 && set.n_errors == 0, "%s should be valid, got:%s", file, errs);
+    ck_assert_msg(set.n_pods >= 1, "%s gave no pod", file);
+    for (size_t i = 0; i < set.n_pods; i++) {
+        ck_assert_str_eq(set.pods[i]->file, file);
+        ck_assert_uint_eq(strlen(set.pods[i]->hash), 64);
+        ck_assert_msg(set.pods[i]->n_containers >= 1, "pod without containers");
+    }
+    spec_set_free(&set);
+}
+END_TEST
+
+/* The "# expect: L:C: message" lines at the top of an invalid fixture. */
+static size_t read_expectations(const char *file, char ***out)
+{
+    char *data = NULL;
+    size_t n = 0;
+    ck_assert_int_eq(tk_read_file(file, 1 << 20, &data, NULL), 0);
+    char **v = calloc(64, sizeof(*v));
+    for (char *line = data; line && *line && n < 64;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (!strncmp(line, "# expect: ", 10))
+            v[n++] = strdup(line + 10);
+        else if (line[0] != '#')
+            break;
+        line = nl ? nl + 1 : NULL;
+    }
+    free(data);
+    *out = v;
+    return n;
+}
+
+START_TEST(test_invalid_fixture)
+{
+    const char *file = invalid_files[_i];
+    char **want = NULL;
+    size_t n_want = read_expectations(file, &want);
+    struct spec_set set;
+    char errs[8192];
+    ck_assert_msg(n_want > 0, "%s has no '# expect: L:C: message' line", file);
+    spec_set_init(&set);
+    int r = spec_parse_file(&set, file);
+    dump_errors(&set, errs, sizeof(errs));
+    ck_assert_msg(r > 0, "%s should be invalid", file);
+    ck_assert_msg(set.n_pods == 0, "%s: an invalid document gave a pod", file);
+    ck_assert_msg(set.n_errors == n_want, "%s: expected %zu errors, got:%s", file, n_want, errs);
+    for (size_t i = 0; i < n_want; i++) {
+        char got[2048];
+        const struct spec_error *e = &set.errors[i];
+        snprintf(got, sizeof(got), "%d:%d: %s", e->line, e->column, e->message);
+        ck_assert_str_eq(e->file, file);
+        ck_assert_msg(!strcmp(got, want[i]), "%s: expected\n  %s\ngot\n  %s", file, want[i], got);
+        free(want[i]);
+    }
+    free(want);
+    spec_set_free(&set);
+}
+END_TEST
+
+/* Parse text that must give exactly one pod. */
+static struct spec_pod *parse_one(const char *file, const char *text)
+{
+    struct spec_set set;
+    char errs[8192];
+    spec_set_init(&set);
+    spec_parse_buffer(&set, file, text, strlen(text));
+    dump_errors(&set, errs, sizeof(errs));
+    ck_assert_msg(set.n_errors == 0 && set.n_pods == 1, "expected one valid pod, got:%s", errs);
+    struct spec_pod *pod = spec_set_take(&set, 0);
+    spec_set_free(&set);
+    return pod;
+}
+
+/* Parse text that must give errors; returns the first formatted "L:C: message". */
+static char *parse_error(const char *file, const char *text)
+{
+    struct spec_set set;
+    spec_set_init(&set);
+    spec_parse_buffer(&set, file, text, strlen(text));
+    ck_assert_msg(set.n_errors > 0, "expected an error");
+    ck_assert_uint_eq(set.n_pods, 0);
+    char *out = NULL;
+    ck_assert_int_ge(asprintf(&out, "%d:%d: %s", set.errors[0].line, set.errors[0].column,
+                              set.errors[0].message),
+                     0);
+    spec_set_free(&set);
+    return out;
+}
+
+static const char minimal[] = "apiVersion: v1\n"
+                              "kind: Pod\n"
+                              "metadata: {name: web}\n"
+                              "spec:\n"
+                              "  containers:\n"
+                              "  - name: app\n"
+                              "    image: busybox\n";
+
+START_TEST(test_defaults)
+{
+    struct spec_pod *pod = parse_one("d.yaml", minimal);
+    ck_assert_str_eq(pod->name, "web");
+    ck_assert_str_eq(pod->api_version, "v1");
+    ck_assert_int_eq(pod->restart_policy, SPEC_RESTART_ALWAYS);
+    ck_assert_int_eq(pod->termination_grace_seconds, 30);
+    ck_assert_ptr_null(pod->hostname);
+    ck_assert(!pod->host_network);
+    ck_assert(!pod->dns.set);
+    ck_assert_uint_eq(pod->network.n_interfaces, 0);
+    ck_assert_uint_eq(pod->n_containers, 1);
+    const struct spec_container *c = &pod->containers[0];
+    ck_assert_str_eq(c->name, "app");
+    ck_assert_str_eq(c->image, "busybox");
+    ck_assert_int_eq(c->pull_policy, SPEC_PULL_ALWAYS);
+    ck_assert_ptr_null(c->command);
+    ck_assert_ptr_null(c->working_dir);
+    ck_assert(!c->sec.run_as_user.has);
+    ck_assert_int_eq(pod->line, 1);
+    ck_assert_int_eq(pod->name_line, 3);
+    ck_assert_int_eq(pod->name_column, 18);
+    spec_pod_free(pod);
+}
+END_TEST
+
+static const struct {
+    const char *image;
+    enum spec_pull_policy want;
+} pull_defaults[] = {
+    {"busybox", SPEC_PULL_ALWAYS},
+    {"busybox:latest", SPEC_PULL_ALWAYS},
+    {"docker.io/library/busybox:1.36", SPEC_PULL_IF_NOT_PRESENT},
+    {"localhost:5000/app", SPEC_PULL_ALWAYS},
+    {"localhost:5000/app:v2", SPEC_PULL_IF_NOT_PRESENT},
+    {"busybox@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+     SPEC_PULL_IF_NOT_PRESENT},
+};
+
+START_TEST(test_pull_policy_default)
+{
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+             "  - {name: a, image: \"%s\"}\n",
+             pull_defaults[_i].image);
+    struct spec_pod *pod = parse_one("p.yaml", text);
+    ck_assert_msg(pod->containers[0].pull_policy == pull_defaults[_i].want, "%s: got %s",
+                  pull_defaults[_i].image,
+                  spec_pull_policy_to_string(pod->containers[0].pull_policy));
+    spec_pod_free(pod);
+}
+END_TEST
+
+static const char full[] =
+    "apiVersion: tank/v1\n"
+    "kind: Pod\n"
+    "metadata:\n"
+    "  name: full\n"
+    "  labels: {app: web, example.com/tier: front}\n"
+    "  annotations: {note: \"any text: here\"}\n"
+    "spec:\n"
+    "  restartPolicy: Never\n"
+    "  terminationGracePeriodSeconds: 0\n"
+    "  hostname: box\n"
+    "  dnsConfig:\n"
+    "    nameservers: [192.0.2.53, \"2001:db8::53\"]\n"
+    "    searches: [example.org]\n"
+    "    options: [{name: ndots, value: \"2\"}, {name: edns0}]\n"
+    "  securityContext: {runAsUser: 1000, runAsGroup: 1001, supplementalGroups: [5, 6]}\n"
+    "  volumes:\n"
+    "  - name: data\n"
+    "    hostPath: {path: /srv/data, type: Directory}\n"
+    "  - name: cache\n"
+    "    emptyDir: {medium: Memory, sizeLimit: 64Mi}\n"
+    "  - name: plain\n"
+    "  network:\n"
+    "    interfaces:\n"
+    "    - name: eth0\n"
+    "      macvlan: {parent: dummy0, mode: private}\n"
+    "      mac: \"02:AA:BB:CC:DD:EE\"\n"
+    "      addresses: [192.0.2.10/24, 2001:db8::10/64]\n"
+    "      gateway: [192.0.2.1, \"2001:db8::1\"]\n"
+    "    - name: net1\n"
+    "      macvlan:\n"
+    "      addresses: [198.51.100.7/24]\n"
+    "      gateway: 198.51.100.1\n"
+    "  containers:\n"
+    "  - name: app\n"
+    "    image: registry.example/app:1.2\n"
+    "    imagePullPolicy: Never\n"
+    "    command: [/bin/app]\n"
+    "    args: [--port, \"8080\", \"\"]\n"
+    "    workingDir: /srv\n"
+    "    env:\n"
+    "    - {name: A, value: one}\n"
+    "    - {name: EMPTY}\n"
+    "    ports: [{containerPort: 8080}, {name: dns, containerPort: 53, protocol: UDP}]\n"
+    "    volumeMounts:\n"
+    "    - {name: data, mountPath: /data, readOnly: true, subPath: sub/dir}\n"
+    "    - {name: cache, mountPath: /cache}\n"
+    "    securityContext:\n"
+    "      runAsUser: 0\n"
+    "      runAsNonRoot: false\n"
+    "      readOnlyRootFilesystem: true\n"
+    "      allowPrivilegeEscalation: false\n"
+    "      privileged: false\n"
+    "      capabilities: {add: [NET_ADMIN, CAP_NET_RAW], drop: [ALL]}\n"
+    "  - name: side\n"
+    "    image: busybox:1.36\n"
+    "    command: []\n";
+
+START_TEST(test_field_values)
+{
+    struct spec_pod *pod = parse_one("full.yaml", full);
+    ck_assert_str_eq(pod->api_version, "tank/v1");
+    ck_assert_uint_eq(pod->n_labels, 2);
+    ck_assert_str_eq(pod->labels[1].key, "example.com/tier");
+    ck_assert_str_eq(pod->labels[1].value, "front");
+    ck_assert_str_eq(pod->annotations[0].value, "any text: here");
+    ck_assert_int_eq(pod->restart_policy, SPEC_RESTART_NEVER);
+    ck_assert_int_eq(pod->termination_grace_seconds, 0);
+    ck_assert_str_eq(pod->hostname, "box");
+    ck_assert(pod->dns.set);
+    ck_assert_uint_eq(pod->dns.n_nameservers, 2);
+    ck_assert_str_eq(pod->dns.nameservers[1], "2001:db8::53");
+    ck_assert_str_eq(pod->dns.searches[0], "example.org");
+    ck_assert_uint_eq(pod->dns.n_options, 2);
+    ck_assert_str_eq(pod->dns.options[0].key, "ndots");
+    ck_assert_str_eq(pod->dns.options[0].value, "2");
+    ck_assert_ptr_null(pod->dns.options[1].value);
+    ck_assert_int_eq(pod->sec.run_as_user.v, 1000);
+    ck_assert_int_eq(pod->sec.run_as_group.v, 1001);
+    ck_assert_uint_eq(pod->sec.n_supplemental_groups, 2);
+    ck_assert_int_eq(pod->sec.supplemental_groups[1], 6);
+
+    ck_assert_uint_eq(pod->n_volumes, 3);
+    ck_assert_int_eq(pod->volumes[0].kind, SPEC_VOLUME_HOST_PATH);
+    ck_assert_str_eq(pod->volumes[0].host_path, "/srv/data");
+    ck_assert_int_eq(pod->volumes[0].host_path_type, SPEC_HOSTPATH_DIRECTORY);
+    ck_assert_int_eq(pod->volumes[1].kind, SPEC_VOLUME_EMPTY_DIR);
+    ck_assert(pod->volumes[1].medium_memory);
+    ck_assert_uint_eq(pod->volumes[1].size_limit, 64u << 20);
+    ck_assert_int_eq(pod->volumes[2].kind, SPEC_VOLUME_EMPTY_DIR);
+    ck_assert_uint_eq(pod->volumes[2].size_limit, 0);
+
+    ck_assert_uint_eq(pod->network.n_interfaces, 2);
+    const struct spec_interface *i0 = &pod->network.interfaces[0],
+                                *i1 = &pod->network.interfaces[1];
+    ck_assert_str_eq(i0->name, "eth0");
+    ck_assert_str_eq(i0->parent, "dummy0");
+    ck_assert_int_eq(i0->mode, SPEC_MACVLAN_PRIVATE);
+    ck_assert_str_eq(i0->mac, "02:aa:bb:cc:dd:ee");
+    ck_assert_uint_eq(i0->n_addresses, 2);
+    ck_assert_str_eq(i0->addresses[1], "2001:db8::10/64");
+    ck_assert_uint_eq(i0->n_gateways, 2);
+    ck_assert_str_eq(i0->gateways[0], "192.0.2.1");
+    ck_assert_str_eq(i0->gateways[1], "2001:db8::1");
+    ck_assert_ptr_null(i1->parent);
+    ck_assert_int_eq(i1->mode, SPEC_MACVLAN_BRIDGE);
+    ck_assert_ptr_null(i1->mac);
+    ck_assert_uint_eq(i1->n_gateways, 1);
+    ck_assert_str_eq(i1->gateways[0], "198.51.100.1");
+
+    ck_assert_uint_eq(pod->n_containers, 2);
+    const struct spec_container *c = &pod->containers[0];
+    ck_assert_int_eq(c->pull_policy, SPEC_PULL_NEVER);
+    ck_assert_uint_eq(c->n_command, 1);
+    ck_assert_str_eq(c->command[0], "/bin/app");
+    ck_assert_uint_eq(c->n_args, 3);
+    ck_assert_str_eq(c->args[1], "8080");
+    ck_assert_str_eq(c->args[2], "");
+    ck_assert_str_eq(c->working_dir, "/srv");
+    ck_assert_uint_eq(c->n_env, 2);
+    ck_assert_str_eq(c->env[0].value, "one");
+    ck_assert_str_eq(c->env[1].name, "EMPTY");
+    ck_assert_str_eq(c->env[1].value, "");
+    ck_assert_uint_eq(c->n_ports, 2);
+    ck_assert_ptr_null(c->ports[0].name);
+    ck_assert_int_eq(c->ports[0].container_port, 8080);
+    ck_assert_str_eq(c->ports[0].protocol, "TCP");
+    ck_assert_str_eq(c->ports[1].protocol, "UDP");
+    ck_assert_uint_eq(c->n_mounts, 2);
+    ck_assert(c->mounts[0].read_only);
+    ck_assert_str_eq(c->mounts[0].sub_path, "sub/dir");
+    ck_assert(!c->mounts[1].read_only);
+    ck_assert_ptr_null(c->mounts[1].sub_path);
+    ck_assert(c->sec.run_as_user.has && c->sec.run_as_user.v == 0);
+    ck_assert(c->sec.run_as_non_root.has && !c->sec.run_as_non_root.v);
+    ck_assert(c->sec.read_only_root_fs.has && c->sec.read_only_root_fs.v);
+    ck_assert(c->sec.allow_privilege_escalation.has && !c->sec.allow_privilege_escalation.v);
+    ck_assert_uint_eq(c->sec.n_cap_add, 2);
+    ck_assert_str_eq(c->sec.cap_add[1], "CAP_NET_RAW");
+    ck_assert_str_eq(c->sec.cap_drop[0], "ALL");
+    const struct spec_container *s = &pod->containers[1];
+    ck_assert_int_eq(s->pull_policy, SPEC_PULL_IF_NOT_PRESENT);
+    ck_assert_ptr_nonnull(s->command);
+    ck_assert_uint_eq(s->n_command, 0);
+
+    /* A deep copy is equal and independent. */
+    struct spec_pod *d = spec_pod_dup(pod);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->hash, pod->hash);
+    ck_assert_ptr_ne(d->containers, pod->containers);
+    ck_assert_str_eq(d->network.interfaces[0].gateways[1], "2001:db8::1");
+    spec_pod_free(pod);
+    ck_assert_str_eq(d->containers[0].env[0].value, "one");
+    spec_pod_free(d);
+}
+END_TEST
+
+static char *hash_of(const char *file, const char *text)
+{
+    struct spec_pod *pod = parse_one(file, text);
+    char *h = strdup(pod->hash);
+    spec_pod_free(pod);
+    return h;
+}
+
+/* Same pod written differently: same hash. */
+static const char *const same_as_minimal[] = {
+    "# a comment\n"
+    "kind: Pod\n"
+    "spec:\n"
+    "    containers:\n"
+    "        -   image: 'busybox'   # quoted\n"
+    "            name: \"app\"\n"
+    "apiVersion: v1\n"
+    "metadata:\n"
+    "    labels: {changed: labels-are-not-the-spec}\n"
+    "    name: web\n",
+    "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"web\"},\n"
+    " \"spec\": {\"containers\": [{\"name\": \"app\", \"image\": \"busybox\"}]}}\n",
+    /* Defaults written out. */
+    "apiVersion: tank/v1\nkind: Pod\nmetadata: {name: web}\n"
+    "spec:\n  restartPolicy: Always\n  terminationGracePeriodSeconds: 30\n  hostname: web\n"
+    "  hostNetwork: false\n"
+    "  containers:\n  - {name: app, image: busybox, imagePullPolicy: Always, env: []}\n",
+};
+
+/* One semantic change each: a different hash. */
+static const char *const differs_from_minimal[] = {
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web2}\nspec:\n  containers:\n"
+    "  - {name: app, image: busybox}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+    "  - {name: app2, image: busybox}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+    "  - {name: app, image: busybox:1.36}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+    "  - {name: app, image: busybox, imagePullPolicy: IfNotPresent}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  restartPolicy: Never\n"
+    "  containers:\n  - {name: app, image: busybox}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
+    "  terminationGracePeriodSeconds: 31\n  containers:\n  - {name: app, image: busybox}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  hostname: other\n"
+    "  containers:\n  - {name: app, image: busybox}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  hostNetwork: true\n"
+    "  containers:\n  - {name: app, image: busybox}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+    "  - {name: app, image: busybox, command: [sh]}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+    "  - {name: app, image: busybox, args: [sh]}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+    "  - {name: app, image: busybox, env: [{name: A}]}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+    "  - {name: app, image: busybox, workingDir: /tmp}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+    "  - {name: app, image: busybox, securityContext: {runAsUser: 1}}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+    "  - {name: app, image: busybox, securityContext: {capabilities: {drop: [ALL]}}}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  dnsConfig: {}\n"
+    "  containers:\n  - {name: app, image: busybox}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  volumes: [{name: v}]\n"
+    "  containers:\n  - {name: app, image: busybox}\n",
+    "apiVersion: tank/v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
+    "  network: {interfaces: [{name: eth0, macvlan: {}}]}\n"
+    "  containers:\n  - {name: app, image: busybox}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+    "  - {name: app, image: busybox}\n  - {name: app2, image: busybox}\n",
+};
+
+START_TEST(test_hash_same)
+{
+    char *a = hash_of("a.yaml", minimal);
+    char *b = hash_of(_i == 1 ? "other/dir/b.json" : "other/dir/b.yaml", same_as_minimal[_i]);
+    ck_assert_str_eq(a, b);
+    free(a);
+    free(b);
+}
+END_TEST
+
+START_TEST(test_hash_differs)
+{
+    char *a = hash_of("a.yaml", minimal);
+    char *b = hash_of("a.yaml", differs_from_minimal[_i]);
+    ck_assert_msg(strcmp(a, b), "a semantic change kept the hash:\n%s", differs_from_minimal[_i]);
+    free(a);
+    free(b);
+}
+END_TEST
+
+START_TEST(test_multi_document)
+{
+    static const char text[] = "---\n"
+                               "apiVersion: v1\nkind: Pod\nmetadata: {name: one}\n"
+                               "spec: {containers: [{name: a, image: busybox}]}\n"
+                               "---\n"
+                               "# an empty document is skipped\n"
+                               "---\n"
+                               "apiVersion: v1\nkind: Pod\nmetadata: {name: two}\n"
+                               "spec: {containers: [{name: a, image: busybox, bogus: 1}]}\n"
+                               "---\n"
+                               "apiVersion: v1\nkind: Pod\nmetadata: {name: three}\n"
+                               "spec: {containers: [{name: a, image: busybox}]}\n";
+    struct spec_set set;
+    spec_set_init(&set);
+    ck_assert_int_eq(spec_parse_buffer(&set, "m.yaml", text, strlen(text)), 1);
+    ck_assert_uint_eq(set.n_pods, 2);
+    ck_assert_str_eq(set.pods[0]->name, "one");
+    ck_assert_int_eq(set.pods[0]->line, 2);
+    ck_assert_str_eq(set.pods[1]->name, "three");
+    ck_assert_int_eq(set.pods[1]->line, 14);
+    ck_assert_ptr_eq(spec_set_find(&set, "three"), set.pods[1]);
+    ck_assert_ptr_null(spec_set_find(&set, "two"));
+    ck_assert_str_eq(set.errors[0].message, "spec.containers[0].bogus: not supported");
+    ck_assert_int_eq(set.errors[0].line, 12);
+    ck_assert_int_eq(set.errors[0].column, 47);
+    char line[512];
+    spec_error_format(&set.errors[0], line, sizeof(line));
+    ck_assert_str_eq(line, "m.yaml:12:47: spec.containers[0].bogus: not supported");
+    spec_set_free(&set);
+}
+END_TEST
+
+/* JSON escapes of characters outside the BMP are surrogate pairs; they parse, and the
+ * columns of errors after them on the same line are those of the original text. */
+START_TEST(test_json_surrogates)
+{
+    static const char ok[] =
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"smile\","
+        "\"annotations\":{\"face\":\"\\ud83d\\ude00 and \\uD83D\\uDE01\"}},"
+        "\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"busybox\"}]}}";
+    struct spec_pod *pod = parse_one("s.json", ok);
+    ck_assert_str_eq(pod->annotations[0].value, "\xF0\x9F\x98\x80 and \xF0\x9F\x98\x81");
+    spec_pod_free(pod);
+
+    static const char bad[] = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":"
+                              "\"smile\",\"annotations\":{\"a\":\"\\ud83d\\ude00\\ud83d\\ude00\"},"
+                              "\"oops\":1},\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":"
+                              "\"busybox\"}]}}";
+    char *err = parse_error("s.json", bad);
+    int col = (int)(strstr(bad, "\"oops\"") - bad) + 1;
+    char want[256];
+    snprintf(want, sizeof(want), "1:%d: metadata.oops: not supported", col);
+    ck_assert_str_eq(err, want);
+    free(err);
+}
+END_TEST
+
+static const struct {
+    const char *text;
+    const char *want;
+} bad_input[] = {
+    {"", "1:1: no Pod in file"},
+    {"# only a comment\n---\n", "1:1: no Pod in file"},
+    {"just some words\n",
+     "1:1: expected a Pod manifest (a mapping with apiVersion, kind, metadata and spec), got a "
+     "string"},
+    {"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n",
+     "1:13: apiVersion: 'apps/v1' is not supported (v1 or tank/v1)"},
+    {"apiVersion: v1\nkind: Service\nmetadata: {name: x}\n",
+     "2:7: kind: 'Service' is not supported: Tank runs only kind Pod"},
+    {"a: [1, 2\n", "2:1: not valid YAML: did not find expected ',' or ']' (while parsing a flow "
+                   "sequence at line 1)"},
+    {"a: &x [1]\nb: *x\n", "2:4: YAML aliases (*x) are not supported: write the value out in full"},
+    {"a: \xff\n", "1:4: not valid YAML: invalid leading UTF-8 octet"},
+    {"a: \"x\\0y\"\n", "1:4: a string contains a NUL character"},
+    {"a: !custom x\n", "1:4: YAML tag '!custom' is not supported"},
+};
+
+START_TEST(test_bad_input)
+{
+    char *err = parse_error("bad.yaml", bad_input[_i].text);
+    ck_assert_str_eq(err, bad_input[_i].want);
+    free(err);
+}
+END_TEST
+
+/* Billion laughs: refused at the first alias, quickly, whatever the expansion would be. */
+START_TEST(test_billion_laughs)
+{
+    char text[4096];
+    size_t o = (size_t)snprintf(text, sizeof(text), "a0: &a0 [lol, lol, lol, lol, lol]\n");
+    for (int i = 1; i < 30; i++)
+        o += (size_t)snprintf(text + o, sizeof(text) - o,
+                              "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i,
+                              i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+    char *err = parse_error("lol.yaml", text);
+    ck_assert_str_eq(err,
+                     "2:10: YAML aliases (*a0) are not supported: write the value out in full");
+    free(err);
+}
+END_TEST
+
+START_TEST(test_deep_nesting)
+{
+    size_t depth = 10000;
+    char *text = malloc(2 * depth + 2);
+    memset(text, '[', depth);
+    memset(text + depth, ']', depth);
+    text[2 * depth] = '\n';
+    text[2 * depth + 1] = '\0';
+    char *err = parse_error("deep.yaml", text);
+    ck_assert_str_eq(err, "1:65: nesting is deeper than 64 levels; refusing to parse");
+    free(err);
+    /* Block-style nesting too. */
+    struct tk_buf_like {
+        char *s;
+        size_t len;
+    } b = {calloc(1, 200000), 0};
+    for (int i = 0; i < 100; i++)
+        b.len += (size_t)snprintf(b.s + b.len, 200000 - b.len, "%*sk%d:\n", i, "", i);
+    err = parse_error("deep.yaml", b.s);
+    ck_assert_str_eq(err, "65:65: nesting is deeper than 64 levels; refusing to parse");
+    free(err);
+    free(b.s);
+    free(text);
+}
+END_TEST
+
+START_TEST(test_too_large)
+{
+    size_t len = SPEC_MAX_FILE_SIZE + 1;
+    char *text = malloc(len);
+    memset(text, '#', len);
+    struct spec_set set;
+    spec_set_init(&set);
+    ck_assert_int_eq(spec_parse_buffer(&set, "big.yaml", text, len), 1);
+    ck_assert_int_eq(set.errors[0].line, 0);
+    ck_assert_msg(strstr(set.errors[0].message, "file too large"), "%s", set.errors[0].message);
+    spec_set_free(&set);
+    free(text);
+}
+END_TEST
+
+static char *make_tmpdir(void)
+{
+    char *d = strdup("/tmp/tank-check-spec.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(d));
+    return d;
+}
+
+static void write_at(const char *dir, const char *name, const char *text)
+{
+    char p[4096];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    char *slash = strrchr(p, '/');
+    *slash = '\0';
+    ck_assert_int_eq(tk_mkdir_p(p, 0755), 0);
+    *slash = '/';
+    FILE *f = fopen(p, "we");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+#define POD(name)                                                                                  \
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " name "\n"                                     \
+    "spec: {containers: [{name: a, image: busybox}]}\n"
+
+START_TEST(test_load_tree)
+{
+    char *dir = make_tmpdir();
+    char p[4096], q[4096];
+    write_at(dir, "b.yaml", POD("bee"));
+    write_at(dir, "a/z.yml", POD("zed"));
+    write_at(dir, "a/web.yaml", POD("web"));
+    write_at(dir, "c.json",
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"jay\"},"
+             "\"spec\":{\"containers\":[{\"name\":\"a\",\"image\":\"busybox\"}]}}");
+    write_at(dir, "d/again.yaml", POD("web"));
+    write_at(dir, ".git/config.yaml", POD("hidden1"));
+    write_at(dir, ".worktrees/x/pod.yaml", POD("hidden2"));
+    write_at(dir, ".hidden.yaml", POD("hidden3"));
+    write_at(dir, "README.md", "not a manifest\n");
+    write_at(dir, "notes.txt", "apiVersion: v1\n");
+    write_at(dir, "real/linked.yaml", POD("linked"));
+    snprintf(p, sizeof(p), "%s/real", dir);
+    snprintf(q, sizeof(q), "%s/e-link", dir);
+    ck_assert_int_eq(symlink(p, q), 0);
+    snprintf(q, sizeof(q), "%s/real/loop", dir);
+    ck_assert_int_eq(symlink(dir, q), 0);
+
+    struct spec_set set;
+    spec_set_init(&set);
+    int r = spec_load_tree(&set, dir);
+    char errs[8192];
+    dump_errors(&set, errs, sizeof(errs));
+    ck_assert_msg(r == 1 && set.n_errors == 1, "expected one error, got %d:%s", r, errs);
+    static const char *const want[] = {"web", "zed", "bee", "jay", "linked"};
+    ck_assert_uint_eq(set.n_pods, 5);
+    for (size_t i = 0; i < 5; i++)
+        ck_assert_str_eq(set.pods[i]->name, want[i]);
+    snprintf(p, sizeof(p), "%s/d/again.yaml", dir);
+    ck_assert_str_eq(set.errors[0].file, p);
+    ck_assert_int_eq(set.errors[0].line, 4);
+    ck_assert_int_eq(set.errors[0].column, 9);
+    snprintf(p, sizeof(p), "metadata.name: pod name 'web' is already defined in %s/a/web.yaml:4",
+             dir);
+    ck_assert_str_eq(set.errors[0].message, p);
+    ck_assert_str_eq(spec_set_find(&set, "web")->file,
+                     (snprintf(q, sizeof(q), "%s/a/web.yaml", dir), q));
+    spec_set_free(&set);
+
+    /* A missing path is an error, not a crash. */
+    snprintf(p, sizeof(p), "%s/missing", dir);
+    spec_set_init(&set);
+    ck_assert_int_eq(spec_load_tree(&set, p), 1);
+    ck_assert_str_eq(set.errors[0].message, "cannot read: No such file or directory");
+    spec_set_free(&set);
+
+    ck_assert_int_eq(tk_rm_rf(dir), 0);
+    free(dir);
+}
+END_TEST
+
+static const struct {
+    const char *s;
+    bool ok;
+} labels[] = {
+    {"web", true},
+    {"a-1", true},
+    {"1a", true},
+    {"", false},
+    {"Web", false},
+    {"-a", false},
+    {"a-", false},
+    {"a_b", false},
+    {"a.b", false},
+    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true},
+    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
+};
+
+START_TEST(test_dns1123_label)
+{
+    ck_assert_msg(spec_is_dns1123_label(labels[_i].s) == labels[_i].ok, "'%s'", labels[_i].s);
+}
+END_TEST
+
+START_TEST(test_cidr_mac)
+{
+    int fam, prefix;
+    unsigned char a[16], mac[6];
+    ck_assert_int_eq(spec_parse_cidr("192.0.2.10/24", &fam, a, &prefix), 0);
+    ck_assert_int_eq(prefix, 24);
+    ck_assert_int_eq(a[3], 10);
+    ck_assert_int_eq(spec_parse_cidr("2001:db8::1/128", &fam, a, &prefix), 0);
+    ck_assert_int_eq(prefix, 128);
+    ck_assert_int_lt(spec_parse_cidr("192.0.2.10", &fam, a, &prefix), 0);
+    ck_assert_int_lt(spec_parse_cidr("192.0.2.10/33", &fam, a, &prefix), 0);
+    ck_assert_int_lt(spec_parse_cidr("2001:db8::1/129", &fam, a, &prefix), 0);
+    ck_assert_int_lt(spec_parse_cidr("192.0.2.300/24", &fam, a, &prefix), 0);
+    ck_assert_int_lt(spec_parse_cidr("192.0.2.1/024", &fam, a, &prefix), 0);
+    ck_assert_int_lt(spec_parse_cidr("192.0.2.1/", &fam, a, &prefix), 0);
+    ck_assert_int_eq(spec_parse_mac("02:aa:BB:cc:dd:0e", mac), 0);
+    ck_assert_int_eq(mac[1], 0xaa);
+    ck_assert_int_eq(mac[5], 0x0e);
+    ck_assert_int_lt(spec_parse_mac("02:aa:bb:cc:dd", mac), 0);
+    ck_assert_int_lt(spec_parse_mac("02-aa-bb-cc-dd-ee", mac), 0);
+    ck_assert_int_lt(spec_parse_mac("02:aa:bb:cc:dd:eg", mac), 0);
+}
+END_TEST
+
+Suite *spec_suite(void)
+{
+    Suite *s = suite_create("spec");
+    TCase *tc = tcase_create("fixtures");
+    load_fixture_lists();
+    tcase_add_loop_test(tc, test_valid_fixture, 0, (int)n_valid);
+    tcase_add_loop_test(tc, test_invalid_fixture, 0, (int)n_invalid);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("values");
+    tcase_add_test(tc, test_defaults);
+    tcase_add_loop_test(tc, test_pull_policy_default, 0,
+                        (int)(sizeof(pull_defaults) / sizeof(pull_defaults[0])));
+    tcase_add_test(tc, test_field_values);
+    tcase_add_test(tc, test_multi_document);
+    tcase_add_test(tc, test_json_surrogates);
+    tcase_add_loop_test(tc, test_dns1123_label, 0, (int)(sizeof(labels) / sizeof(labels[0])));
+    tcase_add_test(tc, test_cidr_mac);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("hash");
+    tcase_add_loop_test(tc, test_hash_same, 0,
+                        (int)(sizeof(same_as_minimal) / sizeof(same_as_minimal[0])));
+    tcase_add_loop_test(tc, test_hash_differs, 0,
+                        (int)(sizeof(differs_from_minimal) / sizeof(differs_from_minimal[0])));
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("bad-input");
+    tcase_set_timeout(tc, 30);
+    tcase_add_loop_test(tc, test_bad_input, 0, (int)(sizeof(bad_input) / sizeof(bad_input[0])));
+    tcase_add_test(tc, test_billion_laughs);
+    tcase_add_test(tc, test_deep_nesting);
+    tcase_add_test(tc, test_too_large);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("tree");
+    tcase_add_test(tc, test_load_tree);
+    suite_add_tcase(s, tc);
+    return s;
+}
