@@ -1,41 +1,267 @@
+/* tank pull / images / unpack: the image store from the command line. */
 #include "agent/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "agent/config.h"
+#include "base/buf.h"
+#include "base/fs.h"
+#include "image/image.h"
+
+static const char pull_usage[] =
+    "usage: tank pull IMAGE\n"
+    "\n"
+    "Pull IMAGE (a registry reference such as 'busybox' or '127.0.0.1:5000/app:1', or\n"
+    "'oci:PATH[:TAG]' for a local OCI image layout) into the image store.\n"
+    "On a terminal a progress line is shown per layer; the last line gives the digest.\n";
+static const char images_usage[] =
+    "usage: tank images [-o table|json]\n"
+    "\n"
+    "List the images in the store: REFERENCE DIGEST SIZE CREATED.\n";
+static const char unpack_usage[] =
+    "usage: tank unpack IMAGE DIR\n"
+    "\n"
+    "Write IMAGE's flattened root filesystem (whiteouts applied) into DIR, pulling the\n"
+    "image first when it is not in the store.\n";
+
+/* Open the store named by the configuration; prints the error. */
+static struct image_store *open_store(const char *cmd, const struct tank_config *cfg)
+{
+    struct image_store_opts o = {
+        .state_dir = cfg->state_dir,
+        .registry =
+            {
+                .insecure = (const char *const *)cfg->insecure,
+                .n_insecure = cfg->n_insecure,
+                .mirrors = (const char *const *)cfg->mirror,
+                .n_mirrors = cfg->n_mirror,
+                .auth_file = cfg->auth_file,
+            },
+        .max_layer_size = cfg->max_layer_size,
+    };
+    struct image_store *s = NULL;
+    struct tk_err err = {0};
+    if (image_store_open(&s, &o, &err) < 0) {
+        fprintf(stderr, "tank %s: %s\n", cmd, err.msg);
+        return NULL;
+    }
+    return s;
+}
+
+static void human_size(uint64_t n, char *out, size_t size)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    size_t u = 0;
+    while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(out, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+struct pull_view {
+    int tty;
+    int64_t start_ms;
+    int64_t *last_ms; /* per layer */
+    size_t count, extracted, present;
+};
+
+static void short_digest(const char *d, char *out, size_t size)
+{
+    const char *hex = strchr(d, ':');
+    snprintf(out, size, "%.12s", hex ? hex + 1 : d);
+}
+
+static void pull_progress(void *ctx, const struct image_progress *p)
+{
+    struct pull_view *v = ctx;
+    if (p->kind == IMAGE_PROGRESS_MANIFEST) {
+        v->count = p->count;
+        free(v->last_ms);
+        v->last_ms = calloc(p->count + 1, sizeof(*v->last_ms));
+        return;
+    }
+    if (p->kind == IMAGE_PROGRESS_LAYER_EXISTS)
+        v->present++;
+    if (p->kind == IMAGE_PROGRESS_LAYER_DONE)
+        v->extracted++;
+    if (!v->tty || !v->last_ms || p->index >= v->count)
+        return;
+    int64_t now = tk_now_monotonic_ms();
+    if (p->kind == IMAGE_PROGRESS_LAYER_BYTES && now - v->last_ms[p->index] < 500)
+        return;
+    v->last_ms[p->index] = now;
+    char id[16], got[32], total[32], rate[32];
+    short_digest(p->digest, id, sizeof(id));
+    human_size(p->bytes, got, sizeof(got));
+    human_size(p->total, total, sizeof(total));
+    double secs = (double)(now - v->start_ms) / 1000.0;
+    human_size(secs > 0 ? (uint64_t)((double)p->bytes / secs) : 0, rate, sizeof(rate));
+    switch (p->kind) {
+    case IMAGE_PROGRESS_LAYER_EXISTS:
+        fprintf(stderr, "%s: already present\n", id);
+        break;
+    case IMAGE_PROGRESS_LAYER_BYTES:
+        fprintf(stderr, "%s: %s / %s, %s/s\n", id, got, total, rate);
+        break;
+    case IMAGE_PROGRESS_LAYER_DONE:
+        fprintf(stderr, "%s: done, %s, %s/s\n", id, total, rate);
+        break;
+    default:
+        break;
+    }
+}
 
 int cmd_pull(const struct cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, "usage: tank pull\n\nnot implemented yet\n"))
+    if (cli_wants_help(argc, argv, pull_usage))
         return 0;
+    if (argc != 2 || argv[1][0] == '-') {
+        fprintf(stderr, "%s", pull_usage);
+        return 2;
+    }
     struct tank_config cfg;
     if (cli_load_config(cli, &cfg) < 0)
         return 1;
+    struct image_store *s = open_store("pull", &cfg);
     config_free(&cfg);
-    fprintf(stderr, "tank pull: not implemented yet\n");
-    return 1;
+    if (!s)
+        return 1;
+    struct pull_view v = {.tty = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO),
+                          .start_ms = tk_now_monotonic_ms()};
+    struct image_info info;
+    struct tk_err err = {0};
+    int r = image_pull(s, argv[1], pull_progress, &v, &info, &err);
+    image_store_free(s);
+    free(v.last_ms);
+    if (r < 0) {
+        fprintf(stderr, "tank pull: %s\n", err.msg);
+        return 1;
+    }
+    printf("%s: %s (%zu layers: %zu extracted, %zu present)\n", info.reference,
+           info.manifest_digest, info.n_layers, v.extracted, v.present);
+    image_info_free(&info);
+    return 0;
+}
+
+static void print_json(const struct image_info *v, size_t n)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    tk_buf_addc(&b, '[');
+    for (size_t i = 0; i < n; i++) {
+        tk_buf_adds(&b, i ? ",\n {\"reference\":" : "\n {\"reference\":");
+        tk_buf_add_json_str(&b, v[i].reference);
+        tk_buf_adds(&b, ",\"digest\":");
+        tk_buf_add_json_str(&b, v[i].manifest_digest);
+        tk_buf_adds(&b, ",\"config\":");
+        tk_buf_add_json_str(&b, v[i].config_digest);
+        tk_buf_addf(&b, ",\"size\":%llu,\"layers\":%zu,\"created\":",
+                    (unsigned long long)v[i].size, v[i].n_layers);
+        if (v[i].config.created)
+            tk_buf_add_json_str(&b, v[i].config.created);
+        else
+            tk_buf_adds(&b, "null");
+        tk_buf_addc(&b, '}');
+    }
+    tk_buf_adds(&b, n ? "\n]\n" : "]\n");
+    fputs(tk_buf_str(&b), stdout);
+    tk_buf_free(&b);
+}
+
+static void print_table(const struct image_info *v, size_t n)
+{
+    size_t w = strlen("REFERENCE");
+    for (size_t i = 0; i < n; i++)
+        if (strlen(v[i].reference) > w)
+            w = strlen(v[i].reference);
+    printf("%-*s  %-19s  %-10s  %s\n", (int)w, "REFERENCE", "DIGEST", "SIZE", "CREATED");
+    for (size_t i = 0; i < n; i++) {
+        char id[16], size[32];
+        short_digest(v[i].manifest_digest, id, sizeof(id));
+        human_size(v[i].size, size, sizeof(size));
+        const char *created = v[i].config.created ? v[i].config.created : "-";
+        printf("%-*s  sha256:%-12s  %-10s  %.19s%s\n", (int)w, v[i].reference, id, size, created,
+               strlen(created) > 19 ? "Z" : "");
+    }
 }
 
 int cmd_images(const struct cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, "usage: tank images\n\nnot implemented yet\n"))
+    if (cli_wants_help(argc, argv, images_usage))
         return 0;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *o = NULL;
+        if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            o = argv[++i];
+        else if (!strncmp(argv[i], "-o", 2) && argv[i][2])
+            o = argv[i] + 2;
+        else if (!strncmp(argv[i], "--output=", 9))
+            o = argv[i] + 9;
+        if (!o || (strcmp(o, "json") && strcmp(o, "table"))) {
+            fprintf(stderr, "%s", images_usage);
+            return 2;
+        }
+        json = !strcmp(o, "json");
+    }
     struct tank_config cfg;
     if (cli_load_config(cli, &cfg) < 0)
         return 1;
+    struct image_store *s = open_store("images", &cfg);
     config_free(&cfg);
-    fprintf(stderr, "tank images: not implemented yet\n");
-    return 1;
+    if (!s)
+        return 1;
+    struct image_info *v = NULL;
+    size_t n = 0;
+    struct tk_err err = {0};
+    int r = image_list(s, &v, &n, &err);
+    image_store_free(s);
+    if (r < 0) {
+        fprintf(stderr, "tank images: %s\n", err.msg);
+        return 1;
+    }
+    if (json)
+        print_json(v, n);
+    else
+        print_table(v, n);
+    image_list_free(v, n);
+    return 0;
 }
 
 int cmd_unpack(const struct cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, "usage: tank unpack\n\nnot implemented yet\n"))
+    if (cli_wants_help(argc, argv, unpack_usage))
         return 0;
+    if (argc != 3 || argv[1][0] == '-' || argv[2][0] == '-') {
+        fprintf(stderr, "%s", unpack_usage);
+        return 2;
+    }
     struct tank_config cfg;
     if (cli_load_config(cli, &cfg) < 0)
         return 1;
+    struct image_store *s = open_store("unpack", &cfg);
     config_free(&cfg);
-    fprintf(stderr, "tank unpack: not implemented yet\n");
-    return 1;
+    if (!s)
+        return 1;
+    struct tk_err err = {0};
+    struct image_info info;
+    int r = image_lookup(s, argv[1], &info, &err);
+    if (r == -ENOENT)
+        r = image_pull(s, argv[1], NULL, NULL, &info, &err);
+    if (r == 0) {
+        image_info_free(&info);
+        r = image_unpack(s, argv[1], argv[2], &err);
+    }
+    image_store_free(s);
+    if (r < 0) {
+        fprintf(stderr, "tank unpack: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
 }

@@ -1,32 +1,236 @@
-#include "image/image.h"
+/* The content store: blobs by digest, layers by diff_id, image records by reference. */
+#include "image/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-/* Interface stubs: the implementations land in store.c, pull.c, layer.c, imgconfig.c and
- * user.c. */
+#include "base/buf.h"
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "image/digest.h"
+
+static const char *const store_dirs[] = {"blobs/sha256", "layers/sha256", "refs", "tmp", "locks"};
+
+static char **strv_dup(const char *const *v, size_t n)
+{
+    char **out = calloc(n + 1, sizeof(*out));
+    for (size_t i = 0; out && i < n; i++) {
+        if (!(out[i] = strdup(v[i]))) {
+            img_strv_free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
 
 int image_store_open(struct image_store **out, const struct image_store_opts *opts,
                      struct tk_err *err)
 {
-    (void)opts;
     *out = NULL;
-    return tk_err_set(err, -ENOSYS, "open image store: not implemented yet");
+    if (!opts->state_dir || !*opts->state_dir)
+        return tk_err_set(err, -EINVAL, "open image store: no state directory");
+    struct image_store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return tk_err_sys(err, -ENOMEM, "open image store");
+    const struct registry_opts *ro = &opts->registry;
+    s->ropts = *ro;
+    s->insecure = strv_dup(ro->insecure, ro->n_insecure);
+    s->mirrors = strv_dup(ro->mirrors, ro->n_mirrors);
+    s->auth_file = ro->auth_file ? strdup(ro->auth_file) : NULL;
+    s->max_layer_size = opts->max_layer_size ? opts->max_layer_size : IMAGE_DEFAULT_MAX_LAYER_SIZE;
+    s->parallel = opts->parallel > 0 ? opts->parallel : IMAGE_DEFAULT_PARALLEL;
+    char abs[PATH_MAX];
+    const char *sd = opts->state_dir;
+    if (*sd != '/') {
+        if (!getcwd(abs, sizeof(abs))) {
+            image_store_free(s);
+            return tk_err_sys(err, -errno, "open image store: get current directory");
+        }
+    }
+    if (asprintf(&s->root, "%s%s%s/images", *sd != '/' ? abs : "", *sd != '/' ? "/" : "", sd) <
+            0 ||
+        !s->insecure || !s->mirrors || (ro->auth_file && !s->auth_file)) {
+        s->root = NULL;
+        image_store_free(s);
+        return tk_err_sys(err, -ENOMEM, "open image store");
+    }
+    s->ropts.insecure = (const char *const *)s->insecure;
+    s->ropts.mirrors = (const char *const *)s->mirrors;
+    s->ropts.auth_file = s->auth_file;
+    for (size_t i = 0; i < TK_ARRAY_SIZE(store_dirs); i++) {
+        _cleanup_free_ char *p = store_path(s, "%s", store_dirs[i]);
+        int r = p ? tk_mkdir_p(p, 0700) : -ENOMEM;
+        if (r < 0) {
+            tk_err_sys(err, r, "open image store: create '%s'", p ? p : store_dirs[i]);
+            image_store_free(s);
+            return r;
+        }
+    }
+    *out = s;
+    return 0;
 }
 
 void image_store_free(struct image_store *s)
 {
-    (void)s;
+    if (!s)
+        return;
+    free(s->root);
+    img_strv_free(s->insecure);
+    img_strv_free(s->mirrors);
+    free(s->auth_file);
+    free(s);
 }
 
-static void strv_free(char **v)
+char *store_path(const struct image_store *s, const char *fmt, ...)
 {
-    if (!v)
-        return;
-    for (char **p = v; *p; p++)
-        free(*p);
-    free(v);
+    _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
+    tk_buf_adds(&b, s->root);
+    tk_buf_addc(&b, '/');
+    va_list ap;
+    va_start(ap, fmt);
+    tk_buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    return tk_buf_detach(&b);
+}
+
+const char *digest_hex(const char *digest)
+{
+    const char *c = strchr(digest, ':');
+    return c ? c + 1 : digest;
+}
+
+int store_put_blob(const struct image_store *s, const char *digest, const void *data, size_t len,
+                   struct tk_err *err)
+{
+    char got[IMAGE_DIGEST_STR_SIZE];
+    if (image_digest_buf(data, len, got) < 0)
+        return tk_err_sys(err, -EIO, "hash blob %s", digest);
+    if (!image_digest_equal(got, digest))
+        return tk_err_set(err, -EBADMSG, "blob %s: digest mismatch (got %s)", digest, got);
+    _cleanup_free_ char *p = store_path(s, "blobs/sha256/%s", digest_hex(digest));
+    if (!p)
+        return tk_err_sys(err, -ENOMEM, "store blob %s", digest);
+    if (access(p, F_OK) == 0)
+        return 0;
+    int r = tk_write_file_atomic(p, data, len, 0644);
+    return r < 0 ? tk_err_sys(err, r, "store blob %s", digest) : 0;
+}
+
+int store_get_blob(const struct image_store *s, const char *digest, size_t max, char **out,
+                   size_t *len, struct tk_err *err)
+{
+    *out = NULL;
+    if (!image_digest_valid(digest))
+        return tk_err_set(err, -EINVAL, "invalid digest '%s'", digest);
+    _cleanup_free_ char *p = store_path(s, "blobs/sha256/%s", digest_hex(digest));
+    _cleanup_free_ char *data = NULL;
+    if (!p)
+        return tk_err_sys(err, -ENOMEM, "read blob %s", digest);
+    int r = tk_read_file(p, max, &data, len);
+    if (r == -ENOENT)
+        return tk_err_set(err, r, "blob %s is not in the store", digest);
+    if (r < 0)
+        return tk_err_sys(err, r, "read blob %s", digest);
+    char got[IMAGE_DIGEST_STR_SIZE];
+    if (image_digest_buf(data, *len, got) < 0 || !image_digest_equal(got, digest))
+        return tk_err_set(err, -EBADMSG, "stored blob %s is corrupt", digest);
+    *out = TAKE_PTR(data);
+    return 0;
+}
+
+char *store_layer_dir(const struct image_store *s, const char *diff_id)
+{
+    return store_path(s, "layers/sha256/%s", digest_hex(diff_id));
+}
+
+int store_lock(const struct image_store *s, const char *name, int nonblock, struct tk_err *err)
+{
+    _cleanup_free_ char *p = store_path(s, "locks/%s", name);
+    if (!p)
+        return tk_err_sys(err, -ENOMEM, "lock '%s'", name);
+    _cleanup_close_ int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return tk_err_sys(err, -errno, "open lock '%s'", p);
+    while (flock(fd, LOCK_EX | (nonblock ? LOCK_NB : 0)) < 0) {
+        if (errno == EINTR)
+            continue;
+        return nonblock && errno == EWOULDBLOCK ? -EWOULDBLOCK
+                                                : tk_err_sys(err, -errno, "lock '%s'", p);
+    }
+    return TAKE_FD(fd);
+}
+
+char *store_ref_key(const struct image_ref *ref)
+{
+    return strdup(ref->canonical);
+}
+
+/* The record file name: the key with everything outside [A-Za-z0-9._-] as %XX. */
+static char *record_path(const struct image_store *s, const char *key)
+{
+    _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '.' || *p == '_' || *p == '-')
+            tk_buf_addc(&b, (char)*p);
+        else
+            tk_buf_addf(&b, "%%%02X", *p);
+    }
+    if (b.len > NAME_MAX) /* very long references: fall back to a digest of the key */
+    {
+        char d[IMAGE_DIGEST_STR_SIZE];
+        if (image_digest_buf(key, strlen(key), d) < 0)
+            return NULL;
+        tk_buf_reset(&b);
+        tk_buf_addf(&b, "%%long-%s", digest_hex(d));
+    }
+    return store_path(s, "refs/%s", tk_buf_str(&b));
+}
+
+int store_write_record(const struct image_store *s, const char *key, const char *manifest_digest,
+                       struct tk_err *err)
+{
+    _cleanup_free_ char *p = record_path(s, key);
+    _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
+    char now[64];
+    tk_format_rfc3339(tk_now_realtime_ns(), now, sizeof(now));
+    tk_buf_adds(&b, "{\"reference\":");
+    tk_buf_add_json_str(&b, key);
+    tk_buf_adds(&b, ",\"manifest\":");
+    tk_buf_add_json_str(&b, manifest_digest);
+    tk_buf_adds(&b, ",\"pulled\":");
+    tk_buf_add_json_str(&b, now);
+    tk_buf_adds(&b, "}\n");
+    int r = p ? tk_write_file_atomic(p, b.s, b.len, 0644) : -ENOMEM;
+    return r < 0 ? tk_err_sys(err, r, "write image record for '%s'", key) : 0;
+}
+
+/* Read a record: its key and manifest digest. */
+static int read_record(const char *path, char **key, char **manifest, struct tk_err *err)
+{
+    _cleanup_free_ char *data = NULL;
+    size_t len;
+    int r = tk_read_file(path, 64 * 1024, &data, &len);
+    if (r < 0)
+        return r == -ENOENT ? r : tk_err_sys(err, r, "read image record '%s'", path);
+    json_t *j = json_loadb(data, len, 0, NULL);
+    json_t *k = json_object_get(j, "reference"), *m = json_object_get(j, "manifest");
+    if (!json_is_string(k) || !json_is_string(m) || !image_digest_valid(json_string_value(m))) {
+        json_decref(j);
+        return tk_err_set(err, -EINVAL, "image record '%s' is corrupt", path);
+    }
+    *key = strdup(json_string_value(k));
+    *manifest = strdup(json_string_value(m));
+    json_decref(j);
+    return *key && *manifest ? 0 : -ENOMEM;
 }
 
 void image_info_free(struct image_info *info)
@@ -36,43 +240,126 @@ void image_info_free(struct image_info *info)
     free(info->reference);
     free(info->manifest_digest);
     free(info->config_digest);
-    strv_free(info->layer_dirs);
-    struct image_config *c = &info->config;
-    strv_free(c->entrypoint);
-    strv_free(c->cmd);
-    strv_free(c->env);
-    free(c->working_dir);
-    free(c->user);
-    strv_free(c->exposed_ports);
-    free(c->stop_signal);
-    strv_free(c->label_keys);
-    strv_free(c->label_values);
-    free(c->os);
-    free(c->architecture);
-    free(c->variant);
-    free(c->created);
+    img_strv_free(info->layer_dirs);
+    img_config_free(&info->config);
     memset(info, 0, sizeof(*info));
 }
 
-int image_pull(struct image_store *s, const char *ref, image_progress_fn progress, void *ctx,
-               struct image_info *out, struct tk_err *err)
+static int fill_layers(const struct image_store *s, struct image_info *out, char **diff_ids,
+                       size_t n, struct tk_err *err)
 {
-    (void)s, (void)progress, (void)ctx, (void)out;
-    return tk_err_set(err, -ENOSYS, "pull '%s': not implemented yet", ref);
+    out->layer_dirs = calloc(n + 1, sizeof(char *));
+    if (!out->layer_dirs)
+        return tk_err_sys(err, -ENOMEM, "load image");
+    for (size_t i = 0; i < n; i++) {
+        char *d = store_layer_dir(s, diff_ids[i]);
+        if (!d)
+            return tk_err_sys(err, -ENOMEM, "load image");
+        out->layer_dirs[out->n_layers++] = d;
+        struct stat st;
+        if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode))
+            return tk_err_set(err, -ENOENT, "layer %s is missing from the store", diff_ids[i]);
+    }
+    return 0;
 }
 
-int image_lookup(struct image_store *s, const char *ref, struct image_info *out, struct tk_err *err)
+/* Build an image_info from the stored manifest (and its config and layers). */
+static int load_info(const struct image_store *s, const char *key, const char *manifest_digest,
+                     struct image_info *out, struct tk_err *err)
 {
-    (void)s, (void)out;
-    return tk_err_set(err, -ENOSYS, "look up image '%s': not implemented yet", ref);
+    _cleanup_free_ char *mbody = NULL, *cbody = NULL;
+    size_t mlen, clen, n_ids = 0;
+    struct img_manifest m = {0};
+    char **diff_ids = NULL;
+    memset(out, 0, sizeof(*out));
+    int r = store_get_blob(s, manifest_digest, IMG_MANIFEST_MAX, &mbody, &mlen, err);
+    if (r < 0 || (r = img_manifest_parse(mbody, mlen, &m, err)) < 0)
+        return r;
+    r = store_get_blob(s, m.config_digest, IMG_CONFIG_MAX, &cbody, &clen, err);
+    if (r >= 0)
+        r = img_config_parse(cbody, clen, &out->config, &diff_ids, &n_ids, err);
+    if (r >= 0 && n_ids != m.n_layers)
+        r = tk_err_set(err, -EINVAL, "image config has %zu diff_ids for %zu layers", n_ids,
+                       m.n_layers);
+    if (r >= 0) {
+        out->reference = strdup(key);
+        out->manifest_digest = strdup(manifest_digest);
+        out->config_digest = strdup(m.config_digest);
+        for (size_t i = 0; i < m.n_layers; i++)
+            out->size += (uint64_t)m.layers[i].size;
+        if (!out->reference || !out->manifest_digest || !out->config_digest)
+            r = tk_err_sys(err, -ENOMEM, "load image");
+    }
+    if (r >= 0)
+        r = fill_layers(s, out, diff_ids, n_ids, err);
+    img_strv_free(diff_ids);
+    img_manifest_free(&m);
+    if (r < 0)
+        image_info_free(out);
+    return r;
+}
+
+int image_lookup(struct image_store *s, const char *refstr, struct image_info *out,
+                 struct tk_err *err)
+{
+    struct image_ref ref = {0};
+    memset(out, 0, sizeof(*out));
+    int r = image_ref_parse(refstr, &ref, err);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *key = store_ref_key(&ref);
+    image_ref_free(&ref);
+    _cleanup_free_ char *p = key ? record_path(s, key) : NULL;
+    _cleanup_free_ char *rkey = NULL, *manifest = NULL;
+    if (!p)
+        return tk_err_sys(err, -ENOMEM, "look up image '%s'", refstr);
+    r = read_record(p, &rkey, &manifest, err);
+    if (r == -ENOENT)
+        return tk_err_set(err, -ENOENT, "image '%s' is not in the store", refstr);
+    if (r < 0 || (r = load_info(s, key, manifest, out, err)) < 0)
+        return tk_err_wrap(err, "look up image '%s'", refstr);
+    return 0;
+}
+
+static int cmp_info(const void *a, const void *b)
+{
+    return strcmp(((const struct image_info *)a)->reference,
+                  ((const struct image_info *)b)->reference);
 }
 
 int image_list(struct image_store *s, struct image_info **out, size_t *n, struct tk_err *err)
 {
-    (void)s;
     *out = NULL;
     *n = 0;
-    return tk_err_set(err, -ENOSYS, "list images: not implemented yet");
+    _cleanup_free_ char *dir = store_path(s, "refs");
+    _cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
+    if (!d)
+        return tk_err_sys(err, dir ? -errno : -ENOMEM, "list images: open '%s'", dir);
+    struct image_info *v = NULL;
+    size_t cnt = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp."))
+            continue;
+        _cleanup_free_ char *p = store_path(s, "refs/%s", e->d_name);
+        _cleanup_free_ char *key = NULL, *manifest = NULL;
+        struct tk_err ignored;
+        if (!p || read_record(p, &key, &manifest, &ignored) < 0)
+            continue;
+        struct image_info *nv = realloc(v, (cnt + 1) * sizeof(*v));
+        if (!nv) {
+            image_list_free(v, cnt);
+            return tk_err_sys(err, -ENOMEM, "list images");
+        }
+        v = nv;
+        if (load_info(s, key, manifest, &v[cnt], &ignored) == 0)
+            cnt++;
+    }
+    if (cnt)
+        qsort(v, cnt, sizeof(*v), cmp_info);
+    *out = v;
+    *n = cnt;
+    return (int)cnt;
 }
 
 void image_list_free(struct image_info *v, size_t n)
@@ -82,53 +369,16 @@ void image_list_free(struct image_info *v, size_t n)
     free(v);
 }
 
-int image_unpack(struct image_store *s, const char *ref, const char *dir, struct tk_err *err)
-{
-    (void)s, (void)dir;
-    return tk_err_set(err, -ENOSYS, "unpack '%s': not implemented yet", ref);
-}
-
 void image_run_free(struct image_run *run)
 {
     if (!run)
         return;
-    strv_free(run->argv);
-    strv_free(run->env);
+    img_strv_free(run->argv);
+    img_strv_free(run->env);
     free(run->cwd);
     free(run->groups);
-    strv_free(run->exposed_ports);
-    strv_free(run->label_keys);
-    strv_free(run->label_values);
+    img_strv_free(run->exposed_ports);
+    img_strv_free(run->label_keys);
+    img_strv_free(run->label_values);
     memset(run, 0, sizeof(*run));
-}
-
-int image_resolve_run(const struct image_info *info, const struct image_run_request *req,
-                      struct image_run *out, struct tk_err *err)
-{
-    (void)info, (void)req;
-    memset(out, 0, sizeof(*out));
-    return tk_err_set(err, -ENOSYS, "resolve run parameters: not implemented yet");
-}
-
-int image_user_resolve(const char *spec, const char *passwd, const char *group,
-                       struct image_user *out, struct tk_err *err)
-{
-    (void)spec, (void)passwd, (void)group;
-    memset(out, 0, sizeof(*out));
-    return tk_err_set(err, -ENOSYS, "resolve user: not implemented yet");
-}
-
-void image_user_free(struct image_user *u)
-{
-    if (!u)
-        return;
-    free(u->home);
-    free(u->groups);
-    memset(u, 0, sizeof(*u));
-}
-
-int image_parse_signal(const char *s)
-{
-    (void)s;
-    return -ENOSYS;
 }

@@ -1,0 +1,125 @@
+#pragma once
+/*
+ * Private to image/: what store.c, manifest.c, imgconfig.c, ocilayout.c, layer.c, pull.c and
+ * unpack.c share. Not a public API; nothing outside image/ includes it.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "image/image.h"
+#include "image/ref.h"
+#include "image/registry.h"
+
+#define IMG_MANIFEST_MAX (4u << 20)
+#define IMG_CONFIG_MAX (16u << 20)
+
+struct image_store {
+    char *root; /* STATE_DIR/images */
+    char **insecure;
+    char **mirrors;
+    char *auth_file;
+    struct registry_opts ropts; /* points into the copies above */
+    uint64_t max_layer_size;
+    int parallel;
+};
+
+/* ---- paths and blobs (store.c) ---- */
+
+/* A heap path under the store root: store_path(s, "layers/sha256/%s", hex). NULL on ENOMEM. */
+char *store_path(const struct image_store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The hex part of "sha256:HEX" (the digest must be valid). */
+const char *digest_hex(const char *digest);
+/* Store a small blob (manifest/config) by digest after verifying it; no-op when present. */
+int store_put_blob(const struct image_store *s, const char *digest, const void *data, size_t len,
+                   struct tk_err *err);
+/* Read a stored small blob and verify its digest. -ENOENT when absent. */
+int store_get_blob(const struct image_store *s, const char *digest, size_t max, char **out,
+                   size_t *len, struct tk_err *err);
+/* Absolute directory of the layer with this diff_id (it may not exist). */
+char *store_layer_dir(const struct image_store *s, const char *diff_id);
+/* Open (creating) and flock(LOCK_EX) locks/NAME; returns the fd. */
+int store_lock(const struct image_store *s, const char *name, int nonblock, struct tk_err *err);
+/* The image-record key of a parsed reference (oci: layouts get an absolute path). */
+char *store_ref_key(const struct image_ref *ref);
+/* Write the record key -> manifest digest atomically. */
+int store_write_record(const struct image_store *s, const char *key, const char *manifest_digest,
+                       struct tk_err *err);
+
+/* ---- manifests (manifest.c) ---- */
+
+struct img_layer_desc {
+    char *digest;
+    char *media_type;
+    int64_t size;
+};
+struct img_manifest {
+    char *config_digest;
+    int64_t config_size;
+    struct img_layer_desc *layers;
+    size_t n_layers;
+};
+/* 1 when body (with media_type, may be NULL) is an OCI index or a Docker manifest list. */
+int img_is_index(const char *media_type, const char *body, size_t len);
+/* From an index/list, the digest of the manifest for linux and this machine's architecture
+ * (and variant). -ENOENT with err listing what is offered when none matches. */
+int img_index_select(const char *body, size_t len, char **digest, struct tk_err *err);
+/* Select by tag from an OCI layout's index.json ("org.opencontainers.image.ref.name"). Fills
+ * the digest and media type of the entry. */
+int img_layout_index_find(const char *body, size_t len, const char *tag, char **digest,
+                          char **media_type, struct tk_err *err);
+/* Parse an image manifest (OCI or Docker schema2). */
+int img_manifest_parse(const char *body, size_t len, struct img_manifest *m, struct tk_err *err);
+void img_manifest_free(struct img_manifest *m);
+
+/* ---- image config (imgconfig.c) ---- */
+
+/* Parse an image config blob: fills cfg and the rootfs diff_ids (NULL-terminated). */
+int img_config_parse(const char *body, size_t len, struct image_config *cfg, char ***diff_ids,
+                     size_t *n_diff_ids, struct tk_err *err);
+void img_config_free(struct image_config *cfg);
+void img_strv_free(char **v);
+size_t img_strv_len(char *const *v);
+
+/* ---- local OCI layouts (ocilayout.c) ---- */
+
+/* The manifest (platform-selected) for ref in its layout: body, its digest. */
+int ocilayout_get_manifest(const struct image_ref *ref, char **body, size_t *len, char **digest,
+                           struct tk_err *err);
+/* A blob of the layout into memory, verified. */
+int ocilayout_get_blob_mem(const char *layout, const char *digest, size_t max, char **out,
+                           size_t *len, struct tk_err *err);
+/* Stream a blob of the layout to sink, verifying digest and size. */
+int ocilayout_get_blob(const char *layout, const char *digest, int64_t size,
+                       registry_sink_fn sink, void *ctx, struct tk_err *err);
+
+/* ---- layers (layer.c) ---- */
+
+/* Progress/result messages a layer worker writes to its pipe (one write each, atomic). */
+enum layer_msg_kind { LAYER_MSG_BYTES, LAYER_MSG_DONE, LAYER_MSG_FAIL };
+struct layer_msg {
+    int kind;
+    uint64_t bytes;
+    struct tk_err err;
+};
+
+/* Download (or read) one layer blob, decompress, verify its diff_id, extract it into the
+ * store (in a chrooted child) and rename it into place. Run in a worker process without
+ * threads; takes the layer's lock; reports LAYER_MSG_BYTES on msg_fd (may be -1). Returns
+ * 0 also when another process stored the layer meanwhile. */
+int layer_fetch(const struct image_store *s, const struct image_ref *ref,
+                const struct img_layer_desc *desc, const char *diff_id, int msg_fd,
+                struct tk_err *err);
+
+/* Remove stale temp directories of a layer (caller holds the layer lock). */
+void layer_clean_tmp(const struct image_store *s, const char *diff_id);
+
+/* ---- user files from layers (imgconfig.c) ---- */
+
+/* Read path (relative, e.g. "etc/passwd") from the union of layer dirs (lowest first),
+ * top-down, honouring whiteouts and opaque directories; never follows symlinks. -ENOENT
+ * when absent. */
+int img_read_layered_file(char *const *layer_dirs, size_t n, const char *path, size_t max,
+                          char **out);

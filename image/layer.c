@@ -1,0 +1,552 @@
+/*
+ * One layer: blob bytes -> (gzip | zstd | plain) -> tar stream, hashed for the diff_id and
+ * bounded by max_layer_size -> a pipe -> an extractor child chrooted into a temp directory
+ * of the store, which libarchive writes with its secure flags, converting OCI whiteouts for
+ * overlayfs. Verified, the temp directory is renamed to layers/sha256/DIFFID. Everything is
+ * streamed; nothing of the blob is kept.
+ */
+#include "image/internal.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "image/digest.h"
+
+#define OBUF_SIZE (256u << 10)
+#define REPORT_EVERY (256u << 10)
+
+enum compression { COMP_UNKNOWN, COMP_NONE, COMP_GZIP, COMP_ZSTD };
+
+struct layer_ctx {
+    const char *digest;
+    int tar_fd;
+    int msg_fd;
+    enum compression comp;
+    z_stream zs;
+    int zs_ready, gz_ended;
+    ZSTD_DStream *zd;
+    size_t zstd_last;
+    struct image_hasher *diff;
+    uint64_t in, out, max, reported;
+    unsigned char *obuf;
+    unsigned char sniff[4];
+    size_t sniff_len;
+};
+
+/* ---- the extractor child ---- */
+
+/* Strip "./" and "/" prefixes; reject ".." components. NULL when hostile. */
+static const char *clean_path(const char *p)
+{
+    while (*p == '/' || (p[0] == '.' && p[1] == '/'))
+        p += (*p == '/') ? 1 : 2;
+    for (const char *c = p; *c;) {
+        size_t len = strcspn(c, "/");
+        if (len == 2 && c[0] == '.' && c[1] == '.')
+            return NULL;
+        c += len;
+        while (*c == '/')
+            c++;
+    }
+    return p;
+}
+
+/* mkdir -p of a relative path inside the chroot (never leaves it: we are chrooted). */
+static int mkdirs(const char *rel)
+{
+    _cleanup_free_ char *p = strdup(rel);
+    if (!p)
+        return -ENOMEM;
+    for (char *c = p;; c++) {
+        if (*c == '/' || *c == '\0') {
+            char saved = *c;
+            *c = '\0';
+            if (*p && mkdir(p, 0755) < 0 && errno != EEXIST)
+                return -errno;
+            *c = saved;
+            if (!saved)
+                return 0;
+        }
+    }
+}
+
+static int rm_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return errno == ENOENT ? 0 : -errno;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path) < 0 ? -errno : 0;
+    return tk_rm_rf(path);
+}
+
+/* .wh.NAME -> a 0:0 character device NAME; .wh..wh..opq -> trusted.overlay.opaque=y on the
+ * directory. Other .wh..wh.* entries (aufs metadata) are dropped. */
+static int apply_whiteout(const char *path, const char *base, struct tk_err *err)
+{
+    size_t dlen = (size_t)(base - path);
+    _cleanup_free_ char *dir = strndup(path, dlen ? dlen - 1 : 0);
+    if (!dir)
+        return -ENOMEM;
+    const char *d = *dir ? dir : ".";
+    int r = mkdirs(*dir ? dir : "");
+    if (r < 0)
+        return tk_err_sys(err, r, "create directory '%s'", d);
+    if (!strcmp(base, ".wh..wh..opq")) {
+        _cleanup_close_ int fd = open(d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0)
+            return tk_err_sys(err, -errno, "mark '%s' opaque", d);
+        return 0;
+    }
+    if (!strncmp(base, ".wh..wh.", 8))
+        return 0;
+    _cleanup_free_ char *target = NULL;
+    if (asprintf(&target, "%s/%s", d, base + 4) < 0)
+        return -ENOMEM;
+    if ((r = rm_tree(target)) < 0)
+        return tk_err_sys(err, r, "replace '%s' by a whiteout", target);
+    if (mknod(target, S_IFCHR | 0, makedev(0, 0)) < 0)
+        return tk_err_sys(err, -errno, "create whiteout '%s'", target);
+    return 0;
+}
+
+/* Drop trusted.overlay.* xattrs a layer might carry: only whiteouts may set them. */
+static void filter_xattrs(struct archive_entry *e)
+{
+    if (archive_entry_xattr_reset(e) == 0)
+        return;
+    struct {
+        char *name;
+        void *value;
+        size_t size;
+    } keep[64];
+    size_t n = 0, dropped = 0;
+    const char *name;
+    const void *value;
+    size_t size;
+    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+        if (!strncmp(name, "trusted.overlay.", 16) || n == TK_ARRAY_SIZE(keep)) {
+            dropped++;
+            continue;
+        }
+        keep[n].name = strdup(name);
+        keep[n].value = malloc(size ? size : 1);
+        if (keep[n].value)
+            memcpy(keep[n].value, value, size);
+        keep[n++].size = size;
+    }
+    if (dropped) {
+        archive_entry_xattr_clear(e);
+        for (size_t i = 0; i < n; i++)
+            if (keep[i].name && keep[i].value)
+                archive_entry_xattr_add_entry(e, keep[i].name, keep[i].value, keep[i].size);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(keep[i].name);
+        free(keep[i].value);
+    }
+}
+
+static int copy_data(struct archive *a, struct archive *w, struct tk_err *err)
+{
+    const void *buf;
+    size_t size;
+    la_int64_t off;
+    for (;;) {
+        int r = archive_read_data_block(a, &buf, &size, &off);
+        if (r == ARCHIVE_EOF)
+            return 0;
+        if (r < ARCHIVE_WARN)
+            return tk_err_set(err, -EIO, "read layer: %s", archive_error_string(a));
+        if (archive_write_data_block(w, buf, size, off) < ARCHIVE_WARN)
+            return tk_err_set(err, -EIO, "%s", archive_error_string(w));
+    }
+}
+
+static int extract_entry(struct archive *a, struct archive *w, struct archive_entry *e,
+                         struct tk_err *err)
+{
+    const char *raw = archive_entry_pathname(e);
+    const char *path = raw ? clean_path(raw) : NULL;
+    if (!path)
+        return tk_err_set(err, -EPERM, "layer entry '%s': path leaves the layer",
+                          raw ? raw : "(null)");
+    if (!*path)
+        path = ".";
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (!strncmp(base, ".wh.", 4)) {
+        int r = apply_whiteout(path, base, err);
+        return r < 0 ? tk_err_wrap(err, "layer entry '%s'", raw) : 0;
+    }
+    archive_entry_set_pathname(e, path);
+    filter_xattrs(e);
+    if (archive_write_header(w, e) < ARCHIVE_WARN)
+        return tk_err_set(err, -EPERM, "layer entry '%s': %s", raw, archive_error_string(w));
+    if (archive_entry_size(e) > 0 && copy_data(a, w, err) < 0)
+        return tk_err_wrap(err, "layer entry '%s'", raw);
+    if (archive_write_finish_entry(w) < ARCHIVE_WARN)
+        return tk_err_set(err, -EIO, "layer entry '%s': %s", raw, archive_error_string(w));
+    return 0;
+}
+
+static int extract_stream(int fd, struct tk_err *err)
+{
+    struct archive *a = archive_read_new();
+    struct archive *w = archive_write_disk_new();
+    int r = 0;
+    if (!a || !w) {
+        r = tk_err_sys(err, -ENOMEM, "extract layer");
+        goto out;
+    }
+    archive_read_support_format_tar(a);
+    archive_read_support_filter_none(a);
+    archive_write_disk_set_options(
+        w, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+               ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+               ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+    if (archive_read_open_fd(a, fd, OBUF_SIZE) != ARCHIVE_OK) {
+        r = tk_err_set(err, -EIO, "read layer: %s", archive_error_string(a));
+        goto out;
+    }
+    struct archive_entry *e;
+    int h;
+    while ((h = archive_read_next_header(a, &e)) == ARCHIVE_OK || h == ARCHIVE_WARN) {
+        if ((r = extract_entry(a, w, e, err)) < 0)
+            goto out;
+    }
+    if (h != ARCHIVE_EOF) {
+        r = tk_err_set(err, -EIO, "read layer: %s", archive_error_string(a));
+        goto out;
+    }
+    if (archive_write_close(w) < ARCHIVE_WARN)
+        r = tk_err_set(err, -EIO, "finish layer: %s", archive_error_string(w));
+out:
+    archive_read_free(a);
+    archive_write_free(w);
+    return r;
+}
+
+/* In the child: confine to dir, extract the tar from fd, report on err_fd, exit. */
+static _Noreturn void extractor_main(int fd, int err_fd, const char *dir)
+{
+    struct tk_err err = {0};
+    int r = 0;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    umask(022);
+    if (chroot(dir) < 0 || chdir("/") < 0)
+        r = tk_err_sys(&err, -errno, "confine extraction to '%s'", dir);
+    if (r == 0)
+        r = extract_stream(fd, &err);
+    /* Consume what follows the end-of-archive marker so the writer never sees EPIPE. */
+    static char drain[65536];
+    while (r == 0 && read(fd, drain, sizeof(drain)) > 0)
+        ;
+    if (r < 0)
+        tk_write_all(err_fd, &err, sizeof(err));
+    _exit(r < 0 ? 1 : 0);
+}
+
+/* ---- decompression and hashing in the worker ---- */
+
+static int emit(struct layer_ctx *c, const void *data, size_t len, struct tk_err *err)
+{
+    if (!len)
+        return 0;
+    c->out += len;
+    if (c->out > c->max)
+        return tk_err_set(err, -EFBIG,
+                          "layer %s: larger than max_layer_size (%llu bytes uncompressed)",
+                          c->digest, (unsigned long long)c->max);
+    image_hasher_update(c->diff, data, len);
+    int r = tk_write_all(c->tar_fd, data, len);
+    if (r < 0)
+        return tk_err_sys(err, r, "layer %s: write to the extractor", c->digest);
+    return 0;
+}
+
+static int feed_gzip(struct layer_ctx *c, const unsigned char *data, size_t len,
+                     struct tk_err *err)
+{
+    c->zs.next_in = (unsigned char *)data;
+    c->zs.avail_in = (uInt)len;
+    while (c->zs.avail_in > 0) {
+        if (c->gz_ended) {
+            /* another gzip member follows, or padding (ignored) */
+            if (*c->zs.next_in != 0x1f)
+                return 0;
+            inflateReset(&c->zs);
+            c->gz_ended = 0;
+        }
+        c->zs.next_out = c->obuf;
+        c->zs.avail_out = OBUF_SIZE;
+        int r = inflate(&c->zs, Z_NO_FLUSH);
+        if (r == Z_STREAM_END)
+            c->gz_ended = 1;
+        else if (r != Z_OK && r != Z_BUF_ERROR)
+            return tk_err_set(err, -EBADMSG, "layer %s: gzip: %s", c->digest,
+                              c->zs.msg ? c->zs.msg : "corrupt data");
+        if ((r = emit(c, c->obuf, OBUF_SIZE - c->zs.avail_out, err)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int feed_zstd(struct layer_ctx *c, const unsigned char *data, size_t len,
+                     struct tk_err *err)
+{
+    ZSTD_inBuffer in = {data, len, 0};
+    while (in.pos < in.size) {
+        ZSTD_outBuffer out = {c->obuf, OBUF_SIZE, 0};
+        size_t r = ZSTD_decompressStream(c->zd, &out, &in);
+        if (ZSTD_isError(r))
+            return tk_err_set(err, -EBADMSG, "layer %s: zstd: %s", c->digest,
+                              ZSTD_getErrorName(r));
+        c->zstd_last = r;
+        int e = emit(c, c->obuf, out.pos, err);
+        if (e < 0)
+            return e;
+    }
+    return 0;
+}
+
+static int feed(struct layer_ctx *c, const unsigned char *data, size_t len, struct tk_err *err)
+{
+    switch (c->comp) {
+    case COMP_GZIP:
+        return feed_gzip(c, data, len, err);
+    case COMP_ZSTD:
+        return feed_zstd(c, data, len, err);
+    default:
+        return emit(c, data, len, err);
+    }
+}
+
+static int start_decoder(struct layer_ctx *c, struct tk_err *err)
+{
+    const unsigned char *m = c->sniff;
+    if (c->sniff_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) {
+        c->comp = COMP_GZIP;
+        if (inflateInit2(&c->zs, 16 + MAX_WBITS) != Z_OK)
+            return tk_err_set(err, -ENOMEM, "layer %s: start gzip", c->digest);
+        c->zs_ready = 1;
+    } else if (c->sniff_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f &&
+               m[3] == 0xfd) {
+        c->comp = COMP_ZSTD;
+        if (!(c->zd = ZSTD_createDStream()))
+            return tk_err_set(err, -ENOMEM, "layer %s: start zstd", c->digest);
+        ZSTD_initDStream(c->zd);
+    } else {
+        c->comp = COMP_NONE;
+    }
+    return feed(c, c->sniff, c->sniff_len, err);
+}
+
+static void report(struct layer_ctx *c, int force)
+{
+    if (c->msg_fd < 0 || (!force && c->in - c->reported < REPORT_EVERY))
+        return;
+    struct layer_msg m = {.kind = LAYER_MSG_BYTES, .bytes = c->in};
+    c->reported = c->in;
+    tk_write_all(c->msg_fd, &m, sizeof(m));
+}
+
+static int layer_sink(void *vctx, const void *data, size_t len, struct tk_err *err)
+{
+    struct layer_ctx *c = vctx;
+    const unsigned char *p = data;
+    c->in += len;
+    report(c, 0);
+    if (c->comp == COMP_UNKNOWN) {
+        size_t take = sizeof(c->sniff) - c->sniff_len;
+        if (take > len)
+            take = len;
+        memcpy(c->sniff + c->sniff_len, p, take);
+        c->sniff_len += take;
+        p += take;
+        len -= take;
+        if (c->sniff_len < sizeof(c->sniff))
+            return 0;
+        int r = start_decoder(c, err);
+        if (r < 0)
+            return r;
+    }
+    return feed(c, p, len, err);
+}
+
+static int finish_stream(struct layer_ctx *c, struct tk_err *err)
+{
+    if (c->comp == COMP_UNKNOWN) {
+        int r = start_decoder(c, err);
+        if (r < 0)
+            return r;
+    }
+    if (c->comp == COMP_GZIP && !c->gz_ended)
+        return tk_err_set(err, -EBADMSG, "layer %s: gzip stream is truncated", c->digest);
+    if (c->comp == COMP_ZSTD && c->zstd_last != 0)
+        return tk_err_set(err, -EBADMSG, "layer %s: zstd stream is truncated", c->digest);
+    report(c, 1);
+    return 0;
+}
+
+static void layer_ctx_free(struct layer_ctx *c)
+{
+    if (c->zs_ready)
+        inflateEnd(&c->zs);
+    if (c->zd)
+        ZSTD_freeDStream(c->zd);
+    image_hasher_free(c->diff);
+    free(c->obuf);
+}
+
+/* ---- the worker side ---- */
+
+void layer_clean_tmp(const struct image_store *s, const char *diff_id)
+{
+    _cleanup_free_ char *dir = store_path(s, "tmp");
+    _cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
+    const char *hex = digest_hex(diff_id);
+    size_t hl = strlen(hex);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, hex, hl) || e->d_name[hl] != '.')
+            continue;
+        _cleanup_free_ char *p = store_path(s, "tmp/%s", e->d_name);
+        if (p)
+            tk_rm_rf(p);
+    }
+}
+
+/* Fetch the blob through the layer context: from the layout or the registry. */
+static int fetch_blob(const struct image_store *s, const struct image_ref *ref,
+                      const struct img_layer_desc *desc, struct layer_ctx *c, struct tk_err *err)
+{
+    if (ref->kind == IMAGE_REF_OCI_LAYOUT)
+        return ocilayout_get_blob(ref->repository, desc->digest, desc->size, layer_sink, c, err);
+    struct registry_client *rc = NULL;
+    int r = registry_client_new(&rc, &s->ropts, err);
+    if (r < 0)
+        return r;
+    r = registry_get_blob(rc, ref, desc->digest, desc->size, layer_sink, NULL, c, err);
+    registry_client_free(rc);
+    return r;
+}
+
+/* Stream the blob into the extractor (already running on tar_fd's other end). */
+static int stream_layer(const struct image_store *s, const struct image_ref *ref,
+                        const struct img_layer_desc *desc, const char *diff_id, int tar_fd,
+                        int msg_fd, struct tk_err *err)
+{
+    struct layer_ctx c = {
+        .digest = desc->digest,
+        .tar_fd = tar_fd,
+        .msg_fd = msg_fd,
+        .max = s->max_layer_size,
+        .diff = image_hasher_new(),
+        .obuf = malloc(OBUF_SIZE),
+    };
+    int r = c.diff && c.obuf ? 0 : tk_err_sys(err, -ENOMEM, "layer %s", desc->digest);
+    if (r == 0)
+        r = fetch_blob(s, ref, desc, &c, err);
+    if (r == 0)
+        r = finish_stream(&c, err);
+    char got[IMAGE_DIGEST_STR_SIZE];
+    if (r == 0 && (image_hasher_final(c.diff, got) < 0 || !image_digest_equal(got, diff_id)))
+        r = tk_err_set(err, -EBADMSG, "layer %s: diff_id mismatch (config says %s, got %s)",
+                       desc->digest, diff_id, got);
+    layer_ctx_free(&c);
+    return r;
+}
+
+/* Run the extractor into tmp while streaming the blob into it; wait for it. */
+static int extract_into(const struct image_store *s, const struct image_ref *ref,
+                        const struct img_layer_desc *desc, const char *diff_id, const char *tmp,
+                        int msg_fd, struct tk_err *err)
+{
+    int tar[2], ep[2];
+    if (pipe2(tar, O_CLOEXEC) < 0)
+        return tk_err_sys(err, -errno, "layer %s: pipe", desc->digest);
+    if (pipe2(ep, O_CLOEXEC) < 0) {
+        close(tar[0]), close(tar[1]);
+        return tk_err_sys(err, -errno, "layer %s: pipe", desc->digest);
+    }
+    fcntl(tar[1], F_SETPIPE_SZ, 1 << 20);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(tar[0]), close(tar[1]), close(ep[0]), close(ep[1]);
+        return tk_err_sys(err, -errno, "layer %s: fork the extractor", desc->digest);
+    }
+    if (pid == 0) {
+        close(tar[1]);
+        close(ep[0]);
+        if (msg_fd >= 0)
+            close(msg_fd);
+        extractor_main(tar[0], ep[1], tmp);
+    }
+    close(tar[0]);
+    close(ep[1]);
+    int r = stream_layer(s, ref, desc, diff_id, tar[1], msg_fd, err);
+    close(tar[1]);
+    struct tk_err xerr = {0};
+    ssize_t n;
+    do
+        n = read(ep[0], &xerr, sizeof(xerr));
+    while (n < 0 && errno == EINTR);
+    close(ep[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    /* The extractor's own error explains a write failure (EPIPE) best. */
+    if (n == (ssize_t)sizeof(xerr) && xerr.code < 0 && (r == 0 || r == -EPIPE)) {
+        if (err)
+            *err = xerr;
+        return tk_err_wrap(err, "layer %s", desc->digest);
+    }
+    if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        r = tk_err_set(err, -EIO, "layer %s: extractor failed (status %d)", desc->digest,
+                       status);
+    return r;
+}
+
+int layer_fetch(const struct image_store *s, const struct image_ref *ref,
+                const struct img_layer_desc *desc, const char *diff_id, int msg_fd,
+                struct tk_err *err)
+{
+    _cleanup_free_ char *name = NULL;
+    _cleanup_free_ char *final = store_layer_dir(s, diff_id);
+    _cleanup_close_ int lock = -1;
+    if (!final || asprintf(&name, "layer-%s", digest_hex(diff_id)) < 0)
+        return tk_err_sys(err, -ENOMEM, "layer %s", desc->digest);
+    if ((lock = store_lock(s, name, 0, err)) < 0)
+        return lock;
+    if (access(final, F_OK) == 0)
+        return 1; /* another pull stored it while we waited */
+    layer_clean_tmp(s, diff_id);
+    _cleanup_free_ char *tmp = store_path(s, "tmp/%s.%d", digest_hex(diff_id), (int)getpid());
+    if (!tmp)
+        return tk_err_sys(err, -ENOMEM, "layer %s", desc->digest);
+    if (mkdir(tmp, 0755) < 0)
+        return tk_err_sys(err, -errno, "layer %s: create '%s'", desc->digest, tmp);
+    int r = extract_into(s, ref, desc, diff_id, tmp, msg_fd, err);
+    if (r == 0 && rename(tmp, final) < 0)
+        r = tk_err_sys(err, -errno, "layer %s: rename into the store", desc->digest);
+    if (r < 0)
+        tk_rm_rf(tmp);
+    return r;
+}

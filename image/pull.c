@@ -1,0 +1,402 @@
+/*
+ * The pull pipeline. The calling process never touches the network itself (so it stays
+ * free of threads and may fork): a child resolves the manifest and config into the store,
+ * then one worker process per missing layer (at most `parallel` at a time) downloads,
+ * verifies and extracts it, reporting progress over a pipe.
+ */
+#include "image/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "image/digest.h"
+
+/* ---- resolving the manifest and config ---- */
+
+struct resolve_msg {
+    struct tk_err err;
+    char digest[IMAGE_DIGEST_STR_SIZE];
+};
+
+/* Fetch manifest + config from the registry and store them; in a child process. */
+static int resolve_remote(const struct image_store *s, const struct image_ref *ref,
+                          char digest[IMAGE_DIGEST_STR_SIZE], struct tk_err *err)
+{
+    struct registry_client *rc = NULL;
+    struct registry_manifest m = {0}, pm = {0};
+    struct img_manifest im = {0};
+    char *config = NULL;
+    size_t clen = 0;
+    int r = registry_client_new(&rc, &s->ropts, err);
+    if (r < 0)
+        return r;
+    r = registry_get_manifest(rc, ref, ref->digest ? ref->digest : ref->tag, &m, err);
+    struct registry_manifest *use = &m;
+    if (r == 0 && img_is_index(m.media_type, m.body, m.len)) {
+        char *sel = NULL;
+        r = img_index_select(m.body, m.len, &sel, err);
+        if (r == 0)
+            r = registry_get_manifest(rc, ref, sel, &pm, err);
+        free(sel);
+        use = &pm;
+    }
+    if (r == 0)
+        r = store_put_blob(s, use->digest, use->body, use->len, err);
+    if (r == 0)
+        r = img_manifest_parse(use->body, use->len, &im, err);
+    if (r == 0)
+        r = registry_get_blob_mem(rc, ref, im.config_digest, IMG_CONFIG_MAX, &config, &clen, err);
+    if (r == 0)
+        r = store_put_blob(s, im.config_digest, config, clen, err);
+    if (r == 0)
+        snprintf(digest, IMAGE_DIGEST_STR_SIZE, "%s", use->digest);
+    free(config);
+    img_manifest_free(&im);
+    registry_manifest_free(&m);
+    registry_manifest_free(&pm);
+    registry_client_free(rc);
+    return r;
+}
+
+static int resolve_layout(const struct image_store *s, const struct image_ref *ref,
+                          char digest[IMAGE_DIGEST_STR_SIZE], struct tk_err *err)
+{
+    _cleanup_free_ char *body = NULL, *d = NULL, *config = NULL;
+    size_t len, clen;
+    struct img_manifest im = {0};
+    int r = ocilayout_get_manifest(ref, &body, &len, &d, err);
+    if (r == 0)
+        r = store_put_blob(s, d, body, len, err);
+    if (r == 0)
+        r = img_manifest_parse(body, len, &im, err);
+    if (r == 0)
+        r = ocilayout_get_blob_mem(ref->repository, im.config_digest, IMG_CONFIG_MAX, &config,
+                                   &clen, err);
+    if (r == 0)
+        r = store_put_blob(s, im.config_digest, config, clen, err);
+    if (r == 0)
+        snprintf(digest, IMAGE_DIGEST_STR_SIZE, "%s", d);
+    img_manifest_free(&im);
+    return r;
+}
+
+static int wait_child(pid_t pid)
+{
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    return status;
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return (int)got;
+}
+
+static int resolve(const struct image_store *s, const struct image_ref *ref,
+                   char digest[IMAGE_DIGEST_STR_SIZE], struct tk_err *err)
+{
+    if (ref->kind == IMAGE_REF_OCI_LAYOUT)
+        return resolve_layout(s, ref, digest, err);
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return tk_err_sys(err, -errno, "pipe");
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]), close(p[1]);
+        return tk_err_sys(err, -errno, "fork");
+    }
+    if (pid == 0) {
+        close(p[0]);
+        struct resolve_msg msg = {0};
+        resolve_remote(s, ref, msg.digest, &msg.err);
+        tk_write_all(p[1], &msg, sizeof(msg));
+        _exit(0);
+    }
+    close(p[1]);
+    struct resolve_msg msg = {0};
+    int n = read_full(p[0], &msg, sizeof(msg));
+    close(p[0]);
+    int status = wait_child(pid);
+    if (n != (int)sizeof(msg))
+        return tk_err_set(err, -EIO, "resolve the manifest: child failed (status %d)", status);
+    if (msg.err.code < 0) {
+        if (err)
+            *err = msg.err;
+        return msg.err.code;
+    }
+    memcpy(digest, msg.digest, IMAGE_DIGEST_STR_SIZE);
+    digest[IMAGE_DIGEST_STR_SIZE - 1] = '\0';
+    return 0;
+}
+
+/* ---- layer workers ---- */
+
+struct worker {
+    pid_t pid;
+    int fd;
+    size_t idx;
+    int finished; /* a DONE or FAIL message arrived */
+};
+
+struct pull {
+    struct image_store *s;
+    const struct image_ref *ref;
+    struct img_manifest m;
+    char **diff_ids;
+    size_t n;
+    image_progress_fn progress;
+    void *ctx;
+    struct worker *w;
+    size_t n_running;
+    size_t new_layers;
+};
+
+static void progress(struct pull *p, enum image_progress_kind kind, size_t idx, uint64_t bytes)
+{
+    if (!p->progress)
+        return;
+    struct image_progress pr = {
+        .kind = kind,
+        .digest = p->m.layers[idx].digest,
+        .index = idx,
+        .count = p->n,
+        .bytes = bytes,
+        .total = (uint64_t)p->m.layers[idx].size,
+    };
+    p->progress(p->ctx, &pr);
+}
+
+static _Noreturn void worker_main(struct pull *p, size_t idx, int fd)
+{
+    struct sigaction sa = {.sa_handler = SIG_IGN};
+    sigaction(SIGPIPE, &sa, NULL);
+    struct layer_msg msg = {0};
+    int r = layer_fetch(p->s, p->ref, &p->m.layers[idx], p->diff_ids[idx], fd, &msg.err);
+    msg.kind = r < 0 ? LAYER_MSG_FAIL : LAYER_MSG_DONE;
+    msg.bytes = r == 1 ? 0 : 1; /* 1 = extracted by us */
+    tk_write_all(fd, &msg, sizeof(msg));
+    _exit(0);
+}
+
+static int spawn_worker(struct pull *p, size_t idx, struct tk_err *err)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return tk_err_sys(err, -errno, "pipe");
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]), close(fds[1]);
+        return tk_err_sys(err, -errno, "fork a layer worker");
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        worker_main(p, idx, fds[1]);
+    }
+    close(fds[1]);
+    p->w[p->n_running++] = (struct worker){.pid = pid, .fd = fds[0], .idx = idx};
+    return 0;
+}
+
+/* Handle one readable worker; returns <0 on a failure (err set), 1 when it ended. */
+static int worker_read(struct pull *p, struct worker *w, struct tk_err *err)
+{
+    struct layer_msg msg;
+    int n = read_full(w->fd, &msg, sizeof(msg));
+    if (n == (int)sizeof(msg)) {
+        if (msg.kind == LAYER_MSG_BYTES) {
+            progress(p, IMAGE_PROGRESS_LAYER_BYTES, w->idx, msg.bytes);
+            return 0;
+        }
+        w->finished = 1;
+        if (msg.kind == LAYER_MSG_FAIL) {
+            if (err)
+                *err = msg.err;
+            return msg.err.code < 0 ? msg.err.code : -EIO;
+        }
+        if (msg.bytes)
+            p->new_layers++;
+        progress(p, msg.bytes ? IMAGE_PROGRESS_LAYER_DONE : IMAGE_PROGRESS_LAYER_EXISTS, w->idx,
+                 (uint64_t)p->m.layers[w->idx].size);
+        return 0;
+    }
+    /* EOF */
+    int status = wait_child(w->pid);
+    w->pid = -1;
+    if (!w->finished)
+        return tk_err_set(err, -EIO, "layer %s: worker died (status %d)",
+                          p->m.layers[w->idx].digest, status);
+    return 1;
+}
+
+static void remove_worker(struct pull *p, size_t i)
+{
+    close(p->w[i].fd);
+    p->w[i] = p->w[--p->n_running];
+}
+
+/* Stop the workers still running after a failure and clean their temp dirs. */
+static void abort_workers(struct pull *p)
+{
+    for (size_t i = 0; i < p->n_running; i++)
+        if (p->w[i].pid > 0)
+            kill(p->w[i].pid, SIGTERM);
+    while (p->n_running) {
+        struct worker *w = &p->w[0];
+        if (w->pid > 0)
+            wait_child(w->pid);
+        /* the extractor dies with its worker; then the lock is free and tmp can go */
+        _cleanup_free_ char *name = NULL;
+        if (asprintf(&name, "layer-%s", digest_hex(p->diff_ids[w->idx])) >= 0) {
+            for (int tries = 0; tries < 100; tries++) {
+                int lk = store_lock(p->s, name, 1, NULL);
+                if (lk >= 0) {
+                    layer_clean_tmp(p->s, p->diff_ids[w->idx]);
+                    close(lk);
+                    break;
+                }
+                struct timespec ts = {0, 10 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+        }
+        remove_worker(p, 0);
+    }
+}
+
+static int layer_present(struct pull *p, size_t i)
+{
+    _cleanup_free_ char *d = store_layer_dir(p->s, p->diff_ids[i]);
+    return d && access(d, F_OK) == 0;
+}
+
+/* Run the workers for every missing layer. */
+static int fetch_layers(struct pull *p, struct tk_err *err)
+{
+    _cleanup_free_ size_t *todo = calloc(p->n + 1, sizeof(*todo));
+    p->w = calloc((size_t)p->s->parallel + 1, sizeof(*p->w));
+    if (!todo || !p->w)
+        return tk_err_sys(err, -ENOMEM, "pull");
+    size_t n_todo = 0, next = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = !strcmp(p->diff_ids[i], p->diff_ids[j]);
+        if (dup || layer_present(p, i))
+            progress(p, IMAGE_PROGRESS_LAYER_EXISTS, i, (uint64_t)p->m.layers[i].size);
+        else
+            todo[n_todo++] = i;
+    }
+    int r = 0;
+    while (r == 0 && (next < n_todo || p->n_running)) {
+        while (r == 0 && next < n_todo && p->n_running < (size_t)p->s->parallel)
+            r = spawn_worker(p, todo[next++], err);
+        if (r < 0)
+            break;
+        struct pollfd pfd[64];
+        size_t np = p->n_running < 64 ? p->n_running : 64;
+        for (size_t i = 0; i < np; i++)
+            pfd[i] = (struct pollfd){.fd = p->w[i].fd, .events = POLLIN};
+        if (poll(pfd, np, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            r = tk_err_sys(err, -errno, "poll");
+            break;
+        }
+        for (size_t i = np; i-- > 0 && r == 0;) {
+            if (!pfd[i].revents)
+                continue;
+            int e = worker_read(p, &p->w[i], err);
+            if (e < 0)
+                r = e;
+            else if (e == 1)
+                remove_worker(p, i);
+        }
+    }
+    if (r < 0)
+        abort_workers(p);
+    return r;
+}
+
+static int load_manifest(struct pull *p, const char *digest, struct tk_err *err)
+{
+    _cleanup_free_ char *mb = NULL, *cb = NULL;
+    size_t ml, cl;
+    struct image_config cfg = {0};
+    int r = store_get_blob(p->s, digest, IMG_MANIFEST_MAX, &mb, &ml, err);
+    if (r == 0)
+        r = img_manifest_parse(mb, ml, &p->m, err);
+    if (r == 0)
+        r = store_get_blob(p->s, p->m.config_digest, IMG_CONFIG_MAX, &cb, &cl, err);
+    if (r == 0)
+        r = img_config_parse(cb, cl, &cfg, &p->diff_ids, &p->n, err);
+    img_config_free(&cfg);
+    if (r == 0 && p->n != p->m.n_layers)
+        r = tk_err_set(err, -EINVAL, "image config has %zu diff_ids for %zu layers", p->n,
+                       p->m.n_layers);
+    return r;
+}
+
+static int write_record(struct pull *p, const char *digest, struct tk_err *err)
+{
+    _cleanup_free_ char *key = store_ref_key(p->ref);
+    char kd[IMAGE_DIGEST_STR_SIZE];
+    _cleanup_free_ char *name = NULL;
+    if (!key || image_digest_buf(key, strlen(key), kd) < 0 ||
+        asprintf(&name, "ref-%s", digest_hex(kd)) < 0)
+        return tk_err_sys(err, -ENOMEM, "write image record");
+    _cleanup_close_ int lk = store_lock(p->s, name, 0, err);
+    if (lk < 0)
+        return lk;
+    return store_write_record(p->s, key, digest, err);
+}
+
+int image_pull(struct image_store *s, const char *refstr, image_progress_fn fn, void *ctx,
+               struct image_info *out, struct tk_err *err)
+{
+    struct image_ref ref = {0};
+    struct pull p = {.s = s, .ref = &ref, .progress = fn, .ctx = ctx};
+    char digest[IMAGE_DIGEST_STR_SIZE];
+    if (out)
+        memset(out, 0, sizeof(*out));
+    int r = image_ref_parse(refstr, &ref, err);
+    if (r < 0)
+        return r;
+    r = resolve(s, &ref, digest, err);
+    if (r == 0)
+        r = load_manifest(&p, digest, err);
+    if (r == 0 && fn) {
+        struct image_progress pr = {.kind = IMAGE_PROGRESS_MANIFEST, .digest = digest,
+                                    .count = p.n};
+        fn(ctx, &pr);
+    }
+    if (r == 0)
+        r = fetch_layers(&p, err);
+    if (r == 0)
+        r = write_record(&p, digest, err);
+    img_manifest_free(&p.m);
+    img_strv_free(p.diff_ids);
+    free(p.w);
+    image_ref_free(&ref);
+    if (r < 0)
+        return tk_err_wrap(err, "pull '%s'", refstr);
+    return out ? image_lookup(s, refstr, out, err) : 0;
+}
