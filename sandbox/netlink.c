@@ -15,6 +15,7 @@
 #include <netlink/route/link/macvlan.h>
 #include <netlink/route/route.h>
 #include <netpacket/packet.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 
 /* ---- parsing ------------------------------------------------------------------------- */
 
@@ -241,6 +243,11 @@ static int macvlan_create(struct nlsk *host, int pod_ns_fd, const struct sandbox
     if (r == -EEXIST)
         return tk_err_set(err, r, "create macvlan on '%s': name '%s' already in use in the pod",
                           ifc->parent, ifc->name);
+    if (ifc->mode == SANDBOX_MACVLAN_PASSTHRU && (r == -EINVAL || r == -EBUSY))
+        return tk_err_sys(err, r,
+                          "create macvlan on '%s' (mode passthru needs an uplink no other "
+                          "macvlan uses)",
+                          ifc->parent);
     if (r == -EADDRINUSE || r == -EBUSY)
         return tk_err_sys(err, r, "create macvlan on '%s' (mode %s)", ifc->parent,
                           sandbox_macvlan_mode_to_string(ifc->mode));
@@ -314,13 +321,10 @@ static int default_route_add(struct nlsk *s, int ifindex, const char *gateway, s
 
 /* ---- announcements ----------------------------------------------------------------- */
 
-/* A gratuitous ARP: a broadcast ARP request for our own address (sender = target). */
-static int announce_arp(int ifindex, const unsigned char mac[6], const unsigned char ip[4],
-                        struct tk_err *err)
+/* Send a broadcast ARP request from (mac, spa) for tpa on fd. */
+static int send_arp(int fd, int ifindex, const unsigned char mac[6], const unsigned char spa[4],
+                    const unsigned char tpa[4], struct tk_err *err)
 {
-    _cleanup_close_ int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
-    if (fd < 0)
-        return tk_err_sys(err, -errno, "gratuitous arp: open packet socket");
     struct ether_arp arp = {0};
     arp.arp_hrd = htons(ARPHRD_ETHER);
     arp.arp_pro = htons(ETH_P_IP);
@@ -328,8 +332,8 @@ static int announce_arp(int ifindex, const unsigned char mac[6], const unsigned 
     arp.arp_pln = 4;
     arp.arp_op = htons(ARPOP_REQUEST);
     memcpy(arp.arp_sha, mac, 6);
-    memcpy(arp.arp_spa, ip, 4);
-    memcpy(arp.arp_tpa, ip, 4);
+    memcpy(arp.arp_spa, spa, 4);
+    memcpy(arp.arp_tpa, tpa, 4);
     struct sockaddr_ll to = {
         .sll_family = AF_PACKET,
         .sll_protocol = htons(ETH_P_ARP),
@@ -338,8 +342,18 @@ static int announce_arp(int ifindex, const unsigned char mac[6], const unsigned 
         .sll_addr = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
     };
     if (sendto(fd, &arp, sizeof(arp), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-        return tk_err_sys(err, -errno, "gratuitous arp: send");
+        return tk_err_sys(err, -errno, "send arp request");
     return 0;
+}
+
+/* A gratuitous ARP: a broadcast ARP request for our own address (sender = target). */
+static int announce_arp(int ifindex, const unsigned char mac[6], const unsigned char ip[4],
+                        struct tk_err *err)
+{
+    _cleanup_close_ int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
+    if (fd < 0)
+        return tk_err_sys(err, -errno, "gratuitous arp: open packet socket");
+    return send_arp(fd, ifindex, mac, ip, ip, err);
 }
 
 /* An unsolicited neighbour advertisement to all nodes (RFC 4861 7.2.6), override set. */
@@ -389,6 +403,49 @@ static int announce_na(int ifindex, const unsigned char mac[6], const unsigned c
     return 0;
 }
 
+/* RFC 5227 probe: an ARP request for ip from 0.0.0.0; any ARP packet from another MAC that
+ * claims ip within ms milliseconds is a conflict. */
+static int probe_arp(int ifindex, const unsigned char mac[6], const unsigned char ip[4],
+                     unsigned int ms, struct tk_err *err)
+{
+    _cleanup_close_ int fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
+    if (fd < 0)
+        return tk_err_sys(err, -errno, "arp probe: open packet socket");
+    struct sockaddr_ll me = {
+        .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ARP), .sll_ifindex = ifindex};
+    if (bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0)
+        return tk_err_sys(err, -errno, "arp probe: bind packet socket");
+    static const unsigned char none[4];
+    int r = send_arp(fd, ifindex, mac, none, ip, err);
+    if (r < 0)
+        return r;
+    int64_t deadline = tk_now_monotonic_ms() + ms;
+    for (;;) {
+        int64_t left = deadline - tk_now_monotonic_ms();
+        if (left <= 0)
+            return 0;
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int n = poll(&pfd, 1, (int)left);
+        if (n < 0 && errno != EINTR)
+            return tk_err_sys(err, -errno, "arp probe: poll");
+        if (n <= 0)
+            continue;
+        struct ether_arp arp;
+        struct sockaddr_ll from;
+        socklen_t fl = sizeof(from);
+        ssize_t got = recvfrom(fd, &arp, sizeof(arp), 0, (struct sockaddr *)&from, &fl);
+        if (got < (ssize_t)sizeof(arp) || from.sll_pkttype == PACKET_OUTGOING)
+            continue;
+        if (memcmp(arp.arp_spa, ip, 4) == 0 && memcmp(arp.arp_sha, mac, 6) != 0) {
+            char ipstr[INET_ADDRSTRLEN], macstr[18];
+            inet_ntop(AF_INET, ip, ipstr, sizeof(ipstr));
+            sandbox_format_mac(arp.arp_sha, macstr, sizeof(macstr));
+            return tk_err_set(err, -EADDRINUSE, "address '%s' is already in use by %s", ipstr,
+                              macstr);
+        }
+    }
+}
+
 /* Announce every address of the interface; a failure is reported, not fatal to callers
  * that choose to ignore it. */
 static int announce(int ifindex, const struct sandbox_iface *ifc, const unsigned char mac[6],
@@ -409,15 +466,12 @@ static int announce(int ifindex, const struct sandbox_iface *ifc, const unsigned
 
 /* Addresses, up, routes and announcements of one interface already in the pod. */
 static int iface_configure(struct nlsk *pod, const struct sandbox_iface *ifc,
-                           const unsigned char mac[6], struct tk_err *err)
+                           const unsigned char mac[6], unsigned int probe_ms, struct tk_err *err)
 {
     int ifindex = 0;
     int r = nl_ifindex(pod, ifc->name, &ifindex);
     if (r < 0)
         return tk_err_sys(err, r, "find '%s' in the pod", ifc->name);
-    for (size_t i = 0; i < ifc->n_addresses; i++)
-        if ((r = addr_add(pod, ifindex, ifc->addresses[i], err)) < 0)
-            return r;
     r = nl_set_up(pod, ifc->name, err);
     if (r == -EADDRINUSE) {
         char m[18];
@@ -427,6 +481,15 @@ static int iface_configure(struct nlsk *pod, const struct sandbox_iface *ifc,
     }
     if (r < 0)
         return r;
+    for (size_t i = 0; i < ifc->n_addresses; i++) {
+        int family, prefix;
+        unsigned char ip[16];
+        if (probe_ms && podnet_parse_cidr(ifc->addresses[i], &family, ip, &prefix) == 0 &&
+            family == AF_INET && (r = probe_arp(ifindex, mac, ip, probe_ms, err)) < 0)
+            return r;
+        if ((r = addr_add(pod, ifindex, ifc->addresses[i], err)) < 0)
+            return r;
+    }
     for (size_t i = 0; i < ifc->n_gateways; i++)
         if ((r = default_route_add(pod, ifindex, ifc->gateways[i], err)) < 0)
             return r;
@@ -463,7 +526,8 @@ static int open_sockets(struct nlsk *host, struct nlsk *pod, int host_ns_fd, int
 }
 
 int podnet_setup(int host_ns_fd, int pod_ns_fd, const char *pod_name,
-                 const struct sandbox_iface *ifaces, size_t n, struct tk_err *err)
+                 const struct sandbox_iface *ifaces, size_t n, unsigned int probe_ms,
+                 struct tk_err *err)
 {
     if (n == 0)
         return 0;
@@ -486,7 +550,7 @@ int podnet_setup(int host_ns_fd, int pod_ns_fd, const char *pod_name,
             tk_err_wrap(err, "interface '%s'", ifc->name);
             break;
         }
-        if ((r = iface_configure(&pod, ifc, mac, err)) < 0) {
+        if ((r = iface_configure(&pod, ifc, mac, probe_ms, err)) < 0) {
             tk_err_wrap(err, "interface '%s'", ifc->name);
             created++;
             break;

@@ -375,7 +375,7 @@ static int ns_child_run(const struct sandbox_pod_config *cfg, const char *pod_di
         return r;
     if ((pod_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0)
         return tk_err_sys(err, -errno, "open the pod network namespace");
-    return podnet_setup(host_fd, pod_fd, cfg->name, cfg->ifaces, cfg->n_ifaces, err);
+    return podnet_setup(host_fd, pod_fd, cfg->name, cfg->ifaces, cfg->n_ifaces, cfg->probe_ms, err);
 }
 
 /* Run fn in a short-lived child (so the caller's namespaces never change); its error comes

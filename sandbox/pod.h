@@ -105,6 +105,11 @@ struct sandbox_pod_config {
     size_t n_options;
     const struct sandbox_volume *volumes;
     size_t n_volumes;
+    /* Address conflict detection: before an IPv4 address is added, an ARP probe for it
+     * (RFC 5227) is sent on the interface and answers are awaited this many milliseconds;
+     * an answer from another MAC fails the create with -EADDRINUSE ("interface 'eth0':
+     * address '192.0.2.10' is already in use by aa:bb:cc:dd:ee:ff"). 0 = no probe. */
+    unsigned int probe_ms;
 };
 
 /*

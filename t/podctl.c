@@ -3,12 +3,11 @@
  *   podctl create RUN STATE NAME [--hostname H] [--host-network] [--uplink-netns PATH]
  *                 [--iface NAME:PARENT[:MODE[:MAC]] [--addr CIDR]... [--gw IP]...]...
  *                 [--ns IP]... [--search D]... [--option O]...
- *                 [--empty-dir NAME] [--memory-dir NAME[:BYTES]] [--host-path NAME:PATH:TYPE]
- *   podctl destroy RUN STATE NAME
- *   podctl check RUN NAME        prints "present", "absent" or the damage (exit 1)
- *   podctl list RUN STATE        one name per line
- *   podctl mac POD IFACE         the derived MAC
- * Exit 0 on success, 1 with the error message on stderr, 2 on usage errors. */
+ *                 [--probe-ms MS] [--empty-dir NAME] [--memory-dir NAME[:BYTES]] [--host-path
+ * NAME:PATH:TYPE] podctl destroy RUN STATE NAME podctl check RUN NAME        prints "present",
+ * "absent" or the damage (exit 1) podctl list RUN STATE        one name per line podctl mac POD
+ * IFACE         the derived MAC Exit 0 on success, 1 with the error message on stderr, 2 on usage
+ * errors. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +91,14 @@ static int create(int argc, char **argv)
         struct sandbox_iface *last = c.n_ifaces ? &ifaces[c.n_ifaces - 1] : NULL;
         if (strcmp(o, "--hostname") == 0)
             c.hostname = v;
-        else if (strcmp(o, "--uplink-netns") == 0)
+        else if (strcmp(o, "--probe-ms") == 0) {
+            char *end;
+            errno = 0;
+            unsigned long ms = strtoul(v, &end, 10);
+            if (errno || *end || ms > 10000)
+                usage("--probe-ms MS");
+            c.probe_ms = (unsigned int)ms;
+        } else if (strcmp(o, "--uplink-netns") == 0)
             c.uplink_netns = v;
         else if (strcmp(o, "--iface") == 0) {
             add_iface(&ifaces[c.n_ifaces], v);

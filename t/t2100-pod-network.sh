@@ -1,8 +1,9 @@
 #!/bin/bash
 # Pod network: a macvlan on an uplink that lives in a test namespace answers HTTP from a
 # client namespace; its MAC is stable across re-creation; gratuitous ARP and unsolicited NA
-# update the client's neighbour cache; a missing uplink and an address given twice are clear
-# errors that leave nothing behind; destroy leaves no link, mount, namespace or process.
+# update the client's neighbour cache; a missing uplink, an address in use (ARP probe) and an
+# address given twice are clear errors that leave nothing behind; destroy leaves no link,
+# mount, namespace or process.
 . "$(dirname "$0")/lib.sh"
 need_root
 PODCTL=$TANK_SRC/t/podctl
@@ -22,7 +23,8 @@ ip -n $C link set lo up
 ip -n $C link set cl0 up
 ip -n $C addr add 192.0.2.1/24 dev cl0
 ip -n $C addr add 2001:db8::1/64 dev cl0 nodad
-at_exit "$PODCTL destroy $RUN $STATE web"
+destroy_all() { local p; for p in $($PODCTL list $RUN $STATE 2>/dev/null); do $PODCTL destroy $RUN $STATE $p; done; }
+at_exit destroy_all
 
 uplink_links() { ip -n $U -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort | tr '\n' ' '; }
 [ "$(uplink_links)" = "lo up0 " ] || fail "unexpected links before the test: $(uplink_links)"
@@ -91,6 +93,41 @@ case $out in *"uplink 'eth9' not found"*) ;; *) fail "unexpected error: $out" ;;
 [ -z "$(ls -A $RUN/pods)" ] || fail "run dir entries left after the failure: $(ls -A $RUN/pods)"
 grep -q "$RUN" /proc/self/mountinfo && fail "mounts left after the failure"
 [ "$(uplink_links)" = "lo up0 " ] || fail "links left after the failure: $(uplink_links)"
+
+# Every macvlan mode; passthru needs an uplink of its own (up1).
+ip -n $U link add up1 type veth peer name cl1 || fail "create the second veth pair"
+ip -n $U link set cl1 netns $C
+ip -n $U link set up1 up
+for m in bridge private vepa passthru; do
+    up=up0; [ $m = passthru ] && up=up1
+    $PODCTL create $RUN $STATE m$m --uplink-netns /run/netns/$U --iface net1:$up:$m \
+        --addr 198.51.100.10/24 || fail "create a pod with a $m macvlan"
+    nsenter --net=$RUN/pods/m$m/ns/net ip -d -o link show net1 | grep -q "macvlan mode $m " ||
+        fail "net1 is not in mode $m: $(nsenter --net=$RUN/pods/m$m/ns/net ip -d -o link show net1)"
+    $PODCTL destroy $RUN $STATE m$m || fail "destroy pod m$m"
+done
+$PODCTL create $RUN $STATE web --uplink-netns /run/netns/$U --iface eth0:up0 || fail "create web"
+out=$($PODCTL create $RUN $STATE mpassthru --uplink-netns /run/netns/$U --iface net1:up0:passthru 2>&1) &&
+    fail "passthru on a shared uplink succeeded"
+case $out in *"mode passthru needs an uplink no other macvlan uses"*) ;; *) fail "unexpected error: $out" ;; esac
+$PODCTL destroy $RUN $STATE web || fail "destroy web"
+[ "$(uplink_links)" = "lo up0 up1 " ] || fail "links left after the modes: $(uplink_links)"
+ip -n $U link del up1
+
+# Address conflicts, found by an ARP probe: with the client, and with another pod.
+out=$($PODCTL create $RUN $STATE other --uplink-netns /run/netns/$U --iface eth0:up0 \
+    --addr 192.0.2.1/24 --probe-ms 2000 2>&1) && fail "create with the client's address succeeded"
+climac=$(ip -n $C -o link show cl0 | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
+case $out in *"address '192.0.2.1' is already in use by $climac"*) ;; *) fail "unexpected error: $out" ;; esac
+create_web || fail "create pod 'web' for the conflict"
+out=$($PODCTL create $RUN $STATE other --uplink-netns /run/netns/$U --iface eth0:up0 \
+    --addr 192.0.2.10/24 --probe-ms 2000 2>&1) && fail "create with pod web's address succeeded"
+case $out in *"address '192.0.2.10' is already in use by $mac"*) ;; *) fail "unexpected error: $out" ;; esac
+$PODCTL create $RUN $STATE other --uplink-netns /run/netns/$U --iface eth0:up0 \
+    --addr 192.0.2.11/24 --probe-ms 100 || fail "create with a free address and a probe"
+[ "$($PODCTL list $RUN $STATE | tr '\n' ' ')" = "other web " ] || fail "pods: $($PODCTL list $RUN $STATE)"
+$PODCTL destroy $RUN $STATE other || fail "destroy pod 'other'"
+$PODCTL destroy $RUN $STATE web || fail "destroy pod 'web'"
 
 # The same address twice on an interface: the kernel's EEXIST as a clear error.
 out=$($PODCTL create $RUN $STATE web --uplink-netns /run/netns/$U --iface eth0:up0 \
