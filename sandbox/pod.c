@@ -155,7 +155,8 @@ static int check_iface_addrs(const struct sandbox_iface *f, struct tk_err *err)
         if (gw[v6])
             return tk_err_set(err, -EINVAL, "interface '%s': two IPv%d gateways", f->name,
                               v6 ? 6 : 4);
-        if (!has[v6])
+        bool link_local = v6 && a[0] == 0xfe && (a[1] & 0xc0) == 0x80; /* fe80::/10 */
+        if (!has[v6] && !link_local)
             return tk_err_set(err, -EINVAL, "interface '%s': gateway '%s' needs an IPv%d address",
                               f->name, f->gateways[j], v6 ? 6 : 4);
         gw[v6] = true;

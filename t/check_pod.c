@@ -424,6 +424,28 @@ static int only_lo(void)
     return n == 1 ? 0 : 1;
 }
 
+/* The /etc files of pod "web" as test_pod_lifecycle configured it. */
+static void check_etc_files(void)
+{
+    char p[256];
+    char *text = NULL;
+    pod_file(p, sizeof(p), "web", "hostname");
+    ck_assert_int_ge(tk_read_file(p, 4096, &text, NULL), 0);
+    ck_assert_str_eq(text, "webhost\n");
+    free(text);
+    pod_file(p, sizeof(p), "web", "resolv.conf");
+    ck_assert_int_ge(tk_read_file(p, 4096, &text, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(text, "nameserver 192.0.2.53\nnameserver 2001:db8::53\n"
+                                       "search example.test\noptions ndots:2\n"));
+    free(text);
+    pod_file(p, sizeof(p), "web", "hosts");
+    ck_assert_int_ge(tk_read_file(p, 4096, &text, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(text, "127.0.0.1\tlocalhost\n"));
+    ck_assert_ptr_nonnull(strstr(text, "::1\tlocalhost"));
+    ck_assert_ptr_nonnull(strstr(text, "127.0.1.1\twebhost\n"));
+    free(text);
+}
+
 START_TEST(test_pod_lifecycle)
 {
     static const char *const ns[] = {"192.0.2.53", "2001:db8::53"};
@@ -451,24 +473,9 @@ START_TEST(test_pod_lifecycle)
     ck_assert_int_eq(sandbox_pod_create(&c, &err), -EEXIST);
     ck_assert_str_eq(err.msg, "create pod 'web': already exists");
 
-    char p[256];
-    char *text = NULL;
-    pod_file(p, sizeof(p), "web", "hostname");
-    ck_assert_int_ge(tk_read_file(p, 4096, &text, NULL), 0);
-    ck_assert_str_eq(text, "webhost\n");
-    free(text);
-    pod_file(p, sizeof(p), "web", "resolv.conf");
-    ck_assert_int_ge(tk_read_file(p, 4096, &text, NULL), 0);
-    ck_assert_ptr_nonnull(strstr(text, "nameserver 192.0.2.53\nnameserver 2001:db8::53\n"
-                                       "search example.test\noptions ndots:2\n"));
-    free(text);
-    pod_file(p, sizeof(p), "web", "hosts");
-    ck_assert_int_ge(tk_read_file(p, 4096, &text, NULL), 0);
-    ck_assert_ptr_nonnull(strstr(text, "127.0.0.1\tlocalhost\n"));
-    ck_assert_ptr_nonnull(strstr(text, "::1\tlocalhost"));
-    ck_assert_ptr_nonnull(strstr(text, "127.0.1.1\twebhost\n"));
-    free(text);
+    check_etc_files();
 
+    char p[256];
     /* The namespaces: bound, hostname set, lo up and alone, not the test's own. */
     const char *kinds[] = {"ns/net", "ns/uts", "ns/ipc"};
     const char *self[] = {"/proc/self/ns/net", "/proc/self/ns/uts", "/proc/self/ns/ipc"};
@@ -558,7 +565,14 @@ END_TEST
 /* A missing uplink fails the whole create, leaving nothing (no mounts, no pod dir). */
 START_TEST(test_missing_uplink_leaves_nothing)
 {
-    struct sandbox_iface ifc = {.name = "eth0", .parent = "tkmissing0"};
+    /* A valid config (an IPv6 link-local gateway needs no IPv6 address) up to the uplink. */
+    static const char *const gws[] = {"192.0.2.1", "fe80::1"};
+    struct sandbox_iface ifc = {.name = "eth0",
+                                .parent = "tkmissing0",
+                                .addresses = a4,
+                                .n_addresses = 1,
+                                .gateways = gws,
+                                .n_gateways = 2};
     struct sandbox_volume vol = {.name = "mem", .medium_memory = true};
     struct sandbox_pod_config c = {.run_dir = run_dir,
                                    .state_dir = state_dir,
@@ -579,6 +593,18 @@ START_TEST(test_missing_uplink_leaves_nothing)
 }
 END_TEST
 
+/* Root, and allowed to make namespaces (not so in some containers). */
+static bool can_make_namespaces(void)
+{
+    if (geteuid() != 0)
+        return false;
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(unshare(CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS) == 0 ? 0 : 1);
+    int st = 0;
+    return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 Suite *pod_suite(void)
 {
     Suite *s = suite_create("pod");
@@ -593,7 +619,7 @@ Suite *pod_suite(void)
     tcase_add_test(tc, test_host_path);
     tcase_add_test(tc, test_list);
     suite_add_tcase(s, tc);
-    if (geteuid() == 0) {
+    if (can_make_namespaces()) {
         TCase *ns = tcase_create("namespaces");
         tcase_add_checked_fixture(ns, tmp_setup, tmp_teardown);
         tcase_set_timeout(ns, 30);

@@ -9,6 +9,7 @@ need_root
 PODCTL=$TANK_SRC/t/podctl
 [ -x "$PODCTL" ] || fail "t/podctl is not built (make t/podctl)"
 for c in ip nsenter busybox timeout; do command -v $c >/dev/null || skip "$c is not installed"; done
+unshare -n true 2>/dev/null || skip "cannot create network namespaces here"
 
 U=tkup$$ C=tkcl$$
 RUN=$TMP/run STATE=$TMP/state
@@ -50,6 +51,7 @@ nsenter --net=$NS ip -o addr show dev eth0 | grep -q 'inet6 2001:db8::10/64' || 
 nsenter --net=$NS ip route show default | grep -q 'via 192.0.2.1 dev eth0' || fail "no IPv4 default route"
 nsenter --net=$NS ip -6 route show default | grep -q 'via 2001:db8::1 dev eth0' || fail "no IPv6 default route"
 nsenter --net=$NS ip -o link show lo | grep -q 'UP' || fail "lo is not up in the pod"
+grep -q "^192.0.2.10	web\$" $RUN/pods/web/hosts || fail "hosts does not map web to 192.0.2.10: $(cat $RUN/pods/web/hosts)"
 [ "$(uplink_links)" = "lo up0 " ] || fail "links left in the uplink namespace: $(uplink_links)"
 
 # The announcements replaced the stale neighbour entries.
