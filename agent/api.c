@@ -1,0 +1,303 @@
+#include "agent/api.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "agent/loop.h"
+#include "agent/pod.h"
+#include "agent/reconcile.h"
+#include "agent/store.h"
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/log.h"
+
+struct api {
+    struct loop *loop;
+    const struct reconciler *r;
+    struct MHD_Daemon *mhd;
+    int listen_fd;
+    bool listen_fd_owned;
+    int epoll_fd;
+    uint64_t timer;
+    char *path;
+};
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *time_or_null(int64_t ns)
+{
+    if (!ns)
+        return json_null();
+    char buf[64];
+    tk_format_rfc3339(ns, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+static json_t *ctr_json(const struct pod *p, size_t i)
+{
+    struct pod_ctr_status c;
+    pod_get_ctr_status(p, i, &c);
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(c.name));
+    json_object_set_new(o, "image", str_or_null(c.image));
+    json_object_set_new(o, "imageDigest", str_or_null(c.image_digest));
+    json_object_set_new(o, "state", json_string(pod_ctr_state_to_string(c.state)));
+    json_object_set_new(o, "reason", str_or_null(c.reason));
+    json_object_set_new(o, "exitCode", c.has_exit_code ? json_integer(c.exit_code)
+                                                       : json_null());
+    json_object_set_new(o, "restarts", json_integer(c.restarts));
+    json_object_set_new(o, "pid", c.pid > 0 ? json_integer(c.pid) : json_null());
+    json_object_set_new(o, "startedAt", time_or_null(c.started_ns));
+    return o;
+}
+
+static json_t *pod_json(const struct pod *p)
+{
+    struct pod_status s;
+    pod_get_status(p, &s);
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(s.name));
+    json_object_set_new(o, "phase", json_string(pod_phase_to_string(s.phase)));
+    json_object_set_new(o, "reason", str_or_null(s.reason));
+    json_object_set_new(o, "message", str_or_null(s.message));
+    json_object_set_new(o, "manifest", str_or_null(s.manifest));
+    json_t *ips = json_array();
+    for (size_t i = 0; i < s.n_ips; i++)
+        json_array_append_new(ips, json_string(s.ips[i]));
+    json_object_set_new(o, "ips", ips);
+    json_object_set_new(o, "restarts", json_integer(s.restarts));
+    json_object_set_new(o, "startedAt", time_or_null(s.started_ns));
+    json_t *ctrs = json_array();
+    for (size_t i = 0; i < s.n_containers; i++)
+        json_array_append_new(ctrs, ctr_json(p, i));
+    json_object_set_new(o, "containers", ctrs);
+    return o;
+}
+
+static char *dump(json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+char *api_pods_json(const struct reconciler *r)
+{
+    const struct store_state *st = reconcile_desired(r);
+    json_t *root = json_object();
+    json_object_set_new(root, "revision", str_or_null(st->revision));
+    json_t *pods = json_array();
+    for (size_t i = 0; i < reconcile_n_pods(r); i++)
+        json_array_append_new(pods, pod_json(reconcile_pod(r, i)));
+    json_object_set_new(root, "pods", pods);
+    json_t *errs = json_array();
+    for (size_t i = 0; i < st->set.n_errors; i++) {
+        const struct spec_error *e = &st->set.errors[i];
+        json_array_append_new(errs, json_pack("{s:o, s:i, s:i, s:o}", "file",
+                                              str_or_null(e->file), "line", e->line, "column",
+                                              e->column, "message", str_or_null(e->message)));
+    }
+    json_object_set_new(root, "errors", errs);
+    return dump(root);
+}
+
+char *api_pod_json(const struct reconciler *r, const char *name)
+{
+    const struct pod *p = reconcile_find(r, name);
+    return p ? dump(pod_json(p)) : NULL;
+}
+
+char *api_events_json(const struct reconciler *r, const char *pod)
+{
+    json_t *evs = json_array();
+    for (size_t i = 0; i < reconcile_n_events(r); i++) {
+        const struct reconcile_event *e = reconcile_event(r, i);
+        if (pod && strcmp(pod, e->pod))
+            continue;
+        json_array_append_new(
+            evs, json_pack("{s:o, s:s, s:o, s:s, s:s}", "time", time_or_null(e->time_ns),
+                           "pod", e->pod, "container",
+                           e->container[0] ? json_string(e->container) : json_null(), "reason",
+                           e->reason, "message", e->message));
+    }
+    return dump(json_pack("{s:o}", "events", evs));
+}
+
+/* ---- HTTP ---- */
+
+static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, char *body,
+                               const char *type)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", type);
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result respond_error(struct MHD_Connection *conn, unsigned status,
+                                     const char *msg)
+{
+    return respond(conn, status, dump(json_pack("{s:s}", "error", msg)), "application/json");
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+    struct api *api = cls;
+    if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+        return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is supported");
+    const char *json = "application/json";
+    if (!strcmp(url, "/healthz"))
+        return respond(conn, MHD_HTTP_OK, strdup("ok\n"), "text/plain");
+    if (!strcmp(url, "/v1/pods") || !strcmp(url, "/v1/pods/"))
+        return respond(conn, MHD_HTTP_OK, api_pods_json(api->r), json);
+    if (!strncmp(url, "/v1/pods/", 9)) {
+        char *body = api_pod_json(api->r, url + 9);
+        if (!body) {
+            char msg[300];
+            snprintf(msg, sizeof(msg), "pod '%.200s' not found", url + 9);
+            return respond_error(conn, MHD_HTTP_NOT_FOUND, msg);
+        }
+        return respond(conn, MHD_HTTP_OK, body, json);
+    }
+    if (!strcmp(url, "/v1/events")) {
+        const char *pod = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "pod");
+        return respond(conn, MHD_HTTP_OK, api_events_json(api->r, pod), json);
+    }
+    return respond_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint");
+}
+
+static int64_t on_mhd_timer(struct loop *loop, uint64_t id, void *data);
+
+static void run_mhd(struct api *api)
+{
+    MHD_run(api->mhd);
+    MHD_UNSIGNED_LONG_LONG t;
+    loop_del_timer(api->loop, api->timer);
+    api->timer = 0;
+    if (MHD_get_timeout(api->mhd, &t) == MHD_YES)
+        api->timer = loop_add_timer(api->loop, (int64_t)t, on_mhd_timer, api);
+}
+
+static int64_t on_mhd_timer(struct loop *loop, uint64_t id, void *data)
+{
+    struct api *api = data;
+    api->timer = 0;
+    run_mhd(api);
+    return LOOP_TIMER_DONE;
+}
+
+static void on_mhd_fd(struct loop *loop, int fd, uint32_t events, void *data)
+{
+    run_mhd(data);
+}
+
+static int listen_unix(const char *path, struct tk_err *err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return tk_err_set(err, -ENAMETOOLONG, "listen on '%s': path too long", path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    _cleanup_free_ char *dir = strdup(path);
+    if (!dir)
+        return tk_err_sys(err, -ENOMEM, "listen on '%s'", path);
+    int r = tk_mkdir_p(dirname(dir), 0755);
+    if (r < 0)
+        return tk_err_sys(err, r, "listen on '%s': create its directory", path);
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode))
+            return tk_err_set(err, -EEXIST, "listen on '%s': a file that is not a socket is "
+                                            "in the way", path);
+        unlink(path);
+    }
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return tk_err_sys(err, -errno, "listen on '%s'", path);
+    mode_t old = umask(0177);
+    r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    if (r < 0 || chmod(path, 0600) < 0 || listen(fd, 64) < 0)
+        return tk_err_sys(err, -errno, "listen on '%s'", path);
+    return TAKE_FD(fd);
+}
+
+struct api *api_new(struct loop *loop, const char *socket_path, const struct reconciler *r,
+                    struct tk_err *err)
+{
+    struct api *api = calloc(1, sizeof(*api));
+    if (!api) {
+        tk_err_sys(err, -ENOMEM, "start the status API");
+        return NULL;
+    }
+    api->loop = loop;
+    api->r = r;
+    api->epoll_fd = -1;
+    api->path = strdup(socket_path);
+    api->listen_fd = listen_unix(socket_path, err);
+    api->listen_fd_owned = true;
+    if (api->listen_fd < 0 || !api->path) {
+        api_free(api);
+        return NULL;
+    }
+    api->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_THREAD_SAFETY, 0, NULL, NULL,
+                                handle, api, MHD_OPTION_LISTEN_SOCKET, api->listen_fd,
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+    const union MHD_DaemonInfo *info =
+        api->mhd ? MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    if (!info) {
+        tk_err_set(err, -EIO, "start the status API on '%s': the HTTP server did not start",
+                   socket_path);
+        api_free(api);
+        return NULL;
+    }
+    api->listen_fd_owned = false; /* the server closes it when stopped */
+    api->epoll_fd = info->epoll_fd;
+    int rr = loop_add_fd(loop, api->epoll_fd, EPOLLIN, on_mhd_fd, api);
+    if (rr < 0) {
+        tk_err_sys(err, rr, "start the status API");
+        api_free(api);
+        return NULL;
+    }
+    return api;
+}
+
+void api_free(struct api *api)
+{
+    if (!api)
+        return;
+    if (api->epoll_fd >= 0)
+        loop_del_fd(api->loop, api->epoll_fd);
+    loop_del_timer(api->loop, api->timer);
+    if (api->mhd)
+        MHD_stop_daemon(api->mhd);
+    if (api->listen_fd >= 0) {
+        if (api->listen_fd_owned)
+            close(api->listen_fd);
+        unlink(api->path);
+    }
+    free(api->path);
+    free(api);
+}

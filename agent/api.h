@@ -1,0 +1,34 @@
+#pragma once
+/*
+ * The status API: HTTP/1.1 with JSON bodies on a unix socket (mode 0600), served inside
+ * the agent's loop (single-threaded: the server's epoll fd is one more fd of the loop).
+ *
+ *   GET /healthz          "ok"
+ *   GET /v1/pods          {"revision","pods":[POD...],"errors":[{"file","line","column",
+ *                         "message"}]}
+ *   GET /v1/pods/NAME     POD, or 404 {"error": "..."}
+ *   GET /v1/events        {"events":[{"time","pod","container","reason","message"}]}
+ *                         (?pod=NAME narrows to one pod)
+ *
+ * POD = {"name","phase","reason","message","manifest","ips":[],"restarts","startedAt",
+ *        "containers":[{"name","image","imageDigest","state","reason","exitCode","restarts",
+ *        "pid","startedAt"}]}; absent values are null; times are RFC 3339 (UTC).
+ */
+#include "base/err.h"
+
+struct loop;
+struct reconciler;
+struct api;
+
+/* Listen on socket_path (a stale socket there is replaced; its directory is created).
+ * NULL with err set on failure. */
+struct api *api_new(struct loop *loop, const char *socket_path, const struct reconciler *r,
+                    struct tk_err *err);
+/* Stop serving and remove the socket. NULL is a no-op. */
+void api_free(struct api *api);
+
+/* The JSON documents themselves (heap strings), also for tests. */
+char *api_pods_json(const struct reconciler *r);
+/* NULL when there is no such pod. */
+char *api_pod_json(const struct reconciler *r, const char *name);
+char *api_events_json(const struct reconciler *r, const char *pod);

@@ -1,0 +1,881 @@
+#include "agent/pod.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/config.h"
+#include "agent/loop.h"
+#include "agent/runtime.h"
+#include "base/buf.h"
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/log.h"
+
+#define PULL_OUTPUT_MAX 4096
+#define SANDBOX_RETRY_MAX_MS 30000
+
+/* A container's step in the worker's table (what the API shows is derived from it). */
+enum step {
+    C_IDLE,    /* due to start (or to pull first) */
+    C_PULLING, /* a pull child runs */
+    C_BACKOFF, /* waiting for its timer: a restart, a pull retry, a start retry */
+    C_RUNNING, /* its watch fd tells the exit */
+    C_EXITED,  /* exited; the restart policy has not decided yet */
+    C_DONE,    /* terminated for good */
+};
+
+struct ctr {
+    struct pod *pod;
+    size_t idx;
+    char *name;
+    char *image;
+    char digest[80];
+    enum step step;
+    const char *reason;
+    char message[512];
+    bool ever_started;
+    bool pulled;
+    unsigned restarts;
+    unsigned pull_failures;
+    int64_t backoff_ms;
+    int64_t pull_backoff_ms;
+    pid_t pid, monitor_pid;
+    int watch_fd;
+    pid_t pull_pid;
+    int pull_fd;
+    struct tk_buf pull_out;
+    uint64_t timer;
+    int64_t due_ns;
+    bool has_exit;
+    int exit_code, signal;
+    int64_t started_ns, finished_ns;
+};
+
+struct pod {
+    struct pod_env env;
+    char *name;
+    struct spec_pod *spec;
+    char hash[65];
+    int64_t grace_ms;
+    bool stopping, killed, sandbox_up, gone;
+    struct ctr *ctrs;
+    size_t n_ctrs;
+    char *ips[8];
+    size_t n_ips;
+    int64_t started_ns;
+    uint64_t timer;
+    int64_t sandbox_backoff_ms;
+    const char *reason;
+    char message[512];
+};
+
+static const char *const phase_names[] = {"Pending", "Running", "Succeeded", "Failed",
+                                          "Terminating"};
+static const char *const ctr_state_names[] = {"waiting", "running", "terminated"};
+
+const char *pod_phase_to_string(enum pod_phase p)
+{
+    return (size_t)p < TK_ARRAY_SIZE(phase_names) ? phase_names[p] : "Unknown";
+}
+
+const char *pod_ctr_state_to_string(enum pod_ctr_state s)
+{
+    return (size_t)s < TK_ARRAY_SIZE(ctr_state_names) ? ctr_state_names[s] : "unknown";
+}
+
+static void emit(struct pod *p, const struct ctr *c, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void emit(struct pod *p, const struct ctr *c, const char *reason, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (p->env.event)
+        p->env.event(p->env.data, p->name, c ? c->name : NULL, reason, msg);
+}
+
+static void changed(struct pod *p)
+{
+    if (p->env.changed)
+        p->env.changed(p->env.data);
+}
+
+/* ---- the record under RUN_DIR/agent/pods ---- */
+
+static char *record_path(const struct pod *p)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    tk_buf_addf(&b, "%s/%s.json", p->env.record_dir, p->name);
+    return tk_buf_detach(&b);
+}
+
+static void write_record(struct pod *p)
+{
+    json_t *ctrs = json_array();
+    for (size_t i = 0; i < p->n_ctrs; i++) {
+        const struct ctr *c = &p->ctrs[i];
+        json_array_append_new(ctrs, json_pack("{s:s, s:s, s:I, s:I, s:b}", "name", c->name,
+                                              "image", c->image ? c->image : "", "restarts",
+                                              (json_int_t)c->restarts, "backoff",
+                                              (json_int_t)c->backoff_ms, "started",
+                                              c->ever_started));
+    }
+    json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:o}", "name", p->name, "hash", p->hash,
+                             "grace", (json_int_t)p->grace_ms, "startedAt",
+                             (json_int_t)p->started_ns, "containers", ctrs);
+    _cleanup_free_ char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    _cleanup_free_ char *path = record_path(p);
+    int r = text ? tk_mkdir_p(p->env.record_dir, 0700) : -ENOMEM;
+    if (r == 0)
+        r = tk_write_file_atomic(path, text, strlen(text), 0600);
+    if (r < 0)
+        tk_error("write pod record '%s': %s", path, strerror(-r));
+}
+
+static void remove_record(struct pod *p)
+{
+    _cleanup_free_ char *path = record_path(p);
+    if (unlink(path) < 0 && errno != ENOENT)
+        tk_error("remove pod record '%s': %m", path);
+}
+
+int pod_list_records(const char *record_dir, char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    _cleanup_closedir_ DIR *d = opendir(record_dir);
+    if (!d)
+        return errno == ENOENT ? 0 : -errno;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".json"))
+            continue;
+        char **v = realloc(*names, (*n + 1) * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        *names = v;
+        v[(*n)++] = strndup(de->d_name, len - 5);
+    }
+    return 0;
+}
+
+/* ---- construction ---- */
+
+static void ctr_init(struct pod *p, struct ctr *c, size_t idx, const char *name,
+                     const char *image)
+{
+    memset(c, 0, sizeof(*c));
+    c->pod = p;
+    c->idx = idx;
+    c->name = strdup(name);
+    c->image = image ? strdup(image) : NULL;
+    c->watch_fd = -1;
+    c->pull_fd = -1;
+    c->step = C_IDLE;
+    c->reason = "ContainerCreating";
+    c->backoff_ms = p->env.cfg->backoff_initial_ms;
+    c->pull_backoff_ms = p->env.cfg->backoff_initial_ms;
+}
+
+static struct pod *pod_alloc(const struct pod_env *env, const char *name)
+{
+    struct pod *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->env = *env;
+    p->name = strdup(name);
+    p->grace_ms = 30000;
+    p->sandbox_backoff_ms = env->cfg->backoff_initial_ms;
+    if (!p->name) {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+struct pod *pod_new(const struct pod_env *env, const struct spec_pod *spec)
+{
+    struct pod *p = pod_alloc(env, spec->name);
+    if (!p)
+        return NULL;
+    p->started_ns = tk_now_realtime_ns();
+    if (pod_attach_spec(p, spec) < 0) {
+        pod_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+int pod_attach_spec(struct pod *p, const struct spec_pod *spec)
+{
+    struct spec_pod *copy = spec_pod_dup(spec);
+    if (!copy)
+        return -ENOMEM;
+    spec_pod_free(p->spec);
+    p->spec = copy;
+    memcpy(p->hash, spec->hash, sizeof(p->hash));
+    p->grace_ms = spec->termination_grace_seconds * 1000;
+    if (!p->ctrs) {
+        p->ctrs = calloc(spec->n_containers ? spec->n_containers : 1, sizeof(*p->ctrs));
+        if (!p->ctrs)
+            return -ENOMEM;
+        for (size_t i = 0; i < spec->n_containers; i++)
+            ctr_init(p, &p->ctrs[i], i, spec->containers[i].name, spec->containers[i].image);
+        p->n_ctrs = spec->n_containers;
+    }
+    return 0;
+}
+
+/* ---- container exits ---- */
+
+static void ctr_unwatch(struct ctr *c)
+{
+    if (c->watch_fd < 0)
+        return;
+    loop_del_fd(c->pod->env.loop, c->watch_fd);
+    close(c->watch_fd);
+    c->watch_fd = -1;
+}
+
+static void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st)
+{
+    c->has_exit = true;
+    if (st->exited) {
+        c->exit_code = st->exit_code;
+        c->signal = st->signal;
+        c->finished_ns = st->finished_ns ? st->finished_ns : tk_now_realtime_ns();
+        snprintf(c->message, sizeof(c->message), "%s", st->message);
+    } else {
+        c->exit_code = 255;
+        c->signal = 0;
+        c->finished_ns = tk_now_realtime_ns();
+        snprintf(c->message, sizeof(c->message), "the container's monitor ended without an "
+                                                 "exit status");
+    }
+    c->pid = 0;
+    c->step = C_EXITED;
+    c->reason = c->exit_code == 0 ? "Completed" : "Error";
+}
+
+static void on_ctr_exit(struct loop *loop, int fd, uint32_t events, void *data)
+{
+    struct ctr *c = data;
+    struct pod *p = c->pod;
+    ctr_unwatch(c);
+    if (c->monitor_pid > 0)
+        waitpid(c->monitor_pid, NULL, WNOHANG);
+    c->monitor_pid = 0;
+    struct runtime_ctr st = {.watch_fd = -1};
+    p->env.rt->ops->ctr_state(p->env.rt->impl, p->name, c->name, &st);
+    if (st.watch_fd >= 0)
+        close(st.watch_fd);
+    ctr_set_exit(c, &st);
+    if (c->signal)
+        emit(p, c, "Exited", "container '%s' was killed by signal %d", c->name, c->signal);
+    else
+        emit(p, c, "Exited", "container '%s' exited with code %d", c->name, c->exit_code);
+    write_record(p);
+    pod_sync(p);
+}
+
+static int ctr_watch(struct ctr *c, int fd)
+{
+    c->watch_fd = fd;
+    int r = loop_add_fd(c->pod->env.loop, fd, EPOLLIN, on_ctr_exit, c);
+    if (r < 0) {
+        close(fd);
+        c->watch_fd = -1;
+    }
+    return r;
+}
+
+/* ---- timers ---- */
+
+static int64_t on_ctr_timer(struct loop *loop, uint64_t id, void *data)
+{
+    struct ctr *c = data;
+    c->timer = 0;
+    c->due_ns = 0;
+    if (c->step == C_BACKOFF)
+        c->step = C_IDLE;
+    pod_sync(c->pod);
+    return LOOP_TIMER_DONE;
+}
+
+static void ctr_backoff(struct ctr *c, const char *reason, int64_t delay_ms)
+{
+    c->step = C_BACKOFF;
+    c->reason = reason;
+    c->due_ns = tk_now_realtime_ns() + delay_ms * 1000000;
+    loop_del_timer(c->pod->env.loop, c->timer);
+    c->timer = loop_add_timer(c->pod->env.loop, delay_ms, on_ctr_timer, c);
+}
+
+static int64_t next_backoff(const struct tank_config *cfg, int64_t *backoff)
+{
+    int64_t delay = *backoff;
+    *backoff = delay * 2 > cfg->backoff_max_ms ? cfg->backoff_max_ms : delay * 2;
+    return delay;
+}
+
+static void format_delay(int64_t ms, char *out, size_t size)
+{
+    if (ms % 1000)
+        snprintf(out, size, "%lldms", (long long)ms);
+    else
+        snprintf(out, size, "%llds", (long long)(ms / 1000));
+}
+
+/* The restart policy decides on an exited container. */
+static void ctr_decide(struct ctr *c)
+{
+    struct pod *p = c->pod;
+    const struct tank_config *cfg = p->env.cfg;
+    enum spec_restart_policy pol = p->spec->restart_policy;
+    bool failed = c->exit_code != 0;
+    if (pol == SPEC_RESTART_NEVER || (pol == SPEC_RESTART_ON_FAILURE && !failed)) {
+        c->step = C_DONE;
+        return;
+    }
+    if (c->finished_ns - c->started_ns >= cfg->backoff_reset_ms * 1000000)
+        c->backoff_ms = cfg->backoff_initial_ms;
+    int64_t delay = next_backoff(cfg, &c->backoff_ms);
+    char d[32];
+    format_delay(delay, d, sizeof(d));
+    ctr_backoff(c, "CrashLoopBackOff", delay);
+    snprintf(c->message, sizeof(c->message), "back-off %s restarting failed container '%s'", d,
+             c->name);
+    emit(p, c, "BackOff", "back-off %s restarting container '%s'", d, c->name);
+}
+
+/* ---- pulls ---- */
+
+static void on_pull_output(struct loop *loop, int fd, uint32_t events, void *data)
+{
+    struct ctr *c = data;
+    char buf[1024];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        if (c->pull_out.len < PULL_OUTPUT_MAX)
+            tk_buf_add(&c->pull_out, buf, (size_t)n);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        loop_del_fd(loop, fd);
+        close(fd);
+        c->pull_fd = -1;
+    }
+}
+
+/* The last non-empty line of the pull's output, without a "tank: " prefix. */
+static void pull_error(struct ctr *c, char *out, size_t size)
+{
+    char *s = c->pull_out.s ? c->pull_out.s : "";
+    size_t len = c->pull_out.len;
+    while (len && (s[len - 1] == '\n' || s[len - 1] == ' '))
+        len--;
+    size_t start = len;
+    while (start && s[start - 1] != '\n')
+        start--;
+    const char *line = s + start;
+    size_t n = len - start;
+    if (n > 6 && !strncmp(line, "tank: ", 6))
+        line += 6, n -= 6;
+    if (!n)
+        snprintf(out, size, "pull '%s' failed", c->image);
+    else
+        snprintf(out, size, "%.*s", (int)n, line);
+}
+
+static void on_pull_exit(struct loop *loop, pid_t pid, int status, void *data)
+{
+    struct ctr *c = data;
+    struct pod *p = c->pod;
+    c->pull_pid = 0;
+    if (c->pull_fd >= 0)
+        on_pull_output(loop, c->pull_fd, EPOLLIN, c);
+    if (c->pull_fd >= 0) {
+        loop_del_fd(loop, c->pull_fd);
+        close(c->pull_fd);
+        c->pull_fd = -1;
+    }
+    if (p->stopping) {
+        tk_buf_free(&c->pull_out);
+        pod_sync(p);
+        return;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        c->pulled = true;
+        c->pull_failures = 0;
+        c->pull_backoff_ms = p->env.cfg->backoff_initial_ms;
+        c->step = C_IDLE;
+        c->message[0] = '\0';
+        emit(p, c, "Pulled", "pulled image '%s'", c->image);
+    } else {
+        pull_error(c, c->message, sizeof(c->message));
+        int64_t delay = next_backoff(p->env.cfg, &c->pull_backoff_ms);
+        ctr_backoff(c, c->pull_failures++ ? "ImagePullBackOff" : "ErrImagePull", delay);
+        emit(p, c, "Failed", "%s", c->message);
+    }
+    tk_buf_free(&c->pull_out);
+    pod_sync(p);
+}
+
+static void ctr_pull(struct ctr *c)
+{
+    struct pod *p = c->pod;
+    struct tk_err err = {0};
+    pid_t pid = 0;
+    int fd = -1;
+    int r = p->env.rt->ops->pull_spawn(p->env.rt->impl, c->image, &pid, &fd, &err);
+    if (r == 0) {
+        c->pull_pid = pid;
+        c->pull_fd = fd;
+        r = loop_watch_child(p->env.loop, pid, on_pull_exit, c);
+        if (r < 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            c->pull_pid = 0;
+            tk_err_sys(&err, r, "watch pull of '%s'", c->image);
+        } else if (fd >= 0 && loop_add_fd(p->env.loop, fd, EPOLLIN, on_pull_output, c) < 0) {
+            close(fd);
+            c->pull_fd = -1;
+        }
+    }
+    if (r < 0) {
+        if (fd >= 0 && c->pull_pid == 0)
+            close(fd);
+        c->pull_fd = -1;
+        snprintf(c->message, sizeof(c->message), "%s", err.msg);
+        ctr_backoff(c, "ErrImagePull", next_backoff(p->env.cfg, &c->pull_backoff_ms));
+        emit(p, c, "Failed", "%s", c->message);
+        return;
+    }
+    c->step = C_PULLING;
+    c->reason = "PullingImage";
+    c->message[0] = '\0';
+    emit(p, c, "Pulling", "pulling image '%s'", c->image);
+}
+
+/* ---- starting ---- */
+
+static void ctr_start_failed(struct ctr *c, const char *msg)
+{
+    snprintf(c->message, sizeof(c->message), "%s", msg);
+    int64_t delay = next_backoff(c->pod->env.cfg, &c->backoff_ms);
+    ctr_backoff(c, "CreateContainerError", delay);
+    emit(c->pod, c, "Failed", "start container '%s': %s", c->name, msg);
+}
+
+static void ctr_start(struct ctr *c)
+{
+    struct pod *p = c->pod;
+    const struct runtime_ops *ops = p->env.rt->ops;
+    struct tk_err err = {0};
+    char digest[80] = "";
+    enum spec_pull_policy pol = p->spec->containers[c->idx].pull_policy;
+    int r = ops->image_lookup(p->env.rt->impl, c->image, digest, sizeof(digest), &err);
+    bool need_pull = pol == SPEC_PULL_ALWAYS ? !c->pulled : r == -ENOENT;
+    if (need_pull && pol != SPEC_PULL_NEVER) {
+        ctr_pull(c);
+        return;
+    }
+    if (r < 0) {
+        if (r == -ENOENT)
+            snprintf(c->message, sizeof(c->message),
+                     "image '%s' is not present and imagePullPolicy is Never", c->image);
+        else
+            snprintf(c->message, sizeof(c->message), "%s", err.msg);
+        ctr_backoff(c, "ErrImagePull", next_backoff(p->env.cfg, &c->pull_backoff_ms));
+        emit(p, c, "Failed", "%s", c->message);
+        return;
+    }
+    snprintf(c->digest, sizeof(c->digest), "%s", digest);
+    ops->ctr_remove(p->env.rt->impl, p->name, c->name);
+    struct runtime_ctr st = {.watch_fd = -1};
+    r = ops->ctr_start(p->env.rt->impl, p->spec, c->idx, &st, &err);
+    if (st.monitor_pid > 0 && r < 0)
+        waitpid(st.monitor_pid, NULL, WNOHANG);
+    if (r < 0) {
+        if (st.watch_fd >= 0)
+            close(st.watch_fd);
+        ctr_start_failed(c, err.msg[0] ? err.msg : strerror(-r));
+        return;
+    }
+    if (c->ever_started)
+        c->restarts++;
+    c->ever_started = true;
+    c->step = C_RUNNING;
+    c->reason = NULL;
+    c->message[0] = '\0';
+    c->pid = st.pid;
+    c->monitor_pid = st.monitor_pid;
+    c->started_ns = st.started_ns ? st.started_ns : tk_now_realtime_ns();
+    c->finished_ns = 0;
+    if (st.image_digest[0])
+        snprintf(c->digest, sizeof(c->digest), "%s", st.image_digest);
+    if (ctr_watch(c, st.watch_fd) < 0)
+        tk_error("watch container '%s/%s': cannot learn its exit", p->name, c->name);
+    emit(p, c, "Started", "started container '%s' (pid %d)", c->name, (int)c->pid);
+    write_record(p);
+}
+
+/* ---- the pod ---- */
+
+static void stop_progress(struct pod *p);
+
+static int64_t on_pod_timer(struct loop *loop, uint64_t id, void *data)
+{
+    struct pod *p = data;
+    p->timer = 0;
+    if (!p->stopping) {
+        pod_sync(p); /* a sandbox retry */
+        return LOOP_TIMER_DONE;
+    }
+    for (size_t i = 0; i < p->n_ctrs; i++) {
+        if (p->ctrs[i].step != C_RUNNING)
+            continue;
+        if (!p->killed)
+            emit(p, &p->ctrs[i], "Killing", "grace period over: killing container '%s'",
+                 p->ctrs[i].name);
+        p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, p->ctrs[i].name, SIGKILL);
+    }
+    p->killed = true;
+    stop_progress(p);
+    if (p->gone || p->timer)
+        return LOOP_TIMER_DONE;
+    p->timer = id; /* SIGKILL again until the exits are seen */
+    return 1000;
+}
+
+static void free_ips(struct pod *p)
+{
+    for (size_t i = 0; i < p->n_ips; i++)
+        free(p->ips[i]);
+    p->n_ips = 0;
+}
+
+static bool sandbox_up(struct pod *p)
+{
+    if (p->sandbox_up)
+        return true;
+    if (p->timer)
+        return false; /* a retry is due later */
+    struct tk_err err = {0};
+    struct runtime_pod_info info = {0};
+    if (!p->hash[0] || !p->started_ns)
+        p->started_ns = tk_now_realtime_ns();
+    write_record(p); /* before anything exists, so a crash leaves a trace to clean */
+    int r = p->env.rt->ops->pod_up(p->env.rt->impl, p->spec, &info, &err);
+    if (r < 0) {
+        for (size_t i = 0; i < info.n_ips; i++)
+            free(info.ips[i]);
+        p->reason = "CreatePodSandboxError";
+        snprintf(p->message, sizeof(p->message), "%s", err.msg);
+        int64_t delay = p->sandbox_backoff_ms;
+        p->sandbox_backoff_ms = delay * 2 > SANDBOX_RETRY_MAX_MS ? SANDBOX_RETRY_MAX_MS
+                                                                 : delay * 2;
+        p->timer = loop_add_timer(p->env.loop, delay, on_pod_timer, p);
+        emit(p, NULL, "FailedCreatePodSandbox", "%s", err.msg);
+        return false;
+    }
+    free_ips(p);
+    for (size_t i = 0; i < info.n_ips && i < TK_ARRAY_SIZE(p->ips); i++)
+        p->ips[p->n_ips++] = info.ips[i];
+    p->sandbox_up = true;
+    p->reason = NULL;
+    p->message[0] = '\0';
+    return true;
+}
+
+static void stop_progress(struct pod *p)
+{
+    if (p->gone)
+        return;
+    for (size_t i = 0; i < p->n_ctrs; i++)
+        if (p->ctrs[i].step == C_RUNNING || p->ctrs[i].pull_pid)
+            return;
+    struct tk_err err = {0};
+    int r = p->env.rt->ops->pod_down(p->env.rt->impl, p->name, &err);
+    if (r < 0) {
+        tk_error("remove pod '%s': %s, retrying", p->name, err.msg);
+        if (!p->timer)
+            p->timer = loop_add_timer(p->env.loop, 1000, on_pod_timer, p);
+        return;
+    }
+    loop_del_timer(p->env.loop, p->timer);
+    p->timer = 0;
+    remove_record(p);
+    p->gone = true;
+    free_ips(p);
+    emit(p, NULL, "Stopped", "pod '%s' stopped and removed", p->name);
+    changed(p);
+}
+
+void pod_sync(struct pod *p)
+{
+    if (p->gone)
+        return;
+    if (p->stopping) {
+        stop_progress(p);
+        return;
+    }
+    if (!p->spec || !sandbox_up(p))
+        return;
+    for (size_t i = 0; i < p->n_ctrs; i++)
+        if (p->ctrs[i].step == C_EXITED)
+            ctr_decide(&p->ctrs[i]);
+    for (size_t i = 0; i < p->n_ctrs; i++) {
+        struct ctr *c = &p->ctrs[i];
+        if (c->step == C_IDLE)
+            ctr_start(c);
+        if (c->step == C_PULLING)
+            break; /* later containers wait: declared order */
+    }
+}
+
+void pod_stop(struct pod *p)
+{
+    if (p->stopping || p->gone)
+        return;
+    p->stopping = true;
+    loop_del_timer(p->env.loop, p->timer);
+    p->timer = 0;
+    bool any = false;
+    for (size_t i = 0; i < p->n_ctrs; i++) {
+        struct ctr *c = &p->ctrs[i];
+        loop_del_timer(p->env.loop, c->timer);
+        c->timer = 0;
+        c->due_ns = 0;
+        if (c->pull_pid)
+            kill(c->pull_pid, SIGTERM);
+        if (c->step == C_RUNNING) {
+            any = true;
+            p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, 0);
+        }
+    }
+    emit(p, NULL, "Killing", "stopping pod '%s'%s", p->name,
+         any ? " (grace period started)" : "");
+    if (any)
+        p->timer = loop_add_timer(p->env.loop, p->grace_ms, on_pod_timer, p);
+    stop_progress(p);
+}
+
+/* ---- adoption ---- */
+
+static int read_record(struct pod *p, json_t **out)
+{
+    _cleanup_free_ char *path = record_path(p);
+    _cleanup_free_ char *text = NULL;
+    int r = tk_read_file(path, 1 << 20, &text, NULL);
+    if (r < 0)
+        return r;
+    *out = json_loads(text, 0, NULL);
+    return *out ? 0 : -EINVAL;
+}
+
+static void adopt_ctr(struct pod *p, struct ctr *c)
+{
+    struct runtime_ctr st = {.watch_fd = -1};
+    p->env.rt->ops->ctr_state(p->env.rt->impl, p->name, c->name, &st);
+    if (!st.exists)
+        return;
+    c->ever_started = true;
+    c->started_ns = st.started_ns;
+    if (st.image_digest[0])
+        snprintf(c->digest, sizeof(c->digest), "%s", st.image_digest);
+    if (st.running && st.watch_fd >= 0) {
+        c->step = C_RUNNING;
+        c->reason = NULL;
+        c->pid = st.pid;
+        ctr_watch(c, st.watch_fd);
+        emit(p, c, "Adopted", "adopted running container '%s' (pid %d)", c->name, (int)c->pid);
+        return;
+    }
+    if (st.watch_fd >= 0)
+        close(st.watch_fd);
+    ctr_set_exit(c, &st);
+    emit(p, c, "Adopted", "container '%s' exited while the agent was away (code %d)", c->name,
+         c->exit_code);
+}
+
+struct pod *pod_adopt(const struct pod_env *env, const char *name)
+{
+    struct pod *p = pod_alloc(env, name);
+    if (!p)
+        return NULL;
+    json_t *rec = NULL;
+    if (read_record(p, &rec) < 0) {
+        p->sandbox_up = true; /* an orphan sandbox: only pod_down is left to do */
+        return p;
+    }
+    const char *hash = json_string_value(json_object_get(rec, "hash"));
+    snprintf(p->hash, sizeof(p->hash), "%s", hash ? hash : "");
+    p->grace_ms = json_integer_value(json_object_get(rec, "grace"));
+    p->started_ns = json_integer_value(json_object_get(rec, "startedAt"));
+    json_t *ctrs = json_object_get(rec, "containers");
+    size_t n = json_array_size(ctrs);
+    p->ctrs = calloc(n ? n : 1, sizeof(*p->ctrs));
+    if (!p->ctrs) {
+        json_decref(rec);
+        pod_free(p);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *j = json_array_get(ctrs, i);
+        const char *cn = json_string_value(json_object_get(j, "name"));
+        const char *img = json_string_value(json_object_get(j, "image"));
+        struct ctr *c = &p->ctrs[p->n_ctrs];
+        ctr_init(p, c, p->n_ctrs, cn ? cn : "?", img);
+        p->n_ctrs++;
+        c->restarts = (unsigned)json_integer_value(json_object_get(j, "restarts"));
+        json_int_t b = json_integer_value(json_object_get(j, "backoff"));
+        if (b > 0)
+            c->backoff_ms = b;
+        c->ever_started = json_is_true(json_object_get(j, "started"));
+        adopt_ctr(p, c);
+    }
+    json_decref(rec);
+    return p;
+}
+
+/* ---- status and accessors ---- */
+
+static enum pod_phase phase_of(const struct pod *p)
+{
+    if (p->stopping)
+        return POD_TERMINATING;
+    bool all_done = p->n_ctrs > 0, all_ok = true;
+    for (size_t i = 0; i < p->n_ctrs; i++) {
+        const struct ctr *c = &p->ctrs[i];
+        if (!c->ever_started && c->step != C_RUNNING)
+            return POD_PENDING;
+        if (c->step != C_DONE)
+            all_done = false;
+        else if (c->exit_code != 0)
+            all_ok = false;
+    }
+    if (!p->n_ctrs || !p->sandbox_up)
+        return POD_PENDING;
+    if (all_done)
+        return all_ok ? POD_SUCCEEDED : POD_FAILED;
+    return POD_RUNNING;
+}
+
+void pod_get_status(const struct pod *p, struct pod_status *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->name = p->name;
+    out->phase = phase_of(p);
+    out->reason = p->reason;
+    out->message = p->message[0] ? p->message : NULL;
+    out->manifest = p->spec ? p->spec->file : NULL;
+    out->hash = p->hash;
+    out->ips = (const char *const *)p->ips;
+    out->n_ips = p->n_ips;
+    out->started_ns = p->started_ns;
+    out->n_containers = p->n_ctrs;
+    for (size_t i = 0; i < p->n_ctrs; i++) {
+        const struct ctr *c = &p->ctrs[i];
+        out->restarts += c->restarts;
+        if (!out->reason && c->step == C_BACKOFF) {
+            out->reason = c->reason;
+            out->message = c->message[0] ? c->message : NULL;
+        }
+    }
+    if (p->stopping)
+        out->reason = "Terminating";
+}
+
+void pod_get_ctr_status(const struct pod *p, size_t i, struct pod_ctr_status *out)
+{
+    const struct ctr *c = &p->ctrs[i];
+    memset(out, 0, sizeof(*out));
+    out->name = c->name;
+    out->image = c->image;
+    out->image_digest = c->digest[0] ? c->digest : NULL;
+    out->reason = c->reason;
+    out->message = c->message[0] ? c->message : NULL;
+    out->has_exit_code = c->has_exit;
+    out->exit_code = c->exit_code;
+    out->signal = c->signal;
+    out->restarts = c->restarts;
+    out->started_ns = c->started_ns;
+    switch (c->step) {
+    case C_RUNNING:
+        out->state = POD_CTR_RUNNING;
+        out->pid = c->pid;
+        out->reason = NULL;
+        out->message = NULL;
+        break;
+    case C_EXITED:
+    case C_DONE:
+        out->state = POD_CTR_TERMINATED;
+        out->finished_ns = c->finished_ns;
+        break;
+    case C_BACKOFF:
+        out->next_restart_ns = c->due_ns;
+        __attribute__((fallthrough));
+    default:
+        out->state = POD_CTR_WAITING;
+    }
+}
+
+const char *pod_name(const struct pod *p)
+{
+    return p->name;
+}
+
+const char *pod_hash(const struct pod *p)
+{
+    return p->hash;
+}
+
+bool pod_has_spec(const struct pod *p)
+{
+    return p->spec != NULL;
+}
+
+bool pod_stopping(const struct pod *p)
+{
+    return p->stopping;
+}
+
+bool pod_gone(const struct pod *p)
+{
+    return p->gone;
+}
+
+void pod_free(struct pod *p)
+{
+    if (!p)
+        return;
+    loop_del_timer(p->env.loop, p->timer);
+    for (size_t i = 0; i < p->n_ctrs; i++) {
+        struct ctr *c = &p->ctrs[i];
+        ctr_unwatch(c);
+        loop_del_timer(p->env.loop, c->timer);
+        if (c->pull_fd >= 0) {
+            loop_del_fd(p->env.loop, c->pull_fd);
+            close(c->pull_fd);
+        }
+        tk_buf_free(&c->pull_out);
+        free(c->name);
+        free(c->image);
+    }
+    free(p->ctrs);
+    free_ips(p);
+    spec_pod_free(p->spec);
+    free(p->name);
+    free(p);
+}

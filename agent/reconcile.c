@@ -1,0 +1,273 @@
+#include "agent/reconcile.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/config.h"
+#include "agent/loop.h"
+#include "agent/pod.h"
+#include "agent/runtime.h"
+#include "agent/store.h"
+#include "base/buf.h"
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/log.h"
+
+#define EVENTS_MAX 256
+#define DEBOUNCE_MS 100
+
+struct reconciler {
+    struct loop *loop;
+    const struct tank_config *cfg;
+    struct runtime *rt;
+    struct store *store;
+    char *record_dir;
+    struct pod_env env;
+    struct pod **pods;
+    size_t n_pods, cap_pods;
+    uint64_t pass_timer;
+    uint64_t resync_timer;
+    uint64_t passes;
+    struct reconcile_event events[EVENTS_MAX];
+    size_t ev_start, n_events;
+};
+
+static void on_event(void *data, const char *pod, const char *ctr, const char *reason,
+                     const char *message)
+{
+    struct reconciler *r = data;
+    tk_info("%s%s%s: %s: %s", pod, ctr ? "/" : "", ctr ? ctr : "", reason, message);
+    size_t slot = (r->ev_start + r->n_events) % EVENTS_MAX;
+    if (r->n_events == EVENTS_MAX)
+        r->ev_start = (r->ev_start + 1) % EVENTS_MAX;
+    else
+        r->n_events++;
+    struct reconcile_event *e = &r->events[slot];
+    e->time_ns = tk_now_realtime_ns();
+    snprintf(e->pod, sizeof(e->pod), "%s", pod);
+    snprintf(e->container, sizeof(e->container), "%s", ctr ? ctr : "");
+    snprintf(e->reason, sizeof(e->reason), "%s", reason);
+    snprintf(e->message, sizeof(e->message), "%s", message);
+}
+
+static void on_changed(void *data)
+{
+    reconcile_request(data);
+}
+
+static int64_t on_pass_timer(struct loop *loop, uint64_t id, void *data)
+{
+    struct reconciler *r = data;
+    r->pass_timer = 0;
+    reconcile_run(r);
+    return LOOP_TIMER_DONE;
+}
+
+void reconcile_request(struct reconciler *r)
+{
+    if (!r->pass_timer)
+        r->pass_timer = loop_add_timer(r->loop, 0, on_pass_timer, r);
+}
+
+static void on_store_change(void *data)
+{
+    struct reconciler *r = data;
+    const struct store_state *st = store_state(r->store);
+    tk_info("pods directory changed: %zu pods, %zu errors%s%s", st->set.n_pods,
+            st->set.n_errors, st->revision ? ", revision " : "",
+            st->revision ? st->revision : "");
+    for (size_t i = 0; i < st->set.n_errors; i++) {
+        char line[2048];
+        spec_error_format(&st->set.errors[i], line, sizeof(line));
+        tk_warn("invalid manifest: %s", line);
+    }
+    reconcile_request(r);
+}
+
+static int64_t on_resync(struct loop *loop, uint64_t id, void *data)
+{
+    struct reconciler *r = data;
+    if (store_refresh(r->store) > 0)
+        on_store_change(r);
+    reconcile_run(r);
+    return r->cfg->resync_ms > 0 ? r->cfg->resync_ms : 60000;
+}
+
+static int cmp_pods(const void *a, const void *b)
+{
+    return strcmp(pod_name(*(struct pod *const *)a), pod_name(*(struct pod *const *)b));
+}
+
+static struct pod *find(const struct reconciler *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_pods; i++)
+        if (!strcmp(pod_name(r->pods[i]), name))
+            return r->pods[i];
+    return NULL;
+}
+
+static int add_pod(struct reconciler *r, struct pod *p)
+{
+    if (r->n_pods == r->cap_pods) {
+        size_t n = r->cap_pods ? r->cap_pods * 2 : 16;
+        struct pod **v = realloc(r->pods, n * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        r->pods = v;
+        r->cap_pods = n;
+    }
+    r->pods[r->n_pods++] = p;
+    return 0;
+}
+
+void reconcile_run(struct reconciler *r)
+{
+    const struct spec_set *want = &store_state(r->store)->set;
+    r->passes++;
+    /* Stop what is no longer wanted as it runs; give adopted pods their spec. */
+    for (size_t i = 0; i < r->n_pods; i++) {
+        struct pod *p = r->pods[i];
+        const struct spec_pod *d = spec_set_find(want, pod_name(p));
+        if (!d || strcmp(d->hash, pod_hash(p)))
+            pod_stop(p);
+        else if (!pod_has_spec(p) && pod_attach_spec(p, d) < 0)
+            tk_error("pod '%s': out of memory", pod_name(p));
+    }
+    /* Forget pods that are fully gone. */
+    size_t out = 0;
+    for (size_t i = 0; i < r->n_pods; i++) {
+        if (pod_gone(r->pods[i]))
+            pod_free(r->pods[i]);
+        else
+            r->pods[out++] = r->pods[i];
+    }
+    r->n_pods = out;
+    /* Start what is missing (a replaced pod only once its old self is gone). */
+    bool added = false;
+    for (size_t i = 0; i < want->n_pods; i++) {
+        if (find(r, want->pods[i]->name))
+            continue;
+        struct pod *p = pod_new(&r->env, want->pods[i]);
+        if (!p || add_pod(r, p) < 0) {
+            pod_free(p);
+            tk_error("pod '%s': out of memory", want->pods[i]->name);
+            continue;
+        }
+        added = true;
+    }
+    if (added)
+        qsort(r->pods, r->n_pods, sizeof(*r->pods), cmp_pods);
+    for (size_t i = 0; i < r->n_pods; i++)
+        pod_sync(r->pods[i]);
+}
+
+/* Adopt what a previous agent left: records, and sandboxes without one. */
+static void adopt(struct reconciler *r)
+{
+    char **names = NULL;
+    size_t n = 0;
+    pod_list_records(r->record_dir, &names, &n);
+    char **more = NULL;
+    size_t n_more = 0;
+    r->rt->ops->pod_list(r->rt->impl, &more, &n_more);
+    for (size_t i = 0; i < n + n_more; i++) {
+        char *name = i < n ? names[i] : more[i - n];
+        if (!find(r, name)) {
+            struct pod *p = pod_adopt(&r->env, name);
+            if (!p || add_pod(r, p) < 0) {
+                pod_free(p);
+                tk_error("adopt pod '%s': out of memory", name);
+            }
+        }
+        free(name);
+    }
+    free(names);
+    free(more);
+    qsort(r->pods, r->n_pods, sizeof(*r->pods), cmp_pods);
+}
+
+struct reconciler *reconcile_new(struct loop *loop, const struct tank_config *cfg,
+                                 struct runtime *rt, struct tk_err *err)
+{
+    struct reconciler *r = calloc(1, sizeof(*r));
+    if (!r) {
+        tk_err_sys(err, -ENOMEM, "start reconciler");
+        return NULL;
+    }
+    r->loop = loop;
+    r->cfg = cfg;
+    r->rt = rt;
+    struct tk_buf b = TK_BUF_INIT;
+    tk_buf_addf(&b, "%s/agent/pods", cfg->run_dir);
+    r->record_dir = tk_buf_detach(&b);
+    r->env = (struct pod_env){.loop = loop,
+                              .rt = rt,
+                              .cfg = cfg,
+                              .record_dir = r->record_dir,
+                              .event = on_event,
+                              .changed = on_changed,
+                              .data = r};
+    r->store = store_new(loop, cfg->pods_dir, DEBOUNCE_MS, on_store_change, r, err);
+    if (!r->store) {
+        reconcile_free(r);
+        return NULL;
+    }
+    on_store_change(r);
+    adopt(r);
+    r->resync_timer = loop_add_timer(loop, cfg->resync_ms > 0 ? cfg->resync_ms : 60000,
+                                     on_resync, r);
+    reconcile_request(r);
+    return r;
+}
+
+void reconcile_free(struct reconciler *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_pods; i++)
+        pod_free(r->pods[i]);
+    free(r->pods);
+    loop_del_timer(r->loop, r->pass_timer);
+    loop_del_timer(r->loop, r->resync_timer);
+    store_free(r->store);
+    free(r->record_dir);
+    free(r);
+}
+
+size_t reconcile_n_pods(const struct reconciler *r)
+{
+    return r->n_pods;
+}
+
+const struct pod *reconcile_pod(const struct reconciler *r, size_t i)
+{
+    return i < r->n_pods ? r->pods[i] : NULL;
+}
+
+const struct pod *reconcile_find(const struct reconciler *r, const char *name)
+{
+    return find(r, name);
+}
+
+const struct store_state *reconcile_desired(const struct reconciler *r)
+{
+    return store_state(r->store);
+}
+
+size_t reconcile_n_events(const struct reconciler *r)
+{
+    return r->n_events;
+}
+
+const struct reconcile_event *reconcile_event(const struct reconciler *r, size_t i)
+{
+    return i < r->n_events ? &r->events[(r->ev_start + i) % EVENTS_MAX] : NULL;
+}
+
+uint64_t reconcile_passes(const struct reconciler *r)
+{
+    return r->passes;
+}

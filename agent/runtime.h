@@ -1,0 +1,89 @@
+#pragma once
+/*
+ * The runtime seam: what the pod workers ask of the machine — set a pod's sandbox up and
+ * down, look up and pull images, start, signal and inspect containers, and list what
+ * exists now (for adoption after an agent restart). The reconciler and the pod workers
+ * never call clone or mount; they go through a struct runtime.
+ *
+ * runtime_new_host() is the real implementation over sandbox/ and image/; tests plug in
+ * their own ops. Every call is quick (no network: pulls run in child processes) and
+ * returns 0 (or >= 0) on success, -errno on failure with err filled when given.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "base/err.h"
+#include "spec/spec.h"
+
+struct tank_config;
+
+/* A container as the runtime sees it. */
+struct runtime_ctr {
+    bool exists;  /* the runtime has state for it */
+    bool running; /* started and not exited */
+    int watch_fd; /* when running: readable once it exited; owned by the caller; else -1 */
+    pid_t pid;    /* the workload, host view; 0 when unknown */
+    pid_t monitor_pid;
+    bool exited;   /* the fields below are valid */
+    int exit_code; /* 0..255 (128+signal when killed) */
+    int signal;    /* the killing signal, 0 when it exited */
+    int64_t started_ns, finished_ns;
+    char message[256]; /* why a start failed, "" otherwise */
+    char image_digest[80]; /* "sha256:..." of the image it runs, "" when unknown */
+};
+
+/* A pod sandbox once it is up. */
+struct runtime_pod_info {
+    char *ips[8]; /* heap strings "192.0.2.10" (no prefix); caller frees */
+    size_t n_ips;
+};
+
+struct runtime_ops {
+    /* Create the pod's namespaces, interfaces and volumes (idempotent: an existing sandbox
+     * of the same pod is reused). */
+    int (*pod_up)(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
+                  struct tk_err *err);
+    /* Remove everything of the pod (its containers must be gone): namespaces, links,
+     * volumes, container state and writable layers. A missing pod is success. */
+    int (*pod_down)(void *impl, const char *pod, struct tk_err *err);
+    /* Names of the pods with a sandbox (heap array of heap strings). */
+    int (*pod_list)(void *impl, char ***names, size_t *n);
+
+    /* 0 when image is in the store (digest filled, "sha256:..."), -ENOENT when not. */
+    int (*image_lookup)(void *impl, const char *image, char *digest, size_t size,
+                        struct tk_err *err);
+    /* Start a pull in a child process; *pid is the child to watch, *out_fd a non-blocking
+     * pipe with its error output (caller closes). The child exits 0 on success. */
+    int (*pull_spawn)(void *impl, const char *image, pid_t *pid, int *out_fd,
+                      struct tk_err *err);
+
+    /* Start container idx of pod (its image present, the sandbox up): returns once it
+     * runs, out->running and out->watch_fd set. On failure err says why (the container's
+     * CreateContainerError message); out->monitor_pid may still name a child to reap. */
+    int (*ctr_start)(void *impl, const struct spec_pod *pod, size_t idx, struct runtime_ctr *out,
+                     struct tk_err *err);
+    /* Signal the workload (0 = its stop signal). -ESRCH when it is gone. */
+    int (*ctr_kill)(void *impl, const char *pod, const char *ctr, int sig);
+    /* What the runtime knows of a container; out->exists false when nothing. When it runs,
+     * out->watch_fd is a new fd the caller owns. */
+    int (*ctr_state)(void *impl, const char *pod, const char *ctr, struct runtime_ctr *out);
+    /* Forget an exited container's state before it is started again (logs are kept). */
+    int (*ctr_remove)(void *impl, const char *pod, const char *ctr);
+
+    void (*free)(void *impl);
+};
+
+struct runtime {
+    const struct runtime_ops *ops;
+    void *impl;
+};
+
+/* The real runtime over sandbox/ and image/ (root needed to run pods). NULL with err set
+ * on failure. cfg must outlive the runtime. */
+struct runtime *runtime_new_host(const struct tank_config *cfg, struct tk_err *err);
+void runtime_free(struct runtime *rt);
+
+/* Where a container's CRI log lives: LOG_DIR/POD/CTR.log (heap string). */
+char *runtime_log_path(const char *log_dir, const char *pod, const char *ctr);
