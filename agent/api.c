@@ -261,7 +261,7 @@ struct api *api_new(struct loop *loop, const char *socket_path, const struct rec
         api_free(api);
         return NULL;
     }
-    api->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_THREAD_SAFETY, 0, NULL, NULL,
+    api->mhd = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL,
                                 handle, api, MHD_OPTION_LISTEN_SOCKET, api->listen_fd,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);

@@ -355,8 +355,11 @@ static void ctr_decide(struct ctr *c)
     char d[32];
     format_delay(delay, d, sizeof(d));
     ctr_backoff(c, "CrashLoopBackOff", delay);
-    snprintf(c->message, sizeof(c->message), "back-off %s restarting failed container '%s'", d,
-             c->name);
+    char due[64];
+    tk_format_rfc3339nano(c->due_ns, due, sizeof(due));
+    snprintf(c->message, sizeof(c->message),
+             "back-off %s restarting failed container '%s', next restart at %s", d, c->name,
+             due);
     emit(p, c, "BackOff", "back-off %s restarting container '%s'", d, c->name);
 }
 

@@ -15,6 +15,7 @@
 #include "agent/loop.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "base/log.h"
 
 #define DIR_EVENTS                                                                                 \

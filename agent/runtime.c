@@ -1,0 +1,588 @@
+/* The runtime seam's real implementation, over sandbox/ and image/. See runtime.h. */
+#include "agent/runtime.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/config.h"
+#include "base/buf.h"
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "image/image.h"
+#include "sandbox/container.h"
+#include "sandbox/pod.h"
+
+#define LOG_MAX_SIZE (10u << 20)
+#define DIGEST_FILE "tank-image-digest"
+
+extern char **environ;
+
+struct host_rt {
+    const struct tank_config *cfg;
+    struct image_store *images;
+};
+
+char *runtime_log_path(const char *log_dir, const char *pod, const char *ctr)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    tk_buf_addf(&b, "%s/%s/%s.log", log_dir, pod, ctr);
+    return tk_buf_detach(&b);
+}
+
+/* RUN_DIR/pods/POD/containers/CTR: the container's state (monitor files). */
+static char *ctr_state_dir(const struct host_rt *h, const char *pod, const char *ctr)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    tk_buf_addf(&b, "%s/pods/%s/containers/%s", h->cfg->run_dir, pod, ctr);
+    return tk_buf_detach(&b);
+}
+
+/* STATE_DIR/pods/POD/containers/CTR: its writable layer. */
+static char *ctr_rw_dir(const struct host_rt *h, const char *pod, const char *ctr)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    tk_buf_addf(&b, "%s/pods/%s/containers/%s", h->cfg->state_dir, pod, ctr);
+    return tk_buf_detach(&b);
+}
+
+/* ---- signals around forks ----
+ * The agent blocks the signals it reads through its signalfd; children would inherit that
+ * mask, and a workload with SIGTERM blocked cannot stop gracefully. Around a spawn the mask
+ * is emptied; a signal arriving meanwhile is caught and raised again afterwards. */
+static volatile sig_atomic_t caught[NSIG];
+static const int relayed[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE};
+
+static void catch_signal(int sig)
+{
+    caught[sig] = 1;
+}
+
+static void unblock_all(sigset_t *old)
+{
+    struct sigaction sa = {.sa_handler = catch_signal};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < TK_ARRAY_SIZE(relayed); i++)
+        sigaction(relayed[i], &sa, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, old);
+}
+
+static void reblock(const sigset_t *old)
+{
+    sigprocmask(SIG_SETMASK, old, NULL);
+    for (size_t i = 0; i < TK_ARRAY_SIZE(relayed); i++)
+        if (caught[relayed[i]]) {
+            caught[relayed[i]] = 0;
+            if (relayed[i] != SIGCHLD && relayed[i] != SIGPIPE)
+                raise(relayed[i]); /* blocked again: it goes to the signalfd */
+        }
+}
+
+/* ---- pods ---- */
+
+static void strip_prefix(const char *cidr, char **out)
+{
+    size_t n = strcspn(cidr, "/");
+    *out = strndup(cidr, n);
+}
+
+static int hp_type(enum spec_host_path_type t)
+{
+    return (int)t; /* same order in both enums */
+}
+
+static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
+                       struct tk_err *err)
+{
+    struct host_rt *h = impl;
+    const struct tank_config *cfg = h->cfg;
+    for (size_t i = 0; i < pod->network.n_interfaces; i++)
+        for (size_t j = 0; j < pod->network.interfaces[i].n_addresses &&
+                           info->n_ips < TK_ARRAY_SIZE(info->ips);
+             j++)
+            strip_prefix(pod->network.interfaces[i].addresses[j], &info->ips[info->n_ips++]);
+    struct tk_err cerr = {0};
+    int r = sandbox_pod_check(cfg->run_dir, pod->name, &cerr);
+    if (r == 1)
+        return 0; /* adopted: it is there and sound */
+    if (r < 0)
+        sandbox_pod_destroy(cfg->run_dir, cfg->state_dir, pod->name, NULL);
+
+    struct host_facts hf;
+    host_facts_get(cfg, &hf);
+    size_t ni = pod->network.n_interfaces, nv = pod->n_volumes, no = pod->dns.n_options;
+    _cleanup_free_ struct sandbox_iface *ifs = calloc(ni ? ni : 1, sizeof(*ifs));
+    _cleanup_free_ struct sandbox_volume *vols = calloc(nv ? nv : 1, sizeof(*vols));
+    _cleanup_free_ char **opts = calloc(no ? no : 1, sizeof(*opts));
+    if (!ifs || !vols || !opts)
+        return tk_err_sys(err, -ENOMEM, "create pod '%s'", pod->name);
+    for (size_t i = 0; i < ni; i++) {
+        const struct spec_interface *s = &pod->network.interfaces[i];
+        ifs[i] = (struct sandbox_iface){
+            .name = s->name,
+            .parent = s->parent ? s->parent : hf.uplink,
+            .mode = (enum sandbox_macvlan_mode)s->mode,
+            .mac = s->mac,
+            .addresses = (const char *const *)s->addresses,
+            .n_addresses = s->n_addresses,
+            .gateways = (const char *const *)s->gateways,
+            .n_gateways = s->n_gateways,
+        };
+        if (!ifs[i].parent)
+            return tk_err_set(err, -EINVAL,
+                              "create pod '%s': interface '%s' names no parent and the "
+                              "configuration has no uplink",
+                              pod->name, s->name);
+    }
+    for (size_t i = 0; i < nv; i++) {
+        const struct spec_volume *s = &pod->volumes[i];
+        vols[i] = (struct sandbox_volume){
+            .name = s->name,
+            .kind = s->kind == SPEC_VOLUME_HOST_PATH ? SANDBOX_VOLUME_HOST_PATH
+                                                     : SANDBOX_VOLUME_EMPTY_DIR,
+            .medium_memory = s->medium_memory,
+            .size_limit = s->size_limit,
+            .host_path = s->host_path,
+            .host_path_type = (enum sandbox_host_path_type)hp_type(s->host_path_type),
+        };
+    }
+    for (size_t i = 0; i < no; i++) {
+        struct tk_buf b = TK_BUF_INIT;
+        tk_buf_adds(&b, pod->dns.options[i].key);
+        if (pod->dns.options[i].value)
+            tk_buf_addf(&b, ":%s", pod->dns.options[i].value);
+        opts[i] = tk_buf_detach(&b);
+    }
+    struct sandbox_pod_config pc = {
+        .run_dir = cfg->run_dir,
+        .state_dir = cfg->state_dir,
+        .name = pod->name,
+        .hostname = pod->hostname,
+        .host_network = pod->host_network,
+        .ifaces = ifs,
+        .n_ifaces = ni,
+        .nameservers = pod->dns.set ? (const char *const *)pod->dns.nameservers : hf.dns,
+        .n_nameservers = pod->dns.set ? pod->dns.n_nameservers : hf.n_dns,
+        .searches = pod->dns.set ? (const char *const *)pod->dns.searches : hf.dns_search,
+        .n_searches = pod->dns.set ? pod->dns.n_searches : hf.n_dns_search,
+        .options = (const char *const *)opts,
+        .n_options = no,
+        .volumes = vols,
+        .n_volumes = nv,
+    };
+    r = sandbox_pod_create(&pc, err);
+    for (size_t i = 0; i < no; i++)
+        free(opts[i]);
+    return r;
+}
+
+/* Stop and clean every container state left under the pod (orphans after a crash). */
+static void remove_containers(struct host_rt *h, const char *pod)
+{
+    _cleanup_buf_ struct tk_buf dir = TK_BUF_INIT;
+    tk_buf_addf(&dir, "%s/pods/%s/containers", h->cfg->run_dir, pod);
+    _cleanup_closedir_ DIR *d = opendir(dir.s);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        _cleanup_free_ char *sd = ctr_state_dir(h, pod, de->d_name);
+        _cleanup_free_ char *rw = ctr_rw_dir(h, pod, de->d_name);
+        sandbox_container_stop(sd, SIGKILL, 0, NULL);
+        sandbox_container_cleanup(sd, rw, 1, NULL);
+    }
+    _cleanup_buf_ struct tk_buf rwdir = TK_BUF_INIT;
+    tk_buf_addf(&rwdir, "%s/pods/%s/containers", h->cfg->state_dir, pod);
+    tk_rm_rf(rwdir.s);
+}
+
+static int host_pod_down(void *impl, const char *pod, struct tk_err *err)
+{
+    struct host_rt *h = impl;
+    remove_containers(h, pod);
+    return sandbox_pod_destroy(h->cfg->run_dir, h->cfg->state_dir, pod, err);
+}
+
+static int host_pod_list(void *impl, char ***names, size_t *n)
+{
+    struct host_rt *h = impl;
+    char **v = NULL;
+    *names = NULL;
+    *n = 0;
+    int r = sandbox_pod_list(h->cfg->run_dir, h->cfg->state_dir, &v, NULL);
+    if (r < 0)
+        return r;
+    size_t count = (size_t)r;
+    *names = calloc(count ? count : 1, sizeof(char *));
+    if (!*names) {
+        sandbox_pod_list_free(v);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < count; i++)
+        (*names)[i] = strdup(v[i]);
+    *n = count;
+    sandbox_pod_list_free(v);
+    return 0;
+}
+
+/* ---- images ---- */
+
+static int host_image_lookup(void *impl, const char *image, char *digest, size_t size,
+                             struct tk_err *err)
+{
+    struct host_rt *h = impl;
+    struct image_info info = {0};
+    int r = image_lookup(h->images, image, &info, err);
+    if (r < 0)
+        return r;
+    snprintf(digest, size, "%s", info.manifest_digest ? info.manifest_digest : "");
+    image_info_free(&info);
+    return 0;
+}
+
+static int host_pull_spawn(void *impl, const char *image, pid_t *pid, int *out_fd,
+                           struct tk_err *err)
+{
+    struct host_rt *h = impl;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return tk_err_sys(err, -errno, "pull '%s'", image);
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    char *argv[] = {"tank", "pull", "--config", h->cfg->path ? h->cfg->path : "/dev/null",
+                    (char *)image, NULL};
+    int r = posix_spawn(pid, "/proc/self/exe", &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    close(p[1]);
+    if (r != 0) {
+        close(p[0]);
+        return tk_err_sys(err, -r, "pull '%s': start 'tank pull'", image);
+    }
+    *out_fd = p[0];
+    return 0;
+}
+
+/* ---- containers ---- */
+
+static const struct spec_volume *find_volume(const struct spec_pod *pod, const char *name)
+{
+    for (size_t i = 0; i < pod->n_volumes; i++)
+        if (!strcmp(pod->volumes[i].name, name))
+            return &pod->volumes[i];
+    return NULL;
+}
+
+/* Host paths of the container's volume mounts (heap strings in srcs[]). */
+static int build_mounts(struct host_rt *h, const struct spec_pod *pod,
+                        const struct spec_container *c, struct sandbox_mount *mounts,
+                        char **srcs, struct tk_err *err)
+{
+    for (size_t i = 0; i < c->n_mounts; i++) {
+        const struct spec_mount *m = &c->mounts[i];
+        const struct spec_volume *v = find_volume(pod, m->name);
+        if (!v)
+            return tk_err_set(err, -EINVAL, "volume '%s' is not declared", m->name);
+        char base[4096];
+        if (v->kind == SPEC_VOLUME_HOST_PATH)
+            snprintf(base, sizeof(base), "%s", v->host_path);
+        else if (sandbox_pod_volume_path(base, sizeof(base), h->cfg->state_dir, pod->name,
+                                         v->name) < 0)
+            return tk_err_set(err, -ENAMETOOLONG, "volume '%s': path too long", v->name);
+        struct tk_buf b = TK_BUF_INIT;
+        tk_buf_adds(&b, base);
+        if (m->sub_path) {
+            tk_buf_addf(&b, "/%s", m->sub_path);
+            if (v->kind == SPEC_VOLUME_EMPTY_DIR)
+                tk_mkdir_p(b.s, 0777);
+        }
+        srcs[i] = tk_buf_detach(&b);
+        mounts[i] = (struct sandbox_mount){
+            .source = srcs[i],
+            .destination = m->mount_path,
+            .flags = m->read_only ? SANDBOX_MOUNT_READONLY : 0,
+        };
+    }
+    return 0;
+}
+
+static void fill_request(const struct spec_pod *pod, const struct spec_container *c,
+                         char **env, gid_t *groups, struct image_run_request *req)
+{
+    for (size_t i = 0; i < c->n_env; i++) {
+        struct tk_buf b = TK_BUF_INIT;
+        tk_buf_addf(&b, "%s=%s", c->env[i].name, c->env[i].value ? c->env[i].value : "");
+        env[i] = tk_buf_detach(&b);
+    }
+    for (size_t i = 0; i < pod->sec.n_supplemental_groups; i++)
+        groups[i] = (gid_t)pod->sec.supplemental_groups[i];
+    *req = (struct image_run_request){
+        .command = (const char *const *)c->command,
+        .n_command = c->n_command,
+        .args = (const char *const *)c->args,
+        .n_args = c->n_args,
+        .env = (const char *const *)env,
+        .n_env = c->n_env,
+        .working_dir = c->working_dir,
+        .run_as_user = c->sec.run_as_user.has   ? c->sec.run_as_user.v
+                       : pod->sec.run_as_user.has ? pod->sec.run_as_user.v
+                                                  : -1,
+        .run_as_group = c->sec.run_as_group.has   ? c->sec.run_as_group.v
+                        : pod->sec.run_as_group.has ? pod->sec.run_as_group.v
+                                                    : -1,
+        .supplemental_groups = groups,
+        .n_supplemental_groups = pod->sec.n_supplemental_groups,
+    };
+}
+
+struct start_ctx {
+    struct host_rt *h;
+    const struct spec_pod *pod;
+    const struct spec_container *c;
+    const struct image_info *info;
+    const struct image_run *run;
+    struct sandbox_mount *mounts;
+    const char *state_dir, *rw_dir, *log_path;
+};
+
+static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
+                         struct tk_err *err)
+{
+    char id[256], netns[4096], utsns[4096], ipcns[4096], resolv[4096], hosts[4096],
+        hostname[4096];
+    snprintf(id, sizeof(id), "%s/%s", x->pod->name, x->c->name);
+    const char *rd = x->h->cfg->run_dir, *pn = x->pod->name;
+    sandbox_pod_path(netns, sizeof(netns), rd, pn, "ns/net");
+    sandbox_pod_path(utsns, sizeof(utsns), rd, pn, "ns/uts");
+    sandbox_pod_path(ipcns, sizeof(ipcns), rd, pn, "ns/ipc");
+    sandbox_pod_path(resolv, sizeof(resolv), rd, pn, "resolv.conf");
+    sandbox_pod_path(hosts, sizeof(hosts), rd, pn, "hosts");
+    sandbox_pod_path(hostname, sizeof(hostname), rd, pn, "hostname");
+    const struct spec_container_security *sec = &x->c->sec;
+    struct sandbox_container_config cc = {
+        .id = id,
+        .layers = (const char *const *)x->info->layer_dirs,
+        .n_layers = x->info->n_layers,
+        .rw_dir = x->rw_dir,
+        .readonly_rootfs = sec->read_only_root_fs.has && sec->read_only_root_fs.v,
+        .argv = x->run->argv,
+        .env = x->run->env,
+        .cwd = x->run->cwd,
+        .uid = x->run->uid,
+        .gid = x->run->gid,
+        .groups = x->run->groups,
+        .n_groups = x->run->n_groups,
+        .cap_add = (const char *const *)sec->cap_add,
+        .n_cap_add = sec->n_cap_add,
+        .cap_drop = (const char *const *)sec->cap_drop,
+        .n_cap_drop = sec->n_cap_drop,
+        .privileged = sec->privileged.has && sec->privileged.v,
+        .no_new_privs = !(sec->allow_privilege_escalation.has && sec->allow_privilege_escalation.v),
+        .netns = x->pod->host_network ? NULL : netns,
+        .utsns = utsns,
+        .ipcns = ipcns,
+        .resolv_conf = resolv,
+        .hosts = hosts,
+        .hostname_file = hostname,
+        .mounts = x->mounts,
+        .n_mounts = x->c->n_mounts,
+        .state_dir = x->state_dir,
+        .log_path = x->log_path,
+        .log_max_size = LOG_MAX_SIZE,
+        .stop_signal = x->run->stop_signal,
+        .monitor_exe = "/proc/self/exe",
+    };
+    struct sandbox_container_result res = {.monitor_pidfd = -1};
+    sigset_t old;
+    unblock_all(&old);
+    int r = sandbox_container_start(&cc, &res, err);
+    reblock(&old);
+    out->monitor_pid = res.monitor_pid;
+    if (r < 0) {
+        if (res.monitor_pidfd >= 0)
+            close(res.monitor_pidfd);
+        return r;
+    }
+    out->exists = out->running = true;
+    out->pid = res.pid;
+    out->watch_fd = res.monitor_pidfd;
+    if (out->watch_fd < 0)
+        out->watch_fd = sandbox_monitor_pidfd(x->state_dir, NULL);
+    out->started_ns = tk_now_realtime_ns();
+    snprintf(out->image_digest, sizeof(out->image_digest), "%s",
+             x->info->manifest_digest ? x->info->manifest_digest : "");
+    _cleanup_buf_ struct tk_buf df = TK_BUF_INIT;
+    tk_buf_addf(&df, "%s/" DIGEST_FILE, x->state_dir);
+    tk_write_file_atomic(df.s, out->image_digest, strlen(out->image_digest), 0644);
+    return 0;
+}
+
+static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
+                          struct runtime_ctr *out, struct tk_err *err)
+{
+    struct host_rt *h = impl;
+    const struct spec_container *c = &pod->containers[idx];
+    struct image_info info = {0};
+    struct image_run run = {0};
+    struct image_run_request req;
+    size_t ns = pod->sec.n_supplemental_groups;
+    _cleanup_free_ char **env = calloc(c->n_env + 1, sizeof(char *));
+    _cleanup_free_ gid_t *groups = calloc(ns + 1, sizeof(gid_t));
+    _cleanup_free_ struct sandbox_mount *mounts = calloc(c->n_mounts + 1, sizeof(*mounts));
+    _cleanup_free_ char **srcs = calloc(c->n_mounts + 1, sizeof(char *));
+    _cleanup_free_ char *sd = ctr_state_dir(h, pod->name, c->name);
+    _cleanup_free_ char *rw = ctr_rw_dir(h, pod->name, c->name);
+    _cleanup_free_ char *log = runtime_log_path(h->cfg->log_dir, pod->name, c->name);
+    int r;
+    if (!env || !groups || !mounts || !srcs)
+        return tk_err_sys(err, -ENOMEM, "start container '%s'", c->name);
+    r = image_lookup(h->images, c->image, &info, err);
+    if (r < 0)
+        goto out;
+    fill_request(pod, c, env, groups, &req);
+    r = image_resolve_run(&info, &req, &run, err);
+    if (r < 0)
+        goto out;
+    r = build_mounts(h, pod, c, mounts, srcs, err);
+    if (r < 0)
+        goto out;
+    struct start_ctx x = {h, pod, c, &info, &run, mounts, sd, rw, log};
+    r = start_sandbox(&x, out, err);
+out:
+    for (size_t i = 0; i < c->n_env; i++)
+        free(env[i]);
+    for (size_t i = 0; i < c->n_mounts; i++)
+        free(srcs[i]);
+    image_run_free(&run);
+    image_info_free(&info);
+    return r;
+}
+
+static int host_ctr_kill(void *impl, const char *pod, const char *ctr, int sig)
+{
+    struct host_rt *h = impl;
+    _cleanup_free_ char *sd = ctr_state_dir(h, pod, ctr);
+    if (!sig) {
+        struct sandbox_container_state st = {0};
+        sig = sandbox_container_state(sd, &st, NULL) == 0 && st.stop_signal ? st.stop_signal
+                                                                             : SIGTERM;
+    }
+    return sandbox_container_kill(sd, sig, NULL);
+}
+
+static int host_ctr_state(void *impl, const char *pod, const char *ctr, struct runtime_ctr *out)
+{
+    struct host_rt *h = impl;
+    _cleanup_free_ char *sd = ctr_state_dir(h, pod, ctr);
+    struct sandbox_container_state st = {0};
+    memset(out, 0, sizeof(*out));
+    out->watch_fd = -1;
+    int r = sandbox_container_state(sd, &st, NULL);
+    if (r < 0)
+        return r == -ENOENT ? 0 : r;
+    out->exists = true;
+    out->pid = st.pid;
+    out->monitor_pid = st.monitor_pid;
+    out->started_ns = st.started_ns;
+    out->exited = st.exited;
+    out->exit_code = st.exit_code;
+    out->signal = st.signal;
+    out->finished_ns = st.finished_ns;
+    snprintf(out->message, sizeof(out->message), "%s", st.message);
+    _cleanup_buf_ struct tk_buf df = TK_BUF_INIT;
+    tk_buf_addf(&df, "%s/" DIGEST_FILE, sd);
+    _cleanup_free_ char *digest = NULL;
+    if (tk_read_file(df.s, sizeof(out->image_digest) - 1, &digest, NULL) == 0)
+        snprintf(out->image_digest, sizeof(out->image_digest), "%s", digest);
+    if (st.running) {
+        out->watch_fd = sandbox_monitor_pidfd(sd, NULL);
+        out->running = out->watch_fd >= 0;
+    }
+    return 0;
+}
+
+static int host_ctr_remove(void *impl, const char *pod, const char *ctr)
+{
+    struct host_rt *h = impl;
+    _cleanup_free_ char *sd = ctr_state_dir(h, pod, ctr);
+    _cleanup_free_ char *rw = ctr_rw_dir(h, pod, ctr);
+    int r = sandbox_container_cleanup(sd, rw, 1, NULL);
+    return r == -ENOENT ? 0 : r;
+}
+
+static void host_free(void *impl)
+{
+    struct host_rt *h = impl;
+    image_store_free(h->images);
+    free(h);
+}
+
+static const struct runtime_ops host_ops = {
+    .pod_up = host_pod_up,
+    .pod_down = host_pod_down,
+    .pod_list = host_pod_list,
+    .image_lookup = host_image_lookup,
+    .pull_spawn = host_pull_spawn,
+    .ctr_start = host_ctr_start,
+    .ctr_kill = host_ctr_kill,
+    .ctr_state = host_ctr_state,
+    .ctr_remove = host_ctr_remove,
+    .free = host_free,
+};
+
+struct runtime *runtime_new_host(const struct tank_config *cfg, struct tk_err *err)
+{
+    struct runtime *rt = calloc(1, sizeof(*rt));
+    struct host_rt *h = calloc(1, sizeof(*h));
+    if (!rt || !h) {
+        free(rt);
+        free(h);
+        tk_err_sys(err, -ENOMEM, "start the runtime");
+        return NULL;
+    }
+    h->cfg = cfg;
+    struct image_store_opts opts = {
+        .state_dir = cfg->state_dir,
+        .registry = {0},
+        .max_layer_size = cfg->max_layer_size,
+    };
+    int r = image_store_open(&h->images, &opts, err);
+    if (r < 0) {
+        free(rt);
+        free(h);
+        return NULL;
+    }
+    rt->ops = &host_ops;
+    rt->impl = h;
+    return rt;
+}
+
+void runtime_free(struct runtime *rt)
+{
+    if (!rt)
+        return;
+    if (rt->ops->free)
+        rt->ops->free(rt->impl);
+    free(rt);
+}

@@ -1,0 +1,886 @@
+/* agent/: the event loop, the manifest store, the reconciler and pod workers (against a
+ * fake runtime that records what it is asked), and the status API's JSON. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/api.h"
+#include "agent/config.h"
+#include "agent/loop.h"
+#include "agent/pod.h"
+#include "agent/reconcile.h"
+#include "agent/runtime.h"
+#include "agent/store.h"
+#include "base/buf.h"
+#include "base/fs.h"
+
+/* ---------------- helpers ---------------- */
+
+static char *tmpdir(void)
+{
+    char *d = strdup("/tmp/tank-check-agent-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(d));
+    return d;
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    struct tk_buf p = TK_BUF_INIT;
+    tk_buf_addf(&p, "%s/%s", dir, name);
+    ck_assert_int_eq(tk_write_file_atomic(p.s, text, strlen(text), 0644), 0);
+    tk_buf_free(&p);
+}
+
+static void remove_file(const char *dir, const char *name)
+{
+    struct tk_buf p = TK_BUF_INIT;
+    tk_buf_addf(&p, "%s/%s", dir, name);
+    ck_assert_int_eq(unlink(p.s), 0);
+    tk_buf_free(&p);
+}
+
+/* A pod manifest with one container per image in images ("name=image,..."). */
+static char *manifest(const char *name, const char *policy, const char *ctrs)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    tk_buf_addf(&b,
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\nspec:\n"
+                "  restartPolicy: %s\n  terminationGracePeriodSeconds: 1\n  containers:\n",
+                name, policy);
+    for (const char *t = ctrs; *t;) {
+        size_t len = strcspn(t, ",");
+        const char *eq = memchr(t, '=', len);
+        tk_buf_addf(&b, "  - name: %.*s\n    image: %.*s\n    imagePullPolicy: IfNotPresent\n",
+                    (int)(eq - t), t, (int)(len - (size_t)(eq - t) - 1), eq + 1);
+        t += len + (t[len] == ',');
+    }
+    return tk_buf_detach(&b);
+}
+
+static void put_pod(const char *dir, const char *name, const char *policy, const char *ctrs)
+{
+    char *m = manifest(name, policy, ctrs);
+    struct tk_buf f = TK_BUF_INIT;
+    tk_buf_addf(&f, "%s.yaml", name);
+    write_text(dir, f.s, m);
+    tk_buf_free(&f);
+    free(m);
+}
+
+/* Run the loop until pred holds (5 s at most). */
+static bool pump_until(struct loop *l, bool (*pred)(void *), void *arg)
+{
+    int64_t end = tk_now_monotonic_ms() + 5000;
+    while (!pred(arg)) {
+        if (tk_now_monotonic_ms() > end)
+            return false;
+        loop_run_once(l, 20);
+    }
+    return true;
+}
+
+static void pump_for(struct loop *l, int64_t ms)
+{
+    int64_t end = tk_now_monotonic_ms() + ms;
+    while (tk_now_monotonic_ms() < end)
+        loop_run_once(l, (int)(end - tk_now_monotonic_ms()));
+}
+
+/* ---------------- the fake runtime ---------------- */
+
+struct fake_ctr {
+    char key[128]; /* "pod/ctr" */
+    bool running, exited;
+    int efd; /* written when it exits */
+    int exit_code, signal;
+    pid_t pid;
+    bool ignore_term;
+};
+
+struct fake {
+    struct tk_buf log; /* "op arg;" for every call that changes something */
+    char *pods[64];
+    size_t n_pods;
+    struct fake_ctr ctrs[64];
+    size_t n_ctrs;
+    char *pulled[16];
+    size_t n_pulled;
+    pid_t next_pid;
+};
+
+static void fake_note(struct fake *f, const char *op, const char *a, const char *b)
+{
+    tk_buf_addf(&f->log, "%s %s%s%s;", op, a, b ? "/" : "", b ? b : "");
+}
+
+static struct fake_ctr *fake_find(struct fake *f, const char *pod, const char *ctr)
+{
+    char key[128];
+    snprintf(key, sizeof(key), "%s/%s", pod, ctr);
+    for (size_t i = 0; i < f->n_ctrs; i++)
+        if (!strcmp(f->ctrs[i].key, key))
+            return &f->ctrs[i];
+    return NULL;
+}
+
+static void fake_exit(struct fake *f, const char *pod, const char *ctr, int code, int sig)
+{
+    struct fake_ctr *c = fake_find(f, pod, ctr);
+    ck_assert_ptr_nonnull(c);
+    ck_assert(c->running);
+    c->running = false;
+    c->exited = true;
+    c->exit_code = code;
+    c->signal = sig;
+    uint64_t one = 1;
+    ck_assert_int_eq(write(c->efd, &one, sizeof(one)), sizeof(one));
+}
+
+static int f_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
+                    struct tk_err *err)
+{
+    struct fake *f = impl;
+    fake_note(f, "up", pod->name, NULL);
+    for (size_t i = 0; i < f->n_pods; i++)
+        if (!strcmp(f->pods[i], pod->name))
+            return 0;
+    f->pods[f->n_pods++] = strdup(pod->name);
+    info->ips[info->n_ips++] = strdup("192.0.2.7");
+    return 0;
+}
+
+static int f_pod_down(void *impl, const char *pod, struct tk_err *err)
+{
+    struct fake *f = impl;
+    fake_note(f, "down", pod, NULL);
+    for (size_t i = 0; i < f->n_ctrs; i++)
+        if (!strncmp(f->ctrs[i].key, pod, strlen(pod)) && f->ctrs[i].key[strlen(pod)] == '/')
+            ck_assert_msg(!f->ctrs[i].running, "pod_down with %s running", f->ctrs[i].key);
+    for (size_t i = 0; i < f->n_pods; i++)
+        if (!strcmp(f->pods[i], pod)) {
+            free(f->pods[i]);
+            f->pods[i] = f->pods[--f->n_pods];
+        }
+    return 0;
+}
+
+static int f_pod_list(void *impl, char ***names, size_t *n)
+{
+    struct fake *f = impl;
+    *names = calloc(f->n_pods + 1, sizeof(char *));
+    for (size_t i = 0; i < f->n_pods; i++)
+        (*names)[i] = strdup(f->pods[i]);
+    *n = f->n_pods;
+    return 0;
+}
+
+/* Images named "absent/..." need a pull first; "bad/..." fail to pull. */
+static int f_image_lookup(void *impl, const char *image, char *digest, size_t size,
+                          struct tk_err *err)
+{
+    struct fake *f = impl;
+    bool present = strncmp(image, "absent/", 7) && strncmp(image, "bad/", 4);
+    for (size_t i = 0; i < f->n_pulled; i++)
+        present |= !strcmp(f->pulled[i], image);
+    if (!present)
+        return tk_err_set(err, -ENOENT, "image '%s' not found", image);
+    snprintf(digest, size, "sha256:%064d", 7);
+    return 0;
+}
+
+static int f_pull_spawn(void *impl, const char *image, pid_t *pid, int *out_fd,
+                        struct tk_err *err)
+{
+    struct fake *f = impl;
+    fake_note(f, "pull", image, NULL);
+    bool bad = !strncmp(image, "bad/", 4);
+    int p[2];
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    pid_t c = fork();
+    ck_assert_int_ge(c, 0);
+    if (c == 0) {
+        if (bad)
+            dprintf(p[1], "tank: pull '%s': image not found\n", image);
+        _exit(bad ? 1 : 0);
+    }
+    close(p[1]);
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    if (!bad)
+        f->pulled[f->n_pulled++] = strdup(image);
+    *pid = c;
+    *out_fd = p[0];
+    return 0;
+}
+
+static int f_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
+                       struct runtime_ctr *out, struct tk_err *err)
+{
+    struct fake *f = impl;
+    const char *name = pod->containers[idx].name;
+    fake_note(f, "start", pod->name, name);
+    if (strstr(pod->containers[idx].image, "broken"))
+        return tk_err_set(err, -ENOENT, "exec /bin/nope: No such file or directory");
+    struct fake_ctr *c = fake_find(f, pod->name, name);
+    if (!c) {
+        c = &f->ctrs[f->n_ctrs++];
+        snprintf(c->key, sizeof(c->key), "%s/%s", pod->name, name);
+    } else {
+        ck_assert_msg(!c->running, "second copy of %s started", c->key);
+        close(c->efd);
+    }
+    c->running = true;
+    c->exited = false;
+    c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    c->pid = ++f->next_pid + 1000;
+    c->ignore_term = strstr(pod->containers[idx].image, "stubborn") != NULL;
+    out->exists = out->running = true;
+    out->pid = c->pid;
+    out->watch_fd = dup(c->efd);
+    out->started_ns = tk_now_realtime_ns();
+    return 0;
+}
+
+static int f_ctr_kill(void *impl, const char *pod, const char *ctr, int sig)
+{
+    struct fake *f = impl;
+    char s[16];
+    snprintf(s, sizeof(s), "%d", sig);
+    fake_note(f, sig == SIGKILL ? "kill9" : "kill", pod, ctr);
+    struct fake_ctr *c = fake_find(f, pod, ctr);
+    if (!c || !c->running)
+        return -ESRCH;
+    if (sig != SIGKILL && c->ignore_term)
+        return 0;
+    fake_exit(f, pod, ctr, 128 + (sig ? sig : SIGTERM), sig ? sig : SIGTERM);
+    return 0;
+}
+
+static int f_ctr_state(void *impl, const char *pod, const char *ctr, struct runtime_ctr *out)
+{
+    struct fake *f = impl;
+    struct fake_ctr *c = fake_find(f, pod, ctr);
+    memset(out, 0, sizeof(*out));
+    out->watch_fd = -1;
+    if (!c)
+        return 0;
+    out->exists = true;
+    out->running = c->running;
+    out->exited = c->exited;
+    out->exit_code = c->exit_code;
+    out->signal = c->signal;
+    out->pid = c->pid;
+    if (c->running)
+        out->watch_fd = dup(c->efd);
+    return 0;
+}
+
+static int f_ctr_remove(void *impl, const char *pod, const char *ctr)
+{
+    return 0;
+}
+
+static const struct runtime_ops fake_ops = {
+    .pod_up = f_pod_up,
+    .pod_down = f_pod_down,
+    .pod_list = f_pod_list,
+    .image_lookup = f_image_lookup,
+    .pull_spawn = f_pull_spawn,
+    .ctr_start = f_ctr_start,
+    .ctr_kill = f_ctr_kill,
+    .ctr_state = f_ctr_state,
+    .ctr_remove = f_ctr_remove,
+};
+
+/* One agent over the fake runtime. */
+struct world {
+    char *dir;
+    struct tank_config cfg;
+    struct loop *loop;
+    struct fake fake;
+    struct runtime rt;
+    struct reconciler *rec;
+};
+
+static void world_start(struct world *w)
+{
+    struct tk_err err = {0};
+    w->rec = reconcile_new(w->loop, &w->cfg, &w->rt, &err);
+    ck_assert_msg(w->rec != NULL, "%s", err.msg);
+}
+
+static void world_init(struct world *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->dir = tmpdir();
+    config_defaults(&w->cfg);
+    struct tk_buf b = TK_BUF_INIT;
+    tk_buf_addf(&b, "%s/pods", w->dir);
+    free(w->cfg.pods_dir);
+    w->cfg.pods_dir = tk_buf_detach(&b);
+    tk_buf_addf(&b, "%s/run", w->dir);
+    free(w->cfg.run_dir);
+    w->cfg.run_dir = tk_buf_detach(&b);
+    mkdir(w->cfg.pods_dir, 0755);
+    w->cfg.backoff_initial_ms = 50;
+    w->cfg.backoff_max_ms = 400;
+    w->cfg.backoff_reset_ms = 60000;
+    w->loop = loop_new();
+    w->rt.ops = &fake_ops;
+    w->rt.impl = &w->fake;
+    world_start(w);
+}
+
+static void world_free(struct world *w)
+{
+    reconcile_free(w->rec);
+    loop_free(w->loop);
+    tk_rm_rf(w->dir);
+    free(w->dir);
+    config_free(&w->cfg);
+    for (size_t i = 0; i < w->fake.n_pods; i++)
+        free(w->fake.pods[i]);
+    for (size_t i = 0; i < w->fake.n_pulled; i++)
+        free(w->fake.pulled[i]);
+    for (size_t i = 0; i < w->fake.n_ctrs; i++)
+        close(w->fake.ctrs[i].efd);
+    tk_buf_free(&w->fake.log);
+}
+
+static void world_status(struct world *w, const char *pod, struct pod_status *ps)
+{
+    const struct pod *p = reconcile_find(w->rec, pod);
+    ck_assert_msg(p != NULL, "pod '%s' not in the table", pod);
+    pod_get_status(p, ps);
+}
+
+struct want {
+    struct world *w;
+    const char *pod;
+    const char *ctr; /* NULL = the pod */
+    const char *phase_or_state;
+    const char *reason;
+    unsigned restarts;
+};
+
+static bool holds(void *arg)
+{
+    struct want *x = arg;
+    const struct pod *p = reconcile_find(x->w->rec, x->pod);
+    if (!x->phase_or_state)
+        return p == NULL;
+    if (!p)
+        return false;
+    struct pod_status ps;
+    pod_get_status(p, &ps);
+    if (!x->ctr)
+        return !strcmp(pod_phase_to_string(ps.phase), x->phase_or_state);
+    for (size_t i = 0; i < ps.n_containers; i++) {
+        struct pod_ctr_status cs;
+        pod_get_ctr_status(p, i, &cs);
+        if (strcmp(cs.name, x->ctr))
+            continue;
+        return !strcmp(pod_ctr_state_to_string(cs.state), x->phase_or_state) &&
+               (!x->reason || (cs.reason && !strcmp(cs.reason, x->reason))) &&
+               cs.restarts >= x->restarts;
+    }
+    return false;
+}
+
+#define WAIT_POD(w, pod, phase)                                                                    \
+    do {                                                                                           \
+        struct want _x = {(w), (pod), NULL, (phase), NULL, 0};                                     \
+        ck_assert_msg(pump_until((w)->loop, holds, &_x), "pod %s never reached %s (log: %s)",      \
+                      (pod), (phase) ? (phase) : "gone", tk_buf_str(&(w)->fake.log));              \
+    } while (0)
+#define WAIT_CTR(w, pod, ctr, state, reason, restarts)                                             \
+    do {                                                                                           \
+        struct want _x = {(w), (pod), (ctr), (state), (reason), (restarts)};                       \
+        ck_assert_msg(pump_until((w)->loop, holds, &_x), "%s/%s never reached %s %s (log: %s)",   \
+                      (pod), (ctr), (state), (reason) ? (reason) : "",                             \
+                      tk_buf_str(&(w)->fake.log));                                                 \
+    } while (0)
+
+/* ---------------- loop ---------------- */
+
+static int64_t count_timer(struct loop *l, uint64_t id, void *data)
+{
+    int *n = data;
+    return ++*n < 3 ? 5 : LOOP_TIMER_DONE;
+}
+
+static void read_fd(struct loop *l, int fd, uint32_t ev, void *data)
+{
+    uint64_t v;
+    ck_assert_int_eq(read(fd, &v, sizeof(v)), sizeof(v));
+    *(uint64_t *)data += v;
+}
+
+static void child_done(struct loop *l, pid_t pid, int status, void *data)
+{
+    *(int *)data = WEXITSTATUS(status) + 1;
+}
+
+static bool int_set(void *p)
+{
+    return *(int *)p != 0;
+}
+
+START_TEST(test_loop)
+{
+    struct loop *l = loop_new();
+    ck_assert_ptr_nonnull(l);
+    /* A timer runs again after the delay it returns, until it says done. */
+    int n = 0;
+    uint64_t id = loop_add_timer(l, 1, count_timer, &n);
+    ck_assert_uint_gt(id, 0);
+    pump_for(l, 100);
+    ck_assert_int_eq(n, 3);
+    /* A cancelled timer never runs. */
+    int m = 0;
+    loop_del_timer(l, loop_add_timer(l, 1, count_timer, &m));
+    pump_for(l, 30);
+    ck_assert_int_eq(m, 0);
+    /* fds. */
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    uint64_t got = 0, two = 2;
+    ck_assert_int_eq(loop_add_fd(l, efd, EPOLLIN, read_fd, &got), 0);
+    ck_assert_int_eq(loop_add_fd(l, efd, EPOLLIN, read_fd, &got), -EEXIST);
+    ck_assert_int_eq(write(efd, &two, sizeof(two)), sizeof(two));
+    loop_run_once(l, 1000);
+    ck_assert_uint_eq(got, 2);
+    loop_del_fd(l, efd);
+    ck_assert_int_eq(write(efd, &two, sizeof(two)), sizeof(two));
+    loop_run_once(l, 20);
+    ck_assert_uint_eq(got, 2);
+    close(efd);
+    /* Children: the exit status arrives through the loop. */
+    pid_t c = fork();
+    if (c == 0)
+        _exit(6);
+    int st = 0;
+    ck_assert_int_eq(loop_watch_child(l, c, child_done, &st), 0);
+    ck_assert(pump_until(l, int_set, &st));
+    ck_assert_int_eq(st, 7);
+    loop_free(l);
+}
+END_TEST
+
+/* ---------------- store ---------------- */
+
+static void on_change_count(void *data)
+{
+    ++*(int *)data;
+}
+
+static bool store_has(void *arg)
+{
+    void **a = arg;
+    const struct store_state *st = store_state(a[0]);
+    return st->set.n_pods == (size_t)(uintptr_t)a[1];
+}
+
+START_TEST(test_store_burst_is_one_read)
+{
+    char *dir = tmpdir();
+    struct loop *l = loop_new();
+    int changes = 0;
+    struct tk_err err = {0};
+    struct store *s = store_new(l, dir, 50, on_change_count, &changes, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    ck_assert_int_eq(store_state(s)->set.n_pods, 0);
+    ck_assert_ptr_null(store_state(s)->revision);
+    uint64_t reads = store_reads(s);
+    /* 40 manifests written at once (a checkout) and an editor's hidden temp file. */
+    for (int i = 0; i < 40; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "p%02d", i);
+        put_pod(dir, name, "Always", "c=img");
+    }
+    write_text(dir, ".p00.yaml.swp", "garbage");
+    void *arg[2] = {s, (void *)(uintptr_t)40};
+    ck_assert(pump_until(l, store_has, arg));
+    pump_for(l, 150);
+    ck_assert_uint_eq(store_reads(s) - reads, 1);
+    ck_assert_int_eq(changes, 1);
+    /* A hidden or non-manifest file alone changes nothing. */
+    write_text(dir, ".hidden.yaml", "x: [");
+    write_text(dir, "README.txt", "hello");
+    pump_for(l, 150);
+    ck_assert_uint_eq(store_reads(s) - reads, 1);
+    /* A resync with nothing changed reports no change. */
+    ck_assert_int_eq(store_refresh(s), 0);
+    store_free(s);
+    loop_free(l);
+    tk_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_store_invalid_keeps_last_valid)
+{
+    char *dir = tmpdir();
+    struct loop *l = loop_new();
+    int changes = 0;
+    struct tk_err err = {0};
+    put_pod(dir, "web", "Always", "c=img");
+    put_pod(dir, "db", "Always", "c=img");
+    struct store *s = store_new(l, dir, 20, on_change_count, &changes, &err);
+    ck_assert_ptr_nonnull(s);
+    const struct spec_pod *web = spec_set_find(&store_state(s)->set, "web");
+    ck_assert_ptr_nonnull(web);
+    char hash[65];
+    memcpy(hash, web->hash, sizeof(hash));
+    /* A typo in web.yaml: web keeps its last valid spec, the error is reported. */
+    write_text(dir, "web.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n"
+                                "  containers:\n  - name: c\n    image: img\n    bogus: 1\n");
+    ck_assert_int_eq(store_refresh(s), 1);
+    const struct store_state *st = store_state(s);
+    ck_assert_int_ge(st->set.n_errors, 1);
+    ck_assert_msg(strstr(st->set.errors[0].file, "web.yaml"), "%s", st->set.errors[0].file);
+    ck_assert_int_gt(st->set.errors[0].line, 0);
+    web = spec_set_find(&st->set, "web");
+    ck_assert_ptr_nonnull(web);
+    ck_assert_str_eq(web->hash, hash);
+    ck_assert_ptr_nonnull(spec_set_find(&st->set, "db"));
+    /* Still broken on the next read: still kept. Fixed: the error is gone. */
+    ck_assert_int_eq(store_refresh(s), 0);
+    ck_assert_ptr_nonnull(spec_set_find(&store_state(s)->set, "web"));
+    put_pod(dir, "web", "Never", "c=img");
+    ck_assert_int_eq(store_refresh(s), 1);
+    ck_assert_int_eq(store_state(s)->set.n_errors, 0);
+    ck_assert_str_ne(spec_set_find(&store_state(s)->set, "web")->hash, hash);
+    /* Removing the file removes the pod. */
+    remove_file(dir, "web.yaml");
+    ck_assert_int_eq(store_refresh(s), 1);
+    ck_assert_ptr_null(spec_set_find(&store_state(s)->set, "web"));
+    store_free(s);
+    loop_free(l);
+    tk_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+static bool revision_is(void *arg)
+{
+    void **a = arg;
+    const char *rev = store_state(a[0])->revision;
+    return rev && !strcmp(rev, a[1]) && store_state(a[0])->set.n_pods == 1;
+}
+
+START_TEST(test_store_symlink_swap)
+{
+    char *dir = tmpdir();
+    struct tk_buf a = TK_BUF_INIT, b = TK_BUF_INIT, link = TK_BUF_INIT, tmp = TK_BUF_INIT;
+    tk_buf_addf(&a, "%s/rev-aaa", dir);
+    tk_buf_addf(&b, "%s/rev-bbb", dir);
+    tk_buf_addf(&link, "%s/current", dir);
+    tk_buf_addf(&tmp, "%s/.tmp-link", dir);
+    mkdir(a.s, 0755);
+    mkdir(b.s, 0755);
+    put_pod(a.s, "one", "Always", "c=img");
+    put_pod(b.s, "two", "Always", "c=img");
+    ck_assert_int_eq(symlink("rev-aaa", link.s), 0);
+    struct loop *l = loop_new();
+    int changes = 0;
+    struct store *s = store_new(l, link.s, 20, on_change_count, &changes, NULL);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_eq(store_state(s)->revision, "rev-aaa");
+    ck_assert_ptr_nonnull(spec_set_find(&store_state(s)->set, "one"));
+    /* git-sync: a new link renamed over the old one. */
+    ck_assert_int_eq(symlink("rev-bbb", tmp.s), 0);
+    ck_assert_int_eq(rename(tmp.s, link.s), 0);
+    void *arg[2] = {s, "rev-bbb"};
+    ck_assert(pump_until(l, revision_is, arg));
+    ck_assert_ptr_nonnull(spec_set_find(&store_state(s)->set, "two"));
+    ck_assert_ptr_null(spec_set_find(&store_state(s)->set, "one"));
+    /* Edits inside the new tree are seen. */
+    put_pod(b.s, "three", "Always", "c=img");
+    void *arg3[2] = {s, (void *)(uintptr_t)2};
+    ck_assert(pump_until(l, store_has, arg3));
+    store_free(s);
+    loop_free(l);
+    tk_rm_rf(dir);
+    free(dir);
+    tk_buf_free(&a);
+    tk_buf_free(&b);
+    tk_buf_free(&link);
+    tk_buf_free(&tmp);
+}
+END_TEST
+
+/* ---------------- reconciler + pod workers ---------------- */
+
+static size_t log_mark(struct world *w)
+{
+    return w->fake.log.len;
+}
+
+static const char *log_since(struct world *w, size_t mark)
+{
+    return tk_buf_str(&w->fake.log) + mark;
+}
+
+START_TEST(test_lifecycle)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "web", "Always", "c=img");
+    WAIT_CTR(&w, "web", "c", "running", NULL, 0);
+    WAIT_POD(&w, "web", "Running");
+    struct pod_status ps;
+    world_status(&w, "web", &ps);
+    ck_assert_int_eq(ps.n_ips, 1);
+    ck_assert_str_eq(ps.ips[0], "192.0.2.7");
+    ck_assert_str_eq(tk_buf_str(&w.fake.log), "up web;start web/c;");
+    /* Level-triggered and idempotent: passes with nothing changed do nothing. */
+    uint64_t passes = reconcile_passes(w.rec);
+    reconcile_run(w.rec);
+    reconcile_run(w.rec);
+    pump_for(w.loop, 50);
+    ck_assert_uint_ge(reconcile_passes(w.rec), passes + 2);
+    ck_assert_str_eq(tk_buf_str(&w.fake.log), "up web;start web/c;");
+    /* Edit: replaced, the old pod fully down before the new one comes up. */
+    char old_hash[65];
+    memcpy(old_hash, ps.hash, sizeof(old_hash));
+    size_t mark = log_mark(&w);
+    put_pod(w.cfg.pods_dir, "web", "OnFailure", "c=img");
+    bool replaced = false;
+    for (int i = 0; i < 250 && !replaced; i++) {
+        loop_run_once(w.loop, 20);
+        const struct pod *p = reconcile_find(w.rec, "web");
+        if (p && strcmp(pod_hash(p), old_hash)) {
+            struct want x = {&w, "web", "c", "running", NULL, 0};
+            replaced = holds(&x);
+        }
+    }
+    ck_assert_msg(replaced, "not replaced: %s", log_since(&w, mark));
+    ck_assert_str_eq(log_since(&w, mark), "kill web/c;down web;up web;start web/c;");
+    /* Delete: stopped and removed. */
+    mark = log_mark(&w);
+    remove_file(w.cfg.pods_dir, "web.yaml");
+    WAIT_POD(&w, "web", NULL);
+    ck_assert_str_eq(log_since(&w, mark), "kill web/c;down web;");
+    ck_assert_int_eq(w.fake.n_pods, 0);
+    world_free(&w);
+}
+END_TEST
+
+START_TEST(test_crash_backoff)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "crash", "Always", "c=img");
+    WAIT_CTR(&w, "crash", "c", "running", NULL, 0);
+    int64_t expect[] = {50, 100, 200, 400, 400};
+    for (unsigned i = 0; i < 5; i++) {
+        fake_exit(&w.fake, "crash", "c", 2, 0);
+        WAIT_CTR(&w, "crash", "c", "waiting", "CrashLoopBackOff", i);
+        struct pod_status ps;
+        world_status(&w, "crash", &ps);
+        ck_assert_str_eq(pod_phase_to_string(ps.phase), "Running");
+        ck_assert_str_eq(ps.reason, "CrashLoopBackOff");
+        char want[64];
+        snprintf(want, sizeof(want), "back-off %lldms", (long long)expect[i]);
+        ck_assert_msg(strstr(ps.message, want), "'%s' lacks '%s'", ps.message, want);
+        ck_assert_msg(strstr(ps.message, "next restart at "), "%s", ps.message);
+        struct pod_ctr_status cs;
+        pod_get_ctr_status(reconcile_find(w.rec, "crash"), 0, &cs);
+        ck_assert(cs.has_exit_code);
+        ck_assert_int_eq(cs.exit_code, 2);
+        ck_assert_int_gt(cs.next_restart_ns, 0);
+        WAIT_CTR(&w, "crash", "c", "running", NULL, i + 1);
+        pod_get_ctr_status(reconcile_find(w.rec, "crash"), 0, &cs);
+        ck_assert_uint_eq(cs.restarts, i + 1);
+    }
+    world_free(&w);
+}
+END_TEST
+
+START_TEST(test_restart_policies)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "job", "OnFailure", "c=img");
+    put_pod(w.cfg.pods_dir, "once", "Never", "c=img");
+    WAIT_CTR(&w, "job", "c", "running", NULL, 0);
+    WAIT_CTR(&w, "once", "c", "running", NULL, 0);
+    fake_exit(&w.fake, "job", "c", 1, 0); /* OnFailure: restarted */
+    WAIT_CTR(&w, "job", "c", "running", NULL, 1);
+    fake_exit(&w.fake, "job", "c", 0, 0); /* then done */
+    WAIT_POD(&w, "job", "Succeeded");
+    WAIT_CTR(&w, "job", "c", "terminated", "Completed", 1);
+    fake_exit(&w.fake, "once", "c", 3, 0);
+    WAIT_POD(&w, "once", "Failed");
+    WAIT_CTR(&w, "once", "c", "terminated", "Error", 0);
+    struct pod_ctr_status cs;
+    pod_get_ctr_status(reconcile_find(w.rec, "once"), 0, &cs);
+    ck_assert_int_eq(cs.exit_code, 3);
+    ck_assert_int_eq(cs.pid, 0);
+    world_free(&w);
+}
+END_TEST
+
+START_TEST(test_pulls_and_start_errors)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "pulled", "Always", "c=absent/app");
+    put_pod(w.cfg.pods_dir, "nopull", "Always", "c=bad/app");
+    put_pod(w.cfg.pods_dir, "order", "Always", "first=broken,second=img");
+    WAIT_CTR(&w, "pulled", "c", "running", NULL, 0);
+    ck_assert_msg(strstr(tk_buf_str(&w.fake.log), "pull absent/app;"), "no pull");
+    WAIT_CTR(&w, "nopull", "c", "waiting", "ErrImagePull", 0);
+    struct pod_ctr_status cs;
+    pod_get_ctr_status(reconcile_find(w.rec, "nopull"), 0, &cs);
+    ck_assert_msg(cs.message && strstr(cs.message, "pull 'bad/app': image not found"), "%s",
+                  cs.message);
+    WAIT_CTR(&w, "nopull", "c", "waiting", "ImagePullBackOff", 0);
+    /* The first container fails to start; the second still starts, after it. */
+    WAIT_CTR(&w, "order", "second", "running", NULL, 0);
+    WAIT_CTR(&w, "order", "first", "waiting", "CreateContainerError", 0);
+    const char *log = tk_buf_str(&w.fake.log);
+    ck_assert(strstr(log, "start order/first;") < strstr(log, "start order/second;"));
+    pod_get_ctr_status(reconcile_find(w.rec, "order"), 0, &cs);
+    ck_assert_msg(strstr(cs.message, "exec /bin/nope"), "%s", cs.message);
+    world_free(&w);
+}
+END_TEST
+
+START_TEST(test_grace_period)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "slow", "Always", "c=stubborn");
+    WAIT_CTR(&w, "slow", "c", "running", NULL, 0);
+    size_t mark = log_mark(&w);
+    remove_file(w.cfg.pods_dir, "slow.yaml");
+    WAIT_POD(&w, "slow", "Terminating");
+    pump_for(w.loop, 300);
+    ck_assert_str_eq(log_since(&w, mark), "kill slow/c;"); /* within the 1 s grace */
+    WAIT_POD(&w, "slow", NULL);
+    ck_assert_str_eq(log_since(&w, mark), "kill slow/c;kill9 slow/c;down slow;");
+    world_free(&w);
+}
+END_TEST
+
+START_TEST(test_restart_adopts)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "stay", "Always", "c=img");
+    put_pod(w.cfg.pods_dir, "quit", "Never", "c=img");
+    put_pod(w.cfg.pods_dir, "gone", "Always", "c=img");
+    WAIT_CTR(&w, "stay", "c", "running", NULL, 0);
+    WAIT_CTR(&w, "quit", "c", "running", NULL, 0);
+    WAIT_CTR(&w, "gone", "c", "running", NULL, 0);
+    fake_exit(&w.fake, "stay", "c", 1, 0);
+    WAIT_CTR(&w, "stay", "c", "running", NULL, 1);
+    pid_t stay_pid = fake_find(&w.fake, "stay", "c")->pid;
+    /* The agent goes away; meanwhile one container exits and a manifest is removed. */
+    reconcile_free(w.rec);
+    w.rec = NULL;
+    fake_exit(&w.fake, "quit", "c", 3, 0);
+    remove_file(w.cfg.pods_dir, "gone.yaml");
+    size_t mark = log_mark(&w);
+    world_start(&w);
+    WAIT_CTR(&w, "stay", "c", "running", NULL, 1);
+    WAIT_CTR(&w, "quit", "c", "terminated", "Error", 0);
+    WAIT_POD(&w, "gone", NULL);
+    struct pod_ctr_status cs;
+    pod_get_ctr_status(reconcile_find(w.rec, "stay"), 0, &cs);
+    ck_assert_int_eq(cs.pid, stay_pid);
+    ck_assert_uint_eq(cs.restarts, 1);
+    pod_get_ctr_status(reconcile_find(w.rec, "quit"), 0, &cs);
+    ck_assert_int_eq(cs.exit_code, 3);
+    pump_for(w.loop, 100);
+    /* Nothing started twice: only the removed pod was touched. */
+    ck_assert_str_eq(log_since(&w, mark), "kill gone/c;down gone;");
+    world_free(&w);
+}
+END_TEST
+
+/* ---------------- the API's JSON ---------------- */
+
+static void assert_keys(json_t *o, const char *const *keys, size_t n)
+{
+    ck_assert_msg(json_is_object(o), "not an object");
+    ck_assert_uint_eq(json_object_size(o), n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(json_object_get(o, keys[i]), "key '%s' missing", keys[i]);
+}
+
+START_TEST(test_api_json)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "web", "Always", "c=img");
+    write_text(w.cfg.pods_dir, "bad.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n");
+    WAIT_CTR(&w, "web", "c", "running", NULL, 0);
+    char *text = api_pods_json(w.rec);
+    json_t *root = json_loads(text, 0, NULL);
+    ck_assert_ptr_nonnull(root);
+    static const char *const top[] = {"revision", "pods", "errors"};
+    static const char *const pod[] = {"name",     "phase",     "reason",    "message",
+                                      "manifest", "ips",       "restarts",  "startedAt",
+                                      "containers"};
+    static const char *const ctr[] = {"name",     "image",    "imageDigest", "state", "reason",
+                                      "exitCode", "restarts", "pid",         "startedAt"};
+    static const char *const err[] = {"file", "line", "column", "message"};
+    assert_keys(root, top, 3);
+    ck_assert(json_is_null(json_object_get(root, "revision")));
+    json_t *p = json_array_get(json_object_get(root, "pods"), 0);
+    assert_keys(p, pod, 9);
+    ck_assert_str_eq(json_string_value(json_object_get(p, "phase")), "Running");
+    json_t *c = json_array_get(json_object_get(p, "containers"), 0);
+    assert_keys(c, ctr, 9);
+    ck_assert_str_eq(json_string_value(json_object_get(c, "state")), "running");
+    ck_assert(json_is_integer(json_object_get(c, "pid")));
+    ck_assert(json_is_null(json_object_get(c, "exitCode")));
+    json_t *e = json_array_get(json_object_get(root, "errors"), 0);
+    assert_keys(e, err, 4);
+    ck_assert(strstr(json_string_value(json_object_get(e, "file")), "bad.yaml"));
+    json_decref(root);
+    free(text);
+    ck_assert_ptr_null(api_pod_json(w.rec, "nope"));
+    text = api_pod_json(w.rec, "web");
+    root = json_loads(text, 0, NULL);
+    assert_keys(root, pod, 9);
+    json_decref(root);
+    free(text);
+    text = api_events_json(w.rec, "web");
+    ck_assert_msg(strstr(text, "\"Started\""), "%s", text);
+    free(text);
+    world_free(&w);
+}
+END_TEST
+
+Suite *agent_suite(void)
+{
+    Suite *s = suite_create("agent");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_loop);
+    tcase_add_test(tc, test_store_burst_is_one_read);
+    tcase_add_test(tc, test_store_invalid_keeps_last_valid);
+    tcase_add_test(tc, test_store_symlink_swap);
+    tcase_add_test(tc, test_lifecycle);
+    tcase_add_test(tc, test_crash_backoff);
+    tcase_add_test(tc, test_restart_policies);
+    tcase_add_test(tc, test_pulls_and_start_errors);
+    tcase_add_test(tc, test_grace_period);
+    tcase_add_test(tc, test_restart_adopts);
+    tcase_add_test(tc, test_api_json);
+    suite_add_tcase(s, tc);
+    return s;
+}
