@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/log.h"
 #include "image/image.h"
 #include "sandbox/container.h"
 #include "sandbox/pod.h"
@@ -85,6 +86,27 @@ static void reblock(const sigset_t *old)
             if (relayed[i] != SIGCHLD && relayed[i] != SIGPIPE)
                 raise(relayed[i]); /* blocked again: it goes to the signalfd */
         }
+}
+
+/* The image store, opened on first use (so an agent whose store is not usable yet still
+ * serves its status and retries). */
+static int images(struct host_rt *h, struct tk_err *err)
+{
+    if (h->images)
+        return 0;
+    struct image_store_opts opts = {
+        .state_dir = h->cfg->state_dir,
+        .registry =
+            {
+                .insecure = (const char *const *)h->cfg->insecure,
+                .n_insecure = h->cfg->n_insecure,
+                .mirrors = (const char *const *)h->cfg->mirror,
+                .n_mirrors = h->cfg->n_mirror,
+                .auth_file = h->cfg->auth_file,
+            },
+        .max_layer_size = h->cfg->max_layer_size,
+    };
+    return image_store_open(&h->images, &opts, err);
 }
 
 /* ---- pods ---- */
@@ -241,7 +263,9 @@ static int host_image_lookup(void *impl, const char *image, char *digest, size_t
 {
     struct host_rt *h = impl;
     struct image_info info = {0};
-    int r = image_lookup(h->images, image, &info, err);
+    int r = images(h, err);
+    if (r == 0)
+        r = image_lookup(h->images, image, &info, err);
     if (r < 0)
         return r;
     snprintf(digest, size, "%s", info.manifest_digest ? info.manifest_digest : "");
@@ -457,7 +481,9 @@ static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
     int r;
     if (!env || !groups || !mounts || !srcs)
         return tk_err_sys(err, -ENOMEM, "start container '%s'", c->name);
-    r = image_lookup(h->images, c->image, &info, err);
+    r = images(h, err);
+    if (r == 0)
+        r = image_lookup(h->images, c->image, &info, err);
     if (r < 0)
         goto out;
     fill_request(pod, c, env, groups, &req);
@@ -534,7 +560,8 @@ static int host_ctr_remove(void *impl, const char *pod, const char *ctr)
 static void host_free(void *impl)
 {
     struct host_rt *h = impl;
-    image_store_free(h->images);
+    if (h->images)
+        image_store_free(h->images);
     free(h);
 }
 
@@ -562,17 +589,9 @@ struct runtime *runtime_new_host(const struct tank_config *cfg, struct tk_err *e
         return NULL;
     }
     h->cfg = cfg;
-    struct image_store_opts opts = {
-        .state_dir = cfg->state_dir,
-        .registry = {0},
-        .max_layer_size = cfg->max_layer_size,
-    };
-    int r = image_store_open(&h->images, &opts, err);
-    if (r < 0) {
-        free(rt);
-        free(h);
-        return NULL;
-    }
+    struct tk_err ierr = {0};
+    if (images(h, &ierr) < 0)
+        tk_warn("%s, retrying when an image is needed", ierr.msg);
     rt->ops = &host_ops;
     rt->impl = h;
     return rt;
