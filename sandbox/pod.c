@@ -573,7 +573,7 @@ static int list_dir(const char *base, char ***v, size_t *n, size_t *cap, struct 
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+        if ((de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) || !is_label(de->d_name))
             continue;
         if (*n + 2 > *cap) {
             size_t nc = *cap ? *cap * 2 : 16;

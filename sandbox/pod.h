@@ -16,8 +16,10 @@
  *                                an emptyDir: a directory (mode 0777), or a tmpfs mounted
  *                                there for medium Memory
  *
- * The RUN_DIR/pods/POD/ns directory is a private bind mount of itself so that nsfs files can
- * be bound inside it whatever the propagation of the file system above.
+ * The RUN_DIR/pods/POD/ns directory is a bind mount of itself made private: the namespace
+ * bind mounts inside it do not propagate into other mount namespaces, where they would keep
+ * the namespaces alive after destroy. A mount namespace created while the pod exists holds
+ * copies until it drops them (a container does when it pivots and detaches the old root).
  *
  * sandbox_pod_create() builds all of it; sandbox_pod_destroy() removes all of it, also after
  * an agent crash (it works from the paths alone). Strings in the structs below are borrowed:
@@ -145,7 +147,8 @@ int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err)
 
 /*
  * The pods present on this host: names of the directories under RUN_DIR/pods and
- * STATE_DIR/pods (either may be absent), sorted, without duplicates. *names is a new
+ * STATE_DIR/pods (either may be absent) that are valid pod names, sorted, without
+ * duplicates; half-built and damaged pods included (see sandbox_pod_check()). *names is a new
  * NULL-terminated array the caller frees with sandbox_pod_list_free(). Returns the count,
  * or < 0 with err set.
  */

@@ -342,7 +342,8 @@ END_TEST
 START_TEST(test_list)
 {
     char p[256];
-    const char *made[] = {"run/pods/web", "run/pods/db", "state/pods/db", "state/pods/cache"};
+    const char *made[] = {"run/pods/web",     "run/pods/db",      "state/pods/db",
+                          "state/pods/cache", "run/pods/Not_Pod", "run/pods/.tmp"};
     for (size_t i = 0; i < sizeof(made) / sizeof(*made); i++) {
         snprintf(p, sizeof(p), "%s/%s", tmp, made[i]);
         ck_assert_int_eq(tk_mkdir_p(p, 0755), 0);
