@@ -48,7 +48,7 @@ static void f_image(struct walk *w, const struct ynode *v, const char *path, voi
 {
     struct spec_container *c = obj;
     want_checked(w, v, path, &c->image, is_image_ref,
-                 "a valid image reference (no spaces or control characters)");
+                 "a valid image reference (not empty, no spaces or control characters)");
 }
 
 static void f_pull(struct walk *w, const struct ynode *v, const char *path, void *obj)
@@ -195,8 +195,9 @@ static void report_mount_dup(void *ctx, size_t i, size_t first)
     struct mount_dups *d = ctx;
     _cleanup_free_ char *p = path_idx(d->path, i);
     _cleanup_free_ char *pp = path_key(p, "mountPath");
-    werr(d->w, ynode_get(d->list->items[i], "mountPath"), pp, "'%s' is already used by [%zu]",
-         ynode_get(d->list->items[i], "mountPath")->value, first);
+    _cleanup_free_ char *fp = path_idx(d->path, first);
+    werr(d->w, ynode_get(d->list->items[i], "mountPath"), pp, "'%s' is already mounted by %s",
+         ynode_get(d->list->items[i], "mountPath")->value, fp);
 }
 
 static void f_mounts(struct walk *w, const struct ynode *v, const char *path, void *obj)
@@ -265,8 +266,15 @@ static bool is_capability_or_all(const char *s)
 static void f_cap_add(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_container_security *s = obj;
+    for (size_t i = 0; v->type == YN_SEQ && i < v->n; i++)
+        if (v->items[i]->type == YN_SCALAR && !strcmp(v->items[i]->value, "ALL")) {
+            _cleanup_free_ char *p = path_idx(path, i);
+            werr(w, v->items[i], p,
+                 "ALL is only allowed in drop (privileged: true gives every capability)");
+            return;
+        }
     want_str_list(w, v, path, &s->cap_add, &s->n_cap_add, is_capability,
-                  "a known Linux capability (such as NET_ADMIN; ALL is only allowed in drop)");
+                  "a known Linux capability (such as NET_ADMIN)");
 }
 
 static void f_cap_drop(struct walk *w, const struct ynode *v, const char *path, void *obj)
@@ -295,12 +303,13 @@ static void f_security(struct walk *w, const struct ynode *v, const char *path, 
     };
     struct spec_container *c = obj;
     struct spec_container_security *s = &c->sec;
+    _cleanup_free_ char *ape = path_key(path, "allowPrivilegeEscalation");
     if (!walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), s))
         return;
     if (s->privileged.has && s->privileged.v && s->allow_privilege_escalation.has &&
         !s->allow_privilege_escalation.v)
-        werr(w, ynode_get(v, "allowPrivilegeEscalation"), path,
-             "allowPrivilegeEscalation cannot be false when privileged is true");
+        werr(w, ynode_get(v, "allowPrivilegeEscalation"), ape,
+             "cannot be false when privileged is true");
 }
 
 /* Kubernetes' default: Always for ":latest" or no tag, IfNotPresent otherwise. */
@@ -404,7 +413,7 @@ void check_container_refs(struct walk *w, const struct ynode *spec, struct spec_
             const struct ynode *sec = ynode_get(cn, "securityContext");
             _cleanup_free_ char *sp = path_key(p, "securityContext.runAsNonRoot");
             werr(w, ynode_get(sec, "runAsNonRoot"), sp,
-                 "is true but the container runs as user 0 (root)");
+                 "the container would run as user 0 (root), which runAsNonRoot forbids");
         }
     }
 }

@@ -19,7 +19,7 @@
 /* Hard limits applied while parsing (bad input gets an error, never unbounded work). */
 #define SPEC_MAX_FILE_SIZE (4u << 20) /* bytes per manifest file */
 #define SPEC_MAX_DEPTH 64             /* YAML nesting */
-#define SPEC_MAX_NODES 100000         /* nodes per document, aliases expanded */
+#define SPEC_MAX_NODES 100000         /* nodes per document (aliases are refused) */
 
 enum spec_restart_policy { SPEC_RESTART_ALWAYS, SPEC_RESTART_ON_FAILURE, SPEC_RESTART_NEVER };
 enum spec_pull_policy { SPEC_PULL_IF_NOT_PRESENT, SPEC_PULL_ALWAYS, SPEC_PULL_NEVER };
@@ -180,8 +180,11 @@ struct spec_pod {
     int line;      /* line of the document start */
     int name_line; /* where metadata.name is written (for "already defined in") */
     int name_column;
-    /* Canonical hash of the spec (sha256 hex, 64 chars + NUL): independent of key order,
-     * formatting, comments and the file it came from. */
+    /* Canonical hash (sha256 hex, 64 chars + NUL) of what the pod runs: metadata.name and
+     * everything under spec, defaults applied (so `restartPolicy: Always` written out or
+     * left out, CAP_X or X, 2001:DB8::1 or 2001:db8::1 hash the same). Independent of key
+     * order, formatting, comments, YAML or JSON, and the file it came from. apiVersion,
+     * labels and annotations are not covered: changing them does not replace a pod. */
     char hash[65];
 };
 
@@ -202,17 +205,27 @@ struct spec_set {
 };
 
 /* Parse one manifest file: valid pods are appended to set->pods, problems to
- * set->errors (a document with any error yields no pod). Returns the number of errors
- * added (>= 0); a negative value only on allocation failure. Duplicates across files are
- * not checked here (see spec_load_tree). */
+ * set->errors (a document with any error yields no pod; empty documents are skipped; a
+ * file without any document is the error "no Pod in file"). A file larger than
+ * SPEC_MAX_FILE_SIZE is refused before reading. Errors of one file are sorted by position.
+ * Returns the number of errors added (>= 0); a negative value only on allocation failure.
+ * Duplicate names are not checked here (see spec_load_tree).
+ *
+ * YAML is read as Kubernetes reads it (YAML 1.1 scalars: `value: 8080` is an integer, not a
+ * string). Aliases (*name) and custom tags are errors. Files named *.json get escaped
+ * UTF-16 surrogate pairs ("\ud83d\ude00") rewritten before libyaml sees them. */
 int spec_parse_file(struct spec_set *set, const char *path);
 
 /* Same from a buffer; file is the name used in errors and recorded in pods. */
 int spec_parse_buffer(struct spec_set *set, const char *file, const char *data, size_t len);
 
 /* Load every *.yaml, *.yml, *.json under path (a file or a directory tree, symlinks
- * followed, hidden entries such as .git and .worktrees skipped) in path order. A pod name
- * claimed twice is an error on the later file; the first keeps its pod. */
+ * followed, hidden entries such as .git and .worktrees skipped) in path order (strcmp of
+ * the whole path). A file reached twice through symlinks is read once, under its first
+ * path; symlink loops are not followed. A pod name claimed twice is an error on the later
+ * file ("metadata.name: pod name 'web' is already defined in FILE:LINE"); the first keeps
+ * its pod. An unreadable path is an error without position (line 0). Returns the number
+ * of errors added, or -ENOMEM. */
 int spec_load_tree(struct spec_set *set, const char *path);
 
 /* Find a pod by name; NULL when absent. */

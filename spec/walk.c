@@ -260,8 +260,11 @@ bool want_enum(struct walk *w, const struct ynode *n, const char *path, const ch
         }
     struct tk_buf b = TK_BUF_INIT;
     for (size_t i = 0; i < count; i++)
-        if (*names[i])
-            tk_buf_addf(&b, "%s%s", b.len ? ", " : "", names[i]);
+        tk_buf_addf(&b, "%s%s",
+                    i == 0           ? ""
+                    : i + 1 == count ? " or "
+                                     : ", ",
+                    *names[i] ? names[i] : "\"\" (empty)");
     werr(w, n, path, "'%.100s' is not one of %s", s, tk_buf_str(&b));
     tk_buf_free(&b);
     return false;

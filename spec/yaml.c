@@ -4,6 +4,7 @@
 #include "spec/spec-int.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,8 +67,10 @@ void errs_vadd(struct spec_errs *e, int line, int col, const char *fmt, va_list 
     if (e->oom)
         return;
     e->doc_errors++;
-    if (e->doc_errors > SPEC_MAX_DOC_ERRORS)
+    if (e->doc_errors > SPEC_MAX_DOC_ERRORS + 1)
         return;
+    if (e->doc_errors == SPEC_MAX_DOC_ERRORS + 1)
+        fmt = "too many errors in this document; the rest are not shown";
     if (e->n == e->cap) {
         size_t cap = e->cap ? 2 * e->cap : 8;
         struct spec_error *v = realloc(e->v, cap * sizeof(*v));
@@ -226,16 +229,31 @@ struct yparse {
     size_t docs;
 };
 
-/* libyaml mark (0-based) to our 1-based line and column in the original text. */
+/* Fixups before (line, col): fixups are in text order, so binary search. */
+static size_t fixups_before(const struct fixups *fx, int line, int col)
+{
+    size_t lo = 0, hi = fx->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct fixup *f = &fx->v[mid];
+        if (f->line < line || (f->line == line && f->col <= col))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* libyaml mark (0-based) to our 1-based line and column in the original text: each
+ * rewritten surrogate pair earlier on the same line was 2 characters longer. */
 static void mark_pos(const struct yparse *y, const yaml_mark_t *m, int *line, int *col)
 {
     *line = (int)m->line + 1;
     int c = (int)m->column;
-    int extra = 0;
-    for (size_t i = 0; y->fx && i < y->fx->n; i++)
-        if (y->fx->v[i].line == *line && y->fx->v[i].col <= c)
-            extra += 2;
-    *col = c + extra + 1;
+    size_t extra = 0;
+    if (y->fx && y->fx->n)
+        extra = fixups_before(y->fx, *line, c) - fixups_before(y->fx, *line - 1, INT32_MAX);
+    *col = c + 2 * (int)extra + 1;
 }
 
 static void offset_pos(const struct yparse *y, size_t off, int *line, int *col)

@@ -92,11 +92,17 @@ START_TEST(test_valid_fixture)
 }
 END_TEST
 
-/* The "# expect: L:C: message" lines at the top of an invalid fixture. */
+/* The "# expect: L:C: message" lines at the top of an invalid fixture (for JSON, which has
+ * no comments, in FILE.expect next to it). */
 static size_t read_expectations(const char *file, char ***out)
 {
     char *data = NULL;
-    size_t n = 0;
+    char expect[4096];
+    size_t n = 0, l = strlen(file);
+    if (l > 5 && !strcmp(file + l - 5, ".json")) {
+        snprintf(expect, sizeof(expect), "%s.expect", file);
+        file = expect;
+    }
     ck_assert_int_eq(tk_read_file(file, 1 << 20, &data, NULL), 0);
     char **v = calloc(64, sizeof(*v));
     for (char *line = data; line && *line && n < 64;) {
