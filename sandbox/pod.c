@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -450,7 +452,10 @@ static int create_steps(const struct sandbox_pod_config *cfg, const char *pod_di
     if ((r = run_in_child(create_child, &a, err)) < 0)
         return r;
     _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
-    tk_buf_addf(&b, "host_network=%d\n", cfg->host_network ? 1 : 0);
+    tk_buf_addf(&b, "host_network=%d\nifaces=", cfg->host_network ? 1 : 0);
+    for (size_t i = 0; i < cfg->n_ifaces; i++)
+        tk_buf_addf(&b, "%s%s", i ? " " : "", cfg->ifaces[i].name);
+    tk_buf_addc(&b, '\n');
     return write_pod_file(pod_dir, POD_MARKER, &b, err);
 }
 
@@ -530,6 +535,56 @@ int sandbox_pod_destroy(const char *run_dir, const char *state_dir, const char *
     return 0;
 }
 
+struct ifaces_args {
+    const char *netns;
+    const char *pod;
+    char *names; /* "eth0 net1" */
+};
+
+/* In a child: every interface named is present and up in the pod's netns. */
+static int ifaces_present_child(const void *arg, struct tk_err *err)
+{
+    const struct ifaces_args *a = arg;
+    _cleanup_close_ int fd = open(a->netns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+        return tk_err_sys(err, -errno, "pod '%s': enter its network namespace", a->pod);
+    _cleanup_close_ int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        return tk_err_sys(err, -errno, "pod '%s': open a socket", a->pod);
+    for (char *p = a->names; *p;) {
+        size_t n = strcspn(p, " \n");
+        struct ifreq ifr = {0};
+        if (n == 0 || n >= sizeof(ifr.ifr_name))
+            break;
+        memcpy(ifr.ifr_name, p, n);
+        if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+            return tk_err_set(err, -ENODEV, "pod '%s': interface '%s' is gone", a->pod,
+                              ifr.ifr_name);
+        if (!(ifr.ifr_flags & IFF_UP))
+            return tk_err_set(err, -ENETDOWN, "pod '%s': interface '%s' is down", a->pod,
+                              ifr.ifr_name);
+        p += n;
+        p += *p == ' ';
+    }
+    return 0;
+}
+
+/* The interfaces the completion marker lists, checked in the pod's netns. */
+static int check_ifaces_present(const char *dir, const char *name, char *marker, struct tk_err *err)
+{
+    char *line = strstr(marker, "\nifaces=");
+    if (!line)
+        return 0;
+    line += strlen("\nifaces=");
+    line[strcspn(line, "\n")] = '\0';
+    if (!*line)
+        return 0;
+    char netns[POD_PATH_MAX];
+    snprintf(netns, sizeof(netns), "%s/ns/net", dir);
+    struct ifaces_args a = {netns, name, line};
+    return run_in_child(ifaces_present_child, &a, err);
+}
+
 int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err)
 {
     char dir[POD_PATH_MAX], file[POD_PATH_MAX];
@@ -553,7 +608,8 @@ int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err)
         if (!is_nsfs(file))
             return tk_err_set(err, -EIO, "pod '%s': its %s namespace is gone", name, ns_names[i]);
     }
-    return 1;
+    int r = host_network ? 0 : check_ifaces_present(dir, name, marker, err);
+    return r < 0 ? r : 1;
 }
 static int cmp_str(const void *a, const void *b)
 {

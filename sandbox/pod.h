@@ -139,9 +139,12 @@ int sandbox_pod_destroy(const char *run_dir, const char *state_dir, const char *
                         struct tk_err *err);
 
 /*
- * Is pod name present and sound? Returns 1 when RUN_DIR/pods/POD exists with its uts and
- * ipc (and, unless it is a hostNetwork pod, net) namespace files bound; 0 when there is no
- * such pod; < 0 with err set when it is present but damaged (destroy and re-create it).
+ * Is pod name present and sound? Returns 1 when RUN_DIR/pods/POD was completely created,
+ * its uts and ipc (and, unless it is a hostNetwork pod, net) namespace files are bound and
+ * its interfaces are still there and up (a macvlan dies with its uplink); 0 when there is
+ * no such pod; < 0 with err set when it is present but damaged or half-built ("pod 'web':
+ * interface 'eth0' is gone"): destroy and re-create it. Forks a short-lived child when the
+ * pod has interfaces.
  */
 int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err);
 

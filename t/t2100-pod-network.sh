@@ -116,6 +116,17 @@ $PODCTL destroy $RUN $STATE web || fail "destroy web"
 [ "$(uplink_links)" = "lo up0 up1 " ] || fail "links left after the modes: $(uplink_links)"
 ip -n $U link del up1
 
+# A pod whose macvlan died with its uplink is reported damaged, and still destroyed cleanly.
+ip -n $U link add up1 type veth peer name cl1 || fail "create the veth pair up1"
+$PODCTL create $RUN $STATE flap --uplink-netns /run/netns/$U --iface net1:up1 \
+    --addr 198.51.100.10/24 || fail "create pod 'flap'"
+[ "$($PODCTL check $RUN flap)" = present ] || fail "pod 'flap' not reported present"
+ip -n $U link del up1
+out=$($PODCTL check $RUN flap) && fail "a pod without its interface is reported sound: $out"
+[ "$out" = "pod 'flap': interface 'net1' is gone" ] || fail "unexpected check result: $out"
+$PODCTL destroy $RUN $STATE flap || fail "destroy pod 'flap'"
+[ "$($PODCTL check $RUN flap)" = absent ] || fail "pod 'flap' still present"
+
 # Address conflicts, found by an ARP probe: with the client, and with another pod.
 out=$($PODCTL create $RUN $STATE other --uplink-netns /run/netns/$U --iface eth0:up0 \
     --addr 192.0.2.1/24 --probe-ms 2000 2>&1) && fail "create with the client's address succeeded"
