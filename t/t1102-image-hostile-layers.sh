@@ -1,0 +1,68 @@
+#!/bin/bash
+# Hostile layers (../ paths, absolute paths, a symlink out and a write through it, hardlinks
+# to a host file) are refused and write or link nothing outside the layer directory.
+. "$(dirname "$0")/lib.sh"
+need_root
+command -v python3 >/dev/null || skip "python3 is not installed"
+T=$TANK_SRC/t
+cat >"$TMP/tank.ini" <<EOC
+[agent]
+state_dir = $TMP/state
+EOC
+tank() { "$TANK" --config "$TMP/tank.ini" "$@"; }
+O=$TMP/outside
+mkdir -p "$O"
+echo original >"$O/hostfile"
+
+# mk NAME ENTRY...: a one-layer image NAME; ENTRY = f:PATH:DATA | l:PATH:TARGET | h:PATH:TARGET
+mk() {
+    local name=$1; shift
+    python3 - "$TMP/$name.tar" "$@" <<'EOP' || fail "make $name"
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as tf:
+    for spec in sys.argv[2:]:
+        kind, path, arg = spec.split(":", 2)
+        ti = tarfile.TarInfo(path)
+        ti.mode = 0o644
+        if kind == "f":
+            ti.size = len(arg)
+            tf.addfile(ti, io.BytesIO(arg.encode()))
+            continue
+        ti.type = tarfile.SYMTYPE if kind == "l" else tarfile.LNKTYPE
+        ti.linkname = arg
+        tf.addfile(ti)
+EOP
+    "$T/mklayout.py" "$TMP/oci" "$name" --cmd '["sh"]' "$TMP/$name.tar" || fail "mklayout $name"
+}
+up=../../../../../../../../../../..
+mk dotdot "f:../../../../escape-dotdot:x" "f:$up$O/escape-dotdot2:x"
+mk absolute "f:$O/escape-abs:x"
+mk symlink-abs "l:link:$O" "f:link/escape-link:x"
+mk symlink-rel "l:up:$up$O" "f:up/escape-up:x"
+mk symlink-dir "l:d:$up$O" "f:d/hostfile:pwned"
+mk hardlink-abs "h:hl:$O/hostfile" "f:hl:pwned"
+mk hardlink-rel "h:hl:$up$O/hostfile" "f:hl:pwned"
+mk hardlink-only "h:hl:$O/hostfile"
+
+for name in dotdot absolute symlink-abs symlink-rel symlink-dir hardlink-abs hardlink-rel \
+    hardlink-only; do
+    if tank pull "oci:$TMP/oci:$name" >/dev/null 2>"$TMP/err"; then
+        # accepted: then whatever it wrote stays inside its own layer
+        echo "note: $name accepted"
+    else
+        [ "$(wc -l <"$TMP/err")" = 1 ] || fail "$name: error not one line: $(cat "$TMP/err")"
+        grep -q "^tank pull: " "$TMP/err" || fail "$name: unexpected error: $(cat "$TMP/err")"
+        echo "$name: $(cat "$TMP/err")"
+    fi
+    [ "$(cat "$O/hostfile")" = original ] || fail "$name: host file was written"
+    [ "$(stat -c %h "$O/hostfile")" = 1 ] || fail "$name: host file got a hard link"
+    [ "$(ls "$O")" = hostfile ] || fail "$name: wrote outside: $(ls "$O")"
+    found=$( (find / -maxdepth 2 -xdev; find /tmp -maxdepth 3; find "$TMP") 2>/dev/null |
+        grep '/escape-' | grep -v "^$TMP/state/images/layers/")
+    [ -z "$found" ] || fail "$name: wrote outside the layer: $found"
+    [ -z "$(ls -A "$TMP/state/images/tmp")" ] || fail "$name: temp dir left behind"
+done
+# a refused layer leaves no layer directory and no image record
+tank pull "oci:$TMP/oci:dotdot" >/dev/null 2>&1 && fail "a ../ layer was accepted"
+tank images | grep -q ':dotdot' && fail "refused image is listed"
+pass
