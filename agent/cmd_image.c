@@ -19,10 +19,9 @@ static const char pull_usage[] =
     "Pull IMAGE (a registry reference such as 'busybox' or '127.0.0.1:5000/app:1', or\n"
     "'oci:PATH[:TAG]' for a local OCI image layout) into the image store.\n"
     "On a terminal a progress line is shown per layer; the last line gives the digest.\n";
-static const char images_usage[] =
-    "usage: tank images [-o table|json]\n"
-    "\n"
-    "List the images in the store: REFERENCE DIGEST SIZE CREATED.\n";
+static const char images_usage[] = "usage: tank images [-o table|json]\n"
+                                   "\n"
+                                   "List the images in the store: REFERENCE DIGEST SIZE CREATED.\n";
 static const char unpack_usage[] =
     "usage: tank unpack IMAGE DIR\n"
     "\n"
@@ -161,8 +160,8 @@ static void print_json(const struct image_info *v, size_t n)
         tk_buf_add_json_str(&b, v[i].manifest_digest);
         tk_buf_adds(&b, ",\"config\":");
         tk_buf_add_json_str(&b, v[i].config_digest);
-        tk_buf_addf(&b, ",\"size\":%llu,\"layers\":%zu,\"created\":",
-                    (unsigned long long)v[i].size, v[i].n_layers);
+        tk_buf_addf(&b, ",\"size\":%llu,\"layers\":%zu,\"created\":", (unsigned long long)v[i].size,
+                    v[i].n_layers);
         if (v[i].config.created)
             tk_buf_add_json_str(&b, v[i].config.created);
         else

@@ -51,7 +51,8 @@ static int strv_from_json(json_t *a, char ***out)
         return -ENOMEM;
     size_t i, n = 0;
     json_t *e;
-    json_array_foreach(a, i, e) {
+    json_array_foreach(a, i, e)
+    {
         if (!json_is_string(e)) {
             img_strv_free(v);
             return -EINVAL;
@@ -83,7 +84,8 @@ static int keys_from_json(json_t *o, char ***keys, char ***values)
     const char *key;
     json_t *val;
     int r = 0;
-    json_object_foreach(o, key, val) {
+    json_object_foreach(o, key, val)
+    {
         k[i] = strdup(key);
         if (v)
             v[i] = strdup(json_is_string(val) ? json_string_value(val) : "");
@@ -293,8 +295,7 @@ static int env_set(char ***env, size_t *n, const char *kv)
     const char *eq = strchr(kv, '=');
     size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
     for (size_t i = 0; i < *n; i++) {
-        if (!strncmp((*env)[i], kv, klen) &&
-            ((*env)[i][klen] == '=' || (*env)[i][klen] == '\0')) {
+        if (!strncmp((*env)[i], kv, klen) && ((*env)[i][klen] == '=' || (*env)[i][klen] == '\0')) {
             char *d = eq ? strdup(kv) : NULL;
             if (!eq) {
                 if (asprintf(&d, "%s=", kv) < 0)
@@ -384,15 +385,16 @@ static char *user_spec(const struct image_config *c, const struct image_run_requ
     const char *img = c->user && *c->user ? c->user : "0";
     if (req->run_as_user >= 0 && req->run_as_group >= 0)
         return asprintf(&s, "%lld:%lld", (long long)req->run_as_user,
-                        (long long)req->run_as_group) < 0 ? NULL : s;
+                        (long long)req->run_as_group) < 0
+                   ? NULL
+                   : s;
     if (req->run_as_user >= 0) {
         return asprintf(&s, "%lld", (long long)req->run_as_user) < 0 ? NULL : s;
     }
     if (req->run_as_group >= 0) {
         size_t ulen = strcspn(img, ":");
-        return asprintf(&s, "%.*s:%lld", (int)ulen, img, (long long)req->run_as_group) < 0
-                   ? NULL
-                   : s;
+        return asprintf(&s, "%.*s:%lld", (int)ulen, img, (long long)req->run_as_group) < 0 ? NULL
+                                                                                           : s;
     }
     return strdup(img);
 }
@@ -404,8 +406,8 @@ static int resolve_user(const struct image_info *info, const struct image_run_re
     _cleanup_free_ char *passwd = NULL, *group = NULL;
     if (!spec)
         return tk_err_sys(err, -ENOMEM, "resolve user");
-    int r = img_read_layered_file(info->layer_dirs, info->n_layers, "etc/passwd", PASSWD_MAX,
-                                  &passwd);
+    int r =
+        img_read_layered_file(info->layer_dirs, info->n_layers, "etc/passwd", PASSWD_MAX, &passwd);
     if (r < 0 && r != -ENOENT)
         return tk_err_sys(err, r, "read the image's /etc/passwd");
     r = img_read_layered_file(info->layer_dirs, info->n_layers, "etc/group", PASSWD_MAX, &group);

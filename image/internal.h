@@ -92,8 +92,8 @@ int ocilayout_get_manifest(const struct image_ref *ref, char **body, size_t *len
 int ocilayout_get_blob_mem(const char *layout, const char *digest, size_t max, char **out,
                            size_t *len, struct tk_err *err);
 /* Stream a blob of the layout to sink, verifying digest and size. */
-int ocilayout_get_blob(const char *layout, const char *digest, int64_t size,
-                       registry_sink_fn sink, void *ctx, struct tk_err *err);
+int ocilayout_get_blob(const char *layout, const char *digest, int64_t size, registry_sink_fn sink,
+                       void *ctx, struct tk_err *err);
 
 /* ---- layers (layer.c) ---- */
 

@@ -281,8 +281,7 @@ static int emit(struct layer_ctx *c, const void *data, size_t len, struct tk_err
     return 0;
 }
 
-static int feed_gzip(struct layer_ctx *c, const unsigned char *data, size_t len,
-                     struct tk_err *err)
+static int feed_gzip(struct layer_ctx *c, const unsigned char *data, size_t len, struct tk_err *err)
 {
     c->zs.next_in = (unsigned char *)data;
     c->zs.avail_in = (uInt)len;
@@ -308,16 +307,14 @@ static int feed_gzip(struct layer_ctx *c, const unsigned char *data, size_t len,
     return 0;
 }
 
-static int feed_zstd(struct layer_ctx *c, const unsigned char *data, size_t len,
-                     struct tk_err *err)
+static int feed_zstd(struct layer_ctx *c, const unsigned char *data, size_t len, struct tk_err *err)
 {
     ZSTD_inBuffer in = {data, len, 0};
     while (in.pos < in.size) {
         ZSTD_outBuffer out = {c->obuf, OBUF_SIZE, 0};
         size_t r = ZSTD_decompressStream(c->zd, &out, &in);
         if (ZSTD_isError(r))
-            return tk_err_set(err, -EBADMSG, "layer %s: zstd: %s", c->digest,
-                              ZSTD_getErrorName(r));
+            return tk_err_set(err, -EBADMSG, "layer %s: zstd: %s", c->digest, ZSTD_getErrorName(r));
         c->zstd_last = r;
         int e = emit(c, c->obuf, out.pos, err);
         if (e < 0)
@@ -346,8 +343,7 @@ static int start_decoder(struct layer_ctx *c, struct tk_err *err)
         if (inflateInit2(&c->zs, 16 + MAX_WBITS) != Z_OK)
             return tk_err_set(err, -ENOMEM, "layer %s: start gzip", c->digest);
         c->zs_ready = 1;
-    } else if (c->sniff_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f &&
-               m[3] == 0xfd) {
+    } else if (c->sniff_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) {
         c->comp = COMP_ZSTD;
         if (!(c->zd = ZSTD_createDStream()))
             return tk_err_set(err, -ENOMEM, "layer %s: start zstd", c->digest);
@@ -519,8 +515,7 @@ static int extract_into(const struct image_store *s, const struct image_ref *ref
         return tk_err_wrap(err, "layer %s", desc->digest);
     }
     if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
-        r = tk_err_set(err, -EIO, "layer %s: extractor failed (status %d)", desc->digest,
-                       status);
+        r = tk_err_set(err, -EIO, "layer %s: extractor failed (status %d)", desc->digest, status);
     return r;
 }
 

@@ -49,8 +49,8 @@ int img_is_index(const char *media_type, const char *body, size_t len)
 {
     if (media_type && (!strcmp(media_type, MT_OCI_INDEX) || !strcmp(media_type, MT_DOCKER_LIST)))
         return 1;
-    if (media_type && (!strcmp(media_type, MT_OCI_MANIFEST) ||
-                       !strcmp(media_type, MT_DOCKER_MANIFEST)))
+    if (media_type &&
+        (!strcmp(media_type, MT_OCI_MANIFEST) || !strcmp(media_type, MT_DOCKER_MANIFEST)))
         return 0;
     _cleanup_json_ json_t *j = json_loadb(body, len, 0, NULL);
     if (!json_is_object(j))
@@ -73,9 +73,9 @@ static void host_platform(const char **arch, const char **variant)
     static const struct {
         const char *machine, *arch, *variant;
     } map[] = {
-        {"x86_64", "amd64", NULL},   {"aarch64", "arm64", "v8"}, {"armv7l", "arm", "v7"},
-        {"armv6l", "arm", "v6"},     {"i686", "386", NULL},      {"i386", "386", NULL},
-        {"ppc64le", "ppc64le", NULL}, {"s390x", "s390x", NULL},  {"riscv64", "riscv64", NULL},
+        {"x86_64", "amd64", NULL},    {"aarch64", "arm64", "v8"}, {"armv7l", "arm", "v7"},
+        {"armv6l", "arm", "v6"},      {"i686", "386", NULL},      {"i386", "386", NULL},
+        {"ppc64le", "ppc64le", NULL}, {"s390x", "s390x", NULL},   {"riscv64", "riscv64", NULL},
     };
     for (size_t i = 0; i < TK_ARRAY_SIZE(map); i++) {
         if (!strcmp(u.machine, map[i].machine)) {
@@ -102,7 +102,8 @@ int img_index_select(const char *body, size_t len, char **digest, struct tk_err 
     _cleanup_buf_ struct tk_buf offered = TK_BUF_INIT;
     size_t i;
     json_t *m;
-    json_array_foreach(list, i, m) {
+    json_array_foreach(list, i, m)
+    {
         json_t *p = json_object_get(m, "platform");
         const char *d = jstr(m, "digest"), *os = jstr(p, "os"), *a = jstr(p, "architecture");
         const char *v = jstr(p, "variant");
@@ -143,8 +144,10 @@ int img_layout_index_find(const char *body, size_t len, const char *tag, char **
         return tk_err_set(err, -EINVAL, "parse index.json: no \"manifests\" array");
     json_t *found = NULL, *m;
     size_t i, unnamed = 0;
-    json_array_foreach(list, i, m) {
-        const char *name = jstr(json_object_get(m, "annotations"), "org.opencontainers.image.ref.name");
+    json_array_foreach(list, i, m)
+    {
+        const char *name =
+            jstr(json_object_get(m, "annotations"), "org.opencontainers.image.ref.name");
         if (!name)
             unnamed++;
         if (name && tag && !strcmp(name, tag)) {
@@ -220,7 +223,8 @@ int img_manifest_parse(const char *body, size_t len, struct img_manifest *m, str
     }
     size_t i;
     json_t *l;
-    json_array_foreach(layers, i, l) {
+    json_array_foreach(layers, i, l)
+    {
         struct img_layer_desc *d = &m->layers[m->n_layers++];
         char what[32];
         snprintf(what, sizeof(what), "layer %zu", i);

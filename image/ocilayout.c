@@ -51,7 +51,8 @@ int ocilayout_get_manifest(const struct image_ref *ref, char **body, size_t *len
     size_t ilen;
     *body = NULL;
     *digest = NULL;
-    if (asprintf(&lpath, "%s/oci-layout", layout) < 0 || asprintf(&ipath, "%s/index.json", layout) < 0)
+    if (asprintf(&lpath, "%s/oci-layout", layout) < 0 ||
+        asprintf(&ipath, "%s/index.json", layout) < 0)
         return tk_err_sys(err, -ENOMEM, "read OCI layout");
     if (access(lpath, F_OK) < 0)
         return tk_err_set(err, -ENOENT, "image not found: '%s' is not an OCI image layout", layout);
@@ -86,8 +87,8 @@ int ocilayout_get_manifest(const struct image_ref *ref, char **body, size_t *len
     return 0;
 }
 
-int ocilayout_get_blob(const char *layout, const char *digest, int64_t size,
-                       registry_sink_fn sink, void *ctx, struct tk_err *err)
+int ocilayout_get_blob(const char *layout, const char *digest, int64_t size, registry_sink_fn sink,
+                       void *ctx, struct tk_err *err)
 {
     if (!image_digest_valid(digest))
         return tk_err_set(err, -EINVAL, "invalid digest '%s'", digest);

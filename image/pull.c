@@ -384,8 +384,8 @@ int image_pull(struct image_store *s, const char *refstr, image_progress_fn fn, 
     if (r == 0)
         r = load_manifest(&p, digest, err);
     if (r == 0 && fn) {
-        struct image_progress pr = {.kind = IMAGE_PROGRESS_MANIFEST, .digest = digest,
-                                    .count = p.n};
+        struct image_progress pr = {
+            .kind = IMAGE_PROGRESS_MANIFEST, .digest = digest, .count = p.n};
         fn(ctx, &pr);
     }
     if (r == 0)

@@ -55,8 +55,7 @@ int image_store_open(struct image_store **out, const struct image_store_opts *op
             return tk_err_sys(err, -errno, "open image store: get current directory");
         }
     }
-    if (asprintf(&s->root, "%s%s%s/images", *sd != '/' ? abs : "", *sd != '/' ? "/" : "", sd) <
-            0 ||
+    if (asprintf(&s->root, "%s%s%s/images", *sd != '/' ? abs : "", *sd != '/' ? "/" : "", sd) < 0 ||
         !s->insecure || !s->mirrors || (ro->auth_file && !s->auth_file)) {
         s->root = NULL;
         image_store_free(s);

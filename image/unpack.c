@@ -97,8 +97,7 @@ static int copy_file(int dirfd, const char *name, const char *dst, const struct 
     _cleanup_close_ int in = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0)
         return -errno;
-    _cleanup_close_ int out =
-        open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    _cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (out < 0)
         return -errno;
     for (off_t left = st->st_size; left > 0;) {

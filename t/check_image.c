@@ -1,0 +1,349 @@
+/* Unit tests: user resolution, StopSignal parsing, and image config + container request ->
+ * run parameters (Kubernetes rules), with passwd/group read from fake layer directories
+ * (whiteouts and opaque directories included). */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "image/image.h"
+
+static const char PASSWD[] = "root:x:0:0:root:/root:/bin/sh\n"
+                             "# a comment\n"
+                             "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+                             "app:x:1000:1000:App:/home/app:/bin/sh\n"
+                             "nohome:x:1001:1002::/:/bin/sh\n"
+                             "broken:x:notanumber:1:::\n";
+static const char GROUP[] = "root:x:0:\n"
+                            "daemon:x:1:\n"
+                            "wheel:x:10:root,app\n"
+                            "app:x:1000:\n"
+                            "audio:x:29:daemon,app\n"
+                            "staff:x:50:\n";
+
+static const struct user_case {
+    const char *spec;
+    int ret;
+    unsigned uid, gid;
+    const char *home;
+    const char *groups; /* comma-separated, sorted */
+    const char *msg;    /* substring of the error */
+} user_cases[] = {
+    {NULL, 0, 0, 0, "/root", "10", NULL},
+    {"", 0, 0, 0, "/root", "10", NULL},
+    {"root", 0, 0, 0, "/root", "10", NULL},
+    {"app", 0, 1000, 1000, "/home/app", "10,29", NULL},
+    {"1000", 0, 1000, 1000, "/home/app", "10,29", NULL},
+    {"1000:50", 0, 1000, 50, "/home/app", "10,29", NULL},
+    {"app:staff", 0, 1000, 50, "/home/app", "10,29", NULL},
+    {"1000:staff", 0, 1000, 50, "/home/app", "10,29", NULL},
+    {"daemon", 0, 1, 1, "/usr/sbin", "29", NULL},
+    {"nohome", 0, 1001, 1002, "/", "", NULL},
+    {"4242", 0, 4242, 0, NULL, "", NULL},   /* numeric, not in passwd: allowed, gid 0 */
+    {"4242:7", 0, 4242, 7, NULL, "", NULL}, /* numeric group need not exist */
+    {"ghost", -ENOENT, 0, 0, NULL, NULL, "no user 'ghost'"},
+    {"app:ghosts", -ENOENT, 0, 0, NULL, NULL, "group 'ghosts'"},
+    {"broken", -ENOENT, 0, 0, NULL, NULL, "no user 'broken'"},
+    {":10", -EINVAL, 0, 0, NULL, NULL, "empty user"},
+    {"app:", -EINVAL, 0, 0, NULL, NULL, "empty user or group"},
+};
+
+static void groups_str(const gid_t *g, size_t n, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(out);
+        snprintf(out + l, size - l, "%s%u", i ? "," : "", (unsigned)g[i]);
+    }
+}
+
+START_TEST(test_user_resolve)
+{
+    const struct user_case *c = &user_cases[_i];
+    struct image_user u;
+    struct tk_err err = {0};
+    int r = image_user_resolve(c->spec, PASSWD, GROUP, &u, &err);
+    ck_assert_msg(r == c->ret, "spec '%s': got %d (%s), want %d", c->spec ? c->spec : "(null)", r,
+                  err.msg, c->ret);
+    if (r < 0) {
+        ck_assert_msg(strstr(err.msg, c->msg), "spec '%s': message '%s' lacks '%s'", c->spec,
+                      err.msg, c->msg);
+        return;
+    }
+    ck_assert_uint_eq(u.uid, c->uid);
+    ck_assert_uint_eq(u.gid, c->gid);
+    if (c->home)
+        ck_assert_str_eq(u.home, c->home);
+    else
+        ck_assert_ptr_null(u.home);
+    char g[128];
+    groups_str(u.groups, u.n_groups, g, sizeof(g));
+    ck_assert_str_eq(g, c->groups);
+    image_user_free(&u);
+}
+END_TEST
+
+START_TEST(test_user_no_files)
+{
+    struct image_user u;
+    struct tk_err err = {0};
+    ck_assert_int_eq(image_user_resolve("0", NULL, NULL, &u, &err), 0);
+    ck_assert_uint_eq(u.uid, 0);
+    ck_assert_ptr_null(u.home);
+    image_user_free(&u);
+    ck_assert_int_eq(image_user_resolve("root", NULL, NULL, &u, &err), -ENOENT);
+}
+END_TEST
+
+static const struct {
+    const char *s;
+    int sig;
+} signal_cases[] = {
+    {"SIGTERM", SIGTERM}, {"TERM", SIGTERM},      {"sigquit", SIGQUIT}, {"9", SIGKILL},
+    {"SIGUSR1", SIGUSR1}, {"SIGWINCH", SIGWINCH}, {"SIGRTMIN", -1},     {"SIGRTMIN+3", -2},
+    {"SIGRTMAX-1", -3},   {"0", -EINVAL},         {"SIGNOPE", -EINVAL}, {"", -EINVAL},
+    {"99999", -EINVAL},   {"15x", -EINVAL},
+};
+
+START_TEST(test_signal)
+{
+    int want = signal_cases[_i].sig;
+    if (want == -1)
+        want = SIGRTMIN;
+    else if (want == -2)
+        want = SIGRTMIN + 3;
+    else if (want == -3)
+        want = SIGRTMAX - 1;
+    ck_assert_int_eq(image_parse_signal(signal_cases[_i].s), want);
+}
+END_TEST
+
+/* ---- run parameters over fake layers ---- */
+
+static char tmpdir[64];
+static char *layers[4];
+
+static void write_file(const char *dir, const char *rel, const char *text)
+{
+    char p[256];
+    snprintf(p, sizeof(p), "%s/%s", dir, rel);
+    char *slash = strrchr(p, '/');
+    *slash = '\0';
+    ck_assert_int_eq(tk_mkdir_p(p, 0755), 0);
+    *slash = '/';
+    ck_assert_int_eq(tk_write_file_atomic(p, text, strlen(text), 0644), 0);
+}
+
+/* layer 0: passwd/group as above; layer 1: a new passwd, group whited out; layer 2 (top):
+ * nothing about etc. */
+static void setup_layers(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/check-image.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_ne(asprintf(&layers[i], "%s/l%d", tmpdir, i), -1);
+        ck_assert_int_eq(mkdir(layers[i], 0755), 0);
+    }
+    layers[3] = NULL;
+    write_file(layers[0], "etc/passwd", PASSWD);
+    write_file(layers[0], "etc/group", GROUP);
+    write_file(layers[1], "etc/passwd",
+               "root:x:0:0:root:/root:/bin/sh\nweb:x:33:33:web:/var/www:/bin/sh\n");
+    char p[256];
+    snprintf(p, sizeof(p), "%s/etc/group", layers[1]);
+    ck_assert_int_eq(mknod(p, S_IFCHR, makedev(0, 0)), 0); /* whiteout: no group file */
+    write_file(layers[2], "usr/share/x", "x");
+}
+
+static void teardown_layers(void)
+{
+    tk_rm_rf(tmpdir);
+    for (int i = 0; i < 3; i++)
+        free(layers[i]);
+}
+
+static char *ep[] = {"/entry", "--flag", NULL};
+static char *cmd[] = {"serve", "--port=80", NULL};
+static char *env[] = {"FOO=image", "PATH=/image/bin", "KEEP=1", NULL};
+static char *ports[] = {"80/tcp", NULL};
+static char *lkeys[] = {"org.example.a", NULL}, *lvals[] = {"b", NULL};
+
+static struct image_info fake_info(size_t n_layers, const char *user)
+{
+    struct image_info i = {
+        .layer_dirs = layers,
+        .n_layers = n_layers,
+        .config =
+            {
+                .entrypoint = ep,
+                .cmd = cmd,
+                .env = env,
+                .working_dir = "/srv",
+                .user = (char *)user,
+                .exposed_ports = ports,
+                .stop_signal = "SIGQUIT",
+                .label_keys = lkeys,
+                .label_values = lvals,
+            },
+    };
+    return i;
+}
+
+static void join(char **v, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (size_t i = 0; v && v[i]; i++) {
+        size_t l = strlen(out);
+        snprintf(out + l, size - l, "%s%s", i ? " " : "", v[i]);
+    }
+}
+
+static const char *const c_cmd[] = {"/bin/other", "-x"};
+static const char *const c_args[] = {"a1", "a2"};
+static const char *const c_env[] = {"FOO=pod", "NEW=2", "EMPTY"};
+static const gid_t c_groups[] = {500, 10};
+
+static const struct run_case {
+    const char *name;
+    size_t n_layers;
+    const char *image_user;
+    int command, args, env, groups;
+    const char *workdir;
+    int64_t run_as_user, run_as_group;
+    int ret;
+    const char *argv, *envs, *cwd, *ids; /* ids "uid:gid:groups" */
+} run_cases[] = {
+    {"image defaults", 1, NULL, 0, 0, 0, 0, NULL, -1, -1, 0, "/entry --flag serve --port=80",
+     "FOO=image PATH=/image/bin KEEP=1 HOME=/root", "/srv", "0:0:10"},
+    {"command drops Cmd", 1, NULL, 1, 0, 0, 0, NULL, -1, -1, 0, "/bin/other -x", NULL, NULL, NULL},
+    {"args replace Cmd", 1, NULL, 0, 1, 0, 0, NULL, -1, -1, 0, "/entry --flag a1 a2", NULL, NULL,
+     NULL},
+    {"command and args", 1, NULL, 1, 1, 0, 0, NULL, -1, -1, 0, "/bin/other -x a1 a2", NULL, NULL,
+     NULL},
+    {"env by name", 1, NULL, 0, 0, 1, 0, NULL, -1, -1, 0, NULL,
+     "FOO=pod PATH=/image/bin KEEP=1 NEW=2 EMPTY= HOME=/root", NULL, NULL},
+    {"workingDir", 1, NULL, 0, 0, 0, 0, "/work", -1, -1, 0, NULL, NULL, "/work", NULL},
+    {"image user by name", 1, "app", 0, 0, 0, 0, NULL, -1, -1, 0, NULL,
+     "FOO=image PATH=/image/bin KEEP=1 HOME=/home/app", NULL, "1000:1000:10,29"},
+    {"runAsUser over image user", 1, "app", 0, 0, 0, 0, NULL, 1, -1, 0, NULL, NULL, NULL, "1:1:29"},
+    {"runAsGroup keeps image user", 1, "app", 0, 0, 0, 0, NULL, -1, 50, 0, NULL, NULL, NULL,
+     "1000:50:10,29"},
+    {"runAsUser+Group", 1, NULL, 0, 0, 0, 0, NULL, 4242, 7, 0, NULL,
+     "FOO=image PATH=/image/bin KEEP=1 HOME=/", NULL, "4242:7:"},
+    {"supplementalGroups", 1, "app", 0, 0, 0, 1, NULL, -1, -1, 0, NULL, NULL, NULL,
+     "1000:1000:10,29,500"},
+    {"missing user", 1, "ghost", 0, 0, 0, 0, NULL, -1, -1, -ENOENT, NULL, NULL, NULL, NULL},
+    /* upper layer: a new passwd, /etc/group whited out */
+    {"upper passwd wins", 3, "web", 0, 0, 0, 0, NULL, -1, -1, 0, NULL,
+     "FOO=image PATH=/image/bin KEEP=1 HOME=/var/www", NULL, "33:33:"},
+    {"lower user hidden", 3, "app", 0, 0, 0, 0, NULL, -1, -1, -ENOENT, NULL, NULL, NULL, NULL},
+    {"group whited out", 3, "web:staff", 0, 0, 0, 0, NULL, -1, -1, -ENOENT, NULL, NULL, NULL, NULL},
+};
+
+START_TEST(test_resolve_run)
+{
+    const struct run_case *c = &run_cases[_i];
+    struct image_info info = fake_info(c->n_layers, c->image_user);
+    struct image_run_request req = {
+        .command = c->command ? c_cmd : NULL,
+        .n_command = c->command ? 2 : 0,
+        .args = c->args ? c_args : NULL,
+        .n_args = c->args ? 2 : 0,
+        .env = c->env ? c_env : NULL,
+        .n_env = c->env ? 3 : 0,
+        .working_dir = c->workdir,
+        .run_as_user = c->run_as_user,
+        .run_as_group = c->run_as_group,
+        .supplemental_groups = c->groups ? c_groups : NULL,
+        .n_supplemental_groups = c->groups ? 2 : 0,
+    };
+    struct image_run run;
+    struct tk_err err = {0};
+    int r = image_resolve_run(&info, &req, &run, &err);
+    ck_assert_msg(r == c->ret, "%s: got %d (%s)", c->name, r, err.msg);
+    if (r < 0) {
+        ck_assert_msg(err.msg[0], "%s: no message", c->name);
+        return;
+    }
+    char buf[512];
+    if (c->argv) {
+        join(run.argv, buf, sizeof(buf));
+        ck_assert_str_eq(buf, c->argv);
+    }
+    size_t argc = 0;
+    while (run.argv[argc])
+        argc++;
+    ck_assert_uint_eq(run.argc, argc);
+    ck_assert_uint_ge(argc, 1);
+    if (c->envs) {
+        join(run.env, buf, sizeof(buf));
+        ck_assert_str_eq(buf, c->envs);
+    }
+    if (c->cwd)
+        ck_assert_str_eq(run.cwd, c->cwd);
+    if (c->ids) {
+        char g[128];
+        groups_str(run.groups, run.n_groups, g, sizeof(g));
+        snprintf(buf, sizeof(buf), "%u:%u:%s", (unsigned)run.uid, (unsigned)run.gid, g);
+        ck_assert_str_eq(buf, c->ids);
+    }
+    ck_assert_int_eq(run.stop_signal, SIGQUIT);
+    ck_assert_str_eq(run.exposed_ports[0], "80/tcp");
+    ck_assert_str_eq(run.label_keys[0], "org.example.a");
+    ck_assert_str_eq(run.label_values[0], "b");
+    image_run_free(&run);
+}
+END_TEST
+
+START_TEST(test_run_defaults_and_errors)
+{
+    struct image_info info = fake_info(1, NULL);
+    info.config.env = NULL;
+    info.config.working_dir = NULL;
+    info.config.stop_signal = NULL;
+    struct image_run_request req = {.run_as_user = -1, .run_as_group = -1};
+    struct image_run run;
+    struct tk_err err = {0};
+    ck_assert_int_eq(image_resolve_run(&info, &req, &run, &err), 0);
+    char buf[512];
+    join(run.env, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "PATH=" IMAGE_DEFAULT_PATH " HOME=/root");
+    ck_assert_str_eq(run.cwd, "/");
+    ck_assert_int_eq(run.stop_signal, SIGTERM);
+    image_run_free(&run);
+
+    info.config.stop_signal = "SIGBOGUS";
+    ck_assert_int_eq(image_resolve_run(&info, &req, &run, &err), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "SIGBOGUS"));
+    info.config.stop_signal = NULL;
+    info.config.entrypoint = NULL;
+    info.config.cmd = NULL;
+    ck_assert_int_eq(image_resolve_run(&info, &req, &run, &err), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no command"));
+}
+END_TEST
+
+Suite *image_suite(void)
+{
+    Suite *s = suite_create("image");
+    TCase *tc = tcase_create("user");
+    tcase_add_loop_test(tc, test_user_resolve, 0, sizeof(user_cases) / sizeof(user_cases[0]));
+    tcase_add_test(tc, test_user_no_files);
+    tcase_add_loop_test(tc, test_signal, 0, sizeof(signal_cases) / sizeof(signal_cases[0]));
+    suite_add_tcase(s, tc);
+    TCase *run = tcase_create("run");
+    tcase_add_checked_fixture(run, setup_layers, teardown_layers);
+    tcase_add_loop_test(run, test_resolve_run, 0, sizeof(run_cases) / sizeof(run_cases[0]));
+    tcase_add_test(run, test_run_defaults_and_errors);
+    suite_add_tcase(s, run);
+    return s;
+}
