@@ -3,6 +3,7 @@
  * checked fixtures that run as root only (added to the suite when euid is 0). */
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -22,12 +23,52 @@
 #include "sandbox/netlink.h"
 #include "sandbox/pod.h"
 
-static char tmp[64];
+/* base: made in the runner's process (unchecked fixture) so that its teardown still runs
+ * after a failed, forked case; tmp: one directory under it per case. */
+static char base[64];
+static char tmp[96];
 static char run_dir[128], state_dir[128];
+
+static void base_setup(void)
+{
+    snprintf(base, sizeof(base), "/tmp/tank-pod.XXXXXX");
+    if (!mkdtemp(base))
+        abort();
+}
+
+/* Destroy every pod under dir (its run/ and state/), whatever a case left. */
+static void destroy_pods_under(const char *dir)
+{
+    char r[160], st[160];
+    snprintf(r, sizeof(r), "%s/run", dir);
+    snprintf(st, sizeof(st), "%s/state", dir);
+    char **names = NULL;
+    if (sandbox_pod_list(r, st, &names, NULL) < 0)
+        return;
+    for (char **p = names; *p; p++)
+        sandbox_pod_destroy(r, st, *p, NULL);
+    sandbox_pod_list_free(names);
+}
+
+static void base_teardown(void)
+{
+    DIR *d = opendir(base);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        char dir[160];
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(dir, sizeof(dir), "%s/%s", base, de->d_name);
+        destroy_pods_under(dir);
+    }
+    if (d)
+        closedir(d);
+    tk_rm_rf(base);
+}
 
 static void tmp_setup(void)
 {
-    snprintf(tmp, sizeof(tmp), "/tmp/tank-pod.XXXXXX");
+    snprintf(tmp, sizeof(tmp), "%s/case.XXXXXX", base);
     ck_assert_ptr_nonnull(mkdtemp(tmp));
     snprintf(run_dir, sizeof(run_dir), "%s/run", tmp);
     snprintf(state_dir, sizeof(state_dir), "%s/state", tmp);
@@ -35,13 +76,7 @@ static void tmp_setup(void)
 
 static void tmp_teardown(void)
 {
-    /* Whatever a failed case left: pods first (mounts), then the files. */
-    char **names = NULL;
-    if (sandbox_pod_list(run_dir, state_dir, &names, NULL) >= 0) {
-        for (char **p = names; *p; p++)
-            sandbox_pod_destroy(run_dir, state_dir, *p, NULL);
-        sandbox_pod_list_free(names);
-    }
+    destroy_pods_under(tmp);
     tk_rm_rf(tmp);
 }
 
@@ -563,6 +598,74 @@ START_TEST(test_damaged_and_leftover)
 }
 END_TEST
 
+/* Run argv (no shell) and return its exit status. */
+static int run(char *const argv[])
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (devnull >= 0)
+            dup2(devnull, STDOUT_FILENO);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static unsigned char want_mac[6];
+
+static int eth0_has_want_mac(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = {0};
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "eth0");
+    if (fd < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+        return 2;
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP))
+        return 3;
+    ioctl(fd, SIOCGIFHWADDR, &ifr);
+    return memcmp(ifr.ifr_hwaddr.sa_data, want_mac, 6) == 0 ? 0 : 1;
+}
+
+static int count_links(void)
+{
+    struct if_nameindex *ni = if_nameindex();
+    int n = 0;
+    for (struct if_nameindex *p = ni; p && p->if_index; p++)
+        n++;
+    if_freenameindex(ni);
+    return n;
+}
+
+/* uplink_netns NULL: the macvlan's parent is in the caller's namespace (here the forked
+ * test's own fresh one, with a veth pair up0/up0p). */
+START_TEST(test_macvlan_in_callers_namespace)
+{
+    ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+    char *add[] = {"ip", "link", "add", "up0", "type", "veth", "peer", "name", "up0p", NULL};
+    char *up[] = {"ip", "link", "set", "up0", "up", NULL};
+    ck_assert_int_eq(run(add), 0);
+    ck_assert_int_eq(run(up), 0);
+    struct sandbox_iface ifc = {.name = "eth0", .parent = "up0", .addresses = a4, .n_addresses = 1};
+    struct sandbox_pod_config c = {
+        .run_dir = run_dir, .state_dir = state_dir, .name = "web", .ifaces = &ifc, .n_ifaces = 1};
+    struct tk_err err = {0};
+    ck_assert_msg(sandbox_pod_create(&c, &err) == 0, "create: %s", err.msg);
+    ck_assert_int_eq(count_links(), 3); /* lo, up0, up0p: nothing else on the host side */
+    char p[256];
+    pod_file(p, sizeof(p), "web", "ns/net");
+    sandbox_derive_mac("web", "eth0", want_mac);
+    ck_assert_int_eq(probe(p, CLONE_NEWNET, eth0_has_want_mac), 0);
+    ck_assert_int_eq(sandbox_pod_check(run_dir, "web", &err), 1);
+    ck_assert_msg(sandbox_pod_destroy(run_dir, state_dir, "web", &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(count_links(), 3);
+    ck_assert_int_eq(mounts_under_tmp(), 0);
+}
+END_TEST
+
 /* A missing uplink fails the whole create, leaving nothing (no mounts, no pod dir). */
 START_TEST(test_missing_uplink_leaves_nothing)
 {
@@ -610,6 +713,7 @@ Suite *pod_suite(void)
 {
     Suite *s = suite_create("pod");
     TCase *tc = tcase_create("pure");
+    tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
     tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
     tcase_add_loop_test(tc, test_mac_stable_and_local, 0, sizeof(mac_names) / sizeof(mac_names[0]));
     tcase_add_test(tc, test_mac_parse);
@@ -622,12 +726,14 @@ Suite *pod_suite(void)
     suite_add_tcase(s, tc);
     if (can_make_namespaces()) {
         TCase *ns = tcase_create("namespaces");
+        tcase_add_unchecked_fixture(ns, base_setup, base_teardown);
         tcase_add_checked_fixture(ns, tmp_setup, tmp_teardown);
         tcase_set_timeout(ns, 30);
         tcase_add_test(ns, test_pod_lifecycle);
         tcase_add_test(ns, test_host_network_pod);
         tcase_add_test(ns, test_damaged_and_leftover);
         tcase_add_test(ns, test_missing_uplink_leaves_nothing);
+        tcase_add_test(ns, test_macvlan_in_callers_namespace);
         suite_add_tcase(s, ns);
     }
     return s;
