@@ -87,6 +87,10 @@ void errs_vadd(struct spec_errs *e, int line, int col, const char *fmt, va_list 
         e->oom = true;
         return;
     }
+    /* Messages quote user text: keep terminal control characters out of them. */
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     x->file = strdup(e->file);
     if (!x->file) {
         free(msg);

@@ -466,6 +466,99 @@ static const char *const differs_from_minimal[] = {
     "  - {name: app, image: busybox}\n  - {name: app2, image: busybox}\n",
 };
 
+/* Pairs that must hash the same: different spellings of one meaning. */
+#define NETPOD(x)                                                                                  \
+    "apiVersion: tank/v1\nkind: Pod\nmetadata: {name: m}\nspec:\n"                                 \
+    "  containers: [{name: a, image: b, securityContext: {capabilities: " x "}}]\n"
+static const char *const same_pairs[][2] = {
+    {NETPOD("{add: [NET_ADMIN]}"), NETPOD("{add: [CAP_NET_ADMIN]}")},
+    {NETPOD("{drop: [net_raw]}"), NETPOD("{drop: [NET_RAW]}")},
+    {"apiVersion: tank/v1\nkind: Pod\nmetadata: {name: m}\nspec:\n"
+     "  containers: [{name: a, image: b}]\n"
+     "  network: {interfaces: [{name: e, macvlan: {}, addresses: [\"2001:DB8::0:1/64\"],"
+     " gateway: \"2001:db8::FFFF\"}]}\n",
+     "apiVersion: tank/v1\nkind: Pod\nmetadata: {name: m}\nspec:\n"
+     "  containers: [{name: a, image: b}]\n"
+     "  network: {interfaces: [{name: e, macvlan: {mode: bridge}, addresses: [\"2001:db8::1/64\"],"
+     " gateway: [\"2001:db8::ffff\"]}]}\n"},
+    {"apiVersion: v1\nkind: Pod\nmetadata: {name: m}\nspec:\n"
+     "  containers: [{name: a, image: b, volumeMounts: [{name: v, mountPath: /v}]}]\n"
+     "  volumes: [{name: v, emptyDir: {sizeLimit: 1Gi}}]\n",
+     "apiVersion: v1\nkind: Pod\nmetadata: {name: m}\nspec:\n"
+     "  containers: [{name: a, image: b, volumeMounts: [{name: v, mountPath: /v, readOnly: "
+     "false}]}]\n"
+     "  volumes: [{name: v, emptyDir: {medium: \"\", sizeLimit: 1073741824}}]\n"},
+};
+
+/* A base with every kind of field, and single changes to it that must change the hash. */
+#define RICH(vol, mnt, env, net)                                                                   \
+    "apiVersion: tank/v1\nkind: Pod\nmetadata: {name: r}\nspec:\n"                                 \
+    "  securityContext: {supplementalGroups: [1]}\n"                                               \
+    "  dnsConfig: {nameservers: [192.0.2.53], searches: [a.example], options: [{name: ndots}]}\n"  \
+    "  volumes: [{name: v, " vol "}]\n"                                                            \
+    "  containers: [{name: a, image: b, volumeMounts: [{name: v, " mnt "}], env: [" env "]}]\n"    \
+    "  network: {interfaces: [{name: e, " net "}]}\n"
+#define RICH_BASE                                                                                  \
+    RICH("hostPath: {path: /srv}", "mountPath: /m", "{name: E, value: x}",                         \
+         "macvlan: {}, mac: \"02:00:00:00:00:01\", addresses: [192.0.2.1/24], gateway: "           \
+         "192.0.2.254")
+static const char *const rich_changes[] = {
+    RICH(
+        "hostPath: {path: /srv2}", "mountPath: /m", "{name: E, value: x}",
+        "macvlan: {}, mac: \"02:00:00:00:00:01\", addresses: [192.0.2.1/24], gateway: 192.0.2.254"),
+    RICH(
+        "hostPath: {path: /srv, type: Directory}", "mountPath: /m", "{name: E, value: x}",
+        "macvlan: {}, mac: \"02:00:00:00:00:01\", addresses: [192.0.2.1/24], gateway: 192.0.2.254"),
+    RICH(
+        "emptyDir: {}", "mountPath: /m", "{name: E, value: x}",
+        "macvlan: {}, mac: \"02:00:00:00:00:01\", addresses: [192.0.2.1/24], gateway: 192.0.2.254"),
+    RICH(
+        "hostPath: {path: /srv}", "mountPath: /m, readOnly: true", "{name: E, value: x}",
+        "macvlan: {}, mac: \"02:00:00:00:00:01\", addresses: [192.0.2.1/24], gateway: 192.0.2.254"),
+    RICH(
+        "hostPath: {path: /srv}", "mountPath: /m, subPath: s", "{name: E, value: x}",
+        "macvlan: {}, mac: \"02:00:00:00:00:01\", addresses: [192.0.2.1/24], gateway: 192.0.2.254"),
+    RICH(
+        "hostPath: {path: /srv}", "mountPath: /m", "{name: E, value: z}",
+        "macvlan: {}, mac: \"02:00:00:00:00:01\", addresses: [192.0.2.1/24], gateway: 192.0.2.254"),
+    RICH(
+        "hostPath: {path: /srv}", "mountPath: /m", "{name: E, value: x}",
+        "macvlan: {}, mac: \"02:00:00:00:00:02\", addresses: [192.0.2.1/24], gateway: 192.0.2.254"),
+    RICH(
+        "hostPath: {path: /srv}", "mountPath: /m", "{name: E, value: x}",
+        "macvlan: {}, mac: \"02:00:00:00:00:01\", addresses: [192.0.2.1/25], gateway: 192.0.2.254"),
+    RICH(
+        "hostPath: {path: /srv}", "mountPath: /m", "{name: E, value: x}",
+        "macvlan: {}, mac: \"02:00:00:00:00:01\", addresses: [192.0.2.1/24], gateway: 192.0.2.253"),
+    RICH("hostPath: {path: /srv}", "mountPath: /m", "{name: E, value: x}",
+         "macvlan: {mode: vepa}, mac: \"02:00:00:00:00:01\", addresses: [192.0.2.1/24], "
+         "gateway: 192.0.2.254"),
+    RICH("hostPath: {path: /srv}", "mountPath: /m", "{name: E, value: x}",
+         "macvlan: {parent: eth9}, mac: \"02:00:00:00:00:01\", addresses: [192.0.2.1/24], "
+         "gateway: 192.0.2.254"),
+};
+
+START_TEST(test_hash_same_pairs)
+{
+    char *a = hash_of("a.yaml", same_pairs[_i][0]);
+    char *b = hash_of("b.yaml", same_pairs[_i][1]);
+    ck_assert_msg(!strcmp(a, b), "different hashes for:\n%s\nand\n%s", same_pairs[_i][0],
+                  same_pairs[_i][1]);
+    free(a);
+    free(b);
+}
+END_TEST
+
+START_TEST(test_hash_rich_changes)
+{
+    char *a = hash_of("a.yaml", RICH_BASE);
+    char *b = hash_of("a.yaml", rich_changes[_i]);
+    ck_assert_msg(strcmp(a, b), "a semantic change kept the hash:\n%s", rich_changes[_i]);
+    free(a);
+    free(b);
+}
+END_TEST
+
 START_TEST(test_hash_same)
 {
     char *a = hash_of("a.yaml", minimal);
@@ -783,6 +876,10 @@ Suite *spec_suite(void)
                         (int)(sizeof(same_as_minimal) / sizeof(same_as_minimal[0])));
     tcase_add_loop_test(tc, test_hash_differs, 0,
                         (int)(sizeof(differs_from_minimal) / sizeof(differs_from_minimal[0])));
+    tcase_add_loop_test(tc, test_hash_same_pairs, 0,
+                        (int)(sizeof(same_pairs) / sizeof(same_pairs[0])));
+    tcase_add_loop_test(tc, test_hash_rich_changes, 0,
+                        (int)(sizeof(rich_changes) / sizeof(rich_changes[0])));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("bad-input");
