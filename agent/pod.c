@@ -472,6 +472,10 @@ static void ctr_pull(struct ctr *c)
 
 /* ---- starting ---- */
 
+static void reap_only(struct loop *loop, pid_t pid, int status, void *data)
+{
+}
+
 static void ctr_start_failed(struct ctr *c, const char *msg)
 {
     snprintf(c->message, sizeof(c->message), "%s", msg);
@@ -508,7 +512,7 @@ static void ctr_start(struct ctr *c)
     struct runtime_ctr st = {.watch_fd = -1};
     r = ops->ctr_start(p->env.rt->impl, p->spec, c->idx, &st, &err);
     if (st.monitor_pid > 0 && r < 0)
-        waitpid(st.monitor_pid, NULL, WNOHANG);
+        loop_watch_child(p->env.loop, st.monitor_pid, reap_only, NULL);
     if (r < 0) {
         if (st.watch_fd >= 0)
             close(st.watch_fd);

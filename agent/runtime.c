@@ -59,7 +59,7 @@ static char *ctr_rw_dir(const struct host_rt *h, const char *pod, const char *ct
  * mask, and a workload with SIGTERM blocked cannot stop gracefully. Around a spawn the mask
  * is emptied; a signal arriving meanwhile is caught and raised again afterwards. */
 static volatile sig_atomic_t caught[NSIG];
-static const int relayed[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGPIPE};
+static const int relayed[] = {SIGTERM, SIGINT, SIGHUP, SIGPIPE};
 
 static void catch_signal(int sig)
 {
@@ -68,7 +68,7 @@ static void catch_signal(int sig)
 
 static void unblock_all(sigset_t *old)
 {
-    struct sigaction sa = {.sa_handler = catch_signal};
+    struct sigaction sa = {.sa_handler = catch_signal, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < TK_ARRAY_SIZE(relayed); i++)
         sigaction(relayed[i], &sa, NULL);
@@ -83,7 +83,7 @@ static void reblock(const sigset_t *old)
     for (size_t i = 0; i < TK_ARRAY_SIZE(relayed); i++)
         if (caught[relayed[i]]) {
             caught[relayed[i]] = 0;
-            if (relayed[i] != SIGCHLD && relayed[i] != SIGPIPE)
+            if (relayed[i] != SIGPIPE)
                 raise(relayed[i]); /* blocked again: it goes to the signalfd */
         }
 }
@@ -231,7 +231,13 @@ static int host_pod_down(void *impl, const char *pod, struct tk_err *err)
 {
     struct host_rt *h = impl;
     remove_containers(h, pod);
-    return sandbox_pod_destroy(h->cfg->run_dir, h->cfg->state_dir, pod, err);
+    int r = sandbox_pod_destroy(h->cfg->run_dir, h->cfg->state_dir, pod, err);
+    if (r == 0) {
+        _cleanup_buf_ struct tk_buf logs = TK_BUF_INIT;
+        tk_buf_addf(&logs, "%s/%s", h->cfg->log_dir, pod);
+        tk_rm_rf(logs.s);
+    }
+    return r;
 }
 
 static int host_pod_list(void *impl, char ***names, size_t *n)
