@@ -37,7 +37,7 @@ grep -q "name one: " <<<"$err" || fail "unclear: $err"
 rm "$TMP/log/web/side.log"
 
 # -f: new lines appear, also after a rotation (the monitor renames LOG to LOG.1).
-logs -f --tail 0 web main >"$TMP/out" 2>&1 &
+"$TANK" logs --config "$TMP/tank.ini" -f --tail 0 web main >"$TMP/out" 2>&1 &
 f=$!
 at_exit "kill $f 2>/dev/null; wait $f 2>/dev/null"
 wait_for 10 sh -c "grep -qs inotify /proc/$f/fdinfo/*" # following
