@@ -396,6 +396,10 @@ int registry_client_new(struct registry_client **out, const struct registry_opts
             registry_client_free(c);
             return tk_err_sys(err, r, "read auth file '%s'", opts->auth_file);
         }
+        if (strspn(c->auth_json, " \t\r\n") == c->auth_len) { /* empty: no credentials */
+            free(c->auth_json);
+            c->auth_json = NULL;
+        }
     }
     if (!handle(c)) {
         registry_client_free(c);

@@ -17,7 +17,7 @@ Faults:
   truncate     the first --count GETs of the layer send half of it, then close
   wrongdigest  the layer is served with one byte changed
   redirect     blobs answer 307 to http://localhost:PORT/storage/... (another host)
-  stall        the first --count GETs of the layer send 64 KiB, then nothing
+  stall        the first --count GETs of the layer send 4 KiB, then nothing
   hang         every connection is accepted and never answered
   forbidden    manifests and blobs answer 403
 """
@@ -156,7 +156,7 @@ class Handler(BaseHTTPRequestHandler):
         if is_layer and "truncate" in f and n <= self.st.args.count:
             cut = len(data) // 2
         if is_layer and "stall" in f and n <= self.st.args.count:
-            cut = 65536
+            cut = 4096
         self.record(200)
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
@@ -197,8 +197,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(403, "DENIED", "requested access to the resource is denied")
         prefix = "/v2/%s/" % REPO
         if not path.startswith(prefix) or "notfound" in f:
-            kind = "MANIFEST_UNKNOWN" if "/manifests/" in path else "BLOB_UNKNOWN"
-            return self.error(404, kind, "%s unknown to registry" % kind.split("_")[0].lower())
+            if "/manifests/" in path:
+                return self.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
+            return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
         rest = path[len(prefix):]
         if rest in ("manifests/" + TAG, "manifests/" + sha(st.manifest)):
             return self.reply(200, st.manifest, "application/vnd.oci.image.manifest.v1+json",
@@ -208,8 +209,9 @@ class Handler(BaseHTTPRequestHandler):
                 loc = "http://localhost:%d/storage/%s?sig=secret" % (st.port, rest[6 + 7:])
                 return self.reply(307, b"", headers=[("Location", loc)])
             return self.send_blob(st.blobs[rest[6:]], path)
-        self.error(404, "BLOB_UNKNOWN" if rest.startswith("blobs/") else "MANIFEST_UNKNOWN",
-                   "unknown")
+        if rest.startswith("blobs/"):
+            return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
+        self.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
 
     do_HEAD = do_GET
 
