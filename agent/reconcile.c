@@ -18,6 +18,7 @@
 
 #define EVENTS_MAX 256
 #define DEBOUNCE_MS 100
+#define START_BATCH 16 /* new pods per pass */
 
 struct reconciler {
     struct loop *loop;
@@ -145,11 +146,17 @@ void reconcile_run(struct reconciler *r)
             r->pods[out++] = r->pods[i];
     }
     r->n_pods = out;
-    /* Start what is missing (a replaced pod only once its old self is gone). */
+    /* Start what is missing (a replaced pod only once its old self is gone), a batch per
+     * pass so the loop keeps answering while hundreds of pods come up. */
     bool added = false;
+    size_t started = 0;
     for (size_t i = 0; i < want->n_pods; i++) {
         if (find(r, want->pods[i]->name))
             continue;
+        if (started++ == START_BATCH) {
+            reconcile_request(r);
+            break;
+        }
         struct pod *p = pod_new(&r->env, want->pods[i]);
         if (!p || add_pod(r, p) < 0) {
             pod_free(p);

@@ -1,0 +1,114 @@
+#!/bin/bash
+# Agent benchmark (prints figures and ratios; asserts nothing):
+#  (a) latency from writing a manifest to the workload running (its pid in the status API),
+#      image cached, against `podman kube play` of the same manifest when podman is here;
+#  (b) N sleeper pods (default 200): time to converge, agent RSS, monitor RSS each, agent
+#      CPU while idle.
+# Usage: bench/agent.sh [N]   (root; everything under a temp dir, removed afterwards)
+set -u
+cd "$(dirname "$0")/.."
+N=${1:-200}
+ROUNDS=${ROUNDS:-10}
+[ "$(id -u)" = 0 ] || { echo "bench/agent.sh: needs root" >&2; exit 1; }
+TANK=$PWD/tank
+[ -x "$TANK" ] || { echo "bench/agent.sh: build ./tank first" >&2; exit 1; }
+[ -f build/oci/busybox/index.json ] || make -s demo-image >/dev/null
+IMAGE="oci:$PWD/build/oci/busybox:latest"
+T=$(mktemp -d /tmp/tank-bench.XXXXXX)
+SOCK=$T/tank.sock
+mkdir -p "$T/pods" "$T/state" "$T/run" "$T/log"
+cat >"$T/tank.ini" <<EOC
+[agent]
+pods_dir = $T/pods
+state_dir = $T/state
+run_dir = $T/run
+log_dir = $T/log
+socket = $SOCK
+EOC
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+api() { curl -fsS --unix-socket "$SOCK" "http://tank$1"; }
+AGENT=
+cleanup() {
+    if [ -n "$AGENT" ]; then
+        rm -f "$T"/pods/*.yaml
+        for _ in $(seq 600); do
+            [ "$(api /v1/pods 2>/dev/null | jq '.pods | length')" = 0 ] && break
+            sleep 0.1
+        done
+        kill "$AGENT" 2>/dev/null; wait "$AGENT" 2>/dev/null
+    fi
+    grep " $T/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+manifest() { # NAME
+    cat <<EOC
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: sleeper
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    command: ["sleep", "100000"]
+EOC
+}
+unshare --net -- "$TANK" agent --config "$T/tank.ini" 2>"$T/agent.log" &
+AGENT=$!
+for _ in $(seq 200); do api /healthz >/dev/null 2>&1 && break; sleep 0.05; done
+"$TANK" pull --config "$T/tank.ini" "$IMAGE" >/dev/null 2>&1
+
+# (a) latency: write the manifest, poll the API (1 ms) until the pod has a running pid.
+lat=()
+for i in $(seq "$ROUNDS"); do
+    start=$(now_ms)
+    manifest "lat$i" >"$T/pods/.lat$i.tmp" && mv "$T/pods/.lat$i.tmp" "$T/pods/lat$i.yaml"
+    until api "/v1/pods/lat$i" 2>/dev/null | jq -e '.containers[0].pid != null' >/dev/null; do
+        sleep 0.001
+        [ $(( $(now_ms) - start )) -lt 30000 ] || { echo "lat$i never ran"; break; }
+    done
+    lat+=($(( $(now_ms) - start )))
+    rm "$T/pods/lat$i.yaml"
+done
+sorted=$(printf '%s\n' "${lat[@]}" | sort -n)
+tank_med=$(sed -n "$(( (ROUNDS + 1) / 2 ))p" <<<"$sorted")
+echo "manifest -> running (tank): median ${tank_med} ms over $ROUNDS runs (all: ${lat[*]})"
+if command -v podman >/dev/null; then
+    manifest podlat | sed "s|$IMAGE|docker.io/library/busybox:latest|" >"$T/podman.yaml"
+    plat=()
+    for i in $(seq "$ROUNDS"); do
+        start=$(now_ms)
+        podman kube play --network none "$T/podman.yaml" >/dev/null 2>&1
+        plat+=($(( $(now_ms) - start )))
+        podman kube down "$T/podman.yaml" >/dev/null 2>&1
+    done
+    p_med=$(printf '%s\n' "${plat[@]}" | sort -n | sed -n "$(( (ROUNDS + 1) / 2 ))p")
+    echo "podman kube play: median ${p_med} ms; ratio tank/podman = $(awk "BEGIN{printf \"%.3f\", $tank_med/$p_med}")"
+else
+    echo "podman kube play: podman is not installed, no comparison"
+fi
+for _ in $(seq 300); do [ "$(api /v1/pods | jq '.pods | length')" = 0 ] && break; sleep 0.1; done
+
+# (b) N sleepers at once.
+start=$(now_ms)
+for i in $(seq "$N"); do manifest "s$i" >"$T/pods/s$i.yaml"; done
+until [ "$(api /v1/pods | jq '[.pods[] | select(.phase == "Running")] | length')" = "$N" ]; do
+    sleep 0.1
+    [ $(( $(now_ms) - start )) -lt 600000 ] || { echo "did not converge in 600 s"; break; }
+done
+echo "$N sleeper pods: converged in $(( $(now_ms) - start )) ms"
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+echo "agent RSS: $(rss "$AGENT") KiB"
+mon_total=0 mon_n=0
+for f in "$T"/run/pods/*/containers/*/state; do
+    m=$(grep -o '"monitor_pid": *[0-9]*\|monitor_pid=[0-9]*' "$f" | grep -o '[0-9]*$')
+    [ -n "$m" ] && [ -e "/proc/$m/status" ] || continue
+    mon_total=$((mon_total + $(rss "$m"))); mon_n=$((mon_n + 1))
+done
+[ $mon_n -gt 0 ] && echo "monitor RSS: $((mon_total / mon_n)) KiB each (mean of $mon_n)"
+ticks() { awk '{print $14 + $15}' "/proc/$AGENT/stat"; }
+t0=$(ticks); sleep 10; t1=$(ticks)
+echo "agent CPU while idle with $N pods: $(( (t1 - t0) * 1000 / $(getconf CLK_TCK) )) ms over 10 s"
