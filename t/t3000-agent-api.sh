@@ -20,12 +20,25 @@ EOC
 printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: broken\nspec:\n  containers:\n  - name: c\n    image: busybox\n    livenessProbe: {}\n' \
     >"$TMP/rev-1111111/broken.yaml"
 
-"$TANK" agent --config "$TMP/tank.ini" 2>"$TMP/agent.log" &
+# systemd's notify socket: the agent says READY=1 once it serves.
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(30)
+open(sys.argv[2], "wb").write(s.recv(4096))
+' "$TMP/notify" "$TMP/notified" &
+listener=$!
+at_exit "kill $listener 2>/dev/null; wait $listener 2>/dev/null"
+wait_for 10 test -S "$TMP/notify"
+NOTIFY_SOCKET=$TMP/notify "$TANK" agent --config "$TMP/tank.ini" 2>"$TMP/agent.log" &
 agent=$!
 at_exit "kill $agent 2>/dev/null; wait $agent 2>/dev/null"
 wait_for 20 test -S "$sock"
 wait_for 20 curl -fsS --unix-socket "$sock" http://tank/healthz
 
+wait_for 10 test -s "$TMP/notified"
+grep -q "^READY=1$" "$TMP/notified" || fail "notify: $(cat "$TMP/notified")"
 [ "$(stat -c %a "$sock")" = 600 ] || fail "socket mode is $(stat -c %a "$sock"), want 600"
 [ "$(curl -fsS --unix-socket "$sock" http://tank/healthz)" = ok ] || fail "healthz"
 
