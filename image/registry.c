@@ -377,7 +377,7 @@ int registry_client_new(struct registry_client **out, const struct registry_opts
     c = calloc(1, sizeof(*c));
     if (!c)
         return tk_err_set(err, -ENOMEM, "create registry client: out of memory");
-    c->max_retries = opts->max_retries > 0 ? opts->max_retries : 4;
+    c->max_retries = opts->max_retries > 0 ? opts->max_retries : opts->max_retries < 0 ? 0 : 4;
     c->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 10000;
     c->low_speed_secs = opts->low_speed_secs > 0 ? opts->low_speed_secs : 30;
     c->backoff_initial_ms = opts->backoff_initial_ms > 0 ? opts->backoff_initial_ms : 500;

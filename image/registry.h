@@ -26,8 +26,8 @@ struct registry_opts {
     size_t n_insecure;
     const char *const *mirrors; /* mirrors for docker.io, tried in order before it */
     size_t n_mirrors;
-    const char *auth_file; /* Docker-style config.json with "auths"; NULL = anonymous */
-    int max_retries;       /* default 4 when 0 */
+    const char *auth_file;   /* Docker-style config.json with "auths"; NULL = anonymous */
+    int max_retries;         /* default 4 when 0; < 0 = no retries */
     long connect_timeout_ms; /* default 10000 when 0 */
     long low_speed_secs;     /* abort when under 1 KiB/s for this long; default 30 when 0 */
     int backoff_initial_ms;  /* first retry delay; default 500 when 0 */
@@ -55,8 +55,7 @@ void registry_manifest_free(struct registry_manifest *m);
  * Accept list for OCI index/manifest and Docker list/schema2. When reference is a digest
  * the body must hash to it. Max 4 MiB. */
 int registry_get_manifest(struct registry_client *c, const struct image_ref *ref,
-                          const char *reference, struct registry_manifest *out,
-                          struct tk_err *err);
+                          const char *reference, struct registry_manifest *out, struct tk_err *err);
 
 /* Receives blob bytes as they arrive; return < 0 to abort (the error is then the
  * callback's, with err set by it). */
@@ -68,8 +67,7 @@ typedef int (*registry_sink_fn)(void *ctx, const void *data, size_t len, struct 
  * sink's reset callback (may be NULL = no retry after data) is called first. */
 int registry_get_blob(struct registry_client *c, const struct image_ref *ref, const char *digest,
                       int64_t expected_size, registry_sink_fn sink,
-                      int (*reset)(void *ctx, struct tk_err *err), void *ctx,
-                      struct tk_err *err);
+                      int (*reset)(void *ctx, struct tk_err *err), void *ctx, struct tk_err *err);
 
 /* Small blob (image config) into memory, verified, at most max bytes. */
 int registry_get_blob_mem(struct registry_client *c, const struct image_ref *ref,

@@ -9,12 +9,14 @@ the digests and sizes; --log gets one line per request:
     METHOD PATH host=HOST auth=SCHEME|- peer=CLIENT_PORT status=CODE
 
 Faults:
-  token        /v2/ needs "Bearer" tokens from /token (--user/--password checked there)
+  token        /v2/ needs "Bearer" tokens from /token (--user/--password checked there),
+               accepted for --token-lifetime seconds
   basic        /v2/ needs Basic --user:--password
   notfound     manifests and blobs answer 404
   flaky        the first --count GETs of each path answer 500
   ratelimit    the first --count GETs of each path answer 429 with Retry-After: 1
   truncate     the first --count GETs of the layer send half of it, then close
+  short        the first --count GETs of the layer send half of it, announced as whole
   wrongdigest  the layer is served with one byte changed
   redirect     blobs answer 307 to http://localhost:PORT/storage/... (another host)
   stall        the first --count GETs of the layer send 4 KiB, then nothing
@@ -64,7 +66,7 @@ class State:
         }, indent=2).encode()
         self.blobs = {sha(self.config): self.config, sha(self.layer): self.layer}
         self.counts = {}
-        self.tokens = set()
+        self.tokens = {}
         self.lock = threading.Lock()
         self.port = 0
 
@@ -121,7 +123,8 @@ class Handler(BaseHTTPRequestHandler):
         f = self.st.faults
         auth = self.headers.get("Authorization", "")
         if "token" in f:
-            if auth.startswith("Bearer ") and auth[7:] in self.st.tokens:
+            issued = self.st.tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
+            if issued is not None and time.time() - issued < self.st.args.token_lifetime:
                 return True
             realm = "http://127.0.0.1:%d/token" % self.st.port
             self.error(401, "UNAUTHORIZED", "authentication required", headers=[(
@@ -141,7 +144,7 @@ class Handler(BaseHTTPRequestHandler):
             self.error(401, "UNAUTHORIZED", "bad credentials")
             return
         tok = "tok-%d" % (len(self.st.tokens) + 1)
-        self.st.tokens.add(tok)
+        self.st.tokens[tok] = time.time()
         self.reply(200, json.dumps({"token": tok, "expires_in": self.st.args.token_ttl,
                                     "issued_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                time.gmtime())}).encode())
@@ -157,6 +160,8 @@ class Handler(BaseHTTPRequestHandler):
             cut = len(data) // 2
         if is_layer and "stall" in f and n <= self.st.args.count:
             cut = 4096
+        if is_layer and "short" in f and n <= self.st.args.count:
+            data = data[: len(data) // 2]
         self.record(200)
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
@@ -222,12 +227,16 @@ def main():
     p.add_argument("--count", type=int, default=2)
     p.add_argument("--user", default="")
     p.add_argument("--password", default="")
-    p.add_argument("--token-ttl", type=int, default=300)
+    p.add_argument("--token-ttl", type=int, default=300, help="expires_in told to clients")
+    p.add_argument("--token-lifetime", type=float, default=0,
+                   help="seconds a token is accepted (default: --token-ttl)")
     p.add_argument("--blob-size", type=int, default=3 << 20)
     p.add_argument("--port-file", required=True)
     p.add_argument("--info")
     p.add_argument("--log")
     args = p.parse_args()
+    if not args.token_lifetime:
+        args.token_lifetime = args.token_ttl
     st = State(args)
     if "hang" in st.faults:
         srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -14,8 +14,9 @@
  * A layer whose fetch fails leaves no file behind. Errors: "regfetch: MESSAGE" on stderr,
  * exit 1. Options: --insecure HOST, --mirror M (repeatable), --auth-file F, --retries N,
  * --connect-timeout-ms N, --low-speed-secs N, --backoff-ms N, --out DIR, --no-reset,
- * --repeat N (fetch everything N times with the same client), --fork (fetch the blobs in a
- * child process, with the client made by the parent).
+ * --repeat N (fetch everything N times with the same client), --delay-ms N (pause between
+ * repeats), --fork (fetch in a child process with the client made by the parent, then
+ * again in the parent).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,7 +66,7 @@ static int sink_reset(void *ctx, struct tk_err *err)
 
 struct opts {
     const char *out;
-    int no_reset, repeat, fork;
+    int no_reset, repeat, fork, delay_ms;
     const char *blobs[MAX_LIST];
     size_t n_blobs;
 };
@@ -200,6 +201,7 @@ int main(int argc, char **argv)
         {"repeat", 1, 0, 'R'},
         {"blob", 1, 0, 'B'},
         {"fork", 0, 0, 'f'},
+        {"delay-ms", 1, 0, 'd'},
         {0, 0, 0, 0},
     };
     const char *insecure[MAX_LIST], *mirrors[MAX_LIST];
@@ -212,7 +214,7 @@ int main(int argc, char **argv)
     int ch, r = 0;
 
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (strchr("rclbR", ch) && tk_parse_int64(optarg, 0, 1000000, &v) < 0) {
+        if (strchr("rclbRd", ch) && tk_parse_int64(optarg, -1, 1000000, &v) < 0) {
             fprintf(stderr, "regfetch: bad number '%s'\n", optarg);
             return 2;
         }
@@ -256,6 +258,9 @@ int main(int argc, char **argv)
         case 'f':
             o.fork = 1;
             break;
+        case 'd':
+            o.delay_ms = (int)v;
+            break;
         default:
             return 2;
         }
@@ -269,8 +274,11 @@ int main(int argc, char **argv)
         image_ref_free(&ref);
         return 1;
     }
-    for (int i = 0; i < o.repeat && r == 0; i++)
+    for (int i = 0; i < o.repeat && r == 0; i++) {
+        if (i > 0 && o.delay_ms > 0)
+            usleep((useconds_t)o.delay_ms * 1000);
         r = o.fork ? run_forked(c, &ref, &o, &err) : fetch_all(c, &ref, &o, &err);
+    }
     if (r < 0)
         fprintf(stderr, "regfetch: %s\n", err.msg);
     registry_client_free(c);

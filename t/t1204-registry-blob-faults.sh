@@ -27,6 +27,17 @@ timeout 60 "$REGFETCH" --insecure "$FAKEREG" --backoff-ms 20 --out "$TMP/o" \
     fail "fetch after a truncation (no size) failed: $(cat "$TMP/err")"
 grep -qx "blob $layer $size resets=1" "$TMP/out" || fail "expected one reset: $(cat "$TMP/out")"
 
+# a body shorter than announced by the manifest (the server's Content-Length agrees with
+# the short body): retried as truncated
+rm -f "$TMP/o"/*
+start_fakereg --faults short --count 1
+timeout 60 "$REGFETCH" --insecure "$FAKEREG" --backoff-ms 20 --out "$TMP/o" \
+    --blob "$layer:$size" "$FAKEREG/test/app:v1" >"$TMP/out" 2>"$TMP/err" ||
+    fail "fetch after a short body failed: $(cat "$TMP/err")"
+grep -qx "blob $layer $size resets=1" "$TMP/out" || fail "expected one reset: $(cat "$TMP/out")"
+grep -q "blob $layer: truncated at $((size / 2)) of $size bytes, retrying in" "$TMP/err" ||
+    fail "the short body was not reported: $(cat "$TMP/err")"
+
 # a sink that cannot be reset: no retry after partial data, a clear error
 rm -f "$TMP/o"/*
 start_fakereg --faults truncate --count 1
