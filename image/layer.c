@@ -173,7 +173,7 @@ static int copy_data(struct archive *a, struct archive *w, struct tk_err *err)
         if (r == ARCHIVE_EOF)
             return 0;
         if (r < ARCHIVE_WARN)
-            return tk_err_set(err, -EIO, "read layer: %s", archive_error_string(a));
+            return tk_err_set(err, -EBADMSG, "read layer: %s", archive_error_string(a));
         if (archive_write_data_block(w, buf, size, off) < ARCHIVE_WARN)
             return tk_err_set(err, -EIO, "%s", archive_error_string(w));
     }
@@ -232,7 +232,7 @@ static int extract_stream(int fd, struct tk_err *err)
             goto out;
     }
     if (h != ARCHIVE_EOF) {
-        r = tk_err_set(err, -EIO, "read layer: %s", archive_error_string(a));
+        r = tk_err_set(err, -EBADMSG, "read layer: %s", archive_error_string(a));
         goto out;
     }
     if (archive_write_close(w) < ARCHIVE_WARN)
@@ -244,11 +244,13 @@ out:
 }
 
 /* In the child: confine to dir, extract the tar from fd, report on err_fd, exit. */
-static _Noreturn void extractor_main(int fd, int err_fd, const char *dir)
+static _Noreturn void extractor_main(int fd, int err_fd, const char *dir, pid_t worker)
 {
     struct tk_err err = {0};
     int r = 0;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != worker)
+        _exit(1);
     umask(022);
     if (chroot(dir) < 0 || chdir("/") < 0)
         r = tk_err_sys(&err, -errno, "confine extraction to '%s'", dir);
@@ -483,6 +485,7 @@ static int extract_into(const struct image_store *s, const struct image_ref *ref
         return tk_err_sys(err, -errno, "layer %s: pipe", desc->digest);
     }
     fcntl(tar[1], F_SETPIPE_SZ, 1 << 20);
+    pid_t worker = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(tar[0]), close(tar[1]), close(ep[0]), close(ep[1]);
@@ -493,7 +496,7 @@ static int extract_into(const struct image_store *s, const struct image_ref *ref
         close(ep[0]);
         if (msg_fd >= 0)
             close(msg_fd);
-        extractor_main(tar[0], ep[1], tmp);
+        extractor_main(tar[0], ep[1], tmp, worker);
     }
     close(tar[0]);
     close(ep[1]);

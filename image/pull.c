@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,6 +121,7 @@ static int resolve(const struct image_store *s, const struct image_ref *ref,
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return tk_err_sys(err, -errno, "pipe");
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(p[0]), close(p[1]);
@@ -127,6 +129,9 @@ static int resolve(const struct image_store *s, const struct image_ref *ref,
     }
     if (pid == 0) {
         close(p[0]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
         struct resolve_msg msg = {0};
         resolve_remote(s, ref, msg.digest, &msg.err);
         tk_write_all(p[1], &msg, sizeof(msg));
@@ -156,7 +161,10 @@ struct worker {
     int fd;
     size_t idx;
     int finished; /* a DONE or FAIL message arrived */
+    int retry;    /* it failed in a way worth another try */
 };
+
+#define LAYER_ATTEMPTS 3
 
 struct pull {
     struct image_store *s;
@@ -169,7 +177,17 @@ struct pull {
     struct worker *w;
     size_t n_running;
     size_t new_layers;
+    size_t *todo; /* layer indexes still to fetch (a queue; retries go to its end) */
+    size_t n_todo, next;
+    int *attempts;
 };
+
+/* Errors of the transfer, not of the content: a fresh worker may succeed. */
+static int retryable(int code)
+{
+    return code == -EIO || code == -EAGAIN || code == -ETIMEDOUT || code == -ECONNREFUSED ||
+           code == -ECONNRESET || code == -EHOSTUNREACH || code == -EPROTO || code == -EPIPE;
+}
 
 static void progress(struct pull *p, enum image_progress_kind kind, size_t idx, uint64_t bytes)
 {
@@ -186,8 +204,12 @@ static void progress(struct pull *p, enum image_progress_kind kind, size_t idx, 
     p->progress(p->ctx, &pr);
 }
 
-static _Noreturn void worker_main(struct pull *p, size_t idx, int fd)
+static _Noreturn void worker_main(struct pull *p, size_t idx, int fd, pid_t parent)
 {
+    /* the work dies with the pull that asked for it; the next pull cleans up */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1);
     struct sigaction sa = {.sa_handler = SIG_IGN};
     sigaction(SIGPIPE, &sa, NULL);
     struct layer_msg msg = {0};
@@ -203,6 +225,7 @@ static int spawn_worker(struct pull *p, size_t idx, struct tk_err *err)
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0)
         return tk_err_sys(err, -errno, "pipe");
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]), close(fds[1]);
@@ -210,7 +233,7 @@ static int spawn_worker(struct pull *p, size_t idx, struct tk_err *err)
     }
     if (pid == 0) {
         close(fds[0]);
-        worker_main(p, idx, fds[1]);
+        worker_main(p, idx, fds[1], parent);
     }
     close(fds[1]);
     p->w[p->n_running++] = (struct worker){.pid = pid, .fd = fds[0], .idx = idx};
@@ -228,6 +251,11 @@ static int worker_read(struct pull *p, struct worker *w, struct tk_err *err)
             return 0;
         }
         w->finished = 1;
+        if (msg.kind == LAYER_MSG_FAIL && retryable(msg.err.code) &&
+            ++p->attempts[w->idx] < LAYER_ATTEMPTS) {
+            w->retry = 1; /* requeued when it has exited */
+            return 0;
+        }
         if (msg.kind == LAYER_MSG_FAIL) {
             if (err)
                 *err = msg.err;
@@ -245,6 +273,8 @@ static int worker_read(struct pull *p, struct worker *w, struct tk_err *err)
     if (!w->finished)
         return tk_err_set(err, -EIO, "layer %s: worker died (status %d)",
                           p->m.layers[w->idx].digest, status);
+    if (w->retry)
+        p->todo[p->n_todo++] = w->idx;
     return 1;
 }
 
@@ -291,11 +321,11 @@ static int layer_present(struct pull *p, size_t i)
 /* Run the workers for every missing layer. */
 static int fetch_layers(struct pull *p, struct tk_err *err)
 {
-    _cleanup_free_ size_t *todo = calloc(p->n + 1, sizeof(*todo));
+    p->todo = calloc(p->n * LAYER_ATTEMPTS + 1, sizeof(*p->todo));
+    p->attempts = calloc(p->n + 1, sizeof(*p->attempts));
     p->w = calloc((size_t)p->s->parallel + 1, sizeof(*p->w));
-    if (!todo || !p->w)
+    if (!p->todo || !p->attempts || !p->w)
         return tk_err_sys(err, -ENOMEM, "pull");
-    size_t n_todo = 0, next = 0;
     for (size_t i = 0; i < p->n; i++) {
         int dup = 0;
         for (size_t j = 0; j < i && !dup; j++)
@@ -303,12 +333,12 @@ static int fetch_layers(struct pull *p, struct tk_err *err)
         if (dup || layer_present(p, i))
             progress(p, IMAGE_PROGRESS_LAYER_EXISTS, i, (uint64_t)p->m.layers[i].size);
         else
-            todo[n_todo++] = i;
+            p->todo[p->n_todo++] = i;
     }
     int r = 0;
-    while (r == 0 && (next < n_todo || p->n_running)) {
-        while (r == 0 && next < n_todo && p->n_running < (size_t)p->s->parallel)
-            r = spawn_worker(p, todo[next++], err);
+    while (r == 0 && (p->next < p->n_todo || p->n_running)) {
+        while (r == 0 && p->next < p->n_todo && p->n_running < (size_t)p->s->parallel)
+            r = spawn_worker(p, p->todo[p->next++], err);
         if (r < 0)
             break;
         struct pollfd pfd[64];
@@ -395,6 +425,8 @@ int image_pull(struct image_store *s, const char *refstr, image_progress_fn fn, 
     img_manifest_free(&p.m);
     img_strv_free(p.diff_ids);
     free(p.w);
+    free(p.todo);
+    free(p.attempts);
     image_ref_free(&ref);
     if (r < 0)
         return tk_err_wrap(err, "pull '%s'", refstr);

@@ -12,6 +12,7 @@ options (before the TARs):
   --arch A                    the config's architecture (default: this machine's)
   --other-arch A              tag an index: A (a 1-file dummy image) plus this machine's image
   --docker                    Docker schema2 media types instead of OCI
+  --wrong-diff-id             the config names a wrong diff_id for the last layer
 """
 import gzip
 import hashlib
@@ -57,6 +58,8 @@ def build_image(layout, opts, tars, arch):
             mt = "application/vnd.oci.image.layer.v1.tar" + {
                 "gzip": "+gzip", "zstd": "+zstd", "none": ""}[opts["compress"]]
         layers.append({"mediaType": mt, "digest": put_blob(layout, blob), "size": len(blob)})
+    if opts.get("wrong_diff_id"):
+        diff_ids[-1] = "sha256:" + hashlib.sha256(b"not this layer").hexdigest()
     cfg = {k: v for k, v in opts["config"].items() if v}
     config = {"created": "2026-01-02T03:04:05Z", "architecture": arch, "os": "linux",
               "config": cfg, "rootfs": {"type": "layers", "diff_ids": diff_ids}}
@@ -94,6 +97,9 @@ def main(argv):
         o = args.pop(0)
         if o == "--docker":
             opts["docker"] = True
+            continue
+        if o == "--wrong-diff-id":
+            opts["wrong_diff_id"] = True
             continue
         v = args.pop(0)
         if o == "--compress":

@@ -62,6 +62,21 @@ for name in dotdot absolute symlink-abs symlink-rel symlink-dir hardlink-abs har
     [ -z "$found" ] || fail "$name: wrote outside the layer: $found"
     [ -z "$(ls -A "$TMP/state/images/tmp")" ] || fail "$name: temp dir left behind"
 done
+# a decompression bomb stops at max_layer_size; a wrong diff_id is caught
+head -c $((64 << 20)) /dev/zero >"$TMP/zeros"
+tar -C "$TMP" -cf "$TMP/bomb.tar" zeros
+"$T/mklayout.py" "$TMP/oci" bomb "$TMP/bomb.tar" || fail "mklayout bomb"
+[ "$(stat -c %s "$TMP/oci/blobs/sha256/$(ls -S "$TMP/oci/blobs/sha256" | head -1)")" -lt $((1 << 20)) ] ||
+    fail "bomb blob is not small"
+printf '[agent]\nstate_dir = %s\n[registry]\nmax_layer_size = 16Mi\n' "$TMP/state" >"$TMP/small.ini"
+"$TANK" --config "$TMP/small.ini" pull "oci:$TMP/oci:bomb" 2>"$TMP/err" && fail "bomb accepted"
+grep -q "larger than max_layer_size" "$TMP/err" || fail "unexpected bomb error: $(cat "$TMP/err")"
+tank pull "oci:$TMP/oci:bomb" >/dev/null || fail "the same layer under the default limit failed"
+"$T/mklayout.py" "$TMP/oci" wrongid --wrong-diff-id "$TMP/bomb.tar" || fail mklayout
+tank pull "oci:$TMP/oci:wrongid" 2>"$TMP/err" && fail "a wrong diff_id was accepted"
+grep -q "diff_id mismatch" "$TMP/err" || fail "unexpected diff_id error: $(cat "$TMP/err")"
+[ -z "$(ls -A "$TMP/state/images/tmp")" ] || fail "temp dir left behind"
+
 # a refused layer leaves no layer directory and no image record
 tank pull "oci:$TMP/oci:dotdot" >/dev/null 2>&1 && fail "a ../ layer was accepted"
 tank images | grep -q ':dotdot' && fail "refused image is listed"
