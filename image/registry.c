@@ -239,6 +239,15 @@ static void xfer_reset_attempt(struct xfer *x)
     image_hasher_reset(x->c->hasher);
 }
 
+static void xfer_free(struct xfer *x)
+{
+    tk_buf_free(&x->www_auth);
+    tk_buf_free(&x->content_type);
+    tk_buf_free(&x->retry_after);
+    tk_buf_free(&x->docker_digest);
+    tk_buf_free(&x->errbody);
+}
+
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
 {
     struct xfer *x = userdata;
@@ -832,8 +841,10 @@ static int bearer_token(struct registry_client *c, const struct endpoint *e, con
     token_store(c, e->origin, repo, tk_buf_detach(&h), tok.expires_at_s);
     explicit_bzero(tok.token, strlen(tok.token));
     image_auth_token_free(&tok);
+    xfer_free(&x);
     return 0;
 fail:
+    xfer_free(&x);
     if (body.s)
         explicit_bzero(body.s, body.len);
     return err ? err->code : -EACCES;
@@ -1015,15 +1026,6 @@ static int fetch(struct registry_client *c, const struct request *q, struct xfer
         endpoint_free(&v[i]);
     free(v);
     return r;
-}
-
-static void xfer_free(struct xfer *x)
-{
-    tk_buf_free(&x->www_auth);
-    tk_buf_free(&x->content_type);
-    tk_buf_free(&x->retry_after);
-    tk_buf_free(&x->docker_digest);
-    tk_buf_free(&x->errbody);
 }
 
 /* ---- public ---- */

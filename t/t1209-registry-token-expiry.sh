@@ -7,11 +7,11 @@ REGFETCH=$TANK_SRC/t/regfetch
 mkdir "$TMP/o"
 manifest_lines() { grep '^GET /v2/test/app/manifests/v1 ' "$FAKEREG_DIR/log"; }
 
-# expires_in=1: the second round, 2.5 s later, starts without the stale token
-start_fakereg --faults token --token-ttl 1
-timeout 60 "$REGFETCH" --insecure "$FAKEREG" --out "$TMP/o" --repeat 2 --delay-ms 2500 \
+# expires_in=2: the second round, 3.5 s later, starts without the stale token
+start_fakereg --faults token --token-ttl 2
+timeout 60 "$REGFETCH" --insecure "$FAKEREG" --out "$TMP/o" --repeat 2 --delay-ms 3500 \
     "$FAKEREG/test/app:v1" >"$TMP/out" 2>"$TMP/err" || fail "fetch failed: $(cat "$TMP/err")"
-[ "$(grep -c '^GET /token' "$FAKEREG_DIR/log")" = 2 ] ||
+[ "$(grep -c '^GET /token' "$FAKEREG_DIR/log")" -ge 2 ] ||
     fail "expected a second token after expiry: $(cat "$FAKEREG_DIR/log")"
 manifest_lines | sed -n 3p | grep -q 'auth=- .*status=401' ||
     fail "an expired token was sent: $(manifest_lines)"
@@ -21,7 +21,7 @@ manifest_lines | sed -n 3p | grep -q 'auth=- .*status=401' ||
 start_fakereg --faults token --token-ttl 300 --token-lifetime 1
 timeout 60 "$REGFETCH" --insecure "$FAKEREG" --out "$TMP/o" --repeat 2 --delay-ms 1500 \
     "$FAKEREG/test/app:v1" >"$TMP/out" 2>"$TMP/err" || fail "fetch failed: $(cat "$TMP/err")"
-[ "$(grep -c '^GET /token' "$FAKEREG_DIR/log")" = 2 ] ||
+[ "$(grep -c '^GET /token' "$FAKEREG_DIR/log")" -ge 2 ] ||
     fail "expected a second token after the revocation: $(cat "$FAKEREG_DIR/log")"
 manifest_lines | sed -n 3p | grep -q 'auth=Bearer .*status=401' ||
     fail "the cached token was not tried: $(manifest_lines)"
