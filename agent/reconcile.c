@@ -193,7 +193,8 @@ static void adopt(struct reconciler *r)
     }
     free(names);
     free(more);
-    qsort(r->pods, r->n_pods, sizeof(*r->pods), cmp_pods);
+    if (r->n_pods)
+        qsort(r->pods, r->n_pods, sizeof(*r->pods), cmp_pods);
 }
 
 struct reconciler *reconcile_new(struct loop *loop, const struct tank_config *cfg,
