@@ -131,7 +131,12 @@ skip_unless_containers_run() {
             msg=$(pod_jq $name .message)
             rm -f "$PODS/$name.yaml"
             wait_gone 30 $name
-            skip "containers cannot run here: $msg" ;;
+            # Only a sandbox that is not there yet, or a machine that forbids namespaces,
+            # is a reason to skip; any other start error is a failure.
+            case $msg in
+            *"not implemented"* | *"Operation not permitted"*) skip "containers cannot run here: $msg" ;;
+            *) fail "the probe container failed to start: $msg" ;;
+            esac ;;
         esac
         sleep 0.1
     done

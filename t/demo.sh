@@ -81,7 +81,7 @@ spec:
   - name: reader
     image: $image
     imagePullPolicy: IfNotPresent
-    command: ["sh", "-c", "touch /scratch/log; tail -f /scratch/log"]
+    command: ["sh", "-c", "while [ ! -e /scratch/log ]; do sleep 1; done; tail -f /scratch/log"]
     volumeMounts:
     - name: scratch
       mountPath: /scratch
