@@ -17,7 +17,7 @@
 #include "base/log.h"
 
 #define EVENTS_MAX 256
-#define DEBOUNCE_MS 100
+#define DEBOUNCE_MS 50 /* quiet time that ends a burst of events */
 #define START_BATCH 16 /* new pods per pass */
 
 struct reconciler {
