@@ -102,13 +102,15 @@ done
 echo "$N sleeper pods: converged in $(( $(now_ms) - start )) ms"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 echo "agent RSS: $(rss "$AGENT") KiB"
-mon_total=0 mon_n=0
+pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
+echo "agent PSS: $(pss "$AGENT") KiB"
+mon_total=0 mon_pss=0 mon_n=0
 for f in "$T"/run/pods/*/containers/*/state; do
-    m=$(grep -o '"monitor_pid": *[0-9]*\|monitor_pid=[0-9]*' "$f" | grep -o '[0-9]*$')
+    m=$(grep -o 'monitor_pid=[0-9]*' "$f" | grep -o '[0-9]*$')
     [ -n "$m" ] && [ -e "/proc/$m/status" ] || continue
-    mon_total=$((mon_total + $(rss "$m"))); mon_n=$((mon_n + 1))
+    mon_total=$((mon_total + $(rss "$m"))); mon_pss=$((mon_pss + $(pss "$m"))); mon_n=$((mon_n + 1))
 done
-[ $mon_n -gt 0 ] && echo "monitor RSS: $((mon_total / mon_n)) KiB each (mean of $mon_n)"
+[ $mon_n -gt 0 ] && echo "monitor RSS: $((mon_total / mon_n)) KiB each, PSS $((mon_pss / mon_n)) KiB each (mean of $mon_n)"
 ticks() { awk '{print $14 + $15}' "/proc/$AGENT/stat"; }
 t0=$(ticks); sleep 10; t1=$(ticks)
 echo "agent CPU while idle with $N pods: $(( (t1 - t0) * 1000 / $(getconf CLK_TCK) )) ms over 10 s"
