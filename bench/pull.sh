@@ -28,7 +28,7 @@ BASE=${BENCH_DIR:-/var/tmp}
 W=$(mktemp -d "$BASE/tank-bench-pull.XXXXXX")
 REG_PID=""
 cleanup() {
-    [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null && wait "$REG_PID" 2>/dev/null
+    if [ -n "$REG_PID" ]; then kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null || true; fi
     rm -rf "$W" 2>/dev/null || true
 }
 trap cleanup EXIT
