@@ -496,6 +496,11 @@ static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
     r = image_resolve_run(&info, &req, &run, err);
     if (r < 0)
         goto out;
+    if (c->sec.run_as_non_root.has && c->sec.run_as_non_root.v && run.uid == 0) {
+        r = tk_err_set(err, -EPERM,
+                       "container has runAsNonRoot and its image will run as root (uid 0)");
+        goto out;
+    }
     r = build_mounts(h, pod, c, mounts, srcs, err);
     if (r < 0)
         goto out;
