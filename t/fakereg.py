@@ -19,7 +19,7 @@ Faults:
   short        the first --count GETs of the layer send half of it, announced as whole
   wrongdigest  the layer is served with one byte changed
   redirect     blobs answer 307 to http://localhost:PORT/storage/... (another host)
-  stall        the first --count GETs of the layer send 4 KiB, then nothing
+  stall        the first --count GETs of the layer send 512 bytes, then nothing
   hang         every connection is accepted and never answered
   forbidden    manifests and blobs answer 403
 """
@@ -159,7 +159,7 @@ class Handler(BaseHTTPRequestHandler):
         if is_layer and "truncate" in f and n <= self.st.args.count:
             cut = len(data) // 2
         if is_layer and "stall" in f and n <= self.st.args.count:
-            cut = 4096
+            cut = 512
         if is_layer and "short" in f and n <= self.st.args.count:
             data = data[: len(data) // 2]
         self.record(200)
@@ -234,6 +234,7 @@ def main():
     p.add_argument("--port-file", required=True)
     p.add_argument("--info")
     p.add_argument("--log")
+    p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS")
     args = p.parse_args()
     if not args.token_lifetime:
         args.token_lifetime = args.token_ttl
@@ -248,6 +249,11 @@ def main():
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         httpd.daemon_threads = True
         st.port = httpd.server_address[1]
+        if args.tls:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(args.tls[0], args.tls[1])
+            httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     if args.info:
         with open(args.info, "w") as f:
             json.dump({"manifest": sha(st.manifest), "config": sha(st.config),

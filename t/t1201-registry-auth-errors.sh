@@ -55,4 +55,14 @@ expect_error "read auth file '$TMP/missing.json': No such file or directory" \
 start_fakereg
 expect_error "manifest $FAKEREG/test/app:v1: " --retries 1 --backoff-ms 10 "$FAKEREG/test/app:v1"
 grep -q "^GET " "$FAKEREG_DIR/log" && fail "plain HTTP used for a registry not named insecure"
+# HTTPS is verified: a self-signed registry fails at once (not retried), clearly
+if command -v openssl >/dev/null; then
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
+        >/dev/null 2>&1 || fail "openssl could not make a certificate"
+    start_fakereg --tls "$TMP/cert.pem" "$TMP/key.pem"
+    expect_error "manifest $FAKEREG/test/app:v1: SSL certificate problem: self-signed certificate" \
+        --backoff-ms 10 "$FAKEREG/test/app:v1"
+    grep -q "retrying" "$TMP/err" && fail "a certificate failure was retried: $(cat "$TMP/err")"
+fi
 pass
