@@ -33,7 +33,7 @@ struct image_store_opts {
     const char *state_dir;         /* required; the store is STATE_DIR/images */
     struct registry_opts registry; /* borrowed strings; only read during calls */
     uint64_t max_layer_size;       /* uncompressed bytes per layer; 0 = 8 GiB */
-    int parallel;                  /* layers in flight during a pull; 0 = 3 */
+    int parallel;                  /* layers in flight during a pull; 0 = 3, at most 32 */
 };
 
 struct image_store;
@@ -111,6 +111,14 @@ void image_list_free(struct image_info *v, size_t n);
  * device nodes are kept. -ENOENT when ref is not in the store. Runs the copy in a child
  * chrooted into dir (root needed). */
 int image_unpack(struct image_store *s, const char *ref, const char *dir, struct tk_err *err);
+
+/* Extract one layer blob (gzip, zstd or plain tar, told apart by their magic bytes) read
+ * from fd to its end into dir (existing, normally empty), exactly as a pull does: in a child
+ * chrooted into dir, libarchive's secure flags, whiteouts converted, at most max_layer_size
+ * uncompressed bytes (0 = 8 GiB). Fills diff_id with "sha256:…" of the uncompressed tar.
+ * The calling process must not have threads. For `tank __extract` (debugging, fuzzing). */
+int image_extract_layer(int fd, const char *dir, uint64_t max_layer_size, char diff_id[72],
+                        struct tk_err *err);
 
 /*
  * Run parameters. A container request in plain C arrays (no spec types); counts of 0 mean

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,76 +432,103 @@ void layer_clean_tmp(const struct image_store *s, const char *diff_id)
     }
 }
 
-/* Fetch the blob through the layer context: from the layout or the registry. */
-static int fetch_blob(const struct image_store *s, const struct image_ref *ref,
-                      const struct img_layer_desc *desc, struct layer_ctx *c, struct tk_err *err)
+/* Where a layer's blob comes from: fetch() feeds it to the sink. */
+struct layer_src {
+    const char *name; /* for messages: the blob digest, or "stdin" */
+    uint64_t max;
+    int (*fetch)(const struct layer_src *src, struct layer_ctx *c, struct tk_err *err);
+    const struct image_store *s;
+    const struct image_ref *ref;
+    const struct img_layer_desc *desc;
+    int fd;
+};
+
+/* From the layout or the registry. */
+static int fetch_blob(const struct layer_src *src, struct layer_ctx *c, struct tk_err *err)
 {
-    if (ref->kind == IMAGE_REF_OCI_LAYOUT)
-        return ocilayout_get_blob(ref->repository, desc->digest, desc->size, layer_sink, c, err);
+    const struct img_layer_desc *desc = src->desc;
+    if (src->ref->kind == IMAGE_REF_OCI_LAYOUT)
+        return ocilayout_get_blob(src->ref->repository, desc->digest, desc->size, layer_sink, c,
+                                  err);
     struct registry_client *rc = NULL;
-    int r = registry_client_new(&rc, &s->ropts, err);
+    int r = registry_client_new(&rc, &src->s->ropts, err);
     if (r < 0)
         return r;
-    r = registry_get_blob(rc, ref, desc->digest, desc->size, layer_sink, NULL, c, err);
+    r = registry_get_blob(rc, src->ref, desc->digest, desc->size, layer_sink, NULL, c, err);
     registry_client_free(rc);
     return r;
 }
 
-/* Stream the blob into the extractor (already running on tar_fd's other end). */
-static int stream_layer(const struct image_store *s, const struct image_ref *ref,
-                        const struct img_layer_desc *desc, const char *diff_id, int tar_fd,
-                        int msg_fd, struct tk_err *err)
+/* From an fd, to its end. */
+static int fetch_fd(const struct layer_src *src, struct layer_ctx *c, struct tk_err *err)
+{
+    static char buf[1 << 20];
+    for (;;) {
+        ssize_t n = read(src->fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return tk_err_sys(err, -errno, "read the layer from %s", src->name);
+        if (n == 0)
+            return 0;
+        int r = layer_sink(c, buf, (size_t)n, err);
+        if (r < 0)
+            return r;
+    }
+}
+
+/* Stream the blob into the extractor (already running on tar_fd's other end); the digest
+ * of the uncompressed stream goes to got. */
+static int stream_layer(const struct layer_src *src, int tar_fd, int msg_fd,
+                        char got[IMAGE_DIGEST_STR_SIZE], struct tk_err *err)
 {
     struct layer_ctx c = {
-        .digest = desc->digest,
+        .digest = src->name,
         .tar_fd = tar_fd,
         .msg_fd = msg_fd,
-        .max = s->max_layer_size,
+        .max = src->max,
         .diff = image_hasher_new(),
         .obuf = malloc(OBUF_SIZE),
     };
-    int r = c.diff && c.obuf ? 0 : tk_err_sys(err, -ENOMEM, "layer %s", desc->digest);
+    int r = c.diff && c.obuf ? 0 : tk_err_sys(err, -ENOMEM, "layer %s", src->name);
     if (r == 0)
-        r = fetch_blob(s, ref, desc, &c, err);
+        r = src->fetch(src, &c, err);
     if (r == 0)
         r = finish_stream(&c, err);
-    char got[IMAGE_DIGEST_STR_SIZE];
-    if (r == 0 && (image_hasher_final(c.diff, got) < 0 || !image_digest_equal(got, diff_id)))
-        r = tk_err_set(err, -EBADMSG, "layer %s: diff_id mismatch (config says %s, got %s)",
-                       desc->digest, diff_id, got);
+    if (r == 0 && image_hasher_final(c.diff, got) < 0)
+        r = tk_err_set(err, -EIO, "layer %s: hash", src->name);
     layer_ctx_free(&c);
     return r;
 }
 
-/* Run the extractor into tmp while streaming the blob into it; wait for it. */
-static int extract_into(const struct image_store *s, const struct image_ref *ref,
-                        const struct img_layer_desc *desc, const char *diff_id, const char *tmp,
-                        int msg_fd, struct tk_err *err)
+/* Run the extractor into dir while streaming the blob into it; wait for it. */
+static int extract_into(const struct layer_src *src, const char *dir, int msg_fd,
+                        char got[IMAGE_DIGEST_STR_SIZE], struct tk_err *err)
 {
     int tar[2], ep[2];
     if (pipe2(tar, O_CLOEXEC) < 0)
-        return tk_err_sys(err, -errno, "layer %s: pipe", desc->digest);
+        return tk_err_sys(err, -errno, "layer %s: pipe", src->name);
     if (pipe2(ep, O_CLOEXEC) < 0) {
         close(tar[0]), close(tar[1]);
-        return tk_err_sys(err, -errno, "layer %s: pipe", desc->digest);
+        return tk_err_sys(err, -errno, "layer %s: pipe", src->name);
     }
     fcntl(tar[1], F_SETPIPE_SZ, 1 << 20);
     pid_t worker = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(tar[0]), close(tar[1]), close(ep[0]), close(ep[1]);
-        return tk_err_sys(err, -errno, "layer %s: fork the extractor", desc->digest);
+        return tk_err_sys(err, -errno, "layer %s: fork the extractor", src->name);
     }
     if (pid == 0) {
         close(tar[1]);
         close(ep[0]);
         if (msg_fd >= 0)
             close(msg_fd);
-        extractor_main(tar[0], ep[1], tmp, worker);
+        extractor_main(tar[0], ep[1], dir, worker);
     }
     close(tar[0]);
     close(ep[1]);
-    int r = stream_layer(s, ref, desc, diff_id, tar[1], msg_fd, err);
+    int r = stream_layer(src, tar[1], msg_fd, got, err);
     close(tar[1]);
     struct tk_err xerr = {0};
     ssize_t n;
@@ -515,10 +543,29 @@ static int extract_into(const struct image_store *s, const struct image_ref *ref
     if (n == (ssize_t)sizeof(xerr) && xerr.code < 0 && (r == 0 || r == -EPIPE)) {
         if (err)
             *err = xerr;
-        return tk_err_wrap(err, "layer %s", desc->digest);
+        return tk_err_wrap(err, "layer %s", src->name);
     }
     if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
-        r = tk_err_set(err, -EIO, "layer %s: extractor failed (status %d)", desc->digest, status);
+        r = tk_err_set(err, -EIO, "layer %s: extractor failed (status %d)", src->name, status);
+    return r;
+}
+
+int image_extract_layer(int fd, const char *dir, uint64_t max_layer_size,
+                        char diff_id[IMAGE_DIGEST_STR_SIZE], struct tk_err *err)
+{
+    struct layer_src src = {
+        .name = "stdin",
+        .max = max_layer_size ? max_layer_size : IMAGE_DEFAULT_MAX_LAYER_SIZE,
+        .fetch = fetch_fd,
+        .fd = fd,
+    };
+    char abs[PATH_MAX];
+    if (!realpath(dir, abs))
+        return tk_err_sys(err, -errno, "extract into '%s'", dir);
+    struct sigaction sa = {.sa_handler = SIG_IGN}, old;
+    sigaction(SIGPIPE, &sa, &old);
+    int r = extract_into(&src, abs, -1, diff_id, err);
+    sigaction(SIGPIPE, &old, NULL);
     return r;
 }
 
@@ -541,7 +588,19 @@ int layer_fetch(const struct image_store *s, const struct image_ref *ref,
         return tk_err_sys(err, -ENOMEM, "layer %s", desc->digest);
     if (mkdir(tmp, 0755) < 0)
         return tk_err_sys(err, -errno, "layer %s: create '%s'", desc->digest, tmp);
-    int r = extract_into(s, ref, desc, diff_id, tmp, msg_fd, err);
+    struct layer_src src = {
+        .name = desc->digest,
+        .max = s->max_layer_size,
+        .fetch = fetch_blob,
+        .s = s,
+        .ref = ref,
+        .desc = desc,
+    };
+    char got[IMAGE_DIGEST_STR_SIZE];
+    int r = extract_into(&src, tmp, msg_fd, got, err);
+    if (r == 0 && !image_digest_equal(got, diff_id))
+        r = tk_err_set(err, -EBADMSG, "layer %s: diff_id mismatch (config says %s, got %s)",
+                       desc->digest, diff_id, got);
     if (r == 0 && rename(tmp, final) < 0)
         r = tk_err_sys(err, -errno, "layer %s: rename into the store", desc->digest);
     if (r < 0)

@@ -113,11 +113,9 @@ int img_index_select(const char *body, size_t len, char **digest, struct tk_err 
                     v ? v : "");
         if (strcmp(os, "linux") || strcmp(a, arch))
             continue;
-        /* exact variant > no variant given > another variant (arm64 images are often v8
-         * without saying so) */
-        int score = (v && variant && !strcmp(v, variant)) ? 3 : !v ? 2 : variant ? 1 : 0;
-        if (v && !variant)
-            score = 0;
+        /* exact variant > none given > another variant (arm64 images often omit "v8";
+         * amd64 ones may say v2/v3 where this machine names none) */
+        int score = (v && variant && !strcmp(v, variant)) ? 3 : !v ? 2 : 1;
         if (score > best_score) {
             best = d;
             best_score = score;

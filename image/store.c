@@ -47,6 +47,8 @@ int image_store_open(struct image_store **out, const struct image_store_opts *op
     s->auth_file = ro->auth_file ? strdup(ro->auth_file) : NULL;
     s->max_layer_size = opts->max_layer_size ? opts->max_layer_size : IMAGE_DEFAULT_MAX_LAYER_SIZE;
     s->parallel = opts->parallel > 0 ? opts->parallel : IMAGE_DEFAULT_PARALLEL;
+    if (s->parallel > 32)
+        s->parallel = 32;
     char abs[PATH_MAX];
     const char *sd = opts->state_dir;
     if (*sd != '/') {

@@ -77,6 +77,16 @@ tank pull "oci:$TMP/oci:wrongid" 2>"$TMP/err" && fail "a wrong diff_id was accep
 grep -q "diff_id mismatch" "$TMP/err" || fail "unexpected diff_id error: $(cat "$TMP/err")"
 [ -z "$(ls -A "$TMP/state/images/tmp")" ] || fail "temp dir left behind"
 
+# tank __extract runs the same confined extraction on a blob from stdin
+mkdir "$TMP/x1" "$TMP/x2"
+"$TANK" __extract "$TMP/x1" <"$TMP/symlink-dir.tar" 2>"$TMP/err" && fail "__extract took a hostile tar"
+[ "$(wc -l <"$TMP/err")" = 1 ] || fail "__extract error not one line: $(cat "$TMP/err")"
+[ "$(cat "$O/hostfile")" = original ] || fail "__extract wrote the host file"
+gzip -c "$TMP/absolute.tar" >"$TMP/absolute.tar.gz"
+got=$("$TANK" __extract "$TMP/x2" <"$TMP/absolute.tar.gz") || fail "__extract failed"
+[ "$got" = "sha256:$(sha256sum <"$TMP/absolute.tar" | cut -d' ' -f1)" ] || fail "__extract diff_id: $got"
+[ -f "$TMP/x2/$O/escape-abs" ] || fail "absolute path not kept inside the directory"
+
 # a refused layer leaves no layer directory and no image record
 tank pull "oci:$TMP/oci:dotdot" >/dev/null 2>&1 && fail "a ../ layer was accepted"
 tank images | grep -q ':dotdot' && fail "refused image is listed"
