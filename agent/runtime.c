@@ -122,36 +122,14 @@ static int hp_type(enum spec_host_path_type t)
     return (int)t; /* same order in both enums */
 }
 
-static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
-                       struct tk_err *err)
+static int fill_ifaces(const struct spec_pod *pod, const struct host_facts *hf,
+                       struct sandbox_iface *ifs, struct tk_err *err)
 {
-    struct host_rt *h = impl;
-    const struct tank_config *cfg = h->cfg;
-    for (size_t i = 0; i < pod->network.n_interfaces; i++)
-        for (size_t j = 0; j < pod->network.interfaces[i].n_addresses &&
-                           info->n_ips < TK_ARRAY_SIZE(info->ips);
-             j++)
-            strip_prefix(pod->network.interfaces[i].addresses[j], &info->ips[info->n_ips++]);
-    struct tk_err cerr = {0};
-    int r = sandbox_pod_check(cfg->run_dir, pod->name, &cerr);
-    if (r == 1)
-        return 0; /* adopted: it is there and sound */
-    if (r < 0)
-        sandbox_pod_destroy(cfg->run_dir, cfg->state_dir, pod->name, NULL);
-
-    struct host_facts hf;
-    host_facts_get(cfg, &hf);
-    size_t ni = pod->network.n_interfaces, nv = pod->n_volumes, no = pod->dns.n_options;
-    _cleanup_free_ struct sandbox_iface *ifs = calloc(ni ? ni : 1, sizeof(*ifs));
-    _cleanup_free_ struct sandbox_volume *vols = calloc(nv ? nv : 1, sizeof(*vols));
-    _cleanup_free_ char **opts = calloc(no ? no : 1, sizeof(*opts));
-    if (!ifs || !vols || !opts)
-        return tk_err_sys(err, -ENOMEM, "create pod '%s'", pod->name);
-    for (size_t i = 0; i < ni; i++) {
+    for (size_t i = 0; i < pod->network.n_interfaces; i++) {
         const struct spec_interface *s = &pod->network.interfaces[i];
         ifs[i] = (struct sandbox_iface){
             .name = s->name,
-            .parent = s->parent ? s->parent : hf.uplink,
+            .parent = s->parent ? s->parent : hf->uplink,
             .mode = (enum sandbox_macvlan_mode)s->mode,
             .mac = s->mac,
             .addresses = (const char *const *)s->addresses,
@@ -165,7 +143,12 @@ static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_po
                               "configuration has no uplink",
                               pod->name, s->name);
     }
-    for (size_t i = 0; i < nv; i++) {
+    return 0;
+}
+
+static void fill_volumes(const struct spec_pod *pod, struct sandbox_volume *vols)
+{
+    for (size_t i = 0; i < pod->n_volumes; i++) {
         const struct spec_volume *s = &pod->volumes[i];
         vols[i] = (struct sandbox_volume){
             .name = s->name,
@@ -177,13 +160,48 @@ static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_po
             .host_path_type = (enum sandbox_host_path_type)hp_type(s->host_path_type),
         };
     }
-    for (size_t i = 0; i < no; i++) {
+}
+
+/* resolv.conf options as written there: "ndots:2", "rotate" (heap strings). */
+static void fill_dns_options(const struct spec_pod *pod, char **opts)
+{
+    for (size_t i = 0; i < pod->dns.n_options; i++) {
         struct tk_buf b = TK_BUF_INIT;
         tk_buf_adds(&b, pod->dns.options[i].key);
         if (pod->dns.options[i].value)
             tk_buf_addf(&b, ":%s", pod->dns.options[i].value);
         opts[i] = tk_buf_detach(&b);
     }
+}
+
+static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
+                       struct tk_err *err)
+{
+    struct host_rt *h = impl;
+    const struct tank_config *cfg = h->cfg;
+    for (size_t i = 0; i < pod->network.n_interfaces; i++)
+        for (size_t j = 0; j < pod->network.interfaces[i].n_addresses &&
+                           info->n_ips < TK_ARRAY_SIZE(info->ips);
+             j++)
+            strip_prefix(pod->network.interfaces[i].addresses[j], &info->ips[info->n_ips++]);
+    int r = sandbox_pod_check(cfg->run_dir, pod->name, NULL);
+    if (r == 1)
+        return 0; /* adopted: it is there and sound */
+    if (r < 0)
+        sandbox_pod_destroy(cfg->run_dir, cfg->state_dir, pod->name, NULL);
+    struct host_facts hf;
+    host_facts_get(cfg, &hf);
+    size_t ni = pod->network.n_interfaces, nv = pod->n_volumes, no = pod->dns.n_options;
+    _cleanup_free_ struct sandbox_iface *ifs = calloc(ni ? ni : 1, sizeof(*ifs));
+    _cleanup_free_ struct sandbox_volume *vols = calloc(nv ? nv : 1, sizeof(*vols));
+    _cleanup_free_ char **opts = calloc(no ? no : 1, sizeof(*opts));
+    if (!ifs || !vols || !opts)
+        return tk_err_sys(err, -ENOMEM, "create pod '%s'", pod->name);
+    r = fill_ifaces(pod, &hf, ifs, err);
+    if (r < 0)
+        return r;
+    fill_volumes(pod, vols);
+    fill_dns_options(pod, opts);
     struct sandbox_pod_config pc = {
         .run_dir = cfg->run_dir,
         .state_dir = cfg->state_dir,
@@ -386,6 +404,10 @@ static void fill_request(const struct spec_pod *pod, const struct spec_container
     };
 }
 
+struct start_ctx;
+static int run_start(const struct start_ctx *x, const struct sandbox_container_config *cc,
+                     struct runtime_ctr *out, struct tk_err *err);
+
 struct start_ctx {
     struct host_rt *h;
     const struct spec_pod *pod;
@@ -443,10 +465,17 @@ static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
         .stop_signal = x->run->stop_signal,
         .monitor_exe = "/proc/self/exe",
     };
+    return run_start(x, &cc, out, err);
+}
+
+/* The start itself, with the caller's signal mask cleared for the children. */
+static int run_start(const struct start_ctx *x, const struct sandbox_container_config *cc,
+                     struct runtime_ctr *out, struct tk_err *err)
+{
     struct sandbox_container_result res = {.monitor_pidfd = -1};
     sigset_t old;
     unblock_all(&old);
-    int r = sandbox_container_start(&cc, &res, err);
+    int r = sandbox_container_start(cc, &res, err);
     reblock(&old);
     out->monitor_pid = res.monitor_pid;
     if (r < 0) {

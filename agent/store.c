@@ -117,11 +117,10 @@ static void update_watches(struct store *s)
         real = NULL;
         if (s->root)
             watch_tree(s, s->root, 0);
-        if (s->parent_wd < 0) {
-            s->parent_wd = inotify_add_watch(s->ifd, s->parent, PARENT_EVENTS);
-        }
         s->rewatch = false;
     }
+    if (s->parent_wd < 0)
+        s->parent_wd = inotify_add_watch(s->ifd, s->parent, PARENT_EVENTS);
     free(real);
 }
 
@@ -164,6 +163,25 @@ static void carry_over(struct spec_set *now, const struct spec_set *before)
     }
 }
 
+/* A pods directory that is not there is worth an entry among the errors. */
+static void add_missing_error(struct spec_set *set, const char *pods_dir)
+{
+    struct spec_error *v = realloc(set->errors, (set->n_errors + 1) * sizeof(*v));
+    if (!v)
+        return;
+    set->errors = v;
+    v[set->n_errors] = (struct spec_error){
+        .file = strdup(pods_dir),
+        .message = strdup("the pods directory does not exist (no pods run until it does)"),
+    };
+    if (v[set->n_errors].file && v[set->n_errors].message)
+        set->n_errors++;
+    else {
+        free(v[set->n_errors].file);
+        free(v[set->n_errors].message);
+    }
+}
+
 static char *fingerprint(const struct store_state *st)
 {
     struct tk_buf b = TK_BUF_INIT;
@@ -195,6 +213,8 @@ int store_refresh(struct store *s)
             break; /* not swapped while reading */
     }
     s->reads++;
+    if (!s->root)
+        add_missing_error(&next.set, s->pods_dir);
     carry_over(&next.set, &s->state.set);
     state_free(&s->state);
     s->state = next;
@@ -238,6 +258,11 @@ static bool event_matters(struct store *s, const struct inotify_event *ev)
         return true;
     }
     if (ev->wd == s->parent_wd) {
+        if (ev->mask & IN_IGNORED) {
+            s->parent_wd = -1; /* the parent went away: watched again on the next read */
+            s->rewatch = true;
+            return true;
+        }
         if (!ev->len || strcmp(ev->name, s->base))
             return false;
         s->rewatch = true;

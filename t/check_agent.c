@@ -523,6 +523,23 @@ START_TEST(test_store_burst_is_one_read)
     /* A resync with nothing changed reports no change. */
     ck_assert_int_eq(store_refresh(s), 0);
     store_free(s);
+    /* A pods directory that does not exist is an error, and no pods. */
+    struct tk_buf missing = TK_BUF_INIT;
+    tk_buf_addf(&missing, "%s/nowhere", dir);
+    s = store_new(l, missing.s, 50, NULL, NULL, &err);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_int_eq(store_state(s)->set.n_pods, 0);
+    ck_assert_int_eq(store_state(s)->set.n_errors, 1);
+    ck_assert_str_eq(store_state(s)->set.errors[0].file, missing.s);
+    ck_assert(strstr(store_state(s)->set.errors[0].message, "does not exist"));
+    /* ... picked up when it appears. */
+    ck_assert_int_eq(mkdir(missing.s, 0755), 0);
+    put_pod(missing.s, "late", "Always", "c=img");
+    void *late[2] = {s, (void *)(uintptr_t)1};
+    ck_assert(pump_until(l, store_has, late));
+    ck_assert_int_eq(store_state(s)->set.n_errors, 0);
+    tk_buf_free(&missing);
+    store_free(s);
     loop_free(l);
     tk_rm_rf(dir);
     free(dir);
