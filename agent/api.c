@@ -57,8 +57,7 @@ static json_t *ctr_json(const struct pod *p, size_t i)
     json_object_set_new(o, "imageDigest", str_or_null(c.image_digest));
     json_object_set_new(o, "state", json_string(pod_ctr_state_to_string(c.state)));
     json_object_set_new(o, "reason", str_or_null(c.reason));
-    json_object_set_new(o, "exitCode", c.has_exit_code ? json_integer(c.exit_code)
-                                                       : json_null());
+    json_object_set_new(o, "exitCode", c.has_exit_code ? json_integer(c.exit_code) : json_null());
     json_object_set_new(o, "restarts", json_integer(c.restarts));
     json_object_set_new(o, "pid", c.pid > 0 ? json_integer(c.pid) : json_null());
     json_object_set_new(o, "startedAt", time_or_null(c.started_ns));
@@ -107,9 +106,9 @@ char *api_pods_json(const struct reconciler *r)
     json_t *errs = json_array();
     for (size_t i = 0; i < st->set.n_errors; i++) {
         const struct spec_error *e = &st->set.errors[i];
-        json_array_append_new(errs, json_pack("{s:o, s:i, s:i, s:o}", "file",
-                                              str_or_null(e->file), "line", e->line, "column",
-                                              e->column, "message", str_or_null(e->message)));
+        json_array_append_new(errs, json_pack("{s:o, s:i, s:i, s:o}", "file", str_or_null(e->file),
+                                              "line", e->line, "column", e->column, "message",
+                                              str_or_null(e->message)));
     }
     json_object_set_new(root, "errors", errs);
     return dump(root);
@@ -128,11 +127,11 @@ char *api_events_json(const struct reconciler *r, const char *pod)
         const struct reconcile_event *e = reconcile_event(r, i);
         if (pod && strcmp(pod, e->pod))
             continue;
-        json_array_append_new(
-            evs, json_pack("{s:o, s:s, s:o, s:s, s:s}", "time", time_or_null(e->time_ns),
-                           "pod", e->pod, "container",
-                           e->container[0] ? json_string(e->container) : json_null(), "reason",
-                           e->reason, "message", e->message));
+        json_array_append_new(evs,
+                              json_pack("{s:o, s:s, s:o, s:s, s:s}", "time",
+                                        time_or_null(e->time_ns), "pod", e->pod, "container",
+                                        e->container[0] ? json_string(e->container) : json_null(),
+                                        "reason", e->reason, "message", e->message));
     }
     return dump(json_pack("{s:o}", "events", evs));
 }
@@ -154,8 +153,7 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, cha
     return ret;
 }
 
-static enum MHD_Result respond_error(struct MHD_Connection *conn, unsigned status,
-                                     const char *msg)
+static enum MHD_Result respond_error(struct MHD_Connection *conn, unsigned status, const char *msg)
 {
     return respond(conn, status, dump(json_pack("{s:s}", "error", msg)), "application/json");
 }
@@ -228,8 +226,10 @@ static int listen_unix(const char *path, struct tk_err *err)
     struct stat st;
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode))
-            return tk_err_set(err, -EEXIST, "listen on '%s': a file that is not a socket is "
-                                            "in the way", path);
+            return tk_err_set(err, -EEXIST,
+                              "listen on '%s': a file that is not a socket is "
+                              "in the way",
+                              path);
         unlink(path);
     }
     _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -261,9 +261,8 @@ struct api *api_new(struct loop *loop, const char *socket_path, const struct rec
         api_free(api);
         return NULL;
     }
-    api->mhd = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL,
-                                handle, api, MHD_OPTION_LISTEN_SOCKET, api->listen_fd,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+    api->mhd = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, handle, api, MHD_OPTION_LISTEN_SOCKET,
+                                api->listen_fd, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         api->mhd ? MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;

@@ -120,8 +120,7 @@ static const char *pod_status_word(json_t *pod)
 static void print_table(json_t *root)
 {
     json_t *pods = json_object_get(root, "pods");
-    printf("%-24s %-7s %-22s %-8s %-6s %s\n", "NAME", "READY", "STATUS", "RESTARTS", "AGE",
-           "IP");
+    printf("%-24s %-7s %-22s %-8s %-6s %s\n", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP");
     size_t i;
     json_t *p;
     json_array_foreach(pods, i, p)
@@ -134,9 +133,9 @@ static void print_table(json_t *root)
         snprintf(rd, sizeof(rd), "%zu/%zu", ready, n);
         format_age(jstr(p, "startedAt", NULL), age, sizeof(age));
         json_t *ips = json_object_get(p, "ips");
-        printf("%-24s %-7s %-22s %-8lld %-6s %s\n", jstr(p, "name", "?"), rd,
-               pod_status_word(p), (long long)json_integer_value(json_object_get(p, "restarts")),
-               age, json_array_size(ips) ? json_string_value(json_array_get(ips, 0)) : "<none>");
+        printf("%-24s %-7s %-22s %-8lld %-6s %s\n", jstr(p, "name", "?"), rd, pod_status_word(p),
+               (long long)json_integer_value(json_object_get(p, "restarts")), age,
+               json_array_size(ips) ? json_string_value(json_array_get(ips, 0)) : "<none>");
     }
     if (!json_array_size(pods))
         printf("(no pods)\n");
@@ -147,10 +146,10 @@ static void print_table(json_t *root)
     if (json_array_size(errs))
         printf("\nERRORS\n");
     json_t *e;
-    json_array_foreach(errs, i, e) printf(
-        "%s:%lld:%lld: %s\n", jstr(e, "file", "?"),
-        (long long)json_integer_value(json_object_get(e, "line")),
-        (long long)json_integer_value(json_object_get(e, "column")), jstr(e, "message", ""));
+    json_array_foreach(errs, i, e)
+        printf("%s:%lld:%lld: %s\n", jstr(e, "file", "?"),
+               (long long)json_integer_value(json_object_get(e, "line")),
+               (long long)json_integer_value(json_object_get(e, "column")), jstr(e, "message", ""));
 }
 
 static void print_container(json_t *c)
@@ -169,7 +168,8 @@ static void print_container(json_t *c)
     if (json_is_integer(code))
         printf("    Exit code:   %lld\n", (long long)json_integer_value(code));
     printf("    Started:     %s\n", jstr(c, "startedAt", "-"));
-    printf("    Restarts:    %lld\n", (long long)json_integer_value(json_object_get(c, "restarts")));
+    printf("    Restarts:    %lld\n",
+           (long long)json_integer_value(json_object_get(c, "restarts")));
 }
 
 static void print_detail(json_t *p, json_t *events)
@@ -228,9 +228,8 @@ static int show(const struct tank_config *cfg, const char *pod, int json)
     } else {
         _cleanup_buf_ struct tk_buf evb = TK_BUF_INIT;
         snprintf(path, sizeof(path), "/v1/events?pod=%s", pod);
-        json_t *events = api_get(cfg->socket, path, &evb) == 200
-                             ? json_loads(tk_buf_str(&evb), 0, NULL)
-                             : NULL;
+        json_t *events =
+            api_get(cfg->socket, path, &evb) == 200 ? json_loads(tk_buf_str(&evb), 0, NULL) : NULL;
         print_detail(root, events);
         json_decref(events);
     }
@@ -400,8 +399,8 @@ static int log_follow(struct log_reader *lr, const char *dir, const char *path, 
 {
     _cleanup_close_ int ifd = inotify_init1(IN_CLOEXEC);
     const char *base = strrchr(path, '/') + 1;
-    if (ifd < 0 || inotify_add_watch(ifd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO |
-                                                   IN_CLOSE_WRITE) < 0) {
+    if (ifd < 0 ||
+        inotify_add_watch(ifd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
         fprintf(stderr, "tank logs: watch '%s': %m\n", dir);
         return 1;
     }

@@ -142,8 +142,8 @@ uint64_t loop_add_timer(struct loop *l, int64_t delay_ms, loop_timer_fn fn, void
     if (delay_ms < 0)
         delay_ms = 0;
     uint64_t id = l->next_id++;
-    l->timers[l->n_timers++] = (struct timer){
-        .id = id, .when = tk_now_monotonic_ms() + delay_ms, .fn = fn, .data = data};
+    l->timers[l->n_timers++] =
+        (struct timer){.id = id, .when = tk_now_monotonic_ms() + delay_ms, .fn = fn, .data = data};
     return id;
 }
 

@@ -124,15 +124,14 @@ static void write_record(struct pod *p)
     json_t *ctrs = json_array();
     for (size_t i = 0; i < p->n_ctrs; i++) {
         const struct ctr *c = &p->ctrs[i];
-        json_array_append_new(ctrs, json_pack("{s:s, s:s, s:I, s:I, s:b}", "name", c->name,
-                                              "image", c->image ? c->image : "", "restarts",
-                                              (json_int_t)c->restarts, "backoff",
-                                              (json_int_t)c->backoff_ms, "started",
-                                              c->ever_started));
+        json_array_append_new(
+            ctrs, json_pack("{s:s, s:s, s:I, s:I, s:b}", "name", c->name, "image",
+                            c->image ? c->image : "", "restarts", (json_int_t)c->restarts,
+                            "backoff", (json_int_t)c->backoff_ms, "started", c->ever_started));
     }
-    json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:o}", "name", p->name, "hash", p->hash,
-                             "grace", (json_int_t)p->grace_ms, "startedAt",
-                             (json_int_t)p->started_ns, "containers", ctrs);
+    json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:o}", "name", p->name, "hash", p->hash, "grace",
+                             (json_int_t)p->grace_ms, "startedAt", (json_int_t)p->started_ns,
+                             "containers", ctrs);
     _cleanup_free_ char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     _cleanup_free_ char *path = record_path(p);
@@ -173,8 +172,7 @@ int pod_list_records(const char *record_dir, char ***names, size_t *n)
 
 /* ---- construction ---- */
 
-static void ctr_init(struct pod *p, struct ctr *c, size_t idx, const char *name,
-                     const char *image)
+static void ctr_init(struct pod *p, struct ctr *c, size_t idx, const char *name, const char *image)
 {
     memset(c, 0, sizeof(*c));
     c->pod = p;
@@ -261,8 +259,9 @@ static void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st)
         c->exit_code = 255;
         c->signal = 0;
         c->finished_ns = tk_now_realtime_ns();
-        snprintf(c->message, sizeof(c->message), "the container's monitor ended without an "
-                                                 "exit status");
+        snprintf(c->message, sizeof(c->message),
+                 "the container's monitor ended without an "
+                 "exit status");
     }
     c->pid = 0;
     c->step = C_EXITED;
@@ -358,8 +357,7 @@ static void ctr_decide(struct ctr *c)
     char due[64];
     tk_format_rfc3339nano(c->due_ns, due, sizeof(due));
     snprintf(c->message, sizeof(c->message),
-             "back-off %s restarting failed container '%s', next restart at %s", d, c->name,
-             due);
+             "back-off %s restarting failed container '%s', next restart at %s", d, c->name, due);
     emit(p, c, "BackOff", "back-off %s restarting container '%s'", d, c->name);
 }
 
@@ -590,8 +588,7 @@ static bool sandbox_up(struct pod *p)
         p->reason = "CreatePodSandboxError";
         snprintf(p->message, sizeof(p->message), "%s", err.msg);
         int64_t delay = p->sandbox_backoff_ms;
-        p->sandbox_backoff_ms = delay * 2 > SANDBOX_RETRY_MAX_MS ? SANDBOX_RETRY_MAX_MS
-                                                                 : delay * 2;
+        p->sandbox_backoff_ms = delay * 2 > SANDBOX_RETRY_MAX_MS ? SANDBOX_RETRY_MAX_MS : delay * 2;
         p->timer = loop_add_timer(p->env.loop, delay, on_pod_timer, p);
         emit(p, NULL, "FailedCreatePodSandbox", "%s", err.msg);
         return false;
@@ -671,8 +668,7 @@ void pod_stop(struct pod *p)
             p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, 0);
         }
     }
-    emit(p, NULL, "Killing", "stopping pod '%s'%s", p->name,
-         any ? " (grace period started)" : "");
+    emit(p, NULL, "Killing", "stopping pod '%s'%s", p->name, any ? " (grace period started)" : "");
     if (any)
         p->timer = loop_add_timer(p->env.loop, p->grace_ms, on_pod_timer, p);
     stop_progress(p);

@@ -58,17 +58,17 @@ struct pod_ctr_status {
     int exit_code;
     int signal;
     unsigned restarts;
-    pid_t pid;              /* 0 when not running */
-    int64_t started_ns;     /* 0 when never */
-    int64_t finished_ns;    /* 0 when not terminated */
+    pid_t pid;               /* 0 when not running */
+    int64_t started_ns;      /* 0 when never */
+    int64_t finished_ns;     /* 0 when not terminated */
     int64_t next_restart_ns; /* wall clock of the next (re)start attempt, 0 when none due */
 };
 
 struct pod_status {
     const char *name;
     enum pod_phase phase;
-    const char *reason;  /* NULL when none */
-    const char *message; /* NULL when none */
+    const char *reason;   /* NULL when none */
+    const char *message;  /* NULL when none */
     const char *manifest; /* file, NULL when unknown (adopted, not desired) */
     const char *hash;
     const char *const *ips;

@@ -77,9 +77,8 @@ static void on_store_change(void *data)
 {
     struct reconciler *r = data;
     const struct store_state *st = store_state(r->store);
-    tk_info("pods directory changed: %zu pods, %zu errors%s%s", st->set.n_pods,
-            st->set.n_errors, st->revision ? ", revision " : "",
-            st->revision ? st->revision : "");
+    tk_info("pods directory changed: %zu pods, %zu errors%s%s", st->set.n_pods, st->set.n_errors,
+            st->revision ? ", revision " : "", st->revision ? st->revision : "");
     for (size_t i = 0; i < st->set.n_errors; i++) {
         char line[2048];
         spec_error_format(&st->set.errors[i], line, sizeof(line));
@@ -225,8 +224,8 @@ struct reconciler *reconcile_new(struct loop *loop, const struct tank_config *cf
     }
     on_store_change(r);
     adopt(r);
-    r->resync_timer = loop_add_timer(loop, cfg->resync_ms > 0 ? cfg->resync_ms : 60000,
-                                     on_resync, r);
+    r->resync_timer =
+        loop_add_timer(loop, cfg->resync_ms > 0 ? cfg->resync_ms : 60000, on_resync, r);
     reconcile_request(r);
     return r;
 }

@@ -180,8 +180,8 @@ static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_po
     struct host_rt *h = impl;
     const struct tank_config *cfg = h->cfg;
     for (size_t i = 0; i < pod->network.n_interfaces; i++)
-        for (size_t j = 0; j < pod->network.interfaces[i].n_addresses &&
-                           info->n_ips < TK_ARRAY_SIZE(info->ips);
+        for (size_t j = 0;
+             j < pod->network.interfaces[i].n_addresses && info->n_ips < TK_ARRAY_SIZE(info->ips);
              j++)
             strip_prefix(pod->network.interfaces[i].addresses[j], &info->ips[info->n_ips++]);
     int r = sandbox_pod_check(cfg->run_dir, pod->name, NULL);
@@ -318,7 +318,7 @@ static int host_pull_spawn(void *impl, const char *image, pid_t *pid, int *out_f
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    char *argv[] = {"tank", "pull", "--config", h->cfg->path ? h->cfg->path : "/dev/null",
+    char *argv[] = {"tank",        "pull", "--config", h->cfg->path ? h->cfg->path : "/dev/null",
                     (char *)image, NULL};
     int r = posix_spawn(pid, "/proc/self/exe", &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -344,8 +344,8 @@ static const struct spec_volume *find_volume(const struct spec_pod *pod, const c
 
 /* Host paths of the container's volume mounts (heap strings in srcs[]). */
 static int build_mounts(struct host_rt *h, const struct spec_pod *pod,
-                        const struct spec_container *c, struct sandbox_mount *mounts,
-                        char **srcs, struct tk_err *err)
+                        const struct spec_container *c, struct sandbox_mount *mounts, char **srcs,
+                        struct tk_err *err)
 {
     for (size_t i = 0; i < c->n_mounts; i++) {
         const struct spec_mount *m = &c->mounts[i];
@@ -375,8 +375,8 @@ static int build_mounts(struct host_rt *h, const struct spec_pod *pod,
     return 0;
 }
 
-static void fill_request(const struct spec_pod *pod, const struct spec_container *c,
-                         char **env, gid_t *groups, struct image_run_request *req)
+static void fill_request(const struct spec_pod *pod, const struct spec_container *c, char **env,
+                         gid_t *groups, struct image_run_request *req)
 {
     for (size_t i = 0; i < c->n_env; i++) {
         struct tk_buf b = TK_BUF_INIT;
@@ -393,10 +393,10 @@ static void fill_request(const struct spec_pod *pod, const struct spec_container
         .env = (const char *const *)env,
         .n_env = c->n_env,
         .working_dir = c->working_dir,
-        .run_as_user = c->sec.run_as_user.has   ? c->sec.run_as_user.v
+        .run_as_user = c->sec.run_as_user.has     ? c->sec.run_as_user.v
                        : pod->sec.run_as_user.has ? pod->sec.run_as_user.v
                                                   : -1,
-        .run_as_group = c->sec.run_as_group.has   ? c->sec.run_as_group.v
+        .run_as_group = c->sec.run_as_group.has     ? c->sec.run_as_group.v
                         : pod->sec.run_as_group.has ? pod->sec.run_as_group.v
                                                     : -1,
         .supplemental_groups = groups,
@@ -418,11 +418,9 @@ struct start_ctx {
     const char *state_dir, *rw_dir, *log_path;
 };
 
-static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
-                         struct tk_err *err)
+static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out, struct tk_err *err)
 {
-    char id[256], netns[4096], utsns[4096], ipcns[4096], resolv[4096], hosts[4096],
-        hostname[4096];
+    char id[256], netns[4096], utsns[4096], ipcns[4096], resolv[4096], hosts[4096], hostname[4096];
     snprintf(id, sizeof(id), "%s/%s", x->pod->name, x->c->name);
     const char *rd = x->h->cfg->run_dir, *pn = x->pod->name;
     sandbox_pod_path(netns, sizeof(netns), rd, pn, "ns/net");
@@ -552,7 +550,7 @@ static int host_ctr_kill(void *impl, const char *pod, const char *ctr, int sig)
     if (!sig) {
         struct sandbox_container_state st = {0};
         sig = sandbox_container_state(sd, &st, NULL) == 0 && st.stop_signal ? st.stop_signal
-                                                                             : SIGTERM;
+                                                                            : SIGTERM;
     }
     return sandbox_container_kill(sd, sig, NULL);
 }

@@ -30,7 +30,7 @@ struct runtime_ctr {
     int exit_code; /* 0..255 (128+signal when killed) */
     int signal;    /* the killing signal, 0 when it exited */
     int64_t started_ns, finished_ns;
-    char message[256]; /* why a start failed, "" otherwise */
+    char message[256];     /* why a start failed, "" otherwise */
     char image_digest[80]; /* "sha256:..." of the image it runs, "" when unknown */
 };
 
@@ -56,8 +56,7 @@ struct runtime_ops {
                         struct tk_err *err);
     /* Start a pull in a child process; *pid is the child to watch, *out_fd a non-blocking
      * pipe with its error output (caller closes). The child exits 0 on success. */
-    int (*pull_spawn)(void *impl, const char *image, pid_t *pid, int *out_fd,
-                      struct tk_err *err);
+    int (*pull_spawn)(void *impl, const char *image, pid_t *pid, int *out_fd, struct tk_err *err);
 
     /* Start container idx of pod (its image present, the sandbox up): returns once it
      * runs, out->running and out->watch_fd set. On failure err says why (the container's

@@ -19,7 +19,7 @@
 #include "base/log.h"
 
 #define DIR_EVENTS                                                                                 \
-    (IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF |      \
+    (IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF |       \
      IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
 #define PARENT_EVENTS (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
 #define MAX_WAIT_MS 1000 /* a burst that never pauses is still read this often */
@@ -27,9 +27,9 @@
 struct store {
     struct loop *loop;
     char *pods_dir;
-    char *parent;   /* dirname(pods_dir) */
-    char *base;     /* basename(pods_dir) */
-    char *root;     /* the resolved directory being watched, NULL when absent */
+    char *parent; /* dirname(pods_dir) */
+    char *base;   /* basename(pods_dir) */
+    char *root;   /* the resolved directory being watched, NULL when absent */
     int ifd;
     int parent_wd;
     int *wds;
@@ -152,8 +152,8 @@ static void carry_over(struct spec_set *now, const struct spec_set *before)
         if (!error_names_file(now, p->file) || spec_set_find(now, p->name))
             continue;
         struct spec_pod *copy = spec_pod_dup(p);
-        struct spec_pod **pods = copy ? realloc(now->pods, (now->n_pods + 1) * sizeof(*pods))
-                                      : NULL;
+        struct spec_pod **pods =
+            copy ? realloc(now->pods, (now->n_pods + 1) * sizeof(*pods)) : NULL;
         if (!pods) {
             spec_pod_free(copy);
             continue;

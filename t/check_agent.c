@@ -200,8 +200,7 @@ static int f_image_lookup(void *impl, const char *image, char *digest, size_t si
     return 0;
 }
 
-static int f_pull_spawn(void *impl, const char *image, pid_t *pid, int *out_fd,
-                        struct tk_err *err)
+static int f_pull_spawn(void *impl, const char *image, pid_t *pid, int *out_fd, struct tk_err *err)
 {
     struct fake *f = impl;
     fake_note(f, "pull", image, NULL);
@@ -224,8 +223,8 @@ static int f_pull_spawn(void *impl, const char *image, pid_t *pid, int *out_fd,
     return 0;
 }
 
-static int f_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
-                       struct runtime_ctr *out, struct tk_err *err)
+static int f_ctr_start(void *impl, const struct spec_pod *pod, size_t idx, struct runtime_ctr *out,
+                       struct tk_err *err)
 {
     struct fake *f = impl;
     const char *name = pod->containers[idx].name;
@@ -408,7 +407,7 @@ static bool holds(void *arg)
 #define WAIT_CTR(w, pod, ctr, state, reason, restarts)                                             \
     do {                                                                                           \
         struct want _x = {(w), (pod), (ctr), (state), (reason), (restarts)};                       \
-        ck_assert_msg(pump_until((w)->loop, holds, &_x), "%s/%s never reached %s %s (log: %s)",   \
+        ck_assert_msg(pump_until((w)->loop, holds, &_x), "%s/%s never reached %s %s (log: %s)",    \
                       (pod), (ctr), (state), (reason) ? (reason) : "",                             \
                       tk_buf_str(&(w)->fake.log));                                                 \
     } while (0)
@@ -561,8 +560,9 @@ START_TEST(test_store_invalid_keeps_last_valid)
     char hash[65];
     memcpy(hash, web->hash, sizeof(hash));
     /* A typo in web.yaml: web keeps its last valid spec, the error is reported. */
-    write_text(dir, "web.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n"
-                                "  containers:\n  - name: c\n    image: img\n    bogus: 1\n");
+    write_text(dir, "web.yaml",
+               "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n"
+               "  containers:\n  - name: c\n    image: img\n    bogus: 1\n");
     ck_assert_int_eq(store_refresh(s), 1);
     const struct store_state *st = store_state(s);
     ck_assert_int_ge(st->set.n_errors, 1);
@@ -854,10 +854,9 @@ START_TEST(test_api_json)
     json_t *root = json_loads(text, 0, NULL);
     ck_assert_ptr_nonnull(root);
     static const char *const top[] = {"revision", "pods", "errors"};
-    static const char *const pod[] = {"name",     "phase",     "reason",    "message",
-                                      "manifest", "ips",       "restarts",  "startedAt",
-                                      "containers"};
-    static const char *const ctr[] = {"name",     "image",    "imageDigest", "state", "reason",
+    static const char *const pod[] = {"name", "phase",    "reason",    "message",   "manifest",
+                                      "ips",  "restarts", "startedAt", "containers"};
+    static const char *const ctr[] = {"name",     "image",    "imageDigest", "state",    "reason",
                                       "exitCode", "restarts", "pid",         "startedAt"};
     static const char *const err[] = {"file", "line", "column", "message"};
     assert_keys(root, top, 3);
