@@ -59,7 +59,7 @@ static void on_signal(struct loop *loop, int signo, void *data)
         loop_stop(loop);
     } else if (signo == SIGHUP) {
         tk_info("received SIGHUP: resync");
-        reconcile_request(*(struct reconciler **)data);
+        reconcile_resync(*(struct reconciler **)data);
     }
 }
 

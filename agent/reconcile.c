@@ -87,12 +87,16 @@ static void on_store_change(void *data)
     reconcile_request(r);
 }
 
-static int64_t on_resync(struct loop *loop, uint64_t id, void *data)
+void reconcile_resync(struct reconciler *r)
 {
-    struct reconciler *r = data;
     if (store_refresh(r->store) > 0)
         on_store_change(r);
     reconcile_run(r);
+}
+
+static int64_t on_resync(struct loop *loop, uint64_t id, void *data)
+{
+    reconcile_resync(data);
     return r->cfg->resync_ms > 0 ? r->cfg->resync_ms : 60000;
 }
 

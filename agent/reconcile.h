@@ -38,6 +38,9 @@ struct reconciler *reconcile_new(struct loop *loop, const struct tank_config *cf
 /* Free the workers and the store; the pods keep running. NULL is a no-op. */
 void reconcile_free(struct reconciler *r);
 
+/* Re-read the pods directory now, then run a pass (what the periodic resync does). */
+void reconcile_resync(struct reconciler *r);
+
 /* Run a pass soon (coalesced) / now. */
 void reconcile_request(struct reconciler *r);
 void reconcile_run(struct reconciler *r);
