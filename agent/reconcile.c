@@ -96,7 +96,8 @@ void reconcile_resync(struct reconciler *r)
 
 static int64_t on_resync(struct loop *loop, uint64_t id, void *data)
 {
-    reconcile_resync(data);
+    struct reconciler *r = data;
+    reconcile_resync(r);
     return r->cfg->resync_ms > 0 ? r->cfg->resync_ms : 60000;
 }
 
