@@ -573,8 +573,9 @@ int podnet_delete_links(struct tk_err *err)
     struct nl_cache *cache = NULL;
     r = NL_CALL(&s, rtnl_link_alloc_cache(s.sk, AF_UNSPEC, &cache));
     if (r < 0) {
+        r = tk_err_sys(err, nlsk_errno(&s, r), "list links");
         nlsk_close(&s);
-        return tk_err_sys(err, nlsk_errno(&s, r), "list links");
+        return r;
     }
     int deleted = 0;
     for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
@@ -583,7 +584,9 @@ int podnet_delete_links(struct tk_err *err)
             continue;
         const char *name = rtnl_link_get_name(link);
         int d = NL_CALL(&s, rtnl_link_delete(s.sk, link));
-        if (d < 0 && nlsk_errno(&s, d) != -ENODEV) {
+        /* A device that cannot be deleted (a physical one moved in) goes back to the
+         * initial namespace when the pod's namespace dies. */
+        if (d < 0 && nlsk_errno(&s, d) != -ENODEV && nlsk_errno(&s, d) != -EOPNOTSUPP) {
             r = tk_err_sys(err, nlsk_errno(&s, d), "delete link '%s'", name ? name : "?");
             break;
         }
