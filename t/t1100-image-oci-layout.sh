@@ -44,6 +44,12 @@ case $out in *"0 extracted, 1 present"*) ;; *) fail "second pull did layer work:
 [ "$(stat -c '%i %Y %Z' "$layer")" = "$before" ] || fail "layer dir changed on the second pull"
 [ -z "$(ls -A "$TMP/state/images/tmp")" ] || fail "temp dirs left: $(ls "$TMP/state/images/tmp")"
 
+# unpack pulls an image that is not in the store yet
+"$T/mkimage-busybox.sh" "$TMP/oci" second >/dev/null || fail "mkimage-busybox second"
+tank unpack "oci:$TMP/oci:second" "$TMP/second" || fail "unpack of an absent image failed"
+tank images | grep -q ":second " || fail "unpack did not pull: $(tank images)"
+[ -x "$TMP/second/bin/busybox" ] || fail "second image not unpacked"
+
 # errors: one line, exit 1
 tank pull "oci:$TMP/oci:nope" 2>"$TMP/err" && fail "pull of a missing tag succeeded"
 [ "$(wc -l <"$TMP/err")" = 1 ] || fail "error is not one line: $(cat "$TMP/err")"
