@@ -40,7 +40,7 @@ struct layer_ctx {
     int msg_fd;
     enum compression comp;
     z_stream zs;
-    int zs_ready, gz_ended;
+    int zs_ready, gz_ended, gz_trailer;
     ZSTD_DStream *zd;
     size_t zstd_last;
     struct image_hasher *diff;
@@ -289,10 +289,14 @@ static int feed_gzip(struct layer_ctx *c, const unsigned char *data, size_t len,
     c->zs.next_in = (unsigned char *)data;
     c->zs.avail_in = (uInt)len;
     while (c->zs.avail_in > 0) {
+        if (c->gz_trailer)
+            return 0;
         if (c->gz_ended) {
-            /* another gzip member follows, or padding (ignored) */
-            if (*c->zs.next_in != 0x1f)
+            /* another gzip member follows, or padding (ignored to the end) */
+            if (*c->zs.next_in != 0x1f) {
+                c->gz_trailer = 1;
                 return 0;
+            }
             inflateReset(&c->zs);
             c->gz_ended = 0;
         }
