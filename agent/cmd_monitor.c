@@ -1,12 +1,11 @@
 #include "agent/cli.h"
 
-#include <stdio.h>
+#include "sandbox/container.h"
 
+/* "tank __monitor": the per-container monitor after sandbox_container_start() re-exec'd it.
+ * Not for users; takes its fds and paths from sandbox/spawn.c. */
 int cmd_monitor(const struct cli *cli, int argc, char **argv)
 {
     (void)cli;
-    if (cli_wants_help(argc, argv, "usage: tank __monitor\n\nnot implemented yet\n"))
-        return 0;
-    fprintf(stderr, "tank __monitor: not implemented yet\n");
-    return 1;
+    return sandbox_monitor_main(argc, argv);
 }

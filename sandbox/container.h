@@ -70,9 +70,12 @@ struct sandbox_container_config {
     size_t n_groups;
 
     /* Privileges. The default set is Docker's (CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW
-     * SETGID SETUID SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE), then
-     * cap_drop is applied, then cap_add. Names are case-insensitive with or without "CAP_";
-     * "ALL" means every capability. An unknown name fails start() (step "caps"). */
+     * SETGID SETUID SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE), adjusted
+     * as containerd does: "ALL" in cap_add = every capability, "ALL" in cap_drop = none,
+     * then the named adds, then the named drops. Names are case-insensitive with or without
+     * "CAP_". "Every capability" is what the calling process itself holds. An unknown name
+     * fails start() (step "caps"). The set goes to the bounding, permitted, effective and
+     * inheritable sets, and for uid != 0 also to the ambient set. */
     const char *const *cap_add;
     size_t n_cap_add;
     const char *const *cap_drop;

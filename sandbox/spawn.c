@@ -1,78 +1,525 @@
-#include "sandbox/container.h"
+/*
+ * Spawn with a ready checkpoint.
+ *
+ *   caller ──fork──▶ monitor (setsid; setns into the pod's net/uts/ipc; unshare(NEWPID))
+ *                        └──fork──▶ workload, pid 1 of its PID namespace
+ *   monitor → caller   PID n            the workload waits on the go pipe
+ *   caller             ready hook(n)    (cgroups, network, ...)
+ *   caller → monitor   GO | ABORT
+ *   monitor → workload go byte          workload: unshare(NEWNS|NEWCGROUP), hostname, rootfs,
+ *                                        user + caps, cwd, execve
+ *   workload → monitor (error pipe, close-on-exec): EOF = exec'd; a struct sandbox_fail = failed
+ *   monitor → caller   OK | FAIL(step, errno, message)
+ * The sync channel is a SOCK_SEQPACKET pair, so every message arrives whole.
+ */
+#include "sandbox/ctr_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-/* Stub implementations: the real spawn, monitor and state handling land next. */
+#include "base/cleanup.h"
+#include "base/fs.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define SYNC_TIMEOUT_MS 60000
+
+enum { MSG_PID = 1, MSG_GO, MSG_ABORT, MSG_OK, MSG_FAIL };
+
+struct sync_msg {
+    int type;
+    pid_t pid;
+    struct sandbox_fail fail;
+};
 
 const char *sandbox_step_to_string(enum sandbox_step step)
 {
     static const char *const names[] = {
-        [SANDBOX_STEP_NONE] = "none",     [SANDBOX_STEP_SETUP] = "setup",
-        [SANDBOX_STEP_SETNS] = "setns",   [SANDBOX_STEP_CLONE] = "clone",
-        [SANDBOX_STEP_HOOK] = "hook",     [SANDBOX_STEP_ROOTFS] = "rootfs",
-        [SANDBOX_STEP_MOUNT] = "mount",   [SANDBOX_STEP_PIVOT] = "pivot",
+        [SANDBOX_STEP_NONE] = "none",         [SANDBOX_STEP_SETUP] = "setup",
+        [SANDBOX_STEP_SETNS] = "setns",       [SANDBOX_STEP_CLONE] = "clone",
+        [SANDBOX_STEP_HOOK] = "hook",         [SANDBOX_STEP_ROOTFS] = "rootfs",
+        [SANDBOX_STEP_MOUNT] = "mount",       [SANDBOX_STEP_PIVOT] = "pivot",
         [SANDBOX_STEP_HOSTNAME] = "hostname", [SANDBOX_STEP_USER] = "user",
-        [SANDBOX_STEP_CAPS] = "caps",     [SANDBOX_STEP_CWD] = "cwd",
+        [SANDBOX_STEP_CAPS] = "caps",         [SANDBOX_STEP_CWD] = "cwd",
         [SANDBOX_STEP_EXEC] = "exec",
     };
-    if ((unsigned)step >= sizeof(names) / sizeof(names[0]) || !names[step])
+    if ((unsigned)step >= TK_ARRAY_SIZE(names) || !names[step])
         return "unknown";
     return names[step];
 }
 
+int sandbox_fail(struct sandbox_fail *f, enum sandbox_step step, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+    va_end(ap);
+    if (err && n >= 0 && (size_t)n < sizeof(f->msg))
+        snprintf(f->msg + n, sizeof(f->msg) - (size_t)n, ": %s", strerror(err));
+    f->step = step;
+    f->err = err ? err : EINVAL;
+    return -f->err;
+}
+
+static int send_msg(int fd, const struct sync_msg *m)
+{
+    ssize_t n;
+    do
+        n = send(fd, m, sizeof(*m), MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof(*m) ? 0 : -EPIPE;
+}
+
+/* Receive one message; 0 on EOF, -ETIMEDOUT after timeout_ms (< 0 = forever). */
+static int recv_msg(int fd, struct sync_msg *m, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int r;
+    do
+        r = poll(&p, 1, timeout_ms);
+    while (r < 0 && errno == EINTR);
+    if (r == 0)
+        return -ETIMEDOUT;
+    ssize_t n;
+    do
+        n = recv(fd, m, sizeof(*m), 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    if (n == 0)
+        return 0;
+    return n == (ssize_t)sizeof(*m) ? 1 : -EPROTO;
+}
+
+/* ---- the workload child ---- */
+
+/* argv[0] as a path inside the container: as is with a '/', else looked up in PATH. */
+static int find_exec(const struct sandbox_container_config *cfg, char *out, size_t size,
+                     struct sandbox_fail *f)
+{
+    const char *name = cfg->argv[0];
+    if (strchr(name, '/')) {
+        snprintf(out, size, "%s", name);
+        return 0;
+    }
+    const char *path = DEFAULT_PATH;
+    for (char *const *e = cfg->env; e && *e; e++)
+        if (!strncmp(*e, "PATH=", 5))
+            path = *e + 5;
+    int seen_eacces = 0;
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        snprintf(out, size, "%.*s%s%s", (int)len, path, len ? "/" : "", name);
+        struct stat st;
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0)
+                return 0;
+            seen_eacces = 1;
+        }
+        path += len + (path[len] == ':');
+    }
+    return sandbox_fail(f, SANDBOX_STEP_EXEC, seen_eacces ? EACCES : ENOENT,
+                        "exec %s: not found in PATH", name);
+}
+
+static int child_unshare(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
+{
+    int flags = CLONE_NEWNS | CLONE_NEWCGROUP;
+    if (!cfg->utsns)
+        flags |= CLONE_NEWUTS;
+    if (!cfg->ipcns)
+        flags |= CLONE_NEWIPC;
+    if (unshare(flags) < 0) {
+        /* No cgroup namespace where the kernel refuses one (hybrid layouts): the container
+         * then sees the host's cgroup paths, as with cgroupns=host. */
+        if (errno != EINVAL || unshare(flags & ~CLONE_NEWCGROUP) < 0)
+            return sandbox_fail(f, SANDBOX_STEP_CLONE, errno, "unshare namespaces");
+    }
+    if (!cfg->utsns) {
+        const char *h = cfg->hostname ? cfg->hostname : cfg->id;
+        if (sethostname(h, strlen(h)) < 0)
+            return sandbox_fail(f, SANDBOX_STEP_HOSTNAME, errno, "set hostname '%s'", h);
+    }
+    return 0;
+}
+
+static int child_setup(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
+{
+    uint64_t caps;
+    int r = child_unshare(cfg, f);
+    if (r < 0)
+        return r;
+    r = sandbox_caps_compute(cfg, &caps, f);
+    if (r < 0)
+        return r;
+    r = sandbox_rootfs_setup(cfg, f);
+    if (r < 0)
+        return r;
+    r = sandbox_user_caps_apply(cfg, caps, f);
+    if (r < 0)
+        return r;
+    const char *cwd = cfg->cwd ? cfg->cwd : "/";
+    if (chdir(cwd) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_CWD, errno, "chdir '%s'", cwd);
+    char path[PATH_MAX];
+    r = find_exec(cfg, path, sizeof(path), f);
+    if (r < 0)
+        return r;
+    static char *const empty_env[] = {NULL};
+    execve(path, cfg->argv, cfg->env ? cfg->env : empty_env);
+    return sandbox_fail(f, SANDBOX_STEP_EXEC, errno, "exec %s", path);
+}
+
+static _Noreturn void child_main(const struct sandbox_container_config *cfg, int gofd, int errfd,
+                                 int outw, int errw)
+{
+    struct sandbox_fail f = {0};
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0)
+        dup2(null, 0);
+    dup2(outw >= 0 ? outw : null, 1);
+    dup2(errw >= 0 ? errw : null, 2);
+    char go;
+    ssize_t n;
+    do
+        n = read(gofd, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        _exit(1); /* aborted at the checkpoint */
+    child_setup(cfg, &f);
+    ssize_t w = write(errfd, &f, sizeof(f));
+    (void)w;
+    _exit(f.step == SANDBOX_STEP_EXEC && f.err == ENOENT ? 127 : 126);
+}
+
+/* ---- the monitor, before the workload exec'd ---- */
+
+static void reset_signals(void)
+{
+    struct sigaction sa = {.sa_handler = SIG_DFL};
+    for (int s = 1; s < NSIG; s++)
+        sigaction(s, &sa, NULL);
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+/* Close every fd above 2 but keep. */
+static void close_others(int keep)
+{
+    for (int fd = 3; fd < keep; fd++)
+        close(fd);
+    if (syscall(SYS_close_range, keep + 1, ~0U, 0) < 0) {
+        for (int fd = keep + 1; fd < 65536; fd++)
+            close(fd);
+    }
+}
+
+static int join_namespaces(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
+{
+    const struct {
+        const char *path;
+        int type;
+    } ns[] = {{cfg->netns, CLONE_NEWNET}, {cfg->utsns, CLONE_NEWUTS}, {cfg->ipcns, CLONE_NEWIPC}};
+    for (size_t i = 0; i < TK_ARRAY_SIZE(ns); i++) {
+        if (!ns[i].path)
+            continue;
+        _cleanup_close_ int fd = open(ns[i].path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return sandbox_fail(f, SANDBOX_STEP_SETNS, errno, "open namespace '%s'", ns[i].path);
+        if (setns(fd, ns[i].type) < 0)
+            return sandbox_fail(f, SANDBOX_STEP_SETNS, errno, "join namespace '%s'",
+                                ns[i].path);
+    }
+    return 0;
+}
+
+static int write_state(const struct sandbox_container_config *cfg, pid_t pid)
+{
+    uint64_t pstart = 0, mstart = 0;
+    sandbox_proc_start_time(pid, &pstart);
+    sandbox_proc_start_time(getpid(), &mstart);
+    char buf[512], path[PATH_MAX];
+    int n = snprintf(buf, sizeof(buf),
+                     "pid=%d\npid_start=%llu\nmonitor_pid=%d\nmonitor_start=%llu\n"
+                     "started_at=%lld\nstop_signal=%d\n",
+                     (int)pid, (unsigned long long)pstart, (int)getpid(),
+                     (unsigned long long)mstart, (long long)tk_now_realtime_ns(),
+                     cfg->stop_signal > 0 ? cfg->stop_signal : SIGTERM);
+    snprintf(path, sizeof(path), "%s/state", cfg->state_dir);
+    return tk_write_file_atomic(path, buf, (size_t)n, 0644);
+}
+
+/* Record a pre-exec failure and tell the caller; the monitor then exits. */
+static _Noreturn void monitor_fail(const struct sandbox_container_config *cfg, int sync,
+                                   const struct sandbox_fail *f, pid_t child)
+{
+    int status = 0;
+    if (child > 0) {
+        kill(child, SIGKILL);
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+            ;
+    }
+    int code = f->step == SANDBOX_STEP_EXEC && f->err == ENOENT ? 127 : 126;
+    char msg[600];
+    snprintf(msg, sizeof(msg), "%s", f->msg);
+    sandbox_write_exit(cfg->state_dir, code, 0, msg);
+    struct sync_msg m = {.type = MSG_FAIL, .pid = child, .fail = *f};
+    send_msg(sync, &m);
+    _exit(1);
+}
+
+/* Become "EXE __monitor ..." (a small process image); returns only if the exec failed. */
+static void monitor_reexec(const struct sandbox_container_config *cfg, pid_t pid, int outr,
+                           int errr)
+{
+    char spid[16], sout[16], serr[16], smax[32];
+    snprintf(spid, sizeof(spid), "%d", (int)pid);
+    snprintf(sout, sizeof(sout), "%d", outr);
+    snprintf(serr, sizeof(serr), "%d", errr);
+    snprintf(smax, sizeof(smax), "%llu", (unsigned long long)cfg->log_max_size);
+    const char *argv[] = {"tank",    "__monitor",     "--pid", spid, "--out",
+                          sout,      "--err",         serr,    "--state-dir",
+                          cfg->state_dir, "--log-max", smax,    cfg->log_path ? "--log" : NULL,
+                          cfg->log_path,  NULL};
+    static char *const env[] = {NULL};
+    if (outr >= 0)
+        fcntl(outr, F_SETFD, 0);
+    if (errr >= 0)
+        fcntl(errr, F_SETFD, 0);
+    execve(cfg->monitor_exe, (char *const *)argv, env);
+    if (outr >= 0)
+        fcntl(outr, F_SETFD, FD_CLOEXEC);
+    if (errr >= 0)
+        fcntl(errr, F_SETFD, FD_CLOEXEC);
+}
+
+struct pipes {
+    int go[2], err[2], out[2], serr[2];
+};
+
+static void pipes_close(struct pipes *p)
+{
+    int *all = &p->go[0];
+    for (size_t i = 0; i < sizeof(*p) / sizeof(int); i++)
+        if (all[i] >= 0) {
+            close(all[i]);
+            all[i] = -1;
+        }
+}
+
+static int pipes_open(const struct sandbox_container_config *cfg, struct pipes *p)
+{
+    memset(p, 0xff, sizeof(*p));
+    if (pipe2(p->go, O_CLOEXEC) < 0 || pipe2(p->err, O_CLOEXEC) < 0)
+        return -errno;
+    if (cfg->log_path && (pipe2(p->out, O_CLOEXEC) < 0 || pipe2(p->serr, O_CLOEXEC) < 0))
+        return -errno;
+    return 0;
+}
+
+/* Checkpoint: tell the caller the pid, wait for its verdict, release the workload. Then wait
+ * for the exec (EOF on the error pipe) or the failure record. */
+static void monitor_checkpoint(const struct sandbox_container_config *cfg, int sync,
+                               struct pipes *p, pid_t child)
+{
+    struct sandbox_fail f = {0};
+    struct sync_msg m = {.type = MSG_PID, .pid = child};
+    if (send_msg(sync, &m) < 0 || recv_msg(sync, &m, -1) <= 0 || m.type != MSG_GO) {
+        sandbox_fail(&f, SANDBOX_STEP_HOOK, ECANCELED, "start aborted at the ready checkpoint");
+        monitor_fail(cfg, sync, &f, child);
+    }
+    ssize_t n;
+    do
+        n = write(p->go[1], "g", 1);
+    while (n < 0 && errno == EINTR);
+    do
+        n = read(p->err[0], &f, sizeof(f));
+    while (n < 0 && errno == EINTR);
+    if (n != 0) {
+        if (n != (ssize_t)sizeof(f))
+            sandbox_fail(&f, SANDBOX_STEP_EXEC, EPROTO, "read the workload's status");
+        monitor_fail(cfg, sync, &f, child);
+    }
+}
+
+static _Noreturn void monitor_main_fork(const struct sandbox_container_config *cfg, int sync)
+{
+    struct sandbox_fail f = {0};
+    struct pipes p;
+    setsid();
+    reset_signals();
+    close_others(sync);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3 && null >= 0; fd++)
+        dup2(null, fd);
+    if (null > 2)
+        close(null);
+    if (join_namespaces(cfg, &f) < 0)
+        monitor_fail(cfg, sync, &f, 0);
+    int r = pipes_open(cfg, &p);
+    if (r < 0) {
+        sandbox_fail(&f, SANDBOX_STEP_SETUP, -r, "create pipes");
+        monitor_fail(cfg, sync, &f, 0);
+    }
+    if (unshare(CLONE_NEWPID) < 0) {
+        sandbox_fail(&f, SANDBOX_STEP_CLONE, errno, "create the PID namespace");
+        monitor_fail(cfg, sync, &f, 0);
+    }
+    pid_t child = fork();
+    if (child < 0) {
+        sandbox_fail(&f, SANDBOX_STEP_CLONE, errno, "fork the workload");
+        monitor_fail(cfg, sync, &f, 0);
+    }
+    if (child == 0) {
+        close(sync);
+        close(p.go[1]);
+        close(p.err[0]);
+        if (p.out[0] >= 0)
+            close(p.out[0]);
+        if (p.serr[0] >= 0)
+            close(p.serr[0]);
+        child_main(cfg, p.go[0], p.err[1], p.out[1], p.serr[1]);
+    }
+    int outr = TAKE_FD(p.out[0]), errr = TAKE_FD(p.serr[0]);
+    close(p.go[0]), p.go[0] = -1;
+    close(p.err[1]), p.err[1] = -1;
+    if (p.out[1] >= 0)
+        close(p.out[1]), p.out[1] = -1;
+    if (p.serr[1] >= 0)
+        close(p.serr[1]), p.serr[1] = -1;
+    monitor_checkpoint(cfg, sync, &p, child);
+    pipes_close(&p);
+    write_state(cfg, child);
+    struct sync_msg ok = {.type = MSG_OK, .pid = child};
+    send_msg(sync, &ok);
+    close(sync);
+    if (cfg->monitor_exe)
+        monitor_reexec(cfg, child, outr, errr);
+    struct sandbox_monitor_args a = {
+        .pid = child,
+        .out_fd = outr,
+        .err_fd = errr,
+        .state_dir = cfg->state_dir,
+        .log_path = cfg->log_path,
+        .log_max_size = cfg->log_max_size,
+    };
+    _exit(sandbox_monitor_run(&a) < 0 ? 1 : 0);
+}
+
+/* ---- the caller ---- */
+
+static int start_fail(struct sandbox_container_result *res, struct tk_err *err,
+                      const struct sandbox_fail *f)
+{
+    res->failed_step = f->step;
+    res->failed_errno = f->err;
+    return tk_err_set(err, -f->err, "%s", f->msg);
+}
+
+static int caller_sync(const struct sandbox_container_config *cfg, int sync,
+                       struct sandbox_container_result *res, struct tk_err *err)
+{
+    struct sandbox_fail f = {0};
+    for (;;) {
+        struct sync_msg m;
+        int r = recv_msg(sync, &m, SYNC_TIMEOUT_MS);
+        if (r <= 0) {
+            sandbox_fail(&f, SANDBOX_STEP_SETUP, r ? -r : EPIPE,
+                         "start '%s': no word from the monitor", cfg->id);
+            if (res->monitor_pid > 0)
+                kill(res->monitor_pid, SIGKILL);
+            return start_fail(res, err, &f);
+        }
+        if (m.type == MSG_OK)
+            return 0;
+        if (m.type == MSG_FAIL) {
+            m.fail.msg[sizeof(m.fail.msg) - 1] = '\0';
+            return start_fail(res, err, &m.fail);
+        }
+        if (m.type != MSG_PID)
+            continue;
+        res->pid = m.pid;
+        struct tk_err herr = {0};
+        struct sync_msg go = {.type = MSG_GO};
+        if (cfg->ready_hook && cfg->ready_hook(m.pid, cfg->ready_data, &herr) < 0) {
+            go.type = MSG_ABORT;
+            send_msg(sync, &go);
+            sandbox_fail(&f, SANDBOX_STEP_HOOK, herr.code < 0 ? -herr.code : EIO, "ready hook");
+            snprintf(f.msg, sizeof(f.msg), "ready hook: %s", herr.msg);
+            return start_fail(res, err, &f);
+        }
+        if (send_msg(sync, &go) < 0) {
+            sandbox_fail(&f, SANDBOX_STEP_SETUP, EPIPE, "release the workload");
+            return start_fail(res, err, &f);
+        }
+    }
+}
+
 int sandbox_container_start(const struct sandbox_container_config *cfg,
-                            struct sandbox_container_result *result, struct tk_err *err)
+                            struct sandbox_container_result *res, struct tk_err *err)
 {
-    (void)cfg;
-    result->monitor_pid = 0;
-    result->pid = 0;
-    result->monitor_pidfd = -1;
-    result->failed_step = SANDBOX_STEP_SETUP;
-    result->failed_errno = ENOSYS;
-    return tk_err_set(err, -ENOSYS, "start container: not implemented yet");
-}
-
-int sandbox_container_state(const char *state_dir, struct sandbox_container_state *st,
-                            struct tk_err *err)
-{
-    (void)state_dir;
-    (void)st;
-    return tk_err_set(err, -ENOSYS, "container state: not implemented yet");
-}
-
-int sandbox_monitor_pidfd(const char *state_dir, struct tk_err *err)
-{
-    (void)state_dir;
-    return tk_err_set(err, -ENOSYS, "monitor pidfd: not implemented yet");
-}
-
-int sandbox_container_kill(const char *state_dir, int sig, struct tk_err *err)
-{
-    (void)state_dir;
-    (void)sig;
-    return tk_err_set(err, -ENOSYS, "kill container: not implemented yet");
-}
-
-int sandbox_container_stop(const char *state_dir, int sig, int64_t grace_ms, struct tk_err *err)
-{
-    (void)state_dir;
-    (void)sig;
-    (void)grace_ms;
-    return tk_err_set(err, -ENOSYS, "stop container: not implemented yet");
-}
-
-int sandbox_container_cleanup(const char *state_dir, const char *rw_dir, int remove_rw,
-                              struct tk_err *err)
-{
-    (void)state_dir;
-    (void)rw_dir;
-    (void)remove_rw;
-    return tk_err_set(err, -ENOSYS, "clean up container: not implemented yet");
-}
-
-int sandbox_monitor_main(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    return 1;
+    struct sandbox_fail f = {0};
+    *res = (struct sandbox_container_result){.monitor_pidfd = -1};
+    if (!cfg->id || !cfg->argv || !cfg->argv[0] || !cfg->state_dir) {
+        sandbox_fail(&f, SANDBOX_STEP_SETUP, EINVAL, "start container: id, argv and state_dir "
+                                                     "are required");
+        return start_fail(res, err, &f);
+    }
+    int r = tk_mkdir_p(cfg->state_dir, 0700);
+    if (r < 0) {
+        sandbox_fail(&f, SANDBOX_STEP_SETUP, -r, "create '%s'", cfg->state_dir);
+        return start_fail(res, err, &f);
+    }
+    char path[PATH_MAX];
+    if (cfg->log_path) {
+        snprintf(path, sizeof(path), "%s", cfg->log_path);
+        char *slash = strrchr(path, '/');
+        if (slash && slash != path) {
+            *slash = '\0';
+            r = tk_mkdir_p(path, 0755);
+            if (r < 0) {
+                sandbox_fail(&f, SANDBOX_STEP_SETUP, -r, "create '%s'", path);
+                return start_fail(res, err, &f);
+            }
+        }
+    }
+    snprintf(path, sizeof(path), "%s/exit", cfg->state_dir);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/state", cfg->state_dir);
+    unlink(path);
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        sandbox_fail(&f, SANDBOX_STEP_SETUP, errno, "create the sync socket");
+        return start_fail(res, err, &f);
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        sandbox_fail(&f, SANDBOX_STEP_SETUP, errno, "fork the monitor");
+        close(sv[0]);
+        close(sv[1]);
+        return start_fail(res, err, &f);
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        monitor_main_fork(cfg, sv[1]);
+    }
+    close(sv[1]);
+    res->monitor_pid = pid;
+    long pfd = syscall(SYS_pidfd_open, pid, 0);
+    res->monitor_pidfd = pfd >= 0 ? (int)pfd : -1; /* pidfds are close-on-exec */
+    r = caller_sync(cfg, sv[0], res, err);
+    close(sv[0]);
+    return r;
 }

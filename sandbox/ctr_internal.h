@@ -1,0 +1,74 @@
+#pragma once
+/*
+ * Internals of the container part of sandbox/ (spawn.c, rootfs.c, caps.c, monitor.c).
+ * Not for use outside sandbox/.
+ */
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sandbox/container.h"
+
+/* A failure in the workload child before exec, sent to the monitor over the close-on-exec
+ * error pipe as is (fixed size, so one write is one record). */
+struct sandbox_fail {
+    int step;     /* enum sandbox_step */
+    int err;      /* positive errno */
+    char msg[512];
+};
+
+/* Fill f and return -f->err: the message is "MESSAGE: strerror(err)", or just MESSAGE when
+ * err is 0 (then f->err is EINVAL). */
+int sandbox_fail(struct sandbox_fail *f, enum sandbox_step step, int err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- rootfs.c: runs in the workload child, in its new mount namespace, as root ---- */
+
+/* Build the root file system (overlayfs or flat rootfs, /proc, /dev, /sys, pod files,
+ * volumes, masked/read-only paths), pivot into it and, when asked, make / read-only.
+ * Also creates cfg->cwd. On return the process' root and cwd are the new root. */
+int sandbox_rootfs_setup(const struct sandbox_container_config *cfg, struct sandbox_fail *f);
+
+/* Open path inside the directory rootfd, never leaving it (symlinks are resolved as if
+ * rootfd were "/"); with create, missing components are created as directories, and the
+ * last one as a file when create_file. Returns an O_PATH|O_CLOEXEC fd or -errno. */
+int sandbox_open_in_root(int rootfd, const char *path, int create, int create_file);
+
+/* ---- caps.c ---- */
+
+#define SANDBOX_CAP_ALL (-2) /* sandbox_cap_from_name("ALL") */
+
+/* Capability number for a name ("NET_ADMIN", "cap_net_admin", "ALL" → SANDBOX_CAP_ALL);
+ * -EINVAL when unknown. */
+int sandbox_cap_from_name(const char *name);
+/* "CAP_CHOWN" for 0, NULL when unknown. */
+const char *sandbox_cap_name(int cap);
+/* The highest capability this kernel knows (/proc/sys/kernel/cap_last_cap). */
+int sandbox_cap_last(void);
+/* The effective set the config asks for (bit n = capability n). */
+int sandbox_caps_compute(const struct sandbox_container_config *cfg, uint64_t *set,
+                         struct sandbox_fail *f);
+/* Switch user (setgroups/setgid/setuid) keeping exactly set in the bounding, permitted,
+ * effective, inheritable (and, for non-root, ambient) sets; then no_new_privs if asked. */
+int sandbox_user_caps_apply(const struct sandbox_container_config *cfg, uint64_t set,
+                            struct sandbox_fail *f);
+
+/* ---- monitor.c ---- */
+
+struct sandbox_monitor_args {
+    pid_t pid;          /* the workload, a child of this process */
+    int out_fd, err_fd; /* read ends of its stdout/stderr pipes (-1 = none) */
+    const char *state_dir;
+    const char *log_path; /* NULL = discard */
+    uint64_t log_max_size;
+};
+
+/* The monitor's loop: copy output into the CRI log until both pipes close, wait for the
+ * workload, write state_dir/exit. Returns 0 (the monitor then exits 0). */
+int sandbox_monitor_run(const struct sandbox_monitor_args *a);
+
+/* Write state_dir/exit atomically. */
+int sandbox_write_exit(const char *state_dir, int code, int sig, const char *message);
+
+/* Start time of pid in clock ticks since boot (/proc/PID/stat field 22); -ESRCH for a
+ * zombie (exited, not yet reaped). */
+int sandbox_proc_start_time(pid_t pid, uint64_t *out);

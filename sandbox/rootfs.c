@@ -1,0 +1,529 @@
+/*
+ * Root file system bring-up of the workload child, in its own mount namespace: a list of
+ * ops built from the config and run by one switch, then the pivot_root sequence.
+ * Every mount target is resolved inside the new root (openat2 RESOLVE_IN_ROOT; without it,
+ * a walk that refuses symlinks), so an image's symlink cannot send a mount onto the host.
+ */
+#include "sandbox/ctr_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+
+enum op_type { OP_PROC, OP_TMPFS, OP_DEVPTS, OP_MQUEUE, OP_SYSFS, OP_BIND, OP_SYMLINK, OP_MASK,
+               OP_READONLY };
+
+#define OPF_RO (1u << 0)       /* read-only */
+#define OPF_OPTIONAL (1u << 1) /* a failure of this op is ignored (e.g. mqueue in a foreign ns) */
+
+struct op {
+    enum op_type type;
+    const char *src;  /* OP_BIND: host path; OP_SYMLINK: link text */
+    const char *dest; /* inside the new root */
+    unsigned flags;
+    unsigned long mflags;
+    const char *data;
+};
+
+#define MAX_OPS 64
+
+static const char *const masked_paths[] = {
+    "/proc/acpi",         "/proc/kcore",    "/proc/keys",        "/proc/latency_stats",
+    "/proc/timer_list",   "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+    "/sys/firmware",      "/sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+static const char *const dev_nodes[] = {
+    "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
+};
+
+static long sys_openat2(int dirfd, const char *path, struct open_how *how)
+{
+    return syscall(SYS_openat2, dirfd, path, how, sizeof(*how));
+}
+
+/* One component at a time with O_NOFOLLOW, for kernels without openat2: symlinks and ".."
+ * are refused rather than resolved. */
+static int walk_nofollow(int rootfd, const char *path, int create, int create_file)
+{
+    int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+    if (cur < 0)
+        return -errno;
+    const char *p = path;
+    while (*p) {
+        p += strspn(p, "/");
+        size_t clen = strcspn(p, "/");
+        if (clen == 0)
+            break;
+        char c[NAME_MAX + 1];
+        if (clen > NAME_MAX) {
+            close(cur);
+            return -ENAMETOOLONG;
+        }
+        memcpy(c, p, clen);
+        c[clen] = '\0';
+        p += clen;
+        int last = p[strspn(p, "/")] == '\0';
+        if (!strcmp(c, "."))
+            continue;
+        if (!strcmp(c, "..")) {
+            close(cur);
+            return -EPERM;
+        }
+        int fd = openat(cur, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && create) {
+            if (last && create_file) {
+                int w = openat(cur, c, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (w >= 0)
+                    close(w);
+            } else {
+                mkdirat(cur, c, 0755);
+            }
+            fd = openat(cur, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        }
+        int e = errno;
+        close(cur);
+        if (fd < 0)
+            return -e;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
+            close(fd);
+            return -ELOOP;
+        }
+        cur = fd;
+    }
+    return cur;
+}
+
+static int open_in_root_once(int rootfd, const char *path)
+{
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    long fd = sys_openat2(rootfd, path, &how);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+/* A dangling symlink at prefix (its target missing): the path to create instead, the link's
+ * target (taken inside the root) followed by rest. */
+static int follow_dangling(int parent, const char *prefix, const char *base, const char *rest,
+                           char *out, size_t size)
+{
+    char target[PATH_MAX];
+    ssize_t n = readlinkat(parent, base, target, sizeof(target) - 1);
+    if (n < 0)
+        return -errno;
+    target[n] = '\0';
+    int len;
+    if (target[0] == '/')
+        len = snprintf(out, size, "%s%s", target, rest);
+    else
+        len = snprintf(out, size, "%.*s/%s%s", (int)(base - prefix), prefix, target, rest);
+    return len < (int)size ? 0 : -ENAMETOOLONG;
+}
+
+static int open_in_root_depth(int rootfd, const char *path, int create, int create_file,
+                              int depth)
+{
+    int fd = open_in_root_once(rootfd, path);
+    if (fd == -ENOSYS)
+        return walk_nofollow(rootfd, path, create, create_file);
+    if (fd != -ENOENT || !create)
+        return fd;
+    if (depth > 40)
+        return -ELOOP;
+    /* Create the missing components one by one, each parent resolved inside the root. */
+    char buf[PATH_MAX];
+    size_t len = strlen(path);
+    if (len >= sizeof(buf))
+        return -ENAMETOOLONG;
+    memcpy(buf, path, len + 1);
+    while (len > 1 && buf[len - 1] == '/')
+        buf[--len] = '\0';
+    for (size_t i = 1; i <= len; i++) {
+        if (i < len && buf[i] != '/')
+            continue;
+        char saved = buf[i];
+        buf[i] = '\0';
+        int probe = open_in_root_once(rootfd, buf);
+        if (probe >= 0) {
+            close(probe);
+            buf[i] = saved;
+            continue;
+        }
+        if (probe != -ENOENT)
+            return probe;
+        char *slash = strrchr(buf, '/');
+        const char *base = slash + 1;
+        char keep = slash[1];
+        slash[1] = '\0';
+        _cleanup_close_ int parent = open_in_root_once(rootfd, buf[0] ? buf : "/");
+        slash[1] = keep;
+        if (parent < 0)
+            return parent;
+        int r = 0;
+        if (i == len && create_file) {
+            int w = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                           0644);
+            if (w >= 0)
+                close(w);
+            r = w >= 0 ? 0 : -errno;
+        } else {
+            r = mkdirat(parent, base, 0755) < 0 ? -errno : 0;
+        }
+        if (r == -EEXIST) {
+            /* A symlink whose target is missing: create its target (inside the root). */
+            char next[PATH_MAX];
+            r = follow_dangling(parent, buf, base, path + i, next, sizeof(next));
+            if (r < 0)
+                return r;
+            return open_in_root_depth(rootfd, next, create, create_file, depth + 1);
+        }
+        if (r < 0)
+            return r;
+        buf[i] = saved;
+    }
+    return open_in_root_once(rootfd, path);
+}
+
+int sandbox_open_in_root(int rootfd, const char *path, int create, int create_file)
+{
+    return open_in_root_depth(rootfd, path, create, create_file, 0);
+}
+
+static void fd_path(int fd, char *buf, size_t size)
+{
+    snprintf(buf, size, "/proc/self/fd/%d", fd);
+}
+
+/* Mount flags of the mount at path that a read-only remount must keep. */
+static unsigned long kept_flags(const char *path)
+{
+    struct statvfs sv;
+    unsigned long fl = 0;
+    if (statvfs(path, &sv) < 0)
+        return 0;
+    if (sv.f_flag & ST_NOSUID)
+        fl |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV)
+        fl |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC)
+        fl |= MS_NOEXEC;
+    return fl;
+}
+
+/* Remount the mount now at dest (inside the root) read-only. */
+static int remount_ro(int rootfd, const char *dest)
+{
+    _cleanup_close_ int fd = sandbox_open_in_root(rootfd, dest, 0, 0);
+    if (fd < 0)
+        return fd;
+    char p[64];
+    fd_path(fd, p, sizeof(p));
+    if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(p), NULL) < 0)
+        return -errno;
+    return 0;
+}
+
+static int op_symlink(int rootfd, const struct op *op)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", op->dest);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return -EINVAL;
+    *slash = '\0';
+    _cleanup_close_ int parent = sandbox_open_in_root(rootfd, dir[0] ? dir : "/", 1, 0);
+    if (parent < 0)
+        return parent;
+    if (symlinkat(op->src, parent, slash + 1) < 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+/* A masked path: /dev/null over a file, an empty read-only tmpfs over a directory. */
+static int op_mask(int rootfd, const struct op *op)
+{
+    _cleanup_close_ int fd = sandbox_open_in_root(rootfd, op->dest, 0, 0);
+    if (fd == -ENOENT)
+        return 0;
+    if (fd < 0)
+        return fd;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    char p[64];
+    fd_path(fd, p, sizeof(p));
+    int r = S_ISDIR(st.st_mode) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k")
+                                : mount("/dev/null", p, NULL, MS_BIND, NULL);
+    return r < 0 ? -errno : 0;
+}
+
+static int op_readonly(int rootfd, const struct op *op)
+{
+    _cleanup_close_ int fd = sandbox_open_in_root(rootfd, op->dest, 0, 0);
+    if (fd == -ENOENT)
+        return 0;
+    if (fd < 0)
+        return fd;
+    char p[64];
+    fd_path(fd, p, sizeof(p));
+    if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return -errno;
+    return remount_ro(rootfd, op->dest);
+}
+
+static int op_bind(int rootfd, const struct op *op)
+{
+    struct stat st;
+    if (stat(op->src, &st) < 0)
+        return -errno;
+    _cleanup_close_ int fd = sandbox_open_in_root(rootfd, op->dest, 1, !S_ISDIR(st.st_mode));
+    if (fd < 0)
+        return fd;
+    char p[64];
+    fd_path(fd, p, sizeof(p));
+    if (mount(op->src, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return -errno;
+    return (op->flags & OPF_RO) ? remount_ro(rootfd, op->dest) : 0;
+}
+
+static int op_sysfs(int rootfd, const struct op *op)
+{
+    _cleanup_close_ int fd = sandbox_open_in_root(rootfd, op->dest, 1, 0);
+    if (fd < 0)
+        return fd;
+    char p[64];
+    fd_path(fd, p, sizeof(p));
+    unsigned long ro = (op->flags & OPF_RO) ? MS_RDONLY : 0;
+    if (mount("sysfs", p, "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | ro, NULL) == 0)
+        return 0;
+    /* sysfs cannot be mounted for a network namespace we do not own: bind the host's. */
+    if (mount("/sys", p, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return -errno;
+    return ro ? remount_ro(rootfd, op->dest) : 0;
+}
+
+/* Mount a pseudo or tmpfs file system (type from the op) on its destination. */
+static int op_fs(int rootfd, const struct op *op, const char *fstype)
+{
+    _cleanup_close_ int fd = sandbox_open_in_root(rootfd, op->dest, 1, 0);
+    if (fd < 0)
+        return fd;
+    char p[64];
+    fd_path(fd, p, sizeof(p));
+    if (mount(fstype, p, fstype, op->mflags, op->data) < 0)
+        return -errno;
+    return 0;
+}
+
+static int run_op(int rootfd, const struct op *op)
+{
+    switch (op->type) {
+    case OP_PROC:
+        return op_fs(rootfd, op, "proc");
+    case OP_TMPFS:
+        return op_fs(rootfd, op, "tmpfs");
+    case OP_DEVPTS:
+        return op_fs(rootfd, op, "devpts");
+    case OP_MQUEUE:
+        return op_fs(rootfd, op, "mqueue");
+    case OP_SYSFS:
+        return op_sysfs(rootfd, op);
+    case OP_BIND:
+        return op_bind(rootfd, op);
+    case OP_SYMLINK:
+        return op_symlink(rootfd, op);
+    case OP_MASK:
+        return op_mask(rootfd, op);
+    case OP_READONLY:
+        return op_readonly(rootfd, op);
+    }
+    return -EINVAL;
+}
+
+static const char *op_name(enum op_type t)
+{
+    static const char *const names[] = {
+        [OP_PROC] = "mount proc",     [OP_TMPFS] = "mount tmpfs", [OP_DEVPTS] = "mount devpts",
+        [OP_MQUEUE] = "mount mqueue", [OP_SYSFS] = "mount sysfs", [OP_BIND] = "bind",
+        [OP_SYMLINK] = "symlink",     [OP_MASK] = "mask",         [OP_READONLY] = "make read-only",
+    };
+    return names[t];
+}
+
+#define ADD(...)                                                                                   \
+    do {                                                                                           \
+        if (n >= MAX_OPS)                                                                          \
+            return -E2BIG;                                                                         \
+        ops[n++] = (struct op){__VA_ARGS__};                                                       \
+    } while (0)
+
+/* The ops for cfg, in order: /proc, /dev, /sys, pod files, volumes, masks, read-only paths. */
+static int build_ops(const struct sandbox_container_config *cfg, struct op *ops)
+{
+    size_t n = 0;
+    const unsigned long nsd = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    ADD(.type = OP_PROC, .dest = "/proc", .mflags = nsd);
+    ADD(.type = OP_TMPFS, .dest = "/dev", .mflags = MS_NOSUID | MS_STRICTATIME,
+        .data = "mode=755,size=65536k");
+    ADD(.type = OP_DEVPTS, .dest = "/dev/pts", .mflags = MS_NOSUID | MS_NOEXEC,
+        .data = "newinstance,ptmxmode=0666,mode=0620,gid=5");
+    for (size_t i = 0; i < TK_ARRAY_SIZE(dev_nodes); i++)
+        ADD(.type = OP_BIND, .src = dev_nodes[i], .dest = dev_nodes[i]);
+    ADD(.type = OP_SYMLINK, .src = "pts/ptmx", .dest = "/dev/ptmx");
+    ADD(.type = OP_SYMLINK, .src = "/proc/self/fd", .dest = "/dev/fd");
+    ADD(.type = OP_SYMLINK, .src = "/proc/self/fd/0", .dest = "/dev/stdin");
+    ADD(.type = OP_SYMLINK, .src = "/proc/self/fd/1", .dest = "/dev/stdout");
+    ADD(.type = OP_SYMLINK, .src = "/proc/self/fd/2", .dest = "/dev/stderr");
+    ADD(.type = OP_TMPFS, .dest = "/dev/shm", .mflags = nsd, .data = "mode=1777,size=65536k");
+    ADD(.type = OP_MQUEUE, .dest = "/dev/mqueue", .mflags = nsd, .flags = OPF_OPTIONAL);
+    ADD(.type = OP_SYSFS, .dest = "/sys", .flags = cfg->privileged ? 0 : OPF_RO);
+    if (cfg->resolv_conf)
+        ADD(.type = OP_BIND, .src = cfg->resolv_conf, .dest = "/etc/resolv.conf");
+    if (cfg->hosts)
+        ADD(.type = OP_BIND, .src = cfg->hosts, .dest = "/etc/hosts");
+    if (cfg->hostname_file)
+        ADD(.type = OP_BIND, .src = cfg->hostname_file, .dest = "/etc/hostname");
+    for (size_t i = 0; i < cfg->n_mounts; i++) {
+        const struct sandbox_mount *m = &cfg->mounts[i];
+        unsigned ro = (m->flags & SANDBOX_MOUNT_READONLY) ? OPF_RO : 0;
+        if (m->flags & SANDBOX_MOUNT_TMPFS)
+            ADD(.type = OP_TMPFS, .dest = m->destination, .flags = ro,
+                .mflags = MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0), .data = "mode=1777");
+        else
+            ADD(.type = OP_BIND, .src = m->source, .dest = m->destination, .flags = ro);
+    }
+    if (!cfg->privileged) {
+        for (size_t i = 0; i < TK_ARRAY_SIZE(masked_paths); i++)
+            ADD(.type = OP_MASK, .dest = masked_paths[i]);
+        for (size_t i = 0; i < TK_ARRAY_SIZE(readonly_paths); i++)
+            ADD(.type = OP_READONLY, .dest = readonly_paths[i]);
+    }
+    return (int)n;
+}
+
+/* Mount the overlay of the layers at rw_dir/merged (the new root); returns its path. */
+static int mount_overlay(const struct sandbox_container_config *cfg, char *root, size_t size,
+                         struct sandbox_fail *f)
+{
+    const char *rw = cfg->rw_dir ? cfg->rw_dir : cfg->state_dir;
+    char upper[PATH_MAX], work[PATH_MAX];
+    snprintf(upper, sizeof(upper), "%s/upper", rw);
+    snprintf(work, sizeof(work), "%s/work", rw);
+    snprintf(root, size, "%s/merged", rw);
+    const char *dirs[] = {upper, work, root};
+    for (size_t i = 0; i < TK_ARRAY_SIZE(dirs); i++) {
+        int r = tk_mkdir_p(dirs[i], 0700);
+        if (r < 0)
+            return sandbox_fail(f, SANDBOX_STEP_ROOTFS, -r, "create '%s'", dirs[i]);
+    }
+    /* lowerdir lists the top layer first; layers come lowest first. */
+    _cleanup_free_ char *data = NULL;
+    size_t cap = 64 + strlen(upper) + strlen(work);
+    for (size_t i = 0; i < cfg->n_layers; i++) {
+        if (strpbrk(cfg->layers[i], ":,"))
+            return sandbox_fail(f, SANDBOX_STEP_ROOTFS, EINVAL, "layer '%s'", cfg->layers[i]);
+        cap += strlen(cfg->layers[i]) + 1;
+    }
+    data = malloc(cap);
+    if (!data)
+        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, ENOMEM, "overlay options");
+    size_t off = (size_t)snprintf(data, cap, "lowerdir=");
+    for (size_t i = cfg->n_layers; i-- > 0;)
+        off += (size_t)snprintf(data + off, cap - off, "%s%s", cfg->layers[i], i ? ":" : "");
+    snprintf(data + off, cap - off, ",upperdir=%s,workdir=%s", upper, work);
+    if (mount("overlay", root, "overlay", MS_NODEV, data) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "mount overlay on '%s'", root);
+    return 0;
+}
+
+/* The new root as a mount point (pivot_root needs one): the overlay, or a bind of the flat
+ * rootfs onto itself. */
+static int prepare_root(const struct sandbox_container_config *cfg, char *root, size_t size,
+                        struct sandbox_fail *f)
+{
+    if (cfg->n_layers > 0)
+        return mount_overlay(cfg, root, size, f);
+    if (!cfg->rootfs)
+        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, EINVAL, "no rootfs and no layers");
+    snprintf(root, size, "%s", cfg->rootfs);
+    if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "bind rootfs '%s'", root);
+    return 0;
+}
+
+/*
+ * The pivot_root sequence:
+ *   fchdir(new root); pivot_root(".", ".")  the old root is now stacked on top of the new one
+ *                                            at "/" and our cwd is the new root underneath;
+ *   umount2(".", MNT_DETACH)                 detach the old root (and everything under it;
+ *                                            "/" was made rprivate first, so nothing of this
+ *                                            propagates back to the host);
+ *   chdir("/")                               "/" now resolves to the new root.
+ */
+static int pivot(int newroot, struct sandbox_fail *f)
+{
+    if (fchdir(newroot) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_PIVOT, errno, "enter the new root");
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return sandbox_fail(f, SANDBOX_STEP_PIVOT, errno, "pivot_root");
+    if (umount2(".", MNT_DETACH) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_PIVOT, errno, "detach the old root");
+    if (chdir("/") < 0)
+        return sandbox_fail(f, SANDBOX_STEP_PIVOT, errno, "chdir /");
+    return 0;
+}
+
+int sandbox_rootfs_setup(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
+{
+    /* Nothing below may propagate to the host. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_MOUNT, errno, "make mounts private");
+    char root[PATH_MAX];
+    int r = prepare_root(cfg, root, sizeof(root), f);
+    if (r < 0)
+        return r;
+    _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "open rootfs '%s'", root);
+    struct op ops[MAX_OPS];
+    int n = build_ops(cfg, ops);
+    if (n < 0)
+        return sandbox_fail(f, SANDBOX_STEP_MOUNT, -n, "too many mounts");
+    for (int i = 0; i < n; i++) {
+        r = run_op(rootfd, &ops[i]);
+        if (r < 0 && !(ops[i].flags & OPF_OPTIONAL))
+            return sandbox_fail(f, SANDBOX_STEP_MOUNT, -r, "%s %s%s%s", op_name(ops[i].type),
+                                ops[i].src ? ops[i].src : "", ops[i].src ? " on " : "",
+                                ops[i].dest);
+    }
+    if (cfg->cwd) {
+        _cleanup_close_ int cwd = sandbox_open_in_root(rootfd, cfg->cwd, 1, 0);
+        if (cwd < 0)
+            return sandbox_fail(f, SANDBOX_STEP_CWD, -cwd, "create working directory '%s'",
+                                cfg->cwd);
+    }
+    _cleanup_close_ int newroot = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (newroot < 0)
+        return sandbox_fail(f, SANDBOX_STEP_PIVOT, errno, "open '%s'", root);
+    r = pivot(newroot, f);
+    if (r < 0)
+        return r;
+    if (cfg->readonly_rootfs &&
+        mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags("/"), NULL) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_MOUNT, errno, "make / read-only");
+    return 0;
+}
