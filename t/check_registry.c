@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "image/auth.h"
+#include "image/ref.h"
+#include "image/registry.h"
 
 static const struct {
     const char *header;
@@ -209,6 +211,56 @@ START_TEST(registry_errors)
 }
 END_TEST
 
+static int null_sink(void *ctx, const void *data, size_t len, struct tk_err *err)
+{
+    return 0;
+}
+
+/* Requests that cannot be made fail before any network access, with a clear message. */
+START_TEST(client_rejects_bad_requests)
+{
+    struct registry_client *c = NULL;
+    struct registry_opts o = {0};
+    struct image_ref oci, reg;
+    struct registry_manifest m;
+    struct tk_err err = {0};
+    char *buf = NULL;
+    size_t len = 0;
+
+    ck_assert_int_eq(registry_client_new(&c, &o, &err), 0);
+    ck_assert_int_eq(image_ref_parse("oci:/nonexistent/layout", &oci, &err), 0);
+    ck_assert_int_eq(image_ref_parse("127.0.0.1:1/app:1", &reg, &err), 0);
+
+    ck_assert_int_eq(registry_get_manifest(c, &oci, "latest", &m, &err), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "is not a registry reference"));
+    ck_assert_int_eq(registry_get_manifest(c, &reg, "sha256:abc", &m, &err), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "invalid reference 'sha256:abc'"));
+    ck_assert_int_eq(registry_get_blob(c, &reg, "sha256:xyz", -1, null_sink, NULL, NULL, &err),
+                     -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "invalid digest 'sha256:xyz'"));
+    ck_assert_int_eq(registry_get_blob_mem(c, &reg, "md5:00", 10, &buf, &len, &err), -EINVAL);
+    ck_assert_ptr_null(buf);
+
+    image_ref_free(&oci);
+    image_ref_free(&reg);
+    registry_client_free(c);
+    registry_client_free(NULL);
+}
+END_TEST
+
+START_TEST(client_auth_file_errors)
+{
+    struct registry_client *c = (struct registry_client *)1;
+    struct registry_opts o = {.auth_file = "/nonexistent/tank-auth.json"};
+    struct tk_err err = {0};
+
+    ck_assert_int_eq(registry_client_new(&c, &o, &err), -ENOENT);
+    ck_assert_ptr_null(c);
+    ck_assert_str_eq(err.msg,
+                     "read auth file '/nonexistent/tank-auth.json': No such file or directory");
+}
+END_TEST
+
 Suite *registry_suite(void)
 {
     Suite *s = suite_create("registry");
@@ -223,6 +275,10 @@ Suite *registry_suite(void)
     tcase_add_test(tc, auth_file_malformed);
     tcase_add_test(tc, token_answers);
     tcase_add_test(tc, registry_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("client");
+    tcase_add_test(tc, client_rejects_bad_requests);
+    tcase_add_test(tc, client_auth_file_errors);
     suite_add_tcase(s, tc);
     return s;
 }
