@@ -78,6 +78,10 @@ tank_med=$(sed -n "$(( (ROUNDS + 1) / 2 ))p" <<<"$sorted")
 echo "manifest -> running (tank): median ${tank_med} ms over $ROUNDS runs (all: ${lat[*]})"
 if command -v podman >/dev/null && command -v skopeo >/dev/null; then
     # podman on its own temporary storage, with the same image copied in (no network).
+    n=$(ulimit -Hn)
+    u=$(ulimit -Hu)
+    printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n' "$n" "$n" "$u" "$u" >"$T/containers.conf"
+    export CONTAINERS_CONF=$T/containers.conf
     P="podman --root $T/podman/root --runroot $T/podman/run --storage-driver overlay --cgroup-manager cgroupfs --events-backend file"
     skopeo copy -q "oci:$PWD/build/oci/busybox:latest" \
         "containers-storage:[overlay@$T/podman/root+$T/podman/run]localhost/tank-bench-busybox:latest" >/dev/null
