@@ -36,13 +36,16 @@ grep -q "^nameserver 192.0.2.53$" $RUN/pods/web/resolv.conf || fail "resolv.conf
 [ "$(stat -f -c %T $STATE/pods/web/volumes/scratch)" = tmpfs ] || fail "scratch is not a tmpfs"
 [ "$(stat -c %a $STATE/pods/web/volumes/data)" = 777 ] || fail "data is not mode 777"
 netino=$(stat -L -c %i $NS/net)
-grep -q nsfs /proc/$OBS/mountinfo && fail "the observer sees the pod's namespaces: $(grep nsfs /proc/$OBS/mountinfo)"
+# (only this pod's: other tests' pods that existed when the observer was made are copied in)
+grep " $NS/" /proc/$OBS/mountinfo | grep -q nsfs &&
+    fail "the observer sees the pod's namespaces: $(grep " $NS/" /proc/$OBS/mountinfo)"
+grep -q " $NS/" /proc/self/mountinfo || fail "the pod's namespace mounts are not where expected"
 
-$PODCTL destroy $RUN $STATE web || fail "destroy pod 'web'"
+# No process in the pod's netns (checked while the inode number is surely the pod's).
 for p in /proc/[0-9]*; do
-    grep -qs "net:\[$netino\]" $p/mountinfo && fail "process ${p#/proc/} still has the pod's netns mounted"
     [ "$(readlink $p/ns/net 2>/dev/null)" = "net:[$netino]" ] && fail "process ${p#/proc/} is in the pod's netns"
 done
+$PODCTL destroy $RUN $STATE web || fail "destroy pod 'web'"
 grep -q "$RUN\|$STATE/pods" /proc/self/mountinfo && fail "mounts left: $(grep "$M/" /proc/self/mountinfo)"
 grep -q "$RUN\|$STATE/pods" /proc/$OBS/mountinfo && fail "mounts left in the observer: $(grep "$M/" /proc/$OBS/mountinfo)"
 [ -z "$(ls -A $RUN/pods)$(ls -A $STATE/pods)" ] || fail "entries left: $(ls -A $RUN/pods) $(ls -A $STATE/pods)"
