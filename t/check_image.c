@@ -130,7 +130,7 @@ END_TEST
 /* ---- run parameters over fake layers ---- */
 
 static char tmpdir[64];
-static char *layers[4];
+static char *layers[5];
 
 static void write_file(const char *dir, const char *rel, const char *text)
 {
@@ -143,17 +143,17 @@ static void write_file(const char *dir, const char *rel, const char *text)
     ck_assert_int_eq(tk_write_file_atomic(p, text, strlen(text), 0644), 0);
 }
 
-/* layer 0: passwd/group as above; layer 1: a new passwd, group whited out; layer 2 (top):
- * nothing about etc. */
+/* layer 0: passwd/group as above; layer 1: a new passwd, group whited out; layer 2: nothing
+ * about etc; layer 3: an opaque etc without passwd/group. */
 static void setup_layers(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/check-image.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         ck_assert_int_ne(asprintf(&layers[i], "%s/l%d", tmpdir, i), -1);
         ck_assert_int_eq(mkdir(layers[i], 0755), 0);
     }
-    layers[3] = NULL;
+    layers[4] = NULL;
     write_file(layers[0], "etc/passwd", PASSWD);
     write_file(layers[0], "etc/group", GROUP);
     write_file(layers[1], "etc/passwd",
@@ -162,12 +162,16 @@ static void setup_layers(void)
     snprintf(p, sizeof(p), "%s/etc/group", layers[1]);
     ck_assert_int_eq(mknod(p, S_IFCHR, makedev(0, 0)), 0); /* whiteout: no group file */
     write_file(layers[2], "usr/share/x", "x");
+    /* layer 3: /etc opaque, holding only a hostname: no passwd, no group below it count */
+    write_file(layers[3], "etc/hostname", "h");
+    snprintf(p, sizeof(p), "%s/etc", layers[3]);
+    ck_assert_int_eq(setxattr(p, "trusted.overlay.opaque", "y", 1, 0), 0);
 }
 
 static void teardown_layers(void)
 {
     tk_rm_rf(tmpdir);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         free(layers[i]);
 }
 
@@ -247,6 +251,11 @@ static const struct run_case {
      "FOO=image PATH=/image/bin KEEP=1 HOME=/var/www", NULL, "33:33:"},
     {"lower user hidden", 3, "app", 0, 0, 0, 0, NULL, -1, -1, -ENOENT, NULL, NULL, NULL, NULL},
     {"group whited out", 3, "web:staff", 0, 0, 0, 0, NULL, -1, -1, -ENOENT, NULL, NULL, NULL, NULL},
+    /* top layer: /etc opaque without passwd: names fail, numbers still work */
+    {"opaque etc hides passwd", 4, "web", 0, 0, 0, 0, NULL, -1, -1, -ENOENT, NULL, NULL, NULL,
+     NULL},
+    {"opaque etc, numeric user", 4, "33", 0, 0, 0, 0, NULL, -1, -1, 0, NULL,
+     "FOO=image PATH=/image/bin KEEP=1 HOME=/", NULL, "33:0:"},
 };
 
 START_TEST(test_resolve_run)
