@@ -37,7 +37,7 @@ endif
 
 BUILD := build/obj$(if $(SANITIZE),-san)
 SRCS := $(sort $(wildcard base/*.c spec/*.c image/*.c sandbox/*.c agent/*.c))
-OBJS := $(SRCS:%.c=$(BUILD)/%.o)
+OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/sandbox/monitor_blob.o
 TEST_SRCS := $(sort $(wildcard t/check_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/tank.d $(BUILD)/t/regfetch.d
@@ -48,6 +48,18 @@ all: tank
 
 tank: $(BUILD)/tank.o $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The per-container monitor: a small static program embedded in tank (sandbox/spawn.c runs it
+# from a sealed memfd), so that each running container's monitor stays well under 1 MB of RSS.
+MONITOR_SRCS := sandbox/monitor/main.c sandbox/monitor.c base/fs.c base/err.c
+$(BUILD)/tank-monitor: $(MONITOR_SRCS) $(wildcard sandbox/*.h base/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(if $(WERROR),-Werror) -I. -Os -static \
+		-o $@ $(MONITOR_SRCS)
+
+$(BUILD)/sandbox/monitor_blob.o: sandbox/monitor/blob.S $(BUILD)/tank-monitor
+	@mkdir -p $(dir $@)
+	$(CC) -c -DMONITOR_BIN='"$(BUILD)/tank-monitor"' -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -104,8 +104,10 @@ struct sandbox_container_config {
     uint64_t log_max_size; /* rotation threshold in bytes; 0 = 10 MiB */
     int stop_signal;       /* recorded for sandbox_container_stop(); 0 = SIGTERM */
 
-    /* The tank binary: the monitor re-execs "EXE __monitor ..." after the workload exec'd so
-     * it keeps almost no memory. NULL = the monitor stays a fork of the caller. */
+    /* After the workload exec'd, the monitor re-execs a small static monitor program that is
+     * embedded in the binary (run from a sealed memfd; a few hundred KiB of RSS). Only if
+     * that fails: "monitor_exe __monitor ..." (the tank binary; ~10 MB RSS with its shared
+     * libraries), and when that is NULL too, the monitor stays a fork of the caller. */
     const char *monitor_exe;
 
     /* Ready checkpoint: called in the caller's process with the workload's pid (as the host

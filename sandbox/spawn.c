@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -215,13 +216,20 @@ static void reset_signals(void)
     sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
-/* Close every fd above 2 but keep. */
-static void close_others(int keep)
+/* Close every fd above 2 but a and b (-1 = none). */
+static void close_others(int a, int b)
 {
-    for (int fd = 3; fd < keep; fd++)
-        close(fd);
-    if (syscall(SYS_close_range, keep + 1, ~0U, 0) < 0) {
-        for (int fd = keep + 1; fd < 65536; fd++)
+    int lo = a < b ? a : b, hi = a < b ? b : a;
+    int keep[2] = {lo, hi}, from = 3;
+    for (int i = 0; i < 2; i++) {
+        if (keep[i] < from)
+            continue;
+        for (int fd = from; fd < keep[i]; fd++)
+            close(fd);
+        from = keep[i] + 1;
+    }
+    if (syscall(SYS_close_range, from, ~0U, 0) < 0) {
+        for (int fd = from; fd < 65536; fd++)
             close(fd);
     }
 }
@@ -280,9 +288,34 @@ static _Noreturn void monitor_fail(const struct sandbox_container_config *cfg, i
     _exit(1);
 }
 
-/* Become "EXE __monitor ..." (a small process image); returns only if the exec failed. */
-static void monitor_reexec(const struct sandbox_container_config *cfg, pid_t pid, int outr,
-                           int errr)
+/* The embedded static monitor program (sandbox/monitor/blob.S). */
+extern const char sandbox_monitor_blob[], sandbox_monitor_blob_end[];
+
+/* A sealed memfd holding the embedded monitor, made once per caller process and shared by
+ * all its monitors (exec'd through it). -1 when it cannot be made. */
+static int monitor_memfd(void)
+{
+    static int fd = -2;
+    if (fd != -2)
+        return fd;
+    fd = -1;
+    size_t len = (size_t)(sandbox_monitor_blob_end - sandbox_monitor_blob);
+    int m = memfd_create("tank-monitor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (m < 0)
+        return -1;
+    if (len == 0 || tk_write_all(m, sandbox_monitor_blob, len) < 0 ||
+        fcntl(m, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+        close(m);
+        return -1;
+    }
+    fd = m;
+    return fd;
+}
+
+/* Become the small monitor program (the embedded one, else "EXE __monitor ..."); returns
+ * only if the exec failed. */
+static void monitor_reexec(const struct sandbox_container_config *cfg, int memfd, pid_t pid,
+                           int outr, int errr)
 {
     char spid[16], sout[16], serr[16], smax[32];
     snprintf(spid, sizeof(spid), "%d", (int)pid);
@@ -298,7 +331,10 @@ static void monitor_reexec(const struct sandbox_container_config *cfg, pid_t pid
         fcntl(outr, F_SETFD, 0);
     if (errr >= 0)
         fcntl(errr, F_SETFD, 0);
-    execve(cfg->monitor_exe, (char *const *)argv, env);
+    if (memfd >= 0)
+        fexecve(memfd, (char *const *)argv, env);
+    if (cfg->monitor_exe)
+        execve(cfg->monitor_exe, (char *const *)argv, env);
     if (outr >= 0)
         fcntl(outr, F_SETFD, FD_CLOEXEC);
     if (errr >= 0)
@@ -354,13 +390,14 @@ static void monitor_checkpoint(const struct sandbox_container_config *cfg, int s
     }
 }
 
-static _Noreturn void monitor_main_fork(const struct sandbox_container_config *cfg, int sync)
+static _Noreturn void monitor_main_fork(const struct sandbox_container_config *cfg, int sync,
+                                        int memfd)
 {
     struct sandbox_fail f = {0};
     struct pipes p;
     setsid();
     reset_signals();
-    close_others(sync);
+    close_others(sync, memfd);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int fd = 0; fd < 3 && null >= 0; fd++)
         dup2(null, fd);
@@ -405,8 +442,8 @@ static _Noreturn void monitor_main_fork(const struct sandbox_container_config *c
     struct sync_msg ok = {.type = MSG_OK, .pid = child};
     send_msg(sync, &ok);
     close(sync);
-    if (cfg->monitor_exe)
-        monitor_reexec(cfg, child, outr, errr);
+    if (memfd >= 0 || cfg->monitor_exe)
+        monitor_reexec(cfg, memfd, child, outr, errr);
     struct sandbox_monitor_args a = {
         .pid = child,
         .out_fd = outr,
@@ -504,6 +541,7 @@ int sandbox_container_start(const struct sandbox_container_config *cfg,
         sandbox_fail(&f, SANDBOX_STEP_SETUP, errno, "create the sync socket");
         return start_fail(res, err, &f);
     }
+    int memfd = monitor_memfd();
     pid_t pid = fork();
     if (pid < 0) {
         sandbox_fail(&f, SANDBOX_STEP_SETUP, errno, "fork the monitor");
@@ -513,7 +551,7 @@ int sandbox_container_start(const struct sandbox_container_config *cfg,
     }
     if (pid == 0) {
         close(sv[0]);
-        monitor_main_fork(cfg, sv[1]);
+        monitor_main_fork(cfg, sv[1], memfd);
     }
     close(sv[1]);
     res->monitor_pid = pid;

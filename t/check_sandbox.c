@@ -556,6 +556,16 @@ START_TEST(test_kill_and_stop)
     struct sandbox_container_result res;
     struct sandbox_container_state st;
     stop_forever_start(&c, &res, argv);
+    /* The monitor becomes the small embedded program (shortly after start returned). */
+    char exe[64], target[PATH_MAX] = "";
+    snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)res.monitor_pid);
+    for (int i = 0; i < WAIT_MS / 10 && !strstr(target, "memfd:tank-monitor"); i++) {
+        ssize_t n = readlink(exe, target, sizeof(target) - 1);
+        target[n > 0 ? n : 0] = '\0';
+        if (!strstr(target, "memfd:tank-monitor"))
+            usleep(10000);
+    }
+    ck_assert_msg(strstr(target, "memfd:tank-monitor"), "monitor runs '%s'", target);
     ck_assert_int_eq(sandbox_container_state(state_dir, &st, NULL), 0);
     ck_assert_int_eq(st.running, 1);
     ck_assert_int_eq(st.monitor_alive, 1);
