@@ -16,7 +16,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 
-#define EVENTS_MAX 256
+#define EVENTS_MAX 1024
 #define DEBOUNCE_MS 50 /* quiet time that ends a burst of events */
 #define START_BATCH 16 /* new pods per pass */
 

@@ -497,7 +497,7 @@ START_TEST(test_store_burst_is_one_read)
     struct loop *l = loop_new();
     int changes = 0;
     struct tk_err err = {0};
-    struct store *s = store_new(l, dir, 50, on_change_count, &changes, &err);
+    struct store *s = store_new(l, dir, 300, on_change_count, &changes, &err);
     ck_assert_msg(s != NULL, "%s", err.msg);
     ck_assert_int_eq(store_state(s)->set.n_pods, 0);
     ck_assert_ptr_null(store_state(s)->revision);
@@ -511,13 +511,13 @@ START_TEST(test_store_burst_is_one_read)
     write_text(dir, ".p00.yaml.swp", "garbage");
     void *arg[2] = {s, (void *)(uintptr_t)40};
     ck_assert(pump_until(l, store_has, arg));
-    pump_for(l, 150);
+    pump_for(l, 500);
     ck_assert_uint_eq(store_reads(s) - reads, 1);
     ck_assert_int_eq(changes, 1);
     /* A hidden or non-manifest file alone changes nothing. */
     write_text(dir, ".hidden.yaml", "x: [");
     write_text(dir, "README.txt", "hello");
-    pump_for(l, 150);
+    pump_for(l, 500);
     ck_assert_uint_eq(store_reads(s) - reads, 1);
     /* A resync with nothing changed reports no change. */
     ck_assert_int_eq(store_refresh(s), 0);
