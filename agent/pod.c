@@ -268,9 +268,9 @@ static void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st)
     c->reason = c->exit_code == 0 ? "Completed" : "Error";
 }
 
-static void on_ctr_exit(struct loop *loop, int fd, uint32_t events, void *data)
+/* The container ended: learn how (the runtime's exit record) and note it. */
+static void ctr_reap_exit(struct ctr *c)
 {
-    struct ctr *c = data;
     struct pod *p = c->pod;
     ctr_unwatch(c);
     if (c->monitor_pid > 0)
@@ -286,7 +286,32 @@ static void on_ctr_exit(struct loop *loop, int fd, uint32_t events, void *data)
     else
         emit(p, c, "Exited", "container '%s' exited with code %d", c->name, c->exit_code);
     write_record(p);
-    pod_sync(p);
+}
+
+static void on_ctr_exit(struct loop *loop, int fd, uint32_t events, void *data)
+{
+    struct ctr *c = data;
+    ctr_reap_exit(c);
+    pod_sync(c->pod);
+}
+
+static int ctr_watch(struct ctr *c, int fd);
+
+/* A running container without a watch fd (none could be had): ask the runtime instead,
+ * on every pass (the periodic resync included). */
+static void ctr_check_unwatched(struct ctr *c)
+{
+    struct pod *p = c->pod;
+    struct runtime_ctr st = {.watch_fd = -1};
+    p->env.rt->ops->ctr_state(p->env.rt->impl, p->name, c->name, &st);
+    if (st.running && st.watch_fd >= 0) {
+        ctr_watch(c, st.watch_fd);
+        return;
+    }
+    if (st.watch_fd >= 0)
+        close(st.watch_fd);
+    if (!st.running)
+        ctr_reap_exit(c);
 }
 
 static int ctr_watch(struct ctr *c, int fd)
@@ -556,7 +581,7 @@ static int64_t on_pod_timer(struct loop *loop, uint64_t id, void *data)
         p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, p->ctrs[i].name, SIGKILL);
     }
     p->killed = true;
-    stop_progress(p);
+    pod_sync(p); /* the stop goes on */
     if (p->gone || p->timer)
         return LOOP_TIMER_DONE;
     p->timer = id; /* SIGKILL again until the exits are seen */
@@ -630,6 +655,9 @@ void pod_sync(struct pod *p)
 {
     if (p->gone)
         return;
+    for (size_t i = 0; i < p->n_ctrs; i++)
+        if (p->ctrs[i].step == C_RUNNING && p->ctrs[i].watch_fd < 0)
+            ctr_check_unwatched(&p->ctrs[i]);
     if (p->stopping) {
         stop_progress(p);
         return;

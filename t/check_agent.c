@@ -246,7 +246,7 @@ static int f_ctr_start(void *impl, const struct spec_pod *pod, size_t idx, struc
     c->ignore_term = strstr(pod->containers[idx].image, "stubborn") != NULL;
     out->exists = out->running = true;
     out->pid = c->pid;
-    out->watch_fd = dup(c->efd);
+    out->watch_fd = strstr(pod->containers[idx].image, "nowatch") ? -1 : dup(c->efd);
     out->started_ns = tk_now_realtime_ns();
     return 0;
 }
@@ -280,7 +280,7 @@ static int f_ctr_state(void *impl, const char *pod, const char *ctr, struct runt
     out->exit_code = c->exit_code;
     out->signal = c->signal;
     out->pid = c->pid;
-    if (c->running)
+    if (c->running && !strstr(c->key, "nowatch"))
         out->watch_fd = dup(c->efd);
     return 0;
 }
@@ -833,6 +833,23 @@ START_TEST(test_restart_adopts)
 }
 END_TEST
 
+START_TEST(test_exit_without_watch_fd)
+{
+    /* A runtime that cannot give a watch fd: exits are still learned by the next pass. */
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "nowatch", "Never", "c=img-nowatch");
+    WAIT_CTR(&w, "nowatch", "c", "running", NULL, 0);
+    fake_exit(&w.fake, "nowatch", "c", 5, 0);
+    reconcile_run(w.rec);
+    WAIT_CTR(&w, "nowatch", "c", "terminated", "Error", 0);
+    struct pod_ctr_status cs;
+    pod_get_ctr_status(reconcile_find(w.rec, "nowatch"), 0, &cs);
+    ck_assert_int_eq(cs.exit_code, 5);
+    world_free(&w);
+}
+END_TEST
+
 /* ---------------- the API's JSON ---------------- */
 
 static void assert_keys(json_t *o, const char *const *keys, size_t n)
@@ -902,6 +919,7 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_pulls_and_start_errors);
     tcase_add_test(tc, test_grace_period);
     tcase_add_test(tc, test_restart_adopts);
+    tcase_add_test(tc, test_exit_without_watch_fd);
     tcase_add_test(tc, test_api_json);
     suite_add_tcase(s, tc);
     return s;
