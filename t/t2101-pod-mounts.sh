@@ -23,7 +23,9 @@ at_exit destroy_all
 unshare -m --propagation slave sleep 600 &
 OBS=$!
 at_exit "kill $OBS 2>/dev/null; wait $OBS 2>/dev/null"
-wait_for 10 test "$(readlink /proc/$OBS/ns/mnt)" != "$(readlink /proc/self/ns/mnt)"
+# (a function, so both sides are read again on every poll, not once when wait_for is called)
+observer_ready() { [ "$(readlink /proc/$OBS/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ]; }
+wait_for 10 observer_ready
 
 $PODCTL create $RUN $STATE web --hostname webhost --memory-dir scratch:4194304 --empty-dir data \
     --ns 192.0.2.53 || fail "create pod 'web'"
