@@ -2,11 +2,16 @@
 /*
  * Registry HTTP API v2 client (libcurl).
  *
- * One struct registry_client per pull; it keeps bearer tokens per repository until they
- * expire. Every manifest and blob digest is verified; connection errors, 5xx and 429 are
- * retried with exponential backoff; a connect timeout and a low-speed limit bound every
- * transfer. Errors are user-facing: "image not found: 127.0.0.1:5000/app:1", "unauthorized:
- * bad credentials for 127.0.0.1:5000", "blob sha256:…: digest mismatch".
+ * One struct registry_client per pull; it keeps one connection alive and bearer tokens per
+ * repository until they expire. Every manifest and blob digest is verified; connection
+ * errors, truncated bodies, 5xx and 429 are retried with exponential backoff (Retry-After
+ * honoured, capped at 30 s); a connect timeout and a low-speed limit bound every transfer.
+ * Errors are user-facing and negative errno-style codes:
+ *   -ENOENT  "image not found: 127.0.0.1:5000/app:1", "blob not found: sha256:… in HOST/REPO"
+ *   -EACCES  "unauthorized: bad credentials for '127.0.0.1:5000'", "denied: access to …"
+ *   -EBADMSG "blob sha256:…: digest mismatch (got sha256:…)", "…: larger than the expected N bytes"
+ *   others   "manifest …: HTTP 503: …, gave up after 5 attempts", curl's transport message
+ * Retries are reported with tk_info() ("…, retrying in 500ms").
  */
 #include <stddef.h>
 #include <stdint.h>
