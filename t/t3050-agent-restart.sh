@@ -34,11 +34,13 @@ wait_phase 60 leave Running
 wait_phase 60 quit Running
 stay_pid=$(ctr_jq stay main .pid)
 leave_pid=$(ctr_jq leave main .pid)
+quit_pid=$(ctr_jq quit main .pid)
+[ "$quit_pid" -gt 1 ] || fail "no pid for quit"
 
 agent_kill9
 touch "$TMP/go/now"
 rm "$PODS/leave.yaml"
-wait_for 20 sh -c "! kill -0 $(ctr_jq quit main .pid 2>/dev/null || echo 0) 2>/dev/null"
+wait_for 20 sh -c "! kill -0 $quit_pid 2>/dev/null" # it exits while no agent watches
 kill -0 "$stay_pid" || fail "a pod died with the agent"
 
 agent_start
