@@ -1,8 +1,8 @@
 #!/bin/bash
 # End to end through the agent: a tank/v1 pod with a macvlan on the configured uplink (in a
 # test namespace, where the agent runs) serves HTTP from a busybox container to a client
-# namespace; its IP and MAC survive a container restart; deleting the manifest leaves no
-# link, mount or pod directory.
+# namespace; its IP and MAC survive a container restart; a restarted agent adopts it; deleting
+# the manifest leaves no link, mount or pod directory.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
 for c in ip nsenter busybox timeout; do command -v $c >/dev/null || skip "$c is not installed"; done
@@ -78,6 +78,18 @@ wait_jq 60 '.pods[] | select(.name == "web") | .containers[0].state == "running"
 wait_for 20 get
 mac2=$(nsenter --net=$NS ip -o link show eth0 | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
 [ "$mac2" = "$mac" ] || fail "mac changed across a container restart: $mac2 vs $mac"
+
+# The agent dies (kill -9) and comes back: it adopts the pod, whose network namespace and
+# interface are the same ones, still answering.
+ino=$(stat -L -c %i $NS)
+agent_kill9
+get >/dev/null || fail "the pod stopped answering when the agent died"
+nsenter --net=/run/netns/$U "$TANK" agent --config "$CFG" 2>>"$TMP/agent.log" &
+AGENT_PID=$!
+wait_for 20 curl -fsS --unix-socket "$SOCK" http://tank/healthz
+wait_jq 60 '.pods[] | select(.name == "web") | .phase == "Running" and .containers[0].state == "running"'
+[ "$(stat -L -c %i $NS)" = "$ino" ] || fail "the pod's netns was re-created by the restarted agent"
+[ "$(get)" = "served by tank" ] || fail "no answer after the agent restart"
 
 # Deleting the manifest removes the pod and everything of its network.
 rm "$PODS/web.yaml"
