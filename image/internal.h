@@ -115,6 +115,8 @@ int layer_fetch(const struct image_store *s, const struct image_ref *ref,
 
 /* Remove stale temp directories of a layer (caller holds the layer lock). */
 void layer_clean_tmp(const struct image_store *s, const char *diff_id);
+/* Remove the temp directories of every layer nobody holds the lock of (dead pulls). */
+void layer_clean_stale(const struct image_store *s);
 
 /* ---- user files from layers (imgconfig.c) ---- */
 

@@ -436,6 +436,24 @@ void layer_clean_tmp(const struct image_store *s, const char *diff_id)
     }
 }
 
+void layer_clean_stale(const struct image_store *s)
+{
+    _cleanup_free_ char *dir = store_path(s, "tmp");
+    _cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        const char *dot = strchr(e->d_name, '.');
+        if (e->d_name[0] == '.' || !dot || dot - e->d_name != 64)
+            continue;
+        _cleanup_free_ char *name = NULL, *p = store_path(s, "tmp/%s", e->d_name);
+        if (!p || asprintf(&name, "layer-%.64s", e->d_name) < 0)
+            continue;
+        _cleanup_close_ int lk = store_lock(s, name, 1, NULL);
+        if (lk >= 0) /* nobody works on it: left by a pull that died */
+            tk_rm_rf(p);
+    }
+}
+
 /* Where a layer's blob comes from: fetch() feeds it to the sink. */
 struct layer_src {
     const char *name; /* for messages: the blob digest, or "stdin" */

@@ -410,6 +410,7 @@ int image_pull(struct image_store *s, const char *refstr, image_progress_fn fn, 
     int r = image_ref_parse(refstr, &ref, err);
     if (r < 0)
         return r;
+    layer_clean_stale(s);
     r = resolve(s, &ref, digest, err);
     if (r == 0)
         r = load_manifest(&p, digest, err);

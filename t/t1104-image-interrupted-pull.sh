@@ -46,9 +46,15 @@ wait $puller 2>/dev/null
 not_in_store() { ! in_store; }
 wait_for 20 not_in_store
 kill $writer 2>/dev/null
-[ -z "$(ls -A "$TMP/state/images/layers/sha256")" ] || fail "a layer appeared from a killed pull"
+[ -z "$(ls -A "$TMP/state/images/layers/sha256" 2>/dev/null)" ] || fail "a layer appeared from a killed pull"
 [ -z "$(ls -A "$TMP/state/images/refs")" ] || fail "a record appeared from a killed pull"
 tmpdir_used || fail "expected the killed pull's temp dir (to test its cleanup)"
+# any later pull, even of another image, removes what a dead pull left
+mkdir -p "$TMP/small" && echo small >"$TMP/small/file"
+tar -C "$TMP/small" -cf "$TMP/small.tar" file
+"$T/mklayout.py" "$TMP/oci2" y "$TMP/small.tar" || fail "mklayout small"
+tank pull "oci:$TMP/oci2:y" >/dev/null || fail "pull of another image failed"
+tmpdir_used && fail "stale temp dir survived another pull: $(ls "$TMP/state/images/tmp")"
 rm "$B"
 mv "$TMP/blob" "$B"
 out=$(tank pull "oci:$TMP/oci:x") || fail "pull after the interrupted one failed"
