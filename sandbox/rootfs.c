@@ -430,6 +430,9 @@ static int mount_overlay(const struct sandbox_container_config *cfg, char *root,
         if (r < 0)
             return sandbox_fail(f, SANDBOX_STEP_ROOTFS, -r, "create '%s'", dirs[i]);
     }
+    /* The container's "/" takes the upper dir's mode: 0755, as containerd makes it. */
+    if (chmod(upper, 0755) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "chmod '%s'", upper);
     /* lowerdir lists the top layer first; layers come lowest first. */
     _cleanup_free_ char *data = NULL;
     size_t cap = 64 + strlen(upper) + strlen(work);

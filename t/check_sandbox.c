@@ -288,12 +288,14 @@ static const struct {
 START_TEST(test_caps_and_user)
 {
     NEED_ROOT();
-    char *argv[] = {"sh", "-c", "id; grep -E '^Cap(Eff|Bnd|Amb)' /proc/self/status", NULL};
+    char *argv[] = {"sh", "-c", "id; grep -E '^(Cap(Eff|Bnd|Amb)|NoNewPrivs)' /proc/self/status",
+                    NULL};
     const char *add[1] = {cap_cases[_i].add}, *drop[1] = {cap_cases[_i].drop};
     gid_t groups[] = {10, 20};
     struct sandbox_container_config c;
     struct run r;
     cfg_init(&c, argv);
+    c.no_new_privs = _i % 2; /* allowPrivilegeEscalation true in the even cases */
     c.uid = cap_cases[_i].uid;
     c.gid = cap_cases[_i].uid;
     if (c.uid) {
@@ -314,15 +316,12 @@ START_TEST(test_caps_and_user)
     if (cap_cases[_i].all_dropped)
         want = 0;
     char expect[512];
-    if (c.uid)
-        snprintf(expect, sizeof(expect),
-                 "uid=1000 gid=1000 groups=10,20\nCapEff:\t%016llx\nCapBnd:\t%016llx\n"
-                 "CapAmb:\t%016llx\n",
-                 (unsigned long long)want, (unsigned long long)want, (unsigned long long)want);
-    else
-        snprintf(expect, sizeof(expect),
-                 "uid=0 gid=0\nCapEff:\t%016llx\nCapBnd:\t%016llx\nCapAmb:\t%016llx\n",
-                 (unsigned long long)want, (unsigned long long)want, 0ULL);
+    int n = snprintf(expect, sizeof(expect), c.uid ? "uid=1000 gid=1000 groups=10,20\n"
+                                                     : "uid=0 gid=0\n");
+    snprintf(expect + n, sizeof(expect) - (size_t)n,
+             "CapEff:\t%016llx\nCapBnd:\t%016llx\nCapAmb:\t%016llx\nNoNewPrivs:\t%d\n",
+             (unsigned long long)want, (unsigned long long)want,
+             (unsigned long long)(c.uid ? want : 0), c.no_new_privs);
     ck_assert_str_eq(r.out, expect);
 }
 END_TEST
