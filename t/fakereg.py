@@ -2,7 +2,7 @@
 """A scripted registry (HTTP API v2 subset) on 127.0.0.1 for the client's fault tests.
 
 It serves one repository "test/app" with tag "v1": an OCI manifest, a config blob and one
-layer blob of --blob-size pseudo-random bytes. --faults (comma-separated) changes how it
+layer blob of --blob-size pseudo-random bytes (or the gzipped tar --layer-tgz). --faults (comma-separated) changes how it
 answers; --port-file receives the port once it listens; --info receives a JSON object with
 the digests and sizes; --log gets one line per request:
 
@@ -25,6 +25,7 @@ Faults:
 """
 import argparse
 import base64
+import gzip
 import hashlib
 import json
 import os
@@ -52,16 +53,22 @@ class State:
         parts = [hashlib.sha256(b"%d" % i).digest() + chunk[i % 4096:]
                  for i in range(args.blob_size // len(chunk) + 1)]
         self.layer = b"".join(parts)[: args.blob_size]
+        diff_id, layer_type = sha(self.layer), "application/vnd.oci.image.layer.v1.tar"
+        if args.layer_tgz:
+            with open(args.layer_tgz, "rb") as f:
+                self.layer = f.read()
+            diff_id = sha(gzip.decompress(self.layer))
+            layer_type += "+gzip"
         self.config = json.dumps({"architecture": "amd64", "os": "linux",
                                   "config": {"Cmd": ["/bin/sh"]},
-                                  "rootfs": {"type": "layers", "diff_ids": [sha(self.layer)]}},
+                                  "rootfs": {"type": "layers", "diff_ids": [diff_id]}},
                                  sort_keys=True).encode()
         self.manifest = json.dumps({
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                        "digest": sha(self.config), "size": len(self.config)},
-            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+            "layers": [{"mediaType": layer_type,
                         "digest": sha(self.layer), "size": len(self.layer)}],
         }, indent=2).encode()
         self.blobs = {sha(self.config): self.config, sha(self.layer): self.layer}
@@ -231,6 +238,7 @@ def main():
     p.add_argument("--token-lifetime", type=float, default=0,
                    help="seconds a token is accepted (default: --token-ttl)")
     p.add_argument("--blob-size", type=int, default=3 << 20)
+    p.add_argument("--layer-tgz", help="serve this gzipped tar as the layer")
     p.add_argument("--port-file", required=True)
     p.add_argument("--info")
     p.add_argument("--log")
