@@ -41,7 +41,11 @@ EOC
 }
 
 agent_start() {
-    unshare --net -- "$TANK" agent --config "$CFG" 2>>"$TMP/agent.log" &
+    if [ -n "${AGENT_NETNS:-}" ]; then # a namespace of the test's own (with its uplink)
+        nsenter --net="$AGENT_NETNS" -- "$TANK" agent --config "$CFG" 2>>"$TMP/agent.log" &
+    else
+        unshare --net -- "$TANK" agent --config "$CFG" 2>>"$TMP/agent.log" &
+    fi
     AGENT_PID=$!
     wait_for 20 curl -fsS --unix-socket "$SOCK" http://tank/healthz
 }
