@@ -117,13 +117,16 @@ struct sandbox_pod_config {
 /*
  * Create the pod: check the config, write the pod directory and its files, prepare the
  * volumes (emptyDirs created, hostPaths checked/created per type), create the namespaces
- * (hostname set, loopback up) and the interfaces (macvlan on the parent, MAC, addresses
- * (IPv6 without DAD), up, default routes, a gratuitous ARP / unsolicited NA).
+ * (hostname set, loopback up) and the interfaces: each macvlan is created on its parent by
+ * a request that places it directly into the pod's namespace with its final name and MAC
+ * (so it never appears on the host side), then it is brought up, gets its addresses (IPv6
+ * without DAD), its default routes, and is announced (gratuitous ARP, unsolicited NA).
  *
- * Returns 0, or < 0 with err set ("uplink 'eth9' not found", "interface 'eth0': add address
- * '192.0.2.10/24': address already in use", ...). On failure everything created so far is
- * removed again, and no link is ever left in the uplink namespace. -EEXIST when the pod
- * already exists (RUN_DIR/pods/POD present): destroy it first, or adopt it.
+ * Returns 0, or < 0 with err set, the pod named first: "create pod 'web': interface 'eth0':
+ * uplink 'eth9' not found", "... add address '192.0.2.10/24': address already assigned",
+ * "... bring 'eth0' up: mac '02:..' already in use on uplink 'up0'". On failure everything
+ * created so far is removed again. -EEXIST when the pod already exists (RUN_DIR/pods/POD
+ * present): destroy it first, or adopt it.
  */
 int sandbox_pod_create(const struct sandbox_pod_config *cfg, struct tk_err *err);
 
