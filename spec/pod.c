@@ -428,7 +428,11 @@ static void f_if_gateway(struct walk *w, const struct ynode *v, const char *path
 static void check_gateways(struct walk *w, const struct ynode *n, const char *path,
                            const struct spec_interface *ifc)
 {
-    const struct ynode *gw = ynode_get(n, "gateway");
+    const struct ynode *gw = ynode_get(n, "gateway"), *addrs = ynode_get(n, "addresses");
+    /* Only when both lists were read whole: a bad entry is reported already. */
+    if ((addrs && addrs->type == YN_SEQ && addrs->n != ifc->n_addresses) ||
+        (gw && gw->type == YN_SEQ && gw->n != ifc->n_gateways))
+        return;
     for (size_t i = 0; i < ifc->n_gateways; i++) {
         int fam = ip_family(ifc->gateways[i]);
         bool found = false;
