@@ -85,6 +85,14 @@ REG=127.0.0.1:$port
 for _ in $(seq 100); do curl -fsS "http://$REG/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
 skopeo copy -q --dest-tls-verify=false "oci:$img:bench" "docker://$REG/bench:1" >/dev/null
 REF=$REG/bench:1
+# a second image: 20 tiny layers (per-layer overhead)
+for i in $(seq 1 20); do
+    mkdir -p "$W/small/l$i"
+    echo "layer $i" >"$W/small/l$i/f$i"
+    tar -C "$W/small/l$i" -cf "$W/small/l$i.tar" "f$i"
+done
+python3 t/mklayout.py "$W/small/oci" s $(for i in $(seq 1 20); do echo "$W/small/l$i.tar"; done)
+skopeo copy -q --dest-tls-verify=false "oci:$W/small/oci:s" "docker://$REG/small:20" >/dev/null
 
 manifest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"][7:])' "$img")
 blobs=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]+"/blobs/sha256/"+sys.argv[2]))
@@ -125,14 +133,14 @@ run_tank() {
     rm -rf "$W/tank-state"
     sync
     local t0; t0=$(now)
-    "$TANK" --config "$W/tank.ini" pull "$REF" >/dev/null
+    "$TANK" --config "$W/tank.ini" pull "${1:-$REF}" >/dev/null
     awk -v a="$(now)" -v b="$t0" 'BEGIN {printf "%.3f", a - b}'
 }
 run_podman() {
     podman rmi -a -f >/dev/null 2>&1 || true
     sync
     local t0; t0=$(now)
-    podman pull -q --tls-verify=false "$REF" >/dev/null
+    podman pull -q --tls-verify=false "${1:-$REF}" >/dev/null
     awk -v a="$(now)" -v b="$t0" 'BEGIN {printf "%.3f", a - b}'
 }
 run_raw() {
@@ -158,4 +166,13 @@ printf 'podman pull  %6.2fs   (runs:%s)\n' "$p" "$P"
 printf 'raw limit    %6.2fs   (runs:%s)\n' "$r" "$R"
 printf 'tank / podman = %.2f   (< 1: tank is faster)\n' "$(awk -v a="$t" -v b="$p" 'BEGIN {print a / b}')"
 printf 'tank / raw    = %.2f   (target <= 1.5)\n' "$(awk -v a="$t" -v b="$r" 'BEGIN {print a / b}')"
+podman rmi -a -f >/dev/null 2>&1 || true
+T="" P=""
+for i in $(seq "$RUNS"); do
+    T="$T $(run_tank "$REG/small:20")"
+    P="$P $(run_podman "$REG/small:20")"
+done
+t=$(echo $T | median) p=$(echo $P | median)
+printf '20 tiny layers: tank %.2fs, podman %.2fs, tank / podman = %.2f\n' "$t" "$p" \
+    "$(awk -v a="$t" -v b="$p" 'BEGIN {print a / b}')"
 podman rmi -a -f >/dev/null 2>&1 || true
