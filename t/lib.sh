@@ -67,7 +67,7 @@ EOC
     local pid=$!
     at_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
     REGISTRY=127.0.0.1:$port
-    wait_for 20 curl -fsS "http://$REGISTRY/v2/"
+    wait_for 60 curl -fsS "http://$REGISTRY/v2/"
 }
 
 # start_fakereg [FAKEREG_ARGS...]: run the scripted registry t/fakereg.py on 127.0.0.1 (a
