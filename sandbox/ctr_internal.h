@@ -33,6 +33,14 @@ int sandbox_rootfs_setup(const struct sandbox_container_config *cfg, struct sand
  * last one as a file when create_file. Returns an O_PATH|O_CLOEXEC fd or -errno. */
 int sandbox_open_in_root(int rootfd, const char *path, int create, int create_file);
 
+/* ---- layercopy.c ---- */
+
+/* Copy layers (lowest first) into dest, applying overlay whiteouts and opaque directories:
+ * the fallback where overlayfs is unavailable. Reuses dest when an earlier start completed
+ * it (dest.done exists). */
+int sandbox_copy_layers(const char *const *layers, size_t n, const char *dest,
+                        struct sandbox_fail *f);
+
 /* ---- caps.c ---- */
 
 #define SANDBOX_CAP_ALL (-2) /* sandbox_cap_from_name("ALL") */

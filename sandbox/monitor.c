@@ -354,7 +354,8 @@ int sandbox_container_cleanup(const char *state_dir, const char *rw_dir, int rem
     if (sandbox_container_state(state_dir, &st, NULL) == 0 && (st.monitor_alive || st.running))
         return tk_err_set(err, -EBUSY, "clean up '%s': the container still runs", state_dir);
     const char *rw = rw_dir ? rw_dir : state_dir;
-    static const char *const rw_parts[] = {"upper", "work", "merged", "rootfs"};
+    static const char *const rw_parts[] = {"upper", "work", "merged", "rootfs", "rootfs.done",
+                                           "rootfs.tmp"};
     char path[PATH_MAX];
     if (remove_rw) {
         for (size_t i = 0; i < TK_ARRAY_SIZE(rw_parts); i++) {

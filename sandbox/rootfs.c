@@ -438,7 +438,7 @@ static int mount_overlay(const struct sandbox_container_config *cfg, char *root,
     size_t cap = 64 + strlen(upper) + strlen(work);
     for (size_t i = 0; i < cfg->n_layers; i++) {
         if (strpbrk(cfg->layers[i], ":,"))
-            return sandbox_fail(f, SANDBOX_STEP_ROOTFS, EINVAL, "layer '%s'", cfg->layers[i]);
+            return -EINVAL; /* cannot be said in overlay options */
         cap += strlen(cfg->layers[i]) + 1;
     }
     data = malloc(cap);
@@ -449,7 +449,20 @@ static int mount_overlay(const struct sandbox_container_config *cfg, char *root,
         off += (size_t)snprintf(data + off, cap - off, "%s%s", cfg->layers[i], i ? ":" : "");
     snprintf(data + off, cap - off, ",upperdir=%s,workdir=%s", upper, work);
     if (mount("overlay", root, "overlay", MS_NODEV, data) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "mount overlay on '%s'", root);
+        return -errno;
+    return 0;
+}
+
+/* Where overlayfs cannot be used: a copy of the layers in rw_dir/rootfs, bound onto itself. */
+static int copy_root(const struct sandbox_container_config *cfg, char *root, size_t size,
+                     struct sandbox_fail *f)
+{
+    snprintf(root, size, "%s/rootfs", cfg->rw_dir ? cfg->rw_dir : cfg->state_dir);
+    int r = sandbox_copy_layers(cfg->layers, cfg->n_layers, root, f);
+    if (r < 0)
+        return r;
+    if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "bind rootfs '%s'", root);
     return 0;
 }
 
@@ -458,8 +471,14 @@ static int mount_overlay(const struct sandbox_container_config *cfg, char *root,
 static int prepare_root(const struct sandbox_container_config *cfg, char *root, size_t size,
                         struct sandbox_fail *f)
 {
-    if (cfg->n_layers > 0)
-        return mount_overlay(cfg, root, size, f);
+    if (cfg->n_layers > 0) {
+        int r = mount_overlay(cfg, root, size, f);
+        if (r == 0 || f->msg[0])
+            return r;
+        if (r != -EINVAL && r != -ENODEV && r != -EOPNOTSUPP)
+            return sandbox_fail(f, SANDBOX_STEP_ROOTFS, -r, "mount overlay on '%s'", root);
+        return copy_root(cfg, root, size, f);
+    }
     if (!cfg->rootfs)
         return sandbox_fail(f, SANDBOX_STEP_ROOTFS, EINVAL, "no rootfs and no layers");
     snprintf(root, size, "%s", cfg->rootfs);

@@ -2,6 +2,7 @@
  * rootfs built in a temp dir from Debian's busybox-static. Every case forks (libcheck's
  * default) and waits with a timeout; nothing of it is left behind (checked in teardown). */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,29 +43,48 @@ static void copy_file(const char *from, const char *to, mode_t mode)
     close(fd);
 }
 
-/* Also when an assertion ends the test early (libcheck then skips teardown but exits). */
-static void cleanup_at_exit(void)
+static char base[PATH_MAX]; /* per tcase, made and removed by the runner process itself */
+
+/* Runs in the runner (unforked), so it cleans up after a failed case too: containers that
+ * a failed case left running are killed, then everything is removed. */
+static void base_setup(void)
 {
-    if (!usable || !tmp[0] || access(tmp, F_OK) < 0)
+    base[0] = '\0';
+    if (geteuid() != 0)
         return;
-    struct sandbox_container_state st;
-    if (sandbox_container_state(state_dir, &st, NULL) == 0 && st.running) {
-        int mfd = sandbox_monitor_pidfd(state_dir, NULL);
-        sandbox_container_kill(state_dir, SIGKILL, NULL);
-        struct pollfd p = {.fd = mfd, .events = POLLIN};
-        if (mfd >= 0)
+    snprintf(base, sizeof(base), "/tmp/tank-sbx.XXXXXX");
+    if (!mkdtemp(base))
+        base[0] = '\0';
+}
+
+static void base_teardown(void)
+{
+    if (!base[0])
+        return;
+    _cleanup_closedir_ DIR *d = opendir(base);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char sd[PATH_MAX];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(sd, sizeof(sd), "%s/%s/state", base, e->d_name);
+        int mfd = sandbox_monitor_pidfd(sd, NULL);
+        if (sandbox_container_kill(sd, SIGKILL, NULL) == 0 && mfd >= 0) {
+            struct pollfd p = {.fd = mfd, .events = POLLIN};
             poll(&p, 1, WAIT_MS);
+        }
+        if (mfd >= 0)
+            close(mfd);
     }
-    tk_rm_rf(tmp);
+    tk_rm_rf(base);
 }
 
 static void setup(void)
 {
-    usable = geteuid() == 0 && access(BUSYBOX, X_OK) == 0;
+    usable = base[0] && access(BUSYBOX, X_OK) == 0;
     if (!usable)
         return;
-    atexit(cleanup_at_exit);
-    snprintf(tmp, sizeof(tmp), "/tmp/tank-sbx.XXXXXX");
+    snprintf(tmp, sizeof(tmp), "%s/case.XXXXXX", base);
     ck_assert_ptr_nonnull(mkdtemp(tmp));
     snprintf(rootfs, sizeof(rootfs), "%s/rootfs", tmp);
     snprintf(state_dir, sizeof(state_dir), "%s/state", tmp);
@@ -780,10 +800,50 @@ START_TEST(test_overlay_layers)
 }
 END_TEST
 
+/* A layer path overlayfs options cannot carry (a ','): the layers are copied instead, with
+ * the upper layer's whiteout applied; the copy is reused by the next start. */
+START_TEST(test_copy_fallback)
+{
+    NEED_ROOT();
+    char top[PATH_MAX], f[PATH_MAX], rw[PATH_MAX];
+    snprintf(top, sizeof(top), "%s/lay,er2", tmp);
+    snprintf(f, sizeof(f), "%s/etc", top);
+    ck_assert_int_eq(tk_mkdir_p(f, 0755), 0);
+    snprintf(f, sizeof(f), "%s/etc/motd", top);
+    ck_assert_int_eq(tk_write_file_atomic(f, "layer2\n", 7, 0644), 0);
+    snprintf(f, sizeof(f), "%s/tmp", top);
+    ck_assert_int_eq(mknod(f, S_IFCHR | 0000, 0), 0); /* whiteout of /tmp */
+    snprintf(rw, sizeof(rw), "%s/rw", tmp);
+    const char *layers[] = {rootfs, top};
+    char *argv[] = {"sh", "-c", "cat /etc/motd; test -e /tmp || echo no-tmp; cat /kept 2>/dev/null;"
+                                "echo kept > /kept", NULL};
+    struct sandbox_container_config c;
+    struct run r;
+    cfg_init(&c, argv);
+    c.rootfs = NULL;
+    c.layers = layers;
+    c.n_layers = 2;
+    c.rw_dir = rw;
+    run_wait(&c, &r);
+    ck_assert_msg(r.rc == 0, "start: %s", r.err.msg);
+    ck_assert_str_eq(r.out, "layer2\nno-tmp\n");
+    run_wait(&c, &r);
+    ck_assert_msg(r.rc == 0, "start: %s", r.err.msg);
+    /* The log file is appended to: the first run's lines, then the second's. */
+    ck_assert_str_eq(r.out, "layer2\nno-tmp\nlayer2\nno-tmp\nkept\n");
+    snprintf(f, sizeof(f), "%s/tmp", rootfs);
+    ck_assert_int_eq(access(f, F_OK), 0); /* the lower layer is untouched */
+    ck_assert_int_eq(sandbox_container_cleanup(state_dir, rw, 1, NULL), 0);
+    snprintf(f, sizeof(f), "%s/rootfs", rw);
+    ck_assert_int_eq(access(f, F_OK), -1);
+}
+END_TEST
+
 Suite *sandbox_suite(void)
 {
     Suite *s = suite_create("sandbox");
     TCase *tc = tcase_create("container");
+    tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_hostname_and_pid_namespace);
@@ -802,6 +862,7 @@ Suite *sandbox_suite(void)
     tcase_add_test(tc, test_ready_hook);
     tcase_add_test(tc, test_join_netns);
     tcase_add_test(tc, test_overlay_layers);
+    tcase_add_test(tc, test_copy_fallback);
     suite_add_tcase(s, tc);
     return s;
 }
