@@ -142,6 +142,48 @@ static void report_key_dup(void *ctx, size_t i, size_t first)
     d->dup[i] = true;
 }
 
+/* Edit distance of a and b, or a number > limit when it exceeds limit. */
+static size_t edit_distance(const char *a, const char *b, size_t limit)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t row[64];
+    if (la >= 64 || lb >= 64 || (la > lb ? la - lb : lb - la) > limit)
+        return limit + 1;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t sub = diag + ((a[i - 1] | 0x20) != (b[j - 1] | 0x20));
+            size_t best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+            row[j] = sub < best ? sub : best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* "not supported", with the field the user probably meant when the key is a near miss. */
+static void unknown_key(struct walk *w, const struct ynode *k, const char *path,
+                        const struct field *fields, size_t n_fields)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (size_t j = 0; j < n_fields && strlen(k->value) >= 4; j++) {
+        size_t d = edit_distance(k->value, fields[j].key, 2);
+        if (d < best_d) {
+            best_d = d;
+            best = fields[j].key;
+        }
+    }
+    if (best)
+        werr(w, k, path, "not supported (did you mean %s?)", best);
+    else
+        werr(w, k, path, "not supported");
+}
+
 bool walk_map(struct walk *w, const struct ynode *n, const char *path, const struct field *fields,
               size_t n_fields, void *obj)
 {
@@ -172,7 +214,7 @@ bool walk_map(struct walk *w, const struct ynode *n, const char *path, const str
             if (!strcmp(fields[j].key, k->value))
                 break;
         if (j == n_fields)
-            werr(w, k, p, "not supported");
+            unknown_key(w, k, p, fields, n_fields);
         else if (!ynode_is_null(v) && fields[j].fn)
             fields[j].fn(w, v, p, obj);
     }
