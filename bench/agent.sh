@@ -90,7 +90,12 @@ if command -v podman >/dev/null && command -v skopeo >/dev/null; then
     for i in $(seq "$ROUNDS"); do
         start=$(now_ms)
         # kube play returns once the pod's containers were started.
-        $P kube play --network none "$T/podman.yaml" >/dev/null 2>"$T/podman.err" || { cat "$T/podman.err"; break; }
+        if ! $P kube play --network none "$T/podman.yaml" >"$T/podman.out" 2>&1 ||
+            grep -q "^Error\|failed to start" "$T/podman.out"; then
+            echo "podman kube play: cannot run here: $(grep -m1 -o 'crun: .*\|Error: .*' "$T/podman.out")"
+            plat=()
+            break
+        fi
         plat+=($(( $(now_ms) - start )))
         $P kube down "$T/podman.yaml" >/dev/null 2>&1
     done
