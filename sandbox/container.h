@@ -53,17 +53,17 @@ struct sandbox_container_config {
      * copied into rw_dir/rootfs once (a slow fallback). */
     const char *const *layers;
     size_t n_layers;
-    const char *rootfs; /* used when n_layers == 0 */
-    const char *rw_dir; /* parent of upper/, work/ (and rootfs/ for the copy fallback);
-                         * NULL = state_dir. Must be on a file system overlayfs accepts
-                         * as upper (not overlayfs itself). */
+    const char *rootfs;  /* used when n_layers == 0 */
+    const char *rw_dir;  /* parent of upper/, work/ (and rootfs/ for the copy fallback);
+                          * NULL = state_dir. Must be on a file system overlayfs accepts
+                          * as upper (not overlayfs itself). */
     int readonly_rootfs; /* remount / read-only after all mounts are made */
 
     /* The process. argv[0] without a '/' is looked up in the container's PATH (from env,
      * else /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin). */
-    char *const *argv;  /* NULL-terminated, required */
-    char *const *env;   /* NULL-terminated "K=V"; NULL = empty environment */
-    const char *cwd;    /* NULL = "/"; created if missing */
+    char *const *argv; /* NULL-terminated, required */
+    char *const *env;  /* NULL-terminated "K=V"; NULL = empty environment */
+    const char *cwd;   /* NULL = "/"; created if missing */
     uid_t uid;
     gid_t gid;
     const gid_t *groups; /* supplementary groups */
@@ -120,15 +120,15 @@ struct sandbox_container_config {
 /* Where a start failed. */
 enum sandbox_step {
     SANDBOX_STEP_NONE = 0,
-    SANDBOX_STEP_SETUP,    /* in the caller: state dir, pipes, fork */
-    SANDBOX_STEP_SETNS,    /* joining a pod namespace */
-    SANDBOX_STEP_CLONE,    /* creating the namespaces */
-    SANDBOX_STEP_HOOK,     /* the ready hook */
-    SANDBOX_STEP_ROOTFS,   /* overlayfs / rootfs */
-    SANDBOX_STEP_MOUNT,    /* /proc, /dev, /sys, volumes, masked paths */
-    SANDBOX_STEP_PIVOT,    /* pivot_root */
+    SANDBOX_STEP_SETUP,  /* in the caller: state dir, pipes, fork */
+    SANDBOX_STEP_SETNS,  /* joining a pod namespace */
+    SANDBOX_STEP_CLONE,  /* creating the namespaces */
+    SANDBOX_STEP_HOOK,   /* the ready hook */
+    SANDBOX_STEP_ROOTFS, /* overlayfs / rootfs */
+    SANDBOX_STEP_MOUNT,  /* /proc, /dev, /sys, volumes, masked paths */
+    SANDBOX_STEP_PIVOT,  /* pivot_root */
     SANDBOX_STEP_HOSTNAME,
-    SANDBOX_STEP_USER,     /* setgroups/setgid/setuid */
+    SANDBOX_STEP_USER, /* setgroups/setgid/setuid */
     SANDBOX_STEP_CAPS,
     SANDBOX_STEP_CWD,
     SANDBOX_STEP_EXEC,
@@ -138,10 +138,10 @@ enum sandbox_step {
 const char *sandbox_step_to_string(enum sandbox_step step);
 
 struct sandbox_container_result {
-    pid_t monitor_pid;  /* a child of the caller: reap it (waitpid) once it exits */
-    pid_t pid;          /* the workload, as the host sees it */
-    int monitor_pidfd;  /* pidfd of the monitor (readable when it exits), O_CLOEXEC, owned by
-                         * the caller; -1 where pidfds are unavailable */
+    pid_t monitor_pid; /* a child of the caller: reap it (waitpid) once it exits */
+    pid_t pid;         /* the workload, as the host sees it */
+    int monitor_pidfd; /* pidfd of the monitor (readable when it exits), O_CLOEXEC, owned by
+                        * the caller; -1 where pidfds are unavailable */
     enum sandbox_step failed_step; /* on failure: where; SANDBOX_STEP_NONE on success */
     int failed_errno;              /* on failure: the errno of that step (positive) */
 };

@@ -11,8 +11,8 @@
 /* A failure in the workload child before exec, sent to the monitor over the close-on-exec
  * error pipe as is (fixed size, so one write is one record). */
 struct sandbox_fail {
-    int step;     /* enum sandbox_step */
-    int err;      /* positive errno */
+    int step; /* enum sandbox_step */
+    int err;  /* positive errno */
     char msg[512];
 };
 

@@ -78,8 +78,7 @@ static int copy_entry(int src, int dst, const char *name, int depth)
         if (s < 0)
             return -errno;
         char opaque[2];
-        if (fgetxattr(s, "trusted.overlay.opaque", opaque, sizeof(opaque)) == 1 &&
-            opaque[0] == 'y')
+        if (fgetxattr(s, "trusted.overlay.opaque", opaque, sizeof(opaque)) == 1 && opaque[0] == 'y')
             remove_at(dst, name);
         struct stat dt;
         if (fstatat(dst, name, &dt, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(dt.st_mode))

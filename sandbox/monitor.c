@@ -133,8 +133,8 @@ int sandbox_write_exit(const char *state_dir, int code, int sig, const char *mes
 int sandbox_monitor_run(const struct sandbox_monitor_args *a)
 {
     static struct stream streams[2];
-    struct log l = {.fd = -1, .path = a->log_path,
-                    .max = a->log_max_size ? a->log_max_size : LOG_DEFAULT_MAX};
+    struct log l = {
+        .fd = -1, .path = a->log_path, .max = a->log_max_size ? a->log_max_size : LOG_DEFAULT_MAX};
     streams[0].fd = a->out_fd;
     streams[0].name = "stdout";
     streams[1].fd = a->err_fd;
@@ -284,8 +284,7 @@ static int open_recorded(const char *state_dir, const char *key, int need_runnin
     /* The pidfd pins the process; now check it is the one we started and, for the workload,
      * that the monitor has not yet recorded its exit (until then it is not reaped). */
     snprintf(path, sizeof(path), "%s/exit", state_dir);
-    if (!proc_matches(pid, kv_num(state, skey, -1)) ||
-        (need_running && access(path, F_OK) == 0)) {
+    if (!proc_matches(pid, kv_num(state, skey, -1)) || (need_running && access(path, F_OK) == 0)) {
         close((int)pfd);
         return tk_err_set(err, -ESRCH, "'%s': %s is gone", state_dir, key);
     }
@@ -339,8 +338,7 @@ int sandbox_container_stop(const char *state_dir, int sig, int64_t grace_ms, str
         if (wait_fd(wfd, grace_ms) < 0)
             syscall(SYS_pidfd_send_signal, wfd, SIGKILL, NULL, 0);
         if (wait_fd(wfd, STOP_WAIT_MS) < 0)
-            return tk_err_set(err, -ETIMEDOUT, "stop '%s': the workload does not exit",
-                              state_dir);
+            return tk_err_set(err, -ETIMEDOUT, "stop '%s': the workload does not exit", state_dir);
     }
     if (mfd >= 0 && wait_fd(mfd, STOP_WAIT_MS) < 0)
         return tk_err_set(err, -ETIMEDOUT, "stop '%s': the monitor does not exit", state_dir);
@@ -354,8 +352,8 @@ int sandbox_container_cleanup(const char *state_dir, const char *rw_dir, int rem
     if (sandbox_container_state(state_dir, &st, NULL) == 0 && (st.monitor_alive || st.running))
         return tk_err_set(err, -EBUSY, "clean up '%s': the container still runs", state_dir);
     const char *rw = rw_dir ? rw_dir : state_dir;
-    static const char *const rw_parts[] = {"upper", "work", "merged", "rootfs", "rootfs.done",
-                                           "rootfs.tmp"};
+    static const char *const rw_parts[] = {"upper",  "work",        "merged",
+                                           "rootfs", "rootfs.done", "rootfs.tmp"};
     char path[PATH_MAX];
     if (remove_rw) {
         for (size_t i = 0; i < TK_ARRAY_SIZE(rw_parts); i++) {

@@ -21,8 +21,17 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 
-enum op_type { OP_PROC, OP_TMPFS, OP_DEVPTS, OP_MQUEUE, OP_SYSFS, OP_BIND, OP_SYMLINK, OP_MASK,
-               OP_READONLY };
+enum op_type {
+    OP_PROC,
+    OP_TMPFS,
+    OP_DEVPTS,
+    OP_MQUEUE,
+    OP_SYSFS,
+    OP_BIND,
+    OP_SYMLINK,
+    OP_MASK,
+    OP_READONLY
+};
 
 #define OPF_RO (1u << 0)       /* read-only */
 #define OPF_OPTIONAL (1u << 1) /* a failure of this op is ignored (e.g. mqueue in a foreign ns) */
@@ -39,9 +48,11 @@ struct op {
 #define MAX_OPS 64
 
 static const char *const masked_paths[] = {
-    "/proc/acpi",         "/proc/kcore",    "/proc/keys",        "/proc/latency_stats",
-    "/proc/timer_list",   "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-    "/sys/firmware",      "/sys/devices/virtual/powercap",
+    "/proc/acpi",        "/proc/kcore",
+    "/proc/keys",        "/proc/latency_stats",
+    "/proc/timer_list",  "/proc/timer_stats",
+    "/proc/sched_debug", "/proc/scsi",
+    "/sys/firmware",     "/sys/devices/virtual/powercap",
 };
 static const char *const readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
@@ -134,8 +145,7 @@ static int follow_dangling(int parent, const char *prefix, const char *base, con
     return len < (int)size ? 0 : -ENAMETOOLONG;
 }
 
-static int open_in_root_depth(int rootfd, const char *path, int create, int create_file,
-                              int depth)
+static int open_in_root_depth(int rootfd, const char *path, int create, int create_file, int depth)
 {
     int fd = open_in_root_once(rootfd, path);
     if (fd == -ENOSYS)
@@ -175,8 +185,8 @@ static int open_in_root_depth(int rootfd, const char *path, int create, int crea
             return parent;
         int r = 0;
         if (i == len && create_file) {
-            int w = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                           0644);
+            int w =
+                openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
             if (w >= 0)
                 close(w);
             r = w >= 0 ? 0 : -errno;

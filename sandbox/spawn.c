@@ -247,8 +247,7 @@ static int join_namespaces(const struct sandbox_container_config *cfg, struct sa
         if (fd < 0)
             return sandbox_fail(f, SANDBOX_STEP_SETNS, errno, "open namespace '%s'", ns[i].path);
         if (setns(fd, ns[i].type) < 0)
-            return sandbox_fail(f, SANDBOX_STEP_SETNS, errno, "join namespace '%s'",
-                                ns[i].path);
+            return sandbox_fail(f, SANDBOX_STEP_SETNS, errno, "join namespace '%s'", ns[i].path);
     }
     return 0;
 }
@@ -322,10 +321,21 @@ static void monitor_reexec(const struct sandbox_container_config *cfg, int memfd
     snprintf(sout, sizeof(sout), "%d", outr);
     snprintf(serr, sizeof(serr), "%d", errr);
     snprintf(smax, sizeof(smax), "%llu", (unsigned long long)cfg->log_max_size);
-    const char *argv[] = {"tank",    "__monitor",     "--pid", spid, "--out",
-                          sout,      "--err",         serr,    "--state-dir",
-                          cfg->state_dir, "--log-max", smax,    cfg->log_path ? "--log" : NULL,
-                          cfg->log_path,  NULL};
+    const char *argv[] = {"tank",
+                          "__monitor",
+                          "--pid",
+                          spid,
+                          "--out",
+                          sout,
+                          "--err",
+                          serr,
+                          "--state-dir",
+                          cfg->state_dir,
+                          "--log-max",
+                          smax,
+                          cfg->log_path ? "--log" : NULL,
+                          cfg->log_path,
+                          NULL};
     static char *const env[] = {NULL};
     if (outr >= 0)
         fcntl(outr, F_SETFD, 0);
@@ -510,8 +520,9 @@ int sandbox_container_start(const struct sandbox_container_config *cfg,
     struct sandbox_fail f = {0};
     *res = (struct sandbox_container_result){.monitor_pidfd = -1};
     if (!cfg->id || !cfg->argv || !cfg->argv[0] || !cfg->state_dir) {
-        sandbox_fail(&f, SANDBOX_STEP_SETUP, EINVAL, "start container: id, argv and state_dir "
-                                                     "are required");
+        sandbox_fail(&f, SANDBOX_STEP_SETUP, EINVAL,
+                     "start container: id, argv and state_dir "
+                     "are required");
         return start_fail(res, err, &f);
     }
     int r = tk_mkdir_p(cfg->state_dir, 0700);

@@ -99,8 +99,8 @@ static void setup(void)
     ck_assert_int_eq(tk_mkdir_p(hostdir, 0755), 0);
     snprintf(p, sizeof(p), "%s/bin/busybox", rootfs);
     copy_file(BUSYBOX, p, 0755);
-    static const char *const applets[] = {"sh",    "cat",  "hostname", "id",   "ls",   "echo",
-                                          "sleep", "true", "grep",     "touch", "ip",  "wc",
+    static const char *const applets[] = {"sh",    "cat",  "hostname", "id",     "ls",   "echo",
+                                          "sleep", "true", "grep",     "touch",  "ip",   "wc",
                                           "kill",  "head", "tr",       "printf", "test", "mkdir"};
     for (size_t i = 0; i < TK_ARRAY_SIZE(applets); i++) {
         snprintf(p, sizeof(p), "%s/bin/%s", rootfs, applets[i]);
@@ -206,8 +206,7 @@ static void run_wait(const struct sandbox_container_config *c, struct run *r)
 START_TEST(test_hostname_and_pid_namespace)
 {
     NEED_ROOT();
-    char *argv[] = {"sh", "-c", "hostname; echo $$; for p in /proc/[0-9]*; do echo $p; done",
-                    NULL};
+    char *argv[] = {"sh", "-c", "hostname; echo $$; for p in /proc/[0-9]*; do echo $p; done", NULL};
     struct sandbox_container_config c;
     struct run r;
     cfg_init(&c, argv);
@@ -230,9 +229,9 @@ START_TEST(test_host_invisible_and_masks)
     int n = snprintf(script, sizeof(script), "test -e %s && echo host-visible; ls /;", marker);
     int e = snprintf(expect, sizeof(expect), "bin\ndev\netc\nproc\nsys\ntmp\n");
     /* Masked paths that exist on this host read as empty inside. */
-    static const char *const masked[] = {"/proc/kcore",       "/proc/keys",  "/proc/timer_list",
-                                         "/proc/sched_debug", "/proc/acpi",  "/proc/scsi",
-                                         "/sys/firmware",     "/proc/latency_stats"};
+    static const char *const masked[] = {
+        "/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+        "/proc/acpi",  "/proc/scsi", "/sys/firmware",    "/proc/latency_stats"};
     for (size_t i = 0; i < TK_ARRAY_SIZE(masked); i++) {
         struct stat st;
         if (stat(masked[i], &st) < 0)
@@ -283,10 +282,10 @@ END_TEST
 /* Expected CapEff for the Docker default set, from the capability numbers. */
 static uint64_t default_set(void)
 {
-    static const char *const names[] = {"CHOWN",  "DAC_OVERRIDE", "FSETID",    "FOWNER",
-                                        "MKNOD",  "NET_RAW",      "SETGID",    "SETUID",
-                                        "SETFCAP", "SETPCAP",     "NET_BIND_SERVICE",
-                                        "SYS_CHROOT", "KILL",     "AUDIT_WRITE"};
+    static const char *const names[] = {"CHOWN",   "DAC_OVERRIDE", "FSETID",           "FOWNER",
+                                        "MKNOD",   "NET_RAW",      "SETGID",           "SETUID",
+                                        "SETFCAP", "SETPCAP",      "NET_BIND_SERVICE", "SYS_CHROOT",
+                                        "KILL",    "AUDIT_WRITE"};
     uint64_t s = 0;
     for (size_t i = 0; i < TK_ARRAY_SIZE(names); i++)
         s |= 1ULL << sandbox_cap_from_name(names[i]);
@@ -298,10 +297,8 @@ static const struct {
     const char *add, *drop;
     int add_net_admin, drop_chown, all_dropped;
 } cap_cases[] = {
-    {0, NULL, NULL, 0, 0, 0},
-    {0, "NET_ADMIN", "cap_chown", 1, 1, 0},
-    {1000, NULL, NULL, 0, 0, 0},
-    {1000, "CAP_NET_ADMIN", "CHOWN", 1, 1, 0},
+    {0, NULL, NULL, 0, 0, 0},    {0, "NET_ADMIN", "cap_chown", 1, 1, 0},
+    {1000, NULL, NULL, 0, 0, 0}, {1000, "CAP_NET_ADMIN", "CHOWN", 1, 1, 0},
     {0, NULL, "ALL", 0, 0, 1},
 };
 
@@ -336,8 +333,8 @@ START_TEST(test_caps_and_user)
     if (cap_cases[_i].all_dropped)
         want = 0;
     char expect[512];
-    int n = snprintf(expect, sizeof(expect), c.uid ? "uid=1000 gid=1000 groups=10,20\n"
-                                                     : "uid=0 gid=0\n");
+    int n = snprintf(expect, sizeof(expect),
+                     c.uid ? "uid=1000 gid=1000 groups=10,20\n" : "uid=0 gid=0\n");
     snprintf(expect + n, sizeof(expect) - (size_t)n,
              "CapEff:\t%016llx\nCapBnd:\t%016llx\nCapAmb:\t%016llx\nNoNewPrivs:\t%d\n",
              (unsigned long long)want, (unsigned long long)want,
@@ -745,8 +742,8 @@ START_TEST(test_join_netns)
     }
     /* Both ends of the pair stay inside the test's namespace. */
     char *lo[] = {"ip", "-n", name, "link", "set", "lo", "up", NULL};
-    char *pair[] = {"ip", "-n", name, "link", "add", veth, "type", "veth", "peer", "name", peer,
-                    NULL};
+    char *pair[] = {"ip",   "-n",   name,   "link", "add", veth,
+                    "type", "veth", "peer", "name", peer,  NULL};
     int ok = run_host(lo) == 0 && run_host(pair) == 0;
     char *argv[] = {"sh", "-c", "ip -o link | tr -s ' ' | cut -d' ' -f2,3", NULL};
     struct sandbox_container_config c;
@@ -815,8 +812,10 @@ START_TEST(test_copy_fallback)
     ck_assert_int_eq(mknod(f, S_IFCHR | 0000, 0), 0); /* whiteout of /tmp */
     snprintf(rw, sizeof(rw), "%s/rw", tmp);
     const char *layers[] = {rootfs, top};
-    char *argv[] = {"sh", "-c", "cat /etc/motd; test -e /tmp || echo no-tmp; cat /kept 2>/dev/null;"
-                                "echo kept > /kept", NULL};
+    char *argv[] = {"sh", "-c",
+                    "cat /etc/motd; test -e /tmp || echo no-tmp; cat /kept 2>/dev/null;"
+                    "echo kept > /kept",
+                    NULL};
     struct sandbox_container_config c;
     struct run r;
     cfg_init(&c, argv);

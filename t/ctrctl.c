@@ -98,8 +98,7 @@ int main(int argc, char **argv)
         printf("error %s %d %s\n", sandbox_step_to_string(res.failed_step), res.failed_errno,
                err.msg);
     else
-        printf("start_us %lld\npid %d monitor %d\n", t1 - t0, (int)res.pid,
-               (int)res.monitor_pid);
+        printf("start_us %lld\npid %d monitor %d\n", t1 - t0, (int)res.pid, (int)res.monitor_pid);
     fflush(stdout);
     if (res.monitor_pid > 0) {
         struct pollfd p = {.fd = res.monitor_pidfd, .events = POLLIN};
