@@ -43,7 +43,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/tank.d $(BUILD)/t/regfetch.d
 
 .PHONY: all check check-unit check-shell asan deps format format-check clean demo \
-        demo-image bench fuzz
+        demo-image bench fuzz fuzz-build check-fuzz
 all: tank
 
 tank: $(BUILD)/tank.o $(OBJS)
@@ -104,6 +104,7 @@ deps:
 check: deps
 	$(MAKE) WERROR=1 tank t/runner-bin
 	$(MAKE) WERROR=1 check-unit check-shell
+	$(MAKE) WERROR=1 check-fuzz
 
 check-unit: t/runner-bin
 	CK_DEFAULT_TIMEOUT=60 ./t/runner-bin
@@ -124,6 +125,43 @@ demo: deps tank demo-image
 
 bench: tank
 	bench/run.sh
+
+# ---- fuzzing (libFuzzer; docs/RELIABILITY.md) ----
+# One target per fuzz/fuzz_NAME.c, linked with the library objects (not tank.c) built with
+# clang's fuzzer instrumentation and ASan+UBSan in their own directory. `make fuzz` runs
+# each target for FUZZ_SECONDS; `make check` replays t/fixtures/fuzz/NAME/* and runs each
+# target for FUZZ_CHECK_SECONDS, failing on any crash, leak or timeout.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 8
+FUZZ_OBJ := build/obj-fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -I. -DTANK_VERSION='"$(VERSION)"' \
+               $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) -O1 -g $(FUZZ_SAN) \
+               $(if $(WERROR),-Werror)
+FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+FUZZ_LIB_OBJS := $(SRCS:%.c=$(FUZZ_OBJ)/%.o)
+
+$(FUZZ_OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build/fuzz/fuzz_%: $(FUZZ_OBJ)/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+.SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_TARGETS:%=$(FUZZ_OBJ)/fuzz/fuzz_%.o)
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps
+	$(MAKE) fuzz-build
+	fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+check-fuzz: fuzz-build
+	fuzz/run.sh $(FUZZ_CHECK_SECONDS) $(FUZZ_TARGETS)
+
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_TARGETS:%=$(FUZZ_OBJ)/fuzz/fuzz_%.d)
 
 format:
 	clang-format -i $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c

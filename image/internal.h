@@ -1,13 +1,14 @@
 #pragma once
 /*
  * Private to image/: what store.c, manifest.c, imgconfig.c, ocilayout.c, layer.c, pull.c and
- * unpack.c share. Not a public API; nothing outside image/ includes it.
+ * unpack.c share. Not a public API; nothing outside image/ includes it (but fuzz/ targets).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "base/err.h"
+#include "image/digest.h"
 #include "image/image.h"
 #include "image/ref.h"
 #include "image/registry.h"
@@ -112,6 +113,16 @@ struct layer_msg {
 int layer_fetch(const struct image_store *s, const struct image_ref *ref,
                 const struct img_layer_desc *desc, const char *diff_id, int msg_fd,
                 struct tk_err *err);
+
+/* The two halves of layer_fetch without the fork, for tests and fuzzing.
+ * layer_decode: decompress blob (gzip, zstd or plain, sniffed), fed in pieces of at most
+ * chunk bytes (0 = at once) as the network would, writing the tar stream to out_fd;
+ * bounded by max uncompressed bytes (-EFBIG); diff_id receives its digest.
+ * layer_extract_fd: extract the tar read from fd into the current directory (whiteouts
+ * converted); the caller confines itself first (layer_fetch's extractor chroots). */
+int layer_decode(const void *blob, size_t len, size_t chunk, uint64_t max, int out_fd,
+                 char diff_id[IMAGE_DIGEST_STR_SIZE], struct tk_err *err);
+int layer_extract_fd(int fd, struct tk_err *err);
 
 /* Remove stale temp directories of a layer (caller holds the layer lock). */
 void layer_clean_tmp(const struct image_store *s, const char *diff_id);

@@ -418,6 +418,38 @@ static void layer_ctx_free(struct layer_ctx *c)
     free(c->obuf);
 }
 
+int layer_decode(const void *blob, size_t len, size_t chunk, uint64_t max, int out_fd,
+                 char diff_id[IMAGE_DIGEST_STR_SIZE], struct tk_err *err)
+{
+    struct layer_ctx c = {
+        .digest = "(buffer)",
+        .tar_fd = out_fd,
+        .msg_fd = -1,
+        .max = max,
+        .diff = image_hasher_new(),
+        .obuf = malloc(OBUF_SIZE),
+    };
+    const unsigned char *p = blob;
+    int r = c.diff && c.obuf ? 0 : tk_err_sys(err, -ENOMEM, "decode layer");
+    while (r == 0 && len > 0) {
+        size_t n = chunk && chunk < len ? chunk : len;
+        r = layer_sink(&c, p, n, err);
+        p += n;
+        len -= n;
+    }
+    if (r == 0)
+        r = finish_stream(&c, err);
+    if (r == 0 && image_hasher_final(c.diff, diff_id) < 0)
+        r = tk_err_set(err, -EIO, "decode layer: hash");
+    layer_ctx_free(&c);
+    return r;
+}
+
+int layer_extract_fd(int fd, struct tk_err *err)
+{
+    return extract_stream(fd, err);
+}
+
 /* ---- the worker side ---- */
 
 void layer_clean_tmp(const struct image_store *s, const char *diff_id)
