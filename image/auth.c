@@ -443,8 +443,10 @@ char *image_auth_registry_error(const char *json, size_t len)
             break;
     }
     json_decref(root);
-    if (!b.len)
+    if (!b.len) {
+        tk_buf_free(&b); /* an empty "code" still allocated */
         return NULL;
+    }
     if (b.len > REGISTRY_ERROR_MAX) {
         b.s[REGISTRY_ERROR_MAX] = '\0';
         b.len = REGISTRY_ERROR_MAX;
