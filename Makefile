@@ -136,7 +136,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 8
 FUZZ_OBJ := build/obj-fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -I. -DTANK_VERSION='"$(VERSION)"' \
+FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(filter-out -Wno-format-truncation,$(WARNINGS)) -I. -DTANK_VERSION='"$(VERSION)"' \
                $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) -O1 -g $(FUZZ_SAN) \
                $(if $(WERROR),-Werror)
 FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))

@@ -232,9 +232,9 @@ int img_manifest_parse(const char *body, size_t len, struct img_manifest *m, str
             return r;
         }
         if (d->media_type && strstr(d->media_type, "nondistributable")) {
-            img_manifest_free(m);
-            return tk_err_set(err, -ENOTSUP, "unsupported layer media type '%s'",
-                              d->media_type ? d->media_type : "");
+            r = tk_err_set(err, -ENOTSUP, "unsupported layer media type '%s'", d->media_type);
+            img_manifest_free(m); /* after the message: it frees d->media_type */
+            return r;
         }
     }
     return 0;
