@@ -15,6 +15,8 @@
 
 #define IMG_MANIFEST_MAX (4u << 20)
 #define IMG_CONFIG_MAX (16u << 20)
+/* overlayfs stacks at most 500 lower layers (OVL_MAX_STACK): more can never run */
+#define IMG_MAX_LAYERS 500
 
 struct image_store {
     char *root; /* STATE_DIR/images */

@@ -214,6 +214,15 @@ int img_manifest_parse(const char *body, size_t len, struct img_manifest *m, str
     int r = parse_descriptor(config, &m->config_digest, NULL, &m->config_size, "config", err);
     if (r < 0)
         return r;
+    if (m->config_size > (int64_t)IMG_CONFIG_MAX) {
+        r = tk_err_set(err, -EFBIG, "image config is %lld bytes, more than the %u MiB allowed",
+                       (long long)m->config_size, IMG_CONFIG_MAX >> 20);
+        img_manifest_free(m);
+        return r;
+    }
+    if (json_array_size(layers) > IMG_MAX_LAYERS)
+        return tk_err_set(err, -E2BIG, "image has %zu layers, at most %d can be stacked",
+                          json_array_size(layers), IMG_MAX_LAYERS);
     m->layers = calloc(json_array_size(layers) + 1, sizeof(*m->layers));
     if (!m->layers) {
         img_manifest_free(m);
