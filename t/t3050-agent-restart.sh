@@ -9,7 +9,9 @@ agent_start
 skip_unless_containers_run
 
 mkdir -p "$TMP/go"
-put stay Always "exec sleep 100351"
+# a sleep length unique to this run: other checkouts may run this test at the same time
+STAY=$((200000 + $$))
+put stay Always "exec sleep $STAY"
 put leave Always "exec sleep 100352"
 cat >"$PODS/quit.yaml" <<EOC
 apiVersion: v1
@@ -51,7 +53,7 @@ kill -0 "$leave_pid" 2>/dev/null && fail "the removed pod still runs"
 [ "$(pod_phase stay)" = Running ] || fail "stay not Running after the restart"
 [ "$(ctr_jq stay main .pid)" = "$stay_pid" ] || fail "stay was restarted instead of adopted"
 [ "$(ctr_jq stay main .restarts)" = 0 ] || fail "stay's restart count changed"
-[ "$(pgrep -xc -f 'sleep 100351')" = 1 ] || fail "duplicates of stay: $(pgrep -a -f 'sleep 100351')"
+[ "$(pgrep -xc -f "sleep $STAY")" = 1 ] || fail "duplicates of stay: $(pgrep -a -f "sleep $STAY")"
 
 # SIGTERM: the agent exits 0, pods stay; the next agent adopts them again.
 agent_stop
