@@ -175,8 +175,14 @@ static int copy_data(struct archive *a, struct archive *w, struct tk_err *err)
             return 0;
         if (r < ARCHIVE_WARN)
             return tk_err_set(err, -EBADMSG, "read layer: %s", archive_error_string(a));
-        if (archive_write_data_block(w, buf, size, off) < ARCHIVE_WARN)
-            return tk_err_set(err, -EIO, "%s", archive_error_string(w));
+        /* libarchive reports a failed write(2) (ENOSPC, EIO) as ARCHIVE_WARN, and
+         * finishing the entry would then extend the file with a hole: never accept it */
+        if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK) {
+            int e = archive_errno(w);
+            return tk_err_set(err, e > 0 ? -e : -EIO, "write: %s%s%s",
+                              archive_error_string(w), e > 0 ? ": " : "",
+                              e > 0 ? strerror(e) : "");
+        }
     }
 }
 
