@@ -5,6 +5,7 @@
 # line per target; exits non-zero when any target crashed, leaked, timed out or failed to
 # replay a regression input. Crash inputs are copied to build/fuzz/artifacts/; keep one
 # as t/fixtures/fuzz/TARGET/crash-NAME once it is fixed.
+# Extra libFuzzer flags for a target: fuzz/NAME.options (one line).
 # Environment: FUZZ_TIMEOUT (per input, default 25 s), FUZZ_RSS_MB (default 2048).
 set -u
 cd "$(dirname "$0")/.."
@@ -35,6 +36,8 @@ for t in "$@"; do
     fi
     dict=()
     [ -s "$work/dict" ] && dict=(-dict="$work/dict")
+    # per-target libFuzzer flags (e.g. -max_len) in fuzz/NAME.options
+    [ -f "fuzz/$t.options" ] && read -r -a topts <"fuzz/$t.options" && dict+=("${topts[@]}")
     (cd "$work/run" && "$bin" -max_total_time="$secs" -timeout="${FUZZ_TIMEOUT:-25}" \
         -rss_limit_mb="${FUZZ_RSS_MB:-2048}" -print_final_stats=1 "${dict[@]}" \
         "$work/corpus" "$work/seeds") >"$work/fuzz.log" 2>&1
