@@ -456,7 +456,8 @@ int image_resolve_run(const struct image_info *info, const struct image_run_requ
         goto fail;
     out->uid = u.uid;
     out->gid = u.gid;
-    qsort(u.groups, u.n_groups, sizeof(*u.groups), cmp_gid);
+    if (u.n_groups > 1)
+        qsort(u.groups, u.n_groups, sizeof(*u.groups), cmp_gid);
     size_t o = 0;
     for (size_t i = 0; i < u.n_groups; i++)
         if (!o || u.groups[i] != u.groups[o - 1])

@@ -142,8 +142,10 @@ static int id_cmp(const void *a, const void *b)
 /* Sort by path; a file reached again through a symlink is read once, under its first path. */
 static int sort_files(struct paths *files)
 {
+    if (files->n < 2)
+        return 0; /* nothing to sort or pair (and v may be NULL) */
     qsort(files->v, files->n, sizeof(*files->v), path_cmp);
-    struct file **by_id = calloc(files->n ? files->n : 1, sizeof(*by_id));
+    struct file **by_id = calloc(files->n, sizeof(*by_id));
     if (!by_id)
         return -ENOMEM;
     for (size_t i = 0; i < files->n; i++)
