@@ -439,6 +439,10 @@ static _Noreturn void monitor_main_fork(const struct sandbox_container_config *c
             close(p.serr[0]);
         child_main(cfg, p.go[0], p.err[1], p.out[1], p.serr[1]);
     }
+    /* Only the monitor ignores SIGPIPE (a workload that died before reading the go byte
+     * must not kill it); the workload keeps the default disposition through its exec. */
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigaction(SIGPIPE, &ign, NULL);
     int outr = TAKE_FD(p.out[0]), errr = TAKE_FD(p.serr[0]);
     close(p.go[0]), p.go[0] = -1;
     close(p.err[1]), p.err[1] = -1;

@@ -217,6 +217,20 @@ START_TEST(test_hostname_and_pid_namespace)
     ck_assert_int_eq(r.st.exited, 1);
     ck_assert_int_eq(r.st.exit_code, 0);
     ck_assert_int_eq(r.st.signal, 0);
+
+    /* No signal is left ignored or blocked by the caller's or the monitor's set-up. */
+    char *argv2[] = {"grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status", NULL};
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &block, NULL);
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigaction(SIGPIPE, &ign, NULL);
+    cfg_init(&c, argv2);
+    run_wait(&c, &r);
+    ck_assert_msg(r.rc == 0, "start: %s", r.err.msg);
+    ck_assert_str_eq(r.out, "sbx-host\n1\n/proc/1\nSigBlk:\t0000000000000000\n"
+                            "SigIgn:\t0000000000000000\n");
 }
 END_TEST
 
