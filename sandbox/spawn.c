@@ -209,8 +209,19 @@ static _Noreturn void child_main(const struct sandbox_container_config *cfg, int
 static void reset_signals(void)
 {
     struct sigaction sa = {.sa_handler = SIG_DFL};
-    for (int s = 1; s < NSIG; s++)
-        sigaction(s, &sa, NULL);
+    for (int s = 1; s < NSIG; s++) {
+        if (sigaction(s, &sa, NULL) < 0 && errno == EINVAL && s != SIGKILL && s != SIGSTOP) {
+            /* glibc keeps its own real-time signals (32, 33) from sigaction(); a caller may
+             * still have them ignored, which would survive the workload's exec. */
+            struct {
+                void *handler;
+                unsigned long flags;
+                void *restorer;
+                uint64_t mask;
+            } k = {.handler = SIG_DFL};
+            syscall(SYS_rt_sigaction, s, &k, NULL, sizeof(k.mask));
+        }
+    }
     sigset_t all;
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
