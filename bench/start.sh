@@ -38,18 +38,17 @@ ROOTFS=$T/bundle/rootfs
 # State dirs live under run_dir, a tmpfs (/run) on a real host.
 mkdir -p "$T/run" && mount -t tmpfs -o size=64m tmpfs "$T/run" || exit 1
 
-# tank
+# One round of each, interleaved, so that load from elsewhere weighs on all three alike.
 : >"$T/tank.ns"; : >"$T/tank.start"
-for i in $(seq "$ROUNDS"); do
+tank_round() {
+    local t0 t1 out
     t0=$(now_ns)
     out=$(t/ctrctl run --state "$T/run/tank" --layer "$ROOTFS" --rw "$T/tank/rw" -- /bin/true)
     t1=$(now_ns)
     case "$out" in *"exit 0"*) ;; *) echo "tank run failed: $out" >&2; exit 1 ;; esac
     echo $((t1 - t0)) >>"$T/tank.ns"
     echo "$out" | awk '/^start_us/ {print $2 * 1000}' >>"$T/tank.start"
-done
-TANK=$(median <"$T/tank.ns")
-TANK_START=$(median <"$T/tank.start")
+}
 
 # the monitor of a running container
 t/ctrctl run --state "$T/run/mon" --layer "$ROOTFS" --rw "$T/mon/rw" -- sleep 3 >"$T/mon.out" &
@@ -65,25 +64,18 @@ done
 wait "$CTL"
 
 # crun needs a v1 hugetlb hierarchy on this hybrid layout (see PEERS.md)
-CRUN=
+CRUN= HAVE_CRUN=
 if command -v crun >/dev/null; then
     if ! grep -q ' /sys/fs/cgroup/hugetlb ' /proc/self/mountinfo; then
         mkdir -p /sys/fs/cgroup/hugetlb &&
             mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && HUGETLB_MOUNTED=1
     fi
     : >"$T/crun.ns"
-    for i in $(seq "$ROUNDS"); do
-        t0=$(now_ns)
-        crun --root "$T/crun" run -b "$T/bundle" "tank-bench-$$-$i" >/dev/null 2>"$T/crun.err" ||
-            { echo "crun run failed: $(cat "$T/crun.err")" >&2; break; }
-        t1=$(now_ns)
-        echo $((t1 - t0)) >>"$T/crun.ns"
-    done
-    [ -s "$T/crun.ns" ] && CRUN=$(median <"$T/crun.ns")
+    HAVE_CRUN=1
 fi
 
 # podman, with its storage and configuration in the temp dir
-PODMAN=
+PODMAN= HAVE_PODMAN=
 if command -v podman >/dev/null; then
     cat >"$T/containers.conf" <<EOC
 [containers]
@@ -104,18 +96,37 @@ EOC
     if $P pull -q "oci:$PWD/build/oci/busybox:latest" >"$T/podman.id" 2>"$T/podman.err"; then
         IMG=$(tail -1 "$T/podman.id")
         : >"$T/podman.ns"
-        for i in $(seq "$ROUNDS"); do
-            t0=$(now_ns)
-            $P run --rm --network none "$IMG" /bin/true >/dev/null 2>"$T/podman.err" ||
-                { echo "podman run failed: $(tail -1 "$T/podman.err")" >&2; break; }
-            t1=$(now_ns)
-            echo $((t1 - t0)) >>"$T/podman.ns"
-        done
-        [ -s "$T/podman.ns" ] && PODMAN=$(median <"$T/podman.ns")
+        HAVE_PODMAN=1
     else
         echo "podman pull failed: $(tail -1 "$T/podman.err")" >&2
     fi
 fi
+
+crun_round() {
+    local t0 t1
+    t0=$(now_ns)
+    crun --root "$T/crun" run -b "$T/bundle" "tank-bench-$$-$1" >/dev/null 2>"$T/crun.err" ||
+        { echo "crun run failed: $(cat "$T/crun.err")" >&2; HAVE_CRUN=; return; }
+    t1=$(now_ns)
+    echo $((t1 - t0)) >>"$T/crun.ns"
+}
+podman_round() {
+    local t0 t1
+    t0=$(now_ns)
+    $P run --rm --network none "$IMG" /bin/true >/dev/null 2>"$T/podman.err" ||
+        { echo "podman run failed: $(tail -1 "$T/podman.err")" >&2; HAVE_PODMAN=; return; }
+    t1=$(now_ns)
+    echo $((t1 - t0)) >>"$T/podman.ns"
+}
+for i in $(seq "$ROUNDS"); do
+    tank_round
+    [ -n "$HAVE_CRUN" ] && crun_round "$i"
+    [ -n "$HAVE_PODMAN" ] && podman_round
+done
+TANK=$(median <"$T/tank.ns")
+TANK_START=$(median <"$T/tank.start")
+[ -s "$T/crun.ns" ] && CRUN=$(median <"$T/crun.ns")
+[ -s "$T/podman.ns" ] && PODMAN=$(median <"$T/podman.ns")
 
 echo "container start, $ROUNDS rounds each, medians (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '  %-44s %8s ms\n' "tank: spawn until exec (start_us)" "$(ms "$TANK_START")"
