@@ -28,7 +28,10 @@ EOC
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 api() { curl -fsS --unix-socket "$SOCK" "http://tank$1"; }
 AGENT=
+HUGETLB_MOUNTED=
 cleanup() {
+    [ -n "$HUGETLB_MOUNTED" ] && umount /sys/fs/cgroup/hugetlb 2>/dev/null &&
+        rmdir /sys/fs/cgroup/hugetlb 2>/dev/null
     if [ -n "$AGENT" ]; then
         rm -f "$T"/pods/*.yaml
         for _ in $(seq 600); do
@@ -78,9 +81,15 @@ tank_med=$(sed -n "$(( (ROUNDS + 1) / 2 ))p" <<<"$sorted")
 echo "manifest -> running (tank): median ${tank_med} ms over $ROUNDS runs (all: ${lat[*]})"
 if command -v podman >/dev/null && command -v skopeo >/dev/null; then
     # podman on its own temporary storage, with the same image copied in (no network).
-    n=$(ulimit -Hn)
-    u=$(ulimit -Hu)
+    # Two adjustments podman needs here (see PEERS.md): limits root may set without
+    # CAP_SYS_RESOURCE, and a v1 hugetlb hierarchy for crun on this hybrid cgroup layout.
+    n=$(ulimit -Hn); [ "$n" = unlimited ] || [ "$n" -gt 20000 ] && n=20000
+    u=$(ulimit -Hu); [ "$u" = unlimited ] || [ "$u" -gt 32768 ] && u=32768
     printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n' "$n" "$n" "$u" "$u" >"$T/containers.conf"
+    if ! grep -q ' /sys/fs/cgroup/hugetlb ' /proc/self/mountinfo; then
+        mkdir -p /sys/fs/cgroup/hugetlb &&
+            mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && HUGETLB_MOUNTED=1
+    fi
     export CONTAINERS_CONF=$T/containers.conf
     P="podman --root $T/podman/root --runroot $T/podman/run --storage-driver overlay --cgroup-manager cgroupfs --events-backend file"
     skopeo copy -q "oci:$PWD/build/oci/busybox:latest" \
