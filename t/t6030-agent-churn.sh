@@ -12,13 +12,13 @@ rm -f "$PODS/probe.yaml"
 wait_gone 30 probe
 N=${CHURN_PODS:-10}
 R=${CHURN_ROUNDS:-3}
-B=$((4000 + $$ % 1000)) # sleeps of this run: sleep B000..B999
-U=${B}000
+B=$((4000 + $$ % 1000)) # sleeps of this run: B0001.. (created), B5001.. (edited)
+U=${B}0000
 # the agent's resources: fds, RSS (kB), mounts under $TMP, processes whose command line
 # names this run's sleeps
 measure() {
     echo "$(ls /proc/"$AGENT_PID"/fd | wc -l) $(awk '/^VmRSS/ {print $2}' /proc/"$AGENT_PID"/status)" \
-        "$(grep -c " $TMP/" /proc/self/mountinfo)" "$( (pgrep -f "^sleep ${B}[0-9]{3}\$" || true) | wc -l)"
+        "$(grep -c " $TMP/" /proc/self/mountinfo)" "$( (pgrep -f "^sleep ${B}[0-9]{4}\$" || true) | wc -l)"
 }
 all_running() {
     [ "$(pods_json | jq "[.pods[] | select(.phase == \"Running\")] | length")" = "$N" ]
@@ -30,8 +30,8 @@ start=$SECONDS
 for r in $(seq "$R"); do
     for i in $(seq "$N"); do put "c$i" Always "exec sleep $((U + i))"; done
     wait_for 180 all_running
-    for i in $(seq "$N"); do put "c$i" Always "exec sleep $((U + 500 + i))"; done
-    wait_for 180 sh -c "[ \$(pgrep -f '^sleep ${B}5[0-9]{2}\$' | wc -l) = $N ]"
+    for i in $(seq "$N"); do put "c$i" Always "exec sleep $((U + 5000 + i))"; done
+    wait_for 180 sh -c "[ \$(pgrep -f '^sleep ${B}[5-9][0-9]{3}\$' | wc -l) = $N ]"
     wait_for 180 all_running
     rm -f "$PODS"/c*.yaml
     wait_for 180 none
