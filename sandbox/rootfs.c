@@ -463,6 +463,17 @@ static int mount_overlay(const struct sandbox_container_config *cfg, char *root,
     return 0;
 }
 
+/* A directory as the new root: bound onto itself, then made nodev like the overlay, so a
+ * device node that came with the image (or was made inside) never opens a host device. */
+static int bind_root(const char *root, struct sandbox_fail *f)
+{
+    if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "bind rootfs '%s'", root);
+    if (mount(NULL, root, NULL, MS_BIND | MS_REMOUNT | MS_NODEV, NULL) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "remount rootfs '%s' nodev", root);
+    return 0;
+}
+
 /* Where overlayfs cannot be used: a copy of the layers in rw_dir/rootfs, bound onto itself. */
 static int copy_root(const struct sandbox_container_config *cfg, char *root, size_t size,
                      struct sandbox_fail *f)
@@ -471,9 +482,7 @@ static int copy_root(const struct sandbox_container_config *cfg, char *root, siz
     int r = sandbox_copy_layers(cfg->layers, cfg->n_layers, root, f);
     if (r < 0)
         return r;
-    if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "bind rootfs '%s'", root);
-    return 0;
+    return bind_root(root, f);
 }
 
 /* The new root as a mount point (pivot_root needs one): the overlay, or a bind of the flat
@@ -492,9 +501,7 @@ static int prepare_root(const struct sandbox_container_config *cfg, char *root, 
     if (!cfg->rootfs)
         return sandbox_fail(f, SANDBOX_STEP_ROOTFS, EINVAL, "no rootfs and no layers");
     snprintf(root, size, "%s", cfg->rootfs);
-    if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "bind rootfs '%s'", root);
-    return 0;
+    return bind_root(root, f);
 }
 
 /*

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -811,6 +812,43 @@ START_TEST(test_overlay_layers)
 }
 END_TEST
 
+/* A device node that comes with the image (here: a copy of /dev/null's numbers, as a
+ * hostile image could carry the host disk's) cannot be opened: the root is nodev, both as an
+ * overlay and as a plain directory. */
+START_TEST(test_image_device_nodes)
+{
+    NEED_ROOT();
+    char layer[PATH_MAX], node[PATH_MAX], rw[PATH_MAX], rootnode[PATH_MAX];
+    snprintf(layer, sizeof(layer), "%s/devlayer", tmp);
+    ck_assert_int_eq(tk_mkdir_p(layer, 0755), 0);
+    snprintf(node, sizeof(node), "%s/imgdev", layer);
+    ck_assert_int_eq(mknod(node, S_IFCHR | 0666, makedev(1, 3)), 0);
+    snprintf(rw, sizeof(rw), "%s/rw-dev", tmp);
+    const char *layers[] = {rootfs, layer};
+    char *argv[] = {"sh", "-c", "echo x > /imgdev && echo opened || echo refused", NULL};
+    struct sandbox_container_config c;
+    struct run r;
+    cfg_init(&c, argv);
+    c.rootfs = NULL;
+    c.layers = layers;
+    c.n_layers = 2;
+    c.rw_dir = rw;
+    run_wait(&c, &r);
+    ck_assert_msg(r.rc == 0, "start: %s", r.err.msg);
+    ck_assert_str_eq(r.out, "refused\n");
+    ck_assert_int_eq(sandbox_container_cleanup(state_dir, rw, 1, NULL), 0);
+
+    /* The same node in a plain rootfs directory. */
+    snprintf(rootnode, sizeof(rootnode), "%s/imgdev", rootfs);
+    ck_assert_int_eq(mknod(rootnode, S_IFCHR | 0666, makedev(1, 3)), 0);
+    cfg_init(&c, argv);
+    run_wait(&c, &r);
+    unlink(rootnode);
+    ck_assert_msg(r.rc == 0, "start: %s", r.err.msg);
+    ck_assert_str_eq(r.out, "refused\nrefused\n"); /* the log holds both runs */
+}
+END_TEST
+
 /* A layer path overlayfs options cannot carry (a ','): the layers are copied instead, with
  * the upper layer's whiteout applied; the copy is reused by the next start. */
 START_TEST(test_copy_fallback)
@@ -876,6 +914,7 @@ Suite *sandbox_suite(void)
     tcase_add_test(tc, test_join_netns);
     tcase_add_test(tc, test_overlay_layers);
     tcase_add_test(tc, test_copy_fallback);
+    tcase_add_test(tc, test_image_device_nodes);
     suite_add_tcase(s, tc);
     return s;
 }
