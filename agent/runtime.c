@@ -21,6 +21,10 @@
 #include "sandbox/container.h"
 #include "sandbox/pod.h"
 
+/* An IPv4 address is probed on the uplink (RFC 5227 ARP probe) before a pod takes it, so an
+ * address already used by another host or pod is a clear error instead of a silent clash. */
+#define ADDRESS_PROBE_MS 200
+
 #define LOG_MAX_SIZE (10u << 20)
 #define DIGEST_FILE "tank-image-digest"
 
@@ -218,6 +222,7 @@ static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_po
         .n_options = no,
         .volumes = vols,
         .n_volumes = nv,
+        .probe_ms = ni ? ADDRESS_PROBE_MS : 0,
     };
     r = sandbox_pod_create(&pc, err);
     for (size_t i = 0; i < no; i++)

@@ -60,6 +60,27 @@ wait_for 30 ip netns exec $C curl -fsS -o /dev/null http://192.0.2.10:8080/
     fail "the pod's web server did not answer"
 
 # Removing the pod removes its interface: the address no longer answers.
+# A pod asking for an address another host already uses (the client's) is refused with a
+# clear error, found by the ARP probe; the running pod is left alone.
+cat >"$PODS/clash.yaml" <<EOC
+apiVersion: tank/v1
+kind: Pod
+metadata:
+  name: clash
+spec:
+  containers:
+  - {name: c, image: $IMAGE, imagePullPolicy: IfNotPresent, command: ["sleep", "600"]}
+  network:
+    interfaces:
+    - {name: eth0, macvlan: {mode: bridge}, addresses: ["192.0.2.1/24"]}
+EOC
+wait_jq 60 '.pods[] | select(.name == "clash") | .message // "" | test("192.0.2.1.* already in use")'
+[ "$(pod_phase clash)" != Running ] || fail "the clashing pod runs"
+[ "$(ip netns exec $C curl -fsS http://192.0.2.10:8080/)" = "hello from a macvlan pod" ] ||
+    fail "the web pod stopped answering after the clash"
+rm "$PODS/clash.yaml"
+wait_gone 60 clash
+
 rm "$PODS/web.yaml"
 wait_gone 60 web
 ip netns exec $C curl -fsS -m 2 -o /dev/null http://192.0.2.10:8080/ 2>/dev/null &&
