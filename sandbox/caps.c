@@ -1,6 +1,8 @@
 /* Capabilities and the user switch of the workload child (no libcap: capset directly). */
 #include "sandbox/ctr_internal.h"
 
+#include "base/capability.h"
+
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -10,50 +12,6 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-static const char *const cap_names[] = {
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-    "PERFMON",
-    "BPF",
-    "CHECKPOINT_RESTORE",
-};
 
 /* Docker's / containerd's default set. */
 static const int default_caps[] = {
@@ -67,20 +25,16 @@ int sandbox_cap_from_name(const char *name)
 {
     if (!strcasecmp(name, "ALL"))
         return SANDBOX_CAP_ALL;
-    if (!strncasecmp(name, "CAP_", 4))
-        name += 4;
-    for (size_t i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
-        if (!strcasecmp(name, cap_names[i]))
-            return (int)i;
-    return -EINVAL;
+    return tk_cap_from_name(name);
 }
 
 const char *sandbox_cap_name(int cap)
 {
     static char buf[40];
-    if (cap < 0 || (size_t)cap >= sizeof(cap_names) / sizeof(cap_names[0]))
+    const char *name = tk_cap_name(cap);
+    if (!name)
         return NULL;
-    snprintf(buf, sizeof(buf), "CAP_%s", cap_names[cap]);
+    snprintf(buf, sizeof(buf), "CAP_%s", name);
     return buf;
 }
 

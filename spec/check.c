@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "base/capability.h"
 #include "base/cleanup.h"
 #include "base/parse.h"
 #include "spec/spec-int.h"
@@ -202,57 +203,7 @@ int spec_parse_mac(const char *s, unsigned char mac[6])
     return 0;
 }
 
-/* Linux capabilities (linux/capability.h, up to CAP_CHECKPOINT_RESTORE). */
-static const char *const capabilities[] = {
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-    "PERFMON",
-    "BPF",
-    "CHECKPOINT_RESTORE",
-};
-
 const char *spec_capability_canonical(const char *name)
 {
-    if (!strncasecmp(name, "CAP_", 4))
-        name += 4;
-    for (size_t i = 0; i < TK_ARRAY_SIZE(capabilities); i++)
-        if (!strcasecmp(name, capabilities[i]))
-            return capabilities[i];
-    return NULL;
+    return tk_cap_name(tk_cap_from_name(name));
 }
