@@ -119,11 +119,20 @@ static int walk_nofollow(int rootfd, const char *path, int create, int create_fi
     return cur;
 }
 
+/* EAGAIN: a rename or mount anywhere on the host raced with a ".." of the path, and the kernel
+ * could not prove the walk stayed inside the root. It asks the caller to retry; on a busy host
+ * (other containers starting) that happens. */
+#define OPENAT2_TRIES 128
+
 static int open_in_root_once(int rootfd, const char *path)
 {
     struct open_how how = {.flags = O_PATH | O_CLOEXEC,
                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-    long fd = sys_openat2(rootfd, path, &how);
+    long fd;
+    int tries = 0;
+    do
+        fd = sys_openat2(rootfd, path, &how);
+    while (fd < 0 && (errno == EAGAIN || errno == EINTR) && ++tries < OPENAT2_TRIES);
     return fd < 0 ? -errno : (int)fd;
 }
 

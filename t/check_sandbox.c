@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <regex.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,6 +500,45 @@ START_TEST(test_open_in_root)
 }
 END_TEST
 
+/* On a busy host (renames and mounts of other containers) openat2 may ask for a retry when a
+ * ".." raced with them; the resolution must retry, not fail the container's start. */
+START_TEST(test_open_in_root_busy_host)
+{
+    NEED_ROOT();
+    char link[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+    snprintf(link, sizeof(link), "%s/etc/up", rootfs);
+    ck_assert_int_eq(symlink("../../../../..", link), 0);
+    snprintf(a, sizeof(a), "%s/tmp-a", rootfs);
+    snprintf(b, sizeof(b), "%s/tmp-b", rootfs);
+    ck_assert_int_eq(mkdir(a, 0755), 0);
+    pid_t renamer = fork();
+    ck_assert_int_ge(renamer, 0);
+    if (renamer == 0) {
+        for (;;) {
+            rename(a, b);
+            rename(b, a);
+        }
+    }
+    int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    ck_assert_int_ge(root, 0);
+    int failed = 0, last = 0;
+    for (int i = 0; i < 20000; i++) {
+        int fd = sandbox_open_in_root(root, "/etc/up/../etc/up/bin", 0, 0);
+        if (fd < 0) {
+            failed++;
+            last = fd;
+        } else {
+            close(fd);
+        }
+    }
+    kill(renamer, SIGKILL);
+    waitpid(renamer, NULL, 0);
+    close(root);
+    ck_assert_msg(failed == 0, "%d of 20000 resolutions failed (last: %s)", failed,
+                  strerror(-last));
+}
+END_TEST
+
 START_TEST(test_cri_log_and_exit)
 {
     NEED_ROOT();
@@ -579,6 +619,27 @@ static int stop_forever_start(struct sandbox_container_config *c,
     return rc;
 }
 
+/* Wait (WAIT_MS at most) until process pid has a handler for sig (SigCgt in its status). */
+static bool wait_catches(pid_t pid, int sig)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    for (int i = 0; i < WAIT_MS / 10; i++, usleep(10000)) {
+        FILE *f = fopen(path, "r");
+        if (!f)
+            return false;
+        char line[256];
+        unsigned long long mask = 0;
+        while (fgets(line, sizeof(line), f))
+            if (sscanf(line, "SigCgt: %llx", &mask) == 1)
+                break;
+        fclose(f);
+        if (mask & (1ULL << (sig - 1)))
+            return true;
+    }
+    return false;
+}
+
 START_TEST(test_kill_and_stop)
 {
     NEED_ROOT();
@@ -624,6 +685,8 @@ START_TEST(test_kill_and_stop)
     /* A shell that traps TERM exits on the stop signal itself. */
     char *argv2[] = {"sh", "-c", "trap 'exit 7' TERM; while true; do sleep 0.05; done", NULL};
     stop_forever_start(&c, &res, argv2);
+    /* Not before the shell has run its trap: until then TERM to PID 1 is ignored. */
+    ck_assert_msg(wait_catches(res.pid, SIGTERM), "the shell never set its TERM trap");
     ck_assert_int_eq(sandbox_container_stop(state_dir, SIGTERM, WAIT_MS, NULL), 0);
     wait_monitor(&res);
     ck_assert_int_eq(sandbox_container_state(state_dir, &st, NULL), 0);
@@ -906,6 +969,7 @@ Suite *sandbox_suite(void)
     tcase_add_test(tc, test_volumes_readonly);
     tcase_add_test(tc, test_hostile_symlink);
     tcase_add_test(tc, test_open_in_root);
+    tcase_add_test(tc, test_open_in_root_busy_host);
     tcase_add_test(tc, test_cri_log_and_exit);
     tcase_add_test(tc, test_log_rotation);
     tcase_add_test(tc, test_kill_and_stop);
