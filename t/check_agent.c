@@ -699,9 +699,12 @@ START_TEST(test_crash_backoff)
 {
     struct world w;
     world_init(&w);
+    /* Back-offs long enough that a loaded machine still sees each waiting state. */
+    w.cfg.backoff_initial_ms = 200;
+    w.cfg.backoff_max_ms = 1600;
     put_pod(w.cfg.pods_dir, "crash", "Always", "c=img");
     WAIT_CTR(&w, "crash", "c", "running", NULL, 0);
-    int64_t expect[] = {50, 100, 200, 400, 400};
+    int64_t expect[] = {200, 400, 800, 1600, 1600};
     for (unsigned i = 0; i < 5; i++) {
         fake_exit(&w.fake, "crash", "c", 2, 0);
         WAIT_CTR(&w, "crash", "c", "waiting", "CrashLoopBackOff", i);
