@@ -1,12 +1,16 @@
 #!/bin/bash
 # `tank logs` over CRI-format files as the container monitor writes them: partial lines
 # joined, both streams, the rotated file first, --tail, --timestamps, the container name
-# optional for a one-container pod, and -f following across a rotation.
+# optional for a one-container pod; -f following across a rotation while the container
+# instance runs and ending by itself when it has exited (its monitor, as the state dir under
+# run_dir records it, is played by a sleep of the test's), without what a later instance
+# wrote; -f on a container that does not run prints the log and exits.
 . "$(dirname "$0")/lib.sh"
 mkdir -p "$TMP/log/web"
 cat >"$TMP/tank.ini" <<EOC
 [agent]
 log_dir = $TMP/log
+run_dir = $TMP/run
 EOC
 L=$TMP/log/web/main.log
 cat >"$L.1" <<'EOC'
@@ -36,11 +40,35 @@ err=$(logs web 2>&1) && fail "two containers: CTR must be named"
 grep -q "name one: " <<<"$err" || fail "unclear: $err"
 rm "$TMP/log/web/side.log"
 
+# -f on a container that does not run (no state at all, then a monitor that is gone): the
+# log, and exit.
+[ "$(timeout 20 "$TANK" logs --config "$TMP/tank.ini" -f web)" = "$want" ] || fail "-f, no state"
+expect_exit 1 timeout 20 "$TANK" logs --config "$TMP/tank.ini" -f web other
+
+# A running instance: STATE_DIR/state names its monitor by pid and start time.
+RUN=$TMP/run/pods/web/containers/main
+mkdir -p "$RUN"
+pids=()
+at_exit 'kill ${pids[@]} 2>/dev/null'
+# new_instance: a fake monitor (a sleep) recorded as the running instance; sets MON.
+new_instance() {
+    sleep 1000 &
+    MON=$!
+    pids+=("$MON")
+    local start
+    start=$(awk '{print $22}' "/proc/$MON/stat")
+    printf 'pid=%s\npid_start=%s\nmonitor_pid=%s\nmonitor_start=%s\nstarted_at=%s\nstop_signal=15\n' \
+        "$MON" "$start" "$MON" "$start" "$(date +%s%N)" >"$RUN/state.tmp"
+    mv "$RUN/state.tmp" "$RUN/state"
+}
+new_instance
+old=$MON
+
 # -f: new lines appear, also after a rotation (the monitor renames LOG to LOG.1).
-"$TANK" logs --config "$TMP/tank.ini" -f --tail 0 web main >"$TMP/out" 2>&1 &
+( "$TANK" logs --config "$TMP/tank.ini" -f --tail 0 web main >"$TMP/out" 2>&1; echo $? >"$TMP/rc" ) &
 f=$!
-at_exit "kill $f 2>/dev/null; wait $f 2>/dev/null"
-wait_for 10 sh -c "grep -qs inotify /proc/$f/fdinfo/*" # following
+at_exit "pkill -P $f 2>/dev/null; wait $f 2>/dev/null"
+wait_for 10 sh -c "grep -qs inotify /proc/\$(pgrep -P $f)/fdinfo/*" # following
 echo "2026-01-02T03:04:08.000000000Z stdout F followed one" >>"$L"
 wait_for 10 grep -qx "followed one" "$TMP/out"
 mv "$L" "$L.1"
@@ -49,4 +77,28 @@ wait_for 10 grep -qx "after rotation" "$TMP/out"
 echo "2026-01-02T03:04:10.000000000Z stderr F still following" >>"$L"
 wait_for 10 grep -qx "still following" "$TMP/out"
 [ "$(cat "$TMP/out")" = $'followed one\nafter rotation\nstill following' ] || fail "-f output: $(cat "$TMP/out")"
+[ ! -e "$TMP/rc" ] || fail "-f ended while the container runs: $(cat "$TMP/out")"
+
+# The instance writes its last line and ends; by the time the follower looks again (it is
+# stopped meanwhile) the agent has restarted the container and the new instance has written
+# a line: -f prints the old instance's last line, not the new one's, and exits 0 by itself.
+echo "2026-01-02T03:04:11.000000000Z stdout F last words" >>"$L"
+follower=$(pgrep -P $f)
+kill -STOP "$follower"
+at_exit "kill -CONT $follower 2>/dev/null"
+kill "$old"
+wait "$old" 2>/dev/null
+new_instance
+echo "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ) stdout F from the next instance" >>"$L"
+kill -CONT "$follower"
+wait_for 20 test -s "$TMP/rc"
+[ "$(cat "$TMP/rc")" = 0 ] || fail "-f exited $(cat "$TMP/rc"): $(cat "$TMP/out")"
+[ "$(cat "$TMP/out")" = $'followed one\nafter rotation\nstill following\nlast words' ] ||
+    fail "-f output at the end: $(cat "$TMP/out")"
+
+# Once the last monitor is gone, -f prints all and exits at once.
+kill "$MON"
+wait "$MON" 2>/dev/null
+[ "$(timeout 20 "$TANK" logs --config "$TMP/tank.ini" -f --tail 2 web)" = $'last words\nfrom the next instance' ] ||
+    fail "-f on an ended container: $(timeout 20 "$TANK" logs --config "$TMP/tank.ini" -f --tail 2 web)"
 pass
