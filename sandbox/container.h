@@ -6,8 +6,8 @@
  * sandbox_container_start() forks a *monitor* (a child of the caller, in its own session and
  * process group, so it outlives the caller). The monitor joins the pod's namespaces (setns),
  * clones the workload into new mount, PID and cgroup namespaces (no cgroup namespace where the
- * kernel refuses one) and tells the caller the workload's pid. The workload blocks at the
- * *ready checkpoint* while the caller's ready hook runs (cgroups, network, ...); then it builds
+ * kernel refuses one) and tells the caller the workload's pid. With a ready hook, the workload
+ * blocks at the *ready checkpoint* while the hook runs (cgroups, network, ...); then it builds
  * its root file system, pivots into it, drops privileges and execs. start() returns once the
  * exec succeeded, or with the step, errno and message of the first failure before exec.
  *
@@ -156,6 +156,40 @@ struct sandbox_container_result {
  */
 int sandbox_container_start(const struct sandbox_container_config *cfg,
                             struct sandbox_container_result *result, struct tk_err *err);
+
+
+/*
+ * The same start in halves, for an event loop that must not wait for a rootfs bring-up:
+ *
+ *   sandbox_container_start_begin()  forks the monitor and returns at once: result->monitor_pid
+ *                                    and result->monitor_pidfd are set (the caller owns both,
+ *                                    as with sandbox_container_start), *start is under way.
+ *   sandbox_start_fd()               readable when the start can make progress;
+ *   sandbox_container_start_step()   never blocks: 1 while under way, 0 once the workload
+ *                                    exec'd (result->pid set), -errno when it failed (result
+ *                                    and err as for sandbox_container_start). The ready hook
+ *                                    runs inside a step. Call it also at
+ *                                    sandbox_start_deadline_ms(): past the deadline
+ *                                    (SANDBOX_START_TIMEOUT_MS after begin) with no word from
+ *                                    the monitor, the workload and the monitor are killed and
+ *                                    the step fails with ETIMEDOUT.
+ *   sandbox_start_free()             once over, or to give up: with kill_it, what was started
+ *                                    is killed; without, it is left to end on its own: the
+ *                                    container comes up (or records its failure) in state_dir,
+ *                                    adoptable as after a caller crash. (With a ready hook, a
+ *                                    start given up before the hook ran is aborted instead.)
+ * cfg is borrowed for begin only, except ready_hook/ready_data which the steps call.
+ */
+#define SANDBOX_START_TIMEOUT_MS 60000
+struct sandbox_start;
+int sandbox_container_start_begin(const struct sandbox_container_config *cfg,
+                                  struct sandbox_start **start,
+                                  struct sandbox_container_result *result, struct tk_err *err);
+int sandbox_start_fd(const struct sandbox_start *start);
+int64_t sandbox_start_deadline_ms(const struct sandbox_start *start);
+int sandbox_container_start_step(struct sandbox_start *start,
+                                 struct sandbox_container_result *result, struct tk_err *err);
+void sandbox_start_free(struct sandbox_start *start, int kill_it);
 
 /* What state_dir says about a container; usable by a restarted agent to adopt it. */
 struct sandbox_container_state {

@@ -5,7 +5,8 @@
  *                        └──fork──▶ workload, pid 1 of its PID namespace
  *   monitor → caller   PID n            the workload waits on the go pipe
  *   caller             ready hook(n)    (cgroups, network, ...)
- *   caller → monitor   GO | ABORT
+ *   caller → monitor   GO | ABORT       (only when there is a ready hook: else the monitor
+ *                                        goes on at once, and the caller may even be gone)
  *   monitor → workload go byte          workload: unshare(NEWNS|NEWCGROUP), hostname, rootfs,
  *                                        user + caps, cwd, execve
  *   workload → monitor (error pipe, close-on-exec): EOF = exec'd; a struct sandbox_fail = failed
@@ -21,7 +22,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -34,7 +37,6 @@
 #include "base/fs.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define SYNC_TIMEOUT_MS 60000
 
 enum { MSG_PID = 1, MSG_GO, MSG_ABORT, MSG_OK, MSG_FAIL };
 
@@ -393,7 +395,10 @@ static void monitor_checkpoint(const struct sandbox_container_config *cfg, int s
 {
     struct sandbox_fail f = {0};
     struct sync_msg m = {.type = MSG_PID, .pid = child};
-    if (send_msg(sync, &m) < 0 || recv_msg(sync, &m, -1) <= 0 || m.type != MSG_GO) {
+    int sent = send_msg(sync, &m);
+    /* Without a ready hook there is nothing to wait for: the start goes on even when the
+     * caller has gone meanwhile (its successor adopts the container from state_dir). */
+    if (cfg->ready_hook && (sent < 0 || recv_msg(sync, &m, -1) <= 0 || m.type != MSG_GO)) {
         sandbox_fail(&f, SANDBOX_STEP_HOOK, ECANCELED, "start aborted at the ready checkpoint");
         monitor_fail(cfg, sync, &f, child);
     }
@@ -490,50 +495,126 @@ static int start_fail(struct sandbox_container_result *res, struct tk_err *err,
     return tk_err_set(err, -f->err, "%s", f->msg);
 }
 
-static int caller_sync(const struct sandbox_container_config *cfg, int sync,
-                       struct sandbox_container_result *res, struct tk_err *err)
+/* A start under way: the caller's end of the sync channel and what it learnt so far. */
+struct sandbox_start {
+    int sync;       /* SOCK_SEQPACKET, non-blocking */
+    pid_t monitor;  /* a child of the caller */
+    pid_t pid;      /* the workload once the monitor told it, else 0 */
+    bool over;      /* exec'd or failed */
+    int64_t deadline_ms; /* monotonic */
+    char id[256];
+    int (*ready_hook)(pid_t pid, void *data, struct tk_err *err);
+    void *ready_data;
+};
+
+int sandbox_start_fd(const struct sandbox_start *s)
+{
+    return s->sync;
+}
+
+int64_t sandbox_start_deadline_ms(const struct sandbox_start *s)
+{
+    return s->deadline_ms;
+}
+
+static void start_kill(struct sandbox_start *s)
+{
+    if (s->pid > 0)
+        kill(s->pid, SIGKILL); /* pid 1 of its namespace: everything in it goes */
+    if (s->monitor > 0)
+        kill(s->monitor, SIGKILL);
+}
+
+/* The monitor said pid: run the ready hook, then release or abort the workload. */
+static int start_on_pid(struct sandbox_start *s, pid_t pid, struct sandbox_container_result *res,
+                        struct tk_err *err)
 {
     struct sandbox_fail f = {0};
+    s->pid = res->pid = pid;
+    if (!s->ready_hook)
+        return 1; /* the monitor did not wait */
+    struct tk_err herr = {0};
+    struct sync_msg go = {.type = MSG_GO};
+    if (s->ready_hook && s->ready_hook(pid, s->ready_data, &herr) < 0) {
+        go.type = MSG_ABORT;
+        send_msg(s->sync, &go);
+        sandbox_fail(&f, SANDBOX_STEP_HOOK, herr.code < 0 ? -herr.code : EIO, "ready hook");
+        snprintf(f.msg, sizeof(f.msg), "ready hook: %s", herr.msg);
+        return start_fail(res, err, &f);
+    }
+    if (send_msg(s->sync, &go) < 0) {
+        sandbox_fail(&f, SANDBOX_STEP_SETUP, EPIPE, "release the workload");
+        return start_fail(res, err, &f);
+    }
+    return 1;
+}
+
+int sandbox_container_start_step(struct sandbox_start *s, struct sandbox_container_result *res,
+                                 struct tk_err *err)
+{
+    struct sandbox_fail f = {0};
+    if (s->over)
+        return tk_err_set(err, -EINVAL, "start '%s': already over", s->id);
     for (;;) {
         struct sync_msg m;
-        int r = recv_msg(sync, &m, SYNC_TIMEOUT_MS);
-        if (r <= 0) {
-            sandbox_fail(&f, SANDBOX_STEP_SETUP, r ? -r : EPIPE,
-                         "start '%s': no word from the monitor", cfg->id);
-            if (res->monitor_pid > 0)
-                kill(res->monitor_pid, SIGKILL);
+        ssize_t n;
+        do
+            n = recv(s->sync, &m, sizeof(m), MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (tk_now_monotonic_ms() < s->deadline_ms)
+                return 1;
+            s->over = true;
+            start_kill(s);
+            sandbox_fail(&f, SANDBOX_STEP_SETUP, ETIMEDOUT,
+                         "start '%s': no word from the monitor in %d s", s->id,
+                         SANDBOX_START_TIMEOUT_MS / 1000);
             return start_fail(res, err, &f);
         }
-        if (m.type == MSG_OK)
+        if (n <= 0 || (size_t)n != sizeof(m)) {
+            s->over = true;
+            start_kill(s);
+            sandbox_fail(&f, SANDBOX_STEP_SETUP, n < 0 ? errno : n == 0 ? EPIPE : EPROTO,
+                         "start '%s': no word from the monitor", s->id);
+            return start_fail(res, err, &f);
+        }
+        switch (m.type) {
+        case MSG_OK:
+            s->over = true;
             return 0;
-        if (m.type == MSG_FAIL) {
+        case MSG_FAIL:
+            s->over = true;
             m.fail.msg[sizeof(m.fail.msg) - 1] = '\0';
             return start_fail(res, err, &m.fail);
+        case MSG_PID: {
+            int r = start_on_pid(s, m.pid, res, err);
+            if (r < 0) {
+                s->over = true;
+                return r;
+            }
+            break;
         }
-        if (m.type != MSG_PID)
-            continue;
-        res->pid = m.pid;
-        struct tk_err herr = {0};
-        struct sync_msg go = {.type = MSG_GO};
-        if (cfg->ready_hook && cfg->ready_hook(m.pid, cfg->ready_data, &herr) < 0) {
-            go.type = MSG_ABORT;
-            send_msg(sync, &go);
-            sandbox_fail(&f, SANDBOX_STEP_HOOK, herr.code < 0 ? -herr.code : EIO, "ready hook");
-            snprintf(f.msg, sizeof(f.msg), "ready hook: %s", herr.msg);
-            return start_fail(res, err, &f);
-        }
-        if (send_msg(sync, &go) < 0) {
-            sandbox_fail(&f, SANDBOX_STEP_SETUP, EPIPE, "release the workload");
-            return start_fail(res, err, &f);
+        default:
+            break;
         }
     }
 }
 
-int sandbox_container_start(const struct sandbox_container_config *cfg,
-                            struct sandbox_container_result *res, struct tk_err *err)
+void sandbox_start_free(struct sandbox_start *s, int kill_it)
+{
+    if (!s)
+        return;
+    if (!s->over && kill_it)
+        start_kill(s);
+    close(s->sync);
+    free(s);
+}
+
+/* Everything before the fork: checks, directories, stale state, the sync channel. */
+static int start_prepare(const struct sandbox_container_config *cfg, int sv[2],
+                         struct sandbox_container_result *res, struct tk_err *err)
 {
     struct sandbox_fail f = {0};
-    *res = (struct sandbox_container_result){.monitor_pidfd = -1};
     if (!cfg->id || !cfg->argv || !cfg->argv[0] || !cfg->state_dir) {
         sandbox_fail(&f, SANDBOX_STEP_SETUP, EINVAL,
                      "start container: id, argv and state_dir "
@@ -562,10 +643,30 @@ int sandbox_container_start(const struct sandbox_container_config *cfg,
     unlink(path);
     snprintf(path, sizeof(path), "%s/state", cfg->state_dir);
     unlink(path);
-    int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         sandbox_fail(&f, SANDBOX_STEP_SETUP, errno, "create the sync socket");
         return start_fail(res, err, &f);
+    }
+    return 0;
+}
+
+int sandbox_container_start_begin(const struct sandbox_container_config *cfg,
+                                  struct sandbox_start **out, struct sandbox_container_result *res,
+                                  struct tk_err *err)
+{
+    struct sandbox_fail f = {0};
+    *out = NULL;
+    *res = (struct sandbox_container_result){.monitor_pidfd = -1};
+    struct sandbox_start *s = calloc(1, sizeof(*s));
+    if (!s) {
+        sandbox_fail(&f, SANDBOX_STEP_SETUP, ENOMEM, "start '%s'", cfg->id ? cfg->id : "?");
+        return start_fail(res, err, &f);
+    }
+    int sv[2];
+    int r = start_prepare(cfg, sv, res, err);
+    if (r < 0) {
+        free(s);
+        return r;
     }
     int memfd = monitor_memfd();
     pid_t pid = fork();
@@ -573,6 +674,7 @@ int sandbox_container_start(const struct sandbox_container_config *cfg,
         sandbox_fail(&f, SANDBOX_STEP_SETUP, errno, "fork the monitor");
         close(sv[0]);
         close(sv[1]);
+        free(s);
         return start_fail(res, err, &f);
     }
     if (pid == 0) {
@@ -583,7 +685,37 @@ int sandbox_container_start(const struct sandbox_container_config *cfg,
     res->monitor_pid = pid;
     long pfd = syscall(SYS_pidfd_open, pid, 0);
     res->monitor_pidfd = pfd >= 0 ? (int)pfd : -1; /* pidfds are close-on-exec */
-    r = caller_sync(cfg, sv[0], res, err);
-    close(sv[0]);
+    s->sync = sv[0];
+    s->monitor = pid;
+    s->deadline_ms = tk_now_monotonic_ms() + SANDBOX_START_TIMEOUT_MS;
+    snprintf(s->id, sizeof(s->id), "%s", cfg->id);
+    s->ready_hook = cfg->ready_hook;
+    s->ready_data = cfg->ready_data;
+    *out = s;
+    return 0;
+}
+
+int sandbox_container_start(const struct sandbox_container_config *cfg,
+                            struct sandbox_container_result *res, struct tk_err *err)
+{
+    struct sandbox_start *s;
+    int r = sandbox_container_start_begin(cfg, &s, res, err);
+    if (r < 0)
+        return r;
+    int perr = 0;
+    while ((r = sandbox_container_start_step(s, res, err)) == 1) {
+        int64_t left = s->deadline_ms - tk_now_monotonic_ms();
+        struct pollfd p = {.fd = s->sync, .events = POLLIN};
+        if (poll(&p, 1, left < 0 ? 0 : (int)left) < 0 && errno != EINTR) {
+            perr = errno;
+            break;
+        }
+    }
+    sandbox_start_free(s, r == 1);
+    if (r == 1) {
+        struct sandbox_fail f = {0};
+        sandbox_fail(&f, SANDBOX_STEP_SETUP, perr, "start '%s': wait for the monitor", cfg->id);
+        return start_fail(res, err, &f);
+    }
     return r;
 }

@@ -765,6 +765,49 @@ static int hook_fail(pid_t pid, void *data, struct tk_err *err)
     return tk_err_set(err, -EPERM, "no cgroup for you");
 }
 
+/* The start in halves: a caller that gives a start up before its end (an agent that stops)
+ * leaves a container that still comes up and can be adopted from its state_dir. */
+START_TEST(test_start_async_abandoned)
+{
+    NEED_ROOT();
+    char *argv[] = {"sleep", "1000", NULL};
+    struct sandbox_container_config c;
+    struct sandbox_container_result res;
+    struct sandbox_start *s = NULL;
+    struct tk_err err = {0};
+    cfg_init(&c, argv);
+    ck_assert_msg(sandbox_container_start_begin(&c, &s, &res, &err) == 0, "%s", err.msg);
+    ck_assert_int_ge(sandbox_start_fd(s), 0);
+    ck_assert_int_gt(res.monitor_pid, 0);
+    sandbox_start_free(s, 0);
+    struct sandbox_container_state st = {0};
+    for (int i = 0; i < WAIT_MS / 10; i++, usleep(10000))
+        if (sandbox_container_state(state_dir, &st, NULL) == 0 && st.running)
+            break;
+    ck_assert_msg(st.running, "the container did not come up after its caller left");
+    ck_assert_int_gt(st.pid, 0);
+    ck_assert_int_eq(sandbox_container_kill(state_dir, SIGKILL, NULL), 0);
+    wait_monitor(&res);
+    ck_assert_int_eq(sandbox_container_state(state_dir, &st, NULL), 0);
+    ck_assert_int_eq(st.exit_code, 137);
+
+    /* Stepped to its end, with the fd polled as an event loop would. */
+    ck_assert_int_eq(sandbox_container_cleanup(state_dir, NULL, 1, NULL), 0);
+    ck_assert_msg(sandbox_container_start_begin(&c, &s, &res, &err) == 0, "%s", err.msg);
+    int r;
+    while ((r = sandbox_container_start_step(s, &res, &err)) == 1) {
+        struct pollfd p = {.fd = sandbox_start_fd(s), .events = POLLIN};
+        ck_assert_int_eq(poll(&p, 1, WAIT_MS), 1);
+    }
+    ck_assert_msg(r == 0, "%s", err.msg);
+    ck_assert_int_gt(res.pid, 0);
+    ck_assert_int_eq(sandbox_container_start_step(s, &res, &err), -EINVAL); /* over */
+    sandbox_start_free(s, 0);
+    ck_assert_int_eq(sandbox_container_kill(state_dir, SIGKILL, NULL), 0);
+    wait_monitor(&res);
+}
+END_TEST
+
 START_TEST(test_ready_hook)
 {
     NEED_ROOT();
@@ -975,6 +1018,7 @@ Suite *sandbox_suite(void)
     tcase_add_test(tc, test_kill_and_stop);
     tcase_add_test(tc, test_monitor_survives_parent);
     tcase_add_test(tc, test_ready_hook);
+    tcase_add_test(tc, test_start_async_abandoned);
     tcase_add_test(tc, test_join_netns);
     tcase_add_test(tc, test_overlay_layers);
     tcase_add_test(tc, test_copy_fallback);
