@@ -26,6 +26,7 @@
 enum step {
     C_IDLE,    /* due to start (or to pull first) */
     C_PULLING, /* a pull child runs */
+    C_STARTING, /* the runtime brings it up (rootfs, exec) in a child; its start fd tells */
     C_BACKOFF, /* waiting for its timer: a restart, a pull retry, a start retry */
     C_RUNNING, /* its watch fd tells the exit */
     C_EXITED,  /* exited; the restart policy has not decided yet */
@@ -49,6 +50,8 @@ struct ctr {
     int64_t pull_backoff_ms;
     pid_t pid, monitor_pid;
     int watch_fd;
+    struct runtime_start start; /* when C_STARTING */
+    uint64_t start_timer;       /* its deadline */
     pid_t pull_pid;
     int pull_fd;
     struct tk_buf pull_out;
@@ -180,6 +183,7 @@ static void ctr_init(struct pod *p, struct ctr *c, size_t idx, const char *name,
     c->name = strdup(name);
     c->image = image ? strdup(image) : NULL;
     c->watch_fd = -1;
+    c->start.fd = -1;
     c->pull_fd = -1;
     c->step = C_IDLE;
     c->reason = "ContainerCreating";
@@ -507,6 +511,9 @@ static void ctr_start_failed(struct ctr *c, const char *msg)
     emit(c->pod, c, "Failed", "start container '%s': %s", c->name, msg);
 }
 
+static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct tk_err *err);
+static void ctr_starting(struct ctr *c, pid_t monitor_pid);
+
 static void ctr_start(struct ctr *c)
 {
     struct pod *p = c->pod;
@@ -533,13 +540,24 @@ static void ctr_start(struct ctr *c)
     snprintf(c->digest, sizeof(c->digest), "%s", digest);
     ops->ctr_remove(p->env.rt->impl, p->name, c->name);
     struct runtime_ctr st = {.watch_fd = -1};
-    r = ops->ctr_start(p->env.rt->impl, p->spec, c->idx, &st, &err);
-    if (st.monitor_pid > 0 && r < 0)
-        loop_watch_child(p->env.loop, st.monitor_pid, reap_only, NULL);
+    r = ops->ctr_start(p->env.rt->impl, p->spec, c->idx, &st, &c->start, &err);
+    if (r == 1) {
+        ctr_starting(c, st.monitor_pid);
+        return;
+    }
+    ctr_start_done(c, r, &st, &err);
+}
+
+/* The start ended (r as from the runtime's ctr_start/ctr_start_step). */
+static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct tk_err *err)
+{
+    struct pod *p = c->pod;
+    if (st->monitor_pid > 0 && r < 0)
+        loop_watch_child(p->env.loop, st->monitor_pid, reap_only, NULL);
     if (r < 0) {
-        if (st.watch_fd >= 0)
-            close(st.watch_fd);
-        ctr_start_failed(c, err.msg[0] ? err.msg : strerror(-r));
+        if (st->watch_fd >= 0)
+            close(st->watch_fd);
+        ctr_start_failed(c, err->msg[0] ? err->msg : strerror(-r));
         return;
     }
     if (c->ever_started)
@@ -548,16 +566,89 @@ static void ctr_start(struct ctr *c)
     c->step = C_RUNNING;
     c->reason = NULL;
     c->message[0] = '\0';
-    c->pid = st.pid;
-    c->monitor_pid = st.monitor_pid;
-    c->started_ns = st.started_ns ? st.started_ns : tk_now_realtime_ns();
+    c->pid = st->pid;
+    c->monitor_pid = st->monitor_pid;
+    c->started_ns = st->started_ns ? st->started_ns : tk_now_realtime_ns();
     c->finished_ns = 0;
-    if (st.image_digest[0])
-        snprintf(c->digest, sizeof(c->digest), "%s", st.image_digest);
-    if (ctr_watch(c, st.watch_fd) < 0)
+    if (st->image_digest[0])
+        snprintf(c->digest, sizeof(c->digest), "%s", st->image_digest);
+    if (ctr_watch(c, st->watch_fd) < 0)
         tk_error("watch container '%s/%s': cannot learn its exit", p->name, c->name);
     emit(p, c, "Started", "started container '%s' (pid %d)", c->name, (int)c->pid);
     write_record(p);
+    if (p->stopping) /* the pod went while it was starting: the stop goes on with it */
+        p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, p->killed ? SIGKILL : 0);
+}
+
+/* Take a start under way out of the loop (its fd and deadline). */
+static void ctr_start_unwatch(struct ctr *c)
+{
+    if (c->start.fd >= 0)
+        loop_del_fd(c->pod->env.loop, c->start.fd);
+    loop_del_timer(c->pod->env.loop, c->start_timer);
+    c->start_timer = 0;
+}
+
+static void on_ctr_start_fd(struct loop *loop, int fd, uint32_t events, void *data);
+
+static void ctr_start_progress(struct ctr *c)
+{
+    struct pod *p = c->pod;
+    struct runtime_ctr st = {.watch_fd = -1};
+    struct tk_err err = {0};
+    /* Out of the poll set before the step: a step that ends the start closes the fd. */
+    int fd = c->start.fd;
+    loop_del_fd(p->env.loop, fd);
+    int r = p->env.rt->ops->ctr_start_step(p->env.rt->impl, &c->start, &st, &err);
+    if (r == 1) {
+        if (loop_add_fd(p->env.loop, fd, EPOLLIN, on_ctr_start_fd, c) < 0)
+            tk_error("watch the start of '%s/%s': relying on its deadline", p->name, c->name);
+        return;
+    }
+    c->start.fd = -1;
+    ctr_start_unwatch(c);
+    ctr_start_done(c, r, &st, &err);
+    pod_sync(p);
+}
+
+static void on_ctr_start_fd(struct loop *loop, int fd, uint32_t events, void *data)
+{
+    ctr_start_progress(data);
+}
+
+static int64_t on_ctr_start_deadline(struct loop *loop, uint64_t id, void *data)
+{
+    struct ctr *c = data;
+    c->start_timer = 0;
+    ctr_start_progress(c);
+    if (c->step == C_STARTING && !c->start_timer) /* not over yet: look again soon */
+        c->start_timer = loop_add_timer(loop, 100, on_ctr_start_deadline, c);
+    return LOOP_TIMER_DONE;
+}
+
+/* The runtime brings the container up in a child: wait for its word without blocking. */
+static void ctr_starting(struct ctr *c, pid_t monitor_pid)
+{
+    struct loop *loop = c->pod->env.loop;
+    c->step = C_STARTING;
+    if (!c->message[0]) /* a retry keeps showing why the last try failed until this one ends */
+        c->reason = "ContainerCreating";
+    c->monitor_pid = monitor_pid;
+    int64_t left = c->start.deadline_ms - tk_now_monotonic_ms();
+    c->start_timer = loop_add_timer(loop, left < 0 ? 0 : left, on_ctr_start_deadline, c);
+    if (loop_add_fd(loop, c->start.fd, EPOLLIN, on_ctr_start_fd, c) < 0)
+        tk_error("watch the start of '%s/%s': relying on its deadline", c->pod->name, c->name);
+}
+
+/* Drop a start under way (the agent stops): it is left to end on its own and is adopted by
+ * the next agent, like a start a crash interrupted. */
+static void ctr_start_abandon(struct ctr *c)
+{
+    if (c->step != C_STARTING)
+        return;
+    ctr_start_unwatch(c);
+    c->pod->env.rt->ops->ctr_start_cancel(c->pod->env.rt->impl, &c->start, false);
+    c->start.fd = -1;
 }
 
 /* ---- the pod ---- */
@@ -632,7 +723,7 @@ static void stop_progress(struct pod *p)
     if (p->gone)
         return;
     for (size_t i = 0; i < p->n_ctrs; i++)
-        if (p->ctrs[i].step == C_RUNNING || p->ctrs[i].pull_pid)
+        if (p->ctrs[i].step == C_RUNNING || p->ctrs[i].step == C_STARTING || p->ctrs[i].pull_pid)
             return;
     struct tk_err err = {0};
     int r = p->env.rt->ops->pod_down(p->env.rt->impl, p->name, &err);
@@ -671,7 +762,7 @@ void pod_sync(struct pod *p)
         struct ctr *c = &p->ctrs[i];
         if (c->step == C_IDLE)
             ctr_start(c);
-        if (c->step == C_PULLING)
+        if (c->step == C_PULLING || c->step == C_STARTING)
             break; /* later containers wait: declared order */
     }
 }
@@ -695,6 +786,7 @@ void pod_stop(struct pod *p)
             any = true;
             p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, 0);
         }
+        any = any || c->step == C_STARTING; /* signalled once it runs */
     }
     emit(p, NULL, "Killing", "stopping pod '%s'%s", p->name, any ? " (grace period started)" : "");
     if (any)
@@ -819,7 +911,7 @@ void pod_get_status(const struct pod *p, struct pod_status *out)
     for (size_t i = 0; i < p->n_ctrs; i++) {
         const struct ctr *c = &p->ctrs[i];
         out->restarts += c->restarts;
-        if (!out->reason && c->step == C_BACKOFF) {
+        if (!out->reason && (c->step == C_BACKOFF || (c->step == C_STARTING && c->message[0]))) {
             out->reason = c->reason;
             out->message = c->message[0] ? c->message : NULL;
         }
@@ -894,6 +986,7 @@ void pod_free(struct pod *p)
     loop_del_timer(p->env.loop, p->timer);
     for (size_t i = 0; i < p->n_ctrs; i++) {
         struct ctr *c = &p->ctrs[i];
+        ctr_start_abandon(c);
         ctr_unwatch(c);
         loop_del_timer(p->env.loop, c->timer);
         if (c->pull_fd >= 0) {

@@ -411,7 +411,7 @@ static void fill_request(const struct spec_pod *pod, const struct spec_container
 
 struct start_ctx;
 static int run_start(const struct start_ctx *x, const struct sandbox_container_config *cc,
-                     struct runtime_ctr *out, struct tk_err *err);
+                     struct runtime_ctr *out, struct runtime_start *start, struct tk_err *err);
 
 struct start_ctx {
     struct host_rt *h;
@@ -423,7 +423,8 @@ struct start_ctx {
     const char *state_dir, *rw_dir, *log_path;
 };
 
-static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out, struct tk_err *err)
+static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
+                         struct runtime_start *start, struct tk_err *err)
 {
     char id[256], netns[4096], utsns[4096], ipcns[4096], resolv[4096], hosts[4096], hostname[4096];
     snprintf(id, sizeof(id), "%s/%s", x->pod->name, x->c->name);
@@ -468,40 +469,88 @@ static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out, str
         .stop_signal = x->run->stop_signal,
         .monitor_exe = "/proc/self/exe",
     };
-    return run_start(x, &cc, out, err);
+    return run_start(x, &cc, out, start, err);
 }
 
-/* The start itself, with the caller's signal mask cleared for the children. */
-static int run_start(const struct start_ctx *x, const struct sandbox_container_config *cc,
-                     struct runtime_ctr *out, struct tk_err *err)
+/* A start under way: the sandbox's half and what the end of it needs. */
+struct host_start {
+    struct sandbox_start *s;
+    struct sandbox_container_result res;
+    char *state_dir;
+    char digest[80];
+};
+
+static void host_start_free(struct host_start *hs, bool kill_it)
 {
-    struct sandbox_container_result res = {.monitor_pidfd = -1};
+    sandbox_start_free(hs->s, kill_it);
+    if (hs->res.monitor_pidfd >= 0)
+        close(hs->res.monitor_pidfd);
+    free(hs->state_dir);
+    free(hs);
+}
+
+/* Begin the start, with the caller's signal mask cleared for the children. */
+static int run_start(const struct start_ctx *x, const struct sandbox_container_config *cc,
+                     struct runtime_ctr *out, struct runtime_start *start, struct tk_err *err)
+{
+    struct host_start *hs = calloc(1, sizeof(*hs));
+    if (!hs || !(hs->state_dir = strdup(x->state_dir))) {
+        free(hs);
+        return tk_err_sys(err, -ENOMEM, "start '%s'", cc->id);
+    }
+    snprintf(hs->digest, sizeof(hs->digest), "%s",
+             x->info->manifest_digest ? x->info->manifest_digest : "");
     sigset_t old;
     unblock_all(&old);
-    int r = sandbox_container_start(cc, &res, err);
+    int r = sandbox_container_start_begin(cc, &hs->s, &hs->res, err);
     reblock(&old);
-    out->monitor_pid = res.monitor_pid;
+    out->monitor_pid = hs->res.monitor_pid;
     if (r < 0) {
-        if (res.monitor_pidfd >= 0)
-            close(res.monitor_pidfd);
+        host_start_free(hs, false);
         return r;
     }
-    out->exists = out->running = true;
-    out->pid = res.pid;
-    out->watch_fd = res.monitor_pidfd;
-    if (out->watch_fd < 0)
-        out->watch_fd = sandbox_monitor_pidfd(x->state_dir, NULL);
-    out->started_ns = tk_now_realtime_ns();
-    snprintf(out->image_digest, sizeof(out->image_digest), "%s",
-             x->info->manifest_digest ? x->info->manifest_digest : "");
-    _cleanup_buf_ struct tk_buf df = TK_BUF_INIT;
-    tk_buf_addf(&df, "%s/" DIGEST_FILE, x->state_dir);
-    tk_write_file_atomic(df.s, out->image_digest, strlen(out->image_digest), 0644);
-    return 0;
+    start->fd = sandbox_start_fd(hs->s);
+    start->deadline_ms = sandbox_start_deadline_ms(hs->s);
+    start->priv = hs;
+    return 1;
+}
+
+static int host_ctr_start_step(void *impl, struct runtime_start *start, struct runtime_ctr *out,
+                               struct tk_err *err)
+{
+    struct host_start *hs = start->priv;
+    int r = sandbox_container_start_step(hs->s, &hs->res, err);
+    if (r == 1)
+        return 1;
+    out->monitor_pid = hs->res.monitor_pid;
+    if (r == 0) {
+        out->exists = out->running = true;
+        out->pid = hs->res.pid;
+        out->watch_fd = TAKE_FD(hs->res.monitor_pidfd);
+        if (out->watch_fd < 0)
+            out->watch_fd = sandbox_monitor_pidfd(hs->state_dir, NULL);
+        out->started_ns = tk_now_realtime_ns();
+        snprintf(out->image_digest, sizeof(out->image_digest), "%s", hs->digest);
+        _cleanup_buf_ struct tk_buf df = TK_BUF_INIT;
+        tk_buf_addf(&df, "%s/" DIGEST_FILE, hs->state_dir);
+        tk_write_file_atomic(df.s, hs->digest, strlen(hs->digest), 0644);
+    }
+    host_start_free(hs, false);
+    start->priv = NULL;
+    start->fd = -1;
+    return r;
+}
+
+static void host_ctr_start_cancel(void *impl, struct runtime_start *start, bool kill_it)
+{
+    if (start->priv)
+        host_start_free(start->priv, kill_it);
+    start->priv = NULL;
+    start->fd = -1;
 }
 
 static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
-                          struct runtime_ctr *out, struct tk_err *err)
+                          struct runtime_ctr *out, struct runtime_start *start, struct tk_err *err)
 {
     struct host_rt *h = impl;
     const struct spec_container *c = &pod->containers[idx];
@@ -537,7 +586,7 @@ static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
     if (r < 0)
         goto out;
     struct start_ctx x = {h, pod, c, &info, &run, mounts, sd, rw, log};
-    r = start_sandbox(&x, out, err);
+    r = start_sandbox(&x, out, start, err);
 out:
     for (size_t i = 0; i < c->n_env; i++)
         free(env[i]);
@@ -615,6 +664,8 @@ static const struct runtime_ops host_ops = {
     .image_lookup = host_image_lookup,
     .pull_spawn = host_pull_spawn,
     .ctr_start = host_ctr_start,
+    .ctr_start_step = host_ctr_start_step,
+    .ctr_start_cancel = host_ctr_start_cancel,
     .ctr_kill = host_ctr_kill,
     .ctr_state = host_ctr_state,
     .ctr_remove = host_ctr_remove,

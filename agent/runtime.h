@@ -6,7 +6,8 @@
  * never call clone or mount; they go through a struct runtime.
  *
  * runtime_new_host() is the real implementation over sandbox/ and image/; tests plug in
- * their own ops. Every call is quick (no network: pulls run in child processes) and
+ * their own ops. Every call is quick (no network: pulls run in child processes, a
+ * container's rootfs bring-up in its own child while the start is under way) and
  * returns 0 (or >= 0) on success, -errno on failure with err filled when given.
  */
 #include <stdbool.h>
@@ -34,6 +35,13 @@ struct runtime_ctr {
     char image_digest[80]; /* "sha256:..." of the image it runs, "" when unknown */
 };
 
+/* A container start under way (ctr_start returned 1). */
+struct runtime_start {
+    int fd;              /* readable when the start can make progress; the runtime's */
+    int64_t deadline_ms; /* monotonic (tk_now_monotonic_ms): step by then at the latest */
+    void *priv;          /* the runtime's state of the start */
+};
+
 /* A pod sandbox once it is up. */
 struct runtime_pod_info {
     char *ips[8]; /* heap strings "192.0.2.10" (no prefix); caller frees */
@@ -58,11 +66,22 @@ struct runtime_ops {
      * pipe with its error output (caller closes). The child exits 0 on success. */
     int (*pull_spawn)(void *impl, const char *image, pid_t *pid, int *out_fd, struct tk_err *err);
 
-    /* Start container idx of pod (its image present, the sandbox up): returns once it
-     * runs, out->running and out->watch_fd set. On failure err says why (the container's
-     * CreateContainerError message); out->monitor_pid may still name a child to reap. */
+    /* Start container idx of pod (its image present, the sandbox up). Returns 0 when it runs
+     * already (out->running and out->watch_fd set), 1 when the start is under way (the
+     * rootfs bring-up runs in a child): watch start->fd and call ctr_start_step when it is
+     * readable, and at start->deadline_ms at the latest. On failure -errno, err says why
+     * (the container's CreateContainerError message). out->monitor_pid, when set, names a
+     * child to reap, whatever the outcome. */
     int (*ctr_start)(void *impl, const struct spec_pod *pod, size_t idx, struct runtime_ctr *out,
-                     struct tk_err *err);
+                     struct runtime_start *start, struct tk_err *err);
+    /* Progress a start under way without blocking: 1 while it still is, 0 once the container
+     * runs, -errno when it failed; out and err as for ctr_start. Unless it returns 1 the
+     * start is over and its fd closed (take it out of any poll set first). */
+    int (*ctr_start_step)(void *impl, struct runtime_start *start, struct runtime_ctr *out,
+                          struct tk_err *err);
+    /* Give a start under way up: with kill_it what it began is killed; without, it is left
+     * to end on its own (a later ctr_state sees the container running, or its failure). */
+    void (*ctr_start_cancel)(void *impl, struct runtime_start *start, bool kill_it);
     /* Signal the workload (0 = its stop signal). -ESRCH when it is gone. */
     int (*ctr_kill)(void *impl, const char *pod, const char *ctr, int sig);
     /* What the runtime knows of a container; out->exists false when nothing. When it runs,

@@ -109,8 +109,16 @@ struct fake_ctr {
     bool ignore_term;
 };
 
+/* A start under way (images "slowstart..." and "hangstart..."): done when efd is written. */
+struct fake_start {
+    char pod[64], ctr[64], image[128];
+    int efd;
+};
+
 struct fake {
     struct tk_buf log; /* "op arg;" for every call that changes something */
+    struct fake_start *starts[16]; /* under way */
+    size_t n_starts;
     char *pods[64];
     size_t n_pods;
     struct fake_ctr ctrs[64];
@@ -223,18 +231,16 @@ static int f_pull_spawn(void *impl, const char *image, pid_t *pid, int *out_fd, 
     return 0;
 }
 
-static int f_ctr_start(void *impl, const struct spec_pod *pod, size_t idx, struct runtime_ctr *out,
-                       struct tk_err *err)
+/* The container runs now (the end of a start). */
+static int f_ctr_run(struct fake *f, const char *pod, const char *name, const char *image,
+                     struct runtime_ctr *out, struct tk_err *err)
 {
-    struct fake *f = impl;
-    const char *name = pod->containers[idx].name;
-    fake_note(f, "start", pod->name, name);
-    if (strstr(pod->containers[idx].image, "broken"))
+    if (strstr(image, "broken"))
         return tk_err_set(err, -ENOENT, "exec /bin/nope: No such file or directory");
-    struct fake_ctr *c = fake_find(f, pod->name, name);
+    struct fake_ctr *c = fake_find(f, pod, name);
     if (!c) {
         c = &f->ctrs[f->n_ctrs++];
-        snprintf(c->key, sizeof(c->key), "%s/%s", pod->name, name);
+        snprintf(c->key, sizeof(c->key), "%s/%s", pod, name);
     } else {
         ck_assert_msg(!c->running, "second copy of %s started", c->key);
         close(c->efd);
@@ -243,12 +249,86 @@ static int f_ctr_start(void *impl, const struct spec_pod *pod, size_t idx, struc
     c->exited = false;
     c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     c->pid = ++f->next_pid + 1000;
-    c->ignore_term = strstr(pod->containers[idx].image, "stubborn") != NULL;
+    c->ignore_term = strstr(image, "stubborn") != NULL;
     out->exists = out->running = true;
     out->pid = c->pid;
-    out->watch_fd = strstr(pod->containers[idx].image, "nowatch") ? -1 : dup(c->efd);
+    out->watch_fd = strstr(image, "nowatch") ? -1 : dup(c->efd);
     out->started_ns = tk_now_realtime_ns();
     return 0;
+}
+
+static int f_ctr_start(void *impl, const struct spec_pod *pod, size_t idx, struct runtime_ctr *out,
+                       struct runtime_start *start, struct tk_err *err)
+{
+    struct fake *f = impl;
+    const struct spec_container *sc = &pod->containers[idx];
+    fake_note(f, "start", pod->name, sc->name);
+    bool hang = !strncmp(sc->image, "hangstart", 9);
+    if (strncmp(sc->image, "slowstart", 9) && !hang)
+        return f_ctr_run(f, pod->name, sc->name, sc->image, out, err);
+    struct fake_start *fs = calloc(1, sizeof(*fs));
+    ck_assert_ptr_nonnull(fs);
+    snprintf(fs->pod, sizeof(fs->pod), "%s", pod->name);
+    snprintf(fs->ctr, sizeof(fs->ctr), "%s", sc->name);
+    snprintf(fs->image, sizeof(fs->image), "%s", sc->image);
+    fs->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    f->starts[f->n_starts++] = fs;
+    start->fd = fs->efd;
+    start->deadline_ms = tk_now_monotonic_ms() + (hang ? 300 : 60000);
+    start->priv = fs;
+    return 1;
+}
+
+static void fake_start_drop(struct fake *f, struct fake_start *fs)
+{
+    for (size_t i = 0; i < f->n_starts; i++)
+        if (f->starts[i] == fs)
+            f->starts[i] = f->starts[--f->n_starts];
+    close(fs->efd);
+    free(fs);
+}
+
+static int f_ctr_start_step(void *impl, struct runtime_start *start, struct runtime_ctr *out,
+                            struct tk_err *err)
+{
+    struct fake *f = impl;
+    struct fake_start *fs = start->priv;
+    uint64_t v;
+    int r;
+    if (read(fs->efd, &v, sizeof(v)) == sizeof(v))
+        r = f_ctr_run(f, fs->pod, fs->ctr, fs->image, out, err);
+    else if (tk_now_monotonic_ms() >= start->deadline_ms)
+        r = tk_err_set(err, -ETIMEDOUT, "start '%s/%s': no word from the monitor", fs->pod,
+                       fs->ctr);
+    else
+        return 1;
+    fake_note(f, r < 0 ? "startfailed" : "started", fs->pod, fs->ctr);
+    fake_start_drop(f, fs);
+    start->priv = NULL;
+    start->fd = -1;
+    return r;
+}
+
+static void f_ctr_start_cancel(void *impl, struct runtime_start *start, bool kill_it)
+{
+    struct fake *f = impl;
+    struct fake_start *fs = start->priv;
+    fake_note(f, kill_it ? "startkilled" : "startleft", fs->pod, fs->ctr);
+    fake_start_drop(f, fs);
+    start->priv = NULL;
+    start->fd = -1;
+}
+
+/* Let the start under way of pod/ctr finish. */
+static void fake_finish_start(struct fake *f, const char *pod, const char *ctr)
+{
+    for (size_t i = 0; i < f->n_starts; i++)
+        if (!strcmp(f->starts[i]->pod, pod) && !strcmp(f->starts[i]->ctr, ctr)) {
+            uint64_t one = 1;
+            ck_assert_int_eq(write(f->starts[i]->efd, &one, sizeof(one)), sizeof(one));
+            return;
+        }
+    ck_abort_msg("no start of %s/%s under way", pod, ctr);
 }
 
 static int f_ctr_kill(void *impl, const char *pod, const char *ctr, int sig)
@@ -297,6 +377,8 @@ static const struct runtime_ops fake_ops = {
     .image_lookup = f_image_lookup,
     .pull_spawn = f_pull_spawn,
     .ctr_start = f_ctr_start,
+    .ctr_start_step = f_ctr_start_step,
+    .ctr_start_cancel = f_ctr_start_cancel,
     .ctr_kill = f_ctr_kill,
     .ctr_state = f_ctr_state,
     .ctr_remove = f_ctr_remove,
@@ -355,6 +437,8 @@ static void world_free(struct world *w)
         free(w->fake.pulled[i]);
     for (size_t i = 0; i < w->fake.n_ctrs; i++)
         close(w->fake.ctrs[i].efd);
+    while (w->fake.n_starts)
+        fake_start_drop(&w->fake, w->fake.starts[0]);
     tk_buf_free(&w->fake.log);
 }
 
@@ -796,6 +880,94 @@ START_TEST(test_grace_period)
 }
 END_TEST
 
+static bool start_under_way(void *fake)
+{
+    return ((struct fake *)fake)->n_starts > 0;
+}
+
+/* A start under way (the rootfs bring-up in a child) does not hold the agent: the container
+ * waits as ContainerCreating while other pods start, and it runs once the runtime says so. */
+START_TEST(test_async_start)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "slow", "Always", "c=slowstart");
+    WAIT_CTR(&w, "slow", "c", "waiting", "ContainerCreating", 0);
+    struct pod_status ps;
+    world_status(&w, "slow", &ps);
+    ck_assert_str_eq(pod_phase_to_string(ps.phase), "Pending");
+    put_pod(w.cfg.pods_dir, "quick", "Always", "c=img");
+    WAIT_CTR(&w, "quick", "c", "running", NULL, 0);
+    pump_for(w.loop, 100);
+    WAIT_CTR(&w, "slow", "c", "waiting", "ContainerCreating", 0);
+    fake_finish_start(&w.fake, "slow", "c");
+    WAIT_CTR(&w, "slow", "c", "running", NULL, 0);
+    WAIT_POD(&w, "slow", "Running");
+    /* A restart starts under way too. Meanwhile the pod stays Running and still says why
+     * the container is being restarted. */
+    fake_exit(&w.fake, "slow", "c", 1, 0);
+    ck_assert(pump_until(w.loop, start_under_way, &w.fake));
+    WAIT_CTR(&w, "slow", "c", "waiting", "CrashLoopBackOff", 0);
+    world_status(&w, "slow", &ps);
+    ck_assert_str_eq(pod_phase_to_string(ps.phase), "Running");
+    ck_assert_str_eq(ps.reason, "CrashLoopBackOff");
+    ck_assert_msg(ps.message && strstr(ps.message, "restarting failed container 'c'"), "%s",
+                  ps.message ? ps.message : "(none)");
+    fake_finish_start(&w.fake, "slow", "c");
+    WAIT_CTR(&w, "slow", "c", "running", NULL, 1);
+    world_free(&w);
+}
+END_TEST
+
+/* A pod removed while its container starts: the sandbox stays until the start is over, then
+ * the container is stopped and the pod removed; nothing is torn down under a start. */
+START_TEST(test_stop_during_start)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "slow", "Always", "c=slowstart");
+    WAIT_CTR(&w, "slow", "c", "waiting", "ContainerCreating", 0);
+    size_t mark = log_mark(&w);
+    remove_file(w.cfg.pods_dir, "slow.yaml");
+    WAIT_POD(&w, "slow", "Terminating");
+    pump_for(w.loop, 200);
+    ck_assert_str_eq(log_since(&w, mark), ""); /* no pod_down under the start */
+    fake_finish_start(&w.fake, "slow", "c");
+    WAIT_POD(&w, "slow", NULL);
+    ck_assert_str_eq(log_since(&w, mark), "started slow/c;kill slow/c;down slow;");
+    world_free(&w);
+}
+END_TEST
+
+/* A start that never reports fails at its deadline, as a CreateContainerError with back-off;
+ * an agent that goes away leaves a start under way to end on its own (adopted later). */
+START_TEST(test_start_deadline)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "hang", "Always", "c=hangstart");
+    WAIT_CTR(&w, "hang", "c", "waiting", "CreateContainerError", 0);
+    struct pod_ctr_status cs;
+    pod_get_ctr_status(reconcile_find(w.rec, "hang"), 0, &cs);
+    ck_assert_msg(cs.message && strstr(cs.message, "no word from the monitor"), "%s",
+                  cs.message ? cs.message : "(none)");
+    ck_assert_msg(strstr(tk_buf_str(&w.fake.log), "startfailed hang/c;"), "%s",
+                  tk_buf_str(&w.fake.log));
+    /* The retry: under way, it still says why the last try failed. */
+    ck_assert(pump_until(w.loop, start_under_way, &w.fake));
+    struct pod_status ps;
+    world_status(&w, "hang", &ps);
+    ck_assert_str_eq(ps.reason, "CreateContainerError");
+    ck_assert_msg(ps.message && strstr(ps.message, "no word from the monitor"), "%s",
+                  ps.message ? ps.message : "(none)");
+    size_t mark = log_mark(&w);
+    reconcile_free(w.rec);
+    w.rec = NULL;
+    ck_assert_str_eq(log_since(&w, mark), "startleft hang/c;");
+    world_free(&w);
+}
+END_TEST
+
 START_TEST(test_restart_adopts)
 {
     struct world w;
@@ -922,6 +1094,9 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_pulls_and_start_errors);
     tcase_add_test(tc, test_grace_period);
     tcase_add_test(tc, test_restart_adopts);
+    tcase_add_test(tc, test_async_start);
+    tcase_add_test(tc, test_stop_during_start);
+    tcase_add_test(tc, test_start_deadline);
     tcase_add_test(tc, test_exit_without_watch_fd);
     tcase_add_test(tc, test_api_json);
     suite_add_tcase(s, tc);
