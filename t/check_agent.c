@@ -880,6 +880,18 @@ START_TEST(test_grace_period)
 }
 END_TEST
 
+/* Pod pod is in phase, says reason, and its message contains text. */
+static void assert_pod_says(struct world *w, const char *pod, const char *phase,
+                            const char *reason, const char *text)
+{
+    struct pod_status ps;
+    world_status(w, pod, &ps);
+    ck_assert_str_eq(pod_phase_to_string(ps.phase), phase);
+    ck_assert_str_eq(ps.reason ? ps.reason : "(none)", reason);
+    ck_assert_msg(ps.message && strstr(ps.message, text), "%s lacks '%s'",
+                  ps.message ? ps.message : "(none)", text);
+}
+
 static bool start_under_way(void *fake)
 {
     return ((struct fake *)fake)->n_starts > 0;
@@ -908,11 +920,7 @@ START_TEST(test_async_start)
     fake_exit(&w.fake, "slow", "c", 1, 0);
     ck_assert(pump_until(w.loop, start_under_way, &w.fake));
     WAIT_CTR(&w, "slow", "c", "waiting", "CrashLoopBackOff", 0);
-    world_status(&w, "slow", &ps);
-    ck_assert_str_eq(pod_phase_to_string(ps.phase), "Running");
-    ck_assert_str_eq(ps.reason, "CrashLoopBackOff");
-    ck_assert_msg(ps.message && strstr(ps.message, "restarting failed container 'c'"), "%s",
-                  ps.message ? ps.message : "(none)");
+    assert_pod_says(&w, "slow", "Running", "CrashLoopBackOff", "restarting failed container 'c'");
     fake_finish_start(&w.fake, "slow", "c");
     WAIT_CTR(&w, "slow", "c", "running", NULL, 1);
     world_free(&w);
@@ -955,11 +963,7 @@ START_TEST(test_start_deadline)
                   tk_buf_str(&w.fake.log));
     /* The retry: under way, it still says why the last try failed. */
     ck_assert(pump_until(w.loop, start_under_way, &w.fake));
-    struct pod_status ps;
-    world_status(&w, "hang", &ps);
-    ck_assert_str_eq(ps.reason, "CreateContainerError");
-    ck_assert_msg(ps.message && strstr(ps.message, "no word from the monitor"), "%s",
-                  ps.message ? ps.message : "(none)");
+    assert_pod_says(&w, "hang", "Pending", "CreateContainerError", "no word from the monitor");
     size_t mark = log_mark(&w);
     reconcile_free(w.rec);
     w.rec = NULL;
