@@ -140,7 +140,7 @@ static void write_record(struct pod *p)
     _cleanup_free_ char *path = record_path(p);
     int r = text ? tk_mkdir_p(p->env.record_dir, 0700) : -ENOMEM;
     if (r == 0)
-        r = tk_write_file_atomic(path, text, strlen(text), 0600);
+        r = tk_write_file_replace(path, text, strlen(text), 0600); /* run_dir */
     if (r < 0)
         tk_error("write pod record '%s': %s", path, strerror(-r));
 }

@@ -533,7 +533,7 @@ static int host_ctr_start_step(void *impl, struct runtime_start *start, struct r
         snprintf(out->image_digest, sizeof(out->image_digest), "%s", hs->digest);
         _cleanup_buf_ struct tk_buf df = TK_BUF_INIT;
         tk_buf_addf(&df, "%s/" DIGEST_FILE, hs->state_dir);
-        tk_write_file_atomic(df.s, hs->digest, strlen(hs->digest), 0644);
+        tk_write_file_replace(df.s, hs->digest, strlen(hs->digest), 0644); /* run_dir */
     }
     host_start_free(hs, false);
     start->priv = NULL;

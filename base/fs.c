@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,8 @@ static int fsync_parent(const char *path)
     return 0;
 }
 
-int tk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+static int write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
+                              bool durable)
 {
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
@@ -53,7 +55,7 @@ int tk_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
     int r = tk_write_all(fd, data, len);
     if (r == 0 && fchmod(fd, mode) < 0)
         r = -errno;
-    if (r == 0 && fsync(fd) < 0)
+    if (r == 0 && durable && fsync(fd) < 0)
         r = -errno;
     if (r == 0 && rename(tmp, path) < 0)
         r = -errno;
@@ -61,7 +63,17 @@ int tk_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
         unlink(tmp);
         return r;
     }
-    return fsync_parent(path);
+    return durable ? fsync_parent(path) : 0;
+}
+
+int tk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+    return write_file_replace(path, data, len, mode, true);
+}
+
+int tk_write_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+    return write_file_replace(path, data, len, mode, false);
 }
 
 int tk_read_fd(int fd, size_t max, char **out, size_t *len_out)

@@ -10,6 +10,13 @@
  * fsync of the directory. The file gets mode. */
 int tk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/* The same without the fsyncs, for state that lives no longer than the machine's uptime
+ * (run_dir: pod and container state whose processes a power loss ends too). Readers never
+ * see a half-written file, also when the writer is killed; only durability across a power
+ * loss is given up, which spares the caller a disk flush per write (tens of ms on an SD card
+ * or a busy disk). */
+int tk_write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
+
 /* Read a whole file into a new NUL-terminated heap buffer (*out, caller frees).
  * Fails with -EFBIG when the file is larger than max bytes. *len_out may be NULL. */
 int tk_read_file(const char *path, size_t max, char **out, size_t *len_out);

@@ -127,7 +127,7 @@ int sandbox_write_exit(const char *state_dir, int code, int sig, const char *mes
         buf[n++] = (*m == '\n' || *m == '\r') ? ' ' : *m;
     buf[n++] = '\n';
     snprintf(path, sizeof(path), "%s/exit", state_dir);
-    return tk_write_file_atomic(path, buf, (size_t)n, 0644);
+    return tk_write_file_replace(path, buf, (size_t)n, 0644); /* run_dir */
 }
 
 int sandbox_monitor_run(const struct sandbox_monitor_args *a)

@@ -252,7 +252,7 @@ static int write_pod_file(const char *dir, const char *file, const struct tk_buf
     if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
         return tk_err_set(err, -ENAMETOOLONG, "write '%s': path too long", file);
     const char *s = tk_buf_str(b);
-    int r = tk_write_file_atomic(path, s, strlen(s), 0644);
+    int r = tk_write_file_replace(path, s, strlen(s), 0644); /* run_dir */
     return r < 0 ? tk_err_sys(err, r, "write '%s'", path) : 0;
 }
 

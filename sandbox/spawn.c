@@ -278,7 +278,7 @@ static int write_state(const struct sandbox_container_config *cfg, pid_t pid)
                      (unsigned long long)mstart, (long long)tk_now_realtime_ns(),
                      cfg->stop_signal > 0 ? cfg->stop_signal : SIGTERM);
     snprintf(path, sizeof(path), "%s/state", cfg->state_dir);
-    return tk_write_file_atomic(path, buf, (size_t)n, 0644);
+    return tk_write_file_replace(path, buf, (size_t)n, 0644); /* run_dir */
 }
 
 /* Record a pre-exec failure and tell the caller; the monitor then exits. */

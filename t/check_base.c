@@ -1,5 +1,6 @@
 /* base/: checked parsing, buffers, errors, file helpers. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,24 @@ START_TEST(test_atomic_write_and_rm_rf)
     struct stat st;
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_mode & 0777, 0600);
+    /* The replace without fsync: same contract for readers, no temp file left. */
+    ck_assert_int_eq(tk_write_file_replace(path, "bye", 3, 0640), 0);
+    ck_assert_int_eq(tk_read_file(path, 100, &data, &len), 0);
+    ck_assert_str_eq(data, "bye");
+    ck_assert_uint_eq(len, 3);
+    free(data);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, 0640);
+    snprintf(path, sizeof(path), "%s/a/b/c", dir);
+    DIR *d = opendir(path);
+    ck_assert_ptr_nonnull(d);
+    int entries = 0;
+    for (struct dirent *de; (de = readdir(d));)
+        entries += de->d_name[0] != '.';
+    closedir(d);
+    ck_assert_int_eq(entries, 1);
+    snprintf(path, sizeof(path), "%s/no/such/dir/file", dir);
+    ck_assert_int_eq(tk_write_file_replace(path, "x", 1, 0644), -ENOENT);
     ck_assert_int_eq(tk_rm_rf(dir), 0);
     ck_assert_int_ne(stat(dir, &st), 0);
 }
