@@ -87,16 +87,6 @@ static int mkdirs(const char *rel)
     }
 }
 
-static int rm_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) < 0)
-        return errno == ENOENT ? 0 : -errno;
-    if (!S_ISDIR(st.st_mode))
-        return unlink(path) < 0 ? -errno : 0;
-    return tk_rm_rf(path);
-}
-
 /* .wh.NAME -> a 0:0 character device NAME; .wh..wh..opq -> trusted.overlay.opaque=y on the
  * directory. Other .wh..wh.* entries (aufs metadata) are dropped. */
 static int apply_whiteout(const char *path, const char *base, struct tk_err *err)
@@ -120,7 +110,7 @@ static int apply_whiteout(const char *path, const char *base, struct tk_err *err
     _cleanup_free_ char *target = NULL;
     if (asprintf(&target, "%s/%s", d, base + 4) < 0)
         return -ENOMEM;
-    if ((r = rm_tree(target)) < 0)
+    if ((r = tk_rm_rf(target)) < 0)
         return tk_err_sys(err, r, "replace '%s' by a whiteout", target);
     if (mknod(target, S_IFCHR | 0, makedev(0, 0)) < 0)
         return tk_err_sys(err, -errno, "create whiteout '%s'", target);

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "image/flatten.h"
 #include "image/image.h"
 
 static const char PASSWD[] = "root:x:0:0:root:/root:/bin/sh\n"
@@ -341,6 +343,97 @@ START_TEST(test_run_defaults_and_errors)
 }
 END_TEST
 
+/* ---- flatten (tank unpack, the sandbox's copy fallback) ---- */
+
+static void put_file(const char *dir, const char *rel, const char *text)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), "%s/%s", dir, rel);
+    ck_assert_int_eq(tk_write_file_atomic(p, text, strlen(text), 0640), 0);
+}
+
+static void make_dir(const char *dir, const char *rel)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), "%s/%s", dir, rel);
+    ck_assert_int_eq(tk_mkdir_p(p, 0755), 0);
+}
+
+/* Two layers: the upper one removes a file (whiteout), hides a directory (opaque), adds a
+ * hard-linked pair with an xattr and an old mtime. The flat tree shows exactly that. */
+START_TEST(test_flatten)
+{
+    if (geteuid() != 0)
+        return; /* the copy chroots: root only */
+    char dir[] = "/tmp/tank-check-flatten-XXXXXX", l1[PATH_MAX], l2[PATH_MAX], out[PATH_MAX],
+                                                   p[PATH_MAX], q[PATH_MAX];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(l1, sizeof(l1), "%s/l1", dir);
+    snprintf(l2, sizeof(l2), "%s/l2", dir);
+    snprintf(out, sizeof(out), "%s/out", dir);
+    make_dir(l1, "etc");
+    make_dir(l1, "var/cache");
+    make_dir(l2, "etc");
+    make_dir(l2, "var/cache");
+    make_dir(out, "");
+    put_file(l1, "etc/gone", "x");
+    put_file(l1, "var/cache/old", "x");
+    put_file(l1, "etc/kept", "kept");
+    put_file(l2, "etc/a", "linked");
+    snprintf(p, sizeof(p), "%s/etc/a", l2);
+    snprintf(q, sizeof(q), "%s/etc/b", l2);
+    ck_assert_int_eq(link(p, q), 0);
+    ck_assert_int_eq(setxattr(p, "user.tank", "v1", 2, 0), 0);
+    struct timespec old[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+    ck_assert_int_eq(utimensat(AT_FDCWD, p, old, 0), 0);
+    snprintf(p, sizeof(p), "%s/etc/gone", l2);
+    ck_assert_int_eq(mknod(p, S_IFCHR | 0000, makedev(0, 0)), 0); /* whiteout */
+    snprintf(p, sizeof(p), "%s/var/cache", l2);
+    ck_assert_int_eq(setxattr(p, "trusted.overlay.opaque", "y", 1, 0), 0);
+    put_file(l2, "var/cache/new", "new");
+
+    const char *two[] = {l1, l2};
+    struct tk_err err = {0};
+    ck_assert_msg(image_flatten(two, 2, out, &err) == 0, "%s", err.msg);
+    struct stat a, b;
+    snprintf(p, sizeof(p), "%s/etc/a", out);
+    snprintf(q, sizeof(q), "%s/etc/b", out);
+    ck_assert_int_eq(stat(p, &a), 0);
+    ck_assert_int_eq(stat(q, &b), 0);
+    ck_assert_uint_eq(a.st_ino, b.st_ino); /* still one file */
+    ck_assert_uint_eq(a.st_nlink, 2);
+    ck_assert_int_eq(a.st_mode & 07777, 0640);
+    ck_assert_int_eq(a.st_mtim.tv_sec, 1000000000);
+    char v[8] = "";
+    ck_assert_int_eq(getxattr(p, "user.tank", v, sizeof(v)), 2);
+    ck_assert_int_eq(memcmp(v, "v1", 2), 0);
+    snprintf(p, sizeof(p), "%s/etc/gone", out);
+    ck_assert_int_eq(access(p, F_OK), -1); /* whited out */
+    snprintf(p, sizeof(p), "%s/etc/kept", out);
+    ck_assert_int_eq(access(p, F_OK), 0);
+    snprintf(p, sizeof(p), "%s/var/cache/old", out);
+    ck_assert_int_eq(access(p, F_OK), -1); /* below an opaque directory */
+    snprintf(p, sizeof(p), "%s/var/cache/new", out);
+    ck_assert_int_eq(access(p, F_OK), 0);
+    snprintf(p, sizeof(p), "%s/var/cache", out);
+    ck_assert_int_eq(getxattr(p, "trusted.overlay.opaque", v, sizeof(v)), -1);
+
+    /* A tree deeper than any image: refused with the entry named, not a crashed copy. */
+    char deep[PATH_MAX] = "";
+    size_t len = (size_t)snprintf(deep, sizeof(deep), "%s/l3", dir);
+    for (int i = 0; i < 600 && len + 3 < sizeof(deep); i++)
+        len += (size_t)snprintf(deep + len, sizeof(deep) - len, "/d");
+    ck_assert_int_eq(tk_mkdir_p(deep, 0755), 0);
+    snprintf(p, sizeof(p), "%s/l3", dir);
+    const char *deep_layer[] = {p};
+    snprintf(q, sizeof(q), "%s/out2", dir);
+    make_dir(q, "");
+    ck_assert_int_eq(image_flatten(deep_layer, 1, q, &err), -ELOOP);
+    ck_assert_msg(strstr(err.msg, "deeper than 512 directories"), "%s", err.msg);
+    ck_assert_int_eq(tk_rm_rf(dir), 0);
+}
+END_TEST
+
 Suite *image_suite(void)
 {
     Suite *s = suite_create("image");
@@ -354,5 +447,8 @@ Suite *image_suite(void)
     tcase_add_loop_test(run, test_resolve_run, 0, sizeof(run_cases) / sizeof(run_cases[0]));
     tcase_add_test(run, test_run_defaults_and_errors);
     suite_add_tcase(s, run);
+    TCase *flat = tcase_create("flatten");
+    tcase_add_test(flat, test_flatten);
+    suite_add_tcase(s, flat);
     return s;
 }

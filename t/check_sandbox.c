@@ -956,7 +956,8 @@ START_TEST(test_image_device_nodes)
 END_TEST
 
 /* A layer path overlayfs options cannot carry (a ','): the layers are copied instead, with
- * the upper layer's whiteout applied; the copy is reused by the next start. */
+ * the upper layer's whiteout applied and its hard links kept; the copy is reused by the next
+ * start. */
 START_TEST(test_copy_fallback)
 {
     NEED_ROOT();
@@ -968,11 +969,15 @@ START_TEST(test_copy_fallback)
     ck_assert_int_eq(tk_write_file_atomic(f, "layer2\n", 7, 0644), 0);
     snprintf(f, sizeof(f), "%s/tmp", top);
     ck_assert_int_eq(mknod(f, S_IFCHR | 0000, 0), 0); /* whiteout of /tmp */
+    char f2[PATH_MAX];
+    snprintf(f, sizeof(f), "%s/etc/motd", top);
+    snprintf(f2, sizeof(f2), "%s/etc/motd.link", top);
+    ck_assert_int_eq(link(f, f2), 0); /* a hard link stays one */
     snprintf(rw, sizeof(rw), "%s/rw", tmp);
     const char *layers[] = {rootfs, top};
     char *argv[] = {"sh", "-c",
                     "cat /etc/motd; test -e /tmp || echo no-tmp; cat /kept 2>/dev/null;"
-                    "echo kept > /kept",
+                    "echo kept > /kept; test /etc/motd -ef /etc/motd.link || echo two-files",
                     NULL};
     struct sandbox_container_config c;
     struct run r;
