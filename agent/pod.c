@@ -492,8 +492,8 @@ static void ctr_pull(struct ctr *c)
         return;
     }
     c->step = C_PULLING;
-    c->reason = "PullingImage";
-    c->message[0] = '\0';
+    if (!c->message[0]) /* a retry keeps showing why the last try failed until this one ends */
+        c->reason = "PullingImage";
     emit(p, c, "Pulling", "pulling image '%s'", c->image);
 }
 
@@ -911,7 +911,8 @@ void pod_get_status(const struct pod *p, struct pod_status *out)
     for (size_t i = 0; i < p->n_ctrs; i++) {
         const struct ctr *c = &p->ctrs[i];
         out->restarts += c->restarts;
-        if (!out->reason && (c->step == C_BACKOFF || (c->step == C_STARTING && c->message[0]))) {
+        bool retrying = (c->step == C_PULLING || c->step == C_STARTING) && c->message[0];
+        if (!out->reason && (c->step == C_BACKOFF || retrying)) {
             out->reason = c->reason;
             out->message = c->message[0] ? c->message : NULL;
         }
