@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,10 +383,10 @@ static int ns_child_run(const struct sandbox_pod_config *cfg, const char *pod_di
     return podnet_setup(host_fd, pod_fd, cfg->name, cfg->ifaces, cfg->n_ifaces, cfg->probe_ms, err);
 }
 
-/* Run fn in a short-lived child (so the caller's namespaces never change); its error comes
- * back through a close-on-exec pipe. */
-static int run_in_child(int (*fn)(const void *arg, struct tk_err *err), const void *arg,
-                        struct tk_err *err)
+/* Start fn in a short-lived child (so the caller's namespaces never change); its error comes
+ * back through the close-on-exec pipe *fd_out (EOF once the child has ended). */
+static int child_begin(int (*fn)(const void *arg, struct tk_err *err), const void *arg,
+                       pid_t *pid_out, int *fd_out, struct tk_err *err)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
@@ -409,12 +411,20 @@ static int run_in_child(int (*fn)(const void *arg, struct tk_err *err), const vo
         _exit(0);
     }
     close(p[1]);
+    *pid_out = pid;
+    *fd_out = p[0];
+    return 0;
+}
+
+/* The child's verdict: its error record, else its exit status. Waits for it; closes fd. */
+static int child_end(pid_t pid, int fd, struct tk_err *err)
+{
     struct tk_err e = {0};
     ssize_t n;
     do
-        n = read(p[0], &e, sizeof(e));
+        n = read(fd, &e, sizeof(e));
     while (n < 0 && errno == EINTR);
-    close(p[0]);
+    close(fd);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -425,6 +435,15 @@ static int run_in_child(int (*fn)(const void *arg, struct tk_err *err), const vo
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return tk_err_set(err, -EIO, "pod helper process failed (status %d)", status);
     return 0;
+}
+
+static int run_in_child(int (*fn)(const void *arg, struct tk_err *err), const void *arg,
+                        struct tk_err *err)
+{
+    pid_t pid;
+    int fd;
+    int r = child_begin(fn, arg, &pid, &fd, err);
+    return r < 0 ? r : child_end(pid, fd, err);
 }
 
 struct create_args {
@@ -438,49 +457,157 @@ static int create_child(const void *arg, struct tk_err *err)
     return ns_child_run(a->cfg, a->pod_dir, err);
 }
 
-static int create_steps(const struct sandbox_pod_config *cfg, const char *pod_dir,
+/* A pod creation under way: its namespace child, and what the end of it needs. */
+struct sandbox_pod_creation {
+    pid_t pid; /* the namespace child; 0 once reaped */
+    int fd;    /* its error pipe */
+    int64_t deadline_ms;
+    char name[POD_PATH_MAX], run_dir[POD_PATH_MAX], state_dir[POD_PATH_MAX], dir[POD_PATH_MAX];
+    struct tk_buf marker; /* written last: the pod is complete */
+};
+
+void sandbox_pod_creation_free(struct sandbox_pod_creation *c, int kill_it)
+{
+    if (!c)
+        return;
+    if (c->pid > 0 && kill_it) {
+        kill(c->pid, SIGKILL);
+        child_end(c->pid, c->fd, NULL);
+    } else if (c->pid > 0) {
+        close(c->fd);
+    }
+    tk_buf_free(&c->marker);
+    free(c);
+}
+
+int sandbox_pod_creation_fd(const struct sandbox_pod_creation *c)
+{
+    return c->fd;
+}
+
+int64_t sandbox_pod_creation_deadline_ms(const struct sandbox_pod_creation *c)
+{
+    return c->deadline_ms;
+}
+
+/* Everything but the namespaces, then their child started. */
+static int create_begin(const struct sandbox_pod_config *cfg, struct sandbox_pod_creation *c,
                         struct tk_err *err)
 {
-    int r = write_etc_files(cfg, pod_dir, err);
+    int r = write_etc_files(cfg, c->dir, err);
     if (r < 0)
         return r;
     if ((r = podvol_setup(cfg, err)) < 0)
         return r;
-    if ((r = prepare_ns_dir(pod_dir, cfg->host_network, err)) < 0)
+    if ((r = prepare_ns_dir(c->dir, cfg->host_network, err)) < 0)
         return r;
-    struct create_args a = {cfg, pod_dir};
-    if ((r = run_in_child(create_child, &a, err)) < 0)
-        return r;
-    _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
-    tk_buf_addf(&b, "host_network=%d\nifaces=", cfg->host_network ? 1 : 0);
+    tk_buf_addf(&c->marker, "host_network=%d\nifaces=", cfg->host_network ? 1 : 0);
     for (size_t i = 0; i < cfg->n_ifaces; i++)
-        tk_buf_addf(&b, "%s%s", i ? " " : "", cfg->ifaces[i].name);
-    tk_buf_addc(&b, '\n');
-    return write_pod_file(pod_dir, POD_MARKER, &b, err);
+        tk_buf_addf(&c->marker, "%s%s", i ? " " : "", cfg->ifaces[i].name);
+    tk_buf_addc(&c->marker, '\n');
+    struct create_args a = {cfg, c->dir};
+    return child_begin(create_child, &a, &c->pid, &c->fd, err);
+}
+
+/* The creation's record, or NULL with err set (the pod's run directory not made yet). */
+static struct sandbox_pod_creation *creation_new(const struct sandbox_pod_config *cfg,
+                                                 struct tk_err *err)
+{
+    struct sandbox_pod_creation *c = calloc(1, sizeof(*c));
+    if (!c) {
+        tk_err_sys(err, -ENOMEM, "create pod '%s'", cfg->name);
+        return NULL;
+    }
+    c->fd = -1;
+    c->marker = (struct tk_buf)TK_BUF_INIT;
+    if (sandbox_pod_path(c->dir, sizeof(c->dir) - 64, cfg->run_dir, cfg->name, NULL) < 0) {
+        free(c);
+        tk_err_set(err, -ENAMETOOLONG, "create pod '%s': run directory path too long",
+                   cfg->name);
+        return NULL;
+    }
+    snprintf(c->name, sizeof(c->name), "%s", cfg->name);
+    snprintf(c->run_dir, sizeof(c->run_dir), "%s", cfg->run_dir);
+    snprintf(c->state_dir, sizeof(c->state_dir), "%s", cfg->state_dir);
+    return c;
+}
+
+int sandbox_pod_create_begin(const struct sandbox_pod_config *cfg,
+                             struct sandbox_pod_creation **out, struct tk_err *err)
+{
+    *out = NULL;
+    int r = check_config(cfg, err);
+    if (r < 0)
+        return tk_err_wrap(err, "create pod '%s'", cfg->name ? cfg->name : "");
+    char pods[POD_PATH_MAX];
+    if (sandbox_pod_path(pods, sizeof(pods), cfg->run_dir, "", NULL) < 0)
+        return tk_err_set(err, -ENAMETOOLONG, "create pod '%s': run directory path too long",
+                          cfg->name);
+    struct sandbox_pod_creation *c = creation_new(cfg, err);
+    if (!c)
+        return err && err->code ? err->code : -ENOMEM;
+    if ((r = tk_mkdir_p(pods, 0755)) < 0) {
+        sandbox_pod_creation_free(c, 1);
+        return tk_err_sys(err, r, "create pod '%s': create '%s'", cfg->name, pods);
+    }
+    if (mkdir(c->dir, 0755) < 0) {
+        r = -errno;
+        sandbox_pod_creation_free(c, 1);
+        if (r == -EEXIST)
+            return tk_err_set(err, -EEXIST, "create pod '%s': already exists", cfg->name);
+        return tk_err_sys(err, r, "create pod '%s': create the pod directory", cfg->name);
+    }
+    r = create_begin(cfg, c, err);
+    if (r < 0) {
+        tk_err_wrap(err, "create pod '%s'", cfg->name);
+        sandbox_pod_destroy(cfg->run_dir, cfg->state_dir, cfg->name, NULL);
+        sandbox_pod_creation_free(c, 1);
+        return r;
+    }
+    c->deadline_ms = tk_now_monotonic_ms() + SANDBOX_POD_CREATE_TIMEOUT_MS;
+    *out = c;
+    return 0;
+}
+
+int sandbox_pod_create_step(struct sandbox_pod_creation *c, struct tk_err *err)
+{
+    if (c->pid <= 0)
+        return tk_err_set(err, -EINVAL, "create pod '%s': already over", c->name);
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    bool late = false;
+    if (poll(&p, 1, 0) == 0) {
+        if (tk_now_monotonic_ms() < c->deadline_ms)
+            return 1;
+        late = true;
+        kill(c->pid, SIGKILL);
+    }
+    int r = child_end(c->pid, c->fd, err);
+    c->pid = 0;
+    c->fd = -1;
+    if (late)
+        r = tk_err_set(err, -ETIMEDOUT, "the namespace helper did not finish in %d s",
+                       SANDBOX_POD_CREATE_TIMEOUT_MS / 1000);
+    if (r == 0)
+        r = write_pod_file(c->dir, POD_MARKER, &c->marker, err);
+    if (r < 0) {
+        tk_err_wrap(err, "create pod '%s'", c->name);
+        sandbox_pod_destroy(c->run_dir, c->state_dir, c->name, NULL);
+    }
+    return r;
 }
 
 int sandbox_pod_create(const struct sandbox_pod_config *cfg, struct tk_err *err)
 {
-    int r = check_config(cfg, err);
+    struct sandbox_pod_creation *c;
+    int r = sandbox_pod_create_begin(cfg, &c, err);
     if (r < 0)
-        return tk_err_wrap(err, "create pod '%s'", cfg->name ? cfg->name : "");
-    char pods[POD_PATH_MAX], dir[POD_PATH_MAX];
-    if (sandbox_pod_path(pods, sizeof(pods), cfg->run_dir, "", NULL) < 0 ||
-        sandbox_pod_path(dir, sizeof(dir) - 64, cfg->run_dir, cfg->name, NULL) < 0)
-        return tk_err_set(err, -ENAMETOOLONG, "create pod '%s': run directory path too long",
-                          cfg->name);
-    if ((r = tk_mkdir_p(pods, 0755)) < 0)
-        return tk_err_sys(err, r, "create pod '%s': create '%s'", cfg->name, pods);
-    if (mkdir(dir, 0755) < 0) {
-        if (errno == EEXIST)
-            return tk_err_set(err, -EEXIST, "create pod '%s': already exists", cfg->name);
-        return tk_err_sys(err, -errno, "create pod '%s': create '%s'", cfg->name, dir);
+        return r;
+    while ((r = sandbox_pod_create_step(c, err)) == 1) {
+        int64_t left = c->deadline_ms - tk_now_monotonic_ms();
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        poll(&p, 1, left < 0 ? 0 : (int)left);
     }
-    r = create_steps(cfg, dir, err);
-    if (r < 0) {
-        tk_err_wrap(err, "create pod '%s'", cfg->name);
-        sandbox_pod_destroy(cfg->run_dir, cfg->state_dir, cfg->name, NULL);
-    }
+    sandbox_pod_creation_free(c, 0);
     return r;
 }
 

@@ -131,6 +131,32 @@ struct sandbox_pod_config {
 int sandbox_pod_create(const struct sandbox_pod_config *cfg, struct tk_err *err);
 
 /*
+ * The same creation in halves, for an event loop that must not wait for the namespace child
+ * (its address probes take probe_ms per IPv4 address):
+ *   sandbox_pod_create_begin()   everything up to that child, which it leaves running;
+ *                                *creation is under way (or < 0 as from sandbox_pod_create,
+ *                                nothing left behind);
+ *   sandbox_pod_creation_fd()    readable once the child has ended;
+ *   sandbox_pod_create_step()    never blocks: 1 while under way, 0 once the pod is complete,
+ *                                < 0 when it failed (err as from sandbox_pod_create; what was
+ *                                made is removed). Call it also at
+ *                                sandbox_pod_creation_deadline_ms(): past it
+ *                                (SANDBOX_POD_CREATE_TIMEOUT_MS after begin) the child is
+ *                                killed and the creation fails with -ETIMEDOUT;
+ *   sandbox_pod_creation_free()  once over, or to give up: with kill_it the child is killed
+ *                                and reaped; without, it is left to end, and the pod stays
+ *                                half-built (sandbox_pod_check() says so; destroy it).
+ */
+#define SANDBOX_POD_CREATE_TIMEOUT_MS 60000
+struct sandbox_pod_creation;
+int sandbox_pod_create_begin(const struct sandbox_pod_config *cfg,
+                             struct sandbox_pod_creation **creation, struct tk_err *err);
+int sandbox_pod_creation_fd(const struct sandbox_pod_creation *creation);
+int64_t sandbox_pod_creation_deadline_ms(const struct sandbox_pod_creation *creation);
+int sandbox_pod_create_step(struct sandbox_pod_creation *creation, struct tk_err *err);
+void sandbox_pod_creation_free(struct sandbox_pod_creation *creation, int kill_it);
+
+/*
  * Remove everything of pod name: its interfaces, the namespace bind mounts, the pod
  * directory, the emptyDir volumes (tmpfs unmounted) and STATE_DIR/pods/POD/volumes;
  * STATE_DIR/pods/POD itself is removed when it is then empty (the container code may keep

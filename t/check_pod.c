@@ -5,6 +5,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
@@ -666,6 +667,44 @@ START_TEST(test_macvlan_in_callers_namespace)
 }
 END_TEST
 
+/* The creation in halves: begin returns while the namespace child still probes the address;
+ * the fd tells when it ended, and the step completes the pod. A creation killed at its
+ * deadline (here: given up with kill) leaves a half-built pod that destroy removes. */
+START_TEST(test_create_async)
+{
+    ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
+    char *add[] = {"ip", "link", "add", "up0", "type", "veth", "peer", "name", "up0p", NULL};
+    char *up[] = {"ip", "link", "set", "up0", "up", NULL};
+    ck_assert_int_eq(run(add), 0);
+    ck_assert_int_eq(run(up), 0);
+    struct sandbox_iface ifc = {.name = "eth0", .parent = "up0", .addresses = a4, .n_addresses = 1};
+    struct sandbox_pod_config c = {.run_dir = run_dir,
+                                   .state_dir = state_dir,
+                                   .name = "web",
+                                   .ifaces = &ifc,
+                                   .n_ifaces = 1,
+                                   .probe_ms = 1500};
+    struct tk_err err = {0};
+    struct sandbox_pod_creation *cr = NULL;
+    ck_assert_msg(sandbox_pod_create_begin(&c, &cr, &err) == 0, "begin: %s", err.msg);
+    ck_assert_int_eq(sandbox_pod_create_step(cr, &err), 1); /* still probing */
+    ck_assert_int_lt(sandbox_pod_check(run_dir, "web", NULL), 0); /* half-built until then */
+    struct pollfd pfd = {.fd = sandbox_pod_creation_fd(cr), .events = POLLIN};
+    ck_assert_int_eq(poll(&pfd, 1, 20000), 1);
+    ck_assert_msg(sandbox_pod_create_step(cr, &err) == 0, "step: %s", err.msg);
+    sandbox_pod_creation_free(cr, 0);
+    ck_assert_int_eq(sandbox_pod_check(run_dir, "web", &err), 1);
+    ck_assert_msg(sandbox_pod_destroy(run_dir, state_dir, "web", &err) == 0, "%s", err.msg);
+
+    ck_assert_msg(sandbox_pod_create_begin(&c, &cr, &err) == 0, "begin: %s", err.msg);
+    sandbox_pod_creation_free(cr, 1);
+    ck_assert_int_lt(sandbox_pod_check(run_dir, "web", NULL), 0);
+    ck_assert_msg(sandbox_pod_destroy(run_dir, state_dir, "web", &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(count_links(), 3);
+    ck_assert_int_eq(mounts_under_tmp(), 0);
+}
+END_TEST
+
 /* A missing uplink fails the whole create, leaving nothing (no mounts, no pod dir). */
 START_TEST(test_missing_uplink_leaves_nothing)
 {
@@ -734,6 +773,7 @@ Suite *pod_suite(void)
         tcase_add_test(ns, test_damaged_and_leftover);
         tcase_add_test(ns, test_missing_uplink_leaves_nothing);
         tcase_add_test(ns, test_macvlan_in_callers_namespace);
+        tcase_add_test(ns, test_create_async);
         suite_add_tcase(s, ns);
     }
     return s;
