@@ -76,6 +76,10 @@ struct pod {
     int64_t started_ns;
     uint64_t timer;
     int64_t sandbox_backoff_ms;
+    bool sandbox_creating;          /* pod_up under way: */
+    struct runtime_start sandbox;   /* its fd and deadline */
+    uint64_t sandbox_timer;         /* that deadline */
+    struct runtime_pod_info pending; /* the addresses it will have */
     const char *reason;
     char message[512];
 };
@@ -200,6 +204,7 @@ static struct pod *pod_alloc(const struct pod_env *env, const char *name)
     p->name = strdup(name);
     p->grace_ms = 30000;
     p->sandbox_backoff_ms = env->cfg->backoff_initial_ms;
+    p->sandbox.fd = -1;
     if (!p->name) {
         free(p);
         return NULL;
@@ -686,41 +691,122 @@ static void free_ips(struct pod *p)
     p->n_ips = 0;
 }
 
+/* The sandbox is up (r == 0) or could not be made (r < 0, info freed here). */
+static void sandbox_done(struct pod *p, int r, struct runtime_pod_info *info, struct tk_err *err)
+{
+    if (r < 0) {
+        for (size_t i = 0; i < info->n_ips; i++)
+            free(info->ips[i]);
+        info->n_ips = 0;
+        p->reason = "CreatePodSandboxError";
+        snprintf(p->message, sizeof(p->message), "%s", err->msg);
+        int64_t delay = p->sandbox_backoff_ms;
+        p->sandbox_backoff_ms = delay * 2 > SANDBOX_RETRY_MAX_MS ? SANDBOX_RETRY_MAX_MS : delay * 2;
+        if (!p->timer)
+            p->timer = loop_add_timer(p->env.loop, delay, on_pod_timer, p);
+        emit(p, NULL, "FailedCreatePodSandbox", "%s", err->msg);
+        return;
+    }
+    free_ips(p);
+    for (size_t i = 0; i < info->n_ips; i++) {
+        if (i < TK_ARRAY_SIZE(p->ips))
+            p->ips[p->n_ips++] = info->ips[i];
+        else
+            free(info->ips[i]);
+    }
+    info->n_ips = 0;
+    p->sandbox_up = true;
+    p->reason = NULL;
+    p->message[0] = '\0';
+}
+
+static void on_sandbox_fd(struct loop *loop, int fd, uint32_t events, void *data);
+
+static void sandbox_unwatch(struct pod *p)
+{
+    if (p->sandbox.fd >= 0)
+        loop_del_fd(p->env.loop, p->sandbox.fd);
+    loop_del_timer(p->env.loop, p->sandbox_timer);
+    p->sandbox_timer = 0;
+}
+
+static void sandbox_progress(struct pod *p)
+{
+    struct tk_err err = {0};
+    int fd = p->sandbox.fd;
+    loop_del_fd(p->env.loop, fd); /* a step that ends the creation closes it */
+    int r = p->env.rt->ops->pod_up_step(p->env.rt->impl, &p->sandbox, &err);
+    if (r == 1) {
+        if (loop_add_fd(p->env.loop, fd, EPOLLIN, on_sandbox_fd, p) < 0)
+            tk_error("watch the sandbox of '%s': relying on its deadline", p->name);
+        return;
+    }
+    p->sandbox.fd = -1;
+    sandbox_unwatch(p);
+    p->sandbox_creating = false;
+    sandbox_done(p, r, &p->pending, &err);
+    pod_sync(p);
+}
+
+static void on_sandbox_fd(struct loop *loop, int fd, uint32_t events, void *data)
+{
+    sandbox_progress(data);
+}
+
+static int64_t on_sandbox_deadline(struct loop *loop, uint64_t id, void *data)
+{
+    struct pod *p = data;
+    p->sandbox_timer = 0;
+    sandbox_progress(p);
+    if (p->sandbox_creating && !p->sandbox_timer) /* not over yet: look again soon */
+        p->sandbox_timer = loop_add_timer(loop, 100, on_sandbox_deadline, p);
+    return LOOP_TIMER_DONE;
+}
+
+/* Is the sandbox up? If not, have it made (at once, or by a child the loop waits for). */
 static bool sandbox_up(struct pod *p)
 {
     if (p->sandbox_up)
         return true;
-    if (p->timer)
-        return false; /* a retry is due later */
+    if (p->timer || p->sandbox_creating)
+        return false; /* a retry is due later, or the creation is under way */
     struct tk_err err = {0};
     struct runtime_pod_info info = {0};
     if (!p->hash[0] || !p->started_ns)
         p->started_ns = tk_now_realtime_ns();
     write_record(p); /* before anything exists, so a crash leaves a trace to clean */
-    int r = p->env.rt->ops->pod_up(p->env.rt->impl, p->spec, &info, &err);
-    if (r < 0) {
-        for (size_t i = 0; i < info.n_ips; i++)
-            free(info.ips[i]);
-        p->reason = "CreatePodSandboxError";
-        snprintf(p->message, sizeof(p->message), "%s", err.msg);
-        int64_t delay = p->sandbox_backoff_ms;
-        p->sandbox_backoff_ms = delay * 2 > SANDBOX_RETRY_MAX_MS ? SANDBOX_RETRY_MAX_MS : delay * 2;
-        p->timer = loop_add_timer(p->env.loop, delay, on_pod_timer, p);
-        emit(p, NULL, "FailedCreatePodSandbox", "%s", err.msg);
+    int r = p->env.rt->ops->pod_up(p->env.rt->impl, p->spec, &info, &p->sandbox, &err);
+    if (r == 1) {
+        p->sandbox_creating = true;
+        p->pending = info;
+        int64_t left = p->sandbox.deadline_ms - tk_now_monotonic_ms();
+        p->sandbox_timer = loop_add_timer(p->env.loop, left < 0 ? 0 : left, on_sandbox_deadline, p);
+        if (loop_add_fd(p->env.loop, p->sandbox.fd, EPOLLIN, on_sandbox_fd, p) < 0)
+            tk_error("watch the sandbox of '%s': relying on its deadline", p->name);
         return false;
     }
-    free_ips(p);
-    for (size_t i = 0; i < info.n_ips && i < TK_ARRAY_SIZE(p->ips); i++)
-        p->ips[p->n_ips++] = info.ips[i];
-    p->sandbox_up = true;
-    p->reason = NULL;
-    p->message[0] = '\0';
-    return true;
+    sandbox_done(p, r, &info, &err);
+    return p->sandbox_up;
+}
+
+/* Drop a creation under way (the agent stops): the next agent finds it half-built and
+ * makes it again. */
+static void sandbox_abandon(struct pod *p)
+{
+    if (!p->sandbox_creating)
+        return;
+    sandbox_unwatch(p);
+    p->env.rt->ops->pod_up_cancel(p->env.rt->impl, &p->sandbox, false);
+    p->sandbox.fd = -1;
+    p->sandbox_creating = false;
+    for (size_t i = 0; i < p->pending.n_ips; i++)
+        free(p->pending.ips[i]);
+    p->pending.n_ips = 0;
 }
 
 static void stop_progress(struct pod *p)
 {
-    if (p->gone)
+    if (p->gone || p->sandbox_creating) /* pod_down once the creation has ended */
         return;
     for (size_t i = 0; i < p->n_ctrs; i++)
         if (p->ctrs[i].step == C_RUNNING || p->ctrs[i].step == C_STARTING || p->ctrs[i].pull_pid)
@@ -985,6 +1071,7 @@ void pod_free(struct pod *p)
     if (!p)
         return;
     loop_del_timer(p->env.loop, p->timer);
+    sandbox_abandon(p);
     for (size_t i = 0; i < p->n_ctrs; i++) {
         struct ctr *c = &p->ctrs[i];
         ctr_start_abandon(c);

@@ -179,7 +179,7 @@ static void fill_dns_options(const struct spec_pod *pod, char **opts)
 }
 
 static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
-                       struct tk_err *err)
+                       struct runtime_start *start, struct tk_err *err)
 {
     struct host_rt *h = impl;
     const struct tank_config *cfg = h->cfg;
@@ -224,10 +224,34 @@ static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_po
         .n_volumes = nv,
         .probe_ms = ni ? ADDRESS_PROBE_MS : 0,
     };
-    r = sandbox_pod_create(&pc, err);
+    struct sandbox_pod_creation *c = NULL;
+    r = sandbox_pod_create_begin(&pc, &c, err);
     for (size_t i = 0; i < no; i++)
         free(opts[i]);
+    if (r < 0)
+        return r;
+    start->fd = sandbox_pod_creation_fd(c);
+    start->deadline_ms = sandbox_pod_creation_deadline_ms(c);
+    start->priv = c;
+    return 1;
+}
+
+static int host_pod_up_step(void *impl, struct runtime_start *start, struct tk_err *err)
+{
+    int r = sandbox_pod_create_step(start->priv, err);
+    if (r == 1)
+        return 1;
+    sandbox_pod_creation_free(start->priv, 0);
+    start->priv = NULL;
+    start->fd = -1;
     return r;
+}
+
+static void host_pod_up_cancel(void *impl, struct runtime_start *start, bool kill_it)
+{
+    sandbox_pod_creation_free(start->priv, kill_it);
+    start->priv = NULL;
+    start->fd = -1;
 }
 
 /* Stop and clean every container state left under the pod (orphans after a crash). */
@@ -659,6 +683,8 @@ static void host_free(void *impl)
 
 static const struct runtime_ops host_ops = {
     .pod_up = host_pod_up,
+    .pod_up_step = host_pod_up_step,
+    .pod_up_cancel = host_pod_up_cancel,
     .pod_down = host_pod_down,
     .pod_list = host_pod_list,
     .image_lookup = host_image_lookup,

@@ -35,7 +35,7 @@ struct runtime_ctr {
     char image_digest[80]; /* "sha256:..." of the image it runs, "" when unknown */
 };
 
-/* A container start under way (ctr_start returned 1). */
+/* A container start or a sandbox creation under way (ctr_start or pod_up returned 1). */
 struct runtime_start {
     int fd;              /* readable when the start can make progress; the runtime's */
     int64_t deadline_ms; /* monotonic (tk_now_monotonic_ms): step by then at the latest */
@@ -50,9 +50,19 @@ struct runtime_pod_info {
 
 struct runtime_ops {
     /* Create the pod's namespaces, interfaces and volumes (idempotent: an existing sandbox
-     * of the same pod is reused). */
+     * of the same pod is reused). Returns 0 when the sandbox is up (reused or made at once),
+     * 1 when its creation is under way in a child (address probes take a while): watch
+     * start->fd and call pod_up_step when it is readable, and at start->deadline_ms at the
+     * latest. info is filled on 0 and on 1. */
     int (*pod_up)(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
-                  struct tk_err *err);
+                  struct runtime_start *start, struct tk_err *err);
+    /* Progress a creation under way without blocking: 1 while it still is, 0 once the
+     * sandbox is up, -errno when it failed (nothing of it left). Unless it returns 1 the
+     * creation is over and its fd closed (take it out of any poll set first). */
+    int (*pod_up_step)(void *impl, struct runtime_start *start, struct tk_err *err);
+    /* Give a creation under way up: with kill_it its child is killed; without, it is left to
+     * end (the next pod_up finds a half-built sandbox and makes it again). */
+    void (*pod_up_cancel)(void *impl, struct runtime_start *start, bool kill_it);
     /* Remove everything of the pod (its containers must be gone): namespaces, links,
      * volumes, container state and writable layers. A missing pod is success. */
     int (*pod_down)(void *impl, const char *pod, struct tk_err *err);

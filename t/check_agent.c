@@ -156,11 +156,26 @@ static void fake_exit(struct fake *f, const char *pod, const char *ctr, int code
     ck_assert_int_eq(write(c->efd, &one, sizeof(one)), sizeof(one));
 }
 
+/* Pods named "slowpod..." have their sandbox made by a "child" the test lets finish
+ * (fake_finish_start(f, POD, "sandbox")). */
 static int f_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
-                    struct tk_err *err)
+                    struct runtime_start *start, struct tk_err *err)
 {
     struct fake *f = impl;
     fake_note(f, "up", pod->name, NULL);
+    if (!strncmp(pod->name, "slowpod", 7)) {
+        struct fake_start *fs = calloc(1, sizeof(*fs));
+        ck_assert_ptr_nonnull(fs);
+        snprintf(fs->pod, sizeof(fs->pod), "%s", pod->name);
+        snprintf(fs->ctr, sizeof(fs->ctr), "sandbox");
+        fs->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        f->starts[f->n_starts++] = fs;
+        info->ips[info->n_ips++] = strdup("192.0.2.8");
+        start->fd = fs->efd;
+        start->deadline_ms = tk_now_monotonic_ms() + 60000;
+        start->priv = fs;
+        return 1;
+    }
     for (size_t i = 0; i < f->n_pods; i++)
         if (!strcmp(f->pods[i], pod->name))
             return 0;
@@ -319,6 +334,35 @@ static void f_ctr_start_cancel(void *impl, struct runtime_start *start, bool kil
     start->fd = -1;
 }
 
+static void fake_start_drop(struct fake *f, struct fake_start *fs);
+
+static int f_pod_up_step(void *impl, struct runtime_start *start, struct tk_err *err)
+{
+    struct fake *f = impl;
+    struct fake_start *fs = start->priv;
+    uint64_t v;
+    if (read(fs->efd, &v, sizeof(v)) != sizeof(v))
+        return 1;
+    fake_note(f, "upped", fs->pod, NULL);
+    for (size_t i = 0; i < f->n_pods; i++)
+        ck_assert_str_ne(f->pods[i], fs->pod);
+    f->pods[f->n_pods++] = strdup(fs->pod);
+    fake_start_drop(f, fs);
+    start->priv = NULL;
+    start->fd = -1;
+    return 0;
+}
+
+static void f_pod_up_cancel(void *impl, struct runtime_start *start, bool kill_it)
+{
+    struct fake *f = impl;
+    struct fake_start *fs = start->priv;
+    fake_note(f, kill_it ? "upkilled" : "upleft", fs->pod, NULL);
+    fake_start_drop(f, fs);
+    start->priv = NULL;
+    start->fd = -1;
+}
+
 /* Let the start under way of pod/ctr finish. */
 static void fake_finish_start(struct fake *f, const char *pod, const char *ctr)
 {
@@ -372,6 +416,8 @@ static int f_ctr_remove(void *impl, const char *pod, const char *ctr)
 
 static const struct runtime_ops fake_ops = {
     .pod_up = f_pod_up,
+    .pod_up_step = f_pod_up_step,
+    .pod_up_cancel = f_pod_up_cancel,
     .pod_down = f_pod_down,
     .pod_list = f_pod_list,
     .image_lookup = f_image_lookup,
@@ -972,6 +1018,39 @@ START_TEST(test_start_deadline)
 }
 END_TEST
 
+/* A sandbox made by a child (address probes): the pod waits as Pending, other pods go on;
+ * removed meanwhile, it is torn down only once the creation has ended. */
+START_TEST(test_async_sandbox)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "slowpod", "Always", "c=img");
+    put_pod(w.cfg.pods_dir, "slowpod2", "Always", "c=img");
+    ck_assert(pump_until(w.loop, start_under_way, &w.fake));
+    put_pod(w.cfg.pods_dir, "quick", "Always", "c=img");
+    WAIT_CTR(&w, "quick", "c", "running", NULL, 0);
+    WAIT_POD(&w, "slowpod", "Pending");
+    WAIT_CTR(&w, "slowpod", "c", "waiting", "ContainerCreating", 0);
+    ck_assert_ptr_null(strstr(tk_buf_str(&w.fake.log), "start slowpod/c;"));
+    fake_finish_start(&w.fake, "slowpod", "sandbox");
+    WAIT_CTR(&w, "slowpod", "c", "running", NULL, 0);
+    struct pod_status ps;
+    world_status(&w, "slowpod", &ps);
+    ck_assert_uint_eq(ps.n_ips, 1);
+    ck_assert_str_eq(ps.ips[0], "192.0.2.8");
+    /* The other one goes while its sandbox is being made. */
+    size_t mark = log_mark(&w);
+    remove_file(w.cfg.pods_dir, "slowpod2.yaml");
+    WAIT_POD(&w, "slowpod2", "Terminating");
+    pump_for(w.loop, 200);
+    ck_assert_str_eq(log_since(&w, mark), "");
+    fake_finish_start(&w.fake, "slowpod2", "sandbox");
+    WAIT_POD(&w, "slowpod2", NULL);
+    ck_assert_str_eq(log_since(&w, mark), "upped slowpod2;down slowpod2;");
+    world_free(&w);
+}
+END_TEST
+
 START_TEST(test_restart_adopts)
 {
     struct world w;
@@ -1101,6 +1180,7 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_async_start);
     tcase_add_test(tc, test_stop_during_start);
     tcase_add_test(tc, test_start_deadline);
+    tcase_add_test(tc, test_async_sandbox);
     tcase_add_test(tc, test_exit_without_watch_fd);
     tcase_add_test(tc, test_api_json);
     suite_add_tcase(s, tc);
