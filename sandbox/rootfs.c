@@ -6,10 +6,12 @@
  */
 #include "sandbox/ctr_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -30,7 +32,8 @@ enum op_type {
     OP_BIND,
     OP_SYMLINK,
     OP_MASK,
-    OP_READONLY
+    OP_READONLY,
+    OP_HOSTDEVS
 };
 
 #define OPF_RO (1u << 0)       /* read-only */
@@ -60,6 +63,12 @@ static const char *const readonly_paths[] = {
 static const char *const dev_nodes[] = {
     "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
 };
+
+/* Privileged containers get the host's devices, except these (top level of /dev): the
+ * container has its own pts, shm, mqueue, ptmx and fd; the host's console is not its. */
+static const char *const host_dev_skip[] = {"pts",     "shm",  "mqueue",      "ptmx", "fd",
+                                            "console", ".lxc", ".lxd-mounts", ".udev"};
+#define HOST_DEV_DEPTH 8
 
 static long sys_openat2(int dirfd, const char *path, struct open_how *how)
 {
@@ -348,6 +357,116 @@ static int op_fs(int rootfd, const struct op *op, const char *fstype)
     return 0;
 }
 
+/* One host device node (host_dir/name) as ctr_dir/name: made with mknod (same type, numbers,
+ * mode and owner), or, where mknod is not allowed (no CAP_MKNOD, as in a user namespace), the
+ * host's node bound onto an empty file. A name the container's /dev already has is kept. */
+static int host_dev_node(int host_dir, int ctr_dir, const char *name, const struct stat *st)
+{
+    if (mknodat(ctr_dir, name, st->st_mode & (S_IFMT | 0777), st->st_rdev) == 0) {
+        if (fchmodat(ctr_dir, name, st->st_mode & 07777, 0) < 0 ||
+            fchownat(ctr_dir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+            return -errno;
+        return 0;
+    }
+    if (errno == EEXIST)
+        return 0;
+    if (errno != EPERM)
+        return -errno;
+    int w = openat(ctr_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (w < 0)
+        return errno == EEXIST ? 0 : -errno;
+    close(w);
+    _cleanup_close_ int src = openat(host_dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_close_ int dst = openat(ctr_dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (src < 0 || dst < 0)
+        return -errno;
+    char s[64], d[64];
+    fd_path(src, s, sizeof(s));
+    fd_path(dst, d, sizeof(d));
+    return mount(s, d, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
+}
+
+static int host_dev_dir(int host_dir, int ctr_dir, int depth);
+
+/* A host directory under /dev (host_dir/name) as ctr_dir/name with the host's mode and owner,
+ * filled with its devices; removed again when it holds none (and the container had none). */
+static int host_dev_subdir(int host_dir, int ctr_dir, const char *name, const struct stat *st,
+                           int depth)
+{
+    _cleanup_close_ int h = openat(host_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (h < 0)
+        return errno == ENOENT ? 0 : -errno; /* gone meanwhile */
+    bool made = mkdirat(ctr_dir, name, 0700) == 0;
+    if (!made && errno != EEXIST)
+        return -errno;
+    if (made && (fchmodat(ctr_dir, name, st->st_mode & 07777, 0) < 0 ||
+                 fchownat(ctr_dir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0))
+        return -errno;
+    _cleanup_close_ int c = openat(ctr_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (c < 0)
+        return -errno;
+    int r = host_dev_dir(h, c, depth + 1);
+    if (r == 0 && made)
+        unlinkat(ctr_dir, name, AT_REMOVEDIR); /* fails unless empty: then it stays */
+    return r;
+}
+
+static bool host_dev_skipped(const char *name, int depth)
+{
+    if (!strcmp(name, ".") || !strcmp(name, ".."))
+        return true;
+    for (size_t i = 0; depth == 0 && i < TK_ARRAY_SIZE(host_dev_skip); i++)
+        if (!strcmp(name, host_dev_skip[i]))
+            return true;
+    return false;
+}
+
+/* The character and block devices in host_dir (and its subdirectories) into ctr_dir. */
+static int host_dev_dir(int host_dir, int ctr_dir, int depth)
+{
+    int dup = fcntl(host_dir, F_DUPFD_CLOEXEC, 3);
+    if (dup < 0)
+        return -errno;
+    _cleanup_closedir_ DIR *d = fdopendir(dup);
+    if (!d) {
+        close(dup);
+        return -errno;
+    }
+    struct dirent *e;
+    while ((errno = 0, e = readdir(d))) {
+        struct stat st;
+        if (host_dev_skipped(e->d_name, depth))
+            continue;
+        if (fstatat(host_dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == ENOENT)
+                continue; /* gone meanwhile */
+            return -errno;
+        }
+        int r = 0;
+        if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+            r = host_dev_node(host_dir, ctr_dir, e->d_name, &st);
+        else if (S_ISDIR(st.st_mode) && depth + 1 < HOST_DEV_DEPTH)
+            r = host_dev_subdir(host_dir, ctr_dir, e->d_name, &st, depth);
+        if (r < 0)
+            return r;
+    }
+    return errno ? -errno : 0;
+}
+
+/* Privileged: the host's devices in the container's /dev (op->dest), from op->src (the host's
+ * /dev, still reachable before pivot_root), as Docker's --privileged and containerd give them. */
+static int op_host_devs(int rootfd, const struct op *op)
+{
+    _cleanup_close_ int dev = sandbox_open_in_root(rootfd, op->dest, 0, 0);
+    if (dev < 0)
+        return dev;
+    _cleanup_close_ int ctr = openat(dev, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    _cleanup_close_ int host = open(op->src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ctr < 0 || host < 0)
+        return -errno;
+    return host_dev_dir(host, ctr, 0);
+}
+
 static int run_op(int rootfd, const struct op *op)
 {
     switch (op->type) {
@@ -369,6 +488,8 @@ static int run_op(int rootfd, const struct op *op)
         return op_mask(rootfd, op);
     case OP_READONLY:
         return op_readonly(rootfd, op);
+    case OP_HOSTDEVS:
+        return op_host_devs(rootfd, op);
     }
     return -EINVAL;
 }
@@ -376,9 +497,11 @@ static int run_op(int rootfd, const struct op *op)
 static const char *op_name(enum op_type t)
 {
     static const char *const names[] = {
-        [OP_PROC] = "mount proc",     [OP_TMPFS] = "mount tmpfs", [OP_DEVPTS] = "mount devpts",
-        [OP_MQUEUE] = "mount mqueue", [OP_SYSFS] = "mount sysfs", [OP_BIND] = "bind",
-        [OP_SYMLINK] = "symlink",     [OP_MASK] = "mask",         [OP_READONLY] = "make read-only",
+        [OP_PROC] = "mount proc",         [OP_TMPFS] = "mount tmpfs",
+        [OP_DEVPTS] = "mount devpts",     [OP_MQUEUE] = "mount mqueue",
+        [OP_SYSFS] = "mount sysfs",       [OP_BIND] = "bind",
+        [OP_SYMLINK] = "symlink",         [OP_MASK] = "mask",
+        [OP_READONLY] = "make read-only", [OP_HOSTDEVS] = "copy host devices",
     };
     return names[t];
 }
@@ -390,7 +513,8 @@ static const char *op_name(enum op_type t)
         ops[n++] = (struct op){__VA_ARGS__};                                                       \
     } while (0)
 
-/* The ops for cfg, in order: /proc, /dev, /sys, pod files, volumes, masks, read-only paths. */
+/* The ops for cfg, in order: /proc, /dev (with the host's devices when privileged), /sys,
+ * pod files, volumes, masks, read-only paths. */
 static int build_ops(const struct sandbox_container_config *cfg, struct op *ops)
 {
     size_t n = 0;
@@ -407,6 +531,8 @@ static int build_ops(const struct sandbox_container_config *cfg, struct op *ops)
     ADD(.type = OP_SYMLINK, .src = "/proc/self/fd/0", .dest = "/dev/stdin");
     ADD(.type = OP_SYMLINK, .src = "/proc/self/fd/1", .dest = "/dev/stdout");
     ADD(.type = OP_SYMLINK, .src = "/proc/self/fd/2", .dest = "/dev/stderr");
+    if (cfg->privileged)
+        ADD(.type = OP_HOSTDEVS, .src = "/dev", .dest = "/dev");
     ADD(.type = OP_TMPFS, .dest = "/dev/shm", .mflags = nsd, .data = "mode=1777,size=65536k");
     ADD(.type = OP_MQUEUE, .dest = "/dev/mqueue", .mflags = nsd, .flags = OPF_OPTIONAL);
     ADD(.type = OP_SYSFS, .dest = "/sys", .flags = cfg->privileged ? 0 : OPF_RO);

@@ -1,7 +1,8 @@
 /* Test and benchmark driver of the container API (sandbox/container.h).
  *
  *   ctrctl run --state DIR (--rootfs DIR | --layer DIR...) [--rw DIR] [--log FILE]
- *              [--netns PATH] [--hostname H] [--user UID:GID] [--readonly] -- ARGV...
+ *              [--netns PATH] [--hostname H] [--user UID:GID] [--readonly] [--privileged]
+ *              -- ARGV...
  *
  * Starts the container, prints "start_us N" (spawn until the workload exec'd) and
  * "pid N monitor N", waits for the monitor (60 s at most), prints "exit CODE", removes what
@@ -56,6 +57,10 @@ int main(int argc, char **argv)
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(k, "--readonly")) {
             c.readonly_rootfs = 1;
+            continue;
+        }
+        if (!strcmp(k, "--privileged")) {
+            c.privileged = 1;
             continue;
         }
         if (!v)
