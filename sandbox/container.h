@@ -80,7 +80,9 @@ struct sandbox_container_config {
     size_t n_cap_add;
     const char *const *cap_drop;
     size_t n_cap_drop;
-    int privileged;   /* all capabilities, no masked or read-only paths, /sys writable */
+    int privileged;   /* all capabilities, no masked or read-only paths, /sys writable, and
+                       * the host's character and block devices in /dev (its own pts, shm,
+                       * mqueue and ptmx kept; not the host's console) */
     int no_new_privs; /* PR_SET_NO_NEW_PRIVS (set it unless allowPrivilegeEscalation) */
 
     /* Namespaces to join (paths to nsfs files such as RUN_DIR/pods/POD/ns/net).
