@@ -16,6 +16,17 @@ fail() { echo "FAIL: $*"; exit 1; }
 pass() { echo "PASS"; exit 0; }
 skip() { echo "SKIP: $*"; exit 77; }
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+# need_cmds CMD...: skip unless every command is installed.
+need_cmds() {
+    local c
+    for c; do command -v "$c" >/dev/null || skip "$c is not installed"; done
+}
+# store_config [LINE...]: $TMP/tank.ini with the image store under $TMP/state, then the
+# given lines ("[registry]" "insecure = $REGISTRY"); tank runs $TANK with it.
+store_config() {
+    { printf '[agent]\nstate_dir = %s\n' "$TMP/state" && printf '%s\n' "$@"; } >"$TMP/tank.ini"
+}
+tank() { "$TANK" --config "$TMP/tank.ini" "$@"; }
 # expect_exit CODE CMD...: run CMD, fail unless it exits CODE.
 expect_exit() {
     local want=$1; shift

@@ -3,14 +3,9 @@
 # the unpacked tree equals umoci's; a second pull does no layer work.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v umoci >/dev/null || skip "umoci is not installed"
-command -v python3 >/dev/null || skip "python3 is not installed"
+need_cmds umoci python3
 T=$TANK_SRC/t
-cat >"$TMP/tank.ini" <<EOC
-[agent]
-state_dir = $TMP/state
-EOC
-tank() { "$TANK" --config "$TMP/tank.ini" "$@"; }
+store_config
 
 "$T/mkimage-busybox.sh" "$TMP/oci" latest >/dev/null || fail "mkimage-busybox failed"
 out=$(tank pull "oci:$TMP/oci" 2>"$TMP/err") || fail "pull failed: $(cat "$TMP/err")"

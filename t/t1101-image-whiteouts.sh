@@ -4,14 +4,9 @@
 # with overlayfs whiteouts; tank unpack equals umoci unpack; zstd and plain layers too.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v umoci >/dev/null || skip "umoci is not installed"
-command -v python3 >/dev/null || skip "python3 is not installed"
+need_cmds umoci python3
 T=$TANK_SRC/t
-cat >"$TMP/tank.ini" <<EOC
-[agent]
-state_dir = $TMP/state
-EOC
-tank() { "$TANK" --config "$TMP/tank.ini" "$@"; }
+store_config
 L=$TMP/oci
 
 "$T/mkimage-busybox.sh" "$L" multi >/dev/null || fail "mkimage-busybox failed"

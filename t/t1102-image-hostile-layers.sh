@@ -3,13 +3,9 @@
 # to a host file) are refused and write or link nothing outside the layer directory.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v python3 >/dev/null || skip "python3 is not installed"
+need_cmds python3
 T=$TANK_SRC/t
-cat >"$TMP/tank.ini" <<EOC
-[agent]
-state_dir = $TMP/state
-EOC
-tank() { "$TANK" --config "$TMP/tank.ini" "$@"; }
+store_config
 O=$TMP/outside
 mkdir -p "$O"
 echo original >"$O/hostfile"

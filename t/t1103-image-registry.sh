@@ -4,18 +4,10 @@
 # image (each layer extracted once), layers shared between images, a missing image.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v skopeo >/dev/null || skip "skopeo is not installed"
-command -v umoci >/dev/null || skip "umoci is not installed"
-command -v python3 >/dev/null || skip "python3 is not installed"
+need_cmds skopeo umoci python3
 T=$TANK_SRC/t
 start_registry
-cat >"$TMP/tank.ini" <<EOC
-[agent]
-state_dir = $TMP/state
-[registry]
-insecure = $REGISTRY
-EOC
-tank() { "$TANK" --config "$TMP/tank.ini" "$@"; }
+store_config "[registry]" "insecure = $REGISTRY"
 push() { skopeo copy -q --dest-tls-verify=false "$@" >/dev/null || fail "skopeo copy $*"; }
 S=$TMP/state/images/layers/sha256
 

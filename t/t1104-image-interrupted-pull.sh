@@ -3,13 +3,9 @@
 # the next pull cleans its temp directory and succeeds.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v python3 >/dev/null || skip "python3 is not installed"
+need_cmds python3
 T=$TANK_SRC/t
-cat >"$TMP/tank.ini" <<EOC
-[agent]
-state_dir = $TMP/state
-EOC
-tank() { "$TANK" --config "$TMP/tank.ini" "$@"; }
+store_config
 mkdir -p "$TMP/rootfs/data"
 head -c $((8 << 20)) /dev/urandom >"$TMP/rootfs/data/blob"
 tar -C "$TMP/rootfs" -cf "$TMP/layer.tar" data

@@ -3,8 +3,7 @@
 # and the layer is complete.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v skopeo >/dev/null || skip "skopeo is not installed"
-command -v python3 >/dev/null || skip "python3 is not installed"
+need_cmds skopeo python3
 T=$TANK_SRC/t
 start_registry
 python3 "$T/cutproxy.py" "$REGISTRY" "$TMP/proxy.port" "$TMP/proxy.log" &
@@ -12,12 +11,7 @@ proxy=$!
 at_exit "kill $proxy 2>/dev/null; wait $proxy 2>/dev/null"
 wait_for 20 test -s "$TMP/proxy.port"
 PROXY=127.0.0.1:$(cat "$TMP/proxy.port")
-cat >"$TMP/tank.ini" <<EOC
-[agent]
-state_dir = $TMP/state
-[registry]
-insecure = $PROXY
-EOC
+store_config "[registry]" "insecure = $PROXY"
 mkdir -p "$TMP/rootfs/data"
 head -c $((2 << 20)) /dev/urandom >"$TMP/rootfs/data/blob"
 tar -C "$TMP/rootfs" -cf "$TMP/layer.tar" data

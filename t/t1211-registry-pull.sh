@@ -12,13 +12,7 @@ start_fakereg --faults token,flaky,redirect --count 1 --user alice --password pw
     --layer-tgz "$TMP/layer.tgz"
 printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$FAKEREG" "$(printf alice:pw | base64)" \
     >"$TMP/auth.json"
-cat >"$TMP/tank.ini" <<EOC
-[agent]
-state_dir = $TMP/state
-[registry]
-insecure = $FAKEREG
-auth_file = $TMP/auth.json
-EOC
+store_config "[registry]" "insecure = $FAKEREG" "auth_file = $TMP/auth.json"
 tank() { timeout 120 "$TANK" --config "$TMP/tank.ini" "$@"; }
 
 tank pull "$FAKEREG/test/app:v1" >"$TMP/out" 2>"$TMP/err" ||

@@ -7,18 +7,10 @@
 # unchanged, nothing named escape-* exists outside the store, no temp dir is left behind.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v skopeo >/dev/null || skip "skopeo is not installed"
-command -v python3 >/dev/null || skip "python3 is not installed"
+need_cmds skopeo python3
 T=$TANK_SRC/t
 start_registry
-cat >"$TMP/tank.ini" <<EOC
-[agent]
-state_dir = $TMP/state
-[registry]
-insecure = $REGISTRY
-max_layer_size = 64Mi
-EOC
-tank() { "$TANK" --config "$TMP/tank.ini" "$@"; }
+store_config "[registry]" "insecure = $REGISTRY" "max_layer_size = 64Mi"
 C=$TMP/canary
 mkdir -p "$C/sub"
 echo keep >"$C/keep"

@@ -6,12 +6,8 @@
 # says what is wrong, quickly and without leaving anything in the store.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v python3 >/dev/null || skip "python3 is not installed"
-cat >"$TMP/tank.ini" <<EOC
-[agent]
-state_dir = $TMP/state
-EOC
-tank() { "$TANK" --config "$TMP/tank.ini" "$@"; }
+need_cmds python3
+store_config
 
 # mk NAME PYTHON: a layout $TMP/NAME holding tag "t" whose manifest is built by mkimage()
 # and then changed by the PYTHON snippet (which sees m = manifest, c = config, put(bytes)).

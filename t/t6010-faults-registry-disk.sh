@@ -7,8 +7,7 @@
 # still pulls into the same store.
 . "$(dirname "$0")/lib.sh"
 need_root
-command -v skopeo >/dev/null || skip "skopeo is not installed"
-command -v python3 >/dev/null || skip "python3 is not installed"
+need_cmds skopeo python3
 T=$TANK_SRC/t
 start_registry
 REG_PORT=${REGISTRY#*:}
@@ -58,13 +57,7 @@ at_exit "kill $PROXY_PID 2>/dev/null; wait $PROXY_PID 2>/dev/null"
 wait_for 20 test -s "$TMP/proxy.port"
 PROXY=127.0.0.1:$(cat "$TMP/proxy.port")
 
-cat >"$TMP/tank.ini" <<EOC
-[agent]
-state_dir = $TMP/state
-[registry]
-insecure = $PROXY
-EOC
-tank() { "$TANK" --config "$TMP/tank.ini" "$@"; }
+store_config "[registry]" "insecure = $PROXY"
 
 # a 48 MiB layer of random bytes (incompressible: the blob is as large)
 head -c $((48 << 20)) /dev/urandom >"$TMP/big"
