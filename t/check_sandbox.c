@@ -197,6 +197,20 @@ static void run_wait(const struct sandbox_container_config *c, struct run *r)
     log_lines("stderr", r->err_out, sizeof(r->err_out));
 }
 
+/* Run argv over image layers (lowest first) with its writable layer under rw, and wait. */
+static void run_layers(char **argv, const char *const *layers, size_t n, const char *rw,
+                       struct run *r)
+{
+    struct sandbox_container_config c;
+    cfg_init(&c, argv);
+    c.rootfs = NULL;
+    c.layers = layers;
+    c.n_layers = n;
+    c.rw_dir = rw;
+    run_wait(&c, r);
+    ck_assert_msg(r->rc == 0, "start: %s", r->err.msg);
+}
+
 #define NEED_ROOT()                                                                                \
     do {                                                                                           \
         if (!usable) {                                                                             \
@@ -897,15 +911,8 @@ START_TEST(test_overlay_layers)
     snprintf(rw, sizeof(rw), "%s/rw", tmp);
     const char *layers[] = {rootfs, top};
     char *argv[] = {"sh", "-c", "cat /etc/motd; echo changed > /etc/motd; touch /new", NULL};
-    struct sandbox_container_config c;
     struct run r;
-    cfg_init(&c, argv);
-    c.rootfs = NULL;
-    c.layers = layers;
-    c.n_layers = 2;
-    c.rw_dir = rw;
-    run_wait(&c, &r);
-    ck_assert_msg(r.rc == 0, "start: %s", r.err.msg);
+    run_layers(argv, layers, 2, rw, &r);
     ck_assert_str_eq(r.out, "layer2\n");
     _cleanup_free_ char *motd = NULL;
     ck_assert_int_eq(tk_read_file(f, 64, &motd, NULL), 0);
@@ -932,21 +939,15 @@ START_TEST(test_image_device_nodes)
     snprintf(rw, sizeof(rw), "%s/rw-dev", tmp);
     const char *layers[] = {rootfs, layer};
     char *argv[] = {"sh", "-c", "echo x > /imgdev && echo opened || echo refused", NULL};
-    struct sandbox_container_config c;
     struct run r;
-    cfg_init(&c, argv);
-    c.rootfs = NULL;
-    c.layers = layers;
-    c.n_layers = 2;
-    c.rw_dir = rw;
-    run_wait(&c, &r);
-    ck_assert_msg(r.rc == 0, "start: %s", r.err.msg);
+    run_layers(argv, layers, 2, rw, &r);
     ck_assert_str_eq(r.out, "refused\n");
     ck_assert_int_eq(sandbox_container_cleanup(state_dir, rw, 1, NULL), 0);
 
     /* The same node in a plain rootfs directory. */
     snprintf(rootnode, sizeof(rootnode), "%s/imgdev", rootfs);
     ck_assert_int_eq(mknod(rootnode, S_IFCHR | 0666, makedev(1, 3)), 0);
+    struct sandbox_container_config c;
     cfg_init(&c, argv);
     run_wait(&c, &r);
     unlink(rootnode);
@@ -979,18 +980,10 @@ START_TEST(test_copy_fallback)
                     "cat /etc/motd; test -e /tmp || echo no-tmp; cat /kept 2>/dev/null;"
                     "echo kept > /kept; test /etc/motd -ef /etc/motd.link || echo two-files",
                     NULL};
-    struct sandbox_container_config c;
     struct run r;
-    cfg_init(&c, argv);
-    c.rootfs = NULL;
-    c.layers = layers;
-    c.n_layers = 2;
-    c.rw_dir = rw;
-    run_wait(&c, &r);
-    ck_assert_msg(r.rc == 0, "start: %s", r.err.msg);
+    run_layers(argv, layers, 2, rw, &r);
     ck_assert_str_eq(r.out, "layer2\nno-tmp\n");
-    run_wait(&c, &r);
-    ck_assert_msg(r.rc == 0, "start: %s", r.err.msg);
+    run_layers(argv, layers, 2, rw, &r);
     /* The log file is appended to: the first run's lines, then the second's. */
     ck_assert_str_eq(r.out, "layer2\nno-tmp\nlayer2\nno-tmp\nkept\n");
     snprintf(f, sizeof(f), "%s/tmp", rootfs);
