@@ -3,7 +3,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +26,13 @@
 
 /* A container's step in the worker's table (what the API shows is derived from it). */
 enum step {
-    C_IDLE,    /* due to start (or to pull first) */
-    C_PULLING, /* a pull child runs */
+    C_IDLE,     /* due to start (or to pull first) */
+    C_PULLING,  /* a pull child runs */
     C_STARTING, /* the runtime brings it up (rootfs, exec) in a child; its start fd tells */
-    C_BACKOFF, /* waiting for its timer: a restart, a pull retry, a start retry */
-    C_RUNNING, /* its watch fd tells the exit */
-    C_EXITED,  /* exited; the restart policy has not decided yet */
-    C_DONE,    /* terminated for good */
+    C_BACKOFF,  /* waiting for its timer: a restart, a pull retry, a start retry */
+    C_RUNNING,  /* its watch fd tells the exit */
+    C_EXITED,   /* exited; the restart policy has not decided yet */
+    C_DONE,     /* terminated for good */
 };
 
 struct ctr {
@@ -76,9 +78,9 @@ struct pod {
     int64_t started_ns;
     uint64_t timer;
     int64_t sandbox_backoff_ms;
-    bool sandbox_creating;          /* pod_up under way: */
-    struct runtime_start sandbox;   /* its fd and deadline */
-    uint64_t sandbox_timer;         /* that deadline */
+    bool sandbox_creating;           /* pod_up under way: */
+    struct runtime_start sandbox;    /* its fd and deadline */
+    uint64_t sandbox_timer;          /* that deadline */
     struct runtime_pod_info pending; /* the addresses it will have */
     const char *reason;
     char message[512];
@@ -645,15 +647,29 @@ static void ctr_starting(struct ctr *c, pid_t monitor_pid)
         tk_error("watch the start of '%s/%s': relying on its deadline", c->pod->name, c->name);
 }
 
-/* Drop a start under way (the agent stops): it is left to end on its own and is adopted by
- * the next agent, like a start a crash interrupted. */
-static void ctr_start_abandon(struct ctr *c)
+/* The agent stops with a start under way: see it to its end (a few ms; at most its deadline),
+ * so that the container is either running with its state written, for the next agent to
+ * adopt, or gone; never a start the next agent could not see and would make a second time. */
+static void ctr_start_settle(struct ctr *c)
 {
     if (c->step != C_STARTING)
         return;
+    struct pod *p = c->pod;
     ctr_start_unwatch(c);
-    c->pod->env.rt->ops->ctr_start_cancel(c->pod->env.rt->impl, &c->start, false);
+    struct runtime_ctr st = {.watch_fd = -1};
+    struct tk_err err = {0};
+    int r;
+    while ((r = p->env.rt->ops->ctr_start_step(p->env.rt->impl, &c->start, &st, &err)) == 1) {
+        int64_t left = c->start.deadline_ms - tk_now_monotonic_ms();
+        struct pollfd pfd = {.fd = c->start.fd, .events = POLLIN};
+        poll(&pfd, 1, left < 0 ? 0 : (int)(left > INT32_MAX - 1 ? INT32_MAX : left + 1));
+    }
     c->start.fd = -1;
+    if (st.watch_fd >= 0)
+        close(st.watch_fd);
+    if (r < 0 && st.monitor_pid > 0)
+        waitpid(st.monitor_pid, NULL, WNOHANG);
+    c->step = r == 0 ? C_RUNNING : C_IDLE;
 }
 
 /* ---- the pod ---- */
@@ -1074,7 +1090,7 @@ void pod_free(struct pod *p)
     sandbox_abandon(p);
     for (size_t i = 0; i < p->n_ctrs; i++) {
         struct ctr *c = &p->ctrs[i];
-        ctr_start_abandon(c);
+        ctr_start_settle(c);
         ctr_unwatch(c);
         loop_del_timer(p->env.loop, c->timer);
         if (c->pull_fd >= 0) {

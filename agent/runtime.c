@@ -565,14 +565,6 @@ static int host_ctr_start_step(void *impl, struct runtime_start *start, struct r
     return r;
 }
 
-static void host_ctr_start_cancel(void *impl, struct runtime_start *start, bool kill_it)
-{
-    if (start->priv)
-        host_start_free(start->priv, kill_it);
-    start->priv = NULL;
-    start->fd = -1;
-}
-
 static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
                           struct runtime_ctr *out, struct runtime_start *start, struct tk_err *err)
 {
@@ -691,7 +683,6 @@ static const struct runtime_ops host_ops = {
     .pull_spawn = host_pull_spawn,
     .ctr_start = host_ctr_start,
     .ctr_start_step = host_ctr_start_step,
-    .ctr_start_cancel = host_ctr_start_cancel,
     .ctr_kill = host_ctr_kill,
     .ctr_state = host_ctr_state,
     .ctr_remove = host_ctr_remove,

@@ -89,9 +89,6 @@ struct runtime_ops {
      * start is over and its fd closed (take it out of any poll set first). */
     int (*ctr_start_step)(void *impl, struct runtime_start *start, struct runtime_ctr *out,
                           struct tk_err *err);
-    /* Give a start under way up: with kill_it what it began is killed; without, it is left
-     * to end on its own (a later ctr_state sees the container running, or its failure). */
-    void (*ctr_start_cancel)(void *impl, struct runtime_start *start, bool kill_it);
     /* Signal the workload (0 = its stop signal). -ESRCH when it is gone. */
     int (*ctr_kill)(void *impl, const char *pod, const char *ctr, int sig);
     /* What the runtime knows of a container; out->exists false when nothing. When it runs,

@@ -279,7 +279,6 @@ int image_flatten(const char *const *layers, size_t n, const char *dir, struct t
         return tk_err_set(err, cerr.code, "%s", cerr.msg);
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return tk_err_set(err, -EIO, "flatten into '%s': the copy failed (status %d)", dir,
-                          status);
+        return tk_err_set(err, -EIO, "flatten into '%s': the copy failed (status %d)", dir, status);
     return 0;
 }

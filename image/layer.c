@@ -169,9 +169,8 @@ static int copy_data(struct archive *a, struct archive *w, struct tk_err *err)
          * finishing the entry would then extend the file with a hole: never accept it */
         if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK) {
             int e = archive_errno(w);
-            return tk_err_set(err, e > 0 ? -e : -EIO, "write: %s%s%s",
-                              archive_error_string(w), e > 0 ? ": " : "",
-                              e > 0 ? strerror(e) : "");
+            return tk_err_set(err, e > 0 ? -e : -EIO, "write: %s%s%s", archive_error_string(w),
+                              e > 0 ? ": " : "", e > 0 ? strerror(e) : "");
         }
     }
 }

@@ -159,7 +159,6 @@ struct sandbox_container_result {
 int sandbox_container_start(const struct sandbox_container_config *cfg,
                             struct sandbox_container_result *result, struct tk_err *err);
 
-
 /*
  * The same start in halves, for an event loop that must not wait for a rootfs bring-up:
  *

@@ -522,8 +522,7 @@ static struct sandbox_pod_creation *creation_new(const struct sandbox_pod_config
     c->marker = (struct tk_buf)TK_BUF_INIT;
     if (sandbox_pod_path(c->dir, sizeof(c->dir) - 64, cfg->run_dir, cfg->name, NULL) < 0) {
         free(c);
-        tk_err_set(err, -ENAMETOOLONG, "create pod '%s': run directory path too long",
-                   cfg->name);
+        tk_err_set(err, -ENAMETOOLONG, "create pod '%s': run directory path too long", cfg->name);
         return NULL;
     }
     snprintf(c->name, sizeof(c->name), "%s", cfg->name);

@@ -497,10 +497,10 @@ static int start_fail(struct sandbox_container_result *res, struct tk_err *err,
 
 /* A start under way: the caller's end of the sync channel and what it learnt so far. */
 struct sandbox_start {
-    int sync;       /* SOCK_SEQPACKET, non-blocking */
-    pid_t monitor;  /* a child of the caller */
-    pid_t pid;      /* the workload once the monitor told it, else 0 */
-    bool over;      /* exec'd or failed */
+    int sync;            /* SOCK_SEQPACKET, non-blocking */
+    pid_t monitor;       /* a child of the caller */
+    pid_t pid;           /* the workload once the monitor told it, else 0 */
+    bool over;           /* exec'd or failed */
     int64_t deadline_ms; /* monotonic */
     char id[256];
     int (*ready_hook)(pid_t pid, void *data, struct tk_err *err);
@@ -574,7 +574,10 @@ int sandbox_container_start_step(struct sandbox_start *s, struct sandbox_contain
         if (n <= 0 || (size_t)n != sizeof(m)) {
             s->over = true;
             start_kill(s);
-            sandbox_fail(&f, SANDBOX_STEP_SETUP, n < 0 ? errno : n == 0 ? EPIPE : EPROTO,
+            sandbox_fail(&f, SANDBOX_STEP_SETUP,
+                         n < 0    ? errno
+                         : n == 0 ? EPIPE
+                                  : EPROTO,
                          "start '%s': no word from the monitor", s->id);
             return start_fail(res, err, &f);
         }

@@ -116,7 +116,7 @@ struct fake_start {
 };
 
 struct fake {
-    struct tk_buf log; /* "op arg;" for every call that changes something */
+    struct tk_buf log;             /* "op arg;" for every call that changes something */
     struct fake_start *starts[16]; /* under way */
     size_t n_starts;
     char *pods[64];
@@ -324,16 +324,6 @@ static int f_ctr_start_step(void *impl, struct runtime_start *start, struct runt
     return r;
 }
 
-static void f_ctr_start_cancel(void *impl, struct runtime_start *start, bool kill_it)
-{
-    struct fake *f = impl;
-    struct fake_start *fs = start->priv;
-    fake_note(f, kill_it ? "startkilled" : "startleft", fs->pod, fs->ctr);
-    fake_start_drop(f, fs);
-    start->priv = NULL;
-    start->fd = -1;
-}
-
 static void fake_start_drop(struct fake *f, struct fake_start *fs);
 
 static int f_pod_up_step(void *impl, struct runtime_start *start, struct tk_err *err)
@@ -424,7 +414,6 @@ static const struct runtime_ops fake_ops = {
     .pull_spawn = f_pull_spawn,
     .ctr_start = f_ctr_start,
     .ctr_start_step = f_ctr_start_step,
-    .ctr_start_cancel = f_ctr_start_cancel,
     .ctr_kill = f_ctr_kill,
     .ctr_state = f_ctr_state,
     .ctr_remove = f_ctr_remove,
@@ -927,8 +916,8 @@ START_TEST(test_grace_period)
 END_TEST
 
 /* Pod pod is in phase, says reason, and its message contains text. */
-static void assert_pod_says(struct world *w, const char *pod, const char *phase,
-                            const char *reason, const char *text)
+static void assert_pod_says(struct world *w, const char *pod, const char *phase, const char *reason,
+                            const char *text)
 {
     struct pod_status ps;
     world_status(w, pod, &ps);
@@ -993,8 +982,34 @@ START_TEST(test_stop_during_start)
 }
 END_TEST
 
+/* The agent stops while a container starts: it sees the start to its end, and the next agent
+ * adopts that container instead of starting a second one. */
+START_TEST(test_agent_stops_during_start)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "slow", "Always", "c=slowstart");
+    WAIT_CTR(&w, "slow", "c", "waiting", "ContainerCreating", 0);
+    fake_finish_start(&w.fake, "slow", "c"); /* its word is on the way as the agent stops */
+    size_t mark = log_mark(&w);
+    reconcile_free(w.rec);
+    w.rec = NULL;
+    ck_assert_str_eq(log_since(&w, mark), "started slow/c;");
+    pid_t pid = fake_find(&w.fake, "slow", "c")->pid;
+    world_start(&w);
+    WAIT_CTR(&w, "slow", "c", "running", NULL, 0);
+    pump_for(w.loop, 200);
+    ck_assert_msg(!strstr(log_since(&w, mark), "start slow/c;"), "a second start: %s",
+                  log_since(&w, mark));
+    struct pod_ctr_status cs;
+    pod_get_ctr_status(reconcile_find(w.rec, "slow"), 0, &cs);
+    ck_assert_int_eq(cs.pid, pid);
+    world_free(&w);
+}
+END_TEST
+
 /* A start that never reports fails at its deadline, as a CreateContainerError with back-off;
- * an agent that goes away leaves a start under way to end on its own (adopted later). */
+ * an agent that goes away first sees a start under way to its end (here: its deadline). */
 START_TEST(test_start_deadline)
 {
     struct world w;
@@ -1013,7 +1028,7 @@ START_TEST(test_start_deadline)
     size_t mark = log_mark(&w);
     reconcile_free(w.rec);
     w.rec = NULL;
-    ck_assert_str_eq(log_since(&w, mark), "startleft hang/c;");
+    ck_assert_str_eq(log_since(&w, mark), "startfailed hang/c;");
     world_free(&w);
 }
 END_TEST
@@ -1180,6 +1195,7 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_async_start);
     tcase_add_test(tc, test_stop_during_start);
     tcase_add_test(tc, test_start_deadline);
+    tcase_add_test(tc, test_agent_stops_during_start);
     tcase_add_test(tc, test_async_sandbox);
     tcase_add_test(tc, test_exit_without_watch_fd);
     tcase_add_test(tc, test_api_json);

@@ -366,7 +366,7 @@ START_TEST(test_flatten)
     if (geteuid() != 0)
         return; /* the copy chroots: root only */
     char dir[] = "/tmp/tank-check-flatten-XXXXXX", l1[PATH_MAX], l2[PATH_MAX], out[PATH_MAX],
-                                                   p[PATH_MAX], q[PATH_MAX];
+         p[PATH_MAX], q[PATH_MAX];
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(l1, sizeof(l1), "%s/l1", dir);
     snprintf(l2, sizeof(l2), "%s/l2", dir);

@@ -687,7 +687,7 @@ START_TEST(test_create_async)
     struct tk_err err = {0};
     struct sandbox_pod_creation *cr = NULL;
     ck_assert_msg(sandbox_pod_create_begin(&c, &cr, &err) == 0, "begin: %s", err.msg);
-    ck_assert_int_eq(sandbox_pod_create_step(cr, &err), 1); /* still probing */
+    ck_assert_int_eq(sandbox_pod_create_step(cr, &err), 1);       /* still probing */
     ck_assert_int_lt(sandbox_pod_check(run_dir, "web", NULL), 0); /* half-built until then */
     struct pollfd pfd = {.fd = sandbox_pod_creation_fd(cr), .events = POLLIN};
     ck_assert_int_eq(poll(&pfd, 1, 20000), 1);
