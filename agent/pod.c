@@ -1,10 +1,16 @@
+/*
+ * The pod worker: a pod's sandbox (made under way, retried with back-off), its containers in
+ * declared order (agent/ctr.c runs each), the stop with its grace period, the record that
+ * adoption reads back after an agent restart, and the status the API shows.
+ */
 #include "agent/pod.h"
+#include "agent/pod-int.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
-#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,70 +27,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 
-#define PULL_OUTPUT_MAX 4096
 #define SANDBOX_RETRY_MAX_MS 30000
-
-/* A container's step in the worker's table (what the API shows is derived from it). */
-enum step {
-    C_IDLE,     /* due to start (or to pull first) */
-    C_PULLING,  /* a pull child runs */
-    C_STARTING, /* the runtime brings it up (rootfs, exec) in a child; its start fd tells */
-    C_BACKOFF,  /* waiting for its timer: a restart, a pull retry, a start retry */
-    C_RUNNING,  /* its watch fd tells the exit */
-    C_EXITED,   /* exited; the restart policy has not decided yet */
-    C_DONE,     /* terminated for good */
-};
-
-struct ctr {
-    struct pod *pod;
-    size_t idx;
-    char *name;
-    char *image;
-    char digest[80];
-    enum step step;
-    const char *reason;
-    char message[512];
-    bool ever_started;
-    bool pulled;
-    unsigned restarts;
-    unsigned pull_failures;
-    int64_t backoff_ms;
-    int64_t pull_backoff_ms;
-    pid_t pid, monitor_pid;
-    int watch_fd;
-    struct runtime_start start; /* when C_STARTING */
-    uint64_t start_timer;       /* its deadline */
-    pid_t pull_pid;
-    int pull_fd;
-    struct tk_buf pull_out;
-    uint64_t timer;
-    int64_t due_ns;
-    bool has_exit;
-    int exit_code, signal;
-    int64_t started_ns, finished_ns;
-};
-
-struct pod {
-    struct pod_env env;
-    char *name;
-    struct spec_pod *spec;
-    char hash[65];
-    int64_t grace_ms;
-    bool stopping, killed, sandbox_up, gone;
-    struct ctr *ctrs;
-    size_t n_ctrs;
-    char *ips[8];
-    size_t n_ips;
-    int64_t started_ns;
-    uint64_t timer;
-    int64_t sandbox_backoff_ms;
-    bool sandbox_creating;           /* pod_up under way: */
-    struct runtime_start sandbox;    /* its fd and deadline */
-    uint64_t sandbox_timer;          /* that deadline */
-    struct runtime_pod_info pending; /* the addresses it will have */
-    const char *reason;
-    char message[512];
-};
 
 static const char *const phase_names[] = {"Pending", "Running", "Succeeded", "Failed",
                                           "Terminating"};
@@ -100,9 +43,7 @@ const char *pod_ctr_state_to_string(enum pod_ctr_state s)
     return (size_t)s < TK_ARRAY_SIZE(ctr_state_names) ? ctr_state_names[s] : "unknown";
 }
 
-static void emit(struct pod *p, const struct ctr *c, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void emit(struct pod *p, const struct ctr *c, const char *reason, const char *fmt, ...)
+void pod_emit(struct pod *p, const struct ctr *c, const char *reason, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -128,7 +69,7 @@ static char *record_path(const struct pod *p)
     return tk_buf_detach(&b);
 }
 
-static void write_record(struct pod *p)
+void pod_write_record(struct pod *p)
 {
     json_t *ctrs = json_array();
     for (size_t i = 0; i < p->n_ctrs; i++) {
@@ -247,431 +188,6 @@ int pod_attach_spec(struct pod *p, const struct spec_pod *spec)
     return 0;
 }
 
-/* ---- container exits ---- */
-
-static void ctr_unwatch(struct ctr *c)
-{
-    if (c->watch_fd < 0)
-        return;
-    loop_del_fd(c->pod->env.loop, c->watch_fd);
-    close(c->watch_fd);
-    c->watch_fd = -1;
-}
-
-static void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st)
-{
-    c->has_exit = true;
-    if (st->exited) {
-        c->exit_code = st->exit_code;
-        c->signal = st->signal;
-        c->finished_ns = st->finished_ns ? st->finished_ns : tk_now_realtime_ns();
-        snprintf(c->message, sizeof(c->message), "%s", st->message);
-    } else {
-        c->exit_code = 255;
-        c->signal = 0;
-        c->finished_ns = tk_now_realtime_ns();
-        snprintf(c->message, sizeof(c->message),
-                 "the container's monitor ended without an "
-                 "exit status");
-    }
-    c->pid = 0;
-    c->step = C_EXITED;
-    c->reason = c->exit_code == 0 ? "Completed" : "Error";
-}
-
-/* The container ended: learn how (the runtime's exit record) and note it. */
-static void ctr_reap_exit(struct ctr *c)
-{
-    struct pod *p = c->pod;
-    ctr_unwatch(c);
-    if (c->monitor_pid > 0)
-        waitpid(c->monitor_pid, NULL, WNOHANG);
-    c->monitor_pid = 0;
-    struct runtime_ctr st = {.watch_fd = -1};
-    p->env.rt->ops->ctr_state(p->env.rt->impl, p->name, c->name, &st);
-    if (st.watch_fd >= 0)
-        close(st.watch_fd);
-    ctr_set_exit(c, &st);
-    if (c->signal)
-        emit(p, c, "Exited", "container '%s' was killed by signal %d", c->name, c->signal);
-    else
-        emit(p, c, "Exited", "container '%s' exited with code %d", c->name, c->exit_code);
-    write_record(p);
-}
-
-static void on_ctr_exit(struct loop *loop, int fd, uint32_t events, void *data)
-{
-    struct ctr *c = data;
-    ctr_reap_exit(c);
-    pod_sync(c->pod);
-}
-
-static int ctr_watch(struct ctr *c, int fd);
-
-/* A running container without a watch fd (none could be had): ask the runtime instead,
- * on every pass (the periodic resync included). */
-static void ctr_check_unwatched(struct ctr *c)
-{
-    struct pod *p = c->pod;
-    struct runtime_ctr st = {.watch_fd = -1};
-    p->env.rt->ops->ctr_state(p->env.rt->impl, p->name, c->name, &st);
-    if (st.running && st.watch_fd >= 0) {
-        ctr_watch(c, st.watch_fd);
-        return;
-    }
-    if (st.watch_fd >= 0)
-        close(st.watch_fd);
-    if (!st.running)
-        ctr_reap_exit(c);
-}
-
-static int ctr_watch(struct ctr *c, int fd)
-{
-    c->watch_fd = fd;
-    int r = loop_add_fd(c->pod->env.loop, fd, EPOLLIN, on_ctr_exit, c);
-    if (r < 0) {
-        close(fd);
-        c->watch_fd = -1;
-    }
-    return r;
-}
-
-/* ---- timers ---- */
-
-static int64_t on_ctr_timer(struct loop *loop, uint64_t id, void *data)
-{
-    struct ctr *c = data;
-    c->timer = 0;
-    c->due_ns = 0;
-    if (c->step == C_BACKOFF)
-        c->step = C_IDLE;
-    pod_sync(c->pod);
-    return LOOP_TIMER_DONE;
-}
-
-static void ctr_backoff(struct ctr *c, const char *reason, int64_t delay_ms)
-{
-    c->step = C_BACKOFF;
-    c->reason = reason;
-    c->due_ns = tk_now_realtime_ns() + delay_ms * 1000000;
-    loop_del_timer(c->pod->env.loop, c->timer);
-    c->timer = loop_add_timer(c->pod->env.loop, delay_ms, on_ctr_timer, c);
-}
-
-static int64_t next_backoff(const struct tank_config *cfg, int64_t *backoff)
-{
-    int64_t delay = *backoff;
-    *backoff = delay * 2 > cfg->backoff_max_ms ? cfg->backoff_max_ms : delay * 2;
-    return delay;
-}
-
-static void format_delay(int64_t ms, char *out, size_t size)
-{
-    if (ms % 1000)
-        snprintf(out, size, "%lldms", (long long)ms);
-    else
-        snprintf(out, size, "%llds", (long long)(ms / 1000));
-}
-
-/* The restart policy decides on an exited container. */
-static void ctr_decide(struct ctr *c)
-{
-    struct pod *p = c->pod;
-    const struct tank_config *cfg = p->env.cfg;
-    enum spec_restart_policy pol = p->spec->restart_policy;
-    bool failed = c->exit_code != 0;
-    if (pol == SPEC_RESTART_NEVER || (pol == SPEC_RESTART_ON_FAILURE && !failed)) {
-        c->step = C_DONE;
-        return;
-    }
-    if (c->finished_ns - c->started_ns >= cfg->backoff_reset_ms * 1000000)
-        c->backoff_ms = cfg->backoff_initial_ms;
-    int64_t delay = next_backoff(cfg, &c->backoff_ms);
-    char d[32];
-    format_delay(delay, d, sizeof(d));
-    ctr_backoff(c, "CrashLoopBackOff", delay);
-    char due[64];
-    tk_format_rfc3339nano(c->due_ns, due, sizeof(due));
-    snprintf(c->message, sizeof(c->message),
-             "back-off %s restarting failed container '%s', next restart at %s", d, c->name, due);
-    emit(p, c, "BackOff", "back-off %s restarting container '%s'", d, c->name);
-}
-
-/* ---- pulls ---- */
-
-static void on_pull_output(struct loop *loop, int fd, uint32_t events, void *data)
-{
-    struct ctr *c = data;
-    char buf[1024];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof(buf))) > 0)
-        if (c->pull_out.len < PULL_OUTPUT_MAX)
-            tk_buf_add(&c->pull_out, buf, (size_t)n);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-        loop_del_fd(loop, fd);
-        close(fd);
-        c->pull_fd = -1;
-    }
-}
-
-/* The last non-empty line of the pull's output, without a "tank: " prefix. */
-static void pull_error(struct ctr *c, char *out, size_t size)
-{
-    char *s = c->pull_out.s ? c->pull_out.s : "";
-    size_t len = c->pull_out.len;
-    while (len && (s[len - 1] == '\n' || s[len - 1] == ' '))
-        len--;
-    size_t start = len;
-    while (start && s[start - 1] != '\n')
-        start--;
-    const char *line = s + start;
-    size_t n = len - start;
-    if (n > 6 && !strncmp(line, "tank: ", 6))
-        line += 6, n -= 6;
-    if (!n)
-        snprintf(out, size, "pull '%s' failed", c->image);
-    else
-        snprintf(out, size, "%.*s", (int)n, line);
-}
-
-static void on_pull_exit(struct loop *loop, pid_t pid, int status, void *data)
-{
-    struct ctr *c = data;
-    struct pod *p = c->pod;
-    c->pull_pid = 0;
-    if (c->pull_fd >= 0)
-        on_pull_output(loop, c->pull_fd, EPOLLIN, c);
-    if (c->pull_fd >= 0) {
-        loop_del_fd(loop, c->pull_fd);
-        close(c->pull_fd);
-        c->pull_fd = -1;
-    }
-    if (p->stopping) {
-        tk_buf_free(&c->pull_out);
-        pod_sync(p);
-        return;
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        c->pulled = true;
-        c->pull_failures = 0;
-        c->pull_backoff_ms = p->env.cfg->backoff_initial_ms;
-        c->step = C_IDLE;
-        c->message[0] = '\0';
-        emit(p, c, "Pulled", "pulled image '%s'", c->image);
-    } else {
-        pull_error(c, c->message, sizeof(c->message));
-        int64_t delay = next_backoff(p->env.cfg, &c->pull_backoff_ms);
-        ctr_backoff(c, c->pull_failures++ ? "ImagePullBackOff" : "ErrImagePull", delay);
-        emit(p, c, "Failed", "%s", c->message);
-    }
-    tk_buf_free(&c->pull_out);
-    pod_sync(p);
-}
-
-static void ctr_pull(struct ctr *c)
-{
-    struct pod *p = c->pod;
-    struct tk_err err = {0};
-    pid_t pid = 0;
-    int fd = -1;
-    int r = p->env.rt->ops->pull_spawn(p->env.rt->impl, c->image, &pid, &fd, &err);
-    if (r == 0) {
-        c->pull_pid = pid;
-        c->pull_fd = fd;
-        r = loop_watch_child(p->env.loop, pid, on_pull_exit, c);
-        if (r < 0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, 0);
-            c->pull_pid = 0;
-            tk_err_sys(&err, r, "watch pull of '%s'", c->image);
-        } else if (fd >= 0 && loop_add_fd(p->env.loop, fd, EPOLLIN, on_pull_output, c) < 0) {
-            close(fd);
-            c->pull_fd = -1;
-        }
-    }
-    if (r < 0) {
-        if (fd >= 0 && c->pull_pid == 0)
-            close(fd);
-        c->pull_fd = -1;
-        snprintf(c->message, sizeof(c->message), "%s", err.msg);
-        ctr_backoff(c, "ErrImagePull", next_backoff(p->env.cfg, &c->pull_backoff_ms));
-        emit(p, c, "Failed", "%s", c->message);
-        return;
-    }
-    c->step = C_PULLING;
-    if (!c->message[0]) /* a retry keeps showing why the last try failed until this one ends */
-        c->reason = "PullingImage";
-    emit(p, c, "Pulling", "pulling image '%s'", c->image);
-}
-
-/* ---- starting ---- */
-
-static void reap_only(struct loop *loop, pid_t pid, int status, void *data)
-{
-}
-
-static void ctr_start_failed(struct ctr *c, const char *msg)
-{
-    snprintf(c->message, sizeof(c->message), "%s", msg);
-    int64_t delay = next_backoff(c->pod->env.cfg, &c->backoff_ms);
-    ctr_backoff(c, "CreateContainerError", delay);
-    emit(c->pod, c, "Failed", "start container '%s': %s", c->name, msg);
-}
-
-static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct tk_err *err);
-static void ctr_starting(struct ctr *c, pid_t monitor_pid);
-
-static void ctr_start(struct ctr *c)
-{
-    struct pod *p = c->pod;
-    const struct runtime_ops *ops = p->env.rt->ops;
-    struct tk_err err = {0};
-    char digest[80] = "";
-    enum spec_pull_policy pol = p->spec->containers[c->idx].pull_policy;
-    int r = ops->image_lookup(p->env.rt->impl, c->image, digest, sizeof(digest), &err);
-    bool need_pull = pol == SPEC_PULL_ALWAYS ? !c->pulled : r == -ENOENT;
-    if (need_pull && pol != SPEC_PULL_NEVER) {
-        ctr_pull(c);
-        return;
-    }
-    if (r < 0) {
-        if (r == -ENOENT)
-            snprintf(c->message, sizeof(c->message),
-                     "image '%s' is not present and imagePullPolicy is Never", c->image);
-        else
-            snprintf(c->message, sizeof(c->message), "%s", err.msg);
-        ctr_backoff(c, "ErrImagePull", next_backoff(p->env.cfg, &c->pull_backoff_ms));
-        emit(p, c, "Failed", "%s", c->message);
-        return;
-    }
-    snprintf(c->digest, sizeof(c->digest), "%s", digest);
-    ops->ctr_remove(p->env.rt->impl, p->name, c->name);
-    struct runtime_ctr st = {.watch_fd = -1};
-    r = ops->ctr_start(p->env.rt->impl, p->spec, c->idx, &st, &c->start, &err);
-    if (r == 1) {
-        ctr_starting(c, st.monitor_pid);
-        return;
-    }
-    ctr_start_done(c, r, &st, &err);
-}
-
-/* The start ended (r as from the runtime's ctr_start/ctr_start_step). */
-static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct tk_err *err)
-{
-    struct pod *p = c->pod;
-    if (st->monitor_pid > 0 && r < 0)
-        loop_watch_child(p->env.loop, st->monitor_pid, reap_only, NULL);
-    if (r < 0) {
-        if (st->watch_fd >= 0)
-            close(st->watch_fd);
-        ctr_start_failed(c, err->msg[0] ? err->msg : strerror(-r));
-        return;
-    }
-    if (c->ever_started)
-        c->restarts++;
-    c->ever_started = true;
-    c->step = C_RUNNING;
-    c->reason = NULL;
-    c->message[0] = '\0';
-    c->pid = st->pid;
-    c->monitor_pid = st->monitor_pid;
-    c->started_ns = st->started_ns ? st->started_ns : tk_now_realtime_ns();
-    c->finished_ns = 0;
-    if (st->image_digest[0])
-        snprintf(c->digest, sizeof(c->digest), "%s", st->image_digest);
-    if (ctr_watch(c, st->watch_fd) < 0)
-        tk_error("watch container '%s/%s': cannot learn its exit", p->name, c->name);
-    emit(p, c, "Started", "started container '%s' (pid %d)", c->name, (int)c->pid);
-    write_record(p);
-    if (p->stopping) /* the pod went while it was starting: the stop goes on with it */
-        p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, p->killed ? SIGKILL : 0);
-}
-
-/* Take a start under way out of the loop (its fd and deadline). */
-static void ctr_start_unwatch(struct ctr *c)
-{
-    if (c->start.fd >= 0)
-        loop_del_fd(c->pod->env.loop, c->start.fd);
-    loop_del_timer(c->pod->env.loop, c->start_timer);
-    c->start_timer = 0;
-}
-
-static void on_ctr_start_fd(struct loop *loop, int fd, uint32_t events, void *data);
-
-static void ctr_start_progress(struct ctr *c)
-{
-    struct pod *p = c->pod;
-    struct runtime_ctr st = {.watch_fd = -1};
-    struct tk_err err = {0};
-    /* Out of the poll set before the step: a step that ends the start closes the fd. */
-    int fd = c->start.fd;
-    loop_del_fd(p->env.loop, fd);
-    int r = p->env.rt->ops->ctr_start_step(p->env.rt->impl, &c->start, &st, &err);
-    if (r == 1) {
-        if (loop_add_fd(p->env.loop, fd, EPOLLIN, on_ctr_start_fd, c) < 0)
-            tk_error("watch the start of '%s/%s': relying on its deadline", p->name, c->name);
-        return;
-    }
-    c->start.fd = -1;
-    ctr_start_unwatch(c);
-    ctr_start_done(c, r, &st, &err);
-    pod_sync(p);
-}
-
-static void on_ctr_start_fd(struct loop *loop, int fd, uint32_t events, void *data)
-{
-    ctr_start_progress(data);
-}
-
-static int64_t on_ctr_start_deadline(struct loop *loop, uint64_t id, void *data)
-{
-    struct ctr *c = data;
-    c->start_timer = 0;
-    ctr_start_progress(c);
-    if (c->step == C_STARTING && !c->start_timer) /* not over yet: look again soon */
-        c->start_timer = loop_add_timer(loop, 100, on_ctr_start_deadline, c);
-    return LOOP_TIMER_DONE;
-}
-
-/* The runtime brings the container up in a child: wait for its word without blocking. */
-static void ctr_starting(struct ctr *c, pid_t monitor_pid)
-{
-    struct loop *loop = c->pod->env.loop;
-    c->step = C_STARTING;
-    if (!c->message[0]) /* a retry keeps showing why the last try failed until this one ends */
-        c->reason = "ContainerCreating";
-    c->monitor_pid = monitor_pid;
-    int64_t left = c->start.deadline_ms - tk_now_monotonic_ms();
-    c->start_timer = loop_add_timer(loop, left < 0 ? 0 : left, on_ctr_start_deadline, c);
-    if (loop_add_fd(loop, c->start.fd, EPOLLIN, on_ctr_start_fd, c) < 0)
-        tk_error("watch the start of '%s/%s': relying on its deadline", c->pod->name, c->name);
-}
-
-/* The agent stops with a start under way: see it to its end (a few ms; at most its deadline),
- * so that the container is either running with its state written, for the next agent to
- * adopt, or gone; never a start the next agent could not see and would make a second time. */
-static void ctr_start_settle(struct ctr *c)
-{
-    if (c->step != C_STARTING)
-        return;
-    struct pod *p = c->pod;
-    ctr_start_unwatch(c);
-    struct runtime_ctr st = {.watch_fd = -1};
-    struct tk_err err = {0};
-    int r;
-    while ((r = p->env.rt->ops->ctr_start_step(p->env.rt->impl, &c->start, &st, &err)) == 1) {
-        int64_t left = c->start.deadline_ms - tk_now_monotonic_ms();
-        struct pollfd pfd = {.fd = c->start.fd, .events = POLLIN};
-        poll(&pfd, 1, left < 0 ? 0 : (int)(left > INT32_MAX - 1 ? INT32_MAX : left + 1));
-    }
-    c->start.fd = -1;
-    if (st.watch_fd >= 0)
-        close(st.watch_fd);
-    if (r < 0 && st.monitor_pid > 0)
-        waitpid(st.monitor_pid, NULL, WNOHANG);
-    c->step = r == 0 ? C_RUNNING : C_IDLE;
-}
-
 /* ---- the pod ---- */
 
 static void stop_progress(struct pod *p);
@@ -688,8 +204,8 @@ static int64_t on_pod_timer(struct loop *loop, uint64_t id, void *data)
         if (p->ctrs[i].step != C_RUNNING)
             continue;
         if (!p->killed)
-            emit(p, &p->ctrs[i], "Killing", "grace period over: killing container '%s'",
-                 p->ctrs[i].name);
+            pod_emit(p, &p->ctrs[i], "Killing", "grace period over: killing container '%s'",
+                     p->ctrs[i].name);
         p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, p->ctrs[i].name, SIGKILL);
     }
     p->killed = true;
@@ -720,7 +236,7 @@ static void sandbox_done(struct pod *p, int r, struct runtime_pod_info *info, st
         p->sandbox_backoff_ms = delay * 2 > SANDBOX_RETRY_MAX_MS ? SANDBOX_RETRY_MAX_MS : delay * 2;
         if (!p->timer)
             p->timer = loop_add_timer(p->env.loop, delay, on_pod_timer, p);
-        emit(p, NULL, "FailedCreatePodSandbox", "%s", err->msg);
+        pod_emit(p, NULL, "FailedCreatePodSandbox", "%s", err->msg);
         return;
     }
     free_ips(p);
@@ -790,7 +306,7 @@ static bool sandbox_up(struct pod *p)
     struct runtime_pod_info info = {0};
     if (!p->hash[0] || !p->started_ns)
         p->started_ns = tk_now_realtime_ns();
-    write_record(p); /* before anything exists, so a crash leaves a trace to clean */
+    pod_write_record(p); /* before anything exists, so a crash leaves a trace to clean */
     int r = p->env.rt->ops->pod_up(p->env.rt->impl, p->spec, &info, &p->sandbox, &err);
     if (r == 1) {
         p->sandbox_creating = true;
@@ -840,7 +356,7 @@ static void stop_progress(struct pod *p)
     remove_record(p);
     p->gone = true;
     free_ips(p);
-    emit(p, NULL, "Stopped", "pod '%s' stopped and removed", p->name);
+    pod_emit(p, NULL, "Stopped", "pod '%s' stopped and removed", p->name);
     changed(p);
 }
 
@@ -890,7 +406,8 @@ void pod_stop(struct pod *p)
         }
         any = any || c->step == C_STARTING; /* signalled once it runs */
     }
-    emit(p, NULL, "Killing", "stopping pod '%s'%s", p->name, any ? " (grace period started)" : "");
+    pod_emit(p, NULL, "Killing", "stopping pod '%s'%s", p->name,
+             any ? " (grace period started)" : "");
     if (any)
         p->timer = loop_add_timer(p->env.loop, p->grace_ms, on_pod_timer, p);
     stop_progress(p);
@@ -924,14 +441,14 @@ static void adopt_ctr(struct pod *p, struct ctr *c)
         c->reason = NULL;
         c->pid = st.pid;
         ctr_watch(c, st.watch_fd);
-        emit(p, c, "Adopted", "adopted running container '%s' (pid %d)", c->name, (int)c->pid);
+        pod_emit(p, c, "Adopted", "adopted running container '%s' (pid %d)", c->name, (int)c->pid);
         return;
     }
     if (st.watch_fd >= 0)
         close(st.watch_fd);
     ctr_set_exit(c, &st);
-    emit(p, c, "Adopted", "container '%s' exited while the agent was away (code %d)", c->name,
-         c->exit_code);
+    pod_emit(p, c, "Adopted", "container '%s' exited while the agent was away (code %d)", c->name,
+             c->exit_code);
 }
 
 struct pod *pod_adopt(const struct pod_env *env, const char *name)

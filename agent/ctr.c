@@ -1,0 +1,447 @@
+/*
+ * The container worker of a pod (agent/pod.c is the pod's): pulls, starts under way, exits,
+ * the restart policy and its back-off. Each container is a small state machine (enum step in
+ * agent/pod-int.h) driven by loop events: a pull child's exit, a start's fd or deadline, the
+ * monitor's pidfd, a back-off timer.
+ */
+#include "agent/pod-int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/config.h"
+#include "agent/loop.h"
+#include "base/fs.h"
+#include "base/log.h"
+
+#define PULL_OUTPUT_MAX 4096
+
+/* ---- container exits ---- */
+
+void ctr_unwatch(struct ctr *c)
+{
+    if (c->watch_fd < 0)
+        return;
+    loop_del_fd(c->pod->env.loop, c->watch_fd);
+    close(c->watch_fd);
+    c->watch_fd = -1;
+}
+
+void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st)
+{
+    c->has_exit = true;
+    if (st->exited) {
+        c->exit_code = st->exit_code;
+        c->signal = st->signal;
+        c->finished_ns = st->finished_ns ? st->finished_ns : tk_now_realtime_ns();
+        snprintf(c->message, sizeof(c->message), "%s", st->message);
+    } else {
+        c->exit_code = 255;
+        c->signal = 0;
+        c->finished_ns = tk_now_realtime_ns();
+        snprintf(c->message, sizeof(c->message),
+                 "the container's monitor ended without an "
+                 "exit status");
+    }
+    c->pid = 0;
+    c->step = C_EXITED;
+    c->reason = c->exit_code == 0 ? "Completed" : "Error";
+}
+
+/* The container ended: learn how (the runtime's exit record) and note it. */
+static void ctr_reap_exit(struct ctr *c)
+{
+    struct pod *p = c->pod;
+    ctr_unwatch(c);
+    if (c->monitor_pid > 0)
+        waitpid(c->monitor_pid, NULL, WNOHANG);
+    c->monitor_pid = 0;
+    struct runtime_ctr st = {.watch_fd = -1};
+    p->env.rt->ops->ctr_state(p->env.rt->impl, p->name, c->name, &st);
+    if (st.watch_fd >= 0)
+        close(st.watch_fd);
+    ctr_set_exit(c, &st);
+    if (c->signal)
+        pod_emit(p, c, "Exited", "container '%s' was killed by signal %d", c->name, c->signal);
+    else
+        pod_emit(p, c, "Exited", "container '%s' exited with code %d", c->name, c->exit_code);
+    pod_write_record(p);
+}
+
+static void on_ctr_exit(struct loop *loop, int fd, uint32_t events, void *data)
+{
+    struct ctr *c = data;
+    ctr_reap_exit(c);
+    pod_sync(c->pod);
+}
+
+/* A running container without a watch fd (none could be had): ask the runtime instead,
+ * on every pass (the periodic resync included). */
+void ctr_check_unwatched(struct ctr *c)
+{
+    struct pod *p = c->pod;
+    struct runtime_ctr st = {.watch_fd = -1};
+    p->env.rt->ops->ctr_state(p->env.rt->impl, p->name, c->name, &st);
+    if (st.running && st.watch_fd >= 0) {
+        ctr_watch(c, st.watch_fd);
+        return;
+    }
+    if (st.watch_fd >= 0)
+        close(st.watch_fd);
+    if (!st.running)
+        ctr_reap_exit(c);
+}
+
+int ctr_watch(struct ctr *c, int fd)
+{
+    c->watch_fd = fd;
+    int r = loop_add_fd(c->pod->env.loop, fd, EPOLLIN, on_ctr_exit, c);
+    if (r < 0) {
+        close(fd);
+        c->watch_fd = -1;
+    }
+    return r;
+}
+
+/* ---- timers ---- */
+
+static int64_t on_ctr_timer(struct loop *loop, uint64_t id, void *data)
+{
+    struct ctr *c = data;
+    c->timer = 0;
+    c->due_ns = 0;
+    if (c->step == C_BACKOFF)
+        c->step = C_IDLE;
+    pod_sync(c->pod);
+    return LOOP_TIMER_DONE;
+}
+
+static void ctr_backoff(struct ctr *c, const char *reason, int64_t delay_ms)
+{
+    c->step = C_BACKOFF;
+    c->reason = reason;
+    c->due_ns = tk_now_realtime_ns() + delay_ms * 1000000;
+    loop_del_timer(c->pod->env.loop, c->timer);
+    c->timer = loop_add_timer(c->pod->env.loop, delay_ms, on_ctr_timer, c);
+}
+
+static int64_t next_backoff(const struct tank_config *cfg, int64_t *backoff)
+{
+    int64_t delay = *backoff;
+    *backoff = delay * 2 > cfg->backoff_max_ms ? cfg->backoff_max_ms : delay * 2;
+    return delay;
+}
+
+static void format_delay(int64_t ms, char *out, size_t size)
+{
+    if (ms % 1000)
+        snprintf(out, size, "%lldms", (long long)ms);
+    else
+        snprintf(out, size, "%llds", (long long)(ms / 1000));
+}
+
+/* The restart policy decides on an exited container. */
+void ctr_decide(struct ctr *c)
+{
+    struct pod *p = c->pod;
+    const struct tank_config *cfg = p->env.cfg;
+    enum spec_restart_policy pol = p->spec->restart_policy;
+    bool failed = c->exit_code != 0;
+    if (pol == SPEC_RESTART_NEVER || (pol == SPEC_RESTART_ON_FAILURE && !failed)) {
+        c->step = C_DONE;
+        return;
+    }
+    if (c->finished_ns - c->started_ns >= cfg->backoff_reset_ms * 1000000)
+        c->backoff_ms = cfg->backoff_initial_ms;
+    int64_t delay = next_backoff(cfg, &c->backoff_ms);
+    char d[32];
+    format_delay(delay, d, sizeof(d));
+    ctr_backoff(c, "CrashLoopBackOff", delay);
+    char due[64];
+    tk_format_rfc3339nano(c->due_ns, due, sizeof(due));
+    snprintf(c->message, sizeof(c->message),
+             "back-off %s restarting failed container '%s', next restart at %s", d, c->name, due);
+    pod_emit(p, c, "BackOff", "back-off %s restarting container '%s'", d, c->name);
+}
+
+/* ---- pulls ---- */
+
+static void on_pull_output(struct loop *loop, int fd, uint32_t events, void *data)
+{
+    struct ctr *c = data;
+    char buf[1024];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        if (c->pull_out.len < PULL_OUTPUT_MAX)
+            tk_buf_add(&c->pull_out, buf, (size_t)n);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        loop_del_fd(loop, fd);
+        close(fd);
+        c->pull_fd = -1;
+    }
+}
+
+/* The last non-empty line of the pull's output, without a "tank: " prefix. */
+static void pull_error(struct ctr *c, char *out, size_t size)
+{
+    char *s = c->pull_out.s ? c->pull_out.s : "";
+    size_t len = c->pull_out.len;
+    while (len && (s[len - 1] == '\n' || s[len - 1] == ' '))
+        len--;
+    size_t start = len;
+    while (start && s[start - 1] != '\n')
+        start--;
+    const char *line = s + start;
+    size_t n = len - start;
+    if (n > 6 && !strncmp(line, "tank: ", 6))
+        line += 6, n -= 6;
+    if (!n)
+        snprintf(out, size, "pull '%s' failed", c->image);
+    else
+        snprintf(out, size, "%.*s", (int)n, line);
+}
+
+static void on_pull_exit(struct loop *loop, pid_t pid, int status, void *data)
+{
+    struct ctr *c = data;
+    struct pod *p = c->pod;
+    c->pull_pid = 0;
+    if (c->pull_fd >= 0)
+        on_pull_output(loop, c->pull_fd, EPOLLIN, c);
+    if (c->pull_fd >= 0) {
+        loop_del_fd(loop, c->pull_fd);
+        close(c->pull_fd);
+        c->pull_fd = -1;
+    }
+    if (p->stopping) {
+        tk_buf_free(&c->pull_out);
+        pod_sync(p);
+        return;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        c->pulled = true;
+        c->pull_failures = 0;
+        c->pull_backoff_ms = p->env.cfg->backoff_initial_ms;
+        c->step = C_IDLE;
+        c->message[0] = '\0';
+        pod_emit(p, c, "Pulled", "pulled image '%s'", c->image);
+    } else {
+        pull_error(c, c->message, sizeof(c->message));
+        int64_t delay = next_backoff(p->env.cfg, &c->pull_backoff_ms);
+        ctr_backoff(c, c->pull_failures++ ? "ImagePullBackOff" : "ErrImagePull", delay);
+        pod_emit(p, c, "Failed", "%s", c->message);
+    }
+    tk_buf_free(&c->pull_out);
+    pod_sync(p);
+}
+
+static void ctr_pull(struct ctr *c)
+{
+    struct pod *p = c->pod;
+    struct tk_err err = {0};
+    pid_t pid = 0;
+    int fd = -1;
+    int r = p->env.rt->ops->pull_spawn(p->env.rt->impl, c->image, &pid, &fd, &err);
+    if (r == 0) {
+        c->pull_pid = pid;
+        c->pull_fd = fd;
+        r = loop_watch_child(p->env.loop, pid, on_pull_exit, c);
+        if (r < 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            c->pull_pid = 0;
+            tk_err_sys(&err, r, "watch pull of '%s'", c->image);
+        } else if (fd >= 0 && loop_add_fd(p->env.loop, fd, EPOLLIN, on_pull_output, c) < 0) {
+            close(fd);
+            c->pull_fd = -1;
+        }
+    }
+    if (r < 0) {
+        if (fd >= 0 && c->pull_pid == 0)
+            close(fd);
+        c->pull_fd = -1;
+        snprintf(c->message, sizeof(c->message), "%s", err.msg);
+        ctr_backoff(c, "ErrImagePull", next_backoff(p->env.cfg, &c->pull_backoff_ms));
+        pod_emit(p, c, "Failed", "%s", c->message);
+        return;
+    }
+    c->step = C_PULLING;
+    if (!c->message[0]) /* a retry keeps showing why the last try failed until this one ends */
+        c->reason = "PullingImage";
+    pod_emit(p, c, "Pulling", "pulling image '%s'", c->image);
+}
+
+/* ---- starting ---- */
+
+static void reap_only(struct loop *loop, pid_t pid, int status, void *data)
+{
+}
+
+static void ctr_start_failed(struct ctr *c, const char *msg)
+{
+    snprintf(c->message, sizeof(c->message), "%s", msg);
+    int64_t delay = next_backoff(c->pod->env.cfg, &c->backoff_ms);
+    ctr_backoff(c, "CreateContainerError", delay);
+    pod_emit(c->pod, c, "Failed", "start container '%s': %s", c->name, msg);
+}
+
+static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct tk_err *err);
+static void ctr_starting(struct ctr *c, pid_t monitor_pid);
+
+void ctr_start(struct ctr *c)
+{
+    struct pod *p = c->pod;
+    const struct runtime_ops *ops = p->env.rt->ops;
+    struct tk_err err = {0};
+    char digest[80] = "";
+    enum spec_pull_policy pol = p->spec->containers[c->idx].pull_policy;
+    int r = ops->image_lookup(p->env.rt->impl, c->image, digest, sizeof(digest), &err);
+    bool need_pull = pol == SPEC_PULL_ALWAYS ? !c->pulled : r == -ENOENT;
+    if (need_pull && pol != SPEC_PULL_NEVER) {
+        ctr_pull(c);
+        return;
+    }
+    if (r < 0) {
+        if (r == -ENOENT)
+            snprintf(c->message, sizeof(c->message),
+                     "image '%s' is not present and imagePullPolicy is Never", c->image);
+        else
+            snprintf(c->message, sizeof(c->message), "%s", err.msg);
+        ctr_backoff(c, "ErrImagePull", next_backoff(p->env.cfg, &c->pull_backoff_ms));
+        pod_emit(p, c, "Failed", "%s", c->message);
+        return;
+    }
+    snprintf(c->digest, sizeof(c->digest), "%s", digest);
+    ops->ctr_remove(p->env.rt->impl, p->name, c->name);
+    struct runtime_ctr st = {.watch_fd = -1};
+    r = ops->ctr_start(p->env.rt->impl, p->spec, c->idx, &st, &c->start, &err);
+    if (r == 1) {
+        ctr_starting(c, st.monitor_pid);
+        return;
+    }
+    ctr_start_done(c, r, &st, &err);
+}
+
+/* The start ended (r as from the runtime's ctr_start/ctr_start_step). */
+static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct tk_err *err)
+{
+    struct pod *p = c->pod;
+    if (st->monitor_pid > 0 && r < 0)
+        loop_watch_child(p->env.loop, st->monitor_pid, reap_only, NULL);
+    if (r < 0) {
+        if (st->watch_fd >= 0)
+            close(st->watch_fd);
+        ctr_start_failed(c, err->msg[0] ? err->msg : strerror(-r));
+        return;
+    }
+    if (c->ever_started)
+        c->restarts++;
+    c->ever_started = true;
+    c->step = C_RUNNING;
+    c->reason = NULL;
+    c->message[0] = '\0';
+    c->pid = st->pid;
+    c->monitor_pid = st->monitor_pid;
+    c->started_ns = st->started_ns ? st->started_ns : tk_now_realtime_ns();
+    c->finished_ns = 0;
+    if (st->image_digest[0])
+        snprintf(c->digest, sizeof(c->digest), "%s", st->image_digest);
+    if (ctr_watch(c, st->watch_fd) < 0)
+        tk_error("watch container '%s/%s': cannot learn its exit", p->name, c->name);
+    pod_emit(p, c, "Started", "started container '%s' (pid %d)", c->name, (int)c->pid);
+    pod_write_record(p);
+    if (p->stopping) /* the pod went while it was starting: the stop goes on with it */
+        p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, p->killed ? SIGKILL : 0);
+}
+
+/* Take a start under way out of the loop (its fd and deadline). */
+static void ctr_start_unwatch(struct ctr *c)
+{
+    if (c->start.fd >= 0)
+        loop_del_fd(c->pod->env.loop, c->start.fd);
+    loop_del_timer(c->pod->env.loop, c->start_timer);
+    c->start_timer = 0;
+}
+
+static void on_ctr_start_fd(struct loop *loop, int fd, uint32_t events, void *data);
+
+static void ctr_start_progress(struct ctr *c)
+{
+    struct pod *p = c->pod;
+    struct runtime_ctr st = {.watch_fd = -1};
+    struct tk_err err = {0};
+    /* Out of the poll set before the step: a step that ends the start closes the fd. */
+    int fd = c->start.fd;
+    loop_del_fd(p->env.loop, fd);
+    int r = p->env.rt->ops->ctr_start_step(p->env.rt->impl, &c->start, &st, &err);
+    if (r == 1) {
+        if (loop_add_fd(p->env.loop, fd, EPOLLIN, on_ctr_start_fd, c) < 0)
+            tk_error("watch the start of '%s/%s': relying on its deadline", p->name, c->name);
+        return;
+    }
+    c->start.fd = -1;
+    ctr_start_unwatch(c);
+    ctr_start_done(c, r, &st, &err);
+    pod_sync(p);
+}
+
+static void on_ctr_start_fd(struct loop *loop, int fd, uint32_t events, void *data)
+{
+    ctr_start_progress(data);
+}
+
+static int64_t on_ctr_start_deadline(struct loop *loop, uint64_t id, void *data)
+{
+    struct ctr *c = data;
+    c->start_timer = 0;
+    ctr_start_progress(c);
+    if (c->step == C_STARTING && !c->start_timer) /* not over yet: look again soon */
+        c->start_timer = loop_add_timer(loop, 100, on_ctr_start_deadline, c);
+    return LOOP_TIMER_DONE;
+}
+
+/* The runtime brings the container up in a child: wait for its word without blocking. */
+static void ctr_starting(struct ctr *c, pid_t monitor_pid)
+{
+    struct loop *loop = c->pod->env.loop;
+    c->step = C_STARTING;
+    if (!c->message[0]) /* a retry keeps showing why the last try failed until this one ends */
+        c->reason = "ContainerCreating";
+    c->monitor_pid = monitor_pid;
+    int64_t left = c->start.deadline_ms - tk_now_monotonic_ms();
+    c->start_timer = loop_add_timer(loop, left < 0 ? 0 : left, on_ctr_start_deadline, c);
+    if (loop_add_fd(loop, c->start.fd, EPOLLIN, on_ctr_start_fd, c) < 0)
+        tk_error("watch the start of '%s/%s': relying on its deadline", c->pod->name, c->name);
+}
+
+/* The agent stops with a start under way: see it to its end (a few ms; at most its deadline),
+ * so that the container is either running with its state written, for the next agent to
+ * adopt, or gone; never a start the next agent could not see and would make a second time. */
+void ctr_start_settle(struct ctr *c)
+{
+    if (c->step != C_STARTING)
+        return;
+    struct pod *p = c->pod;
+    ctr_start_unwatch(c);
+    struct runtime_ctr st = {.watch_fd = -1};
+    struct tk_err err = {0};
+    int r;
+    while ((r = p->env.rt->ops->ctr_start_step(p->env.rt->impl, &c->start, &st, &err)) == 1) {
+        int64_t left = c->start.deadline_ms - tk_now_monotonic_ms();
+        struct pollfd pfd = {.fd = c->start.fd, .events = POLLIN};
+        poll(&pfd, 1, left < 0 ? 0 : (int)(left > INT32_MAX - 1 ? INT32_MAX : left + 1));
+    }
+    c->start.fd = -1;
+    if (st.watch_fd >= 0)
+        close(st.watch_fd);
+    if (r < 0 && st.monitor_pid > 0)
+        waitpid(st.monitor_pid, NULL, WNOHANG);
+    c->step = r == 0 ? C_RUNNING : C_IDLE;
+}

@@ -1,0 +1,97 @@
+#pragma once
+/*
+ * Internal to the pod worker (agent/pod.c) and its container worker (agent/ctr.c): their
+ * shared state and the calls between them. Nothing else includes it.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agent/pod.h"
+#include "agent/runtime.h"
+#include "base/buf.h"
+
+/* A container's step in the worker's table (what the API shows is derived from it). */
+enum step {
+    C_IDLE,     /* due to start (or to pull first) */
+    C_PULLING,  /* a pull child runs */
+    C_STARTING, /* the runtime brings it up (rootfs, exec) in a child; its start fd tells */
+    C_BACKOFF,  /* waiting for its timer: a restart, a pull retry, a start retry */
+    C_RUNNING,  /* its watch fd tells the exit */
+    C_EXITED,   /* exited; the restart policy has not decided yet */
+    C_DONE,     /* terminated for good */
+};
+
+struct ctr {
+    struct pod *pod;
+    size_t idx;
+    char *name;
+    char *image;
+    char digest[80];
+    enum step step;
+    const char *reason;
+    char message[512];
+    bool ever_started;
+    bool pulled;
+    unsigned restarts;
+    unsigned pull_failures;
+    int64_t backoff_ms;
+    int64_t pull_backoff_ms;
+    pid_t pid, monitor_pid;
+    int watch_fd;
+    struct runtime_start start; /* when C_STARTING */
+    uint64_t start_timer;       /* its deadline */
+    pid_t pull_pid;
+    int pull_fd;
+    struct tk_buf pull_out;
+    uint64_t timer;
+    int64_t due_ns;
+    bool has_exit;
+    int exit_code, signal;
+    int64_t started_ns, finished_ns;
+};
+
+struct pod {
+    struct pod_env env;
+    char *name;
+    struct spec_pod *spec;
+    char hash[65];
+    int64_t grace_ms;
+    bool stopping, killed, sandbox_up, gone;
+    struct ctr *ctrs;
+    size_t n_ctrs;
+    char *ips[8];
+    size_t n_ips;
+    int64_t started_ns;
+    uint64_t timer;
+    int64_t sandbox_backoff_ms;
+    bool sandbox_creating;           /* pod_up under way: */
+    struct runtime_start sandbox;    /* its fd and deadline */
+    uint64_t sandbox_timer;          /* that deadline */
+    struct runtime_pod_info pending; /* the addresses it will have */
+    const char *reason;
+    char message[512];
+};
+
+/* pod.c */
+/* An event of the pod (c NULL) or of one of its containers, for the API's event list. */
+void pod_emit(struct pod *p, const struct ctr *c, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Write the pod's record under RUN_DIR/agent/pods (what adoption reads back). */
+void pod_write_record(struct pod *p);
+
+/* ctr.c */
+/* Start the container (pulling its image first when needed); asynchronous. */
+void ctr_start(struct ctr *c);
+/* The restart policy decides on an exited container. */
+void ctr_decide(struct ctr *c);
+/* Watch fd (readable once the container has exited); takes it. */
+int ctr_watch(struct ctr *c, int fd);
+void ctr_unwatch(struct ctr *c);
+/* A running container without a watch fd: ask the runtime whether it still runs. */
+void ctr_check_unwatched(struct ctr *c);
+/* Take the runtime's word on how the container ended. */
+void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st);
+/* The agent stops: see a start under way to its end (see ctr.c). */
+void ctr_start_settle(struct ctr *c);
