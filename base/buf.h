@@ -15,7 +15,10 @@ struct tk_buf {
     size_t cap;
 };
 
-#define TK_BUF_INIT {NULL, 0, 0}
+#define TK_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void tk_buf_grow(struct tk_buf *b, size_t extra);
 void tk_buf_add(struct tk_buf *b, const void *data, size_t len);
