@@ -25,6 +25,8 @@ static const char usage[] =
     "  apply FILE...                    validate, then place into the pods directory\n"
     "  pull IMAGE                       pull an image into the store\n"
     "  images [-o table|json]           list stored images\n"
+    "  images prune [--all] [--dry-run] remove unused images, then unneeded layers\n"
+    "  images gc                        free space by [images] thresholds, as the agent\n"
     "  unpack IMAGE DIR                 write an image's root filesystem into DIR\n"
     "  version                          print the version\n"
     "\n"

@@ -14,6 +14,7 @@
 
 #include "agent/api.h"
 #include "agent/config.h"
+#include "agent/imagegc.h"
 #include "agent/loop.h"
 #include "agent/reconcile.h"
 #include "agent/runtime.h"
@@ -82,6 +83,7 @@ static int run_agent(const struct tank_config *cfg)
     struct reconciler *rec = NULL;
     struct runtime *rt = NULL;
     struct api *api = NULL;
+    struct imagegc *igc = NULL;
     int ret = 1;
     struct loop *loop = loop_new();
     if (!loop) {
@@ -105,6 +107,7 @@ static int run_agent(const struct tank_config *cfg)
         fprintf(stderr, "tank agent: %s\n", err.msg);
         goto out;
     }
+    igc = imagegc_start(loop, cfg); /* NULL when image_gc_high_percent is off */
     tk_info("agent started: pods from '%s', status API on '%s'", cfg->pods_dir, cfg->socket);
     notify_ready();
     int r = loop_run(loop);
@@ -112,6 +115,7 @@ static int run_agent(const struct tank_config *cfg)
         tk_error("event loop: %s", strerror(-r));
     ret = r < 0 ? 1 : 0;
 out:
+    imagegc_free(igc);
     api_free(api);
     reconcile_free(rec);
     runtime_free(rt);

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "agent/imagegc.h"
 #include "base/buf.h"
 #include "base/fs.h"
+#include "base/log.h"
 #include "image/image.h"
 
 static const char pull_usage[] =
@@ -19,9 +21,38 @@ static const char pull_usage[] =
     "Pull IMAGE (a registry reference such as 'busybox' or '127.0.0.1:5000/app:1', or\n"
     "'oci:PATH[:TAG]' for a local OCI image layout) into the image store.\n"
     "On a terminal a progress line is shown per layer; the last line gives the digest.\n";
-static const char images_usage[] = "usage: tank images [-o table|json]\n"
-                                   "\n"
-                                   "List the images in the store: REFERENCE DIGEST SIZE CREATED.\n";
+static const char images_usage[] =
+    "usage: tank images [-o table|json]\n"
+    "       tank images prune [--all] [--dry-run]\n"
+    "       tank images gc\n"
+    "\n"
+    "List the images in the store: REFERENCE DIGEST SIZE CREATED.\n"
+    "'tank images prune --help' and 'tank images gc --help' tell more.\n";
+static const char prune_usage[] =
+    "usage: tank images prune [--all] [--dry-run]\n"
+    "\n"
+    "Remove the images nothing uses, then every layer and blob no remaining image needs,\n"
+    "and print what was removed and the space freed. An image is in use when\n"
+    "  - a container of a pod manifest in the pods directory names it (by the same\n"
+    "    reference once normalised: 'busybox' is docker.io/library/busybox:latest; a\n"
+    "    reference with a digest keeps the images of that repository and digest whatever\n"
+    "    their tag; 'oci:PATH' also matches through symlinks), or\n"
+    "  - a container known to the agent (running or exited, under run_dir) runs from it:\n"
+    "    its manifest and layers stay even when a newer pull moved the tag.\n"
+    "A missing or unreadable pods directory stops the prune. Pulls and container starts in\n"
+    "progress are waited for, never undercut.\n"
+    "\n"
+    "  --all      ignore the manifests: remove every image no container uses (the agent\n"
+    "             pulls again what a pod needs; imagePullPolicy Never pods then fail)\n"
+    "  --dry-run  only print what would be removed\n";
+static const char gc_usage[] =
+    "usage: tank images gc\n"
+    "\n"
+    "What the agent runs when the file system of state_dir is at least [images]\n"
+    "image_gc_high_percent full: remove unused images (as 'tank images prune' sees them),\n"
+    "least recently used first, none pulled or used within image_gc_min_age, until usage\n"
+    "is below image_gc_low_percent. Does nothing below image_gc_high_percent.\n"
+    "Exit status 3 when the target could not be reached.\n";
 static const char unpack_usage[] =
     "usage: tank unpack IMAGE DIR\n"
     "\n"
@@ -190,8 +221,15 @@ static void print_table(const struct image_info *v, size_t n)
     }
 }
 
+static int cmd_images_prune(const struct cli *cli, int argc, char **argv);
+static int cmd_images_gc(const struct cli *cli, int argc, char **argv);
+
 int cmd_images(const struct cli *cli, int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "prune"))
+        return cmd_images_prune(cli, argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "gc"))
+        return cmd_images_gc(cli, argc - 1, argv + 1);
     if (cli_wants_help(argc, argv, images_usage))
         return 0;
     int json = 0;
@@ -263,4 +301,183 @@ int cmd_unpack(const struct cli *cli, int argc, char **argv)
         return 1;
     }
     return 0;
+}
+
+/* ---- prune and gc ---- */
+
+struct prune_view {
+    int dry_run;
+    int log; /* through the log (the agent's child) rather than stdout */
+};
+
+static void prune_report(void *ctx, const struct image_gc_item *it)
+{
+    struct prune_view *v = ctx;
+    const char *verb = v->dry_run ? "would remove" : "removed";
+    char size[32], line[1024];
+    human_size(it->bytes, size, sizeof(size));
+    if (it->kind == IMAGE_GC_IMAGE) {
+        char used[64];
+        tk_format_rfc3339(it->last_used_ns, used, sizeof(used));
+        snprintf(line, sizeof(line), "%s image %s (%s, last used %s)", verb, it->name,
+                 it->digest ? it->digest : "corrupt record", used);
+    } else {
+        snprintf(line, sizeof(line), "%s %s %s (%s)", verb,
+                 it->kind == IMAGE_GC_LAYER ? "layer" : "blob", it->name, size);
+    }
+    if (v->log)
+        tk_info("image gc: %s", line);
+    else
+        printf("%s\n", line);
+}
+
+static void summary(const struct image_gc_result *res, int dry_run, char *out, size_t size)
+{
+    char total[32];
+    human_size(res->bytes, total, sizeof(total));
+    snprintf(out, size, "%s: %s (%zu image%s, %zu layer%s, %zu blob%s)",
+             dry_run ? "Total reclaimable space" : "Total reclaimed space", total, res->images,
+             res->images == 1 ? "" : "s", res->layers, res->layers == 1 ? "" : "s", res->blobs,
+             res->blobs == 1 ? "" : "s");
+}
+
+/* What keeps images: the pods' references (unless all) and the containers' digests. */
+static int keep_opts(const struct tank_config *cfg, int all, struct image_gc_opts *o,
+                     char ***refs, size_t *n, struct tk_err *err)
+{
+    *refs = NULL;
+    *n = 0;
+    if (!all && imagegc_pod_images(cfg->pods_dir, refs, n, err) < 0)
+        return -1;
+    o->keep_refs = (const char *const *)*refs;
+    o->n_keep_refs = *n;
+    o->keep_digests = imagegc_container_digests;
+    o->keep_ctx = cfg->run_dir;
+    return 0;
+}
+
+static int cmd_images_prune(const struct cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, prune_usage))
+        return 0;
+    int all = 0, dry_run = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--all") || !strcmp(argv[i], "-a"))
+            all = 1;
+        else if (!strcmp(argv[i], "--dry-run"))
+            dry_run = 1;
+        else {
+            fprintf(stderr, "tank images prune: unexpected argument '%s'\n%s", argv[i],
+                    prune_usage);
+            return 2;
+        }
+    }
+    struct tank_config cfg;
+    if (cli_load_config(cli, &cfg) < 0)
+        return 1;
+    struct image_gc_opts o = {.dry_run = dry_run, .report = prune_report};
+    struct prune_view v = {.dry_run = dry_run};
+    struct image_gc_result res;
+    struct tk_err err = {0};
+    char **refs = NULL;
+    size_t n = 0;
+    o.report_ctx = &v;
+    struct image_store *s = NULL;
+    int r = keep_opts(&cfg, all, &o, &refs, &n, &err);
+    if (r == 0 && !(s = open_store("images prune", &cfg)))
+        r = 1;
+    else if (r == 0)
+        r = image_gc(s, &o, &res, &err);
+    if (r < 0)
+        fprintf(stderr, "tank images prune: %s\n", err.msg);
+    if (r == 0 && res.unsafe)
+        fprintf(stderr, "tank images prune: no layer or blob removed: %s\n", res.unsafe_msg);
+    if (r == 0) {
+        char line[256];
+        summary(&res, dry_run, line, sizeof(line));
+        printf("%s\n", line);
+    }
+    image_store_free(s);
+    imagegc_strv_free(refs, n);
+    config_free(&cfg);
+    return r == 0 ? 0 : 1;
+}
+
+struct gc_target {
+    const char *path;
+    int low;
+    double pct;
+};
+
+static int below_low(void *ctx)
+{
+    struct gc_target *t = ctx;
+    return imagegc_usage_percent(t->path, &t->pct, NULL) == 0 && t->pct < t->low;
+}
+
+/* The collection by thresholds (in the agent's child, or by hand). */
+static int run_gc(const struct tank_config *cfg)
+{
+    struct gc_target t = {.path = cfg->state_dir, .low = cfg->image_gc_low_percent};
+    struct prune_view v = {.log = 1};
+    struct image_gc_opts o = {.min_age_ms = cfg->image_gc_min_age_ms,
+                              .enough = below_low,
+                              .enough_ctx = &t,
+                              .report = prune_report,
+                              .report_ctx = &v};
+    struct image_gc_result res;
+    struct tk_err err = {0};
+    char **refs = NULL;
+    size_t n = 0;
+    struct image_store *s = NULL;
+    int r = keep_opts(cfg, 0, &o, &refs, &n, &err);
+    if (r == 0 && !(s = open_store("images gc", cfg)))
+        r = 1;
+    else if (r == 0)
+        r = image_gc(s, &o, &res, &err);
+    image_store_free(s);
+    imagegc_strv_free(refs, n);
+    if (r < 0)
+        tk_error("image gc: %s", err.msg);
+    if (r != 0)
+        return 1;
+    if (res.unsafe)
+        tk_warn("image gc: no layer or blob removed: %s", res.unsafe_msg);
+    char line[256];
+    summary(&res, 0, line, sizeof(line));
+    below_low(&t);
+    tk_info("image gc: %s; '%s' is %.0f%% full", line, cfg->state_dir, t.pct);
+    if (!res.enough && res.kept_young)
+        tk_info("image gc: %zu unused image%s kept, pulled or used within image_gc_min_age",
+                res.kept_young, res.kept_young == 1 ? "" : "s");
+    return res.enough ? 0 : IMAGEGC_EXIT_SHORT;
+}
+
+static int cmd_images_gc(const struct cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, gc_usage))
+        return 0;
+    if (argc > 1) {
+        fprintf(stderr, "tank images gc: unexpected argument '%s'\n%s", argv[1], gc_usage);
+        return 2;
+    }
+    struct tank_config cfg;
+    if (cli_load_config(cli, &cfg) < 0)
+        return 1;
+    double pct = 0;
+    struct tk_err err = {0};
+    int r = 0;
+    if (!cfg.image_gc_high_percent) {
+        tk_info("image gc: off ([images] image_gc_high_percent = off)");
+    } else if (imagegc_usage_percent(cfg.state_dir, &pct, &err) < 0) {
+        tk_error("image gc: %s", err.msg);
+        r = 1;
+    } else if (pct < cfg.image_gc_high_percent) {
+        tk_info("image gc: '%s' is %.0f%% full, below image_gc_high_percent (%d%%): nothing to do",
+                cfg.state_dir, pct, cfg.image_gc_high_percent);
+    } else {
+        r = run_gc(&cfg);
+    }
+    config_free(&cfg);
+    return r;
 }

@@ -9,7 +9,7 @@
 
 #include "base/parse.h"
 
-enum value_kind { V_STRING, V_PATH, V_LIST, V_DURATION, V_SECONDS, V_SIZE };
+enum value_kind { V_STRING, V_PATH, V_LIST, V_DURATION, V_SECONDS, V_SIZE, V_PERCENT, V_AGE };
 
 struct key {
     const char *section;
@@ -34,6 +34,9 @@ static const struct key keys[] = {
     {"registry", "mirror", V_LIST, FIELD(mirror), FIELD(n_mirror)},
     {"registry", "auth_file", V_PATH, FIELD(auth_file), 0},
     {"registry", "max_layer_size", V_SIZE, FIELD(max_layer_size), 0},
+    {"images", "image_gc_high_percent", V_PERCENT, FIELD(image_gc_high_percent), 0},
+    {"images", "image_gc_low_percent", V_PERCENT, FIELD(image_gc_low_percent), 0},
+    {"images", "image_gc_min_age", V_AGE, FIELD(image_gc_min_age_ms), 0},
     {"restart", "backoff_initial", V_DURATION, FIELD(backoff_initial_ms), 0},
     {"restart", "backoff_max", V_DURATION, FIELD(backoff_max_ms), 0},
     {"restart", "backoff_reset", V_DURATION, FIELD(backoff_reset_ms), 0},
@@ -57,6 +60,9 @@ void config_defaults(struct tank_config *cfg)
     cfg->socket = xstrdup("/run/tank/tank.sock");
     cfg->resync_ms = 60 * 1000;
     cfg->max_layer_size = 8ULL << 30;
+    cfg->image_gc_high_percent = 85;
+    cfg->image_gc_low_percent = 80;
+    cfg->image_gc_min_age_ms = 2 * 60 * 1000;
     cfg->backoff_initial_ms = 10 * 1000;
     cfg->backoff_max_ms = 300 * 1000;
     cfg->backoff_reset_ms = 600 * 1000;
@@ -93,6 +99,22 @@ static int set_list(char **list, size_t *n, const char *value, struct load_ctx *
     return 0;
 }
 
+/* "85", "85%", or "off" (= 0): a whole percentage 0-100. */
+static int parse_percent(const char *value, int *out)
+{
+    if (!strcmp(value, "off")) {
+        *out = 0;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (end == value || errno || v < 0 || v > 100 || (*end && strcmp(end, "%")))
+        return -EINVAL;
+    *out = (int)v;
+    return 0;
+}
+
 static int apply(struct load_ctx *ctx, const struct key *k, const char *value, int line)
 {
     char *base = (char *)ctx->cfg;
@@ -111,6 +133,18 @@ static int apply(struct load_ctx *ctx, const struct key *k, const char *value, i
         return 0;
     case V_LIST:
         return set_list(str, (size_t *)(base + k->count_off), value, ctx, line, k);
+    case V_PERCENT:
+        if (parse_percent(value, (int *)(base + k->off)) < 0)
+            return tk_err_set(ctx->err, -EINVAL,
+                              "%s:%d: [%s] %s: '%s' is not a percentage (0 to 100, or off)",
+                              ctx->path, line, k->section, k->name, value);
+        return 0;
+    case V_AGE:
+        if (!strcmp(value, "off")) {
+            *(int64_t *)(base + k->off) = 0;
+            return 0;
+        }
+        __attribute__((fallthrough));
     case V_DURATION:
     case V_SECONDS:
         if (tk_parse_duration_ms(value, &ms) < 0 || ms < 0)
@@ -206,6 +240,11 @@ int config_load(struct tank_config *cfg, const char *path, struct tk_err *err)
                           path, r);
     if (r < 0)
         return tk_err_sys(err, -EIO, "read config '%s'", path);
+    if (cfg->image_gc_high_percent && cfg->image_gc_low_percent >= cfg->image_gc_high_percent)
+        return tk_err_set(err, -EINVAL,
+                          "%s: [images] image_gc_low_percent (%d) must be below "
+                          "image_gc_high_percent (%d)",
+                          path, cfg->image_gc_low_percent, cfg->image_gc_high_percent);
     if (cfg->backoff_initial_ms > cfg->backoff_max_ms)
         return tk_err_set(err, -EINVAL, "%s: [restart] backoff_initial is larger than backoff_max",
                           path);

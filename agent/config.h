@@ -40,6 +40,11 @@ struct tank_config {
     char *auth_file; /* Docker-style auth file, NULL = none */
     uint64_t max_layer_size; /* bytes, uncompressed; default 8Gi */
 
+    /* [images] automatic image garbage collection (agent/imagegc.c) */
+    int image_gc_high_percent;   /* 85; 0 = off: collect when state_dir's fs is this full */
+    int image_gc_low_percent;    /* 80: collect until it is below this */
+    int64_t image_gc_min_age_ms; /* 2m: images pulled or used more recently stay; 0 = none */
+
     /* [restart] */
     int64_t backoff_initial_ms; /* 10s */
     int64_t backoff_max_ms;     /* 300s */

@@ -47,6 +47,15 @@ char *store_layer_dir(const struct image_store *s, const char *diff_id);
 int store_lock(const struct image_store *s, const char *name, int nonblock, struct tk_err *err);
 /* The image-record key of a parsed reference (oci: layouts get an absolute path). */
 char *store_ref_key(const struct image_ref *ref);
+/* The record file of a key (heap; NULL on ENOMEM). */
+char *store_record_path(const struct image_store *s, const char *key);
+/* Read a record file: its key and manifest digest (heap). -ENOENT when absent (err not
+ * set), -EINVAL when corrupt. */
+int store_read_record(const char *path, char **key, char **manifest, struct tk_err *err);
+/* Take the store's use lock (locks/gc; see store.c): shared for pulls and image users,
+ * exclusive for the collector. Returns the fd holding it; -EWOULDBLOCK (err not set)
+ * when nonblock and it is taken. */
+int store_use_lock(const struct image_store *s, int exclusive, int nonblock, struct tk_err *err);
 /* Write the record key -> manifest digest atomically. */
 int store_write_record(const struct image_store *s, const char *key, const char *manifest_digest,
                        struct tk_err *err);

@@ -410,6 +410,14 @@ int image_pull(struct image_store *s, const char *refstr, image_progress_fn fn, 
     int r = image_ref_parse(refstr, &ref, err);
     if (r < 0)
         return r;
+    /* shared until the record is written: no collection removes what this pull stores
+     * or relies on (the layers it finds present) meanwhile (store.c, the use lock) */
+    int use = store_use_lock(s, 0, 0, err);
+    if (use < 0) {
+        image_ref_free(&ref);
+        tk_err_wrap(err, "pull '%s'", refstr);
+        return use;
+    }
     layer_clean_stale(s);
     r = resolve(s, &ref, digest, err);
     if (r == 0)
@@ -429,6 +437,7 @@ int image_pull(struct image_store *s, const char *refstr, image_progress_fn fn, 
     free(p.todo);
     free(p.attempts);
     image_ref_free(&ref);
+    close(use);
     if (r < 0)
         return tk_err_wrap(err, "pull '%s'", refstr);
     return out ? image_lookup(s, refstr, out, err) : 0;

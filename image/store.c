@@ -169,13 +169,51 @@ int store_lock(const struct image_store *s, const char *name, int nonblock, stru
     return TAKE_FD(fd);
 }
 
+/*
+ * The use lock, locks/gc, keeps the garbage collector (gc.c) from removing what is in use:
+ *   - image_pull() holds it shared from before it resolves the manifest until the record is
+ *     written (its layer workers inherit it), so the blobs and layers of a pull in
+ *     progress, which no record names yet, are never collected;
+ *   - image_lookup() takes it shared and leaves it in the image_info until
+ *     image_info_free(): a container start (lookup, mount the layers, write the container's
+ *     state naming the manifest digest) completes before or after a collection, never
+ *     across one;
+ *   - image_gc() takes it exclusive while it reads the records and the containers' digests,
+ *     decides, unlinks records and blobs and renames layers into a trash directory (all
+ *     quick); it deletes the trash after releasing the lock.
+ * flock() does not queue a new shared holder behind a waiting exclusive one, so users never
+ * wait for a collector that is itself waiting; they wait only for its deciding step.
+ * Pulls of the same layer still serialise on locks/layer-HEX, records on locks/ref-HEX.
+ */
+int store_use_lock(const struct image_store *s, int exclusive, int nonblock, struct tk_err *err)
+{
+    _cleanup_free_ char *p = store_path(s, "locks/gc");
+    if (!p)
+        return tk_err_sys(err, -ENOMEM, "lock the image store");
+    _cleanup_close_ int fd = open(p, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return tk_err_sys(err, -errno, "open lock '%s'", p);
+    int op = (exclusive ? LOCK_EX : LOCK_SH) | (nonblock ? LOCK_NB : 0);
+    while (flock(fd, op) < 0) {
+        if (errno == EINTR)
+            continue;
+        return nonblock && errno == EWOULDBLOCK ? -EWOULDBLOCK
+                                                : tk_err_sys(err, -errno, "lock '%s'", p);
+    }
+    return TAKE_FD(fd);
+}
+
+struct image_hold {
+    int fd;
+};
+
 char *store_ref_key(const struct image_ref *ref)
 {
     return strdup(ref->canonical);
 }
 
 /* The record file name: the key with everything outside [A-Za-z0-9._-] as %XX. */
-static char *record_path(const struct image_store *s, const char *key)
+char *store_record_path(const struct image_store *s, const char *key)
 {
     _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
     for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
@@ -199,7 +237,7 @@ static char *record_path(const struct image_store *s, const char *key)
 int store_write_record(const struct image_store *s, const char *key, const char *manifest_digest,
                        struct tk_err *err)
 {
-    _cleanup_free_ char *p = record_path(s, key);
+    _cleanup_free_ char *p = store_record_path(s, key);
     _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
     char now[64];
     tk_format_rfc3339(tk_now_realtime_ns(), now, sizeof(now));
@@ -214,8 +252,7 @@ int store_write_record(const struct image_store *s, const char *key, const char 
     return r < 0 ? tk_err_sys(err, r, "write image record for '%s'", key) : 0;
 }
 
-/* Read a record: its key and manifest digest. */
-static int read_record(const char *path, char **key, char **manifest, struct tk_err *err)
+int store_read_record(const char *path, char **key, char **manifest, struct tk_err *err)
 {
     _cleanup_free_ char *data = NULL;
     size_t len;
@@ -243,6 +280,10 @@ void image_info_free(struct image_info *info)
     free(info->config_digest);
     img_strv_free(info->layer_dirs);
     img_config_free(&info->config);
+    if (info->hold) {
+        close(info->hold->fd);
+        free(info->hold);
+    }
     memset(info, 0, sizeof(*info));
 }
 
@@ -310,15 +351,28 @@ int image_lookup(struct image_store *s, const char *refstr, struct image_info *o
         return r;
     _cleanup_free_ char *key = store_ref_key(&ref);
     image_ref_free(&ref);
-    _cleanup_free_ char *p = key ? record_path(s, key) : NULL;
+    _cleanup_free_ char *p = key ? store_record_path(s, key) : NULL;
     _cleanup_free_ char *rkey = NULL, *manifest = NULL;
-    if (!p)
+    _cleanup_free_ struct image_hold *hold = calloc(1, sizeof(*hold));
+    if (!p || !hold)
         return tk_err_sys(err, -ENOMEM, "look up image '%s'", refstr);
-    r = read_record(p, &rkey, &manifest, err);
+    if ((hold->fd = store_use_lock(s, 0, 0, err)) < 0) {
+        tk_err_wrap(err, "look up image '%s'", refstr);
+        return hold->fd;
+    }
+    r = store_read_record(p, &rkey, &manifest, err);
     if (r == -ENOENT)
-        return tk_err_set(err, -ENOENT, "image '%s' is not in the store", refstr);
-    if (r < 0 || (r = load_info(s, key, manifest, out, err)) < 0)
-        return tk_err_wrap(err, "look up image '%s'", refstr);
+        r = tk_err_set(err, -ENOENT, "image '%s' is not in the store", refstr);
+    else if (r < 0 || (r = load_info(s, key, manifest, out, err)) < 0)
+        tk_err_wrap(err, "look up image '%s'", refstr);
+    if (r < 0) {
+        close(hold->fd);
+        return r;
+    }
+    /* the last use, for the automatic GC's least-recently-used order (best effort) */
+    utimensat(AT_FDCWD, p, NULL, AT_SYMLINK_NOFOLLOW);
+    out->last_used_ns = tk_now_realtime_ns();
+    out->hold = TAKE_PTR(hold);
     return 0;
 }
 
@@ -345,7 +399,7 @@ int image_list(struct image_store *s, struct image_info **out, size_t *n, struct
         _cleanup_free_ char *p = store_path(s, "refs/%s", e->d_name);
         _cleanup_free_ char *key = NULL, *manifest = NULL;
         struct tk_err ignored;
-        if (!p || read_record(p, &key, &manifest, &ignored) < 0)
+        if (!p || store_read_record(p, &key, &manifest, &ignored) < 0)
             continue;
         struct image_info *nv = realloc(v, (cnt + 1) * sizeof(*v));
         if (!nv) {
@@ -353,8 +407,12 @@ int image_list(struct image_store *s, struct image_info **out, size_t *n, struct
             return tk_err_sys(err, -ENOMEM, "list images");
         }
         v = nv;
-        if (load_info(s, key, manifest, &v[cnt], &ignored) == 0)
+        struct stat st;
+        if (load_info(s, key, manifest, &v[cnt], &ignored) == 0) {
+            if (stat(p, &st) == 0)
+                v[cnt].last_used_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
             cnt++;
+        }
     }
     if (cnt)
         qsort(v, cnt, sizeof(*v), cmp_info);

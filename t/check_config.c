@@ -67,6 +67,13 @@ static const struct {
     {"[agent]\npods_dir = relative\n", ":2: [agent] pods_dir: 'relative' is not an absolute"},
     {"[agent]\nthis is not ini\n", ":2: syntax error"},
     {"[restart]\nbackoff_initial = 10m\nbackoff_max = 1s\n", "backoff_initial is larger"},
+    {"[images]\nimage_gc_high_percent = 120\n",
+     ":2: [images] image_gc_high_percent: '120' is not a percentage (0 to 100, or off)"},
+    {"[images]\nimage_gc_low_percent = -1\n", ":2: [images] image_gc_low_percent: '-1' is not"},
+    {"[images]\nimage_gc_high_percent = 85x\n", ":2: [images] image_gc_high_percent: '85x'"},
+    {"[images]\nimage_gc_min_age = soon\n", ":2: [images] image_gc_min_age: 'soon' is not a"},
+    {"[images]\nimage_gc_high_percent = 70\nimage_gc_low_percent = 70\n",
+     "image_gc_low_percent (70) must be below image_gc_high_percent (70)"},
 };
 
 START_TEST(test_bad)
@@ -78,6 +85,35 @@ START_TEST(test_bad)
     ck_assert_msg(strstr(err.msg, bad[_i].expect), "got '%s', want '%s'", err.msg,
                   bad[_i].expect);
     ck_assert_msg(strncmp(err.msg, p, strlen(p)) == 0, "error should start with the path");
+    config_free(&cfg);
+    unlink(p);
+    free(p);
+}
+END_TEST
+
+START_TEST(test_image_gc_keys)
+{
+    struct tank_config cfg;
+    struct tk_err err = {0};
+    config_defaults(&cfg);
+    ck_assert_int_eq(cfg.image_gc_high_percent, 85);
+    ck_assert_int_eq(cfg.image_gc_low_percent, 80);
+    ck_assert_int_eq(cfg.image_gc_min_age_ms, 120000);
+    config_free(&cfg);
+    char *p = write_tmp("[images]\nimage_gc_high_percent = 90%\nimage_gc_low_percent = 0\n"
+                        "image_gc_min_age = 1h\n");
+    ck_assert_msg(config_load(&cfg, p, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(cfg.image_gc_high_percent, 90);
+    ck_assert_int_eq(cfg.image_gc_low_percent, 0);
+    ck_assert_int_eq(cfg.image_gc_min_age_ms, 3600000);
+    config_free(&cfg);
+    unlink(p);
+    free(p);
+    /* off: no collection, and then the low mark is not compared */
+    p = write_tmp("[images]\nimage_gc_high_percent = off\nimage_gc_min_age = off\n");
+    ck_assert_msg(config_load(&cfg, p, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(cfg.image_gc_high_percent, 0);
+    ck_assert_int_eq(cfg.image_gc_min_age_ms, 0);
     config_free(&cfg);
     unlink(p);
     free(p);
@@ -101,6 +137,7 @@ Suite *config_suite(void)
     tcase_add_test(tc, test_shipped_config_loads);
     tcase_add_test(tc, test_values);
     tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
+    tcase_add_test(tc, test_image_gc_keys);
     tcase_add_test(tc, test_missing_file);
     suite_add_tcase(s, tc);
     return s;
