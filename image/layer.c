@@ -550,6 +550,38 @@ static int stream_layer(const struct layer_src *src, int tar_fd, int msg_fd,
     return r;
 }
 
+/*
+ * Make the extracted layer durable before it becomes visible. libarchive writes without
+ * fsync, so after a power loss a layer directory renamed into place could hold empty or
+ * short files while the store takes it for complete. syncfs() on the extraction directory's
+ * file system writes back all of the layer's data and metadata in one call (and reports
+ * write-back errors since Linux 5.8); an fsync() of every file and directory costs one
+ * journal commit per file and measured slower or no better with bench/pull.sh (a 285 MiB
+ * image of ~10,500 entries in 2 layers, ext4: pull 8.2-8.4 s with syncfs, 9.1-12.4 s with
+ * fsync of each file, 5.5-6.5 s unsynced). The rename is then synced through the parent
+ * directory, so the image record written after it never names a layer that may vanish.
+ */
+static int sync_layer(const char *tmp, const char *digest, struct tk_err *err)
+{
+    _cleanup_close_ int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || syncfs(fd) < 0)
+        return tk_err_sys(err, -errno, "layer %s: write it to disk", digest);
+    return 0;
+}
+
+static int sync_parent(const char *final, const char *digest, struct tk_err *err)
+{
+    _cleanup_free_ char *parent = strdup(final);
+    char *slash = parent ? strrchr(parent, '/') : NULL;
+    if (!slash)
+        return tk_err_sys(err, -ENOMEM, "layer %s", digest);
+    *slash = '\0';
+    _cleanup_close_ int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0)
+        return tk_err_sys(err, -errno, "layer %s: sync '%s'", digest, parent);
+    return 0;
+}
+
 /* Run the extractor into dir while streaming the blob into it; wait for it. */
 static int extract_into(const struct layer_src *src, const char *dir, int msg_fd,
                         char got[IMAGE_DIGEST_STR_SIZE], struct tk_err *err)
@@ -650,9 +682,13 @@ int layer_fetch(const struct image_store *s, const struct image_ref *ref,
     if (r == 0 && !image_digest_equal(got, diff_id))
         r = tk_err_set(err, -EBADMSG, "layer %s: diff_id mismatch (config says %s, got %s)",
                        desc->digest, diff_id, got);
+    if (r == 0)
+        r = sync_layer(tmp, desc->digest, err);
     if (r == 0 && rename(tmp, final) < 0)
         r = tk_err_sys(err, -errno, "layer %s: rename into the store", desc->digest);
-    if (r < 0)
+    if (r < 0) {
         tk_rm_rf(tmp);
-    return r;
+        return r;
+    }
+    return sync_parent(final, desc->digest, err);
 }
