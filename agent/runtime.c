@@ -533,6 +533,11 @@ static int run_start(const struct start_ctx *x, const struct sandbox_container_c
         host_start_free(hs, false);
         return r;
     }
+    /* The image this container runs, for the image GC, written while the caller still holds
+     * the image (image_lookup) and before the child mounts its layers. */
+    _cleanup_buf_ struct tk_buf df = TK_BUF_INIT;
+    tk_buf_addf(&df, "%s/" DIGEST_FILE, hs->state_dir);
+    tk_write_file_replace(df.s, hs->digest, strlen(hs->digest), 0644); /* run_dir */
     start->fd = sandbox_start_fd(hs->s);
     start->deadline_ms = sandbox_start_deadline_ms(hs->s);
     start->priv = hs;
@@ -555,9 +560,6 @@ static int host_ctr_start_step(void *impl, struct runtime_start *start, struct r
             out->watch_fd = sandbox_monitor_pidfd(hs->state_dir, NULL);
         out->started_ns = tk_now_realtime_ns();
         snprintf(out->image_digest, sizeof(out->image_digest), "%s", hs->digest);
-        _cleanup_buf_ struct tk_buf df = TK_BUF_INIT;
-        tk_buf_addf(&df, "%s/" DIGEST_FILE, hs->state_dir);
-        tk_write_file_replace(df.s, hs->digest, strlen(hs->digest), 0644); /* run_dir */
     }
     host_start_free(hs, false);
     start->priv = NULL;
