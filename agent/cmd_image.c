@@ -197,6 +197,10 @@ static void print_json(const struct image_info *v, size_t n)
             tk_buf_add_json_str(&b, v[i].config.created);
         else
             tk_buf_adds(&b, "null");
+        char used[64];
+        tk_format_rfc3339nano(v[i].last_used_ns, used, sizeof(used));
+        tk_buf_adds(&b, ",\"lastUsed\":");
+        tk_buf_add_json_str(&b, used);
         tk_buf_addc(&b, '}');
     }
     tk_buf_adds(&b, n ? "\n]\n" : "]\n");

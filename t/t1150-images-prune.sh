@@ -68,6 +68,9 @@ EOC
 }
 pod web "$REGISTRY/app:1" IfNotPresent
 wait_phase 60 web Running
+# the container start counts as a use of app:1, pulled before app:2
+last_used() { tank images -o json | jq -r --arg r "$REGISTRY/app:$1" '.[] | select(.reference == $r) | .lastUsed'; }
+[[ "$(last_used 1)" > "$(last_used 2)" ]] || fail "start not recorded: $(tank images -o json)"
 
 # --dry-run: says what would go, removes nothing
 tank images prune --dry-run >"$TMP/dry" || fail "prune --dry-run failed: $(cat "$TMP/dry")"

@@ -40,6 +40,8 @@ done
 # pulled in this order (a least recently), then b used again: c is now the least recent
 for n in a b c d; do tank pull "oci:$TMP/layout:$n" >/dev/null || fail "pull $n"; done
 tank unpack "oci:$TMP/layout:b" "$TMP/unpacked" || fail "unpack b"
+last_used() { tank images -o json | jq -r --arg r "oci:$TMP/layout:$1" '.[] | select(.reference == $r) | .lastUsed'; }
+[[ "$(last_used b)" > "$(last_used d)" ]] || fail "the use of b is not recorded: b $(last_used b), d $(last_used d)"
 before=$(usage)
 [ "$before" -ge 50 ] || fail "the fixture fills only $before% of the tmpfs"
 cat >"$PODS/web.yaml" <<EOC
