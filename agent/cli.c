@@ -30,8 +30,7 @@ static const char usage[] =
     "  unpack IMAGE DIR                 write an image's root filesystem into DIR\n"
     "  version                          print the version\n"
     "\n"
-    "--config FILE (or $TANK_CONFIG) selects the configuration; default " CONFIG_DEFAULT_PATH
-    ".\n"
+    "--config FILE (or $TANK_CONFIG) selects the configuration; default " CONFIG_DEFAULT_PATH ".\n"
     "Run 'tank COMMAND --help' for a command's options.\n";
 
 static int cmd_version(const struct cli *cli, int argc, char **argv)
@@ -58,10 +57,10 @@ static const struct {
     const char *name;
     cli_cmd_fn fn;
 } commands[] = {
-    {"agent", cmd_agent},     {"status", cmd_status},   {"logs", cmd_logs},
-    {"validate", cmd_validate}, {"apply", cmd_apply},   {"pull", cmd_pull},
-    {"images", cmd_images},   {"unpack", cmd_unpack},   {"version", cmd_version},
-    {"help", cmd_help},       {"__monitor", cmd_monitor}, {"__extract", cmd_extract},
+    {"agent", cmd_agent},       {"status", cmd_status},     {"logs", cmd_logs},
+    {"validate", cmd_validate}, {"apply", cmd_apply},       {"pull", cmd_pull},
+    {"images", cmd_images},     {"unpack", cmd_unpack},     {"version", cmd_version},
+    {"help", cmd_help},         {"__monitor", cmd_monitor}, {"__extract", cmd_extract},
 };
 
 int cli_wants_help(int argc, char **argv, const char *text)

@@ -346,8 +346,8 @@ static void summary(const struct image_gc_result *res, int dry_run, char *out, s
 }
 
 /* What keeps images: the pods' references (unless all) and the containers' digests. */
-static int keep_opts(const struct tank_config *cfg, int all, struct image_gc_opts *o,
-                     char ***refs, size_t *n, struct tk_err *err)
+static int keep_opts(const struct tank_config *cfg, int all, struct image_gc_opts *o, char ***refs,
+                     size_t *n, struct tk_err *err)
 {
     *refs = NULL;
     *n = 0;

@@ -15,7 +15,7 @@ struct key {
     const char *section;
     const char *name;
     enum value_kind kind;
-    size_t off;      /* offset of the field in struct tank_config */
+    size_t off;       /* offset of the field in struct tank_config */
     size_t count_off; /* for lists: offset of the count */
 };
 
@@ -91,8 +91,8 @@ static int set_list(char **list, size_t *n, const char *value, struct load_ctx *
         if (!len)
             break;
         if (*n == CONFIG_MAX_LIST)
-            return tk_err_set(ctx->err, -EINVAL, "%s:%d: [%s] %s: more than %d entries",
-                              ctx->path, line, k->section, k->name, CONFIG_MAX_LIST);
+            return tk_err_set(ctx->err, -EINVAL, "%s:%d: [%s] %s: more than %d entries", ctx->path,
+                              line, k->section, k->name, CONFIG_MAX_LIST);
         list[(*n)++] = strndup(p, len);
         p += len;
     }
@@ -212,8 +212,8 @@ static int on_value(void *user, const char *section, const char *name, const cha
         return 1;
     }
     if (!section_known)
-        tk_err_set(ctx->err, -EINVAL, "%s:%d: unknown section [%s]", ctx->path,
-                   ctx->section_line, section);
+        tk_err_set(ctx->err, -EINVAL, "%s:%d: unknown section [%s]", ctx->path, ctx->section_line,
+                   section);
     else if (name)
         tk_err_set(ctx->err, -EINVAL, "%s:%d: unknown key '%s' in section [%s]", ctx->path, line,
                    name, section);

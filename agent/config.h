@@ -18,18 +18,18 @@ struct tank_config {
     char *path; /* the file loaded, NULL when defaults only */
 
     /* [host] */
-    char *uplink;                       /* NULL = none (pods with interfaces need parent:) */
-    char *dns[CONFIG_MAX_LIST];         /* nameservers */
+    char *uplink;               /* NULL = none (pods with interfaces need parent:) */
+    char *dns[CONFIG_MAX_LIST]; /* nameservers */
     size_t n_dns;
     char *dns_search[CONFIG_MAX_LIST];
     size_t n_dns_search;
 
     /* [agent] */
-    char *pods_dir;   /* /etc/tank/pods */
-    char *state_dir;  /* /var/lib/tank */
-    char *run_dir;    /* /run/tank */
-    char *log_dir;    /* /var/log/tank */
-    char *socket;     /* /run/tank/tank.sock */
+    char *pods_dir;    /* /etc/tank/pods */
+    char *state_dir;   /* /var/lib/tank */
+    char *run_dir;     /* /run/tank */
+    char *log_dir;     /* /var/log/tank */
+    char *socket;      /* /run/tank/tank.sock */
     int64_t resync_ms; /* resync_seconds, default 60s */
 
     /* [registry] */
@@ -37,7 +37,7 @@ struct tank_config {
     size_t n_insecure;
     char *mirror[CONFIG_MAX_LIST]; /* mirrors for docker.io ("https://mirror.example") */
     size_t n_mirror;
-    char *auth_file; /* Docker-style auth file, NULL = none */
+    char *auth_file;         /* Docker-style auth file, NULL = none */
     uint64_t max_layer_size; /* bytes, uncompressed; default 8Gi */
 
     /* [images] automatic image garbage collection (agent/imagegc.c) */
@@ -68,10 +68,10 @@ const char *config_default_path(const char *explicit_path);
  * touching callers.
  */
 struct host_facts {
-    const char *uplink;             /* NULL when none configured */
-    const char *const *dns;         /* nameservers */
+    const char *uplink;     /* NULL when none configured */
+    const char *const *dns; /* nameservers */
     size_t n_dns;
-    const char *const *dns_search;  /* search domains */
+    const char *const *dns_search; /* search domains */
     size_t n_dns_search;
 };
 

@@ -160,9 +160,9 @@ struct imagegc {
     struct loop *loop;
     const struct tank_config *cfg;
     uint64_t timer;
-    pid_t pid;           /* the running `tank images gc`, 0 when none */
-    int64_t not_before;  /* monotonic ms: no collection before */
-    int warned;          /* statvfs failure already logged */
+    pid_t pid;          /* the running `tank images gc`, 0 when none */
+    int64_t not_before; /* monotonic ms: no collection before */
+    int warned;         /* statvfs failure already logged */
 };
 
 static void on_gc_exit(struct loop *loop, pid_t pid, int status, void *data)
@@ -174,8 +174,8 @@ static void on_gc_exit(struct loop *loop, pid_t pid, int status, void *data)
         return;
     g->not_before = tk_now_monotonic_ms() + IMAGEGC_RETRY_MS;
     if (WIFEXITED(status) && WEXITSTATUS(status) == IMAGEGC_EXIT_SHORT)
-        tk_warn("image gc: could not bring '%s' below %d%%, next try in %ds",
-                g->cfg->state_dir, g->cfg->image_gc_low_percent, IMAGEGC_RETRY_MS / 1000);
+        tk_warn("image gc: could not bring '%s' below %d%%, next try in %ds", g->cfg->state_dir,
+                g->cfg->image_gc_low_percent, IMAGEGC_RETRY_MS / 1000);
     else
         tk_warn("image gc: 'tank images gc' failed (status %d), next try in %ds", status,
                 IMAGEGC_RETRY_MS / 1000);
@@ -196,8 +196,8 @@ static int spawn_gc(struct imagegc *g, pid_t *pid)
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    char *argv[] = {"tank", "images", "gc", "--config",
-                    g->cfg->path ? g->cfg->path : "/dev/null", NULL};
+    char *argv[] = {"tank", "images", "gc", "--config", g->cfg->path ? g->cfg->path : "/dev/null",
+                    NULL};
     int r = posix_spawn(pid, "/proc/self/exe", &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);

@@ -359,8 +359,7 @@ static int find_dead(struct gc *g, const char *sub, const struct strset *live, s
         return tk_err_sys(err, dir ? -errno : -ENOMEM, "image gc: read '%s'", dir);
     struct dirent *e;
     while ((e = readdir(d)))
-        if (is_hex64(e->d_name) && !strset_has(live, e->d_name) &&
-            strset_add(dead, e->d_name) < 0)
+        if (is_hex64(e->d_name) && !strset_has(live, e->d_name) && strset_add(dead, e->d_name) < 0)
             return tk_err_sys(err, -ENOMEM, "image gc");
     strset_sort(dead);
     return 0;
@@ -532,8 +531,7 @@ static int delete_layers(struct gc *g, const char *trash, struct tk_err *err)
     int ret = 0;
     for (size_t i = 0; i < g->dead_layers.n; i++) {
         const char *hex = g->dead_layers.v[i];
-        _cleanup_free_ char *p = g->o->dry_run ? store_path(g->s, "layers/sha256/%s", hex)
-                                               : NULL;
+        _cleanup_free_ char *p = g->o->dry_run ? store_path(g->s, "layers/sha256/%s", hex) : NULL;
         _cleanup_free_ char *name = NULL;
         if (!g->o->dry_run && asprintf(&p, "%s/%s", trash, hex) < 0)
             p = NULL;

@@ -70,8 +70,8 @@ struct image_info {
     size_t n_layers;
     uint64_t size; /* sum of the compressed layer sizes from the manifest */
     struct image_config config;
-    int64_t last_used_ns;     /* wall clock of the last pull or image_lookup() (record mtime) */
-    struct image_hold *hold;  /* image_lookup() only: the store's use lock (see image_gc()) */
+    int64_t last_used_ns;    /* wall clock of the last pull or image_lookup() (record mtime) */
+    struct image_hold *hold; /* image_lookup() only: the store's use lock (see image_gc()) */
 };
 void image_info_free(struct image_info *info);
 
@@ -146,9 +146,9 @@ int image_unpack(struct image_store *s, const char *ref, const char *dir, struct
 enum image_gc_kind { IMAGE_GC_IMAGE, IMAGE_GC_LAYER, IMAGE_GC_BLOB };
 struct image_gc_item {
     enum image_gc_kind kind;
-    const char *name;    /* the reference of an image, the digest of a layer or blob */
-    const char *digest;  /* an image's manifest digest (NULL when its record is corrupt) */
-    uint64_t bytes;      /* disk space (allocated blocks) freed or that would be freed */
+    const char *name;     /* the reference of an image, the digest of a layer or blob */
+    const char *digest;   /* an image's manifest digest (NULL when its record is corrupt) */
+    uint64_t bytes;       /* disk space (allocated blocks) freed or that would be freed */
     int64_t last_used_ns; /* images: the last pull or use */
 };
 typedef void (*image_gc_report_fn)(void *ctx, const struct image_gc_item *item);
@@ -174,10 +174,10 @@ struct image_gc_opts {
 struct image_gc_result {
     size_t images, layers, blobs;
     uint64_t bytes;
-    size_t kept_young;   /* unused images kept for being younger than min_age */
-    int unsafe;          /* a container's manifest was unreadable: no layer/blob removed */
+    size_t kept_young;    /* unused images kept for being younger than min_age */
+    int unsafe;           /* a container's manifest was unreadable: no layer/blob removed */
     char unsafe_msg[512]; /* why, when unsafe */
-    int enough;          /* enough() returned 1 */
+    int enough;           /* enough() returned 1 */
 };
 int image_gc(struct image_store *s, const struct image_gc_opts *opts, struct image_gc_result *res,
              struct tk_err *err);

@@ -82,8 +82,7 @@ START_TEST(test_bad)
     struct tank_config cfg;
     struct tk_err err = {0};
     ck_assert_int_lt(config_load(&cfg, p, &err), 0);
-    ck_assert_msg(strstr(err.msg, bad[_i].expect), "got '%s', want '%s'", err.msg,
-                  bad[_i].expect);
+    ck_assert_msg(strstr(err.msg, bad[_i].expect), "got '%s', want '%s'", err.msg, bad[_i].expect);
     ck_assert_msg(strncmp(err.msg, p, strlen(p)) == 0, "error should start with the path");
     config_free(&cfg);
     unlink(p);

@@ -355,10 +355,8 @@ START_TEST(test_lru_until_enough)
     make_record("reg.example/c:1", m[1], 300);
     make_record("reg.example/d:1", m[2], 200);
     const char *refs[] = {"reg.example/used:1"};
-    struct image_gc_opts o = {.keep_refs = refs,
-                              .n_keep_refs = 1,
-                              .enough = enough_fn,
-                              .report = on_report};
+    struct image_gc_opts o = {
+        .keep_refs = refs, .n_keep_refs = 1, .enough = enough_fn, .report = on_report};
     struct image_gc_result res;
     reported[0] = '\0';
     enough_after = 2;
