@@ -103,6 +103,7 @@ deps:
 	@t/install-deps.sh
 
 check: deps
+	$(MAKE) format-check
 	$(MAKE) WERROR=1 tank t/runner-bin
 	$(MAKE) WERROR=1 check-unit check-shell
 	$(MAKE) WERROR=1 check-fuzz
@@ -169,7 +170,8 @@ format:
 	clang-format -i $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c
 
 format-check:
-	clang-format --dry-run --Werror $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c
+	@clang-format --dry-run --Werror $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c \
+		&& echo "format-check: clean"
 
 clean:
 	rm -rf build tank t/runner-bin t/podctl t/regfetch t/ctrctl
