@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 
 #include "agent/config.h"
 #include "agent/loop.h"
+#include "agent/runtime.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -23,9 +23,6 @@
 #include "spec/spec.h"
 
 /* The runtime (agent/runtime.c) writes the manifest digest a container runs from here. */
-#define CTR_DIGEST_FILE "tank-image-digest"
-
-extern char **environ;
 
 void imagegc_strv_free(char **v, size_t n)
 {
@@ -88,7 +85,7 @@ static int add_digest(char ***v, size_t *n, const char *ctr_dir)
 {
     _cleanup_buf_ struct tk_buf p = TK_BUF_INIT;
     _cleanup_free_ char *data = NULL;
-    tk_buf_addf(&p, "%s/" CTR_DIGEST_FILE, ctr_dir);
+    tk_buf_addf(&p, "%s/" RUNTIME_DIGEST_FILE, ctr_dir);
     size_t len;
     int r = tk_read_file(p.s, 256, &data, &len);
     if (r == -ENOENT || r == -ENOTDIR)
@@ -184,24 +181,9 @@ static void on_gc_exit(struct loop *loop, pid_t pid, int status, void *data)
 /* `tank images gc` with the agent's configuration, its output into the agent's log. */
 static int spawn_gc(struct imagegc *g, pid_t *pid)
 {
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, 2, 1);
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     char *argv[] = {"tank", "images", "gc", "--config", g->cfg->path ? g->cfg->path : "/dev/null",
                     NULL};
-    int r = posix_spawn(pid, "/proc/self/exe", &fa, &attr, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    return -r;
+    return loop_spawn_self(argv, -1, pid);
 }
 
 static int64_t on_timer(struct loop *loop, uint64_t id, void *data)

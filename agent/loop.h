@@ -46,6 +46,12 @@ int loop_set_signals(struct loop *loop, const sigset_t *set, loop_signal_fn fn, 
 typedef void (*loop_child_fn)(struct loop *loop, pid_t pid, int status, void *data);
 int loop_watch_child(struct loop *loop, pid_t pid, loop_child_fn fn, void *data);
 
+/* Start "tank ARGV[1]..." (this very binary, /proc/self/exe) as a child to watch: stdin
+ * /dev/null, stdout and stderr onto out_fd (-1: the caller's stderr), no signal blocked and
+ * every disposition default (the loop blocks its signals for its signalfd). Returns 0 with
+ * *pid set, or -errno. */
+int loop_spawn_self(char *const argv[], int out_fd, pid_t *pid);
+
 /* Wait at most timeout_ms (-1: until something happens) and dispatch what is due.
  * Returns the number of callbacks run, or -errno. */
 int loop_run_once(struct loop *loop, int timeout_ms);

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "agent/loop.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -26,9 +26,6 @@
 #define ADDRESS_PROBE_MS 200
 
 #define LOG_MAX_SIZE (10u << 20)
-#define DIGEST_FILE "tank-image-digest"
-
-extern char **environ;
 
 struct host_rt {
     const struct tank_config *cfg;
@@ -334,28 +331,13 @@ static int host_pull_spawn(void *impl, const char *image, pid_t *pid, int *out_f
     if (pipe2(p, O_CLOEXEC) < 0)
         return tk_err_sys(err, -errno, "pull '%s'", image);
     fcntl(p[0], F_SETFL, O_NONBLOCK);
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     char *argv[] = {"tank",        "pull", "--config", h->cfg->path ? h->cfg->path : "/dev/null",
                     (char *)image, NULL};
-    int r = posix_spawn(pid, "/proc/self/exe", &fa, &attr, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
+    int r = loop_spawn_self(argv, p[1], pid);
     close(p[1]);
-    if (r != 0) {
+    if (r < 0) {
         close(p[0]);
-        return tk_err_sys(err, -r, "pull '%s': start 'tank pull'", image);
+        return tk_err_sys(err, r, "pull '%s': start 'tank pull'", image);
     }
     *out_fd = p[0];
     return 0;
@@ -536,7 +518,7 @@ static int run_start(const struct start_ctx *x, const struct sandbox_container_c
     /* The image this container runs, for the image GC, written while the caller still holds
      * the image (image_lookup) and before the child mounts its layers. */
     _cleanup_buf_ struct tk_buf df = TK_BUF_INIT;
-    tk_buf_addf(&df, "%s/" DIGEST_FILE, hs->state_dir);
+    tk_buf_addf(&df, "%s/" RUNTIME_DIGEST_FILE, hs->state_dir);
     tk_write_file_replace(df.s, hs->digest, strlen(hs->digest), 0644); /* run_dir */
     start->fd = sandbox_start_fd(hs->s);
     start->deadline_ms = sandbox_start_deadline_ms(hs->s);
@@ -647,7 +629,7 @@ static int host_ctr_state(void *impl, const char *pod, const char *ctr, struct r
     out->finished_ns = st.finished_ns;
     snprintf(out->message, sizeof(out->message), "%s", st.message);
     _cleanup_buf_ struct tk_buf df = TK_BUF_INIT;
-    tk_buf_addf(&df, "%s/" DIGEST_FILE, sd);
+    tk_buf_addf(&df, "%s/" RUNTIME_DIGEST_FILE, sd);
     _cleanup_free_ char *digest = NULL;
     if (tk_read_file(df.s, sizeof(out->image_digest) - 1, &digest, NULL) == 0)
         snprintf(out->image_digest, sizeof(out->image_digest), "%s", digest);
