@@ -641,15 +641,22 @@ static int count_links(void)
     return n;
 }
 
-/* uplink_netns NULL: the macvlan's parent is in the caller's namespace (here the forked
- * test's own fresh one, with a veth pair up0/up0p). */
-START_TEST(test_macvlan_in_callers_namespace)
+/* This (forked) test process in a fresh network namespace with a veth pair up0/up0p, up0 up:
+ * the uplink of the tests that follow. */
+static void uplink_in_own_netns(void)
 {
     ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
     char *add[] = {"ip", "link", "add", "up0", "type", "veth", "peer", "name", "up0p", NULL};
     char *up[] = {"ip", "link", "set", "up0", "up", NULL};
     ck_assert_int_eq(run(add), 0);
     ck_assert_int_eq(run(up), 0);
+}
+
+/* uplink_netns NULL: the macvlan's parent is in the caller's namespace (here the forked
+ * test's own fresh one, with a veth pair up0/up0p). */
+START_TEST(test_macvlan_in_callers_namespace)
+{
+    uplink_in_own_netns();
     struct sandbox_iface ifc = {.name = "eth0", .parent = "up0", .addresses = a4, .n_addresses = 1};
     struct sandbox_pod_config c = {
         .run_dir = run_dir, .state_dir = state_dir, .name = "web", .ifaces = &ifc, .n_ifaces = 1};
@@ -672,11 +679,7 @@ END_TEST
  * deadline (here: given up with kill) leaves a half-built pod that destroy removes. */
 START_TEST(test_create_async)
 {
-    ck_assert_int_eq(unshare(CLONE_NEWNET), 0);
-    char *add[] = {"ip", "link", "add", "up0", "type", "veth", "peer", "name", "up0p", NULL};
-    char *up[] = {"ip", "link", "set", "up0", "up", NULL};
-    ck_assert_int_eq(run(add), 0);
-    ck_assert_int_eq(run(up), 0);
+    uplink_in_own_netns();
     struct sandbox_iface ifc = {.name = "eth0", .parent = "up0", .addresses = a4, .n_addresses = 1};
     struct sandbox_pod_config c = {.run_dir = run_dir,
                                    .state_dir = state_dir,
