@@ -344,18 +344,17 @@ static bool log_print(struct log_reader *lr, const char *path, int *fd)
 static int logs_of(const struct tank_config *cfg, const char *pod, const char *ctr, const char *dir,
                    struct log_reader *lr, bool follow)
 {
-    _cleanup_buf_ struct tk_buf sd = TK_BUF_INIT;
     _cleanup_free_ char *path = runtime_log_path(cfg->log_dir, pod, ctr);
-    /* The container's state dir, as the host runtime lays it out under run_dir. Whether an
-     * instance runs is asked before the log is read, so that its end cannot be missed. */
-    tk_buf_addf(&sd, "%s/pods/%s/containers/%s", cfg->run_dir, pod, ctr);
-    _cleanup_(instance_close) struct instance in = {.state_dir = sd.s, .pidfd = -1};
+    /* Whether an instance runs is asked before the log is read, so that its end cannot be
+     * missed. */
+    _cleanup_free_ char *sd = runtime_ctr_state_dir(cfg->run_dir, pod, ctr);
+    _cleanup_(instance_close) struct instance in = {.state_dir = sd, .pidfd = -1};
     int live = follow ? instance_open(&in) : 0;
     if (live < 0)
         fprintf(stderr,
                 "tank logs: cannot tell whether container '%s' runs (read '%s': %s), "
                 "following until interrupted\n",
-                ctr, sd.s, strerror(-live));
+                ctr, sd, strerror(-live));
     int fd;
     if (!log_print(lr, path, &fd) && !live) {
         fprintf(stderr, "tank logs: no log for container '%s' of pod '%s'\n", ctr, pod);

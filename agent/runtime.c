@@ -39,12 +39,16 @@ char *runtime_log_path(const char *log_dir, const char *pod, const char *ctr)
     return tk_buf_detach(&b);
 }
 
-/* RUN_DIR/pods/POD/containers/CTR: the container's state (monitor files). */
-static char *ctr_state_dir(const struct host_rt *h, const char *pod, const char *ctr)
+char *runtime_ctr_state_dir(const char *run_dir, const char *pod, const char *ctr)
 {
     struct tk_buf b = TK_BUF_INIT;
-    tk_buf_addf(&b, "%s/pods/%s/containers/%s", h->cfg->run_dir, pod, ctr);
+    tk_buf_addf(&b, "%s/pods/%s/containers/%s", run_dir, pod, ctr);
     return tk_buf_detach(&b);
+}
+
+static char *ctr_state_dir(const struct host_rt *h, const char *pod, const char *ctr)
+{
+    return runtime_ctr_state_dir(h->cfg->run_dir, pod, ctr);
 }
 
 /* STATE_DIR/pods/POD/containers/CTR: its writable layer. */

@@ -116,3 +116,6 @@ void runtime_free(struct runtime *rt);
 
 /* Where a container's CRI log lives: LOG_DIR/POD/CTR.log (heap string). */
 char *runtime_log_path(const char *log_dir, const char *pod, const char *ctr);
+/* Where a container's state lives (its monitor's files, RUNTIME_DIGEST_FILE):
+ * RUN_DIR/pods/POD/containers/CTR (heap string). */
+char *runtime_ctr_state_dir(const char *run_dir, const char *pod, const char *ctr);
