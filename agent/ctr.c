@@ -321,7 +321,7 @@ void ctr_start(struct ctr *c)
     snprintf(c->digest, sizeof(c->digest), "%s", digest);
     ops->ctr_remove(p->env.rt->impl, p->name, c->name);
     struct runtime_ctr st = {.watch_fd = -1};
-    r = ops->ctr_start(p->env.rt->impl, p->spec, c->idx, &st, &c->start, &err);
+    r = ops->ctr_start(p->env.rt->impl, p->spec, c->idx, &st, &c->start.start, &err);
     if (r == 1) {
         ctr_starting(c, st.monitor_pid);
         return;
@@ -361,64 +361,29 @@ static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct 
         p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, p->killed ? SIGKILL : 0);
 }
 
-/* Take a start under way out of the loop (its fd and deadline). */
-static void ctr_start_unwatch(struct ctr *c)
+/* The start's fd or deadline: step it, and see to its end. */
+static void ctr_start_progress(void *data)
 {
-    if (c->start.fd >= 0)
-        loop_del_fd(c->pod->env.loop, c->start.fd);
-    loop_del_timer(c->pod->env.loop, c->start_timer);
-    c->start_timer = 0;
-}
-
-static void on_ctr_start_fd(struct loop *loop, int fd, uint32_t events, void *data);
-
-static void ctr_start_progress(struct ctr *c)
-{
+    struct ctr *c = data;
     struct pod *p = c->pod;
     struct runtime_ctr st = {.watch_fd = -1};
     struct tk_err err = {0};
-    /* Out of the poll set before the step: a step that ends the start closes the fd. */
-    int fd = c->start.fd;
-    loop_del_fd(p->env.loop, fd);
-    int r = p->env.rt->ops->ctr_start_step(p->env.rt->impl, &c->start, &st, &err);
-    if (r == 1) {
-        if (loop_add_fd(p->env.loop, fd, EPOLLIN, on_ctr_start_fd, c) < 0)
-            tk_error("watch the start of '%s/%s': relying on its deadline", p->name, c->name);
+    int r = p->env.rt->ops->ctr_start_step(p->env.rt->impl, &c->start.start, &st, &err);
+    if (r == 1)
         return;
-    }
-    c->start.fd = -1;
-    ctr_start_unwatch(c);
+    underway_end(&c->start);
     ctr_start_done(c, r, &st, &err);
     pod_sync(p);
-}
-
-static void on_ctr_start_fd(struct loop *loop, int fd, uint32_t events, void *data)
-{
-    ctr_start_progress(data);
-}
-
-static int64_t on_ctr_start_deadline(struct loop *loop, uint64_t id, void *data)
-{
-    struct ctr *c = data;
-    c->start_timer = 0;
-    ctr_start_progress(c);
-    if (c->step == C_STARTING && !c->start_timer) /* not over yet: look again soon */
-        c->start_timer = loop_add_timer(loop, 100, on_ctr_start_deadline, c);
-    return LOOP_TIMER_DONE;
 }
 
 /* The runtime brings the container up in a child: wait for its word without blocking. */
 static void ctr_starting(struct ctr *c, pid_t monitor_pid)
 {
-    struct loop *loop = c->pod->env.loop;
     c->step = C_STARTING;
     if (!c->message[0]) /* a retry keeps showing why the last try failed until this one ends */
         c->reason = "ContainerCreating";
     c->monitor_pid = monitor_pid;
-    int64_t left = c->start.deadline_ms - tk_now_monotonic_ms();
-    c->start_timer = loop_add_timer(loop, left < 0 ? 0 : left, on_ctr_start_deadline, c);
-    if (loop_add_fd(loop, c->start.fd, EPOLLIN, on_ctr_start_fd, c) < 0)
-        tk_error("watch the start of '%s/%s': relying on its deadline", c->pod->name, c->name);
+    underway_watch(&c->start, c->pod->env.loop, c->name, ctr_start_progress, c);
 }
 
 /* The agent stops with a start under way: see it to its end (a few ms; at most its deadline),
@@ -429,16 +394,16 @@ void ctr_start_settle(struct ctr *c)
     if (c->step != C_STARTING)
         return;
     struct pod *p = c->pod;
-    ctr_start_unwatch(c);
+    struct runtime_start *s = &c->start.start;
+    underway_end(&c->start);
     struct runtime_ctr st = {.watch_fd = -1};
     struct tk_err err = {0};
     int r;
-    while ((r = p->env.rt->ops->ctr_start_step(p->env.rt->impl, &c->start, &st, &err)) == 1) {
-        int64_t left = c->start.deadline_ms - tk_now_monotonic_ms();
-        struct pollfd pfd = {.fd = c->start.fd, .events = POLLIN};
+    while ((r = p->env.rt->ops->ctr_start_step(p->env.rt->impl, s, &st, &err)) == 1) {
+        int64_t left = s->deadline_ms - tk_now_monotonic_ms();
+        struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
         poll(&pfd, 1, left < 0 ? 0 : (int)(left > INT32_MAX - 1 ? INT32_MAX : left + 1));
     }
-    c->start.fd = -1;
     if (st.watch_fd >= 0)
         close(st.watch_fd);
     if (r < 0 && st.monitor_pid > 0)

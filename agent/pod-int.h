@@ -12,6 +12,26 @@
 #include "agent/runtime.h"
 #include "base/buf.h"
 
+struct loop;
+
+/* Work under way in a child (a container start, a sandbox creation: a struct runtime_start),
+ * watched in the loop: progress(data) runs when its fd is readable and at its deadline (then
+ * every 100 ms until the work is over). progress calls the runtime's step and, when that ends
+ * the work, underway_end() before anything else. */
+struct underway {
+    struct runtime_start start;
+    bool active;
+    uint64_t timer;
+    struct loop *loop;
+    const char *name; /* for messages; borrowed */
+    void (*progress)(void *data);
+    void *data;
+};
+void underway_watch(struct underway *u, struct loop *loop, const char *name,
+                    void (*progress)(void *data), void *data);
+/* The work is over, or given up: out of the loop (a no-op when not active). */
+void underway_end(struct underway *u);
+
 /* A container's step in the worker's table (what the API shows is derived from it). */
 enum step {
     C_IDLE,     /* due to start (or to pull first) */
@@ -40,8 +60,7 @@ struct ctr {
     int64_t pull_backoff_ms;
     pid_t pid, monitor_pid;
     int watch_fd;
-    struct runtime_start start; /* when C_STARTING */
-    uint64_t start_timer;       /* its deadline */
+    struct underway start; /* when C_STARTING */
     pid_t pull_pid;
     int pull_fd;
     struct tk_buf pull_out;
@@ -66,9 +85,7 @@ struct pod {
     int64_t started_ns;
     uint64_t timer;
     int64_t sandbox_backoff_ms;
-    bool sandbox_creating;           /* pod_up under way: */
-    struct runtime_start sandbox;    /* its fd and deadline */
-    uint64_t sandbox_timer;          /* that deadline */
+    struct underway sandbox;         /* pod_up under way (sandbox.active) */
     struct runtime_pod_info pending; /* the addresses it will have */
     const char *reason;
     char message[512];

@@ -130,7 +130,7 @@ static void ctr_init(struct pod *p, struct ctr *c, size_t idx, const char *name,
     c->name = strdup(name);
     c->image = image ? strdup(image) : NULL;
     c->watch_fd = -1;
-    c->start.fd = -1;
+    c->start.start.fd = -1;
     c->pull_fd = -1;
     c->step = C_IDLE;
     c->reason = "ContainerCreating";
@@ -147,7 +147,7 @@ static struct pod *pod_alloc(const struct pod_env *env, const char *name)
     p->name = strdup(name);
     p->grace_ms = 30000;
     p->sandbox_backoff_ms = env->cfg->backoff_initial_ms;
-    p->sandbox.fd = -1;
+    p->sandbox.start.fd = -1;
     if (!p->name) {
         free(p);
         return NULL;
@@ -252,47 +252,17 @@ static void sandbox_done(struct pod *p, int r, struct runtime_pod_info *info, st
     p->message[0] = '\0';
 }
 
-static void on_sandbox_fd(struct loop *loop, int fd, uint32_t events, void *data);
-
-static void sandbox_unwatch(struct pod *p)
-{
-    if (p->sandbox.fd >= 0)
-        loop_del_fd(p->env.loop, p->sandbox.fd);
-    loop_del_timer(p->env.loop, p->sandbox_timer);
-    p->sandbox_timer = 0;
-}
-
-static void sandbox_progress(struct pod *p)
-{
-    struct tk_err err = {0};
-    int fd = p->sandbox.fd;
-    loop_del_fd(p->env.loop, fd); /* a step that ends the creation closes it */
-    int r = p->env.rt->ops->pod_up_step(p->env.rt->impl, &p->sandbox, &err);
-    if (r == 1) {
-        if (loop_add_fd(p->env.loop, fd, EPOLLIN, on_sandbox_fd, p) < 0)
-            tk_error("watch the sandbox of '%s': relying on its deadline", p->name);
-        return;
-    }
-    p->sandbox.fd = -1;
-    sandbox_unwatch(p);
-    p->sandbox_creating = false;
-    sandbox_done(p, r, &p->pending, &err);
-    pod_sync(p);
-}
-
-static void on_sandbox_fd(struct loop *loop, int fd, uint32_t events, void *data)
-{
-    sandbox_progress(data);
-}
-
-static int64_t on_sandbox_deadline(struct loop *loop, uint64_t id, void *data)
+/* The creation's fd or deadline: step it, and see to its end. */
+static void sandbox_progress(void *data)
 {
     struct pod *p = data;
-    p->sandbox_timer = 0;
-    sandbox_progress(p);
-    if (p->sandbox_creating && !p->sandbox_timer) /* not over yet: look again soon */
-        p->sandbox_timer = loop_add_timer(loop, 100, on_sandbox_deadline, p);
-    return LOOP_TIMER_DONE;
+    struct tk_err err = {0};
+    int r = p->env.rt->ops->pod_up_step(p->env.rt->impl, &p->sandbox.start, &err);
+    if (r == 1)
+        return;
+    underway_end(&p->sandbox);
+    sandbox_done(p, r, &p->pending, &err);
+    pod_sync(p);
 }
 
 /* Is the sandbox up? If not, have it made (at once, or by a child the loop waits for). */
@@ -300,21 +270,17 @@ static bool sandbox_up(struct pod *p)
 {
     if (p->sandbox_up)
         return true;
-    if (p->timer || p->sandbox_creating)
+    if (p->timer || p->sandbox.active)
         return false; /* a retry is due later, or the creation is under way */
     struct tk_err err = {0};
     struct runtime_pod_info info = {0};
     if (!p->hash[0] || !p->started_ns)
         p->started_ns = tk_now_realtime_ns();
     pod_write_record(p); /* before anything exists, so a crash leaves a trace to clean */
-    int r = p->env.rt->ops->pod_up(p->env.rt->impl, p->spec, &info, &p->sandbox, &err);
+    int r = p->env.rt->ops->pod_up(p->env.rt->impl, p->spec, &info, &p->sandbox.start, &err);
     if (r == 1) {
-        p->sandbox_creating = true;
         p->pending = info;
-        int64_t left = p->sandbox.deadline_ms - tk_now_monotonic_ms();
-        p->sandbox_timer = loop_add_timer(p->env.loop, left < 0 ? 0 : left, on_sandbox_deadline, p);
-        if (loop_add_fd(p->env.loop, p->sandbox.fd, EPOLLIN, on_sandbox_fd, p) < 0)
-            tk_error("watch the sandbox of '%s': relying on its deadline", p->name);
+        underway_watch(&p->sandbox, p->env.loop, p->name, sandbox_progress, p);
         return false;
     }
     sandbox_done(p, r, &info, &err);
@@ -325,12 +291,10 @@ static bool sandbox_up(struct pod *p)
  * makes it again. */
 static void sandbox_abandon(struct pod *p)
 {
-    if (!p->sandbox_creating)
+    if (!p->sandbox.active)
         return;
-    sandbox_unwatch(p);
-    p->env.rt->ops->pod_up_cancel(p->env.rt->impl, &p->sandbox, false);
-    p->sandbox.fd = -1;
-    p->sandbox_creating = false;
+    underway_end(&p->sandbox);
+    p->env.rt->ops->pod_up_cancel(p->env.rt->impl, &p->sandbox.start, false);
     for (size_t i = 0; i < p->pending.n_ips; i++)
         free(p->pending.ips[i]);
     p->pending.n_ips = 0;
@@ -338,7 +302,7 @@ static void sandbox_abandon(struct pod *p)
 
 static void stop_progress(struct pod *p)
 {
-    if (p->gone || p->sandbox_creating) /* pod_down once the creation has ended */
+    if (p->gone || p->sandbox.active) /* pod_down once the creation has ended */
         return;
     for (size_t i = 0; i < p->n_ctrs; i++)
         if (p->ctrs[i].step == C_RUNNING || p->ctrs[i].step == C_STARTING || p->ctrs[i].pull_pid)
