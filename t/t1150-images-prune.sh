@@ -7,8 +7,7 @@
 # only manifests name. Pulls racing prunes always leave complete images.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
-command -v skopeo >/dev/null || skip "skopeo is not installed"
-command -v python3 >/dev/null || skip "python3 is not installed"
+need_cmds skopeo python3
 T=$TANK_SRC/t
 # on a failure, also show the pods and the end of the agent's log
 fail() { echo "FAIL: $*"; pods_json 2>/dev/null | jq -c .pods; tail -n 20 "$TMP/agent.log"; exit 1; }

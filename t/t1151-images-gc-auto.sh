@@ -6,7 +6,7 @@
 # image_gc_min_age = 1h nothing that young is removed, and the agent says it fell short.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
-command -v python3 >/dev/null || skip "python3 is not installed"
+need_cmds python3
 T=$TANK_SRC/t
 mkdir -p "$TMP/state"
 mount -t tmpfs -o size=32m,mode=0755 tank-test-gc "$TMP/state" || skip "cannot mount a tmpfs"

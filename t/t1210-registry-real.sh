@@ -6,8 +6,7 @@
 need_root
 REGFETCH=$TANK_SRC/t/regfetch
 [ -x "$REGFETCH" ] || fail "t/regfetch is not built (make t/regfetch)"
-command -v skopeo >/dev/null || skip "skopeo is not installed"
-command -v umoci >/dev/null || skip "umoci is not installed"
+need_cmds skopeo umoci
 start_registry
 "$TANK_SRC/t/mkimage-busybox.sh" "$TMP/oci" v1 >/dev/null 2>&1 || fail "mkimage-busybox failed"
 

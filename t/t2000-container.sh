@@ -6,7 +6,7 @@
 need_root
 CTRCTL=$TANK_SRC/t/ctrctl
 [ -x "$CTRCTL" ] || fail "t/ctrctl is not built (make t/ctrctl)"
-command -v umoci >/dev/null || skip "umoci is not installed"
+need_cmds umoci
 "$TANK_SRC/t/mkimage-busybox.sh" "$TMP/oci" latest >/dev/null 2>&1 || fail "mkimage-busybox.sh"
 umoci unpack --image "$TMP/oci:latest" "$TMP/bundle" >/dev/null || fail "umoci unpack"
 ROOTFS=$TMP/bundle/rootfs

@@ -7,7 +7,7 @@
 need_root
 CTRCTL=$TANK_SRC/t/ctrctl
 [ -x "$CTRCTL" ] || fail "t/ctrctl is not built (make t/ctrctl)"
-command -v umoci >/dev/null || skip "umoci is not installed"
+need_cmds umoci
 probe=
 for p in /dev/kmsg /dev/loop-control /dev/fuse; do
     if [ -c "$p" ] || [ -b "$p" ]; then probe=$p; break; fi

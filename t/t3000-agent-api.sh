@@ -3,8 +3,7 @@
 # the JSON shape of /v1/pods with a manifest error, the revision of a symlinked pods
 # directory, `tank status` (table, json, unknown pod), `tank apply`, a clean SIGTERM.
 . "$(dirname "$0")/lib.sh"
-command -v curl >/dev/null || skip "curl is not installed"
-command -v jq >/dev/null || skip "jq is not installed"
+need_cmds curl jq
 
 mkdir -p "$TMP/rev-1111111" "$TMP/state" "$TMP/run" "$TMP/log"
 ln -s rev-1111111 "$TMP/pods"

@@ -7,7 +7,7 @@
 # the agent keeps running and serves the other pods throughout.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
-command -v python3 >/dev/null || skip "python3 is not installed"
+need_cmds python3
 agent_setup
 agent_start
 skip_unless_containers_run
