@@ -240,8 +240,8 @@ static void sandbox_done(struct pod *p, int r, struct runtime_pod_info *info, st
         return;
     }
     free_ips(p);
-    for (size_t i = 0; i < info->n_ips; i++) {
-        if (i < TK_ARRAY_SIZE(p->ips))
+    for (size_t i = 0; i < info->n_ips && i < TK_ARRAY_SIZE(info->ips); i++) {
+        if (p->n_ips < TK_ARRAY_SIZE(p->ips))
             p->ips[p->n_ips++] = info->ips[i];
         else
             free(info->ips[i]);
