@@ -1,8 +1,10 @@
 /* tank validate PATH...: check manifests, one "FILE:LINE:COL: message" line per error. */
 #include "agent/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "spec/spec.h"
 
@@ -15,7 +17,8 @@ static const char usage[] =
     "is an error on the later file.\n"
     "\n"
     "Prints one line per error on stdout, 'FILE:LINE:COLUMN: message', and nothing when all\n"
-    "manifests are valid. Exit status: 0 all valid, 1 some invalid, 2 usage error.\n";
+    "manifests are valid. A PATH that cannot be read is an error of the command, on stderr.\n"
+    "Exit status: 0 all valid, 1 some invalid, 2 usage error.\n";
 
 int cmd_validate(const struct cli *cli, int argc, char **argv)
 {
@@ -37,7 +40,15 @@ int cmd_validate(const struct cli *cli, int argc, char **argv)
     }
     struct spec_set set;
     spec_set_init(&set);
+    int missing = 0;
     for (int i = first; i < argc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) < 0) {
+            /* An error of the command, not a finding about a manifest. */
+            fprintf(stderr, "tank validate: cannot read '%s': %s\n", argv[i], strerror(errno));
+            missing = 1;
+            continue;
+        }
         if (spec_load_tree(&set, argv[i]) < 0) {
             fprintf(stderr, "tank validate: out of memory\n");
             spec_set_free(&set);
@@ -49,7 +60,7 @@ int cmd_validate(const struct cli *cli, int argc, char **argv)
         spec_error_format(&set.errors[i], line, sizeof(line));
         puts(line);
     }
-    int rc = set.n_errors ? 1 : 0;
+    int rc = set.n_errors || missing ? 1 : 0;
     spec_set_free(&set);
     return rc;
 }

@@ -71,9 +71,15 @@ $out
 --- expected:
 $want"
 
-# A single file and a missing path.
-out=$("$TANK" validate "$bad/a-web.yaml" "$TMP/missing.yaml"); rc=$?
+# A single file and a missing path: the findings on stdout, the path that cannot be read
+# on stderr (an error of the command, not a finding about a manifest).
+out=$("$TANK" validate "$bad/a-web.yaml" "$TMP/missing.yaml" 2>"$TMP/err"); rc=$?
 [ "$rc" = 1 ] || fail "exit $rc"
-grep -qx "$TMP/missing.yaml: cannot read: No such file or directory" <<<"$out" ||
-    fail "missing file: $out"
+grep -q "^$bad/a-web.yaml:" <<<"$out" || fail "no finding for a-web.yaml: $out"
+grep -q missing <<<"$out" && fail "the missing path is reported on stdout: $out"
+[ "$(cat "$TMP/err")" = "tank validate: cannot read '$TMP/missing.yaml': No such file or directory" ] ||
+    fail "missing path, stderr: $(cat "$TMP/err")"
+# A missing path alone: exit 1, nothing on stdout.
+out=$("$TANK" validate "$TMP/missing.yaml" 2>/dev/null); rc=$?
+[ "$rc" = 1 ] && [ -z "$out" ] || fail "missing path alone: exit $rc, stdout '$out'"
 pass
