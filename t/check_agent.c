@@ -891,7 +891,11 @@ START_TEST(test_pulls_and_start_errors)
     WAIT_CTR(&w, "order", "second", "running", NULL, 0);
     WAIT_CTR(&w, "order", "first", "waiting", "CreateContainerError", 0);
     const char *log = tk_buf_str(&w.fake.log);
-    ck_assert(strstr(log, "start order/first;") < strstr(log, "start order/second;"));
+    const char *first = strstr(log, "start order/first;"),
+               *second = strstr(log, "start order/second;");
+    ck_assert_ptr_nonnull(first);
+    ck_assert_ptr_nonnull(second);
+    ck_assert(first < second);
     pod_get_ctr_status(reconcile_find(w.rec, "order"), 0, &cs);
     ck_assert_msg(strstr(cs.message, "exec /bin/nope"), "%s", cs.message);
     world_free(&w);

@@ -23,6 +23,7 @@
 #include "base/fs.h"
 #include "sandbox/netlink.h"
 #include "sandbox/pod.h"
+#include "t/testlib.h"
 
 /* base: made in the runner's process (unchecked fixture) so that its teardown still runs
  * after a failed, forked case; tmp: one directory under it per case. */
@@ -778,6 +779,8 @@ Suite *pod_suite(void)
         tcase_add_test(ns, test_macvlan_in_callers_namespace);
         tcase_add_test(ns, test_create_async);
         suite_add_tcase(s, ns);
+    } else {
+        test_not_run("pod/namespaces", "needs root and the right to make namespaces");
     }
     return s;
 }
