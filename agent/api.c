@@ -31,6 +31,8 @@ struct api {
     int epoll_fd;
     uint64_t timer;
     char *path;
+    dev_t sock_dev; /* the socket this agent bound, the only one it removes */
+    ino_t sock_ino;
 };
 
 static json_t *str_or_null(const char *s)
@@ -211,7 +213,7 @@ static void on_mhd_fd(struct loop *loop, int fd, uint32_t events, void *data)
     run_mhd(data);
 }
 
-static int listen_unix(const char *path, struct tk_err *err)
+static int listen_unix(struct api *api, const char *path, struct tk_err *err)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof(sa.sun_path))
@@ -230,7 +232,7 @@ static int listen_unix(const char *path, struct tk_err *err)
                               "listen on '%s': a file that is not a socket is "
                               "in the way",
                               path);
-        unlink(path);
+        unlink(path); /* stale: the caller holds the agent's lock on this socket */
     }
     _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
@@ -238,8 +240,10 @@ static int listen_unix(const char *path, struct tk_err *err)
     mode_t old = umask(0177);
     r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
     umask(old);
-    if (r < 0 || chmod(path, 0600) < 0 || listen(fd, 64) < 0)
+    if (r < 0 || chmod(path, 0600) < 0 || listen(fd, 64) < 0 || lstat(path, &st) < 0)
         return tk_err_sys(err, -errno, "listen on '%s'", path);
+    api->sock_dev = st.st_dev;
+    api->sock_ino = st.st_ino;
     return TAKE_FD(fd);
 }
 
@@ -255,7 +259,7 @@ struct api *api_new(struct loop *loop, const char *socket_path, const struct rec
     api->r = r;
     api->epoll_fd = -1;
     api->path = strdup(socket_path);
-    api->listen_fd = listen_unix(socket_path, err);
+    api->listen_fd = listen_unix(api, socket_path, err);
     api->listen_fd_owned = true;
     if (api->listen_fd < 0 || !api->path) {
         api_free(api);
@@ -295,7 +299,9 @@ void api_free(struct api *api)
     if (api->listen_fd >= 0) {
         if (api->listen_fd_owned)
             close(api->listen_fd);
-        unlink(api->path);
+        struct stat st; /* never another agent's socket that replaced ours */
+        if (lstat(api->path, &st) == 0 && st.st_dev == api->sock_dev && st.st_ino == api->sock_ino)
+            unlink(api->path);
     }
     free(api->path);
     free(api);

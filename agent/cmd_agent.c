@@ -2,14 +2,19 @@
 #include "agent/cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/api.h"
@@ -22,6 +27,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/parse.h"
 #include "spec/spec.h"
 
 static const char agent_usage[] =
@@ -64,6 +70,102 @@ static void on_signal(struct loop *loop, int signo, void *data)
     }
 }
 
+/*
+ * One agent per configuration: before it touches anything, the agent holds an exclusive
+ * flock on run_dir/agent.lock, state_dir/agent.lock and SOCKET.lock (beside the socket),
+ * each holding its pid. A second agent sharing any of the three exits at once; the first
+ * keeps its socket (only the lock holder may replace or remove it) and its pods. A lock
+ * of a dead agent is free again (the kernel drops it with the process), so a stale file is
+ * simply taken over. Lock fds are close-on-exec: monitors and workloads never hold them.
+ */
+#define AGENT_LOCKS 3
+
+/* The pid the holder wrote into the lock file; it writes it right after taking the lock,
+ * so a reader may come in between: look again a few times (startup only). */
+static long lock_holder(int fd)
+{
+    for (int i = 0; i < 100; i++) {
+        char buf[32] = {0};
+        ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+        char *nl = n > 0 ? strchr(buf, '\n') : NULL;
+        int64_t pid;
+        if (nl) {
+            *nl = '\0';
+            if (tk_parse_int64(buf, 1, INT32_MAX, &pid) == 0)
+                return (long)pid;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+    }
+    return -1;
+}
+
+static bool same_file(int fd, const int *held, size_t n)
+{
+    struct stat a, b;
+    if (fstat(fd, &a) < 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (fstat(held[i], &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+            return true;
+    return false;
+}
+
+/* Lock path for the configured key = value; -1 (message printed) when another agent holds
+ * it. The fd joins held[] unless the same file is held already. */
+static int take_lock(const char *key, const char *value, const char *path, int *held, size_t *n)
+{
+    _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        fprintf(stderr, "tank agent: open lock '%s': %m\n", path);
+        return -1;
+    }
+    if (same_file(fd, held, *n))
+        return 0;
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno != EWOULDBLOCK) {
+            fprintf(stderr, "tank agent: lock '%s': %m\n", path);
+            return -1;
+        }
+        long pid = lock_holder(fd);
+        if (pid > 0)
+            fprintf(stderr, "tank agent: another agent (pid %ld) is running with %s %s\n", pid, key,
+                    value);
+        else
+            fprintf(stderr, "tank agent: another agent is running with %s %s\n", key, value);
+        return -1;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+        tk_warn("write pid into '%s': %m", path);
+    held[(*n)++] = TAKE_FD(fd);
+    return 0;
+}
+
+static int lock_agent(const struct tank_config *cfg, int *held, size_t *n)
+{
+    _cleanup_free_ char *sock_dir = strdup(cfg->socket);
+    const char *dirs[] = {cfg->run_dir, cfg->state_dir, sock_dir ? dirname(sock_dir) : NULL};
+    for (size_t i = 0; i < TK_ARRAY_SIZE(dirs); i++) {
+        int r = dirs[i] ? tk_mkdir_p(dirs[i], 0755) : -ENOMEM;
+        if (r < 0) {
+            fprintf(stderr, "tank agent: create '%s': %s\n", dirs[i] ? dirs[i] : "", strerror(-r));
+            return -1;
+        }
+    }
+    _cleanup_buf_ struct tk_buf run = TK_BUF_INIT;
+    _cleanup_buf_ struct tk_buf state = TK_BUF_INIT;
+    _cleanup_buf_ struct tk_buf sock = TK_BUF_INIT;
+    tk_buf_addf(&run, "%s/agent.lock", cfg->run_dir);
+    tk_buf_addf(&state, "%s/agent.lock", cfg->state_dir);
+    tk_buf_addf(&sock, "%s.lock", cfg->socket);
+    if (take_lock("run_dir", cfg->run_dir, run.s, held, n) < 0 ||
+        take_lock("state_dir", cfg->state_dir, state.s, held, n) < 0 ||
+        take_lock("socket", cfg->socket, sock.s, held, n) < 0)
+        return -1;
+    return 0;
+}
+
 static int make_dirs(const struct tank_config *cfg)
 {
     const char *dirs[] = {cfg->run_dir, cfg->state_dir, cfg->log_dir};
@@ -85,10 +187,17 @@ static int run_agent(const struct tank_config *cfg)
     struct api *api = NULL;
     struct imagegc *igc = NULL;
     int ret = 1;
+    int locks[AGENT_LOCKS];
+    size_t n_locks = 0;
+    if (lock_agent(cfg, locks, &n_locks) < 0) {
+        while (n_locks)
+            close(locks[--n_locks]);
+        return 1;
+    }
     struct loop *loop = loop_new();
     if (!loop) {
         fprintf(stderr, "tank agent: create event loop: %m\n");
-        return 1;
+        goto out;
     }
     sigset_t set;
     sigemptyset(&set);
@@ -120,6 +229,8 @@ out:
     reconcile_free(rec);
     runtime_free(rt);
     loop_free(loop);
+    while (n_locks) /* last: the socket is gone by now */
+        close(locks[--n_locks]);
     return ret;
 }
 
