@@ -25,73 +25,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
-
-/* ---- parsing ------------------------------------------------------------------------- */
-
-int podnet_parse_ip(const char *s, int *family, unsigned char addr[16])
-{
-    memset(addr, 0, 16);
-    if (!s)
-        return -EINVAL;
-    if (inet_pton(AF_INET, s, addr) == 1) {
-        *family = AF_INET;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, s, addr) == 1) {
-        *family = AF_INET6;
-        return 0;
-    }
-    return -EINVAL;
-}
-
-int podnet_parse_cidr(const char *s, int *family, unsigned char addr[16], int *prefix)
-{
-    const char *slash = s ? strchr(s, '/') : NULL;
-    if (!slash || slash == s || (size_t)(slash - s) >= INET6_ADDRSTRLEN)
-        return -EINVAL;
-    char ip[INET6_ADDRSTRLEN];
-    memcpy(ip, s, (size_t)(slash - s));
-    ip[slash - s] = '\0';
-    if (podnet_parse_ip(ip, family, addr) < 0)
-        return -EINVAL;
-    const char *p = slash + 1;
-    if (*p < '0' || *p > '9' || strlen(p) > 3)
-        return -EINVAL;
-    int v = 0;
-    for (; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -EINVAL;
-        v = v * 10 + (*p - '0');
-    }
-    if (v > (*family == AF_INET ? 32 : 128))
-        return -EINVAL;
-    *prefix = v;
-    return 0;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-int podnet_parse_mac(const char *s, unsigned char mac[6])
-{
-    if (!s || strlen(s) != 17)
-        return -EINVAL;
-    for (int i = 0; i < 6; i++) {
-        int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
-        if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-            return -EINVAL;
-        mac[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return 0;
-}
+#include "base/netaddr.h"
 
 /* ---- netlink sockets with the kernel's errno kept -------------------------------------- */
 
@@ -286,7 +220,7 @@ static int default_route_add(struct nlsk *s, int ifindex, const char *gateway, s
 {
     int family;
     unsigned char bin[16];
-    if (podnet_parse_ip(gateway, &family, bin) < 0)
+    if (tk_parse_ip(gateway, &family, bin) < 0)
         return tk_err_set(err, -EINVAL, "gateway '%s' is not an IP address", gateway);
     static const unsigned char zero[16];
     struct nl_addr *dst = nl_addr_build(family, zero, family == AF_INET ? 4 : 16);
@@ -454,7 +388,7 @@ static int announce(int ifindex, const struct sandbox_iface *ifc, const unsigned
     for (size_t i = 0; i < ifc->n_addresses; i++) {
         int family, prefix;
         unsigned char ip[16];
-        if (podnet_parse_cidr(ifc->addresses[i], &family, ip, &prefix) < 0)
+        if (tk_parse_cidr(ifc->addresses[i], &family, ip, &prefix) < 0)
             continue;
         int r = family == AF_INET ? announce_arp(ifindex, mac, ip, err)
                                   : announce_na(ifindex, mac, ip, err);
@@ -484,7 +418,7 @@ static int iface_configure(struct nlsk *pod, const struct sandbox_iface *ifc,
     for (size_t i = 0; i < ifc->n_addresses; i++) {
         int family, prefix;
         unsigned char ip[16];
-        if (probe_ms && podnet_parse_cidr(ifc->addresses[i], &family, ip, &prefix) == 0 &&
+        if (probe_ms && tk_parse_cidr(ifc->addresses[i], &family, ip, &prefix) == 0 &&
             family == AF_INET && (r = probe_arp(ifindex, mac, ip, probe_ms, err)) < 0)
             return r;
         if ((r = addr_add(pod, ifindex, ifc->addresses[i], err)) < 0)
@@ -541,7 +475,7 @@ int podnet_setup(int host_ns_fd, int pod_ns_fd, const char *pod_name,
         unsigned char mac[6];
         if (!ifc->mac)
             sandbox_derive_mac(pod_name, ifc->name, mac);
-        else if (podnet_parse_mac(ifc->mac, mac) < 0) {
+        else if (tk_parse_mac(ifc->mac, mac) < 0) {
             r = tk_err_set(err, -EINVAL, "interface '%s': mac '%s' is not valid", ifc->name,
                            ifc->mac);
             break;

@@ -8,14 +8,6 @@
 #include "base/err.h"
 #include "sandbox/pod.h"
 
-/* Parse "ADDR/PREFIX" (the prefix is required). *family is AF_INET or AF_INET6; addr gets
- * 4 or 16 bytes. Returns 0 or -EINVAL. */
-int podnet_parse_cidr(const char *s, int *family, unsigned char addr[16], int *prefix);
-/* Parse a bare IPv4/IPv6 address. Returns 0 or -EINVAL. */
-int podnet_parse_ip(const char *s, int *family, unsigned char addr[16]);
-/* Parse "aa:bb:cc:dd:ee:ff" (hex digits of either case). Returns 0 or -EINVAL. */
-int podnet_parse_mac(const char *s, unsigned char mac[6]);
-
 /* Bring lo up in the calling thread's network namespace. */
 int podnet_lo_up(struct tk_err *err);
 

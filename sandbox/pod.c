@@ -23,6 +23,7 @@
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/netaddr.h"
 #include "sandbox/netlink.h"
 #include "sandbox/podvol.h"
 
@@ -103,17 +104,6 @@ void sandbox_format_mac(const unsigned char mac[6], char *out, size_t size)
 
 /* ---- checking a config before anything is touched --------------------------------- */
 
-static bool is_label(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-            return false;
-    return true;
-}
-
 /* A word of resolv.conf: printable, no blanks (which would split or add lines). */
 static bool is_word(const char *s)
 {
@@ -125,24 +115,13 @@ static bool is_word(const char *s)
     return true;
 }
 
-static bool is_ifname(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > SANDBOX_IFNAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-        return false;
-    for (; *s; s++)
-        if ((unsigned char)*s <= ' ' || *s == '/' || *s == ':' || (unsigned char)*s >= 0x7f)
-            return false;
-    return true;
-}
-
 static int check_iface_addrs(const struct sandbox_iface *f, struct tk_err *err)
 {
     bool has[2] = {false, false}, gw[2] = {false, false};
     for (size_t j = 0; j < f->n_addresses; j++) {
         int family, prefix;
         unsigned char a[16];
-        if (podnet_parse_cidr(f->addresses[j], &family, a, &prefix) < 0)
+        if (tk_parse_cidr(f->addresses[j], &family, a, &prefix) < 0)
             return tk_err_set(err, -EINVAL, "interface '%s': address '%s' is not a CIDR", f->name,
                               f->addresses[j] ? f->addresses[j] : "");
         has[family == AF_INET6] = true;
@@ -152,7 +131,7 @@ static int check_iface_addrs(const struct sandbox_iface *f, struct tk_err *err)
     for (size_t j = 0; j < f->n_gateways; j++) {
         int family;
         unsigned char a[16];
-        if (podnet_parse_ip(f->gateways[j], &family, a) < 0)
+        if (tk_parse_ip(f->gateways[j], &family, a) < 0)
             return tk_err_set(err, -EINVAL, "interface '%s': gateway '%s' is not an IP address",
                               f->name, f->gateways[j] ? f->gateways[j] : "");
         int v6 = family == AF_INET6;
@@ -174,19 +153,19 @@ static int check_ifaces(const struct sandbox_pod_config *cfg, struct tk_err *err
         return tk_err_set(err, -EINVAL, "a hostNetwork pod cannot have interfaces");
     for (size_t i = 0; i < cfg->n_ifaces; i++) {
         const struct sandbox_iface *f = &cfg->ifaces[i];
-        if (!is_ifname(f->name) || strcmp(f->name, "lo") == 0)
+        if (!tk_is_ifname(f->name) || strcmp(f->name, "lo") == 0)
             return tk_err_set(err, -EINVAL, "interface name '%s' is not valid",
                               f->name ? f->name : "");
         for (size_t j = 0; j < i; j++)
             if (strcmp(cfg->ifaces[j].name, f->name) == 0)
                 return tk_err_set(err, -EINVAL, "interface '%s' is given twice", f->name);
-        if (!is_ifname(f->parent))
+        if (!tk_is_ifname(f->parent))
             return tk_err_set(err, -EINVAL, "interface '%s': uplink name '%s' is not valid",
                               f->name, f->parent ? f->parent : "");
         if (!sandbox_macvlan_mode_to_string(f->mode))
             return tk_err_set(err, -EINVAL, "interface '%s': unknown macvlan mode", f->name);
         unsigned char mac[6];
-        if (f->mac && (podnet_parse_mac(f->mac, mac) < 0 || (mac[0] & 1)))
+        if (f->mac && (tk_parse_mac(f->mac, mac) < 0 || (mac[0] & 1)))
             return tk_err_set(err, -EINVAL, "interface '%s': mac '%s' is not a unicast address",
                               f->name, f->mac);
         int r = check_iface_addrs(f, err);
@@ -203,7 +182,7 @@ static int check_dns_volumes(const struct sandbox_pod_config *cfg, struct tk_err
     for (size_t i = 0; i < cfg->n_nameservers; i++) {
         int family;
         unsigned char a[16];
-        if (podnet_parse_ip(cfg->nameservers[i], &family, a) < 0)
+        if (tk_parse_ip(cfg->nameservers[i], &family, a) < 0)
             return tk_err_set(err, -EINVAL, "nameserver '%s' is not an IP address",
                               cfg->nameservers[i] ? cfg->nameservers[i] : "");
     }
@@ -219,7 +198,7 @@ static int check_dns_volumes(const struct sandbox_pod_config *cfg, struct tk_err
                               cfg->options[i] ? cfg->options[i] : "");
     for (size_t i = 0; i < cfg->n_volumes; i++) {
         const struct sandbox_volume *v = &cfg->volumes[i];
-        if (!is_label(v->name))
+        if (!tk_is_dns_label(v->name))
             return tk_err_set(err, -EINVAL, "volume name '%s' is not valid",
                               v->name ? v->name : "");
         for (size_t j = 0; j < i; j++)
@@ -236,10 +215,10 @@ static int check_config(const struct sandbox_pod_config *cfg, struct tk_err *err
 {
     if (!cfg->run_dir || cfg->run_dir[0] != '/' || !cfg->state_dir || cfg->state_dir[0] != '/')
         return tk_err_set(err, -EINVAL, "run and state directories must be absolute paths");
-    if (!is_label(cfg->name))
+    if (!tk_is_dns_label(cfg->name))
         return tk_err_set(err, -EINVAL, "pod name '%s' is not a DNS-1123 label",
                           cfg->name ? cfg->name : "");
-    if (cfg->hostname && !is_label(cfg->hostname))
+    if (cfg->hostname && !tk_is_dns_label(cfg->hostname))
         return tk_err_set(err, -EINVAL, "hostname '%s' is not a DNS-1123 label", cfg->hostname);
     int r = check_ifaces(cfg, err);
     return r < 0 ? r : check_dns_volumes(cfg, err);
@@ -631,7 +610,7 @@ int sandbox_pod_destroy(const char *run_dir, const char *state_dir, const char *
                         struct tk_err *err)
 {
     char dir[POD_PATH_MAX], ns[POD_PATH_MAX], file[POD_PATH_MAX];
-    if (!is_label(name))
+    if (!tk_is_dns_label(name))
         return tk_err_set(err, -EINVAL, "destroy pod '%s': not a valid pod name", name);
     if (sandbox_pod_path(dir, sizeof(dir) - 64, run_dir, name, NULL) < 0)
         return tk_err_set(err, -ENAMETOOLONG, "destroy pod '%s': path too long", name);
@@ -714,7 +693,7 @@ static int check_ifaces_present(const char *dir, const char *name, char *marker,
 int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err)
 {
     char dir[POD_PATH_MAX], file[POD_PATH_MAX];
-    if (!is_label(name) || sandbox_pod_path(dir, sizeof(dir) - 64, run_dir, name, NULL) < 0)
+    if (!tk_is_dns_label(name) || sandbox_pod_path(dir, sizeof(dir) - 64, run_dir, name, NULL) < 0)
         return tk_err_set(err, -EINVAL, "check pod '%s': not a valid pod name", name);
     struct stat st;
     if (lstat(dir, &st) < 0) {
@@ -755,7 +734,7 @@ static int list_dir(const char *base, char ***v, size_t *n, size_t *cap, struct 
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.')
             continue;
-        if ((de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) || !is_label(de->d_name))
+        if ((de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) || !tk_is_dns_label(de->d_name))
             continue;
         if (*n + 2 > *cap) {
             size_t nc = *cap ? *cap * 2 : 16;

@@ -1,4 +1,4 @@
-/* Value checks shared by the validator and other parts: names, addresses, capabilities,
+/* Value checks shared by the validator and other parts: names, capabilities,
  * and the enum string tables. */
 #include "spec/spec.h"
 
@@ -11,6 +11,7 @@
 
 #include "base/capability.h"
 #include "base/cleanup.h"
+#include "base/netaddr.h"
 #include "base/parse.h"
 #include "spec/spec-int.h"
 
@@ -50,19 +51,6 @@ static bool is_alnum(char c)
     return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
 }
 
-bool spec_is_dns1123_label(const char *s)
-{
-    size_t len = s ? strlen(s) : 0;
-    if (len == 0 || len > 63)
-        return false;
-    if (!is_lower_alnum(s[0]) || !is_lower_alnum(s[len - 1]))
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!is_lower_alnum(s[i]) && s[i] != '-')
-            return false;
-    return true;
-}
-
 bool spec_is_dns1123_subdomain(const char *s)
 {
     size_t len = s ? strlen(s) : 0;
@@ -77,7 +65,7 @@ bool spec_is_dns1123_subdomain(const char *s)
             return false;
         memcpy(label, p, l);
         label[l] = '\0';
-        if (!spec_is_dns1123_label(label))
+        if (!tk_is_dns_label(label))
             return false;
         if (!dot)
             return true;
@@ -139,68 +127,6 @@ bool spec_is_port_name(const char *s)
         letter |= s[i] >= 'a' && s[i] <= 'z';
     }
     return letter;
-}
-
-bool spec_is_ifname(const char *s)
-{
-    size_t len = strlen(s);
-    if (len == 0 || len > 15 || !strcmp(s, ".") || !strcmp(s, ".."))
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= ' ' || c >= 0x7f || c == '/' || c == ':')
-            return false;
-    }
-    return true;
-}
-
-int spec_parse_cidr(const char *s, int *family, unsigned char addr[16], int *prefix)
-{
-    const char *slash = strchr(s, '/');
-    char host[INET6_ADDRSTRLEN + 1];
-    int64_t plen;
-    if (!slash || (size_t)(slash - s) >= sizeof(host))
-        return -EINVAL;
-    memcpy(host, s, (size_t)(slash - s));
-    host[slash - s] = '\0';
-    memset(addr, 0, 16);
-    if (inet_pton(AF_INET, host, addr) == 1)
-        *family = AF_INET;
-    else if (inet_pton(AF_INET6, host, addr) == 1)
-        *family = AF_INET6;
-    else
-        return -EINVAL;
-    if (tk_parse_int64(slash + 1, 0, *family == AF_INET ? 32 : 128, &plen) < 0)
-        return -EINVAL;
-    /* No sign, no leading zeros, no spaces: the prefix as Kubernetes writes it. */
-    if (slash[1] == '+' || slash[1] == '-' || (slash[1] == '0' && slash[2]))
-        return -EINVAL;
-    *prefix = (int)plen;
-    return 0;
-}
-
-int spec_parse_mac(const char *s, unsigned char mac[6])
-{
-    if (strlen(s) != 17)
-        return -EINVAL;
-    for (int i = 0; i < 6; i++) {
-        const char *p = s + 3 * i;
-        unsigned v = 0;
-        for (int j = 0; j < 2; j++) {
-            char c = p[j];
-            int d = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
-            if (d < 0)
-                return -EINVAL;
-            v = v << 4 | (unsigned)d;
-        }
-        if (i < 5 && p[2] != ':')
-            return -EINVAL;
-        mac[i] = (unsigned char)v;
-    }
-    return 0;
 }
 
 const char *spec_capability_canonical(const char *name)

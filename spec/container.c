@@ -40,8 +40,7 @@ static bool is_image_ref(const char *s)
 static void f_name(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_container *c = obj;
-    want_checked(w, v, path, &c->name, spec_is_dns1123_label,
-                 "a valid container name " DNS1123_RULE);
+    want_checked(w, v, path, &c->name, tk_is_dns_label, "a valid container name " DNS1123_RULE);
 }
 
 static void f_image(struct walk *w, const struct ynode *v, const char *path, void *obj)

@@ -65,7 +65,7 @@ static void put_addr(struct tk_buf *b, const char *s, bool cidr)
     char text[INET6_ADDRSTRLEN];
     int family, prefix = -1;
     if (cidr) {
-        if (spec_parse_cidr(s, &family, a, &prefix) < 0) {
+        if (tk_parse_cidr(s, &family, a, &prefix) < 0) {
             put_str(b, s);
             return;
         }

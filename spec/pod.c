@@ -16,7 +16,7 @@
 static void f_meta_name(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_pod *pod = obj;
-    want_checked(w, v, path, &pod->name, spec_is_dns1123_label, "a valid pod name " DNS1123_RULE);
+    want_checked(w, v, path, &pod->name, tk_is_dns_label, "a valid pod name " DNS1123_RULE);
 }
 
 struct kv_dups {
@@ -112,8 +112,7 @@ static bool is_abs_path(const char *s)
 static void f_vol_name(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_volume *vol = obj;
-    want_checked(w, v, path, &vol->name, spec_is_dns1123_label,
-                 "a valid volume name " DNS1123_RULE);
+    want_checked(w, v, path, &vol->name, tk_is_dns_label, "a valid volume name " DNS1123_RULE);
 }
 
 static void f_hp_path(struct walk *w, const struct ynode *v, const char *path, void *obj)
@@ -320,7 +319,7 @@ static void f_pod_security(struct walk *w, const struct ynode *v, const char *pa
 static void f_if_name(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_interface *ifc = obj;
-    if (!want_checked(w, v, path, &ifc->name, spec_is_ifname,
+    if (!want_checked(w, v, path, &ifc->name, tk_is_ifname,
                       "a valid interface name (1 to 15 characters, no '/', ':' or spaces)"))
         return;
     if (!strcmp(ifc->name, "lo")) {
@@ -333,7 +332,7 @@ static void f_if_name(struct walk *w, const struct ynode *v, const char *path, v
 static void f_mv_parent(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_interface *ifc = obj;
-    want_checked(w, v, path, &ifc->parent, spec_is_ifname,
+    want_checked(w, v, path, &ifc->parent, tk_is_ifname,
                  "a valid interface name (1 to 15 characters, no '/', ':' or spaces)");
 }
 
@@ -359,7 +358,7 @@ static void f_if_mac(struct walk *w, const struct ynode *v, const char *path, vo
     unsigned char mac[6];
     if (!want_str(w, v, path, &s))
         return;
-    if (spec_parse_mac(s, mac) < 0) {
+    if (tk_parse_mac(s, mac) < 0) {
         werr(w, v, path, "'%.40s' is not a MAC address (six hex pairs such as 02:42:c0:00:02:0a)",
              s);
         return;
@@ -381,7 +380,7 @@ static bool is_cidr(const char *s)
 {
     int family, prefix;
     unsigned char a[16];
-    return spec_parse_cidr(s, &family, a, &prefix) == 0;
+    return tk_parse_cidr(s, &family, a, &prefix) == 0;
 }
 
 static void f_if_addresses(struct walk *w, const struct ynode *v, const char *path, void *obj)
@@ -439,7 +438,7 @@ static void check_gateways(struct walk *w, const struct ynode *n, const char *pa
         for (size_t j = 0; j < ifc->n_addresses && !found; j++) {
             int f, prefix;
             unsigned char a[16];
-            found = spec_parse_cidr(ifc->addresses[j], &f, a, &prefix) == 0 && f == fam;
+            found = tk_parse_cidr(ifc->addresses[j], &f, a, &prefix) == 0 && f == fam;
         }
         if (found)
             continue;
@@ -510,8 +509,7 @@ static void f_grace(struct walk *w, const struct ynode *v, const char *path, voi
 static void f_hostname(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_pod *pod = obj;
-    want_checked(w, v, path, &pod->hostname, spec_is_dns1123_label,
-                 "a valid hostname " DNS1123_RULE);
+    want_checked(w, v, path, &pod->hostname, tk_is_dns_label, "a valid hostname " DNS1123_RULE);
 }
 
 static void f_host_network(struct walk *w, const struct ynode *v, const char *path, void *obj)

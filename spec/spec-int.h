@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/netaddr.h"
 #include "spec/spec.h"
 
 /* Most errors reported for one document before the rest are dropped. */
@@ -71,8 +72,6 @@ int spec_pod_hash(struct spec_pod *pod);
  * unknown, else the canonical name without the prefix ("NET_ADMIN"). */
 const char *spec_capability_canonical(const char *name);
 
-/* Linux interface name: 1..15 bytes, no '/', ':', whitespace, not "." or "..". */
-bool spec_is_ifname(const char *s);
 /* Kubernetes environment variable name: [A-Za-z_][A-Za-z0-9_.-]*. */
 bool spec_is_env_name(const char *s);
 /* Kubernetes label key (optional DNS subdomain prefix + '/' + name) and value. */

@@ -244,8 +244,8 @@ void spec_pod_free(struct spec_pod *pod);
 struct spec_pod *spec_pod_dup(const struct spec_pod *pod);
 
 /* Validation helpers shared with other parts. */
-bool spec_is_dns1123_label(const char *s);
+bool tk_is_dns_label(const char *s);
 /* Parse a CIDR ("192.0.2.10/24"): family AF_INET/AF_INET6, address bytes (16), prefix. */
-int spec_parse_cidr(const char *s, int *family, unsigned char addr[16], int *prefix);
+int tk_parse_cidr(const char *s, int *family, unsigned char addr[16], int *prefix);
 /* Parse a MAC "aa:bb:cc:dd:ee:ff" into 6 bytes. */
-int spec_parse_mac(const char *s, unsigned char mac[6]);
+int tk_parse_mac(const char *s, unsigned char mac[6]);

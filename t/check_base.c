@@ -5,11 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/fs.h"
+#include "base/netaddr.h"
 #include "base/parse.h"
 
 static const struct {
@@ -147,6 +150,116 @@ START_TEST(test_rfc3339)
 }
 END_TEST
 
+/* ---- names and addresses (base/netaddr.h): one table for the validator and the sandbox -- */
+
+enum net_kind { NET_CIDR, NET_IP, NET_MAC, NET_IFNAME, NET_LABEL };
+static const struct {
+    enum net_kind kind;
+    const char *in;
+    int ok;
+    int family, prefix; /* CIDR and IP */
+} nets[] = {
+    {NET_CIDR, "192.0.2.10/24", 1, AF_INET, 24},
+    {NET_CIDR, "192.0.2.10/32", 1, AF_INET, 32},
+    {NET_CIDR, "0.0.0.0/0", 1, AF_INET, 0},
+    {NET_CIDR, "2001:db8::10/64", 1, AF_INET6, 64},
+    {NET_CIDR, "::1/128", 1, AF_INET6, 128},
+    {NET_CIDR, "192.0.2.10", 0, 0, 0},
+    {NET_CIDR, "192.0.2.10/33", 0, 0, 0},
+    {NET_CIDR, "2001:db8::1/129", 0, 0, 0},
+    {NET_CIDR, "192.0.2.10/", 0, 0, 0},
+    {NET_CIDR, "/24", 0, 0, 0},
+    {NET_CIDR, "192.0.2.10/2x", 0, 0, 0},
+    {NET_CIDR, "192.0.2.10/-1", 0, 0, 0},
+    {NET_CIDR, "192.0.2.10/+8", 0, 0, 0},
+    {NET_CIDR, "192.0.2.10/ 8", 0, 0, 0},
+    {NET_CIDR, "192.0.2.300/24", 0, 0, 0},
+    {NET_CIDR, "192.0.2.1/024", 0, 0, 0},
+    {NET_CIDR, "192.0.2.10/0024", 0, 0, 0},
+    {NET_CIDR, "example.com/24", 0, 0, 0},
+    {NET_CIDR, "", 0, 0, 0},
+    {NET_CIDR, NULL, 0, 0, 0},
+    {NET_IP, "192.0.2.1", 1, AF_INET, 0},
+    {NET_IP, "fe80::1", 1, AF_INET6, 0},
+    {NET_IP, "192.0.2.1/24", 0, 0, 0},
+    {NET_IP, "192.0.2", 0, 0, 0},
+    {NET_IP, NULL, 0, 0, 0},
+    {NET_MAC, "02:AB:cd:00:ff:10", 1, 0, 0},
+    {NET_MAC, "02:ab:cd:00:ff", 0, 0, 0},
+    {NET_MAC, "02-ab-cd-00-ff-10", 0, 0, 0},
+    {NET_MAC, "02:ab:cd:00:ff:1g", 0, 0, 0},
+    {NET_MAC, "02:ab:cd:00:ff:100", 0, 0, 0},
+    {NET_MAC, NULL, 0, 0, 0},
+    {NET_IFNAME, "eth0", 1, 0, 0},
+    {NET_IFNAME, "a.b-c_d@e", 1, 0, 0},
+    {NET_IFNAME, "123456789012345", 1, 0, 0},
+    {NET_IFNAME, "1234567890123456", 0, 0, 0},
+    {NET_IFNAME, "", 0, 0, 0},
+    {NET_IFNAME, ".", 0, 0, 0},
+    {NET_IFNAME, "..", 0, 0, 0},
+    {NET_IFNAME, "a/b", 0, 0, 0},
+    {NET_IFNAME, "a:b", 0, 0, 0},
+    {NET_IFNAME, "a b", 0, 0, 0},
+    {NET_IFNAME, "a\x7f", 0, 0, 0},
+    {NET_LABEL, "web", 1, 0, 0},
+    {NET_LABEL, "a-1", 1, 0, 0},
+    {NET_LABEL, "1a", 1, 0, 0},
+    {NET_LABEL, "", 0, 0, 0},
+    {NET_LABEL, "Web", 0, 0, 0},
+    {NET_LABEL, "-a", 0, 0, 0},
+    {NET_LABEL, "a-", 0, 0, 0},
+    {NET_LABEL, "a_b", 0, 0, 0},
+    {NET_LABEL, "a.b", 0, 0, 0},
+    {NET_LABEL, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 1, 0, 0},
+    {NET_LABEL, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0, 0, 0},
+    {NET_LABEL, NULL, 0, 0, 0},
+};
+
+static int net_parse(int i, int *family, unsigned char addr[16], int *prefix)
+{
+    const char *in = nets[i].in;
+    switch (nets[i].kind) {
+    case NET_CIDR:
+        return tk_parse_cidr(in, family, addr, prefix);
+    case NET_IP:
+        *prefix = 0;
+        return tk_parse_ip(in, family, addr);
+    case NET_MAC:
+        return tk_parse_mac(in, addr);
+    case NET_IFNAME:
+        return tk_is_ifname(in) ? 0 : -EINVAL;
+    case NET_LABEL:
+        return tk_is_dns_label(in) ? 0 : -EINVAL;
+    }
+    return -EINVAL;
+}
+
+START_TEST(test_netaddr)
+{
+    int family = -1, prefix = -1;
+    unsigned char a[16];
+    const char *in = nets[_i].in ? nets[_i].in : "(null)";
+    int r = net_parse(_i, &family, a, &prefix);
+    if (!nets[_i].ok) {
+        ck_assert_msg(r == -EINVAL, "'%s' should be rejected", in);
+        return;
+    }
+    ck_assert_msg(r == 0, "'%s' should be accepted", in);
+    if (nets[_i].kind == NET_MAC) {
+        ck_assert_int_eq(a[0], 0x02);
+        ck_assert_int_eq(a[1], 0xab);
+        ck_assert_int_eq(a[5], 0x10);
+    }
+    if (nets[_i].kind != NET_CIDR && nets[_i].kind != NET_IP)
+        return;
+    ck_assert_int_eq(family, nets[_i].family);
+    ck_assert_int_eq(prefix, nets[_i].prefix);
+    char back[INET6_ADDRSTRLEN];
+    ck_assert_ptr_nonnull(inet_ntop(family, a, back, sizeof(back)));
+    ck_assert_int_eq(strncmp(back, in, strlen(back)), 0);
+}
+END_TEST
+
 Suite *base_suite(void)
 {
     Suite *s = suite_create("base");
@@ -157,6 +270,7 @@ Suite *base_suite(void)
     tcase_add_test(tc, test_buf_and_err);
     tcase_add_test(tc, test_atomic_write_and_rm_rf);
     tcase_add_test(tc, test_rfc3339);
+    tcase_add_loop_test(tc, test_netaddr, 0, sizeof(nets) / sizeof(nets[0]));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -875,53 +875,6 @@ START_TEST(test_load_tree)
 }
 END_TEST
 
-static const struct {
-    const char *s;
-    bool ok;
-} labels[] = {
-    {"web", true},
-    {"a-1", true},
-    {"1a", true},
-    {"", false},
-    {"Web", false},
-    {"-a", false},
-    {"a-", false},
-    {"a_b", false},
-    {"a.b", false},
-    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true},
-    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
-};
-
-START_TEST(test_dns1123_label)
-{
-    ck_assert_msg(spec_is_dns1123_label(labels[_i].s) == labels[_i].ok, "'%s'", labels[_i].s);
-}
-END_TEST
-
-START_TEST(test_cidr_mac)
-{
-    int fam, prefix;
-    unsigned char a[16], mac[6];
-    ck_assert_int_eq(spec_parse_cidr("192.0.2.10/24", &fam, a, &prefix), 0);
-    ck_assert_int_eq(prefix, 24);
-    ck_assert_int_eq(a[3], 10);
-    ck_assert_int_eq(spec_parse_cidr("2001:db8::1/128", &fam, a, &prefix), 0);
-    ck_assert_int_eq(prefix, 128);
-    ck_assert_int_lt(spec_parse_cidr("192.0.2.10", &fam, a, &prefix), 0);
-    ck_assert_int_lt(spec_parse_cidr("192.0.2.10/33", &fam, a, &prefix), 0);
-    ck_assert_int_lt(spec_parse_cidr("2001:db8::1/129", &fam, a, &prefix), 0);
-    ck_assert_int_lt(spec_parse_cidr("192.0.2.300/24", &fam, a, &prefix), 0);
-    ck_assert_int_lt(spec_parse_cidr("192.0.2.1/024", &fam, a, &prefix), 0);
-    ck_assert_int_lt(spec_parse_cidr("192.0.2.1/", &fam, a, &prefix), 0);
-    ck_assert_int_eq(spec_parse_mac("02:aa:BB:cc:dd:0e", mac), 0);
-    ck_assert_int_eq(mac[1], 0xaa);
-    ck_assert_int_eq(mac[5], 0x0e);
-    ck_assert_int_lt(spec_parse_mac("02:aa:bb:cc:dd", mac), 0);
-    ck_assert_int_lt(spec_parse_mac("02-aa-bb-cc-dd-ee", mac), 0);
-    ck_assert_int_lt(spec_parse_mac("02:aa:bb:cc:dd:eg", mac), 0);
-}
-END_TEST
-
 Suite *spec_suite(void)
 {
     Suite *s = suite_create("spec");
@@ -938,8 +891,6 @@ Suite *spec_suite(void)
     tcase_add_test(tc, test_field_values);
     tcase_add_test(tc, test_multi_document);
     tcase_add_test(tc, test_json_surrogates);
-    tcase_add_loop_test(tc, test_dns1123_label, 0, (int)(sizeof(labels) / sizeof(labels[0])));
-    tcase_add_test(tc, test_cidr_mac);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hash");
