@@ -122,9 +122,42 @@ static void strip_prefix(const char *cidr, char **out)
     *out = strndup(cidr, n);
 }
 
-static int hp_type(enum spec_host_path_type t)
+static enum sandbox_host_path_type hp_type(enum spec_host_path_type t)
 {
-    return (int)t; /* same order in both enums */
+    switch (t) {
+    case SPEC_HOSTPATH_UNSET:
+        return SANDBOX_HOSTPATH_UNSET;
+    case SPEC_HOSTPATH_DIRECTORY_OR_CREATE:
+        return SANDBOX_HOSTPATH_DIRECTORY_OR_CREATE;
+    case SPEC_HOSTPATH_DIRECTORY:
+        return SANDBOX_HOSTPATH_DIRECTORY;
+    case SPEC_HOSTPATH_FILE_OR_CREATE:
+        return SANDBOX_HOSTPATH_FILE_OR_CREATE;
+    case SPEC_HOSTPATH_FILE:
+        return SANDBOX_HOSTPATH_FILE;
+    case SPEC_HOSTPATH_SOCKET:
+        return SANDBOX_HOSTPATH_SOCKET;
+    case SPEC_HOSTPATH_CHAR_DEVICE:
+        return SANDBOX_HOSTPATH_CHAR_DEVICE;
+    case SPEC_HOSTPATH_BLOCK_DEVICE:
+        return SANDBOX_HOSTPATH_BLOCK_DEVICE;
+    }
+    abort(); /* a value the validator cannot produce */
+}
+
+static enum sandbox_macvlan_mode macvlan_mode(enum spec_macvlan_mode m)
+{
+    switch (m) {
+    case SPEC_MACVLAN_BRIDGE:
+        return SANDBOX_MACVLAN_BRIDGE;
+    case SPEC_MACVLAN_PRIVATE:
+        return SANDBOX_MACVLAN_PRIVATE;
+    case SPEC_MACVLAN_VEPA:
+        return SANDBOX_MACVLAN_VEPA;
+    case SPEC_MACVLAN_PASSTHRU:
+        return SANDBOX_MACVLAN_PASSTHRU;
+    }
+    abort(); /* a value the validator cannot produce */
 }
 
 static int fill_ifaces(const struct spec_pod *pod, const struct host_facts *hf,
@@ -135,7 +168,7 @@ static int fill_ifaces(const struct spec_pod *pod, const struct host_facts *hf,
         ifs[i] = (struct sandbox_iface){
             .name = s->name,
             .parent = s->parent ? s->parent : hf->uplink,
-            .mode = (enum sandbox_macvlan_mode)s->mode,
+            .mode = macvlan_mode(s->mode),
             .mac = s->mac,
             .addresses = (const char *const *)s->addresses,
             .n_addresses = s->n_addresses,
@@ -162,7 +195,7 @@ static void fill_volumes(const struct spec_pod *pod, struct sandbox_volume *vols
             .medium_memory = s->medium_memory,
             .size_limit = s->size_limit,
             .host_path = s->host_path,
-            .host_path_type = (enum sandbox_host_path_type)hp_type(s->host_path_type),
+            .host_path_type = hp_type(s->host_path_type),
         };
     }
 }
