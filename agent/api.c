@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -34,6 +35,16 @@ struct api {
     dev_t sock_dev; /* the socket this agent bound, the only one it removes */
     ino_t sock_ino;
 };
+
+/* A client is dropped after this long without sending or reading a byte. */
+#define API_IDLE_TIMEOUT_S 10
+/* Connections served at once, half the fd limit within these bounds (the other half stays for
+ * pods, pulls and manifests); more wait in the listen backlog, never refused for good. */
+#define API_MIN_CONNECTIONS 64
+#define API_MAX_CONNECTIONS 4096
+#define API_LISTEN_BACKLOG 256
+/* Bytes a connection may buffer (request line and headers included). */
+#define API_CONNECTION_MEMORY (16 * 1024)
 
 static json_t *str_or_null(const char *s)
 {
@@ -190,13 +201,33 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 static int64_t on_mhd_timer(struct loop *loop, uint64_t id, void *data);
 
+static unsigned mhd_connections(struct api *api)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info ? info->num_connections : 0;
+}
+
+/*
+ * One pass of the server, then its next deadline. At its connection limit (or when accept
+ * fails with EMFILE) the server takes the listening socket out of its epoll set; it puts it
+ * back only at the start of its next pass, while the connections that free a place are
+ * reaped at the end of a pass. Nothing would wake that next pass (the listening socket is
+ * no longer watched, and an idle server has no deadline), so connections waiting in the
+ * backlog were never accepted again: whenever a pass closed connections, run another one
+ * right away from a timer (never in a loop here, the event loop keeps turning).
+ */
 static void run_mhd(struct api *api)
 {
+    unsigned before = mhd_connections(api);
     MHD_run(api->mhd);
+    bool closed = mhd_connections(api) < before;
     MHD_UNSIGNED_LONG_LONG t;
     loop_del_timer(api->loop, api->timer);
     api->timer = 0;
-    if (MHD_get_timeout(api->mhd, &t) == MHD_YES)
+    if (closed)
+        api->timer = loop_add_timer(api->loop, 0, on_mhd_timer, api);
+    else if (MHD_get_timeout(api->mhd, &t) == MHD_YES)
         api->timer = loop_add_timer(api->loop, (int64_t)t, on_mhd_timer, api);
 }
 
@@ -240,11 +271,21 @@ static int listen_unix(struct api *api, const char *path, struct tk_err *err)
     mode_t old = umask(0177);
     r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
     umask(old);
-    if (r < 0 || chmod(path, 0600) < 0 || listen(fd, 64) < 0 || lstat(path, &st) < 0)
+    if (r < 0 || chmod(path, 0600) < 0 || listen(fd, API_LISTEN_BACKLOG) < 0 ||
+        lstat(path, &st) < 0)
         return tk_err_sys(err, -errno, "listen on '%s'", path);
     api->sock_dev = st.st_dev;
     api->sock_ino = st.st_ino;
     return TAKE_FD(fd);
+}
+
+static unsigned connection_limit(void)
+{
+    struct rlimit rl;
+    rlim_t n = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur / 2 : API_MIN_CONNECTIONS;
+    if (n < API_MIN_CONNECTIONS)
+        n = API_MIN_CONNECTIONS;
+    return n > API_MAX_CONNECTIONS ? API_MAX_CONNECTIONS : (unsigned)n;
 }
 
 struct api *api_new(struct loop *loop, const char *socket_path, const struct reconciler *r,
@@ -266,8 +307,10 @@ struct api *api_new(struct loop *loop, const char *socket_path, const struct rec
         return NULL;
     }
     api->mhd = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, handle, api, MHD_OPTION_LISTEN_SOCKET,
-                                api->listen_fd, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+                                api->listen_fd, MHD_OPTION_CONNECTION_TIMEOUT,
+                                (unsigned)API_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+                                connection_limit(), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                (size_t)API_CONNECTION_MEMORY, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         api->mhd ? MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!info) {

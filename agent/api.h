@@ -13,6 +13,9 @@
  * POD = {"name","phase","reason","message","manifest","ips":[],"restarts","startedAt",
  *        "containers":[{"name","image","imageDigest","state","reason","exitCode","restarts",
  *        "pid","startedAt"}]}; absent values are null; times are RFC 3339 (UTC).
+ *
+ * Limits: a connection idle for 10 s is closed; up to half the fd limit (64..4096) are served
+ * at once and more wait in the backlog until a place frees; headers are bounded (16 KiB).
  */
 #include "base/err.h"
 
