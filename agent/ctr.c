@@ -220,7 +220,8 @@ static void on_pull_exit(struct loop *loop, pid_t pid, int status, void *data)
         close(c->pull_fd);
         c->pull_fd = -1;
     }
-    if (p->stopping) {
+    if (pod_is_stopping(p)) {
+        c->step = C_IDLE;
         tk_buf_free(&c->pull_out);
         pod_sync(p);
         return;
@@ -357,8 +358,9 @@ static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct 
         tk_error("watch container '%s/%s': cannot learn its exit", p->name, c->name);
     pod_emit(p, c, "Started", "started container '%s' (pid %d)", c->name, (int)c->pid);
     pod_write_record(p);
-    if (p->stopping) /* the pod went while it was starting: the stop goes on with it */
-        p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, p->killed ? SIGKILL : 0);
+    if (pod_is_stopping(p)) /* the pod went while it was starting: the stop goes on with it */
+        p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name,
+                                 p->state == P_KILLING ? SIGKILL : 0);
 }
 
 /* The start's fd or deadline: step it, and see to its end. */

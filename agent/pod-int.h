@@ -71,19 +71,34 @@ struct ctr {
     int64_t started_ns, finished_ns;
 };
 
+/* A pod's state in the worker's table (the table is written at the top of agent/pod.c;
+ * pod_set_state() is the one way to change it). */
+enum pod_state {
+    P_SANDBOX_DUE,    /* the sandbox is to be made (or found) at the next sync */
+    P_SANDBOX_MAKING, /* its creation is under way in a child (sandbox.active) */
+    P_SANDBOX_RETRY,  /* the last creation failed: retry_timer runs */
+    P_RUNNING,        /* the sandbox is up: the containers follow their own steps */
+    P_STOPPING,       /* stopping: the stop signal was sent, grace_timer runs */
+    P_KILLING,        /* the grace period is over: SIGKILL every second until all ended */
+    P_REMOVING,       /* all ended, removing the sandbox failed: remove_timer retries */
+    P_GONE,           /* removed; the reconciler frees it */
+};
+
 struct pod {
     struct pod_env env;
     char *name;
     struct spec_pod *spec;
     char hash[65];
     int64_t grace_ms;
-    bool stopping, killed, sandbox_up, gone;
+    enum pod_state state;
     struct ctr *ctrs;
     size_t n_ctrs;
     char *ips[8];
     size_t n_ips;
     int64_t started_ns;
-    uint64_t timer;
+    uint64_t retry_timer;  /* P_SANDBOX_RETRY: make the sandbox again */
+    uint64_t grace_timer;  /* P_STOPPING: the grace period; P_KILLING: SIGKILL again */
+    uint64_t remove_timer; /* P_REMOVING: remove the sandbox again */
     int64_t sandbox_backoff_ms;
     struct underway sandbox;         /* pod_up under way (sandbox.active) */
     struct runtime_pod_info pending; /* the addresses it will have */
@@ -92,6 +107,8 @@ struct pod {
 };
 
 /* pod.c */
+/* The pod is stopping (P_STOPPING, P_KILLING or P_REMOVING). */
+bool pod_is_stopping(const struct pod *p);
 /* An event of the pod (c NULL) or of one of its containers, for the API's event list. */
 void pod_emit(struct pod *p, const struct ctr *c, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

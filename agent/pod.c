@@ -2,6 +2,33 @@
  * The pod worker: a pod's sandbox (made under way, retried with back-off), its containers in
  * declared order (agent/ctr.c runs each), the stop with its grace period, the record that
  * adoption reads back after an agent restart, and the status the API shows.
+ *
+ * The pod's states (enum pod_state) and what moves it, as pod_set_state() allows:
+ *
+ *   state            event                                 next state       action
+ *   SANDBOX_DUE      sync                                  SANDBOX_MAKING   pod_up, under way
+ *                                                          RUNNING          (made at once)
+ *                                                          SANDBOX_RETRY    (failed) retry_timer
+ *   SANDBOX_MAKING   the creation ends well                RUNNING          keep the addresses
+ *                    the creation fails                    SANDBOX_RETRY    retry_timer, back-off
+ *                                                                           doubling up to 30 s
+ *   SANDBOX_RETRY    retry_timer                           SANDBOX_DUE      sync
+ *   RUNNING          sync                                  RUNNING          containers: decide on
+ *                                                                           exits, start in order
+ *   any of the above stop                                  STOPPING         stop signal to the
+ *                                                                           running containers;
+ *                                                                           grace_timer if any
+ *   STOPPING         grace_timer                           KILLING          SIGKILL, again each 1 s
+ *   STOPPING,        no container runs, starts or pulls,   GONE             pod_down, record
+ *   KILLING          no creation under way                                  removed
+ *                                                          REMOVING         (pod_down failed)
+ *                                                                           remove_timer 1 s
+ *   REMOVING         remove_timer                          GONE / REMOVING  pod_down again
+ *
+ * A stop that finds a creation under way lets it end first (its child is never left behind).
+ * An adopted pod starts in SANDBOX_DUE (pod_up finds the existing sandbox), one without a
+ * record (an orphan) in RUNNING with no spec: only its stop is left to do. Each container
+ * has its own table (enum step, agent/ctr.c).
  */
 #include "agent/pod.h"
 #include "agent/pod-int.h"
@@ -11,6 +38,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +86,47 @@ static void changed(struct pod *p)
 {
     if (p->env.changed)
         p->env.changed(p->env.data);
+}
+
+/* ---- the pod's state ---- */
+
+#define TO(s) (1u << (s))
+static const struct {
+    const char *name;
+    unsigned next; /* the states it may move to */
+} pod_states[] = {
+    [P_SANDBOX_DUE] = {"sandbox-due",
+                       TO(P_SANDBOX_MAKING) | TO(P_RUNNING) | TO(P_SANDBOX_RETRY) | TO(P_STOPPING)},
+    [P_SANDBOX_MAKING] = {"sandbox-making", TO(P_RUNNING) | TO(P_SANDBOX_RETRY) | TO(P_STOPPING)},
+    [P_SANDBOX_RETRY] = {"sandbox-retry", TO(P_SANDBOX_DUE) | TO(P_STOPPING)},
+    [P_RUNNING] = {"running", TO(P_STOPPING)},
+    [P_STOPPING] = {"stopping", TO(P_KILLING) | TO(P_REMOVING) | TO(P_GONE)},
+    [P_KILLING] = {"killing", TO(P_REMOVING) | TO(P_GONE)},
+    [P_REMOVING] = {"removing", TO(P_GONE)},
+    [P_GONE] = {"gone", 0},
+};
+#undef TO
+
+static void pod_set_state(struct pod *p, enum pod_state to)
+{
+    if (!(pod_states[p->state].next & (1u << to))) {
+        tk_error("pod '%s': no transition from %s to %s", p->name, pod_states[p->state].name,
+                 pod_states[to].name);
+        abort();
+    }
+    tk_debug("pod '%s': %s -> %s", p->name, pod_states[p->state].name, pod_states[to].name);
+    p->state = to;
+}
+
+bool pod_is_stopping(const struct pod *p)
+{
+    return p->state == P_STOPPING || p->state == P_KILLING || p->state == P_REMOVING;
+}
+
+static void del_timer(struct pod *p, uint64_t *timer)
+{
+    loop_del_timer(p->env.loop, *timer);
+    *timer = 0;
 }
 
 /* ---- the record under RUN_DIR/agent/pods ---- */
@@ -192,27 +261,43 @@ int pod_attach_spec(struct pod *p, const struct spec_pod *spec)
 
 static void stop_progress(struct pod *p);
 
-static int64_t on_pod_timer(struct loop *loop, uint64_t id, void *data)
+static int64_t on_retry_timer(struct loop *loop, uint64_t id, void *data)
 {
     struct pod *p = data;
-    p->timer = 0;
-    if (!p->stopping) {
-        pod_sync(p); /* a sandbox retry */
-        return LOOP_TIMER_DONE;
-    }
+    p->retry_timer = 0;
+    pod_set_state(p, P_SANDBOX_DUE);
+    pod_sync(p);
+    return LOOP_TIMER_DONE;
+}
+
+static int64_t on_remove_timer(struct loop *loop, uint64_t id, void *data)
+{
+    struct pod *p = data;
+    p->remove_timer = 0;
+    stop_progress(p);
+    return LOOP_TIMER_DONE;
+}
+
+/* The grace period is over (P_STOPPING), or the last SIGKILL was a second ago (P_KILLING). */
+static int64_t on_grace_timer(struct loop *loop, uint64_t id, void *data)
+{
+    struct pod *p = data;
+    bool first = p->state == P_STOPPING;
+    p->grace_timer = 0;
+    if (first)
+        pod_set_state(p, P_KILLING);
     for (size_t i = 0; i < p->n_ctrs; i++) {
         if (p->ctrs[i].step != C_RUNNING)
             continue;
-        if (!p->killed)
+        if (first)
             pod_emit(p, &p->ctrs[i], "Killing", "grace period over: killing container '%s'",
                      p->ctrs[i].name);
         p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, p->ctrs[i].name, SIGKILL);
     }
-    p->killed = true;
     pod_sync(p); /* the stop goes on */
-    if (p->gone || p->timer)
+    if (p->state != P_KILLING)
         return LOOP_TIMER_DONE;
-    p->timer = id; /* SIGKILL again until the exits are seen */
+    p->grace_timer = id; /* SIGKILL again until the exits are seen */
     return 1000;
 }
 
@@ -223,19 +308,28 @@ static void free_ips(struct pod *p)
     p->n_ips = 0;
 }
 
-/* The sandbox is up (r == 0) or could not be made (r < 0, info freed here). */
+static void free_info(struct runtime_pod_info *info)
+{
+    for (size_t i = 0; i < info->n_ips && i < TK_ARRAY_SIZE(info->ips); i++)
+        free(info->ips[i]);
+    info->n_ips = 0;
+}
+
+/* The sandbox is up (r == 0) or could not be made (r < 0); info is taken or freed here. */
 static void sandbox_done(struct pod *p, int r, struct runtime_pod_info *info, struct tk_err *err)
 {
+    if (pod_is_stopping(p)) { /* the stop goes on once this is known */
+        free_info(info);
+        return;
+    }
     if (r < 0) {
-        for (size_t i = 0; i < info->n_ips; i++)
-            free(info->ips[i]);
-        info->n_ips = 0;
+        free_info(info);
         p->reason = "CreatePodSandboxError";
         snprintf(p->message, sizeof(p->message), "%s", err->msg);
         int64_t delay = p->sandbox_backoff_ms;
         p->sandbox_backoff_ms = delay * 2 > SANDBOX_RETRY_MAX_MS ? SANDBOX_RETRY_MAX_MS : delay * 2;
-        if (!p->timer)
-            p->timer = loop_add_timer(p->env.loop, delay, on_pod_timer, p);
+        pod_set_state(p, P_SANDBOX_RETRY);
+        p->retry_timer = loop_add_timer(p->env.loop, delay, on_retry_timer, p);
         pod_emit(p, NULL, "FailedCreatePodSandbox", "%s", err->msg);
         return;
     }
@@ -247,7 +341,7 @@ static void sandbox_done(struct pod *p, int r, struct runtime_pod_info *info, st
             free(info->ips[i]);
     }
     info->n_ips = 0;
-    p->sandbox_up = true;
+    pod_set_state(p, P_RUNNING);
     p->reason = NULL;
     p->message[0] = '\0';
 }
@@ -265,13 +359,9 @@ static void sandbox_progress(void *data)
     pod_sync(p);
 }
 
-/* Is the sandbox up? If not, have it made (at once, or by a child the loop waits for). */
-static bool sandbox_up(struct pod *p)
+/* P_SANDBOX_DUE: have the sandbox made (at once, or by a child the loop waits for). */
+static void sandbox_make(struct pod *p)
 {
-    if (p->sandbox_up)
-        return true;
-    if (p->timer || p->sandbox.active)
-        return false; /* a retry is due later, or the creation is under way */
     struct tk_err err = {0};
     struct runtime_pod_info info = {0};
     if (!p->hash[0] || !p->started_ns)
@@ -280,11 +370,11 @@ static bool sandbox_up(struct pod *p)
     int r = p->env.rt->ops->pod_up(p->env.rt->impl, p->spec, &info, &p->sandbox.start, &err);
     if (r == 1) {
         p->pending = info;
+        pod_set_state(p, P_SANDBOX_MAKING);
         underway_watch(&p->sandbox, p->env.loop, p->name, sandbox_progress, p);
-        return false;
+        return;
     }
     sandbox_done(p, r, &info, &err);
-    return p->sandbox_up;
 }
 
 /* Drop a creation under way (the agent stops): the next agent finds it half-built and
@@ -295,47 +385,69 @@ static void sandbox_abandon(struct pod *p)
         return;
     underway_end(&p->sandbox);
     p->env.rt->ops->pod_up_cancel(p->env.rt->impl, &p->sandbox.start, false);
-    for (size_t i = 0; i < p->pending.n_ips; i++)
-        free(p->pending.ips[i]);
-    p->pending.n_ips = 0;
+    free_info(&p->pending);
+}
+
+/* Does anything of the container still run, start or pull? */
+static bool ctr_busy(const struct ctr *c)
+{
+    return c->step == C_RUNNING || c->step == C_STARTING || c->step == C_PULLING;
 }
 
 static void stop_progress(struct pod *p)
 {
-    if (p->gone || p->sandbox.active) /* pod_down once the creation has ended */
+    if (p->state == P_GONE || p->sandbox.active) /* pod_down once the creation has ended */
         return;
     for (size_t i = 0; i < p->n_ctrs; i++)
-        if (p->ctrs[i].step == C_RUNNING || p->ctrs[i].step == C_STARTING || p->ctrs[i].pull_pid)
+        if (ctr_busy(&p->ctrs[i]))
             return;
     struct tk_err err = {0};
     int r = p->env.rt->ops->pod_down(p->env.rt->impl, p->name, &err);
     if (r < 0) {
         tk_error("remove pod '%s': %s, retrying", p->name, err.msg);
-        if (!p->timer)
-            p->timer = loop_add_timer(p->env.loop, 1000, on_pod_timer, p);
+        if (p->state != P_REMOVING)
+            pod_set_state(p, P_REMOVING);
+        del_timer(p, &p->grace_timer);
+        if (!p->remove_timer)
+            p->remove_timer = loop_add_timer(p->env.loop, 1000, on_remove_timer, p);
         return;
     }
-    loop_del_timer(p->env.loop, p->timer);
-    p->timer = 0;
+    del_timer(p, &p->grace_timer);
+    del_timer(p, &p->remove_timer);
+    pod_set_state(p, P_GONE);
     remove_record(p);
-    p->gone = true;
     free_ips(p);
     pod_emit(p, NULL, "Stopped", "pod '%s' stopped and removed", p->name);
     changed(p);
 }
 
+/* What the container worker keeps beside its step agrees with it. */
+static void ctr_check(const struct ctr *c)
+{
+    if ((c->step == C_PULLING) != (c->pull_pid != 0) ||
+        (c->step == C_STARTING) != c->start.active) {
+        tk_error("container '%s/%s': step %d, pull pid %d, start %s", c->pod->name, c->name,
+                 (int)c->step, (int)c->pull_pid, c->start.active ? "under way" : "idle");
+        abort();
+    }
+}
+
 void pod_sync(struct pod *p)
 {
-    if (p->gone)
+    if (p->state == P_GONE)
         return;
-    for (size_t i = 0; i < p->n_ctrs; i++)
+    for (size_t i = 0; i < p->n_ctrs; i++) {
+        ctr_check(&p->ctrs[i]);
         if (p->ctrs[i].step == C_RUNNING && p->ctrs[i].watch_fd < 0)
             ctr_check_unwatched(&p->ctrs[i]);
-    if (p->stopping) {
+    }
+    if (pod_is_stopping(p)) {
         stop_progress(p);
         return;
     }
-    if (!p->spec || !sandbox_up(p))
+    if (p->spec && p->state == P_SANDBOX_DUE)
+        sandbox_make(p);
+    if (!p->spec || p->state != P_RUNNING)
         return;
     for (size_t i = 0; i < p->n_ctrs; i++)
         if (p->ctrs[i].step == C_EXITED)
@@ -351,18 +463,17 @@ void pod_sync(struct pod *p)
 
 void pod_stop(struct pod *p)
 {
-    if (p->stopping || p->gone)
+    if (pod_is_stopping(p) || p->state == P_GONE)
         return;
-    p->stopping = true;
-    loop_del_timer(p->env.loop, p->timer);
-    p->timer = 0;
+    pod_set_state(p, P_STOPPING);
+    del_timer(p, &p->retry_timer);
     bool any = false;
     for (size_t i = 0; i < p->n_ctrs; i++) {
         struct ctr *c = &p->ctrs[i];
         loop_del_timer(p->env.loop, c->timer);
         c->timer = 0;
         c->due_ns = 0;
-        if (c->pull_pid)
+        if (c->step == C_PULLING)
             kill(c->pull_pid, SIGTERM);
         if (c->step == C_RUNNING) {
             any = true;
@@ -373,7 +484,7 @@ void pod_stop(struct pod *p)
     pod_emit(p, NULL, "Killing", "stopping pod '%s'%s", p->name,
              any ? " (grace period started)" : "");
     if (any)
-        p->timer = loop_add_timer(p->env.loop, p->grace_ms, on_pod_timer, p);
+        p->grace_timer = loop_add_timer(p->env.loop, p->grace_ms, on_grace_timer, p);
     stop_progress(p);
 }
 
@@ -422,7 +533,7 @@ struct pod *pod_adopt(const struct pod_env *env, const char *name)
         return NULL;
     json_t *rec = NULL;
     if (read_record(p, &rec) < 0) {
-        p->sandbox_up = true; /* an orphan sandbox: only pod_down is left to do */
+        p->state = P_RUNNING; /* an orphan sandbox: only pod_down is left to do */
         return p;
     }
     const char *hash = json_string_value(json_object_get(rec, "hash"));
@@ -459,7 +570,7 @@ struct pod *pod_adopt(const struct pod_env *env, const char *name)
 
 static enum pod_phase phase_of(const struct pod *p)
 {
-    if (p->stopping)
+    if (pod_is_stopping(p) || p->state == P_GONE)
         return POD_TERMINATING;
     bool all_done = p->n_ctrs > 0, all_ok = true;
     for (size_t i = 0; i < p->n_ctrs; i++) {
@@ -471,7 +582,7 @@ static enum pod_phase phase_of(const struct pod *p)
         else if (c->exit_code != 0)
             all_ok = false;
     }
-    if (!p->n_ctrs || !p->sandbox_up)
+    if (!p->n_ctrs || p->state != P_RUNNING)
         return POD_PENDING;
     if (all_done)
         return all_ok ? POD_SUCCEEDED : POD_FAILED;
@@ -500,7 +611,7 @@ void pod_get_status(const struct pod *p, struct pod_status *out)
             out->message = c->message[0] ? c->message : NULL;
         }
     }
-    if (p->stopping)
+    if (pod_is_stopping(p) || p->state == P_GONE)
         out->reason = "Terminating";
 }
 
@@ -553,21 +664,18 @@ bool pod_has_spec(const struct pod *p)
     return p->spec != NULL;
 }
 
-bool pod_stopping(const struct pod *p)
-{
-    return p->stopping;
-}
-
 bool pod_gone(const struct pod *p)
 {
-    return p->gone;
+    return p->state == P_GONE;
 }
 
 void pod_free(struct pod *p)
 {
     if (!p)
         return;
-    loop_del_timer(p->env.loop, p->timer);
+    del_timer(p, &p->retry_timer);
+    del_timer(p, &p->grace_timer);
+    del_timer(p, &p->remove_timer);
     sandbox_abandon(p);
     for (size_t i = 0; i < p->n_ctrs; i++) {
         struct ctr *c = &p->ctrs[i];

@@ -102,7 +102,6 @@ const char *pod_name(const struct pod *pod);
 /* The spec hash it runs ("" when unknown: an orphan found at start-up). */
 const char *pod_hash(const struct pod *pod);
 bool pod_has_spec(const struct pod *pod);
-bool pod_stopping(const struct pod *pod);
 
 void pod_get_status(const struct pod *pod, struct pod_status *out);
 /* Container i (< out->n_containers of pod_get_status()). */
