@@ -2,7 +2,29 @@
  * The container worker of a pod (agent/pod.c is the pod's): pulls, starts under way, exits,
  * the restart policy and its back-off. Each container is a small state machine (enum step in
  * agent/pod-int.h) driven by loop events: a pull child's exit, a start's fd or deadline, the
- * monitor's pidfd, a back-off timer.
+ * monitor's pidfd, a back-off timer. The pod worker runs it only while the pod is RUNNING
+ * (and sees the running ones to their end while it stops).
+ *
+ *   step       event                                   next step   action
+ *   IDLE       sync (the pod's turn for it)            PULLING     pull child (image missing,
+ *                                                                  or imagePullPolicy Always)
+ *                                                      STARTING    the runtime's start, under way
+ *                                                      RUNNING     (started at once) watch fd
+ *                                                      BACKOFF     (no image / start failed)
+ *   PULLING    the pull child exits 0                  IDLE        sync starts it
+ *              ... exits non-zero                      BACKOFF     ErrImagePull/ImagePullBackOff
+ *              ... exits while the pod stops           IDLE
+ *   STARTING   the start ends well                     RUNNING     watch the monitor; SIGTERM
+ *                                                                  (or SIGKILL) if the pod stops
+ *              the start fails                         BACKOFF     CreateContainerError
+ *   RUNNING    the watch fd (the monitor exited)       EXITED      read the exit record
+ *   EXITED     sync: the restart policy restarts it    BACKOFF     CrashLoopBackOff, back-off
+ *                                                                  doubling to backoff_max
+ *              sync: the policy is done with it        DONE
+ *   BACKOFF    its timer                               IDLE        sync
+ *
+ * pull_pid is set exactly in PULLING and the start is under way exactly in STARTING (the pod
+ * worker checks both on every sync).
  */
 #include "agent/pod-int.h"
 
