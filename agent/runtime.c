@@ -390,11 +390,19 @@ static const struct spec_volume *find_volume(const struct spec_pod *pod, const c
     return NULL;
 }
 
-/* Host paths of the container's volume mounts (heap strings in srcs[]). */
+_Static_assert(SPEC_MAX_VOLUME_MOUNTS == SANDBOX_MAX_MOUNTS,
+               "tank validate must refuse what a container start refuses");
+
+/* The container's volume mounts: each volume's root as a host path (heap strings in srcs[]);
+ * subPath is resolved beneath it by the sandbox, never joined to it here (see
+ * sandbox/volmount.c). */
 static int build_mounts(struct host_rt *h, const struct spec_pod *pod,
                         const struct spec_container *c, struct sandbox_mount *mounts, char **srcs,
                         struct tk_err *err)
 {
+    if (c->n_mounts > SANDBOX_MAX_MOUNTS)
+        return tk_err_set(err, -E2BIG, "too many volumeMounts (%zu, at most %d)", c->n_mounts,
+                          SANDBOX_MAX_MOUNTS);
     for (size_t i = 0; i < c->n_mounts; i++) {
         const struct spec_mount *m = &c->mounts[i];
         const struct spec_volume *v = find_volume(pod, m->name);
@@ -406,18 +414,18 @@ static int build_mounts(struct host_rt *h, const struct spec_pod *pod,
         else if (sandbox_pod_volume_path(base, sizeof(base), h->cfg->state_dir, pod->name,
                                          v->name) < 0)
             return tk_err_set(err, -ENAMETOOLONG, "volume '%s': path too long", v->name);
-        struct tk_buf b = TK_BUF_INIT;
-        tk_buf_adds(&b, base);
-        if (m->sub_path) {
-            tk_buf_addf(&b, "/%s", m->sub_path);
-            if (v->kind == SPEC_VOLUME_EMPTY_DIR)
-                tk_mkdir_p(b.s, 0777);
-        }
-        srcs[i] = tk_buf_detach(&b);
+        if (!(srcs[i] = strdup(base)))
+            return tk_err_sys(err, -ENOMEM, "volume '%s'", v->name);
+        static const unsigned rro[] = {[SPEC_RRO_DISABLED] = 0,
+                                       [SPEC_RRO_IF_POSSIBLE] = SANDBOX_MOUNT_RRO_IF_POSSIBLE,
+                                       [SPEC_RRO_ENABLED] = SANDBOX_MOUNT_RRO};
         mounts[i] = (struct sandbox_mount){
             .source = srcs[i],
             .destination = m->mount_path,
-            .flags = m->read_only ? SANDBOX_MOUNT_READONLY : 0,
+            .flags = (m->read_only ? SANDBOX_MOUNT_READONLY | rro[m->recursive_read_only] : 0) |
+                     (v->kind == SPEC_VOLUME_EMPTY_DIR ? SANDBOX_MOUNT_MKDIR : 0),
+            .sub_path = m->sub_path,
+            .volume = v->name,
         };
     }
     return 0;

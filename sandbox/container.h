@@ -32,16 +32,40 @@
 
 #include "base/err.h"
 
-/* A bind mount into the container. */
-#define SANDBOX_MOUNT_READONLY (1u << 0) /* read-only bind (remounted MS_RDONLY) */
-#define SANDBOX_MOUNT_TMPFS (1u << 1)    /* a fresh tmpfs; source ignored (may be NULL) */
+/* A volume mount into the container. */
+#define SANDBOX_MOUNT_READONLY                                                                     \
+    (1u << 0)                         /* read-only (the bind itself; mounts below it stay          \
+                                       * writable unless RRO) */
+#define SANDBOX_MOUNT_TMPFS (1u << 1) /* a fresh tmpfs; source ignored (may be NULL) */
+#define SANDBOX_MOUNT_MKDIR                                                                        \
+    (1u << 2) /* create missing components of sub_path (directories,                               \
+               * mode 0777 less the umask, owned by root) */
+#define SANDBOX_MOUNT_RRO                                                                          \
+    (1u << 3) /* with READONLY: every mount below it read-only too                                 \
+               * (mount_setattr AT_RECURSIVE); the start fails where                               \
+               * the kernel cannot (before Linux 5.12) */
+#define SANDBOX_MOUNT_RRO_IF_POSSIBLE                                                              \
+    (1u << 4) /* the same, or plain READONLY where the kernel                                      \
+               * lacks mount_setattr */
+
+/* Volume mounts a container may have (sandbox_container_start fails beyond). */
+#define SANDBOX_MAX_MOUNTS 64
 
 struct sandbox_mount {
-    const char *source;      /* host path; a file is bound onto a file, a directory onto a
-                              * directory. The caller resolved subPath and checked types. */
+    const char *source;      /* host path of the volume's root, trusted (a manifest's hostPath,
+                              * an emptyDir directory Tank made); symlinks in it are followed.
+                              * A file is bound onto a file, anything else onto a directory. */
     const char *destination; /* absolute path inside the container; created if missing,
-                              * resolved inside the rootfs (symlinks cannot lead out of it) */
+                              * resolved inside the rootfs (symlinks cannot lead out of it);
+                              * one that resolves onto procfs fails the start */
     unsigned flags;          /* SANDBOX_MOUNT_* */
+    const char *sub_path;    /* NULL, or relative to source and resolved beneath it, whatever
+                              * a container wrote there: a symlink is followed only while it
+                              * stays inside the volume (openat2 RESOLVE_BENEATH; without
+                              * openat2, never); one leading out fails the start ("volume
+                              * 'data': subPath 'escape' leads outside the volume"). What was
+                              * resolved is bound by its fd, never by its path again. */
+    const char *volume;      /* volume name for messages (NULL = source) */
 };
 
 struct sandbox_container_config {
@@ -99,7 +123,7 @@ struct sandbox_container_config {
     const char *hostname_file;
 
     const struct sandbox_mount *mounts; /* applied in order, after /proc, /dev, /sys */
-    size_t n_mounts;
+    size_t n_mounts;                    /* at most SANDBOX_MAX_MOUNTS */
 
     const char *state_dir; /* the container's directory under run_dir, created if missing */
     const char *log_path;  /* CRI log file (directories created); NULL = output discarded */

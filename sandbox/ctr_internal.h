@@ -33,6 +33,22 @@ int sandbox_rootfs_setup(const struct sandbox_container_config *cfg, struct sand
  * last one as a file when create_file. Returns an O_PATH|O_CLOEXEC fd or -errno. */
 int sandbox_open_in_root(int rootfd, const char *path, int create, int create_file);
 
+/* Remount the mount now at dest (inside rootfd) read-only, keeping nosuid/nodev/noexec. */
+int sandbox_remount_ro(int rootfd, const char *dest);
+
+/* ---- volmount.c: volume mounts, in the workload child before pivot_root ---- */
+
+/* Bind the volume mount m at its destination inside rootfd (see struct sandbox_mount).
+ * Returns 0, or -errno with f filled (the message names the volume and subPath). */
+int sandbox_volume_mount(int rootfd, const struct sandbox_mount *m, struct sandbox_fail *f);
+
+/* Open sub (relative) beneath the directory volfd: a symlink is followed only while it stays
+ * beneath volfd, and never at all with nofollow (the walk used where openat2 is missing); with
+ * create, missing components are made as directories (0777 less the umask) under the fd of
+ * their parent. Returns an O_PATH|O_CLOEXEC fd, -EXDEV when sub leads out of volfd, -ELOOP for
+ * a symlink that is not followed (or whose target is missing, with create), else -errno. */
+int sandbox_open_beneath(int volfd, const char *sub, int create, int nofollow);
+
 /* ---- layercopy.c ---- */
 
 /* Copy layers (lowest first) into dest, applying overlay whiteouts and opaque directories:

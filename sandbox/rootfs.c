@@ -33,7 +33,8 @@ enum op_type {
     OP_SYMLINK,
     OP_MASK,
     OP_READONLY,
-    OP_HOSTDEVS
+    OP_HOSTDEVS,
+    OP_VOLUME
 };
 
 #define OPF_RO (1u << 0)       /* read-only */
@@ -46,9 +47,10 @@ struct op {
     unsigned flags;
     unsigned long mflags;
     const char *data;
+    const struct sandbox_mount *vol; /* OP_VOLUME */
 };
 
-#define MAX_OPS 64
+#define MAX_OPS (64 + SANDBOX_MAX_MOUNTS)
 
 static const char *const masked_paths[] = {
     "/proc/acpi",        "/proc/kcore",
@@ -252,8 +254,7 @@ static unsigned long kept_flags(const char *path)
     return fl;
 }
 
-/* Remount the mount now at dest (inside the root) read-only. */
-static int remount_ro(int rootfd, const char *dest)
+int sandbox_remount_ro(int rootfd, const char *dest)
 {
     _cleanup_close_ int fd = sandbox_open_in_root(rootfd, dest, 0, 0);
     if (fd < 0)
@@ -310,7 +311,7 @@ static int op_readonly(int rootfd, const struct op *op)
     fd_path(fd, p, sizeof(p));
     if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
         return -errno;
-    return remount_ro(rootfd, op->dest);
+    return sandbox_remount_ro(rootfd, op->dest);
 }
 
 static int op_bind(int rootfd, const struct op *op)
@@ -325,7 +326,7 @@ static int op_bind(int rootfd, const struct op *op)
     fd_path(fd, p, sizeof(p));
     if (mount(op->src, p, NULL, MS_BIND | MS_REC, NULL) < 0)
         return -errno;
-    return (op->flags & OPF_RO) ? remount_ro(rootfd, op->dest) : 0;
+    return (op->flags & OPF_RO) ? sandbox_remount_ro(rootfd, op->dest) : 0;
 }
 
 static int op_sysfs(int rootfd, const struct op *op)
@@ -341,7 +342,7 @@ static int op_sysfs(int rootfd, const struct op *op)
     /* sysfs cannot be mounted for a network namespace we do not own: bind the host's. */
     if (mount("/sys", p, NULL, MS_BIND | MS_REC, NULL) < 0)
         return -errno;
-    return ro ? remount_ro(rootfd, op->dest) : 0;
+    return ro ? sandbox_remount_ro(rootfd, op->dest) : 0;
 }
 
 /* Mount a pseudo or tmpfs file system (type from the op) on its destination. */
@@ -467,7 +468,7 @@ static int op_host_devs(int rootfd, const struct op *op)
     return host_dev_dir(host, ctr, 0);
 }
 
-static int run_op(int rootfd, const struct op *op)
+static int run_op(int rootfd, const struct op *op, struct sandbox_fail *f)
 {
     switch (op->type) {
     case OP_PROC:
@@ -490,6 +491,8 @@ static int run_op(int rootfd, const struct op *op)
         return op_readonly(rootfd, op);
     case OP_HOSTDEVS:
         return op_host_devs(rootfd, op);
+    case OP_VOLUME:
+        return sandbox_volume_mount(rootfd, op->vol, f);
     }
     return -EINVAL;
 }
@@ -502,6 +505,7 @@ static const char *op_name(enum op_type t)
         [OP_SYSFS] = "mount sysfs",       [OP_BIND] = "bind",
         [OP_SYMLINK] = "symlink",         [OP_MASK] = "mask",
         [OP_READONLY] = "make read-only", [OP_HOSTDEVS] = "copy host devices",
+        [OP_VOLUME] = "mount volume",
     };
     return names[t];
 }
@@ -549,7 +553,7 @@ static int build_ops(const struct sandbox_container_config *cfg, struct op *ops)
             ADD(.type = OP_TMPFS, .dest = m->destination, .flags = ro,
                 .mflags = MS_NOSUID | MS_NODEV | (ro ? MS_RDONLY : 0), .data = "mode=1777");
         else
-            ADD(.type = OP_BIND, .src = m->source, .dest = m->destination, .flags = ro);
+            ADD(.type = OP_VOLUME, .vol = m, .dest = m->destination);
     }
     if (!cfg->privileged) {
         for (size_t i = 0; i < TK_ARRAY_SIZE(masked_paths); i++)
@@ -673,12 +677,17 @@ int sandbox_rootfs_setup(const struct sandbox_container_config *cfg, struct sand
     _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "open rootfs '%s'", root);
+    if (cfg->n_mounts > SANDBOX_MAX_MOUNTS)
+        return sandbox_fail(f, SANDBOX_STEP_MOUNT, 0, "too many volume mounts (%zu, at most %d)",
+                            cfg->n_mounts, SANDBOX_MAX_MOUNTS);
     struct op ops[MAX_OPS];
     int n = build_ops(cfg, ops);
     if (n < 0)
         return sandbox_fail(f, SANDBOX_STEP_MOUNT, -n, "too many mounts");
     for (int i = 0; i < n; i++) {
-        r = run_op(rootfd, &ops[i]);
+        r = run_op(rootfd, &ops[i], f);
+        if (r < 0 && f->msg[0])
+            return r;
         if (r < 0 && !(ops[i].flags & OPF_OPTIONAL))
             return sandbox_fail(f, SANDBOX_STEP_MOUNT, -r, "%s %s%s%s", op_name(ops[i].type),
                                 ops[i].src ? ops[i].src : "", ops[i].src ? " on " : "",

@@ -41,6 +41,12 @@ const char *spec_host_path_type_to_string(enum spec_host_path_type t)
     return (unsigned)t < TK_ARRAY_SIZE(names) ? names[t] : "?";
 }
 
+const char *spec_rro_to_string(enum spec_rro r)
+{
+    static const char *const names[] = {"Disabled", "IfPossible", "Enabled"};
+    return (unsigned)r < TK_ARRAY_SIZE(names) ? names[r] : "?";
+}
+
 static bool is_lower_alnum(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');

@@ -165,10 +165,52 @@ static void f_mount_name(struct walk *w, const struct ynode *v, const char *path
     want_str(w, v, path, &m->name);
 }
 
+/* Why an absolute mountPath cannot be mounted (NULL when it can): ".." anywhere (Kubernetes'
+ * rule), or a place the runtime owns: "/", /dev, /sys, and /proc or anything below it (runc
+ * refuses mounts there). "//proc/./" is /proc. */
+static const char *mount_path_problem(const char *s)
+{
+    static const struct {
+        const char *path;
+        bool below;
+        const char *why;
+    } reserved[] = {
+        {"", false, "would hide the container's root file system"},
+        {"/proc", true, "is /proc or below it, where nothing may be mounted"},
+        {"/dev", false, "would hide the container's /dev"},
+        {"/sys", false, "would hide the container's /sys"},
+    };
+    _cleanup_free_ char *clean = xcalloc(strlen(s) + 2, 1);
+    size_t n = 0;
+    for (const char *p = s; *p;) {
+        p += strspn(p, "/");
+        size_t l = strcspn(p, "/");
+        if (l == 2 && p[0] == '.' && p[1] == '.')
+            return "must not contain '..' components";
+        if (l && !(l == 1 && p[0] == '.')) {
+            clean[n++] = '/';
+            memcpy(clean + n, p, l);
+            n += l;
+        }
+        p += l;
+    }
+    for (size_t i = 0; i < TK_ARRAY_SIZE(reserved); i++) {
+        size_t l = strlen(reserved[i].path);
+        if (!strncmp(clean, reserved[i].path, l) &&
+            (clean[l] == '\0' || (reserved[i].below && clean[l] == '/')))
+            return reserved[i].why;
+    }
+    return NULL;
+}
+
 static void f_mount_path(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_mount *m = obj;
-    want_checked(w, v, path, &m->mount_path, is_abs_path, "an absolute path");
+    if (!want_checked(w, v, path, &m->mount_path, is_abs_path, "an absolute path"))
+        return;
+    const char *why = mount_path_problem(m->mount_path);
+    if (why)
+        werr(w, v, path, "'%s' %s", m->mount_path, why);
 }
 
 static void f_mount_ro(struct walk *w, const struct ynode *v, const char *path, void *obj)
@@ -181,6 +223,30 @@ static void f_mount_sub(struct walk *w, const struct ynode *v, const char *path,
 {
     struct spec_mount *m = obj;
     want_checked(w, v, path, &m->sub_path, is_sub_path, "a relative path without '..' components");
+}
+
+static void f_mount_rro(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const char *const names[] = {"Disabled", "IfPossible", "Enabled"};
+    struct spec_mount *m = obj;
+    int i;
+    if (want_enum(w, v, path, names, TK_ARRAY_SIZE(names), &i))
+        m->recursive_read_only = (enum spec_rro)i;
+}
+
+/* What one volumeMounts item needs beyond its fields. */
+static void check_mount(struct walk *w, const struct ynode *item, const char *path,
+                        const struct spec_mount *m)
+{
+    if (!m->name && ynode_is_null(ynode_get(item, "name")))
+        wreq(w, item, path, "name", NULL);
+    if (!m->mount_path && ynode_is_null(ynode_get(item, "mountPath")))
+        wreq(w, item, path, "mountPath", NULL);
+    if (m->recursive_read_only != SPEC_RRO_DISABLED && !m->read_only) {
+        _cleanup_free_ char *p = path_key(path, "recursiveReadOnly");
+        werr(w, ynode_get(item, "recursiveReadOnly"), p, "may only be %s when readOnly is true",
+             spec_rro_to_string(m->recursive_read_only));
+    }
 }
 
 struct mount_dups {
@@ -204,10 +270,14 @@ static void f_mounts(struct walk *w, const struct ynode *v, const char *path, vo
     static const struct field fields[] = {{"name", f_mount_name},
                                           {"mountPath", f_mount_path},
                                           {"readOnly", f_mount_ro},
-                                          {"subPath", f_mount_sub}};
+                                          {"subPath", f_mount_sub},
+                                          {"recursiveReadOnly", f_mount_rro}};
     struct spec_container *c = obj;
     if (!want_seq(w, v, path))
         return;
+    if (v->n > SPEC_MAX_VOLUME_MOUNTS)
+        werr(w, v->items[SPEC_MAX_VOLUME_MOUNTS], path, "at most %d volumeMounts are allowed",
+             SPEC_MAX_VOLUME_MOUNTS);
     c->mounts = xcalloc(v->n, sizeof(*c->mounts));
     c->n_mounts = v->n;
     _cleanup_free_ const char **paths = xcalloc(v->n, sizeof(*paths));
@@ -216,10 +286,7 @@ static void f_mounts(struct walk *w, const struct ynode *v, const char *path, vo
         struct spec_mount *m = &c->mounts[i];
         if (!walk_map(w, v->items[i], p, fields, TK_ARRAY_SIZE(fields), m))
             continue;
-        if (!m->name && ynode_is_null(ynode_get(v->items[i], "name")))
-            wreq(w, v->items[i], p, "name", NULL);
-        if (!m->mount_path && ynode_is_null(ynode_get(v->items[i], "mountPath")))
-            wreq(w, v->items[i], p, "mountPath", NULL);
+        check_mount(w, v->items[i], p, m);
         paths[i] = m->mount_path;
     }
     struct mount_dups d = {w, v, path};

@@ -106,7 +106,8 @@ static void put_container(struct tk_buf *b, const struct spec_container *c)
         put_str(b, c->mounts[i].name);
         put_str(b, c->mounts[i].mount_path);
         put_str(b, c->mounts[i].sub_path);
-        put_int(b, c->mounts[i].read_only);
+        /* (0 or 1 as before recursiveReadOnly existed: their hashes stay) */
+        put_int(b, c->mounts[i].read_only | (int64_t)c->mounts[i].recursive_read_only << 1);
     }
     put_opt_int(b, &c->sec.run_as_user);
     put_opt_int(b, &c->sec.run_as_group);

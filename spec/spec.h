@@ -20,6 +20,7 @@
 #define SPEC_MAX_FILE_SIZE (4u << 20) /* bytes per manifest file */
 #define SPEC_MAX_DEPTH 64             /* YAML nesting */
 #define SPEC_MAX_NODES 100000         /* nodes per document (aliases are refused) */
+#define SPEC_MAX_VOLUME_MOUNTS 64     /* per container (the sandbox's SANDBOX_MAX_MOUNTS) */
 
 enum spec_restart_policy { SPEC_RESTART_ALWAYS, SPEC_RESTART_ON_FAILURE, SPEC_RESTART_NEVER };
 enum spec_pull_policy { SPEC_PULL_IF_NOT_PRESENT, SPEC_PULL_ALWAYS, SPEC_PULL_NEVER };
@@ -30,6 +31,8 @@ enum spec_macvlan_mode {
     SPEC_MACVLAN_PASSTHRU
 };
 enum spec_volume_kind { SPEC_VOLUME_HOST_PATH, SPEC_VOLUME_EMPTY_DIR };
+/* volumeMounts[].recursiveReadOnly (IfPossible and Enabled only with readOnly: true) */
+enum spec_rro { SPEC_RRO_DISABLED, SPEC_RRO_IF_POSSIBLE, SPEC_RRO_ENABLED };
 /* hostPath.type */
 enum spec_host_path_type {
     SPEC_HOSTPATH_UNSET, /* "" : no check */
@@ -46,6 +49,7 @@ const char *spec_restart_policy_to_string(enum spec_restart_policy p);
 const char *spec_pull_policy_to_string(enum spec_pull_policy p);
 const char *spec_macvlan_mode_to_string(enum spec_macvlan_mode m);
 const char *spec_host_path_type_to_string(enum spec_host_path_type t);
+const char *spec_rro_to_string(enum spec_rro r);
 
 struct spec_kv {
     char *key;
@@ -65,9 +69,10 @@ struct spec_port {
 
 struct spec_mount {
     char *name;       /* volume name */
-    char *mount_path; /* absolute */
-    char *sub_path;   /* relative, may be NULL */
+    char *mount_path; /* absolute, without ".."; not /, /dev, /sys, nor /proc or below it */
+    char *sub_path;   /* relative, without ".."; may be NULL */
     bool read_only;
+    enum spec_rro recursive_read_only; /* default Disabled */
 };
 
 /* Optional integer: has == false means unset. */

@@ -426,7 +426,9 @@ START_TEST(test_volumes_readonly)
                     "echo hi > /data/rw/new && echo rw-ok; touch /data/ro/new || echo ro-refused;"
                     "touch /newfile || echo rootfs-ro",
                     NULL};
-    struct sandbox_mount m[] = {{rw, "/data/rw", 0}, {ro, "/data/ro", SANDBOX_MOUNT_READONLY}};
+    struct sandbox_mount m[] = {
+        {.source = rw, .destination = "/data/rw"},
+        {.source = ro, .destination = "/data/ro", .flags = SANDBOX_MOUNT_READONLY}};
     struct sandbox_container_config c;
     struct run r;
     cfg_init(&c, argv);
@@ -461,7 +463,8 @@ START_TEST(test_hostile_symlink)
     snprintf(f, sizeof(f), "%s/marker", vol);
     ck_assert_int_eq(tk_write_file_atomic(f, "vol\n", 4, 0644), 0);
     char *argv[] = {"sh", "-c", "cat /evil/sub/marker /evil2/sub2/marker", NULL};
-    struct sandbox_mount m[] = {{vol, "/evil/sub", 0}, {vol, "/evil2/sub2", 0}};
+    struct sandbox_mount m[] = {{.source = vol, .destination = "/evil/sub"},
+                                {.source = vol, .destination = "/evil2/sub2"}};
     struct sandbox_container_config c;
     struct run r;
     cfg_init(&c, argv);

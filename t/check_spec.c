@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/fs.h"
 #include "spec/spec.h"
 
@@ -488,6 +489,14 @@ static const char *const same_pairs[][2] = {
      "  containers: [{name: a, image: b, volumeMounts: [{name: v, mountPath: /v, readOnly: "
      "false}]}]\n"
      "  volumes: [{name: v, emptyDir: {medium: \"\", sizeLimit: 1073741824}}]\n"},
+    {"apiVersion: v1\nkind: Pod\nmetadata: {name: m}\nspec:\n"
+     "  containers: [{name: a, image: b, volumeMounts: [{name: v, mountPath: /v, readOnly: "
+     "true}]}]\n"
+     "  volumes: [{name: v, emptyDir: {}}]\n",
+     "apiVersion: v1\nkind: Pod\nmetadata: {name: m}\nspec:\n"
+     "  containers: [{name: a, image: b, volumeMounts: [{name: v, mountPath: /v, readOnly: "
+     "true, recursiveReadOnly: Disabled}]}]\n"
+     "  volumes: [{name: v, emptyDir: {}}]\n"},
 };
 
 /* A base with every kind of field, and single changes to it that must change the hash. */
@@ -537,6 +546,47 @@ static const char *const rich_changes[] = {
          "macvlan: {parent: eth9}, mac: \"02:00:00:00:00:01\", addresses: [192.0.2.1/24], "
          "gateway: 192.0.2.254"),
 };
+
+/* recursiveReadOnly: parsed, and each value its own hash. */
+#define RRO_POD(x)                                                                                 \
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: m}\nspec:\n"                                      \
+    "  containers: [{name: a, image: b, volumeMounts: [{name: v, mountPath: /v, readOnly: true" x  \
+    "}]}]\n  volumes: [{name: v, emptyDir: {}}]\n"
+START_TEST(test_recursive_read_only)
+{
+    static const char *const texts[] = {RRO_POD(""), RRO_POD(", recursiveReadOnly: IfPossible"),
+                                        RRO_POD(", recursiveReadOnly: Enabled")};
+    static const enum spec_rro want[] = {SPEC_RRO_DISABLED, SPEC_RRO_IF_POSSIBLE, SPEC_RRO_ENABLED};
+    char hashes[3][80];
+    for (size_t i = 0; i < 3; i++) {
+        struct spec_pod *pod = parse_one("rro.yaml", texts[i]);
+        ck_assert_int_eq(pod->containers[0].mounts[0].recursive_read_only, want[i]);
+        ck_assert(pod->containers[0].mounts[0].read_only);
+        snprintf(hashes[i], sizeof(hashes[i]), "%s", pod->hash);
+        spec_pod_free(pod);
+    }
+    ck_assert_str_ne(hashes[0], hashes[1]);
+    ck_assert_str_ne(hashes[0], hashes[2]);
+    ck_assert_str_ne(hashes[1], hashes[2]);
+    ck_assert_str_eq(spec_rro_to_string(SPEC_RRO_IF_POSSIBLE), "IfPossible");
+}
+END_TEST
+
+/* SPEC_MAX_VOLUME_MOUNTS volumeMounts are fine (one more is an invalid fixture). */
+START_TEST(test_max_volume_mounts)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    tk_buf_adds(&b, "apiVersion: v1\nkind: Pod\nmetadata: {name: m}\nspec:\n"
+                    "  volumes: [{name: v, emptyDir: {}}]\n"
+                    "  containers:\n  - name: a\n    image: b\n    volumeMounts:\n");
+    for (int i = 0; i < SPEC_MAX_VOLUME_MOUNTS; i++)
+        tk_buf_addf(&b, "    - {name: v, mountPath: /m%d}\n", i);
+    struct spec_pod *pod = parse_one("max.yaml", b.s);
+    ck_assert_uint_eq(pod->containers[0].n_mounts, SPEC_MAX_VOLUME_MOUNTS);
+    spec_pod_free(pod);
+    tk_buf_free(&b);
+}
+END_TEST
 
 START_TEST(test_hash_same_pairs)
 {
@@ -890,6 +940,8 @@ Suite *spec_suite(void)
                         (int)(sizeof(pull_defaults) / sizeof(pull_defaults[0])));
     tcase_add_test(tc, test_field_values);
     tcase_add_test(tc, test_multi_document);
+    tcase_add_test(tc, test_recursive_read_only);
+    tcase_add_test(tc, test_max_volume_mounts);
     tcase_add_test(tc, test_json_surrogates);
     suite_add_tcase(s, tc);
 
