@@ -237,16 +237,40 @@ static void f_dns_search(struct walk *w, const struct ynode *v, const char *path
         werr(w, v->items[32], path, "at most 32 search domains are allowed");
 }
 
+/* An option is written "name" or "name:value" on resolv.conf's one "options" line: a space,
+ * a newline or another control character would end it or start another line. */
+static bool is_dns_option_word(const char *s, bool name)
+{
+    if (name && !*s)
+        return false;
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f || (name && *s == ':'))
+            return false;
+    return true;
+}
+
+static bool is_dns_option_name(const char *s)
+{
+    return is_dns_option_word(s, true);
+}
+
+static bool is_dns_option_value(const char *s)
+{
+    return is_dns_option_word(s, false);
+}
+
 static void f_opt_name(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_kv *kv = obj;
-    want_str(w, v, path, &kv->key);
+    want_checked(w, v, path, &kv->key, is_dns_option_name,
+                 "a resolv.conf option name (printable, without spaces or ':')");
 }
 
 static void f_opt_value(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_kv *kv = obj;
-    want_str(w, v, path, &kv->value);
+    want_checked(w, v, path, &kv->value, is_dns_option_value,
+                 "a resolv.conf option value (printable, without spaces)");
 }
 
 static void f_dns_options(struct walk *w, const struct ynode *v, const char *path, void *obj)
@@ -261,8 +285,11 @@ static void f_dns_options(struct walk *w, const struct ynode *v, const char *pat
         _cleanup_free_ char *p = path_idx(path, i);
         if (!walk_map(w, v->items[i], p, fields, TK_ARRAY_SIZE(fields), &d->options[i]))
             continue;
-        if (!d->options[i].key && ynode_is_null(ynode_get(v->items[i], "name")))
+        const struct spec_kv *o = &d->options[i];
+        if (!o->key && ynode_is_null(ynode_get(v->items[i], "name")))
             wreq(w, v->items[i], p, "name", NULL);
+        if (o->key && strlen(o->key) + (o->value ? 1 + strlen(o->value) : 0) > 253)
+            werr(w, v->items[i], p, "an option is at most 253 characters (name:value)");
     }
 }
 
