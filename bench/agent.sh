@@ -44,21 +44,8 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-manifest() { # NAME
-    cat <<EOC
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: sleeper
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    command: ["sleep", "100000"]
-EOC
-}
+. t/pod-yaml.sh
+manifest() { pod_manifest "$1" ctr=sleeper grace=1 argv='["sleep", "100000"]'; } # NAME
 unshare --net -- "$TANK" agent --config "$T/tank.ini" 2>"$T/agent.log" &
 AGENT=$!
 for _ in $(seq 200); do api /healthz >/dev/null 2>&1 && break; sleep 0.05; done

@@ -98,23 +98,9 @@ wait_phase() { wait_for "$1" sh -c "[ \"\$(\"$TANK\" status --config '$CFG' -o j
 wait_gone() { wait_for "$1" sh -c "[ -z \"\$(\"$TANK\" status --config '$CFG' -o json | jq -r '.pods[] | select(.name == \"$2\") | .name')\" ]"; }
 wait_jq() { wait_for "$1" sh -c "\"$TANK\" status --config '$CFG' -o json | jq -e '$2' >/dev/null"; }
 
+. "$TANK_SRC/t/pod-yaml.sh"
 # pod_yaml NAME POLICY COMMAND [GRACE]: a one-container manifest running COMMAND (sh -c).
-pod_yaml() {
-    cat <<EOC
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1
-spec:
-  restartPolicy: $2
-  terminationGracePeriodSeconds: ${4:-2}
-  containers:
-  - name: main
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    command: ["sh", "-c", "$3"]
-EOC
-}
+pod_yaml() { pod_manifest "$1" policy="$2" cmd="$3" grace="${4:-2}"; }
 
 # put NAME POLICY COMMAND: write the manifest atomically into the pods directory.
 put() {

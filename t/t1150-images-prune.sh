@@ -49,22 +49,7 @@ a=$(mk a 1) b=$(mk b 2)
 tank pull "$REGISTRY/app:1" >/dev/null || fail "pull app:1"
 tank pull "$REGISTRY/app:2" >/dev/null || fail "pull app:2"
 [ -d "$L/$a" ] && [ -d "$L/$b" ] && [ -d "$L/$base" ] || fail "layers not stored: $(ls "$L")"
-pod() { # NAME IMAGE POLICY
-    cat >"$PODS/.$1.tmp" <<EOC
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: $2
-    imagePullPolicy: $3
-    command: ["sleep", "600"]
-EOC
-    mv "$PODS/.$1.tmp" "$PODS/$1.yaml"
-}
+pod() { put_pod "$1" image="$2" pull="$3" grace=1 argv='["sleep", "600"]'; } # NAME IMAGE POLICY
 pod web "$REGISTRY/app:1" IfNotPresent
 wait_phase 60 web Running
 # the container start counts as a use of app:1, pulled before app:2

@@ -13,26 +13,10 @@ skip_unless_containers_run
 mkdir -p "$TMP/data"
 # talker NAME POLICY COMMAND: a pod with the test's directory on /data.
 talker() {
-    cat >"$PODS/.$1.tmp" <<EOC
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1
-spec:
-  restartPolicy: $2
-  terminationGracePeriodSeconds: 2
-  containers:
-  - name: main
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    command: ["sh", "-c", "$3"]
-    volumeMounts:
-    - {name: data, mountPath: /data}
-  volumes:
+    put_pod "$1" policy="$2" cmd="$3" ctr_yaml="    volumeMounts:
+    - {name: data, mountPath: /data}" pod_yaml="  volumes:
   - name: data
-    hostPath: {path: $TMP/data, type: Directory}
-EOC
-    mv "$PODS/.$1.tmp" "$PODS/$1.yaml"
+    hostPath: {path: $TMP/data, type: Directory}"
 }
 # follow OUT POD: `tank logs -f POD` in the background (output in OUT, its exit code in
 # OUT.rc once it ends); returns once it follows the log (its inotify watch is set).

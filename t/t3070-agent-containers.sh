@@ -9,23 +9,7 @@ agent_setup
 agent_start
 skip_unless_containers_run
 
-one() { # NAME IMAGE POLICY COMMAND [SECURITY-YAML]
-    cat >"$PODS/.$1.tmp" <<EOC
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: $2
-    imagePullPolicy: $3
-    command: ["sh", "-c", "$4"]
-${5:-}
-EOC
-    mv "$PODS/.$1.tmp" "$PODS/$1.yaml"
-}
+one() { put_pod "$1" image="$2" pull="$3" grace=1 cmd="$4" ctr_yaml="${5:-}"; } # NAME IMAGE POLICY COMMAND [YAML]
 one nopull "oci:$TMP/no-such-layout:latest" Always "true"
 one never "oci:$TMP/other-layout:latest" Never "true"
 one nonroot "$IMAGE" IfNotPresent "true" "    securityContext: {runAsNonRoot: true}"
