@@ -18,6 +18,7 @@
 #include "base/fs.h"
 #include "sandbox/container.h"
 #include "sandbox/ctr_internal.h"
+#include "t/testlib.h"
 
 static char base[PATH_MAX], tmp[PATH_MAX], vol[PATH_MAX], host[PATH_MAX], root[PATH_MAX];
 
@@ -140,10 +141,7 @@ END_TEST
 /* A private mount namespace for the (forked) case, and a tmpfs as the container's root. */
 static int enter_ns(void)
 {
-    if (geteuid() != 0 || unshare(CLONE_NEWNS) < 0) {
-        fprintf(stderr, "volmount mount tests need root and mount namespaces\n");
-        return -1;
-    }
+    ck_assert_msg(unshare(CLONE_NEWNS) == 0, "unshare(CLONE_NEWNS): %s", strerror(errno));
     ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
     ck_assert_int_eq(mount("tmpfs", root, "tmpfs", 0, "size=1m"), 0);
     int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -153,10 +151,7 @@ static int enter_ns(void)
 
 START_TEST(test_mount_refuses_escape)
 {
-    int r = enter_ns();
-    if (r < 0)
-        return;
-    _cleanup_close_ int rootfd = r;
+    _cleanup_close_ int rootfd = enter_ns();
     link_in_vol("/", "escape");
     link_in_vol(host, "mk");
     struct sandbox_fail f = {0};
@@ -190,10 +185,7 @@ END_TEST
 
 START_TEST(test_mount_recursive_read_only)
 {
-    int r = enter_ns();
-    if (r < 0)
-        return;
-    _cleanup_close_ int rootfd = r;
+    _cleanup_close_ int rootfd = enter_ns();
     char sub[PATH_MAX], p[PATH_MAX];
     in(vol, "sub", sub);
     ck_assert_int_eq(mkdir(sub, 0755), 0);
@@ -226,10 +218,7 @@ END_TEST
 
 START_TEST(test_mount_destination_on_proc)
 {
-    int r = enter_ns();
-    if (r < 0)
-        return;
-    _cleanup_close_ int rootfd = r;
+    _cleanup_close_ int rootfd = enter_ns();
     char p[PATH_MAX];
     in(root, "proc", p);
     ck_assert_int_eq(mkdir(p, 0555), 0);
@@ -252,6 +241,15 @@ Suite *volmount_suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_set_timeout(tc, 20);
     tcase_add_loop_test(tc, test_open_beneath, 0, 2);
+    suite_add_tcase(s, tc);
+    if (geteuid() != 0) {
+        test_not_run("volmount/mounts", "needs root (mount namespaces)");
+        return s;
+    }
+    tc = tcase_create("mounts");
+    tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_mount_refuses_escape);
     tcase_add_test(tc, test_mount_recursive_read_only);
     tcase_add_test(tc, test_mount_destination_on_proc);
