@@ -31,7 +31,7 @@ static const char usage[] =
     "  version                          print the version\n"
     "\n"
     "--config FILE (or $TANK_CONFIG) selects the configuration; default " CONFIG_DEFAULT_PATH ".\n"
-    "Run 'tank COMMAND --help' for a command's options.\n";
+    "Run 'tank COMMAND --help' or 'tank help COMMAND' for a command's options.\n";
 
 static int cmd_version(const struct cli *cli, int argc, char **argv)
 {
@@ -46,12 +46,7 @@ static int cmd_version(const struct cli *cli, int argc, char **argv)
     return 0;
 }
 
-static int cmd_help(const struct cli *cli, int argc, char **argv)
-{
-    (void)cli, (void)argc, (void)argv;
-    fputs(usage, stdout);
-    return 0;
-}
+static int cmd_help(const struct cli *cli, int argc, char **argv);
 
 static const struct {
     const char *name;
@@ -62,6 +57,24 @@ static const struct {
     {"images", cmd_images},     {"unpack", cmd_unpack},     {"version", cmd_version},
     {"help", cmd_help},         {"__monitor", cmd_monitor}, {"__extract", cmd_extract},
 };
+
+/* tank help [COMMAND [SUBCOMMAND]]: the list of commands, or COMMAND's own usage. */
+static int cmd_help(const struct cli *cli, int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+        !strcmp(argv[1], "help")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name) || argv[1][0] == '_')
+            continue;
+        char *args[4] = {argv[1], argc > 2 ? argv[2] : "--help", "--help", NULL};
+        return commands[i].fn(cli, argc > 2 ? 3 : 2, args);
+    }
+    fprintf(stderr, "tank help: unknown command '%s' (see 'tank --help')\n", argv[1]);
+    return 2;
+}
 
 int cli_wants_help(int argc, char **argv, const char *text)
 {

@@ -5,8 +5,14 @@
 out=$("$TANK" --help) || fail "tank --help exited $?"
 grep -q "usage: tank" <<<"$out" || fail "tank --help prints no usage"
 for cmd in agent status logs validate apply pull images unpack version; do
-    "$TANK" "$cmd" --help >/dev/null || fail "tank $cmd --help exited $?"
+    own=$("$TANK" "$cmd" --help) || fail "tank $cmd --help exited $?"
+    grep -q "^usage: tank $cmd" <<<"$own" || fail "tank $cmd --help: not its own usage: $own"
+    [ "$("$TANK" help "$cmd")" = "$own" ] || fail "tank help $cmd differs from tank $cmd --help"
 done
+[ "$("$TANK" help images prune)" = "$("$TANK" images prune --help)" ] ||
+    fail "tank help images prune differs from tank images prune --help"
+[ "$("$TANK" help)" = "$out" ] || fail "tank help differs from tank --help"
+expect_exit 2 "$TANK" help no-such-command
 "$TANK" version | grep -q '^tank ' || fail "tank version prints no version"
 expect_exit 2 "$TANK"
 expect_exit 2 "$TANK" no-such-command
