@@ -44,8 +44,9 @@ at_exit "umount -l '$TMP/ro/sub' 2>/dev/null; umount -l '$TMP/ro'"
 mkdir "$TMP/ro/sub"
 mount -t tmpfs tank-rro-sub "$TMP/ro/sub" || fail "mount a tmpfs inside the hostPath"
 
-# put_pod NAME RESTART CONTAINERS-YAML VOLUMES-YAML
-put_pod() {
+# put_ctrs NAME RESTART CONTAINERS-YAML VOLUMES-YAML: a pod of several containers with volumes
+# (pod-yaml.sh's put_pod writes one-container pods), validated, then placed atomically
+put_ctrs() {
     cat >"$PODS/.$1.tmp" <<EOC
 apiVersion: v1
 kind: Pod
@@ -71,10 +72,10 @@ EMPTY='  - {name: data, emptyDir: {}}'
 
 # a) and b): the first run finds directories, replaces them with links and fails; the
 # restart must fail with CreateContainerError, not mount what the links name.
-put_pod esc OnFailure "$(ctr main \
+put_ctrs esc OnFailure "$(ctr main \
     'if [ -L /data/escape ]; then touch /host$T/escaped-a; sleep 600; fi; mv /data/escape /data/old; ln -s / /data/escape; exit 1' \
     '[{name: data, mountPath: /data}, {name: data, mountPath: /host, subPath: escape}]')" "$EMPTY"
-put_pod mk OnFailure "$(ctr main \
+put_ctrs mk OnFailure "$(ctr main \
     'if [ -L /data/mk ]; then sleep 600; fi; mv /data/mk /data/old; ln -s $T/hostdir /data/mk; exit 1' \
     '[{name: data, mountPath: /data}, {name: data, mountPath: /x, subPath: mk/new}]')" "$EMPTY"
 
@@ -102,7 +103,7 @@ wait_refused mk "subPath 'mk/new' leads outside the volume" "$TMP/hostdir/new"
 rm -f "$PODS/esc.yaml" "$PODS/mk.yaml"
 
 # c) the race. The victim exits at once so that the agent restarts it again and again.
-put_pod race Always "$(ctr swapper 'cd /data && mkdir -p d && ln -sfn / l && exec /tools/swap d l' \
+put_ctrs race Always "$(ctr swapper 'cd /data && mkdir -p d && ln -sfn / l && exec /tools/swap d l' \
     '[{name: data, mountPath: /data}, {name: tools, mountPath: /tools, readOnly: true}]')
 $(ctr victim 'if [ -e /host$T/sentinel ]; then touch /host$T/escaped-c; fi; exit 0' \
     '[{name: data, mountPath: /host, subPath: d}]')" "$EMPTY
@@ -130,7 +131,7 @@ ro_ctr() { # NAME RRO
     ctr "$1" "touch /h/sub/f-$1 2>/dev/null && echo sub-writable || echo sub-refused; touch /h/top-$1 2>/dev/null && echo top-writable || echo top-refused" \
         "[{name: h, mountPath: /h, readOnly: true, recursiveReadOnly: $2}]"
 }
-put_pod rro Never "$(ro_ctr en Enabled)
+put_ctrs rro Never "$(ro_ctr en Enabled)
 $(ro_ctr dis Disabled)" "  - {name: h, hostPath: {path: $TMP/ro}}"
 wait_jq 60 '.pods[] | select(.name == "rro") | [.containers[] | select(.state == "terminated")] | length == 2'
 out_en=$("$TANK" logs --config "$CFG" rro en | tr '\n' ' ')
@@ -142,7 +143,7 @@ out_dis=$("$TANK" logs --config "$CFG" rro dis | tr '\n' ' ')
 rm -f "$PODS/rro.yaml"
 
 # e) the second mount's destination goes through a link the first run planted in the volume.
-put_pod dest OnFailure "$(ctr main \
+put_ctrs dest OnFailure "$(ctr main \
     'if [ -L /data/link ]; then echo second-run; exec sleep 600; fi; mv /data/link /data/old; ln -s $T/hostdest /data/link; exit 1' \
     '[{name: data, mountPath: /data}, {name: data, mountPath: /data/link/x, subPath: sub}]')" "$EMPTY"
 wait_for 60 sh -c "'$TANK' logs --config '$CFG' dest main | grep -qx second-run"
