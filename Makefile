@@ -5,7 +5,7 @@
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := libcurl zlib libarchive yaml-0.1 libnl-3.0 libnl-route-3.0 inih jansson libcrypto \
-        libmicrohttpd libzstd
+        libmicrohttpd libzstd libseccomp
 TEST_PKGS := check
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
@@ -91,10 +91,11 @@ t/podctl: $(BUILD)/t/podctl.o $(OBJS)
 CTRCTL_OBJS := $(BUILD)/t/ctrctl.o $(addprefix $(BUILD)/,sandbox/spawn.o sandbox/rootfs.o \
                sandbox/volmount.o \
                sandbox/caps.o sandbox/monitor.o sandbox/layercopy.o image/flatten.o base/fs.o \
-               base/err.o base/capability.o) \
+               base/err.o base/capability.o sandbox/confine.o sandbox/seccomp.o \
+               sandbox/seccomp_default.o) \
                $(BUILD)/sandbox/monitor_blob.o
 t/ctrctl: $(CTRCTL_OBJS)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libseccomp)
 
 # A test-only driver of the registry client for the t12xx shell tests.
 t/regfetch: $(BUILD)/t/regfetch.o $(OBJS)

@@ -151,6 +151,10 @@ static int switch_user(const struct sandbox_container_config *cfg, struct sandbo
     return 0;
 }
 
+/* Docker's and containerd's rule: root keeps the set in its bounding, permitted and effective
+ * sets; any other user gets empty effective, permitted, inheritable and ambient sets and only
+ * the bounding set (so a setuid-root binary, where no_new_privs allows it, can still gain
+ * them). The inheritable set is empty for root too (runc since CVE-2022-24769). */
 int sandbox_user_caps_apply(const struct sandbox_container_config *cfg, uint64_t set,
                             struct sandbox_fail *f)
 {
@@ -158,24 +162,15 @@ int sandbox_user_caps_apply(const struct sandbox_container_config *cfg, uint64_t
     int r = drop_bounding(set, f);
     if (r < 0)
         return r;
-    /* Keep the permitted set across setuid to non-root, then set the sets exactly. */
-    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_CAPS, errno, "set keepcaps");
+    /* Without keepcaps, leaving uid 0 clears the permitted, effective and ambient sets. */
     r = switch_user(cfg, f);
     if (r < 0)
         return r;
-    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_CAPS, errno, "clear keepcaps");
-    if (capset_all(set, set, set) < 0)
+    uint64_t keep = cfg->uid == 0 ? set : 0;
+    if (capset_all(keep, keep, 0) < 0)
         return sandbox_fail(f, SANDBOX_STEP_CAPS, errno, "capset");
-    /* Root gains its permitted set at exec from the bounding set; a non-root user only keeps
-     * capabilities through the ambient set. */
-    if (cfg->uid != 0) {
-        for (int c = 0; c <= sandbox_cap_last(); c++)
-            if ((set & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-                return sandbox_fail(f, SANDBOX_STEP_CAPS, errno, "raise ambient %s",
-                                    sandbox_cap_name(c));
-    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        return sandbox_fail(f, SANDBOX_STEP_CAPS, errno, "clear the ambient set");
     if (cfg->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return sandbox_fail(f, SANDBOX_STEP_CAPS, errno, "set no_new_privs");
     return 0;

@@ -32,6 +32,8 @@
 
 #include "base/err.h"
 
+struct sandbox_seccomp_profile;
+
 /* A volume mount into the container. */
 #define SANDBOX_MOUNT_READONLY                                                                     \
     (1u << 0)                         /* read-only (the bind itself; mounts below it stay          \
@@ -98,8 +100,10 @@ struct sandbox_container_config {
      * as containerd does: "ALL" in cap_add = every capability, "ALL" in cap_drop = none,
      * then the named adds, then the named drops. Names are case-insensitive with or without
      * "CAP_". "Every capability" is what the calling process itself holds. An unknown name
-     * fails start() (step "caps"). The set goes to the bounding, permitted, effective and
-     * inheritable sets, and for uid != 0 also to the ambient set. */
+     * fails start() (step "caps"). As with Docker and containerd, the set is the bounding
+     * set; root also gets it as its permitted and effective sets, any other uid gets empty
+     * effective, permitted, inheritable and ambient sets (cap_add changes only its bounding
+     * set). The inheritable set is always empty. */
     const char *const *cap_add;
     size_t n_cap_add;
     const char *const *cap_drop;
@@ -108,6 +112,14 @@ struct sandbox_container_config {
                        * the host's character and block devices in /dev (its own pts, shm,
                        * mqueue and ptmx kept; not the host's console) */
     int no_new_privs; /* PR_SET_NO_NEW_PRIVS (set it unless allowPrivilegeEscalation) */
+    /* Seccomp (sandbox/seccomp.h): the profile compiled for the container's capability set
+     * and loaded last before execve (before the privilege drop when !no_new_privs, while
+     * CAP_SYS_ADMIN is still held). NULL = Docker's default profile; seccomp_unconfined = no
+     * filter. A privileged container never gets one (Docker's --privileged). Every container
+     * gets its own session keyring ("_ses.ID", as runc), so the keys of the caller's session
+     * are never possessed in it. */
+    const struct sandbox_seccomp_profile *seccomp_profile;
+    int seccomp_unconfined;
 
     /* Namespaces to join (paths to nsfs files such as RUN_DIR/pods/POD/ns/net).
      * netns NULL = stay in the caller's (host) network namespace;
@@ -158,9 +170,10 @@ enum sandbox_step {
     SANDBOX_STEP_CAPS,
     SANDBOX_STEP_CWD,
     SANDBOX_STEP_EXEC,
+    SANDBOX_STEP_SECCOMP, /* the session keyring, the seccomp filter */
 };
 /* "setup", "setns", "clone", "hook", "rootfs", "mount", "pivot", "hostname", "user", "caps",
- * "cwd", "exec" ("none" for SANDBOX_STEP_NONE). */
+ * "cwd", "exec", "seccomp" ("none" for SANDBOX_STEP_NONE). */
 const char *sandbox_step_to_string(enum sandbox_step step);
 
 struct sandbox_container_result {

@@ -71,10 +71,23 @@ int sandbox_cap_last(void);
 /* The effective set the config asks for (bit n = capability n). */
 int sandbox_caps_compute(const struct sandbox_container_config *cfg, uint64_t *set,
                          struct sandbox_fail *f);
-/* Switch user (setgroups/setgid/setuid) keeping exactly set in the bounding, permitted,
- * effective, inheritable (and, for non-root, ambient) sets; then no_new_privs if asked. */
+/* Switch user (setgroups/setgid/setuid) keeping set as the bounding set and, for root only,
+ * as the permitted and effective sets (all other sets empty); then no_new_privs if asked. */
 int sandbox_user_caps_apply(const struct sandbox_container_config *cfg, uint64_t set,
                             struct sandbox_fail *f);
+
+/* ---- confine.c: the workload child's keyring and seccomp filter ---- */
+
+struct sandbox_seccomp_filter;
+
+/* Join a new session keyring of the container's own (runc's "_ses.ID"); ENOSYS is ignored. */
+int sandbox_keyring_join(const struct sandbox_container_config *cfg, struct sandbox_fail *f);
+/* The filter the config asks for, compiled for the capability set caps; *out = NULL when the
+ * container gets none (privileged or unconfined). */
+int sandbox_seccomp_prepare(const struct sandbox_container_config *cfg, uint64_t caps,
+                            struct sandbox_seccomp_filter **out, struct sandbox_fail *f);
+/* Load it (no-op for NULL). */
+int sandbox_seccomp_apply(const struct sandbox_seccomp_filter *filter, struct sandbox_fail *f);
 
 /* ---- monitor.c ---- */
 

@@ -55,7 +55,7 @@ const char *sandbox_step_to_string(enum sandbox_step step)
         [SANDBOX_STEP_MOUNT] = "mount",       [SANDBOX_STEP_PIVOT] = "pivot",
         [SANDBOX_STEP_HOSTNAME] = "hostname", [SANDBOX_STEP_USER] = "user",
         [SANDBOX_STEP_CAPS] = "caps",         [SANDBOX_STEP_CWD] = "cwd",
-        [SANDBOX_STEP_EXEC] = "exec",
+        [SANDBOX_STEP_EXEC] = "exec",         [SANDBOX_STEP_SECCOMP] = "seccomp",
     };
     if ((unsigned)step >= TK_ARRAY_SIZE(names) || !names[step])
         return "unknown";
@@ -160,14 +160,19 @@ static int child_unshare(const struct sandbox_container_config *cfg, struct sand
 static int child_setup(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
 {
     uint64_t caps;
+    struct sandbox_seccomp_filter *filter = NULL; /* freed by the exec or the exit */
     int r = child_unshare(cfg, f);
     if (r < 0)
         return r;
     r = sandbox_caps_compute(cfg, &caps, f);
-    if (r < 0)
+    if (r < 0 || (r = sandbox_keyring_join(cfg, f)) < 0 ||
+        (r = sandbox_seccomp_prepare(cfg, caps, &filter, f)) < 0)
         return r;
     r = sandbox_rootfs_setup(cfg, f);
     if (r < 0)
+        return r;
+    /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the drop. */
+    if (!cfg->no_new_privs && (r = sandbox_seccomp_apply(filter, f)) < 0)
         return r;
     r = sandbox_user_caps_apply(cfg, caps, f);
     if (r < 0)
@@ -178,6 +183,8 @@ static int child_setup(const struct sandbox_container_config *cfg, struct sandbo
     char path[PATH_MAX];
     r = find_exec(cfg, path, sizeof(path), f);
     if (r < 0)
+        return r;
+    if (cfg->no_new_privs && (r = sandbox_seccomp_apply(filter, f)) < 0)
         return r;
     static char *const empty_env[] = {NULL};
     execve(path, cfg->argv, cfg->env ? cfg->env : empty_env);

@@ -2,7 +2,9 @@
  *
  *   ctrctl run --state DIR (--rootfs DIR | --layer DIR...) [--rw DIR] [--log FILE]
  *              [--netns PATH] [--hostname H] [--user UID:GID] [--readonly] [--privileged]
- *              -- ARGV...
+ *              [--unconfined] [--escalate] [--cap-add CAP]... -- ARGV...
+ *
+ * --unconfined: no seccomp filter; --escalate: no no_new_privs (allowPrivilegeEscalation).
  *
  * Starts the container, prints "start_us N" (spawn until the workload exec'd) and
  * "pid N monitor N", waits for the monitor (60 s at most), prints "exit CODE", removes what
@@ -46,7 +48,7 @@ static unsigned parse_id(const char *s)
 
 int main(int argc, char **argv)
 {
-    static const char *layers[MAX_LAYERS];
+    static const char *layers[MAX_LAYERS], *cap_add[MAX_LAYERS];
     static char *env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                           NULL};
     struct sandbox_container_config c = {.id = "ctrctl", .env = env, .no_new_privs = 1};
@@ -59,8 +61,11 @@ int main(int argc, char **argv)
             c.readonly_rootfs = 1;
             continue;
         }
-        if (!strcmp(k, "--privileged")) {
-            c.privileged = 1;
+        if (!strcmp(k, "--privileged") || !strcmp(k, "--unconfined") ||
+            !strcmp(k, "--escalate")) {
+            c.privileged |= !strcmp(k, "--privileged");
+            c.seccomp_unconfined |= !strcmp(k, "--unconfined");
+            c.no_new_privs &= !!strcmp(k, "--escalate");
             continue;
         }
         if (!v)
@@ -72,6 +77,8 @@ int main(int argc, char **argv)
             c.rootfs = v;
         else if (!strcmp(k, "--layer") && c.n_layers < MAX_LAYERS)
             layers[c.n_layers++] = v;
+        else if (!strcmp(k, "--cap-add") && c.n_cap_add < MAX_LAYERS)
+            cap_add[c.n_cap_add++] = v;
         else if (!strcmp(k, "--rw"))
             c.rw_dir = v;
         else if (!strcmp(k, "--log"))
@@ -92,6 +99,7 @@ int main(int argc, char **argv)
     if (i >= argc - 1 || !c.state_dir || (!c.rootfs && !c.n_layers))
         usage("need --state, a rootfs and -- ARGV");
     c.layers = layers;
+    c.cap_add = cap_add;
     c.argv = argv + i + 1;
 
     struct sandbox_container_result res;
