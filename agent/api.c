@@ -77,7 +77,7 @@ static json_t *ctr_json(const struct pod *p, size_t i)
     return o;
 }
 
-static json_t *pod_json(const struct pod *p)
+static json_t *pod_json(const struct reconciler *r, const struct pod *p)
 {
     struct pod_status s;
     pod_get_status(p, &s);
@@ -87,6 +87,7 @@ static json_t *pod_json(const struct pod *p)
     json_object_set_new(o, "reason", str_or_null(s.reason));
     json_object_set_new(o, "message", str_or_null(s.message));
     json_object_set_new(o, "manifest", str_or_null(s.manifest));
+    json_object_set_new(o, "revision", str_or_null(reconcile_pod_revision(r, p)));
     json_t *ips = json_array();
     for (size_t i = 0; i < s.n_ips; i++)
         json_array_append_new(ips, json_string(s.ips[i]));
@@ -114,7 +115,7 @@ char *api_pods_json(const struct reconciler *r)
     json_object_set_new(root, "revision", str_or_null(st->revision));
     json_t *pods = json_array();
     for (size_t i = 0; i < reconcile_n_pods(r); i++)
-        json_array_append_new(pods, pod_json(reconcile_pod(r, i)));
+        json_array_append_new(pods, pod_json(r, reconcile_pod(r, i)));
     json_object_set_new(root, "pods", pods);
     json_t *errs = json_array();
     for (size_t i = 0; i < st->set.n_errors; i++) {
@@ -130,7 +131,7 @@ char *api_pods_json(const struct reconciler *r)
 char *api_pod_json(const struct reconciler *r, const char *name)
 {
     const struct pod *p = reconcile_find(r, name);
-    return p ? dump(pod_json(p)) : NULL;
+    return p ? dump(pod_json(r, p)) : NULL;
 }
 
 char *api_events_json(const struct reconciler *r, const char *pod)

@@ -10,7 +10,7 @@
  *   GET /v1/events        {"events":[{"time","pod","container","reason","message"}]}
  *                         (?pod=NAME narrows to one pod)
  *
- * POD = {"name","phase","reason","message","manifest","ips":[],"restarts","startedAt",
+ * POD = {"name","phase","reason","message","manifest","revision","ips":[],"restarts","startedAt",
  *        "containers":[{"name","image","imageDigest","state","reason","exitCode","restarts",
  *        "pid","startedAt"}]}; absent values are null; times are RFC 3339 (UTC).
  *

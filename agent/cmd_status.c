@@ -162,7 +162,22 @@ static void print_container(json_t *c)
            (long long)json_integer_value(json_object_get(c, "restarts")));
 }
 
-static void print_detail(json_t *p, json_t *events)
+/* The revision the pod's spec was read from, and a note when it is not the current one
+ * (its manifest there is invalid, or the pods directory is gone: it keeps its last spec). */
+static void print_revision(json_t *p, const char *current)
+{
+    const char *rev = jstr(p, "revision", NULL);
+    if (!rev && !current)
+        return;
+    printf("Revision:      %s", rev ? rev : "-");
+    if (rev && current && strcmp(rev, current))
+        printf(" (not the current revision %s: the pod keeps its last valid spec, see the "
+               "errors in 'tank status')",
+               current);
+    printf("\n");
+}
+
+static void print_detail(json_t *p, json_t *events, const char *current)
 {
     printf("Name:          %s\n", jstr(p, "name", "?"));
     printf("Status:        %s\n", pod_status_word(p));
@@ -170,6 +185,7 @@ static void print_detail(json_t *p, json_t *events)
     printf("Reason:        %s\n", jstr(p, "reason", "-"));
     printf("Message:       %s\n", jstr(p, "message", "-"));
     printf("Manifest:      %s\n", jstr(p, "manifest", "-"));
+    print_revision(p, current);
     printf("Started:       %s\n", jstr(p, "startedAt", "-"));
     printf("Restarts:      %lld\n", (long long)json_integer_value(json_object_get(p, "restarts")));
     printf("IPs:          ");
@@ -220,8 +236,13 @@ static int show(const struct tank_config *cfg, const char *pod, int json)
         snprintf(path, sizeof(path), "/v1/events?pod=%s", pod);
         json_t *events =
             api_get(cfg->socket, path, &evb) == 200 ? json_loads(tk_buf_str(&evb), 0, NULL) : NULL;
-        print_detail(root, events);
+        _cleanup_buf_ struct tk_buf allb = TK_BUF_INIT;
+        json_t *all = api_get(cfg->socket, "/v1/pods", &allb) == 200
+                          ? json_loads(tk_buf_str(&allb), 0, NULL)
+                          : NULL;
+        print_detail(root, events, jstr(all, "revision", NULL));
         json_decref(events);
+        json_decref(all);
     }
     json_decref(root);
     return 0;

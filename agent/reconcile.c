@@ -17,7 +17,7 @@
 #include "base/log.h"
 
 #define EVENTS_MAX 1024
-#define DEBOUNCE_MS 50 /* quiet time that ends a burst of events */
+#define DEBOUNCE_MS 50 /* events this soon after a read wait for this much quiet */
 #define START_BATCH 16 /* new pods per pass */
 
 struct reconciler {
@@ -131,11 +131,15 @@ static int add_pod(struct reconciler *r, struct pod *p)
 void reconcile_run(struct reconciler *r)
 {
     const struct spec_set *want = &store_state(r->store)->set;
+    bool missing = store_state(r->store)->missing;
     r->passes++;
-    /* Stop what is no longer wanted as it runs; give adopted pods their spec. */
+    /* Stop what is no longer wanted as it runs; give adopted pods their spec. While the
+     * pods directory is gone, nothing is stopped for being absent (an adopted pod too). */
     for (size_t i = 0; i < r->n_pods; i++) {
         struct pod *p = r->pods[i];
         const struct spec_pod *d = spec_set_find(want, pod_name(p));
+        if (!d && missing)
+            continue;
         if (!d || strcmp(d->hash, pod_hash(p)))
             pod_stop(p);
         else if (!pod_has_spec(p) && pod_attach_spec(p, d) < 0)
@@ -277,6 +281,15 @@ size_t reconcile_n_events(const struct reconciler *r)
 const struct reconcile_event *reconcile_event(const struct reconciler *r, size_t i)
 {
     return i < r->n_events ? &r->events[(r->ev_start + i) % EVENTS_MAX] : NULL;
+}
+
+const char *reconcile_pod_revision(const struct reconciler *r, const struct pod *p)
+{
+    const struct store_state *st = store_state(r->store);
+    for (size_t i = 0; st->pod_revisions && i < st->set.n_pods; i++)
+        if (!strcmp(st->set.pods[i]->name, pod_name(p)))
+            return !strcmp(st->set.pods[i]->hash, pod_hash(p)) ? st->pod_revisions[i] : NULL;
+    return NULL;
 }
 
 uint64_t reconcile_passes(const struct reconciler *r)

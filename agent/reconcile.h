@@ -50,6 +50,10 @@ size_t reconcile_n_pods(const struct reconciler *r);
 const struct pod *reconcile_pod(const struct reconciler *r, size_t i);
 const struct pod *reconcile_find(const struct reconciler *r, const char *name);
 const struct store_state *reconcile_desired(const struct reconciler *r);
+/* The revision the spec pod runs was read from (older than the store's when its manifest
+ * in the current revision is invalid, or the pods directory is gone), or NULL: none known,
+ * or the pod is being replaced. */
+const char *reconcile_pod_revision(const struct reconciler *r, const struct pod *pod);
 /* The last events, oldest first: *n entries from a ring the reconciler owns. Call with
  * i = 0..n-1. */
 size_t reconcile_n_events(const struct reconciler *r);

@@ -23,20 +23,30 @@
      IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
 #define PARENT_EVENTS (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
 #define MAX_WAIT_MS 1000 /* a burst that never pauses is still read this often */
+#define MAX_LINKS 40     /* symbolic links followed on the way to pods_dir (as the kernel) */
+
+/* A directory on the way to pods_dir, watched for one name in it: a symbolic link (its swap),
+ * or the anchor (pods_dir itself, or the first component that does not exist). */
+struct path_watch {
+    int wd;
+    char *name;
+};
 
 struct store {
     struct loop *loop;
     char *pods_dir;
-    char *parent; /* dirname(pods_dir) */
-    char *base;   /* basename(pods_dir) */
-    char *root;   /* the resolved directory being watched, NULL when absent */
+    char *root;     /* the resolved directory being watched, NULL when absent */
+    char *path_sig; /* the path watches' "DIR\0NAME\0" pairs, to see when they move */
+    size_t path_sig_len;
     int ifd;
-    int parent_wd;
-    int *wds;
+    int *wds; /* the tree's watches */
     size_t n_wds, cap_wds;
+    struct path_watch *pw; /* the path's watches: each link's parent, and the anchor */
+    size_t n_pw;
     bool rewatch;
     int64_t debounce_ms;
-    int64_t first_dirty; /* monotonic ms of the first event of a burst, 0 when clean */
+    int64_t first_dirty;  /* monotonic ms of the first event of a burst, 0 when clean */
+    int64_t last_read_ms; /* monotonic ms at the end of the last read */
     uint64_t timer;
     store_change_fn fn;
     void *data;
@@ -47,8 +57,13 @@ struct store {
 
 static void state_free(struct store_state *s)
 {
+    for (size_t i = 0; s->pod_revisions && i < s->set.n_pods; i++)
+        free(s->pod_revisions[i]);
+    free(s->pod_revisions);
+    s->pod_revisions = NULL;
     free(s->revision);
     s->revision = NULL;
+    s->missing = false;
     spec_set_free(&s->set);
 }
 
@@ -63,6 +78,14 @@ static void unwatch_all(struct store *s)
     for (size_t i = 0; i < s->n_wds; i++)
         inotify_rm_watch(s->ifd, s->wds[i]);
     s->n_wds = 0;
+    for (size_t i = 0; i < s->n_pw; i++) {
+        if (s->pw[i].wd >= 0)
+            inotify_rm_watch(s->ifd, s->pw[i].wd);
+        free(s->pw[i].name);
+    }
+    free(s->pw);
+    s->pw = NULL;
+    s->n_pw = 0;
 }
 
 static void add_wd(struct store *s, int wd)
@@ -105,35 +128,185 @@ static void watch_tree(struct store *s, const char *dir, int depth)
     }
 }
 
-/* Resolve pods_dir; re-watch when it resolves somewhere else or the tree changed shape. */
-static void update_watches(struct store *s)
+/*
+ * The way from / to pods_dir, resolved one component at a time as the kernel does, noting
+ * every symbolic link met (git-sync's link may sit at any level above pods_dir) and the
+ * anchor. Each is a (directory, name) pair to watch: a link's swap, or pods_dir appearing,
+ * going or being renamed, changes what the store reads.
+ */
+struct path_walk {
+    struct tk_buf sig; /* "DIR\0NAME\0" per watch */
+    char *root;        /* the resolved pods_dir, NULL when it is not a directory */
+    char *last_link;   /* the configured path up to its last symbolic link, or NULL */
+};
+
+static void walk_free(struct path_walk *w)
 {
-    char *real = realpath(s->pods_dir, NULL);
-    bool moved = (!real != !s->root) || (real && strcmp(real, s->root));
+    tk_buf_free(&w->sig);
+    free(w->root);
+    free(w->last_link);
+}
+
+static void walk_note(struct path_walk *w, const char *dir, const char *name)
+{
+    tk_buf_adds(&w->sig, dir[0] ? dir : "/");
+    tk_buf_add(&w->sig, "", 1);
+    tk_buf_adds(&w->sig, name);
+    tk_buf_add(&w->sig, "", 1);
+}
+
+static void buf_cut(struct tk_buf *b, size_t len)
+{
+    if (b->s && len <= b->len) {
+        b->len = len;
+        b->s[len] = '\0';
+    }
+}
+
+/* A link met at cur/comp: the rest of the walk becomes its target, then after. */
+static int walk_link(struct path_walk *w, const char *path, const char *link, const char *after,
+                     bool top, char **rest, size_t *orig)
+{
+    char target[PATH_MAX];
+    ssize_t n = readlink(link, target, sizeof(target) - 1);
+    if (n < 0)
+        return -errno;
+    target[n] = '\0';
+    size_t after_len = strlen(after);
+    if (top) { /* a link of the configured path itself (not one inside another's target) */
+        free(w->last_link);
+        size_t len = strlen(path) - after_len;
+        while (len > 1 && path[len - 1] == '/')
+            len--;
+        w->last_link = strndup(path, len);
+    }
+    if (*orig > after_len)
+        *orig = after_len;
+    struct tk_buf b = TK_BUF_INIT;
+    tk_buf_addf(&b, "%s/%s", target, after);
+    free(*rest);
+    *rest = tk_buf_detach(&b);
+    return *rest ? 0 : -ENOMEM;
+}
+
+static int walk_path(const char *path, struct path_walk *w)
+{
+    _cleanup_buf_ struct tk_buf cur = TK_BUF_INIT; /* resolved so far; "" is / */
+    _cleanup_free_ char *rest = strdup(path);
+    size_t orig = strlen(path); /* the tail of rest that is still the configured path */
+    int links = 0;
+    for (char *p = rest; p;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        bool top = strlen(p) <= orig;
+        char *end = strchrnul(p, '/');
+        _cleanup_free_ char *comp = strndup(p, (size_t)(end - p));
+        while (*end == '/')
+            end++;
+        if (!comp)
+            return -ENOMEM;
+        if (!strcmp(comp, ".")) {
+            p = end;
+            continue;
+        }
+        if (!strcmp(comp, "..")) {
+            const char *slash = strrchr(tk_buf_str(&cur), '/');
+            buf_cut(&cur, slash ? (size_t)(slash - cur.s) : 0);
+            p = end;
+            continue;
+        }
+        size_t cur_len = cur.len;
+        tk_buf_addf(&cur, "/%s", comp);
+        struct stat st;
+        if (lstat(cur.s, &st) < 0 || (!S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))) {
+            buf_cut(&cur, cur_len);
+            walk_note(w, tk_buf_str(&cur), comp); /* the anchor: the first missing */
+            return 0;
+        }
+        if (!S_ISLNK(st.st_mode)) {
+            p = end;
+            continue;
+        }
+        buf_cut(&cur, cur_len);
+        walk_note(w, tk_buf_str(&cur), comp);
+        tk_buf_addf(&cur, "/%s", comp);
+        int r = ++links > MAX_LINKS ? -ELOOP : walk_link(w, path, cur.s, end, top, &rest, &orig);
+        buf_cut(&cur, cur_len);
+        if (r == -ELOOP || r == -ENOENT)
+            return 0; /* a loop, or a link gone meanwhile: no pods_dir */
+        if (r < 0)
+            return r;
+        p = rest;
+        if (*p == '/')
+            buf_cut(&cur, 0);
+    }
+    if (!cur.len)
+        tk_buf_addf(&cur, "/");
+    char *slash = strrchr(cur.s, '/');
+    if (slash && slash[1]) { /* the anchor: pods_dir in its resolved parent */
+        *slash = '\0';
+        walk_note(w, cur.s, slash + 1);
+        *slash = '/';
+    }
+    w->root = strdup(cur.s);
+    return w->root ? 0 : -ENOMEM;
+}
+
+/* The name of the directory the last symbolic link on the way resolves to (git-sync's
+ * worktree, named by the commit). */
+static char *walk_revision(const struct path_walk *w)
+{
+    _cleanup_free_ char *real = w->last_link ? realpath(w->last_link, NULL) : NULL;
+    const char *b = real ? strrchr(real, '/') : NULL;
+    return real ? strdup(b && b[1] ? b + 1 : real) : NULL;
+}
+
+static void watch_path(struct store *s, const struct path_walk *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < w->sig.len; i++)
+        n += w->sig.s[i] == '\0';
+    s->pw = calloc(n / 2 + 1, sizeof(*s->pw));
+    if (!s->pw)
+        return;
+    for (const char *p = w->sig.s; p && p < w->sig.s + w->sig.len;) {
+        const char *name = p + strlen(p) + 1;
+        struct path_watch *pw = &s->pw[s->n_pw];
+        pw->name = strdup(name);
+        pw->wd = pw->name ? inotify_add_watch(s->ifd, p, PARENT_EVENTS) : -1;
+        if (pw->name)
+            s->n_pw++;
+        p = name + strlen(name) + 1;
+    }
+}
+
+/* Walk pods_dir; re-watch when the way or the tree moved (a swap), or the tree changed
+ * shape. Fills w. */
+static int update_watches(struct store *s, struct path_walk *w)
+{
+    int r = walk_path(s->pods_dir, w);
+    if (r < 0)
+        return r;
+    bool moved = (!w->root != !s->root) || (w->root && strcmp(w->root, s->root)) || !s->path_sig ||
+                 w->sig.len != s->path_sig_len ||
+                 memcmp(w->sig.s ? w->sig.s : "", s->path_sig, w->sig.len);
     if (moved || s->rewatch) {
         unwatch_all(s);
         free(s->root);
-        s->root = real;
-        real = NULL;
+        free(s->path_sig);
+        s->root = w->root ? strdup(w->root) : NULL;
+        s->path_sig_len = w->sig.len;
+        s->path_sig = malloc(w->sig.len + 1);
+        if (s->path_sig)
+            memcpy(s->path_sig, w->sig.s ? w->sig.s : "", w->sig.len);
+        watch_path(s, w);
         if (s->root)
             watch_tree(s, s->root, 0);
         s->rewatch = false;
     }
-    if (s->parent_wd < 0)
-        s->parent_wd = inotify_add_watch(s->ifd, s->parent, PARENT_EVENTS);
-    free(real);
-}
-
-static char *compute_revision(const struct store *s)
-{
-    struct stat st;
-    if (lstat(s->pods_dir, &st) < 0 || !S_ISLNK(st.st_mode))
-        return NULL;
-    _cleanup_free_ char *real = realpath(s->pods_dir, NULL);
-    if (!real)
-        return NULL;
-    const char *b = strrchr(real, '/');
-    return strdup(b && b[1] ? b + 1 : real);
+    return 0;
 }
 
 static bool error_names_file(const struct spec_set *set, const char *file)
@@ -144,23 +317,50 @@ static bool error_names_file(const struct spec_set *set, const char *file)
     return false;
 }
 
-/* Keep the last valid spec of pods whose manifest is now invalid. */
-static void carry_over(struct spec_set *now, const struct spec_set *before)
+/* Append a copy of before's pod i, with the revision it was read from, to next. */
+static void keep_pod(struct store_state *next, const struct store_state *before, size_t i)
 {
-    for (size_t i = 0; i < before->n_pods; i++) {
-        const struct spec_pod *p = before->pods[i];
-        if (!error_names_file(now, p->file) || spec_set_find(now, p->name))
-            continue;
-        struct spec_pod *copy = spec_pod_dup(p);
-        struct spec_pod **pods =
-            copy ? realloc(now->pods, (now->n_pods + 1) * sizeof(*pods)) : NULL;
-        if (!pods) {
-            spec_pod_free(copy);
-            continue;
-        }
-        now->pods = pods;
-        now->pods[now->n_pods++] = copy;
+    const char *rev = before->pod_revisions ? before->pod_revisions[i] : NULL;
+    struct spec_pod *copy = spec_pod_dup(before->set.pods[i]);
+    size_t n = next->set.n_pods;
+    struct spec_pod **pods = copy ? realloc(next->set.pods, (n + 1) * sizeof(*pods)) : NULL;
+    if (!pods) {
+        spec_pod_free(copy);
+        return;
     }
+    next->set.pods = pods;
+    if (next->pod_revisions || !n) { /* else lost to an allocation failure: all NULL */
+        char **revs = realloc(next->pod_revisions, (n + 1) * sizeof(*revs));
+        if (!revs) {
+            spec_pod_free(copy);
+            return;
+        }
+        next->pod_revisions = revs;
+        revs[n] = rev ? strdup(rev) : NULL;
+    }
+    pods[next->set.n_pods++] = copy;
+}
+
+/* Keep the last valid spec of pods whose manifest is now invalid; of every pod when the
+ * pods directory is gone (running pods keep running until it is back). */
+static void carry_over(struct store_state *next, const struct store_state *before)
+{
+    for (size_t i = 0; i < before->set.n_pods; i++) {
+        const struct spec_pod *p = before->set.pods[i];
+        if ((next->missing || error_names_file(&next->set, p->file)) &&
+            !spec_set_find(&next->set, p->name))
+            keep_pod(next, before, i);
+    }
+}
+
+/* Each pod read now comes from the current revision. */
+static void set_revisions(struct store_state *st)
+{
+    if (!st->set.n_pods)
+        return;
+    st->pod_revisions = calloc(st->set.n_pods, sizeof(*st->pod_revisions));
+    for (size_t i = 0; st->pod_revisions && st->revision && i < st->set.n_pods; i++)
+        st->pod_revisions[i] = strdup(st->revision);
 }
 
 /* A pods directory that is not there is worth an entry among the errors. */
@@ -172,7 +372,8 @@ static void add_missing_error(struct spec_set *set, const char *pods_dir)
     set->errors = v;
     v[set->n_errors] = (struct spec_error){
         .file = strdup(pods_dir),
-        .message = strdup("the pods directory does not exist (no pods run until it does)"),
+        .message = strdup("the pods directory does not exist (running pods keep running; none "
+                          "starts or stops until it is back)"),
     };
     if (v[set->n_errors].file && v[set->n_errors].message)
         set->n_errors++;
@@ -185,9 +386,12 @@ static void add_missing_error(struct spec_set *set, const char *pods_dir)
 static char *fingerprint(const struct store_state *st)
 {
     struct tk_buf b = TK_BUF_INIT;
-    tk_buf_addf(&b, "rev=%s\n", st->revision ? st->revision : "-");
-    for (size_t i = 0; i < st->set.n_pods; i++)
-        tk_buf_addf(&b, "pod %s %s\n", st->set.pods[i]->name, st->set.pods[i]->hash);
+    tk_buf_addf(&b, "rev=%s missing=%d\n", st->revision ? st->revision : "-", st->missing);
+    for (size_t i = 0; i < st->set.n_pods; i++) {
+        const char *rev = st->pod_revisions ? st->pod_revisions[i] : NULL;
+        tk_buf_addf(&b, "pod %s %s %s\n", st->set.pods[i]->name, st->set.pods[i]->hash,
+                    rev ? rev : "-");
+    }
     for (size_t i = 0; i < st->set.n_errors; i++) {
         char line[2048];
         spec_error_format(&st->set.errors[i], line, sizeof(line));
@@ -196,26 +400,51 @@ static char *fingerprint(const struct store_state *st)
     return tk_buf_detach(&b);
 }
 
+static bool same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Read the tree once, through the configured path; 1 when the way to it did not move
+ * meanwhile (else the read may mix two revisions), 0 when it did, -errno. */
+static int read_once(struct store *s, struct store_state *next)
+{
+    struct path_walk w = {0}, again = {0};
+    int r = update_watches(s, &w);
+    if (r == 0)
+        next->revision = walk_revision(&w);
+    if (r == 0 && s->root && spec_load_tree(&next->set, s->pods_dir) < 0)
+        r = -ENOMEM;
+    if (r == 0)
+        r = walk_path(s->pods_dir, &again);
+    _cleanup_free_ char *rev = r == 0 ? walk_revision(&again) : NULL;
+    bool same = r == 0 && same_str(w.root, again.root) && same_str(next->revision, rev);
+    walk_free(&w);
+    walk_free(&again);
+    return r < 0 ? r : same;
+}
+
 int store_refresh(struct store *s)
 {
     struct store_state next = {0};
     for (int attempt = 0; attempt < 3; attempt++) {
-        update_watches(s);
         state_free(&next);
         spec_set_init(&next.set);
-        next.revision = compute_revision(s);
-        if (s->root && spec_load_tree(&next.set, s->pods_dir) < 0) {
+        int r = read_once(s, &next);
+        if (r < 0) {
             state_free(&next);
-            return -ENOMEM;
+            return r;
         }
-        _cleanup_free_ char *again = compute_revision(s);
-        if ((!again && !next.revision) || (again && next.revision && !strcmp(again, next.revision)))
-            break; /* not swapped while reading */
+        if (r > 0)
+            break;
     }
     s->reads++;
-    if (!s->root)
+    s->last_read_ms = tk_now_monotonic_ms();
+    next.missing = !s->root;
+    set_revisions(&next);
+    if (next.missing)
         add_missing_error(&next.set, s->pods_dir);
-    carry_over(&next.set, &s->state.set);
+    carry_over(&next, &s->state);
     state_free(&s->state);
     s->state = next;
     char *fp = fingerprint(&s->state);
@@ -238,9 +467,21 @@ static int64_t on_debounce(struct loop *loop, uint64_t id, void *data)
     return LOOP_TIMER_DONE;
 }
 
+/*
+ * The first event after a quiet time is read at once (after the rest of its batch of
+ * events): a manifest placed into an idle pods directory starts its pod without delay.
+ * Events during a read or within debounce_ms after it wait for debounce_ms of quiet (at
+ * most MAX_WAIT_MS), so a burst is one more read, not one per file.
+ */
 static void mark_dirty(struct store *s)
 {
     int64_t now = tk_now_monotonic_ms();
+    if (s->timer && !s->first_dirty)
+        return; /* a read is due at once already */
+    if (!s->timer && now - s->last_read_ms >= s->debounce_ms) {
+        s->timer = loop_add_timer(s->loop, 0, on_debounce, s);
+        return;
+    }
     if (!s->first_dirty)
         s->first_dirty = now;
     int64_t delay = s->debounce_ms;
@@ -250,6 +491,14 @@ static void mark_dirty(struct store *s)
     s->timer = loop_add_timer(s->loop, delay, on_debounce, s);
 }
 
+static bool in_tree(const struct store *s, int wd)
+{
+    for (size_t i = 0; i < s->n_wds; i++)
+        if (s->wds[i] == wd)
+            return true;
+    return false;
+}
+
 /* Does this event change what the store would read? */
 static bool event_matters(struct store *s, const struct inotify_event *ev)
 {
@@ -257,17 +506,17 @@ static bool event_matters(struct store *s, const struct inotify_event *ev)
         s->rewatch = true;
         return true;
     }
-    if (ev->wd == s->parent_wd) {
-        if (ev->mask & IN_IGNORED) {
-            s->parent_wd = -1; /* the parent went away: watched again on the next read */
+    for (size_t i = 0; i < s->n_pw; i++) {
+        if (s->pw[i].wd != ev->wd)
+            continue;
+        /* A link on the way swapped, pods_dir came or went, or a directory on the way. */
+        if ((ev->mask & IN_IGNORED) || (ev->len && !strcmp(ev->name, s->pw[i].name))) {
             s->rewatch = true;
             return true;
         }
-        if (!ev->len || strcmp(ev->name, s->base))
-            return false;
-        s->rewatch = true;
-        return true;
     }
+    if (!in_tree(s, ev->wd))
+        return false; /* a watch removed already (the old tree after a swap) */
     if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
         s->rewatch = true;
         return true;
@@ -303,21 +552,6 @@ static void on_inotify(struct loop *loop, int fd, uint32_t events, void *data)
         mark_dirty(s);
 }
 
-static int split_path(struct store *s, const char *pods_dir)
-{
-    s->pods_dir = strdup(pods_dir);
-    size_t len = s->pods_dir ? strlen(s->pods_dir) : 0;
-    while (len > 1 && s->pods_dir[len - 1] == '/')
-        s->pods_dir[--len] = '\0';
-    _cleanup_free_ char *a = s->pods_dir ? strdup(s->pods_dir) : NULL;
-    _cleanup_free_ char *b = s->pods_dir ? strdup(s->pods_dir) : NULL;
-    if (!a || !b)
-        return -ENOMEM;
-    s->parent = strdup(dirname(a));
-    s->base = strdup(basename(b));
-    return s->parent && s->base ? 0 : -ENOMEM;
-}
-
 struct store *store_new(struct loop *loop, const char *pods_dir, int64_t debounce_ms,
                         store_change_fn fn, void *data, struct tk_err *err)
 {
@@ -330,10 +564,13 @@ struct store *store_new(struct loop *loop, const char *pods_dir, int64_t debounc
     s->debounce_ms = debounce_ms;
     s->fn = fn;
     s->data = data;
-    s->parent_wd = -1;
     spec_set_init(&s->state.set);
     s->ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    int r = s->ifd < 0 ? -errno : split_path(s, pods_dir);
+    s->pods_dir = strdup(pods_dir);
+    size_t len = s->pods_dir ? strlen(s->pods_dir) : 0;
+    while (len > 1 && s->pods_dir[len - 1] == '/')
+        s->pods_dir[--len] = '\0';
+    int r = s->ifd < 0 ? -errno : s->pods_dir ? 0 : -ENOMEM;
     if (r == 0)
         r = loop_add_fd(loop, s->ifd, EPOLLIN, on_inotify, s);
     if (r == 0)
@@ -350,6 +587,7 @@ void store_free(struct store *s)
 {
     if (!s)
         return;
+    unwatch_all(s);
     if (s->ifd >= 0) {
         loop_del_fd(s->loop, s->ifd);
         close(s->ifd);
@@ -359,9 +597,8 @@ void store_free(struct store *s)
     free(s->fingerprint);
     free(s->wds);
     free(s->root);
+    free(s->path_sig);
     free(s->pods_dir);
-    free(s->parent);
-    free(s->base);
     free(s);
 }
 

@@ -4,14 +4,21 @@
  * manifests that are not valid", read from the pods directory (a tree of *.yaml, *.yml,
  * *.json; hidden entries skipped) and watched with inotify.
  *
- * - The directory may be a symlink (git-sync publishes a revision by renaming a new link
- *   over the old one): the link's parent is watched too, and the name of the directory
- *   the link resolves to is the store's revision.
- * - Bursts of events are debounced into one change notification; a queue overflow marks
+ * - Any component of the way from / to the directory may be a symbolic link (git-sync
+ *   publishes a revision by renaming a new link over the old one, at pods_dir itself or
+ *   any level above it): each link's parent is watched for its name, re-armed after each
+ *   swap, so a swap is read at once. The name of the directory the last link of the
+ *   configured path resolves to is the store's revision.
+ * - The first event after a quiet time is read at once; events during a read or within
+ *   the debounce time after it are coalesced into one more read. A queue overflow marks
  *   everything dirty (full rescan).
- * - A manifest that turns invalid keeps the pods it held before (their last valid spec)
- *   while its errors are reported, so a typo never stops a running pod.
+ * - A manifest that turns invalid keeps the pods it held before (their last valid spec,
+ *   with the revision it was read from) while its errors are reported, so a typo never
+ *   stops a running pod. A pods directory that disappears (a dangling link, the folder gone
+ *   from the new revision) keeps every pod of the last read and is reported as an error;
+ *   an existing but empty directory means no pods.
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/err.h"
@@ -21,15 +28,17 @@ struct loop;
 struct store;
 
 struct store_state {
-    char *revision;      /* basename of the resolved pods_dir when it is a symlink, or NULL */
-    struct spec_set set; /* valid pods (carried-over ones included) and errors */
+    char *revision;       /* the last link's resolved directory name (see above), or NULL */
+    struct spec_set set;  /* valid pods (carried-over ones included) and errors */
+    char **pod_revisions; /* NULL, or per set.pods[i]: the revision its spec was read from */
+    bool missing;         /* pods_dir is not there: set holds the pods of the last read */
 };
 
 /* Called (from the loop) after a debounced change was read into a new state. */
 typedef void (*store_change_fn)(void *data);
 
-/* Open the store on pods_dir and read it once. debounce_ms is the quiet time that ends a
- * burst. A missing pods_dir is not an error (no pods; it is picked up when it appears).
+/* Open the store on pods_dir (absolute) and read it once. debounce_ms is the quiet time
+ * that ends a burst. A missing pods_dir is not an error (no pods; it is picked up when it appears).
  * Returns NULL with err set on failure (inotify unavailable). */
 struct store *store_new(struct loop *loop, const char *pods_dir, int64_t debounce_ms,
                         store_change_fn fn, void *data, struct tk_err *err);

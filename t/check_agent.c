@@ -757,6 +757,159 @@ START_TEST(test_store_symlink_swap)
 }
 END_TEST
 
+static bool same_or_null(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static bool has_n_pods(void *arg)
+{
+    void **a = arg;
+    return store_state(a[0])->set.n_pods == (size_t)(uintptr_t)a[1];
+}
+
+START_TEST(test_store_reads_at_once)
+{
+    /* The first event after a quiet time is read at once, not after the debounce time;
+     * events right after that read are coalesced into one more read. */
+    char *dir = tmpdir();
+    struct loop *l = loop_new();
+    int changes = 0;
+    struct store *s = store_new(l, dir, 400, on_change_count, &changes, NULL);
+    ck_assert_ptr_nonnull(s);
+    pump_for(l, 450); /* quiet */
+    uint64_t reads = store_reads(s);
+    int64_t t0 = tk_now_monotonic_ms();
+    put_pod(dir, "first", "Always", "c=img");
+    void *one[2] = {s, (void *)(uintptr_t)1};
+    ck_assert(pump_until(l, has_n_pods, one));
+    int64_t took = tk_now_monotonic_ms() - t0;
+    ck_assert_msg(took < 200, "the first manifest was read after %lld ms", (long long)took);
+    ck_assert_uint_eq(store_reads(s) - reads, 1);
+    /* A burst right after: one more read, once it is quiet. */
+    for (int i = 0; i < 20; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "burst%02d", i);
+        put_pod(dir, name, "Always", "c=img");
+        loop_run_once(l, 5);
+    }
+    void *all[2] = {s, (void *)(uintptr_t)21};
+    ck_assert(pump_until(l, has_n_pods, all));
+    pump_for(l, 500);
+    ck_assert_uint_eq(store_reads(s) - reads, 2);
+    ck_assert_int_eq(changes, 2);
+    store_free(s);
+    loop_free(l);
+    tk_rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* repo/.worktrees/REV/SUB with n manifests (SUB "" for the worktree itself). */
+static void worktree(const char *repo, const char *rev, const char *sub, int n)
+{
+    struct tk_buf d = TK_BUF_INIT;
+    tk_buf_addf(&d, "%s/.worktrees/%s%s%s", repo, rev, sub[0] ? "/" : "", sub);
+    ck_assert_int_eq(tk_mkdir_p(d.s, 0755), 0);
+    for (int i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "pod%03d", i);
+        put_pod(d.s, name, "Always", "c=img");
+    }
+    tk_buf_free(&d);
+}
+
+/* git-sync: a new link beside the old one, renamed over it. */
+static void gitsync_swap(const char *repo, const char *rev)
+{
+    struct tk_buf tmp = TK_BUF_INIT, link = TK_BUF_INIT, target = TK_BUF_INIT;
+    tk_buf_addf(&tmp, "%s/.current.tmp", repo);
+    tk_buf_addf(&link, "%s/current", repo);
+    tk_buf_addf(&target, ".worktrees/%s", rev);
+    ck_assert_int_eq(symlink(target.s, tmp.s), 0);
+    ck_assert_int_eq(rename(tmp.s, link.s), 0);
+    tk_buf_free(&tmp);
+    tk_buf_free(&link);
+    tk_buf_free(&target);
+}
+
+static bool rev_and_pods(void *arg)
+{
+    void **a = arg;
+    const struct store_state *st = store_state(a[0]);
+    return same_or_null(st->revision, a[1]) && st->set.n_pods == (size_t)(uintptr_t)a[2];
+}
+
+START_TEST(test_store_gitsync_link_above)
+{
+    /* git-sync's link at depth 0, 1 and 3 above pods_dir: each swap is read at once and as
+     * one revision (200 manifests, one read), the revision is the worktree's name. */
+    static const char *const subs[] = {"", "hosts", "fleet/eu/hosts"};
+    const char *sub = subs[_i];
+    char *dir = tmpdir();
+    struct tk_buf repo = TK_BUF_INIT, pods = TK_BUF_INIT, old = TK_BUF_INIT;
+    tk_buf_addf(&repo, "%s/repo", dir);
+    tk_buf_addf(&pods, "%s/current%s%s", repo.s, sub[0] ? "/" : "", sub);
+    worktree(repo.s, "aaa", sub, 1);
+    gitsync_swap(repo.s, "aaa");
+    struct loop *l = loop_new();
+    int changes = 0;
+    struct store *s = store_new(l, pods.s, 20, on_change_count, &changes, NULL);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_eq(store_state(s)->revision, "aaa");
+    ck_assert_uint_eq(store_state(s)->set.n_pods, 1);
+    pump_for(l, 50);
+    uint64_t reads = store_reads(s);
+    worktree(repo.s, "bbb", sub, 200);
+    int64_t t0 = tk_now_monotonic_ms();
+    gitsync_swap(repo.s, "bbb");
+    void *b[3] = {s, "bbb", (void *)(uintptr_t)200};
+    ck_assert(pump_until(l, rev_and_pods, b));
+    ck_assert_int_lt(tk_now_monotonic_ms() - t0, 2000);
+    /* git-sync then removes the old worktree: nothing to read. */
+    tk_buf_addf(&old, "%s/.worktrees/aaa", repo.s);
+    tk_rm_rf(old.s);
+    pump_for(l, 200);
+    ck_assert_uint_eq(store_reads(s) - reads, 1);
+    ck_assert_int_eq(changes, 1);
+    ck_assert_str_eq(store_state(s)->pod_revisions[0], "bbb");
+    /* Edits inside the new revision are seen (the watches were re-armed). */
+    worktree(repo.s, "bbb", sub, 201);
+    void *b2[3] = {s, "bbb", (void *)(uintptr_t)201};
+    ck_assert(pump_until(l, rev_and_pods, b2));
+    /* pods_dir missing from the next revision (or the link dangling): the pods are kept,
+     * with the revision they were read from, and the condition is an error. */
+    if (sub[0]) {
+        worktree(repo.s, "ccc", "", 0);
+        gitsync_swap(repo.s, "ccc");
+    } else {
+        gitsync_swap(repo.s, "gone");
+    }
+    void *c[3] = {s, sub[0] ? "ccc" : NULL, (void *)(uintptr_t)201};
+    ck_assert(pump_until(l, rev_and_pods, c));
+    pump_for(l, 50);
+    const struct store_state *st = store_state(s);
+    ck_assert(st->missing);
+    ck_assert_uint_eq(st->set.n_errors, 1);
+    ck_assert(strstr(st->set.errors[0].message, "does not exist"));
+    ck_assert_str_eq(st->pod_revisions[0], "bbb");
+    /* An existing empty directory: no pods. */
+    worktree(repo.s, "ddd", sub, 0);
+    gitsync_swap(repo.s, "ddd");
+    void *d[3] = {s, "ddd", (void *)(uintptr_t)0};
+    ck_assert(pump_until(l, rev_and_pods, d));
+    ck_assert(!store_state(s)->missing);
+    ck_assert_uint_eq(store_state(s)->set.n_errors, 0);
+    store_free(s);
+    loop_free(l);
+    tk_rm_rf(dir);
+    free(dir);
+    tk_buf_free(&repo);
+    tk_buf_free(&pods);
+    tk_buf_free(&old);
+}
+END_TEST
+
 /* ---------------- reconciler + pod workers ---------------- */
 
 static size_t log_mark(struct world *w)
@@ -1148,15 +1301,16 @@ START_TEST(test_api_json)
     json_t *root = json_loads(text, 0, NULL);
     ck_assert_ptr_nonnull(root);
     static const char *const top[] = {"revision", "pods", "errors"};
-    static const char *const pod[] = {"name", "phase",    "reason",    "message",   "manifest",
-                                      "ips",  "restarts", "startedAt", "containers"};
+    static const char *const pod[] = {"name",     "phase", "reason",   "message",   "manifest",
+                                      "revision", "ips",   "restarts", "startedAt", "containers"};
     static const char *const ctr[] = {"name",     "image",    "imageDigest", "state",    "reason",
                                       "exitCode", "restarts", "pid",         "startedAt"};
     static const char *const err[] = {"file", "line", "column", "message"};
     assert_keys(root, top, 3);
     ck_assert(json_is_null(json_object_get(root, "revision")));
     json_t *p = json_array_get(json_object_get(root, "pods"), 0);
-    assert_keys(p, pod, 9);
+    assert_keys(p, pod, 10);
+    ck_assert(json_is_null(json_object_get(p, "revision")));
     ck_assert_str_eq(json_string_value(json_object_get(p, "phase")), "Running");
     json_t *c = json_array_get(json_object_get(p, "containers"), 0);
     assert_keys(c, ctr, 9);
@@ -1171,7 +1325,7 @@ START_TEST(test_api_json)
     ck_assert_ptr_null(api_pod_json(w.rec, "nope"));
     text = api_pod_json(w.rec, "web");
     root = json_loads(text, 0, NULL);
-    assert_keys(root, pod, 9);
+    assert_keys(root, pod, 10);
     json_decref(root);
     free(text);
     text = api_events_json(w.rec, "web");
@@ -1190,6 +1344,8 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_store_burst_is_one_read);
     tcase_add_test(tc, test_store_invalid_keeps_last_valid);
     tcase_add_test(tc, test_store_symlink_swap);
+    tcase_add_test(tc, test_store_reads_at_once);
+    tcase_add_loop_test(tc, test_store_gitsync_link_above, 0, 3);
     tcase_add_test(tc, test_lifecycle);
     tcase_add_test(tc, test_crash_backoff);
     tcase_add_test(tc, test_restart_policies);
