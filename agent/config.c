@@ -40,6 +40,7 @@ static const struct key keys[] = {
     {"restart", "backoff_initial", V_DURATION, FIELD(backoff_initial_ms), 0},
     {"restart", "backoff_max", V_DURATION, FIELD(backoff_max_ms), 0},
     {"restart", "backoff_reset", V_DURATION, FIELD(backoff_reset_ms), 0},
+    {"resources", "cgroup", V_STRING, FIELD(cgroup), 0},
 };
 
 static char *xstrdup(const char *s)
@@ -66,6 +67,7 @@ void config_defaults(struct tank_config *cfg)
     cfg->backoff_initial_ms = 10 * 1000;
     cfg->backoff_max_ms = 300 * 1000;
     cfg->backoff_reset_ms = 600 * 1000;
+    cfg->cgroup = xstrdup("pods");
 }
 
 struct load_ctx {
@@ -248,6 +250,13 @@ int config_load(struct tank_config *cfg, const char *path, struct tk_err *err)
     if (cfg->backoff_initial_ms > cfg->backoff_max_ms)
         return tk_err_set(err, -EINVAL, "%s: [restart] backoff_initial is larger than backoff_max",
                           path);
+    if (!cfg->cgroup || cfg->cgroup[0] == '.' || strlen(cfg->cgroup) > 64 ||
+        cfg->cgroup[strspn(cfg->cgroup, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789._-")])
+        return tk_err_set(err, -EINVAL,
+                          "%s: [resources] cgroup: '%s' is not a cgroup name (letters, digits, "
+                          "'.', '_', '-'; not starting with '.')",
+                          path, cfg->cgroup ? cfg->cgroup : "");
     return 0;
 }
 
@@ -269,6 +278,7 @@ void config_free(struct tank_config *cfg)
     for (size_t i = 0; i < cfg->n_mirror; i++)
         free(cfg->mirror[i]);
     free(cfg->auth_file);
+    free(cfg->cgroup);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -49,6 +49,9 @@ struct tank_config {
     int64_t backoff_initial_ms; /* 10s */
     int64_t backoff_max_ms;     /* 300s */
     int64_t backoff_reset_ms;   /* 10m: running this long resets the backoff */
+
+    /* [resources] */
+    char *cgroup; /* "pods": pod cgroups live in OWN/cgroup (one name) */
 };
 
 /* Defaults only (no file). */

@@ -13,11 +13,13 @@
 
 #include "agent/config.h"
 #include "agent/loop.h"
+#include "agent/runtime_cg.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "image/image.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/container.h"
 #include "sandbox/pod.h"
 
@@ -30,6 +32,7 @@
 struct host_rt {
     const struct tank_config *cfg;
     struct image_store *images;
+    struct sandbox_cgroups *cg; /* NULL: no cgroups (only privileged containers start) */
 };
 
 char *runtime_log_path(const char *log_dir, const char *pod, const char *ctr)
@@ -312,6 +315,8 @@ static int host_pod_down(void *impl, const char *pod, struct tk_err *err)
 {
     struct host_rt *h = impl;
     remove_containers(h, pod);
+    if (h->cg && sandbox_cgroup_remove(h->cg, pod, NULL, err) < 0)
+        return tk_err_wrap(err, "remove pod '%s'", pod);
     int r = sandbox_pod_destroy(h->cfg->run_dir, h->cfg->state_dir, pod, err);
     if (r == 0) {
         _cleanup_buf_ struct tk_buf logs = TK_BUF_INIT;
@@ -529,6 +534,7 @@ struct host_start {
     struct sandbox_container_result res;
     char *state_dir;
     char digest[80];
+    struct runtime_cg_join join; /* the ready hook's: into the container's cgroup */
 };
 
 static void host_start_free(struct host_start *hs, bool kill_it)
@@ -551,9 +557,17 @@ static int run_start(const struct start_ctx *x, const struct sandbox_container_c
     }
     snprintf(hs->digest, sizeof(hs->digest), "%s",
              x->info->manifest_digest ? x->info->manifest_digest : "");
+    struct sandbox_container_config c = *cc;
+    if (x->h->cg) {
+        hs->join.cg = x->h->cg;
+        snprintf(hs->join.pod, sizeof(hs->join.pod), "%s", x->pod->name);
+        snprintf(hs->join.ctr, sizeof(hs->join.ctr), "%s", x->c->name);
+        c.ready_hook = runtime_cg_join_hook;
+        c.ready_data = &hs->join;
+    }
     sigset_t old;
     unblock_all(&old);
-    int r = sandbox_container_start_begin(cc, &hs->s, &hs->res, err);
+    int r = sandbox_container_start_begin(&c, &hs->s, &hs->res, err);
     reblock(&old);
     out->monitor_pid = hs->res.monitor_pid;
     if (r < 0) {
@@ -628,6 +642,8 @@ static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
         goto out;
     }
     r = build_mounts(h, pod, c, mounts, srcs, err);
+    if (r == 0)
+        r = runtime_cg_prepare(h->cg, pod, idx, err);
     if (r < 0)
         goto out;
     struct start_ctx x = {h, pod, c, &info, &run, mounts, sd, rw, log};
@@ -691,6 +707,8 @@ static int host_ctr_remove(void *impl, const char *pod, const char *ctr)
     _cleanup_free_ char *sd = ctr_state_dir(h, pod, ctr);
     _cleanup_free_ char *rw = ctr_rw_dir(h, pod, ctr);
     int r = sandbox_container_cleanup(sd, rw, 1, NULL);
+    if ((r == 0 || r == -ENOENT) && h->cg)
+        r = sandbox_cgroup_remove(h->cg, pod, ctr, NULL);
     return r == -ENOENT ? 0 : r;
 }
 
@@ -699,6 +717,7 @@ static void host_free(void *impl)
     struct host_rt *h = impl;
     if (h->images)
         image_store_free(h->images);
+    sandbox_cgroups_free(h->cg);
     free(h);
 }
 
@@ -732,6 +751,8 @@ struct runtime *runtime_new_host(const struct tank_config *cfg, struct tk_err *e
     struct tk_err ierr = {0};
     if (images(h, &ierr) < 0)
         tk_warn("%s, retrying when an image is needed", ierr.msg);
+    h->cg = runtime_cg_open(cfg);
+    runtime_cg_sweep(h->cg, cfg);
     rt->ops = &host_ops;
     rt->impl = h;
     return rt;

@@ -11,6 +11,14 @@ CFG=$TMP/tank.ini
 PODS=$TMP/pods
 SOCK=$TMP/tank.sock
 AGENT_PID=
+# The pods' cgroups of this test's agent (below the test's own cgroup): a name of its own,
+# as other checkouts may run agents at the same time.
+AGENT_CGROUP=tank-test-$$
+
+# agent_cgroups: the directories of AGENT_CGROUP in every cgroup hierarchy.
+agent_cgroups() {
+    find /sys/fs/cgroup -maxdepth 8 -type d -name "$AGENT_CGROUP" 2>/dev/null
+}
 
 agent_setup() {
     mkdir -p "$PODS" "$TMP/state" "$TMP/run" "$TMP/log"
@@ -26,6 +34,8 @@ resync_seconds = 30
 backoff_initial = ${BACKOFF_INITIAL:-200ms}
 backoff_max = ${BACKOFF_MAX:-2s}
 backoff_reset = 10m
+[resources]
+cgroup = $AGENT_CGROUP
 EOC
     # Whatever happens, nothing of the test stays: pods stopped by their manifests going,
     # then processes, mounts and the directory.
@@ -85,6 +95,19 @@ agent_cleanup() {
     done
     grep " $TMP/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do
         umount -l "$m" 2>/dev/null
+    done
+    # The cgroups the agent made (a failed test can leave some): processes in them are the
+    # test's own containers.
+    local cg d
+    for cg in $(agent_cgroups); do
+        for d in $(find "$cg" -depth -type d); do
+            for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+        done
+        for i in $(seq 50); do
+            find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+            [ -d "$cg" ] || break
+            sleep 0.1
+        done
     done
 }
 
