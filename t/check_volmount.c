@@ -216,6 +216,34 @@ START_TEST(test_mount_recursive_read_only)
 }
 END_TEST
 
+/* A hostPath file onto a file the mount creates, read-only. */
+START_TEST(test_mount_file)
+{
+    _cleanup_close_ int rootfd = enter_ns();
+    char src[PATH_MAX], p[PATH_MAX];
+    in(host, "conf", src);
+    ck_assert_int_eq(tk_write_file_atomic(src, "hello", 5, 0644), 0);
+    struct sandbox_fail f = {0};
+    struct sandbox_mount m = {.source = src,
+                              .destination = "/etc/app/conf",
+                              .flags = SANDBOX_MOUNT_READONLY | SANDBOX_MOUNT_RRO,
+                              .volume = "conf"};
+    ck_assert_msg(sandbox_volume_mount(rootfd, &m, &f) == 0, "%s", f.msg);
+    in(root, "etc/app/conf", p);
+    _cleanup_free_ char *got = NULL;
+    ck_assert_int_eq(tk_read_file(p, 64, &got, NULL), 0);
+    ck_assert_str_eq(got, "hello");
+    int fd = open(p, O_WRONLY | O_CLOEXEC);
+    ck_assert_int_eq(fd, -1);
+    ck_assert_int_eq(errno, EROFS);
+    /* A subPath below a file is no directory. */
+    m.sub_path = "x";
+    memset(&f, 0, sizeof(f));
+    ck_assert_int_lt(sandbox_volume_mount(rootfd, &m, &f), 0);
+    ck_assert_str_eq(f.msg, "volume 'conf': subPath 'x': Not a directory");
+}
+END_TEST
+
 START_TEST(test_mount_destination_on_proc)
 {
     _cleanup_close_ int rootfd = enter_ns();
@@ -252,6 +280,7 @@ Suite *volmount_suite(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_mount_refuses_escape);
     tcase_add_test(tc, test_mount_recursive_read_only);
+    tcase_add_test(tc, test_mount_file);
     tcase_add_test(tc, test_mount_destination_on_proc);
     suite_add_tcase(s, tc);
     return s;
