@@ -43,7 +43,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/tank.d $(BUILD)/t/regfetch.d
 
 .PHONY: all check check-unit check-shell asan deps format format-check clean demo \
-        demo-image bench fuzz fuzz-build check-fuzz
+        demo-image bench fuzz fuzz-build check-fuzz man install uninstall deb
 all: tank
 
 tank: $(BUILD)/tank.o $(OBJS)
@@ -176,6 +176,51 @@ format-check:
 		&& echo "format-check: clean"
 
 clean:
-	rm -rf build tank t/runner-bin t/podctl t/regfetch t/ctrctl
+	rm -rf build tank t/runner-bin t/podctl t/regfetch t/ctrctl tank_*.deb
+
+# ---- installing (README "Install") ----
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the systemd unit, man pages and
+# bash completion; /etc/tank/tank.ini only when there is none (an edited one is never
+# overwritten); the directories the defaults name, root-only. make uninstall removes what
+# install wrote except the configuration, the manifests and the state.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+
+build/man/tank.1: tank man/mkman.py conf/tank.ini README.md
+	python3 man/mkman.py ./tank build/man $(VERSION)
+build/man/tank.ini.5 build/man/tank-pod.5: build/man/tank.1
+man: build/man/tank.1
+
+install: tank man
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 tank $(DESTDIR)$(BINDIR)/tank
+	sed 's|/usr/local/bin/tank|$(BINDIR)/tank|g; s|/etc/tank/|$(SYSCONFDIR)/tank/|g' \
+		conf/tank.service >$(DESTDIR)$(UNITDIR)/tank.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tank.service
+	install -m 0644 build/man/tank.1 $(DESTDIR)$(MANDIR)/man1/tank.1
+	install -m 0644 build/man/tank.ini.5 build/man/tank-pod.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 completion/tank.bash $(DESTDIR)$(BASHCOMPDIR)/tank
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/tank
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/tank/pods $(DESTDIR)$(LOCALSTATEDIR)/lib/tank \
+		$(DESTDIR)$(LOCALSTATEDIR)/log/tank
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/tank/tank.ini ]; then \
+		echo "keeping $(DESTDIR)$(SYSCONFDIR)/tank/tank.ini (the default is in conf/tank.ini)"; \
+	else install -m 0644 conf/tank.ini $(DESTDIR)$(SYSCONFDIR)/tank/tank.ini; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/tank $(DESTDIR)$(UNITDIR)/tank.service \
+		$(DESTDIR)$(MANDIR)/man1/tank.1 $(DESTDIR)$(MANDIR)/man5/tank.ini.5 \
+		$(DESTDIR)$(MANDIR)/man5/tank-pod.5 $(DESTDIR)$(BASHCOMPDIR)/tank
+	@echo "kept $(SYSCONFDIR)/tank (configuration, manifests) and $(LOCALSTATEDIR)/lib/tank (images, volumes)"
+
+# make deb: tank_VERSION_ARCH.deb built with dpkg-deb (packaging/deb/ has its scripts).
+deb: tank man
+	packaging/deb/build.sh $(VERSION)
 
 -include $(DEPS)

@@ -1,0 +1,59 @@
+# bash completion for tank(1): commands, their options, and pod and container names from
+# the running agent (through `tank status`; nothing is completed when no agent answers).
+_tank_pods() {
+    tank ${_tank_config:+--config "$_tank_config"} status 2>/dev/null | awk 'NR > 1 && $1 ~ /^[a-z0-9]/ {print $1}'
+}
+
+_tank_containers() { # POD
+    tank ${_tank_config:+--config "$_tank_config"} status -o json "$1" 2>/dev/null |
+        grep -o '"name": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' | tail -n +2
+}
+
+_tank() {
+    local cur prev words cword
+    _init_completion 2>/dev/null || {
+        cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+        words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
+    }
+    local commands="agent status logs validate apply pull images unpack version help"
+    local i cmd= sub= _tank_config= args=()
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+        --config) _tank_config=${words[i + 1]}; ((i++)) ;;
+        --config=*) _tank_config=${words[i]#--config=} ;;
+        -*) ;;
+        *) if [ -z "$cmd" ]; then cmd=${words[i]}; else args+=("${words[i]}"); fi ;;
+        esac
+    done
+    if [ "$prev" = --config ]; then
+        COMPREPLY=($(compgen -f -- "$cur"))
+        return
+    fi
+    if [ -z "$cmd" ]; then
+        COMPREPLY=($(compgen -W "$commands --config --help --version" -- "$cur"))
+        return
+    fi
+    case $cmd in
+    status)
+        case $prev in -o) COMPREPLY=($(compgen -W "table json" -- "$cur")); return ;; esac
+        COMPREPLY=($(compgen -W "-o --help $(_tank_pods)" -- "$cur")) ;;
+    logs)
+        case $prev in --tail) return ;; esac
+        if [ ${#args[@]} -eq 0 ]; then
+            COMPREPLY=($(compgen -W "-f --tail --timestamps --help $(_tank_pods)" -- "$cur"))
+        elif [ ${#args[@]} -eq 1 ]; then
+            COMPREPLY=($(compgen -W "-f --tail --timestamps $(_tank_containers "${args[0]}")" -- "$cur"))
+        fi ;;
+    validate | apply) COMPREPLY=($(compgen -f -- "$cur")) ;;
+    images)
+        if [ ${#args[@]} -eq 0 ]; then
+            COMPREPLY=($(compgen -W "prune gc -o --help" -- "$cur"))
+        elif [ "${args[0]}" = prune ]; then
+            COMPREPLY=($(compgen -W "--all --dry-run --help" -- "$cur"))
+        fi ;;
+    unpack) [ ${#args[@]} -eq 1 ] && COMPREPLY=($(compgen -d -- "$cur")) ;;
+    agent) COMPREPLY=($(compgen -W "--verbose --help" -- "$cur")) ;;
+    help) [ ${#args[@]} -eq 0 ] && COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
+    esac
+}
+complete -F _tank tank
