@@ -10,7 +10,11 @@
 # Also the RSS of one running container's monitor. Target: tank within 1.5x of crun, >= 5x
 # faster than podman.
 # Usage: bench/start.sh   (root; everything under a temp dir, removed afterwards)
+#        bench/start.sh manifest: a pod from its manifest landing in pods_dir of a running
+#        agent to its workload's first instruction, against crun run and podman kube play
+#        (bench/start-manifest.sh)
 set -u
+[ "${1:-}" = manifest ] && exec "$(dirname "$0")/start-manifest.sh"
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-20}
 [ "$(id -u)" = 0 ] || { echo "bench/start.sh: needs root" >&2; exit 1; }
