@@ -52,12 +52,11 @@ struct op {
 
 #define MAX_OPS (64 + SANDBOX_MAX_MOUNTS)
 
+/* runc's and Docker's defaults (moby oci/defaults.go), in their order. */
 static const char *const masked_paths[] = {
-    "/proc/acpi",        "/proc/kcore",
-    "/proc/keys",        "/proc/latency_stats",
-    "/proc/timer_list",  "/proc/timer_stats",
-    "/proc/sched_debug", "/proc/scsi",
-    "/sys/firmware",     "/sys/devices/virtual/powercap",
+    "/proc/acpi",        "/proc/asound",        "/proc/interrupts", "/proc/kcore",
+    "/proc/keys",        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+    "/proc/sched_debug", "/proc/scsi",          "/sys/firmware",    "/sys/devices/virtual/powercap",
 };
 static const char *const readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
@@ -524,7 +523,12 @@ static int build_ops(const struct sandbox_container_config *cfg, struct op *ops)
     size_t n = 0;
     const unsigned long nsd = MS_NOSUID | MS_NODEV | MS_NOEXEC;
     ADD(.type = OP_PROC, .dest = "/proc", .mflags = nsd);
-    ADD(.type = OP_TMPFS, .dest = "/dev", .mflags = MS_NOSUID | MS_STRICTATIME,
+    /* /dev is nodev: a node made there (CAP_MKNOD is in the default set, as in Docker) never
+     * opens, even where no device cgroup says no. The allowed nodes are binds of the host's,
+     * which keep the flags of the host's /dev mount, not of this tmpfs. Privileged containers
+     * get the host's nodes made here with mknod, so theirs is not nodev. */
+    ADD(.type = OP_TMPFS, .dest = "/dev",
+        .mflags = MS_NOSUID | MS_STRICTATIME | (cfg->privileged ? 0 : MS_NODEV),
         .data = "mode=755,size=65536k");
     ADD(.type = OP_DEVPTS, .dest = "/dev/pts", .mflags = MS_NOSUID | MS_NOEXEC,
         .data = "newinstance,ptmxmode=0666,mode=0620,gid=5");
@@ -597,6 +601,12 @@ static int mount_overlay(const struct sandbox_container_config *cfg, char *root,
     for (size_t i = cfg->n_layers; i-- > 0;)
         off += (size_t)snprintf(data + off, cap - off, "%s%s", cfg->layers[i], i ? ":" : "");
     snprintf(data + off, cap - off, ",upperdir=%s,workdir=%s", upper, work);
+    /* nodev, which runc does not set on the rootfs (it relies on the device cgroup): a node
+     * made in the rootfs must not open where no cgroup controller refuses it, and images keep
+     * their devices under /dev, which is a tmpfs of ours. Not nosuid, as Docker and runc:
+     * images carry set-id programs (su, ping, sudo) that must keep working; no_new_privs and
+     * the capability sets bound what they gain, and the upper dir that holds what the
+     * container writes is under a 0700 directory no other host user can reach. */
     if (mount("overlay", root, "overlay", MS_NODEV, data) < 0)
         return -errno;
     return 0;
