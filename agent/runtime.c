@@ -488,9 +488,9 @@ static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
     sandbox_pod_path(netns, sizeof(netns), rd, pn, "ns/net");
     sandbox_pod_path(utsns, sizeof(utsns), rd, pn, "ns/uts");
     sandbox_pod_path(ipcns, sizeof(ipcns), rd, pn, "ns/ipc");
-    sandbox_pod_path(resolv, sizeof(resolv), rd, pn, "resolv.conf");
-    sandbox_pod_path(hosts, sizeof(hosts), rd, pn, "hosts");
-    sandbox_pod_path(hostname, sizeof(hostname), rd, pn, "hostname");
+    sandbox_pod_etc_path(resolv, sizeof(resolv), rd, pn, "resolv.conf");
+    sandbox_pod_etc_path(hosts, sizeof(hosts), rd, pn, "hosts");
+    sandbox_pod_etc_path(hostname, sizeof(hostname), rd, pn, "hostname");
     const struct spec_container_security *sec = &x->c->sec;
     struct sandbox_container_config cc = {
         .id = id,

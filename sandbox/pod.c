@@ -35,6 +35,14 @@
 #define POD_MAX_NAMESERVERS 3 /* glibc MAXNS */
 #define POD_MAX_SEARCHES 32
 #define POD_MARKER "created" /* written last: the pod is complete */
+#define POD_ETC "etc"        /* the tmpfs of the pod's /etc files */
+/* Room for the three files and what a container writes into them; inodes for them and the
+ * temporary file of a rewrite. */
+#define POD_ETC_OPTS "mode=0700,size=1m,nr_inodes=16"
+
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
 
 static const char *const macvlan_modes[] = {
     [SANDBOX_MACVLAN_BRIDGE] = "bridge",
@@ -64,6 +72,19 @@ int sandbox_macvlan_mode_from_string(const char *s, enum sandbox_macvlan_mode *o
 int sandbox_pod_path(char *out, size_t size, const char *run_dir, const char *name, const char *rel)
 {
     int n = snprintf(out, size, "%s/pods/%s%s%s", run_dir, name, rel ? "/" : "", rel ? rel : "");
+    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int sandbox_pod_etc_path(char *out, size_t size, const char *run_dir, const char *name,
+                         const char *file)
+{
+    int r = sandbox_pod_path(out, size, run_dir, name, POD_ETC);
+    struct stat st;
+    if (r < 0)
+        return r;
+    if (lstat(out, &st) < 0 && errno == ENOENT) /* a pod from before the tmpfs */
+        return sandbox_pod_path(out, size, run_dir, name, file);
+    int n = snprintf(out, size, "%s/pods/%s/" POD_ETC "/%s", run_dir, name, file);
     return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
@@ -233,7 +254,7 @@ static int write_pod_file(const char *dir, const char *file, const struct tk_buf
     if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
         return tk_err_set(err, -ENAMETOOLONG, "write '%s': path too long", file);
     const char *s = tk_buf_str(b);
-    int r = tk_write_file_replace(path, s, strlen(s), 0644); /* run_dir */
+    int r = tk_write_file_replace(path, s, strlen(s), 0644);
     return r < 0 ? tk_err_sys(err, r, "write '%s'", path) : 0;
 }
 
@@ -249,13 +270,31 @@ static void hosts_address(const struct sandbox_pod_config *cfg, char *out, size_
         snprintf(out, size, "%.*s", (int)n, a);
 }
 
-static int write_etc_files(const struct sandbox_pod_config *cfg, const char *dir,
+/* POD/etc: a small tmpfs that only root can enter, where nothing is a device or runs: the
+ * files are the container's to write (as in Kubernetes), never a set-id program for a host
+ * user, and a container that fills them fills 1 MiB of its own, not run_dir. */
+static int mount_etc(const char *pod_dir, char *etc, size_t size, struct tk_err *err)
+{
+    if ((size_t)snprintf(etc, size, "%s/" POD_ETC, pod_dir) >= size)
+        return tk_err_set(err, -ENAMETOOLONG, "create '%s/" POD_ETC "': path too long", pod_dir);
+    if (mkdir(etc, 0700) < 0)
+        return tk_err_sys(err, -errno, "create '%s'", etc);
+    if (mount("tmpfs", etc, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, POD_ETC_OPTS) < 0)
+        return tk_err_sys(err, -errno, "mount a tmpfs on '%s'", etc);
+    return 0;
+}
+
+static int write_etc_files(const struct sandbox_pod_config *cfg, const char *pod_dir,
                            struct tk_err *err)
 {
+    char dir[POD_PATH_MAX];
+    int r = mount_etc(pod_dir, dir, sizeof(dir), err);
+    if (r < 0)
+        return r;
     const char *host = cfg->hostname ? cfg->hostname : cfg->name;
     _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
     tk_buf_addf(&b, "%s\n", host);
-    int r = write_pod_file(dir, "hostname", &b, err);
+    r = write_pod_file(dir, "hostname", &b, err);
     if (r < 0)
         return r;
 
@@ -528,7 +567,7 @@ int sandbox_pod_create_begin(const struct sandbox_pod_config *cfg,
         sandbox_pod_creation_free(c, 1);
         return tk_err_sys(err, r, "create pod '%s': create '%s'", cfg->name, pods);
     }
-    if (mkdir(c->dir, 0755) < 0) {
+    if (mkdir(c->dir, 0700) < 0) {
         r = -errno;
         sandbox_pod_creation_free(c, 1);
         if (r == -EEXIST)
@@ -629,6 +668,9 @@ int sandbox_pod_destroy(const char *run_dir, const char *state_dir, const char *
     int r = unmount_all(ns);
     if (r < 0 && !first)
         first = tk_err_sys(&e, r, "unmount '%s'", ns);
+    snprintf(file, sizeof(file), "%s/" POD_ETC, dir);
+    if ((r = unmount_all(file)) < 0 && !first)
+        first = tk_err_sys(&e, r, "unmount '%s'", file);
     if ((r = tk_rm_rf(dir)) < 0 && !first)
         first = tk_err_sys(&e, r, "remove '%s'", dir);
     if (state_dir && (r = podvol_teardown(state_dir, name, &e)) < 0 && !first)
@@ -690,6 +732,25 @@ static int check_ifaces_present(const char *dir, const char *name, char *marker,
     return run_in_child(ifaces_present_child, &a, err);
 }
 
+/* POD/etc is the pod's tmpfs. A pod made before that tmpfs existed keeps its files in POD/
+ * (its containers have them bound): it stays sound, but its directory becomes 0700, so no
+ * other host user reaches what its containers wrote there. */
+static int check_etc(const char *dir, const char *name, struct tk_err *err)
+{
+    char etc[POD_PATH_MAX];
+    snprintf(etc, sizeof(etc), "%s/" POD_ETC, dir);
+    struct statfs sf;
+    if (statfs(etc, &sf) == 0)
+        return sf.f_type == TMPFS_MAGIC
+                   ? 0
+                   : tk_err_set(err, -EIO, "pod '%s': its /etc files are not mounted", name);
+    if (errno != ENOENT)
+        return tk_err_sys(err, -errno, "check pod '%s': '%s'", name, etc);
+    if (chmod(dir, 0700) < 0)
+        return tk_err_sys(err, -errno, "check pod '%s': chmod '%s'", name, dir);
+    return 0;
+}
+
 int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err)
 {
     char dir[POD_PATH_MAX], file[POD_PATH_MAX];
@@ -713,7 +774,10 @@ int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err)
         if (!is_nsfs(file))
             return tk_err_set(err, -EIO, "pod '%s': its %s namespace is gone", name, ns_names[i]);
     }
-    int r = host_network ? 0 : check_ifaces_present(dir, name, marker, err);
+    int r = check_etc(dir, name, err);
+    if (r < 0)
+        return r;
+    r = host_network ? 0 : check_ifaces_present(dir, name, marker, err);
     return r < 0 ? r : 1;
 }
 static int cmp_str(const void *a, const void *b)

@@ -9,12 +9,17 @@
  *                                as `ip netns add` keeps one); absent for hostNetwork pods
  *   RUN_DIR/pods/POD/ns/uts      the pod's UTS namespace (hostname set)
  *   RUN_DIR/pods/POD/ns/ipc      the pod's IPC namespace
- *   RUN_DIR/pods/POD/resolv.conf, hosts, hostname
+ *   RUN_DIR/pods/POD/            mode 0700: no other host user reaches anything below
+ *   RUN_DIR/pods/POD/etc/resolv.conf, hosts, hostname
  *                                bound by containers onto /etc/resolv.conf, /etc/hosts,
- *                                /etc/hostname
+ *                                /etc/hostname (writable there); etc is a tmpfs of 1 MiB,
+ *                                mode 0700, nosuid,nodev,noexec. A pod made before it has the
+ *                                files in POD/ itself (see sandbox_pod_etc_path())
+ *   STATE_DIR/pods/POD/volumes/  mode 0700
  *   STATE_DIR/pods/POD/volumes/NAME
- *                                an emptyDir: a directory (mode 0777), or a tmpfs mounted
- *                                there for medium Memory
+ *                                an emptyDir: a directory (mode 0777) bound onto itself
+ *                                nosuid,nodev, or a tmpfs mounted there (nosuid,nodev) for
+ *                                medium Memory; binds of it into containers keep those flags
  *
  * The RUN_DIR/pods/POD/ns directory is a bind mount of itself made private: the namespace
  * bind mounts inside it do not propagate into other mount namespaces, where they would keep
@@ -169,11 +174,12 @@ int sandbox_pod_destroy(const char *run_dir, const char *state_dir, const char *
 
 /*
  * Is pod name present and sound? Returns 1 when RUN_DIR/pods/POD was completely created,
- * its uts and ipc (and, unless it is a hostNetwork pod, net) namespace files are bound and
- * its interfaces are still there and up (a macvlan dies with its uplink); 0 when there is
- * no such pod; < 0 with err set when it is present but damaged or half-built ("pod 'web':
- * interface 'eth0' is gone"): destroy and re-create it. Forks a short-lived child when the
- * pod has interfaces.
+ * its uts and ipc (and, unless it is a hostNetwork pod, net) namespace files are bound, its
+ * etc tmpfs is mounted (a pod made before there was one is sound: its directory is made
+ * 0700 here) and its interfaces are still there and up (a macvlan dies with its uplink); 0
+ * when there is no such pod; < 0 with err set when it is present but damaged or half-built
+ * ("pod 'web': interface 'eth0' is gone"): destroy and re-create it. Forks a short-lived
+ * child when the pod has interfaces.
  */
 int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err);
 
@@ -191,6 +197,10 @@ void sandbox_pod_list_free(char **names);
  * rel may be NULL. Return 0, or -ENAMETOOLONG. */
 int sandbox_pod_path(char *out, size_t size, const char *run_dir, const char *name,
                      const char *rel);
+/* The pod's /etc file ("resolv.conf", "hosts", "hostname"): "RUN_DIR/pods/POD/etc/FILE", or
+ * for a pod made before the etc tmpfs (no POD/etc) "RUN_DIR/pods/POD/FILE". */
+int sandbox_pod_etc_path(char *out, size_t size, const char *run_dir, const char *name,
+                         const char *file);
 int sandbox_pod_volume_path(char *out, size_t size, const char *state_dir, const char *name,
                             const char *volume);
 

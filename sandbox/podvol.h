@@ -3,8 +3,9 @@
 #include "base/err.h"
 #include "sandbox/pod.h"
 
-/* Check hostPaths and create emptyDirs (directories, or tmpfs mounts for medium Memory)
- * under STATE_DIR/pods/POD/volumes. On failure what was made stays for podvol_teardown(). */
+/* Check hostPaths and create emptyDirs under STATE_DIR/pods/POD/volumes (mode 0700):
+ * directories bound onto themselves nosuid,nodev, or nosuid,nodev tmpfs mounts for medium
+ * Memory. On failure what was made stays for podvol_teardown(). */
 int podvol_setup(const struct sandbox_pod_config *cfg, struct tk_err *err);
 
 /* Unmount and remove STATE_DIR/pods/POD/volumes, then remove STATE_DIR/pods/POD when it

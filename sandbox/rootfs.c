@@ -34,7 +34,8 @@ enum op_type {
     OP_MASK,
     OP_READONLY,
     OP_HOSTDEVS,
-    OP_VOLUME
+    OP_VOLUME,
+    OP_REMOUNT
 };
 
 #define OPF_RO (1u << 0)       /* read-only */
@@ -328,6 +329,21 @@ static int op_bind(int rootfd, const struct op *op)
     return (op->flags & OPF_RO) ? sandbox_remount_ro(rootfd, op->dest) : 0;
 }
 
+/* Add op->mflags (nosuid, nodev, noexec) to the bind mount at dest, keeping the flags it has. */
+static int op_remount(int rootfd, const struct op *op)
+{
+    _cleanup_close_ int fd = sandbox_open_in_root(rootfd, op->dest, 0, 0);
+    if (fd < 0)
+        return fd;
+    char p[64];
+    fd_path(fd, p, sizeof(p));
+    struct statvfs sv;
+    unsigned long ro = statvfs(p, &sv) == 0 && (sv.f_flag & ST_RDONLY) ? MS_RDONLY : 0;
+    if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | op->mflags | ro | kept_flags(p), NULL) < 0)
+        return -errno;
+    return 0;
+}
+
 static int op_sysfs(int rootfd, const struct op *op)
 {
     _cleanup_close_ int fd = sandbox_open_in_root(rootfd, op->dest, 1, 0);
@@ -492,6 +508,8 @@ static int run_op(int rootfd, const struct op *op, struct sandbox_fail *f)
         return op_host_devs(rootfd, op);
     case OP_VOLUME:
         return sandbox_volume_mount(rootfd, op->vol, f);
+    case OP_REMOUNT:
+        return op_remount(rootfd, op);
     }
     return -EINVAL;
 }
@@ -504,7 +522,7 @@ static const char *op_name(enum op_type t)
         [OP_SYSFS] = "mount sysfs",       [OP_BIND] = "bind",
         [OP_SYMLINK] = "symlink",         [OP_MASK] = "mask",
         [OP_READONLY] = "make read-only", [OP_HOSTDEVS] = "copy host devices",
-        [OP_VOLUME] = "mount volume",
+        [OP_VOLUME] = "mount volume",     [OP_REMOUNT] = "remount nosuid,nodev,noexec",
     };
     return names[t];
 }
@@ -544,12 +562,17 @@ static int build_ops(const struct sandbox_container_config *cfg, struct op *ops)
     ADD(.type = OP_TMPFS, .dest = "/dev/shm", .mflags = nsd, .data = "mode=1777,size=65536k");
     ADD(.type = OP_MQUEUE, .dest = "/dev/mqueue", .mflags = nsd, .flags = OPF_OPTIONAL);
     ADD(.type = OP_SYSFS, .dest = "/sys", .flags = cfg->privileged ? 0 : OPF_RO);
-    if (cfg->resolv_conf)
-        ADD(.type = OP_BIND, .src = cfg->resolv_conf, .dest = "/etc/resolv.conf");
-    if (cfg->hosts)
-        ADD(.type = OP_BIND, .src = cfg->hosts, .dest = "/etc/hosts");
-    if (cfg->hostname_file)
-        ADD(.type = OP_BIND, .src = cfg->hostname_file, .dest = "/etc/hostname");
+    /* The pod's files stay writable (as in Kubernetes) but never hold a device or a set-id
+     * program: their tmpfs is nosuid,nodev,noexec already, a pod from before it had plain files. */
+    const char *const pod_files[][2] = {{cfg->resolv_conf, "/etc/resolv.conf"},
+                                        {cfg->hosts, "/etc/hosts"},
+                                        {cfg->hostname_file, "/etc/hostname"}};
+    for (size_t i = 0; i < TK_ARRAY_SIZE(pod_files); i++) {
+        if (!pod_files[i][0])
+            continue;
+        ADD(.type = OP_BIND, .src = pod_files[i][0], .dest = pod_files[i][1]);
+        ADD(.type = OP_REMOUNT, .dest = pod_files[i][1], .mflags = nsd);
+    }
     for (size_t i = 0; i < cfg->n_mounts; i++) {
         const struct sandbox_mount *m = &cfg->mounts[i];
         unsigned ro = (m->flags & SANDBOX_MOUNT_READONLY) ? OPF_RO : 0;

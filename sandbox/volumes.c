@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -71,14 +72,32 @@ int sandbox_host_path_prepare(const char *volume, const char *path,
     return 0;
 }
 
+/* path as a mount of its own, nosuid,nodev (keeping its other flags): a bind of it, or of a
+ * subPath in it, into a container keeps them, so a device node or set-id program a container
+ * made there never works, in any container or on the host. */
+static int bind_nosuid_nodev(const char *path)
+{
+    struct statvfs sv;
+    if (statvfs(path, &sv) < 0)
+        return -errno;
+    unsigned long keep =
+        (sv.f_flag & ST_RDONLY ? MS_RDONLY : 0) | (sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0);
+    if (mount(path, path, NULL, MS_BIND, NULL) < 0 ||
+        mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | keep, NULL) < 0)
+        return -errno;
+    return 0;
+}
+
 static int empty_dir_setup(const char *path, const struct sandbox_volume *v, struct tk_err *err)
 {
     if (mkdir(path, 0777) < 0 && errno != EEXIST)
         return tk_err_sys(err, -errno, "volume '%s': create '%s'", v->name, path);
     if (chmod(path, 0777) < 0) /* as Kubernetes: writable by any user of the pod */
         return tk_err_sys(err, -errno, "volume '%s': chmod '%s'", v->name, path);
-    if (!v->medium_memory)
-        return 0;
+    if (!v->medium_memory) {
+        int r = bind_nosuid_nodev(path);
+        return r < 0 ? tk_err_sys(err, r, "volume '%s': make '%s' nosuid,nodev", v->name, path) : 0;
+    }
     char opts[64] = "mode=0777";
     if (v->size_limit)
         snprintf(opts, sizeof(opts), "mode=0777,size=%" PRIu64, v->size_limit);
@@ -101,7 +120,8 @@ int podvol_setup(const struct sandbox_pod_config *cfg, struct tk_err *err)
                 return r;
             continue;
         }
-        if (!made && (r = tk_mkdir_p(dir, 0755)) < 0)
+        /* 0700: what containers write in emptyDirs is theirs, not other host users' */
+        if (!made && ((r = tk_mkdir_p(dir, 0700)) < 0 || (r = chmod(dir, 0700) < 0 ? -errno : 0)))
             return tk_err_sys(err, r, "create '%s'", dir);
         made = true;
         char path[4096];

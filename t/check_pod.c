@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -416,21 +417,51 @@ static int only_lo(void)
     return n == 1 ? 0 : 1;
 }
 
-/* The /etc files of pod "web" as test_pod_lifecycle configured it. */
+/* Mount flags (ST_*) of the mount at path, with ck asserts that it is one of type fstype. */
+static unsigned long mount_flags(const char *path, long fstype)
+{
+    struct statfs sf;
+    struct statvfs sv;
+    ck_assert_int_eq(statfs(path, &sf), 0);
+    ck_assert_int_eq(sf.f_type, fstype);
+    ck_assert_int_eq(statvfs(path, &sv), 0);
+    return sv.f_flag;
+}
+
+static void etc_file(char *out, size_t size, const char *pod, const char *file)
+{
+    ck_assert_int_eq(sandbox_pod_etc_path(out, size, run_dir, pod, file), 0);
+}
+
+/* The /etc files of pod "web" as test_pod_lifecycle configured it: on a tmpfs of 1 MiB,
+ * nosuid,nodev,noexec, in directories only root enters. */
 static void check_etc_files(void)
 {
     char p[256];
     char *text = NULL;
-    pod_file(p, sizeof(p), "web", "hostname");
+    struct stat st;
+    pod_file(p, sizeof(p), "web", NULL);
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0700);
+    pod_file(p, sizeof(p), "web", "etc");
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0700);
+    unsigned long need = ST_NOSUID | ST_NODEV | ST_NOEXEC;
+    ck_assert_int_eq(mount_flags(p, 0x01021994) & need, need);
+    struct statfs sf;
+    ck_assert_int_eq(statfs(p, &sf), 0);
+    ck_assert_int_eq((long long)sf.f_blocks * sf.f_bsize, 1 << 20);
+    etc_file(p, sizeof(p), "web", "hostname");
+    ck_assert_ptr_nonnull(strstr(p, "/pods/web/etc/hostname"));
     ck_assert_int_ge(tk_read_file(p, 4096, &text, NULL), 0);
     ck_assert_str_eq(text, "webhost\n");
     free(text);
-    pod_file(p, sizeof(p), "web", "resolv.conf");
+    etc_file(p, sizeof(p), "web", "resolv.conf");
     ck_assert_int_ge(tk_read_file(p, 4096, &text, NULL), 0);
     ck_assert_ptr_nonnull(strstr(text, "nameserver 192.0.2.53\nnameserver 2001:db8::53\n"
                                        "search example.test\noptions ndots:2\n"));
     free(text);
-    pod_file(p, sizeof(p), "web", "hosts");
+    etc_file(p, sizeof(p), "web", "hosts");
     ck_assert_int_ge(tk_read_file(p, 4096, &text, NULL), 0);
     ck_assert_ptr_nonnull(strstr(text, "127.0.0.1\tlocalhost\n"));
     ck_assert_ptr_nonnull(strstr(text, "::1\tlocalhost"));
@@ -485,15 +516,21 @@ START_TEST(test_pod_lifecycle)
     ck_assert_int_eq(probe(p, CLONE_NEWNET, lo_is_up), 0);
     ck_assert_int_eq(probe(p, CLONE_NEWNET, only_lo), 0);
 
-    /* Volumes: a 0777 directory and a sized tmpfs. */
+    /* Volumes, in a 0700 directory: a 0777 directory and a sized tmpfs, both nosuid,nodev. */
     struct stat st;
     struct statfs sf;
+    unsigned long need = ST_NOSUID | ST_NODEV;
+    ck_assert_int_eq(sandbox_pod_volume_path(p, sizeof(p), state_dir, "web", ""), 0);
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0700);
     ck_assert_int_eq(sandbox_pod_volume_path(p, sizeof(p), state_dir, "web", "cache"), 0);
     ck_assert_int_eq(stat(p, &st), 0);
     ck_assert_int_eq(st.st_mode & 07777, 0777);
-    ck_assert_int_eq(sandbox_pod_volume_path(p, sizeof(p), state_dir, "web", "mem"), 0);
     ck_assert_int_eq(statfs(p, &sf), 0);
-    ck_assert_int_eq(sf.f_type, 0x01021994); /* TMPFS_MAGIC */
+    ck_assert_int_eq(mount_flags(p, sf.f_type) & need, need);
+    ck_assert_int_eq(sandbox_pod_volume_path(p, sizeof(p), state_dir, "web", "mem"), 0);
+    ck_assert_int_eq(mount_flags(p, 0x01021994) & need, need); /* TMPFS_MAGIC */
+    ck_assert_int_eq(statfs(p, &sf), 0);
     ck_assert_int_eq((long long)sf.f_blocks * sf.f_bsize, 1 << 20);
 
     /* Destroy leaves nothing, and is idempotent. */
@@ -525,6 +562,33 @@ START_TEST(test_host_network_pod)
 }
 END_TEST
 
+/* A pod made before the /etc tmpfs (its files in the pod directory, mode 0755) is adopted:
+ * sound, its directory made 0700, its containers given the files where they are. */
+START_TEST(test_legacy_etc_files)
+{
+    struct sandbox_pod_config c = {.run_dir = run_dir, .state_dir = state_dir, .name = "old"};
+    struct tk_err err = {0};
+    ck_assert_msg(sandbox_pod_create(&c, &err) == 0, "create: %s", err.msg);
+    char p[256], dir[256];
+    pod_file(p, sizeof(p), "old", "etc");
+    ck_assert_int_eq(umount2(p, MNT_DETACH), 0);
+    ck_assert_int_eq(rmdir(p), 0);
+    pod_file(p, sizeof(p), "old", "hosts");
+    ck_assert_int_eq(tk_write_file_replace(p, "127.0.0.1 localhost\n", 20, 0644), 0);
+    pod_file(dir, sizeof(dir), "old", NULL);
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    ck_assert_msg(sandbox_pod_check(run_dir, "old", &err) == 1, "check: %s", err.msg);
+    struct stat st;
+    ck_assert_int_eq(stat(dir, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0700);
+    char e[256];
+    etc_file(e, sizeof(e), "old", "hosts");
+    ck_assert_str_eq(e, p);
+    ck_assert_msg(sandbox_pod_destroy(run_dir, state_dir, "old", &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(mounts_under_tmp(), 0);
+}
+END_TEST
+
 /* A pod damaged or half-built (an agent that died mid-way) is reported and cleaned. */
 START_TEST(test_damaged_and_leftover)
 {
@@ -536,6 +600,14 @@ START_TEST(test_damaged_and_leftover)
     ck_assert_int_eq(umount2(p, MNT_DETACH), 0);
     ck_assert_int_lt(sandbox_pod_check(run_dir, "web", &err), 0);
     ck_assert_str_eq(err.msg, "pod 'web': its uts namespace is gone");
+    ck_assert_int_eq(sandbox_pod_destroy(run_dir, state_dir, "web", &err), 0);
+
+    /* Its /etc tmpfs gone: damaged too. */
+    ck_assert_msg(sandbox_pod_create(&c, &err) == 0, "create: %s", err.msg);
+    pod_file(p, sizeof(p), "web", "etc");
+    ck_assert_int_eq(umount2(p, MNT_DETACH), 0);
+    ck_assert_int_lt(sandbox_pod_check(run_dir, "web", &err), 0);
+    ck_assert_str_eq(err.msg, "pod 'web': its /etc files are not mounted");
     ck_assert_int_eq(sandbox_pod_destroy(run_dir, state_dir, "web", &err), 0);
 
     /* Leftover: a pod directory with a bound ns dir but no completion marker. */
@@ -727,6 +799,7 @@ Suite *pod_suite(void)
         tcase_add_test(ns, test_pod_lifecycle);
         tcase_add_test(ns, test_host_network_pod);
         tcase_add_test(ns, test_damaged_and_leftover);
+        tcase_add_test(ns, test_legacy_etc_files);
         tcase_add_test(ns, test_missing_uplink_leaves_nothing);
         tcase_add_test(ns, test_macvlan_in_callers_namespace);
         tcase_add_test(ns, test_create_async);

@@ -51,7 +51,7 @@ nsenter --net=$NS ip -o addr show dev eth0 | grep -q 'inet6 2001:db8::10/64' || 
 nsenter --net=$NS ip route show default | grep -q 'via 192.0.2.1 dev eth0' || fail "no IPv4 default route"
 nsenter --net=$NS ip -6 route show default | grep -q 'via 2001:db8::1 dev eth0' || fail "no IPv6 default route"
 nsenter --net=$NS ip -o link show lo | grep -q 'UP' || fail "lo is not up in the pod"
-grep -q "^192.0.2.10	web\$" $RUN/pods/web/hosts || fail "hosts does not map web to 192.0.2.10: $(cat $RUN/pods/web/hosts)"
+grep -q "^192.0.2.10	web\$" $RUN/pods/web/etc/hosts || fail "hosts does not map web to 192.0.2.10: $(cat $RUN/pods/web/etc/hosts)"
 [ "$(uplink_links)" = "lo up0 " ] || fail "links left in the uplink namespace: $(uplink_links)"
 
 # The announcements replaced the stale neighbour entries.

@@ -34,7 +34,7 @@ NS=$RUN/pods/web/ns
 nsenter --net=$NS/net ip -o link show lo | grep -q UP || fail "lo is not up"
 [ "$(nsenter --net=$NS/net ip -o link show | wc -l)" = 1 ] || fail "the pod has more than lo"
 [ "$(stat -L -c %i $NS/ipc)" != "$(stat -L -c %i /proc/self/ns/ipc)" ] || fail "ipc ns is the host's"
-grep -q "^nameserver 192.0.2.53$" $RUN/pods/web/resolv.conf || fail "resolv.conf: $(cat $RUN/pods/web/resolv.conf)"
+grep -q "^nameserver 192.0.2.53$" $RUN/pods/web/etc/resolv.conf || fail "resolv.conf: $(cat $RUN/pods/web/etc/resolv.conf)"
 [ "$(stat -f -c %T $STATE/pods/web/volumes/scratch)" = tmpfs ] || fail "scratch is not a tmpfs"
 [ "$(stat -c %a $STATE/pods/web/volumes/data)" = 777 ] || fail "data is not mode 777"
 netino=$(stat -L -c %i $NS/net)

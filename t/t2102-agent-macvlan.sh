@@ -68,7 +68,7 @@ wait_for 20 get
 NS=$TMP/run/pods/web/ns/net
 mac=$(nsenter --net=$NS ip -o link show eth0 | sed -n 's|.*link/ether \([0-9a-f:]*\).*|\1|p')
 [ "$mac" = "$("$TANK_SRC/t/podctl" mac web eth0)" ] || fail "eth0 mac $mac is not the derived one"
-grep -q "^nameserver 192.0.2.53$" "$TMP/run/pods/web/resolv.conf" || fail "resolv.conf: $(cat "$TMP/run/pods/web/resolv.conf")"
+grep -q "^nameserver 192.0.2.53$" "$TMP/run/pods/web/etc/resolv.conf" || fail "resolv.conf: $(cat "$TMP/run/pods/web/etc/resolv.conf")"
 [ "$(ip -n $U -o link show | wc -l)" = 2 ] || fail "links on the uplink side: $(ip -n $U -o link show)"
 
 # The container dies and is restarted: same namespace, same address and MAC.
