@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,18 @@
 
 #include "base/parse.h"
 
-enum value_kind { V_STRING, V_PATH, V_LIST, V_DURATION, V_SECONDS, V_SIZE, V_PERCENT, V_AGE };
+enum value_kind {
+    V_STRING,
+    V_PATH,
+    V_LIST,
+    V_DURATION,
+    V_SECONDS,
+    V_SIZE,
+    V_PERCENT,
+    V_AGE,
+    V_BOOL,
+    V_ID_RANGES
+};
 
 struct key {
     const char *section;
@@ -37,6 +49,8 @@ static const struct key keys[] = {
     {"images", "image_gc_high_percent", V_PERCENT, FIELD(image_gc_high_percent), 0},
     {"images", "image_gc_low_percent", V_PERCENT, FIELD(image_gc_low_percent), 0},
     {"images", "image_gc_min_age", V_AGE, FIELD(image_gc_min_age_ms), 0},
+    {"security", "userns_ranges", V_ID_RANGES, FIELD(userns_ranges), FIELD(n_userns_ranges)},
+    {"security", "default_host_users", V_BOOL, FIELD(default_host_users), 0},
     {"restart", "backoff_initial", V_DURATION, FIELD(backoff_initial_ms), 0},
     {"restart", "backoff_max", V_DURATION, FIELD(backoff_max_ms), 0},
     {"restart", "backoff_reset", V_DURATION, FIELD(backoff_reset_ms), 0},
@@ -49,6 +63,25 @@ static char *xstrdup(const char *s)
     if (!d)
         abort();
     return d;
+}
+
+/* Without [security] userns_ranges: the subordinate ids of user "tank" (both /etc/subuid
+ * and /etc/subgid, as podman reads them), else the built-in range. */
+static void config_default_userns_ranges(struct tank_config *cfg)
+{
+    struct passwd pw, *found = NULL;
+    char buf[1024], uid[16] = "";
+    if (getpwnam_r("tank", &pw, buf, sizeof(buf), &found) == 0 && found)
+        snprintf(uid, sizeof(uid), "%u", (unsigned)pw.pw_uid);
+    int n = sandbox_userns_subid_ranges("/etc/subuid", "/etc/subgid", "tank", uid[0] ? uid : NULL,
+                                        cfg->userns_ranges);
+    if (n > 0) {
+        cfg->n_userns_ranges = (size_t)n;
+        return;
+    }
+    cfg->userns_ranges[0] =
+        (struct sandbox_id_range){SANDBOX_USERNS_DEFAULT_START, SANDBOX_USERNS_DEFAULT_COUNT};
+    cfg->n_userns_ranges = 1;
 }
 
 void config_defaults(struct tank_config *cfg)
@@ -64,6 +97,8 @@ void config_defaults(struct tank_config *cfg)
     cfg->image_gc_high_percent = 85;
     cfg->image_gc_low_percent = 80;
     cfg->image_gc_min_age_ms = 2 * 60 * 1000;
+    cfg->default_host_users = 1;
+    config_default_userns_ranges(cfg);
     cfg->backoff_initial_ms = 10 * 1000;
     cfg->backoff_max_ms = 300 * 1000;
     cfg->backoff_reset_ms = 600 * 1000;
@@ -117,6 +152,26 @@ static int parse_percent(const char *value, int *out)
     return 0;
 }
 
+static int apply_security(struct load_ctx *ctx, const struct key *k, const char *value, int line)
+{
+    char *base = (char *)ctx->cfg;
+    struct tk_err e = {0};
+    if (k->kind == V_BOOL) {
+        int v = !strcmp(value, "true") ? 1 : !strcmp(value, "false") ? 0 : -1;
+        if (v < 0)
+            return tk_err_set(ctx->err, -EINVAL, "%s:%d: [%s] %s: '%s' is not true or false",
+                              ctx->path, line, k->section, k->name, value);
+        *(int *)(base + k->off) = v;
+        return 0;
+    }
+    int n = sandbox_userns_parse_ranges(value, (struct sandbox_id_range *)(base + k->off), &e);
+    if (n < 0)
+        return tk_err_set(ctx->err, n, "%s:%d: [%s] %s: %s", ctx->path, line, k->section, k->name,
+                          e.msg);
+    *(size_t *)(base + k->count_off) = (size_t)n;
+    return 0;
+}
+
 static int apply(struct load_ctx *ctx, const struct key *k, const char *value, int line)
 {
     char *base = (char *)ctx->cfg;
@@ -162,6 +217,9 @@ static int apply(struct load_ctx *ctx, const struct key *k, const char *value, i
                               line, k->section, k->name, value);
         *(uint64_t *)(base + k->off) = bytes;
         return 0;
+    case V_BOOL:
+    case V_ID_RANGES:
+        return apply_security(ctx, k, value, line);
     }
     return -EINVAL;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "sandbox/userns.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/tank/tank.ini"
 #define CONFIG_MAX_LIST 16
@@ -44,6 +45,12 @@ struct tank_config {
     int image_gc_high_percent;   /* 85; 0 = off: collect when state_dir's fs is this full */
     int image_gc_low_percent;    /* 80: collect until it is below this */
     int64_t image_gc_min_age_ms; /* 2m: images pulled or used more recently stay; 0 = none */
+
+    /* [security] user namespaces (hostUsers: false) */
+    struct sandbox_id_range userns_ranges[SANDBOX_USERNS_MAX_RANGES]; /* host ids for pods */
+    size_t n_userns_ranges; /* set from userns_ranges=, else /etc/subuid+subgid of user
+                             * "tank", else SANDBOX_USERNS_DEFAULT_START/COUNT */
+    int default_host_users; /* 1 (default); 0 = pods without hostUsers get a user namespace */
 
     /* [restart] */
     int64_t backoff_initial_ms; /* 10s */

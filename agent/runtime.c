@@ -215,6 +215,15 @@ static void fill_dns_options(const struct spec_pod *pod, char **opts)
     }
 }
 
+/* Does the pod get its own user namespace? hostUsers, else the configured default (never
+ * for hostNetwork pods, which share the host's network and so its users). */
+static bool pod_userns(const struct tank_config *cfg, const struct spec_pod *pod)
+{
+    if (pod->host_users.has)
+        return !pod->host_users.v;
+    return !cfg->default_host_users && !pod->host_network;
+}
+
 static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
                        struct runtime_start *start, struct tk_err *err)
 {
@@ -260,6 +269,9 @@ static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_po
         .volumes = vols,
         .n_volumes = nv,
         .probe_ms = ni ? ADDRESS_PROBE_MS : 0,
+        .userns = pod_userns(cfg, pod),
+        .userns_ranges = cfg->userns_ranges,
+        .n_userns_ranges = cfg->n_userns_ranges,
     };
     struct sandbox_pod_creation *c = NULL;
     r = sandbox_pod_create_begin(&pc, &c, err);
@@ -477,14 +489,17 @@ struct start_ctx {
     const struct image_run *run;
     struct sandbox_mount *mounts;
     const char *state_dir, *rw_dir, *log_path;
+    uid_t userns_id; /* first host id of the pod's user namespace; 0 = none */
 };
 
 static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
                          struct runtime_start *start, struct tk_err *err)
 {
     char id[256], netns[4096], utsns[4096], ipcns[4096], resolv[4096], hosts[4096], hostname[4096];
+    char userns[4096];
     snprintf(id, sizeof(id), "%s/%s", x->pod->name, x->c->name);
     const char *rd = x->h->cfg->run_dir, *pn = x->pod->name;
+    sandbox_pod_path(userns, sizeof(userns), rd, pn, "ns/user");
     sandbox_pod_path(netns, sizeof(netns), rd, pn, "ns/net");
     sandbox_pod_path(utsns, sizeof(utsns), rd, pn, "ns/uts");
     sandbox_pod_path(ipcns, sizeof(ipcns), rd, pn, "ns/ipc");
@@ -514,6 +529,8 @@ static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
         .netns = x->pod->host_network ? NULL : netns,
         .utsns = utsns,
         .ipcns = ipcns,
+        .userns = x->userns_id ? userns : NULL,
+        .userns_id = x->userns_id,
         .resolv_conf = resolv,
         .hosts = hosts,
         .hostname_file = hostname,
@@ -646,7 +663,13 @@ static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
         r = runtime_cg_prepare(h->cg, pod, idx, err);
     if (r < 0)
         goto out;
-    struct start_ctx x = {h, pod, c, &info, &run, mounts, sd, rw, log};
+    uint32_t userns_id = 0;
+    if (pod_userns(h->cfg, pod) &&
+        sandbox_userns_get(h->cfg->state_dir, pod->name, &userns_id) != 1) {
+        r = tk_err_set(err, -ENOENT, "the pod's user namespace range is not recorded");
+        goto out;
+    }
+    struct start_ctx x = {h, pod, c, &info, &run, mounts, sd, rw, log, userns_id};
     r = start_sandbox(&x, out, start, err);
 out:
     for (size_t i = 0; i < c->n_env; i++)

@@ -128,6 +128,14 @@ struct sandbox_container_config {
     const char *utsns;
     const char *ipcns;
     const char *hostname; /* set only when utsns is NULL (a new UTS namespace); NULL = id */
+    /* The pod's user namespace (RUN_DIR/pods/POD/ns/user, mapping 0..65535 to userns_id..;
+     * NULL = the host's). The workload builds its root file system as the host's root, the
+     * image layers idmapped through it (overlayfs over idmapped lower layers; the upper dir
+     * owned by userns_id, so what the container writes belongs to its range on the host),
+     * then joins it before switching user: uid 0 inside is userns_id on the host, with
+     * capabilities only over namespaces the user namespace owns. Needs image layers. */
+    const char *userns;
+    uid_t userns_id;
 
     /* Files of the pod bound onto /etc/resolv.conf, /etc/hosts, /etc/hostname (NULL = none). */
     const char *resolv_conf;

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -239,6 +240,8 @@ static int check_config(const struct sandbox_pod_config *cfg, struct tk_err *err
     if (!tk_is_dns_label(cfg->name))
         return tk_err_set(err, -EINVAL, "pod name '%s' is not a DNS-1123 label",
                           cfg->name ? cfg->name : "");
+    if (cfg->userns && cfg->host_network)
+        return tk_err_set(err, -EINVAL, "a hostNetwork pod cannot have its own user namespace");
     if (cfg->hostname && !tk_is_dns_label(cfg->hostname))
         return tk_err_set(err, -EINVAL, "hostname '%s' is not a DNS-1123 label", cfg->hostname);
     int r = check_ifaces(cfg, err);
@@ -334,6 +337,8 @@ static int write_etc_files(const struct sandbox_pod_config *cfg, const char *pod
 /* ---- namespaces ------------------------------------------------------------------- */
 
 static const char *const ns_names[] = {"uts", "ipc", "net"};
+/* The namespaces a userns pod keeps: the user namespace first, which owns the others. */
+static const char *const userns_names[] = {"user", "uts", "ipc", "net"};
 
 /* Detach every mount stacked on path; "not mounted" and "absent" are success. */
 static int unmount_all(const char *path)
@@ -345,7 +350,7 @@ static int unmount_all(const char *path)
 }
 
 /* POD/ns as a private bind mount of itself, with an empty file per namespace. */
-static int prepare_ns_dir(const char *pod_dir, bool host_network, struct tk_err *err)
+static int prepare_ns_dir(const char *pod_dir, bool host_network, bool userns, struct tk_err *err)
 {
     char ns[POD_PATH_MAX], file[POD_PATH_MAX];
     snprintf(ns, sizeof(ns), "%s/ns", pod_dir);
@@ -353,10 +358,11 @@ static int prepare_ns_dir(const char *pod_dir, bool host_network, struct tk_err 
         return tk_err_sys(err, -errno, "create '%s'", ns);
     if (mount(ns, ns, NULL, MS_BIND, NULL) < 0 || mount(NULL, ns, NULL, MS_PRIVATE, NULL) < 0)
         return tk_err_sys(err, -errno, "make '%s' a private mount", ns);
-    for (size_t i = 0; i < TK_ARRAY_SIZE(ns_names); i++) {
-        if (host_network && strcmp(ns_names[i], "net") == 0)
+    for (size_t i = 0; i < TK_ARRAY_SIZE(userns_names); i++) {
+        if ((host_network && strcmp(userns_names[i], "net") == 0) ||
+            (!userns && strcmp(userns_names[i], "user") == 0))
             continue;
-        snprintf(file, sizeof(file), "%s/%s", ns, ns_names[i]);
+        snprintf(file, sizeof(file), "%s/%s", ns, userns_names[i]);
         int fd = open(file, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
         if (fd < 0)
             return tk_err_sys(err, -errno, "create '%s'", file);
@@ -365,9 +371,38 @@ static int prepare_ns_dir(const char *pod_dir, bool host_network, struct tk_err 
     return 0;
 }
 
+/* In the helper child: the namespaces of a userns pod, made by a holder process (a user
+ * namespace must be created by the process that is to be in it; its maps are written from
+ * outside), bound into POD/ns; then the helper joins the uts, ipc and net ones. The helper
+ * stays in the host's user namespace, whose root may configure namespaces the pod's owns. */
+static int userns_namespaces(uint32_t start, int flags, const char *pod_dir, struct tk_err *err)
+{
+    pid_t holder;
+    int release;
+    int r = sandbox_userns_holder(start, flags, &holder, &release, err);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < TK_ARRAY_SIZE(userns_names) && r == 0; i++) {
+        char src[64], dst[POD_PATH_MAX];
+        snprintf(src, sizeof(src), "/proc/%d/ns/%s", (int)holder, userns_names[i]);
+        snprintf(dst, sizeof(dst), "%s/ns/%s", pod_dir, userns_names[i]);
+        if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+            r = tk_err_sys(err, -errno, "bind %s namespace onto '%s'", userns_names[i], dst);
+    }
+    for (size_t i = 1; i < TK_ARRAY_SIZE(userns_names) && r == 0; i++) {
+        char path[POD_PATH_MAX];
+        snprintf(path, sizeof(path), "%s/ns/%s", pod_dir, userns_names[i]);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, 0) < 0)
+            r = tk_err_sys(err, -errno, "join the pod's %s namespace", userns_names[i]);
+    }
+    sandbox_userns_holder_end(holder, release);
+    return r;
+}
+
 /* In the helper child: new namespaces, bound into POD/ns, then configured. */
-static int ns_child_run(const struct sandbox_pod_config *cfg, const char *pod_dir,
-                        struct tk_err *err)
+static int ns_child_run(const struct sandbox_pod_config *cfg, uint32_t userns_start,
+                        const char *pod_dir, struct tk_err *err)
 {
     _cleanup_close_ int host_fd = -1;
     _cleanup_close_ int pod_fd = -1;
@@ -377,12 +412,17 @@ static int ns_child_run(const struct sandbox_pod_config *cfg, const char *pod_di
             return tk_err_sys(err, -errno, "open uplink network namespace '%s'", up);
     }
     int flags = CLONE_NEWUTS | CLONE_NEWIPC | (cfg->host_network ? 0 : CLONE_NEWNET);
-    if (unshare(flags) < 0)
+    if (userns_start) {
+        int r = userns_namespaces(userns_start, flags, pod_dir, err);
+        if (r < 0)
+            return r;
+    } else if (unshare(flags) < 0) {
         return tk_err_sys(err, -errno, "create namespaces");
+    }
     const char *host = cfg->hostname ? cfg->hostname : cfg->name;
     if (sethostname(host, strlen(host)) < 0)
         return tk_err_sys(err, -errno, "set hostname '%s'", host);
-    for (size_t i = 0; i < TK_ARRAY_SIZE(ns_names); i++) {
+    for (size_t i = 0; !userns_start && i < TK_ARRAY_SIZE(ns_names); i++) {
         if (cfg->host_network && strcmp(ns_names[i], "net") == 0)
             continue;
         char src[64], dst[POD_PATH_MAX];
@@ -467,12 +507,13 @@ static int run_in_child(int (*fn)(const void *arg, struct tk_err *err), const vo
 struct create_args {
     const struct sandbox_pod_config *cfg;
     const char *pod_dir;
+    uint32_t userns_start; /* 0 = no user namespace */
 };
 
 static int create_child(const void *arg, struct tk_err *err)
 {
     const struct create_args *a = arg;
-    return ns_child_run(a->cfg, a->pod_dir, err);
+    return ns_child_run(a->cfg, a->userns_start, a->pod_dir, err);
 }
 
 /* A pod creation under way: its namespace child, and what the end of it needs. */
@@ -512,18 +553,24 @@ int64_t sandbox_pod_creation_deadline_ms(const struct sandbox_pod_creation *c)
 static int create_begin(const struct sandbox_pod_config *cfg, struct sandbox_pod_creation *c,
                         struct tk_err *err)
 {
+    uint32_t start = 0;
     int r = write_etc_files(cfg, c->dir, err);
     if (r < 0)
         return r;
-    if ((r = podvol_setup(cfg, err)) < 0)
+    if (cfg->userns && (r = sandbox_userns_alloc(cfg->state_dir, cfg->name, cfg->userns_ranges,
+                                                 cfg->n_userns_ranges, &start, err)) < 0)
         return r;
-    if ((r = prepare_ns_dir(c->dir, cfg->host_network, err)) < 0)
+    if ((r = podvol_setup(cfg, cfg->userns ? (uid_t)start : (uid_t)-1, err)) < 0)
         return r;
+    if ((r = prepare_ns_dir(c->dir, cfg->host_network, cfg->userns, err)) < 0)
+        return r;
+    if (cfg->userns)
+        tk_buf_addf(&c->marker, "userns=%" PRIu32 "\n", start);
     tk_buf_addf(&c->marker, "host_network=%d\nifaces=", cfg->host_network ? 1 : 0);
     for (size_t i = 0; i < cfg->n_ifaces; i++)
         tk_buf_addf(&c->marker, "%s%s", i ? " " : "", cfg->ifaces[i].name);
     tk_buf_addc(&c->marker, '\n');
-    struct create_args a = {cfg, c->dir};
+    struct create_args a = {cfg, c->dir, start};
     return child_begin(create_child, &a, &c->pid, &c->fd, err);
 }
 
@@ -659,8 +706,8 @@ int sandbox_pod_destroy(const char *run_dir, const char *state_dir, const char *
     snprintf(file, sizeof(file), "%s/net", ns);
     if (is_nsfs(file) && run_in_child(delete_links_child, file, &e) < 0)
         first = tk_err_wrap(&e, "delete interfaces");
-    for (size_t i = 0; i < TK_ARRAY_SIZE(ns_names); i++) {
-        snprintf(file, sizeof(file), "%s/%s", ns, ns_names[i]);
+    for (size_t i = 0; i < TK_ARRAY_SIZE(userns_names); i++) {
+        snprintf(file, sizeof(file), "%s/%s", ns, userns_names[i]);
         int r = unmount_all(file);
         if (r < 0 && !first)
             first = tk_err_sys(&e, r, "unmount '%s'", file);
@@ -675,6 +722,9 @@ int sandbox_pod_destroy(const char *run_dir, const char *state_dir, const char *
         first = tk_err_sys(&e, r, "remove '%s'", dir);
     if (state_dir && (r = podvol_teardown(state_dir, name, &e)) < 0 && !first)
         first = r;
+    /* The id range goes only once no emptyDir holds files of it. */
+    if (state_dir && r == 0 && (r = sandbox_userns_release(state_dir, name)) < 0 && !first)
+        first = tk_err_sys(&e, r, "release the user namespace range");
     if (first < 0) {
         tk_err_set(err, first, "%s", e.msg);
         return tk_err_wrap(err, "destroy pod '%s'", name);
@@ -767,12 +817,14 @@ int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err)
     if (tk_read_file(file, 4096, &marker, NULL) < 0)
         return tk_err_set(err, -EIO, "pod '%s' is incomplete: its creation did not finish", name);
     bool host_network = strstr(marker, "host_network=1") != NULL;
-    for (size_t i = 0; i < TK_ARRAY_SIZE(ns_names); i++) {
-        if (host_network && strcmp(ns_names[i], "net") == 0)
+    bool userns = strstr(marker, "userns=") != NULL;
+    for (size_t i = 0; i < TK_ARRAY_SIZE(userns_names); i++) {
+        const char *ns = userns_names[i];
+        if ((host_network && strcmp(ns, "net") == 0) || (!userns && strcmp(ns, "user") == 0))
             continue;
-        snprintf(file, sizeof(file), "%s/ns/%s", dir, ns_names[i]);
+        snprintf(file, sizeof(file), "%s/ns/%s", dir, ns);
         if (!is_nsfs(file))
-            return tk_err_set(err, -EIO, "pod '%s': its %s namespace is gone", name, ns_names[i]);
+            return tk_err_set(err, -EIO, "pod '%s': its %s namespace is gone", name, ns);
     }
     int r = check_etc(dir, name, err);
     if (r < 0)

@@ -9,6 +9,8 @@
  *                                as `ip netns add` keeps one); absent for hostNetwork pods
  *   RUN_DIR/pods/POD/ns/uts      the pod's UTS namespace (hostname set)
  *   RUN_DIR/pods/POD/ns/ipc      the pod's IPC namespace
+ *   RUN_DIR/pods/POD/ns/user     with userns only: the pod's user namespace, which owns
+ *                                the uts, ipc and net namespaces (see sandbox/userns.h)
  *   RUN_DIR/pods/POD/            mode 0700: no other host user reaches anything below
  *   RUN_DIR/pods/POD/etc/resolv.conf, hosts, hostname
  *                                bound by containers onto /etc/resolv.conf, /etc/hosts,
@@ -39,6 +41,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "sandbox/userns.h"
 
 #define SANDBOX_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
 
@@ -117,6 +120,14 @@ struct sandbox_pod_config {
      * an answer from another MAC fails the create with -EADDRINUSE ("interface 'eth0':
      * address '192.0.2.10' is already in use by aa:bb:cc:dd:ee:ff"). 0 = no probe. */
     unsigned int probe_ms;
+    /* User namespace (hostUsers: false): a range of 65,536 host ids is allocated from
+     * userns_ranges and recorded (sandbox_userns_alloc()); the pod's uts, ipc and net
+     * namespaces are made owned by a user namespace mapping ids 0..65535 to that range
+     * (kept as RUN_DIR/pods/POD/ns/user), and its emptyDirs belong to the range's first id
+     * (root inside). Not with host_network. The range is released by destroy. */
+    bool userns;
+    const struct sandbox_id_range *userns_ranges;
+    size_t n_userns_ranges;
 };
 
 /*

@@ -5,8 +5,9 @@
 
 /* Check hostPaths and create emptyDirs under STATE_DIR/pods/POD/volumes (mode 0700):
  * directories bound onto themselves nosuid,nodev, or nosuid,nodev tmpfs mounts for medium
- * Memory. On failure what was made stays for podvol_teardown(). */
-int podvol_setup(const struct sandbox_pod_config *cfg, struct tk_err *err);
+ * Memory, owned by host id owner (uid and gid; (uid_t)-1 = root, as made). On failure what
+ * was made stays for podvol_teardown(). */
+int podvol_setup(const struct sandbox_pod_config *cfg, uid_t owner, struct tk_err *err);
 
 /* Unmount and remove STATE_DIR/pods/POD/volumes, then remove STATE_DIR/pods/POD when it
  * is empty. A missing directory is success. */

@@ -13,6 +13,7 @@
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "sandbox/userns.h"
 
 enum op_type {
     OP_PROC,
@@ -62,6 +64,8 @@ static const char *const masked_paths[] = {
 static const char *const readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
+/* Made by the host's root, belonging to the container's root in a user namespace. */
+static const char *const userns_owned[] = {"/dev", "/dev/shm"};
 static const char *const dev_nodes[] = {
     "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
 };
@@ -591,10 +595,57 @@ static int build_ops(const struct sandbox_container_config *cfg, struct op *ops)
     return (int)n;
 }
 
+/* With a user namespace: each layer as a detached mount idmapped through it, which the
+ * overlay takes as "/proc/self/fd/N" (open until the overlay is mounted). */
+struct idmapped {
+    size_t n;
+    int *fds;
+    char (*paths)[32];
+};
+
+static void idmapped_free(struct idmapped *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->fds[i] >= 0)
+            close(m->fds[i]);
+    free(m->fds);
+    free(m->paths);
+}
+
+static int idmap_layers(const struct sandbox_container_config *cfg, struct idmapped *m,
+                        struct sandbox_fail *f)
+{
+    _cleanup_close_ int ns = open(cfg->userns, O_RDONLY | O_CLOEXEC);
+    if (ns < 0)
+        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "open namespace '%s'", cfg->userns);
+    m->fds = calloc(cfg->n_layers, sizeof(*m->fds));
+    m->paths = calloc(cfg->n_layers, sizeof(*m->paths));
+    if (!m->fds || !m->paths)
+        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, ENOMEM, "idmapped layers");
+    for (; m->n < cfg->n_layers; m->n++) {
+        int fd = sandbox_idmap_clone(cfg->layers[m->n], ns);
+        if (fd < 0)
+            return sandbox_fail(f, SANDBOX_STEP_ROOTFS, -fd,
+                                "idmapped mount of layer '%s' (a user namespace needs a kernel "
+                                "and file system with idmapped mounts)",
+                                cfg->layers[m->n]);
+        m->fds[m->n] = fd;
+        snprintf(m->paths[m->n], sizeof(m->paths[m->n]), "/proc/self/fd/%d", fd);
+    }
+    return 0;
+}
+
+static const char *layer_at(const struct sandbox_container_config *cfg, const struct idmapped *m,
+                            size_t i)
+{
+    return cfg->userns ? m->paths[i] : cfg->layers[i];
+}
+
 /* Mount the overlay of the layers at rw_dir/merged (the new root); returns its path. */
 static int mount_overlay(const struct sandbox_container_config *cfg, char *root, size_t size,
                          struct sandbox_fail *f)
 {
+    _cleanup_(idmapped_free) struct idmapped im = {0};
     const char *rw = cfg->rw_dir ? cfg->rw_dir : cfg->state_dir;
     char upper[PATH_MAX], work[PATH_MAX];
     snprintf(upper, sizeof(upper), "%s/upper", rw);
@@ -609,20 +660,26 @@ static int mount_overlay(const struct sandbox_container_config *cfg, char *root,
     /* The container's "/" takes the upper dir's mode: 0755, as containerd makes it. */
     if (chmod(upper, 0755) < 0)
         return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "chmod '%s'", upper);
+    /* With a user namespace "/" is the pod root's, and so is all the container writes. */
+    if (cfg->userns && chown(upper, cfg->userns_id, (gid_t)cfg->userns_id) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "chown '%s'", upper);
+    int r = cfg->userns ? idmap_layers(cfg, &im, f) : 0;
+    if (r < 0)
+        return r;
     /* lowerdir lists the top layer first; layers come lowest first. */
     _cleanup_free_ char *data = NULL;
     size_t cap = 64 + strlen(upper) + strlen(work);
     for (size_t i = 0; i < cfg->n_layers; i++) {
-        if (strpbrk(cfg->layers[i], ":,"))
+        if (strpbrk(layer_at(cfg, &im, i), ":,"))
             return -EINVAL; /* cannot be said in overlay options */
-        cap += strlen(cfg->layers[i]) + 1;
+        cap += strlen(layer_at(cfg, &im, i)) + 1;
     }
     data = malloc(cap);
     if (!data)
         return sandbox_fail(f, SANDBOX_STEP_ROOTFS, ENOMEM, "overlay options");
     size_t off = (size_t)snprintf(data, cap, "lowerdir=");
     for (size_t i = cfg->n_layers; i-- > 0;)
-        off += (size_t)snprintf(data + off, cap - off, "%s%s", cfg->layers[i], i ? ":" : "");
+        off += (size_t)snprintf(data + off, cap - off, "%s%s", layer_at(cfg, &im, i), i ? ":" : "");
     snprintf(data + off, cap - off, ",upperdir=%s,workdir=%s", upper, work);
     /* nodev, which runc does not set on the rootfs (it relies on the device cgroup): a node
      * made in the rootfs must not open where no cgroup controller refuses it, and images keep
@@ -666,12 +723,14 @@ static int prepare_root(const struct sandbox_container_config *cfg, char *root, 
         int r = mount_overlay(cfg, root, size, f);
         if (r == 0 || f->msg[0])
             return r;
-        if (r != -EINVAL && r != -ENODEV && r != -EOPNOTSUPP)
+        if ((r != -EINVAL && r != -ENODEV && r != -EOPNOTSUPP) || cfg->userns)
             return sandbox_fail(f, SANDBOX_STEP_ROOTFS, -r, "mount overlay on '%s'", root);
         return copy_root(cfg, root, size, f);
     }
-    if (!cfg->rootfs)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, EINVAL, "no rootfs and no layers");
+    if (!cfg->rootfs || cfg->userns)
+        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, EINVAL,
+                            cfg->userns ? "a user namespace needs image layers"
+                                        : "no rootfs and no layers");
     snprintf(root, size, "%s", cfg->rootfs);
     return bind_root(root, f);
 }
@@ -725,6 +784,12 @@ int sandbox_rootfs_setup(const struct sandbox_container_config *cfg, struct sand
             return sandbox_fail(f, SANDBOX_STEP_MOUNT, -r, "%s %s%s%s", op_name(ops[i].type),
                                 ops[i].src ? ops[i].src : "", ops[i].src ? " on " : "",
                                 ops[i].dest);
+    }
+    for (size_t i = 0; cfg->userns && i < TK_ARRAY_SIZE(userns_owned); i++) {
+        _cleanup_close_ int fd = sandbox_open_in_root(rootfd, userns_owned[i], 0, 0);
+        if (fd < 0 || fchownat(fd, "", cfg->userns_id, (gid_t)cfg->userns_id, AT_EMPTY_PATH) < 0)
+            return sandbox_fail(f, SANDBOX_STEP_MOUNT, fd < 0 ? -fd : errno, "chown '%s'",
+                                userns_owned[i]);
     }
     if (cfg->cwd) {
         _cleanup_close_ int cwd = sandbox_open_in_root(rootfd, cfg->cwd, 1, 0);

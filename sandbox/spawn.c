@@ -161,6 +161,9 @@ static int child_setup(const struct sandbox_container_config *cfg, struct sandbo
 {
     uint64_t caps;
     struct sandbox_seccomp_filter *filter = NULL; /* freed by the exec or the exit */
+    _cleanup_close_ int userns = cfg->userns ? open(cfg->userns, O_RDONLY | O_CLOEXEC) : -1;
+    if (cfg->userns && userns < 0)
+        return sandbox_fail(f, SANDBOX_STEP_SETNS, errno, "open namespace '%s'", cfg->userns);
     int r = child_unshare(cfg, f);
     if (r < 0)
         return r;
@@ -171,6 +174,9 @@ static int child_setup(const struct sandbox_container_config *cfg, struct sandbo
     r = sandbox_rootfs_setup(cfg, f);
     if (r < 0)
         return r;
+    /* Mounts are made; from here on root is the pod's root, not the host's. */
+    if (userns >= 0 && setns(userns, CLONE_NEWUSER) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_SETNS, errno, "join namespace '%s'", cfg->userns);
     /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the drop. */
     if (!cfg->no_new_privs && (r = sandbox_seccomp_apply(filter, f)) < 0)
         return r;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -106,7 +107,7 @@ static int empty_dir_setup(const char *path, const struct sandbox_volume *v, str
     return 0;
 }
 
-int podvol_setup(const struct sandbox_pod_config *cfg, struct tk_err *err)
+int podvol_setup(const struct sandbox_pod_config *cfg, uid_t owner, struct tk_err *err)
 {
     char dir[4096];
     int r = sandbox_pod_volume_path(dir, sizeof(dir), cfg->state_dir, cfg->name, "");
@@ -129,6 +130,8 @@ int podvol_setup(const struct sandbox_pod_config *cfg, struct tk_err *err)
             return tk_err_set(err, -ENAMETOOLONG, "volume '%s': path too long", v->name);
         if ((r = empty_dir_setup(path, v, err)) < 0)
             return r;
+        if (owner != (uid_t)-1 && chown(path, owner, (gid_t)owner) < 0)
+            return tk_err_sys(err, -errno, "volume '%s': chown '%s'", v->name, path);
     }
     return 0;
 }

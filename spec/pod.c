@@ -545,6 +545,12 @@ static void f_host_network(struct walk *w, const struct ynode *v, const char *pa
     want_bool(w, v, path, &pod->host_network);
 }
 
+static void f_host_users(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_pod *pod = obj;
+    pod->host_users.has = want_bool(w, v, path, &pod->host_users.v);
+}
+
 static void f_spec(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const struct field fields[] = {
@@ -553,6 +559,7 @@ static void f_spec(struct walk *w, const struct ynode *v, const char *path, void
         {"terminationGracePeriodSeconds", f_grace},
         {"hostname", f_hostname},
         {"hostNetwork", f_host_network},
+        {"hostUsers", f_host_users},
         {"dnsConfig", f_dns},
         {"securityContext", f_pod_security},
         {"volumes", f_volumes},
@@ -566,6 +573,9 @@ static void f_spec(struct walk *w, const struct ynode *v, const char *path, void
     const struct ynode *net = ynode_get(v, "network");
     if (pod->host_network && w->tank && !ynode_is_null(net))
         werr(w, net, "spec.network", "cannot be used together with hostNetwork: true");
+    if (pod->host_network && pod->host_users.has && !pod->host_users.v)
+        werr(w, ynode_get(v, "hostUsers"), "spec.hostUsers",
+             "false cannot be used together with hostNetwork: true");
     check_container_refs(w, v, pod);
 }
 

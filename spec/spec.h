@@ -176,6 +176,9 @@ struct spec_pod {
     int64_t termination_grace_seconds; /* default 30 */
     char *hostname;                    /* NULL = pod name */
     bool host_network;
+    /* hostUsers (Kubernetes 1.30+): false = the pod's own user namespace; unset = the
+     * agent's [security] default_host_users. false is refused with hostNetwork. */
+    struct spec_opt_bool host_users;
     struct spec_dns dns;
     struct spec_pod_security sec;
     struct spec_netns network; /* tank/v1 only; empty = loopback only */
