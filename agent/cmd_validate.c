@@ -16,6 +16,10 @@ static const char usage[] =
     "below it (hidden entries such as .git skipped), in path order. A pod name defined twice\n"
     "is an error on the later file.\n"
     "\n"
+    "Symbolic links are followed only while they stay inside the PATH they were found\n"
+    "under; a link leaving it, or a FIFO, socket or device named like a manifest, is\n"
+    "skipped with a line 'FILE: warning: message' (warnings do not change the exit status).\n"
+    "\n"
     "Prints one line per error on stdout, 'FILE:LINE:COLUMN: message', and nothing when all\n"
     "manifests are valid. A PATH that cannot be read is an error of the command, on stderr.\n"
     "Exit status: 0 all valid, 1 some invalid, 2 usage error.\n";
@@ -54,6 +58,11 @@ int cmd_validate(const struct cli *cli, int argc, char **argv)
             spec_set_free(&set);
             return 1;
         }
+    }
+    for (size_t i = 0; i < set.n_warnings; i++) {
+        char line[8192];
+        spec_warning_format(&set.warnings[i], line, sizeof(line));
+        puts(line);
     }
     for (size_t i = 0; i < set.n_errors; i++) {
         char line[8192];

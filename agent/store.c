@@ -31,6 +31,7 @@ struct path_watch {
     int wd;
     char *name;
 };
+#define MAX_WATCHES 8192 /* directories watched at most */
 
 struct store {
     struct loop *loop;
@@ -52,6 +53,7 @@ struct store {
     void *data;
     struct store_state state;
     char *fingerprint;
+    char *warned; /* the warnings last logged, one per line */
     uint64_t reads;
 };
 
@@ -104,14 +106,32 @@ static void add_wd(struct store *s, int wd)
     s->wds[s->n_wds++] = wd;
 }
 
-/* Watch dir and its non-hidden subdirectories (symlinks followed, depth bounded). */
+/* Is p a directory to watch: a real one, or a symlink to one inside the resolved root (the
+ * tree spec_load_tree reads; a link to /sys or /proc is never entered). */
+static bool watchable_dir(const struct store *s, const char *p)
+{
+    struct stat st;
+    if (lstat(p, &st) < 0)
+        return false;
+    if (S_ISLNK(st.st_mode)) {
+        _cleanup_free_ char *real = realpath(p, NULL);
+        if (!real || !tk_path_is_under(s->root, real) || stat(real, &st) < 0)
+            return false;
+    }
+    return S_ISDIR(st.st_mode);
+}
+
+/* Watch dir and its non-hidden subdirectories (symlinks followed inside the root only; depth
+ * and the number of directories bounded as the tree walk is). */
 static void watch_tree(struct store *s, const char *dir, int depth)
 {
+    if (s->n_wds >= MAX_WATCHES)
+        return;
     int wd = inotify_add_watch(s->ifd, dir, DIR_EVENTS);
     if (wd < 0)
         return;
     add_wd(s, wd);
-    if (depth >= 16)
+    if (depth >= SPEC_TREE_MAX_DEPTH)
         return;
     _cleanup_closedir_ DIR *d = opendir(dir);
     if (!d)
@@ -122,8 +142,7 @@ static void watch_tree(struct store *s, const char *dir, int depth)
             continue;
         _cleanup_buf_ struct tk_buf p = TK_BUF_INIT;
         tk_buf_addf(&p, "%s/%s", dir, de->d_name);
-        struct stat st;
-        if (stat(p.s, &st) == 0 && S_ISDIR(st.st_mode))
+        if (watchable_dir(s, p.s))
             watch_tree(s, p.s, depth + 1);
     }
 }
@@ -424,6 +443,23 @@ static int read_once(struct store *s, struct store_state *next)
     return r < 0 ? r : same;
 }
 
+/* Log the tree's warnings (links leaving it, FIFOs...) when they are not those of last time. */
+static void log_warnings(struct store *s, const struct spec_set *set)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    for (size_t i = 0; i < set->n_warnings; i++) {
+        char line[2048];
+        spec_warning_format(&set->warnings[i], line, sizeof(line));
+        tk_buf_addf(&b, "%s\n", line);
+    }
+    char *now = tk_buf_detach(&b);
+    if (now && (!s->warned || strcmp(now, s->warned)))
+        for (size_t i = 0; i < set->n_warnings; i++)
+            tk_warn("pods directory: %s: %s", set->warnings[i].file, set->warnings[i].message);
+    free(s->warned);
+    s->warned = now;
+}
+
 int store_refresh(struct store *s)
 {
     struct store_state next = {0};
@@ -439,6 +475,7 @@ int store_refresh(struct store *s)
             break;
     }
     s->reads++;
+    log_warnings(s, &next.set);
     s->last_read_ms = tk_now_monotonic_ms();
     next.missing = !s->root;
     set_revisions(&next);
@@ -595,6 +632,7 @@ void store_free(struct store *s)
     loop_del_timer(s->loop, s->timer);
     state_free(&s->state);
     free(s->fingerprint);
+    free(s->warned);
     free(s->wds);
     free(s->root);
     free(s->path_sig);

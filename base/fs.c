@@ -119,6 +119,14 @@ int tk_read_file(const char *path, size_t max, char **out, size_t *len_out)
     return tk_read_fd(fd, max, out, len_out);
 }
 
+bool tk_path_is_under(const char *root, const char *path)
+{
+    size_t n = strlen(root);
+    while (n > 0 && root[n - 1] == '/')
+        n--; /* "/" itself is n == 0: everything is below it */
+    return !strncmp(root, path, n) && (path[n] == '\0' || path[n] == '/');
+}
+
 int tk_mkdir_p(const char *path, mode_t mode)
 {
     char buf[PATH_MAX];

@@ -2,6 +2,7 @@
 /*
  * File-system helpers. All return 0 (or a length) on success and -errno on failure.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -23,6 +24,10 @@ int tk_read_file(const char *path, size_t max, char **out, size_t *len_out);
 
 /* Same, from an open fd (read to EOF). */
 int tk_read_fd(int fd, size_t max, char **out, size_t *len_out);
+
+/* Whether path (already resolved: absolute, no symlinks, no "." or "..") is root itself or
+ * below it (root resolved too). A string test: "/srv/pods2" is not under "/srv/pods". */
+bool tk_path_is_under(const char *root, const char *path);
 
 /* mkdir -p with mode for every created component. */
 int tk_mkdir_p(const char *path, mode_t mode);

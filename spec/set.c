@@ -29,6 +29,11 @@ void spec_set_free(struct spec_set *set)
         free(set->errors[i].message);
     }
     free(set->errors);
+    for (size_t i = 0; i < set->n_warnings; i++) {
+        free(set->warnings[i].file);
+        free(set->warnings[i].message);
+    }
+    free(set->warnings);
     spec_set_init(set);
 }
 
@@ -56,6 +61,11 @@ void spec_error_format(const struct spec_error *e, char *out, size_t size)
         snprintf(out, size, "%s:%d:%d: %s", e->file, e->line, e->column, e->message);
     else
         snprintf(out, size, "%s: %s", e->file, e->message);
+}
+
+void spec_warning_format(const struct spec_error *w, char *out, size_t size)
+{
+    snprintf(out, size, "%s: warning: %s", w->file, w->message);
 }
 
 static int add_pod(struct spec_set *set, struct spec_pod *pod)

@@ -210,6 +210,10 @@ struct spec_set {
     size_t n_pods;
     struct spec_error *errors;
     size_t n_errors;
+    /* What was skipped while loading a tree (a symbolic link leaving it, a FIFO named like a
+     * manifest): told to the user, no error (line 0, file = the skipped path). */
+    struct spec_error *warnings;
+    size_t n_warnings;
 };
 
 /* Parse one manifest file: valid pods are appended to set->pods, problems to
@@ -227,13 +231,20 @@ int spec_parse_file(struct spec_set *set, const char *path);
 /* Same from a buffer; file is the name used in errors and recorded in pods. */
 int spec_parse_buffer(struct spec_set *set, const char *file, const char *data, size_t len);
 
-/* Load every *.yaml, *.yml, *.json under path (a file or a directory tree, symlinks
- * followed, hidden entries such as .git and .worktrees skipped) in path order (strcmp of
- * the whole path). A file reached twice through symlinks is read once, under its first
- * path; symlink loops are not followed. A pod name claimed twice is an error on the later
- * file ("metadata.name: pod name 'web' is already defined in FILE:LINE"); the first keeps
- * its pod. An unreadable path is an error without position (line 0). Returns the number
- * of errors added, or -ENOMEM. */
+/* Load every *.yaml, *.yml, *.json under path (a file or a directory tree, hidden entries
+ * such as .git and .worktrees skipped) in path order (strcmp of the whole path). path itself
+ * may be or pass through a symbolic link (a git-sync "current" link): it is resolved first,
+ * and links below it are followed only while they stay inside that resolved root; a link
+ * leaving it (to /sys, /proc, /etc...) and anything named like a manifest that is not a
+ * regular file (a FIFO, a device, a socket) are skipped with a warning naming them. A file
+ * reached twice through symlinks is read once, under its first path; symlink loops are not
+ * followed; the walk stops at SPEC_TREE_MAX_DEPTH directories deep and after
+ * SPEC_TREE_MAX_ENTRIES entries (an error on the root), so it always ends quickly. A pod
+ * name claimed twice is an error on the later file ("metadata.name: pod name 'web' is
+ * already defined in FILE:LINE"); the first keeps its pod. An unreadable path is an error
+ * without position (line 0). Returns the number of errors added, or -ENOMEM. */
+#define SPEC_TREE_MAX_DEPTH 32
+#define SPEC_TREE_MAX_ENTRIES 100000
 int spec_load_tree(struct spec_set *set, const char *path);
 
 /* Find a pod by name; NULL when absent. */
@@ -241,6 +252,8 @@ struct spec_pod *spec_set_find(const struct spec_set *set, const char *name);
 
 /* Format "FILE:LINE:COL: message" into out. */
 void spec_error_format(const struct spec_error *e, char *out, size_t size);
+/* Format a warning as "FILE: warning: message" into out. */
+void spec_warning_format(const struct spec_error *w, char *out, size_t size);
 
 void spec_set_init(struct spec_set *set);
 void spec_set_free(struct spec_set *set);

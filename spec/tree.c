@@ -1,19 +1,19 @@
 /* Loading a tree of manifests: every *.yaml, *.yml and *.json below a directory (symlinks
- * followed, loops and hidden entries skipped), in path order, pod names unique. */
+ * followed inside the tree only, loops and hidden entries skipped, bounded), in path order,
+ * pod names unique. */
 #include "spec/spec.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "spec/spec-int.h"
-
-/* Directories deeper than this below the root are not entered. */
-#define TREE_MAX_DEPTH 32
 
 struct file {
     char *path;
@@ -56,77 +56,141 @@ static bool is_manifest_name(const char *name)
            (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml") || !strcmp(dot, ".json"));
 }
 
-static int error_at(struct spec_set *set, const char *path, const char *msg, int err)
+/* Append "message" about path to v (errors or warnings); -ENOMEM or 0. */
+static int note_add(struct spec_error **v, size_t *n, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int note_add(struct spec_error **v, size_t *n, const char *path, const char *fmt, ...)
 {
-    struct spec_error *v = realloc(set->errors, (set->n_errors + 1) * sizeof(*v));
-    if (!v)
+    struct spec_error *nv = realloc(*v, (*n + 1) * sizeof(*nv));
+    if (!nv)
         return -ENOMEM;
-    set->errors = v;
-    struct spec_error *e = &set->errors[set->n_errors];
-    e->file = strdup(path);
-    if (asprintf(&e->message, "%s: %s", msg, strerror(err)) < 0)
+    *v = nv;
+    struct spec_error *e = &nv[*n];
+    *e = (struct spec_error){.file = strdup(path)};
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&e->message, fmt, ap) < 0)
         e->message = NULL;
+    va_end(ap);
     if (!e->file || !e->message) {
         free(e->file);
         free(e->message);
         return -ENOMEM;
     }
-    e->line = e->column = 0;
-    set->n_errors++;
-    return 1;
+    (*n)++;
+    return 0;
 }
 
-static int collect(struct spec_set *set, const char *dir, struct dir_id *stack, size_t depth,
-                   struct paths *out)
+static int error_at(struct spec_set *set, const char *path, const char *msg, int err)
+{
+    int r = note_add(&set->errors, &set->n_errors, path, "%s: %s", msg, strerror(err));
+    return r < 0 ? r : 1;
+}
+
+struct tree {
+    struct spec_set *set;
+    const char *root; /* resolved */
+    struct dir_id stack[SPEC_TREE_MAX_DEPTH + 1];
+    size_t entries;
+    struct paths *out;
+};
+
+static int collect(struct tree *t, const char *dir, size_t depth);
+
+/*
+ * What the entry p (named name) is, following a symbolic link only while it stays inside
+ * the tree: 1 with *st filled to go on, 0 to skip it (told when worth it), or an error count
+ * / -ENOMEM as collect returns.
+ */
+static int entry_stat(struct tree *t, const char *p, const char *name, struct stat *st, int *errors)
+{
+    if (lstat(p, st) < 0)
+        return 0; /* gone meanwhile */
+    if (!S_ISLNK(st->st_mode))
+        return 1;
+    _cleanup_free_ char *real = realpath(p, NULL);
+    if (!real || stat(real, st) < 0) {
+        /* A dangling link named like a manifest is worth telling; others are not. */
+        int r = is_manifest_name(name) ? error_at(t->set, p, "cannot read", errno) : 0;
+        if (r < 0)
+            return r;
+        *errors += r;
+        return 0;
+    }
+    if (!S_ISDIR(st->st_mode) && !is_manifest_name(name))
+        return 0; /* never read: nothing to tell */
+    if (tk_path_is_under(t->root, real))
+        return 1;
+    int r = note_add(&t->set->warnings, &t->set->n_warnings, p,
+                     "symbolic link to '%s' leads outside '%s': skipped", real, t->root);
+    return r < 0 ? r : 0;
+}
+
+static int collect_entry(struct tree *t, const char *dir, const char *name, size_t depth)
+{
+    _cleanup_free_ char *p = NULL;
+    struct stat st;
+    int errors = 0;
+    if (asprintf(&p, "%s/%s", dir, name) < 0)
+        return -ENOMEM;
+    int r = entry_stat(t, p, name, &st, &errors);
+    if (r <= 0)
+        return r < 0 ? r : errors;
+    if (S_ISDIR(st.st_mode)) {
+        bool loop = depth >= SPEC_TREE_MAX_DEPTH;
+        for (size_t i = 0; i < depth && !loop; i++)
+            loop = t->stack[i].dev == st.st_dev && t->stack[i].ino == st.st_ino;
+        if (loop)
+            return 0;
+        t->stack[depth] = (struct dir_id){st.st_dev, st.st_ino};
+        return collect(t, p, depth + 1);
+    }
+    if (!is_manifest_name(name))
+        return 0;
+    if (!S_ISREG(st.st_mode)) {
+        r = note_add(&t->set->warnings, &t->set->n_warnings, p,
+                     "not a regular file (a FIFO, socket or device): skipped");
+        return r < 0 ? r : 0;
+    }
+    return paths_add(t->out, TAKE_PTR(p), &st);
+}
+
+static int collect(struct tree *t, const char *dir, size_t depth)
 {
     _cleanup_closedir_ DIR *d = opendir(dir);
     int errors = 0;
     if (!d)
-        return error_at(set, dir, "cannot read directory", errno);
+        return error_at(t->set, dir, "cannot read directory", errno);
     for (struct dirent *de; (errno = 0, de = readdir(d));) {
         if (de->d_name[0] == '.')
             continue;
-        char *p = NULL;
-        struct stat st;
-        if (asprintf(&p, "%s/%s", dir, de->d_name) < 0)
-            return -ENOMEM;
-        if (stat(p, &st) < 0) {
-            /* A dangling link named like a manifest is worth telling; others are not. */
-            int r = is_manifest_name(de->d_name) ? error_at(set, p, "cannot read", errno) : 0;
-            free(p);
-            if (r < 0)
-                return r;
-            errors += r;
-            continue;
+        if (t->entries++ == SPEC_TREE_MAX_ENTRIES) {
+            int r = note_add(&t->set->errors, &t->set->n_errors, t->root,
+                             "more than %d entries below the pods directory: the rest is not "
+                             "read",
+                             SPEC_TREE_MAX_ENTRIES);
+            return r < 0 ? r : errors + 1;
         }
-        if (S_ISDIR(st.st_mode)) {
-            bool loop = depth >= TREE_MAX_DEPTH;
-            for (size_t i = 0; i < depth && !loop; i++)
-                loop = stack[i].dev == st.st_dev && stack[i].ino == st.st_ino;
-            int r = 0;
-            if (!loop) {
-                stack[depth] = (struct dir_id){st.st_dev, st.st_ino};
-                r = collect(set, p, stack, depth + 1, out);
-            }
-            free(p);
-            if (r < 0)
-                return r;
-            errors += r;
-        } else if (S_ISREG(st.st_mode) && is_manifest_name(de->d_name)) {
-            if (paths_add(out, p, &st) < 0)
-                return -ENOMEM;
-        } else {
-            free(p);
-        }
+        if (t->entries > SPEC_TREE_MAX_ENTRIES)
+            return errors;
+        int r = collect_entry(t, dir, de->d_name, depth);
+        if (r < 0)
+            return r;
+        errors += r;
     }
     if (errno)
-        return error_at(set, dir, "cannot read directory", errno);
+        return error_at(t->set, dir, "cannot read directory", errno);
     return errors;
 }
 
 static int path_cmp(const void *a, const void *b)
 {
     return strcmp(((const struct file *)a)->path, ((const struct file *)b)->path);
+}
+
+static int note_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct spec_error *)a)->file, ((const struct spec_error *)b)->file);
 }
 
 static int id_cmp(const void *a, const void *b)
@@ -198,7 +262,6 @@ static int check_names(struct spec_set *set, size_t first)
 int spec_load_tree(struct spec_set *set, const char *path)
 {
     struct paths files = {0};
-    struct dir_id stack[TREE_MAX_DEPTH + 1];
     struct stat st;
     int errors = 0, r = 0;
 
@@ -212,8 +275,16 @@ int spec_load_tree(struct spec_set *set, const char *path)
         int d = check_names(set, first);
         return d < 0 ? d : r + d;
     }
-    stack[0] = (struct dir_id){st.st_dev, st.st_ino};
-    r = collect(set, path, stack, 1, &files);
+    _cleanup_free_ char *root = realpath(path, NULL);
+    if (!root)
+        return errno == ENOMEM ? -ENOMEM : error_at(set, path, "cannot read", errno);
+    struct tree t = {.set = set, .root = root, .out = &files};
+    t.stack[0] = (struct dir_id){st.st_dev, st.st_ino};
+    size_t first_warning = set->n_warnings;
+    r = collect(&t, path, 1);
+    if (set->n_warnings > first_warning) /* in path order, as the files */
+        qsort(set->warnings + first_warning, set->n_warnings - first_warning,
+              sizeof(*set->warnings), note_cmp);
     if (r >= 0) {
         errors = r;
         r = sort_files(&files);
