@@ -78,6 +78,25 @@ static int next_component(const char **p, char c[NAME_MAX + 1])
     }
 }
 
+/* mkdir name under parent, owned as parent is: an emptyDir of a pod with a user namespace
+ * belongs to its root, and so must what is made in it (else that root cannot write there).
+ * The new directory is chowned through an fd opened O_DIRECTORY|O_NOFOLLOW, so a container
+ * that swapped it meanwhile gets nothing chowned but a directory of its own volume. */
+static int mkdir_as_parent(int parent, const char *name)
+{
+    struct stat st;
+    if (mkdirat(parent, name, 0777) < 0)
+        return errno == EEXIST ? 0 : -errno;
+    if (fstat(parent, &st) < 0)
+        return -errno;
+    if (st.st_uid == 0 && st.st_gid == 0)
+        return 0;
+    _cleanup_close_ int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fchown(fd, st.st_uid, st.st_gid) < 0)
+        return -errno;
+    return 0;
+}
+
 /* Without openat2: one component at a time, no symlink and no ".." followed. */
 static int walk_nofollow(int volfd, const char *sub, int create)
 {
@@ -95,8 +114,8 @@ static int walk_nofollow(int volfd, const char *sub, int create)
             return -EXDEV;
         int fd = openat(cur, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT && create) {
-            if (mkdirat(cur, c, 0777) < 0 && errno != EEXIST)
-                return -errno;
+            if ((r = mkdir_as_parent(cur, c)) < 0)
+                return r;
             fd = openat(cur, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         }
         if (fd < 0)
@@ -134,8 +153,9 @@ static int mkdir_beneath(int volfd, const char *sub)
         *end = '\0';
         int fd = beneath_once(volfd, buf);
         if (fd == -ENOENT) {
-            if (mkdirat(parent, base, 0777) < 0 && errno != EEXIST)
-                return -errno;
+            int r = mkdir_as_parent(parent, base);
+            if (r < 0)
+                return r;
             fd = beneath_once(volfd, buf);
             if (fd == -ENOENT)
                 return -ELOOP;

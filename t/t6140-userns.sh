@@ -2,9 +2,9 @@
 # User namespaces (spec.hostUsers: false), from inside real containers run by the agent:
 # root inside is uid 0 but an unprivileged id of the pod's range on the host (its workload's
 # /proc/PID/status); the image's root files stay root's inside (idmapped layers); what it
-# writes into an emptyDir belongs to the range's first id on the host; a root-only (0600)
-# host file exposed through a hostPath cannot be read (the attack); two pods get disjoint
-# ranges; default_host_users = false applies to pods without the field; the ranges survive
+# writes into an emptyDir (and a subPath of it) belongs to the range's first id on the host;
+# a root-only (0600) host file exposed through a hostPath cannot be read (the attack); two
+# pods get disjoint ranges; default_host_users = false applies to pods without the field; the ranges survive
 # an agent kill -9 and are never given twice, and a removed pod's range is given again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
@@ -36,10 +36,11 @@ spec:
   - name: main
     image: $IMAGE
     imagePullPolicy: IfNotPresent
-    command: ["sh", "-c", "id -u >/data/id; id -g >/data/gid; touch /data/made; stat -c %u:%g /bin/busybox /etc >/data/img; cat /host/key >/data/leak 2>/data/err; echo \$? >/data/rc; touch /rootfile; exec sleep 1000"]
+    command: ["sh", "-c", "id -u >/data/id; id -g >/data/gid; touch /data/made; stat -c %u:%g /bin/busybox /etc >/data/img; cat /host/key >/data/leak 2>/data/err; echo \$? >/data/rc; touch /rootfile; touch /sub/x; exec sleep 1000"]
     volumeMounts:
     - {name: data, mountPath: /data}
     - {name: host, mountPath: /host}
+    - {name: data, mountPath: /sub, subPath: deep/er}
   volumes:
   - {name: data, emptyDir: {}}
   - name: host
@@ -90,6 +91,9 @@ check_pod() { # NAME: runs in its own range; returns the range's start in $START
         fail "$name: emptyDir file owned by $(stat -c %u:%g "$STATE/pods/$name/volumes/data/made")"
     [ "$(vol "$name" img | tr '\n' ' ')" = "0:0 0:0 " ] ||
         fail "$name: image files inside owned by $(vol "$name" img | tr '\n' ' ')"
+    # The directories a subPath made in the emptyDir are its root's too.
+    [ "$(stat -c %u "$STATE/pods/$name/volumes/data/deep/er/x" 2>&1)" = "$START" ] ||
+        fail "$name: subPath file: $(stat -c %u "$STATE/pods/$name/volumes/data/deep/er/x" 2>&1)"
     # What it wrote into its root file system is its range's, not the host root's.
     [ "$(stat -c %u "$STATE/pods/$name/containers/main/upper/rootfile")" = "$START" ] ||
         fail "$name: rootfs file owned by $(stat -c %u "$STATE/pods/$name/containers/main/upper/rootfile")"
