@@ -71,6 +71,7 @@ static struct image_store *open_store(const char *cmd, const struct tank_config 
                 .mirrors = (const char *const *)cfg->mirror,
                 .n_mirrors = cfg->n_mirror,
                 .auth_file = cfg->auth_file,
+                .notice = tk_log_notice,
             },
         .max_layer_size = cfg->max_layer_size,
     };

@@ -111,6 +111,7 @@ static int images(struct host_rt *h, struct tk_err *err)
                 .mirrors = (const char *const *)h->cfg->mirror,
                 .n_mirrors = h->cfg->n_mirror,
                 .auth_file = h->cfg->auth_file,
+                .notice = tk_log_notice,
             },
         .max_layer_size = h->cfg->max_layer_size,
     };

@@ -31,6 +31,12 @@ void tk_log(enum tk_log_level level, const char *fmt, ...)
     fflush(stderr);
 }
 
+void tk_log_notice(void *ctx, const char *msg)
+{
+    (void)ctx;
+    tk_info("%s", msg);
+}
+
 void tk_die(int code, const char *fmt, ...)
 {
     va_list ap;

@@ -21,7 +21,6 @@
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
-#include "base/log.h"
 #include "image/auth.h"
 #include "image/digest.h"
 #include "image/registry_http.h"
@@ -56,6 +55,8 @@ struct registry_client {
     long connect_timeout_ms;
     long low_speed_secs;
     int backoff_initial_ms;
+    void (*notice)(void *ctx, const char *msg);
+    void *notice_ctx;
     struct token_entry *tokens;
 };
 
@@ -158,6 +159,8 @@ int registry_client_new(struct registry_client **out, const struct registry_opts
     c->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 10000;
     c->low_speed_secs = opts->low_speed_secs > 0 ? opts->low_speed_secs : 30;
     c->backoff_initial_ms = opts->backoff_initial_ms > 0 ? opts->backoff_initial_ms : 500;
+    c->notice = opts->notice;
+    c->notice_ctx = opts->notice_ctx;
     c->insecure = copy_strv(opts->insecure, opts->n_insecure);
     c->n_insecure = opts->n_insecure;
     c->mirrors = copy_strv(opts->mirrors, opts->n_mirrors);
@@ -183,6 +186,7 @@ int registry_client_new(struct registry_client **out, const struct registry_opts
         registry_client_free(c);
         return r;
     }
+    registry_http_set_notice(c->http, c->notice, c->notice_ctx);
     *out = c;
     return 0;
 }
@@ -560,7 +564,12 @@ static int fetch(struct registry_client *c, const struct request *q, struct regi
             }
             x->delivered = 0;
         }
-        tk_info("mirror '%s': %s; trying the next source", v[i].base, mirror_err.msg);
+        if (c->notice) {
+            char msg[sizeof(mirror_err.msg) + 512];
+            snprintf(msg, sizeof(msg), "mirror '%s': %s; trying the next source", v[i].base,
+                     mirror_err.msg);
+            c->notice(c->notice_ctx, msg);
+        }
     }
     for (size_t i = 0; i < n; i++)
         endpoint_free(&v[i]);

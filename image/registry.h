@@ -36,6 +36,11 @@ struct registry_opts {
     long connect_timeout_ms; /* default 10000 when 0 */
     long low_speed_secs;     /* abort when under 1 KiB/s for this long; default 30 when 0 */
     int backoff_initial_ms;  /* first retry delay; default 500 when 0 */
+    /* Told, one line each, of what the client will retry or try elsewhere ("GET URL: 503,
+     * retrying in 500ms", "mirror 'URL': ...; trying the next source"), for the caller to
+     * log as it sees fit; NULL = nobody is told. The client itself never logs. */
+    void (*notice)(void *ctx, const char *msg);
+    void *notice_ctx;
 };
 
 /* A client may be created before fork(): a child that uses it opens its own connections

@@ -13,7 +13,6 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
-#include "base/log.h"
 #include "image/auth.h"
 
 #define ERROR_BODY_MAX (16u << 10)
@@ -30,6 +29,8 @@ struct registry_http {
     long low_speed_secs;
     int backoff_initial_ms;
     struct image_hasher *hasher;
+    void (*notice)(void *ctx, const char *msg);
+    void *notice_ctx;
 };
 
 static int64_t now_s(void)
@@ -385,7 +386,11 @@ static int prepare_retry(struct registry_http *c, struct registry_xfer *x, int a
             return r;
         x->delivered = 0;
     }
-    tk_info("%s, retrying in %ldms", last->msg, wait);
+    if (c->notice) {
+        char msg[sizeof(last->msg) + 48];
+        snprintf(msg, sizeof(msg), "%s, retrying in %ldms", last->msg, wait);
+        c->notice(c->notice_ctx, msg);
+    }
     sleep_ms(wait);
     return 0;
 }
@@ -454,6 +459,13 @@ int registry_http_get(struct registry_http *c, const char *url, const char *acce
 }
 
 /* ---- the connection ---- */
+
+void registry_http_set_notice(struct registry_http *h, void (*fn)(void *ctx, const char *msg),
+                              void *ctx)
+{
+    h->notice = fn;
+    h->notice_ctx = ctx;
+}
 
 int registry_http_new(struct registry_http **out, long connect_timeout_ms, long low_speed_secs,
                       int backoff_initial_ms, struct tk_err *err)

@@ -19,6 +19,9 @@ struct registry_http;
 /* Settings as in struct registry_opts (already defaulted: all > 0). */
 int registry_http_new(struct registry_http **out, long connect_timeout_ms, long low_speed_secs,
                       int backoff_initial_ms, struct tk_err *err);
+/* Who is told of retries (struct registry_opts' notice); fn NULL = nobody. */
+void registry_http_set_notice(struct registry_http *h, void (*fn)(void *ctx, const char *msg),
+                              void *ctx);
 /* In a forked child, the parent's handle is left alone (never closed from here). */
 void registry_http_free(struct registry_http *h);
 

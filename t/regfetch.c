@@ -31,6 +31,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/log.h"
 #include "base/parse.h"
 #include "image/digest.h"
 #include "image/ref.h"
@@ -205,7 +206,7 @@ int main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     const char *insecure[MAX_LIST], *mirrors[MAX_LIST];
-    struct registry_opts ro = {.insecure = insecure, .mirrors = mirrors};
+    struct registry_opts ro = {.insecure = insecure, .mirrors = mirrors, .notice = tk_log_notice};
     struct opts o = {.out = ".", .repeat = 1};
     struct image_ref ref;
     struct registry_client *c = NULL;
