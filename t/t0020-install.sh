@@ -7,6 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 need_cmds python3 man
 cd "$TANK_SRC" || fail "no source tree"
+# a make of its own, not a sub-make of `make check` (which would print directories)
+unset MAKEFLAGS MAKELEVEL MFLAGS
 D=$TMP/root
 make -s install DESTDIR="$D" >"$TMP/install.log" 2>&1 || fail "make install: $(tail -n 5 "$TMP/install.log")"
 mode() { stat -c %a "$1" 2>/dev/null; }
@@ -50,7 +52,7 @@ grep -q "spec.containers" "$TMP/tank-pod.5.txt" || fail "tank-pod(5) lacks the c
 
 # The Debian package.
 command -v dpkg-deb >/dev/null && command -v dpkg-shlibdeps >/dev/null || skip "dpkg-dev is not installed"
-deb=$(make -s deb 2>"$TMP/deb.err" | tail -n 1)
+deb=$(make -s deb 2>"$TMP/deb.err" | grep '\.deb$' | tail -n 1)
 [ -f "$deb" ] || fail "make deb made no package: $(tail -n 3 "$TMP/deb.err")"
 at_exit "rm -f '$TANK_SRC/$deb'"
 info=$(dpkg-deb -I "$deb")
