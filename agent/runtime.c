@@ -626,6 +626,27 @@ static int host_ctr_start_step(void *impl, struct runtime_start *start, struct r
     return r;
 }
 
+/* The first host id of the pod's user namespace (0 = none), and the container's ids must
+ * lie inside it (0..65535). */
+static int ctr_userns(struct host_rt *h, const struct spec_pod *pod, const struct image_run *run,
+                      uint32_t *id, struct tk_err *err)
+{
+    *id = 0;
+    if (!pod_userns(h->cfg, pod))
+        return 0;
+    if (sandbox_userns_get(h->cfg->state_dir, pod->name, id) != 1)
+        return tk_err_set(err, -ENOENT, "the pod's user namespace range is not recorded");
+    bool out = run->uid >= SANDBOX_USERNS_SIZE || run->gid >= SANDBOX_USERNS_SIZE;
+    for (size_t i = 0; i < run->n_groups; i++)
+        out = out || run->groups[i] >= SANDBOX_USERNS_SIZE;
+    if (out)
+        return tk_err_set(err, -EINVAL,
+                          "user %u, group %u or a supplementary group is outside the pod's user "
+                          "namespace (ids 0 to %u with hostUsers: false)",
+                          (unsigned)run->uid, (unsigned)run->gid, SANDBOX_USERNS_SIZE - 1);
+    return 0;
+}
+
 static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
                           struct runtime_ctr *out, struct runtime_start *start, struct tk_err *err)
 {
@@ -665,11 +686,8 @@ static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
     if (r < 0)
         goto out;
     uint32_t userns_id = 0;
-    if (pod_userns(h->cfg, pod) &&
-        sandbox_userns_get(h->cfg->state_dir, pod->name, &userns_id) != 1) {
-        r = tk_err_set(err, -ENOENT, "the pod's user namespace range is not recorded");
+    if ((r = ctr_userns(h, pod, &run, &userns_id, err)) < 0)
         goto out;
-    }
     struct start_ctx x = {h, pod, c, &info, &run, mounts, sd, rw, log, userns_id};
     r = start_sandbox(&x, out, start, err);
 out:

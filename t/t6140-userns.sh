@@ -148,4 +148,32 @@ wait_gone 60 a
 [ ! -e "$STATE/pods/a" ] || fail "a's state remains: $(ls -a "$STATE/pods/a")"
 check_pod e
 [ "$START" = "$A" ] || fail "e got $START, not a's freed range $A"
+
+# Non-root users map too; an id beyond the 65,536 of the namespace is a clear error.
+rm "$PODS/b.yaml"
+wait_gone 60 b
+cat >"$PODS/f.yaml" <<EOC
+apiVersion: v1
+kind: Pod
+metadata: {name: f}
+spec:
+  hostUsers: false
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: $IMAGE
+    command: ["sleep", "1000"]
+    securityContext: {runAsUser: 1000, runAsGroup: 2000}
+  - name: far
+    image: $IMAGE
+    command: ["sleep", "1000"]
+    securityContext: {runAsUser: 70000}
+EOC
+running f
+F=$(range_of f)
+[ "$(host_ids "$(ctr_jq f main .pid)")" = "$((F + 1000)) $((F + 2000))" ] ||
+    fail "f: runAsUser 1000 runs as $(host_ids "$(ctr_jq f main .pid)") on the host (range $F)"
+wait_jq 60 '.pods[] | select(.name == "f") | .containers[1].reason == "CreateContainerError"'
+grep -q "outside the pod's user namespace (ids 0 to 65535" <<<"$(pod_jq f .message)" ||
+    fail "f: $(pod_jq f .message)"
 pass
