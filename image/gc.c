@@ -5,7 +5,7 @@
  * A collection runs in rounds. Each round, with the use lock held exclusive: read every
  * record and the containers' manifest digests, pick the victims (every unused record, or
  * the least recently used one), mark what the remaining records and the containers need
- * (manifest, config, layers by diff_id), then unlink the victims' records and the unneeded
+ * (manifest, config, layers by chain ID), then unlink the victims' records and the unneeded
  * blobs and rename the unneeded layers into a trash directory under tmp/. After the lock is
  * released, the trash is measured and deleted: the long part blocks nobody.
  */
@@ -276,8 +276,29 @@ static void pick_victims(struct gc *g, long max)
     }
 }
 
+/* Mark the layer directories of an image as needed: by chain ID, and the diff_id directory a
+ * store of an earlier version extracted the layer into (store_layer_dirs()) where the image
+ * still uses it. A container keeps both: it may have been started from the older one. */
+static int mark_layers(struct gc *g, char **diff_ids, size_t n, int container)
+{
+    char **chain = NULL;
+    int r = store_chain_ids(diff_ids, n, &chain);
+    if (r == -EINVAL)
+        return 0; /* an invalid diff_id names no directory */
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        _cleanup_free_ char *d = store_layer_dir(g->s, chain[i]);
+        if (!d)
+            r = -ENOMEM;
+        else if ((r = strset_add(&g->live_layers, digest_hex(chain[i]))) == 0 &&
+                 (container || access(d, F_OK) < 0))
+            r = strset_add(&g->live_layers, digest_hex(diff_ids[i]));
+    }
+    img_strv_free(chain);
+    return r;
+}
+
 /* Mark the manifest, config and layers of one manifest digest as needed. */
-static int mark_manifest(struct gc *g, const char *digest, struct tk_err *err)
+static int mark_manifest(struct gc *g, const char *digest, int container, struct tk_err *err)
 {
     _cleanup_free_ char *mb = NULL, *cb = NULL;
     size_t ml, cl, n = 0;
@@ -295,9 +316,8 @@ static int mark_manifest(struct gc *g, const char *digest, struct tk_err *err)
         r = store_get_blob(g->s, m.config_digest, IMG_CONFIG_MAX, &cb, &cl, err);
     if (r == 0)
         r = img_config_parse(cb, cl, &cfg, &diff_ids, &n, err);
-    for (size_t i = 0; r == 0 && i < n; i++)
-        if (image_digest_valid(diff_ids[i]))
-            r = strset_add(&g->live_layers, digest_hex(diff_ids[i]));
+    if (r == 0)
+        r = mark_layers(g, diff_ids, n, container);
     img_strv_free(diff_ids);
     img_config_free(&cfg);
     img_manifest_free(&m);
@@ -311,7 +331,7 @@ static int mark(struct gc *g, struct tk_err *err)
 {
     struct tk_err e = {0};
     for (size_t i = 0; i < g->n_digests; i++) {
-        int r = mark_manifest(g, g->digests[i], &e);
+        int r = mark_manifest(g, g->digests[i], 1, &e);
         if (r == -ENOMEM)
             return tk_err_sys(err, r, "image gc");
         if (r < 0 && !g->unsafe) {
@@ -324,7 +344,7 @@ static int mark(struct gc *g, struct tk_err *err)
         struct rec *rec = &g->recs[i];
         if (rec->victim || !rec->manifest)
             continue;
-        int r = mark_manifest(g, rec->manifest, &e);
+        int r = mark_manifest(g, rec->manifest, 0, &e);
         if (r == -ENOMEM)
             return tk_err_sys(err, r, "image gc");
         /* a broken image (a missing or corrupt blob) keeps what it still names; any other

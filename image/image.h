@@ -6,15 +6,21 @@
  * Layout under STATE_DIR/images (all writes atomic, all concurrent writers serialised by
  * flock, so several `tank pull` processes may run at once):
  *   blobs/sha256/HEX        manifests, indexes and configs, by digest
- *   layers/sha256/HEX/      one extracted layer per diff_id (whiteouts converted for
- *                           overlayfs: 0:0 character devices, trusted.overlay.opaque=y);
- *                           a directory here is always complete
+ *   layers/sha256/HEX/      one extracted layer per chain ID (the layer's diff_id for the
+ *                           lowest layer of an image, else sha256 of "CHAIN_BELOW DIFF_ID",
+ *                           as containerd keys its snapshots: a directory the layer's tar
+ *                           does not list takes its metadata from the layers below). Whiteouts
+ *                           converted for overlayfs: 0:0 character devices,
+ *                           trusted.overlay.opaque=y. A directory here is always complete.
+ *                           A store of an earlier version keyed layers by diff_id: an image
+ *                           whose chain directory is missing still uses that one until it
+ *                           is pulled again (image_lookup, image_gc)
  *   refs/ESCAPED            one image record per canonical reference (JSON: manifest digest)
  *   tmp/, locks/            extraction in progress, lock files
  *
  * Layers are extracted by child processes chrooted into the new layer's directory; a
- * layer shared by several images is stored once; pulling an image that is present does no
- * layer work.
+ * layer shared by several images over the same lower layers is stored once; pulling an
+ * image that is present does no layer work.
  *
  * Errors: functions return 0 (or a count) on success, -errno on failure with err filled
  * ("pull '127.0.0.1:5000/app:1': layer sha256:ab12…: diff_id mismatch").

@@ -41,8 +41,18 @@ int store_put_blob(const struct image_store *s, const char *digest, const void *
 /* Read a stored small blob and verify its digest. -ENOENT when absent. */
 int store_get_blob(const struct image_store *s, const char *digest, size_t max, char **out,
                    size_t *len, struct tk_err *err);
-/* Absolute directory of the layer with this diff_id (it may not exist). */
-char *store_layer_dir(const struct image_store *s, const char *diff_id);
+/* Absolute directory of the extracted layer with this chain ID (it may not exist). */
+char *store_layer_dir(const struct image_store *s, const char *chain_id);
+/* The chain IDs of an image's layers (OCI image spec, as containerd keys its snapshots):
+ * chain[0] = diff_ids[0], chain[i] = sha256(chain[i-1] + " " + diff_ids[i]). *out is a
+ * heap NULL-terminated array of n "sha256:…" strings. 0 or -ENOMEM/-EINVAL. */
+int store_chain_ids(char *const *diff_ids, size_t n, char ***out);
+/* The directories of an image's layers, lowest first (heap, NULL-terminated): each by its
+ * chain ID, or, for a store written before layers were keyed by chain ID, the layer's
+ * diff_id directory when that one is there instead. -ENOENT (err set) when a layer has
+ * neither. */
+int store_layer_dirs(const struct image_store *s, char *const *diff_ids, size_t n, char ***out,
+                     struct tk_err *err);
 /* Open (creating) and flock(LOCK_EX) locks/NAME; returns the fd. */
 int store_lock(const struct image_store *s, const char *name, int nonblock, struct tk_err *err);
 /* The image-record key of a parsed reference (oci: layouts get an absolute path). */
@@ -109,21 +119,39 @@ int ocilayout_get_blob(const char *layout, const char *digest, int64_t size, reg
 
 /* ---- layers (layer.c) ---- */
 
-/* Progress/result messages a layer worker writes to its pipe (one write each, atomic). */
-enum layer_msg_kind { LAYER_MSG_BYTES, LAYER_MSG_DONE, LAYER_MSG_FAIL };
+/* Progress/result messages a layer worker writes to its socket (one write each). */
+enum layer_msg_kind {
+    LAYER_MSG_BYTES,
+    LAYER_MSG_DONE,
+    LAYER_MSG_FAIL,
+    LAYER_MSG_LOCKWAIT, /* waiting for another process that stores the same layer */
+    LAYER_MSG_LOCKED,   /* ... and now at work itself */
+    LAYER_MSG_READY,    /* extracted; waits for one byte from the pull, sent once every
+                           lower layer is in the store, to fix its implicit directories */
+};
 struct layer_msg {
     int kind;
     uint64_t bytes;
     struct tk_err err;
 };
 
-/* Download (or read) one layer blob, decompress, verify its diff_id, extract it into the
- * store (in a chrooted child) and rename it into place. Run in a worker process without
- * threads; takes the layer's lock; reports LAYER_MSG_BYTES on msg_fd (may be -1). Returns
- * 0 also when another process stored the layer meanwhile. */
+/* One layer of an image to store. */
+struct layer_job {
+    const struct img_layer_desc *desc;
+    const char *diff_id;
+    char *const *chain_ids; /* the image's, at least up to index */
+    size_t index;           /* the layer's position, lowest = 0 */
+};
+
+/* Download (or read) one layer blob, decompress, verify its diff_id, extract it (in a
+ * chrooted child) and rename it into the store under its chain ID. Run in a worker process
+ * without threads; takes the layer's lock. Reports on msg_fd (a socket; may be -1) the
+ * LAYER_MSG_* above; when the layer has implicit directories and is not the lowest, it
+ * sends READY and waits for a byte on msg_fd before it reads the lower layers (with
+ * msg_fd -1 they must be in the store already). Returns 1 when another process stored the
+ * layer meanwhile, 0 when this one did. */
 int layer_fetch(const struct image_store *s, const struct image_ref *ref,
-                const struct img_layer_desc *desc, const char *diff_id, int msg_fd,
-                struct tk_err *err);
+                const struct layer_job *job, int msg_fd, struct tk_err *err);
 
 /* The two halves of layer_fetch without the fork, for tests and fuzzing.
  * layer_decode: decompress blob (gzip, zstd or plain, sniffed), fed in pieces of at most
@@ -136,9 +164,35 @@ int layer_decode(const void *blob, size_t len, size_t chunk, uint64_t max, int o
 int layer_extract_fd(int fd, struct tk_err *err);
 
 /* Remove stale temp directories of a layer (caller holds the layer lock). */
-void layer_clean_tmp(const struct image_store *s, const char *diff_id);
+void layer_clean_tmp(const struct image_store *s, const char *chain_id);
 /* Remove the temp directories of every layer nobody holds the lock of (dead pulls). */
 void layer_clean_stale(const struct image_store *s);
+
+/* ---- implicit parent directories (parents.c) ---- */
+
+/* In the extractor (chrooted into the new layer, paths relative and cleaned): the
+ * directories it creates for entries whose parents the tar does not list. */
+struct parent_set;
+struct parent_set *parent_set_new(void);
+void parent_set_free(struct parent_set *ps);
+/* Before the entry path is written: create its missing parents (0755, root, as containerd
+ * and runc's tar appliers do) and record them. regular: the entry is a regular file (or a
+ * hard link), which cannot replace a directory. */
+int parent_set_before(struct parent_set *ps, const char *path, int regular, struct tk_err *err);
+/* mkdir -p dir, recording what it creates. */
+int parent_set_make(struct parent_set *ps, const char *dir, struct tk_err *err);
+/* A directory entry of the tar names path: its metadata is the tar's. */
+void parent_set_explicit(struct parent_set *ps, const char *path);
+/* The recorded directories that are still implicit and still directories: *out (heap) is
+ * *len bytes of sorted NUL-terminated paths; returns their number, or -ENOMEM. */
+int parent_set_list(struct parent_set *ps, char **out, size_t *len);
+/* In the worker: give each implicit directory (a list as parent_set_list writes it) of
+ * the layer extracted in dir the owner, mode, xattrs (but trusted.*) and times of the same
+ * directory in the lower layers' directories (lowest first), taken from the topmost one
+ * where it shows through the overlay; where none does, it keeps the defaults. Never
+ * follows a symlink in any tree. */
+int parents_fix(const char *dir, char *const *lower_dirs, size_t n_lower, const char *list,
+                size_t len, struct tk_err *err);
 
 /* ---- user files from layers (imgconfig.c) ---- */
 

@@ -2,8 +2,10 @@
  * One layer: blob bytes -> (gzip | zstd | plain) -> tar stream, hashed for the diff_id and
  * bounded by max_layer_size -> a pipe -> an extractor child chrooted into a temp directory
  * of the store, which libarchive writes with its secure flags, converting OCI whiteouts for
- * overlayfs. Verified, the temp directory is renamed to layers/sha256/DIFFID. Everything is
- * streamed; nothing of the blob is kept.
+ * overlayfs and creating the parents the tar does not list (parents.c). Verified, and its
+ * implicit directories given their metadata from the layers below once those are stored,
+ * the temp directory is renamed to layers/sha256/CHAINID. Everything is streamed; nothing
+ * of the blob is kept.
  */
 #include "image/internal.h"
 
@@ -68,37 +70,19 @@ static const char *clean_path(const char *p)
     return p;
 }
 
-/* mkdir -p of a relative path inside the chroot (never leaves it: we are chrooted). */
-static int mkdirs(const char *rel)
-{
-    _cleanup_free_ char *p = strdup(rel);
-    if (!p)
-        return -ENOMEM;
-    for (char *c = p;; c++) {
-        if (*c == '/' || *c == '\0') {
-            char saved = *c;
-            *c = '\0';
-            if (*p && mkdir(p, 0755) < 0 && errno != EEXIST)
-                return -errno;
-            *c = saved;
-            if (!saved)
-                return 0;
-        }
-    }
-}
-
 /* .wh.NAME -> a 0:0 character device NAME; .wh..wh..opq -> trusted.overlay.opaque=y on the
  * directory. Other .wh..wh.* entries (aufs metadata) are dropped. */
-static int apply_whiteout(const char *path, const char *base, struct tk_err *err)
+static int apply_whiteout(struct parent_set *ps, const char *path, const char *base,
+                          struct tk_err *err)
 {
     size_t dlen = (size_t)(base - path);
     _cleanup_free_ char *dir = strndup(path, dlen ? dlen - 1 : 0);
     if (!dir)
         return -ENOMEM;
     const char *d = *dir ? dir : ".";
-    int r = mkdirs(*dir ? dir : "");
+    int r = parent_set_before(ps, path, 0, err);
     if (r < 0)
-        return tk_err_sys(err, r, "create directory '%s'", d);
+        return r;
     if (!strcmp(base, ".wh..wh..opq")) {
         _cleanup_close_ int fd = open(d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0)
@@ -176,7 +160,7 @@ static int copy_data(struct archive *a, struct archive *w, struct tk_err *err)
 }
 
 static int extract_entry(struct archive *a, struct archive *w, struct archive_entry *e,
-                         struct tk_err *err)
+                         struct parent_set *ps, struct tk_err *err)
 {
     const char *raw = archive_entry_pathname(e);
     const char *path = raw ? clean_path(raw) : NULL;
@@ -188,13 +172,19 @@ static int extract_entry(struct archive *a, struct archive *w, struct archive_en
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     if (!strncmp(base, ".wh.", 4)) {
-        int r = apply_whiteout(path, base, err);
+        int r = apply_whiteout(ps, path, base, err);
         return r < 0 ? tk_err_wrap(err, "layer entry '%s'", raw) : 0;
     }
+    /* the parents the tar does not list are created (and recorded) here, not by libarchive */
+    mode_t type = archive_entry_filetype(e);
+    if (parent_set_before(ps, path, type == AE_IFREG, err) < 0)
+        return tk_err_wrap(err, "layer entry '%s'", raw);
     archive_entry_set_pathname(e, path);
     filter_xattrs(e);
     if (archive_write_header(w, e) < ARCHIVE_WARN)
         return tk_err_set(err, -EPERM, "layer entry '%s': %s", raw, archive_error_string(w));
+    if (type == AE_IFDIR)
+        parent_set_explicit(ps, path);
     if (archive_entry_size(e) > 0 && copy_data(a, w, err) < 0)
         return tk_err_wrap(err, "layer entry '%s'", raw);
     if (archive_write_finish_entry(w) < ARCHIVE_WARN)
@@ -202,7 +192,7 @@ static int extract_entry(struct archive *a, struct archive *w, struct archive_en
     return 0;
 }
 
-static int extract_stream(int fd, struct tk_err *err)
+static int extract_stream(int fd, struct parent_set *ps, struct tk_err *err)
 {
     struct archive *a = archive_read_new();
     struct archive *w = archive_write_disk_new();
@@ -224,7 +214,7 @@ static int extract_stream(int fd, struct tk_err *err)
     struct archive_entry *e;
     int h;
     while ((h = archive_read_next_header(a, &e)) == ARCHIVE_OK || h == ARCHIVE_WARN) {
-        if ((r = extract_entry(a, w, e, err)) < 0)
+        if ((r = extract_entry(a, w, e, ps, err)) < 0)
             goto out;
     }
     if (h != ARCHIVE_EOF) {
@@ -239,25 +229,42 @@ out:
     return r;
 }
 
-/* In the child: confine to dir, extract the tar from fd, report on err_fd, exit. */
-static _Noreturn void extractor_main(int fd, int err_fd, const char *dir, pid_t worker)
+/* What the extractor reports on its result pipe: this header, then list_len bytes of the
+ * implicit directories (parents.c; NUL-terminated paths) when it succeeded. */
+struct extract_result {
+    struct tk_err err;
+    uint64_t list_len;
+};
+
+/* Bounds the list a (possibly subverted) extractor can make the worker read. */
+#define EXTRACT_LIST_MAX (256u << 20)
+
+/* In the child: confine to dir, extract the tar from fd, report on res_fd, exit. */
+static _Noreturn void extractor_main(int fd, int res_fd, const char *dir, pid_t worker)
 {
-    struct tk_err err = {0};
-    int r = 0;
+    struct extract_result res = {0};
+    struct parent_set *ps = parent_set_new();
+    _cleanup_free_ char *list = NULL;
+    size_t len = 0;
+    int r = ps ? 0 : tk_err_sys(&res.err, -ENOMEM, "extract layer");
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != worker)
         _exit(1);
     umask(022);
-    if (chroot(dir) < 0 || chdir("/") < 0)
-        r = tk_err_sys(&err, -errno, "confine extraction to '%s'", dir);
+    if (r == 0 && (chroot(dir) < 0 || chdir("/") < 0))
+        r = tk_err_sys(&res.err, -errno, "confine extraction to '%s'", dir);
     if (r == 0)
-        r = extract_stream(fd, &err);
+        r = extract_stream(fd, ps, &res.err);
     /* Consume what follows the end-of-archive marker so the writer never sees EPIPE. */
     static char drain[65536];
     while (r == 0 && read(fd, drain, sizeof(drain)) > 0)
         ;
-    if (r < 0)
-        tk_write_all(err_fd, &err, sizeof(err));
+    if (r == 0 && parent_set_list(ps, &list, &len) < 0)
+        r = tk_err_sys(&res.err, -ENOMEM, "list the implicit directories");
+    res.list_len = r == 0 ? len : 0;
+    tk_write_all(res_fd, &res, sizeof(res));
+    if (r == 0 && len)
+        tk_write_all(res_fd, list, len);
     _exit(r < 0 ? 1 : 0);
 }
 
@@ -442,16 +449,19 @@ int layer_decode(const void *blob, size_t len, size_t chunk, uint64_t max, int o
 
 int layer_extract_fd(int fd, struct tk_err *err)
 {
-    return extract_stream(fd, err);
+    struct parent_set *ps = parent_set_new();
+    int r = ps ? extract_stream(fd, ps, err) : tk_err_sys(err, -ENOMEM, "extract layer");
+    parent_set_free(ps);
+    return r;
 }
 
 /* ---- the worker side ---- */
 
-void layer_clean_tmp(const struct image_store *s, const char *diff_id)
+void layer_clean_tmp(const struct image_store *s, const char *chain_id)
 {
     _cleanup_free_ char *dir = store_path(s, "tmp");
     _cleanup_closedir_ DIR *d = dir ? opendir(dir) : NULL;
-    const char *hex = digest_hex(diff_id);
+    const char *hex = digest_hex(chain_id);
     size_t hl = strlen(hex);
     struct dirent *e;
     while (d && (e = readdir(d))) {
@@ -582,11 +592,52 @@ static int sync_parent(const char *final, const char *digest, struct tk_err *err
     return 0;
 }
 
-/* Run the extractor into dir while streaming the blob into it; wait for it. */
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+/* The extractor's report: its error in xerr, or its list of implicit directories. Returns 1
+ * when a whole report came. */
+static int read_result(int fd, struct tk_err *xerr, char **list, size_t *len)
+{
+    struct extract_result res;
+    if (read_full(fd, &res, sizeof(res)) != (ssize_t)sizeof(res))
+        return 0;
+    *xerr = res.err;
+    xerr->msg[sizeof(xerr->msg) - 1] = '\0';
+    if (res.err.code < 0 || !res.list_len)
+        return 1;
+    if (res.list_len > EXTRACT_LIST_MAX || !(*list = malloc(res.list_len)))
+        return 0;
+    if (read_full(fd, *list, res.list_len) != (ssize_t)res.list_len) {
+        free(*list);
+        *list = NULL;
+        return 0;
+    }
+    *len = res.list_len;
+    return 1;
+}
+
+/* Run the extractor into dir while streaming the blob into it; wait for it. The
+ * directories it created for entries whose parents the tar does not list come back in
+ * *list (heap, *len bytes of NUL-terminated paths; NULL when none). */
 static int extract_into(const struct layer_src *src, const char *dir, int msg_fd,
-                        char got[IMAGE_DIGEST_STR_SIZE], struct tk_err *err)
+                        char got[IMAGE_DIGEST_STR_SIZE], char **list, size_t *len,
+                        struct tk_err *err)
 {
     int tar[2], ep[2];
+    *list = NULL;
+    *len = 0;
     if (pipe2(tar, O_CLOEXEC) < 0)
         return tk_err_sys(err, -errno, "layer %s: pipe", src->name);
     if (pipe2(ep, O_CLOEXEC) < 0) {
@@ -612,22 +663,24 @@ static int extract_into(const struct layer_src *src, const char *dir, int msg_fd
     int r = stream_layer(src, tar[1], msg_fd, got, err);
     close(tar[1]);
     struct tk_err xerr = {0};
-    ssize_t n;
-    do
-        n = read(ep[0], &xerr, sizeof(xerr));
-    while (n < 0 && errno == EINTR);
+    int whole = read_result(ep[0], &xerr, list, len);
     close(ep[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     /* The extractor's own error explains a write failure (EPIPE) best. */
-    if (n == (ssize_t)sizeof(xerr) && xerr.code < 0 && (r == 0 || r == -EPIPE)) {
+    if (whole && xerr.code < 0 && (r == 0 || r == -EPIPE)) {
         if (err)
             *err = xerr;
-        return tk_err_wrap(err, "layer %s", src->name);
-    }
-    if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        r = tk_err_wrap(err, "layer %s", src->name);
+    } else if (r == 0 && (!whole || !WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
         r = tk_err_set(err, -EIO, "layer %s: extractor failed (status %d)", src->name, status);
+    }
+    if (r < 0) {
+        free(*list);
+        *list = NULL;
+        *len = 0;
+    }
     return r;
 }
 
@@ -645,30 +698,74 @@ int image_extract_layer(int fd, const char *dir, uint64_t max_layer_size,
         return tk_err_sys(err, -errno, "extract into '%s'", dir);
     struct sigaction sa = {.sa_handler = SIG_IGN}, old;
     sigaction(SIGPIPE, &sa, &old);
-    int r = extract_into(&src, abs, -1, diff_id, err);
+    _cleanup_free_ char *list = NULL; /* a layer on its own: implicit parents keep defaults */
+    size_t len;
+    int r = extract_into(&src, abs, -1, diff_id, &list, &len, err);
     sigaction(SIGPIPE, &old, NULL);
     return r;
 }
 
-int layer_fetch(const struct image_store *s, const struct image_ref *ref,
-                const struct img_layer_desc *desc, const char *diff_id, int msg_fd,
-                struct tk_err *err)
+/* Send a message to the pull (msg_fd may be -1). */
+static void tell(int msg_fd, int kind)
+{
+    struct layer_msg m = {.kind = kind};
+    if (msg_fd >= 0)
+        tk_write_all(msg_fd, &m, sizeof(m));
+}
+
+/* Take the layer's lock, telling the pull while another process holds it (the pull does
+ * not count a waiting worker as one at work). */
+static int lock_layer(const struct image_store *s, const char *chain, int msg_fd,
+                      struct tk_err *err)
 {
     _cleanup_free_ char *name = NULL;
-    _cleanup_free_ char *final = store_layer_dir(s, diff_id);
-    _cleanup_close_ int lock = -1;
-    if (!final || asprintf(&name, "layer-%s", digest_hex(diff_id)) < 0)
-        return tk_err_sys(err, -ENOMEM, "layer %s", desc->digest);
-    if ((lock = store_lock(s, name, 0, err)) < 0)
+    if (asprintf(&name, "layer-%s", digest_hex(chain)) < 0)
+        return tk_err_sys(err, -ENOMEM, "lock layer %s", chain);
+    int lock = store_lock(s, name, 1, err);
+    if (lock != -EWOULDBLOCK)
         return lock;
-    if (access(final, F_OK) == 0)
-        return 1; /* another pull stored it while we waited */
-    layer_clean_tmp(s, diff_id);
-    _cleanup_free_ char *tmp = store_path(s, "tmp/%s.%d", digest_hex(diff_id), (int)getpid());
-    if (!tmp)
-        return tk_err_sys(err, -ENOMEM, "layer %s", desc->digest);
-    if (mkdir(tmp, 0755) < 0)
-        return tk_err_sys(err, -errno, "layer %s: create '%s'", desc->digest, tmp);
+    tell(msg_fd, LAYER_MSG_LOCKWAIT);
+    lock = store_lock(s, name, 0, err);
+    if (lock >= 0)
+        tell(msg_fd, LAYER_MSG_LOCKED);
+    return lock;
+}
+
+/* Give the implicit directories of the extracted layer in tmp their metadata from the
+ * layers below, once the pull says those are in the store. */
+static int fix_parents(const struct image_store *s, const struct layer_job *job, const char *tmp,
+                       const char *list, size_t len, int msg_fd, struct tk_err *err)
+{
+    const char *name = job->desc->digest;
+    if (msg_fd >= 0) {
+        char go;
+        tell(msg_fd, LAYER_MSG_READY);
+        ssize_t n;
+        do
+            n = read(msg_fd, &go, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+            return tk_err_set(err, -ECANCELED, "layer %s: the pull ended", name);
+    }
+    char **lower = calloc(job->index + 1, sizeof(char *));
+    int r = lower ? 0 : -ENOMEM;
+    for (size_t j = 0; r == 0 && j < job->index; j++)
+        if (!(lower[j] = store_layer_dir(s, job->chain_ids[j])))
+            r = -ENOMEM;
+    if (r == 0)
+        r = parents_fix(tmp, lower, job->index, list, len, err);
+    else
+        tk_err_sys(err, r, "layer %s", name);
+    img_strv_free(lower);
+    return r < 0 ? tk_err_wrap(err, "layer %s", name) : 0;
+}
+
+/* Extract into tmp, verify, fix the implicit directories. */
+static int extract_layer(const struct image_store *s, const struct image_ref *ref,
+                         const struct layer_job *job, const char *tmp, int msg_fd,
+                         struct tk_err *err)
+{
+    const struct img_layer_desc *desc = job->desc;
     struct layer_src src = {
         .name = desc->digest,
         .max = s->max_layer_size,
@@ -678,17 +775,44 @@ int layer_fetch(const struct image_store *s, const struct image_ref *ref,
         .desc = desc,
     };
     char got[IMAGE_DIGEST_STR_SIZE];
-    int r = extract_into(&src, tmp, msg_fd, got, err);
-    if (r == 0 && !image_digest_equal(got, diff_id))
+    _cleanup_free_ char *list = NULL;
+    size_t len = 0;
+    int r = extract_into(&src, tmp, msg_fd, got, &list, &len, err);
+    if (r == 0 && !image_digest_equal(got, job->diff_id))
         r = tk_err_set(err, -EBADMSG, "layer %s: diff_id mismatch (config says %s, got %s)",
-                       desc->digest, diff_id, got);
+                       desc->digest, job->diff_id, got);
+    if (r == 0 && len && job->index > 0)
+        r = fix_parents(s, job, tmp, list, len, msg_fd, err);
+    return r;
+}
+
+int layer_fetch(const struct image_store *s, const struct image_ref *ref,
+                const struct layer_job *job, int msg_fd, struct tk_err *err)
+{
+    const char *chain = job->chain_ids[job->index];
+    const char *digest = job->desc->digest;
+    _cleanup_free_ char *final = store_layer_dir(s, chain);
+    _cleanup_close_ int lock = -1;
+    if (!final)
+        return tk_err_sys(err, -ENOMEM, "layer %s", digest);
+    if ((lock = lock_layer(s, chain, msg_fd, err)) < 0)
+        return lock;
+    if (access(final, F_OK) == 0)
+        return 1; /* another pull stored it while we waited */
+    layer_clean_tmp(s, chain);
+    _cleanup_free_ char *tmp = store_path(s, "tmp/%s.%d", digest_hex(chain), (int)getpid());
+    if (!tmp)
+        return tk_err_sys(err, -ENOMEM, "layer %s", digest);
+    if (mkdir(tmp, 0755) < 0)
+        return tk_err_sys(err, -errno, "layer %s: create '%s'", digest, tmp);
+    int r = extract_layer(s, ref, job, tmp, msg_fd, err);
     if (r == 0)
-        r = sync_layer(tmp, desc->digest, err);
+        r = sync_layer(tmp, digest, err);
     if (r == 0 && rename(tmp, final) < 0)
-        r = tk_err_sys(err, -errno, "layer %s: rename into the store", desc->digest);
+        r = tk_err_sys(err, -errno, "layer %s: rename into the store", digest);
     if (r < 0) {
         tk_rm_rf(tmp);
         return r;
     }
-    return sync_parent(final, desc->digest, err);
+    return sync_parent(final, digest, err);
 }

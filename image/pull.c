@@ -1,8 +1,12 @@
 /*
  * The pull pipeline. The calling process never touches the network itself (so it stays
  * free of threads and may fork): a child resolves the manifest and config into the store,
- * then one worker process per missing layer (at most `parallel` at a time) downloads,
- * verifies and extracts it, reporting progress over a pipe.
+ * then one worker process per missing layer (at most `parallel` at work at a time)
+ * downloads, verifies and extracts it, reporting progress over a socket. A layer whose tar
+ * does not list some parent directories needs the layers below it to finish (parents.c):
+ * its worker says READY and waits, not counted as at work, until the pull tells it that
+ * every lower layer is in the store; so does a worker waiting for another process that
+ * stores the same layer. Layers are keyed by chain ID (store.c).
  */
 #include "image/internal.h"
 
@@ -13,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -158,10 +163,12 @@ static int resolve(const struct image_store *s, const struct image_ref *ref,
 
 struct worker {
     pid_t pid;
-    int fd;
+    int fd; /* a socket: the worker's messages, and the pull's go-ahead after READY */
     size_t idx;
     int finished; /* a DONE or FAIL message arrived */
     int retry;    /* it failed in a way worth another try */
+    int idle;     /* waiting for a lock or for the layers below: not at work */
+    int ready;    /* said READY and was not told to go on yet */
 };
 
 #define LAYER_ATTEMPTS 3
@@ -171,11 +178,14 @@ struct pull {
     const struct image_ref *ref;
     struct img_manifest m;
     char **diff_ids;
+    char **chain_ids;
     size_t n;
     image_progress_fn progress;
     void *ctx;
-    struct worker *w;
-    size_t n_running;
+    struct worker *w; /* room for one per layer */
+    size_t n_running, n_idle;
+    int *stored;  /* per layer: in the store (present, or done by a worker) */
+    size_t floor; /* the lowest layer not stored yet */
     size_t new_layers;
     size_t *todo; /* layer indexes still to fetch (a queue; retries go to its end) */
     size_t n_todo, next;
@@ -213,7 +223,13 @@ static _Noreturn void worker_main(struct pull *p, size_t idx, int fd, pid_t pare
     struct sigaction sa = {.sa_handler = SIG_IGN};
     sigaction(SIGPIPE, &sa, NULL);
     struct layer_msg msg = {0};
-    int r = layer_fetch(p->s, p->ref, &p->m.layers[idx], p->diff_ids[idx], fd, &msg.err);
+    struct layer_job job = {
+        .desc = &p->m.layers[idx],
+        .diff_id = p->diff_ids[idx],
+        .chain_ids = p->chain_ids,
+        .index = idx,
+    };
+    int r = layer_fetch(p->s, p->ref, &job, fd, &msg.err);
     msg.kind = r < 0 ? LAYER_MSG_FAIL : LAYER_MSG_DONE;
     msg.bytes = r == 1 ? 0 : 1; /* 1 = extracted by us */
     tk_write_all(fd, &msg, sizeof(msg));
@@ -223,8 +239,8 @@ static _Noreturn void worker_main(struct pull *p, size_t idx, int fd, pid_t pare
 static int spawn_worker(struct pull *p, size_t idx, struct tk_err *err)
 {
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) < 0)
-        return tk_err_sys(err, -errno, "pipe");
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+        return tk_err_sys(err, -errno, "socketpair");
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
@@ -240,36 +256,82 @@ static int spawn_worker(struct pull *p, size_t idx, struct tk_err *err)
     return 0;
 }
 
+static void set_idle(struct pull *p, struct worker *w, int idle)
+{
+    if (w->idle != idle)
+        p->n_idle += idle ? 1 : (size_t)-1;
+    w->idle = idle;
+}
+
+/* Tell the workers that said READY and whose lower layers are all stored to go on. */
+static void release_ready(struct pull *p)
+{
+    while (p->floor < p->n && p->stored[p->floor])
+        p->floor++;
+    for (size_t i = 0; i < p->n_running; i++) {
+        struct worker *w = &p->w[i];
+        if (!w->ready || w->idx > p->floor)
+            continue;
+        w->ready = 0;
+        set_idle(p, w, 0);
+        /* a worker that died meanwhile is reaped through its EOF */
+        send(w->fd, "g", 1, MSG_NOSIGNAL);
+    }
+}
+
+/* A DONE or FAIL message. */
+static int worker_result(struct pull *p, struct worker *w, const struct layer_msg *msg,
+                         struct tk_err *err)
+{
+    w->finished = 1;
+    set_idle(p, w, 0);
+    w->ready = 0;
+    if (msg->kind == LAYER_MSG_FAIL && retryable(msg->err.code) &&
+        ++p->attempts[w->idx] < LAYER_ATTEMPTS) {
+        w->retry = 1; /* requeued when it has exited */
+        return 0;
+    }
+    if (msg->kind == LAYER_MSG_FAIL) {
+        if (err)
+            *err = msg->err;
+        return msg->err.code < 0 ? msg->err.code : -EIO;
+    }
+    if (msg->bytes)
+        p->new_layers++;
+    p->stored[w->idx] = 1;
+    release_ready(p);
+    progress(p, msg->bytes ? IMAGE_PROGRESS_LAYER_DONE : IMAGE_PROGRESS_LAYER_EXISTS, w->idx,
+             (uint64_t)p->m.layers[w->idx].size);
+    return 0;
+}
+
 /* Handle one readable worker; returns <0 on a failure (err set), 1 when it ended. */
 static int worker_read(struct pull *p, struct worker *w, struct tk_err *err)
 {
     struct layer_msg msg;
     int n = read_full(w->fd, &msg, sizeof(msg));
     if (n == (int)sizeof(msg)) {
-        if (msg.kind == LAYER_MSG_BYTES) {
+        switch (msg.kind) {
+        case LAYER_MSG_BYTES:
             progress(p, IMAGE_PROGRESS_LAYER_BYTES, w->idx, msg.bytes);
             return 0;
-        }
-        w->finished = 1;
-        if (msg.kind == LAYER_MSG_FAIL && retryable(msg.err.code) &&
-            ++p->attempts[w->idx] < LAYER_ATTEMPTS) {
-            w->retry = 1; /* requeued when it has exited */
+        case LAYER_MSG_LOCKWAIT:
+        case LAYER_MSG_LOCKED:
+            set_idle(p, w, msg.kind == LAYER_MSG_LOCKWAIT);
             return 0;
+        case LAYER_MSG_READY:
+            set_idle(p, w, 1);
+            w->ready = 1;
+            release_ready(p);
+            return 0;
+        default:
+            return worker_result(p, w, &msg, err);
         }
-        if (msg.kind == LAYER_MSG_FAIL) {
-            if (err)
-                *err = msg.err;
-            return msg.err.code < 0 ? msg.err.code : -EIO;
-        }
-        if (msg.bytes)
-            p->new_layers++;
-        progress(p, msg.bytes ? IMAGE_PROGRESS_LAYER_DONE : IMAGE_PROGRESS_LAYER_EXISTS, w->idx,
-                 (uint64_t)p->m.layers[w->idx].size);
-        return 0;
     }
     /* EOF */
     int status = wait_child(w->pid);
     w->pid = -1;
+    set_idle(p, w, 0);
     if (!w->finished)
         return tk_err_set(err, -EIO, "layer %s: worker died (status %d)",
                           p->m.layers[w->idx].digest, status);
@@ -296,11 +358,11 @@ static void abort_workers(struct pull *p)
             wait_child(w->pid);
         /* the extractor dies with its worker; then the lock is free and tmp can go */
         _cleanup_free_ char *name = NULL;
-        if (asprintf(&name, "layer-%s", digest_hex(p->diff_ids[w->idx])) >= 0) {
+        if (asprintf(&name, "layer-%s", digest_hex(p->chain_ids[w->idx])) >= 0) {
             for (int tries = 0; tries < 100; tries++) {
                 int lk = store_lock(p->s, name, 1, NULL);
                 if (lk >= 0) {
-                    layer_clean_tmp(p->s, p->diff_ids[w->idx]);
+                    layer_clean_tmp(p->s, p->chain_ids[w->idx]);
                     close(lk);
                     break;
                 }
@@ -314,52 +376,64 @@ static void abort_workers(struct pull *p)
 
 static int layer_present(struct pull *p, size_t i)
 {
-    _cleanup_free_ char *d = store_layer_dir(p->s, p->diff_ids[i]);
+    _cleanup_free_ char *d = store_layer_dir(p->s, p->chain_ids[i]);
     return d && access(d, F_OK) == 0;
+}
+
+/* Queue every missing layer (lowest first); the present ones count as stored. */
+static int plan_layers(struct pull *p, struct tk_err *err)
+{
+    p->todo = calloc(p->n * LAYER_ATTEMPTS + 1, sizeof(*p->todo));
+    p->attempts = calloc(p->n + 1, sizeof(*p->attempts));
+    p->stored = calloc(p->n + 1, sizeof(*p->stored));
+    p->w = calloc(p->n + 1, sizeof(*p->w));
+    if (!p->todo || !p->attempts || !p->stored || !p->w)
+        return tk_err_sys(err, -ENOMEM, "pull");
+    for (size_t i = 0; i < p->n; i++) {
+        if (layer_present(p, i)) {
+            p->stored[i] = 1;
+            progress(p, IMAGE_PROGRESS_LAYER_EXISTS, i, (uint64_t)p->m.layers[i].size);
+        } else {
+            p->todo[p->n_todo++] = i;
+        }
+    }
+    release_ready(p);
+    return 0;
+}
+
+/* Wait for the workers and handle what they say. */
+static int poll_workers(struct pull *p, struct tk_err *err)
+{
+    _cleanup_free_ struct pollfd *pfd = calloc(p->n_running + 1, sizeof(*pfd));
+    if (!pfd)
+        return tk_err_sys(err, -ENOMEM, "pull");
+    size_t np = p->n_running;
+    for (size_t i = 0; i < np; i++)
+        pfd[i] = (struct pollfd){.fd = p->w[i].fd, .events = POLLIN};
+    if (poll(pfd, np, -1) < 0)
+        return errno == EINTR ? 0 : tk_err_sys(err, -errno, "poll");
+    /* backwards: remove_worker() moves the last worker into the freed slot */
+    for (size_t i = np; i-- > 0;) {
+        if (!pfd[i].revents)
+            continue;
+        int e = worker_read(p, &p->w[i], err);
+        if (e < 0)
+            return e;
+        if (e == 1)
+            remove_worker(p, i);
+    }
+    return 0;
 }
 
 /* Run the workers for every missing layer. */
 static int fetch_layers(struct pull *p, struct tk_err *err)
 {
-    p->todo = calloc(p->n * LAYER_ATTEMPTS + 1, sizeof(*p->todo));
-    p->attempts = calloc(p->n + 1, sizeof(*p->attempts));
-    p->w = calloc((size_t)p->s->parallel + 1, sizeof(*p->w));
-    if (!p->todo || !p->attempts || !p->w)
-        return tk_err_sys(err, -ENOMEM, "pull");
-    for (size_t i = 0; i < p->n; i++) {
-        int dup = 0;
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = !strcmp(p->diff_ids[i], p->diff_ids[j]);
-        if (dup || layer_present(p, i))
-            progress(p, IMAGE_PROGRESS_LAYER_EXISTS, i, (uint64_t)p->m.layers[i].size);
-        else
-            p->todo[p->n_todo++] = i;
-    }
-    int r = 0;
+    int r = plan_layers(p, err);
     while (r == 0 && (p->next < p->n_todo || p->n_running)) {
-        while (r == 0 && p->next < p->n_todo && p->n_running < (size_t)p->s->parallel)
+        while (r == 0 && p->next < p->n_todo && p->n_running - p->n_idle < (size_t)p->s->parallel)
             r = spawn_worker(p, p->todo[p->next++], err);
-        if (r < 0)
-            break;
-        struct pollfd pfd[64];
-        size_t np = p->n_running < 64 ? p->n_running : 64;
-        for (size_t i = 0; i < np; i++)
-            pfd[i] = (struct pollfd){.fd = p->w[i].fd, .events = POLLIN};
-        if (poll(pfd, np, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            r = tk_err_sys(err, -errno, "poll");
-            break;
-        }
-        for (size_t i = np; i-- > 0 && r == 0;) {
-            if (!pfd[i].revents)
-                continue;
-            int e = worker_read(p, &p->w[i], err);
-            if (e < 0)
-                r = e;
-            else if (e == 1)
-                remove_worker(p, i);
-        }
+        if (r == 0)
+            r = poll_workers(p, err);
     }
     if (r < 0)
         abort_workers(p);
@@ -382,6 +456,8 @@ static int load_manifest(struct pull *p, const char *digest, struct tk_err *err)
     if (r == 0 && p->n != p->m.n_layers)
         r = tk_err_set(err, -EINVAL, "image config has %zu diff_ids for %zu layers", p->n,
                        p->m.n_layers);
+    if (r == 0 && store_chain_ids(p->diff_ids, p->n, &p->chain_ids) < 0)
+        r = tk_err_sys(err, -ENOMEM, "image %s: chain IDs", digest);
     return r;
 }
 
@@ -433,9 +509,11 @@ int image_pull(struct image_store *s, const char *refstr, image_progress_fn fn, 
         r = write_record(&p, digest, err);
     img_manifest_free(&p.m);
     img_strv_free(p.diff_ids);
+    img_strv_free(p.chain_ids);
     free(p.w);
     free(p.todo);
     free(p.attempts);
+    free(p.stored);
     image_ref_free(&ref);
     close(use);
     if (r < 0)

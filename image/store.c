@@ -1,4 +1,4 @@
-/* The content store: blobs by digest, layers by diff_id, image records by reference. */
+/* The content store: blobs by digest, layers by chain ID, image records by reference. */
 #include "image/internal.h"
 
 #include <errno.h>
@@ -147,9 +147,71 @@ int store_get_blob(const struct image_store *s, const char *digest, size_t max, 
     return 0;
 }
 
-char *store_layer_dir(const struct image_store *s, const char *diff_id)
+char *store_layer_dir(const struct image_store *s, const char *chain_id)
 {
-    return store_path(s, "layers/sha256/%s", digest_hex(diff_id));
+    return store_path(s, "layers/sha256/%s", digest_hex(chain_id));
+}
+
+int store_chain_ids(char *const *diff_ids, size_t n, char ***out)
+{
+    char **v = calloc(n + 1, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (!image_digest_valid(diff_ids[i])) {
+            img_strv_free(v);
+            return -EINVAL;
+        }
+        _cleanup_free_ char *in = NULL;
+        char d[IMAGE_DIGEST_STR_SIZE];
+        if (i && asprintf(&in, "%s %s", v[i - 1], diff_ids[i]) < 0)
+            in = NULL;
+        if ((i && (!in || image_digest_buf(in, strlen(in), d) < 0)) ||
+            !(v[i] = strdup(i ? d : diff_ids[i]))) {
+            img_strv_free(v);
+            return -ENOMEM;
+        }
+    }
+    *out = v;
+    return 0;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int store_layer_dirs(const struct image_store *s, char *const *diff_ids, size_t n, char ***out,
+                     struct tk_err *err)
+{
+    char **chain = NULL;
+    *out = NULL;
+    int r = store_chain_ids(diff_ids, n, &chain);
+    if (r < 0)
+        return tk_err_sys(err, r, "load image: layer directories");
+    char **v = calloc(n + 1, sizeof(*v));
+    for (size_t i = 0; v && r == 0 && i < n; i++) {
+        if (!(v[i] = store_layer_dir(s, chain[i]))) {
+            r = tk_err_sys(err, -ENOMEM, "load image");
+        } else if (!is_dir(v[i])) {
+            /* a store of an earlier version: the layer extracted on its own, by diff_id */
+            free(v[i]);
+            if (!(v[i] = store_layer_dir(s, diff_ids[i])))
+                r = tk_err_sys(err, -ENOMEM, "load image");
+            else if (!is_dir(v[i]))
+                r = tk_err_set(err, -ENOENT, "layer %s is missing from the store", diff_ids[i]);
+        }
+    }
+    img_strv_free(chain);
+    if (!v)
+        return tk_err_sys(err, -ENOMEM, "load image");
+    if (r < 0) {
+        img_strv_free(v);
+        return r;
+    }
+    *out = v;
+    return 0;
 }
 
 int store_lock(const struct image_store *s, const char *name, int nonblock, struct tk_err *err)
@@ -290,19 +352,10 @@ void image_info_free(struct image_info *info)
 static int fill_layers(const struct image_store *s, struct image_info *out, char **diff_ids,
                        size_t n, struct tk_err *err)
 {
-    out->layer_dirs = calloc(n + 1, sizeof(char *));
-    if (!out->layer_dirs)
-        return tk_err_sys(err, -ENOMEM, "load image");
-    for (size_t i = 0; i < n; i++) {
-        char *d = store_layer_dir(s, diff_ids[i]);
-        if (!d)
-            return tk_err_sys(err, -ENOMEM, "load image");
-        out->layer_dirs[out->n_layers++] = d;
-        struct stat st;
-        if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode))
-            return tk_err_set(err, -ENOENT, "layer %s is missing from the store", diff_ids[i]);
-    }
-    return 0;
+    int r = store_layer_dirs(s, diff_ids, n, &out->layer_dirs, err);
+    if (r == 0)
+        out->n_layers = n;
+    return r;
 }
 
 /* Build an image_info from the stored manifest (and its config and layers). */

@@ -21,6 +21,14 @@
 static char tmpdir[] = "/tmp/tank-check-gc.XXXXXX";
 static struct image_store *store;
 
+/* The layer directories made so far: a name ("layer:NAME" is the layer's content) -> the
+ * digest its directory is named by (its chain ID, or its diff_id in the older layout). */
+static struct {
+    char name[64];
+    char id[IMAGE_DIGEST_STR_SIZE];
+} known[64];
+static size_t n_known;
+
 static void setup(void)
 {
     memcpy(tmpdir, "/tmp/tank-check-gc.XXXXXX", sizeof(tmpdir));
@@ -43,42 +51,83 @@ static void digest_of(const char *s, char out[IMAGE_DIGEST_STR_SIZE])
     ck_assert_int_eq(image_digest_buf(s, strlen(s), out), 0);
 }
 
-/* A layer directory named by the diff_id of "layer:NAME", holding one file. */
+/* A layer directory named by id, holding one file NAME. */
+static void make_dir(const char *name, const char *id)
+{
+    _cleanup_free_ char *dir = store_layer_dir(store, id);
+    _cleanup_free_ char *file = NULL;
+    ck_assert_int_eq(tk_mkdir_p(dir, 0755), 0);
+    ck_assert_int_ge(asprintf(&file, "%s/%s", dir, name), 0);
+    ck_assert_int_eq(tk_write_file_atomic(file, name, strlen(name), 0644), 0);
+    size_t i = 0;
+    while (i < n_known && strcmp(known[i].name, name))
+        i++;
+    ck_assert_uint_lt(i, 64);
+    snprintf(known[i].name, sizeof(known[i].name), "%s", name);
+    snprintf(known[i].id, sizeof(known[i].id), "%s", id);
+    n_known += i == n_known;
+}
+
+/* A layer directory named by the diff_id of "layer:NAME" (a lowest layer, or a layer the
+ * older layout stored), holding one file. */
 static void make_layer(const char *name, char diff_id[IMAGE_DIGEST_STR_SIZE])
 {
     char key[128];
     snprintf(key, sizeof(key), "layer:%s", name);
     digest_of(key, diff_id);
-    _cleanup_free_ char *dir = store_layer_dir(store, diff_id);
-    _cleanup_free_ char *file = NULL;
-    ck_assert_int_eq(tk_mkdir_p(dir, 0755), 0);
-    ck_assert_int_ge(asprintf(&file, "%s/%s", dir, name), 0);
-    ck_assert_int_eq(tk_write_file_atomic(file, name, strlen(name), 0644), 0);
+    make_dir(name, diff_id);
 }
 
-/* An image of the named layers (space-separated): its config and manifest stored; the
- * manifest digest in out. */
-static void make_image(const char *layers, char out[IMAGE_DIGEST_STR_SIZE])
+/* The chain IDs of the named layers (space-separated; at most 8). */
+static void chain_of(const char *layers, char chain[8][IMAGE_DIGEST_STR_SIZE], size_t *n)
+{
+    char ids[8][IMAGE_DIGEST_STR_SIZE], *v[9] = {0}, **c = NULL;
+    *n = 0;
+    for (const char *p = layers; *p; p += strspn(p, " ")) {
+        char key[128];
+        size_t len = strcspn(p, " ");
+        ck_assert_uint_lt(*n, 8);
+        snprintf(key, sizeof(key), "layer:%.*s", (int)len, p);
+        digest_of(key, ids[*n]);
+        v[*n] = ids[*n];
+        (*n)++;
+        p += len;
+    }
+    ck_assert_int_eq(store_chain_ids(v, *n, &c), 0);
+    for (size_t i = 0; i < *n; i++)
+        snprintf(chain[i], IMAGE_DIGEST_STR_SIZE, "%s", c[i]);
+    img_strv_free(c);
+}
+
+/* An image of the named layers (space-separated): their directories by chain ID (by
+ * diff_id above the lowest one when legacy: a store of an earlier version), its config and
+ * manifest stored; the manifest digest in out. */
+static void make_image_as(const char *layers, int legacy, char out[IMAGE_DIGEST_STR_SIZE])
 {
     char cfg[4096] = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
                      "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[";
-    char man[4096], descs[3072] = "", cd[IMAGE_DIGEST_STR_SIZE];
-    int first = 1;
-    for (const char *p = layers; *p; p += strspn(p, " ")) {
+    char man[4096], descs[3072] = "", cd[IMAGE_DIGEST_STR_SIZE], chain[8][IMAGE_DIGEST_STR_SIZE];
+    size_t n_chain, i = 0;
+    chain_of(layers, chain, &n_chain);
+    for (const char *p = layers; *p; p += strspn(p, " "), i++) {
         char n[64], id[IMAGE_DIGEST_STR_SIZE], blob[IMAGE_DIGEST_STR_SIZE], key[128];
         size_t len = strcspn(p, " ");
         snprintf(n, sizeof(n), "%.*s", (int)len, p);
         p += len;
         make_layer(n, id);
+        if (i && !legacy) {
+            _cleanup_free_ char *d = store_layer_dir(store, id);
+            ck_assert_int_eq(tk_rm_rf(d), 0);
+            make_dir(n, chain[i]);
+        }
         snprintf(key, sizeof(key), "blob:%s", n);
         digest_of(key, blob);
         size_t l = strlen(cfg), d = strlen(descs);
-        snprintf(cfg + l, sizeof(cfg) - l, "%s\"%s\"", first ? "" : ",", id);
+        snprintf(cfg + l, sizeof(cfg) - l, "%s\"%s\"", i ? "," : "", id);
         snprintf(descs + d, sizeof(descs) - d,
                  "%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\","
                  "\"digest\":\"%s\",\"size\":100}",
-                 first ? "" : ",", blob);
-        first = 0;
+                 i ? "," : "", blob);
     }
     size_t l = strlen(cfg);
     snprintf(cfg + l, sizeof(cfg) - l, "]}}");
@@ -91,6 +140,11 @@ static void make_image(const char *layers, char out[IMAGE_DIGEST_STR_SIZE])
              cd, strlen(cfg), descs);
     digest_of(man, out);
     ck_assert_int_eq(store_put_blob(store, out, man, strlen(man), NULL), 0);
+}
+
+static void make_image(const char *layers, char out[IMAGE_DIGEST_STR_SIZE])
+{
+    make_image_as(layers, 0, out);
 }
 
 /* A record key -> manifest, last used at `age` seconds ago. */
@@ -108,12 +162,27 @@ static int has_record(const char *key)
     return access(p, F_OK) == 0;
 }
 
+/* Is the directory last made for the layer NAME there? */
 static int has_layer(const char *name)
 {
-    char id[IMAGE_DIGEST_STR_SIZE], key[128];
-    snprintf(key, sizeof(key), "layer:%s", name);
-    digest_of(key, id);
-    _cleanup_free_ char *d = store_layer_dir(store, id);
+    for (size_t i = 0; i < n_known; i++) {
+        if (strcmp(known[i].name, name))
+            continue;
+        _cleanup_free_ char *d = store_layer_dir(store, known[i].id);
+        return access(d, F_OK) == 0;
+    }
+    ck_abort_msg("no layer '%s' was made", name);
+    return 0;
+}
+
+/* Is the directory of the i-th layer of the image of these layers (by chain ID) there? */
+static int has_chain(const char *layers, size_t i)
+{
+    char chain[8][IMAGE_DIGEST_STR_SIZE];
+    size_t n;
+    chain_of(layers, chain, &n);
+    ck_assert_uint_lt(i, n);
+    _cleanup_free_ char *d = store_layer_dir(store, chain[i]);
     return access(d, F_OK) == 0;
 }
 
@@ -404,6 +473,106 @@ START_TEST(test_lookup_holds_off_gc)
 }
 END_TEST
 
+/* Chain IDs as the OCI image spec defines them (and containerd keys its snapshots). */
+START_TEST(test_chain_ids)
+{
+    char a[IMAGE_DIGEST_STR_SIZE], b[IMAGE_DIGEST_STR_SIZE], c[IMAGE_DIGEST_STR_SIZE], s[256];
+    char ab[IMAGE_DIGEST_STR_SIZE], abc[IMAGE_DIGEST_STR_SIZE];
+    digest_of("a", a);
+    digest_of("b", b);
+    digest_of("c", c);
+    snprintf(s, sizeof(s), "%s %s", a, b);
+    digest_of(s, ab);
+    snprintf(s, sizeof(s), "%s %s", ab, c);
+    digest_of(s, abc);
+    char *ids[] = {a, b, c, NULL}, **chain = NULL;
+    ck_assert_int_eq(store_chain_ids(ids, 3, &chain), 0);
+    ck_assert_str_eq(chain[0], a);
+    ck_assert_str_eq(chain[1], ab);
+    ck_assert_str_eq(chain[2], abc);
+    ck_assert_ptr_null(chain[3]);
+    img_strv_free(chain);
+    char *bad[] = {a, "sha256:nothex", NULL};
+    ck_assert_int_eq(store_chain_ids(bad, 2, &chain), -EINVAL);
+}
+END_TEST
+
+/* The same layer over other lower layers is another directory: each goes with the last
+ * image that needs it; the lower layers two images share are one directory. */
+START_TEST(test_same_layer_over_other_lowers)
+{
+    char x[IMAGE_DIGEST_STR_SIZE], y[IMAGE_DIGEST_STR_SIZE], z[IMAGE_DIGEST_STR_SIZE];
+    make_image("base mid top", x);
+    make_image("other top", y);
+    make_image("base mid side", z);
+    make_record("reg.example/x:1", x, 10);
+    make_record("reg.example/y:1", y, 10);
+    make_record("reg.example/z:1", z, 10);
+    ck_assert(has_chain("base mid top", 2) && has_chain("other top", 1));
+    struct image_gc_result res;
+    const char *keep_x[] = {"reg.example/x:1"};
+    ck_assert_int_eq(gc(keep_x, 1, 0, &res), 0);
+    ck_assert_uint_eq(res.images, 2);
+    ck_assert_uint_eq(res.layers, 3); /* other, top over other, side */
+    ck_assert(has_chain("base mid top", 0) && has_chain("base mid top", 1) &&
+              has_chain("base mid top", 2));
+    ck_assert(!has_chain("other top", 0) && !has_chain("other top", 1) &&
+              !has_chain("base mid side", 2));
+    struct image_info info;
+    struct tk_err err = {0};
+    ck_assert_int_eq(image_lookup(store, "reg.example/x:1", &info, &err), 0);
+    ck_assert_uint_eq(info.n_layers, 3);
+    char chain[8][IMAGE_DIGEST_STR_SIZE];
+    size_t n;
+    chain_of("base mid top", chain, &n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert(strstr(info.layer_dirs[i], digest_hex(chain[i])));
+    image_info_free(&info);
+}
+END_TEST
+
+/* A store of an earlier version (upper layers by diff_id): its images still look up and
+ * are kept whole; once a pull stored the layer by chain ID, the old directory goes, unless
+ * a container (which may have been started from it) still exists. */
+START_TEST(test_legacy_layer_dirs)
+{
+    char m[IMAGE_DIGEST_STR_SIZE], up[IMAGE_DIGEST_STR_SIZE];
+    char chain[8][IMAGE_DIGEST_STR_SIZE];
+    size_t n;
+    make_image_as("base up", 1, m);
+    make_record("reg.example/old:1", m, 10);
+    digest_of("layer:up", up);
+    chain_of("base up", chain, &n);
+    struct image_info info;
+    struct tk_err err = {0};
+    ck_assert_int_eq(image_lookup(store, "reg.example/old:1", &info, &err), 0);
+    ck_assert(strstr(info.layer_dirs[1], digest_hex(up)));
+    image_info_free(&info);
+    const char *keep[] = {"reg.example/old:1"};
+    struct image_gc_result res;
+    ck_assert_int_eq(gc(keep, 1, 0, &res), 0);
+    ck_assert_uint_eq(res.layers, 0);
+    ck_assert(has_layer("base") && has_layer("up"));
+    /* pulled again: the layer by chain ID is used, the old directory is not needed */
+    make_dir("up-new", chain[1]);
+    ck_assert_int_eq(image_lookup(store, "reg.example/old:1", &info, &err), 0);
+    ck_assert(strstr(info.layer_dirs[1], digest_hex(chain[1])));
+    image_info_free(&info);
+    container_digests[0] = m;
+    ck_assert_int_eq(gc(keep, 1, 0, &res), 0);
+    ck_assert_uint_eq(res.layers, 0);
+    container_digests[0] = NULL;
+    ck_assert_int_eq(gc(keep, 1, 0, &res), 0);
+    ck_assert_uint_eq(res.layers, 1);
+    ck_assert(!has_layer("up") && has_layer("up-new") && has_layer("base"));
+    /* with neither directory, the image is missing a layer */
+    _cleanup_free_ char *d = store_layer_dir(store, chain[1]);
+    ck_assert_int_eq(tk_rm_rf(d), 0);
+    ck_assert_int_eq(image_lookup(store, "reg.example/old:1", &info, &err), -ENOENT);
+    ck_assert(strstr(err.msg, digest_hex(up)));
+}
+END_TEST
+
 Suite *gc_suite(void)
 {
     Suite *s = suite_create("gc");
@@ -418,6 +587,9 @@ Suite *gc_suite(void)
     tcase_add_test(tc, test_min_age);
     tcase_add_test(tc, test_lru_until_enough);
     tcase_add_test(tc, test_lookup_holds_off_gc);
+    tcase_add_test(tc, test_chain_ids);
+    tcase_add_test(tc, test_same_layer_over_other_lowers);
+    tcase_add_test(tc, test_legacy_layer_dirs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,6 @@
 /* Unit tests: user resolution, StopSignal parsing, and image config + container request ->
  * run parameters (Kubernetes rules), with passwd/group read from fake layer directories
- * (whiteouts and opaque directories included). */
+ * (whiteouts and opaque directories included); flattening; implicit parent directories. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include "base/fs.h"
 #include "image/flatten.h"
 #include "image/image.h"
+#include "image/internal.h"
 #include "t/testlib.h"
 
 static const char PASSWD[] = "root:x:0:0:root:/root:/bin/sh\n"
@@ -433,6 +434,110 @@ START_TEST(test_flatten)
 }
 END_TEST
 
+/* A directory dir/rel owned by uid, with mode. */
+static void owned_dir(const char *dir, const char *rel, uid_t uid, mode_t mode)
+{
+    char p[PATH_MAX];
+    make_dir(dir, rel);
+    snprintf(p, sizeof(p), "%s/%s", dir, rel);
+    ck_assert_int_eq(chown(p, uid, uid), 0);
+    ck_assert_int_eq(chmod(p, mode), 0);
+}
+
+static const char *meta(const char *dir, const char *rel)
+{
+    static char out[64];
+    char p[PATH_MAX];
+    struct stat st;
+    snprintf(p, sizeof(p), "%s/%s", dir, rel);
+    ck_assert_int_eq(lstat(p, &st), 0);
+    snprintf(out, sizeof(out), "%u:%u %o", (unsigned)st.st_uid, (unsigned)st.st_gid,
+             (unsigned)(st.st_mode & 07777));
+    return out;
+}
+
+/* The extractor records the parents it creates, unless an entry names them. */
+START_TEST(test_parent_set)
+{
+    char dir[] = "/tmp/tank-check-parents-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(chdir(dir), 0);
+    struct parent_set *ps = parent_set_new();
+    struct tk_err err = {0};
+    make_dir(dir, "listed");
+    ck_assert_int_eq(parent_set_before(ps, "listed/x/y/file", 1, &err), 0);
+    ck_assert_int_eq(parent_set_before(ps, "listed/x/y/other", 1, &err), 0);
+    ck_assert_int_eq(parent_set_before(ps, "a/b/", 0, &err), 0);
+    ck_assert_int_eq(parent_set_make(ps, "a/b", &err), 0);
+    parent_set_explicit(ps, "a/b/");
+    ck_assert_int_eq(symlink("/", "link"), 0);
+    ck_assert_int_eq(parent_set_before(ps, "link/etc/file", 1, &err), 0); /* not followed */
+    char *list = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(parent_set_list(ps, &list, &len), 3);
+    ck_assert_uint_eq(len, sizeof("a\0listed/x\0listed/x/y"));
+    ck_assert_int_eq(memcmp(list, "a\0listed/x\0listed/x/y", len), 0);
+    free(list);
+    parent_set_free(ps);
+    ck_assert_int_eq(tk_rm_rf(dir), 0);
+}
+END_TEST
+
+/* Implicit directories take the metadata of the directory that shows through from below;
+ * a whiteout, a symlink or an opaque directory hides it; no symlink is followed. */
+START_TEST(test_parents_fix)
+{
+    char dir[] = "/tmp/tank-check-parents-XXXXXX", l0[PATH_MAX], l1[PATH_MAX], up[PATH_MAX],
+         p[PATH_MAX], q[PATH_MAX];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(l0, sizeof(l0), "%s/l0", dir);
+    snprintf(l1, sizeof(l1), "%s/l1", dir);
+    snprintf(up, sizeof(up), "%s/up", dir);
+    owned_dir(l0, "a", 1000, 0750);
+    snprintf(p, sizeof(p), "%s/a", l0);
+    ck_assert_int_eq(setxattr(p, "user.tank", "v1", 2, 0), 0);
+    struct timespec old[2] = {{.tv_sec = 1000000000}, {.tv_sec = 1000000000}};
+    ck_assert_int_eq(utimensat(AT_FDCWD, p, old, 0), 0);
+    owned_dir(l0, "b", 1000, 0700);
+    owned_dir(l0, "c", 1000, 0700);
+    owned_dir(l0, "o/x", 1000, 0700);
+    owned_dir(l0, "deep/er", 1000, 0711);
+    make_dir(l1, "o");
+    snprintf(p, sizeof(p), "%s/o", l1);
+    ck_assert_int_eq(setxattr(p, "trusted.overlay.opaque", "y", 1, 0), 0);
+    snprintf(p, sizeof(p), "%s/b", l1);
+    ck_assert_int_eq(mknod(p, S_IFCHR | 0000, makedev(0, 0)), 0); /* whiteout */
+    snprintf(p, sizeof(p), "%s/c", l1);
+    ck_assert_int_eq(symlink("/", p), 0);
+    make_dir(l1, "deep"); /* not opaque: deep/er shows through */
+    for (const char *d = "a\0b\0c\0o/x\0deep/er\0"; *d; d += strlen(d) + 1)
+        make_dir(up, d);
+    snprintf(p, sizeof(p), "%s/lnk", up);
+    snprintf(q, sizeof(q), "%s/a", l0);
+    ck_assert_int_eq(symlink(q, p), 0);
+    char *lower[] = {l0, l1, NULL};
+    static const char list[] = "a\0b\0c\0deep/er\0lnk\0o/x";
+    struct tk_err err = {0};
+    ck_assert_msg(parents_fix(up, lower, 2, list, sizeof(list), &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(meta(up, "a"), "1000:1000 750");
+    snprintf(p, sizeof(p), "%s/a", up);
+    char v[8] = "";
+    ck_assert_int_eq(getxattr(p, "user.tank", v, sizeof(v)), 2);
+    struct stat st;
+    ck_assert_int_eq(stat(p, &st), 0);
+    ck_assert_int_eq(st.st_mtim.tv_sec, 1000000000);
+    ck_assert_str_eq(meta(up, "b"), "0:0 755");
+    ck_assert_str_eq(meta(up, "c"), "0:0 755");
+    ck_assert_str_eq(meta(up, "o/x"), "0:0 755");
+    ck_assert_str_eq(meta(up, "deep/er"), "1000:1000 711");
+    ck_assert_str_eq(meta(l0, "a"), "1000:1000 750"); /* through the symlink: untouched */
+    static const char dotdot[] = "a\0../l0/a";
+    ck_assert_int_eq(parents_fix(up, lower, 2, dotdot, sizeof(dotdot), &err), -EBADMSG);
+    ck_assert_int_eq(parents_fix(up, lower, 2, "a", 1, &err), -EBADMSG); /* no NUL */
+    ck_assert_int_eq(tk_rm_rf(dir), 0);
+}
+END_TEST
+
 Suite *image_suite(void)
 {
     Suite *s = suite_create("image");
@@ -453,5 +558,12 @@ Suite *image_suite(void)
     } else {
         test_not_run("image/flatten", "needs root (the copy chroots)");
     }
+    TCase *parents = tcase_create("parents");
+    tcase_add_test(parents, test_parent_set);
+    if (geteuid() == 0) /* chown */
+        tcase_add_test(parents, test_parents_fix);
+    else
+        test_not_run("image/parents (test_parents_fix)", "needs root (chown)");
+    suite_add_tcase(s, parents);
     return s;
 }

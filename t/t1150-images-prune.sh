@@ -28,7 +28,7 @@ EOF
 gzip -dc "$(cat "$TMP/base.tar.gz.path")" >"$TMP/base.tar"
 base=$(sha256sum <"$TMP/base.tar" | cut -c1-64)
 # mk NAME TAG: an image of base + a random layer NAME, pushed as app:TAG; prints the layer's
-# diff_id
+# chain ID (the name of its directory: sha256 of "BASE_DIFF_ID LAYER_DIFF_ID")
 mk() {
     mkdir -p "$TMP/$1/data"
     head -c 300000 /dev/urandom >"$TMP/$1/data/$1"
@@ -36,7 +36,8 @@ mk() {
     "$T/mklayout.py" "$TMP/layout-$1" x --cmd '["sh"]' "$TMP/base.tar" "$TMP/$1.tar" >/dev/null ||
         fail "mklayout $1"
     push "oci:$TMP/layout-$1:x" "docker://$REGISTRY/app:$2"
-    sha256sum <"$TMP/$1.tar" | cut -c1-64
+    printf 'sha256:%s sha256:%s' "$base" "$(sha256sum <"$TMP/$1.tar" | cut -c1-64)" |
+        sha256sum | cut -c1-64
 }
 agent_start
 skip_unless_containers_run
