@@ -236,8 +236,12 @@ static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_po
              j++)
             strip_prefix(pod->network.interfaces[i].addresses[j], &info->ips[info->n_ips++]);
     int r = sandbox_pod_check(cfg->run_dir, pod->name, NULL);
-    if (r == 1)
-        return 0; /* adopted: it is there and sound */
+    if (r == 1) { /* adopted: it is there and sound */
+        struct tk_err e = {0};
+        if (sandbox_pod_adopt_volumes(cfg->state_dir, pod->name, &e) < 0)
+            tk_warn("%s", e.msg);
+        return 0;
+    }
     if (r < 0)
         sandbox_pod_destroy(cfg->run_dir, cfg->state_dir, pod->name, NULL);
     struct host_facts hf;

@@ -195,6 +195,15 @@ int sandbox_pod_destroy(const char *run_dir, const char *state_dir, const char *
 int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err);
 
 /*
+ * For a pod adopted from an older Tank, whose emptyDirs were plain directories: make
+ * STATE_DIR/pods/POD/volumes 0700 and bind each emptyDir directory that is not nosuid,nodev
+ * yet onto itself nosuid,nodev, as sandbox_pod_create() makes them (containers started from
+ * then on get those flags; running ones keep their binds). Idempotent; a pod without
+ * volumes is fine. Returns 0, or < 0 with err set.
+ */
+int sandbox_pod_adopt_volumes(const char *state_dir, const char *name, struct tk_err *err);
+
+/*
  * The pods present on this host: names of the directories under RUN_DIR/pods and
  * STATE_DIR/pods (either may be absent) that are valid pod names, sorted, without
  * duplicates; half-built and damaged pods included (see sandbox_pod_check()). *names is a new

@@ -136,6 +136,34 @@ int podvol_setup(const struct sandbox_pod_config *cfg, uid_t owner, struct tk_er
     return 0;
 }
 
+int sandbox_pod_adopt_volumes(const char *state_dir, const char *name, struct tk_err *err)
+{
+    char dir[4096];
+    if (sandbox_pod_volume_path(dir, sizeof(dir), state_dir, name, "") < 0)
+        return tk_err_set(err, -ENAMETOOLONG, "pod '%s': state directory path too long", name);
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : tk_err_sys(err, -errno, "open '%s'", dir);
+    if (fchmod(dirfd(d), 0700) < 0)
+        return tk_err_sys(err, -errno, "chmod '%s'", dir);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char path[4096];
+        struct stat st;
+        struct statvfs sv;
+        if (de->d_name[0] == '.' ||
+            (size_t)snprintf(path, sizeof(path), "%s%s", dir, de->d_name) >= sizeof(path) ||
+            lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || statvfs(path, &sv) < 0)
+            continue;
+        if ((sv.f_flag & (ST_NOSUID | ST_NODEV)) == (ST_NOSUID | ST_NODEV))
+            continue; /* a tmpfs emptyDir, or one made (or adopted) already */
+        int r = bind_nosuid_nodev(path);
+        if (r < 0)
+            return tk_err_sys(err, r, "pod '%s': make '%s' nosuid,nodev", name, path);
+    }
+    return 0;
+}
+
 /* Detach every mount stacked on path (a tmpfs emptyDir); not a mount point is fine. */
 static int unmount_all(const char *path)
 {

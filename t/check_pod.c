@@ -566,7 +566,9 @@ END_TEST
  * sound, its directory made 0700, its containers given the files where they are. */
 START_TEST(test_legacy_etc_files)
 {
-    struct sandbox_pod_config c = {.run_dir = run_dir, .state_dir = state_dir, .name = "old"};
+    struct sandbox_volume vols[] = {{.name = "disk"}};
+    struct sandbox_pod_config c = {
+        .run_dir = run_dir, .state_dir = state_dir, .name = "old", .volumes = vols, .n_volumes = 1};
     struct tk_err err = {0};
     ck_assert_msg(sandbox_pod_create(&c, &err) == 0, "create: %s", err.msg);
     char p[256], dir[256];
@@ -584,6 +586,22 @@ START_TEST(test_legacy_etc_files)
     char e[256];
     etc_file(e, sizeof(e), "old", "hosts");
     ck_assert_str_eq(e, p);
+
+    /* Its emptyDir a plain directory in a 0755 directory: adopted as a new pod's, once. */
+    ck_assert_int_eq(sandbox_pod_volume_path(p, sizeof(p), state_dir, "old", "disk"), 0);
+    ck_assert_int_eq(umount2(p, MNT_DETACH), 0);
+    ck_assert_int_eq(sandbox_pod_volume_path(dir, sizeof(dir), state_dir, "old", ""), 0);
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(sandbox_pod_adopt_volumes(state_dir, "old", &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(stat(dir, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0700);
+    struct statfs sf;
+    ck_assert_int_eq(statfs(p, &sf), 0);
+    unsigned long need = ST_NOSUID | ST_NODEV;
+    ck_assert_int_eq(mount_flags(p, sf.f_type) & need, need);
+    ck_assert_int_eq(umount2(p, MNT_DETACH), 0);
+    ck_assert_int_eq(umount2(p, MNT_DETACH), -1); /* bound once only */
     ck_assert_msg(sandbox_pod_destroy(run_dir, state_dir, "old", &err) == 0, "%s", err.msg);
     ck_assert_int_eq(mounts_under_tmp(), 0);
 }
