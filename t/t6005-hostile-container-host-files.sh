@@ -48,6 +48,7 @@ metadata:
   name: attack
 spec:
   restartPolicy: Never
+  terminationGracePeriodSeconds: 1
   containers:
   - name: main
     image: $IMAGE
