@@ -4,7 +4,8 @@
 # once, well under the resync period, and `revision` is the worktree's name. A pod whose
 # manifest turns invalid keeps running the spec of the revision it came from, and says so;
 # a revision without the pods directory keeps every pod running and is an error; an empty
-# pods directory stops every pod.
+# pods directory stops every pod. An agent started while the pods directory is gone stops
+# nothing it adopts.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
 agent_setup
@@ -88,4 +89,28 @@ for sub in "" hosts "fleet/eu/hosts"; do
     kill -0 "$keep_pid" 2>/dev/null && fail "depth $depth: keep still runs in an empty revision"
     agent_stop
 done
+
+# An agent that starts while the pods directory is gone adopts the running pods and stops
+# none; once a revision has it again, they go on (same workload, no restart).
+worktree f3 "$sub"
+put keep Always "exec sleep 100441"
+swap f3
+agent_start
+PODS=$REPO/current/$sub
+wait_phase 60 keep Running
+keep_pid=$(ctr_jq keep main .pid)
+agent_kill9
+worktree g3 ""
+swap g3
+agent_start
+wait_jq 10 '.errors | map(.message) | any(test("does not exist"))'
+sleep 1 # a pass or two
+[ "$(pod_phase keep)" != Terminating ] && [ "$(ctr_jq keep main .state)" = running ] &&
+    [ "$(ctr_jq keep main .pid)" = "$keep_pid" ] &&
+    kill -0 "$keep_pid" || fail "an agent started without the pods directory stopped a pod: $(pods_json)"
+worktree h3 "$sub"
+put keep Always "exec sleep 100441"
+swap h3
+converged 10 '.revision == "h3" and (.errors | length) == 0 and ([.pods[] | select(.name == "keep" and .phase == "Running")] | length) == 1'
+[ "$(ctr_jq keep main .pid)" = "$keep_pid" ] || fail "keep was restarted once the revision had it again"
 pass
