@@ -83,6 +83,7 @@ static json_t *pod_json(const struct reconciler *r, const struct pod *p)
     pod_get_status(p, &s);
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(s.name));
+    json_object_set_new(o, "namespace", str_or_null(s.namespace));
     json_object_set_new(o, "phase", json_string(pod_phase_to_string(s.phase)));
     json_object_set_new(o, "reason", str_or_null(s.reason));
     json_object_set_new(o, "message", str_or_null(s.message));

@@ -180,6 +180,7 @@ static void print_revision(json_t *p, const char *current)
 static void print_detail(json_t *p, json_t *events, const char *current)
 {
     printf("Name:          %s\n", jstr(p, "name", "?"));
+    printf("Namespace:     %s\n", jstr(p, "namespace", "-"));
     printf("Status:        %s\n", pod_status_word(p));
     printf("Phase:         %s\n", jstr(p, "phase", "?"));
     printf("Reason:        %s\n", jstr(p, "reason", "-"));

@@ -2,6 +2,7 @@
 #include "agent/cli.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,7 +10,7 @@
 #include "spec/spec.h"
 
 static const char usage[] =
-    "usage: tank validate PATH...\n"
+    "usage: tank validate [--strict] PATH...\n"
     "\n"
     "Check pod manifests without running anything. Each PATH is a manifest file or a\n"
     "directory, read as the agent reads its pods directory: every *.yaml, *.yml and *.json\n"
@@ -18,30 +19,52 @@ static const char usage[] =
     "\n"
     "Symbolic links are followed only while they stay inside the PATH they were found\n"
     "under; a link leaving it, or a FIFO, socket or device named like a manifest, is\n"
-    "skipped with a line 'FILE: warning: message' (warnings do not change the exit status).\n"
+    "skipped with a line 'FILE: warning: message' (warnings change the exit status only with "
+    "--strict).\n"
     "\n"
     "Prints one line per error on stdout, 'FILE:LINE:COLUMN: message', and nothing when all\n"
     "manifests are valid. A PATH that cannot be read is an error of the command, on stderr.\n"
+    "Fields that mean nothing on one host (spec.schedulerName, tolerations, status, ...)\n"
+    "are accepted and ignored, each with a line 'FILE:LINE:COLUMN: warning: message'.\n"
+    "\n"
+    "  --strict   count warnings as errors (exit 1)\n"
+    "\n"
     "Exit status: 0 all valid, 1 some invalid, 2 usage error.\n";
+
+/* Options anywhere before "--"; the rest are paths, compacted to argv[1..*n). */
+static int parse_args(int argc, char **argv, bool *strict, int *n)
+{
+    bool opts = true;
+    *n = 1;
+    for (int i = 1; i < argc; i++) {
+        if (opts && !strcmp(argv[i], "--")) {
+            opts = false;
+        } else if (opts && !strcmp(argv[i], "--strict")) {
+            *strict = true;
+        } else if (opts && argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "tank validate: unknown option '%s'\n", argv[i]);
+            return 2;
+        } else {
+            argv[(*n)++] = argv[i];
+        }
+    }
+    if (*n == 1) {
+        fputs("tank validate: needs at least one PATH (see 'tank validate --help')\n", stderr);
+        return 2;
+    }
+    return 0;
+}
 
 int cmd_validate(const struct cli *cli, int argc, char **argv)
 {
     (void)cli;
     int first = 1;
+    bool strict = false;
     if (cli_wants_help(argc, argv, usage))
         return 0;
-    if (first < argc && !strcmp(argv[first], "--"))
-        first++;
-    else
-        for (int i = 1; i < argc; i++)
-            if (argv[i][0] == '-' && argv[i][1]) {
-                fprintf(stderr, "tank validate: unknown option '%s'\n", argv[i]);
-                return 2;
-            }
-    if (first >= argc) {
-        fputs("tank validate: needs at least one PATH (see 'tank validate --help')\n", stderr);
-        return 2;
-    }
+    int r = parse_args(argc, argv, &strict, &argc);
+    if (r)
+        return r;
     struct spec_set set;
     spec_set_init(&set);
     int missing = 0;
@@ -69,7 +92,7 @@ int cmd_validate(const struct cli *cli, int argc, char **argv)
         spec_error_format(&set.errors[i], line, sizeof(line));
         puts(line);
     }
-    int rc = set.n_errors || missing ? 1 : 0;
+    int rc = set.n_errors || missing || (strict && set.n_warnings) ? 1 : 0;
     spec_set_free(&set);
     return rc;
 }

@@ -597,6 +597,7 @@ void pod_get_status(const struct pod *p, struct pod_status *out)
     out->reason = p->reason;
     out->message = p->message[0] ? p->message : NULL;
     out->manifest = p->spec ? p->spec->file : NULL;
+    out->namespace = p->spec ? p->spec->namespace : NULL;
     out->hash = p->hash;
     out->ips = (const char *const *)p->ips;
     out->n_ips = p->n_ips;

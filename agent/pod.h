@@ -67,9 +67,10 @@ struct pod_ctr_status {
 struct pod_status {
     const char *name;
     enum pod_phase phase;
-    const char *reason;   /* NULL when none */
-    const char *message;  /* NULL when none */
-    const char *manifest; /* file, NULL when unknown (adopted, not desired) */
+    const char *reason;    /* NULL when none */
+    const char *message;   /* NULL when none */
+    const char *manifest;  /* file, NULL when unknown (adopted, not desired) */
+    const char *namespace; /* metadata.namespace, NULL when unknown (as manifest) */
     const char *hash;
     const char *const *ips;
     size_t n_ips;

@@ -443,21 +443,30 @@ static int read_once(struct store *s, struct store_state *next)
     return r < 0 ? r : same;
 }
 
-/* Log the tree's warnings (links leaving it, FIFOs...) when they are not those of last time. */
+/* Whether the text (lines) holds line as one of them. */
+static bool has_line(const char *text, const char *line)
+{
+    size_t l = strlen(line);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (!strncmp(p, line, l) && p[l] == '\n')
+            return true;
+    return false;
+}
+
+/* Log the tree's warnings (links leaving it, FIFOs, fields ignored on one host) once each,
+ * when they appear: not again at every read while they stay. */
 static void log_warnings(struct store *s, const struct spec_set *set)
 {
     struct tk_buf b = TK_BUF_INIT;
     for (size_t i = 0; i < set->n_warnings; i++) {
         char line[2048];
         spec_warning_format(&set->warnings[i], line, sizeof(line));
+        if (!s->warned || !has_line(s->warned, line))
+            tk_warn("pods directory: %s", line);
         tk_buf_addf(&b, "%s\n", line);
     }
-    char *now = tk_buf_detach(&b);
-    if (now && (!s->warned || strcmp(now, s->warned)))
-        for (size_t i = 0; i < set->n_warnings; i++)
-            tk_warn("pods directory: %s: %s", set->warnings[i].file, set->warnings[i].message);
     free(s->warned);
-    s->warned = now;
+    s->warned = tk_buf_detach(&b);
 }
 
 int store_refresh(struct store *s)

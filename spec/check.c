@@ -41,6 +41,13 @@ const char *spec_host_path_type_to_string(enum spec_host_path_type t)
     return (unsigned)t < TK_ARRAY_SIZE(names) ? names[t] : "?";
 }
 
+const char *spec_dns_policy_to_string(enum spec_dns_policy p)
+{
+    static const char *const names[] = {"ClusterFirst", "ClusterFirstWithHostNet", "Default",
+                                        "None"};
+    return (unsigned)p < TK_ARRAY_SIZE(names) ? names[p] : "?";
+}
+
 const char *spec_rro_to_string(enum spec_rro r)
 {
     static const char *const names[] = {"Disabled", "IfPossible", "Enabled"};

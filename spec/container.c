@@ -138,10 +138,21 @@ static void f_port_protocol(struct walk *w, const struct ynode *v, const char *p
     }
 }
 
+/* hostPort only means something with hostNetwork (see check_host_ports). */
+static void f_port_host(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_port *pt = obj;
+    int64_t n;
+    if (want_int(w, v, path, 1, 65535, &n))
+        pt->host_port = (int32_t)n;
+}
+
 static void f_ports(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const struct field fields[] = {
-        {"name", f_port_name}, {"containerPort", f_port_number}, {"protocol", f_port_protocol}};
+        {"name", f_port_name},     {"containerPort", f_port_number}, {"protocol", f_port_protocol},
+        {"hostPort", f_port_host}, {"hostIP", field_refused},
+    };
     struct spec_container *c = obj;
     if (!want_seq(w, v, path))
         return;
@@ -390,6 +401,14 @@ static enum spec_pull_policy default_pull_policy(const char *image)
     return SPEC_PULL_IF_NOT_PRESENT;
 }
 
+/* resources: {} as kubectl writes it. */
+static void f_resources(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    (void)obj;
+    if (v->type != YN_MAP || v->n)
+        werr(w, v, path, "only {} is supported (requests and limits are not implemented yet)");
+}
+
 static void read_container(struct walk *w, const struct ynode *n, const char *path,
                            struct spec_container *c)
 {
@@ -404,6 +423,9 @@ static void read_container(struct walk *w, const struct ynode *n, const char *pa
         {"ports", f_ports},
         {"volumeMounts", f_mounts},
         {"securityContext", f_security},
+        {"resources", f_resources},
+        {"terminationMessagePath", field_ignored},
+        {"terminationMessagePolicy", field_ignored},
     };
     c->pull_policy = (enum spec_pull_policy) - 1;
     if (!walk_map(w, n, path, fields, TK_ARRAY_SIZE(fields), c))
@@ -456,6 +478,29 @@ static void check_mounts(struct walk *w, const struct ynode *cn, const char *cpa
     }
 }
 
+/* hostPort: with hostNetwork the port is the host's already (it must equal containerPort,
+ * as in Kubernetes); without it there is no port to forward from. */
+static void check_host_ports(struct walk *w, const struct ynode *cn, const char *cpath,
+                             const struct spec_container *c, bool host_network)
+{
+    const struct ynode *list = ynode_get(cn, "ports");
+    for (size_t i = 0; i < c->n_ports && list && list->type == YN_SEQ; i++) {
+        const struct spec_port *pt = &c->ports[i];
+        if (!pt->host_port)
+            continue;
+        _cleanup_free_ char *p = path_idx(cpath, i);
+        _cleanup_free_ char *pp = path_key(p, "hostPort");
+        const struct ynode *n = ynode_get(list->items[i], "hostPort");
+        if (!host_network)
+            werr(w, n, pp,
+                 "needs hostNetwork: true, or give the pod an address with spec.network "
+                 "(tank/v1)");
+        else if (pt->host_port != pt->container_port)
+            werr(w, n, pp, "must equal containerPort (%d) with hostNetwork: true",
+                 (int)pt->container_port);
+    }
+}
+
 void check_container_refs(struct walk *w, const struct ynode *spec, struct spec_pod *pod)
 {
     const struct ynode *list = ynode_get(spec, "containers");
@@ -473,6 +518,8 @@ void check_container_refs(struct walk *w, const struct ynode *spec, struct spec_
         _cleanup_free_ char *p = path_idx("spec.containers", i);
         _cleanup_free_ char *mp = path_key(p, "volumeMounts");
         check_mounts(w, cn, mp, c, vols, n_vols);
+        _cleanup_free_ char *pp = path_key(p, "ports");
+        check_host_ports(w, cn, pp, c, pod->host_network);
         const struct spec_opt_i64 *uid =
             c->sec.run_as_user.has ? &c->sec.run_as_user : &pod->sec.run_as_user;
         if (c->sec.run_as_non_root.has && c->sec.run_as_non_root.v && uid->has && uid->v == 0) {

@@ -1,6 +1,6 @@
 /* The canonical spec hash: sha256 over a length-prefixed serialisation of the parsed pod
  * with defaults applied, so it depends on what the pod runs, not on how it is written.
- * Covered: the name and everything under spec. Not covered: apiVersion, labels,
+ * Covered: the name, the namespace and everything under spec. Not covered: apiVersion, labels,
  * annotations, the file and line (changing those does not replace a running pod). */
 #include "spec/spec-int.h"
 
@@ -150,6 +150,11 @@ static void serialise(struct tk_buf *b, const struct spec_pod *p)
 {
     tk_buf_adds(b, "tank-pod-1;");
     put_str(b, p->name);
+    /* (only when not "default": the hashes of pods without a namespace stay) */
+    if (p->namespace && strcmp(p->namespace, "default")) {
+        tk_buf_adds(b, "ns");
+        put_str(b, p->namespace);
+    }
     put_int(b, (int64_t)p->n_containers);
     for (size_t i = 0; i < p->n_containers; i++)
         put_container(b, &p->containers[i]);

@@ -64,6 +64,7 @@ void spec_pod_free(struct spec_pod *pod)
     }
     free(pod->volumes);
     free(pod->hostname);
+    free(pod->namespace);
     free_strv(pod->dns.nameservers, pod->dns.n_nameservers);
     free_strv(pod->dns.searches, pod->dns.n_searches);
     free_kv(pod->dns.options, pod->dns.n_options);
@@ -186,6 +187,7 @@ struct spec_pod *spec_pod_dup(const struct spec_pod *s)
         d->volumes[i].host_path = dstr(s->volumes[i].host_path, &ok);
     }
     d->hostname = dstr(s->hostname, &ok);
+    d->namespace = dstr(s->namespace, &ok);
     d->dns.nameservers = dstrv(s->dns.nameservers, s->dns.n_nameservers, &ok);
     d->dns.searches = dstrv(s->dns.searches, s->dns.n_searches, &ok);
     d->dns.options = dkv(s->dns.options, s->dns.n_options, &ok);

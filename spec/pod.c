@@ -91,10 +91,28 @@ static void f_annotations(struct walk *w, const struct ynode *v, const char *pat
     read_kv(w, v, path, &pod->annotations, &pod->n_annotations, false);
 }
 
+static void f_meta_namespace(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_pod *pod = obj;
+    want_checked(w, v, path, &pod->namespace, tk_is_dns_label,
+                 "a valid namespace name " DNS1123_RULE);
+}
+
 static void f_metadata(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const struct field fields[] = {
-        {"name", f_meta_name}, {"labels", f_labels}, {"annotations", f_annotations}};
+        {"name", f_meta_name},
+        {"namespace", f_meta_namespace},
+        {"labels", f_labels},
+        {"annotations", f_annotations},
+        {"creationTimestamp", field_ignored},
+        {"uid", field_ignored},
+        {"resourceVersion", field_ignored},
+        {"generation", field_ignored},
+        {"managedFields", field_ignored},
+        {"ownerReferences", field_ignored},
+        {"generateName", field_refused},
+    };
     struct spec_pod *pod = obj;
     if (!walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), pod))
         return;
@@ -176,7 +194,10 @@ static void f_empty_dir(struct walk *w, const struct ynode *v, const char *path,
 static void f_volumes(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const struct field fields[] = {
-        {"name", f_vol_name}, {"hostPath", f_host_path}, {"emptyDir", f_empty_dir}};
+        {"name", f_vol_name},      {"hostPath", f_host_path},
+        {"emptyDir", f_empty_dir}, {"persistentVolumeClaim", field_refused},
+        {"nfs", field_refused},    {"ephemeral", field_refused},
+    };
     struct spec_pod *pod = obj;
     if (!want_seq(w, v, path))
         return;
@@ -551,25 +572,71 @@ static void f_host_users(struct walk *w, const struct ynode *v, const char *path
     pod->host_users.has = want_bool(w, v, path, &pod->host_users.v);
 }
 
+static void f_dns_policy(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const char *const names[] = {"ClusterFirst", "ClusterFirstWithHostNet", "Default",
+                                        "None"};
+    struct spec_pod *pod = obj;
+    int i;
+    if (want_enum(w, v, path, names, TK_ARRAY_SIZE(names), &i))
+        pod->dns_policy = (enum spec_dns_policy)i;
+}
+
+/* spec.os is ignored, but a pod for another OS cannot run here. */
+static void check_os(struct walk *w, const struct ynode *os)
+{
+    const struct ynode *name = ynode_get(os, "name");
+    if (os && !ynode_is_null(os) && os->type != YN_MAP)
+        werr(w, os, "spec.os", "expected a mapping, got %s", ynode_kind_name(os));
+    else if (name && (name->type != YN_SCALAR || strcmp(name->value, "linux")))
+        werr(w, name, "spec.os.name", "Tank runs Linux containers only (linux)");
+}
+
+static const struct field spec_fields[] = {
+    {"containers", walk_containers},
+    {"restartPolicy", f_restart},
+    {"terminationGracePeriodSeconds", f_grace},
+    {"hostname", f_hostname},
+    {"hostNetwork", f_host_network},
+    {"hostUsers", f_host_users},
+    {"dnsPolicy", f_dns_policy},
+    {"dnsConfig", f_dns},
+    {"securityContext", f_pod_security},
+    {"volumes", f_volumes},
+    {"network", f_network},
+    {"schedulerName", field_ignored},
+    {"priority", field_ignored},
+    {"priorityClassName", field_ignored},
+    {"preemptionPolicy", field_ignored},
+    {"tolerations", field_ignored},
+    {"schedulingGates", field_ignored},
+    {"topologySpreadConstraints", field_ignored},
+    {"readinessGates", field_ignored},
+    {"serviceAccountName", field_ignored},
+    {"serviceAccount", field_ignored},
+    {"automountServiceAccountToken", field_ignored},
+    {"enableServiceLinks", field_ignored},
+    {"runtimeClassName", field_ignored},
+    {"os", field_ignored},
+    {"nodeName", field_refused},
+    {"nodeSelector", field_refused},
+    {"affinity", field_refused},
+    {"imagePullSecrets", field_refused},
+    {"hostPID", field_refused},
+    {"shareProcessNamespace", field_refused},
+};
+
 static void f_spec(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
-    static const struct field fields[] = {
-        {"containers", walk_containers},
-        {"restartPolicy", f_restart},
-        {"terminationGracePeriodSeconds", f_grace},
-        {"hostname", f_hostname},
-        {"hostNetwork", f_host_network},
-        {"hostUsers", f_host_users},
-        {"dnsConfig", f_dns},
-        {"securityContext", f_pod_security},
-        {"volumes", f_volumes},
-        {"network", f_network},
-    };
     struct spec_pod *pod = obj;
-    if (!walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), pod))
+    if (!walk_map(w, v, path, spec_fields, TK_ARRAY_SIZE(spec_fields), pod))
         return;
     if (ynode_is_null(ynode_get(v, "containers")))
         werr(w, v, "spec.containers", "at least one container is required");
+    check_os(w, ynode_get(v, "os"));
+    if (pod->dns_policy == SPEC_DNS_NONE && !pod->dns.set)
+        werr(w, ynode_get(v, "dnsPolicy"), "spec.dnsPolicy",
+             "None requires spec.dnsConfig (the pod's nameservers, searches and options)");
     const struct ynode *net = ynode_get(v, "network");
     if (pod->host_network && w->tank && !ynode_is_null(net))
         werr(w, net, "spec.network", "cannot be used together with hostNetwork: true");
@@ -616,8 +683,11 @@ static bool check_type(struct walk *w, const struct ynode *root, struct spec_pod
 
 struct spec_pod *spec_pod_from_tree(struct spec_errs *e, const struct ynode *root)
 {
-    static const struct field fields[] = {
-        {"apiVersion", NULL}, {"kind", NULL}, {"metadata", f_metadata}, {"spec", f_spec}};
+    static const struct field fields[] = {{"apiVersion", NULL},
+                                          {"kind", NULL},
+                                          {"metadata", f_metadata},
+                                          {"spec", f_spec},
+                                          {"status", field_ignored}};
     struct walk w = {.e = e};
     struct spec_pod *pod = xcalloc(1, sizeof(*pod));
     size_t before = e->doc_errors;
@@ -640,6 +710,8 @@ struct spec_pod *spec_pod_from_tree(struct spec_errs *e, const struct ynode *roo
         werr(&w, root, "spec", "required");
     if (e->doc_errors != before || e->oom)
         goto fail;
+    if (!pod->namespace)
+        pod->namespace = xstrdup("default");
     const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");
     pod->name_line = name->line;
     pod->name_column = name->col;

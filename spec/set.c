@@ -63,9 +63,12 @@ void spec_error_format(const struct spec_error *e, char *out, size_t size)
         snprintf(out, size, "%s: %s", e->file, e->message);
 }
 
-void spec_warning_format(const struct spec_error *w, char *out, size_t size)
+void spec_warning_format(const struct spec_error *e, char *out, size_t size)
 {
-    snprintf(out, size, "%s: warning: %s", w->file, w->message);
+    if (e->line > 0)
+        snprintf(out, size, "%s:%d:%d: warning: %s", e->file, e->line, e->column, e->message);
+    else
+        snprintf(out, size, "%s: warning: %s", e->file, e->message);
 }
 
 static int add_pod(struct spec_set *set, struct spec_pod *pod)
@@ -93,28 +96,41 @@ static int pos_cmp(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-/* Move the file's errors into the set, sorted by position (stable). */
+/* Append list v[0..n) to *out (sorted by position, stable); the strings move. */
+static int move_sorted(struct spec_error **out, size_t *n_out, struct spec_error *v, size_t n)
+{
+    if (!n)
+        return 0;
+    struct pos_error *tmp = calloc(n, sizeof(*tmp));
+    struct spec_error *dst = realloc(*out, (*n_out + n) * sizeof(*dst));
+    if (dst)
+        *out = dst;
+    if (!tmp || !dst) {
+        free(tmp);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = (struct pos_error){v[i], i};
+    qsort(tmp, n, sizeof(*tmp), pos_cmp);
+    for (size_t i = 0; i < n; i++)
+        dst[(*n_out)++] = tmp[i].e;
+    free(tmp);
+    return 0;
+}
+
+/* Move the file's errors and warnings into the set, sorted by position (stable). */
 static int add_errors(struct spec_set *set, struct spec_errs *e)
 {
-    if (e->n) {
-        struct pos_error *tmp = calloc(e->n, sizeof(*tmp));
-        struct spec_error *v = realloc(set->errors, (set->n_errors + e->n) * sizeof(*v));
-        if (v)
-            set->errors = v;
-        if (!tmp || !v) {
-            free(tmp);
-            return -ENOMEM;
-        }
-        for (size_t i = 0; i < e->n; i++)
-            tmp[i] = (struct pos_error){e->v[i], i};
-        qsort(tmp, e->n, sizeof(*tmp), pos_cmp);
-        for (size_t i = 0; i < e->n; i++)
-            set->errors[set->n_errors++] = tmp[i].e;
-        free(tmp);
-    }
+    if (move_sorted(&set->errors, &set->n_errors, e->v, e->n) < 0)
+        return -ENOMEM;
     free(e->v);
     e->v = NULL;
     e->n = e->cap = 0;
+    if (move_sorted(&set->warnings, &set->n_warnings, e->wv, e->wn) < 0)
+        return -ENOMEM;
+    free(e->wv);
+    e->wv = NULL;
+    e->wn = e->wcap = 0;
     return 0;
 }
 
@@ -125,6 +141,11 @@ static void free_errs(struct spec_errs *e)
         free(e->v[i].message);
     }
     free(e->v);
+    for (size_t i = 0; i < e->wn; i++) {
+        free(e->wv[i].file);
+        free(e->wv[i].message);
+    }
+    free(e->wv);
 }
 
 struct parse_ctx {

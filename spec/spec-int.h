@@ -46,12 +46,19 @@ struct spec_errs {
     size_t cap;
     size_t doc_errors; /* errors in the current document */
     bool oom;
+    /* Warnings: fields accepted and ignored (see struct field's ignored). */
+    struct spec_error *wv;
+    size_t wn;
+    size_t wcap;
 };
 
 void errs_add(struct spec_errs *e, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void errs_vadd(struct spec_errs *e, int line, int col, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
+/* A warning (never blocks the document). */
+void errs_warn(struct spec_errs *e, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Called for every non-empty document; root is owned by the caller. */
 typedef void (*spec_doc_fn)(void *ctx, struct spec_errs *e, struct ynode *root);
@@ -90,11 +97,23 @@ struct walk {
     int sources; /* volume sources seen in the current volume */
 };
 
-/* A field of a mapping: fn is called with the value (never a null value: null is absent). */
+/* A field of a mapping: fn is called with the value (never a null value: null is absent).
+ * fn may also be field_ignored (accepted whatever its value, with the warning "PATH:
+ * ignored on a single host (why)") or field_refused (the error "PATH: not supported: what
+ * to do instead"); their texts are in spec/notes.c, by the field's path. */
 struct field {
     const char *key;
     void (*fn)(struct walk *w, const struct ynode *v, const char *path, void *obj);
 };
+void field_ignored(struct walk *w, const struct ynode *v, const char *path, void *obj);
+void field_refused(struct walk *w, const struct ynode *v, const char *path, void *obj);
+/* The text of an ignored or refused field at path ("spec.containers[2].x" is looked up as
+ * "spec.containers[].x"); NULL when it has none. */
+const char *spec_field_note(const char *path);
+
+/* Report "PATH: message" as a warning at node n. */
+void wwarn(struct walk *w, const struct ynode *n, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Report "PATH: message" at node n. */
 void werr(struct walk *w, const struct ynode *n, const char *path, const char *fmt, ...)

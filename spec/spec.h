@@ -64,7 +64,8 @@ struct spec_env {
 struct spec_port {
     char *name; /* may be NULL */
     int32_t container_port;
-    char *protocol; /* "TCP" default */
+    char *protocol;    /* "TCP" default */
+    int32_t host_port; /* 0 = unset; only with hostNetwork, equal to container_port */
 };
 
 struct spec_mount {
@@ -160,9 +161,20 @@ struct spec_dns {
     size_t n_options;
 };
 
+/* spec.dnsPolicy: every policy but None uses the host seam's DNS (one host has no cluster
+ * DNS); None requires dnsConfig. A pod's dnsConfig replaces the host's servers. */
+enum spec_dns_policy {
+    SPEC_DNS_CLUSTER_FIRST, /* the default, as in Kubernetes */
+    SPEC_DNS_CLUSTER_FIRST_WITH_HOST_NET,
+    SPEC_DNS_DEFAULT,
+    SPEC_DNS_NONE,
+};
+const char *spec_dns_policy_to_string(enum spec_dns_policy p);
+
 struct spec_pod {
     char *api_version; /* "v1" or "tank/v1" */
     char *name;
+    char *namespace; /* metadata.namespace, "default" when absent (a DNS label) */
     struct spec_kv *labels;
     size_t n_labels;
     struct spec_kv *annotations;
@@ -180,6 +192,7 @@ struct spec_pod {
      * agent's [security] default_host_users. false is refused with hostNetwork. */
     struct spec_opt_bool host_users;
     struct spec_dns dns;
+    enum spec_dns_policy dns_policy;
     struct spec_pod_security sec;
     struct spec_netns network; /* tank/v1 only; empty = loopback only */
 
@@ -210,8 +223,10 @@ struct spec_set {
     size_t n_pods;
     struct spec_error *errors;
     size_t n_errors;
-    /* What was skipped while loading a tree (a symbolic link leaving it, a FIFO named like a
-     * manifest): told to the user, no error (line 0, file = the skipped path). */
+    /* Warnings: what was skipped while loading a tree (a symbolic link leaving it, a FIFO
+     * named like a manifest; line 0, file = the skipped path), and fields accepted but
+     * meaningless on one host ("spec.schedulerName: ignored on a single host"). Warnings
+     * never make a pod invalid; `tank validate --strict` counts them as errors. */
     struct spec_error *warnings;
     size_t n_warnings;
 };
@@ -252,8 +267,8 @@ struct spec_pod *spec_set_find(const struct spec_set *set, const char *name);
 
 /* Format "FILE:LINE:COL: message" into out. */
 void spec_error_format(const struct spec_error *e, char *out, size_t size);
-/* Format a warning as "FILE: warning: message" into out. */
-void spec_warning_format(const struct spec_error *w, char *out, size_t size);
+/* Format a warning: "FILE:LINE:COL: warning: message". */
+void spec_warning_format(const struct spec_error *e, char *out, size_t size);
 
 void spec_set_init(struct spec_set *set);
 void spec_set_free(struct spec_set *set);

@@ -242,8 +242,18 @@ static int check_names(struct spec_set *set, size_t first)
         set->errors = v;
         struct spec_error *e = &set->errors[set->n_errors];
         e->file = strdup(pod->file);
-        if (asprintf(&e->message, "metadata.name: pod name '%s' is already defined in %s:%d",
-                     pod->name, prev->file, prev->name_line) < 0)
+        int r;
+        if (!strcmp(pod->namespace ? pod->namespace : "default",
+                    prev->namespace ? prev->namespace : "default"))
+            r = asprintf(&e->message, "metadata.name: pod name '%s' is already defined in %s:%d",
+                         pod->name, prev->file, prev->name_line);
+        else /* Pod names are the host's: namespaces do not separate them. */
+            r = asprintf(&e->message,
+                         "metadata.name: pod name '%s' (namespace '%s') is already defined in "
+                         "%s:%d (namespace '%s'); pod names are unique on a host whatever "
+                         "the namespace",
+                         pod->name, pod->namespace, prev->file, prev->name_line, prev->namespace);
+        if (r < 0)
             e->message = NULL;
         if (!e->file || !e->message) {
             free(e->file);

@@ -63,6 +63,20 @@ void werr(struct walk *w, const struct ynode *n, const char *path, const char *f
         errs_add(w->e, n->line, n->col, "%s", msg);
 }
 
+void wwarn(struct walk *w, const struct ynode *n, const char *path, const char *fmt, ...)
+{
+    _cleanup_free_ char *msg = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vasprintf(&msg, fmt, ap);
+    va_end(ap);
+    if (r < 0) {
+        w->e->oom = true;
+        return;
+    }
+    errs_warn(w->e, n->line, n->col, "%s: %s", path, msg);
+}
+
 void wreq(struct walk *w, const struct ynode *n, const char *path, const char *key,
           const char *hint)
 {
@@ -213,8 +227,12 @@ bool walk_map(struct walk *w, const struct ynode *n, const char *path, const str
         for (j = 0; j < n_fields; j++)
             if (!strcmp(fields[j].key, k->value))
                 break;
-        if (j == n_fields)
+        if (j == n_fields) {
             unknown_key(w, k, p, fields, n_fields);
+            continue;
+        }
+        if (fields[j].fn == field_ignored || fields[j].fn == field_refused)
+            fields[j].fn(w, k, p, obj); /* at the key, whatever the value */
         else if (!ynode_is_null(v) && fields[j].fn)
             fields[j].fn(w, v, p, obj);
     }

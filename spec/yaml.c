@@ -103,6 +103,38 @@ void errs_vadd(struct spec_errs *e, int line, int col, const char *fmt, va_list 
     e->n++;
 }
 
+void errs_warn(struct spec_errs *e, int line, int col, const char *fmt, ...)
+{
+    /* Reuse errs_vadd on a scratch list so warnings get the same cleaning. */
+    struct spec_errs tmp = {.file = e->file};
+    if (e->oom || e->wn >= SPEC_MAX_DOC_ERRORS * 10)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    errs_vadd(&tmp, line, col, fmt, ap);
+    va_end(ap);
+    if (tmp.oom || !tmp.n) {
+        e->oom = true;
+        free(tmp.v);
+        return;
+    }
+    if (e->wn == e->wcap) {
+        size_t cap = e->wcap ? 2 * e->wcap : 8;
+        struct spec_error *v = realloc(e->wv, cap * sizeof(*v));
+        if (!v) {
+            e->oom = true;
+            free(tmp.v[0].file);
+            free(tmp.v[0].message);
+            free(tmp.v);
+            return;
+        }
+        e->wv = v;
+        e->wcap = cap;
+    }
+    e->wv[e->wn++] = tmp.v[0];
+    free(tmp.v);
+}
+
 void errs_add(struct spec_errs *e, int line, int col, const char *fmt, ...)
 {
     va_list ap;

@@ -20,6 +20,8 @@ static char *valid_files[MAX_FIXTURES];
 static size_t n_valid;
 static char *invalid_files[MAX_FIXTURES];
 static size_t n_invalid;
+static char *warn_files[MAX_FIXTURES];
+static size_t n_warn;
 
 static const char *src_dir(void)
 {
@@ -58,6 +60,7 @@ static void load_fixture_lists(void)
 {
     if (n_valid || n_invalid)
         return;
+    list_dir("t/fixtures/spec/warn", warn_files, &n_warn);
     list_dir("examples/pods", valid_files, &n_valid);
     list_dir("t/fixtures/spec/valid", valid_files, &n_valid);
     list_dir("t/fixtures/spec/invalid", invalid_files, &n_invalid);
@@ -83,6 +86,7 @@ START_TEST(test_valid_fixture)
     int r = spec_parse_file(&set, file);
     dump_errors(&set, errs, sizeof(errs));
     ck_assert_msg(r == 0 && set.n_errors == 0, "%s should be valid, got:%s", file, errs);
+    ck_assert_msg(set.n_warnings == 0, "%s: a valid fixture has no warning (see warn/)", file);
     ck_assert_msg(set.n_pods >= 1, "%s gave no pod", file);
     for (size_t i = 0; i < set.n_pods; i++) {
         ck_assert_str_eq(set.pods[i]->file, file);
@@ -94,24 +98,31 @@ START_TEST(test_valid_fixture)
 END_TEST
 
 /* The "# expect: L:C: message" lines at the top of an invalid fixture (for JSON, which has
- * no comments, in FILE.expect next to it). */
+ * no comments, or a file kept as a tool wrote it: in FILE.expect next to it); "# warn: "
+ * ones with prefix "# warn: ". */
+static size_t read_lines(const char *file, const char *prefix, char ***out);
 static size_t read_expectations(const char *file, char ***out)
+{
+    return read_lines(file, "# expect: ", out);
+}
+
+static size_t read_lines(const char *file, const char *prefix, char ***out)
 {
     char *data = NULL;
     char expect[4096];
     size_t n = 0, l = strlen(file);
-    if (l > 5 && !strcmp(file + l - 5, ".json")) {
-        snprintf(expect, sizeof(expect), "%s.expect", file);
+    /* (also a YAML fixture kept byte for byte as a tool printed it) */
+    snprintf(expect, sizeof(expect), "%s.expect", file);
+    if ((l > 5 && !strcmp(file + l - 5, ".json")) || access(expect, F_OK) == 0)
         file = expect;
-    }
     ck_assert_int_eq(tk_read_file(file, 1 << 20, &data, NULL), 0);
     char **v = calloc(64, sizeof(*v));
     for (char *line = data; line && *line && n < 64;) {
         char *nl = strchr(line, '\n');
         if (nl)
             *nl = '\0';
-        if (!strncmp(line, "# expect: ", 10))
-            v[n++] = strdup(line + 10);
+        if (!strncmp(line, prefix, strlen(prefix)))
+            v[n++] = strdup(line + strlen(prefix));
         else if (line[0] != '#')
             break;
         line = nl ? nl + 1 : NULL;
@@ -140,6 +151,34 @@ START_TEST(test_invalid_fixture)
         const struct spec_error *e = &set.errors[i];
         snprintf(got, sizeof(got), "%d:%d: %s", e->line, e->column, e->message);
         ck_assert_str_eq(e->file, file);
+        ck_assert_msg(!strcmp(got, want[i]), "%s: expected\n  %s\ngot\n  %s", file, want[i], got);
+        free(want[i]);
+    }
+    free(want);
+    spec_set_free(&set);
+}
+END_TEST
+
+/* A fixture with "# warn: L:C: message" lines: a valid pod, exactly these warnings. */
+START_TEST(test_warn_fixture)
+{
+    const char *file = warn_files[_i];
+    char **want = NULL;
+    size_t n_want = read_lines(file, "# warn: ", &want);
+    struct spec_set set;
+    char errs[8192];
+    ck_assert_msg(n_want > 0, "%s has no '# warn: L:C: message' line", file);
+    spec_set_init(&set);
+    int r = spec_parse_file(&set, file);
+    dump_errors(&set, errs, sizeof(errs));
+    ck_assert_msg(r == 0 && set.n_errors == 0, "%s should be valid, got:%s", file, errs);
+    ck_assert_msg(set.n_pods >= 1, "%s gave no pod", file);
+    ck_assert_msg(set.n_warnings == n_want, "%s: expected %zu warnings, got %zu", file, n_want,
+                  set.n_warnings);
+    for (size_t i = 0; i < n_want; i++) {
+        char got[2048];
+        const struct spec_error *e = &set.warnings[i];
+        snprintf(got, sizeof(got), "%d:%d: %s", e->line, e->column, e->message);
         ck_assert_msg(!strcmp(got, want[i]), "%s: expected\n  %s\ngot\n  %s", file, want[i], got);
         free(want[i]);
     }
@@ -194,6 +233,8 @@ START_TEST(test_defaults)
     ck_assert_int_eq(pod->restart_policy, SPEC_RESTART_ALWAYS);
     ck_assert_int_eq(pod->termination_grace_seconds, 30);
     ck_assert_ptr_null(pod->hostname);
+    ck_assert_str_eq(pod->namespace, "default");
+    ck_assert_int_eq(pod->dns_policy, SPEC_DNS_CLUSTER_FIRST);
     ck_assert(!pod->host_network);
     ck_assert(!pod->dns.set);
     ck_assert_uint_eq(pod->network.n_interfaces, 0);
@@ -419,6 +460,12 @@ static const char *const same_as_minimal[] = {
     "    name: web\n",
     "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"web\"},\n"
     " \"spec\": {\"containers\": [{\"name\": \"app\", \"image\": \"busybox\"}]}}\n",
+    /* the default namespace written out, boilerplate ignored on one host */
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: default, creationTimestamp: "
+    "null}\n"
+    "spec:\n  schedulerName: default-scheduler\n  dnsPolicy: ClusterFirst\n  tolerations: []\n"
+    "  containers:\n  - {name: app, image: busybox, resources: {},\n"
+    "     terminationMessagePath: /dev/termination-log}\nstatus: {}\n",
     /* Defaults written out. */
     "apiVersion: tank/v1\nkind: Pod\nmetadata: {name: web}\n"
     "spec:\n  restartPolicy: Always\n  terminationGracePeriodSeconds: 30\n  hostname: web\n"
@@ -428,6 +475,8 @@ static const char *const same_as_minimal[] = {
 
 /* One semantic change each: a different hash. */
 static const char *const differs_from_minimal[] = {
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers:\n"
+    "  - {name: app, image: busybox}\n",
     "apiVersion: v1\nkind: Pod\nmetadata: {name: web2}\nspec:\n  containers:\n"
     "  - {name: app, image: busybox}\n",
     "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
@@ -869,6 +918,35 @@ static void write_at(const char *dir, const char *name, const char *text)
     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: " name "\n"                                     \
     "spec: {containers: [{name: a, image: busybox}]}\n"
 
+/* Pod names are the host's: the same name in two namespaces is a clash naming both. */
+START_TEST(test_namespace_clash)
+{
+    char *dir = make_tmpdir();
+    char p[4096];
+    write_at(dir, "a.yaml",
+             "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\n"
+             "spec: {containers: [{name: a, image: busybox}]}\n");
+    write_at(dir, "b.yaml",
+             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n"
+             "spec: {containers: [{name: a, image: busybox}]}\n");
+    struct spec_set set;
+    spec_set_init(&set);
+    ck_assert_int_eq(spec_load_tree(&set, dir), 1);
+    ck_assert_uint_eq(set.n_pods, 1);
+    ck_assert_str_eq(set.pods[0]->namespace, "shop");
+    snprintf(p, sizeof(p),
+             "metadata.name: pod name 'web' (namespace 'default') is already defined in "
+             "%s/a.yaml:3 (namespace 'shop'); pod names are unique on a host whatever the "
+             "namespace",
+             dir);
+    ck_assert_str_eq(set.errors[0].message, p);
+    ck_assert_int_eq(set.errors[0].line, 4);
+    spec_set_free(&set);
+    ck_assert_int_eq(tk_rm_rf(dir), 0);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_load_tree)
 {
     char *dir = make_tmpdir();
@@ -932,6 +1010,7 @@ Suite *spec_suite(void)
     load_fixture_lists();
     tcase_add_loop_test(tc, test_valid_fixture, 0, (int)n_valid);
     tcase_add_loop_test(tc, test_invalid_fixture, 0, (int)n_invalid);
+    tcase_add_loop_test(tc, test_warn_fixture, 0, (int)n_warn);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("values");
@@ -968,6 +1047,7 @@ Suite *spec_suite(void)
 
     tc = tcase_create("tree");
     tcase_add_test(tc, test_load_tree);
+    tcase_add_test(tc, test_namespace_clash);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,97 @@
+/* Kubernetes fields Tank accepts and ignores (with a warning) or refuses (with what to do
+ * instead): one table, so the messages and the README stay in step. */
+#include "spec/spec-int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/cleanup.h"
+
+#define IGNORED "ignored on a single host"
+#define SERVER IGNORED " (written by a Kubernetes API server)"
+#define NO_SCHEDULER IGNORED " (one host, no scheduler)"
+#define NO_API IGNORED " (no Kubernetes API to give a token for)"
+#define NO_SELECTION                                                                               \
+    "Tank runs every pod on this host and has no node selection yet; remove the field"
+#define OWN_PID "each container has its own PID namespace on Tank"
+
+static const struct {
+    const char *path;
+    const char *text;
+} notes[] = {
+    {"status", IGNORED " (status is Tank's to report: tank status)"},
+    {"metadata.creationTimestamp", SERVER},
+    {"metadata.uid", SERVER},
+    {"metadata.resourceVersion", SERVER},
+    {"metadata.generation", SERVER},
+    {"metadata.managedFields", SERVER},
+    {"metadata.ownerReferences", IGNORED " (no controller owns a pod read from a file)"},
+    {"metadata.generateName", "give the pod a fixed metadata.name"},
+    {"spec.schedulerName", IGNORED},
+    {"spec.priority", NO_SCHEDULER},
+    {"spec.priorityClassName", NO_SCHEDULER},
+    {"spec.preemptionPolicy", NO_SCHEDULER},
+    {"spec.tolerations", NO_SCHEDULER},
+    {"spec.schedulingGates", NO_SCHEDULER},
+    {"spec.topologySpreadConstraints", NO_SCHEDULER},
+    {"spec.readinessGates", IGNORED " (no Service routes to the pod)"},
+    {"spec.serviceAccountName", NO_API},
+    {"spec.serviceAccount", NO_API},
+    {"spec.automountServiceAccountToken", NO_API},
+    {"spec.enableServiceLinks", IGNORED " (no Services)"},
+    {"spec.runtimeClassName", IGNORED " (Tank has one runtime)"},
+    {"spec.os", IGNORED " (Linux is the only one)"},
+    {"spec.containers[].terminationMessagePath",
+     "ignored (Tank does not read termination messages yet)"},
+    {"spec.containers[].terminationMessagePolicy",
+     "ignored (Tank does not read termination messages yet)"},
+    {"spec.nodeName", NO_SELECTION},
+    {"spec.nodeSelector", NO_SELECTION},
+    {"spec.affinity", NO_SELECTION},
+    {"spec.imagePullSecrets",
+     "put the registry's credentials in the file named by [registry] auth_file (tank.ini)"},
+    {"spec.hostPID", OWN_PID},
+    {"spec.shareProcessNamespace", OWN_PID},
+    {"spec.volumes[].persistentVolumeClaim",
+     "use a hostPath volume for data kept on this host, or an emptyDir"},
+    {"spec.volumes[].nfs", "mount it on the host and use a hostPath volume"},
+    {"spec.volumes[].ephemeral", "use an emptyDir volume (with sizeLimit)"},
+    {"spec.containers[].ports[].hostIP",
+     "with hostNetwork: true a port listens where the process binds it; without it, give the "
+     "pod an address with spec.network (tank/v1)"},
+};
+
+const char *spec_field_note(const char *path)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    /* "a[12].b" -> "a[].b" */
+    for (const char *p = path; *p; p++) {
+        tk_buf_addc(&b, *p);
+        if (*p == '[')
+            p += strspn(p + 1, "0123456789");
+    }
+    const char *key = tk_buf_str(&b), *text = NULL;
+    for (size_t i = 0; i < TK_ARRAY_SIZE(notes) && !text; i++)
+        if (!strcmp(notes[i].path, key))
+            text = notes[i].text;
+    tk_buf_free(&b);
+    return text;
+}
+
+void field_ignored(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    const char *text = spec_field_note(path);
+    (void)obj;
+    wwarn(w, v, path, "%s", text ? text : IGNORED);
+}
+
+void field_refused(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    const char *text = spec_field_note(path);
+    (void)obj;
+    if (text)
+        werr(w, v, path, "not supported: %s", text);
+    else
+        werr(w, v, path, "not supported");
+}
