@@ -36,7 +36,7 @@ spec:
   - name: main
     image: $IMAGE
     imagePullPolicy: IfNotPresent
-    command: ["sh", "-c", "id -u >/data/id; id -g >/data/gid; touch /data/made; stat -c %u:%g /bin/busybox /etc >/data/img; cat /host/key >/data/leak 2>/data/err; echo \$? >/data/rc; touch /rootfile; touch /sub/x; exec sleep 1000"]
+    command: ["sh", "-c", "id -u >/data/id; id -g >/data/gid; touch /data/made; stat -c %u:%g /bin/busybox /etc >/data/img; cat /host/key >/data/leak 2>/data/err; echo \$? >/data/rc; touch /rootfile; echo x >>/etc/passwd; stat -c %u /host/key >/data/hostowner; touch /sub/x; exec sleep 1000"]
     volumeMounts:
     - {name: data, mountPath: /data}
     - {name: host, mountPath: /host}
@@ -91,6 +91,13 @@ check_pod() { # NAME: runs in its own range; returns the range's start in $START
         fail "$name: emptyDir file owned by $(stat -c %u:%g "$STATE/pods/$name/volumes/data/made")"
     [ "$(vol "$name" img | tr '\n' ' ')" = "0:0 0:0 " ] ||
         fail "$name: image files inside owned by $(vol "$name" img | tr '\n' ' ')"
+    # Host root's files show as nobody; a file copied up from the image is the range's on the
+    # host, and the shared layer keeps its root-owned original.
+    [ "$(vol "$name" hostowner)" = 65534 ] || fail "$name: host root's file shows as $(vol "$name" hostowner)"
+    [ "$(stat -c %u:%g "$STATE/pods/$name/containers/main/upper/etc/passwd")" = "$START:$START" ] ||
+        fail "$name: copied-up file owned by $(stat -c %u:%g "$STATE/pods/$name/containers/main/upper/etc/passwd")"
+    [ -d "$STATE/images/layers" ] && [ -z "$(find "$STATE/images/layers" -user "$START" -print -quit)" ] ||
+        fail "$name: a shared layer holds files of its range"
     # The directories a subPath made in the emptyDir are its root's too.
     [ "$(stat -c %u "$STATE/pods/$name/volumes/data/deep/er/x" 2>&1)" = "$START" ] ||
         fail "$name: subPath file: $(stat -c %u "$STATE/pods/$name/volumes/data/deep/er/x" 2>&1)"
