@@ -40,7 +40,8 @@ SRCS := $(sort $(wildcard base/*.c spec/*.c image/*.c sandbox/*.c agent/*.c))
 OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/sandbox/monitor_blob.o
 TEST_SRCS := $(sort $(wildcard t/check_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
-DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/tank.d $(BUILD)/t/regfetch.d
+DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/tank.d $(BUILD)/t/regfetch.d \
+        $(BUILD)/t/ctrctl.d $(BUILD)/t/podctl.d
 
 .PHONY: all check check-unit check-shell asan deps format format-check clean demo \
         demo-image bench fuzz fuzz-build check-fuzz man install uninstall deb
