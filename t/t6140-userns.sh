@@ -36,7 +36,7 @@ spec:
   - name: main
     image: $IMAGE
     imagePullPolicy: IfNotPresent
-    command: ["sh", "-c", "id -u >/data/id; id -g >/data/gid; touch /data/made; stat -c %u:%g /bin/busybox /etc >/data/img; cat /host/key >/data/leak 2>/data/err; echo \$? >/data/rc; touch /rootfile; echo x >>/etc/passwd; stat -c %u /host/key >/data/hostowner; touch /sub/x; exec sleep 1000"]
+    command: ["sh", "-c", "id -u >/data/id; id -g >/data/gid; touch /data/made; stat -c %u:%g /bin/busybox /etc >/data/img; cat /host/key >/data/leak 2>/data/err; echo \$? >/data/rc; touch /rootfile; echo x >>/etc/passwd; stat -c %u /host/key >/data/hostowner; grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status >/data/confined; touch /sub/x; exec sleep 1000"]
     volumeMounts:
     - {name: data, mountPath: /data}
     - {name: host, mountPath: /host}
@@ -130,6 +130,13 @@ cp "$TMP/m/d.yaml" "$PODS/"
 running d
 [ "$(host_ids "$(ctr_jq d main .pid)")" = "0 0" ] || fail "hostUsers: true pod is not the host's root"
 [ ! -e "$STATE/pods/d/userns" ] || fail "hostUsers: true pod got a range"
+# Capabilities, no_new_privs and seccomp are the same inside a user namespace.
+wait_for 10 test -s "$STATE/pods/d/volumes/data/confined"
+[ "$(vol a confined)" = "$(vol d confined)" ] ||
+    fail "confinement differs: userns '$(vol a confined)' host '$(vol d confined)'"
+grep -q "NoNewPrivs:.1" "$STATE/pods/a/volumes/data/confined" &&
+    grep -q "Seccomp:.2" "$STATE/pods/a/volumes/data/confined" ||
+    fail "userns pod not confined: $(vol a confined)"
 
 # The agent dies: the pods are adopted with their ranges, which stay taken.
 PID_A=$(ctr_jq a main .pid)
