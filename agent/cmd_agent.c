@@ -114,7 +114,7 @@ static bool same_file(int fd, const int *held, size_t n)
  * it. The fd joins held[] unless the same file is held already. */
 static int take_lock(const char *key, const char *value, const char *path, int *held, size_t *n)
 {
-    _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    _cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         fprintf(stderr, "tank agent: open lock '%s': %m\n", path);
         return -1;
@@ -147,7 +147,7 @@ static int lock_agent(const struct tank_config *cfg, int *held, size_t *n)
     _cleanup_free_ char *sock_dir = strdup(cfg->socket);
     const char *dirs[] = {cfg->run_dir, cfg->state_dir, sock_dir ? dirname(sock_dir) : NULL};
     for (size_t i = 0; i < TK_ARRAY_SIZE(dirs); i++) {
-        int r = dirs[i] ? tk_mkdir_p(dirs[i], 0755) : -ENOMEM;
+        int r = dirs[i] ? config_make_dir(cfg, dirs[i], false) : -ENOMEM;
         if (r < 0) {
             fprintf(stderr, "tank agent: create '%s': %s\n", dirs[i] ? dirs[i] : "", strerror(-r));
             return -1;
@@ -170,7 +170,8 @@ static int make_dirs(const struct tank_config *cfg)
 {
     const char *dirs[] = {cfg->run_dir, cfg->state_dir, cfg->log_dir};
     for (size_t i = 0; i < TK_ARRAY_SIZE(dirs); i++) {
-        int r = tk_mkdir_p(dirs[i], 0755);
+        /* log_dir set-group-ID: the log files made in it get the group */
+        int r = config_make_dir(cfg, dirs[i], dirs[i] == cfg->log_dir);
         if (r < 0) {
             fprintf(stderr, "tank agent: create '%s': %s\n", dirs[i], strerror(-r));
             return r;
@@ -261,9 +262,10 @@ static const char apply_usage[] =
     "usage: tank apply FILE...\n"
     "\n"
     "Validate the manifests, then place each file atomically into the pods directory\n"
-    "(nothing is placed when any is invalid). The agent picks them up.\n";
+    "(nothing is placed when any is invalid). The agent picks them up. Files are written\n"
+    "0600 (0640 and the group with [agent] group), a pods directory created 0700 (0750).\n";
 
-static int place(const char *pods_dir, const char *file)
+static int place(const struct tank_config *cfg, const char *file)
 {
     _cleanup_free_ char *data = NULL;
     _cleanup_free_ char *copy = strdup(file);
@@ -274,8 +276,9 @@ static int place(const char *pods_dir, const char *file)
         return r;
     }
     _cleanup_buf_ struct tk_buf dest = TK_BUF_INIT;
-    tk_buf_addf(&dest, "%s/%s", pods_dir, basename(copy));
-    r = tk_write_file_atomic(dest.s, data, len, 0644);
+    tk_buf_addf(&dest, "%s/%s", cfg->pods_dir, basename(copy));
+    /* Manifests may carry secrets (env): root's only, or root's and the group's. */
+    r = tk_write_file_atomic_group(dest.s, data, len, config_file_mode(cfg), cfg->gid);
     if (r < 0) {
         fprintf(stderr, "tank apply: write '%s': %s\n", dest.s, strerror(-r));
         return r;
@@ -311,11 +314,11 @@ int cmd_apply(const struct cli *cli, int argc, char **argv)
         bad = 1;
     }
     spec_set_free(&set);
-    int r = bad ? 1 : tk_mkdir_p(cfg.pods_dir, 0755);
+    int r = bad ? 1 : config_make_dir(&cfg, cfg.pods_dir, false);
     if (r < 0)
         fprintf(stderr, "tank apply: create '%s': %s\n", cfg.pods_dir, strerror(-r));
     for (int i = 1; r == 0 && i < argc; i++)
-        r = place(cfg.pods_dir, argv[i]);
+        r = place(&cfg, argv[i]);
     config_free(&cfg);
     return r == 0 ? 0 : 1;
 }

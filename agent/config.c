@@ -1,13 +1,17 @@
 #include "agent/config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <ini.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "base/fs.h"
 #include "base/parse.h"
 
 enum value_kind {
@@ -42,6 +46,7 @@ static const struct key keys[] = {
     {"agent", "log_dir", V_PATH, FIELD(log_dir), 0},
     {"agent", "socket", V_PATH, FIELD(socket), 0},
     {"agent", "resync_seconds", V_SECONDS, FIELD(resync_ms), 0},
+    {"agent", "group", V_STRING, FIELD(group), 0},
     {"registry", "insecure", V_LIST, FIELD(insecure), FIELD(n_insecure)},
     {"registry", "mirror", V_LIST, FIELD(mirror), FIELD(n_mirror)},
     {"registry", "auth_file", V_PATH, FIELD(auth_file), 0},
@@ -93,6 +98,7 @@ void config_defaults(struct tank_config *cfg)
     cfg->log_dir = xstrdup("/var/log/tank");
     cfg->socket = xstrdup("/run/tank/tank.sock");
     cfg->resync_ms = 60 * 1000;
+    cfg->gid = (gid_t)-1;
     cfg->max_layer_size = 8ULL << 30;
     cfg->image_gc_high_percent = 85;
     cfg->image_gc_low_percent = 80;
@@ -283,6 +289,55 @@ static int on_value(void *user, const char *section, const char *name, const cha
     return 1;
 }
 
+/* [agent] group: a group name (or a number) that exists. */
+static int resolve_group(struct tank_config *cfg, const char *path, struct tk_err *err)
+{
+    struct group gr, *found = NULL;
+    char buf[4096];
+    uint32_t id;
+    if (getgrnam_r(cfg->group, &gr, buf, sizeof(buf), &found) == 0 && found) {
+        cfg->gid = gr.gr_gid;
+        return 0;
+    }
+    if (tk_parse_uint32(cfg->group, &id) == 0 && id != UINT32_MAX) {
+        cfg->gid = (gid_t)id;
+        return 0;
+    }
+    return tk_err_set(err, -EINVAL, "%s: [agent] group: no group '%s' on this host", path,
+                      cfg->group);
+}
+
+mode_t config_dir_mode(const struct tank_config *cfg)
+{
+    return cfg->group ? 0750 : 0700;
+}
+
+mode_t config_file_mode(const struct tank_config *cfg)
+{
+    return cfg->group ? 0640 : 0600;
+}
+
+int config_make_dir(const struct tank_config *cfg, const char *dir, bool inherit)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+    mode_t mode = config_dir_mode(cfg) | (cfg->group && inherit ? S_ISGID : 0);
+    int r = tk_mkdir_p(dir, mode & 0777);
+    if (r == 0 && cfg->group && chown(dir, (uid_t)-1, cfg->gid) < 0)
+        r = -errno;
+    if (r == 0 && chmod(dir, mode) < 0) /* after chown, which clears set-group-ID */
+        r = -errno;
+    return r;
+}
+
+int config_chown_fd(const struct tank_config *cfg, int fd)
+{
+    if (!cfg->group)
+        return 0;
+    return fchown(fd, (uid_t)-1, cfg->gid) < 0 ? -errno : 0;
+}
+
 int config_load(struct tank_config *cfg, const char *path, struct tk_err *err)
 {
     config_defaults(cfg);
@@ -305,6 +360,8 @@ int config_load(struct tank_config *cfg, const char *path, struct tk_err *err)
                           "%s: [images] image_gc_low_percent (%d) must be below "
                           "image_gc_high_percent (%d)",
                           path, cfg->image_gc_low_percent, cfg->image_gc_high_percent);
+    if (cfg->group && resolve_group(cfg, path, err) < 0)
+        return -EINVAL;
     if (cfg->backoff_initial_ms > cfg->backoff_max_ms)
         return tk_err_set(err, -EINVAL, "%s: [restart] backoff_initial is larger than backoff_max",
                           path);
@@ -337,6 +394,7 @@ void config_free(struct tank_config *cfg)
         free(cfg->mirror[i]);
     free(cfg->auth_file);
     free(cfg->cgroup);
+    free(cfg->group);
     memset(cfg, 0, sizeof(*cfg));
 }
 

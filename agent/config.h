@@ -6,8 +6,10 @@
  * unknown section or key, or a bad value, is an error "FILE:LINE: message".
  * Durations are in milliseconds.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "base/err.h"
 #include "sandbox/userns.h"
@@ -32,6 +34,8 @@ struct tank_config {
     char *log_dir;     /* /var/log/tank */
     char *socket;      /* /run/tank/tank.sock */
     int64_t resync_ms; /* resync_seconds, default 60s */
+    char *group;       /* NULL = none: what Tank writes is root's only */
+    gid_t gid;         /* the group's id, (gid_t)-1 without one */
 
     /* [registry] */
     char *insecure[CONFIG_MAX_LIST]; /* registry hosts ("127.0.0.1:5000") spoken to over HTTP */
@@ -60,6 +64,17 @@ struct tank_config {
     /* [resources] */
     char *cgroup; /* "pods": pod cgroups live in OWN/cgroup (one name) */
 };
+
+/* Modes of what Tank creates in its directories (pods_dir, state_dir, run_dir, log_dir):
+ * directories 0700 and files 0600, or 0750 and 0640 with [agent] group (given that group). */
+mode_t config_dir_mode(const struct tank_config *cfg);
+mode_t config_file_mode(const struct tank_config *cfg);
+/* Create dir and its missing parents with config_dir_mode (umask aside) and the group;
+ * with inherit, the directory is also set-group-ID (so what is created in it, such as log
+ * files, gets the group). A directory that exists already is left as it is. -errno. */
+int config_make_dir(const struct tank_config *cfg, const char *dir, bool inherit);
+/* Give an open file the group (no-op without one). -errno. */
+int config_chown_fd(const struct tank_config *cfg, int fd);
 
 /* Defaults only (no file). */
 void config_defaults(struct tank_config *cfg);

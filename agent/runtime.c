@@ -651,6 +651,16 @@ static int ctr_userns(struct host_rt *h, const struct spec_pod *pod, const struc
     return 0;
 }
 
+/* LOG_DIR/POD: 0700, or 0750 and set-group-ID with [agent] group (so the log files the monitor
+ * creates in it are the group's): a container's output may hold secrets. */
+static int make_log_dir(struct host_rt *h, const char *pod, struct tk_err *err)
+{
+    _cleanup_buf_ struct tk_buf dir = TK_BUF_INIT;
+    tk_buf_addf(&dir, "%s/%s", h->cfg->log_dir, pod);
+    int r = config_make_dir(h->cfg, dir.s, true);
+    return r < 0 ? tk_err_sys(err, r, "create the log directory '%s'", dir.s) : 0;
+}
+
 static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
                           struct runtime_ctr *out, struct runtime_start *start, struct tk_err *err)
 {
@@ -685,6 +695,8 @@ static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
         goto out;
     }
     r = build_mounts(h, pod, c, mounts, srcs, err);
+    if (r == 0)
+        r = make_log_dir(h, pod->name, err);
     if (r == 0)
         r = runtime_cg_prepare(h->cg, pod, idx, err);
     if (r < 0)

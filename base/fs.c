@@ -44,15 +44,17 @@ static int fsync_parent(const char *path)
 }
 
 static int write_file_replace(const char *path, const void *data, size_t len, mode_t mode,
-                              bool durable)
+                              gid_t gid, bool durable)
 {
     char tmp[PATH_MAX];
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
         return -ENAMETOOLONG;
-    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
         return -errno;
     int r = tk_write_all(fd, data, len);
+    if (r == 0 && gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) < 0)
+        r = -errno;
     if (r == 0 && fchmod(fd, mode) < 0)
         r = -errno;
     if (r == 0 && durable && fsync(fd) < 0)
@@ -68,12 +70,18 @@ static int write_file_replace(const char *path, const void *data, size_t len, mo
 
 int tk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
-    return write_file_replace(path, data, len, mode, true);
+    return write_file_replace(path, data, len, mode, (gid_t)-1, true);
+}
+
+int tk_write_file_atomic_group(const char *path, const void *data, size_t len, mode_t mode,
+                               gid_t gid)
+{
+    return write_file_replace(path, data, len, mode, gid, true);
 }
 
 int tk_write_file_replace(const char *path, const void *data, size_t len, mode_t mode)
 {
-    return write_file_replace(path, data, len, mode, false);
+    return write_file_replace(path, data, len, mode, (gid_t)-1, false);
 }
 
 int tk_read_fd(int fd, size_t max, char **out, size_t *len_out)

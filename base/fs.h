@@ -10,6 +10,9 @@
 /* Write data to path atomically: temp file in the same directory, fsync, rename,
  * fsync of the directory. The file gets mode. */
 int tk_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* Same, the file given group gid first ((gid_t)-1: the writer's). */
+int tk_write_file_atomic_group(const char *path, const void *data, size_t len, mode_t mode,
+                               gid_t gid);
 
 /* The same without the fsyncs, for state that lives no longer than the machine's uptime
  * (run_dir: pod and container state whose processes a power loss ends too). Readers never

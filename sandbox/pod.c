@@ -610,7 +610,7 @@ int sandbox_pod_create_begin(const struct sandbox_pod_config *cfg,
     struct sandbox_pod_creation *c = creation_new(cfg, err);
     if (!c)
         return err && err->code ? err->code : -ENOMEM;
-    if ((r = tk_mkdir_p(pods, 0755)) < 0) {
+    if ((r = tk_mkdir_p(pods, 0700)) < 0) {
         sandbox_pod_creation_free(c, 1);
         return tk_err_sys(err, r, "create pod '%s': create '%s'", cfg->name, pods);
     }

@@ -648,7 +648,7 @@ static int start_prepare(const struct sandbox_container_config *cfg, int sv[2],
         char *slash = strrchr(path, '/');
         if (slash && slash != path) {
             *slash = '\0';
-            r = tk_mkdir_p(path, 0755);
+            r = tk_mkdir_p(path, 0700);
             if (r < 0) {
                 sandbox_fail(&f, SANDBOX_STEP_SETUP, -r, "create '%s'", path);
                 return start_fail(res, err, &f);

@@ -297,7 +297,7 @@ int sandbox_userns_alloc(const char *state_dir, const char *pod,
     if (snprintf(dir, sizeof(dir), "%s/pods/%s", state_dir, pod) >= (int)sizeof(dir) ||
         snprintf(lock, sizeof(lock), "%s/pods/" LOCK, state_dir) >= (int)sizeof(lock))
         return tk_err_set(err, -ENAMETOOLONG, "state directory path too long");
-    int r = tk_mkdir_p(dir, 0755);
+    int r = tk_mkdir_p(dir, 0700);
     if (r < 0)
         return tk_err_sys(err, r, "create '%s'", dir);
     _cleanup_close_ int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
