@@ -24,7 +24,8 @@ enum value_kind {
     V_PERCENT,
     V_AGE,
     V_BOOL,
-    V_ID_RANGES
+    V_ID_RANGES,
+    V_COUNT
 };
 
 struct key {
@@ -60,6 +61,7 @@ static const struct key keys[] = {
     {"restart", "backoff_max", V_DURATION, FIELD(backoff_max_ms), 0},
     {"restart", "backoff_reset", V_DURATION, FIELD(backoff_reset_ms), 0},
     {"resources", "cgroup", V_STRING, FIELD(cgroup), 0},
+    {"resources", "pod_pids_limit", V_COUNT, FIELD(pod_pids_limit), 0},
 };
 
 static char *xstrdup(const char *s)
@@ -109,6 +111,7 @@ void config_defaults(struct tank_config *cfg)
     cfg->backoff_max_ms = 300 * 1000;
     cfg->backoff_reset_ms = 600 * 1000;
     cfg->cgroup = xstrdup("pods");
+    cfg->pod_pids_limit = 4096;
 }
 
 struct load_ctx {
@@ -178,6 +181,22 @@ static int apply_security(struct load_ctx *ctx, const struct key *k, const char 
     return 0;
 }
 
+/* "4096", or "off" (= 0): a count of processes, up to the kernel's largest pid_max. */
+static int parse_count(const char *value, int64_t *out)
+{
+    if (!strcmp(value, "off")) {
+        *out = 0;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (end == value || errno || *end || v < 1 || v > 4194304)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
 static int apply(struct load_ctx *ctx, const struct key *k, const char *value, int line)
 {
     char *base = (char *)ctx->cfg;
@@ -200,6 +219,13 @@ static int apply(struct load_ctx *ctx, const struct key *k, const char *value, i
         if (parse_percent(value, (int *)(base + k->off)) < 0)
             return tk_err_set(ctx->err, -EINVAL,
                               "%s:%d: [%s] %s: '%s' is not a percentage (0 to 100, or off)",
+                              ctx->path, line, k->section, k->name, value);
+        return 0;
+    case V_COUNT:
+        if (parse_count(value, (int64_t *)(base + k->off)) < 0)
+            return tk_err_set(ctx->err, -EINVAL,
+                              "%s:%d: [%s] %s: '%s' is not a number of processes (1 to 4194304, "
+                              "or off)",
                               ctx->path, line, k->section, k->name, value);
         return 0;
     case V_AGE:

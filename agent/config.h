@@ -62,7 +62,8 @@ struct tank_config {
     int64_t backoff_reset_ms;   /* 10m: running this long resets the backoff */
 
     /* [resources] */
-    char *cgroup; /* "pods": pod cgroups live in OWN/cgroup (one name) */
+    char *cgroup;           /* "pods": pod cgroups live in OWN/cgroup (one name) */
+    int64_t pod_pids_limit; /* 4096: processes (threads) per pod; 0 = off */
 };
 
 /* Modes of what Tank creates in its directories (pods_dir, state_dir, run_dir, log_dir):

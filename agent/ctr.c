@@ -74,7 +74,7 @@ void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st)
     }
     c->pid = 0;
     c->step = C_EXITED;
-    c->reason = c->exit_code == 0 ? "Completed" : "Error";
+    c->reason = c->exit_code == 0 ? "Completed" : st->oom_killed ? "OOMKilled" : "Error";
 }
 
 /* The container ended: learn how (the runtime's exit record) and note it. */
@@ -90,7 +90,10 @@ static void ctr_reap_exit(struct ctr *c)
     if (st.watch_fd >= 0)
         close(st.watch_fd);
     ctr_set_exit(c, &st);
-    if (c->signal)
+    if (st.oom_killed)
+        pod_emit(p, c, "OOMKilled", "container '%s' was killed by the OOM killer (memory limit)",
+                 c->name);
+    else if (c->signal)
         pod_emit(p, c, "Exited", "container '%s' was killed by signal %d", c->name, c->signal);
     else
         pod_emit(p, c, "Exited", "container '%s' exited with code %d", c->name, c->exit_code);

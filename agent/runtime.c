@@ -698,7 +698,7 @@ static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
     if (r == 0)
         r = make_log_dir(h, pod->name, err);
     if (r == 0)
-        r = runtime_cg_prepare(h->cg, pod, idx, err);
+        r = runtime_cg_prepare(h->cg, pod, idx, h->cfg->pod_pids_limit, err);
     if (r < 0)
         goto out;
     uint32_t userns_id = 0;
@@ -752,6 +752,8 @@ static int host_ctr_state(void *impl, const char *pod, const char *ctr, struct r
     _cleanup_free_ char *digest = NULL;
     if (tk_read_file(df.s, sizeof(out->image_digest) - 1, &digest, NULL) == 0)
         snprintf(out->image_digest, sizeof(out->image_digest), "%s", digest);
+    out->oom_killed = st.exited && st.exit_code == 128 + SIGKILL && h->cg &&
+                      sandbox_cgroup_oom_kills(h->cg, pod, ctr) > 0;
     if (st.running) {
         out->watch_fd = sandbox_monitor_pidfd(sd, NULL);
         out->running = out->watch_fd >= 0;

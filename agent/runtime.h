@@ -27,9 +27,10 @@ struct runtime_ctr {
     int watch_fd; /* when running: readable once it exited; owned by the caller; else -1 */
     pid_t pid;    /* the workload, host view; 0 when unknown */
     pid_t monitor_pid;
-    bool exited;   /* the fields below are valid */
-    int exit_code; /* 0..255 (128+signal when killed) */
-    int signal;    /* the killing signal, 0 when it exited */
+    bool exited;     /* the fields below are valid */
+    int exit_code;   /* 0..255 (128+signal when killed) */
+    int signal;      /* the killing signal, 0 when it exited */
+    bool oom_killed; /* SIGKILLed while the OOM killer killed in its cgroup */
     int64_t started_ns, finished_ns;
     char message[256];     /* why a start failed, "" otherwise */
     char image_digest[80]; /* "sha256:..." of the image it runs, "" when unknown */

@@ -84,19 +84,68 @@ void runtime_cg_sweep(struct sandbox_cgroups *cg, const struct tank_config *cfg)
     sandbox_pod_list_free(pods);
 }
 
+/* The kubelet's conversions: shares = milliCPU * 1024 / 1000 (at least 2, also with no
+ * request), quota = milliCPU * period / 1000 (at least 1 ms). */
+static int64_t shares(int64_t milli)
+{
+    int64_t s = milli * 1024 / 1000;
+    return s < 2 ? 2 : s > 262144 ? 262144 : s;
+}
+
+static int64_t quota(int64_t milli)
+{
+    int64_t q = milli * SANDBOX_CGROUP_CPU_PERIOD_US / 1000;
+    return milli <= 0 ? 0 : q < 1000 ? 1000 : q;
+}
+
+/* The pod's cgroup: the sums of its containers' limits when every container has one (as
+ * the kubelet), the sum of their cpu requests as shares, and the pod's pids limit. */
+static void pod_limits(const struct sandbox_cgroups *cg, const struct spec_pod *pod, int64_t pids,
+                       struct sandbox_cgroup_limits *l)
+{
+    bool all_mem = true, all_cpu = true;
+    int64_t mem = 0, cpu = 0, req = 0;
+    for (size_t i = 0; i < pod->n_containers; i++) {
+        const struct spec_resources *r = &pod->containers[i].res;
+        all_mem &= r->mem_limit > 0, all_cpu &= r->cpu_limit > 0;
+        mem += r->mem_limit, cpu += r->cpu_limit, req += r->cpu_request;
+    }
+    *l = (struct sandbox_cgroup_limits){
+        .memory_max = all_mem ? mem : 0,
+        .cpu_quota_us = all_cpu ? quota(cpu) : 0,
+        .cpu_shares = sandbox_cgroups_has(cg, "cpu") ? shares(req) : 0,
+        .pids_max = sandbox_cgroups_has(cg, "pids") ? pids : 0,
+    };
+}
+
 int runtime_cg_prepare(struct sandbox_cgroups *cg, const struct spec_pod *pod, size_t idx,
-                       struct tk_err *err)
+                       int64_t pod_pids_limit, struct tk_err *err)
 {
     const struct spec_container *c = &pod->containers[idx];
+    const struct spec_resources *r = &c->res;
     bool privileged = c->sec.privileged.has && c->sec.privileged.v;
-    struct sandbox_cgroup_limits l = {.devices = !privileged};
+    struct sandbox_cgroup_limits l =
+                                     {
+                                         .memory_max = r->mem_limit,
+                                         .cpu_quota_us = quota(r->cpu_limit),
+                                         .cpu_shares =
+                                             r->cpu_request || sandbox_cgroups_has(cg, "cpu")
+                                                 ? shares(r->cpu_request)
+                                                 : 0,
+                                         .devices = !privileged,
+                                     },
+                                 pl;
     if (!cg) {
-        if (privileged)
+        if (privileged && !r->mem_limit && !r->cpu_limit && !r->cpu_request)
             return 0;
-        return tk_err_set(err, -EOPNOTSUPP,
-                          "device policy requested but no cgroup hierarchy is available");
+        return tk_err_set(err, -EOPNOTSUPP, "%s requested but no cgroup hierarchy is available",
+                          privileged ? "a resource limit" : "device policy");
     }
-    return sandbox_cgroup_create(cg, pod->name, c->name, &l, err);
+    pod_limits(cg, pod, pod_pids_limit, &pl);
+    int ret = sandbox_cgroup_create(cg, pod->name, NULL, &pl, err);
+    if (ret == 0)
+        ret = sandbox_cgroup_create(cg, pod->name, c->name, &l, err);
+    return ret;
 }
 
 int runtime_cg_join_hook(pid_t pid, void *data, struct tk_err *err)

@@ -21,10 +21,12 @@ struct sandbox_cgroups *runtime_cg_open(const struct tank_config *cfg);
  * containers keep theirs. */
 void runtime_cg_sweep(struct sandbox_cgroups *cg, const struct tank_config *cfg);
 
-/* Make a fresh cgroup for container idx of pod with its policy (the default device
- * allow-list unless privileged). The container's CreateContainerError on failure. */
+/* Make a fresh cgroup for container idx of pod with its policy (its memory and cpu limits,
+ * shares from its cpu request, the default device allow-list unless privileged), after
+ * the pod's (the sums of its containers' limits, pod_pids_limit). The container's
+ * CreateContainerError on failure. */
 int runtime_cg_prepare(struct sandbox_cgroups *cg, const struct spec_pod *pod, size_t idx,
-                       struct tk_err *err);
+                       int64_t pod_pids_limit, struct tk_err *err);
 
 /* The ready hook: data is a struct runtime_cg_join; moves the workload into its cgroup
  * before its first instruction. */

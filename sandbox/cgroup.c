@@ -681,3 +681,30 @@ int sandbox_cgroups_remove_all(const struct sandbox_cgroups *cg, struct tk_err *
             r = tk_err_sys(err, -errno, "remove cgroup '%s'", cg->h[i].root);
     return r;
 }
+
+bool sandbox_cgroups_has(const struct sandbox_cgroups *cg, const char *controller)
+{
+    for (int k = 0; cg && k < CTL_N; k++)
+        if (!strcmp(controller, ctl_names[k]))
+            return cg->of[k] >= 0;
+    return false;
+}
+
+int64_t sandbox_cgroup_oom_kills(const struct sandbox_cgroups *cg, const char *pod, const char *ctr)
+{
+    char d[4096];
+    _cleanup_free_ char *s = NULL;
+    if (!cg || sandbox_cgroup_path(cg, "memory", pod, ctr, d, sizeof(d)) < 0)
+        return -ENOENT;
+    int r =
+        read_in(d, cg->version == SANDBOX_CGROUP_V2 ? "memory.events" : "memory.oom_control", &s);
+    if (r < 0)
+        return r;
+    for (char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, "oom_kill ", 9)) {
+            char *end;
+            long long v = strtoll(l + 9, &end, 10);
+            return end > l + 9 && v >= 0 ? v : -EINVAL;
+        }
+    return -ENOENT;
+}

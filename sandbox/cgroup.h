@@ -104,3 +104,11 @@ int sandbox_cgroup_count_procs(const struct sandbox_cgroups *cg, const char *pod
 /* Remove every pod's cgroup (killing what runs in them) and OWN/SUBTREE itself. For tests
  * and an uninstall; an agent keeps its subtree. */
 int sandbox_cgroups_remove_all(const struct sandbox_cgroups *cg, struct tk_err *err);
+
+/* Whether controller ("memory", "cpu", "pids", ...) can be used for limits. */
+bool sandbox_cgroups_has(const struct sandbox_cgroups *cg, const char *controller);
+
+/* How many processes of POD/CTR the OOM killer killed (memory.events "oom_kill" on v2,
+ * memory.oom_control "oom_kill" on v1); -errno when unknown. */
+int64_t sandbox_cgroup_oom_kills(const struct sandbox_cgroups *cg, const char *pod,
+                                 const char *ctr);

@@ -401,14 +401,6 @@ static enum spec_pull_policy default_pull_policy(const char *image)
     return SPEC_PULL_IF_NOT_PRESENT;
 }
 
-/* resources: {} as kubectl writes it. */
-static void f_resources(struct walk *w, const struct ynode *v, const char *path, void *obj)
-{
-    (void)obj;
-    if (v->type != YN_MAP || v->n)
-        werr(w, v, path, "only {} is supported (requests and limits are not implemented yet)");
-}
-
 static void read_container(struct walk *w, const struct ynode *n, const char *path,
                            struct spec_container *c)
 {
@@ -423,7 +415,7 @@ static void read_container(struct walk *w, const struct ynode *n, const char *pa
         {"ports", f_ports},
         {"volumeMounts", f_mounts},
         {"securityContext", f_security},
-        {"resources", f_resources},
+        {"resources", walk_resources},
         {"terminationMessagePath", field_ignored},
         {"terminationMessagePolicy", field_ignored},
     };

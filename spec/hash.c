@@ -117,6 +117,13 @@ static void put_container(struct tk_buf *b, const struct spec_container *c)
     put_opt_bool(b, &c->sec.privileged);
     put_caps(b, c->sec.cap_add, c->sec.n_cap_add);
     put_caps(b, c->sec.cap_drop, c->sec.n_cap_drop);
+    const struct spec_resources *r = &c->res;
+    if (r->cpu_request || r->cpu_limit || r->mem_request || r->mem_limit) {
+        /* only when set: the hash of a pod without resources stays what it was */
+        tk_buf_adds(b, "res");
+        put_int(b, r->cpu_request), put_int(b, r->cpu_limit);
+        put_int(b, r->mem_request), put_int(b, r->mem_limit);
+    }
 }
 
 static void put_volume(struct tk_buf *b, const struct spec_volume *v)

@@ -159,6 +159,9 @@ void find_dups(const char *const *strs, size_t n, void (*report)(void *ctx, size
 void check_name_dups(struct walk *w, const struct ynode *list, const char *path, const char *what,
                      const char *const *names);
 
+/* A container's resources: {requests, limits} (resources.c); obj is the container. */
+void walk_resources(struct walk *w, const struct ynode *v, const char *path, void *obj);
+
 /* Pieces of the pod walk (container.c). */
 void walk_containers(struct walk *w, const struct ynode *v, const char *path, void *pod);
 /* After the whole pod is read: mounts name declared volumes, runAsNonRoot vs uid. */

@@ -99,6 +99,21 @@ struct spec_container_security {
     size_t n_cap_drop;
 };
 
+/* A container's resources.requests / resources.limits for cpu and memory (Kubernetes
+ * quantities), after Kubernetes' defaulting: a limit without a request sets the request.
+ * 0 / "" = not set. The strings are the canonical quantities ("500m", "128Mi"). */
+struct spec_resources {
+    int64_t cpu_request, cpu_limit; /* millicores */
+    int64_t mem_request, mem_limit; /* bytes */
+    char cpu_request_s[32], cpu_limit_s[32], mem_request_s[32], mem_limit_s[32];
+};
+
+/* Parse a Kubernetes quantity ("100m", "0.5", "1", "128Mi", "1G", "1e3", "512Ki") into
+ * thousandths of its unit (rounded up), with the canonical form of the value written into
+ * canon (size >= 32; "0.5" is "500m", "1e3" is "1k", "1.5Gi" is "1536Mi"). -EINVAL when it is
+ * not a quantity, -ERANGE when it is negative or too large. */
+int spec_quantity_parse(const char *s, int64_t *milli, char *canon, size_t size);
+
 struct spec_container {
     char *name;
     char *image;
@@ -115,6 +130,7 @@ struct spec_container {
     struct spec_mount *mounts;
     size_t n_mounts;
     struct spec_container_security sec;
+    struct spec_resources res;
 };
 
 struct spec_volume {
@@ -285,3 +301,8 @@ bool tk_is_dns_label(const char *s);
 int tk_parse_cidr(const char *s, int *family, unsigned char addr[16], int *prefix);
 /* Parse a MAC "aa:bb:cc:dd:ee:ff" into 6 bytes. */
 int tk_parse_mac(const char *s, unsigned char mac[6]);
+
+/* Kubernetes' QoS class of a pod from its containers' resources: Guaranteed (every
+ * container has cpu and memory limits equal to its requests), BestEffort (no container has
+ * any), else Burstable. */
+const char *spec_pod_qos_class(const struct spec_pod *pod);

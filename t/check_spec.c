@@ -1003,6 +1003,45 @@ START_TEST(test_load_tree)
 }
 END_TEST
 
+/* Kubernetes quantities: thousandths of the unit, and the canonical form. */
+static const struct {
+    const char *in;
+    int64_t milli;
+    const char *canon;
+    int err;
+} quantities[] = {
+    {"100m", 100, "100m", 0},
+    {"0.5", 500, "500m", 0},
+    {"1", 1000, "1", 0},
+    {"2000m", 2000, "2", 0},
+    {"128Mi", 128LL * 1048576 * 1000, "128Mi", 0},
+    {"1.5Gi", 1536LL * 1048576 * 1000, "1536Mi", 0},
+    {"1G", 1000000000000LL, "1G", 0},
+    {"1e3", 1000000, "1k", 0},
+    {"512Ki", 512LL * 1024 * 1000, "512Ki", 0},
+    {"+1k", 1000000, "1k", 0},
+    {"0.0001", 1, "1m", 0}, /* rounded up */
+    {"12XB", 0, NULL, -EINVAL},
+    {"", 0, NULL, -EINVAL},
+    {"Mi", 0, NULL, -EINVAL},
+    {"1.2.3", 0, NULL, -EINVAL},
+    {"-1", 0, NULL, -ERANGE},
+    {"100Ei", 0, NULL, -ERANGE},
+};
+
+START_TEST(test_quantity)
+{
+    int64_t milli = -1;
+    char canon[32] = "";
+    int r = spec_quantity_parse(quantities[_i].in, &milli, canon, sizeof(canon));
+    ck_assert_msg(r == quantities[_i].err, "'%s': %d", quantities[_i].in, r);
+    if (r == 0) {
+        ck_assert_int_eq(milli, quantities[_i].milli);
+        ck_assert_str_eq(canon, quantities[_i].canon);
+    }
+}
+END_TEST
+
 Suite *spec_suite(void)
 {
     Suite *s = suite_create("spec");
@@ -1015,6 +1054,7 @@ Suite *spec_suite(void)
 
     tc = tcase_create("values");
     tcase_add_test(tc, test_defaults);
+    tcase_add_loop_test(tc, test_quantity, 0, (int)(sizeof(quantities) / sizeof(quantities[0])));
     tcase_add_loop_test(tc, test_pull_policy_default, 0,
                         (int)(sizeof(pull_defaults) / sizeof(pull_defaults[0])));
     tcase_add_test(tc, test_field_values);

@@ -1,0 +1,122 @@
+#!/bin/bash
+# Requests and limits as the kubelet maps them, on this machine's cgroups: a container
+# allocating past limits.memory 32Mi ends OOMKilled 137 and is restarted; limits.cpu 200m
+# holds a busy loop to about 0.2 CPU; the cgroup files carry the kubelet's values; a fork
+# bomb stays inside its pod ([resources] pod_pids_limit) and a sibling pod still starts.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/agent-lib.sh"
+need_cmds find
+agent_setup
+printf 'pod_pids_limit = 64\n' >>"$CFG"
+agent_start
+skip_unless_containers_run
+# cgdir CONTROLLER POD CTR: the container's cgroup in that controller's hierarchy.
+cgdir() {
+    local cg
+    for cg in $(agent_cgroups); do
+        case $cg in */"$1"/* | */"$1",*/* | *,"$1"/*) echo "$cg/$2${3:+/$3}"; return ;; esac
+    done
+    # cgroup v2: one hierarchy
+    [ "$(agent_cgroups | wc -l)" = 1 ] && echo "$(agent_cgroups)/$2${3:+/$3}"
+}
+v2=false
+[ -e "$(agent_cgroups | head -n 1)/cgroup.controllers" ] && v2=true
+
+mkdir -p "$TMP/hp"
+cat >"$PODS/mem.yaml" <<EOC
+apiVersion: v1
+kind: Pod
+metadata:
+  name: mem
+spec:
+  restartPolicy: OnFailure
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    resources:
+      limits: {memory: 32Mi}
+    command:
+    - sh
+    - -c
+    - |
+      if [ ! -e /hp/ran ]; then touch /hp/ran; x=\$(head -c 80000000 /dev/zero | tr '\\0' a); fi
+      exec sleep 100356
+    volumeMounts:
+    - {name: hp, mountPath: /hp}
+  volumes:
+  - name: hp
+    hostPath: {path: $TMP/hp, type: Directory}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: cpu
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    resources:
+      requests: {cpu: 100m, memory: 16Mi}
+      limits: {cpu: 200m}
+    command: ["sh", "-c", "while :; do :; done"]
+EOC
+wait_phase 60 cpu Running
+wait_jq 60 '.pods[] | select(.name == "mem") | .containers[0].restarts >= 1'
+wait_phase 60 mem Running
+"$TANK" status --config "$CFG" mem | grep -q OOMKilled ||
+    fail "no OOMKilled in the pod's status: $("$TANK" status --config "$CFG" mem)"
+"$TANK" status --config "$CFG" mem | grep -q "137" ||
+    fail "no exit code 137 in the pod's status: $("$TANK" status --config "$CFG" mem)"
+
+# The files, as the kubelet writes them.
+m=$(cgdir memory mem main)
+c=$(cgdir cpu cpu main)
+if $v2; then
+    [ "$(cat "$m/memory.max")" = 33554432 ] || fail "memory.max: $(cat "$m/memory.max")"
+    [ "$(cat "$c/cpu.max")" = "20000 100000" ] || fail "cpu.max: $(cat "$c/cpu.max")"
+else
+    [ "$(cat "$m/memory.limit_in_bytes")" = 33554432 ] || fail "memory limit: $(cat "$m/memory.limit_in_bytes")"
+    if [ -e "$m/memory.memsw.limit_in_bytes" ]; then
+        [ "$(cat "$m/memory.memsw.limit_in_bytes")" = 33554432 ] || fail "swap beyond the limit"
+    fi
+    [ "$(cat "$c/cpu.cfs_quota_us")" = 20000 ] || fail "cfs_quota_us: $(cat "$c/cpu.cfs_quota_us")"
+    [ "$(cat "$c/cpu.cfs_period_us")" = 100000 ] || fail "cfs_period_us: $(cat "$c/cpu.cfs_period_us")"
+    [ "$(cat "$c/cpu.shares")" = 102 ] || fail "cpu.shares: $(cat "$c/cpu.shares")"
+fi
+
+# 200m holds a busy loop: CPU time over 3 s of wall time.
+usage() {
+    if $v2; then
+        sed -n 's/^usage_usec //p' "$c/cpu.stat"
+    else
+        echo $(($(cat "$(cgdir cpuacct cpu main)/cpuacct.usage") / 1000))
+    fi
+}
+u0=$(usage)
+t0=$(date +%s%N)
+sleep 3
+u1=$(usage)
+t1=$(date +%s%N)
+milli=$(((u1 - u0) * 1000000 / (t1 - t0)))
+echo "# cpu of a busy loop under limits.cpu 200m: ${milli}m"
+[ "$milli" -le 250 ] || fail "limits.cpu 200m let a busy loop use ${milli}m"
+[ "$milli" -ge 100 ] || fail "a busy loop under limits.cpu 200m got only ${milli}m"
+rm "$PODS/mem.yaml"
+wait_gone 30 mem
+wait_gone 30 cpu
+
+# A fork bomb stays inside its pod: pids.max of the pod is pod_pids_limit, a sibling starts.
+put bomb Always 'while :; do sleep 100357 & done'
+wait_phase 60 bomb Running
+wait_for 20 sh -c "[ \$(cat '$(cgdir pids bomb)/pids.current') -ge 60 ]"
+[ "$(cat "$(cgdir pids bomb)/pids.max")" = 64 ] || fail "pids.max: $(cat "$(cgdir pids bomb)/pids.max")"
+put sibling Always "exec sleep 100358"
+wait_phase 30 sibling Running
+rm "$PODS/bomb.yaml" "$PODS/sibling.yaml"
+wait_gone 30 bomb
+pgrep -f "sleep 100357" >/dev/null && fail "the fork bomb's processes outlived its pod"
+pass
