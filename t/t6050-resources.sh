@@ -110,9 +110,9 @@ wait_gone 30 mem
 wait_gone 30 cpu
 
 # A fork bomb stays inside its pod: pids.max of the pod is pod_pids_limit, a sibling starts.
-put bomb Always 'while :; do sleep 100357 & done'
+put bomb Always 'while :; do sleep 100357 & done 2>/dev/null'
 wait_phase 60 bomb Running
-wait_for 20 sh -c "[ \$(cat '$(cgdir pids bomb)/pids.current') -ge 60 ]"
+wait_for 60 sh -c "[ \$(cat '$(cgdir pids bomb)/pids.current') -ge 60 ]"
 [ "$(cat "$(cgdir pids bomb)/pids.max")" = 64 ] || fail "pids.max: $(cat "$(cgdir pids bomb)/pids.max")"
 put sibling Always "exec sleep 100358"
 wait_phase 30 sibling Running
