@@ -119,12 +119,28 @@ int tk_read_fd(int fd, size_t max, char **out, size_t *len_out)
     return 0;
 }
 
+int tk_open_regular(const char *path, int flags)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | flags);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode))
+        return -EINVAL;
+    return TAKE_FD(fd);
+}
+
+int tk_read_file_flags(const char *path, int flags, size_t max, char **out, size_t *len_out)
+{
+    _cleanup_close_ int fd = tk_open_regular(path, flags);
+    if (fd < 0)
+        return fd;
+    return tk_read_fd(fd, max, out, len_out);
+}
+
 int tk_read_file(const char *path, size_t max, char **out, size_t *len_out)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    return tk_read_fd(fd, max, out, len_out);
+    return tk_read_file_flags(path, 0, max, out, len_out);
 }
 
 bool tk_path_is_under(const char *root, const char *path)

@@ -21,9 +21,18 @@ int tk_write_file_atomic_group(const char *path, const void *data, size_t len, m
  * or a busy disk). */
 int tk_write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
 
-/* Read a whole file into a new NUL-terminated heap buffer (*out, caller frees).
- * Fails with -EFBIG when the file is larger than max bytes. *len_out may be NULL. */
+/* Open path for reading only if it is a regular file: opened non-blocking (a FIFO or a device
+ * never blocks the open, nor a read), then checked with fstat; -EINVAL when it is anything
+ * else. flags are added to the open (O_NOFOLLOW: -ELOOP on a symbolic link). The fd keeps
+ * O_NONBLOCK, which regular files ignore. Returns the fd (close-on-exec) or -errno. */
+int tk_open_regular(const char *path, int flags);
+
+/* Read a whole regular file (tk_open_regular) into a new NUL-terminated heap buffer (*out,
+ * caller frees). Fails with -EFBIG when the file is larger than max bytes, -EINVAL when it
+ * is not a regular file. *len_out may be NULL. */
 int tk_read_file(const char *path, size_t max, char **out, size_t *len_out);
+/* Same, with flags added to the open (O_NOFOLLOW where no link is expected). */
+int tk_read_file_flags(const char *path, int flags, size_t max, char **out, size_t *len_out);
 
 /* Same, from an open fd (read to EOF). */
 int tk_read_fd(int fd, size_t max, char **out, size_t *len_out);

@@ -107,13 +107,20 @@ size_t img_strv_len(char *const *v);
 
 /* ---- local OCI layouts (ocilayout.c) ---- */
 
+/* Every file read from a layout or the store is opened with tk_open_regular(path, O_NOFOLLOW):
+ * a FIFO, device or socket (even named like a blob) is never opened blocking, nor a symbolic
+ * link followed. Sets err for a failure r of that open: "ACTION: 'PATH' is not a regular
+ * file" (-EINVAL), "... is a symbolic link" (-ELOOP), else with strerror. Returns r. */
+int img_open_error(struct tk_err *err, int r, const char *action, const char *path);
+
 /* The manifest (platform-selected) for ref in its layout: body, its digest. */
 int ocilayout_get_manifest(const struct image_ref *ref, char **body, size_t *len, char **digest,
                            struct tk_err *err);
-/* A blob of the layout into memory, verified. */
+/* A blob of the layout into memory, verified (at most max bytes). */
 int ocilayout_get_blob_mem(const char *layout, const char *digest, size_t max, char **out,
                            size_t *len, struct tk_err *err);
-/* Stream a blob of the layout to sink, verifying digest and size. */
+/* Stream a blob of the layout to sink, verifying digest and size (no more than size bytes
+ * are read; with size < 0, no more than max_size). */
 int ocilayout_get_blob(const char *layout, const char *digest, int64_t size, registry_sink_fn sink,
                        void *ctx, struct tk_err *err);
 

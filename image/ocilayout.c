@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +24,15 @@ static char *blob_path(const char *layout, const char *digest)
     return p;
 }
 
+int img_open_error(struct tk_err *err, int r, const char *action, const char *path)
+{
+    if (r == -EINVAL)
+        return tk_err_set(err, r, "%s: '%s' is not a regular file", action, path);
+    if (r == -ELOOP)
+        return tk_err_set(err, r, "%s: '%s' is a symbolic link", action, path);
+    return tk_err_sys(err, r, "%s: '%s'", action, path);
+}
+
 int ocilayout_get_blob_mem(const char *layout, const char *digest, size_t max, char **out,
                            size_t *len, struct tk_err *err)
 {
@@ -33,9 +43,12 @@ int ocilayout_get_blob_mem(const char *layout, const char *digest, size_t max, c
     _cleanup_free_ char *data = NULL;
     if (!p)
         return tk_err_sys(err, -ENOMEM, "read blob %s", digest);
-    int r = tk_read_file(p, max, &data, len);
-    if (r < 0)
-        return tk_err_sys(err, r, "read blob %s from the layout", digest);
+    int r = tk_read_file_flags(p, O_NOFOLLOW, max, &data, len);
+    if (r < 0) {
+        char action[200];
+        snprintf(action, sizeof(action), "read blob %s from the layout", digest);
+        return img_open_error(err, r, action, p);
+    }
     char got[IMAGE_DIGEST_STR_SIZE];
     if (image_digest_buf(data, *len, got) < 0 || !image_digest_equal(got, digest))
         return tk_err_set(err, -EBADMSG, "blob %s: digest mismatch (got %s)", digest, got);
@@ -56,9 +69,9 @@ int ocilayout_get_manifest(const struct image_ref *ref, char **body, size_t *len
         return tk_err_sys(err, -ENOMEM, "read OCI layout");
     if (access(lpath, F_OK) < 0)
         return tk_err_set(err, -ENOENT, "image not found: '%s' is not an OCI image layout", layout);
-    int r = tk_read_file(ipath, IMG_MANIFEST_MAX, &index, &ilen);
+    int r = tk_read_file_flags(ipath, O_NOFOLLOW, IMG_MANIFEST_MAX, &index, &ilen);
     if (r < 0)
-        return tk_err_sys(err, r, "read '%s'", ipath);
+        return img_open_error(err, r, "read the layout's index", ipath);
     if (ref->digest) {
         d = strdup(ref->digest);
         if (!d)
@@ -97,9 +110,12 @@ int ocilayout_get_blob(const char *layout, const char *digest, int64_t size, reg
     _cleanup_hasher_ struct image_hasher *h = image_hasher_new();
     if (!p || !buf || !h)
         return tk_err_sys(err, -ENOMEM, "read blob %s", digest);
-    _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return tk_err_sys(err, -errno, "read blob %s from the layout", digest);
+    _cleanup_close_ int fd = tk_open_regular(p, O_NOFOLLOW);
+    if (fd < 0) {
+        char action[200];
+        snprintf(action, sizeof(action), "read blob %s from the layout", digest);
+        return img_open_error(err, fd, action, p);
+    }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     int64_t total = 0;
     for (;;) {

@@ -135,11 +135,11 @@ int store_get_blob(const struct image_store *s, const char *digest, size_t max, 
     _cleanup_free_ char *data = NULL;
     if (!p)
         return tk_err_sys(err, -ENOMEM, "read blob %s", digest);
-    int r = tk_read_file(p, max, &data, len);
+    int r = tk_read_file_flags(p, O_NOFOLLOW, max, &data, len);
     if (r == -ENOENT)
         return tk_err_set(err, r, "blob %s is not in the store", digest);
     if (r < 0)
-        return tk_err_sys(err, r, "read blob %s", digest);
+        return img_open_error(err, r, "read a blob of the store", p);
     char got[IMAGE_DIGEST_STR_SIZE];
     if (image_digest_buf(data, *len, got) < 0 || !image_digest_equal(got, digest))
         return tk_err_set(err, -EBADMSG, "stored blob %s is corrupt", digest);
@@ -318,9 +318,9 @@ int store_read_record(const char *path, char **key, char **manifest, struct tk_e
 {
     _cleanup_free_ char *data = NULL;
     size_t len;
-    int r = tk_read_file(path, 64 * 1024, &data, &len);
+    int r = tk_read_file_flags(path, O_NOFOLLOW, 64 * 1024, &data, &len);
     if (r < 0)
-        return r == -ENOENT ? r : tk_err_sys(err, r, "read image record '%s'", path);
+        return r == -ENOENT ? r : img_open_error(err, r, "read image record", path);
     json_t *j = json_loadb(data, len, 0, NULL);
     json_t *k = json_object_get(j, "reference"), *m = json_object_get(j, "manifest");
     if (!json_is_string(k) || !json_is_string(m) || !image_digest_valid(json_string_value(m))) {
