@@ -9,8 +9,10 @@
 #include <time.h>
 
 #include "agent/config.h"
+#include "agent/confine.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
+#include "spec/spec.h"
 
 static const char status_usage[] =
     "usage: tank status [-o table|json] [POD]\n"
@@ -177,6 +179,23 @@ static void print_revision(json_t *p, const char *current)
     printf("\n");
 }
 
+/* seccomp / AppArmor / SELinux in effect for container name, from the pod's manifest (read
+ * here: the status API's answer has a fixed shape); "-" when it cannot be read. */
+static void print_security(const char *manifest, const char *pod, const char *name)
+{
+    char line[256] = "-";
+    struct spec_set set;
+    spec_set_init(&set);
+    if (manifest && spec_parse_file(&set, manifest) >= 0) {
+        const struct spec_pod *p = spec_set_find(&set, pod);
+        for (size_t i = 0; p && i < p->n_containers; i++)
+            if (!strcmp(p->containers[i].name, name))
+                confine_describe(p, &p->containers[i], line, sizeof(line));
+    }
+    spec_set_free(&set);
+    printf("    Security:    %s\n", line);
+}
+
 static void print_detail(json_t *p, json_t *events, const char *current)
 {
     printf("Name:          %s\n", jstr(p, "name", "?"));
@@ -195,7 +214,12 @@ static void print_detail(json_t *p, json_t *events, const char *current)
     json_array_foreach(json_object_get(p, "ips"), i, v) printf(" %s", json_string_value(v));
     printf("%s\n", json_array_size(json_object_get(p, "ips")) ? "" : " <none>");
     printf("Containers:\n");
-    json_array_foreach(json_object_get(p, "containers"), i, v) print_container(v);
+    json_array_foreach(json_object_get(p, "containers"), i, v)
+    {
+        print_container(v);
+        print_security(json_string_value(json_object_get(p, "manifest")), jstr(p, "name", ""),
+                       jstr(v, "name", ""));
+    }
     printf("Events:\n");
     json_t *evs = json_object_get(events, "events");
     size_t n = json_array_size(evs);

@@ -5,9 +5,24 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "agent/config.h"
+#include "agent/confine.h"
 #include "spec/spec.h"
+
+static int cmp_error(const void *a, const void *b)
+{
+    const struct spec_error *x = a, *y = b;
+    int c = strcmp(x->file ? x->file : "", y->file ? y->file : "");
+    if (c)
+        return c;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return (x->column > y->column) - (x->column < y->column);
+}
 
 static const char usage[] =
     "usage: tank validate [--strict] PATH...\n"
@@ -15,7 +30,8 @@ static const char usage[] =
     "Check pod manifests without running anything. Each PATH is a manifest file or a\n"
     "directory, read as the agent reads its pods directory: every *.yaml, *.yml and *.json\n"
     "below it (hidden entries such as .git skipped), in path order. A pod name defined twice\n"
-    "is an error on the later file.\n"
+    "is an error on the later file. A Localhost seccompProfile is read and checked under the\n"
+    "configuration's [security] seccomp_dir.\n"
     "\n"
     "Symbolic links are followed only while they stay inside the PATH they were found\n"
     "under; a link leaving it, or a FIFO, socket or device named like a manifest, is\n"
@@ -55,6 +71,29 @@ static int parse_args(int argc, char **argv, bool *strict, int *n)
     return 0;
 }
 
+/* Localhost seccomp profiles, under the configuration's seccomp_dir: when a configuration
+ * was named (--config, $TANK_CONFIG) or the default one exists; else the default directory.
+ * The errors join the manifests' (sorted again by file and position). */
+static int check_profiles(const struct cli *cli, struct spec_set *set)
+{
+    struct tank_config cfg;
+    if (cli->config_explicit || access(cli->config_path, F_OK) == 0) {
+        if (cli_load_config(cli, &cfg) < 0)
+            return -1;
+    } else {
+        config_defaults(&cfg);
+    }
+    int r = confine_check_set(cfg.seccomp_dir, set);
+    config_free(&cfg);
+    if (r < 0) {
+        fprintf(stderr, "tank validate: out of memory\n");
+        return -1;
+    }
+    if (r > 0)
+        qsort(set->errors, set->n_errors, sizeof(*set->errors), cmp_error);
+    return 0;
+}
+
 int cmd_validate(const struct cli *cli, int argc, char **argv)
 {
     (void)cli;
@@ -81,6 +120,10 @@ int cmd_validate(const struct cli *cli, int argc, char **argv)
             spec_set_free(&set);
             return 1;
         }
+    }
+    if (check_profiles(cli, &set) < 0) {
+        spec_set_free(&set);
+        return 1;
     }
     for (size_t i = 0; i < set.n_warnings; i++) {
         char line[8192];

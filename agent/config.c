@@ -62,6 +62,7 @@ static const struct key keys[] = {
     {"restart", "backoff_reset", V_DURATION, FIELD(backoff_reset_ms), 0},
     {"resources", "cgroup", V_STRING, FIELD(cgroup), 0},
     {"resources", "pod_pids_limit", V_COUNT, FIELD(pod_pids_limit), 0},
+    {"security", "seccomp_dir", V_PATH, FIELD(seccomp_dir), 0},
 };
 
 static char *xstrdup(const char *s)
@@ -112,6 +113,7 @@ void config_defaults(struct tank_config *cfg)
     cfg->backoff_reset_ms = 600 * 1000;
     cfg->cgroup = xstrdup("pods");
     cfg->pod_pids_limit = 4096;
+    cfg->seccomp_dir = xstrdup("/etc/tank/seccomp");
 }
 
 struct load_ctx {
@@ -421,6 +423,7 @@ void config_free(struct tank_config *cfg)
     free(cfg->auth_file);
     free(cfg->cgroup);
     free(cfg->group);
+    free(cfg->seccomp_dir);
     memset(cfg, 0, sizeof(*cfg));
 }
 

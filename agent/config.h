@@ -64,6 +64,9 @@ struct tank_config {
     /* [resources] */
     char *cgroup;           /* "pods": pod cgroups live in OWN/cgroup (one name) */
     int64_t pod_pids_limit; /* 4096: processes (threads) per pod; 0 = off */
+
+    /* [security] */
+    char *seccomp_dir; /* /etc/tank/seccomp: where Localhost seccomp profiles are */
 };
 
 /* Modes of what Tank creates in its directories (pods_dir, state_dir, run_dir, log_dir):

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "agent/confine.h"
 #include "agent/loop.h"
 #include "agent/runtime_cg.h"
 #include "base/buf.h"
@@ -512,6 +513,10 @@ static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
     sandbox_pod_etc_path(hosts, sizeof(hosts), rd, pn, "hosts");
     sandbox_pod_etc_path(hostname, sizeof(hostname), rd, pn, "hostname");
     const struct spec_container_security *sec = &x->c->sec;
+    __attribute__((cleanup(confine_release))) struct confine cf = {0};
+    int r = confine_prepare(x->h->cfg->seccomp_dir, x->pod, x->c, &cf, err);
+    if (r < 0)
+        return r;
     struct sandbox_container_config cc = {
         .id = id,
         .layers = (const char *const *)x->info->layer_dirs,
@@ -546,6 +551,9 @@ static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
         .log_max_size = LOG_MAX_SIZE,
         .stop_signal = x->run->stop_signal,
         .monitor_exe = "/proc/self/exe",
+        .seccomp_profile = cf.seccomp,
+        .seccomp_unconfined = cf.unconfined,
+        .apparmor_profile = cf.apparmor,
     };
     return run_start(x, &cc, out, start, err);
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/confine.h"
 #include "agent/loop.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
@@ -36,8 +37,9 @@ struct path_watch {
 struct store {
     struct loop *loop;
     char *pods_dir;
-    char *root;     /* the resolved directory being watched, NULL when absent */
-    char *path_sig; /* the path watches' "DIR\0NAME\0" pairs, to see when they move */
+    char *seccomp_dir; /* NULL = profiles not checked */
+    char *root;        /* the resolved directory being watched, NULL when absent */
+    char *path_sig;    /* the path watches' "DIR\0NAME\0" pairs, to see when they move */
     size_t path_sig_len;
     int ifd;
     int *wds; /* the tree's watches */
@@ -434,6 +436,8 @@ static int read_once(struct store *s, struct store_state *next)
         next->revision = walk_revision(&w);
     if (r == 0 && s->root && spec_load_tree(&next->set, s->pods_dir) < 0)
         r = -ENOMEM;
+    if (r == 0 && s->seccomp_dir && confine_check_set(s->seccomp_dir, &next->set) < 0)
+        r = -ENOMEM;
     if (r == 0)
         r = walk_path(s->pods_dir, &again);
     _cleanup_free_ char *rev = r == 0 ? walk_revision(&again) : NULL;
@@ -598,8 +602,8 @@ static void on_inotify(struct loop *loop, int fd, uint32_t events, void *data)
         mark_dirty(s);
 }
 
-struct store *store_new(struct loop *loop, const char *pods_dir, int64_t debounce_ms,
-                        store_change_fn fn, void *data, struct tk_err *err)
+struct store *store_new(struct loop *loop, const char *pods_dir, const char *seccomp_dir,
+                        int64_t debounce_ms, store_change_fn fn, void *data, struct tk_err *err)
 {
     struct store *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -607,6 +611,7 @@ struct store *store_new(struct loop *loop, const char *pods_dir, int64_t debounc
         return NULL;
     }
     s->loop = loop;
+    s->seccomp_dir = seccomp_dir ? strdup(seccomp_dir) : NULL;
     s->debounce_ms = debounce_ms;
     s->fn = fn;
     s->data = data;
@@ -646,6 +651,7 @@ void store_free(struct store *s)
     free(s->root);
     free(s->path_sig);
     free(s->pods_dir);
+    free(s->seccomp_dir);
     free(s);
 }
 

@@ -39,9 +39,11 @@ typedef void (*store_change_fn)(void *data);
 
 /* Open the store on pods_dir (absolute) and read it once. debounce_ms is the quiet time
  * that ends a burst. A missing pods_dir is not an error (no pods; it is picked up when it appears).
- * Returns NULL with err set on failure (inotify unavailable). */
-struct store *store_new(struct loop *loop, const char *pods_dir, int64_t debounce_ms,
-                        store_change_fn fn, void *data, struct tk_err *err);
+ * With seccomp_dir, a pod whose Localhost seccomp profile is missing or invalid there is an
+ * error of its manifest (agent/confine.h). Returns NULL with err set on failure (inotify
+ * unavailable). */
+struct store *store_new(struct loop *loop, const char *pods_dir, const char *seccomp_dir,
+                        int64_t debounce_ms, store_change_fn fn, void *data, struct tk_err *err);
 void store_free(struct store *store);
 
 /* The current desired state, owned by the store: valid until the next refresh. */

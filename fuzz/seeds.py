@@ -215,7 +215,46 @@ def seed_crilog(out):
         put(out, "log-%d" % i, s)
 
 
+def seed_seccomp(out):
+    # the default profile's names (from its C table) as a Docker profile
+    text = open(os.path.join(SRC, "sandbox/seccomp_default.c")).read()
+    rules = []
+    for m in re.finditer(r'\.names\s*=\s*((?:"[^"]*"\s*)+)', text):
+        names = "".join(re.findall(r'"([^"]*)"', m.group(1))).split()
+        rules.append({"names": names, "action": "SCMP_ACT_ALLOW"})
+    put(out, "default.json", json.dumps({
+        "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+        "archMap": [{"architecture": "SCMP_ARCH_X86_64",
+                     "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]},
+                    {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]},
+                    {"architecture": "SCMP_ARCH_RISCV64", "subArchitectures": None}],
+        "syscalls": rules}, indent=1))
+    put(out, "full.json", json.dumps({
+        "defaultAction": "SCMP_ACT_KILL_PROCESS", "architectures": ["SCMP_ARCH_X86_64"],
+        "flags": ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"],
+        "syscalls": [
+            {"names": ["socket"], "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 0, "value": 40, "op": "SCMP_CMP_NE"}]},
+            {"name": "clone", "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 0, "value": 2114060288, "valueTwo": 0,
+                       "op": "SCMP_CMP_MASKED_EQ"}],
+             "excludes": {"caps": ["CAP_SYS_ADMIN"], "arches": ["s390x"]}},
+            {"names": ["personality"], "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 0, "value": 0, "op": "SCMP_CMP_EQ"},
+                      {"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]},
+            {"names": ["ptrace"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38,
+             "includes": {"minKernel": "4.8", "caps": ["CAP_SYS_PTRACE"], "arches": ["amd64"]}},
+            {"names": ["write", "read"], "action": "SCMP_ACT_LOG", "comment": "x"},
+            {"names": ["getpid"], "action": "SCMP_ACT_TRACE", "errnoRet": 7},
+            {"names": ["kill"], "action": "SCMP_ACT_TRAP"}]}))
+    put(out, "deny.json", '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":'
+        '[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}')
+    put(out, "bad.json", '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":'
+        '[{"names":["read"],"action":"SCMP_ACT_FOO"}]}')
+
+
 DICT_SOURCES = {
+    "seccomp": ["sandbox/seccomp_profile.c"],
     "spec": ["spec/*.c"], "config": ["agent/config.c", "conf/tank.ini"],
     "ref": ["image/ref.c"], "manifest": ["image/manifest.c", "image/registry.h"],
     "imgconfig": ["image/imgconfig.c", "image/user.c"], "auth": ["image/auth.c"],

@@ -3,6 +3,7 @@
 #include "sandbox/ctr_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/keyctl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,32 @@ int sandbox_keyring_join(const struct sandbox_container_config *cfg, struct sand
         return sandbox_fail(f, SANDBOX_STEP_SECCOMP, errno,
                             "set the session keyring's permissions");
     return 0;
+}
+
+int sandbox_apparmor_exec(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
+{
+    if (!cfg->apparmor_profile)
+        return 0;
+    static const char *const files[] = {"/proc/thread-self/attr/apparmor/exec",
+                                        "/proc/thread-self/attr/exec"};
+    char buf[300];
+    int n = snprintf(buf, sizeof(buf), "exec %s", cfg->apparmor_profile);
+    int err = ENOENT;
+    for (size_t i = 0; i < 2; i++) {
+        int fd = open(files[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        ssize_t w = write(fd, buf, (size_t)n);
+        err = w == n ? 0 : errno;
+        close(fd);
+        if (!err)
+            return 0;
+        break;
+    }
+    return sandbox_fail(f, SANDBOX_STEP_SECCOMP, err, "apparmor profile '%s'",
+                        cfg->apparmor_profile);
 }
 
 int sandbox_seccomp_prepare(const struct sandbox_container_config *cfg, uint64_t caps,

@@ -120,6 +120,8 @@ struct sandbox_container_config {
      * are never possessed in it. */
     const struct sandbox_seccomp_profile *seccomp_profile;
     int seccomp_unconfined;
+    const char *apparmor_profile; /* AppArmor profile the workload is exec'd under; NULL =
+                                   * none (the caller checked AppArmor is enabled) */
 
     /* Namespaces to join (paths to nsfs files such as RUN_DIR/pods/POD/ns/net).
      * netns NULL = stay in the caller's (host) network namespace;

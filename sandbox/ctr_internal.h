@@ -86,6 +86,9 @@ int sandbox_keyring_join(const struct sandbox_container_config *cfg, struct sand
  * container gets none (privileged or unconfined). */
 int sandbox_seccomp_prepare(const struct sandbox_container_config *cfg, uint64_t caps,
                             struct sandbox_seccomp_filter **out, struct sandbox_fail *f);
+/* Ask AppArmor to exec the workload under cfg->apparmor_profile (no-op without one); /proc
+ * must be the container's. */
+int sandbox_apparmor_exec(const struct sandbox_container_config *cfg, struct sandbox_fail *f);
 /* Load it (no-op for NULL). */
 int sandbox_seccomp_apply(const struct sandbox_seccomp_filter *filter, struct sandbox_fail *f);
 

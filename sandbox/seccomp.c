@@ -107,6 +107,8 @@ static int rule_applies(const struct sandbox_seccomp_rule *r, uint64_t caps, uns
         return 0;
     if (r->not_arches && in_list(r->not_arches, docker_arch()))
         return 0;
+    if (r->not_min_kernel && kver >= r->not_min_kernel)
+        return 0;
     return !r->min_kernel || kver >= r->min_kernel;
 }
 
@@ -345,6 +347,30 @@ int sandbox_seccomp_compile(const struct sandbox_seccomp_profile *p, uint64_t ca
     memcpy(f->insns + n_stub, prog, len * sizeof(*prog));
     *out = f;
     return 0;
+}
+
+int sandbox_seccomp_arch_token(const char *name, uint32_t *token)
+{
+    char lower[32];
+    size_t i = 0;
+    if (strncmp(name, "SCMP_ARCH_", 10) || strlen(name + 10) >= sizeof(lower))
+        return -EINVAL;
+    for (const char *p = name + 10; *p; p++) {
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return -EINVAL;
+        lower[i++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+    }
+    lower[i] = '\0';
+    uint32_t t = seccomp_arch_resolve_name(lower);
+    if (!t)
+        return -EINVAL;
+    *token = t;
+    return 0;
+}
+
+uint32_t sandbox_seccomp_native_arch(void)
+{
+    return seccomp_arch_native();
 }
 
 int sandbox_seccomp_load(const struct sandbox_seccomp_filter *f)

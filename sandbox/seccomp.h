@@ -62,11 +62,12 @@ struct sandbox_seccomp_rule {
     int errno_ret; /* for ERRNO and TRACE; -1 = not given */
     struct sandbox_seccomp_arg args[SANDBOX_SECCOMP_MAX_ARGS];
     unsigned n_args;
-    uint64_t caps;          /* includes.caps: only when the container has all of them */
-    uint64_t not_caps;      /* excludes.caps: not when it has any of them */
-    const char *arches;     /* includes.arches ("amd64 x32"): only on one of them; NULL = any */
-    const char *not_arches; /* excludes.arches: not on any of them; NULL = none */
-    unsigned min_kernel;    /* includes.minKernel as major << 16 | minor; 0 = any */
+    uint64_t caps;           /* includes.caps: only when the container has all of them */
+    uint64_t not_caps;       /* excludes.caps: not when it has any of them */
+    const char *arches;      /* includes.arches ("amd64 x32"): only on one of them; NULL = any */
+    const char *not_arches;  /* excludes.arches: not on any of them; NULL = none */
+    unsigned min_kernel;     /* includes.minKernel as major << 16 | minor; 0 = any */
+    unsigned not_min_kernel; /* excludes.minKernel: not from that kernel on; 0 = none */
 };
 
 struct sandbox_seccomp_profile {
@@ -96,6 +97,12 @@ const struct sandbox_seccomp_profile *sandbox_seccomp_default_profile(void);
 int sandbox_seccomp_profile_parse(const char *json, size_t len,
                                   struct sandbox_seccomp_profile **out, struct tk_err *err);
 void sandbox_seccomp_profile_free(struct sandbox_seccomp_profile *p);
+
+/* libseccomp's token of an architecture as profiles name it ("SCMP_ARCH_X86_64"); -EINVAL
+ * when unknown. */
+int sandbox_seccomp_arch_token(const char *name, uint32_t *token);
+/* The native architecture's token. */
+uint32_t sandbox_seccomp_native_arch(void);
 
 /* A compiled filter (a BPF program and its flags). */
 struct sandbox_seccomp_filter;

@@ -172,7 +172,7 @@ static int child_setup(const struct sandbox_container_config *cfg, struct sandbo
         (r = sandbox_seccomp_prepare(cfg, caps, &filter, f)) < 0)
         return r;
     r = sandbox_rootfs_setup(cfg, f);
-    if (r < 0)
+    if (r < 0 || (r = sandbox_apparmor_exec(cfg, f)) < 0)
         return r;
     /* Mounts are made; from here on root is the pod's root, not the host's. */
     if (userns >= 0 && setns(userns, CLONE_NEWUSER) < 0)

@@ -367,6 +367,8 @@ static void f_caps(struct walk *w, const struct ynode *v, const char *path, void
     walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), obj);
 }
 
+LSM_FIELD_FNS(f_sec, struct spec_container_security)
+
 static void f_security(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const struct field fields[] = {
@@ -377,6 +379,7 @@ static void f_security(struct walk *w, const struct ynode *v, const char *path, 
         {"allowPrivilegeEscalation", f_sec_escalation},
         {"privileged", f_sec_privileged},
         {"capabilities", f_caps},
+        LSM_FIELDS(f_sec),
     };
     struct spec_container *c = obj;
     struct spec_container_security *s = &c->sec;

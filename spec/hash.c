@@ -82,6 +82,23 @@ static void put_addr(struct tk_buf *b, const char *s, bool cidr)
     put_int(b, prefix);
 }
 
+/* Only when set ('L' and its fields), so that the hashes of pods without them stay. */
+static void put_lsm(struct tk_buf *b, const struct spec_lsm *l)
+{
+    if (!l->seccomp.type && !l->apparmor.type && !l->selinux.set)
+        return;
+    tk_buf_addc(b, 'L');
+    put_int(b, l->seccomp.type);
+    put_str(b, l->seccomp.localhost);
+    put_int(b, l->apparmor.type);
+    put_str(b, l->apparmor.localhost);
+    put_int(b, l->selinux.set);
+    put_str(b, l->selinux.user);
+    put_str(b, l->selinux.role);
+    put_str(b, l->selinux.type);
+    put_str(b, l->selinux.level);
+}
+
 static void put_container(struct tk_buf *b, const struct spec_container *c)
 {
     put_str(b, c->name);
@@ -124,6 +141,7 @@ static void put_container(struct tk_buf *b, const struct spec_container *c)
         put_int(b, r->cpu_request), put_int(b, r->cpu_limit);
         put_int(b, r->mem_request), put_int(b, r->mem_limit);
     }
+    put_lsm(b, &c->sec.lsm);
 }
 
 static void put_volume(struct tk_buf *b, const struct spec_volume *v)
@@ -187,6 +205,7 @@ static void serialise(struct tk_buf *b, const struct spec_pod *p)
     put_int(b, (int64_t)p->sec.n_supplemental_groups);
     for (size_t i = 0; i < p->sec.n_supplemental_groups; i++)
         put_int(b, p->sec.supplemental_groups[i]);
+    put_lsm(b, &p->sec.lsm);
     put_int(b, (int64_t)p->network.n_interfaces);
     for (size_t i = 0; i < p->network.n_interfaces; i++)
         put_interface(b, &p->network.interfaces[i]);

@@ -20,6 +20,16 @@ static void free_kv(struct spec_kv *kv, size_t n)
     free(kv);
 }
 
+static void free_lsm(struct spec_lsm *l)
+{
+    free(l->seccomp.localhost);
+    free(l->apparmor.localhost);
+    free(l->selinux.user);
+    free(l->selinux.role);
+    free(l->selinux.type);
+    free(l->selinux.level);
+}
+
 static void free_container(struct spec_container *c)
 {
     free(c->name);
@@ -45,6 +55,7 @@ static void free_container(struct spec_container *c)
     free(c->mounts);
     free_strv(c->sec.cap_add, c->sec.n_cap_add);
     free_strv(c->sec.cap_drop, c->sec.n_cap_drop);
+    free_lsm(&c->sec.lsm);
 }
 
 void spec_pod_free(struct spec_pod *pod)
@@ -69,6 +80,7 @@ void spec_pod_free(struct spec_pod *pod)
     free_strv(pod->dns.searches, pod->dns.n_searches);
     free_kv(pod->dns.options, pod->dns.n_options);
     free(pod->sec.supplemental_groups);
+    free_lsm(&pod->sec.lsm);
     for (size_t i = 0; pod->network.interfaces && i < pod->network.n_interfaces; i++) {
         struct spec_interface *f = &pod->network.interfaces[i];
         free(f->name);
@@ -127,6 +139,16 @@ static struct spec_kv *dkv(const struct spec_kv *v, size_t n, bool *ok)
     return d;
 }
 
+static void dup_lsm(struct spec_lsm *d, const struct spec_lsm *s, bool *ok)
+{
+    d->seccomp.localhost = dstr(s->seccomp.localhost, ok);
+    d->apparmor.localhost = dstr(s->apparmor.localhost, ok);
+    d->selinux.user = dstr(s->selinux.user, ok);
+    d->selinux.role = dstr(s->selinux.role, ok);
+    d->selinux.type = dstr(s->selinux.type, ok);
+    d->selinux.level = dstr(s->selinux.level, ok);
+}
+
 static void dup_container(struct spec_container *d, const struct spec_container *s, bool *ok)
 {
     d->name = dstr(s->name, ok);
@@ -152,6 +174,7 @@ static void dup_container(struct spec_container *d, const struct spec_container 
     }
     d->sec.cap_add = dstrv(s->sec.cap_add, s->sec.n_cap_add, ok);
     d->sec.cap_drop = dstrv(s->sec.cap_drop, s->sec.n_cap_drop, ok);
+    dup_lsm(&d->sec.lsm, &s->sec.lsm, ok);
 }
 
 static void dup_network(struct spec_netns *d, const struct spec_netns *s, bool *ok)
@@ -193,6 +216,7 @@ struct spec_pod *spec_pod_dup(const struct spec_pod *s)
     d->dns.options = dkv(s->dns.options, s->dns.n_options, &ok);
     d->sec.supplemental_groups = dmem(s->sec.supplemental_groups, s->sec.n_supplemental_groups,
                                       sizeof(*d->sec.supplemental_groups), &ok);
+    dup_lsm(&d->sec.lsm, &s->sec.lsm, &ok);
     dup_network(&d->network, &s->network, &ok);
     d->file = dstr(s->file, &ok);
     if (!ok) {

@@ -353,11 +353,14 @@ static void f_psec_groups(struct walk *w, const struct ynode *v, const char *pat
     }
 }
 
+LSM_FIELD_FNS(f_psec, struct spec_pod_security)
+
 static void f_pod_security(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const struct field fields[] = {{"runAsUser", f_psec_user},
                                           {"runAsGroup", f_psec_group},
-                                          {"supplementalGroups", f_psec_groups}};
+                                          {"supplementalGroups", f_psec_groups},
+                                          LSM_FIELDS(f_psec)};
     struct spec_pod *pod = obj;
     walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), &pod->sec);
 }

@@ -167,6 +167,36 @@ void walk_containers(struct walk *w, const struct ynode *v, const char *path, vo
 /* After the whole pod is read: mounts name declared volumes, runAsNonRoot vs uid. */
 void check_container_refs(struct walk *w, const struct ynode *spec, struct spec_pod *pod);
 
+/* seccompProfile, appArmorProfile, seLinuxOptions into l (confine.c). */
+void walk_seccomp_profile(struct walk *w, const struct ynode *v, const char *path,
+                          struct spec_lsm *l);
+void walk_apparmor_profile(struct walk *w, const struct ynode *v, const char *path,
+                           struct spec_lsm *l);
+void walk_selinux_options(struct walk *w, const struct ynode *v, const char *path,
+                          struct spec_lsm *l);
+/* The field functions of those three for a securityContext struct TYPE with a member lsm. */
+#define LSM_FIELD_FNS(prefix, TYPE)                                                                \
+    static void prefix##_seccomp(struct walk *w, const struct ynode *v, const char *path,          \
+                                 void *obj)                                                        \
+    {                                                                                              \
+        walk_seccomp_profile(w, v, path, &((TYPE *)obj)->lsm);                                     \
+    }                                                                                              \
+    static void prefix##_apparmor(struct walk *w, const struct ynode *v, const char *path,         \
+                                  void *obj)                                                       \
+    {                                                                                              \
+        walk_apparmor_profile(w, v, path, &((TYPE *)obj)->lsm);                                    \
+    }                                                                                              \
+    static void prefix##_selinux(struct walk *w, const struct ynode *v, const char *path,          \
+                                 void *obj)                                                        \
+    {                                                                                              \
+        walk_selinux_options(w, v, path, &((TYPE *)obj)->lsm);                                     \
+    }
+#define LSM_FIELDS(prefix)                                                                         \
+    {"seccompProfile", prefix##_seccomp}, {"appArmorProfile", prefix##_apparmor},                  \
+    {                                                                                              \
+        "seLinuxOptions", prefix##_selinux                                                         \
+    }
+
 #define DNS1123_RULE                                                                               \
     "(lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 "  \
     "characters)"

@@ -86,6 +86,34 @@ struct spec_opt_bool {
     bool v;
 };
 
+/* seccompProfile / appArmorProfile of a pod or container securityContext. */
+enum spec_profile_type {
+    SPEC_PROFILE_UNSET = 0,
+    SPEC_PROFILE_RUNTIME_DEFAULT,
+    SPEC_PROFILE_UNCONFINED,
+    SPEC_PROFILE_LOCALHOST,
+};
+struct spec_profile {
+    enum spec_profile_type type;
+    char *localhost;  /* localhostProfile: set exactly when type is Localhost; for seccomp a
+                       * relative path without "..", for AppArmor a profile name */
+    int line, column; /* where localhostProfile is written (0 when absent) */
+};
+/* seLinuxOptions: strings of [A-Za-z0-9_.-] (level also ':' and ','); NULL when absent. */
+struct spec_selinux {
+    bool set;
+    char *user, *role, *type, *level;
+};
+/* The confinement fields the pod and container securityContext share; a container's fields
+ * override the pod's (each of the three as a whole). */
+struct spec_lsm {
+    struct spec_profile seccomp;
+    struct spec_profile apparmor;
+    struct spec_selinux selinux;
+};
+/* "RuntimeDefault", "Unconfined", "Localhost" ("" for UNSET). */
+const char *spec_profile_type_to_string(enum spec_profile_type t);
+
 struct spec_container_security {
     struct spec_opt_i64 run_as_user;
     struct spec_opt_i64 run_as_group;
@@ -97,6 +125,7 @@ struct spec_container_security {
     size_t n_cap_add;
     char **cap_drop; /* may contain "ALL" */
     size_t n_cap_drop;
+    struct spec_lsm lsm;
 };
 
 /* A container's resources.requests / resources.limits for cpu and memory (Kubernetes
@@ -165,6 +194,7 @@ struct spec_pod_security {
     struct spec_opt_i64 run_as_group;
     int64_t *supplemental_groups;
     size_t n_supplemental_groups;
+    struct spec_lsm lsm;
 };
 
 struct spec_dns {
