@@ -18,6 +18,7 @@
 #include "agent/loop.h"
 #include "agent/pod.h"
 #include "agent/reconcile.h"
+#include "agent/runtime.h"
 #include "agent/store.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -60,6 +61,72 @@ static json_t *time_or_null(int64_t ns)
     return json_string(buf);
 }
 
+/* {"cpu": "100m", "memory": "64Mi"} with the keys that are set. */
+static json_t *amounts_json(const char *cpu, const char *mem)
+{
+    json_t *o = json_object();
+    if (cpu && cpu[0])
+        json_object_set_new(o, "cpu", json_string(cpu));
+    if (mem && mem[0])
+        json_object_set_new(o, "memory", json_string(mem));
+    return o;
+}
+
+static json_t *resources_json(const struct spec_resources *r)
+{
+    if (!r)
+        return json_null();
+    return json_pack("{s:o, s:o}", "requests", amounts_json(r->cpu_request_s, r->mem_request_s),
+                     "limits", amounts_json(r->cpu_limit_s, r->mem_limit_s));
+}
+
+static json_t *u64_or_null(uint64_t v)
+{
+    return v == UINT64_MAX || v > INT64_MAX ? json_null() : json_integer((json_int_t)v);
+}
+
+static json_t *usage_json(const struct pod *p, const char *ctr)
+{
+    struct runtime_usage u;
+    pod_get_usage(p, ctr, &u);
+    return json_pack("{s:o, s:o}", "cpuNanos", u64_or_null(u.cpu_ns), "memoryBytes",
+                     u64_or_null(u.memory_bytes));
+}
+
+static const struct spec_resources *ctr_resources(const struct pod *p, const char *name)
+{
+    const struct spec_pod *s = pod_spec(p);
+    for (size_t i = 0; s && i < s->n_containers; i++)
+        if (!strcmp(s->containers[i].name, name))
+            return &s->containers[i].res;
+    return NULL;
+}
+
+/* The pod's sums: requests of every container; a limit only when each container has one. */
+static json_t *pod_resources_json(const struct pod *p)
+{
+    const struct spec_pod *s = pod_spec(p);
+    if (!s)
+        return json_null();
+    struct spec_resources sum = {0};
+    bool all_cpu = true, all_mem = true;
+    for (size_t i = 0; i < s->n_containers; i++) {
+        const struct spec_resources *r = &s->containers[i].res;
+        sum.cpu_request += r->cpu_request, sum.mem_request += r->mem_request;
+        sum.cpu_limit += r->cpu_limit, sum.mem_limit += r->mem_limit;
+        all_cpu &= r->cpu_limit > 0, all_mem &= r->mem_limit > 0;
+    }
+    if (sum.cpu_request)
+        spec_quantity_format(sum.cpu_request, false, sum.cpu_request_s, 32);
+    if (sum.mem_request)
+        spec_quantity_format(sum.mem_request * 1000, true, sum.mem_request_s, 32);
+    if (all_cpu && sum.cpu_limit)
+        spec_quantity_format(sum.cpu_limit, false, sum.cpu_limit_s, 32);
+    if (all_mem && sum.mem_limit)
+        spec_quantity_format(sum.mem_limit * 1000, true, sum.mem_limit_s, 32);
+    return resources_json(&sum);
+}
+
 static json_t *ctr_json(const struct pod *p, size_t i)
 {
     struct pod_ctr_status c;
@@ -74,6 +141,8 @@ static json_t *ctr_json(const struct pod *p, size_t i)
     json_object_set_new(o, "restarts", json_integer(c.restarts));
     json_object_set_new(o, "pid", c.pid > 0 ? json_integer(c.pid) : json_null());
     json_object_set_new(o, "startedAt", time_or_null(c.started_ns));
+    json_object_set_new(o, "resources", resources_json(ctr_resources(p, c.name)));
+    json_object_set_new(o, "usage", usage_json(p, c.name));
     return o;
 }
 
@@ -99,6 +168,10 @@ static json_t *pod_json(const struct reconciler *r, const struct pod *p)
     for (size_t i = 0; i < s.n_containers; i++)
         json_array_append_new(ctrs, ctr_json(p, i));
     json_object_set_new(o, "containers", ctrs);
+    json_object_set_new(o, "resources", pod_resources_json(p));
+    json_object_set_new(o, "usage", usage_json(p, NULL));
+    const struct spec_pod *spec = pod_spec(p);
+    json_object_set_new(o, "qosClass", spec ? json_string(spec_pod_qos_class(spec)) : json_null());
     return o;
 }
 

@@ -19,6 +19,7 @@ static const char usage[] =
     "commands:\n"
     "  agent [--config FILE]            run the agent in the foreground\n"
     "  status [-o table|json] [POD]     pods and containers, from the running agent\n"
+    "  top [POD]                        CPU and memory use of pods (with POD, its containers)\n"
     "  logs [-f] [--tail N] [--timestamps] POD [CTR]\n"
     "                                   print a container's log\n"
     "  validate PATH...                 check manifests (files or directories)\n"
@@ -52,10 +53,11 @@ static const struct {
     const char *name;
     cli_cmd_fn fn;
 } commands[] = {
-    {"agent", cmd_agent},       {"status", cmd_status},     {"logs", cmd_logs},
-    {"validate", cmd_validate}, {"apply", cmd_apply},       {"pull", cmd_pull},
-    {"images", cmd_images},     {"unpack", cmd_unpack},     {"version", cmd_version},
-    {"help", cmd_help},         {"__monitor", cmd_monitor}, {"__extract", cmd_extract},
+    {"agent", cmd_agent},       {"status", cmd_status},     {"top", cmd_top},
+    {"logs", cmd_logs},         {"validate", cmd_validate}, {"apply", cmd_apply},
+    {"pull", cmd_pull},         {"images", cmd_images},     {"unpack", cmd_unpack},
+    {"version", cmd_version},   {"help", cmd_help},         {"__monitor", cmd_monitor},
+    {"__extract", cmd_extract},
 };
 
 /* tank help [COMMAND [SUBCOMMAND]]: the list of commands, or COMMAND's own usage. */

@@ -19,6 +19,7 @@ int cli_main(int argc, char **argv);
 /* Subcommands, each in its own file under agent/ (hidden ones start with "__"). */
 int cmd_agent(const struct cli *cli, int argc, char **argv);
 int cmd_status(const struct cli *cli, int argc, char **argv);
+int cmd_top(const struct cli *cli, int argc, char **argv);
 int cmd_logs(const struct cli *cli, int argc, char **argv);
 int cmd_validate(const struct cli *cli, int argc, char **argv);
 int cmd_apply(const struct cli *cli, int argc, char **argv);
@@ -32,6 +33,11 @@ struct tank_config;
 /* Load the configuration named by cli into cfg; on failure print the error
  * ("tank: FILE:LINE: message") and return -1 (the caller exits 1). */
 int cli_load_config(const struct cli *cli, struct tank_config *cfg);
+
+struct tk_buf;
+/* GET path from the agent's status API at socket; the body into out. Returns the HTTP
+ * status, or -1 with a message printed ("tank: cannot reach the agent at ..."). */
+long cli_api_get(const char *socket, const char *path, struct tk_buf *out);
 
 /* True when argv holds -h or --help before any "--". Prints usage to stdout when so. */
 int cli_wants_help(int argc, char **argv, const char *usage);

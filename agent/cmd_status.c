@@ -26,13 +26,11 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
     return size * n;
 }
 
-/* GET path from the agent; the body into out. Returns the HTTP status or -1 (message
- * printed). */
-static long api_get(const char *socket, const char *path, struct tk_buf *out)
+long cli_api_get(const char *socket, const char *path, struct tk_buf *out)
 {
     CURL *c = curl_easy_init();
     if (!c) {
-        fprintf(stderr, "tank status: cannot initialise libcurl\n");
+        fprintf(stderr, "tank: cannot initialise libcurl\n");
         return -1;
     }
     char url[1024];
@@ -46,7 +44,7 @@ static long api_get(const char *socket, const char *path, struct tk_buf *out)
     CURLcode r = curl_easy_perform(c);
     long code = -1;
     if (r != CURLE_OK)
-        fprintf(stderr, "tank status: cannot reach the agent at '%s': %s\n", socket,
+        fprintf(stderr, "tank: cannot reach the agent at '%s': %s\n", socket,
                 curl_easy_strerror(r));
     else
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
@@ -144,6 +142,19 @@ static void print_table(json_t *root)
                (long long)json_integer_value(json_object_get(e, "column")), jstr(e, "message", ""));
 }
 
+/* "cpu 100m, memory 64Mi" from {"cpu": ..., "memory": ...}; "-" when empty. */
+static void print_amounts(const char *label, json_t *res, const char *key)
+{
+    json_t *a = json_object_get(res, key);
+    const char *cpu = jstr(a, "cpu", NULL), *mem = jstr(a, "memory", NULL);
+    printf("    %-13s", label);
+    if (cpu)
+        printf("cpu %s%s", cpu, mem ? ", " : "");
+    if (mem)
+        printf("memory %s", mem);
+    printf("%s\n", cpu || mem ? "" : "-");
+}
+
 static void print_container(json_t *c)
 {
     printf("  %s:\n", jstr(c, "name", "?"));
@@ -162,6 +173,8 @@ static void print_container(json_t *c)
     printf("    Started:     %s\n", jstr(c, "startedAt", "-"));
     printf("    Restarts:    %lld\n",
            (long long)json_integer_value(json_object_get(c, "restarts")));
+    print_amounts("Requests:", json_object_get(c, "resources"), "requests");
+    print_amounts("Limits:", json_object_get(c, "resources"), "limits");
 }
 
 /* The revision the pod's spec was read from, and a note when it is not the current one
@@ -208,6 +221,7 @@ static void print_detail(json_t *p, json_t *events, const char *current)
     print_revision(p, current);
     printf("Started:       %s\n", jstr(p, "startedAt", "-"));
     printf("Restarts:      %lld\n", (long long)json_integer_value(json_object_get(p, "restarts")));
+    printf("QoS Class:     %s\n", jstr(p, "qosClass", "-"));
     printf("IPs:          ");
     size_t i;
     json_t *v;
@@ -237,7 +251,7 @@ static int show(const struct tank_config *cfg, const char *pod, int json)
     _cleanup_buf_ struct tk_buf body = TK_BUF_INIT;
     char path[512];
     snprintf(path, sizeof(path), pod ? "/v1/pods/%s" : "/v1/pods", pod ? pod : "");
-    long code = api_get(cfg->socket, path, &body);
+    long code = cli_api_get(cfg->socket, path, &body);
     if (code < 0)
         return 1;
     if (code == 404) {
@@ -259,10 +273,11 @@ static int show(const struct tank_config *cfg, const char *pod, int json)
     } else {
         _cleanup_buf_ struct tk_buf evb = TK_BUF_INIT;
         snprintf(path, sizeof(path), "/v1/events?pod=%s", pod);
-        json_t *events =
-            api_get(cfg->socket, path, &evb) == 200 ? json_loads(tk_buf_str(&evb), 0, NULL) : NULL;
+        json_t *events = cli_api_get(cfg->socket, path, &evb) == 200
+                             ? json_loads(tk_buf_str(&evb), 0, NULL)
+                             : NULL;
         _cleanup_buf_ struct tk_buf allb = TK_BUF_INIT;
-        json_t *all = api_get(cfg->socket, "/v1/pods", &allb) == 200
+        json_t *all = cli_api_get(cfg->socket, "/v1/pods", &allb) == 200
                           ? json_loads(tk_buf_str(&allb), 0, NULL)
                           : NULL;
         print_detail(root, events, jstr(all, "revision", NULL));

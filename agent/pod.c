@@ -665,6 +665,20 @@ bool pod_has_spec(const struct pod *p)
     return p->spec != NULL;
 }
 
+const struct spec_pod *pod_spec(const struct pod *p)
+{
+    return p->spec;
+}
+
+int pod_get_usage(const struct pod *p, const char *ctr, struct runtime_usage *out)
+{
+    out->cpu_ns = out->memory_bytes = UINT64_MAX;
+    const struct runtime *rt = p->env.rt;
+    if (!rt->ops->usage)
+        return -ENOENT;
+    return rt->ops->usage(rt->impl, p->name, ctr, out);
+}
+
 bool pod_gone(const struct pod *p)
 {
     return p->state == P_GONE;

@@ -23,6 +23,7 @@
 
 struct loop;
 struct runtime;
+struct runtime_usage;
 struct tank_config;
 struct pod;
 
@@ -103,6 +104,11 @@ const char *pod_name(const struct pod *pod);
 /* The spec hash it runs ("" when unknown: an orphan found at start-up). */
 const char *pod_hash(const struct pod *pod);
 bool pod_has_spec(const struct pod *pod);
+/* The spec it runs, NULL when unknown. */
+const struct spec_pod *pod_spec(const struct pod *pod);
+/* What container ctr (NULL: the whole pod) uses now, from the runtime; -ENOENT when
+ * unknown (out's fields then UINT64_MAX). */
+int pod_get_usage(const struct pod *pod, const char *ctr, struct runtime_usage *out);
 
 void pod_get_status(const struct pod *pod, struct pod_status *out);
 /* Container i (< out->n_containers of pod_get_status()). */

@@ -780,6 +780,12 @@ static int host_ctr_remove(void *impl, const char *pod, const char *ctr)
     return r == -ENOENT ? 0 : r;
 }
 
+static int host_usage(void *impl, const char *pod, const char *ctr, struct runtime_usage *out)
+{
+    struct host_rt *h = impl;
+    return sandbox_cgroup_usage(h->cg, pod, ctr, &out->cpu_ns, &out->memory_bytes);
+}
+
 static void host_free(void *impl)
 {
     struct host_rt *h = impl;
@@ -802,6 +808,7 @@ static const struct runtime_ops host_ops = {
     .ctr_kill = host_ctr_kill,
     .ctr_state = host_ctr_state,
     .ctr_remove = host_ctr_remove,
+    .usage = host_usage,
     .free = host_free,
 };
 

@@ -36,6 +36,12 @@ struct runtime_ctr {
     char image_digest[80]; /* "sha256:..." of the image it runs, "" when unknown */
 };
 
+/* What a container or a pod uses now (its cgroup). */
+struct runtime_usage {
+    uint64_t cpu_ns;       /* CPU time since it started; UINT64_MAX when unknown */
+    uint64_t memory_bytes; /* working set (usage minus inactive file); UINT64_MAX: unknown */
+};
+
 /* A container start or a sandbox creation under way (ctr_start or pod_up returned 1). */
 struct runtime_start {
     int fd;              /* readable when the start can make progress; the runtime's */
@@ -97,6 +103,8 @@ struct runtime_ops {
     int (*ctr_state)(void *impl, const char *pod, const char *ctr, struct runtime_ctr *out);
     /* Forget an exited container's state before it is started again (logs are kept). */
     int (*ctr_remove)(void *impl, const char *pod, const char *ctr);
+    /* Usage of a container (ctr NULL: the whole pod); may be NULL (nothing known). */
+    int (*usage)(void *impl, const char *pod, const char *ctr, struct runtime_usage *out);
 
     void (*free)(void *impl);
 };

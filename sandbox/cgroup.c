@@ -708,3 +708,70 @@ int64_t sandbox_cgroup_oom_kills(const struct sandbox_cgroups *cg, const char *p
         }
     return -ENOENT;
 }
+
+/* The number after "key " on a line of a flat-keyed file's text. */
+static int keyed(const char *text, const char *key, uint64_t *out)
+{
+    size_t n = strlen(key);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, key, n) && l[n] == ' ') {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(l + n + 1, &end, 10);
+            if (end == l + n + 1 || errno)
+                return -EINVAL;
+            *out = v;
+            return 0;
+        }
+    return -ENOENT;
+}
+
+static int read_u64(const char *dir, const char *file, uint64_t *out)
+{
+    _cleanup_free_ char *s = NULL;
+    int r = read_in(dir, file, &s);
+    if (r < 0)
+        return r;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || errno)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int memory_ws(const struct sandbox_cgroups *cg, const char *d, uint64_t *out)
+{
+    bool v2 = cg->version == SANDBOX_CGROUP_V2;
+    uint64_t usage = 0, inactive = 0;
+    _cleanup_free_ char *stat = NULL;
+    int r = read_u64(d, v2 ? "memory.current" : "memory.usage_in_bytes", &usage);
+    if (r == 0 && read_in(d, "memory.stat", &stat) == 0)
+        keyed(stat, v2 ? "inactive_file" : "total_inactive_file", &inactive);
+    if (r == 0)
+        *out = usage > inactive ? usage - inactive : 0;
+    return r;
+}
+
+int sandbox_cgroup_usage(const struct sandbox_cgroups *cg, const char *pod, const char *ctr,
+                         uint64_t *cpu_ns, uint64_t *memory_bytes)
+{
+    char d[4096];
+    int rc = -ENOENT, rm = -ENOENT;
+    *cpu_ns = *memory_bytes = UINT64_MAX;
+    if (!cg)
+        return -ENOENT;
+    if (cg->version == SANDBOX_CGROUP_V2 && hpath(&cg->h[0], pod, ctr, d, sizeof(d)) == 0) {
+        _cleanup_free_ char *stat = NULL;
+        uint64_t us = 0;
+        if ((rc = read_in(d, "cpu.stat", &stat)) == 0 && (rc = keyed(stat, "usage_usec", &us)) == 0)
+            *cpu_ns = us * 1000;
+    } else if (cg->of[CTL_CPUACCT] >= 0 &&
+               hpath(&cg->h[cg->of[CTL_CPUACCT]], pod, ctr, d, sizeof(d)) == 0) {
+        rc = read_u64(d, "cpuacct.usage", cpu_ns);
+    }
+    if (cg->of[CTL_MEMORY] >= 0 && hpath(&cg->h[cg->of[CTL_MEMORY]], pod, ctr, d, sizeof(d)) == 0)
+        rm = memory_ws(cg, d, memory_bytes);
+    return rc < 0 ? rc : rm;
+}

@@ -76,6 +76,11 @@ static void canonical(int64_t milli, int base, char *out, size_t size)
     snprintf(out, size, "%lld%s", (long long)v, v ? dec[k] : "");
 }
 
+void spec_quantity_format(int64_t milli, bool binary, char *out, size_t size)
+{
+    canonical(milli, binary && milli % (1024 * 1000) == 0 ? 2 : 10, out, size);
+}
+
 int spec_quantity_parse(const char *s, int64_t *milli, char *canon, size_t size)
 {
     __int128 digits = 0;

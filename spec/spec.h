@@ -142,6 +142,9 @@ struct spec_resources {
  * canon (size >= 32; "0.5" is "500m", "1e3" is "1k", "1.5Gi" is "1536Mi"). -EINVAL when it is
  * not a quantity, -ERANGE when it is negative or too large. */
 int spec_quantity_parse(const char *s, int64_t *milli, char *canon, size_t size);
+/* The canonical form of milli thousandths: with binary suffixes (Ki, Mi, ...) where they
+ * divide it, else decimal ones ("500m", "2", "1k"). */
+void spec_quantity_format(int64_t milli, bool binary, char *out, size_t size);
 
 struct spec_container {
     char *name;

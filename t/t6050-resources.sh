@@ -105,6 +105,25 @@ milli=$(((u1 - u0) * 1000000 / (t1 - t0)))
 echo "# cpu of a busy loop under limits.cpu 200m: ${milli}m"
 [ "$milli" -le 250 ] || fail "limits.cpu 200m let a busy loop use ${milli}m"
 [ "$milli" -ge 100 ] || fail "a busy loop under limits.cpu 200m got only ${milli}m"
+# What the API, tank status and tank top show of it.
+[ "$(ctr_jq cpu main '.resources | tojson')" = '{"requests":{"cpu":"100m","memory":"16Mi"},"limits":{"cpu":"200m"}}' ] ||
+    fail "resources in the API: $(ctr_jq cpu main '.resources | tojson')"
+[ "$(pod_jq cpu '.qosClass')" = Burstable ] || fail "qosClass: $(pod_jq cpu .qosClass)"
+[ "$(pod_jq mem '.qosClass')" = Burstable ] || fail "qosClass of mem: $(pod_jq mem .qosClass)"
+ctr_jq cpu main '.usage.cpuNanos' | grep -qx '[0-9]\+' || fail "no cpuNanos: $(ctr_jq cpu main .usage)"
+ctr_jq mem main '.usage.memoryBytes' | grep -qx '[0-9]\+' || fail "no memoryBytes: $(ctr_jq mem main .usage)"
+pod_jq cpu '.usage.cpuNanos' | grep -qx '[0-9]\+' || fail "no pod cpuNanos: $(pod_jq cpu .usage)"
+st=$("$TANK" status --config "$CFG" cpu)
+grep -q "QoS Class: *Burstable" <<<"$st" || fail "no QoS class in tank status: $st"
+grep -q "Requests: *cpu 100m, memory 16Mi" <<<"$st" || fail "no requests in tank status: $st"
+grep -q "Limits: *cpu 200m" <<<"$st" || fail "no limits in tank status: $st"
+top=$("$TANK" top --config "$CFG")
+echo "$top" | sed 's/^/# /'
+grep -q "^NAME *CPU(cores) *MEMORY(bytes)" <<<"$top" || fail "tank top header: $top"
+tc=$(awk '$1 == "cpu" {print $2}' <<<"$top" | tr -d m)
+[ -n "$tc" ] && [ "$tc" -ge 50 ] && [ "$tc" -le 260 ] || fail "tank top: cpu pod at ${tc}m: $top"
+top=$("$TANK" top --config "$CFG" cpu)
+grep -q "^cpu *main *[0-9]*m *[0-9]*Mi" <<<"$top" || fail "tank top POD: $top"
 rm "$PODS/mem.yaml"
 wait_gone 30 mem
 wait_gone 30 cpu
