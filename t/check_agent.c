@@ -1301,20 +1301,25 @@ START_TEST(test_api_json)
     json_t *root = json_loads(text, 0, NULL);
     ck_assert_ptr_nonnull(root);
     static const char *const top[] = {"revision", "pods", "errors"};
-    static const char *const pod[] = {"name",     "namespace", "phase",     "reason",
-                                      "message",  "manifest",  "revision",  "ips",
-                                      "restarts", "startedAt", "containers"};
-    static const char *const ctr[] = {"name",     "image",    "imageDigest", "state",    "reason",
-                                      "exitCode", "restarts", "pid",         "startedAt"};
+    static const char *const pod[] = {"name",       "namespace", "phase", "reason",   "message",
+                                      "manifest",   "revision",  "ips",   "restarts", "startedAt",
+                                      "containers", "resources", "usage", "qosClass"};
+    static const char *const ctr[] = {"name",      "image",     "imageDigest", "state",
+                                      "reason",    "exitCode",  "restarts",    "pid",
+                                      "startedAt", "resources", "usage"};
     static const char *const err[] = {"file", "line", "column", "message"};
     assert_keys(root, top, 3);
     ck_assert(json_is_null(json_object_get(root, "revision")));
     json_t *p = json_array_get(json_object_get(root, "pods"), 0);
-    assert_keys(p, pod, 11);
+    assert_keys(p, pod, 14);
     ck_assert(json_is_null(json_object_get(p, "revision")));
+    ck_assert_str_eq(json_string_value(json_object_get(p, "qosClass")), "BestEffort");
     ck_assert_str_eq(json_string_value(json_object_get(p, "phase")), "Running");
     json_t *c = json_array_get(json_object_get(p, "containers"), 0);
-    assert_keys(c, ctr, 9);
+    assert_keys(c, ctr, 11);
+    /* The test runtime knows no usage: null, never a made-up 0. */
+    ck_assert(json_is_null(json_object_get(json_object_get(c, "usage"), "cpuNanos")));
+    ck_assert(json_is_object(json_object_get(json_object_get(c, "resources"), "limits")));
     ck_assert_str_eq(json_string_value(json_object_get(c, "state")), "running");
     ck_assert(json_is_integer(json_object_get(c, "pid")));
     ck_assert(json_is_null(json_object_get(c, "exitCode")));
@@ -1326,7 +1331,7 @@ START_TEST(test_api_json)
     ck_assert_ptr_null(api_pod_json(w.rec, "nope"));
     text = api_pod_json(w.rec, "web");
     root = json_loads(text, 0, NULL);
-    assert_keys(root, pod, 11);
+    assert_keys(root, pod, 14);
     json_decref(root);
     free(text);
     text = api_events_json(w.rec, "web");
