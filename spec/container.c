@@ -91,9 +91,116 @@ static void f_env_value(struct walk *w, const struct ynode *v, const char *path,
     want_str(w, v, path, &e->value);
 }
 
+static void f_ref_name(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_env *e = obj;
+    want_checked(w, v, path, &e->ref_name, spec_is_dns1123_subdomain,
+                 "a valid ConfigMap or Secret name (a DNS subdomain)");
+}
+
+static void f_ref_key(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_env *e = obj;
+    want_str(w, v, path, &e->ref_key);
+}
+
+static void f_ref_optional(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_env *e = obj;
+    want_bool(w, v, path, &e->optional);
+}
+
+/* The fieldRef paths Kubernetes gives a container (metadata.labels['k'] included). */
+static bool is_field_path(const char *s)
+{
+    static const char *const paths[] = {
+        "metadata.name",  "metadata.namespace", "metadata.uid",    "spec.nodeName",
+        "spec.serviceAccountName", "status.podIP", "status.podIPs", "status.hostIP",
+        "status.hostIPs"};
+    for (size_t i = 0; i < TK_ARRAY_SIZE(paths); i++)
+        if (!strcmp(s, paths[i]))
+            return true;
+    const char *rest = !strncmp(s, "metadata.labels['", 17)        ? s + 17
+                       : !strncmp(s, "metadata.annotations['", 22) ? s + 22
+                                                                   : NULL;
+    size_t l = rest ? strlen(rest) : 0;
+    return rest && l > 2 && !strcmp(rest + l - 2, "']");
+}
+
+static void f_field_path(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_env *e = obj;
+    want_checked(w, v, path, &e->ref_key, is_field_path,
+                 "a supported fieldPath (metadata.name, metadata.namespace, metadata.uid, "
+                 "metadata.labels['KEY'], metadata.annotations['KEY'], spec.nodeName, "
+                 "spec.serviceAccountName, status.podIP, status.podIPs, status.hostIP)");
+}
+
+static void f_api_version(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    _cleanup_free_ char *s = NULL;
+    if (want_str(w, v, path, &s) && strcmp(s, "v1"))
+        werr(w, v, path, "only v1");
+}
+
+static void read_key_ref(struct walk *w, const struct ynode *v, const char *path,
+                         struct spec_env *e, enum spec_env_source from)
+{
+    static const struct field fields[] = {
+        {"name", f_ref_name}, {"key", f_ref_key}, {"optional", f_ref_optional}};
+    if (e->from != SPEC_ENV_VALUE) {
+        werr(w, v, path, "only one source may be given in valueFrom");
+        return;
+    }
+    e->from = from;
+    if (!walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), e))
+        return;
+    if (!e->ref_name && ynode_is_null(ynode_get(v, "name")))
+        wreq(w, v, path, "name", NULL);
+    if (!e->ref_key && ynode_is_null(ynode_get(v, "key")))
+        wreq(w, v, path, "key", NULL);
+}
+
+static void f_cm_key_ref(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    read_key_ref(w, v, path, obj, SPEC_ENV_CONFIGMAP);
+}
+
+static void f_secret_key_ref(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    read_key_ref(w, v, path, obj, SPEC_ENV_SECRET);
+}
+
+static void f_field_ref(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"fieldPath", f_field_path},
+                                          {"apiVersion", f_api_version}};
+    struct spec_env *e = obj;
+    if (e->from != SPEC_ENV_VALUE) {
+        werr(w, v, path, "only one source may be given in valueFrom");
+        return;
+    }
+    e->from = SPEC_ENV_FIELD;
+    if (walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), e) && !e->ref_key &&
+        ynode_is_null(ynode_get(v, "fieldPath")))
+        wreq(w, v, path, "fieldPath", NULL);
+}
+
+static void f_value_from(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"configMapKeyRef", f_cm_key_ref},
+                                          {"secretKeyRef", f_secret_key_ref},
+                                          {"fieldRef", f_field_ref},
+                                          {"resourceFieldRef", field_refused}};
+    struct spec_env *e = obj;
+    if (walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), e) && v->n == 0)
+        werr(w, v, path, "one of configMapKeyRef, secretKeyRef or fieldRef is required");
+}
+
 static void f_env(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
-    static const struct field fields[] = {{"name", f_env_name}, {"value", f_env_value}};
+    static const struct field fields[] = {
+        {"name", f_env_name}, {"value", f_env_value}, {"valueFrom", f_value_from}};
     struct spec_container *c = obj;
     if (!want_seq(w, v, path))
         return;
@@ -106,8 +213,57 @@ static void f_env(struct walk *w, const struct ynode *v, const char *path, void 
             continue;
         if (!e->name && !ynode_get(v->items[i], "name"))
             wreq(w, v->items[i], p, "name", NULL);
+        if (e->value && e->from != SPEC_ENV_VALUE && *e->value)
+            werr(w, v->items[i], p, "value and valueFrom cannot both be given");
         if (!e->value)
             e->value = xstrdup("");
+    }
+}
+
+static void f_ef_cm(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_env_from *f = obj;
+    struct spec_env tmp = {0};
+    static const struct field fields[] = {{"name", f_ref_name}, {"optional", f_ref_optional}};
+    if (f->name) {
+        werr(w, v, path, "only one of configMapRef and secretRef may be given");
+        return;
+    }
+    f->secret = !strcmp(path + strlen(path) - 9, "secretRef");
+    if (walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), &tmp) && !tmp.ref_name &&
+        ynode_is_null(ynode_get(v, "name")))
+        wreq(w, v, path, "name", NULL);
+    f->name = tmp.ref_name;
+    f->optional = tmp.optional;
+}
+
+static bool is_env_prefix(const char *s)
+{
+    return !*s || spec_is_env_name(s);
+}
+
+static void f_ef_prefix(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_env_from *f = obj;
+    want_checked(w, v, path, &f->prefix, is_env_prefix,
+                 "a valid environment variable name prefix");
+}
+
+static void f_env_from(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {
+        {"configMapRef", f_ef_cm}, {"secretRef", f_ef_cm}, {"prefix", f_ef_prefix}};
+    struct spec_container *c = obj;
+    if (!want_seq(w, v, path))
+        return;
+    c->env_from = xcalloc(v->n, sizeof(*c->env_from));
+    c->n_env_from = v->n;
+    for (size_t i = 0; i < v->n; i++) {
+        _cleanup_free_ char *p = path_idx(path, i);
+        struct spec_env_from *f = &c->env_from[i];
+        if (walk_map(w, v->items[i], p, fields, TK_ARRAY_SIZE(fields), f) && !f->name &&
+            !ynode_get(v->items[i], "configMapRef") && !ynode_get(v->items[i], "secretRef"))
+            werr(w, v->items[i], p, "configMapRef or secretRef is required");
     }
 }
 
@@ -414,6 +570,7 @@ static void read_container(struct walk *w, const struct ynode *n, const char *pa
         {"command", f_command},
         {"args", f_args},
         {"env", f_env},
+        {"envFrom", f_env_from},
         {"workingDir", f_working_dir},
         {"ports", f_ports},
         {"volumeMounts", f_mounts},

@@ -110,6 +110,23 @@ static void put_container(struct tk_buf *b, const struct spec_container *c)
     for (size_t i = 0; i < c->n_env; i++) {
         put_str(b, c->env[i].name);
         put_str(b, c->env[i].value ? c->env[i].value : "");
+        if (c->env[i].from != SPEC_ENV_VALUE) { /* (plain values hash as before) */
+            put_int(b, c->env[i].from);
+            put_str(b, c->env[i].ref_name);
+            put_str(b, c->env[i].ref_key);
+            put_int(b, c->env[i].optional);
+        }
+    }
+    if (c->n_env_from || c->config_error) {
+        tk_buf_adds(b, "ef");
+        put_int(b, (int64_t)c->n_env_from);
+        for (size_t i = 0; i < c->n_env_from; i++) {
+            put_int(b, c->env_from[i].secret);
+            put_str(b, c->env_from[i].name);
+            put_str(b, c->env_from[i].prefix);
+            put_int(b, c->env_from[i].optional);
+        }
+        put_str(b, c->config_error);
     }
     put_str(b, c->working_dir);
     put_int(b, (int64_t)c->n_ports);
@@ -211,6 +228,11 @@ static void serialise(struct tk_buf *b, const struct spec_pod *p)
         put_interface(b, &p->network.interfaces[i]);
     if (p->host_users.has) /* only then: the hash of pods without it stays as it was */
         put_str(b, p->host_users.v ? "hostUsers=true" : "hostUsers=false");
+}
+
+int spec_pod_rehash(struct spec_pod *pod)
+{
+    return spec_pod_hash(pod);
 }
 
 int spec_pod_hash(struct spec_pod *pod)

@@ -39,8 +39,16 @@ static void free_container(struct spec_container *c)
     for (size_t i = 0; c->env && i < c->n_env; i++) {
         free(c->env[i].name);
         free(c->env[i].value);
+        free(c->env[i].ref_name);
+        free(c->env[i].ref_key);
     }
     free(c->env);
+    for (size_t i = 0; c->env_from && i < c->n_env_from; i++) {
+        free(c->env_from[i].name);
+        free(c->env_from[i].prefix);
+    }
+    free(c->env_from);
+    free(c->config_error);
     free(c->working_dir);
     for (size_t i = 0; c->ports && i < c->n_ports; i++) {
         free(c->ports[i].name);
@@ -159,7 +167,15 @@ static void dup_container(struct spec_container *d, const struct spec_container 
     for (size_t i = 0; d->env && i < s->n_env; i++) {
         d->env[i].name = dstr(s->env[i].name, ok);
         d->env[i].value = dstr(s->env[i].value, ok);
+        d->env[i].ref_name = dstr(s->env[i].ref_name, ok);
+        d->env[i].ref_key = dstr(s->env[i].ref_key, ok);
     }
+    d->env_from = dmem(s->env_from, s->n_env_from, sizeof(*d->env_from), ok);
+    for (size_t i = 0; d->env_from && i < s->n_env_from; i++) {
+        d->env_from[i].name = dstr(s->env_from[i].name, ok);
+        d->env_from[i].prefix = dstr(s->env_from[i].prefix, ok);
+    }
+    d->config_error = dstr(s->config_error, ok);
     d->working_dir = dstr(s->working_dir, ok);
     d->ports = dmem(s->ports, s->n_ports, sizeof(*d->ports), ok);
     for (size_t i = 0; d->ports && i < s->n_ports; i++) {

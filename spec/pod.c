@@ -671,11 +671,11 @@ static bool check_type(struct walk *w, const struct ynode *root, struct spec_pod
         ok = false;
     }
     if (ynode_is_null(kind)) {
-        werr(w, root, "kind", "required (Pod)");
+        werr(w, root, "kind", "required (Pod, ConfigMap or Secret)");
         ok = false;
     } else if (want_str(w, kind, "kind", &k)) {
         if (strcmp(k, "Pod")) {
-            werr(w, kind, "kind", "'%.100s' is not supported: Tank runs only kind Pod", k);
+            werr(w, kind, "kind", "'%.100s' is not supported: Tank reads kind Pod, ConfigMap and Secret", k);
             ok = false;
         }
     } else {

@@ -34,6 +34,9 @@ void spec_set_free(struct spec_set *set)
         free(set->warnings[i].message);
     }
     free(set->warnings);
+    for (size_t i = 0; i < set->n_objects; i++)
+        spec_object_free(set->objects[i]);
+    free(set->objects);
     spec_set_init(set);
 }
 
@@ -52,6 +55,17 @@ struct spec_pod *spec_set_find(const struct spec_set *set, const char *name)
     for (size_t i = 0; i < set->n_pods; i++)
         if (set->pods[i]->name && !strcmp(set->pods[i]->name, name))
             return set->pods[i];
+    return NULL;
+}
+
+struct spec_object *spec_set_find_object(const struct spec_set *set, enum spec_object_kind kind,
+                                         const char *namespace, const char *name)
+{
+    for (size_t i = 0; i < set->n_objects; i++) {
+        struct spec_object *o = set->objects[i];
+        if (o->kind == kind && !strcmp(o->name, name) && !strcmp(o->namespace, namespace))
+            return o;
+    }
     return NULL;
 }
 
@@ -154,9 +168,45 @@ struct parse_ctx {
     bool oom;
 };
 
+static int add_object(struct spec_set *set, struct spec_object *o)
+{
+    struct spec_object **v = realloc(set->objects, (set->n_objects + 1) * sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    set->objects = v;
+    set->objects[set->n_objects++] = o;
+    return 0;
+}
+
+/* kind ConfigMap or Secret: a document of the store beside the pods. */
+static bool on_object(struct parse_ctx *ctx, struct spec_errs *e, struct ynode *root)
+{
+    const struct ynode *kind = ynode_get(root, "kind");
+    if (!kind || kind->type != YN_SCALAR || kind->kind != YS_STR)
+        return false;
+    enum spec_object_kind k;
+    if (!strcmp(kind->value, "ConfigMap"))
+        k = SPEC_CONFIGMAP;
+    else if (!strcmp(kind->value, "Secret"))
+        k = SPEC_SECRET;
+    else
+        return false;
+    struct spec_object *o = spec_object_from_tree(e, root, k);
+    if (!o)
+        return true;
+    o->file = strdup(ctx->file);
+    if (!o->file || add_object(ctx->set, o) < 0) {
+        spec_object_free(o);
+        ctx->oom = true;
+    }
+    return true;
+}
+
 static void on_document(void *c, struct spec_errs *e, struct ynode *root)
 {
     struct parse_ctx *ctx = c;
+    if (on_object(ctx, e, root))
+        return;
     struct spec_pod *pod = spec_pod_from_tree(e, root);
     if (!pod)
         return;

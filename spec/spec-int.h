@@ -72,6 +72,10 @@ size_t spec_yaml_parse(struct spec_errs *e, const char *data, size_t len, bool j
 /* Build a pod from one document tree; NULL when the document has errors (added to e). */
 struct spec_pod *spec_pod_from_tree(struct spec_errs *e, const struct ynode *root);
 
+/* Build a ConfigMap or Secret from one document tree; NULL when it has errors. */
+struct spec_object *spec_object_from_tree(struct spec_errs *e, const struct ynode *root,
+                                          enum spec_object_kind kind);
+
 /* Compute pod->hash. Returns 0 or -ENOMEM/-EIO. */
 int spec_pod_hash(struct spec_pod *pod);
 

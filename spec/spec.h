@@ -56,9 +56,29 @@ struct spec_kv {
     char *value;
 };
 
+/* env[].valueFrom: where a value comes from (SPEC_ENV_VALUE: the value as written). */
+enum spec_env_source {
+    SPEC_ENV_VALUE,
+    SPEC_ENV_CONFIGMAP, /* configMapKeyRef: ref_name, ref_key */
+    SPEC_ENV_SECRET,    /* secretKeyRef: ref_name, ref_key */
+    SPEC_ENV_FIELD,     /* fieldRef: ref_key = fieldPath (metadata.name, ...) */
+};
+
 struct spec_env {
     char *name;
-    char *value; /* "" when absent */
+    char *value; /* "" when absent; for a valueFrom, filled by the agent's resolution */
+    enum spec_env_source from;
+    char *ref_name;
+    char *ref_key;
+    bool optional;
+};
+
+/* envFrom[]: every key of a ConfigMap or Secret, as prefix + key. */
+struct spec_env_from {
+    bool secret; /* secretRef, else configMapRef */
+    char *name;
+    char *prefix; /* NULL when absent */
+    bool optional;
 };
 
 struct spec_port {
@@ -156,6 +176,11 @@ struct spec_container {
     size_t n_args;
     struct spec_env *env;
     size_t n_env;
+    struct spec_env_from *env_from;
+    size_t n_env_from;
+    /* Set by the agent's resolution when a ConfigMap, Secret or key the container needs is
+     * missing (the container waits with CreateContainerConfigError); NULL otherwise. */
+    char *config_error;
     char *working_dir;
     struct spec_port *ports;
     size_t n_ports;
@@ -258,6 +283,37 @@ struct spec_pod {
     char hash[65];
 };
 
+/* A ConfigMap or Secret: named data for pods (env, envFrom, volumes). Values are bytes
+ * (Secret data decoded from base64; stringData merged over data). */
+enum spec_object_kind { SPEC_CONFIGMAP, SPEC_SECRET };
+#define SPEC_MAX_OBJECT_SIZE (1u << 20) /* bytes of data per ConfigMap or Secret */
+
+struct spec_data {
+    char *key;
+    unsigned char *value; /* NUL-terminated copy of len bytes */
+    size_t len;
+};
+
+struct spec_object {
+    enum spec_object_kind kind;
+    char *name;
+    char *namespace; /* "default" when absent */
+    char *type;      /* Secret type ("Opaque" default); NULL for a ConfigMap */
+    bool immutable;
+    struct spec_data *data; /* sorted by key */
+    size_t n_data;
+    char *file;
+    int line;
+    int name_line;
+    int name_column;
+};
+
+const char *spec_object_kind_to_string(enum spec_object_kind k);
+void spec_object_free(struct spec_object *o);
+struct spec_object *spec_object_dup(const struct spec_object *o);
+/* The value of key in o, NULL when absent. */
+const struct spec_data *spec_object_get(const struct spec_object *o, const char *key);
+
 /* One validation or parse error, located in a file. */
 struct spec_error {
     char *file;
@@ -278,7 +334,20 @@ struct spec_set {
      * never make a pod invalid; `tank validate --strict` counts them as errors. */
     struct spec_error *warnings;
     size_t n_warnings;
+    /* ConfigMaps and Secrets, in path order then document order; (kind, namespace, name)
+     * is unique (a name claimed twice is an error on the later file). */
+    struct spec_object **objects;
+    size_t n_objects;
 };
+
+/* Find a ConfigMap or Secret; NULL when absent. */
+struct spec_object *spec_set_find_object(const struct spec_set *set, enum spec_object_kind kind,
+                                         const char *namespace, const char *name);
+
+/* Recompute pod->hash after the agent filled resolved values in (env values read from
+ * ConfigMaps, Secrets and the pod's fields, config_error): the hash then covers what the
+ * pod reads. Returns 0 or -ENOMEM/-EIO. */
+int spec_pod_rehash(struct spec_pod *pod);
 
 /* Parse one manifest file: valid pods are appended to set->pods, problems to
  * set->errors (a document with any error yields no pod; empty documents are skipped; a

@@ -222,8 +222,40 @@ static int sort_files(struct paths *files)
     return 0;
 }
 
+/* ConfigMaps and Secrets added from index first on: (kind, namespace, name) already in the
+ * set is an error on the later one, which is dropped. */
+static int check_object_names(struct spec_set *set, size_t first)
+{
+    int errors = 0;
+    for (size_t i = first; i < set->n_objects;) {
+        struct spec_object *o = set->objects[i], *prev = NULL;
+        for (size_t j = 0; j < i && !prev; j++)
+            if (set->objects[j]->kind == o->kind && !strcmp(set->objects[j]->name, o->name) &&
+                !strcmp(set->objects[j]->namespace, o->namespace))
+                prev = set->objects[j];
+        if (!prev) {
+            i++;
+            continue;
+        }
+        const char *kind = spec_object_kind_to_string(o->kind);
+        int r = note_add(&set->errors, &set->n_errors, o->file,
+                         "metadata.name: %s '%s' is already defined in %s:%d", kind, o->name,
+                         prev->file, prev->name_line);
+        if (r < 0)
+            return r;
+        set->errors[set->n_errors - 1].line = o->name_line;
+        set->errors[set->n_errors - 1].column = o->name_column;
+        errors++;
+        spec_object_free(o);
+        memmove(&set->objects[i], &set->objects[i + 1],
+                (set->n_objects - i - 1) * sizeof(*set->objects));
+        set->n_objects--;
+    }
+    return errors;
+}
+
 /* Pods added from index first on: a name already in the set is an error on the later one. */
-static int check_names(struct spec_set *set, size_t first)
+static int check_pod_names(struct spec_set *set, size_t first)
 {
     int errors = 0;
     for (size_t i = first; i < set->n_pods;) {
@@ -269,6 +301,13 @@ static int check_names(struct spec_set *set, size_t first)
     return errors;
 }
 
+static int check_names(struct spec_set *set, size_t first, size_t first_obj)
+{
+    int a = check_pod_names(set, first);
+    int b = a < 0 ? a : check_object_names(set, first_obj);
+    return b < 0 ? b : a + b;
+}
+
 int spec_load_tree(struct spec_set *set, const char *path)
 {
     struct paths files = {0};
@@ -278,11 +317,11 @@ int spec_load_tree(struct spec_set *set, const char *path)
     if (stat(path, &st) < 0)
         return error_at(set, path, "cannot read", errno);
     if (!S_ISDIR(st.st_mode)) {
-        size_t first = set->n_pods;
+        size_t first = set->n_pods, first_obj = set->n_objects;
         r = spec_parse_file(set, path);
         if (r < 0)
             return r;
-        int d = check_names(set, first);
+        int d = check_names(set, first, first_obj);
         return d < 0 ? d : r + d;
     }
     _cleanup_free_ char *root = realpath(path, NULL);
@@ -300,13 +339,13 @@ int spec_load_tree(struct spec_set *set, const char *path)
         r = sort_files(&files);
     }
     for (size_t i = 0; r >= 0 && i < files.n; i++) {
-        size_t first = set->n_pods;
+        size_t first = set->n_pods, first_obj = set->n_objects;
         if (files.v[i].dup)
             continue;
         r = spec_parse_file(set, files.v[i].path);
         if (r >= 0) {
             errors += r;
-            r = check_names(set, first);
+            r = check_names(set, first, first_obj);
             if (r >= 0)
                 errors += r;
         }
