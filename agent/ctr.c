@@ -17,6 +17,7 @@
  *   STARTING   the start ends well                     RUNNING     watch the monitor; SIGTERM
  *                                                                  (or SIGKILL) if the pod stops
  *              the start fails                         BACKOFF     CreateContainerError
+ *              (sync: a ConfigMap/Secret it reads is missing)  BACKOFF  CreateContainerConfigError
  *   RUNNING    the watch fd (the monitor exited)       EXITED      read the exit record
  *   EXITED     sync: the restart policy restarts it    BACKOFF     CrashLoopBackOff, back-off
  *                                                                  doubling to backoff_max
@@ -327,6 +328,15 @@ void ctr_start(struct ctr *c)
     const struct runtime_ops *ops = p->env.rt->ops;
     struct tk_err err = {0};
     char digest[80] = "";
+    const char *config_error = p->spec->containers[c->idx].config_error;
+    if (config_error) { /* a ConfigMap/Secret it reads is missing: its new spec starts it */
+        bool again = !strcmp(c->message, config_error);
+        snprintf(c->message, sizeof(c->message), "%s", config_error);
+        ctr_backoff(c, "CreateContainerConfigError", next_backoff(p->env.cfg, &c->backoff_ms));
+        if (!again)
+            pod_emit(p, c, "Failed", "%s", config_error);
+        return;
+    }
     enum spec_pull_policy pol = p->spec->containers[c->idx].pull_policy;
     int r = ops->image_lookup(p->env.rt->impl, c->image, digest, sizeof(digest), &err);
     bool need_pull = pol == SPEC_PULL_ALWAYS ? !c->pulled : r == -ENOENT;

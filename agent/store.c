@@ -14,6 +14,7 @@
 
 #include "agent/confine.h"
 #include "agent/loop.h"
+#include "agent/resolve.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -37,9 +38,10 @@ struct path_watch {
 struct store {
     struct loop *loop;
     char *pods_dir;
-    char *seccomp_dir; /* NULL = profiles not checked */
-    char *root;        /* the resolved directory being watched, NULL when absent */
-    char *path_sig;    /* the path watches' "DIR\0NAME\0" pairs, to see when they move */
+    char *seccomp_dir;   /* NULL = profiles not checked */
+    char node_name[256]; /* spec.nodeName for the downward API: the host's name */
+    char *root;          /* the resolved directory being watched, NULL when absent */
+    char *path_sig;      /* the path watches' "DIR\0NAME\0" pairs, to see when they move */
     size_t path_sig_len;
     int ifd;
     int *wds; /* the tree's watches */
@@ -491,6 +493,11 @@ int store_refresh(struct store *s)
     log_warnings(s, &next.set);
     s->last_read_ms = tk_now_monotonic_ms();
     next.missing = !s->root;
+    /* ConfigMaps, Secrets and the pods' own fields into the pods' inputs (resolve.h). */
+    if (resolve_pods(&next.set, s->node_name) < 0) {
+        state_free(&next);
+        return -ENOMEM;
+    }
     set_revisions(&next);
     if (next.missing)
         add_missing_error(&next.set, s->pods_dir);
@@ -618,6 +625,8 @@ struct store *store_new(struct loop *loop, const char *pods_dir, const char *sec
     spec_set_init(&s->state.set);
     s->ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     s->pods_dir = strdup(pods_dir);
+    if (gethostname(s->node_name, sizeof(s->node_name) - 1) < 0)
+        s->node_name[0] = '\0';
     size_t len = s->pods_dir ? strlen(s->pods_dir) : 0;
     while (len > 1 && s->pods_dir[len - 1] == '/')
         s->pods_dir[--len] = '\0';

@@ -114,9 +114,9 @@ static void f_ref_optional(struct walk *w, const struct ynode *v, const char *pa
 static bool is_field_path(const char *s)
 {
     static const char *const paths[] = {
-        "metadata.name",  "metadata.namespace", "metadata.uid",    "spec.nodeName",
-        "spec.serviceAccountName", "status.podIP", "status.podIPs", "status.hostIP",
-        "status.hostIPs"};
+        "metadata.name", "metadata.namespace",      "metadata.uid",
+        "spec.nodeName", "spec.serviceAccountName", "status.podIP",
+        "status.podIPs", "status.hostIP",           "status.hostIPs"};
     for (size_t i = 0; i < TK_ARRAY_SIZE(paths); i++)
         if (!strcmp(s, paths[i]))
             return true;
@@ -245,8 +245,7 @@ static bool is_env_prefix(const char *s)
 static void f_ef_prefix(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_env_from *f = obj;
-    want_checked(w, v, path, &f->prefix, is_env_prefix,
-                 "a valid environment variable name prefix");
+    want_checked(w, v, path, &f->prefix, is_env_prefix, "a valid environment variable name prefix");
 }
 
 static void f_env_from(struct walk *w, const struct ynode *v, const char *path, void *obj)

@@ -226,10 +226,8 @@ static void f_immutable(struct walk *w, const struct ynode *v, const char *path,
 
 static void f_type(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
-    static const char *const names[] = {"Opaque",
-                                        "kubernetes.io/dockerconfigjson",
-                                        "kubernetes.io/basic-auth",
-                                        "kubernetes.io/tls",
+    static const char *const names[] = {"Opaque", "kubernetes.io/dockerconfigjson",
+                                        "kubernetes.io/basic-auth", "kubernetes.io/tls",
                                         "kubernetes.io/ssh-auth"};
     struct obj_read *r = obj;
     int i;
@@ -310,13 +308,13 @@ static void check_secret_type(struct walk *w, const struct ynode *root, struct s
 static void read_object(struct walk *w, const struct ynode *root, struct obj_read *r)
 {
     static const struct field cm_fields[] = {
-        {"apiVersion", NULL},        {"kind", NULL},         {"metadata", f_obj_metadata},
-        {"data", f_cm_data},         {"binaryData", f_b64_data}, {"immutable", f_immutable},
+        {"apiVersion", NULL},         {"kind", NULL},
+        {"metadata", f_obj_metadata}, {"data", f_cm_data},
+        {"binaryData", f_b64_data},   {"immutable", f_immutable},
     };
     static const struct field secret_fields[] = {
-        {"apiVersion", NULL},    {"kind", NULL},           {"metadata", f_obj_metadata},
-        {"type", NULL},          {"data", NULL},           {"stringData", NULL},
-        {"immutable", f_immutable},
+        {"apiVersion", NULL}, {"kind", NULL},       {"metadata", f_obj_metadata}, {"type", NULL},
+        {"data", NULL},       {"stringData", NULL}, {"immutable", f_immutable},
     };
     struct spec_object *o = r->o;
     const struct ynode *type = ynode_get(root, "type");

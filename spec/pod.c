@@ -675,7 +675,8 @@ static bool check_type(struct walk *w, const struct ynode *root, struct spec_pod
         ok = false;
     } else if (want_str(w, kind, "kind", &k)) {
         if (strcmp(k, "Pod")) {
-            werr(w, kind, "kind", "'%.100s' is not supported: Tank reads kind Pod, ConfigMap and Secret", k);
+            werr(w, kind, "kind",
+                 "'%.100s' is not supported: Tank reads kind Pod, ConfigMap and Secret", k);
             ok = false;
         }
     } else {

@@ -83,8 +83,6 @@ int spec_pod_hash(struct spec_pod *pod);
  * unknown, else the canonical name without the prefix ("NET_ADMIN"). */
 const char *spec_capability_canonical(const char *name);
 
-/* Kubernetes environment variable name: [A-Za-z_][A-Za-z0-9_.-]*. */
-bool spec_is_env_name(const char *s);
 /* Kubernetes label key (optional DNS subdomain prefix + '/' + name) and value. */
 bool spec_is_label_key(const char *s);
 bool spec_is_label_value(const char *s);

@@ -399,6 +399,8 @@ struct spec_pod *spec_pod_dup(const struct spec_pod *pod);
 
 /* Validation helpers shared with other parts. */
 bool tk_is_dns_label(const char *s);
+/* Kubernetes environment variable name: [A-Za-z_][A-Za-z0-9_.-]*. */
+bool spec_is_env_name(const char *s);
 /* Parse a CIDR ("192.0.2.10/24"): family AF_INET/AF_INET6, address bytes (16), prefix. */
 int tk_parse_cidr(const char *s, int *family, unsigned char addr[16], int *prefix);
 /* Parse a MAC "aa:bb:cc:dd:ee:ff" into 6 bytes. */

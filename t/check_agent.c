@@ -20,6 +20,7 @@
 #include "agent/loop.h"
 #include "agent/pod.h"
 #include "agent/reconcile.h"
+#include "agent/resolve.h"
 #include "agent/runtime.h"
 #include "agent/store.h"
 #include "base/buf.h"
@@ -1341,6 +1342,103 @@ START_TEST(test_api_json)
 }
 END_TEST
 
+/* ---------------- $(VAR) expansion, Kubernetes' cases (expansion_test.go) ---------------- */
+
+static const char *expand_lookup(void *ctx, const char *name)
+{
+    static const char *const vars[][2] = {
+        {"VAR_A", "A"}, {"VAR_B", "B"}, {"VAR_C", "C"}, {"VAR_REF", "$(VAR_A)"}, {"VAR_EMPTY", ""}};
+    (void)ctx;
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+        if (!strcmp(vars[i][0], name))
+            return vars[i][1];
+    return NULL;
+}
+
+static const char *const expand_cases[][2] = {
+    {"$(VAR_A)", "A"},
+    {"___$(VAR_B)___", "___B___"},
+    {"$(VAR_A)-$(VAR_A)", "A-A"},
+    {"$(VAR_A)$(VAR_B)$(VAR_C)", "ABC"},
+    {"f000-$$VAR_A", "f000-$VAR_A"},
+    {"foo\\$(VAR_C)bar", "foo\\Cbar"},
+    {"foo\\\\$(VAR_C)bar", "foo\\\\Cbar"},
+    {"$$$(VAR_A)", "$A"},
+    {"$$$$$$$(GOOD_ODDS)", "$$$$(GOOD_ODDS)"},
+    {"$(VAR_DNE)", "$(VAR_DNE)"},
+    {"$(VAR_A", "$(VAR_A"},
+    {"$(VAR_A)$(VAR_B", "A$(VAR_B"},
+    {"$VAR_A", "$VAR_A"},
+    {"$$", "$"},
+    {"$", "$"},
+    {"foo$", "foo$"},
+    {"$()", "$()"},
+    {"$(VAR_A))", "A)"},
+    {"$(VAR_REF)", "$(VAR_A)"},
+    {"$(VAR_EMPTY)", ""},
+    {"$(VAR_EMPTY)$(VAR_A)", "A"},
+    {"$$(VAR_A)", "$(VAR_A)"},
+    {"", ""},
+};
+
+START_TEST(test_expand)
+{
+    char *got = resolve_expand(expand_cases[_i][0], expand_lookup, NULL);
+    ck_assert_msg(got && !strcmp(got, expand_cases[_i][1]), "'%s': expected '%s', got '%s'",
+                  expand_cases[_i][0], expand_cases[_i][1], got ? got : "(null)");
+    free(got);
+}
+END_TEST
+
+/* Env as the kubelet builds it from ConfigMaps, Secrets and fields; a missing object is a
+ * config error naming it, never a value. */
+START_TEST(test_resolve_env)
+{
+    static const char text[] =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n"
+        "data: {mode: fast, level: '3', bad-name: x}\n---\n"
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {pw: aHVudGVyMg==}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, labels: {app: shop}}\n"
+        "spec:\n  containers:\n  - name: a\n    image: busybox\n"
+        "    command: [echo, '$(MODE)', '$$(MODE)', '$(NOPE)']\n"
+        "    envFrom: [{configMapRef: {name: cfg}, prefix: CFG_}]\n"
+        "    env:\n"
+        "    - {name: MODE, valueFrom: {configMapKeyRef: {name: cfg, key: mode}}}\n"
+        "    - {name: PW, valueFrom: {secretKeyRef: {name: s, key: pw}}}\n"
+        "    - {name: APP, valueFrom: {fieldRef: {fieldPath: \"metadata.labels['app']\"}}}\n"
+        "    - {name: NODE, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}\n"
+        "    - {name: OPT, valueFrom: {configMapKeyRef: {name: gone, key: x, optional: true}}}\n"
+        "    - {name: MSG, value: '$(MODE)-$(CFG_level)'}\n"
+        "  - name: b\n    image: busybox\n"
+        "    env: [{name: X, valueFrom: {secretKeyRef: {name: s, key: nokey}}}]\n";
+    struct spec_set set;
+    spec_set_init(&set);
+    spec_parse_buffer(&set, "r.yaml", text, strlen(text));
+    ck_assert_uint_eq(set.n_errors, 0);
+    ck_assert_uint_eq(set.n_objects, 2);
+    char before[65];
+    memcpy(before, set.pods[0]->hash, sizeof(before));
+    ck_assert_int_eq(resolve_pods(&set, "host-1"), 0);
+    ck_assert_str_ne(set.pods[0]->hash, before);
+    const struct spec_container *a = &set.pods[0]->containers[0];
+    static const char *const want[][2] = {
+        {"CFG_bad-name", "x"}, {"CFG_level", "3"}, {"CFG_mode", "fast"}, {"MODE", "fast"},
+        {"PW", "hunter2"},     {"APP", "shop"},    {"NODE", "host-1"},   {"MSG", "fast-3"}};
+    ck_assert_uint_eq(a->n_env, 8);
+    for (size_t i = 0; i < 8; i++) {
+        ck_assert_str_eq(a->env[i].name, want[i][0]);
+        ck_assert_str_eq(a->env[i].value, want[i][1]);
+    }
+    ck_assert_ptr_null(a->config_error);
+    ck_assert_str_eq(a->command[1], "fast");
+    ck_assert_str_eq(a->command[2], "$(MODE)");
+    ck_assert_str_eq(a->command[3], "$(NOPE)");
+    ck_assert_str_eq(set.pods[0]->containers[1].config_error,
+                     "couldn't find key nokey in Secret default/s");
+    spec_set_free(&set);
+}
+END_TEST
+
 Suite *agent_suite(void)
 {
     Suite *s = suite_create("agent");
@@ -1365,6 +1463,8 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_async_sandbox);
     tcase_add_test(tc, test_exit_without_watch_fd);
     tcase_add_test(tc, test_api_json);
+    tcase_add_loop_test(tc, test_expand, 0, (int)(sizeof(expand_cases) / sizeof(expand_cases[0])));
+    tcase_add_test(tc, test_resolve_env);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,325 @@
+/* ConfigMaps, Secrets and the downward API resolved into pods' inputs (see resolve.h). */
+#include "agent/resolve.h"
+
+#include <stdarg.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/cleanup.h"
+
+char *resolve_expand(const char *s, const char *(*lookup)(void *ctx, const char *name), void *ctx)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    for (const char *p = s; *p; p++) {
+        if (p[0] != '$' || !p[1]) {
+            tk_buf_addc(&b, *p);
+            continue;
+        }
+        if (p[1] == '$') { /* escaped */
+            tk_buf_addc(&b, '$');
+            p++;
+        } else if (p[1] == '(') {
+            const char *close = strchr(p + 2, ')');
+            if (!close) { /* incomplete: as written */
+                tk_buf_adds(&b, "$(");
+                p++;
+                continue;
+            }
+            _cleanup_free_ char *name = strndup(p + 2, (size_t)(close - p - 2));
+            const char *v = name ? lookup(ctx, name) : NULL;
+            if (v)
+                tk_buf_adds(&b, v);
+            else
+                tk_buf_addf(&b, "$(%s)", name ? name : "");
+            p = close;
+        } else {
+            tk_buf_addc(&b, '$');
+            tk_buf_addc(&b, p[1]);
+            p++;
+        }
+    }
+    char *out = tk_buf_detach(&b);
+    return out ? out : strdup("");
+}
+
+/* The environment being built: names in order, later values replacing earlier ones. */
+struct envb {
+    struct spec_env *v;
+    size_t n;
+    size_t cap;
+    bool oom;
+};
+
+static const char *env_lookup(void *ctx, const char *name)
+{
+    const struct envb *e = ctx;
+    for (size_t i = 0; i < e->n; i++)
+        if (!strcmp(e->v[i].name, name))
+            return e->v[i].value;
+    return NULL;
+}
+
+/* Set name (replacing an earlier one in place); takes value. */
+static void env_set(struct envb *e, const char *name, char *value, const struct spec_env *src)
+{
+    struct spec_env *x = NULL;
+    for (size_t i = 0; i < e->n && !x; i++)
+        if (!strcmp(e->v[i].name, name))
+            x = &e->v[i];
+    if (!x) {
+        if (e->n == e->cap) {
+            size_t cap = e->cap ? 2 * e->cap : 16;
+            struct spec_env *v = realloc(e->v, cap * sizeof(*v));
+            if (!v) {
+                free(value);
+                e->oom = true;
+                return;
+            }
+            e->v = v;
+            e->cap = cap;
+        }
+        x = &e->v[e->n++];
+        *x = (struct spec_env){.name = strdup(name)};
+    } else {
+        free(x->value);
+        free(x->ref_name);
+        free(x->ref_key);
+    }
+    x->value = value;
+    x->from = src->from;
+    x->ref_name = src->ref_name ? strdup(src->ref_name) : NULL;
+    x->ref_key = src->ref_key ? strdup(src->ref_key) : NULL;
+    x->optional = src->optional;
+    if (!x->name || !x->value || (src->ref_name && !x->ref_name) || (src->ref_key && !x->ref_key))
+        e->oom = true;
+}
+
+static void envb_free(struct envb *e)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        free(e->v[i].name);
+        if (e->v[i].value)
+            explicit_bzero(e->v[i].value, strlen(e->v[i].value));
+        free(e->v[i].value);
+        free(e->v[i].ref_name);
+        free(e->v[i].ref_key);
+    }
+    free(e->v);
+}
+
+struct rctx {
+    const struct spec_set *set;
+    const struct spec_pod *pod;
+    const char *node_name;
+    char *error; /* the first config error of the container */
+};
+
+static void config_error(struct rctx *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void config_error(struct rctx *r, const char *fmt, ...)
+{
+    if (r->error)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&r->error, fmt, ap) < 0)
+        r->error = NULL;
+    va_end(ap);
+}
+
+static const struct spec_object *find_object(struct rctx *r, bool secret, const char *name,
+                                             bool optional)
+{
+    const struct spec_object *o = spec_set_find_object(
+        r->set, secret ? SPEC_SECRET : SPEC_CONFIGMAP, r->pod->namespace, name);
+    if (!o && !optional)
+        config_error(r, "%s \"%s\" not found", secret ? "secret" : "configmap", name);
+    return o;
+}
+
+static char *data_string(const struct spec_data *d)
+{
+    return strndup((const char *)d->value, d->len);
+}
+
+/* envFrom: every key, as prefix + key, skipping keys that are not valid names. */
+static void add_env_from(struct rctx *r, struct envb *e, const struct spec_env_from *f)
+{
+    const struct spec_object *o = find_object(r, f->secret, f->name, f->optional);
+    for (size_t i = 0; o && i < o->n_data; i++) {
+        _cleanup_free_ char *name = NULL;
+        if (asprintf(&name, "%s%s", f->prefix ? f->prefix : "", o->data[i].key) < 0) {
+            e->oom = true;
+            return;
+        }
+        if (!spec_is_env_name(name))
+            continue;
+        struct spec_env src = {.from = f->secret ? SPEC_ENV_SECRET : SPEC_ENV_CONFIGMAP,
+                               .ref_name = f->name,
+                               .ref_key = o->data[i].key};
+        env_set(e, name, data_string(&o->data[i]), &src);
+    }
+}
+
+static const char *kv_get(const struct spec_kv *kv, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(kv[i].key, key))
+            return kv[i].value;
+    return NULL;
+}
+
+/* The pod's addresses (spec.network), without their prefix, comma-separated. */
+static char *pod_ips(const struct spec_pod *pod, bool all)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    for (size_t i = 0; i < pod->network.n_interfaces; i++) {
+        const struct spec_interface *f = &pod->network.interfaces[i];
+        for (size_t j = 0; j < f->n_addresses; j++) {
+            size_t l = strcspn(f->addresses[j], "/");
+            tk_buf_addf(&b, "%s%.*s", b.len ? "," : "", (int)l, f->addresses[j]);
+            if (!all)
+                goto done;
+        }
+    }
+done:;
+    char *s = tk_buf_detach(&b);
+    return s ? s : strdup("");
+}
+
+/* A stable uid for the pod (Tank has no API server to give one): a UUID made of the hash of
+ * namespace and name. */
+static char *pod_uid(const struct spec_pod *pod)
+{
+    unsigned h = 2166136261u, g = 16777619u;
+    char *out = NULL;
+    for (const char *p = pod->namespace; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    for (const char *p = pod->name; *p; p++)
+        g = (g ^ (unsigned char)*p) * 2166136261u;
+    if (asprintf(&out, "%08x-%04x-4%03x-8%03x-%08x%04x", h, g & 0xffff, (h >> 4) & 0xfff,
+                 (g >> 8) & 0xfff, h ^ g, (g >> 16) & 0xffff) < 0)
+        return NULL;
+    return out;
+}
+
+/* fieldRef: the downward API's values for env. */
+static char *field_value(struct rctx *r, const char *path)
+{
+    const struct spec_pod *pod = r->pod;
+    const char *v = NULL;
+    size_t l = strlen(path);
+    if (!strcmp(path, "metadata.name"))
+        v = pod->name;
+    else if (!strcmp(path, "metadata.namespace"))
+        v = pod->namespace;
+    else if (!strcmp(path, "metadata.uid"))
+        return pod_uid(pod);
+    else if (!strcmp(path, "spec.nodeName"))
+        v = r->node_name;
+    else if (!strcmp(path, "spec.serviceAccountName"))
+        v = "default";
+    else if (!strcmp(path, "status.podIP") || !strcmp(path, "status.podIPs"))
+        return pod->host_network ? strdup("") : pod_ips(pod, !strcmp(path, "status.podIPs"));
+    else if (!strncmp(path, "metadata.labels['", 17) && l > 19) {
+        _cleanup_free_ char *k = strndup(path + 17, l - 19);
+        v = k ? kv_get(pod->labels, pod->n_labels, k) : NULL;
+    } else if (!strncmp(path, "metadata.annotations['", 22) && l > 24) {
+        _cleanup_free_ char *k = strndup(path + 22, l - 24);
+        v = k ? kv_get(pod->annotations, pod->n_annotations, k) : NULL;
+    }
+    return strdup(v ? v : ""); /* status.hostIP(s): the host seam has no address */
+}
+
+/* One env entry: its value, or NULL when it is not set (an optional object or key that is
+ * missing, or a config error). */
+static char *env_value(struct rctx *r, struct envb *e, const struct spec_env *x)
+{
+    switch (x->from) {
+    case SPEC_ENV_VALUE:
+        return resolve_expand(x->value ? x->value : "", env_lookup, e);
+    case SPEC_ENV_FIELD:
+        return field_value(r, x->ref_key);
+    case SPEC_ENV_CONFIGMAP:
+    case SPEC_ENV_SECRET:
+        break;
+    }
+    bool secret = x->from == SPEC_ENV_SECRET;
+    const struct spec_object *o = find_object(r, secret, x->ref_name, x->optional);
+    const struct spec_data *d = o ? spec_object_get(o, x->ref_key) : NULL;
+    if (o && !d && !x->optional)
+        config_error(r, "couldn't find key %s in %s %s/%s", x->ref_key,
+                     secret ? "Secret" : "ConfigMap", o->namespace, o->name);
+    return d ? data_string(d) : NULL;
+}
+
+static char **expand_list(char **v, size_t n, struct envb *e)
+{
+    if (!v)
+        return NULL;
+    char **out = calloc(n + 1, sizeof(*out));
+    for (size_t i = 0; out && i < n; i++)
+        if (!(out[i] = resolve_expand(v[i], env_lookup, e)))
+            e->oom = true;
+    if (!out)
+        e->oom = true;
+    return out;
+}
+
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static int resolve_container(struct rctx *r, struct spec_container *c)
+{
+    struct envb e = {0};
+    r->error = NULL;
+    for (size_t i = 0; i < c->n_env_from; i++)
+        add_env_from(r, &e, &c->env_from[i]);
+    for (size_t i = 0; i < c->n_env; i++) {
+        char *v = env_value(r, &e, &c->env[i]);
+        if (v)
+            env_set(&e, c->env[i].name, v, &c->env[i]);
+    }
+    char **cmd = expand_list(c->command, c->n_command, &e);
+    char **args = expand_list(c->args, c->n_args, &e);
+    if (e.oom) {
+        free_list(cmd, c->n_command);
+        free_list(args, c->n_args);
+        envb_free(&e);
+        free(r->error);
+        return -ENOMEM;
+    }
+    free_list(c->command, c->n_command);
+    c->command = cmd;
+    free_list(c->args, c->n_args);
+    c->args = args;
+    struct envb old = {.v = c->env, .n = c->n_env};
+    envb_free(&old);
+    c->env = e.v;
+    c->n_env = e.n;
+    free(c->config_error);
+    c->config_error = r->error;
+    return 0;
+}
+
+int resolve_pods(struct spec_set *set, const char *node_name)
+{
+    for (size_t i = 0; i < set->n_pods; i++) {
+        struct spec_pod *pod = set->pods[i];
+        struct rctx r = {.set = set, .pod = pod, .node_name = node_name ? node_name : ""};
+        for (size_t j = 0; j < pod->n_containers; j++)
+            if (resolve_container(&r, &pod->containers[j]) < 0)
+                return -ENOMEM;
+        int rc = spec_pod_rehash(pod);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,27 @@
+#pragma once
+/*
+ * The resolution step between the store and the reconciler: what a pod reads from other
+ * objects of the store (ConfigMaps, Secrets) and from its own fields (the downward API) is
+ * filled into the pod's inputs here, so the reconciler and the pod workers keep seeing
+ * plain pods.
+ *
+ * For each container of each pod in set: the environment is built as Kubernetes builds it
+ * (envFrom first, in order, prefix + key, keys that are not valid names skipped; then env in
+ * order, each value with $(VAR) expanded against the variables before it, valueFrom read
+ * from the object or field), command and args are expanded against the whole environment,
+ * and c->env becomes that final list. A ConfigMap, Secret or key that is missing and not
+ * optional sets c->config_error ("configmap \"cfg\" not found", "couldn't find key k in
+ * Secret default/s"): the container waits with CreateContainerConfigError. The pod's hash is
+ * recomputed, so it covers what the pod read: a change of a value it reads replaces it.
+ *
+ * Secret values are copied only into c->env (memory); no message carries a value.
+ */
+#include "spec/spec.h"
+
+/* node_name: spec.nodeName (the host's name). Returns 0 or -ENOMEM. */
+int resolve_pods(struct spec_set *set, const char *node_name);
+
+/* Kubernetes' $(VAR) expansion of s: "$$" is "$", "$(NAME)" the value of NAME when
+ * lookup knows it and as written when not, any other "$" as written. A new heap string
+ * (NULL on allocation failure). */
+char *resolve_expand(const char *s, const char *(*lookup)(void *ctx, const char *name), void *ctx);
