@@ -89,6 +89,9 @@ int sandbox_seccomp_prepare(const struct sandbox_container_config *cfg, uint64_t
 /* Ask AppArmor to exec the workload under cfg->apparmor_profile (no-op without one); /proc
  * must be the container's. */
 int sandbox_apparmor_exec(const struct sandbox_container_config *cfg, struct sandbox_fail *f);
+/* In the caller, before the fork: compile the default profile's filter for cfg's capability
+ * set once per process, for sandbox_seccomp_prepare() in the children to find. */
+void sandbox_seccomp_precompile(const struct sandbox_container_config *cfg);
 /* Load it (no-op for NULL). */
 int sandbox_seccomp_apply(const struct sandbox_seccomp_filter *filter, struct sandbox_fail *f);
 

@@ -685,6 +685,7 @@ int sandbox_container_start_begin(const struct sandbox_container_config *cfg,
         return r;
     }
     int memfd = monitor_memfd();
+    sandbox_seccomp_precompile(cfg);
     pid_t pid = fork();
     if (pid < 0) {
         sandbox_fail(&f, SANDBOX_STEP_SETUP, errno, "fork the monitor");
