@@ -220,7 +220,8 @@ static int used_starts(const char *state_dir, const char *pod, uint32_t **used, 
         }
         (*used)[(*n)++] = s;
     }
-    qsort(*used, *n, sizeof(**used), cmp_u32);
+    if (*n)
+        qsort(*used, *n, sizeof(**used), cmp_u32);
     return 0;
 }
 
