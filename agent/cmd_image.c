@@ -11,6 +11,7 @@
 #include "agent/config.h"
 #include "agent/imagegc.h"
 #include "base/buf.h"
+#include "base/err.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "image/image.h"
@@ -175,8 +176,10 @@ int cmd_pull(const struct cli *cli, int argc, char **argv)
         fprintf(stderr, "tank pull: %s\n", err.msg);
         return 1;
     }
-    printf("%s: %s (%zu layers: %zu extracted, %zu present)\n", info.reference,
-           info.manifest_digest, info.n_layers, v.extracted, v.present);
+    char ref[1024];
+    printf("%s: %s (%zu layers: %zu extracted, %zu present)\n",
+           tk_escape(info.reference, ref, sizeof(ref)), info.manifest_digest, info.n_layers,
+           v.extracted, v.present);
     image_info_free(&info);
     return 0;
 }
@@ -212,16 +215,21 @@ static void print_json(const struct image_info *v, size_t n)
 static void print_table(const struct image_info *v, size_t n)
 {
     size_t w = strlen("REFERENCE");
-    for (size_t i = 0; i < n; i++)
-        if (strlen(v[i].reference) > w)
-            w = strlen(v[i].reference);
+    for (size_t i = 0; i < n; i++) {
+        char ref[1024];
+        if (strlen(tk_escape(v[i].reference, ref, sizeof(ref))) > w)
+            w = strlen(ref);
+    }
     printf("%-*s  %-19s  %-10s  %s\n", (int)w, "REFERENCE", "DIGEST", "SIZE", "CREATED");
     for (size_t i = 0; i < n; i++) {
         char id[16], size[32];
         short_digest(v[i].manifest_digest, id, sizeof(id));
         human_size(v[i].size, size, sizeof(size));
-        const char *created = v[i].config.created ? v[i].config.created : "-";
-        printf("%-*s  sha256:%-12s  %-10s  %.19s%s\n", (int)w, v[i].reference, id, size, created,
+        /* created comes from the image, the reference may hold anything of a layout path */
+        char ref[1024], created[64];
+        tk_escape(v[i].config.created ? v[i].config.created : "-", created, sizeof(created));
+        printf("%-*s  sha256:%-12s  %-10s  %.19s%s\n", (int)w,
+               tk_escape(v[i].reference, ref, sizeof(ref)), id, size, created,
                strlen(created) > 19 ? "Z" : "");
     }
 }
@@ -330,10 +338,12 @@ static void prune_report(void *ctx, const struct image_gc_item *it)
         snprintf(line, sizeof(line), "%s %s %s (%s)", verb,
                  it->kind == IMAGE_GC_LAYER ? "layer" : "blob", it->name, size);
     }
-    if (v->log)
+    if (v->log) {
         tk_info("image gc: %s", line);
-    else
-        printf("%s\n", line);
+    } else {
+        char shown[1024];
+        printf("%s\n", tk_escape(line, shown, sizeof(shown)));
+    }
 }
 
 static void summary(const struct image_gc_result *res, int dry_run, char *out, size_t size)

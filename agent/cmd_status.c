@@ -12,6 +12,7 @@
 #include "agent/confine.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
+#include "base/err.h"
 #include "spec/spec.h"
 
 static const char status_usage[] =
@@ -50,6 +51,23 @@ long cli_api_get(const char *socket, const char *path, struct tk_buf *out)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
     curl_easy_cleanup(c);
     return code;
+}
+
+/* Every string of an agent's document made printable: what a manifest, an image or a registry
+ * said (a StopSignal in an error, an event's message) may hold terminal escapes. */
+static void escape_strings(json_t *v)
+{
+    size_t i;
+    const char *k;
+    json_t *x;
+    if (json_is_string(v) && tk_needs_escape(json_string_value(v))) {
+        char buf[8192];
+        json_string_set(v, tk_escape(json_string_value(v), buf, sizeof(buf)));
+    } else if (json_is_object(v)) {
+        json_object_foreach(v, k, x) escape_strings(x);
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, x) escape_strings(x);
+    }
 }
 
 static const char *jstr(json_t *o, const char *key, const char *dflt)
@@ -268,6 +286,7 @@ static int show(const struct tank_config *cfg, const char *pod, int json)
         json_decref(root);
         return 1;
     }
+    escape_strings(root);
     if (!pod) {
         print_table(root);
     } else {
@@ -280,6 +299,8 @@ static int show(const struct tank_config *cfg, const char *pod, int json)
         json_t *all = cli_api_get(cfg->socket, "/v1/pods", &allb) == 200
                           ? json_loads(tk_buf_str(&allb), 0, NULL)
                           : NULL;
+        escape_strings(events);
+        escape_strings(all);
         print_detail(root, events, jstr(all, "revision", NULL));
         json_decref(events);
         json_decref(all);

@@ -2,7 +2,7 @@
 /*
  * Logging to stderr, one line per event ("tank[LEVEL]: message"), which journald and
  * plain terminals both read well. Only the caller that decides logs; library code
- * returns errors instead.
+ * returns errors instead. Messages are printed through tk_escape (base/err.h).
  */
 enum tk_log_level { TK_LOG_ERROR, TK_LOG_WARN, TK_LOG_INFO, TK_LOG_DEBUG };
 

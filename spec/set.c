@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/err.h"
 #include "base/fs.h"
 #include "spec/spec-int.h"
 
@@ -71,18 +72,23 @@ struct spec_object *spec_set_find_object(const struct spec_set *set, enum spec_o
 
 void spec_error_format(const struct spec_error *e, char *out, size_t size)
 {
+    char raw[8192];
     if (e->line > 0)
-        snprintf(out, size, "%s:%d:%d: %s", e->file, e->line, e->column, e->message);
+        snprintf(raw, sizeof(raw), "%s:%d:%d: %s", e->file, e->line, e->column, e->message);
     else
-        snprintf(out, size, "%s: %s", e->file, e->message);
+        snprintf(raw, sizeof(raw), "%s: %s", e->file, e->message);
+    tk_escape(raw, out, size); /* the message quotes the manifest */
 }
 
 void spec_warning_format(const struct spec_error *e, char *out, size_t size)
 {
+    char raw[8192];
     if (e->line > 0)
-        snprintf(out, size, "%s:%d:%d: warning: %s", e->file, e->line, e->column, e->message);
+        snprintf(raw, sizeof(raw), "%s:%d:%d: warning: %s", e->file, e->line, e->column,
+                 e->message);
     else
-        snprintf(out, size, "%s: warning: %s", e->file, e->message);
+        snprintf(raw, sizeof(raw), "%s: warning: %s", e->file, e->message);
+    tk_escape(raw, out, size);
 }
 
 static int add_pod(struct spec_set *set, struct spec_pod *pod)

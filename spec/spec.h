@@ -383,7 +383,7 @@ int spec_load_tree(struct spec_set *set, const char *path);
 /* Find a pod by name; NULL when absent. */
 struct spec_pod *spec_set_find(const struct spec_set *set, const char *name);
 
-/* Format "FILE:LINE:COL: message" into out. */
+/* Format "FILE:LINE:COL: message" into out, made printable (tk_escape). */
 void spec_error_format(const struct spec_error *e, char *out, size_t size);
 /* Format a warning: "FILE:LINE:COL: warning: message". */
 void spec_warning_format(const struct spec_error *e, char *out, size_t size);

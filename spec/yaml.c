@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "base/cleanup.h"
+#include "base/err.h"
 
 void ynode_free(struct ynode *n)
 {
@@ -87,10 +88,19 @@ void errs_vadd(struct spec_errs *e, int line, int col, const char *fmt, va_list 
         e->oom = true;
         return;
     }
-    /* Messages quote user text: keep terminal control characters out of them. */
-    for (char *p = msg; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    /* Messages quote user text: terminal controls in it shown as \x1b (tk_escape). */
+    if (tk_needs_escape(msg)) {
+        size_t size = 6 * strlen(msg) + 1; /* at most "\u009f" for 2 bytes, "\x1b" for 1 */
+        char *shown = malloc(size);
+        if (!shown) {
+            free(msg);
+            e->oom = true;
+            return;
+        }
+        tk_escape(msg, shown, size);
+        free(msg);
+        msg = shown;
+    }
     x->file = strdup(e->file);
     if (!x->file) {
         free(msg);

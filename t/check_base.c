@@ -260,6 +260,54 @@ START_TEST(test_netaddr)
 }
 END_TEST
 
+/* tk_escape: what a terminal acts on becomes visible, text stays as it is. */
+static const struct {
+    const char *in, *want;
+} escapes[] = {
+    {"plain text, 'quoted' \\ back", "plain text, 'quoted' \\ back"},
+    {"\033]0;PWNED\007", "\\x1b]0;PWNED\\x07"},
+    {"a\nb\tc\rd", "a\\x0ab\\x09c\\x0dd"},
+    {"del\177", "del\\x7f"},
+    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"},
+    {"csi\xc2\x9b"
+     "2J",
+     "csi\\u009b2J"}, /* C1 CSI as UTF-8 */
+    {"raw\x9b"
+     "2J",
+     "raw\\x9b2J"},                              /* C1 CSI as a raw byte */
+    {"bad\xc3(", "bad\\xc3("},                   /* a lead byte without its continuation */
+    {"over\xc0\xaf", "over\\xc0\\xaf"},          /* overlong */
+    {"surr\xed\xa0\x80", "surr\\xed\\xa0\\x80"}, /* a UTF-16 surrogate */
+    {"", ""},
+};
+
+START_TEST(test_escape)
+{
+    char out[256], again[256];
+    tk_escape(escapes[_i].in, out, sizeof(out));
+    ck_assert_str_eq(out, escapes[_i].want);
+    ck_assert_int_eq(tk_needs_escape(escapes[_i].in),
+                     strcmp(escapes[_i].in, escapes[_i].want) != 0);
+    ck_assert_str_eq(tk_escape(out, again, sizeof(again)), out); /* escaping twice: no change */
+    ck_assert_int_eq(tk_needs_escape(out), 0);
+}
+END_TEST
+
+START_TEST(test_escape_bounds)
+{
+    char small[6];
+    /* truncated at a whole escape: "ab" + "\x1b" does not fit in 6 bytes with its NUL */
+    ck_assert_str_eq(tk_escape("ab\033cd", small, sizeof(small)), "ab");
+    ck_assert_str_eq(tk_escape("abcdefgh", small, sizeof(small)), "abcde");
+    struct tk_err err = {0};
+    tk_err_set(&err, -EINVAL, "image StopSignal '%s' is not a signal", "\033]0;PWNED\007");
+    ck_assert_str_eq(err.msg, "image StopSignal '\\x1b]0;PWNED\\x07' is not a signal");
+    tk_err_wrap(&err, "start '%s'", "c\n");
+    ck_assert_str_eq(err.msg,
+                     "start 'c\\x0a': image StopSignal '\\x1b]0;PWNED\\x07' is not a signal");
+}
+END_TEST
+
 Suite *base_suite(void)
 {
     Suite *s = suite_create("base");
@@ -271,6 +319,8 @@ Suite *base_suite(void)
     tcase_add_test(tc, test_atomic_write_and_rm_rf);
     tcase_add_test(tc, test_rfc3339);
     tcase_add_loop_test(tc, test_netaddr, 0, sizeof(nets) / sizeof(nets[0]));
+    tcase_add_loop_test(tc, test_escape, 0, sizeof(escapes) / sizeof(escapes[0]));
+    tcase_add_test(tc, test_escape_bounds);
     suite_add_tcase(s, tc);
     return s;
 }
