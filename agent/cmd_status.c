@@ -110,6 +110,9 @@ static const char *pod_status_word(json_t *pod)
     const char *phase = jstr(pod, "phase", "Unknown");
     if (!strcmp(phase, "Terminating"))
         return phase;
+    const char *why = jstr(pod, "reason", NULL); /* not admitted: OutOfmemory, OutOfcpu */
+    if (!strcmp(phase, "Pending") && why && !strncmp(why, "OutOf", 5))
+        return why;
     const char *word = !strcmp(phase, "Succeeded") ? "Completed"
                        : !strcmp(phase, "Failed")  ? "Error"
                                                    : phase;

@@ -1,4 +1,5 @@
 #include "agent/config.h"
+#include "spec/spec.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -25,7 +26,9 @@ enum value_kind {
     V_AGE,
     V_BOOL,
     V_ID_RANGES,
-    V_COUNT
+    V_COUNT,
+    V_MEMORY,
+    V_CPU
 };
 
 struct key {
@@ -62,6 +65,8 @@ static const struct key keys[] = {
     {"restart", "backoff_reset", V_DURATION, FIELD(backoff_reset_ms), 0},
     {"resources", "cgroup", V_STRING, FIELD(cgroup), 0},
     {"resources", "pod_pids_limit", V_COUNT, FIELD(pod_pids_limit), 0},
+    {"resources", "reserved_memory", V_MEMORY, FIELD(reserved_memory), 0},
+    {"resources", "reserved_cpu", V_CPU, FIELD(reserved_cpu_milli), 0},
     {"security", "seccomp_dir", V_PATH, FIELD(seccomp_dir), 0},
 };
 
@@ -113,6 +118,7 @@ void config_defaults(struct tank_config *cfg)
     cfg->backoff_reset_ms = 600 * 1000;
     cfg->cgroup = xstrdup("pods");
     cfg->pod_pids_limit = 4096;
+    cfg->reserved_memory = 100 << 20;
     cfg->seccomp_dir = xstrdup("/etc/tank/seccomp");
 }
 
@@ -223,6 +229,16 @@ static int apply(struct load_ctx *ctx, const struct key *k, const char *value, i
                               "%s:%d: [%s] %s: '%s' is not a percentage (0 to 100, or off)",
                               ctx->path, line, k->section, k->name, value);
         return 0;
+    case V_MEMORY:
+    case V_CPU: {
+        int64_t milli;
+        if (spec_quantity_parse(value, &milli, NULL, 0) < 0)
+            return tk_err_set(ctx->err, -EINVAL, "%s:%d: [%s] %s: '%s' is not a quantity (like %s)",
+                              ctx->path, line, k->section, k->name, value,
+                              k->kind == V_CPU ? "500m, 1" : "512Mi");
+        *(int64_t *)(base + k->off) = k->kind == V_CPU ? milli : (milli + 999) / 1000;
+        return 0;
+    }
     case V_COUNT:
         if (parse_count(value, (int64_t *)(base + k->off)) < 0)
             return tk_err_set(ctx->err, -EINVAL,

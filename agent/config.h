@@ -62,8 +62,10 @@ struct tank_config {
     int64_t backoff_reset_ms;   /* 10m: running this long resets the backoff */
 
     /* [resources] */
-    char *cgroup;           /* "pods": pod cgroups live in OWN/cgroup (one name) */
-    int64_t pod_pids_limit; /* 4096: processes (threads) per pod; 0 = off */
+    char *cgroup;               /* "pods": pod cgroups live in OWN/cgroup (one name) */
+    int64_t pod_pids_limit;     /* 4096: processes (threads) per pod; 0 = off */
+    int64_t reserved_memory;    /* 100Mi: bytes of the host's memory pods cannot request */
+    int64_t reserved_cpu_milli; /* 0: millicores of the host's CPUs pods cannot request */
 
     /* [security] */
     char *seccomp_dir; /* /etc/tank/seccomp: where Localhost seccomp profiles are */

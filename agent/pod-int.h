@@ -75,6 +75,7 @@ struct ctr {
  * pod_set_state() is the one way to change it). */
 enum pod_state {
     P_SANDBOX_DUE,    /* the sandbox is to be made (or found) at the next sync */
+    P_ADMISSION,      /* a new pod waits until its requests fit (the reconciler admits it) */
     P_SANDBOX_MAKING, /* its creation is under way in a child (sandbox.active) */
     P_SANDBOX_RETRY,  /* the last creation failed: retry_timer runs */
     P_RUNNING,        /* the sandbox is up: the containers follow their own steps */

@@ -6,6 +6,10 @@
  * The pod's states (enum pod_state) and what moves it, as pod_set_state() allows:
  *
  *   state            event                                 next state       action
+ *   ADMISSION        the reconciler admits it (requests    SANDBOX_DUE      sync
+ *                    fit beside the admitted pods)
+ *                    it does not fit                       ADMISSION        Pending, reason
+ *                                                                           OutOfmemory/OutOfcpu
  *   SANDBOX_DUE      sync                                  SANDBOX_MAKING   pod_up, under way
  *                                                          RUNNING          (made at once)
  *                                                          SANDBOX_RETRY    (failed) retry_timer
@@ -26,9 +30,9 @@
  *   REMOVING         remove_timer                          GONE / REMOVING  pod_down again
  *
  * A stop that finds a creation under way lets it end first (its child is never left behind).
- * An adopted pod starts in SANDBOX_DUE (pod_up finds the existing sandbox), one without a
- * record (an orphan) in RUNNING with no spec: only its stop is left to do. Each container
- * has its own table (enum step, agent/ctr.c).
+ * A new pod starts in ADMISSION; an adopted pod starts in SANDBOX_DUE (pod_up finds the existing
+ * sandbox), one without a record (an orphan) in RUNNING with no spec: only its stop is left to do.
+ * Each container has its own table (enum step, agent/ctr.c).
  */
 #include "agent/pod.h"
 #include "agent/pod-int.h"
@@ -97,6 +101,7 @@ static const struct {
 } pod_states[] = {
     [P_SANDBOX_DUE] = {"sandbox-due",
                        TO(P_SANDBOX_MAKING) | TO(P_RUNNING) | TO(P_SANDBOX_RETRY) | TO(P_STOPPING)},
+    [P_ADMISSION] = {"admission", TO(P_SANDBOX_DUE) | TO(P_STOPPING)},
     [P_SANDBOX_MAKING] = {"sandbox-making", TO(P_RUNNING) | TO(P_SANDBOX_RETRY) | TO(P_STOPPING)},
     [P_SANDBOX_RETRY] = {"sandbox-retry", TO(P_SANDBOX_DUE) | TO(P_STOPPING)},
     [P_RUNNING] = {"running", TO(P_STOPPING)},
@@ -230,6 +235,7 @@ struct pod *pod_new(const struct pod_env *env, const struct spec_pod *spec)
     if (!p)
         return NULL;
     p->started_ns = tk_now_realtime_ns();
+    p->state = P_ADMISSION;
     if (pod_attach_spec(p, spec) < 0) {
         pod_free(p);
         return NULL;
@@ -668,6 +674,29 @@ bool pod_has_spec(const struct pod *p)
 const struct spec_pod *pod_spec(const struct pod *p)
 {
     return p->spec;
+}
+
+bool pod_awaits_admission(const struct pod *p)
+{
+    return p->state == P_ADMISSION;
+}
+
+void pod_admit(struct pod *p)
+{
+    if (p->state != P_ADMISSION)
+        return;
+    pod_set_state(p, P_SANDBOX_DUE);
+    p->reason = NULL;
+    p->message[0] = 0;
+}
+
+void pod_refuse(struct pod *p, const char *reason, const char *message)
+{
+    if (p->state != P_ADMISSION || (p->reason == reason && !strcmp(p->message, message)))
+        return;
+    p->reason = reason;
+    snprintf(p->message, sizeof(p->message), "%s", message);
+    pod_emit(p, NULL, reason, "%s", message);
 }
 
 int pod_get_usage(const struct pod *p, const char *ctr, struct runtime_usage *out)

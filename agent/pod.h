@@ -106,6 +106,11 @@ const char *pod_hash(const struct pod *pod);
 bool pod_has_spec(const struct pod *pod);
 /* The spec it runs, NULL when unknown. */
 const struct spec_pod *pod_spec(const struct pod *pod);
+/* Admission: a new pod waits (Pending) until the reconciler admits it; pod_refuse says why
+ * it waits (reason OutOfmemory or OutOfcpu, a static string; an event when it changes). */
+bool pod_awaits_admission(const struct pod *pod);
+void pod_admit(struct pod *pod);
+void pod_refuse(struct pod *pod, const char *reason, const char *message);
 /* What container ctr (NULL: the whole pod) uses now, from the runtime; -ENOENT when
  * unknown (out's fields then UINT64_MAX). */
 int pod_get_usage(const struct pod *pod, const char *ctr, struct runtime_usage *out);

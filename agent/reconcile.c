@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent/config.h"
+#include "agent/admit.h"
 #include "agent/loop.h"
 #include "agent/pod.h"
 #include "agent/runtime.h"
@@ -175,6 +176,9 @@ void reconcile_run(struct reconciler *r)
     }
     if (added)
         qsort(r->pods, r->n_pods, sizeof(*r->pods), cmp_pods);
+    struct admit_host host;
+    admit_host_get(r->cfg, &host);
+    admit_pods(r->pods, r->n_pods, &host);
     for (size_t i = 0; i < r->n_pods; i++)
         pod_sync(r->pods[i]);
 }

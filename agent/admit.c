@@ -1,0 +1,75 @@
+/* Admission of new pods by their requests. See admit.h. */
+#include "agent/admit.h"
+
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "agent/config.h"
+#include "agent/pod.h"
+#include "spec/spec.h"
+
+void admit_host_get(const struct tank_config *cfg, struct admit_host *out)
+{
+    struct sysinfo si;
+    int64_t mem = sysinfo(&si) == 0 ? (int64_t)si.totalram * si.mem_unit : 0;
+    cpu_set_t set;
+    int64_t cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+                                                                : sysconf(_SC_NPROCESSORS_ONLN);
+    out->memory = mem - cfg->reserved_memory;
+    out->cpu_milli = cpus * 1000 - cfg->reserved_cpu_milli;
+}
+
+static void requests_of(const struct pod *p, int64_t *mem, int64_t *cpu)
+{
+    const struct spec_pod *s = pod_spec(p);
+    *mem = *cpu = 0;
+    for (size_t i = 0; s && i < s->n_containers; i++) {
+        *mem += s->containers[i].res.mem_request;
+        *cpu += s->containers[i].res.cpu_request;
+    }
+}
+
+static void fmt(int64_t v, bool memory, char *out, size_t size)
+{
+    spec_quantity_format(v < 0 ? 0 : memory ? v * 1000 : v, memory, out, size);
+}
+
+/* "not enough memory: the pod requests 1Gi, the running pods 256Mi of 512Mi allocatable" */
+static void refuse(struct pod *p, bool memory, int64_t want, int64_t used, int64_t cap)
+{
+    char w[32], u[32], c[32], msg[256];
+    fmt(want, memory, w, sizeof(w));
+    fmt(used, memory, u, sizeof(u));
+    fmt(cap, memory, c, sizeof(c));
+    snprintf(msg, sizeof(msg),
+             "not enough %s on this host: the pod requests %s, the admitted pods %s of %s "
+             "allocatable",
+             memory ? "memory" : "cpu", w, u, c);
+    pod_refuse(p, memory ? "OutOfmemory" : "OutOfcpu", msg);
+}
+
+void admit_pods(struct pod *const *pods, size_t n, const struct admit_host *host)
+{
+    int64_t used_mem = 0, used_cpu = 0, mem, cpu;
+    for (size_t i = 0; i < n; i++)
+        if (!pod_awaits_admission(pods[i]) && !pod_gone(pods[i])) {
+            requests_of(pods[i], &mem, &cpu);
+            used_mem += mem, used_cpu += cpu;
+        }
+    for (size_t i = 0; i < n; i++) {
+        if (!pod_awaits_admission(pods[i]))
+            continue;
+        requests_of(pods[i], &mem, &cpu);
+        if (mem && used_mem + mem > host->memory) {
+            refuse(pods[i], true, mem, used_mem, host->memory);
+        } else if (cpu && used_cpu + cpu > host->cpu_milli) {
+            refuse(pods[i], false, cpu, used_cpu, host->cpu_milli);
+        } else {
+            pod_admit(pods[i]);
+            used_mem += mem, used_cpu += cpu;
+        }
+    }
+}

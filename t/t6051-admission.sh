@@ -1,0 +1,54 @@
+#!/bin/bash
+# Admission by requests, as the kubelet's: with 100Mi allocatable ([resources]
+# reserved_memory = the rest), a pod requesting 60Mi runs, a second one stays Pending with
+# reason OutOfmemory and the numbers, and starts by itself once the first is removed; a pod
+# requesting more CPUs than the host has is OutOfcpu.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/agent-lib.sh"
+agent_setup
+total=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024))
+[ -n "$total" ] || skip "no MemTotal in /proc/meminfo"
+printf 'reserved_memory = %s\n' $((total - 100 * 1048576)) >>"$CFG"
+agent_start
+skip_unless_containers_run
+
+# put_req NAME CPU MEMORY: a pod requesting them.
+put_req() {
+    cat >"$PODS/.$1.tmp" <<EOC
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $1
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    command: ["sleep", "100359"]
+    resources:
+      requests: {cpu: "$2", memory: "$3"}
+EOC
+    mv "$PODS/.$1.tmp" "$PODS/$1.yaml"
+}
+put_req first 10m 60Mi
+wait_phase 60 first Running
+put_req second 10m 60Mi
+put_req huge 100000 1Mi
+wait_jq 30 '.pods[] | select(.name == "second" and .reason == "OutOfmemory")'
+wait_jq 30 '.pods[] | select(.name == "huge" and .reason == "OutOfcpu")'
+[ "$(pod_phase second)" = Pending ] || fail "second is $(pod_phase second)"
+msg=$(pod_jq second .message)
+echo "# $msg"
+grep -q "not enough memory on this host: the pod requests 60Mi, the admitted pods 60Mi of 100Mi allocatable" <<<"$msg" ||
+    fail "the message lacks the numbers: $msg"
+[ "$(ctr_jq second main .pid)" = null ] || fail "second runs although it does not fit"
+"$TANK" status --config "$CFG" | grep -q "^second .*OutOfmemory" ||
+    fail "tank status does not say OutOfmemory: $("$TANK" status --config "$CFG")"
+
+rm "$PODS/first.yaml"
+wait_gone 30 first
+wait_phase 30 second Running
+[ "$(pod_jq second .reason)" = null ] || fail "second keeps a reason: $(pod_jq second .reason)"
+[ "$(pod_jq huge .reason)" = OutOfcpu ] || fail "huge: $(pod_jq huge .reason)"
+pass
