@@ -20,6 +20,14 @@ agent_cgroups() {
     find /sys/fs/cgroup -maxdepth 8 -type d -name "$AGENT_CGROUP" 2>/dev/null
 }
 
+# agent_pod_cgroups: the pods' cgroups left in any hierarchy (none once every pod is gone).
+agent_pod_cgroups() {
+    local cg
+    for cg in $(agent_cgroups); do
+        find "$cg" -mindepth 1 -maxdepth 1 -type d
+    done
+}
+
 agent_setup() {
     mkdir -p "$PODS" "$TMP/state" "$TMP/run" "$TMP/log"
     cat >"$CFG" <<EOC

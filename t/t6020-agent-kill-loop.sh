@@ -74,5 +74,6 @@ mnts=$(grep -c " $TMP/" /proc/self/mountinfo)
 [ "$mnts" = 0 ] || fail "mounts left: $(grep " $TMP/" /proc/self/mountinfo)"
 [ -z "$(ls -A "$TMP/run/pods" 2>/dev/null)" ] || fail "pod run dirs left: $(ls "$TMP/run/pods")"
 [ -z "$(ls -A "$TMP/state/images/tmp" 2>/dev/null)" ] || fail "image temp dirs left: $(ls "$TMP/state/images/tmp")"
+[ -z "$(agent_pod_cgroups)" ] || fail "cgroups left: $(agent_pod_cgroups)"
 kill -0 "$AGENT_PID" || fail "the agent died"
 pass

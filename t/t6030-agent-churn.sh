@@ -33,5 +33,6 @@ if grep -qa AddressSanitizer "$TANK"; then # make asan: freed memory waits in qu
 else
     [ "$r2" -le $((r1 + 2048)) ] || fail "agent RSS grew: $r1 -> $r2 kB"
 fi
+[ -z "$(agent_pod_cgroups)" ] || fail "cgroups left: $(agent_pod_cgroups)"
 kill -0 "$AGENT_PID" || fail "the agent died"
 pass
