@@ -69,20 +69,30 @@ int sandbox_apparmor_exec(const struct sandbox_container_config *cfg, struct san
                         cfg->apparmor_profile);
 }
 
-/* Docker's profile compiled per capability set (10 ms or more with its three x86
- * architectures), kept by the caller of sandbox_container_start so that its children
- * inherit the filter at the fork: a long-running caller compiles each set once. */
+/* Filters of the built-in profiles (Docker's per capability set: 10 ms or more with its
+ * three x86 architectures), compiled by the caller of sandbox_container_start so that its
+ * children inherit them at the fork: a long-running caller compiles each once. */
 #define CACHE_SIZE 16
 static struct {
+    const struct sandbox_seccomp_profile *profile;
     uint64_t caps;
     struct sandbox_seccomp_filter *filter;
 } cache[CACHE_SIZE];
 static size_t n_cache;
 
-static struct sandbox_seccomp_filter *cached(uint64_t caps)
+/* The built-in profile cfg gets (NULL: none, or a Localhost one). */
+static const struct sandbox_seccomp_profile *builtin(const struct sandbox_container_config *cfg)
+{
+    if (cfg->privileged || cfg->seccomp_profile)
+        return NULL;
+    return cfg->seccomp_unconfined ? sandbox_seccomp_keyring_profile()
+                                   : sandbox_seccomp_default_profile();
+}
+
+static struct sandbox_seccomp_filter *cached(const struct sandbox_seccomp_profile *p, uint64_t caps)
 {
     for (size_t i = 0; i < n_cache; i++)
-        if (cache[i].caps == caps)
+        if (cache[i].profile == p && cache[i].caps == caps)
             return cache[i].filter;
     return NULL;
 }
@@ -93,23 +103,24 @@ void sandbox_seccomp_precompile(const struct sandbox_container_config *cfg)
     struct tk_err err;
     uint64_t caps;
     struct sandbox_seccomp_filter *filter;
-    if (cfg->privileged || cfg->seccomp_unconfined || cfg->seccomp_profile ||
-        n_cache == CACHE_SIZE || sandbox_caps_compute(cfg, &caps, &f) < 0 || cached(caps))
+    const struct sandbox_seccomp_profile *p = builtin(cfg);
+    if (!p || n_cache == CACHE_SIZE || sandbox_caps_compute(cfg, &caps, &f) < 0 || cached(p, caps))
         return; /* (a failure is the child's to report) */
-    if (sandbox_seccomp_compile(sandbox_seccomp_default_profile(), caps, &filter, &err) == 0)
-        cache[n_cache++] = (typeof(cache[0])){caps, filter};
+    if (sandbox_seccomp_compile(p, caps, &filter, &err) == 0)
+        cache[n_cache++] = (typeof(cache[0])){p, caps, filter};
 }
 
 int sandbox_seccomp_prepare(const struct sandbox_container_config *cfg, uint64_t caps,
                             struct sandbox_seccomp_filter **out, struct sandbox_fail *f)
 {
     *out = NULL;
-    if (cfg->privileged || cfg->seccomp_unconfined)
+    if (cfg->privileged)
         return 0;
-    if (!cfg->seccomp_profile && (*out = cached(caps)))
+    const struct sandbox_seccomp_profile *p = builtin(cfg);
+    if (p && (*out = cached(p, caps)))
         return 0;
-    const struct sandbox_seccomp_profile *p =
-        cfg->seccomp_profile ? cfg->seccomp_profile : sandbox_seccomp_default_profile();
+    if (!p)
+        p = cfg->seccomp_profile;
     struct tk_err err = {0};
     int r = sandbox_seccomp_compile(p, caps, out, &err);
     if (r < 0)

@@ -114,10 +114,10 @@ struct sandbox_container_config {
     int no_new_privs; /* PR_SET_NO_NEW_PRIVS (set it unless allowPrivilegeEscalation) */
     /* Seccomp (sandbox/seccomp.h): the profile compiled for the container's capability set
      * and loaded last before execve (before the privilege drop when !no_new_privs, while
-     * CAP_SYS_ADMIN is still held). NULL = Docker's default profile; seccomp_unconfined = no
-     * filter. A privileged container never gets one (Docker's --privileged). Every container
-     * gets its own session keyring ("_ses.ID", as runc), so the keys of the caller's session
-     * are never possessed in it. */
+     * CAP_SYS_ADMIN is still held). NULL = Docker's default profile; seccomp_unconfined =
+     * every syscall but keyctl, add_key and request_key. A privileged container never gets a
+     * filter (Docker's --privileged). Every container gets its own session keyring
+     * ("_ses.ID", as runc), so the keys of the caller's session are never possessed in it. */
     const struct sandbox_seccomp_profile *seccomp_profile;
     int seccomp_unconfined;
     const char *apparmor_profile; /* AppArmor profile the workload is exec'd under; NULL =

@@ -88,6 +88,10 @@ struct sandbox_seccomp_profile {
  * static object: never freed. */
 const struct sandbox_seccomp_profile *sandbox_seccomp_default_profile(void);
 
+/* What an Unconfined container gets: every syscall but keyctl, add_key and request_key
+ * (EPERM), so that it cannot reach the host's user keyring. A static object. */
+const struct sandbox_seccomp_profile *sandbox_seccomp_keyring_profile(void);
+
 /*
  * Parse a profile in the Docker / OCI JSON format (at most 1 MiB). Every error names the
  * entry: "syscalls[3].action: unknown action 'SCMP_ACT_FOO'". The profile is also compiled

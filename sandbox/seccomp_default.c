@@ -136,3 +136,24 @@ const struct sandbox_seccomp_profile *sandbox_seccomp_default_profile(void)
 {
     return &docker_default;
 }
+
+/* For Unconfined containers: everything but the kernel keyring calls. Root in a container
+ * without a user namespace is the host's uid 0, whose user keyring it could link into its own
+ * session keyring (keyctl link @u @s) and read: a session keyring of its own cannot hide the
+ * host's keys from it, refusing the calls does. */
+static const struct sandbox_seccomp_rule keyring_rules[] = {
+    {.names = "keyctl add_key request_key", .action = SANDBOX_SCMP_ERRNO, .errno_ret = 1},
+};
+
+static const struct sandbox_seccomp_profile keyring_only = {
+    .default_action = SANDBOX_SCMP_ALLOW,
+    .default_errno = -1,
+    .docker_archmap = 1,
+    .rules = keyring_rules,
+    .n_rules = 1,
+};
+
+const struct sandbox_seccomp_profile *sandbox_seccomp_keyring_profile(void)
+{
+    return &keyring_only;
+}

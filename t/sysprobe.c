@@ -2,7 +2,8 @@
  * container. Built static at test time (cc -static -pthread).
  *
  *   sysprobe table           one line per probe: "NAME RESULT", RESULT = OK or the errno name
- *   sysprobe keyread ID...   read each key: "key ID OK PAYLOAD" or "key ID ERRNO"
+ *   sysprobe keyread ID...   link the user keyring into the session, then read each key:
+ *                            "key ID OK PAYLOAD" or "key ID ERRNO"
  *   sysprobe hostkeys CMD... (host side) join a new session keyring that links the user
  *                            keyring (as pam_keyinit does), add key "tanktest-u" (payload
  *                            "secret-u") to @u and "tanktest-s" ("secret-s") to the session,
@@ -265,6 +266,9 @@ static const char *err_name(long e)
 static int key_read(const char *id)
 {
     char buf[256];
+    /* the strongest attempt: root's user keyring into this session, where its keys are
+     * possessed (uid 0 in a container without a user namespace is the host's root) */
+    syscall(SYS_keyctl, KEYCTL_LINK, KEY_SPEC_USER_KEYRING, KEY_SPEC_SESSION_KEYRING);
     long n = syscall(SYS_keyctl, KEYCTL_READ, strtol(id, NULL, 10), buf, sizeof(buf) - 1);
     if (n < 0) {
         printf("key %s %s\n", id, err_name(-errno));
