@@ -40,9 +40,23 @@ struct stream {
     char buf[LOG_LINE_MAX];
 };
 
+/* A container's output may hold secrets: its log is 0600, or 0640 when its directory passes
+ * a group on (set-group-ID: the agent's [agent] group), so that group may read it. */
+static mode_t log_mode(const char *path)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    return slash && stat(dir, &st) == 0 && (st.st_mode & S_ISGID) ? 0640 : 0600;
+}
+
 static void log_open(struct log *l, int trunc)
 {
-    l->fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (trunc ? O_TRUNC : 0), 0640);
+    l->fd = open(l->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (trunc ? O_TRUNC : 0),
+                 log_mode(l->path));
     struct stat st;
     l->size = (l->fd >= 0 && fstat(l->fd, &st) == 0) ? (uint64_t)st.st_size : 0;
 }

@@ -44,6 +44,7 @@ expect_mode "$TMP/state" "700 root"
 expect_mode "$TMP/run" "700 root"
 expect_mode "$TMP/log" "700 root"
 expect_mode "$TMP/log/secret" "700 root"
+expect_mode "$TMP/log/secret/main.log" "600 root"
 expect_private 077 "$TMP/run/pods" "$TMP/state"/* "$TMP/run"/*
 nobody cat "$TMP/log/secret/main.log" >/dev/null 2>&1 && fail "another user read the log"
 nobody ls "$TMP/state" >/dev/null 2>&1 && fail "another user listed state_dir"
