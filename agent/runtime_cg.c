@@ -50,7 +50,8 @@ static void sweep_pod(struct sandbox_cgroups *cg, const struct tank_config *cfg,
     for (int i = 0; i < n; i++) {
         _cleanup_free_ char *sd = runtime_ctr_state_dir(cfg->run_dir, pod, ctrs[i]);
         struct tk_err err = {0};
-        if (sd && access(sd, F_OK) < 0 && sandbox_cgroup_remove(cg, pod, ctrs[i], &err) < 0)
+        if (sd && access(sd, F_OK) < 0 && sandbox_cgroup_count_procs(cg, pod, ctrs[i]) == 0 &&
+            sandbox_cgroup_remove(cg, pod, ctrs[i], &err) < 0)
             tk_warn("%s", err.msg);
     }
     if (n > 0)
@@ -75,6 +76,10 @@ void runtime_cg_sweep(struct sandbox_cgroups *cg, const struct tank_config *cfg)
         struct tk_err err = {0};
         if (listed(pods, np, have[i]))
             sweep_pod(cg, cfg, have[i]);
+        else if (sandbox_cgroup_count_procs(cg, have[i], NULL) > 0) /* not ours to kill */
+            tk_warn("the cgroup of pod '%s', which this agent does not know, still has "
+                    "processes: left alone (another agent under the same [resources] cgroup?)",
+                    have[i]);
         else if (sandbox_cgroup_remove(cg, have[i], NULL, &err) < 0)
             tk_warn("%s", err.msg);
         else

@@ -16,9 +16,10 @@ struct tank_config;
  * a warning) when the host has no usable cgroups: then only privileged containers start. */
 struct sandbox_cgroups *runtime_cg_open(const struct tank_config *cfg);
 
-/* Remove the cgroups of pods without a sandbox in run_dir/state_dir (left by an agent
- * that was killed), and of containers without state in pods that remain. Adopted
- * containers keep theirs. */
+/* Remove the empty cgroups of pods without a sandbox in run_dir/state_dir (left by an
+ * agent that was killed), and of containers without state in pods that remain. Adopted
+ * containers keep theirs; a cgroup with processes of a pod this agent does not know is left
+ * alone with a warning (never kill what may be another agent's). */
 void runtime_cg_sweep(struct sandbox_cgroups *cg, const struct tank_config *cfg);
 
 /* Make a fresh cgroup for container idx of pod with its policy (its memory and cpu limits,

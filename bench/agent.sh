@@ -4,7 +4,8 @@
 #      image cached, against `podman kube play` of the same manifest when podman is here;
 #  (b) N sleeper pods (default 200): time to converge, agent RSS, monitor RSS each, agent
 #      CPU while idle.
-# Usage: bench/agent.sh [N]   (root; everything under a temp dir, removed afterwards)
+# LIMITS=1 gives every pod requests and limits (cgroup limits written at each start).
+# Usage: [LIMITS=1] bench/agent.sh [N]   (root; everything under a temp dir, removed afterwards)
 set -u
 cd "$(dirname "$0")/.."
 N=${1:-200}
@@ -45,7 +46,11 @@ cleanup() {
 }
 trap cleanup EXIT
 . t/pod-yaml.sh
-manifest() { pod_manifest "$1" ctr=sleeper grace=1 argv='["sleep", "100000"]'; } # NAME
+# LIMITS=1: every pod with requests and limits (a memory and a cpu limit in its cgroups).
+LIMITS_YAML=
+[ "${LIMITS:-0}" = 1 ] &&
+    LIMITS_YAML='    resources: {requests: {cpu: 1m, memory: 1Mi}, limits: {cpu: 100m, memory: 32Mi}}'
+manifest() { pod_manifest "$1" ctr=sleeper grace=1 argv='["sleep", "100000"]' ctr_yaml="$LIMITS_YAML"; } # NAME
 unshare --net -- "$TANK" agent --config "$T/tank.ini" 2>"$T/agent.log" &
 AGENT=$!
 for _ in $(seq 200); do api /healthz >/dev/null 2>&1 && break; sleep 0.05; done

@@ -4,7 +4,8 @@
 # open (EPERM, runc's allow-list), while /dev/null, zero, full, random, urandom, tty, ptmx
 # and pts keep working; a privileged container still opens a host device. Placement: the
 # workload is in its container cgroup before its first instruction; a removed pod leaves no
-# cgroup; after kill -9 of the agent, adopted containers keep theirs and stale ones go.
+# cgroup; after kill -9 of the agent, adopted containers keep theirs and stale empty ones go
+# (one with a process the agent did not start is left alone).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
 need_cmds find
@@ -123,11 +124,21 @@ wait_phase 60 stay Running
 stay_pid=$(ctr_jq stay main .pid)
 agent_kill9
 for cg in $(agent_cgroups); do mkdir -p "$cg/ghost/main"; done
+# A cgroup of a pod this agent does not know, with a process in it: not the agent's to kill.
+sleep 100360 &
+busy_pid=$!
+for cg in $(agent_cgroups); do
+    mkdir -p "$cg/busy/main" && echo "$busy_pid" >"$cg/busy/main/cgroup.procs"
+done
 agent_start
 wait_phase 60 stay Running
 [ "$(ctr_jq stay main .pid)" = "$stay_pid" ] || fail "stay was restarted instead of adopted"
 for cg in $(agent_cgroups); do
     [ -e "$cg/ghost" ] && fail "a stale pod cgroup was kept: $cg/ghost"
+    [ -d "$cg/busy/main" ] || fail "a cgroup with a process of an unknown pod was removed: $cg/busy"
     grep -qx "$stay_pid" "$cg/stay/main/cgroup.procs" || fail "the adopted container left $cg/stay/main"
 done
+kill -0 "$busy_pid" || fail "the agent killed a process it did not start"
+kill "$busy_pid"
+wait "$busy_pid" 2>/dev/null
 pass
