@@ -85,6 +85,9 @@ static void on_store_change(void *data)
         spec_error_format(&st->set.errors[i], line, sizeof(line));
         tk_warn("invalid manifest: %s", line);
     }
+    /* ConfigMap and Secret volumes follow their objects in place (env changes replace). */
+    for (size_t i = 0; i < st->set.n_pods; i++)
+        runtime_update_config_volumes(r->cfg->run_dir, st->set.pods[i]);
     reconcile_request(r);
 }
 

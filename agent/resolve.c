@@ -309,6 +309,73 @@ static int resolve_container(struct rctx *r, struct spec_container *c)
     return 0;
 }
 
+static int add_file(struct spec_volume *v, const char *path, const struct spec_data *d,
+                    uint32_t mode)
+{
+    struct spec_file *f = &v->files[v->n_files];
+    f->path = strdup(path);
+    f->data = malloc(d->len + 1);
+    f->len = d->len;
+    f->mode = mode;
+    v->n_files++;
+    if (!f->path || !f->data)
+        return -ENOMEM;
+    memcpy(f->data, d->value, d->len + 1);
+    return 0;
+}
+
+/* A configMap/secret volume's files; the error (NULL when none) in *error. */
+static int volume_files(struct rctx *r, struct spec_volume *v)
+{
+    bool secret = v->kind == SPEC_VOLUME_SECRET;
+    const struct spec_object *o = find_object(r, secret, v->ref_name, v->optional);
+    size_t n = o ? (v->items ? v->n_items : o->n_data) : 0;
+    v->files = calloc(n ? n : 1, sizeof(*v->files));
+    if (!v->files)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const struct spec_key_path *it = v->items ? &v->items[i] : NULL;
+        const struct spec_data *d = it ? spec_object_get(o, it->key) : &o->data[i];
+        if (!d) {
+            if (!v->optional)
+                config_error(r, "volume '%s': couldn't find key %s in %s %s/%s", v->name, it->key,
+                             secret ? "Secret" : "ConfigMap", o->namespace, o->name);
+            continue;
+        }
+        uint32_t mode = (uint32_t)(it && it->mode >= 0 ? it->mode : v->default_mode);
+        if (add_file(v, it ? it->path : d->key, d, mode) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* The files of each configMap/secret volume; a missing one stops the containers that mount
+ * it. */
+static int resolve_volumes(struct rctx *r, struct spec_pod *pod)
+{
+    for (size_t i = 0; i < pod->n_volumes; i++) {
+        struct spec_volume *v = &pod->volumes[i];
+        if (v->kind != SPEC_VOLUME_CONFIGMAP && v->kind != SPEC_VOLUME_SECRET)
+            continue;
+        r->error = NULL;
+        if (volume_files(r, v) < 0) {
+            free(r->error);
+            return -ENOMEM;
+        }
+        for (size_t j = 0; r->error && j < pod->n_containers; j++) {
+            struct spec_container *c = &pod->containers[j];
+            for (size_t k = 0; k < c->n_mounts; k++)
+                if (!strcmp(c->mounts[k].name, v->name) && !c->config_error) {
+                    c->config_error = strdup(r->error);
+                    break;
+                }
+        }
+        free(r->error);
+        r->error = NULL;
+    }
+    return 0;
+}
+
 int resolve_pods(struct spec_set *set, const char *node_name)
 {
     for (size_t i = 0; i < set->n_pods; i++) {
@@ -317,6 +384,8 @@ int resolve_pods(struct spec_set *set, const char *node_name)
         for (size_t j = 0; j < pod->n_containers; j++)
             if (resolve_container(&r, &pod->containers[j]) < 0)
                 return -ENOMEM;
+        if (resolve_volumes(&r, pod) < 0)
+            return -ENOMEM;
         int rc = spec_pod_rehash(pod);
         if (rc < 0)
             return rc;

@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "image/image.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/cfgvol.h"
 #include "sandbox/container.h"
 #include "sandbox/pod.h"
 
@@ -189,11 +190,15 @@ static int fill_ifaces(const struct spec_pod *pod, const struct host_facts *hf,
     return 0;
 }
 
-static void fill_volumes(const struct spec_pod *pod, struct sandbox_volume *vols)
+/* The sandbox's volumes (configMap and secret ones are the agent's: cfgvol_dir). */
+static size_t fill_volumes(const struct spec_pod *pod, struct sandbox_volume *vols)
 {
+    size_t n = 0;
     for (size_t i = 0; i < pod->n_volumes; i++) {
         const struct spec_volume *s = &pod->volumes[i];
-        vols[i] = (struct sandbox_volume){
+        if (s->kind == SPEC_VOLUME_CONFIGMAP || s->kind == SPEC_VOLUME_SECRET)
+            continue;
+        vols[n++] = (struct sandbox_volume){
             .name = s->name,
             .kind = s->kind == SPEC_VOLUME_HOST_PATH ? SANDBOX_VOLUME_HOST_PATH
                                                      : SANDBOX_VOLUME_EMPTY_DIR,
@@ -203,6 +208,46 @@ static void fill_volumes(const struct spec_pod *pod, struct sandbox_volume *vols
             .host_path_type = hp_type(s->host_path_type),
         };
     }
+    return n;
+}
+
+/* RUN_DIR/cfgvol/POD: the tmpfs of a pod's configMap and secret volumes. */
+static char *cfgvol_dir(const char *run_dir, const char *pod)
+{
+    char *s = NULL;
+    return asprintf(&s, "%s/cfgvol/%s", run_dir, pod) < 0 ? NULL : s;
+}
+
+static int write_cfg_volume(const char *base, const struct spec_volume *v, struct tk_err *err)
+{
+    _cleanup_free_ struct sandbox_file *f = calloc(v->n_files ? v->n_files : 1, sizeof(*f));
+    if (!f)
+        return tk_err_sys(err, -ENOMEM, "volume '%s'", v->name);
+    for (size_t i = 0; i < v->n_files; i++)
+        f[i] = (struct sandbox_file){v->files[i].path, v->files[i].data, v->files[i].len,
+                                     v->files[i].mode};
+    int r = sandbox_cfgvol_write(base, v->name, f, v->n_files, err);
+    return r < 0 ? tk_err_wrap(err, "volume '%s'", v->name) : r;
+}
+
+int runtime_update_config_volumes(const char *run_dir, const struct spec_pod *pod)
+{
+    _cleanup_free_ char *base = cfgvol_dir(run_dir, pod->name);
+    struct stat st;
+    if (!base || stat(base, &st) < 0) /* not started yet: its first container writes them */
+        return 0;
+    for (size_t i = 0; i < pod->n_volumes; i++) {
+        const struct spec_volume *v = &pod->volumes[i];
+        struct tk_err err = {0};
+        if (v->kind != SPEC_VOLUME_CONFIGMAP && v->kind != SPEC_VOLUME_SECRET)
+            continue;
+        int r = write_cfg_volume(base, v, &err);
+        if (r < 0)
+            tk_warn("pod '%s': %s", pod->name, err.msg);
+        else if (r > 0)
+            tk_info("pod '%s': volume '%s' updated", pod->name, v->name);
+    }
+    return 0;
 }
 
 /* resolv.conf options as written there: "ndots:2", "rotate" (heap strings). */
@@ -256,7 +301,7 @@ static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_po
     r = fill_ifaces(pod, &hf, ifs, err);
     if (r < 0)
         return r;
-    fill_volumes(pod, vols);
+    nv = fill_volumes(pod, vols);
     fill_dns_options(pod, opts);
     struct sandbox_pod_config pc = {
         .run_dir = cfg->run_dir,
@@ -336,6 +381,9 @@ static int host_pod_down(void *impl, const char *pod, struct tk_err *err)
     if (h->cg && sandbox_cgroup_remove(h->cg, pod, NULL, err) < 0)
         return tk_err_wrap(err, "remove pod '%s'", pod);
     int r = sandbox_pod_destroy(h->cfg->run_dir, h->cfg->state_dir, pod, err);
+    _cleanup_free_ char *cfgvol = cfgvol_dir(h->cfg->run_dir, pod);
+    if (r == 0 && cfgvol)
+        r = sandbox_cfgvol_remove(cfgvol, err);
     if (r == 0) {
         _cleanup_buf_ struct tk_buf logs = TK_BUF_INIT;
         tk_buf_addf(&logs, "%s/%s", h->cfg->log_dir, pod);
@@ -432,10 +480,21 @@ static int build_mounts(struct host_rt *h, const struct spec_pod *pod,
         if (!v)
             return tk_err_set(err, -EINVAL, "volume '%s' is not declared", m->name);
         char base[4096];
+        bool cfg = v->kind == SPEC_VOLUME_CONFIGMAP || v->kind == SPEC_VOLUME_SECRET;
         if (v->kind == SPEC_VOLUME_HOST_PATH)
             snprintf(base, sizeof(base), "%s", v->host_path);
-        else if (sandbox_pod_volume_path(base, sizeof(base), h->cfg->state_dir, pod->name,
-                                         v->name) < 0)
+        else if (cfg) {
+            /* Written once here; then kept current by runtime_update_config_volumes (this
+             * spec may be older than the store's: a restart must not bring old files back). */
+            _cleanup_free_ char *dir = cfgvol_dir(h->cfg->run_dir, pod->name);
+            char data[4200];
+            struct stat st;
+            snprintf(data, sizeof(data), "%s/%s/..data", dir ? dir : "", v->name);
+            if (!dir || (lstat(data, &st) < 0 && write_cfg_volume(dir, v, err) < 0))
+                return dir ? -EIO : tk_err_sys(err, -ENOMEM, "volume '%s'", v->name);
+            snprintf(base, sizeof(base), "%s/%s", dir, v->name);
+        } else if (sandbox_pod_volume_path(base, sizeof(base), h->cfg->state_dir, pod->name,
+                                           v->name) < 0)
             return tk_err_set(err, -ENAMETOOLONG, "volume '%s': path too long", v->name);
         if (!(srcs[i] = strdup(base)))
             return tk_err_sys(err, -ENOMEM, "volume '%s'", v->name);
@@ -445,8 +504,9 @@ static int build_mounts(struct host_rt *h, const struct spec_pod *pod,
         mounts[i] = (struct sandbox_mount){
             .source = srcs[i],
             .destination = m->mount_path,
-            .flags = (m->read_only ? SANDBOX_MOUNT_READONLY | rro[m->recursive_read_only] : 0) |
-                     (v->kind == SPEC_VOLUME_EMPTY_DIR ? SANDBOX_MOUNT_MKDIR : 0),
+            .flags =
+                (m->read_only || cfg ? SANDBOX_MOUNT_READONLY | rro[m->recursive_read_only] : 0) |
+                (v->kind == SPEC_VOLUME_EMPTY_DIR ? SANDBOX_MOUNT_MKDIR : 0),
             .sub_path = m->sub_path,
             .volume = v->name,
         };

@@ -128,3 +128,8 @@ char *runtime_log_path(const char *log_dir, const char *pod, const char *ctr);
 /* Where a container's state lives (its monitor's files, RUNTIME_DIGEST_FILE):
  * RUN_DIR/pods/POD/containers/CTR (heap string). */
 char *runtime_ctr_state_dir(const char *run_dir, const char *pod, const char *ctr);
+
+/* Bring the configMap and secret volumes of a started pod up to date with pod (its resolved
+ * files): each changed volume is swapped atomically (sandbox/cfgvol.h); a pod not started
+ * yet is left alone (its first container writes them). Problems are logged. Returns 0. */
+int runtime_update_config_volumes(const char *run_dir, const struct spec_pod *pod);

@@ -420,6 +420,21 @@ static char *fingerprint(const struct store_state *st)
         spec_error_format(&st->set.errors[i], line, sizeof(line));
         tk_buf_addf(&b, "err %s\n", line);
     }
+    /* ConfigMaps and Secrets: a change of content is a change (volumes follow it). */
+    for (size_t i = 0; i < st->set.n_objects; i++) {
+        const struct spec_object *o = st->set.objects[i];
+        uint64_t h = 1469598103934665603ull;
+        for (size_t j = 0; j < o->n_data; j++) {
+            for (const char *k = o->data[j].key; *k; k++)
+                h = (h ^ (unsigned char)*k) * 1099511628211ull;
+            h = (h ^ 0xff) * 1099511628211ull;
+            for (size_t x = 0; x < o->data[j].len; x++)
+                h = (h ^ o->data[j].value[x]) * 1099511628211ull;
+            h = (h ^ 0xfe) * 1099511628211ull;
+        }
+        tk_buf_addf(&b, "obj %d %s/%s %016llx\n", (int)o->kind, o->namespace, o->name,
+                    (unsigned long long)h);
+    }
     return tk_buf_detach(&b);
 }
 

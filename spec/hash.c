@@ -168,6 +168,17 @@ static void put_volume(struct tk_buf *b, const struct spec_volume *v)
     if (v->kind == SPEC_VOLUME_HOST_PATH) {
         put_str(b, v->host_path);
         put_int(b, v->host_path_type);
+    } else if (v->kind == SPEC_VOLUME_CONFIGMAP || v->kind == SPEC_VOLUME_SECRET) {
+        /* what is shown, not its content: the files are updated in place */
+        put_str(b, v->ref_name);
+        put_int(b, (int64_t)v->n_items);
+        for (size_t i = 0; i < v->n_items; i++) {
+            put_str(b, v->items[i].key);
+            put_str(b, v->items[i].path);
+            put_int(b, v->items[i].mode);
+        }
+        put_int(b, v->default_mode);
+        put_int(b, v->optional);
     } else {
         put_int(b, v->medium_memory);
         put_int(b, (int64_t)v->size_limit);

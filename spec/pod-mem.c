@@ -66,6 +66,23 @@ static void free_container(struct spec_container *c)
     free_lsm(&c->sec.lsm);
 }
 
+static void free_cfg_volume(struct spec_volume *v)
+{
+    free(v->ref_name);
+    for (size_t i = 0; v->items && i < v->n_items; i++) {
+        free(v->items[i].key);
+        free(v->items[i].path);
+    }
+    free(v->items);
+    for (size_t i = 0; v->files && i < v->n_files; i++) {
+        free(v->files[i].path);
+        if (v->files[i].data)
+            explicit_bzero(v->files[i].data, v->files[i].len);
+        free(v->files[i].data);
+    }
+    free(v->files);
+}
+
 void spec_pod_free(struct spec_pod *pod)
 {
     if (!pod)
@@ -80,6 +97,7 @@ void spec_pod_free(struct spec_pod *pod)
     for (size_t i = 0; pod->volumes && i < pod->n_volumes; i++) {
         free(pod->volumes[i].name);
         free(pod->volumes[i].host_path);
+        free_cfg_volume(&pod->volumes[i]);
     }
     free(pod->volumes);
     free(pod->hostname);
@@ -207,6 +225,21 @@ static void dup_network(struct spec_netns *d, const struct spec_netns *s, bool *
     }
 }
 
+static void dup_cfg_volume(struct spec_volume *d, const struct spec_volume *s, bool *ok)
+{
+    d->ref_name = dstr(s->ref_name, ok);
+    d->items = dmem(s->items, s->n_items, sizeof(*d->items), ok);
+    for (size_t i = 0; d->items && i < s->n_items; i++) {
+        d->items[i].key = dstr(s->items[i].key, ok);
+        d->items[i].path = dstr(s->items[i].path, ok);
+    }
+    d->files = dmem(s->files, s->n_files, sizeof(*d->files), ok);
+    for (size_t i = 0; d->files && i < s->n_files; i++) {
+        d->files[i].path = dstr(s->files[i].path, ok);
+        d->files[i].data = dmem(s->files[i].data, s->files[i].len + 1, 1, ok);
+    }
+}
+
 struct spec_pod *spec_pod_dup(const struct spec_pod *s)
 {
     bool ok = true;
@@ -224,6 +257,7 @@ struct spec_pod *spec_pod_dup(const struct spec_pod *s)
     for (size_t i = 0; d->volumes && i < s->n_volumes; i++) {
         d->volumes[i].name = dstr(s->volumes[i].name, &ok);
         d->volumes[i].host_path = dstr(s->volumes[i].host_path, &ok);
+        dup_cfg_volume(&d->volumes[i], &s->volumes[i], &ok);
     }
     d->hostname = dstr(s->hostname, &ok);
     d->namespace = dstr(s->namespace, &ok);

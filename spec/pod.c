@@ -194,9 +194,14 @@ static void f_empty_dir(struct walk *w, const struct ynode *v, const char *path,
 static void f_volumes(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const struct field fields[] = {
-        {"name", f_vol_name},      {"hostPath", f_host_path},
-        {"emptyDir", f_empty_dir}, {"persistentVolumeClaim", field_refused},
-        {"nfs", field_refused},    {"ephemeral", field_refused},
+        {"name", f_vol_name},
+        {"hostPath", f_host_path},
+        {"emptyDir", f_empty_dir},
+        {"persistentVolumeClaim", field_refused},
+        {"nfs", field_refused},
+        {"ephemeral", field_refused},
+        {"configMap", f_configmap_volume},
+        {"secret", f_secret_volume},
     };
     struct spec_pod *pod = obj;
     if (!want_seq(w, v, path))
@@ -215,7 +220,7 @@ static void f_volumes(struct walk *w, const struct ynode *v, const char *path, v
         if (ynode_is_null(ynode_get(v->items[i], "name")))
             wreq(w, v->items[i], p, "name", NULL);
         if (w->sources > 1)
-            werr(w, v->items[i], p, "give only one of hostPath and emptyDir");
+            werr(w, v->items[i], p, "give only one of hostPath, emptyDir, configMap and secret");
         names[i] = vol->name;
     }
     check_name_dups(w, v, path, "volume", names);

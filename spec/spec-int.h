@@ -164,6 +164,10 @@ void check_name_dups(struct walk *w, const struct ynode *list, const char *path,
 /* A container's resources: {requests, limits} (resources.c); obj is the container. */
 void walk_resources(struct walk *w, const struct ynode *v, const char *path, void *obj);
 
+/* configMap and secret volumes (volume.c). */
+void f_configmap_volume(struct walk *w, const struct ynode *v, const char *path, void *obj);
+void f_secret_volume(struct walk *w, const struct ynode *v, const char *path, void *obj);
+
 /* Pieces of the pod walk (container.c). */
 void walk_containers(struct walk *w, const struct ynode *v, const char *path, void *pod);
 /* After the whole pod is read: mounts name declared volumes, runAsNonRoot vs uid. */

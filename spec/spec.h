@@ -30,7 +30,12 @@ enum spec_macvlan_mode {
     SPEC_MACVLAN_VEPA,
     SPEC_MACVLAN_PASSTHRU
 };
-enum spec_volume_kind { SPEC_VOLUME_HOST_PATH, SPEC_VOLUME_EMPTY_DIR };
+enum spec_volume_kind {
+    SPEC_VOLUME_HOST_PATH,
+    SPEC_VOLUME_EMPTY_DIR,
+    SPEC_VOLUME_CONFIGMAP, /* ref_name's data as files, read-only */
+    SPEC_VOLUME_SECRET,    /* the same, on a tmpfs */
+};
 /* volumeMounts[].recursiveReadOnly (IfPossible and Enabled only with readOnly: true) */
 enum spec_rro { SPEC_RRO_DISABLED, SPEC_RRO_IF_POSSIBLE, SPEC_RRO_ENABLED };
 /* hostPath.type */
@@ -190,6 +195,21 @@ struct spec_container {
     struct spec_resources res;
 };
 
+/* configMap/secret volume items[]: key to a relative path, with its mode (-1 = default). */
+struct spec_key_path {
+    char *key;
+    char *path;
+    int32_t mode;
+};
+
+/* One file of a configMap/secret volume: path relative to the volume, its bytes, mode. */
+struct spec_file {
+    char *path;
+    unsigned char *data;
+    size_t len;
+    uint32_t mode;
+};
+
 struct spec_volume {
     char *name;
     enum spec_volume_kind kind;
@@ -199,6 +219,16 @@ struct spec_volume {
     /* emptyDir */
     bool medium_memory;
     uint64_t size_limit; /* bytes, 0 = unset */
+    /* configMap (name) / secret (secretName) */
+    char *ref_name;
+    struct spec_key_path *items; /* NULL: every key, as a file named like it */
+    size_t n_items;
+    int32_t default_mode; /* file mode, 0644 when not given */
+    bool optional;
+    /* Filled by the agent's resolution (not covered by the hash: the files are updated in
+     * place): the files to show, NULL/0 when the object is missing. */
+    struct spec_file *files;
+    size_t n_files;
 };
 
 struct spec_interface {

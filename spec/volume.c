@@ -1,0 +1,130 @@
+/* configMap and secret volumes (items, defaultMode, optional), as Kubernetes reads them. */
+#include "spec/spec-int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+
+/* items[].path: relative, without ".." components, not starting with "..". */
+static bool is_item_path(const char *s)
+{
+    if (!*s || s[0] == '/' || !strncmp(s, "..", 2))
+        return false;
+    for (const char *p = s; *p;) {
+        size_t l = strcspn(p, "/");
+        if ((l == 2 && p[0] == '.' && p[1] == '.') || l == 0)
+            return false;
+        p += l;
+        p += *p == '/';
+    }
+    return true;
+}
+
+static void f_ref(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_volume *vol = obj;
+    want_checked(w, v, path, &vol->ref_name, spec_is_dns1123_subdomain,
+                 "a valid ConfigMap or Secret name (a DNS subdomain)");
+}
+
+static void f_optional(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_volume *vol = obj;
+    want_bool(w, v, path, &vol->optional);
+}
+
+/* A file mode: an integer as YAML 1.1 reads it (0644 is octal, as Kubernetes reads it;
+ * 420 is decimal, as JSON writes it), 0 to 0777. */
+static bool want_mode(struct walk *w, const struct ynode *v, const char *path, int32_t *out)
+{
+    char *end = NULL;
+    if (v->type != YN_SCALAR || v->kind != YS_INT)
+        return want_int(w, v, path, 0, 0777, &(int64_t){0});
+    const char *s = v->value + (v->value[0] == '+');
+    int base = s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : s[0] == '0' && s[1] ? 8 : 10;
+    long m = strtol(base == 16 ? s + 2 : s, &end, base);
+    if (!*s || *end || m < 0 || m > 0777) {
+        werr(w, v, path, "'%.40s' is not a file mode (0 to 0777)", v->value);
+        return false;
+    }
+    *out = (int32_t)m;
+    return true;
+}
+
+static void f_default_mode(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_volume *vol = obj;
+    want_mode(w, v, path, &vol->default_mode);
+}
+
+static void f_item_key(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_key_path *it = obj;
+    want_str(w, v, path, &it->key);
+}
+
+static void f_item_path(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_key_path *it = obj;
+    want_checked(w, v, path, &it->path, is_item_path, "a relative path without '..' components");
+}
+
+static void f_item_mode(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_key_path *it = obj;
+    want_mode(w, v, path, &it->mode);
+}
+
+static void f_items(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {
+        {"key", f_item_key}, {"path", f_item_path}, {"mode", f_item_mode}};
+    struct spec_volume *vol = obj;
+    if (!want_seq(w, v, path))
+        return;
+    vol->items = xcalloc(v->n, sizeof(*vol->items));
+    vol->n_items = v->n;
+    for (size_t i = 0; i < v->n; i++) {
+        _cleanup_free_ char *p = path_idx(path, i);
+        struct spec_key_path *it = &vol->items[i];
+        it->mode = -1;
+        if (!walk_map(w, v->items[i], p, fields, TK_ARRAY_SIZE(fields), it))
+            continue;
+        if (!it->key && ynode_is_null(ynode_get(v->items[i], "key")))
+            wreq(w, v->items[i], p, "key", NULL);
+        if (!it->path && ynode_is_null(ynode_get(v->items[i], "path")))
+            wreq(w, v->items[i], p, "path", NULL);
+    }
+}
+
+static void read_source(struct walk *w, const struct ynode *v, const char *path,
+                        struct spec_volume *vol, enum spec_volume_kind kind)
+{
+    static const struct field cm_fields[] = {{"name", f_ref},
+                                             {"items", f_items},
+                                             {"defaultMode", f_default_mode},
+                                             {"optional", f_optional}};
+    static const struct field secret_fields[] = {{"secretName", f_ref},
+                                                 {"items", f_items},
+                                                 {"defaultMode", f_default_mode},
+                                                 {"optional", f_optional}};
+    bool secret = kind == SPEC_VOLUME_SECRET;
+    w->sources++;
+    vol->kind = kind;
+    vol->default_mode = 0644;
+    if (!walk_map(w, v, path, secret ? secret_fields : cm_fields, 4, vol))
+        return;
+    if (!vol->ref_name && ynode_is_null(ynode_get(v, secret ? "secretName" : "name")))
+        wreq(w, v, path, secret ? "secretName" : "name", NULL);
+}
+
+void f_configmap_volume(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    read_source(w, v, path, obj, SPEC_VOLUME_CONFIGMAP);
+}
+
+void f_secret_volume(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    read_source(w, v, path, obj, SPEC_VOLUME_SECRET);
+}
