@@ -126,7 +126,7 @@ int tk_open_regular(const char *path, int flags)
     if (fd < 0 || fstat(fd, &st) < 0)
         return -errno;
     if (!S_ISREG(st.st_mode))
-        return -EINVAL;
+        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
     return TAKE_FD(fd);
 }
 

@@ -22,9 +22,10 @@ int tk_write_file_atomic_group(const char *path, const void *data, size_t len, m
 int tk_write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Open path for reading only if it is a regular file: opened non-blocking (a FIFO or a device
- * never blocks the open, nor a read), then checked with fstat; -EINVAL when it is anything
- * else. flags are added to the open (O_NOFOLLOW: -ELOOP on a symbolic link). The fd keeps
- * O_NONBLOCK, which regular files ignore. Returns the fd (close-on-exec) or -errno. */
+ * never blocks the open, nor a read), then checked with fstat; -EISDIR for a directory,
+ * -EINVAL when it is anything else. flags are added to the open (O_NOFOLLOW: -ELOOP on a symbolic
+ * link). The fd keeps O_NONBLOCK, which regular files ignore. Returns the fd (close-on-exec) or
+ * -errno. */
 int tk_open_regular(const char *path, int flags);
 
 /* Read a whole regular file (tk_open_regular) into a new NUL-terminated heap buffer (*out,
