@@ -22,6 +22,8 @@ static const char usage[] =
     "  top [POD]                        CPU and memory use of pods (with POD, its containers)\n"
     "  logs [-f] [--tail N] [--timestamps] POD [CTR]\n"
     "                                   print a container's log\n"
+    "  exec [-i] [-t] POD [-c CTR] -- COMMAND [ARG...]\n"
+    "                                   run a command in a running container\n"
     "  validate PATH...                 check manifests (files or directories)\n"
     "  apply FILE...                    validate, then place into the pods directory\n"
     "  pull IMAGE                       pull an image into the store\n"
@@ -54,10 +56,10 @@ static const struct {
     cli_cmd_fn fn;
 } commands[] = {
     {"agent", cmd_agent},       {"status", cmd_status},     {"top", cmd_top},
-    {"logs", cmd_logs},         {"validate", cmd_validate}, {"apply", cmd_apply},
-    {"pull", cmd_pull},         {"images", cmd_images},     {"unpack", cmd_unpack},
-    {"version", cmd_version},   {"help", cmd_help},         {"__monitor", cmd_monitor},
-    {"__extract", cmd_extract},
+    {"logs", cmd_logs},         {"exec", cmd_exec},         {"validate", cmd_validate},
+    {"apply", cmd_apply},       {"pull", cmd_pull},         {"images", cmd_images},
+    {"unpack", cmd_unpack},     {"version", cmd_version},   {"help", cmd_help},
+    {"__monitor", cmd_monitor}, {"__extract", cmd_extract},
 };
 
 /* tank help [COMMAND [SUBCOMMAND]]: the list of commands, or COMMAND's own usage. */

@@ -21,6 +21,7 @@ int cmd_agent(const struct cli *cli, int argc, char **argv);
 int cmd_status(const struct cli *cli, int argc, char **argv);
 int cmd_top(const struct cli *cli, int argc, char **argv);
 int cmd_logs(const struct cli *cli, int argc, char **argv);
+int cmd_exec(const struct cli *cli, int argc, char **argv);
 int cmd_validate(const struct cli *cli, int argc, char **argv);
 int cmd_apply(const struct cli *cli, int argc, char **argv);
 int cmd_pull(const struct cli *cli, int argc, char **argv);

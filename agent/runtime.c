@@ -669,6 +669,11 @@ static int run_start(const struct start_ctx *x, const struct sandbox_container_c
     _cleanup_buf_ struct tk_buf df = TK_BUF_INIT;
     tk_buf_addf(&df, "%s/" RUNTIME_DIGEST_FILE, hs->state_dir);
     tk_write_file_replace(df.s, hs->digest, strlen(hs->digest), 0644); /* run_dir */
+    char ix[24]; /* tank exec's default container: the pod's first */
+    int ixn = snprintf(ix, sizeof(ix), "%td\n", x->c - x->pod->containers);
+    tk_buf_reset(&df);
+    tk_buf_addf(&df, "%s/" RUNTIME_INDEX_FILE, hs->state_dir);
+    tk_write_file_replace(df.s, ix, (size_t)ixn, 0644);
     start->fd = sandbox_start_fd(hs->s);
     start->deadline_ms = sandbox_start_deadline_ms(hs->s);
     start->priv = hs;

@@ -122,6 +122,8 @@ void runtime_free(struct runtime *rt);
 /* The file in a container's state directory (RUN_DIR/pods/POD/containers/CTR) that names the
  * manifest digest of the image it runs, from the start of its start on ("sha256:..."). */
 #define RUNTIME_DIGEST_FILE "tank-image-digest"
+/* ... and the one that holds the container's index in its pod's containers ("0\n"). */
+#define RUNTIME_INDEX_FILE "tank-ctr-index"
 
 /* Where a container's CRI log lives: LOG_DIR/POD/CTR.log (heap string). */
 char *runtime_log_path(const char *log_dir, const char *pod, const char *ctr);

@@ -15,7 +15,7 @@ _tank() {
         cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
         words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
     }
-    local commands="agent status logs validate apply pull images unpack version help"
+    local commands="agent status logs exec validate apply pull images unpack version help"
     local i cmd= sub= _tank_config= args=()
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
@@ -43,6 +43,23 @@ _tank() {
             COMPREPLY=($(compgen -W "-f --tail --timestamps --help $(_tank_pods)" -- "$cur"))
         elif [ ${#args[@]} -eq 1 ]; then
             COMPREPLY=($(compgen -W "-f --tail --timestamps $(_tank_containers "${args[0]}")" -- "$cur"))
+        fi ;;
+    exec)
+        case $prev in
+        -c | --container)
+            [ ${#args[@]} -gt 0 ] && COMPREPLY=($(compgen -W "$(_tank_containers "${args[0]}")" -- "$cur"))
+            return ;;
+        esac
+        for ((i = 2; i < cword; i++)); do
+            if [ "${words[i]}" = -- ]; then
+                [ $((i + 1)) -eq "$cword" ] && COMPREPLY=($(compgen -c -- "$cur")) || COMPREPLY=($(compgen -f -- "$cur"))
+                return
+            fi
+        done
+        if [ ${#args[@]} -eq 0 ]; then
+            COMPREPLY=($(compgen -W "-i -t -c --container --stdin --tty --help $(_tank_pods)" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W "-c --container -i -t --" -- "$cur"))
         fi ;;
     validate | apply) COMPREPLY=($(compgen -f -- "$cur")) ;;
     images)

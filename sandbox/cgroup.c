@@ -775,3 +775,49 @@ int sandbox_cgroup_usage(const struct sandbox_cgroups *cg, const char *pod, cons
         rm = memory_ws(cg, d, memory_bytes);
     return rc < 0 ? rc : rm;
 }
+
+/* ---- joining another process' cgroups ---- */
+
+/* The hierarchy a /proc/PID/cgroup line's controller list belongs to (NULL = none of ours). */
+static struct hier *hier_of(struct sandbox_cgroups *cg, struct hier *v2, const char *num,
+                            const char *ctls)
+{
+    if (!strcmp(num, "0") && !ctls[0])
+        return v2->mnt[0] ? v2 : NULL;
+    unsigned m = ctls_of(ctls);
+    for (size_t i = 0; m && i < cg->n; i++)
+        if (cg->h[i].ctls & m)
+            return &cg->h[i];
+    return NULL;
+}
+
+int sandbox_cgroup_join_like(pid_t of, pid_t pid, struct tk_err *err)
+{
+    struct sandbox_cgroups cg = {0};
+    struct hier v2 = {0};
+    char path[64], dir[4096], spid[16];
+    _cleanup_free_ char *body = NULL;
+    snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)of);
+    snprintf(spid, sizeof(spid), "%d", (int)pid);
+    int r = scan_mounts(&cg, &v2);
+    if (r >= 0)
+        r = tk_read_file(path, 1 << 16, &body, NULL);
+    if (r < 0)
+        return tk_err_sys(err, r, "read the cgroups of process %d", (int)of);
+    for (char *line = body, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2 || c2[1] != '/')
+            continue;
+        *c1 = *c2 = 0;
+        struct hier *h = hier_of(&cg, &v2, line, c1 + 1);
+        if (!h || own_dir(h, c2 + 1, dir, sizeof(dir)) < 0)
+            continue;
+        r = sandbox_cgroup_write(dir, "cgroup.procs", spid);
+        if (r < 0)
+            return tk_err_sys(err, r, "join cgroup '%s'", dir);
+    }
+    return 0;
+}

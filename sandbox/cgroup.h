@@ -119,3 +119,8 @@ int64_t sandbox_cgroup_oom_kills(const struct sandbox_cgroups *cg, const char *p
  * cgroup or the controller is missing (the other value is then UINT64_MAX). */
 int sandbox_cgroup_usage(const struct sandbox_cgroups *cg, const char *pod, const char *ctr,
                          uint64_t *cpu_ns, uint64_t *memory_bytes);
+
+/* Move pid into the cgroups process `of` is in, in every hierarchy with a controller of ours
+ * (and the cgroup2 one) that is mounted and shows its cgroup (tank exec joins its container
+ * so). -errno with err filled when a move fails. */
+int sandbox_cgroup_join_like(pid_t of, pid_t pid, struct tk_err *err);

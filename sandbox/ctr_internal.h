@@ -21,6 +21,15 @@ struct sandbox_fail {
 int sandbox_fail(struct sandbox_fail *f, enum sandbox_step step, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* ---- spawn.c ---- */
+
+/* argv[0] as a path inside the container: as is with a '/', else looked up in the PATH of
+ * cfg->env. Fills out or f. */
+int sandbox_find_exec(const struct sandbox_container_config *cfg, char *out, size_t size,
+                      struct sandbox_fail *f);
+/* Every signal back to its default disposition, none blocked. */
+void sandbox_reset_signals(void);
+
 /* ---- rootfs.c: runs in the workload child, in its new mount namespace, as root ---- */
 
 /* Build the root file system (overlayfs or flat rootfs, /proc, /dev, /sys, pod files,

@@ -120,3 +120,9 @@ int sandbox_seccomp_load(const struct sandbox_seccomp_filter *filter);
 /* Its number of BPF instructions. */
 size_t sandbox_seccomp_filter_len(const struct sandbox_seccomp_filter *filter);
 void sandbox_seccomp_filter_free(struct sandbox_seccomp_filter *filter);
+
+/* A filter as a file, so that a process joining the container later (tank exec) loads the
+ * very filter its workload got: save writes it to fd; parse reads such bytes back (-EINVAL
+ * for anything else) into *out, freed with sandbox_seccomp_filter_free(). */
+int sandbox_seccomp_filter_save(const struct sandbox_seccomp_filter *filter, int fd);
+int sandbox_seccomp_filter_parse(const void *data, size_t len, struct sandbox_seccomp_filter **out);

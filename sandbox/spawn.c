@@ -35,6 +35,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "sandbox/exec-int.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -107,9 +108,8 @@ static int recv_msg(int fd, struct sync_msg *m, int timeout_ms)
 
 /* ---- the workload child ---- */
 
-/* argv[0] as a path inside the container: as is with a '/', else looked up in PATH. */
-static int find_exec(const struct sandbox_container_config *cfg, char *out, size_t size,
-                     struct sandbox_fail *f)
+int sandbox_find_exec(const struct sandbox_container_config *cfg, char *out, size_t size,
+                      struct sandbox_fail *f)
 {
     const char *name = cfg->argv[0];
     if (strchr(name, '/')) {
@@ -169,7 +169,8 @@ static int child_setup(const struct sandbox_container_config *cfg, struct sandbo
         return r;
     r = sandbox_caps_compute(cfg, &caps, f);
     if (r < 0 || (r = sandbox_keyring_join(cfg, f)) < 0 ||
-        (r = sandbox_seccomp_prepare(cfg, caps, &filter, f)) < 0)
+        (r = sandbox_seccomp_prepare(cfg, caps, &filter, f)) < 0 ||
+        (r = sandbox_exec_record(cfg, caps, filter, f)) < 0)
         return r;
     r = sandbox_rootfs_setup(cfg, f);
     if (r < 0 || (r = sandbox_apparmor_exec(cfg, f)) < 0)
@@ -187,7 +188,7 @@ static int child_setup(const struct sandbox_container_config *cfg, struct sandbo
     if (chdir(cwd) < 0)
         return sandbox_fail(f, SANDBOX_STEP_CWD, errno, "chdir '%s'", cwd);
     char path[PATH_MAX];
-    r = find_exec(cfg, path, sizeof(path), f);
+    r = sandbox_find_exec(cfg, path, sizeof(path), f);
     if (r < 0)
         return r;
     if (cfg->no_new_privs && (r = sandbox_seccomp_apply(filter, f)) < 0)
@@ -221,7 +222,7 @@ static _Noreturn void child_main(const struct sandbox_container_config *cfg, int
 
 /* ---- the monitor, before the workload exec'd ---- */
 
-static void reset_signals(void)
+void sandbox_reset_signals(void)
 {
     struct sigaction sa = {.sa_handler = SIG_DFL};
     for (int s = 1; s < NSIG; s++) {
@@ -435,7 +436,7 @@ static _Noreturn void monitor_main_fork(const struct sandbox_container_config *c
     struct sandbox_fail f = {0};
     struct pipes p;
     setsid();
-    reset_signals();
+    sandbox_reset_signals();
     close_others(sync, memfd);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int fd = 0; fd < 3 && null >= 0; fd++)
