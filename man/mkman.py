@@ -81,7 +81,9 @@ def man_tank(tank, version):
             "\\fB\\-\\-help\\fR", "The command's own usage (also \\fBtank help\\fR "
             "\\fICOMMAND\\fR).",
             ".SH EXIT STATUS", "0 on success; 1 on a failure, with one line on standard error; "
-            "2 on a usage error. \\fBtank validate\\fR exits 1 when a manifest is not valid.",
+            "2 on a usage error. \\fBtank validate\\fR exits 1 when a manifest is not valid; "
+            "\\fBtank exec\\fR exits with its command's status (126 when it cannot be run, "
+            "127 when it is not found, 128+N when signal N killed it).",
             ".SH ENVIRONMENT", ".TP", ".B TANK_CONFIG",
             "The configuration file when no \\fB\\-\\-config\\fR is given.",
             ".SH FILES", ".TP", ".I /etc/tank/tank.ini", "The configuration.", ".TP",

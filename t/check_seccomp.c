@@ -1,7 +1,11 @@
 /* The seccomp profile parser (sandbox/seccomp.h): valid profiles, and each kind of bad one
  * with the entry its message names; the default table compiles for every capability set. */
 #include <check.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "sandbox/seccomp.h"
 
@@ -104,12 +108,42 @@ START_TEST(test_default_profile_compiles)
 }
 END_TEST
 
+/* A filter saved for tank exec reads back as the same program; anything else is refused. */
+START_TEST(test_filter_save_parse)
+{
+    struct sandbox_seccomp_filter *f = NULL, *back = NULL;
+    ck_assert_int_eq(sandbox_seccomp_compile(sandbox_seccomp_default_profile(), 0, &f, NULL), 0);
+    int fd = memfd_create("filter", MFD_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(sandbox_seccomp_filter_save(f, fd), 0);
+    off_t len = lseek(fd, 0, SEEK_CUR);
+    char *buf = malloc((size_t)len + 8);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(pread(fd, buf, (size_t)len, 0), len);
+    ck_assert_int_eq(sandbox_seccomp_filter_parse(buf, (size_t)len, &back), 0);
+    ck_assert_uint_eq(sandbox_seccomp_filter_len(back), sandbox_seccomp_filter_len(f));
+    sandbox_seccomp_filter_free(back);
+    struct sandbox_seccomp_filter *none = NULL;
+    /* Truncated, one instruction too many, a bad magic: all refused. */
+    ck_assert_int_eq(sandbox_seccomp_filter_parse(buf, (size_t)len - 1, &none), -EINVAL);
+    memset(buf + len, 0, 8);
+    ck_assert_int_eq(sandbox_seccomp_filter_parse(buf, (size_t)len + 8, &none), -EINVAL);
+    buf[0] ^= 1;
+    ck_assert_int_eq(sandbox_seccomp_filter_parse(buf, (size_t)len, &none), -EINVAL);
+    ck_assert_ptr_null(none);
+    free(buf);
+    close(fd);
+    sandbox_seccomp_filter_free(f);
+}
+END_TEST
+
 Suite *seccomp_suite(void)
 {
     Suite *s = suite_create("seccomp");
     TCase *tc = tcase_create("profile");
     tcase_add_loop_test(tc, test_profile_parse, 0, (int)(sizeof(cases) / sizeof(cases[0])));
     tcase_add_test(tc, test_default_profile_compiles);
+    tcase_add_test(tc, test_filter_save_parse);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -95,7 +95,8 @@ check_equal() { # POD CTR: the exec'd process equals the workload
     done
     cmp -s "/proc/$w/cgroup" "/proc/$e/cgroup" ||
         fail "$pod/$ctr: cgroups differ: $(cat "/proc/$w/cgroup") vs $(cat "/proc/$e/cgroup")"
-    [ "$(readlink "/proc/$e/root")" = / ] || true
+    [ "$(stat -Lc %d:%i "/proc/$w/root/")" = "$(stat -Lc %d:%i "/proc/$e/root/")" ] ||
+        fail "$pod/$ctr: exec'd process has another root than the workload"
     # The terminal going away (SIGHUP to tank exec) ends the command too.
     kill -HUP "$tx"
     wait "$tx"
