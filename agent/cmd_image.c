@@ -17,11 +17,13 @@
 #include "image/image.h"
 
 static const char pull_usage[] =
-    "usage: tank pull IMAGE\n"
+    "usage: tank pull [--auth-file FILE] IMAGE\n"
     "\n"
     "Pull IMAGE (a registry reference such as 'busybox' or '127.0.0.1:5000/app:1', or\n"
     "'oci:PATH[:TAG]' for a local OCI image layout) into the image store.\n"
-    "On a terminal a progress line is shown per layer; the last line gives the digest.\n";
+    "On a terminal a progress line is shown per layer; the last line gives the digest.\n"
+    "--auth-file FILE reads credentials from FILE instead of [registry] auth_file (the agent\n"
+    "passes a pod's imagePullSecrets merged over auth_file this way).\n";
 static const char images_usage[] =
     "usage: tank images [-o table|json]\n"
     "       tank images prune [--all] [--dry-run]\n"
@@ -154,6 +156,12 @@ int cmd_pull(const struct cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, pull_usage))
         return 0;
+    const char *auth = NULL;
+    if (argc == 4 && !strcmp(argv[1], "--auth-file")) {
+        auth = argv[2];
+        argv += 2;
+        argc -= 2;
+    }
     if (argc != 2 || argv[1][0] == '-') {
         fprintf(stderr, "%s", pull_usage);
         return 2;
@@ -161,6 +169,10 @@ int cmd_pull(const struct cli *cli, int argc, char **argv)
     struct tank_config cfg;
     if (cli_load_config(cli, &cfg) < 0)
         return 1;
+    if (auth) { /* (the agent's: a pod's imagePullSecrets merged over auth_file) */
+        free(cfg.auth_file);
+        cfg.auth_file = strdup(auth);
+    }
     struct image_store *s = open_store("pull", &cfg);
     config_free(&cfg);
     if (!s)

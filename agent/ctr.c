@@ -275,7 +275,7 @@ static void ctr_pull(struct ctr *c)
     struct tk_err err = {0};
     pid_t pid = 0;
     int fd = -1;
-    int r = p->env.rt->ops->pull_spawn(p->env.rt->impl, c->image, &pid, &fd, &err);
+    int r = p->env.rt->ops->pull_spawn(p->env.rt->impl, p->spec, c->image, &pid, &fd, &err);
     if (r == 0) {
         c->pull_pid = pid;
         c->pull_fd = fd;

@@ -376,6 +376,28 @@ static int resolve_volumes(struct rctx *r, struct spec_pod *pod)
     return 0;
 }
 
+/* imagePullSecrets: the ".dockerconfigjson" of each Secret of that type, in order. */
+static int resolve_pull_auth(const struct spec_set *set, struct spec_pod *pod)
+{
+    for (size_t i = 0; i < pod->n_pull_auth; i++)
+        free(pod->pull_auth[i]);
+    free(pod->pull_auth);
+    pod->n_pull_auth = 0;
+    pod->pull_auth = calloc(pod->n_pull_secrets + 1, sizeof(*pod->pull_auth));
+    if (!pod->pull_auth)
+        return -ENOMEM;
+    for (size_t i = 0; i < pod->n_pull_secrets; i++) {
+        const struct spec_object *o =
+            spec_set_find_object(set, SPEC_SECRET, pod->namespace, pod->pull_secrets[i]);
+        const struct spec_data *d = o ? spec_object_get(o, ".dockerconfigjson") : NULL;
+        if (!d || strcmp(o->type, "kubernetes.io/dockerconfigjson"))
+            continue;
+        if (!(pod->pull_auth[pod->n_pull_auth++] = data_string(d)))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 int resolve_pods(struct spec_set *set, const char *node_name)
 {
     for (size_t i = 0; i < set->n_pods; i++) {
@@ -384,7 +406,7 @@ int resolve_pods(struct spec_set *set, const char *node_name)
         for (size_t j = 0; j < pod->n_containers; j++)
             if (resolve_container(&r, &pod->containers[j]) < 0)
                 return -ENOMEM;
-        if (resolve_volumes(&r, pod) < 0)
+        if (resolve_volumes(&r, pod) < 0 || resolve_pull_auth(set, pod) < 0)
             return -ENOMEM;
         int rc = spec_pod_rehash(pod);
         if (rc < 0)

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -431,16 +432,66 @@ static int host_image_lookup(void *impl, const char *image, char *digest, size_t
     return 0;
 }
 
-static int host_pull_spawn(void *impl, const char *image, pid_t *pid, int *out_fd,
-                           struct tk_err *err)
+/* Merge the "auths" of the pod's imagePullSecrets (first wins) over those of the
+ * configured auth_file into one file on the pod's tmpfs (RUN_DIR/cfgvol/POD/.pull-auth,
+ * root only); its path in out. 0 when the pod has none (out empty). */
+static int pull_auth_file(struct host_rt *h, const struct spec_pod *pod, char *out, size_t size,
+                          struct tk_err *err)
+{
+    out[0] = 0;
+    if (!pod || !pod->n_pull_auth)
+        return 0;
+    json_t *auths = json_object();
+    for (size_t i = 0; i <= pod->n_pull_auth; i++) {
+        json_t *doc = i < pod->n_pull_auth ? json_loads(pod->pull_auth[i], 0, NULL)
+                      : h->cfg->auth_file  ? json_load_file(h->cfg->auth_file, 0, NULL)
+                                           : NULL;
+        const char *host;
+        json_t *v;
+        json_object_foreach(json_object_get(doc, "auths"), host, v)
+        {
+            if (!json_object_get(auths, host))
+                json_object_set(auths, host, v);
+        }
+        json_decref(doc);
+    }
+    json_t *root = json_pack("{s:o}", "auths", auths);
+    char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    _cleanup_free_ char *base = cfgvol_dir(h->cfg->run_dir, pod->name);
+    if (!text || !base) {
+        free(text);
+        return tk_err_sys(err, -ENOMEM, "imagePullSecrets of pod '%s'", pod->name);
+    }
+    struct sandbox_file f = {"config.json", (unsigned char *)text, strlen(text), 0600};
+    int r = sandbox_cfgvol_write(base, ".pull-auth", &f, 1, err);
+    explicit_bzero(text, strlen(text));
+    free(text);
+    if (r < 0)
+        return tk_err_wrap(err, "imagePullSecrets of pod '%s'", pod->name);
+    snprintf(out, size, "%s/.pull-auth/config.json", base);
+    return 0;
+}
+
+static int host_pull_spawn(void *impl, const struct spec_pod *pod, const char *image, pid_t *pid,
+                           int *out_fd, struct tk_err *err)
 {
     struct host_rt *h = impl;
     int p[2];
+    char auth[4200];
+    if (pull_auth_file(h, pod, auth, sizeof(auth), err) < 0)
+        return -EIO;
     if (pipe2(p, O_CLOEXEC) < 0)
         return tk_err_sys(err, -errno, "pull '%s'", image);
     fcntl(p[0], F_SETFL, O_NONBLOCK);
-    char *argv[] = {"tank",        "pull", "--config", h->cfg->path ? h->cfg->path : "/dev/null",
-                    (char *)image, NULL};
+    char *argv[] = {"tank",
+                    "pull",
+                    "--config",
+                    h->cfg->path ? h->cfg->path : "/dev/null",
+                    auth[0] ? "--auth-file" : (char *)image,
+                    auth[0] ? auth : NULL,
+                    auth[0] ? (char *)image : NULL,
+                    NULL};
     int r = loop_spawn_self(argv, p[1], pid);
     close(p[1]);
     if (r < 0) {

@@ -81,7 +81,9 @@ struct runtime_ops {
                         struct tk_err *err);
     /* Start a pull in a child process; *pid is the child to watch, *out_fd a non-blocking
      * pipe with its error output (caller closes). The child exits 0 on success. */
-    int (*pull_spawn)(void *impl, const char *image, pid_t *pid, int *out_fd, struct tk_err *err);
+    /* pod: whose imagePullSecrets (pod->pull_auth) are tried before [registry] auth_file. */
+    int (*pull_spawn)(void *impl, const struct spec_pod *pod, const char *image, pid_t *pid,
+                      int *out_fd, struct tk_err *err);
 
     /* Start container idx of pod (its image present, the sandbox up). Returns 0 when it runs
      * already (out->running and out->watch_fd set), 1 when the start is under way (the

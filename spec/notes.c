@@ -49,8 +49,6 @@ static const struct {
     {"spec.nodeName", NO_SELECTION},
     {"spec.nodeSelector", NO_SELECTION},
     {"spec.affinity", NO_SELECTION},
-    {"spec.imagePullSecrets",
-     "put the registry's credentials in the file named by [registry] auth_file (tank.ini)"},
     {"spec.hostPID", OWN_PID},
     {"spec.shareProcessNamespace", OWN_PID},
     {"spec.volumes[].persistentVolumeClaim",

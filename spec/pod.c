@@ -600,6 +600,31 @@ static void check_os(struct walk *w, const struct ynode *os)
         werr(w, name, "spec.os.name", "Tank runs Linux containers only (linux)");
 }
 
+static void f_ps_name(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    char **name = obj;
+    want_checked(w, v, path, name, spec_is_dns1123_subdomain,
+                 "a valid Secret name (a DNS subdomain)");
+}
+
+static void f_pull_secrets(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"name", f_ps_name}};
+    struct spec_pod *pod = obj;
+    if (!want_seq(w, v, path))
+        return;
+    pod->pull_secrets = xcalloc(v->n, sizeof(*pod->pull_secrets));
+    for (size_t i = 0; i < v->n; i++) {
+        _cleanup_free_ char *p = path_idx(path, i);
+        char *name = NULL;
+        if (walk_map(w, v->items[i], p, fields, TK_ARRAY_SIZE(fields), &name) && !name &&
+            ynode_is_null(ynode_get(v->items[i], "name")))
+            wreq(w, v->items[i], p, "name", NULL);
+        if (name)
+            pod->pull_secrets[pod->n_pull_secrets++] = name;
+    }
+}
+
 static const struct field spec_fields[] = {
     {"containers", walk_containers},
     {"restartPolicy", f_restart},
@@ -629,7 +654,7 @@ static const struct field spec_fields[] = {
     {"nodeName", field_refused},
     {"nodeSelector", field_refused},
     {"affinity", field_refused},
-    {"imagePullSecrets", field_refused},
+    {"imagePullSecrets", f_pull_secrets},
     {"hostPID", field_refused},
     {"shareProcessNamespace", field_refused},
 };

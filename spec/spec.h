@@ -299,6 +299,13 @@ struct spec_pod {
     enum spec_dns_policy dns_policy;
     struct spec_pod_security sec;
     struct spec_netns network; /* tank/v1 only; empty = loopback only */
+    /* spec.imagePullSecrets[].name; the agent's resolution fills pull_auth with their
+     * ".dockerconfigjson" texts (Secrets of type kubernetes.io/dockerconfigjson, in order;
+     * a missing one is skipped, as the kubelet does). Not covered by the hash. */
+    char **pull_secrets;
+    size_t n_pull_secrets;
+    char **pull_auth;
+    size_t n_pull_auth;
 
     /* Where it came from. */
     char *file;    /* manifest path */

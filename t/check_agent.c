@@ -224,7 +224,8 @@ static int f_image_lookup(void *impl, const char *image, char *digest, size_t si
     return 0;
 }
 
-static int f_pull_spawn(void *impl, const char *image, pid_t *pid, int *out_fd, struct tk_err *err)
+static int f_pull_spawn(void *impl, const struct spec_pod *pod, const char *image, pid_t *pid,
+                        int *out_fd, struct tk_err *err)
 {
     struct fake *f = impl;
     fake_note(f, "pull", image, NULL);
