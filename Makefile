@@ -92,6 +92,7 @@ t/podctl: $(BUILD)/t/podctl.o $(OBJS)
 CTRCTL_OBJS := $(BUILD)/t/ctrctl.o $(addprefix $(BUILD)/,sandbox/spawn.o sandbox/rootfs.o \
                sandbox/volmount.o sandbox/userns.o sandbox/exec_record.o base/buf.o \
                sandbox/caps.o sandbox/monitor.o sandbox/layercopy.o image/flatten.o base/fs.o \
+               base/child.o \
                base/err.o base/capability.o sandbox/confine.o sandbox/seccomp.o \
                sandbox/seccomp_default.o) \
                $(BUILD)/sandbox/monitor_blob.o

@@ -23,6 +23,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "base/child.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 
@@ -223,28 +224,32 @@ static int copy_tree(struct unpack *u, int dirfd, const char *rel)
     return 0;
 }
 
-static _Noreturn void flatten_child(const char *const *layers, size_t n, const char *dir,
-                                    int err_fd)
+struct flatten_args {
+    const char *const *layers;
+    size_t n;
+    const char *dir;
+};
+
+/* In a child: open the layers, confine to dir (chroot), copy them in order. */
+static int flatten_child(void *arg, int chan, void *out, struct tk_err *err)
 {
-    struct tk_err err = {0};
-    struct unpack u = {.err = &err};
+    const struct flatten_args *a = arg;
+    struct unpack u = {.err = err};
     int r = 0;
-    int *fds = calloc(n + 1, sizeof(int));
-    for (size_t i = 0; fds && i < n && r == 0; i++) {
-        fds[i] = open(layers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fds[i] < 0)
-            r = tk_err_sys(&err, -errno, "open layer '%s'", layers[i]);
-    }
+    int *fds = calloc(a->n + 1, sizeof(int));
     if (!fds)
-        r = tk_err_sys(&err, -ENOMEM, "flatten");
-    if (r == 0 && (chroot(dir) < 0 || chdir("/") < 0))
-        r = tk_err_sys(&err, -errno, "confine the copy to '%s'", dir);
+        return tk_err_sys(err, -ENOMEM, "flatten");
+    for (size_t i = 0; i < a->n && r == 0; i++) {
+        fds[i] = open(a->layers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fds[i] < 0)
+            r = tk_err_sys(err, -errno, "open layer '%s'", a->layers[i]);
+    }
+    if (r == 0 && (chroot(a->dir) < 0 || chdir("/") < 0))
+        r = tk_err_sys(err, -errno, "confine the copy to '%s'", a->dir);
     umask(0);
-    for (size_t i = 0; r == 0 && i < n; i++)
+    for (size_t i = 0; r == 0 && i < a->n; i++)
         r = copy_tree(&u, fds[i], "");
-    if (r < 0)
-        tk_write_all(err_fd, &err, sizeof(err));
-    _exit(r < 0 ? 1 : 0);
+    return r; /* the child exits: its fds and memory go with it */
 }
 
 int image_flatten(const char *const *layers, size_t n, const char *dir, struct tk_err *err)
@@ -252,33 +257,8 @@ int image_flatten(const char *const *layers, size_t n, const char *dir, struct t
     char abs[PATH_MAX];
     if (!realpath(dir, abs))
         return tk_err_sys(err, -errno, "flatten into '%s'", dir);
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return tk_err_sys(err, -errno, "flatten into '%s': pipe", dir);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(p[0]);
-        flatten_child(layers, n, abs, p[1]);
-    }
-    close(p[1]);
-    if (pid < 0) {
-        close(p[0]);
-        return tk_err_sys(err, -errno, "flatten into '%s': fork", dir);
-    }
-    struct tk_err cerr = {0};
-    ssize_t got;
-    do
-        got = read(p[0], &cerr, sizeof(cerr));
-    while (got < 0 && errno == EINTR);
-    close(p[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (got == (ssize_t)sizeof(cerr) && cerr.code < 0) {
-        cerr.msg[sizeof(cerr.msg) - 1] = '\0';
-        return tk_err_set(err, cerr.code, "%s", cerr.msg);
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return tk_err_set(err, -EIO, "flatten into '%s': the copy failed (status %d)", dir, status);
-    return 0;
+    struct flatten_args a = {layers, n, abs};
+    char what[PATH_MAX + 32];
+    snprintf(what, sizeof(what), "flatten into '%s': the copy", dir);
+    return tk_child_run(flatten_child, &a, NULL, 0, 0, what, err);
 }

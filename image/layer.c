@@ -18,7 +18,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -27,6 +26,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "base/child.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "image/digest.h"
@@ -240,19 +240,28 @@ struct extract_result {
 #define EXTRACT_LIST_MAX (256u << 20)
 
 /* In the child: confine to dir, extract the tar from fd, report on res_fd, exit. */
-static _Noreturn void extractor_main(int fd, int res_fd, const char *dir, pid_t worker)
+struct extractor_args {
+    int tar_fd, tar_write_fd, msg_fd; /* the stream; the caller's ends, closed in the child */
+    const char *dir;
+};
+
+/* The extractor (TK_CHILD_PDEATHSIG): confined to dir by chroot, reads the tar stream, and
+ * writes its own record (struct extract_result, then the implicit directories) on res_fd. */
+static int extractor_main(void *arg, int res_fd, void *out, struct tk_err *err)
 {
+    const struct extractor_args *a = arg;
     struct extract_result res = {0};
     struct parent_set *ps = parent_set_new();
     _cleanup_free_ char *list = NULL;
     size_t len = 0;
+    int fd = a->tar_fd;
+    close(a->tar_write_fd); /* or the stream never ends */
+    if (a->msg_fd >= 0)
+        close(a->msg_fd);
     int r = ps ? 0 : tk_err_sys(&res.err, -ENOMEM, "extract layer");
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != worker)
-        _exit(1);
     umask(022);
-    if (r == 0 && (chroot(dir) < 0 || chdir("/") < 0))
-        r = tk_err_sys(&res.err, -errno, "confine extraction to '%s'", dir);
+    if (r == 0 && (chroot(a->dir) < 0 || chdir("/") < 0))
+        r = tk_err_sys(&res.err, -errno, "confine extraction to '%s'", a->dir);
     if (r == 0)
         r = extract_stream(fd, ps, &res.err);
     /* Consume what follows the end-of-archive marker so the writer never sees EPIPE. */
@@ -635,45 +644,31 @@ static int extract_into(const struct layer_src *src, const char *dir, int msg_fd
                         char got[IMAGE_DIGEST_STR_SIZE], char **list, size_t *len,
                         struct tk_err *err)
 {
-    int tar[2], ep[2];
+    int tar[2];
     *list = NULL;
     *len = 0;
     if (pipe2(tar, O_CLOEXEC) < 0)
         return tk_err_sys(err, -errno, "layer %s: pipe", src->name);
-    if (pipe2(ep, O_CLOEXEC) < 0) {
-        close(tar[0]), close(tar[1]);
-        return tk_err_sys(err, -errno, "layer %s: pipe", src->name);
-    }
     fcntl(tar[1], F_SETPIPE_SZ, 1 << 20);
-    pid_t worker = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(tar[0]), close(tar[1]), close(ep[0]), close(ep[1]);
-        return tk_err_sys(err, -errno, "layer %s: fork the extractor", src->name);
-    }
-    if (pid == 0) {
-        close(tar[1]);
-        close(ep[0]);
-        if (msg_fd >= 0)
-            close(msg_fd);
-        extractor_main(tar[0], ep[1], dir, worker);
-    }
+    struct extractor_args a = {tar[0], tar[1], msg_fd, dir};
+    struct tk_child x;
+    int r = tk_child_begin(&x, extractor_main, &a, 0, TK_CHILD_PDEATHSIG, err);
     close(tar[0]);
-    close(ep[1]);
-    int r = stream_layer(src, tar[1], msg_fd, got, err);
+    if (r < 0) {
+        close(tar[1]);
+        return tk_err_wrap(err, "layer %s: start the extractor", src->name);
+    }
+    r = stream_layer(src, tar[1], msg_fd, got, err);
     close(tar[1]);
     struct tk_err xerr = {0};
-    int whole = read_result(ep[0], &xerr, list, len);
-    close(ep[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    int whole = read_result(x.fd, &xerr, list, len);
+    int status = tk_child_wait(&x);
     /* The extractor's own error explains a write failure (EPIPE) best. */
     if (whole && xerr.code < 0 && (r == 0 || r == -EPIPE)) {
         if (err)
             *err = xerr;
         r = tk_err_wrap(err, "layer %s", src->name);
-    } else if (r == 0 && (!whole || !WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+    } else if (r == 0 && (!whole || status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
         r = tk_err_set(err, -EIO, "layer %s: extractor failed (status %d)", src->name, status);
     }
     if (r < 0) {

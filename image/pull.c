@@ -16,22 +16,17 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "base/child.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "image/digest.h"
 
 /* ---- resolving the manifest and config ---- */
-
-struct resolve_msg {
-    struct tk_err err;
-    char digest[IMAGE_DIGEST_STR_SIZE];
-};
 
 /* Fetch manifest + config from the registry and store them; in a child process. */
 static int resolve_remote(const struct image_store *s, const struct image_ref *ref,
@@ -118,45 +113,29 @@ static int read_full(int fd, void *buf, size_t len)
     return (int)got;
 }
 
+struct resolve_args {
+    const struct image_store *s;
+    const struct image_ref *ref;
+};
+
+static int resolve_child(void *arg, int chan, void *out, struct tk_err *err)
+{
+    const struct resolve_args *a = arg;
+    return resolve_remote(a->s, a->ref, out, err);
+}
+
+/* The image's manifest digest: from the layout, or from the registry by a child (the
+ * registry client's connections and memory stay out of the caller). */
 static int resolve(const struct image_store *s, const struct image_ref *ref,
                    char digest[IMAGE_DIGEST_STR_SIZE], struct tk_err *err)
 {
     if (ref->kind == IMAGE_REF_OCI_LAYOUT)
         return resolve_layout(s, ref, digest, err);
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return tk_err_sys(err, -errno, "pipe");
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(p[0]), close(p[1]);
-        return tk_err_sys(err, -errno, "fork");
-    }
-    if (pid == 0) {
-        close(p[0]);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
-        struct resolve_msg msg = {0};
-        resolve_remote(s, ref, msg.digest, &msg.err);
-        tk_write_all(p[1], &msg, sizeof(msg));
-        _exit(0);
-    }
-    close(p[1]);
-    struct resolve_msg msg = {0};
-    int n = read_full(p[0], &msg, sizeof(msg));
-    close(p[0]);
-    int status = wait_child(pid);
-    if (n != (int)sizeof(msg))
-        return tk_err_set(err, -EIO, "resolve the manifest: child failed (status %d)", status);
-    if (msg.err.code < 0) {
-        if (err)
-            *err = msg.err;
-        return msg.err.code;
-    }
-    memcpy(digest, msg.digest, IMAGE_DIGEST_STR_SIZE);
+    struct resolve_args a = {s, ref};
+    int r = tk_child_run(resolve_child, &a, digest, IMAGE_DIGEST_STR_SIZE, TK_CHILD_PDEATHSIG,
+                         "resolve the manifest: child", err);
     digest[IMAGE_DIGEST_STR_SIZE - 1] = '\0';
-    return 0;
+    return r;
 }
 
 /* ---- layer workers ---- */
@@ -214,20 +193,25 @@ static void progress(struct pull *p, enum image_progress_kind kind, size_t idx, 
     p->progress(p->ctx, &pr);
 }
 
-static _Noreturn void worker_main(struct pull *p, size_t idx, int fd, pid_t parent)
+struct worker_args {
+    struct pull *p;
+    size_t idx;
+};
+
+/* A layer worker (TK_CHILD_PDEATHSIG: the work dies with the pull that asked for it; the
+ * next pull cleans up). It talks over fd in layer_msgs, the last DONE or FAIL, and exits. */
+static int worker_main(void *arg, int fd, void *out, struct tk_err *err)
 {
-    /* the work dies with the pull that asked for it; the next pull cleans up */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(1);
+    const struct worker_args *a = arg;
+    struct pull *p = a->p;
     struct sigaction sa = {.sa_handler = SIG_IGN};
     sigaction(SIGPIPE, &sa, NULL);
     struct layer_msg msg = {0};
     struct layer_job job = {
-        .desc = &p->m.layers[idx],
-        .diff_id = p->diff_ids[idx],
+        .desc = &p->m.layers[a->idx],
+        .diff_id = p->diff_ids[a->idx],
         .chain_ids = p->chain_ids,
-        .index = idx,
+        .index = a->idx,
     };
     int r = layer_fetch(p->s, p->ref, &job, fd, &msg.err);
     msg.kind = r < 0 ? LAYER_MSG_FAIL : LAYER_MSG_DONE;
@@ -238,21 +222,12 @@ static _Noreturn void worker_main(struct pull *p, size_t idx, int fd, pid_t pare
 
 static int spawn_worker(struct pull *p, size_t idx, struct tk_err *err)
 {
-    int fds[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
-        return tk_err_sys(err, -errno, "socketpair");
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]), close(fds[1]);
-        return tk_err_sys(err, -errno, "fork a layer worker");
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        worker_main(p, idx, fds[1], parent);
-    }
-    close(fds[1]);
-    p->w[p->n_running++] = (struct worker){.pid = pid, .fd = fds[0], .idx = idx};
+    struct worker_args a = {p, idx};
+    struct tk_child c;
+    int r = tk_child_begin(&c, worker_main, &a, 0, TK_CHILD_SOCKET | TK_CHILD_PDEATHSIG, err);
+    if (r < 0)
+        return tk_err_wrap(err, "start a layer worker");
+    p->w[p->n_running++] = (struct worker){.pid = c.pid, .fd = c.fd, .idx = idx};
     return 0;
 }
 

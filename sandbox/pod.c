@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/child.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/netaddr.h"
@@ -441,76 +442,13 @@ static int ns_child_run(const struct sandbox_pod_config *cfg, uint32_t userns_st
     return podnet_setup(host_fd, pod_fd, cfg->name, cfg->ifaces, cfg->n_ifaces, cfg->probe_ms, err);
 }
 
-/* Start fn in a short-lived child (so the caller's namespaces never change); its error comes
- * back through the close-on-exec pipe *fd_out (EOF once the child has ended). */
-static int child_begin(int (*fn)(const void *arg, struct tk_err *err), const void *arg,
-                       pid_t *pid_out, int *fd_out, struct tk_err *err)
-{
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return tk_err_sys(err, -errno, "create pipe");
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = -errno;
-        close(p[0]);
-        close(p[1]);
-        return tk_err_sys(err, e, "fork");
-    }
-    if (pid == 0) {
-        close(p[0]);
-        struct tk_err e = {0};
-        int r = fn(arg, &e);
-        if (r < 0) {
-            if (!e.code)
-                tk_err_sys(&e, r, "pod helper");
-            (void)!write(p[1], &e, sizeof(e));
-            _exit(1);
-        }
-        _exit(0);
-    }
-    close(p[1]);
-    *pid_out = pid;
-    *fd_out = p[0];
-    return 0;
-}
-
-/* The child's verdict: its error record, else its exit status. Waits for it; closes fd. */
-static int child_end(pid_t pid, int fd, struct tk_err *err)
-{
-    struct tk_err e = {0};
-    ssize_t n;
-    do
-        n = read(fd, &e, sizeof(e));
-    while (n < 0 && errno == EINTR);
-    close(fd);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (n == (ssize_t)sizeof(e) && e.code < 0) {
-        e.msg[sizeof(e.msg) - 1] = '\0';
-        return tk_err_set(err, e.code, "%s", e.msg);
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return tk_err_set(err, -EIO, "pod helper process failed (status %d)", status);
-    return 0;
-}
-
-static int run_in_child(int (*fn)(const void *arg, struct tk_err *err), const void *arg,
-                        struct tk_err *err)
-{
-    pid_t pid;
-    int fd;
-    int r = child_begin(fn, arg, &pid, &fd, err);
-    return r < 0 ? r : child_end(pid, fd, err);
-}
-
 struct create_args {
     const struct sandbox_pod_config *cfg;
     const char *pod_dir;
     uint32_t userns_start; /* 0 = no user namespace */
 };
 
-static int create_child(const void *arg, struct tk_err *err)
+static int create_child(void *arg, int fd, void *out, struct tk_err *err)
 {
     const struct create_args *a = arg;
     return ns_child_run(a->cfg, a->userns_start, a->pod_dir, err);
@@ -518,8 +456,7 @@ static int create_child(const void *arg, struct tk_err *err)
 
 /* A pod creation under way: its namespace child, and what the end of it needs. */
 struct sandbox_pod_creation {
-    pid_t pid; /* the namespace child; 0 once reaped */
-    int fd;    /* its error pipe */
+    struct tk_child child; /* the namespace child (pid 0 once reaped) */
     int64_t deadline_ms;
     char name[POD_PATH_MAX], run_dir[POD_PATH_MAX], state_dir[POD_PATH_MAX], dir[POD_PATH_MAX];
     struct tk_buf marker; /* written last: the pod is complete */
@@ -529,19 +466,17 @@ void sandbox_pod_creation_free(struct sandbox_pod_creation *c, int kill_it)
 {
     if (!c)
         return;
-    if (c->pid > 0 && kill_it) {
-        kill(c->pid, SIGKILL);
-        child_end(c->pid, c->fd, NULL);
-    } else if (c->pid > 0) {
-        close(c->fd);
-    }
+    if (c->child.pid > 0 && kill_it)
+        tk_child_kill(&c->child);
+    else if (c->child.fd >= 0)
+        close(c->child.fd);
     tk_buf_free(&c->marker);
     free(c);
 }
 
 int sandbox_pod_creation_fd(const struct sandbox_pod_creation *c)
 {
-    return c->fd;
+    return c->child.fd;
 }
 
 int64_t sandbox_pod_creation_deadline_ms(const struct sandbox_pod_creation *c)
@@ -571,7 +506,7 @@ static int create_begin(const struct sandbox_pod_config *cfg, struct sandbox_pod
         tk_buf_addf(&c->marker, "%s%s", i ? " " : "", cfg->ifaces[i].name);
     tk_buf_addc(&c->marker, '\n');
     struct create_args a = {cfg, c->dir, start};
-    return child_begin(create_child, &a, &c->pid, &c->fd, err);
+    return tk_child_begin(&c->child, create_child, &a, 0, 0, err);
 }
 
 /* The creation's record, or NULL with err set (the pod's run directory not made yet). */
@@ -583,7 +518,7 @@ static struct sandbox_pod_creation *creation_new(const struct sandbox_pod_config
         tk_err_sys(err, -ENOMEM, "create pod '%s'", cfg->name);
         return NULL;
     }
-    c->fd = -1;
+    c->child.fd = -1;
     c->marker = (struct tk_buf)TK_BUF_INIT;
     if (sandbox_pod_path(c->dir, sizeof(c->dir) - 64, cfg->run_dir, cfg->name, NULL) < 0) {
         free(c);
@@ -635,19 +570,17 @@ int sandbox_pod_create_begin(const struct sandbox_pod_config *cfg,
 
 int sandbox_pod_create_step(struct sandbox_pod_creation *c, struct tk_err *err)
 {
-    if (c->pid <= 0)
+    if (c->child.pid <= 0)
         return tk_err_set(err, -EINVAL, "create pod '%s': already over", c->name);
-    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    struct pollfd p = {.fd = c->child.fd, .events = POLLIN};
     bool late = false;
     if (poll(&p, 1, 0) == 0) {
         if (tk_now_monotonic_ms() < c->deadline_ms)
             return 1;
         late = true;
-        kill(c->pid, SIGKILL);
+        kill(c->child.pid, SIGKILL);
     }
-    int r = child_end(c->pid, c->fd, err);
-    c->pid = 0;
-    c->fd = -1;
+    int r = tk_child_end(&c->child, NULL, 0, "the namespace helper", err);
     if (late)
         r = tk_err_set(err, -ETIMEDOUT, "the namespace helper did not finish in %d s",
                        SANDBOX_POD_CREATE_TIMEOUT_MS / 1000);
@@ -668,7 +601,7 @@ int sandbox_pod_create(const struct sandbox_pod_config *cfg, struct tk_err *err)
         return r;
     while ((r = sandbox_pod_create_step(c, err)) == 1) {
         int64_t left = c->deadline_ms - tk_now_monotonic_ms();
-        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        struct pollfd p = {.fd = c->child.fd, .events = POLLIN};
         poll(&p, 1, left < 0 ? 0 : (int)left);
     }
     sandbox_pod_creation_free(c, 0);
@@ -683,7 +616,7 @@ static bool is_nsfs(const char *path)
     return statfs(path, &sf) == 0 && sf.f_type == NSFS_MAGIC;
 }
 
-static int delete_links_child(const void *arg, struct tk_err *err)
+static int delete_links_child(void *arg, int chan, void *out, struct tk_err *err)
 {
     _cleanup_close_ int fd = open(arg, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
@@ -704,7 +637,8 @@ int sandbox_pod_destroy(const char *run_dir, const char *state_dir, const char *
     int first = 0;
     struct tk_err e = {0};
     snprintf(file, sizeof(file), "%s/net", ns);
-    if (is_nsfs(file) && run_in_child(delete_links_child, file, &e) < 0)
+    if (is_nsfs(file) &&
+        tk_child_run(delete_links_child, file, NULL, 0, 0, "the link remover", &e) < 0)
         first = tk_err_wrap(&e, "delete interfaces");
     for (size_t i = 0; i < TK_ARRAY_SIZE(userns_names); i++) {
         snprintf(file, sizeof(file), "%s/%s", ns, userns_names[i]);
@@ -739,7 +673,7 @@ struct ifaces_args {
 };
 
 /* In a child: every interface named is present and up in the pod's netns. */
-static int ifaces_present_child(const void *arg, struct tk_err *err)
+static int ifaces_present_child(void *arg, int chan, void *out, struct tk_err *err)
 {
     const struct ifaces_args *a = arg;
     _cleanup_close_ int fd = open(a->netns, O_RDONLY | O_CLOEXEC);
@@ -779,7 +713,7 @@ static int check_ifaces_present(const char *dir, const char *name, char *marker,
     char netns[POD_PATH_MAX];
     snprintf(netns, sizeof(netns), "%s/ns/net", dir);
     struct ifaces_args a = {netns, name, line};
-    return run_in_child(ifaces_present_child, &a, err);
+    return tk_child_run(ifaces_present_child, &a, NULL, 0, 0, "the interface check", err);
 }
 
 /* POD/etc is the pod's tmpfs. A pod made before that tmpfs existed keeps its files in POD/
