@@ -114,15 +114,6 @@ int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_fn fn, void *da
     return 0;
 }
 
-int loop_mod_fd(struct loop *l, int fd, uint32_t events)
-{
-    if (fd < 0 || (size_t)fd >= l->n_fds || !l->fds[fd].active)
-        return -ENOENT;
-    struct epoll_event ev = {.events = events,
-                             .data.u64 = (uint64_t)l->fds[fd].gen << 32 | (uint32_t)fd};
-    return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
-}
-
 void loop_del_fd(struct loop *l, int fd)
 {
     if (fd < 0 || (size_t)fd >= l->n_fds || !l->fds[fd].active)

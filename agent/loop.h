@@ -28,7 +28,6 @@ void loop_free(struct loop *loop);
 
 /* Watch fd for events (EPOLLIN, EPOLLOUT, ...). One registration per fd. -errno on failure. */
 int loop_add_fd(struct loop *loop, int fd, uint32_t events, loop_fd_fn fn, void *data);
-int loop_mod_fd(struct loop *loop, int fd, uint32_t events);
 /* Stop watching fd (unknown fds are ignored). */
 void loop_del_fd(struct loop *loop, int fd);
 

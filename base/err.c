@@ -131,11 +131,3 @@ int tk_err_wrap(struct tk_err *err, const char *fmt, ...)
     escape_msg(err);
     return err->code;
 }
-
-void tk_err_clear(struct tk_err *err)
-{
-    if (!err)
-        return;
-    err->code = 0;
-    err->msg[0] = '\0';
-}

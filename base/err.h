@@ -32,9 +32,6 @@ int tk_err_sys(struct tk_err *err, int code, const char *fmt, ...)
  * (or -EIO when err is NULL or no code was set). */
 int tk_err_wrap(struct tk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Reset to "no error". */
-void tk_err_clear(struct tk_err *err);
-
 /*
  * The one helper for printing what came from outside (an image, a registry, a manifest, a
  * file name): copy s into out (size bytes, always NUL-terminated, truncated at a whole

@@ -39,14 +39,3 @@ void tk_log_notice(void *ctx, const char *msg)
     (void)ctx;
     tk_info("%s", msg);
 }
-
-void tk_die(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("tank: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(code);
-}

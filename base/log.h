@@ -17,7 +17,3 @@ void tk_log(enum tk_log_level level, const char *fmt, ...) __attribute__((format
 
 /* tk_info("%s", msg), in the shape of a library's notice callback (ctx unused). */
 void tk_log_notice(void *ctx, const char *msg);
-
-/* Print "tank: MESSAGE" to stderr and exit(code). For CLI main paths and the sandbox
- * child before exec only. */
-_Noreturn void tk_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -153,22 +153,3 @@ int tk_parse_quantity(const char *s, uint64_t *out_bytes)
     *out_bytes = (uint64_t)bytes;
     return 0;
 }
-
-int tk_parse_bool(const char *s, int *out)
-{
-    static const char *const yes[] = {"true", "yes", "1", "on"};
-    static const char *const no[] = {"false", "no", "0", "off"};
-    if (!s)
-        return -EINVAL;
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(s, yes[i]) == 0) {
-            *out = 1;
-            return 0;
-        }
-        if (strcasecmp(s, no[i]) == 0) {
-            *out = 0;
-            return 0;
-        }
-    }
-    return -EINVAL;
-}

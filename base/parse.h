@@ -18,6 +18,3 @@ int tk_parse_duration_ms(const char *s, int64_t *out_ms);
 /* Kubernetes quantity as a byte size: "64Mi", "1G", "512", "1.5Gi", "100k", "1e3".
  * Result in bytes (fractions rounded up). */
 int tk_parse_quantity(const char *s, uint64_t *out_bytes);
-
-/* Boolean: true/false/yes/no/1/0/on/off (case-insensitive). */
-int tk_parse_bool(const char *s, int *out);

@@ -15,32 +15,6 @@
 #include "base/parse.h"
 #include "spec/spec-int.h"
 
-const char *spec_restart_policy_to_string(enum spec_restart_policy p)
-{
-    static const char *const names[] = {"Always", "OnFailure", "Never"};
-    return (unsigned)p < TK_ARRAY_SIZE(names) ? names[p] : "?";
-}
-
-const char *spec_pull_policy_to_string(enum spec_pull_policy p)
-{
-    static const char *const names[] = {"IfNotPresent", "Always", "Never"};
-    return (unsigned)p < TK_ARRAY_SIZE(names) ? names[p] : "?";
-}
-
-const char *spec_macvlan_mode_to_string(enum spec_macvlan_mode m)
-{
-    static const char *const names[] = {"bridge", "private", "vepa", "passthru"};
-    return (unsigned)m < TK_ARRAY_SIZE(names) ? names[m] : "?";
-}
-
-const char *spec_host_path_type_to_string(enum spec_host_path_type t)
-{
-    static const char *const names[] = {
-        "",       "DirectoryOrCreate", "Directory",  "FileOrCreate", "File",
-        "Socket", "CharDevice",        "BlockDevice"};
-    return (unsigned)t < TK_ARRAY_SIZE(names) ? names[t] : "?";
-}
-
 const char *spec_dns_policy_to_string(enum spec_dns_policy p)
 {
     static const char *const names[] = {"ClusterFirst", "ClusterFirstWithHostNet", "Default",

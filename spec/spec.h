@@ -50,10 +50,6 @@ enum spec_host_path_type {
     SPEC_HOSTPATH_BLOCK_DEVICE,
 };
 
-const char *spec_restart_policy_to_string(enum spec_restart_policy p);
-const char *spec_pull_policy_to_string(enum spec_pull_policy p);
-const char *spec_macvlan_mode_to_string(enum spec_macvlan_mode m);
-const char *spec_host_path_type_to_string(enum spec_host_path_type t);
 const char *spec_rro_to_string(enum spec_rro r);
 
 struct spec_kv {

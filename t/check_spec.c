@@ -274,9 +274,8 @@ START_TEST(test_pull_policy_default)
              "  - {name: a, image: \"%s\"}\n",
              pull_defaults[_i].image);
     struct spec_pod *pod = parse_one("p.yaml", text);
-    ck_assert_msg(pod->containers[0].pull_policy == pull_defaults[_i].want, "%s: got %s",
-                  pull_defaults[_i].image,
-                  spec_pull_policy_to_string(pod->containers[0].pull_policy));
+    ck_assert_msg(pod->containers[0].pull_policy == pull_defaults[_i].want, "%s: got %d",
+                  pull_defaults[_i].image, (int)pod->containers[0].pull_policy);
     spec_pod_free(pod);
 }
 END_TEST
