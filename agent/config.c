@@ -45,6 +45,7 @@ static const struct key keys[] = {
     {"host", "dns", V_LIST, FIELD(dns), FIELD(n_dns)},
     {"host", "dns_search", V_LIST, FIELD(dns_search), FIELD(n_dns_search)},
     {"agent", "pods_dir", V_PATH, FIELD(pods_dir), 0},
+    {"agent", "secrets_dir", V_PATH, FIELD(secrets_dir), 0},
     {"agent", "state_dir", V_PATH, FIELD(state_dir), 0},
     {"agent", "run_dir", V_PATH, FIELD(run_dir), 0},
     {"agent", "log_dir", V_PATH, FIELD(log_dir), 0},
@@ -101,6 +102,7 @@ void config_defaults(struct tank_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->pods_dir = xstrdup("/etc/tank/pods");
+    cfg->secrets_dir = xstrdup("/etc/tank/secrets");
     cfg->state_dir = xstrdup("/var/lib/tank");
     cfg->run_dir = xstrdup("/run/tank");
     cfg->log_dir = xstrdup("/var/log/tank");
@@ -428,6 +430,7 @@ void config_free(struct tank_config *cfg)
     for (size_t i = 0; i < cfg->n_dns_search; i++)
         free(cfg->dns_search[i]);
     free(cfg->pods_dir);
+    free(cfg->secrets_dir);
     free(cfg->state_dir);
     free(cfg->run_dir);
     free(cfg->log_dir);

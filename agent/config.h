@@ -29,6 +29,7 @@ struct tank_config {
 
     /* [agent] */
     char *pods_dir;    /* /etc/tank/pods */
+    char *secrets_dir; /* /etc/tank/secrets: Secrets and ConfigMaps kept on the host */
     char *state_dir;   /* /var/lib/tank */
     char *run_dir;     /* /run/tank */
     char *log_dir;     /* /var/log/tank */

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -39,6 +40,8 @@ struct store {
     struct loop *loop;
     char *pods_dir;
     char *seccomp_dir;   /* NULL = profiles not checked */
+    char *secrets_dir;   /* NULL = none */
+    int secrets_wd;      /* its watch, -1 when none */
     char node_name[256]; /* spec.nodeName for the downward API: the host's name */
     char *root;          /* the resolved directory being watched, NULL when absent */
     char *path_sig;      /* the path watches' "DIR\0NAME\0" pairs, to see when they move */
@@ -443,6 +446,90 @@ static bool same_str(const char *a, const char *b)
     return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+static void move_errors(struct spec_error **to, size_t *n_to, struct spec_error **from,
+                        size_t *n_from)
+{
+    struct spec_error *v = realloc(*to, (*n_to + *n_from + 1) * sizeof(*v));
+    if (v) {
+        *to = v;
+        memcpy(v + *n_to, *from, *n_from * sizeof(*v));
+        *n_to += *n_from;
+        *n_from = 0;
+    }
+}
+
+static void add_error(struct spec_set *set, const char *file, int line, int col, const char *fmt,
+                      ...) __attribute__((format(printf, 5, 6)));
+static void add_error(struct spec_set *set, const char *file, int line, int col, const char *fmt,
+                      ...)
+{
+    struct spec_error *v = realloc(set->errors, (set->n_errors + 1) * sizeof(*v));
+    if (!v)
+        return;
+    set->errors = v;
+    struct spec_error *e = &v[set->n_errors];
+    *e = (struct spec_error){.file = strdup(file), .line = line, .column = col};
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&e->message, fmt, ap) < 0)
+        e->message = NULL;
+    va_end(ap);
+    if (e->file && e->message)
+        set->n_errors++;
+    else {
+        free(e->file);
+        free(e->message);
+    }
+}
+
+/* secrets_dir: its ConfigMaps and Secrets join the set (a name defined in pods_dir too is an
+ * error naming both files; the pods_dir one stays); anything else there is an error. */
+static void load_secrets(struct store *s, struct spec_set *set)
+{
+    struct stat st;
+    if (!s->secrets_dir || stat(s->secrets_dir, &st) < 0)
+        return;
+    if (s->secrets_wd < 0)
+        s->secrets_wd = inotify_add_watch(s->ifd, s->secrets_dir, DIR_EVENTS);
+    if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & S_IRWXO)) {
+        add_error(set, s->secrets_dir, 0, 0,
+                  "secrets_dir refused: it must be a directory owned by root and not readable "
+                  "by others (chown root; chmod o-rwx)");
+        return;
+    }
+    struct spec_set x;
+    spec_set_init(&x);
+    if (spec_load_tree(&x, s->secrets_dir) < 0) {
+        spec_set_free(&x);
+        return;
+    }
+    for (size_t i = 0; i < x.n_pods; i++)
+        add_error(set, x.pods[i]->file, x.pods[i]->line, 1,
+                  "pod '%s': secrets_dir may hold only Secrets and ConfigMaps", x.pods[i]->name);
+    move_errors(&set->errors, &set->n_errors, &x.errors, &x.n_errors);
+    move_errors(&set->warnings, &set->n_warnings, &x.warnings, &x.n_warnings);
+    for (size_t i = 0; i < x.n_objects; i++) {
+        struct spec_object *o = x.objects[i];
+        const struct spec_object *prev = spec_set_find_object(set, o->kind, o->namespace, o->name);
+        struct spec_object **v =
+            prev ? NULL : realloc(set->objects, (set->n_objects + 1) * sizeof(*v));
+        if (prev)
+            add_error(set, o->file, o->name_line, o->name_column,
+                      "metadata.name: %s '%s' is defined both here and in %s:%d; define it in "
+                      "one place",
+                      spec_object_kind_to_string(o->kind), o->name, prev->file, prev->name_line);
+        if (!v)
+            continue;
+        set->objects = v;
+        v[set->n_objects++] = o;
+        x.objects[i] = NULL;
+    }
+    for (size_t i = 0; i < x.n_objects; i++)
+        spec_object_free(x.objects[i]);
+    x.n_objects = 0;
+    spec_set_free(&x);
+}
+
 /* Read the tree once, through the configured path; 1 when the way to it did not move
  * meanwhile (else the read may mix two revisions), 0 when it did, -errno. */
 static int read_once(struct store *s, struct store_state *next)
@@ -453,6 +540,8 @@ static int read_once(struct store *s, struct store_state *next)
         next->revision = walk_revision(&w);
     if (r == 0 && s->root && spec_load_tree(&next->set, s->pods_dir) < 0)
         r = -ENOMEM;
+    if (r == 0)
+        load_secrets(s, &next->set);
     if (r == 0 && s->seccomp_dir && confine_check_set(s->seccomp_dir, &next->set) < 0)
         r = -ENOMEM;
     if (r == 0)
@@ -578,6 +667,11 @@ static bool event_matters(struct store *s, const struct inotify_event *ev)
         s->rewatch = true;
         return true;
     }
+    if (ev->wd == s->secrets_wd && s->secrets_wd >= 0) {
+        if (ev->mask & IN_IGNORED)
+            s->secrets_wd = -1; /* gone: watched again when it is back (each read tries) */
+        return true;
+    }
     for (size_t i = 0; i < s->n_pw; i++) {
         if (s->pw[i].wd != ev->wd)
             continue;
@@ -624,8 +718,9 @@ static void on_inotify(struct loop *loop, int fd, uint32_t events, void *data)
         mark_dirty(s);
 }
 
-struct store *store_new(struct loop *loop, const char *pods_dir, const char *seccomp_dir,
-                        int64_t debounce_ms, store_change_fn fn, void *data, struct tk_err *err)
+struct store *store_new(struct loop *loop, const char *pods_dir, const char *secrets_dir,
+                        const char *seccomp_dir, int64_t debounce_ms, store_change_fn fn,
+                        void *data, struct tk_err *err)
 {
     struct store *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -634,6 +729,8 @@ struct store *store_new(struct loop *loop, const char *pods_dir, const char *sec
     }
     s->loop = loop;
     s->seccomp_dir = seccomp_dir ? strdup(seccomp_dir) : NULL;
+    s->secrets_dir = secrets_dir && *secrets_dir ? strdup(secrets_dir) : NULL;
+    s->secrets_wd = -1;
     s->debounce_ms = debounce_ms;
     s->fn = fn;
     s->data = data;
@@ -676,6 +773,7 @@ void store_free(struct store *s)
     free(s->path_sig);
     free(s->pods_dir);
     free(s->seccomp_dir);
+    free(s->secrets_dir);
     free(s);
 }
 

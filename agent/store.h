@@ -41,9 +41,11 @@ typedef void (*store_change_fn)(void *data);
  * that ends a burst. A missing pods_dir is not an error (no pods; it is picked up when it appears).
  * With seccomp_dir, a pod whose Localhost seccomp profile is missing or invalid there is an
  * error of its manifest (agent/confine.h). Returns NULL with err set on failure (inotify
- * unavailable). */
-struct store *store_new(struct loop *loop, const char *pods_dir, const char *seccomp_dir,
-                        int64_t debounce_ms, store_change_fn fn, void *data, struct tk_err *err);
+ * unavailable). secrets_dir (NULL = none) holds Secrets and ConfigMaps only, read and
+ * watched beside pods_dir (see conf/tank.ini). */
+struct store *store_new(struct loop *loop, const char *pods_dir, const char *secrets_dir,
+                        const char *seccomp_dir, int64_t debounce_ms, store_change_fn fn,
+                        void *data, struct tk_err *err);
 void store_free(struct store *store);
 
 /* The current desired state, owned by the store: valid until the next refresh. */

@@ -33,6 +33,7 @@ agent_setup() {
     cat >"$CFG" <<EOC
 [agent]
 pods_dir = $PODS
+secrets_dir = $TMP/secrets
 state_dir = $TMP/state
 run_dir = $TMP/run
 log_dir = $TMP/log

@@ -618,7 +618,7 @@ START_TEST(test_store_burst_is_one_read)
     struct loop *l = loop_new();
     int changes = 0;
     struct tk_err err = {0};
-    struct store *s = store_new(l, dir, NULL, 300, on_change_count, &changes, &err);
+    struct store *s = store_new(l, dir, NULL, NULL, 300, on_change_count, &changes, &err);
     ck_assert_msg(s != NULL, "%s", err.msg);
     ck_assert_int_eq(store_state(s)->set.n_pods, 0);
     ck_assert_ptr_null(store_state(s)->revision);
@@ -646,7 +646,7 @@ START_TEST(test_store_burst_is_one_read)
     /* A pods directory that does not exist is an error, and no pods. */
     struct tk_buf missing = TK_BUF_INIT;
     tk_buf_addf(&missing, "%s/nowhere", dir);
-    s = store_new(l, missing.s, NULL, 50, NULL, NULL, &err);
+    s = store_new(l, missing.s, NULL, NULL, 50, NULL, NULL, &err);
     ck_assert_ptr_nonnull(s);
     ck_assert_int_eq(store_state(s)->set.n_pods, 0);
     ck_assert_int_eq(store_state(s)->set.n_errors, 1);
@@ -674,7 +674,7 @@ START_TEST(test_store_invalid_keeps_last_valid)
     struct tk_err err = {0};
     put_pod(dir, "web", "Always", "c=img");
     put_pod(dir, "db", "Always", "c=img");
-    struct store *s = store_new(l, dir, NULL, 20, on_change_count, &changes, &err);
+    struct store *s = store_new(l, dir, NULL, NULL, 20, on_change_count, &changes, &err);
     ck_assert_ptr_nonnull(s);
     const struct spec_pod *web = spec_set_find(&store_state(s)->set, "web");
     ck_assert_ptr_nonnull(web);
@@ -733,7 +733,7 @@ START_TEST(test_store_symlink_swap)
     ck_assert_int_eq(symlink("rev-aaa", link.s), 0);
     struct loop *l = loop_new();
     int changes = 0;
-    struct store *s = store_new(l, link.s, NULL, 20, on_change_count, &changes, NULL);
+    struct store *s = store_new(l, link.s, NULL, NULL, 20, on_change_count, &changes, NULL);
     ck_assert_ptr_nonnull(s);
     ck_assert_str_eq(store_state(s)->revision, "rev-aaa");
     ck_assert_ptr_nonnull(spec_set_find(&store_state(s)->set, "one"));
@@ -777,7 +777,7 @@ START_TEST(test_store_reads_at_once)
     char *dir = tmpdir();
     struct loop *l = loop_new();
     int changes = 0;
-    struct store *s = store_new(l, dir, NULL, 400, on_change_count, &changes, NULL);
+    struct store *s = store_new(l, dir, NULL, NULL, 400, on_change_count, &changes, NULL);
     ck_assert_ptr_nonnull(s);
     pump_for(l, 450); /* quiet */
     uint64_t reads = store_reads(s);
@@ -856,7 +856,7 @@ START_TEST(test_store_gitsync_link_above)
     gitsync_swap(repo.s, "aaa");
     struct loop *l = loop_new();
     int changes = 0;
-    struct store *s = store_new(l, pods.s, NULL, 20, on_change_count, &changes, NULL);
+    struct store *s = store_new(l, pods.s, NULL, NULL, 20, on_change_count, &changes, NULL);
     ck_assert_ptr_nonnull(s);
     ck_assert_str_eq(store_state(s)->revision, "aaa");
     ck_assert_uint_eq(store_state(s)->set.n_pods, 1);
