@@ -49,7 +49,7 @@ rm "$PODS/dup.yaml"
 wait_jq 30 '.errors | length == 0'
 
 # Only Secrets and ConfigMaps.
-cp "$PODS/db.yaml" "$SEC/pod.yaml"
+cp "$PODS/db.yaml" "$SEC/.pod.tmp" && mv "$SEC/.pod.tmp" "$SEC/pod.yaml"
 wait_jq 30 '.errors | length == 1'
 pods_json | jq -r '.errors[0].message' | grep -q "secrets_dir may hold only Secrets and ConfigMaps" ||
     fail "pod in secrets_dir: $(pods_json | jq -c .errors)"
