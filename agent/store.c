@@ -379,6 +379,27 @@ static void carry_over(struct store_state *next, const struct store_state *befor
     }
 }
 
+/* ConfigMaps and Secrets of a file that turned invalid stay (as its pods do), so a typo never
+ * takes what running pods read away from them. */
+static void carry_over_objects(struct store_state *next, const struct store_state *before)
+{
+    for (size_t i = 0; i < before->set.n_objects; i++) {
+        const struct spec_object *o = before->set.objects[i];
+        if ((!next->missing && !error_names_file(&next->set, o->file)) ||
+            spec_set_find_object(&next->set, o->kind, o->namespace, o->name))
+            continue;
+        struct spec_object *copy = spec_object_dup(o);
+        struct spec_object **v =
+            copy ? realloc(next->set.objects, (next->set.n_objects + 1) * sizeof(*v)) : NULL;
+        if (!v) {
+            spec_object_free(copy);
+            continue;
+        }
+        next->set.objects = v;
+        v[next->set.n_objects++] = copy;
+    }
+}
+
 /* Each pod read now comes from the current revision. */
 static void set_revisions(struct store_state *st)
 {
@@ -597,6 +618,7 @@ int store_refresh(struct store *s)
     log_warnings(s, &next.set);
     s->last_read_ms = tk_now_monotonic_ms();
     next.missing = !s->root;
+    carry_over_objects(&next, &s->state);
     /* ConfigMaps, Secrets and the pods' own fields into the pods' inputs (resolve.h). */
     if (resolve_pods(&next.set, s->node_name) < 0) {
         state_free(&next);

@@ -94,4 +94,12 @@ wait_jq 60 '.pods[] | select(.name == "app") | .containers[0].state == "running"
 new=$(ctr_jq app main .pid)
 wait_for 10 test -s "/proc/$new/root/dev/shm/env"
 grep -qx "MODE=safe" "/proc/$new/root/dev/shm/env" || fail "MODE after the edit: $(cat "/proc/$new/root/dev/shm/env")"
+
+# A typo in the ConfigMap's file: an error, and the pod keeps running on what it read.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: shop}\ndata: {mode: [x]}\n' \
+    >"$PODS/.cm.tmp"
+mv "$PODS/.cm.tmp" "$PODS/settings.yaml"
+wait_jq 30 '.errors | length == 1'
+sleep 1
+[ "$(ctr_jq app main .pid)" = "$new" ] || fail "a broken ConfigMap file stopped its consumer: $(pods_json)"
 pass
