@@ -170,6 +170,19 @@ int layer_decode(const void *blob, size_t len, size_t chunk, uint64_t max, int o
                  char diff_id[IMAGE_DIGEST_STR_SIZE], struct tk_err *err);
 int layer_extract_fd(int fd, struct tk_err *err);
 
+/* The extractor child (extract.c), run with tk_child_begin(extract_child, &args, 0,
+ * TK_CHILD_PDEATHSIG): it closes the caller's ends (tar_write_fd, msg_fd), confines itself
+ * to dir, extracts the tar read from tar_fd and writes its own record on the channel;
+ * extract_read_result() reads it in the caller: 1 with *xerr (code 0 on success) and, on
+ * success, *list / *len (heap, NUL-terminated paths of the implicit directories; NULL when
+ * none); 0 when the record was cut short (the extractor died). */
+struct extract_args {
+    int tar_fd, tar_write_fd, msg_fd;
+    const char *dir;
+};
+int extract_child(void *arg, int res_fd, void *out, struct tk_err *err);
+int extract_read_result(int fd, struct tk_err *xerr, char **list, size_t *len);
+
 /* Remove stale temp directories of a layer (caller holds the layer lock). */
 void layer_clean_tmp(const struct image_store *s, const char *chain_id);
 /* Remove the temp directories of every layer nobody holds the lock of (dead pulls). */
