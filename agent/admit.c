@@ -30,6 +30,10 @@ static void requests_of(const struct pod *p, int64_t *mem, int64_t *cpu)
         *mem += s->containers[i].res.mem_request;
         *cpu += s->containers[i].res.cpu_request;
     }
+    if (s && s->res.mem_request) /* pod-level requests, when set, win */
+        *mem = s->res.mem_request;
+    if (s && s->res.cpu_request)
+        *cpu = s->res.cpu_request;
 }
 
 static void fmt(int64_t v, bool memory, char *out, size_t size)

@@ -108,6 +108,9 @@ static json_t *pod_resources_json(const struct pod *p)
     const struct spec_pod *s = pod_spec(p);
     if (!s)
         return json_null();
+    const struct spec_resources *pr = &s->res;
+    if (pr->cpu_request_s[0] || pr->cpu_limit_s[0] || pr->mem_request_s[0] || pr->mem_limit_s[0])
+        return resources_json(pr); /* spec.resources as written */
     struct spec_resources sum = {0};
     bool all_cpu = true, all_mem = true;
     for (size_t i = 0; i < s->n_containers; i++) {

@@ -115,10 +115,16 @@ static void pod_limits(const struct sandbox_cgroups *cg, const struct spec_pod *
         all_mem &= r->mem_limit > 0, all_cpu &= r->cpu_limit > 0;
         mem += r->mem_limit, cpu += r->cpu_limit, req += r->cpu_request;
     }
+    const struct spec_resources *pr = &pod->res; /* pod-level resources, when set, win */
     *l = (struct sandbox_cgroup_limits){
-        .memory_max = all_mem ? mem : 0,
-        .cpu_quota_us = all_cpu ? quota(cpu) : 0,
-        .cpu_shares = sandbox_cgroups_has(cg, "cpu") ? shares(req) : 0,
+        .memory_max = pr->mem_limit ? pr->mem_limit
+                      : all_mem     ? mem
+                                    : 0,
+        .cpu_quota_us = pr->cpu_limit ? quota(pr->cpu_limit)
+                        : all_cpu     ? quota(cpu)
+                                      : 0,
+        .cpu_shares =
+            sandbox_cgroups_has(cg, "cpu") ? shares(pr->cpu_request ? pr->cpu_request : req) : 0,
         .pids_max = sandbox_cgroups_has(cg, "pids") ? pids : 0,
     };
 }

@@ -36,6 +36,16 @@ static void put_opt_int(struct tk_buf *b, const struct spec_opt_i64 *o)
         tk_buf_addc(b, 'n');
 }
 
+/* Only when set: the hash of a pod without resources stays what it was. */
+static void put_resources(struct tk_buf *b, const struct spec_resources *r)
+{
+    if (r->cpu_request || r->cpu_limit || r->mem_request || r->mem_limit) {
+        tk_buf_adds(b, "res");
+        put_int(b, r->cpu_request), put_int(b, r->cpu_limit);
+        put_int(b, r->mem_request), put_int(b, r->mem_limit);
+    }
+}
+
 static void put_opt_bool(struct tk_buf *b, const struct spec_opt_bool *o)
 {
     tk_buf_addc(b, o->has ? (o->v ? 'T' : 'F') : 'n');
@@ -151,13 +161,7 @@ static void put_container(struct tk_buf *b, const struct spec_container *c)
     put_opt_bool(b, &c->sec.privileged);
     put_caps(b, c->sec.cap_add, c->sec.n_cap_add);
     put_caps(b, c->sec.cap_drop, c->sec.n_cap_drop);
-    const struct spec_resources *r = &c->res;
-    if (r->cpu_request || r->cpu_limit || r->mem_request || r->mem_limit) {
-        /* only when set: the hash of a pod without resources stays what it was */
-        tk_buf_adds(b, "res");
-        put_int(b, r->cpu_request), put_int(b, r->cpu_limit);
-        put_int(b, r->mem_request), put_int(b, r->mem_limit);
-    }
+    put_resources(b, &c->res);
     put_lsm(b, &c->sec.lsm);
 }
 
@@ -228,6 +232,7 @@ static void serialise(struct tk_buf *b, const struct spec_pod *p)
         put_str(b, p->dns.options[i].key);
         put_str(b, p->dns.options[i].value);
     }
+    put_resources(b, &p->res);
     put_opt_int(b, &p->sec.run_as_user);
     put_opt_int(b, &p->sec.run_as_group);
     put_int(b, (int64_t)p->sec.n_supplemental_groups);

@@ -635,6 +635,7 @@ static const struct field spec_fields[] = {
     {"dnsPolicy", f_dns_policy},
     {"dnsConfig", f_dns},
     {"securityContext", f_pod_security},
+    {"resources", walk_pod_resources},
     {"volumes", f_volumes},
     {"network", f_network},
     {"schedulerName", field_ignored},
@@ -677,6 +678,7 @@ static void f_spec(struct walk *w, const struct ynode *v, const char *path, void
         werr(w, ynode_get(v, "hostUsers"), "spec.hostUsers",
              "false cannot be used together with hostNetwork: true");
     check_container_refs(w, v, pod);
+    check_pod_resources(w, v, pod);
 }
 
 /* ---- the document -------------------------------------------------------------------- */

@@ -233,19 +233,86 @@ static void f_claims(struct walk *w, const struct ynode *v, const char *path, vo
     werr(w, v, path, "not supported by Tank (no dynamic resource allocation)");
 }
 
-void walk_resources(struct walk *w, const struct ynode *v, const char *path, void *obj)
+static void read_resources(struct walk *w, const struct ynode *v, const char *path,
+                           struct spec_resources *res)
 {
     static const struct field fields[] = {
         {"requests", f_requests}, {"limits", f_limits}, {"claims", f_claims}};
-    struct spec_container *c = obj;
     struct amounts a[2] = {{0}};
     if (!walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), a))
         return;
-    settle(w, v, path, a, &c->res);
+    settle(w, v, path, a, res);
+}
+
+void walk_resources(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    read_resources(w, v, path, &((struct spec_container *)obj)->res);
+}
+
+void walk_pod_resources(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    read_resources(w, v, path, &((struct spec_pod *)obj)->res);
+}
+
+/* One container's limit against the pod's: reported at the container's limit. */
+static void check_limit(struct walk *w, const struct ynode *ctrs, size_t i, const char *what,
+                        int64_t v, const char *vs, int64_t pod_v, const char *pod_vs)
+{
+    if (!pod_v || v <= pod_v)
+        return;
+    char path[128];
+    snprintf(path, sizeof(path), "spec.containers[%zu].resources.limits.%s", i, what);
+    const struct ynode *n = ynode_get(
+        ynode_get(ynode_get(ctrs && ctrs->type == YN_SEQ && i < ctrs->n ? ctrs->items[i] : NULL,
+                            "resources"),
+                  "limits"),
+        what);
+    werr(w, n ? n : ctrs, path, "'%s' must be less than or equal to the pod's %s limit '%s'", vs,
+         what, pod_vs);
+}
+
+void check_pod_resources(struct walk *w, const struct ynode *spec, const struct spec_pod *pod)
+{
+    const struct spec_resources *p = &pod->res;
+    const struct ynode *ctrs = ynode_get(spec, "containers");
+    int64_t cpu = 0, mem = 0;
+    for (size_t i = 0; i < pod->n_containers; i++) {
+        const struct spec_resources *r = &pod->containers[i].res;
+        check_limit(w, ctrs, i, "cpu", r->cpu_limit, r->cpu_limit_s, p->cpu_limit, p->cpu_limit_s);
+        check_limit(w, ctrs, i, "memory", r->mem_limit, r->mem_limit_s, p->mem_limit,
+                    p->mem_limit_s);
+        cpu += r->cpu_request, mem += r->mem_request;
+    }
+    const struct ynode *req = ynode_get(ynode_get(spec, "resources"), "requests");
+    char sum[32];
+    if (p->cpu_request && cpu > p->cpu_request) {
+        spec_quantity_format(cpu, false, sum, sizeof(sum));
+        werr(w, ynode_get(req, "cpu") ? ynode_get(req, "cpu") : spec, "spec.resources.requests.cpu",
+             "'%s' must be greater than or equal to the containers' requests (%s)",
+             p->cpu_request_s, sum);
+    }
+    if (p->mem_request && mem > p->mem_request) {
+        spec_quantity_format(mem * 1000, true, sum, sizeof(sum));
+        werr(w, ynode_get(req, "memory") ? ynode_get(req, "memory") : spec,
+             "spec.resources.requests.memory",
+             "'%s' must be greater than or equal to the containers' requests (%s)",
+             p->mem_request_s, sum);
+    }
+}
+
+static bool res_set(const struct spec_resources *r)
+{
+    return r->cpu_request_s[0] || r->cpu_limit_s[0] || r->mem_request_s[0] || r->mem_limit_s[0];
 }
 
 const char *spec_pod_qos_class(const struct spec_pod *pod)
 {
+    const struct spec_resources *p = &pod->res;
+    if (res_set(p)) /* pod-level resources decide, as Kubernetes */
+        return p->cpu_limit_s[0] && p->mem_limit_s[0] && p->cpu_request == p->cpu_limit &&
+                       p->mem_request == p->mem_limit
+                   ? "Guaranteed"
+                   : "Burstable";
     bool any = false, all = true;
     for (size_t i = 0; i < pod->n_containers; i++) {
         const struct spec_resources *r = &pod->containers[i].res;

@@ -163,6 +163,10 @@ void check_name_dups(struct walk *w, const struct ynode *list, const char *path,
 
 /* A container's resources: {requests, limits} (resources.c); obj is the container. */
 void walk_resources(struct walk *w, const struct ynode *v, const char *path, void *obj);
+/* spec.resources (obj is the pod), and after the containers are read: a container's limit
+ * may not exceed the pod's, the pod's requests not be below the containers' sum. */
+void walk_pod_resources(struct walk *w, const struct ynode *v, const char *path, void *obj);
+void check_pod_resources(struct walk *w, const struct ynode *spec, const struct spec_pod *pod);
 
 /* configMap and secret volumes (volume.c). */
 void f_configmap_volume(struct walk *w, const struct ynode *v, const char *path, void *obj);

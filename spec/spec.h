@@ -294,6 +294,7 @@ struct spec_pod {
     struct spec_dns dns;
     enum spec_dns_policy dns_policy;
     struct spec_pod_security sec;
+    struct spec_resources res; /* spec.resources (pod-level, Kubernetes 1.32+); 0 = unset */
     struct spec_netns network; /* tank/v1 only; empty = loopback only */
     /* spec.imagePullSecrets[].name; the agent's resolution fills pull_auth with their
      * ".dockerconfigjson" texts (Secrets of type kubernetes.io/dockerconfigjson, in order;

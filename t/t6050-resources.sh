@@ -128,6 +128,38 @@ rm "$PODS/mem.yaml"
 wait_gone 30 mem
 wait_gone 30 cpu
 
+# Pod-level resources (spec.resources) go to the pod's cgroup; the containers share them.
+cat >"$PODS/podres.yaml" <<EOC
+apiVersion: v1
+kind: Pod
+metadata:
+  name: podres
+spec:
+  terminationGracePeriodSeconds: 1
+  resources:
+    limits: {cpu: 300m, memory: 48Mi}
+  containers:
+  - name: main
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    command: ["sleep", "100361"]
+EOC
+wait_phase 60 podres Running
+pm=$(cgdir memory podres)
+pc=$(cgdir cpu podres)
+if $v2; then
+    [ "$(cat "$pm/memory.max")" = 50331648 ] || fail "pod memory.max: $(cat "$pm/memory.max")"
+    [ "$(cat "$pc/cpu.max")" = "30000 100000" ] || fail "pod cpu.max: $(cat "$pc/cpu.max")"
+else
+    [ "$(cat "$pm/memory.limit_in_bytes")" = 50331648 ] || fail "pod memory limit: $(cat "$pm/memory.limit_in_bytes")"
+    [ "$(cat "$pc/cpu.cfs_quota_us")" = 30000 ] || fail "pod cfs_quota_us: $(cat "$pc/cpu.cfs_quota_us")"
+fi
+[ "$(pod_jq podres '.resources | tojson')" = '{"requests":{"cpu":"300m","memory":"48Mi"},"limits":{"cpu":"300m","memory":"48Mi"}}' ] ||
+    fail "pod resources in the API: $(pod_jq podres '.resources | tojson')"
+[ "$(pod_jq podres .qosClass)" = Guaranteed ] || fail "podres qosClass: $(pod_jq podres .qosClass)"
+rm "$PODS/podres.yaml"
+wait_gone 30 podres
+
 # A fork bomb stays inside its pod: pids.max of the pod is pod_pids_limit, a sibling starts.
 put bomb Always 'while :; do sleep 100357 & done 2>/dev/null'
 wait_phase 60 bomb Running
