@@ -75,6 +75,7 @@ static struct image_store *open_store(const char *cmd, const struct tank_config 
                 .n_mirrors = cfg->n_mirror,
                 .auth_file = cfg->auth_file,
                 .notice = tk_log_notice,
+                .config_path = cfg->path,
             },
         .max_layer_size = cfg->max_layer_size,
     };

@@ -115,6 +115,7 @@ static int images(struct host_rt *h, struct tk_err *err)
                 .n_mirrors = h->cfg->n_mirror,
                 .auth_file = h->cfg->auth_file,
                 .notice = tk_log_notice,
+                .config_path = h->cfg->path,
             },
         .max_layer_size = h->cfg->max_layer_size,
     };

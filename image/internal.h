@@ -23,6 +23,7 @@ struct image_store {
     char **insecure;
     char **mirrors;
     char *auth_file;
+    char *config_path;          /* ropts.config_path's copy */
     struct registry_opts ropts; /* points into the copies above */
     uint64_t max_layer_size;
     int parallel;

@@ -187,6 +187,7 @@ int registry_client_new(struct registry_client **out, const struct registry_opts
         return r;
     }
     registry_http_set_notice(c->http, c->notice, c->notice_ctx);
+    registry_http_set_config_path(c->http, opts->config_path);
     *out = c;
     return 0;
 }

@@ -41,6 +41,10 @@ struct registry_opts {
      * log as it sees fit; NULL = nobody is told. The client itself never logs. */
     void (*notice)(void *ctx, const char *msg);
     void *notice_ctx;
+    /* The configuration file named when a registry answers TLS in plain HTTP ("registry H
+     * speaks plain HTTP; add it to [registry] insecure in PATH"); NULL = /etc/tank/tank.ini.
+     * Borrowed: must outlive the client. */
+    const char *config_path;
 };
 
 /* A client may be created before fork(): a child that uses it opens its own connections

@@ -31,6 +31,7 @@ struct registry_http {
     struct image_hasher *hasher;
     void (*notice)(void *ctx, const char *msg);
     void *notice_ctx;
+    const char *config_path; /* named in the plain-HTTP hint */
 };
 
 static int64_t now_s(void)
@@ -272,6 +273,25 @@ static int curl_code_errno(CURLcode cc)
     }
 }
 
+/* A TLS handshake answered in plain HTTP: OpenSSL reads "HTTP/1.1 400" as a record of an
+ * unknown version. Never transient: the server will not start speaking TLS. */
+static int answered_by_http(const struct registry_http *c, const char *url, CURLcode cc)
+{
+    if (cc != CURLE_SSL_CONNECT_ERROR || strncasecmp(url, "https://", 8) != 0)
+        return 0;
+    return strstr(c->errbuf, "wrong version number") || strstr(c->errbuf, "http request") ||
+           strstr(c->errbuf, "packet length too long");
+}
+
+static int plain_http_hint(const struct registry_http *c, const char *url, struct tk_err *err)
+{
+    const char *host = url + 8;
+    size_t len = strcspn(host, "/?#");
+    return tk_err_set(err, -EPROTONOSUPPORT,
+                      "registry %.*s speaks plain HTTP; add it to [registry] insecure in %s",
+                      (int)len, host, c->config_path ? c->config_path : "/etc/tank/tank.ini");
+}
+
 /* One transfer. Returns 0 when a whole response arrived (x->status set), else a negative
  * code with err set; *transient tells whether trying again may help. */
 static int perform(struct registry_http *c, const char *url, struct curl_slist *hdrs,
@@ -301,6 +321,8 @@ static int perform(struct registry_http *c, const char *url, struct curl_slist *
         x->status = code;
         return 0;
     }
+    if (answered_by_http(c, url, cc))
+        return plain_http_hint(c, url, err);
     *transient = curl_transient(cc);
     return tk_err_set(err, curl_code_errno(cc), "%s: %s", x->what,
                       c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
@@ -465,6 +487,11 @@ void registry_http_set_notice(struct registry_http *h, void (*fn)(void *ctx, con
 {
     h->notice = fn;
     h->notice_ctx = ctx;
+}
+
+void registry_http_set_config_path(struct registry_http *h, const char *path)
+{
+    h->config_path = path;
 }
 
 int registry_http_new(struct registry_http **out, long connect_timeout_ms, long low_speed_secs,

@@ -22,6 +22,8 @@ int registry_http_new(struct registry_http **out, long connect_timeout_ms, long 
 /* Who is told of retries (struct registry_opts' notice); fn NULL = nobody. */
 void registry_http_set_notice(struct registry_http *h, void (*fn)(void *ctx, const char *msg),
                               void *ctx);
+/* The configuration file the plain-HTTP hint names (borrowed; NULL = /etc/tank/tank.ini). */
+void registry_http_set_config_path(struct registry_http *h, const char *path);
 /* In a forked child, the parent's handle is left alone (never closed from here). */
 void registry_http_free(struct registry_http *h);
 

@@ -45,6 +45,7 @@ int image_store_open(struct image_store **out, const struct image_store_opts *op
     s->insecure = strv_dup(ro->insecure, ro->n_insecure);
     s->mirrors = strv_dup(ro->mirrors, ro->n_mirrors);
     s->auth_file = ro->auth_file ? strdup(ro->auth_file) : NULL;
+    s->config_path = ro->config_path ? strdup(ro->config_path) : NULL;
     s->max_layer_size = opts->max_layer_size ? opts->max_layer_size : IMAGE_DEFAULT_MAX_LAYER_SIZE;
     s->parallel = opts->parallel > 0 ? opts->parallel : IMAGE_DEFAULT_PARALLEL;
     if (s->parallel > 32)
@@ -58,7 +59,8 @@ int image_store_open(struct image_store **out, const struct image_store_opts *op
         }
     }
     if (asprintf(&s->root, "%s%s%s/images", *sd != '/' ? abs : "", *sd != '/' ? "/" : "", sd) < 0 ||
-        !s->insecure || !s->mirrors || (ro->auth_file && !s->auth_file)) {
+        !s->insecure || !s->mirrors || (ro->auth_file && !s->auth_file) ||
+        (ro->config_path && !s->config_path)) {
         s->root = NULL;
         image_store_free(s);
         return tk_err_sys(err, -ENOMEM, "open image store");
@@ -66,6 +68,7 @@ int image_store_open(struct image_store **out, const struct image_store_opts *op
     s->ropts.insecure = (const char *const *)s->insecure;
     s->ropts.mirrors = (const char *const *)s->mirrors;
     s->ropts.auth_file = s->auth_file;
+    s->ropts.config_path = s->config_path;
     for (size_t i = 0; i < TK_ARRAY_SIZE(store_dirs); i++) {
         _cleanup_free_ char *p = store_path(s, "%s", store_dirs[i]);
         int r = p ? tk_mkdir_p(p, 0700) : -ENOMEM;
@@ -87,6 +90,7 @@ void image_store_free(struct image_store *s)
     img_strv_free(s->insecure);
     img_strv_free(s->mirrors);
     free(s->auth_file);
+    free(s->config_path);
     free(s);
 }
 

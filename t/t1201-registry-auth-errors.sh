@@ -51,9 +51,9 @@ expect_error "read credentials for '$FAKEREG': auth file entry '$FAKEREG': \"aut
 expect_error "read auth file '$TMP/missing.json': No such file or directory" \
     --insecure "$FAKEREG" --auth-file "$TMP/missing.json" "$FAKEREG/test/app:v1"
 
-# without --insecure the client speaks HTTPS to the plain-HTTP registry and fails cleanly
+# without --insecure the client speaks HTTPS to the plain-HTTP registry and says what to do
 start_fakereg
-expect_error "manifest $FAKEREG/test/app:v1: " --retries 1 --backoff-ms 10 "$FAKEREG/test/app:v1"
+expect_error "registry $FAKEREG speaks plain HTTP; add it to [registry] insecure in /etc/tank/tank.ini" --retries 1 --backoff-ms 10 "$FAKEREG/test/app:v1"
 grep -q "^GET " "$FAKEREG_DIR/log" && fail "plain HTTP used for a registry not named insecure"
 # HTTPS is verified: a self-signed registry fails at once (not retried), clearly
 if command -v openssl >/dev/null; then
