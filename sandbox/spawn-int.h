@@ -1,0 +1,25 @@
+#pragma once
+/* Internal to the container start: the sync channel between the caller (start.c) and the
+ * monitor (spawn.c), a SOCK_SEQPACKET pair (see the protocol in spawn.c). */
+#include <sys/types.h>
+
+#include "sandbox/ctr_internal.h"
+
+enum { MSG_PID = 1, MSG_GO, MSG_ABORT, MSG_OK, MSG_FAIL };
+
+struct sync_msg {
+    int type;
+    pid_t pid;
+    struct sandbox_fail fail;
+};
+
+/* Send one message: 0, or -EPIPE when the other side is gone. */
+int spawn_send_msg(int fd, const struct sync_msg *m);
+/* Receive one message: 1, 0 on EOF, -ETIMEDOUT after timeout_ms (< 0 = forever), -errno. */
+int spawn_recv_msg(int fd, struct sync_msg *m, int timeout_ms);
+
+/* A sealed memfd of the embedded monitor program, or -1 (the monitor then stays a fork). */
+int spawn_monitor_memfd(void);
+/* The monitor, in the caller's fresh child: joins the pod's namespaces, forks the workload,
+ * reports on sync, re-execs memfd, and never returns. */
+_Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, int sync, int memfd);
