@@ -247,6 +247,11 @@ int cmd_agent(const struct cli *cli, int argc, char **argv)
         fprintf(stderr, "tank agent: unexpected argument '%s'\n%s", argv[i], agent_usage);
         return 2;
     }
+    if (geteuid() != 0) {
+        fprintf(stderr, "tank agent: must run as root (it creates namespaces, mounts and "
+                        "cgroups): sudo tank agent, or systemctl start tank\n");
+        return 1;
+    }
     struct tank_config cfg;
     if (cli_load_config(cli, &cfg) < 0)
         return 1;

@@ -325,13 +325,15 @@ static int only_container(const char *dir, char **out)
 }
 
 /* Print LOG.1 and LOG (--tail applied); *fd is left open on LOG (-1 when absent). Returns
- * false when neither exists. */
-static bool log_print(struct log_reader *lr, const char *path, int *fd)
+ * false when neither exists; *denied is set when one could not be read for permissions. */
+static bool log_print(struct log_reader *lr, const char *path, int *fd, bool *denied)
 {
     _cleanup_buf_ struct tk_buf old = TK_BUF_INIT;
     tk_buf_addf(&old, "%s.1", path);
     _cleanup_close_ int ofd = open(old.s, O_RDONLY | O_CLOEXEC);
+    *denied = ofd < 0 && errno == EACCES;
     *fd = open(path, O_RDONLY | O_CLOEXEC);
+    *denied = *denied || (*fd < 0 && errno == EACCES);
     if (ofd >= 0)
         log_drain(lr, ofd);
     if (*fd >= 0)
@@ -356,7 +358,16 @@ static int logs_of(const struct tank_config *cfg, const char *pod, const char *c
                 "following until interrupted\n",
                 ctr, sd, strerror(-live));
     int fd;
-    if (!log_print(lr, path, &fd) && !live) {
+    bool denied;
+    bool any = log_print(lr, path, &fd, &denied);
+    if (denied) {
+        fprintf(stderr, "tank logs: cannot read '%s': %s: run as root%s\n", path, strerror(EACCES),
+                cfg->group ? " or as a member of [agent] group" : "");
+        if (fd >= 0)
+            close(fd);
+        return 1;
+    }
+    if (!any && !live) {
         fprintf(stderr, "tank logs: no log for container '%s' of pod '%s'\n", ctr, pod);
         return 1;
     }
@@ -380,6 +391,11 @@ static int logs(const struct tank_config *cfg, const char *pod, const char *ctr,
             fprintf(stderr, "tank logs: pod '%s' has several containers, name one: %s\n", pod,
                     only);
             return 2;
+        }
+        if (r == -EACCES) {
+            fprintf(stderr, "tank logs: cannot read '%s': %s: run as root%s\n", dir.s,
+                    strerror(EACCES), cfg->group ? " or as a member of [agent] group" : "");
+            return 1;
         }
         if (r < 0) {
             fprintf(stderr, "tank logs: no logs for pod '%s'\n", pod);

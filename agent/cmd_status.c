@@ -2,11 +2,16 @@
 #include "agent/cli.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/config.h"
 #include "agent/confine.h"
@@ -27,6 +32,40 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
     return size * n;
 }
 
+/* Why the socket cannot be reached, in words that say what to do. */
+static void print_unreachable(const char *path, const char *curl_msg)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int e = ENAMETOOLONG;
+    if (strlen(path) < sizeof(sa.sun_path)) {
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        e = fd < 0 ? errno : connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
+    }
+    if (e == ENOENT || e == ECONNREFUSED) {
+        fprintf(stderr,
+                "tank: no agent is listening on %s (is tank.service running? systemctl status "
+                "tank)\n",
+                path);
+        return;
+    }
+    if (e != EACCES && e != EPERM) {
+        fprintf(stderr, "tank: cannot reach the agent at '%s': %s\n", path, curl_msg);
+        return;
+    }
+    /* the socket's mode, or its directory's when that is what keeps us out */
+    char dir[4096];
+    struct stat st;
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof(dir), "%.*s", slash && slash != path ? (int)(slash - path) : 1,
+             slash ? path : ".");
+    if (stat(path, &st) == 0 || stat(dir, &st) == 0)
+        fprintf(stderr, "tank: the API socket %s is root's (mode %04o): run as root\n", path,
+                (unsigned)(st.st_mode & 07777));
+    else
+        fprintf(stderr, "tank: the API socket %s is root's: run as root\n", path);
+}
+
 long cli_api_get(const char *socket, const char *path, struct tk_buf *out)
 {
     CURL *c = curl_easy_init();
@@ -44,7 +83,9 @@ long cli_api_get(const char *socket, const char *path, struct tk_buf *out)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     CURLcode r = curl_easy_perform(c);
     long code = -1;
-    if (r != CURLE_OK)
+    if (r == CURLE_COULDNT_CONNECT)
+        print_unreachable(socket, curl_easy_strerror(r));
+    else if (r != CURLE_OK)
         fprintf(stderr, "tank: cannot reach the agent at '%s': %s\n", socket,
                 curl_easy_strerror(r));
     else
