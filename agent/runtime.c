@@ -213,6 +213,8 @@ static size_t fill_volumes(const struct spec_pod *pod, struct sandbox_volume *vo
     return n;
 }
 
+#define FS_GROUP(pod) ((pod)->sec.fs_group.has ? (pod)->sec.fs_group.v : -1)
+
 /* RUN_DIR/cfgvol/POD: the tmpfs of a pod's configMap and secret volumes. */
 static char *cfgvol_dir(const char *run_dir, const char *pod)
 {
@@ -220,7 +222,8 @@ static char *cfgvol_dir(const char *run_dir, const char *pod)
     return asprintf(&s, "%s/cfgvol/%s", run_dir, pod) < 0 ? NULL : s;
 }
 
-static int write_cfg_volume(const char *base, const struct spec_volume *v, struct tk_err *err)
+static int write_cfg_volume(const char *base, const struct spec_volume *v, int64_t group,
+                            struct tk_err *err)
 {
     _cleanup_free_ struct sandbox_file *f = calloc(v->n_files ? v->n_files : 1, sizeof(*f));
     if (!f)
@@ -228,7 +231,7 @@ static int write_cfg_volume(const char *base, const struct spec_volume *v, struc
     for (size_t i = 0; i < v->n_files; i++)
         f[i] = (struct sandbox_file){v->files[i].path, v->files[i].data, v->files[i].len,
                                      v->files[i].mode};
-    int r = sandbox_cfgvol_write(base, v->name, f, v->n_files, err);
+    int r = sandbox_cfgvol_write(base, v->name, f, v->n_files, group, err);
     return r < 0 ? tk_err_wrap(err, "volume '%s'", v->name) : r;
 }
 
@@ -243,7 +246,7 @@ int runtime_update_config_volumes(const char *run_dir, const struct spec_pod *po
         struct tk_err err = {0};
         if (v->kind != SPEC_VOLUME_CONFIGMAP && v->kind != SPEC_VOLUME_SECRET)
             continue;
-        int r = write_cfg_volume(base, v, &err);
+        int r = write_cfg_volume(base, v, FS_GROUP(pod), &err);
         if (r < 0)
             tk_warn("pod '%s': %s", pod->name, err.msg);
         else if (r > 0)
@@ -465,7 +468,7 @@ static int pull_auth_file(struct host_rt *h, const struct spec_pod *pod, char *o
         return tk_err_sys(err, -ENOMEM, "imagePullSecrets of pod '%s'", pod->name);
     }
     struct sandbox_file f = {"config.json", (unsigned char *)text, strlen(text), 0600};
-    int r = sandbox_cfgvol_write(base, ".pull-auth", &f, 1, err);
+    int r = sandbox_cfgvol_write(base, ".pull-auth", &f, 1, -1, err);
     explicit_bzero(text, strlen(text));
     free(text);
     if (r < 0)
@@ -542,7 +545,7 @@ static int build_mounts(struct host_rt *h, const struct spec_pod *pod,
             char data[4200];
             struct stat st;
             snprintf(data, sizeof(data), "%s/%s/..data", dir ? dir : "", v->name);
-            if (!dir || (lstat(data, &st) < 0 && write_cfg_volume(dir, v, err) < 0))
+            if (!dir || (lstat(data, &st) < 0 && write_cfg_volume(dir, v, FS_GROUP(pod), err) < 0))
                 return dir ? -EIO : tk_err_sys(err, -ENOMEM, "volume '%s'", v->name);
             snprintf(base, sizeof(base), "%s/%s", dir, v->name);
         } else if (sandbox_pod_volume_path(base, sizeof(base), h->cfg->state_dir, pod->name,
@@ -574,8 +577,11 @@ static void fill_request(const struct spec_pod *pod, const struct spec_container
         tk_buf_addf(&b, "%s=%s", c->env[i].name, c->env[i].value ? c->env[i].value : "");
         env[i] = tk_buf_detach(&b);
     }
-    for (size_t i = 0; i < pod->sec.n_supplemental_groups; i++)
+    size_t ng = pod->sec.n_supplemental_groups;
+    for (size_t i = 0; i < ng; i++)
         groups[i] = (gid_t)pod->sec.supplemental_groups[i];
+    if (pod->sec.fs_group.has) /* (groups has room for it) */
+        groups[ng++] = (gid_t)pod->sec.fs_group.v;
     *req = (struct image_run_request){
         .command = (const char *const *)c->command,
         .n_command = c->n_command,
@@ -591,7 +597,7 @@ static void fill_request(const struct spec_pod *pod, const struct spec_container
                         : pod->sec.run_as_group.has ? pod->sec.run_as_group.v
                                                     : -1,
         .supplemental_groups = groups,
-        .n_supplemental_groups = pod->sec.n_supplemental_groups,
+        .n_supplemental_groups = ng,
     };
 }
 

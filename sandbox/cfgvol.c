@@ -38,7 +38,7 @@ static int ensure_base(const char *base, struct tk_err *err)
     return 0;
 }
 
-static void digest_of(const struct sandbox_file *files, size_t n, char out[65])
+static void digest_of(const struct sandbox_file *files, size_t n, int64_t group, char out[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned len = 0;
@@ -47,6 +47,7 @@ static void digest_of(const struct sandbox_file *files, size_t n, char out[65])
     if (!c)
         return;
     EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+    EVP_DigestUpdate(c, &group, sizeof(group));
     for (size_t i = 0; i < n; i++) {
         char head[64];
         int l = snprintf(head, sizeof(head), "%zu:%o:%zu:", strlen(files[i].path),
@@ -62,7 +63,8 @@ static void digest_of(const struct sandbox_file *files, size_t n, char out[65])
 }
 
 /* Write one file below the new directory (parents made 0755). */
-static int put_file(const char *top, const struct sandbox_file *f, struct tk_err *err)
+static int put_file(const char *top, const struct sandbox_file *f, int64_t group,
+                    struct tk_err *err)
 {
     _cleanup_free_ char *path = NULL;
     if (asprintf(&path, "%s/%s", top, f->path) < 0)
@@ -74,7 +76,9 @@ static int put_file(const char *top, const struct sandbox_file *f, struct tk_err
     if (r < 0)
         return tk_err_sys(err, r, "create the directory of '%s'", f->path);
     _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 || tk_write_all(fd, f->data, f->len) < 0 || fchmod(fd, f->mode & 07777) < 0)
+    mode_t mode = (f->mode & 0777) | (group >= 0 ? 0440 : 0);
+    if (fd < 0 || tk_write_all(fd, f->data, f->len) < 0 ||
+        (group >= 0 && fchown(fd, 0, (gid_t)group) < 0) || fchmod(fd, mode) < 0)
         return tk_err_sys(err, -errno, "write '%s'", f->path);
     return 0;
 }
@@ -123,14 +127,14 @@ static int read_link_target(const char *link, char *out, size_t size)
 }
 
 int sandbox_cfgvol_write(const char *base, const char *volume, const struct sandbox_file *files,
-                         size_t n, struct tk_err *err)
+                         size_t n, int64_t group, struct tk_err *err)
 {
     char digest[65], old[65] = "", ts[64], prev[256] = "";
     _cleanup_free_ char *dir = NULL, *dfile = NULL, *top = NULL, *tmp = NULL, *data = NULL;
     int r = ensure_base(base, err);
     if (r < 0)
         return r;
-    digest_of(files, n, digest);
+    digest_of(files, n, group, digest);
     if (asprintf(&dir, "%s/%s", base, volume) < 0 ||
         asprintf(&dfile, "%s/.%s.digest", base, volume) < 0)
         return tk_err_sys(err, -ENOMEM, "volume '%s'", volume);
@@ -152,8 +156,12 @@ int sandbox_cfgvol_write(const char *base, const char *volume, const struct sand
         return tk_err_sys(err, -ENOMEM, "volume '%s'", volume);
     if (mkdir(top, 0755) < 0)
         return tk_err_sys(err, -errno, "create '%s'", top);
+    if (group >= 0 && (chown(dir, 0, (gid_t)group) < 0 || chown(top, 0, (gid_t)group) < 0)) {
+        r = tk_err_sys(err, -errno, "chown '%s'", top);
+        goto fail;
+    }
     for (size_t i = 0; i < n; i++)
-        if ((r = put_file(top, &files[i], err)) < 0)
+        if ((r = put_file(top, &files[i], group, err)) < 0)
             goto fail;
     read_link_target(data, prev, sizeof(prev));
     unlink(tmp);

@@ -21,9 +21,11 @@ struct sandbox_file {
 
 /* base = RUN_DIR/cfgvol/POD (the tmpfs, mounted at the first call), dir = base/VOLUME.
  * Shows files in dir; does nothing when they are the same as last time (digest kept in
- * base/.VOLUME.digest). Returns 1 when it wrote, 0 when unchanged, -errno with err set. */
+ * base/.VOLUME.digest). group >= 0 (fsGroup): files and directories are that group's and
+ * group-readable (mode | 0440), as the kubelet leaves them. Returns 1 when it wrote, 0 when
+ * unchanged, -errno with err set. */
 int sandbox_cfgvol_write(const char *base, const char *volume, const struct sandbox_file *files,
-                         size_t n, struct tk_err *err);
+                         size_t n, int64_t group, struct tk_err *err);
 
 /* Unmount and remove base (a pod's volumes); a missing base is success. */
 int sandbox_cfgvol_remove(const char *base, struct tk_err *err);

@@ -238,6 +238,10 @@ static void serialise(struct tk_buf *b, const struct spec_pod *p)
     put_int(b, (int64_t)p->sec.n_supplemental_groups);
     for (size_t i = 0; i < p->sec.n_supplemental_groups; i++)
         put_int(b, p->sec.supplemental_groups[i]);
+    if (p->sec.fs_group.has) { /* (hashes without it stay) */
+        tk_buf_adds(b, "fsg");
+        put_int(b, p->sec.fs_group.v);
+    }
     put_lsm(b, &p->sec.lsm);
     put_int(b, (int64_t)p->network.n_interfaces);
     for (size_t i = 0; i < p->network.n_interfaces; i++)

@@ -360,11 +360,28 @@ static void f_psec_groups(struct walk *w, const struct ynode *v, const char *pat
 
 LSM_FIELD_FNS(f_psec, struct spec_pod_security)
 
+static void f_psec_fs_group(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_pod_security *s = obj;
+    if (want_int(w, v, path, 0, 2147483647, &s->fs_group.v))
+        s->fs_group.has = true;
+}
+
+static void f_psec_fs_policy(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const char *const names[] = {"Always", "OnRootMismatch"};
+    int i;
+    (void)obj;
+    want_enum(w, v, path, names, TK_ARRAY_SIZE(names), &i);
+}
+
 static void f_pod_security(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const struct field fields[] = {{"runAsUser", f_psec_user},
                                           {"runAsGroup", f_psec_group},
                                           {"supplementalGroups", f_psec_groups},
+                                          {"fsGroup", f_psec_fs_group},
+                                          {"fsGroupChangePolicy", f_psec_fs_policy},
                                           LSM_FIELDS(f_psec)};
     struct spec_pod *pod = obj;
     walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), &pod->sec);

@@ -249,6 +249,10 @@ struct spec_pod_security {
     int64_t *supplemental_groups;
     size_t n_supplemental_groups;
     struct spec_lsm lsm;
+    /* fsGroup: a supplementary group of every container, and the group of the configMap and
+     * secret volumes' files (readable by it). fsGroupChangePolicy is accepted (Always,
+     * OnRootMismatch): those volumes are written by Tank, so both mean the same. */
+    struct spec_opt_i64 fs_group;
 };
 
 struct spec_dns {

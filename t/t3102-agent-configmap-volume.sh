@@ -86,6 +86,34 @@ done
 [ "$(cat "$root/etc/one.conf")" = v1 ] || fail "a subPath mount is not updated (as in Kubernetes): $(cat "$root/etc/one.conf")"
 [ "$(ls -d "$root"/etc/web/..2* | wc -l)" = 1 ] || fail "old versions left: $(ls -a "$root/etc/web")"
 
+# fsGroup: a non-root user reads a 0400 secret through the group it is given.
+cat >"$PODS/.grp.tmp" <<EOM
+apiVersion: v1
+kind: Pod
+metadata: {name: grp}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsUser: 1000, fsGroup: 2345, fsGroupChangePolicy: OnRootMismatch}
+  containers:
+    - name: main
+      image: $IMAGE
+      command: ["sh", "-c", "id -G > /dev/shm/id; cat /etc/certs/tls.key > /dev/shm/key; exec sleep 100321"]
+      volumeMounts: [{name: certs, mountPath: /etc/certs}]
+  volumes:
+    - name: certs
+      secret: {secretName: tls, defaultMode: 0400}
+EOM
+mv "$PODS/.grp.tmp" "$PODS/grp.yaml"
+wait_jq 60 '.pods[] | select(.name == "grp") | .containers[0].state == "running"'
+gpid=$(ctr_jq grp main .pid)
+wait_for 10 test -s "/proc/$gpid/root/dev/shm/id"
+grep -qw 2345 "/proc/$gpid/root/dev/shm/id" || fail "fsGroup not a group of the process: $(cat "/proc/$gpid/root/dev/shm/id")"
+wait_for 10 test -s "/proc/$gpid/root/dev/shm/key" || fail "user 1000 cannot read the secret"
+[ "$(stat -L -c '%a %g' "/proc/$gpid/root/etc/certs/tls.key")" = "440 2345" ] ||
+    fail "fsGroup file: $(stat -L -c '%a %g' "/proc/$gpid/root/etc/certs/tls.key")"
+rm "$PODS/grp.yaml"
+wait_gone 30 grp
+
 rm "$PODS/web.yaml"
 wait_gone 30 web
 [ ! -e "$base" ] || fail "volumes left: $(ls -la "$base")"
