@@ -141,6 +141,8 @@ static json_t *ctr_json(const struct pod *p, size_t i)
     json_object_set_new(o, "state", json_string(pod_ctr_state_to_string(c.state)));
     json_object_set_new(o, "reason", str_or_null(c.reason));
     json_object_set_new(o, "exitCode", c.has_exit_code ? json_integer(c.exit_code) : json_null());
+    json_object_set_new(o, "ready", json_boolean(c.ready));
+    json_object_set_new(o, "started", json_boolean(c.started));
     json_object_set_new(o, "restarts", json_integer(c.restarts));
     json_object_set_new(o, "pid", c.pid > 0 ? json_integer(c.pid) : json_null());
     json_object_set_new(o, "startedAt", time_or_null(c.started_ns));

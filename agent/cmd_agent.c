@@ -21,6 +21,7 @@
 #include "agent/config.h"
 #include "agent/imagegc.h"
 #include "agent/loop.h"
+#include "agent/probe.h"
 #include "agent/reconcile.h"
 #include "agent/runtime.h"
 #include "base/buf.h"
@@ -195,6 +196,8 @@ static int run_agent(const struct tank_config *cfg)
             close(locks[--n_locks]);
         return 1;
     }
+    if (probe_init() < 0)
+        tk_warn("cannot open the agent's network namespace: network probes will fail");
     struct loop *loop = loop_new();
     if (!loop) {
         fprintf(stderr, "tank agent: create event loop: %m\n");

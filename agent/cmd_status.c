@@ -180,7 +180,8 @@ static void print_table(json_t *root)
         size_t n = json_array_size(json_object_get(p, "containers")), ready = 0, j;
         json_t *c;
         json_array_foreach(json_object_get(p, "containers"), j, c) ready +=
-            !strcmp(jstr(c, "state", ""), "running");
+            json_object_get(c, "ready") ? json_is_true(json_object_get(c, "ready"))
+                                        : !strcmp(jstr(c, "state", ""), "running");
         char rd[32], age[32];
         snprintf(rd, sizeof(rd), "%zu/%zu", ready, n);
         format_age(jstr(p, "startedAt", NULL), age, sizeof(age));

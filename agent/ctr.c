@@ -19,6 +19,10 @@
  *              the start fails                         BACKOFF     CreateContainerError
  *              (sync: a ConfigMap/Secret it reads is missing)  BACKOFF  CreateContainerConfigError
  *   RUNNING    the watch fd (the monitor exited)       EXITED      read the exit record
+ *              (entry: its probes start, agent/probe.c; they stop on leaving RUNNING)
+ *              liveness/startup probe failureThreshold RUNNING     Unhealthy + Killing events,
+ *                                                                  stop signal; kill_timer
+ *              kill_timer (the probe's grace is over)  RUNNING     SIGKILL (then the watch fd)
  *   EXITED     sync: the restart policy restarts it    BACKOFF     CrashLoopBackOff, back-off
  *                                                                  doubling to backoff_max
  *              sync: the policy is done with it        DONE
@@ -74,6 +78,9 @@ void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st)
                  "exit status");
     }
     c->pid = 0;
+    probe_ctr_stopped(c);
+    loop_del_timer(c->pod->env.loop, c->kill_timer);
+    c->kill_timer = 0;
     c->step = C_EXITED;
     c->reason = c->exit_code == 0 ? "Completed" : st->oom_killed ? "OOMKilled" : "Error";
 }
@@ -384,6 +391,7 @@ static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct 
     c->reason = NULL;
     c->message[0] = '\0';
     c->pid = st->pid;
+    probe_ctr_running(c);
     c->monitor_pid = st->monitor_pid;
     c->started_ns = st->started_ns ? st->started_ns : tk_now_realtime_ns();
     c->finished_ns = 0;
@@ -446,4 +454,27 @@ void ctr_start_settle(struct ctr *c)
     if (r < 0 && st.monitor_pid > 0)
         waitpid(st.monitor_pid, NULL, WNOHANG);
     c->step = r == 0 ? C_RUNNING : C_IDLE;
+}
+
+static int64_t kill_now(struct loop *loop, uint64_t id, void *data)
+{
+    (void)loop;
+    (void)id;
+    struct ctr *c = data;
+    struct pod *p = c->pod;
+    c->kill_timer = 0;
+    if (c->step == C_RUNNING)
+        p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, SIGKILL);
+    return LOOP_TIMER_DONE;
+}
+
+void ctr_kill_graceful(struct ctr *c, int64_t grace_ms)
+{
+    struct pod *p = c->pod;
+    if (c->step != C_RUNNING || c->kill_timer)
+        return;
+    probe_ctr_stopped(c);
+    p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, grace_ms > 0 ? 0 : SIGKILL);
+    if (grace_ms > 0)
+        c->kill_timer = loop_add_timer(p->env.loop, grace_ms, kill_now, c);
 }

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "agent/pod.h"
+#include "agent/probe.h"
 #include "agent/runtime.h"
 #include "base/buf.h"
 
@@ -69,6 +70,12 @@ struct ctr {
     bool has_exit;
     int exit_code, signal;
     int64_t started_ns, finished_ns;
+    /* Probes (agent/probe.c), while RUNNING: started = its startup probe succeeded (or it has
+     * none); ready = its readiness probe says so (or started, without one). */
+    struct probe *probes[SPEC_N_PROBES];
+    bool started, ready;
+    bool probing;        /* probe_ctr_running() set its probes up */
+    uint64_t kill_timer; /* a probe killed it: SIGKILL when its grace period is over */
 };
 
 /* A pod's state in the worker's table (the table is written at the top of agent/pod.c;
@@ -128,5 +135,7 @@ void ctr_unwatch(struct ctr *c);
 void ctr_check_unwatched(struct ctr *c);
 /* Take the runtime's word on how the container ended. */
 void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st);
+/* Stop the container as a failed probe does: its stop signal, SIGKILL after grace_ms. */
+void ctr_kill_graceful(struct ctr *c, int64_t grace_ms);
 /* The agent stops: see a start under way to its end (see ctr.c). */
 void ctr_start_settle(struct ctr *c);

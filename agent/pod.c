@@ -260,6 +260,10 @@ int pod_attach_spec(struct pod *p, const struct spec_pod *spec)
             ctr_init(p, &p->ctrs[i], i, spec->containers[i].name, spec->containers[i].image);
         p->n_ctrs = spec->n_containers;
     }
+    for (size_t i = 0; i < p->n_ctrs; i++) /* containers adopted before their manifest */
+        if (p->ctrs[i].step == C_RUNNING && !p->ctrs[i].probing && !p->ctrs[i].kill_timer &&
+            !pod_is_stopping(p))
+            probe_ctr_running(&p->ctrs[i]);
     return 0;
 }
 
@@ -479,6 +483,7 @@ void pod_stop(struct pod *p)
         loop_del_timer(p->env.loop, c->timer);
         c->timer = 0;
         c->due_ns = 0;
+        probe_ctr_stopped(c);
         if (c->step == C_PULLING)
             kill(c->pull_pid, SIGTERM);
         if (c->step == C_RUNNING) {
@@ -522,6 +527,7 @@ static void adopt_ctr(struct pod *p, struct ctr *c)
         c->reason = NULL;
         c->pid = st.pid;
         ctr_watch(c, st.watch_fd);
+        probe_ctr_running(c);
         pod_emit(p, c, "Adopted", "adopted running container '%s' (pid %d)", c->name, (int)c->pid);
         return;
     }
@@ -640,6 +646,8 @@ void pod_get_ctr_status(const struct pod *p, size_t i, struct pod_ctr_status *ou
     case C_RUNNING:
         out->state = POD_CTR_RUNNING;
         out->pid = c->pid;
+        out->started = c->started;
+        out->ready = c->ready;
         out->reason = NULL;
         out->message = NULL;
         break;
@@ -725,7 +733,9 @@ void pod_free(struct pod *p)
         struct ctr *c = &p->ctrs[i];
         ctr_start_settle(c);
         ctr_unwatch(c);
+        probe_ctr_stopped(c);
         loop_del_timer(p->env.loop, c->timer);
+        loop_del_timer(p->env.loop, c->kill_timer);
         if (c->pull_fd >= 0) {
             loop_del_fd(p->env.loop, c->pull_fd);
             close(c->pull_fd);

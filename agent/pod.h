@@ -63,6 +63,8 @@ struct pod_ctr_status {
     int64_t started_ns;      /* 0 when never */
     int64_t finished_ns;     /* 0 when not terminated */
     int64_t next_restart_ns; /* wall clock of the next (re)start attempt, 0 when none due */
+    bool started;            /* running, and its startup probe succeeded (or it has none) */
+    bool ready;              /* running, started, and its readiness probe says so (if any) */
 };
 
 struct pod_status {

@@ -559,6 +559,36 @@ static enum spec_pull_policy default_pull_policy(const char *image)
     return SPEC_PULL_IF_NOT_PRESENT;
 }
 
+#define PROBE_FIELD(fn, type)                                                                      \
+    static void fn(struct walk *w, const struct ynode *v, const char *path, void *obj)             \
+    {                                                                                              \
+        struct spec_container *c = obj;                                                            \
+        c->probes[type] = spec_probe_walk(w, v, path, type);                                       \
+    }
+PROBE_FIELD(f_liveness, SPEC_LIVENESS)
+PROBE_FIELD(f_readiness, SPEC_READINESS)
+PROBE_FIELD(f_startup, SPEC_STARTUP)
+
+/* A probe's named port is one of the container's ports. */
+static void resolve_probe_ports(struct walk *w, const struct ynode *n, const char *path,
+                                struct spec_container *c)
+{
+    static const char *const keys[] = {"livenessProbe", "readinessProbe", "startupProbe"};
+    for (int t = 0; t < SPEC_N_PROBES; t++) {
+        struct spec_probe *p = c->probes[t];
+        if (!p || !p->port_name)
+            continue;
+        for (size_t i = 0; i < c->n_ports && !p->port; i++)
+            if (c->ports[i].name && !strcmp(c->ports[i].name, p->port_name))
+                p->port = c->ports[i].container_port;
+        if (!p->port) {
+            _cleanup_free_ char *pp = path_key(path, keys[t]);
+            werr(w, ynode_get(n, keys[t]), pp, "port: the container has no port named '%s'",
+                 p->port_name);
+        }
+    }
+}
+
 static void read_container(struct walk *w, const struct ynode *n, const char *path,
                            struct spec_container *c)
 {
@@ -577,6 +607,9 @@ static void read_container(struct walk *w, const struct ynode *n, const char *pa
         {"resources", walk_resources},
         {"terminationMessagePath", field_ignored},
         {"terminationMessagePolicy", field_ignored},
+        {"livenessProbe", f_liveness},
+        {"readinessProbe", f_readiness},
+        {"startupProbe", f_startup},
     };
     c->pull_policy = (enum spec_pull_policy) - 1;
     if (!walk_map(w, n, path, fields, TK_ARRAY_SIZE(fields), c))
@@ -587,6 +620,7 @@ static void read_container(struct walk *w, const struct ynode *n, const char *pa
         wreq(w, n, path, "image", NULL);
     if ((int)c->pull_policy == -1)
         c->pull_policy = c->image ? default_pull_policy(c->image) : SPEC_PULL_ALWAYS;
+    resolve_probe_ports(w, n, path, c);
 }
 
 void walk_containers(struct walk *w, const struct ynode *v, const char *path, void *obj)

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "base/buf.h"
+#include "base/cleanup.h"
 
 static void put_str(struct tk_buf *b, const char *s)
 {
@@ -111,6 +112,14 @@ static void put_lsm(struct tk_buf *b, const struct spec_lsm *l)
 
 static void put_container(struct tk_buf *b, const struct spec_container *c)
 {
+    for (int t = 0; t < SPEC_N_PROBES; t++) { /* (a container without probes hashes as before) */
+        if (!c->probes[t])
+            continue;
+        _cleanup_free_ char *d = spec_probe_describe(c->probes[t]);
+        put_int(b, t);
+        put_str(b, d);
+        put_list(b, c->probes[t]->command, c->probes[t]->n_command);
+    }
     put_str(b, c->name);
     put_str(b, c->image);
     put_int(b, c->pull_policy);

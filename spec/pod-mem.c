@@ -1,5 +1,6 @@
 /* Freeing and deep-copying pods. */
 #include "spec/spec.h"
+#include "spec/spec-int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@ static void free_lsm(struct spec_lsm *l)
 
 static void free_container(struct spec_container *c)
 {
+    for (int t = 0; t < SPEC_N_PROBES; t++)
+        spec_probe_free(c->probes[t]);
     free(c->name);
     free(c->image);
     free_strv(c->command, c->n_command);
@@ -211,6 +214,8 @@ static void dup_container(struct spec_container *d, const struct spec_container 
     d->sec.cap_add = dstrv(s->sec.cap_add, s->sec.n_cap_add, ok);
     d->sec.cap_drop = dstrv(s->sec.cap_drop, s->sec.n_cap_drop, ok);
     dup_lsm(&d->sec.lsm, &s->sec.lsm, ok);
+    for (int t = 0; t < SPEC_N_PROBES; t++)
+        d->probes[t] = spec_probe_dup(s->probes[t]);
 }
 
 static void dup_network(struct spec_netns *d, const struct spec_netns *s, bool *ok)

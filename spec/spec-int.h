@@ -172,6 +172,12 @@ void check_pod_resources(struct walk *w, const struct ynode *spec, const struct 
 void f_configmap_volume(struct walk *w, const struct ynode *v, const char *path, void *obj);
 void f_secret_volume(struct walk *w, const struct ynode *v, const char *path, void *obj);
 
+/* A probe at path (probe.c); never NULL (a half-read one when it has errors). */
+struct spec_probe *spec_probe_walk(struct walk *w, const struct ynode *v, const char *path,
+                                   enum spec_probe_type type);
+void spec_probe_free(struct spec_probe *p);
+struct spec_probe *spec_probe_dup(const struct spec_probe *p);
+
 /* Pieces of the pod walk (container.c). */
 void walk_containers(struct walk *w, const struct ynode *v, const char *path, void *pod);
 /* After the whole pod is read: mounts name declared volumes, runAsNonRoot vs uid. */

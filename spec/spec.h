@@ -89,6 +89,37 @@ struct spec_port {
     int32_t host_port; /* 0 = unset; only with hostNetwork, equal to container_port */
 };
 
+/* A probe (livenessProbe, readinessProbe, startupProbe), Kubernetes' fields and defaults. */
+enum spec_probe_kind { SPEC_PROBE_EXEC = 1, SPEC_PROBE_HTTP, SPEC_PROBE_TCP, SPEC_PROBE_GRPC };
+enum spec_probe_type { SPEC_LIVENESS, SPEC_READINESS, SPEC_STARTUP, SPEC_N_PROBES };
+struct spec_http_header {
+    char *name, *value;
+};
+struct spec_probe {
+    enum spec_probe_kind kind;
+    char **command; /* exec */
+    size_t n_command;
+    int32_t port;    /* httpGet, tcpSocket, grpc: resolved from port_name when named */
+    char *port_name; /* the container port's name when given so, else NULL */
+    char *host;      /* NULL = the pod's first IP, else 127.0.0.1 */
+    char *path;      /* httpGet: default "/" */
+    bool https;      /* httpGet scheme HTTPS (no certificate check, as the kubelet) */
+    struct spec_http_header *headers;
+    size_t n_headers;
+    char *service;             /* grpc: NULL = "" (the server as a whole) */
+    int32_t initial_delay_s;   /* 0 */
+    int32_t period_s;          /* 10 */
+    int32_t timeout_s;         /* 1 */
+    int32_t success_threshold; /* 1 (must be 1 for liveness and startup) */
+    int32_t failure_threshold; /* 3 */
+    int64_t grace_s;           /* terminationGracePeriodSeconds; -1 = the pod's */
+};
+/* "liveness", "readiness", "startup". */
+const char *spec_probe_type_name(enum spec_probe_type t);
+/* One line describing the probe as kubectl describe does ("http-get http://:8080/healthz
+ * delay=0s timeout=1s period=10s #success=1 #failure=3"), heap string. */
+char *spec_probe_describe(const struct spec_probe *p);
+
 struct spec_mount {
     char *name;       /* volume name */
     char *mount_path; /* absolute, without ".."; not /, /dev, /sys, nor /proc or below it */
@@ -189,6 +220,7 @@ struct spec_container {
     size_t n_mounts;
     struct spec_container_security sec;
     struct spec_resources res;
+    struct spec_probe *probes[SPEC_N_PROBES]; /* NULL = none */
 };
 
 /* configMap/secret volume items[]: key to a relative path, with its mode (-1 = default). */

@@ -1306,9 +1306,9 @@ START_TEST(test_api_json)
     static const char *const pod[] = {"name",       "namespace", "phase", "reason",   "message",
                                       "manifest",   "revision",  "ips",   "restarts", "startedAt",
                                       "containers", "resources", "usage", "qosClass"};
-    static const char *const ctr[] = {"name",      "image",     "imageDigest", "state",
-                                      "reason",    "exitCode",  "restarts",    "pid",
-                                      "startedAt", "resources", "usage"};
+    static const char *const ctr[] = {
+        "name", "image",     "imageDigest", "state", "reason", "exitCode", "restarts",
+        "pid",  "startedAt", "resources",   "usage", "ready",  "started"};
     static const char *const err[] = {"file", "line", "column", "message"};
     assert_keys(root, top, 3);
     ck_assert(json_is_null(json_object_get(root, "revision")));
@@ -1318,7 +1318,7 @@ START_TEST(test_api_json)
     ck_assert_str_eq(json_string_value(json_object_get(p, "qosClass")), "BestEffort");
     ck_assert_str_eq(json_string_value(json_object_get(p, "phase")), "Running");
     json_t *c = json_array_get(json_object_get(p, "containers"), 0);
-    assert_keys(c, ctr, 11);
+    assert_keys(c, ctr, 13);
     /* The test runtime knows no usage: null, never a made-up 0. */
     ck_assert(json_is_null(json_object_get(json_object_get(c, "usage"), "cpuNanos")));
     ck_assert(json_is_object(json_object_get(json_object_get(c, "resources"), "limits")));

@@ -1,0 +1,417 @@
+/* Probes of running containers. See probe.h. */
+#include "agent/probe.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/config.h"
+#include "agent/loop.h"
+#include "agent/pod-int.h"
+#include "base/buf.h"
+#include "base/cleanup.h"
+#include "sandbox/exec.h"
+
+#define PROBE_OUTPUT_MAX 1024
+
+struct probe {
+    struct ctr *c;
+    enum spec_probe_type type;
+    uint64_t timer;        /* every periodSeconds (after initialDelaySeconds) */
+    uint64_t deadline;     /* the run under way's timeoutSeconds */
+    bool busy;             /* a run is under way */
+    int successes;         /* consecutive */
+    int failures;          /* consecutive */
+    struct sandbox_exec x; /* exec: the helper (x.pid > 0 while it runs) */
+    int fd;                /* exec: its output pipe; net: the socket; -1 */
+    struct tk_buf out;     /* what it said */
+    bool sent;             /* http: the request went */
+    struct probe **run;    /* exec: the child watch's pointer back (cleared to give up) */
+};
+
+static int own_netns = -1;
+
+/* The probe's spec (the pod's current one: a spec replaced under a running pod has the same
+ * hash, so the same probes). */
+#define PP(pr) ((pr)->c->pod->spec->containers[(pr)->c->idx].probes[(pr)->type])
+
+int probe_init(void)
+{
+    if (own_netns < 0)
+        own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    return own_netns < 0 ? -errno : 0;
+}
+
+static const char *kind_name(enum spec_probe_type t)
+{
+    static const char *const n[] = {"Liveness", "Readiness", "Startup"};
+    return n[t];
+}
+
+static struct loop *loop_of(const struct probe *pr)
+{
+    return pr->c->pod->env.loop;
+}
+
+static void run_end(struct probe *pr)
+{
+    loop_del_timer(loop_of(pr), pr->deadline);
+    pr->deadline = 0;
+    if (pr->fd >= 0) {
+        loop_del_fd(loop_of(pr), pr->fd);
+        close(pr->fd);
+        pr->fd = -1;
+    }
+    if (pr->x.pid > 0) {
+        sandbox_exec_kill(&pr->x);
+        pr->x.pid = 0; /* the child watch reaps it */
+    }
+    if (pr->run) {
+        *pr->run = NULL;
+        pr->run = NULL;
+    }
+    tk_buf_reset(&pr->out);
+    sandbox_exec_free(&pr->x);
+    pr->busy = false;
+    pr->sent = false;
+}
+
+static void kill_ctr(struct probe *pr, const char *why)
+{
+    struct ctr *c = pr->c;
+    struct pod *p = c->pod;
+    int64_t grace = PP(pr)->grace_s >= 0 ? PP(pr)->grace_s * 1000 : p->grace_ms;
+    pod_emit(p, c, "Killing", "Container %s %s, will be restarted", c->name, why);
+    ctr_kill_graceful(c, grace);
+}
+
+static void result(struct probe *pr, bool ok, const char *msg)
+{
+    struct ctr *c = pr->c;
+    run_end(pr);
+    pr->successes = ok ? pr->successes + 1 : 0;
+    pr->failures = ok ? 0 : pr->failures + 1;
+    if (!ok)
+        pod_emit(c->pod, c, "Unhealthy", "%s probe failed: %s", kind_name(pr->type), msg);
+    switch (pr->type) {
+    case SPEC_STARTUP:
+        if (ok && pr->successes >= PP(pr)->success_threshold && !c->started) {
+            c->started = true;
+            if (!c->probes[SPEC_READINESS])
+                c->ready = true;
+        } else if (!ok && pr->failures >= PP(pr)->failure_threshold) {
+            kill_ctr(pr, "failed startup probe");
+        }
+        break;
+    case SPEC_LIVENESS:
+        if (!ok && pr->failures >= PP(pr)->failure_threshold) {
+            pr->failures = 0;
+            kill_ctr(pr, "failed liveness probe");
+        }
+        break;
+    case SPEC_READINESS:
+        if (ok && pr->successes >= PP(pr)->success_threshold)
+            c->ready = true;
+        else if (!ok && pr->failures >= PP(pr)->failure_threshold)
+            c->ready = false;
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- exec ---- */
+
+static void exec_done(struct loop *loop, pid_t pid, int status, void *data)
+{
+    (void)loop;
+    (void)pid;
+    struct probe **run = data, *pr = *run;
+    free(run);
+    if (!pr) /* a run given up: only reaped */
+        return;
+    pr->run = NULL;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (pr->fd >= 0) { /* what is left of its output */
+        char buf[512];
+        ssize_t n;
+        while (pr->out.len < PROBE_OUTPUT_MAX && (n = read(pr->fd, buf, sizeof(buf))) > 0)
+            tk_buf_add(&pr->out, buf, (size_t)n);
+    }
+    sandbox_exec_step(&pr->x);
+    pr->x.pid = 0;
+    _cleanup_buf_ struct tk_buf msg = TK_BUF_INIT;
+    if (pr->x.failed)
+        tk_buf_addf(&msg, "%s", pr->x.msg);
+    else if (code)
+        tk_buf_addf(&msg, "command exited with %d: %.*s", code, (int)pr->out.len,
+                    pr->out.s ? pr->out.s : "");
+    while (msg.len && (msg.s[msg.len - 1] == '\n'))
+        msg.s[--msg.len] = 0;
+    result(pr, code == 0 && !pr->x.failed, msg.s ? msg.s : "");
+}
+
+static void exec_output(struct loop *loop, int fd, uint32_t events, void *data)
+{
+    (void)loop;
+    (void)events;
+    struct probe *pr = data;
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n > 0 && pr->out.len < PROBE_OUTPUT_MAX)
+        tk_buf_add(&pr->out, buf, (size_t)n);
+    else if (n == 0 || (n < 0 && errno != EAGAIN)) {
+        loop_del_fd(loop_of(pr), pr->fd);
+        close(pr->fd);
+        pr->fd = -1;
+    }
+}
+
+static int exec_start(struct probe *pr, char *msg, size_t size)
+{
+    struct pod *p = pr->c->pod;
+    _cleanup_free_ char *sd = runtime_ctr_state_dir(p->env.cfg->run_dir, p->name, pr->c->name);
+    int pfd[2];
+    struct tk_err err = {0};
+    if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0)
+        return snprintf(msg, size, "pipe: %s", strerror(errno)), -1;
+    struct sandbox_exec_config cfg = {
+        .argv = PP(pr)->command, .in_fd = -1, .out_fd = pfd[1], .err_fd = pfd[1]};
+    int r = sandbox_container_exec(sd, &cfg, &pr->x, &err);
+    close(pfd[1]);
+    if (r < 0) {
+        close(pfd[0]);
+        return snprintf(msg, size, "%s", err.msg), -1;
+    }
+    pr->fd = pfd[0];
+    loop_add_fd(loop_of(pr), pr->fd, EPOLLIN, exec_output, pr);
+    pr->run = malloc(sizeof(*pr->run));
+    if (pr->run)
+        *pr->run = pr;
+    if (!pr->run || loop_watch_child(loop_of(pr), pr->x.pid, exec_done, pr->run) < 0) {
+        free(pr->run);
+        pr->run = NULL;
+        return snprintf(msg, size, "cannot watch the probe's process"), -1;
+    }
+    return 0;
+}
+
+/* ---- tcpSocket, httpGet ---- */
+
+/* A non-blocking socket connecting to the probe's address from inside the pod's network
+ * namespace (the agent's own for a hostNetwork pod). */
+static int net_connect(struct probe *pr, char *msg, size_t size)
+{
+    struct pod *p = pr->c->pod;
+    const char *host = PP(pr)->host ? PP(pr)->host : p->n_ips ? p->ips[0] : "127.0.0.1";
+    struct sockaddr_storage ss = {0};
+    socklen_t len;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET, in4->sin_port = htons((uint16_t)PP(pr)->port);
+        len = sizeof(*in4);
+    } else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6, in6->sin6_port = htons((uint16_t)PP(pr)->port);
+        len = sizeof(*in6);
+    } else {
+        return snprintf(msg, size, "host '%s' is not an IP address", host), -1;
+    }
+    _cleanup_free_ char *ns = NULL;
+    if (!p->spec->host_network &&
+        asprintf(&ns, "%s/pods/%s/ns/net", p->env.cfg->run_dir, p->name) < 0)
+        return snprintf(msg, size, "out of memory"), -1;
+    _cleanup_close_ int nsfd = ns ? open(ns, O_RDONLY | O_CLOEXEC) : -1;
+    if (ns && (nsfd < 0 || own_netns < 0 || setns(nsfd, CLONE_NEWNET) < 0))
+        return snprintf(msg, size, "enter the pod's network namespace: %s", strerror(errno)), -1;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int e = errno;
+    if (ns && setns(own_netns, CLONE_NEWNET) < 0)
+        abort(); /* the agent cannot go on in a pod's namespace */
+    if (fd < 0)
+        return snprintf(msg, size, "socket: %s", strerror(e)), -1;
+    if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+        snprintf(msg, size, "dial tcp %s:%d: connect: %s", host, PP(pr)->port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void http_request(struct probe *pr)
+{
+    struct pod *p = pr->c->pod;
+    const char *host = PP(pr)->host ? PP(pr)->host : p->n_ips ? p->ips[0] : "127.0.0.1";
+    _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
+    bool has_host = false, has_ua = false, has_accept = false;
+    tk_buf_addf(&b, "GET %s HTTP/1.1\r\n", PP(pr)->path ? PP(pr)->path : "/");
+    for (size_t i = 0; i < PP(pr)->n_headers; i++) {
+        const struct spec_http_header *h = &PP(pr)->headers[i];
+        has_host |= !strcasecmp(h->name, "Host");
+        has_ua |= !strcasecmp(h->name, "User-Agent");
+        has_accept |= !strcasecmp(h->name, "Accept");
+        tk_buf_addf(&b, "%s: %s\r\n", h->name, h->value);
+    }
+    if (!has_host)
+        tk_buf_addf(&b, strchr(host, ':') ? "Host: [%s]:%d\r\n" : "Host: %s:%d\r\n", host,
+                    PP(pr)->port);
+    if (!has_ua)
+        tk_buf_adds(&b, "User-Agent: kube-probe/1.29\r\n");
+    if (!has_accept)
+        tk_buf_adds(&b, "Accept: */*\r\n");
+    tk_buf_adds(&b, "Connection: close\r\n\r\n");
+    /* A fresh connection's send buffer takes a request this small whole. */
+    if (send(pr->fd, b.s, b.len, MSG_NOSIGNAL) != (ssize_t)b.len) {
+        result(pr, false, "send the request failed");
+        return;
+    }
+    pr->sent = true;
+    loop_mod_fd(loop_of(pr), pr->fd, EPOLLIN);
+}
+
+/* The status line is in: 200..399 is a success. */
+static bool http_status(struct probe *pr)
+{
+    char *eol = pr->out.s ? strstr(pr->out.s, "\r\n") : NULL;
+    if (!eol)
+        return false;
+    int code = 0;
+    char msg[128];
+    if (sscanf(pr->out.s, "HTTP/%*d.%*d %d", &code) != 1) {
+        result(pr, false, "HTTP probe failed: malformed status line");
+        return true;
+    }
+    snprintf(msg, sizeof(msg), "HTTP probe failed with statuscode: %d", code);
+    result(pr, code >= 200 && code < 400, msg);
+    return true;
+}
+
+static void net_event(struct loop *loop, int fd, uint32_t events, void *data)
+{
+    (void)loop;
+    struct probe *pr = data;
+    int soerr = 0;
+    socklen_t sl = sizeof(soerr);
+    char msg[256];
+    if (!pr->sent && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr) {
+        snprintf(msg, sizeof(msg), "dial tcp :%d: connect: %s", PP(pr)->port, strerror(soerr));
+        result(pr, false, msg);
+        return;
+    }
+    if (PP(pr)->kind == SPEC_PROBE_TCP) {
+        result(pr, true, "");
+        return;
+    }
+    if (!pr->sent) {
+        http_request(pr);
+        return;
+    }
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n > 0 && pr->out.len < PROBE_OUTPUT_MAX) {
+        tk_buf_add(&pr->out, buf, (size_t)n);
+        if (!http_status(pr) && pr->out.len >= PROBE_OUTPUT_MAX)
+            result(pr, false, "HTTP probe failed: status line too long");
+    } else if (n == 0 || (n < 0 && errno != EAGAIN) || (events & (EPOLLHUP | EPOLLERR))) {
+        if (!http_status(pr))
+            result(pr, false, "HTTP probe failed: connection closed before a response");
+    }
+}
+
+/* ---- the schedule ---- */
+
+static int64_t on_deadline(struct loop *loop, uint64_t id, void *data)
+{
+    (void)loop;
+    (void)id;
+    struct probe *pr = data;
+    char msg[128];
+    pr->deadline = 0;
+    if (PP(pr)->kind == SPEC_PROBE_EXEC)
+        snprintf(msg, sizeof(msg), "command timed out after %ds", PP(pr)->timeout_s);
+    else
+        snprintf(msg, sizeof(msg), "timeout: no answer within %ds", PP(pr)->timeout_s);
+    result(pr, false, msg);
+    return LOOP_TIMER_DONE;
+}
+
+static void run_start(struct probe *pr)
+{
+    char msg[512] = "";
+    pr->busy = true;
+    if (PP(pr)->kind == SPEC_PROBE_EXEC) {
+        if (exec_start(pr, msg, sizeof(msg)) < 0) {
+            result(pr, false, msg);
+            return;
+        }
+    } else {
+        int fd = net_connect(pr, msg, sizeof(msg));
+        if (fd < 0) {
+            result(pr, false, msg);
+            return;
+        }
+        pr->fd = fd;
+        loop_add_fd(loop_of(pr), fd, EPOLLOUT, net_event, pr);
+    }
+    pr->deadline = loop_add_timer(loop_of(pr), (int64_t)PP(pr)->timeout_s * 1000, on_deadline, pr);
+}
+
+/* A run is due: skipped while one is under way, and for liveness and readiness until the
+ * container has started (its startup probe succeeded). */
+static int64_t on_period(struct loop *loop, uint64_t id, void *data)
+{
+    (void)loop;
+    (void)id;
+    struct probe *pr = data;
+    if (!pr->busy && (pr->type == SPEC_STARTUP ? !pr->c->started : pr->c->started))
+        run_start(pr);
+    return (int64_t)PP(pr)->period_s * 1000;
+}
+
+void probe_ctr_running(struct ctr *c)
+{
+    probe_ctr_stopped(c);
+    if (!c->pod->spec || c->idx >= c->pod->spec->n_containers)
+        return; /* adopted before its manifest is known: pod_attach_spec() starts them */
+    const struct spec_container *sc = &c->pod->spec->containers[c->idx];
+    c->probing = true;
+    c->started = !sc->probes[SPEC_STARTUP];
+    c->ready = c->started && !sc->probes[SPEC_READINESS];
+    for (int t = 0; t < SPEC_N_PROBES; t++) {
+        if (!sc->probes[t])
+            continue;
+        struct probe *pr = calloc(1, sizeof(*pr));
+        if (!pr)
+            continue;
+        *pr = (struct probe){.c = c, .type = t, .fd = -1, .x = {.status_fd = -1, .pty_master = -1}};
+        pr->timer = loop_add_timer(c->pod->env.loop, (int64_t)PP(pr)->initial_delay_s * 1000,
+                                   on_period, pr);
+        c->probes[t] = pr;
+    }
+}
+
+void probe_ctr_stopped(struct ctr *c)
+{
+    for (int t = 0; t < SPEC_N_PROBES; t++) {
+        struct probe *pr = c->probes[t];
+        if (!pr)
+            continue;
+        run_end(pr);
+        loop_del_timer(c->pod->env.loop, pr->timer);
+        tk_buf_free(&pr->out);
+        free(pr);
+        c->probes[t] = NULL;
+    }
+    c->ready = false;
+    c->probing = false;
+}
