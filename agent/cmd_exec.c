@@ -242,6 +242,11 @@ static int relay_loop(struct relay *r, bool in)
                     close(TAKE_FD(r->x.pty_master));
             }
     }
+    /* The helper may end before its word on a failed exec was read. */
+    if (!reported && !r->x.over && sandbox_exec_step(&r->x) < 0)
+        fprintf(stderr, "tank exec: %s\n", r->x.msg);
+    else if (!reported && r->x.failed)
+        fprintf(stderr, "tank exec: %s\n", r->x.msg);
     drain(r);
     return r->status < 0 ? 1 : r->status;
 }

@@ -248,6 +248,8 @@ static int net_connect(struct probe *pr, char *msg, size_t size)
     return fd;
 }
 
+static void net_event(struct loop *loop, int fd, uint32_t events, void *data);
+
 static void http_request(struct probe *pr)
 {
     struct pod *p = pr->c->pod;
@@ -276,7 +278,8 @@ static void http_request(struct probe *pr)
         return;
     }
     pr->sent = true;
-    loop_mod_fd(loop_of(pr), pr->fd, EPOLLIN);
+    loop_del_fd(loop_of(pr), pr->fd);
+    loop_add_fd(loop_of(pr), pr->fd, EPOLLIN, net_event, pr);
 }
 
 /* The status line is in: 200..399 is a success. */
