@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -324,22 +325,33 @@ static int only_container(const char *dir, char **out)
     return n ? -E2BIG : -ENOENT;
 }
 
-/* Print LOG.1 and LOG (--tail applied); *fd is left open on LOG (-1 when absent). Returns
- * false when neither exists; *denied is set when one could not be read for permissions. */
+/* Print the rotated LOG.N .. LOG.1, oldest first, then LOG (--tail applied); *fd is left
+ * open on LOG (-1 when absent). Returns false when none exists; *denied is set when one
+ * could not be read for permissions. */
 static bool log_print(struct log_reader *lr, const char *path, int *fd, bool *denied)
 {
-    _cleanup_buf_ struct tk_buf old = TK_BUF_INIT;
-    tk_buf_addf(&old, "%s.1", path);
-    _cleanup_close_ int ofd = open(old.s, O_RDONLY | O_CLOEXEC);
-    *denied = ofd < 0 && errno == EACCES;
+    char old[PATH_MAX];
+    int n = 0, fds[SANDBOX_LOG_MAX_FILES];
+    *denied = false;
+    while (n < SANDBOX_LOG_MAX_FILES - 1) {
+        snprintf(old, sizeof(old), "%s.%d", path, n + 1);
+        fds[n] = open(old, O_RDONLY | O_CLOEXEC);
+        if (fds[n] < 0) {
+            *denied = errno == EACCES;
+            break;
+        }
+        n++;
+    }
     *fd = open(path, O_RDONLY | O_CLOEXEC);
     *denied = *denied || (*fd < 0 && errno == EACCES);
-    if (ofd >= 0)
-        log_drain(lr, ofd);
+    for (int i = n - 1; i >= 0; i--) {
+        log_drain(lr, fds[i]);
+        close(fds[i]);
+    }
     if (*fd >= 0)
         log_drain(lr, *fd);
     log_flush_tail(lr);
-    return ofd >= 0 || *fd >= 0;
+    return n > 0 || *fd >= 0;
 }
 
 /* Print, then with follow and a running instance follow, the log of ctr in dir. */

@@ -14,6 +14,7 @@
 
 #include "base/fs.h"
 #include "base/parse.h"
+#include "sandbox/container.h"
 
 enum value_kind {
     V_STRING,
@@ -28,7 +29,8 @@ enum value_kind {
     V_ID_RANGES,
     V_COUNT,
     V_MEMORY,
-    V_CPU
+    V_CPU,
+    V_FILES
 };
 
 struct key {
@@ -69,6 +71,8 @@ static const struct key keys[] = {
     {"resources", "reserved_memory", V_MEMORY, FIELD(reserved_memory), 0},
     {"resources", "reserved_cpu", V_CPU, FIELD(reserved_cpu_milli), 0},
     {"security", "seccomp_dir", V_PATH, FIELD(seccomp_dir), 0},
+    {"logs", "max_size", V_SIZE, FIELD(log_max_size), 0},
+    {"logs", "max_files", V_FILES, FIELD(log_max_files), 0},
 };
 
 static char *xstrdup(const char *s)
@@ -122,6 +126,8 @@ void config_defaults(struct tank_config *cfg)
     cfg->pod_pids_limit = 4096;
     cfg->reserved_memory = 100 << 20;
     cfg->seccomp_dir = xstrdup("/etc/tank/seccomp");
+    cfg->log_max_size = 10 << 20;
+    cfg->log_max_files = 2;
 }
 
 struct load_ctx {
@@ -272,6 +278,13 @@ static int apply(struct load_ctx *ctx, const struct key *k, const char *value, i
     case V_BOOL:
     case V_ID_RANGES:
         return apply_security(ctx, k, value, line);
+    case V_FILES:
+        if (tk_parse_int64(value, 2, SANDBOX_LOG_MAX_FILES, &ms) < 0)
+            return tk_err_set(ctx->err, -EINVAL,
+                              "%s:%d: [%s] %s: '%s' is not a number of files (2 to %d)", ctx->path,
+                              line, k->section, k->name, value, SANDBOX_LOG_MAX_FILES);
+        *(int64_t *)(base + k->off) = ms;
+        return 0;
     }
     return -EINVAL;
 }

@@ -70,6 +70,10 @@ struct tank_config {
 
     /* [security] */
     char *seccomp_dir; /* /etc/tank/seccomp: where Localhost seccomp profiles are */
+
+    /* [logs] container log rotation, as the kubelet's containerLogMaxSize/MaxFiles */
+    uint64_t log_max_size; /* 10Mi: the live file is rotated at this size */
+    int64_t log_max_files; /* 2: files kept per container, the live one included */
 };
 
 /* Modes of what Tank creates in its directories (pods_dir, state_dir, run_dir, log_dir):

@@ -30,8 +30,6 @@
  * address already used by another host or pod is a clear error instead of a silent clash. */
 #define ADDRESS_PROBE_MS 200
 
-#define LOG_MAX_SIZE (10u << 20)
-
 struct host_rt {
     const struct tank_config *cfg;
     struct image_store *images;
@@ -666,7 +664,8 @@ static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
         .n_mounts = x->c->n_mounts,
         .state_dir = x->state_dir,
         .log_path = x->log_path,
-        .log_max_size = LOG_MAX_SIZE,
+        .log_max_size = x->h->cfg->log_max_size,
+        .log_max_files = (unsigned)x->h->cfg->log_max_files,
         .stop_signal = x->run->stop_signal,
         .monitor_exe = "/proc/self/exe",
         .seccomp_profile = cf.seccomp,

@@ -13,7 +13,8 @@
  *
  * The monitor then writes the workload's stdout/stderr into the log file in the CRI format
  * ("2026-01-02T03:04:05.123456789Z stdout F text"; lines longer than 16 KiB are split into
- * "P" parts; at log_max_size the file is renamed to LOG.1, one old file kept), and, when the
+ * "P" parts; at log_max_size the file is renamed to LOG.1, LOG.1 to LOG.2, ..., keeping
+ * log_max_files files in all), and, when the
  * workload exits, writes its exit status atomically into state_dir and exits itself.
  *
  * Files in state_dir (written atomically; read them through sandbox_container_state()):
@@ -52,6 +53,7 @@ struct sandbox_seccomp_profile;
 
 /* Volume mounts a container may have (sandbox_container_start fails beyond). */
 #define SANDBOX_MAX_MOUNTS 64
+#define SANDBOX_LOG_MAX_FILES 100 /* log_max_files' upper bound */
 
 struct sandbox_mount {
     const char *source;      /* host path of the volume's root, trusted (a manifest's hostPath,
@@ -147,10 +149,12 @@ struct sandbox_container_config {
     const struct sandbox_mount *mounts; /* applied in order, after /proc, /dev, /sys */
     size_t n_mounts;                    /* at most SANDBOX_MAX_MOUNTS */
 
-    const char *state_dir; /* the container's directory under run_dir, created if missing */
-    const char *log_path;  /* CRI log file (directories created); NULL = output discarded */
-    uint64_t log_max_size; /* rotation threshold in bytes; 0 = 10 MiB */
-    int stop_signal;       /* recorded for sandbox_container_stop(); 0 = SIGTERM */
+    const char *state_dir;  /* the container's directory under run_dir, created if missing */
+    const char *log_path;   /* CRI log file (directories created); NULL = output discarded */
+    uint64_t log_max_size;  /* rotation threshold in bytes; 0 = 10 MiB */
+    unsigned log_max_files; /* files kept, the live one included: LOG, LOG.1 .. LOG.N-1;
+                             * 0 = 2; at most SANDBOX_LOG_MAX_FILES */
+    int stop_signal;        /* recorded for sandbox_container_stop(); 0 = SIGTERM */
 
     /* After the workload exec'd, the monitor re-execs a small static monitor program that is
      * embedded in the binary (run from a sealed memfd; a few hundred KiB of RSS). Only if

@@ -112,6 +112,7 @@ struct sandbox_monitor_args {
     const char *state_dir;
     const char *log_path; /* NULL = discard */
     uint64_t log_max_size;
+    unsigned log_max_files;
 };
 
 /* The monitor's loop: copy output into the CRI log until both pipes close, wait for the

@@ -31,6 +31,7 @@ struct log {
     int fd;
     const char *path;
     uint64_t size, max;
+    unsigned files; /* files kept, the live one included (>= 2) */
 };
 
 struct stream {
@@ -61,14 +62,20 @@ static void log_open(struct log *l, int trunc)
     l->size = (l->fd >= 0 && fstat(l->fd, &st) == 0) ? (uint64_t)st.st_size : 0;
 }
 
-/* At max bytes the file becomes PATH.1 (replacing the older one) and a new one starts. */
+/* At max bytes PATH.N-1 becomes PATH.N (the oldest, PATH.FILES-1, is replaced), ...,
+ * PATH becomes PATH.1, and a new PATH starts: as the kubelet's containerLogMaxFiles. */
 static void log_rotate(struct log *l)
 {
-    char old[PATH_MAX];
-    snprintf(old, sizeof(old), "%s.1", l->path);
+    char from[PATH_MAX], to[PATH_MAX];
     if (l->fd >= 0)
         close(l->fd);
-    rename(l->path, old);
+    for (unsigned i = l->files - 1; i > 1; i--) {
+        snprintf(from, sizeof(from), "%s.%u", l->path, i - 1);
+        snprintf(to, sizeof(to), "%s.%u", l->path, i);
+        rename(from, to);
+    }
+    snprintf(to, sizeof(to), "%s.1", l->path);
+    rename(l->path, to);
     log_open(l, 1);
 }
 
@@ -147,8 +154,10 @@ int sandbox_write_exit(const char *state_dir, int code, int sig, const char *mes
 int sandbox_monitor_run(const struct sandbox_monitor_args *a)
 {
     static struct stream streams[2];
-    struct log l = {
-        .fd = -1, .path = a->log_path, .max = a->log_max_size ? a->log_max_size : LOG_DEFAULT_MAX};
+    struct log l = {.fd = -1,
+                    .path = a->log_path,
+                    .max = a->log_max_size ? a->log_max_size : LOG_DEFAULT_MAX,
+                    .files = a->log_max_files >= 2 ? a->log_max_files : 2};
     streams[0].fd = a->out_fd;
     streams[0].name = "stdout";
     streams[1].fd = a->err_fd;
@@ -421,6 +430,8 @@ int sandbox_monitor_main(int argc, char **argv)
             a.err_fd = (int)n;
         else if (!strcmp(k, "--log-max"))
             a.log_max_size = (uint64_t)n;
+        else if (!strcmp(k, "--log-files") && n >= 0 && n <= SANDBOX_LOG_MAX_FILES)
+            a.log_max_files = (unsigned)n;
         else
             return 2;
     }

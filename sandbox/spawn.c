@@ -307,26 +307,17 @@ int spawn_monitor_memfd(void)
 static void monitor_reexec(const struct sandbox_container_config *cfg, int memfd, pid_t pid,
                            int outr, int errr)
 {
-    char spid[16], sout[16], serr[16], smax[32];
+    char spid[16], sout[16], serr[16], smax[32], sfiles[16];
     snprintf(spid, sizeof(spid), "%d", (int)pid);
     snprintf(sout, sizeof(sout), "%d", outr);
     snprintf(serr, sizeof(serr), "%d", errr);
     snprintf(smax, sizeof(smax), "%llu", (unsigned long long)cfg->log_max_size);
-    const char *argv[] = {"tank",
-                          "__monitor",
-                          "--pid",
-                          spid,
-                          "--out",
-                          sout,
-                          "--err",
-                          serr,
-                          "--state-dir",
-                          cfg->state_dir,
-                          "--log-max",
-                          smax,
-                          cfg->log_path ? "--log" : NULL,
-                          cfg->log_path,
-                          NULL};
+    snprintf(sfiles, sizeof(sfiles), "%u", cfg->log_max_files);
+    const char *argv[] = {
+        "tank",        "__monitor", "--pid",       spid,          "--out",
+        sout,          "--err",     serr,          "--state-dir", cfg->state_dir,
+        "--log-max",   smax,        "--log-files", sfiles,        cfg->log_path ? "--log" : NULL,
+        cfg->log_path, NULL};
     static char *const env[] = {NULL};
     if (outr >= 0)
         fcntl(outr, F_SETFD, 0);
@@ -458,6 +449,7 @@ _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, in
         .state_dir = cfg->state_dir,
         .log_path = cfg->log_path,
         .log_max_size = cfg->log_max_size,
+        .log_max_files = cfg->log_max_files,
     };
     _exit(sandbox_monitor_run(&a) < 0 ? 1 : 0);
 }

@@ -26,6 +26,8 @@ START_TEST(test_shipped_config_loads)
     ck_assert_str_eq(cfg.pods_dir, "/etc/tank/pods");
     ck_assert_int_eq(cfg.backoff_initial_ms, 10000);
     ck_assert_int_eq(cfg.backoff_max_ms, 300000);
+    ck_assert_uint_eq(cfg.log_max_size, 10 << 20);
+    ck_assert_int_eq(cfg.log_max_files, 2);
     config_free(&cfg);
 }
 END_TEST
@@ -35,7 +37,8 @@ START_TEST(test_values)
     char *p = write_tmp("[host]\nuplink = veth-up\ndns = 192.0.2.53, 2001:db8::53\n"
                         "dns_search = example.test\n[agent]\npods_dir = /tmp/p\n"
                         "resync_seconds = 5\n[registry]\ninsecure = 127.0.0.1:5000\n"
-                        "[restart]\nbackoff_initial = 250ms\nbackoff_max = 2s\n");
+                        "[restart]\nbackoff_initial = 250ms\nbackoff_max = 2s\n"
+                        "[logs]\nmax_size = 1Mi\nmax_files = 5\n");
     struct tank_config cfg;
     struct tk_err err = {0};
     ck_assert_msg(config_load(&cfg, p, &err) == 0, "%s", err.msg);
@@ -47,6 +50,8 @@ START_TEST(test_values)
     ck_assert_int_eq(cfg.n_insecure, 1);
     ck_assert_int_eq(cfg.backoff_initial_ms, 250);
     ck_assert_int_eq(cfg.backoff_max_ms, 2000);
+    ck_assert_uint_eq(cfg.log_max_size, 1 << 20);
+    ck_assert_int_eq(cfg.log_max_files, 5);
     struct host_facts hf;
     host_facts_get(&cfg, &hf);
     ck_assert_str_eq(hf.uplink, "veth-up");
@@ -62,6 +67,8 @@ static const struct {
     const char *expect; /* substring of the error, after the path */
 } bad[] = {
     {"[hots]\nuplink = x\n", ":1: unknown section [hots]"},
+    {"[logs]\nmax_files = 1\n", ":2: [logs] max_files: '1' is not a number of files (2 to 100)"},
+    {"[logs]\nmax_size = 0\n", ":2: [logs] max_size: '0' is not a size"},
     {"[host]\nuplnk = x\n", ":2: unknown key 'uplnk' in section [host]"},
     {"[restart]\n\nbackoff_max = ten\n", ":3: [restart] backoff_max: 'ten' is not a duration"},
     {"[agent]\npods_dir = relative\n", ":2: [agent] pods_dir: 'relative' is not an absolute"},

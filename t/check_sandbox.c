@@ -621,6 +621,38 @@ START_TEST(test_log_rotation)
     ck_assert_int_le(a.st_size, 4096);
     ck_assert_int_le(b.st_size, 4096);
     ck_assert_ptr_nonnull(strstr(r.out, "line299\n"));
+    snprintf(old, sizeof(old), "%s.2", log_path); /* two files by default */
+    ck_assert_int_eq(stat(old, &b), -1);
+}
+END_TEST
+
+/* log_max_files keeps that many files in all: LOG, LOG.1 .. LOG.N-1, newest first. */
+START_TEST(test_log_rotation_files)
+{
+    NEED_ROOT();
+    char *argv[] = {"sh", "-c", "i=0; while [ $i -lt 600 ]; do echo line$i; i=$((i+1)); done",
+                    NULL};
+    struct sandbox_container_config c;
+    struct run r;
+    cfg_init(&c, argv);
+    c.log_max_size = 2048;
+    c.log_max_files = 4;
+    run_wait(&c, &r);
+    ck_assert_msg(r.rc == 0, "start: %s", r.err.msg);
+    char p[PATH_MAX];
+    struct stat st;
+    int64_t prev_mtime = INT64_MAX;
+    for (int i = 1; i <= 3; i++) {
+        snprintf(p, sizeof(p), "%s.%d", log_path, i);
+        ck_assert_msg(stat(p, &st) == 0, "%s missing", p);
+        ck_assert_int_le(st.st_size, 2048);
+        int64_t m = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        ck_assert_int_le(m, prev_mtime); /* .1 newer than .2, .2 than .3 */
+        prev_mtime = m;
+    }
+    snprintf(p, sizeof(p), "%s.4", log_path);
+    ck_assert_int_eq(stat(p, &st), -1);
+    ck_assert_ptr_nonnull(strstr(r.out, "line599\n"));
 }
 END_TEST
 
@@ -1018,6 +1050,7 @@ Suite *sandbox_suite(void)
     tcase_add_test(tc, test_open_in_root_busy_host);
     tcase_add_test(tc, test_cri_log_and_exit);
     tcase_add_test(tc, test_log_rotation);
+    tcase_add_test(tc, test_log_rotation_files);
     tcase_add_test(tc, test_kill_and_stop);
     tcase_add_test(tc, test_monitor_survives_parent);
     tcase_add_test(tc, test_ready_hook);
