@@ -23,6 +23,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "sandbox/exec.h"
+#include "sandbox/pod.h"
 #include "spec/spec.h"
 
 static const char exec_usage[] =
@@ -99,9 +100,10 @@ static int parse_args(int argc, char **argv, struct exec_args *o)
 /* The pod's first container that has state (by its index in the pod), into out. */
 static int first_container(const char *run_dir, const char *pod, char *out, size_t size)
 {
-    _cleanup_buf_ struct tk_buf dir = TK_BUF_INIT;
-    tk_buf_addf(&dir, "%s/pods/%s/containers", run_dir, pod);
-    _cleanup_closedir_ DIR *d = opendir(dir.s);
+    char dir[PATH_MAX];
+    if (sandbox_ctr_path(dir, sizeof(dir), run_dir, pod, NULL) < 0)
+        return -ENAMETOOLONG;
+    _cleanup_closedir_ DIR *d = opendir(dir);
     if (!d)
         return -errno;
     struct dirent *de;
@@ -112,7 +114,7 @@ static int first_container(const char *run_dir, const char *pod, char *out, size
             continue;
         _cleanup_free_ char *body = NULL;
         _cleanup_buf_ struct tk_buf f = TK_BUF_INIT;
-        tk_buf_addf(&f, "%s/%s/" RUNTIME_INDEX_FILE, dir.s, de->d_name);
+        tk_buf_addf(&f, "%s/%s/" RUNTIME_INDEX_FILE, dir, de->d_name);
         long ix = 1000000;
         if (tk_read_file(f.s, 64, &body, NULL) >= 0 && sscanf(body, "%ld", &ix) != 1)
             ix = 1000000;

@@ -20,6 +20,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "sandbox/pod.h"
 #include "spec/spec.h"
 
 /* The runtime (agent/runtime.c) writes the manifest digest a container runs from here. */
@@ -110,22 +111,23 @@ int imagegc_container_digests(void *ctx, char ***digests, size_t *n, struct tk_e
     const char *run_dir = ctx;
     *digests = NULL;
     *n = 0;
-    _cleanup_buf_ struct tk_buf pods = TK_BUF_INIT;
-    tk_buf_addf(&pods, "%s/pods", run_dir);
-    int r;
-    _cleanup_closedir_ DIR *pd = open_dir(pods.s, &r);
+    char pods[PATH_MAX], ctrs[PATH_MAX];
+    int r = sandbox_pod_path(pods, sizeof(pods), run_dir, NULL, NULL);
+    if (r < 0)
+        return tk_err_sys(err, r, "read the containers under '%s'", run_dir);
+    _cleanup_closedir_ DIR *pd = open_dir(pods, &r);
     struct dirent *pe, *ce;
     while (r == 0 && pd && (pe = readdir(pd))) {
         if (pe->d_name[0] == '.')
             continue;
-        _cleanup_buf_ struct tk_buf ctrs = TK_BUF_INIT;
-        tk_buf_addf(&ctrs, "%s/%s/containers", pods.s, pe->d_name);
-        _cleanup_closedir_ DIR *cd = open_dir(ctrs.s, &r);
+        if ((r = sandbox_ctr_path(ctrs, sizeof(ctrs), run_dir, pe->d_name, NULL)) < 0)
+            break;
+        _cleanup_closedir_ DIR *cd = open_dir(ctrs, &r);
         while (r == 0 && cd && (ce = readdir(cd))) {
             if (ce->d_name[0] == '.')
                 continue;
             _cleanup_buf_ struct tk_buf c = TK_BUF_INIT;
-            tk_buf_addf(&c, "%s/%s", ctrs.s, ce->d_name);
+            tk_buf_addf(&c, "%s/%s", ctrs, ce->d_name);
             r = add_digest(digests, n, c.s);
         }
     }
@@ -133,7 +135,7 @@ int imagegc_container_digests(void *ctx, char ***digests, size_t *n, struct tk_e
         imagegc_strv_free(*digests, *n);
         *digests = NULL;
         *n = 0;
-        return tk_err_sys(err, r, "read the containers in '%s'", pods.s);
+        return tk_err_sys(err, r, "read the containers in '%s'", pods);
     }
     return 0;
 }

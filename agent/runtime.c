@@ -43,11 +43,19 @@ char *runtime_log_path(const char *log_dir, const char *pod, const char *ctr)
     return tk_buf_detach(&b);
 }
 
+/* sandbox_ctr_path(dir, pod, ctr) on the heap (ctr NULL: the pod's containers). */
+static char *ctr_path(const char *dir, const char *pod, const char *ctr)
+{
+    size_t size = strlen(dir) + strlen(pod) + (ctr ? strlen(ctr) : 0) + 32;
+    char *path = malloc(size);
+    if (!path || sandbox_ctr_path(path, size, dir, pod, ctr) < 0)
+        abort(); /* out of memory; the size always fits */
+    return path;
+}
+
 char *runtime_ctr_state_dir(const char *run_dir, const char *pod, const char *ctr)
 {
-    struct tk_buf b = TK_BUF_INIT;
-    tk_buf_addf(&b, "%s/pods/%s/containers/%s", run_dir, pod, ctr);
-    return tk_buf_detach(&b);
+    return ctr_path(run_dir, pod, ctr);
 }
 
 static char *ctr_state_dir(const struct host_rt *h, const char *pod, const char *ctr)
@@ -58,9 +66,7 @@ static char *ctr_state_dir(const struct host_rt *h, const char *pod, const char 
 /* STATE_DIR/pods/POD/containers/CTR: its writable layer. */
 static char *ctr_rw_dir(const struct host_rt *h, const char *pod, const char *ctr)
 {
-    struct tk_buf b = TK_BUF_INIT;
-    tk_buf_addf(&b, "%s/pods/%s/containers/%s", h->cfg->state_dir, pod, ctr);
-    return tk_buf_detach(&b);
+    return ctr_path(h->cfg->state_dir, pod, ctr);
 }
 
 /* ---- signals around forks ----
@@ -360,9 +366,8 @@ static void host_pod_up_cancel(void *impl, struct runtime_start *start, bool kil
 /* Stop and clean every container state left under the pod (orphans after a crash). */
 static void remove_containers(struct host_rt *h, const char *pod)
 {
-    _cleanup_buf_ struct tk_buf dir = TK_BUF_INIT;
-    tk_buf_addf(&dir, "%s/pods/%s/containers", h->cfg->run_dir, pod);
-    _cleanup_closedir_ DIR *d = opendir(dir.s);
+    _cleanup_free_ char *dir = ctr_path(h->cfg->run_dir, pod, NULL);
+    _cleanup_closedir_ DIR *d = opendir(dir);
     struct dirent *de;
     while (d && (de = readdir(d))) {
         if (de->d_name[0] == '.')
@@ -372,9 +377,8 @@ static void remove_containers(struct host_rt *h, const char *pod)
         sandbox_container_stop(sd, SIGKILL, 0, NULL);
         sandbox_container_cleanup(sd, rw, 1, NULL);
     }
-    _cleanup_buf_ struct tk_buf rwdir = TK_BUF_INIT;
-    tk_buf_addf(&rwdir, "%s/pods/%s/containers", h->cfg->state_dir, pod);
-    tk_rm_rf(rwdir.s);
+    _cleanup_free_ char *rwdir = ctr_path(h->cfg->state_dir, pod, NULL);
+    tk_rm_rf(rwdir);
 }
 
 static int host_pod_down(void *impl, const char *pod, struct tk_err *err)

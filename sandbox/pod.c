@@ -36,7 +36,6 @@
 
 #define POD_PATH_MAX 4096
 #define POD_MARKER "created" /* written last: the pod is complete */
-#define POD_ETC "etc"        /* the tmpfs of the pod's /etc files */
 /* Room for the three files and what a container writes into them; inodes for them and the
  * temporary file of a rewrite. */
 #define POD_ETC_OPTS "mode=0700,size=1m,nr_inodes=16"
@@ -44,32 +43,6 @@
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994
 #endif
-
-int sandbox_pod_path(char *out, size_t size, const char *run_dir, const char *name, const char *rel)
-{
-    int n = snprintf(out, size, "%s/pods/%s%s%s", run_dir, name, rel ? "/" : "", rel ? rel : "");
-    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
-int sandbox_pod_etc_path(char *out, size_t size, const char *run_dir, const char *name,
-                         const char *file)
-{
-    int r = sandbox_pod_path(out, size, run_dir, name, POD_ETC);
-    struct stat st;
-    if (r < 0)
-        return r;
-    if (lstat(out, &st) < 0 && errno == ENOENT) /* a pod from before the tmpfs */
-        return sandbox_pod_path(out, size, run_dir, name, file);
-    int n = snprintf(out, size, "%s/pods/%s/" POD_ETC "/%s", run_dir, name, file);
-    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
-int sandbox_pod_volume_path(char *out, size_t size, const char *state_dir, const char *name,
-                            const char *volume)
-{
-    int n = snprintf(out, size, "%s/pods/%s/volumes/%s", state_dir, name, volume);
-    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
 
 /* ---- the pod's /etc files ---------------------------------------------------------- */
 
@@ -101,8 +74,9 @@ static void hosts_address(const struct sandbox_pod_config *cfg, char *out, size_
  * user, and a container that fills them fills 1 MiB of its own, not run_dir. */
 static int mount_etc(const char *pod_dir, char *etc, size_t size, struct tk_err *err)
 {
-    if ((size_t)snprintf(etc, size, "%s/" POD_ETC, pod_dir) >= size)
-        return tk_err_set(err, -ENAMETOOLONG, "create '%s/" POD_ETC "': path too long", pod_dir);
+    if ((size_t)snprintf(etc, size, "%s/" SANDBOX_POD_ETC, pod_dir) >= size)
+        return tk_err_set(err, -ENAMETOOLONG, "create '%s/" SANDBOX_POD_ETC "': path too long",
+                          pod_dir);
     if (mkdir(etc, 0700) < 0)
         return tk_err_sys(err, -errno, "create '%s'", etc);
     if (mount("tmpfs", etc, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, POD_ETC_OPTS) < 0)
@@ -471,7 +445,7 @@ int sandbox_pod_destroy(const char *run_dir, const char *state_dir, const char *
     int r = unmount_all(ns);
     if (r < 0 && !first)
         first = tk_err_sys(&e, r, "unmount '%s'", ns);
-    snprintf(file, sizeof(file), "%s/" POD_ETC, dir);
+    snprintf(file, sizeof(file), "%s/" SANDBOX_POD_ETC, dir);
     if ((r = unmount_all(file)) < 0 && !first)
         first = tk_err_sys(&e, r, "unmount '%s'", file);
     if ((r = tk_rm_rf(dir)) < 0 && !first)
@@ -544,7 +518,7 @@ static int check_ifaces_present(const char *dir, const char *name, char *marker,
 static int check_etc(const char *dir, const char *name, struct tk_err *err)
 {
     char etc[POD_PATH_MAX];
-    snprintf(etc, sizeof(etc), "%s/" POD_ETC, dir);
+    snprintf(etc, sizeof(etc), "%s/" SANDBOX_POD_ETC, dir);
     struct statfs sf;
     if (statfs(etc, &sf) == 0)
         return sf.f_type == TMPFS_MAGIC
@@ -596,9 +570,9 @@ static int cmp_str(const void *a, const void *b)
 /* Append the entries of dir/pods to *v (count *n, capacity *cap). */
 static int list_dir(const char *base, char ***v, size_t *n, size_t *cap, struct tk_err *err)
 {
-    _cleanup_free_ char *dir = NULL;
-    if (asprintf(&dir, "%s/pods", base) < 0)
-        return tk_err_set(err, -ENOMEM, "list pods: out of memory");
+    char dir[POD_PATH_MAX];
+    if (sandbox_pod_path(dir, sizeof(dir), base, NULL, NULL) < 0) /* RUN_DIR or STATE_DIR */
+        return tk_err_set(err, -ENAMETOOLONG, "list pods: path too long");
     _cleanup_closedir_ DIR *d = opendir(dir);
     if (!d)
         return errno == ENOENT ? 0 : tk_err_sys(err, -errno, "list pods in '%s'", dir);

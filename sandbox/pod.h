@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "sandbox/layout.h"
 #include "sandbox/userns.h"
 
 #define SANDBOX_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
@@ -212,17 +213,6 @@ int sandbox_pod_adopt_volumes(const char *state_dir, const char *name, struct tk
  */
 int sandbox_pod_list(const char *run_dir, const char *state_dir, char ***names, struct tk_err *err);
 void sandbox_pod_list_free(char **names);
-
-/* Path helpers: write "RUN_DIR/pods/POD[/rel]" / "STATE_DIR/pods/POD/volumes/VOL" into out.
- * rel may be NULL. Return 0, or -ENAMETOOLONG. */
-int sandbox_pod_path(char *out, size_t size, const char *run_dir, const char *name,
-                     const char *rel);
-/* The pod's /etc file ("resolv.conf", "hosts", "hostname"): "RUN_DIR/pods/POD/etc/FILE", or
- * for a pod made before the etc tmpfs (no POD/etc) "RUN_DIR/pods/POD/FILE". */
-int sandbox_pod_etc_path(char *out, size_t size, const char *run_dir, const char *name,
-                         const char *file);
-int sandbox_pod_volume_path(char *out, size_t size, const char *state_dir, const char *name,
-                            const char *volume);
 
 /*
  * Check a hostPath against its type, creating it for DirectoryOrCreate (mode 0755, parents

@@ -1,6 +1,7 @@
 /* User namespaces of pods: id ranges, their records, the holder process, idmapped mounts.
  * See userns.h. */
 #include "sandbox/userns.h"
+#include "sandbox/pod.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -151,8 +152,7 @@ int sandbox_userns_subid_ranges(const char *subuid, const char *subgid, const ch
 
 static int record_path(char *out, const char *state_dir, const char *pod)
 {
-    int n = snprintf(out, PATH_LEN, "%s/pods/%s/" RECORD, state_dir, pod);
-    return n < 0 || n >= PATH_LEN ? -ENAMETOOLONG : 0;
+    return sandbox_pod_state_path(out, PATH_LEN, state_dir, pod, RECORD);
 }
 
 int sandbox_userns_get(const char *state_dir, const char *pod, uint32_t *start)
@@ -197,7 +197,8 @@ static int cmp_u32(const void *a, const void *b)
 static int used_starts(const char *state_dir, const char *pod, uint32_t **used, size_t *n)
 {
     char dir[PATH_LEN];
-    snprintf(dir, sizeof(dir), "%s/pods", state_dir);
+    if (sandbox_pod_state_path(dir, sizeof(dir), state_dir, NULL, NULL) < 0)
+        return -ENAMETOOLONG;
     _cleanup_closedir_ DIR *d = opendir(dir);
     size_t cap = 0;
     *used = NULL;
@@ -295,8 +296,8 @@ int sandbox_userns_alloc(const char *state_dir, const char *pod,
     char dir[PATH_LEN], lock[PATH_LEN];
     if (n == 0)
         return tk_err_set(err, -EINVAL, "no user namespace ranges configured");
-    if (snprintf(dir, sizeof(dir), "%s/pods/%s", state_dir, pod) >= (int)sizeof(dir) ||
-        snprintf(lock, sizeof(lock), "%s/pods/" LOCK, state_dir) >= (int)sizeof(lock))
+    if (sandbox_pod_state_path(dir, sizeof(dir), state_dir, pod, NULL) < 0 ||
+        sandbox_pod_state_path(lock, sizeof(lock), state_dir, LOCK, NULL) < 0)
         return tk_err_set(err, -ENAMETOOLONG, "state directory path too long");
     int r = tk_mkdir_p(dir, 0700);
     if (r < 0)

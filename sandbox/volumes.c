@@ -177,7 +177,7 @@ int podvol_teardown(const char *state_dir, const char *name, struct tk_err *err)
 {
     char dir[4096], pod[4096];
     if (sandbox_pod_volume_path(dir, sizeof(dir), state_dir, name, "") < 0 ||
-        (size_t)snprintf(pod, sizeof(pod), "%s/pods/%s", state_dir, name) >= sizeof(pod))
+        sandbox_pod_state_path(pod, sizeof(pod), state_dir, name, NULL) < 0)
         return tk_err_set(err, -ENAMETOOLONG, "pod '%s': state directory path too long", name);
     _cleanup_closedir_ DIR *d = opendir(dir);
     if (!d && errno != ENOENT)
