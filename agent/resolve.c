@@ -324,9 +324,63 @@ static int add_file(struct spec_volume *v, const char *path, const struct spec_d
     return 0;
 }
 
+static int kv_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct spec_kv *)a)->key, ((const struct spec_kv *)b)->key);
+}
+
+/* metadata.labels / annotations as a downwardAPI file: sorted key="value" lines (Go's %q). */
+static char *format_map(const struct spec_kv *kv, size_t n)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    _cleanup_free_ struct spec_kv *v = calloc(n ? n : 1, sizeof(*v));
+    if (!v)
+        return NULL;
+    memcpy(v, kv, n * sizeof(*v));
+    qsort(v, n, sizeof(*v), kv_cmp);
+    for (size_t i = 0; i < n; i++) {
+        tk_buf_addf(&b, "%s%s=\"", i ? "\n" : "", v[i].key);
+        for (const char *p = v[i].value; *p; p++)
+            if (*p == '"' || *p == '\\')
+                tk_buf_addf(&b, "\\%c", *p);
+            else if ((unsigned char)*p < 0x20)
+                tk_buf_addf(&b, "\\x%02x", (unsigned char)*p);
+            else
+                tk_buf_addc(&b, *p);
+        tk_buf_addc(&b, '"');
+    }
+    char *s = tk_buf_detach(&b);
+    return s ? s : strdup("");
+}
+
+/* A downwardAPI volume's files. */
+static int downward_files(struct rctx *r, struct spec_volume *v)
+{
+    for (size_t i = 0; i < v->n_items; i++) {
+        const struct spec_key_path *it = &v->items[i];
+        char *text = !strcmp(it->key, "metadata.labels")
+                         ? format_map(r->pod->labels, r->pod->n_labels)
+                     : !strcmp(it->key, "metadata.annotations")
+                         ? format_map(r->pod->annotations, r->pod->n_annotations)
+                         : field_value(r, it->key);
+        if (!text)
+            return -ENOMEM;
+        struct spec_data d = {.value = (unsigned char *)text, .len = strlen(text)};
+        int rc = add_file(v, it->path, &d, (uint32_t)(it->mode >= 0 ? it->mode : v->default_mode));
+        free(text);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* A configMap/secret volume's files; the error (NULL when none) in *error. */
 static int volume_files(struct rctx *r, struct spec_volume *v)
 {
+    if (v->kind == SPEC_VOLUME_DOWNWARD_API) {
+        v->files = calloc(v->n_items + 1, sizeof(*v->files));
+        return v->files ? downward_files(r, v) : -ENOMEM;
+    }
     bool secret = v->kind == SPEC_VOLUME_SECRET;
     const struct spec_object *o = find_object(r, secret, v->ref_name, v->optional);
     size_t n = o ? (v->items ? v->n_items : o->n_data) : 0;
@@ -355,7 +409,7 @@ static int resolve_volumes(struct rctx *r, struct spec_pod *pod)
 {
     for (size_t i = 0; i < pod->n_volumes; i++) {
         struct spec_volume *v = &pod->volumes[i];
-        if (v->kind != SPEC_VOLUME_CONFIGMAP && v->kind != SPEC_VOLUME_SECRET)
+        if (!SPEC_VOLUME_IS_GENERATED(v->kind))
             continue;
         r->error = NULL;
         if (volume_files(r, v) < 0) {

@@ -202,7 +202,7 @@ static size_t fill_volumes(const struct spec_pod *pod, struct sandbox_volume *vo
     size_t n = 0;
     for (size_t i = 0; i < pod->n_volumes; i++) {
         const struct spec_volume *s = &pod->volumes[i];
-        if (s->kind == SPEC_VOLUME_CONFIGMAP || s->kind == SPEC_VOLUME_SECRET)
+        if (SPEC_VOLUME_IS_GENERATED(s->kind))
             continue;
         vols[n++] = (struct sandbox_volume){
             .name = s->name,
@@ -248,7 +248,7 @@ int runtime_update_config_volumes(const char *run_dir, const struct spec_pod *po
     for (size_t i = 0; i < pod->n_volumes; i++) {
         const struct spec_volume *v = &pod->volumes[i];
         struct tk_err err = {0};
-        if (v->kind != SPEC_VOLUME_CONFIGMAP && v->kind != SPEC_VOLUME_SECRET)
+        if (!SPEC_VOLUME_IS_GENERATED(v->kind))
             continue;
         int r = write_cfg_volume(base, v, FS_GROUP(pod), &err);
         if (r < 0)
@@ -537,7 +537,7 @@ static int build_mounts(struct host_rt *h, const struct spec_pod *pod,
         if (!v)
             return tk_err_set(err, -EINVAL, "volume '%s' is not declared", m->name);
         char base[4096];
-        bool cfg = v->kind == SPEC_VOLUME_CONFIGMAP || v->kind == SPEC_VOLUME_SECRET;
+        bool cfg = SPEC_VOLUME_IS_GENERATED(v->kind);
         if (v->kind == SPEC_VOLUME_HOST_PATH)
             snprintf(base, sizeof(base), "%s", v->host_path);
         else if (cfg) {

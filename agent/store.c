@@ -436,8 +436,21 @@ static char *fingerprint(const struct store_state *st)
     tk_buf_addf(&b, "rev=%s missing=%d\n", st->revision ? st->revision : "-", st->missing);
     for (size_t i = 0; i < st->set.n_pods; i++) {
         const char *rev = st->pod_revisions ? st->pod_revisions[i] : NULL;
-        tk_buf_addf(&b, "pod %s %s %s\n", st->set.pods[i]->name, st->set.pods[i]->hash,
-                    rev ? rev : "-");
+        /* labels and annotations: a downwardAPI volume shows them (updated in place) */
+        const struct spec_pod *p = st->set.pods[i];
+        uint64_t h = 1469598103934665603ull;
+        for (size_t j = 0; j < p->n_labels + p->n_annotations; j++) {
+            const struct spec_kv *kv =
+                j < p->n_labels ? &p->labels[j] : &p->annotations[j - p->n_labels];
+            for (const char *c = kv->key; *c; c++)
+                h = (h ^ (unsigned char)*c) * 1099511628211ull;
+            h = (h ^ (j < p->n_labels ? 0xfd : 0xfc)) * 1099511628211ull;
+            for (const char *c = kv->value; *c; c++)
+                h = (h ^ (unsigned char)*c) * 1099511628211ull;
+            h = (h ^ 0xfe) * 1099511628211ull;
+        }
+        tk_buf_addf(&b, "pod %s %s %s %016llx\n", p->name, p->hash, rev ? rev : "-",
+                    (unsigned long long)h);
     }
     for (size_t i = 0; i < st->set.n_errors; i++) {
         char line[2048];

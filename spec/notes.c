@@ -57,6 +57,8 @@ static const struct {
     {"spec.volumes[].ephemeral", "use an emptyDir volume (with sizeLimit)"},
     {"spec.containers[].env[].valueFrom.resourceFieldRef",
      "container resources (requests and limits) are not implemented yet"},
+    {"spec.volumes[].downwardAPI.items[].resourceFieldRef",
+     "container resources in a downwardAPI volume are not implemented yet"},
     {"spec.containers[].ports[].hostIP",
      "with hostNetwork: true a port listens where the process binds it; without it, give the "
      "pod an address with spec.network (tank/v1)"},

@@ -202,6 +202,7 @@ static void f_volumes(struct walk *w, const struct ynode *v, const char *path, v
         {"ephemeral", field_refused},
         {"configMap", f_configmap_volume},
         {"secret", f_secret_volume},
+        {"downwardAPI", f_downward_volume},
     };
     struct spec_pod *pod = obj;
     if (!want_seq(w, v, path))
@@ -220,7 +221,8 @@ static void f_volumes(struct walk *w, const struct ynode *v, const char *path, v
         if (ynode_is_null(ynode_get(v->items[i], "name")))
             wreq(w, v->items[i], p, "name", NULL);
         if (w->sources > 1)
-            werr(w, v->items[i], p, "give only one of hostPath, emptyDir, configMap and secret");
+            werr(w, v->items[i], p,
+                 "give only one of hostPath, emptyDir, configMap, secret and downwardAPI");
         names[i] = vol->name;
     }
     check_name_dups(w, v, path, "volume", names);

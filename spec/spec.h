@@ -33,9 +33,13 @@ enum spec_macvlan_mode {
 enum spec_volume_kind {
     SPEC_VOLUME_HOST_PATH,
     SPEC_VOLUME_EMPTY_DIR,
-    SPEC_VOLUME_CONFIGMAP, /* ref_name's data as files, read-only */
-    SPEC_VOLUME_SECRET,    /* the same, on a tmpfs */
+    SPEC_VOLUME_CONFIGMAP,    /* ref_name's data as files, read-only */
+    SPEC_VOLUME_SECRET,       /* the same, on a tmpfs */
+    SPEC_VOLUME_DOWNWARD_API, /* the pod's fields as files: items[].key is the fieldPath */
 };
+/* A volume whose files the agent writes (configMap, secret, downwardAPI). */
+#define SPEC_VOLUME_IS_GENERATED(k)                                                                \
+    ((k) == SPEC_VOLUME_CONFIGMAP || (k) == SPEC_VOLUME_SECRET || (k) == SPEC_VOLUME_DOWNWARD_API)
 /* volumeMounts[].recursiveReadOnly (IfPossible and Enabled only with readOnly: true) */
 enum spec_rro { SPEC_RRO_DISABLED, SPEC_RRO_IF_POSSIBLE, SPEC_RRO_ENABLED };
 /* hostPath.type */

@@ -128,3 +128,72 @@ void f_secret_volume(struct walk *w, const struct ynode *v, const char *path, vo
 {
     read_source(w, v, path, obj, SPEC_VOLUME_SECRET);
 }
+
+/* downwardAPI items: fieldRef paths a file can show (the labels and annotations whole or by
+ * key). */
+static bool is_volume_field(const char *s)
+{
+    static const char *const paths[] = {"metadata.name", "metadata.namespace", "metadata.uid",
+                                        "metadata.labels", "metadata.annotations"};
+    for (size_t i = 0; i < TK_ARRAY_SIZE(paths); i++)
+        if (!strcmp(s, paths[i]))
+            return true;
+    const char *rest = !strncmp(s, "metadata.labels['", 17)        ? s + 17
+                       : !strncmp(s, "metadata.annotations['", 22) ? s + 22
+                                                                   : NULL;
+    size_t l = rest ? strlen(rest) : 0;
+    return rest && l > 2 && !strcmp(rest + l - 2, "']");
+}
+
+static void f_dw_field_path(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_key_path *it = obj;
+    want_checked(w, v, path, &it->key, is_volume_field,
+                 "a fieldPath a downwardAPI volume shows (metadata.name, metadata.namespace, "
+                 "metadata.uid, metadata.labels, metadata.annotations, "
+                 "metadata.labels['KEY'], metadata.annotations['KEY'])");
+}
+
+static void f_dw_field_ref(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"fieldPath", f_dw_field_path}, {"apiVersion", NULL}};
+    struct spec_key_path *it = obj;
+    if (walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), it) && !it->key &&
+        ynode_is_null(ynode_get(v, "fieldPath")))
+        wreq(w, v, path, "fieldPath", NULL);
+}
+
+static void f_dw_items(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"path", f_item_path},
+                                          {"fieldRef", f_dw_field_ref},
+                                          {"resourceFieldRef", field_refused},
+                                          {"mode", f_item_mode}};
+    struct spec_volume *vol = obj;
+    if (!want_seq(w, v, path))
+        return;
+    vol->items = xcalloc(v->n, sizeof(*vol->items));
+    vol->n_items = v->n;
+    for (size_t i = 0; i < v->n; i++) {
+        _cleanup_free_ char *p = path_idx(path, i);
+        struct spec_key_path *it = &vol->items[i];
+        it->mode = -1;
+        if (!walk_map(w, v->items[i], p, fields, TK_ARRAY_SIZE(fields), it))
+            continue;
+        if (!it->path && ynode_is_null(ynode_get(v->items[i], "path")))
+            wreq(w, v->items[i], p, "path", NULL);
+        if (!it->key && !ynode_get(v->items[i], "resourceFieldRef") &&
+            ynode_is_null(ynode_get(v->items[i], "fieldRef")))
+            wreq(w, v->items[i], p, "fieldRef", NULL);
+    }
+}
+
+void f_downward_volume(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"items", f_dw_items}, {"defaultMode", f_default_mode}};
+    struct spec_volume *vol = obj;
+    w->sources++;
+    vol->kind = SPEC_VOLUME_DOWNWARD_API;
+    vol->default_mode = 0644;
+    walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), vol);
+}

@@ -33,7 +33,9 @@ reader='while :; do b=$(cat /etc/web/b.conf) || exit 3; case $b in "v"*" END") ;
 cat >"$PODS/.web.tmp" <<EOM
 apiVersion: v1
 kind: Pod
-metadata: {name: web}
+metadata:
+  name: web
+  labels: {app: shop, tier: front}
 spec:
   terminationGracePeriodSeconds: 1
   restartPolicy: Never
@@ -49,7 +51,13 @@ spec:
         - {name: conf, mountPath: /etc/web}
         - {name: certs, mountPath: /etc/certs}
         - {name: conf, mountPath: /etc/one.conf, subPath: a.conf}
+        - {name: podinfo, mountPath: /etc/podinfo}
   volumes:
+    - name: podinfo
+      downwardAPI:
+        items:
+          - {path: labels, fieldRef: {fieldPath: metadata.labels}}
+          - {path: name, fieldRef: {fieldPath: metadata.name}}
     - name: conf
       configMap: {name: web-conf}
     - name: certs
@@ -71,6 +79,12 @@ root=/proc/$pid/root
 [ "$(stat -L -c %a "$root/etc/web/b.conf")" = 644 ] || fail "default 0644"
 [ -L "$root/etc/web/..data" ] || fail "no ..data link: $(ls -la "$root/etc/web")"
 nsenter -t "$pid" -m -- sh -c 'echo x > /etc/web/new' 2>/dev/null && fail "the volume is writable"
+[ "$(cat "$root/etc/podinfo/name")" = web ] || fail "downwardAPI name: $(ls -la "$root/etc/podinfo")"
+[ "$(cat "$root/etc/podinfo/labels")" = 'app="shop"
+tier="front"' ] || fail "downwardAPI labels: $(cat "$root/etc/podinfo/labels")"
+# A label edit shows up in place (the pod is not replaced: labels are not its spec).
+sed -i 's/tier: front/tier: back/' "$PODS/web.yaml"
+wait_for 20 grep -q 'tier="back"' "$root/etc/podinfo/labels" || fail "label edit not shown"
 # On a tmpfs on the host, only root enters.
 base=$TMP/run/cfgvol/web
 [ "$(stat -f -c %T "$base")" = tmpfs ] || fail "not on tmpfs: $(stat -f -c %T "$base")"
