@@ -60,14 +60,43 @@ static void notify_ready(void)
         tk_warn("notify systemd through '%s': %m", path);
 }
 
+struct agent_ctx {
+    struct tank_config *cfg;
+    struct reconciler *rec;
+};
+
+/* SIGHUP: tank.ini again (what can change live does; the rest is logged as needing a
+ * restart), then the pods. */
+static void reload_config(struct tank_config *cfg)
+{
+    _cleanup_buf_ struct tk_buf applied = TK_BUF_INIT;
+    _cleanup_buf_ struct tk_buf restart = TK_BUF_INIT;
+    struct tk_err err = {0};
+    if (config_reload(cfg, &applied, &restart, &err) < 0) {
+        tk_error("reload configuration: %s (the previous one stays)", err.msg);
+        return;
+    }
+    if (applied.len)
+        tk_info("configuration '%s' reloaded: %s changed", cfg->path, applied.s);
+    if (restart.len)
+        tk_warn("configuration '%s': %s changed: takes effect after a restart of the agent",
+                cfg->path, restart.s);
+    if (!applied.len && !restart.len)
+        tk_info("configuration '%s' reloaded: unchanged", cfg->path);
+}
+
 static void on_signal(struct loop *loop, int signo, void *data)
 {
+    struct agent_ctx *a = data;
     if (signo == SIGTERM || signo == SIGINT) {
         tk_info("received %s: stopping the agent, pods keep running", strsignal(signo));
         loop_stop(loop);
     } else if (signo == SIGHUP) {
-        tk_info("received SIGHUP: resync");
-        reconcile_resync(*(struct reconciler **)data);
+        tk_info("received SIGHUP: reload the configuration, resync");
+        if (a->cfg->path)
+            reload_config(a->cfg);
+        if (a->rec)
+            reconcile_resync(a->rec);
     }
 }
 
@@ -181,9 +210,10 @@ static int make_dirs(const struct tank_config *cfg)
     return 0;
 }
 
-static int run_agent(const struct tank_config *cfg)
+static int run_agent(struct tank_config *cfg)
 {
     struct tk_err err = {0};
+    struct agent_ctx actx = {.cfg = cfg};
     struct reconciler *rec = NULL;
     struct runtime *rt = NULL;
     struct api *api = NULL;
@@ -209,11 +239,11 @@ static int run_agent(const struct tank_config *cfg)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGPIPE);
-    if (make_dirs(cfg) < 0 || loop_set_signals(loop, &set, on_signal, &rec) < 0)
+    if (make_dirs(cfg) < 0 || loop_set_signals(loop, &set, on_signal, &actx) < 0)
         goto out;
     rt = runtime_new_host(cfg, &err);
     if (rt)
-        rec = reconcile_new(loop, cfg, rt, &err);
+        actx.rec = rec = reconcile_new(loop, cfg, rt, &err);
     if (rec)
         api = api_new(loop, cfg->socket, rec, &err);
     if (!api) {

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/buf.h"
+#include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/parse.h"
 #include "sandbox/container.h"
@@ -431,6 +433,95 @@ int config_load(struct tank_config *cfg, const char *path, struct tk_err *err)
                           "%s: [resources] cgroup: '%s' is not a cgroup name (letters, digits, "
                           "'.', '_', '-'; not starting with '.')",
                           path, cfg->cgroup ? cfg->cgroup : "");
+    return 0;
+}
+
+/* ---- reload (SIGHUP) ---- */
+
+/* Sections whose keys are read where they are used, so a new value takes effect live. */
+static bool section_live(const char *s)
+{
+    static const char *const live[] = {"registry", "images", "restart", "host", "logs", "sync"};
+    for (size_t i = 0; i < TK_ARRAY_SIZE(live); i++)
+        if (!strcmp(s, live[i]))
+            return true;
+    return false;
+}
+
+static size_t scalar_size(enum value_kind kind)
+{
+    switch (kind) {
+    case V_PERCENT:
+    case V_BOOL:
+        return sizeof(int);
+    case V_SIZE:
+        return sizeof(uint64_t);
+    case V_ID_RANGES:
+        return sizeof(((struct tank_config *)0)->userns_ranges);
+    default:
+        return sizeof(int64_t);
+    }
+}
+
+/* Does k differ between a and b? With swap, b's value moves into a (and a's into b). */
+static bool key_differs(const struct key *k, struct tank_config *a, struct tank_config *b,
+                        bool swap)
+{
+    char *pa = (char *)a + k->off, *pb = (char *)b + k->off;
+    size_t *na = (size_t *)((char *)a + k->count_off), *nb = (size_t *)((char *)b + k->count_off);
+    bool differs;
+    if (k->kind == V_STRING || k->kind == V_PATH) {
+        char *sa = *(char **)pa, *sb = *(char **)pb;
+        differs = (sa == NULL) != (sb == NULL) || (sa && strcmp(sa, sb));
+        if (differs && swap) {
+            *(char **)pa = sb;
+            *(char **)pb = sa;
+        }
+        return differs;
+    }
+    if (k->kind == V_LIST) {
+        differs = *na != *nb;
+        for (size_t i = 0; !differs && i < *na; i++)
+            differs = strcmp(((char **)pa)[i], ((char **)pb)[i]) != 0;
+        if (differs && swap) {
+            char *tmp[CONFIG_MAX_LIST];
+            size_t n = *na;
+            memcpy(tmp, pa, sizeof(tmp));
+            memcpy(pa, pb, sizeof(tmp));
+            memcpy(pb, tmp, sizeof(tmp));
+            *na = *nb;
+            *nb = n;
+        }
+        return differs;
+    }
+    size_t size = scalar_size(k->kind);
+    differs = memcmp(pa, pb, size) != 0 || (k->count_off && *na != *nb);
+    if (differs && swap) {
+        memcpy(pa, pb, size);
+        if (k->count_off)
+            *na = *nb;
+    }
+    return differs;
+}
+
+int config_reload(struct tank_config *cfg, struct tk_buf *applied, struct tk_buf *restart,
+                  struct tk_err *err)
+{
+    struct tank_config next;
+    int r = config_load(&next, cfg->path ? cfg->path : CONFIG_DEFAULT_PATH, err);
+    if (r < 0) {
+        config_free(&next);
+        return r;
+    }
+    for (size_t i = 0; i < TK_ARRAY_SIZE(keys); i++) {
+        const struct key *k = &keys[i];
+        bool live = section_live(k->section);
+        if (!key_differs(k, cfg, &next, live))
+            continue;
+        struct tk_buf *to = live ? applied : restart;
+        tk_buf_addf(to, "%s[%s] %s", to->len ? ", " : "", k->section, k->name);
+    }
+    config_free(&next);
     return 0;
 }
 

@@ -95,6 +95,15 @@ int config_load(struct tank_config *cfg, const char *path, struct tk_err *err);
 
 void config_free(struct tank_config *cfg);
 
+struct tk_buf;
+/* SIGHUP: load cfg->path again. The keys that take effect live (sections [registry],
+ * [images], [restart], [host], [logs], [sync]: read where they are used) get their new
+ * values in cfg, their names ("[restart] backoff_max") listed in applied; the others keep
+ * their values, listed in restart (they need the agent restarted). On error (the file
+ * unreadable or invalid) cfg is unchanged and err set. */
+int config_reload(struct tank_config *cfg, struct tk_buf *applied, struct tk_buf *restart,
+                  struct tk_err *err);
+
 /* The config path to use: explicit (may be NULL) > $TANK_CONFIG > CONFIG_DEFAULT_PATH. */
 const char *config_default_path(const char *explicit_path);
 
