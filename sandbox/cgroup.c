@@ -42,7 +42,7 @@ int sandbox_cgroup_write(const char *dir, const char *file, const char *s)
 {
     _cleanup_buf_ struct tk_buf p = TK_BUF_INIT;
     tk_buf_addf(&p, "%s/%s", dir, file);
-    _cleanup_close_ int fd = open(p.s, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    _cleanup_close_ int fd = open(p.s, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return -errno;
     ssize_t n;
@@ -221,8 +221,8 @@ static int open_v1(struct sandbox_cgroups *cg, const char *subtree, bool hybrid)
     return 0;
 }
 
-/* v2: let dir's children use the controllers we use that dir has (one write each, so a
- * missing one does not stop the others). */
+/* v2: let dir's children use the controllers we use that dir has: in one write, and one
+ * write each when that fails (so a missing one does not stop the others). */
 static void enable_controllers(const char *dir)
 {
     _cleanup_free_ char *have = NULL;
@@ -230,6 +230,13 @@ static void enable_controllers(const char *dir)
         return;
     have[strcspn(have, "\n")] = 0;
     static const char *const want[] = {"memory", "cpu", "pids"};
+    char all[64] = "";
+    for (size_t i = 0; i < TK_ARRAY_SIZE(want); i++)
+        if (has_word(have, want[i], ' '))
+            snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s+%s", all[0] ? " " : "",
+                     want[i]);
+    if (!all[0] || sandbox_cgroup_write(dir, "cgroup.subtree_control", all) == 0)
+        return;
     for (size_t i = 0; i < TK_ARRAY_SIZE(want); i++) {
         char w[32];
         snprintf(w, sizeof(w), "+%s", want[i]);
@@ -272,6 +279,8 @@ static int open_v2(struct sandbox_cgroups *cg, struct hier *v2,
         if (o->move_self && strcmp(path, "/"))
             move_self(own);
     }
+    if (o->v2_own_dir && o->move_self) /* a test's tree: the same step against it */
+        move_self(own);
     enable_controllers(own);
     cg->n = 1;
     if ((r = make_root(&cg->h[0], own, o->subtree)) < 0)
@@ -387,46 +396,79 @@ static int put(const char *dir, const char *file, const char *what, struct tk_er
     return r < 0 ? tk_err_sys(err, r, "write '%s' to %s/%s", s, dir, file) : 0;
 }
 
+/* v1 memory: the limit and, where the kernel has it, memsw (no swap beyond the limit). The
+ * kernel keeps limit <= memsw: a raise writes memsw first, a cut the limit first. */
+static int memory_v1(const char *d, int64_t max, bool update, struct tk_err *err)
+{
+    _cleanup_buf_ struct tk_buf sw = TK_BUF_INIT;
+    tk_buf_addf(&sw, "%s/memory.memsw.limit_in_bytes", d);
+    bool memsw = access(sw.s, F_OK) == 0;
+    int64_t v = max ? max : -1;
+    int r = put(d, "memory.limit_in_bytes", "memory limit", err, v);
+    if (r == -EINVAL && memsw && update) { /* a raise above memsw: memsw goes first */
+        if ((r = put(d, "memory.memsw.limit_in_bytes", "memory limit", err, v)) == 0)
+            r = put(d, "memory.limit_in_bytes", "memory limit", err, v);
+        return r;
+    }
+    if (r == 0 && memsw)
+        r = put(d, "memory.memsw.limit_in_bytes", "memory limit", err, v);
+    return r;
+}
+
+/* update: an existing cgroup's limits rewritten, an unset memory or cpu limit written as
+ * none (-1); else only what is set is written into a fresh cgroup. */
 static int limits_v1(const struct sandbox_cgroups *cg, const char *pod, const char *ctr,
-                     const struct sandbox_cgroup_limits *l, struct tk_err *err)
+                     const struct sandbox_cgroup_limits *l, bool update, struct tk_err *err)
 {
     char d[4096];
     int r = 0;
-    if (l->memory_max && (r = need(cg, CTL_MEMORY, "memory limit", err)) == 0) {
+    if ((l->memory_max || (update && cg->of[CTL_MEMORY] >= 0)) &&
+        (r = need(cg, CTL_MEMORY, "memory limit", err)) == 0) {
         hpath(&cg->h[cg->of[CTL_MEMORY]], pod, ctr, d, sizeof(d));
-        r = put(d, "memory.limit_in_bytes", "memory limit", err, l->memory_max);
-        _cleanup_buf_ struct tk_buf sw = TK_BUF_INIT;
-        tk_buf_addf(&sw, "%s/memory.memsw.limit_in_bytes", d);
-        if (r == 0 && access(sw.s, F_OK) == 0) /* no swap beyond the limit */
-            r = put(d, "memory.memsw.limit_in_bytes", "memory limit", err, l->memory_max);
+        r = memory_v1(d, l->memory_max, update, err);
     }
-    if (r == 0 && (l->cpu_quota_us || l->cpu_shares) &&
-        (r = need(cg, CTL_CPU, "cpu limit", err)) == 0) {
+    bool cpu = l->cpu_quota_us || l->cpu_shares || (update && cg->of[CTL_CPU] >= 0);
+    if (r == 0 && cpu && (r = need(cg, CTL_CPU, "cpu limit", err)) == 0) {
         hpath(&cg->h[cg->of[CTL_CPU]], pod, ctr, d, sizeof(d));
         if (l->cpu_shares)
             r = put(d, "cpu.shares", "cpu request", err, l->cpu_shares);
         if (r == 0 && l->cpu_quota_us)
             r = put(d, "cpu.cfs_period_us", "cpu limit", err, SANDBOX_CGROUP_CPU_PERIOD_US);
-        if (r == 0 && l->cpu_quota_us)
-            r = put(d, "cpu.cfs_quota_us", "cpu limit", err, l->cpu_quota_us);
+        if (r == 0 && (l->cpu_quota_us || update))
+            r = put(d, "cpu.cfs_quota_us", "cpu limit", err,
+                    l->cpu_quota_us ? l->cpu_quota_us : -1);
     }
     if (r == 0 && l->pids_max && (r = need(cg, CTL_PIDS, "pids limit", err)) == 0) {
         hpath(&cg->h[cg->of[CTL_PIDS]], pod, ctr, d, sizeof(d));
         r = put(d, "pids.max", "pids limit", err, l->pids_max);
     }
-    if (r == 0 && l->devices && (r = need(cg, CTL_DEVICES, "device policy", err)) == 0) {
+    if (r == 0 && l->devices && !update && (r = need(cg, CTL_DEVICES, "device policy", err)) == 0) {
         hpath(&cg->h[cg->of[CTL_DEVICES]], pod, ctr, d, sizeof(d));
         r = sandbox_cgroup_devices_v1(d, err);
     }
     return r;
 }
 
+static int put_s(const char *d, const char *file, const char *s, struct tk_err *err)
+{
+    int r = sandbox_cgroup_write(d, file, s);
+    return r < 0 ? tk_err_sys(err, r, "write '%s' to %s/%s", s, d, file) : 0;
+}
+
+/* runc's shares to weight: [2, 262144] to [1, 10000] */
+int64_t sandbox_cgroup_shares_to_weight(int64_t shares)
+{
+    return shares ? 1 + ((shares - 2) * 9999) / 262142 : 0;
+}
+
 static int limits_v2(const struct sandbox_cgroups *cg, const char *d,
-                     const struct sandbox_cgroup_limits *l, struct tk_err *err)
+                     const struct sandbox_cgroup_limits *l, bool update, struct tk_err *err)
 {
     int r = 0;
-    if (l->memory_max && (r = need(cg, CTL_MEMORY, "memory limit", err)) == 0)
-        r = put(d, "memory.max", "memory limit", err, l->memory_max);
+    bool mem = l->memory_max || (update && cg->of[CTL_MEMORY] >= 0);
+    if (mem && (r = need(cg, CTL_MEMORY, "memory limit", err)) == 0)
+        r = l->memory_max ? put(d, "memory.max", "memory limit", err, l->memory_max)
+                          : put_s(d, "memory.max", "max", err);
     if (r == 0 && l->memory_max) {
         int s = sandbox_cgroup_write(d, "memory.swap.max", "0"); /* no swap beyond it */
         if (s < 0 && s != -ENOENT)
@@ -434,18 +476,21 @@ static int limits_v2(const struct sandbox_cgroups *cg, const char *d,
     }
     if (r == 0 && (l->cpu_quota_us || l->cpu_shares))
         r = need(cg, CTL_CPU, "cpu limit", err);
-    if (r == 0 && l->cpu_shares) /* runc's shares to weight: [2, 262144] to [1, 10000] */
-        r = put(d, "cpu.weight", "cpu request", err, 1 + ((l->cpu_shares - 2) * 9999) / 262142);
-    if (r == 0 && l->cpu_quota_us) {
+    if (r == 0 && l->cpu_shares)
+        r = put(d, "cpu.weight", "cpu request", err,
+                sandbox_cgroup_shares_to_weight(l->cpu_shares));
+    if (r == 0 && (l->cpu_quota_us || (update && cg->of[CTL_CPU] >= 0))) {
         char s[64];
-        snprintf(s, sizeof(s), "%lld %d", (long long)l->cpu_quota_us, SANDBOX_CGROUP_CPU_PERIOD_US);
-        r = sandbox_cgroup_write(d, "cpu.max", s);
-        if (r < 0)
-            r = tk_err_sys(err, r, "write '%s' to %s/cpu.max", s, d);
+        if (l->cpu_quota_us)
+            snprintf(s, sizeof(s), "%lld %d", (long long)l->cpu_quota_us,
+                     SANDBOX_CGROUP_CPU_PERIOD_US);
+        else
+            snprintf(s, sizeof(s), "max %d", SANDBOX_CGROUP_CPU_PERIOD_US);
+        r = put_s(d, "cpu.max", s, err);
     }
     if (r == 0 && l->pids_max && (r = need(cg, CTL_PIDS, "pids limit", err)) == 0)
         r = put(d, "pids.max", "pids limit", err, l->pids_max);
-    if (r == 0 && l->devices)
+    if (r == 0 && l->devices && !update)
         r = sandbox_cgroup_devices_v2(d, err);
     return r;
 }
@@ -487,11 +532,23 @@ int sandbox_cgroup_create(const struct sandbox_cgroups *cg, const char *pod, con
         return 0;
     if (cg->version == SANDBOX_CGROUP_V2) {
         hpath(&cg->h[0], pod, ctr, d, sizeof(d));
-        r = limits_v2(cg, d, limits, err);
-    } else {
-        r = limits_v1(cg, pod, ctr, limits, err);
+        return limits_v2(cg, d, limits, false, err);
     }
-    return r;
+    return limits_v1(cg, pod, ctr, limits, false, err);
+}
+
+int sandbox_cgroup_update(const struct sandbox_cgroups *cg, const char *pod, const char *ctr,
+                          const struct sandbox_cgroup_limits *limits, struct tk_err *err)
+{
+    char d[4096];
+    if (bad_name(pod) || (ctr && bad_name(ctr)))
+        return tk_err_set(err, -EINVAL, "update cgroup: bad name");
+    if (!cg->n || hpath(&cg->h[0], pod, ctr, d, sizeof(d)) < 0 || access(d, F_OK) < 0)
+        return tk_err_set(err, -ENOENT, "update cgroup of '%s%s%s': it does not exist", pod,
+                          ctr ? "/" : "", ctr ? ctr : "");
+    if (cg->version == SANDBOX_CGROUP_V2)
+        return limits_v2(cg, d, limits, true, err);
+    return limits_v1(cg, pod, ctr, limits, true, err);
 }
 
 int sandbox_cgroup_join(const struct sandbox_cgroups *cg, const char *pod, const char *ctr,

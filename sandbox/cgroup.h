@@ -38,8 +38,8 @@ enum sandbox_cgroup_version {
 struct sandbox_cgroup_options {
     const char *subtree; /* one component under the caller's own cgroup; required */
     bool move_self;      /* v2: move the caller into OWN/agent when it is alone in OWN */
-    /* Tests: use this cgroup2 directory as the caller's own cgroup on v2 (no detection,
-     * nothing moved). NULL = detect. */
+    /* Tests: use this cgroup2 directory (or a tree laid out like one) as the caller's own
+     * cgroup on v2, without detection; move_self applies to it. NULL = detect. */
     const char *v2_own_dir;
 };
 
@@ -78,6 +78,16 @@ struct sandbox_cgroup_limits {
  * needs an empty cgroup on v1 (a fresh one). */
 int sandbox_cgroup_create(const struct sandbox_cgroups *cg, const char *pod, const char *ctr,
                           const struct sandbox_cgroup_limits *limits, struct tk_err *err);
+
+/* Rewrite the limits of the existing cgroup POD or POD/CTR in place (an in-place resize): a
+ * memory or cpu limit that is 0 is written as none ("max", -1); the device policy is left as
+ * it is. -ENOENT when the cgroup does not exist; the kernel's refusal (a memory limit below
+ * what the cgroup uses: -EBUSY) with err naming the file. */
+int sandbox_cgroup_update(const struct sandbox_cgroups *cg, const char *pod, const char *ctr,
+                          const struct sandbox_cgroup_limits *limits, struct tk_err *err);
+
+/* The cgroup v2 cpu.weight for v1 cpu shares, as runc converts it (0 for 0). */
+int64_t sandbox_cgroup_shares_to_weight(int64_t shares);
 
 /* Move pid (a process the caller started) into POD/CTR in every hierarchy. */
 int sandbox_cgroup_join(const struct sandbox_cgroups *cg, const char *pod, const char *ctr,

@@ -317,6 +317,120 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/* ---- a faked cgroup2 tree: what exactly is written ---- */
+
+static void fake_file(const char *dir, const char *name, const char *content)
+{
+    char f[PATH_MAX + 64];
+    snprintf(f, sizeof(f), "%s/%s", dir, name);
+    ck_assert_int_eq(tk_write_file_atomic(f, content, strlen(content), 0644), 0);
+}
+
+/* A directory laid out as a cgroup2 one with the memory, cpu and pids controllers. */
+static void fake_cgroup(const char *dir)
+{
+    static const char *const files[] = {"cgroup.procs", "cgroup.subtree_control",
+                                        "memory.max",   "memory.swap.max",
+                                        "cpu.max",      "cpu.weight",
+                                        "pids.max"};
+    ck_assert(mkdir(dir, 0755) == 0 || errno == EEXIST);
+    fake_file(dir, "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+    for (size_t i = 0; i < TK_ARRAY_SIZE(files); i++)
+        fake_file(dir, files[i], "");
+}
+
+static void expect_file(const char *dir, const char *name, const char *want)
+{
+    char f[PATH_MAX + 64];
+    _cleanup_free_ char *v = NULL;
+    snprintf(f, sizeof(f), "%s/%s", dir, name);
+    ck_assert_int_eq(tk_read_file(f, 4096, &v, NULL), 0);
+    ck_assert_msg(!strcmp(v, want), "%s: '%s', want '%s'", f, v, want);
+}
+
+START_TEST(test_v2_fake_tree)
+{
+    char base[] = "/tmp/tank-fakecg.XXXXXX", own[PATH_MAX], d[PATH_MAX + 64], self[32];
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    snprintf(own, sizeof(own), "%s/tank.service", base);
+    fake_cgroup(own);
+    snprintf(self, sizeof(self), "%d\n", (int)getpid());
+    fake_file(own, "cgroup.procs", self); /* the agent alone in its own cgroup */
+    snprintf(d, sizeof(d), "%s/agent", own);
+    fake_cgroup(d);
+    snprintf(d, sizeof(d), "%s/pods", own);
+    fake_cgroup(d);
+    snprintf(d, sizeof(d), "%s/pods/p", own);
+    fake_cgroup(d);
+    snprintf(d, sizeof(d), "%s/pods/p/c", own);
+    fake_cgroup(d);
+    struct sandbox_cgroups *cg = NULL;
+    struct tk_err err = {0};
+    struct sandbox_cgroup_options o = {.subtree = "pods", .move_self = true, .v2_own_dir = own};
+    ck_assert_msg(sandbox_cgroups_open(&o, &cg, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(sandbox_cgroups_version(cg), SANDBOX_CGROUP_V2);
+    /* The agent moved into OWN/agent, then OWN and OWN/pods gave their children the
+     * controllers, in one write each. */
+    snprintf(d, sizeof(d), "%s/agent", own);
+    self[strlen(self) - 1] = 0;
+    expect_file(d, "cgroup.procs", self);
+    expect_file(own, "cgroup.subtree_control", "+memory +cpu +pids");
+    snprintf(d, sizeof(d), "%s/pods", own);
+    expect_file(d, "cgroup.subtree_control", "+memory +cpu +pids");
+    ck_assert(sandbox_cgroups_has(cg, "memory") && sandbox_cgroups_has(cg, "pids"));
+    /* The limits of the pod and of its container, as the kubelet and runc write them. */
+    struct sandbox_cgroup_limits pl = {.memory_max = 64 << 20, .cpu_shares = 2, .pids_max = 100};
+    struct sandbox_cgroup_limits l = {
+        .memory_max = 32 << 20, .cpu_quota_us = 20000, .cpu_shares = 512};
+    ck_assert_msg(sandbox_cgroup_update(cg, "p", NULL, &pl, &err) == 0, "%s", err.msg);
+    ck_assert_msg(sandbox_cgroup_update(cg, "p", "c", &l, &err) == 0, "%s", err.msg);
+    snprintf(d, sizeof(d), "%s/pods/p", own);
+    expect_file(d, "memory.max", "67108864");
+    expect_file(d, "memory.swap.max", "0");
+    expect_file(d, "cpu.weight", "1");
+    expect_file(d, "cpu.max", "max 100000"); /* no cpu limit: none, in place */
+    expect_file(d, "pids.max", "100");
+    snprintf(d, sizeof(d), "%s/pods/p/c", own);
+    expect_file(d, "memory.max", "33554432");
+    expect_file(d, "memory.swap.max", "0");
+    expect_file(d, "cpu.max", "20000 100000");
+    expect_file(d, "cpu.weight", "20"); /* 1 + (512 - 2) * 9999 / 262142 */
+    /* A resize that drops the limits writes them as none. */
+    struct sandbox_cgroup_limits none = {.cpu_shares = 1024};
+    ck_assert_msg(sandbox_cgroup_update(cg, "p", "c", &none, &err) == 0, "%s", err.msg);
+    expect_file(d, "memory.max", "max");
+    expect_file(d, "cpu.max", "max 100000");
+    expect_file(d, "cpu.weight", "39");
+    ck_assert_int_eq(sandbox_cgroup_update(cg, "p", "gone", &none, &err), -ENOENT);
+    ck_assert_int_eq(sandbox_cgroup_shares_to_weight(2), 1);
+    ck_assert_int_eq(sandbox_cgroup_shares_to_weight(262144), 10000);
+    sandbox_cgroups_free(cg);
+    tk_rm_rf(base);
+}
+END_TEST
+
+/* Another process in OWN: the agent is not alone, so it moves nowhere. */
+START_TEST(test_v2_fake_not_alone)
+{
+    char base[] = "/tmp/tank-fakecg.XXXXXX", own[PATH_MAX], d[PATH_MAX + 64], procs[64];
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    snprintf(own, sizeof(own), "%s/tank.service", base);
+    fake_cgroup(own);
+    snprintf(procs, sizeof(procs), "1\n%d\n", (int)getpid());
+    fake_file(own, "cgroup.procs", procs);
+    snprintf(d, sizeof(d), "%s/agent", own);
+    fake_cgroup(d);
+    struct sandbox_cgroups *cg = NULL;
+    struct tk_err err = {0};
+    struct sandbox_cgroup_options o = {.subtree = "pods", .move_self = true, .v2_own_dir = own};
+    ck_assert_msg(sandbox_cgroups_open(&o, &cg, &err) == 0, "%s", err.msg);
+    expect_file(d, "cgroup.procs", "");
+    expect_file(own, "cgroup.procs", procs);
+    sandbox_cgroups_free(cg);
+    tk_rm_rf(base);
+}
+END_TEST
+
 Suite *cgroup_suite(void)
 {
     Suite *s = suite_create("cgroup");
@@ -327,6 +441,8 @@ Suite *cgroup_suite(void)
     tcase_add_loop_test(tc, test_device_policy, 1, 3);
     tcase_add_loop_test(tc, test_kill_and_remove, 1, 3);
     tcase_add_loop_test(tc, test_limits, 1, 3);
+    tcase_add_test(tc, test_v2_fake_tree);
+    tcase_add_test(tc, test_v2_fake_not_alone);
     suite_add_tcase(s, tc);
     return s;
 }
