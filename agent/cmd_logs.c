@@ -28,11 +28,23 @@
 #define FOLLOW_POLL_MS 1000
 
 static const char logs_usage[] =
-    "usage: tank logs [-f] [--tail N] [--timestamps] POD [CTR]\n"
+    "usage: tank logs [-f] [-p] [--tail N] [--since DURATION] [--timestamps]\n"
+    "                 [-c CTR | --all-containers] POD [CTR]\n"
     "\n"
-    "Print a container's log (the CRI-format files under log_dir). CTR may be left out\n"
-    "when the pod has one container. --tail N starts with the last N lines; --timestamps\n"
-    "prefixes each line with its time.\n"
+    "Print a container's log (the CRI-format files under log_dir, rotated ones first).\n"
+    "CTR (or -c CTR) may be left out when the pod has one container.\n"
+    "\n"
+    "  -c, --container CTR  the container\n"
+    "  --all-containers     every container of the pod, one after the other, each line\n"
+    "                       prefixed [CTR]\n"
+    "  -p, --previous       the previous instance's log (the one before the last restart;\n"
+    "                       the last two instances are kept)\n"
+    "  --tail N             start with the last N lines (of each container)\n"
+    "  --since DURATION     only lines written in the last DURATION (10s, 5m, 1h)\n"
+    "  --timestamps         prefix each line with its time\n"
+    "  -f, --follow         follow the log (see below)\n"
+    "\n"
+    "Example: tank logs -p --tail 20 web main\n"
     "\n"
     "-f follows the log (across rotations) while the container runs, as kubectl logs -f\n"
     "does: once the container instance that ran when the command started has exited, the\n"
@@ -42,8 +54,10 @@ static const char logs_usage[] =
 
 struct log_reader {
     bool timestamps;
-    int64_t tail; /* -1 = all */
-    char **ring;  /* the last lines while collecting for --tail */
+    char since[64];  /* when set: lines stamped earlier are skipped */
+    char prefix[80]; /* "[CTR] " with --all-containers */
+    int64_t tail;    /* -1 = all */
+    char **ring;     /* the last lines while collecting for --tail */
     size_t n_ring, ring_pos;
     bool collecting;
     struct tk_buf partial[2]; /* per stream: "P" parts waiting for their "F" */
@@ -56,6 +70,9 @@ struct log_reader {
 static void log_emit(struct log_reader *lr, const char *ts, const char *text, size_t len)
 {
     struct tk_buf line = TK_BUF_INIT;
+    if (lr->since[0] && strcmp(ts, lr->since) < 0)
+        return;
+    tk_buf_addf(&line, "%s", lr->prefix);
     if (lr->timestamps)
         tk_buf_addf(&line, "%s ", ts);
     tk_buf_add(&line, text, len);
@@ -354,11 +371,19 @@ static bool log_print(struct log_reader *lr, const char *path, int *fd, bool *de
     return n > 0 || *fd >= 0;
 }
 
-/* Print, then with follow and a running instance follow, the log of ctr in dir. */
+struct logs_opts {
+    bool follow, previous, all;
+};
+
+/* Print, then with follow and a running instance follow, the log of ctr in dir; with
+ * previous, the previous instance's. */
 static int logs_of(const struct tank_config *cfg, const char *pod, const char *ctr, const char *dir,
-                   struct log_reader *lr, bool follow)
+                   struct log_reader *lr, const struct logs_opts *o)
 {
-    _cleanup_free_ char *path = runtime_log_path(cfg->log_dir, pod, ctr);
+    _cleanup_free_ char *cur = runtime_log_path(cfg->log_dir, pod, ctr);
+    _cleanup_buf_ struct tk_buf path = TK_BUF_INIT;
+    tk_buf_addf(&path, "%s%s", cur, o->previous ? ".prev" : "");
+    bool follow = o->follow && !o->previous;
     /* Whether an instance runs is asked before the log is read, so that its end cannot be
      * missed. */
     _cleanup_free_ char *sd = runtime_ctr_state_dir(cfg->run_dir, pod, ctr);
@@ -371,16 +396,20 @@ static int logs_of(const struct tank_config *cfg, const char *pod, const char *c
                 ctr, sd, strerror(-live));
     int fd;
     bool denied;
-    bool any = log_print(lr, path, &fd, &denied);
+    bool any = log_print(lr, path.s, &fd, &denied);
     if (denied) {
-        fprintf(stderr, "tank logs: cannot read '%s': %s: run as root%s\n", path, strerror(EACCES),
-                cfg->group ? " or as a member of [agent] group" : "");
+        fprintf(stderr, "tank logs: cannot read '%s': %s: run as root%s\n", path.s,
+                strerror(EACCES), cfg->group ? " or as a member of [agent] group" : "");
         if (fd >= 0)
             close(fd);
         return 1;
     }
     if (!any && !live) {
-        fprintf(stderr, "tank logs: no log for container '%s' of pod '%s'\n", ctr, pod);
+        if (o->previous)
+            fprintf(stderr, "tank logs: no previous instance of container '%s' of pod '%s'\n", ctr,
+                    pod);
+        else
+            fprintf(stderr, "tank logs: no log for container '%s' of pod '%s'\n", ctr, pod);
         return 1;
     }
     if (!live) {
@@ -388,15 +417,92 @@ static int logs_of(const struct tank_config *cfg, const char *pod, const char *c
             close(fd);
         return 0;
     }
-    return log_follow(lr, dir, path, fd, live > 0 ? &in : NULL);
+    return log_follow(lr, dir, path.s, fd, live > 0 ? &in : NULL);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The containers that have a log in dir, sorted (heap; NULL-terminated). */
+static char **log_containers(const char *dir, int *err)
+{
+    _cleanup_closedir_ DIR *d = opendir(dir);
+    *err = d ? 0 : -errno;
+    if (!d)
+        return NULL;
+    char **names = calloc(1, sizeof(char *));
+    size_t n = 0;
+    struct dirent *de;
+    while (names && (de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".log"))
+            continue;
+        char **more = realloc(names, (n + 2) * sizeof(char *));
+        if (!more)
+            break;
+        names = more;
+        names[n++] = strndup(de->d_name, len - 4);
+        names[n] = NULL;
+    }
+    if (names)
+        qsort(names, n, sizeof(char *), cmp_str);
+    return names;
+}
+
+/* A fresh reader for one more container, with the options of proto. */
+static void reader_reset(struct log_reader *lr, const struct log_reader *proto)
+{
+    tk_buf_free(&lr->partial[0]);
+    tk_buf_free(&lr->partial[1]);
+    tk_buf_free(&lr->rest);
+    *lr = *proto;
+    if (lr->tail >= 0) {
+        lr->collecting = true;
+        lr->ring = calloc(lr->tail ? (size_t)lr->tail : 1, sizeof(char *));
+        if (!lr->ring)
+            lr->collecting = false;
+    }
+}
+
+static int logs_all(const struct tank_config *cfg, const char *pod, const char *dir,
+                    struct log_reader *lr, const struct logs_opts *o)
+{
+    int e, rc = 0, printed = 0;
+    char **names = log_containers(dir, &e);
+    if (!names) {
+        if (e == -EACCES)
+            fprintf(stderr, "tank logs: cannot read '%s': %s: run as root\n", dir,
+                    strerror(EACCES));
+        else
+            fprintf(stderr, "tank logs: no logs for pod '%s'\n", pod);
+        return 1;
+    }
+    struct log_reader proto = *lr;
+    for (size_t i = 0; names[i]; i++) {
+        if (i)
+            reader_reset(lr, &proto);
+        snprintf(lr->prefix, sizeof(lr->prefix), "[%s] ", names[i]);
+        int r = logs_of(cfg, pod, names[i], dir, lr, o);
+        log_flush_tail(lr);
+        printed += r == 0;
+        if (r != 0 && !o->previous)
+            rc = r;
+        free(names[i]);
+    }
+    free(names);
+    return printed || !rc ? rc : 1;
 }
 
 static int logs(const struct tank_config *cfg, const char *pod, const char *ctr,
-                struct log_reader *lr, bool follow)
+                struct log_reader *lr, const struct logs_opts *o)
 {
     _cleanup_buf_ struct tk_buf dir = TK_BUF_INIT;
     _cleanup_free_ char *only = NULL;
     tk_buf_addf(&dir, "%s/%s", cfg->log_dir, pod);
+    if (o->all)
+        return logs_all(cfg, pod, dir.s, lr, o);
     if (!ctr) {
         int r = only_container(dir.s, &only);
         if (r == -E2BIG) {
@@ -415,7 +521,76 @@ static int logs(const struct tank_config *cfg, const char *pod, const char *ctr,
         }
         ctr = only;
     }
-    return logs_of(cfg, pod, ctr, dir.s, lr, follow);
+    return logs_of(cfg, pod, ctr, dir.s, lr, o);
+}
+
+/* --since DURATION: the oldest time printed, as a log line stamps it. */
+static int set_since(struct log_reader *lr, const char *v)
+{
+    int64_t ms;
+    if (tk_parse_duration_ms(v, &ms) < 0 || ms < 0) {
+        fprintf(stderr, "tank logs: --since: '%s' is not a duration (like 10s, 5m, 1h)\n", v);
+        return -1;
+    }
+    tk_format_rfc3339nano(tk_now_realtime_ns() - ms * 1000000, lr->since, sizeof(lr->since));
+    return 0;
+}
+
+/* An option with a value: "--name V", "--name=V" or (short) "-c V". */
+static const char *opt_value(int argc, char **argv, int *i, const char *s, const char *l)
+{
+    size_t n = strlen(l);
+    if (!strncmp(argv[*i], l, n) && argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if ((!strcmp(argv[*i], l) || (s && !strcmp(argv[*i], s))) && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+static int parse_logs_args(int argc, char **argv, struct log_reader *lr, struct logs_opts *o,
+                           const char **args, int *n)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "-f") || !strcmp(a, "--follow"))
+            o->follow = true;
+        else if (!strcmp(a, "-p") || !strcmp(a, "--previous"))
+            o->previous = true;
+        else if (!strcmp(a, "--all-containers"))
+            o->all = true;
+        else if (!strcmp(a, "--timestamps"))
+            lr->timestamps = true;
+        else if ((v = opt_value(argc, argv, &i, NULL, "--tail"))) {
+            if (tk_parse_int64(v, -1, 1000000, &lr->tail) < 0) {
+                fprintf(stderr, "tank logs: --tail: '%s' is not a number of lines\n", v);
+                return 2;
+            }
+        } else if ((v = opt_value(argc, argv, &i, NULL, "--since"))) {
+            if (set_since(lr, v) < 0)
+                return 2;
+        } else if ((v = opt_value(argc, argv, &i, "-c", "--container"))) {
+            args[1] = v;
+        } else if (a[0] != '-' && *n < 2 && !(*n == 1 && args[1])) {
+            args[(*n)++] = a;
+        } else {
+            fprintf(stderr, "tank logs: unexpected argument '%s'\n%s", a, logs_usage);
+            return 2;
+        }
+    }
+    if (!*n) {
+        fprintf(stderr, "tank logs: no POD given\n%s", logs_usage);
+        return 2;
+    }
+    if (o->all && args[1]) {
+        fprintf(stderr, "tank logs: --all-containers and a container are exclusive\n");
+        return 2;
+    }
+    if (o->all && o->follow) {
+        fprintf(stderr, "tank logs: -f follows one container: name it instead of "
+                        "--all-containers\n");
+        return 2;
+    }
+    return 0;
 }
 
 int cmd_logs(const struct cli *cli, int argc, char **argv)
@@ -423,34 +598,12 @@ int cmd_logs(const struct cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, logs_usage))
         return 0;
     struct log_reader lr = {.tail = -1};
-    bool follow = false;
+    struct logs_opts o = {0};
     const char *args[2] = {NULL, NULL};
     int n = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
-            follow = true;
-        else if (!strcmp(argv[i], "--timestamps"))
-            lr.timestamps = true;
-        else if (!strcmp(argv[i], "--tail") && i + 1 < argc)
-            v = argv[++i];
-        else if (!strncmp(argv[i], "--tail=", 7))
-            v = argv[i] + 7;
-        else if (argv[i][0] != '-' && n < 2)
-            args[n++] = argv[i];
-        else {
-            fprintf(stderr, "tank logs: unexpected argument '%s'\n%s", argv[i], logs_usage);
-            return 2;
-        }
-        if (v && tk_parse_int64(v, -1, 1000000, &lr.tail) < 0) {
-            fprintf(stderr, "tank logs: --tail: '%s' is not a number of lines\n", v);
-            return 2;
-        }
-    }
-    if (!n) {
-        fprintf(stderr, "tank logs: no POD given\n%s", logs_usage);
-        return 2;
-    }
+    int r = parse_logs_args(argc, argv, &lr, &o, args, &n);
+    if (r)
+        return r;
     if (lr.tail >= 0) {
         lr.collecting = true;
         lr.ring = calloc(lr.tail ? (size_t)lr.tail : 1, sizeof(char *));
@@ -460,7 +613,7 @@ int cmd_logs(const struct cli *cli, int argc, char **argv)
     struct tank_config cfg;
     if (cli_load_config(cli, &cfg) < 0)
         return 1;
-    int r = logs(&cfg, args[0], args[1], &lr, follow);
+    r = logs(&cfg, args[0], args[1], &lr, &o);
     log_flush_tail(&lr);
     tk_buf_free(&lr.partial[0]);
     tk_buf_free(&lr.partial[1]);

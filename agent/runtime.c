@@ -43,6 +43,28 @@ char *runtime_log_path(const char *log_dir, const char *pod, const char *ctr)
     return tk_buf_detach(&b);
 }
 
+/* Before a new instance of a container starts, its last instance's log (LOG and its
+ * rotations LOG.N) becomes LOG.prev (LOG.prev.N), replacing the one before: the last two
+ * instances are kept, as the kubelet keeps N.log per restart for kubectl logs --previous. */
+static void retire_log(const char *log)
+{
+    char from[PATH_MAX], to[PATH_MAX];
+    struct stat st;
+    if (lstat(log, &st) < 0)
+        return;
+    for (int i = 0; i < SANDBOX_LOG_MAX_FILES; i++) {
+        snprintf(to, sizeof(to), i ? "%s.prev.%d" : "%s.prev", log, i);
+        if (unlink(to) < 0 && errno == ENOENT && i)
+            break;
+    }
+    for (int i = 0; i < SANDBOX_LOG_MAX_FILES; i++) {
+        snprintf(from, sizeof(from), i ? "%s.%d" : "%s", log, i);
+        snprintf(to, sizeof(to), i ? "%s.prev.%d" : "%s.prev", log, i);
+        if (rename(from, to) < 0 && errno == ENOENT && i)
+            break;
+    }
+}
+
 /* sandbox_ctr_path(dir, pod, ctr) on the heap (ctr NULL: the pod's containers). */
 static char *ctr_path(const char *dir, const char *pod, const char *ctr)
 {
@@ -839,6 +861,7 @@ static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
     if ((r = ctr_userns(h, pod, &run, &userns_id, err)) < 0)
         goto out;
     struct start_ctx x = {h, pod, c, &info, &run, mounts, sd, rw, log, userns_id};
+    retire_log(log);
     r = start_sandbox(&x, out, start, err);
 out:
     for (size_t i = 0; i < c->n_env; i++)

@@ -127,7 +127,8 @@ void runtime_free(struct runtime *rt);
 /* ... and the one that holds the container's index in its pod's containers ("0\n"). */
 #define RUNTIME_INDEX_FILE "tank-ctr-index"
 
-/* Where a container's CRI log lives: LOG_DIR/POD/CTR.log (heap string). */
+/* Where a container's CRI log lives: LOG_DIR/POD/CTR.log (heap string); rotated into
+ * CTR.log.1 .. ([logs] max_files); the previous instance's in CTR.log.prev (.1 ..). */
 char *runtime_log_path(const char *log_dir, const char *pod, const char *ctr);
 /* Where a container's state lives (its monitor's files, RUNTIME_DIGEST_FILE):
  * RUN_DIR/pods/POD/containers/CTR (heap string). */

@@ -38,11 +38,17 @@ _tank() {
         case $prev in -o) COMPREPLY=($(compgen -W "table json" -- "$cur")); return ;; esac
         COMPREPLY=($(compgen -W "-o --help $(_tank_pods)" -- "$cur")) ;;
     logs)
-        case $prev in --tail) return ;; esac
+        local lopts="-f --follow -p --previous -c --container --all-containers --tail --since --timestamps"
+        case $prev in
+        --tail | --since) return ;;
+        -c | --container)
+            [ ${#args[@]} -gt 0 ] && COMPREPLY=($(compgen -W "$(_tank_containers "${args[0]}")" -- "$cur"))
+            return ;;
+        esac
         if [ ${#args[@]} -eq 0 ]; then
-            COMPREPLY=($(compgen -W "-f --tail --timestamps --help $(_tank_pods)" -- "$cur"))
+            COMPREPLY=($(compgen -W "$lopts --help $(_tank_pods)" -- "$cur"))
         elif [ ${#args[@]} -eq 1 ]; then
-            COMPREPLY=($(compgen -W "-f --tail --timestamps $(_tank_containers "${args[0]}")" -- "$cur"))
+            COMPREPLY=($(compgen -W "$lopts $(_tank_containers "${args[0]}")" -- "$cur"))
         fi ;;
     exec)
         case $prev in

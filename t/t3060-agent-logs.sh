@@ -40,6 +40,35 @@ err=$(logs web 2>&1) && fail "two containers: CTR must be named"
 grep -q "name one: " <<<"$err" || fail "unclear: $err"
 rm "$TMP/log/web/side.log"
 
+# -c CTR, --since, --all-containers with [CTR] prefixes, -p (the previous instance's
+# LOG.prev, rotated ones first), rotated files oldest first
+[ "$(logs -c main web)" = "$want" ] || fail "-c: $(logs -c main web)"
+[ "$(logs --container=main web)" = "$want" ] || fail "--container="
+[ "$(logs --since=1h web)" = "" ] || fail "--since 1h printed old lines: $(logs --since=1h web)"
+now=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
+echo "$now stdout F fresh" >>"$L"
+[ "$(logs --since 1m web)" = "fresh" ] || fail "--since 1m: $(logs --since 1m web)"
+expect_exit 2 logs --since=soon web
+printf '2026-01-02T03:04:01.000000000Z stdout F side one\n' >"$TMP/log/web/side.log"
+printf '2026-01-02T03:04:00.000000000Z stdout F side zero\n' >"$TMP/log/web/side.log.1"
+[ "$(logs --all-containers --tail 1 web)" = $'[main] fresh\n[side] side one' ] ||
+    fail "--all-containers --tail 1: $(logs --all-containers --tail 1 web)"
+[ "$(logs --all-containers --timestamps web | tail -n 2)" = $'[side] 2026-01-02T03:04:00.000000000Z side zero\n[side] 2026-01-02T03:04:01.000000000Z side one' ] ||
+    fail "--all-containers --timestamps: $(logs --all-containers --timestamps web)"
+expect_exit 2 logs --all-containers web main
+err=$(logs -p web side 2>&1) && fail "-p without a previous instance"
+[ "$err" = "tank logs: no previous instance of container 'side' of pod 'web'" ] || fail "-p: $err"
+printf '2026-01-01T00:00:00.000000000Z stdout F before\n' >"$TMP/log/web/side.log.prev.1"
+printf '2026-01-01T00:00:01.000000000Z stdout F previous\n' >"$TMP/log/web/side.log.prev"
+[ "$(logs -p -c side web)" = $'before\nprevious' ] || fail "-p: $(logs -p -c side web)"
+[ "$(logs --previous --all-containers web)" = $'[side] before\n[side] previous' ] ||
+    fail "-p --all-containers: $(logs --previous --all-containers web)"
+rm "$TMP/log/web/side.log"* 
+head -n -1 "$L" >"$L.tmp" && mv "$L.tmp" "$L"
+printf '2026-01-02T03:04:04.000000000Z stdout F oldest\n' >"$L.2"
+[ "$(logs web | head -n 2)" = $'oldest\nline one' ] || fail "LOG.2 first: $(logs web)"
+rm "$L.2"
+
 # -f on a container that does not run (no state at all, then a monitor that is gone): the
 # log, and exit.
 [ "$(timeout 20 "$TANK" logs --config "$TMP/tank.ini" -f web)" = "$want" ] || fail "-f, no state"
