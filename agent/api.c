@@ -20,6 +20,7 @@
 #include "agent/reconcile.h"
 #include "agent/runtime.h"
 #include "agent/store.h"
+#include "agent/sync.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -27,6 +28,7 @@
 struct api {
     struct loop *loop;
     const struct reconciler *r;
+    struct sync *sync; /* NULL without [sync] */
     struct MHD_Daemon *mhd;
     int listen_fd;
     bool listen_fd_owned;
@@ -187,11 +189,24 @@ static char *dump(json_t *o)
     return s;
 }
 
-char *api_pods_json(const struct reconciler *r)
+static json_t *sync_json(const struct sync *sync)
+{
+    if (!sync)
+        return json_null();
+    struct sync_status st;
+    sync_get_status(sync, &st);
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "repo", str_or_null(st.repo), "ref",
+                     str_or_null(st.ref), "revision", str_or_null(st.revision), "lastSync",
+                     time_or_null(st.last_sync_ns), "lastAttempt", time_or_null(st.last_attempt_ns),
+                     "error", str_or_null(st.error));
+}
+
+static char *pods_json(const struct reconciler *r, const struct sync *sync)
 {
     const struct store_state *st = reconcile_desired(r);
     json_t *root = json_object();
     json_object_set_new(root, "revision", str_or_null(st->revision));
+    json_object_set_new(root, "sync", sync_json(sync));
     json_t *pods = json_array();
     for (size_t i = 0; i < reconcile_n_pods(r); i++)
         json_array_append_new(pods, pod_json(r, reconcile_pod(r, i)));
@@ -205,6 +220,11 @@ char *api_pods_json(const struct reconciler *r)
     }
     json_object_set_new(root, "errors", errs);
     return dump(root);
+}
+
+char *api_pods_json(const struct reconciler *r)
+{
+    return pods_json(r, NULL);
 }
 
 char *api_pod_json(const struct reconciler *r, const char *name)
@@ -231,6 +251,8 @@ char *api_events_json(const struct reconciler *r, const char *pod)
 
 /* ---- HTTP ---- */
 
+static int64_t on_mhd_timer(struct loop *loop, uint64_t id, void *data);
+
 static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, char *body,
                                const char *type)
 {
@@ -251,18 +273,89 @@ static enum MHD_Result respond_error(struct MHD_Connection *conn, unsigned statu
     return respond(conn, status, dump(json_pack("{s:s}", "error", msg)), "application/json");
 }
 
+/* POST /v1/sync: the connection waits (suspended) for the end of a pass. */
+struct sync_request {
+    struct api *api;
+    struct MHD_Connection *conn;
+    bool started, done;
+    char *revision;
+    char *error;
+};
+
+static void on_synced(const char *revision, const char *error, void *data)
+{
+    struct sync_request *q = data;
+    q->done = true;
+    q->revision = revision ? strdup(revision) : NULL;
+    q->error = error ? strdup(error) : NULL;
+    MHD_resume_connection(q->conn);
+    /* the server runs the connection on its next pass */
+    loop_del_timer(q->api->loop, q->api->timer);
+    q->api->timer = loop_add_timer(q->api->loop, 0, on_mhd_timer, q->api);
+}
+
+static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct sync_request *q = *con_cls;
+    if (!q)
+        return;
+    free(q->revision);
+    free(q->error);
+    free(q);
+    *con_cls = NULL;
+}
+
+static enum MHD_Result handle_sync(struct api *api, struct MHD_Connection *conn,
+                                   size_t *upload_size, void **con_cls)
+{
+    struct sync_request *q = *con_cls;
+    if (!q) { /* the headers: the body (if any) comes next */
+        q = calloc(1, sizeof(*q));
+        if (!q)
+            return MHD_NO;
+        *q = (struct sync_request){.api = api, .conn = conn};
+        *con_cls = q;
+        return MHD_YES;
+    }
+    if (*upload_size) { /* a webhook's payload: not needed */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (q->done) {
+        json_t *o = json_pack("{s:o, s:o}", "revision", str_or_null(q->revision), "error",
+                              str_or_null(q->error));
+        return respond(conn, q->error ? MHD_HTTP_BAD_GATEWAY : MHD_HTTP_OK, dump(o),
+                       "application/json");
+    }
+    if (q->started)
+        return MHD_YES;
+    if (!api->sync)
+        return respond_error(conn, MHD_HTTP_CONFLICT, "no [sync] repo is configured");
+    q->started = true;
+    MHD_suspend_connection(conn);
+    if (sync_now(api->sync, on_synced, q) < 0)
+        on_synced(NULL, "out of memory", q);
+    return MHD_YES;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
     struct api *api = cls;
+    if (!strcmp(url, "/v1/sync")) {
+        if (strcmp(method, "POST"))
+            return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is supported");
+        return handle_sync(api, conn, upload_size, con_cls);
+    }
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
         return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is supported");
     const char *json = "application/json";
     if (!strcmp(url, "/healthz"))
         return respond(conn, MHD_HTTP_OK, strdup("ok\n"), "text/plain");
     if (!strcmp(url, "/v1/pods") || !strcmp(url, "/v1/pods/"))
-        return respond(conn, MHD_HTTP_OK, api_pods_json(api->r), json);
+        return respond(conn, MHD_HTTP_OK, pods_json(api->r, api->sync), json);
     if (!strncmp(url, "/v1/pods/", 9)) {
         char *body = api_pod_json(api->r, url + 9);
         if (!body) {
@@ -278,8 +371,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     return respond_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint");
 }
-
-static int64_t on_mhd_timer(struct loop *loop, uint64_t id, void *data);
 
 static unsigned mhd_connections(struct api *api)
 {
@@ -386,11 +477,12 @@ struct api *api_new(struct loop *loop, const char *socket_path, const struct rec
         api_free(api);
         return NULL;
     }
-    api->mhd = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, handle, api, MHD_OPTION_LISTEN_SOCKET,
-                                api->listen_fd, MHD_OPTION_CONNECTION_TIMEOUT,
-                                (unsigned)API_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-                                connection_limit(), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                                (size_t)API_CONNECTION_MEMORY, MHD_OPTION_END);
+    api->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handle,
+                                api, MHD_OPTION_LISTEN_SOCKET, api->listen_fd,
+                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S,
+                                MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONNECTION_MEMORY,
+                                MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         api->mhd ? MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!info) {
@@ -408,6 +500,11 @@ struct api *api_new(struct loop *loop, const char *socket_path, const struct rec
         return NULL;
     }
     return api;
+}
+
+void api_set_sync(struct api *api, struct sync *sync)
+{
+    api->sync = sync;
 }
 
 void api_free(struct api *api)

@@ -9,6 +9,12 @@
  *   GET /v1/pods/NAME     POD, or 404 {"error": "..."}
  *   GET /v1/events        {"events":[{"time","pod","container","reason","message"}]}
  *                         (?pod=NAME narrows to one pod)
+ *   POST /v1/sync         a git sync pass now (agent/sync.h); answers once it has ended:
+ *                         200 {"revision": COMMIT, "error": null} (published), 502 with the
+ *                         error and the revision still running, 409 without [sync]
+ *
+ * GET /v1/pods also has "sync": {"repo","ref","revision","lastSync","lastAttempt","error"},
+ * null without [sync].
  *
  * POD = {"name","phase","reason","message","manifest","revision","ips":[],"restarts","startedAt",
  *        "containers":[{"name","image","imageDigest","state","reason","exitCode","restarts",
@@ -22,11 +28,14 @@
 struct loop;
 struct reconciler;
 struct api;
+struct sync;
 
 /* Listen on socket_path (a stale socket there is replaced; its directory is created).
  * NULL with err set on failure. */
 struct api *api_new(struct loop *loop, const char *socket_path, const struct reconciler *r,
                     struct tk_err *err);
+/* Serve the git sync's status and POST /v1/sync (sync outlives the api, or is unset first). */
+void api_set_sync(struct api *api, struct sync *sync);
 /* Stop serving and remove the socket. NULL is a no-op. */
 void api_free(struct api *api);
 

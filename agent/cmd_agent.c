@@ -24,6 +24,8 @@
 #include "agent/probe.h"
 #include "agent/reconcile.h"
 #include "agent/runtime.h"
+#include "agent/store.h"
+#include "agent/sync.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -210,6 +212,18 @@ static int make_dirs(const struct tank_config *cfg)
     return 0;
 }
 
+/* A worktree stays while the store reads it or a pod's spec came from it. */
+static bool revision_in_use(const char *commit, void *data)
+{
+    const struct store_state *st = reconcile_desired(data);
+    if (st->revision && !strcmp(st->revision, commit))
+        return true;
+    for (size_t i = 0; st->pod_revisions && i < st->set.n_pods; i++)
+        if (st->pod_revisions[i] && !strcmp(st->pod_revisions[i], commit))
+            return true;
+    return false;
+}
+
 static int run_agent(struct tank_config *cfg)
 {
     struct tk_err err = {0};
@@ -218,6 +232,7 @@ static int run_agent(struct tank_config *cfg)
     struct runtime *rt = NULL;
     struct api *api = NULL;
     struct imagegc *igc = NULL;
+    struct sync *sync = NULL;
     int ret = 1;
     int locks[AGENT_LOCKS];
     size_t n_locks = 0;
@@ -246,7 +261,14 @@ static int run_agent(struct tank_config *cfg)
         actx.rec = rec = reconcile_new(loop, cfg, rt, &err);
     if (rec)
         api = api_new(loop, cfg->socket, rec, &err);
+    if (api && cfg->sync_repo) {
+        sync = sync_new(loop, cfg, revision_in_use, rec, &err);
+        if (!sync)
+            goto fail;
+        api_set_sync(api, sync);
+    }
     if (!api) {
+    fail:
         fprintf(stderr, "tank agent: %s\n", err.msg);
         goto out;
     }
@@ -259,6 +281,7 @@ static int run_agent(struct tank_config *cfg)
     ret = r < 0 ? 1 : 0;
 out:
     imagegc_free(igc);
+    sync_free(sync); /* first: requests waiting on it are answered */
     api_free(api);
     reconcile_free(rec);
     runtime_free(rt);

@@ -309,6 +309,22 @@ static void print_detail(json_t *p, json_t *events, const char *current)
         printf("  <none>\n");
 }
 
+/* One line about the built-in git sync ([sync]) above the table, nothing without it. */
+static void print_sync(json_t *root)
+{
+    json_t *s = json_object_get(root, "sync");
+    if (!json_is_object(s))
+        return;
+    const char *rev = jstr(s, "revision", NULL);
+    printf("Sync: %s (%s) at %s", jstr(s, "repo", "?"), jstr(s, "ref", "HEAD"),
+           rev ? rev : "<none yet>");
+    if (json_is_string(json_object_get(s, "error")))
+        printf(", last sync %s; failed at %s: %s\n", jstr(s, "lastSync", "-"),
+               jstr(s, "lastAttempt", "-"), jstr(s, "error", ""));
+    else
+        printf(", last sync %s\n", jstr(s, "lastSync", "-"));
+}
+
 static int show(const struct tank_config *cfg, const char *pod, int json)
 {
     _cleanup_buf_ struct tk_buf body = TK_BUF_INIT;
@@ -333,6 +349,7 @@ static int show(const struct tank_config *cfg, const char *pod, int json)
     }
     escape_strings(root);
     if (!pod) {
+        print_sync(root);
         print_table(root);
     } else {
         _cleanup_buf_ struct tk_buf evb = TK_BUF_INIT;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -32,7 +33,8 @@ enum value_kind {
     V_COUNT,
     V_MEMORY,
     V_CPU,
-    V_FILES
+    V_FILES,
+    V_DEPTH
 };
 
 struct key {
@@ -75,6 +77,15 @@ static const struct key keys[] = {
     {"security", "seccomp_dir", V_PATH, FIELD(seccomp_dir), 0},
     {"logs", "max_size", V_SIZE, FIELD(log_max_size), 0},
     {"logs", "max_files", V_FILES, FIELD(log_max_files), 0},
+    {"sync", "repo", V_STRING, FIELD(sync_repo), 0},
+    {"sync", "ref", V_STRING, FIELD(sync_ref), 0},
+    {"sync", "period", V_DURATION, FIELD(sync_period_ms), 0},
+    {"sync", "root", V_PATH, FIELD(sync_root), 0},
+    {"sync", "link", V_STRING, FIELD(sync_link), 0},
+    {"sync", "depth", V_DEPTH, FIELD(sync_depth), 0},
+    {"sync", "ssh_key", V_PATH, FIELD(sync_ssh_key), 0},
+    {"sync", "known_hosts", V_PATH, FIELD(sync_known_hosts), 0},
+    {"sync", "timeout", V_DURATION, FIELD(sync_timeout_ms), 0},
 };
 
 static char *xstrdup(const char *s)
@@ -130,6 +141,11 @@ void config_defaults(struct tank_config *cfg)
     cfg->seccomp_dir = xstrdup("/etc/tank/seccomp");
     cfg->log_max_size = 10 << 20;
     cfg->log_max_files = 2;
+    cfg->sync_period_ms = 30 * 1000;
+    cfg->sync_root = xstrdup("/var/lib/tank/repo");
+    cfg->sync_link = xstrdup("current");
+    cfg->sync_depth = 1;
+    cfg->sync_timeout_ms = 120 * 1000;
 }
 
 struct load_ctx {
@@ -287,6 +303,12 @@ static int apply(struct load_ctx *ctx, const struct key *k, const char *value, i
                               line, k->section, k->name, value, SANDBOX_LOG_MAX_FILES);
         *(int64_t *)(base + k->off) = ms;
         return 0;
+    case V_DEPTH:
+        if (tk_parse_int64(value, 0, INT32_MAX, (int64_t *)(base + k->off)) < 0)
+            return tk_err_set(ctx->err, -EINVAL,
+                              "%s:%d: [%s] %s: '%s' is not a number of commits (0 = all)",
+                              ctx->path, line, k->section, k->name, value);
+        return 0;
     }
     return -EINVAL;
 }
@@ -399,6 +421,50 @@ int config_chown_fd(const struct tank_config *cfg, int fd)
     return fchown(fd, (uid_t)-1, cfg->gid) < 0 ? -errno : 0;
 }
 
+static int check_sync(const struct tank_config *cfg, const char *path, struct tk_err *err)
+{
+    const char *l = cfg->sync_link;
+    if (!l || !strcmp(l, ".") || !strcmp(l, "..") || strchr(l, '/'))
+        return tk_err_set(err, -EINVAL, "%s: [sync] link: '%s' is not a file name", path,
+                          l ? l : "");
+    if (!cfg->sync_root)
+        return tk_err_set(err, -EINVAL, "%s: [sync] root: no directory given", path);
+    if (cfg->sync_repo && cfg->sync_period_ms < 1000)
+        return tk_err_set(err, -EINVAL, "%s: [sync] period: shorter than 1s", path);
+    if (cfg->sync_repo && cfg->sync_timeout_ms < 1000)
+        return tk_err_set(err, -EINVAL, "%s: [sync] timeout: shorter than 1s", path);
+    return 0;
+}
+
+/* "%H" in pods_dir: the host name, "%%": '%'. One tank.ini serves a fleet. */
+static int expand_pods_dir(struct tank_config *cfg, const char *path, struct tk_err *err)
+{
+    if (!cfg->pods_dir || !strchr(cfg->pods_dir, '%'))
+        return 0;
+    struct utsname u;
+    if (uname(&u) < 0)
+        return tk_err_sys(err, -errno, "%s: [agent] pods_dir: read the host name", path);
+    _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
+    for (const char *p = cfg->pods_dir; *p; p++) {
+        if (*p != '%') {
+            tk_buf_addc(&b, *p);
+            continue;
+        }
+        if (p[1] == 'H')
+            tk_buf_adds(&b, u.nodename);
+        else if (p[1] == '%')
+            tk_buf_addc(&b, '%');
+        else
+            return tk_err_set(err, -EINVAL,
+                              "%s: [agent] pods_dir: '%%%.1s' is not %%H (host name) or %%%%", path,
+                              p + 1);
+        p++;
+    }
+    free(cfg->pods_dir);
+    cfg->pods_dir = tk_buf_detach(&b);
+    return 0;
+}
+
 int config_load(struct tank_config *cfg, const char *path, struct tk_err *err)
 {
     config_defaults(cfg);
@@ -422,6 +488,8 @@ int config_load(struct tank_config *cfg, const char *path, struct tk_err *err)
                           "image_gc_high_percent (%d)",
                           path, cfg->image_gc_low_percent, cfg->image_gc_high_percent);
     if (cfg->group && resolve_group(cfg, path, err) < 0)
+        return -EINVAL;
+    if (check_sync(cfg, path, err) < 0 || expand_pods_dir(cfg, path, err) < 0)
         return -EINVAL;
     if (cfg->backoff_initial_ms > cfg->backoff_max_ms)
         return tk_err_set(err, -EINVAL, "%s: [restart] backoff_initial is larger than backoff_max",
@@ -547,6 +615,12 @@ void config_free(struct tank_config *cfg)
     free(cfg->cgroup);
     free(cfg->group);
     free(cfg->seccomp_dir);
+    free(cfg->sync_repo);
+    free(cfg->sync_ref);
+    free(cfg->sync_root);
+    free(cfg->sync_link);
+    free(cfg->sync_ssh_key);
+    free(cfg->sync_known_hosts);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -74,6 +74,17 @@ struct tank_config {
     /* [logs] container log rotation, as the kubelet's containerLogMaxSize/MaxFiles */
     uint64_t log_max_size; /* 10Mi: the live file is rotated at this size */
     int64_t log_max_files; /* 2: files kept per container, the live one included */
+
+    /* [sync] the built-in git sync (agent/sync.h); off without repo */
+    char *sync_repo;         /* any URL or path git accepts, NULL = off */
+    char *sync_ref;          /* branch, tag or commit; NULL = the remote's HEAD */
+    int64_t sync_period_ms;  /* 30s */
+    char *sync_root;         /* /var/lib/tank/repo */
+    char *sync_link;         /* "current": ROOT/LINK, a name without '/' */
+    int64_t sync_depth;      /* 1; 0 = the whole history */
+    char *sync_ssh_key;      /* NULL = git's own configuration */
+    char *sync_known_hosts;  /* NULL = ssh's own */
+    int64_t sync_timeout_ms; /* 2m: per git command */
 };
 
 /* Modes of what Tank creates in its directories (pods_dir, state_dir, run_dir, log_dir):
@@ -90,7 +101,8 @@ int config_chown_fd(const struct tank_config *cfg, int fd);
 /* Defaults only (no file). */
 void config_defaults(struct tank_config *cfg);
 
-/* Load path over the defaults. On error returns < 0 with err set ("FILE:LINE: ..."). */
+/* Load path over the defaults. "%H" in pods_dir becomes the host name (uname's nodename) and
+ * "%%" a '%'; another '%' is an error. On error returns < 0 with err set ("FILE:LINE: ..."). */
 int config_load(struct tank_config *cfg, const char *path, struct tk_err *err);
 
 void config_free(struct tank_config *cfg);

@@ -1302,7 +1302,7 @@ START_TEST(test_api_json)
     char *text = api_pods_json(w.rec);
     json_t *root = json_loads(text, 0, NULL);
     ck_assert_ptr_nonnull(root);
-    static const char *const top[] = {"revision", "pods", "errors"};
+    static const char *const top[] = {"revision", "sync", "pods", "errors"};
     static const char *const pod[] = {"name",       "namespace", "phase", "reason",   "message",
                                       "manifest",   "revision",  "ips",   "restarts", "startedAt",
                                       "containers", "resources", "usage", "qosClass"};
@@ -1310,8 +1310,9 @@ START_TEST(test_api_json)
         "name", "image",     "imageDigest", "state", "reason", "exitCode", "restarts",
         "pid",  "startedAt", "resources",   "usage", "ready",  "started"};
     static const char *const err[] = {"file", "line", "column", "message"};
-    assert_keys(root, top, 3);
+    assert_keys(root, top, 4);
     ck_assert(json_is_null(json_object_get(root, "revision")));
+    ck_assert(json_is_null(json_object_get(root, "sync"))); /* no [sync] */
     json_t *p = json_array_get(json_object_get(root, "pods"), 0);
     assert_keys(p, pod, 14);
     ck_assert(json_is_null(json_object_get(p, "revision")));

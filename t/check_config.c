@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "agent/config.h"
@@ -81,6 +82,12 @@ static const struct {
     {"[images]\nimage_gc_min_age = soon\n", ":2: [images] image_gc_min_age: 'soon' is not a"},
     {"[images]\nimage_gc_high_percent = 70\nimage_gc_low_percent = 70\n",
      "image_gc_low_percent (70) must be below image_gc_high_percent (70)"},
+    {"[agent]\npods_dir = /r/%h\n", "[agent] pods_dir: '%h' is not %H (host name) or %%"},
+    {"[agent]\npods_dir = /r/%\n", "[agent] pods_dir: '%' is not %H"},
+    {"[sync]\nlink = a/b\n", "[sync] link: 'a/b' is not a file name"},
+    {"[sync]\ndepth = -1\n", ":2: [sync] depth: '-1' is not a number of commits (0 = all)"},
+    {"[sync]\nrepo = /r.git\nperiod = 10ms\n", "[sync] period: shorter than 1s"},
+    {"[sync]\nrepo = /r.git\ntimeout = 0\n", "[sync] timeout: shorter than 1s"},
 };
 
 START_TEST(test_bad)
@@ -126,6 +133,39 @@ START_TEST(test_image_gc_keys)
 }
 END_TEST
 
+/* [sync] and %H: one tank.ini for a fleet. */
+START_TEST(test_sync_keys)
+{
+    struct tank_config cfg;
+    struct tk_err err = {0};
+    config_defaults(&cfg);
+    ck_assert_ptr_null(cfg.sync_repo);
+    ck_assert_int_eq(cfg.sync_period_ms, 30000);
+    ck_assert_str_eq(cfg.sync_root, "/var/lib/tank/repo");
+    ck_assert_str_eq(cfg.sync_link, "current");
+    ck_assert_int_eq(cfg.sync_depth, 1);
+    config_free(&cfg);
+    char *p = write_tmp("[agent]\npods_dir = /r/current/hosts/%H/100%%\n[sync]\n"
+                        "repo = git://192.0.2.1/fleet.git\nref = main\nperiod = 5s\n"
+                        "depth = 0\nlink = rev\ntimeout = 10s\n");
+    ck_assert_msg(config_load(&cfg, p, &err) == 0, "%s", err.msg);
+    struct utsname u;
+    ck_assert_int_eq(uname(&u), 0);
+    char want[512];
+    snprintf(want, sizeof(want), "/r/current/hosts/%s/100%%", u.nodename);
+    ck_assert_str_eq(cfg.pods_dir, want);
+    ck_assert_str_eq(cfg.sync_repo, "git://192.0.2.1/fleet.git");
+    ck_assert_str_eq(cfg.sync_ref, "main");
+    ck_assert_str_eq(cfg.sync_link, "rev");
+    ck_assert_int_eq(cfg.sync_period_ms, 5000);
+    ck_assert_int_eq(cfg.sync_timeout_ms, 10000);
+    ck_assert_int_eq(cfg.sync_depth, 0);
+    config_free(&cfg);
+    unlink(p);
+    free(p);
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
     struct tank_config cfg;
@@ -145,6 +185,7 @@ Suite *config_suite(void)
     tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
     tcase_add_test(tc, test_image_gc_keys);
     tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_sync_keys);
     suite_add_tcase(s, tc);
     return s;
 }
