@@ -375,8 +375,39 @@ static int downward_files(struct rctx *r, struct spec_volume *v)
 }
 
 /* A configMap/secret volume's files; the error (NULL when none) in *error. */
+static int volume_files(struct rctx *r, struct spec_volume *v);
+
+/* projected: each source's files, in order, in one volume. */
+static int projected_files(struct rctx *r, struct spec_volume *v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < v->n_sources; i++) {
+        struct spec_volume *src = &v->sources[i];
+        src->name = v->name; /* (for messages; not owned) */
+        int rc = volume_files(r, src);
+        src->name = NULL;
+        if (rc < 0)
+            return rc;
+        n += src->n_files;
+    }
+    v->files = calloc(n + 1, sizeof(*v->files));
+    if (!v->files)
+        return -ENOMEM;
+    for (size_t i = 0; i < v->n_sources; i++) {
+        struct spec_volume *src = &v->sources[i];
+        memcpy(v->files + v->n_files, src->files, src->n_files * sizeof(*src->files));
+        v->n_files += src->n_files;
+        free(src->files);
+        src->files = NULL;
+        src->n_files = 0;
+    }
+    return 0;
+}
+
 static int volume_files(struct rctx *r, struct spec_volume *v)
 {
+    if (v->kind == SPEC_VOLUME_PROJECTED)
+        return projected_files(r, v);
     if (v->kind == SPEC_VOLUME_DOWNWARD_API) {
         v->files = calloc(v->n_items + 1, sizeof(*v->files));
         return v->files ? downward_files(r, v) : -ENOMEM;

@@ -192,6 +192,9 @@ static void put_volume(struct tk_buf *b, const struct spec_volume *v)
         }
         put_int(b, v->default_mode);
         put_int(b, v->optional);
+        put_int(b, (int64_t)v->n_sources);
+        for (size_t i = 0; i < v->n_sources; i++)
+            put_volume(b, &v->sources[i]);
     } else {
         put_int(b, v->medium_memory);
         put_int(b, (int64_t)v->size_limit);

@@ -71,6 +71,9 @@ static void free_container(struct spec_container *c)
 
 static void free_cfg_volume(struct spec_volume *v)
 {
+    for (size_t i = 0; v->sources && i < v->n_sources; i++)
+        free_cfg_volume(&v->sources[i]);
+    free(v->sources);
     free(v->ref_name);
     for (size_t i = 0; v->items && i < v->n_items; i++) {
         free(v->items[i].key);
@@ -234,6 +237,9 @@ static void dup_network(struct spec_netns *d, const struct spec_netns *s, bool *
 
 static void dup_cfg_volume(struct spec_volume *d, const struct spec_volume *s, bool *ok)
 {
+    d->sources = dmem(s->sources, s->n_sources, sizeof(*d->sources), ok);
+    for (size_t i = 0; d->sources && i < s->n_sources; i++)
+        dup_cfg_volume(&d->sources[i], &s->sources[i], ok);
     d->ref_name = dstr(s->ref_name, ok);
     d->items = dmem(s->items, s->n_items, sizeof(*d->items), ok);
     for (size_t i = 0; d->items && i < s->n_items; i++) {

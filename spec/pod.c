@@ -203,6 +203,7 @@ static void f_volumes(struct walk *w, const struct ynode *v, const char *path, v
         {"configMap", f_configmap_volume},
         {"secret", f_secret_volume},
         {"downwardAPI", f_downward_volume},
+        {"projected", f_projected_volume},
     };
     struct spec_pod *pod = obj;
     if (!want_seq(w, v, path))
@@ -222,7 +223,8 @@ static void f_volumes(struct walk *w, const struct ynode *v, const char *path, v
             wreq(w, v->items[i], p, "name", NULL);
         if (w->sources > 1)
             werr(w, v->items[i], p,
-                 "give only one of hostPath, emptyDir, configMap, secret and downwardAPI");
+                 "give only one of hostPath, emptyDir, configMap, secret, downwardAPI and "
+                 "projected");
         names[i] = vol->name;
     }
     check_name_dups(w, v, path, "volume", names);

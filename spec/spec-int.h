@@ -172,6 +172,7 @@ void check_pod_resources(struct walk *w, const struct ynode *spec, const struct 
 void f_configmap_volume(struct walk *w, const struct ynode *v, const char *path, void *obj);
 void f_secret_volume(struct walk *w, const struct ynode *v, const char *path, void *obj);
 void f_downward_volume(struct walk *w, const struct ynode *v, const char *path, void *obj);
+void f_projected_volume(struct walk *w, const struct ynode *v, const char *path, void *obj);
 
 /* A probe at path (probe.c); never NULL (a half-read one when it has errors). */
 struct spec_probe *spec_probe_walk(struct walk *w, const struct ynode *v, const char *path,

@@ -36,10 +36,12 @@ enum spec_volume_kind {
     SPEC_VOLUME_CONFIGMAP,    /* ref_name's data as files, read-only */
     SPEC_VOLUME_SECRET,       /* the same, on a tmpfs */
     SPEC_VOLUME_DOWNWARD_API, /* the pod's fields as files: items[].key is the fieldPath */
+    SPEC_VOLUME_PROJECTED,    /* sources[]: configMap, secret and downwardAPI volumes in one */
 };
 /* A volume whose files the agent writes (configMap, secret, downwardAPI). */
 #define SPEC_VOLUME_IS_GENERATED(k)                                                                \
-    ((k) == SPEC_VOLUME_CONFIGMAP || (k) == SPEC_VOLUME_SECRET || (k) == SPEC_VOLUME_DOWNWARD_API)
+    ((k) == SPEC_VOLUME_CONFIGMAP || (k) == SPEC_VOLUME_SECRET ||                                  \
+     (k) == SPEC_VOLUME_DOWNWARD_API || (k) == SPEC_VOLUME_PROJECTED)
 /* volumeMounts[].recursiveReadOnly (IfPossible and Enabled only with readOnly: true) */
 enum spec_rro { SPEC_RRO_DISABLED, SPEC_RRO_IF_POSSIBLE, SPEC_RRO_ENABLED };
 /* hostPath.type */
@@ -261,6 +263,9 @@ struct spec_volume {
      * place): the files to show, NULL/0 when the object is missing. */
     struct spec_file *files;
     size_t n_files;
+    /* projected: its sources (kind configMap, secret or downwardAPI; name NULL) */
+    struct spec_volume *sources;
+    size_t n_sources;
 };
 
 struct spec_interface {

@@ -99,7 +99,7 @@ static void f_items(struct walk *w, const struct ynode *v, const char *path, voi
 }
 
 static void read_source(struct walk *w, const struct ynode *v, const char *path,
-                        struct spec_volume *vol, enum spec_volume_kind kind)
+                        struct spec_volume *vol, enum spec_volume_kind kind, bool projected)
 {
     static const struct field cm_fields[] = {{"name", f_ref},
                                              {"items", f_items},
@@ -109,7 +109,7 @@ static void read_source(struct walk *w, const struct ynode *v, const char *path,
                                                  {"items", f_items},
                                                  {"defaultMode", f_default_mode},
                                                  {"optional", f_optional}};
-    bool secret = kind == SPEC_VOLUME_SECRET;
+    bool secret = kind == SPEC_VOLUME_SECRET && !projected; /* (projected: "name") */
     w->sources++;
     vol->kind = kind;
     vol->default_mode = 0644;
@@ -121,12 +121,12 @@ static void read_source(struct walk *w, const struct ynode *v, const char *path,
 
 void f_configmap_volume(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
-    read_source(w, v, path, obj, SPEC_VOLUME_CONFIGMAP);
+    read_source(w, v, path, obj, SPEC_VOLUME_CONFIGMAP, false);
 }
 
 void f_secret_volume(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
-    read_source(w, v, path, obj, SPEC_VOLUME_SECRET);
+    read_source(w, v, path, obj, SPEC_VOLUME_SECRET, false);
 }
 
 /* downwardAPI items: fieldRef paths a file can show (the labels and annotations whole or by
@@ -196,4 +196,49 @@ void f_downward_volume(struct walk *w, const struct ynode *v, const char *path, 
     vol->kind = SPEC_VOLUME_DOWNWARD_API;
     vol->default_mode = 0644;
     walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), vol);
+}
+
+static void f_pj_configmap(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    read_source(w, v, path, obj, SPEC_VOLUME_CONFIGMAP, true);
+}
+
+static void f_pj_secret(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    read_source(w, v, path, obj, SPEC_VOLUME_SECRET, true);
+    ((struct spec_volume *)obj)->kind = SPEC_VOLUME_SECRET;
+}
+
+static void f_pj_sources(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {
+        {"configMap", f_pj_configmap}, {"secret", f_pj_secret}, {"downwardAPI", f_downward_volume}};
+    struct spec_volume *vol = obj;
+    if (!want_seq(w, v, path))
+        return;
+    vol->sources = xcalloc(v->n, sizeof(*vol->sources));
+    vol->n_sources = v->n;
+    int outer = w->sources;
+    for (size_t i = 0; i < v->n; i++) {
+        _cleanup_free_ char *p = path_idx(path, i);
+        w->sources = 0;
+        if (walk_map(w, v->items[i], p, fields, TK_ARRAY_SIZE(fields), &vol->sources[i]) &&
+            w->sources != 1)
+            werr(w, v->items[i], p, "give exactly one of configMap, secret and downwardAPI");
+    }
+    w->sources = outer;
+}
+
+void f_projected_volume(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"sources", f_pj_sources},
+                                          {"defaultMode", f_default_mode}};
+    struct spec_volume *vol = obj;
+    w->sources++;
+    vol->kind = SPEC_VOLUME_PROJECTED;
+    vol->default_mode = 0644;
+    walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), vol);
+    for (size_t i = 0; i < vol->n_sources; i++)
+        if (vol->sources[i].default_mode == 0644) /* the projection's mode is the volume's */
+            vol->sources[i].default_mode = vol->default_mode;
 }

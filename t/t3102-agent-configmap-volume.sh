@@ -52,7 +52,15 @@ spec:
         - {name: certs, mountPath: /etc/certs}
         - {name: conf, mountPath: /etc/one.conf, subPath: a.conf}
         - {name: podinfo, mountPath: /etc/podinfo}
+        - {name: all, mountPath: /etc/all}
   volumes:
+    - name: all
+      projected:
+        defaultMode: 0440
+        sources:
+          - configMap: {name: web-conf, items: [{key: a.conf, path: cm/a.conf}]}
+          - secret: {name: tls, items: [{key: tls.crt, path: sec/crt}]}
+          - downwardAPI: {items: [{path: name, fieldRef: {fieldPath: metadata.name}}]}
     - name: podinfo
       downwardAPI:
         items:
@@ -79,6 +87,9 @@ root=/proc/$pid/root
 [ "$(stat -L -c %a "$root/etc/web/b.conf")" = 644 ] || fail "default 0644"
 [ -L "$root/etc/web/..data" ] || fail "no ..data link: $(ls -la "$root/etc/web")"
 nsenter -t "$pid" -m -- sh -c 'echo x > /etc/web/new' 2>/dev/null && fail "the volume is writable"
+[ "$(cat "$root/etc/all/cm/a.conf") $(cat "$root/etc/all/sec/crt") $(cat "$root/etc/all/name")" = "v1 CERT web" ] ||
+    fail "projected: $(ls -laR "$root/etc/all")"
+[ "$(stat -L -c %a "$root/etc/all/sec/crt")" = 440 ] || fail "projected defaultMode"
 [ "$(cat "$root/etc/podinfo/name")" = web ] || fail "downwardAPI name: $(ls -la "$root/etc/podinfo")"
 [ "$(cat "$root/etc/podinfo/labels")" = 'app="shop"
 tier="front"' ] || fail "downwardAPI labels: $(cat "$root/etc/podinfo/labels")"
