@@ -18,6 +18,8 @@
 bool podfile_synced(const struct tank_config *cfg)
 {
     char real[PATH_MAX];
+    if (cfg->sync_repo && *cfg->sync_repo)
+        return true;
     if (!realpath(cfg->pods_dir, real))
         return false;
     return strcmp(real, cfg->pods_dir) != 0 && strstr(real, "/.worktrees/") != NULL;

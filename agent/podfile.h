@@ -15,9 +15,9 @@ struct tank_config;
 
 #define PODFILE_SYNCED_MSG "pods_dir is published by git: remove the pod from the repository"
 
-/* True when pods_dir is published by a sync: its path passes through a symbolic link into a
- * ".worktrees" directory (git-sync's revision directories). Edits there would be undone by
- * the next sync, so apply and delete refuse them. */
+/* True when pods_dir is published by a sync: [sync] repo is set, or its path passes through
+ * a symbolic link into a ".worktrees" directory (git-sync's revision directories). Edits
+ * there would be undone by the next sync, so apply and delete refuse them. */
 bool podfile_synced(const struct tank_config *cfg);
 
 /* Where pod name is defined under pods_dir: *file (heap) and *line (of the document's

@@ -53,4 +53,11 @@ tank delete synced >"$TMP/out" 2>"$TMP/err" && fail "deleted from a synced pods_
 [ "$(cat "$TMP/err")" = "tank delete: pods_dir is published by git: remove the pod from the repository" ] ||
     fail "unexpected: $(cat "$TMP/err")"
 [ -e "$TMP/sync/.worktrees/abc123/synced.yaml" ] || fail "the synced file was removed"
+# the built-in sync: [sync] repo set
+printf '[agent]\npods_dir = %s\nstate_dir = %s/state\n[sync]\nrepo = %s/repo.git\n' "$PODS" "$TMP" \
+    "$TMP" >"$TMP/tank.ini"
+pod_manifest again cmd="sleep 1" >"$PODS/again.yaml"
+tank delete again >"$TMP/out" 2>"$TMP/err" && fail "deleted with [sync] repo set"
+[ "$(cat "$TMP/err")" = "tank delete: pods_dir is published by git: remove the pod from the repository" ] ||
+    fail "unexpected: $(cat "$TMP/err")"
 pass
