@@ -75,28 +75,13 @@ int tk_child_wait(struct tk_child *c)
     return r < 0 ? -errno : status;
 }
 
-/* Read len bytes unless the writer ends first; returns what was read. */
-static size_t read_record(int fd, void *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, (char *)buf + got, len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    return got;
-}
-
 int tk_child_end(struct tk_child *c, void *out, size_t out_size, const char *what,
                  struct tk_err *err)
 {
     struct tk_err e = {0};
-    size_t got = c->fd >= 0 ? read_record(c->fd, &e, sizeof(e)) : 0;
+    size_t got = c->fd >= 0 ? tk_read_full(c->fd, &e, sizeof(e)) : 0;
     void *tmp = out_size ? calloc(1, out_size) : NULL;
-    size_t got_out = got == sizeof(e) && out_size && tmp ? read_record(c->fd, tmp, out_size) : 0;
+    size_t got_out = got == sizeof(e) && out_size && tmp ? tk_read_full(c->fd, tmp, out_size) : 0;
     int status = tk_child_wait(c);
     int r = 0;
     if (got == sizeof(e) && e.code < 0) {

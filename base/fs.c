@@ -30,6 +30,20 @@ int tk_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+size_t tk_read_full(int fd, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return got;
+}
+
 static int fsync_parent(const char *path)
 {
     _cleanup_free_ char *copy = strdup(path);

@@ -52,6 +52,10 @@ int tk_rm_rf(const char *path);
 /* Write all of buf to fd, retrying on EINTR and short writes. */
 int tk_write_all(int fd, const void *buf, size_t len);
 
+/* Read len bytes into buf unless the writer ends (EOF) or fails first, retrying on EINTR
+ * and short reads. Returns how many bytes were read (len when all of them). */
+size_t tk_read_full(int fd, void *buf, size_t len);
+
 /* Wall-clock now in nanoseconds since the epoch / monotonic now in milliseconds. */
 int64_t tk_now_realtime_ns(void);
 int64_t tk_now_monotonic_ms(void);

@@ -248,26 +248,12 @@ int layer_extract_fd(int fd, struct tk_err *err)
     return r;
 }
 
-static ssize_t read_full(int fd, void *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, (char *)buf + got, len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    return (ssize_t)got;
-}
-
 /* The extractor's report: its error in xerr, or its list of implicit directories. Returns 1
  * when a whole report came. */
 int extract_read_result(int fd, struct tk_err *xerr, char **list, size_t *len)
 {
     struct extract_result res;
-    if (read_full(fd, &res, sizeof(res)) != (ssize_t)sizeof(res))
+    if (tk_read_full(fd, &res, sizeof(res)) != sizeof(res))
         return 0;
     *xerr = res.err;
     xerr->msg[sizeof(xerr->msg) - 1] = '\0';
@@ -275,7 +261,7 @@ int extract_read_result(int fd, struct tk_err *xerr, char **list, size_t *len)
         return 1;
     if (res.list_len > EXTRACT_LIST_MAX || !(*list = malloc(res.list_len)))
         return 0;
-    if (read_full(fd, *list, res.list_len) != (ssize_t)res.list_len) {
+    if (tk_read_full(fd, *list, res.list_len) != res.list_len) {
         free(*list);
         *list = NULL;
         return 0;

@@ -99,20 +99,6 @@ static int wait_child(pid_t pid)
     return status;
 }
 
-static int read_full(int fd, void *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, (char *)buf + got, len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    return (int)got;
-}
-
 struct resolve_args {
     const struct image_store *s;
     const struct image_ref *ref;
@@ -284,8 +270,8 @@ static int worker_result(struct pull *p, struct worker *w, const struct layer_ms
 static int worker_read(struct pull *p, struct worker *w, struct tk_err *err)
 {
     struct layer_msg msg;
-    int n = read_full(w->fd, &msg, sizeof(msg));
-    if (n == (int)sizeof(msg)) {
+    size_t n = tk_read_full(w->fd, &msg, sizeof(msg));
+    if (n == sizeof(msg)) {
         switch (msg.kind) {
         case LAYER_MSG_BYTES:
             progress(p, IMAGE_PROGRESS_LAYER_BYTES, w->idx, msg.bytes);
