@@ -127,7 +127,7 @@ static void reblock(const sigset_t *old)
 
 /* The image store, opened on first use (so an agent whose store is not usable yet still
  * serves its status and retries). */
-static int images(struct host_rt *h, struct tk_err *err)
+static int open_images(struct host_rt *h, struct tk_err *err)
 {
     if (h->images)
         return 0;
@@ -450,7 +450,7 @@ static int host_image_lookup(void *impl, const char *image, char *digest, size_t
 {
     struct host_rt *h = impl;
     struct image_info info = {0};
-    int r = images(h, err);
+    int r = open_images(h, err);
     if (r == 0)
         r = image_lookup(h->images, image, &info, err);
     if (r < 0)
@@ -836,7 +836,7 @@ static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
     int r;
     if (!env || !groups || !mounts || !srcs)
         return tk_err_sys(err, -ENOMEM, "start container '%s'", c->name);
-    r = images(h, err);
+    r = open_images(h, err);
     if (r == 0)
         r = image_lookup(h->images, c->image, &info, err);
     if (r < 0)
@@ -973,7 +973,7 @@ struct runtime *runtime_new_host(const struct tank_config *cfg, struct tk_err *e
     }
     h->cfg = cfg;
     struct tk_err ierr = {0};
-    if (images(h, &ierr) < 0)
+    if (open_images(h, &ierr) < 0)
         tk_warn("%s, retrying when an image is needed", ierr.msg);
     h->cg = runtime_cg_open(cfg);
     runtime_cg_sweep(h->cg, cfg);
