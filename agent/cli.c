@@ -25,8 +25,9 @@ static const char usage[] =
     "  exec [-i] [-t] POD [-c CTR] -- COMMAND [ARG...]\n"
     "                                   run a command in a running container\n"
     "  validate PATH...                 check manifests (files or directories)\n"
-    "  apply FILE...                    validate, then place into the pods directory\n"
+    "  apply [--dry-run] FILE|DIR|-     validate, then write each pod into the pods directory\n"
     "  delete POD...                    remove pods from the pods directory\n"
+    "  diff FILE|DIR|-                  what apply would change, as a unified diff\n"
     "  pull IMAGE                       pull an image into the store\n"
     "  images [-o table|json]           list stored images\n"
     "  images prune [--all] [--dry-run] remove unused images, then unneeded layers\n"
@@ -57,12 +58,12 @@ static const struct {
     const char *name;
     cli_cmd_fn fn;
 } commands[] = {
-    {"agent", cmd_agent},       {"status", cmd_status}, {"top", cmd_top},
-    {"logs", cmd_logs},         {"exec", cmd_exec},     {"validate", cmd_validate},
-    {"apply", cmd_apply},       {"delete", cmd_delete}, {"pull", cmd_pull},
-    {"images", cmd_images},     {"unpack", cmd_unpack}, {"version", cmd_version},
-    {"help", cmd_help},         {"sync", cmd_sync},     {"__monitor", cmd_monitor},
-    {"__extract", cmd_extract},
+    {"agent", cmd_agent},       {"status", cmd_status},     {"top", cmd_top},
+    {"logs", cmd_logs},         {"exec", cmd_exec},         {"validate", cmd_validate},
+    {"apply", cmd_apply},       {"delete", cmd_delete},     {"diff", cmd_diff},
+    {"pull", cmd_pull},         {"images", cmd_images},     {"unpack", cmd_unpack},
+    {"version", cmd_version},   {"help", cmd_help},         {"sync", cmd_sync},
+    {"__monitor", cmd_monitor}, {"__extract", cmd_extract},
 };
 
 /* tank help [COMMAND [SUBCOMMAND]]: the list of commands, or COMMAND's own usage. */

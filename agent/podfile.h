@@ -25,6 +25,10 @@ bool podfile_synced(const struct tank_config *cfg);
 int podfile_find(const char *pods_dir, const char *name, char **file, int *line,
                  struct tk_err *err);
 
+/* The document of data (len bytes) that holds line, without its "---" line: *doc points
+ * into data, *doc_len its length. */
+void podfile_doc(const char *data, size_t len, int line, const char **doc, size_t *doc_len);
+
 /* In file, replace the document holding line by text (len bytes; text NULL = cut it out).
  * When cutting leaves no other document with content, the file is removed (*removed set).
  * Written atomically with the configuration's file mode and group. -errno with err set. */

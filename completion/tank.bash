@@ -15,7 +15,7 @@ _tank() {
         cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
         words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
     }
-    local commands="agent status logs exec validate apply delete pull images unpack sync version help"
+    local commands="agent status logs exec validate apply delete diff pull images unpack sync version help"
     local i cmd= sub= _tank_config= args=()
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
@@ -67,7 +67,8 @@ _tank() {
         else
             COMPREPLY=($(compgen -W "-c --container -i -t --" -- "$cur"))
         fi ;;
-    validate | apply) COMPREPLY=($(compgen -f -- "$cur")) ;;
+    validate | diff) COMPREPLY=($(compgen -f -- "$cur")) ;;
+    apply) COMPREPLY=($(compgen -W "--dry-run --help" -- "$cur") $(compgen -f -- "$cur")) ;;
     delete) COMPREPLY=($(compgen -W "--help $(_tank_pods)" -- "$cur")) ;;
     images)
         if [ ${#args[@]} -eq 0 ]; then

@@ -4,7 +4,7 @@
 
 out=$("$TANK" --help) || fail "tank --help exited $?"
 grep -q "usage: tank" <<<"$out" || fail "tank --help prints no usage"
-for cmd in agent status logs validate apply delete pull images unpack version; do
+for cmd in agent status logs validate apply delete diff pull images unpack version; do
     own=$("$TANK" "$cmd" --help) || fail "tank $cmd --help exited $?"
     grep -q "^usage: tank $cmd" <<<"$own" || fail "tank $cmd --help: not its own usage: $own"
     [ "$("$TANK" help "$cmd")" = "$own" ] || fail "tank help $cmd differs from tank $cmd --help"

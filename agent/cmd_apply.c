@@ -1,0 +1,421 @@
+/* `tank apply FILE|DIR|-` and `tank diff FILE`: manifests into pods_dir, one pod per file. */
+#include "agent/cli.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/config.h"
+#include "agent/podfile.h"
+#include "base/buf.h"
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "spec/spec.h"
+
+static const char apply_usage[] =
+    "usage: tank apply [--dry-run] FILE|DIR|-...\n"
+    "\n"
+    "Validate every manifest first (nothing is written when any is invalid), then write\n"
+    "each pod into the pods directory as NAME.yaml, one pod per file, atomically (a\n"
+    "ConfigMap or Secret as NAME.configmap.yaml or NAME.secret.yaml). When a pod of that\n"
+    "name already lives in another file there, that file's document is updated in place\n"
+    "instead. Each line of output names the pod, what happened (created, configured,\n"
+    "unchanged) and the file. The agent picks the files up. DIR: every manifest under it;\n"
+    "-: standard input. Files are written 0600 (0640 and the group with [agent] group), a\n"
+    "pods directory created 0700 (0750). Refused when pods_dir is published by git.\n"
+    "\n"
+    "  --dry-run   print what would change, write nothing\n"
+    "\n"
+    "Example: tank apply web.yaml\n";
+
+/* The inputs' bytes, kept to cut each document out. */
+struct source {
+    char *name;
+    char *data;
+    size_t len;
+};
+
+struct apply {
+    const struct tank_config *cfg;
+    bool dry_run;
+    struct source *src;
+    size_t n_src;
+};
+
+static void apply_free(struct apply *a)
+{
+    for (size_t i = 0; i < a->n_src; i++) {
+        free(a->src[i].name);
+        free(a->src[i].data);
+    }
+    free(a->src);
+}
+
+static int add_source(struct apply *a, const char *name, char *data, size_t len)
+{
+    struct source *more = realloc(a->src, (a->n_src + 1) * sizeof(*more));
+    if (!more)
+        return -ENOMEM;
+    a->src = more;
+    a->src[a->n_src++] = (struct source){strdup(name), data, len};
+    return 0;
+}
+
+static const struct source *find_source(const struct apply *a, const char *name)
+{
+    for (size_t i = 0; i < a->n_src; i++)
+        if (a->src[i].name && !strcmp(a->src[i].name, name))
+            return &a->src[i];
+    return NULL;
+}
+
+/* Read standard input whole. */
+static int read_stdin(char **out, size_t *len)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(STDIN_FILENO, buf, sizeof(buf))) > 0) {
+        tk_buf_add(&b, buf, (size_t)n);
+        if (b.len > SPEC_MAX_FILE_SIZE) {
+            tk_buf_free(&b);
+            return -EFBIG;
+        }
+    }
+    if (n < 0) {
+        tk_buf_free(&b);
+        return -errno;
+    }
+    *len = b.len;
+    *out = b.s ? tk_buf_detach(&b) : strdup("");
+    return *out ? 0 : -ENOMEM;
+}
+
+/* Parse one argument into set, keeping the bytes of every file read. */
+static int load_arg(struct apply *a, struct spec_set *set, const char *arg)
+{
+    struct stat st;
+    if (!strcmp(arg, "-")) {
+        char *data = NULL;
+        size_t len = 0;
+        int r = read_stdin(&data, &len);
+        if (r < 0) {
+            fprintf(stderr, "tank apply: read standard input: %s\n", strerror(-r));
+            return r;
+        }
+        if (add_source(a, "-", data, len) < 0)
+            return -ENOMEM;
+        return spec_parse_buffer(set, "-", data, len) < 0 ? -ENOMEM : 0;
+    }
+    size_t first = set->n_pods, first_obj = set->n_objects;
+    int r = stat(arg, &st) == 0 && S_ISDIR(st.st_mode) ? spec_load_tree(set, arg)
+                                                       : spec_parse_file(set, arg);
+    if (r < 0)
+        return r;
+    size_t n_new = set->n_pods - first + set->n_objects - first_obj;
+    for (size_t i = 0; i < n_new; i++) {
+        const char *f = first + i < set->n_pods
+                            ? set->pods[first + i]->file
+                            : set->objects[first_obj + i - (set->n_pods - first)]->file;
+        if (find_source(a, f))
+            continue;
+        char *data = NULL;
+        size_t len = 0;
+        if ((r = tk_read_file(f, SPEC_MAX_FILE_SIZE, &data, &len)) < 0) {
+            fprintf(stderr, "tank apply: read '%s': %s\n", f, strerror(-r));
+            return r;
+        }
+        if (add_source(a, f, data, len) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static bool same_text(const char *a, size_t alen, const char *b, size_t blen)
+{
+    while (alen && (a[alen - 1] == '\n' || a[alen - 1] == ' '))
+        alen--;
+    while (blen && (b[blen - 1] == '\n' || b[blen - 1] == ' '))
+        blen--;
+    return alen == blen && !memcmp(a, b, alen);
+}
+
+/* Where name's manifest lives in pods_dir now (heap path; *line), or NULL. */
+static char *current_place(const struct tank_config *cfg, const char *kind, const char *name,
+                           int *line)
+{
+    struct spec_set set;
+    spec_set_init(&set);
+    char *file = NULL;
+    if (access(cfg->pods_dir, F_OK) == 0 && spec_load_tree(&set, cfg->pods_dir) >= 0) {
+        if (!strcmp(kind, "pod")) {
+            const struct spec_pod *p = spec_set_find(&set, name);
+            if (p) {
+                file = strdup(p->file);
+                *line = p->line;
+            }
+        } else {
+            enum spec_object_kind k = !strcmp(kind, "configmap") ? SPEC_CONFIGMAP : SPEC_SECRET;
+            const struct spec_object *o = spec_set_find_object(&set, k, "default", name);
+            if (o) {
+                file = strdup(o->file);
+                *line = o->line;
+            }
+        }
+    }
+    spec_set_free(&set);
+    return file;
+}
+
+/* Write one document (kind/name, text) into pods_dir; prints what happened. */
+static int place_doc(const struct apply *a, const char *kind, const char *name, const char *text,
+                     size_t len)
+{
+    const struct tank_config *cfg = a->cfg;
+    const char *dry = a->dry_run ? " (dry run)" : "";
+    int line = 0;
+    _cleanup_free_ char *cur = current_place(cfg, kind, name, &line);
+    _cleanup_free_ char *old = NULL;
+    size_t old_len = 0;
+    const char *doc = NULL;
+    size_t doc_len = 0;
+    struct tk_err err = {0};
+    bool removed;
+    int r = 0;
+    if (cur && tk_read_file(cur, SPEC_MAX_FILE_SIZE, &old, &old_len) == 0) {
+        podfile_doc(old, old_len, line, &doc, &doc_len);
+        if (same_text(doc, doc_len, text, len)) {
+            printf("%s/%s unchanged: %s\n", kind, name, cur);
+            return 0;
+        }
+    }
+    _cleanup_buf_ struct tk_buf dest = TK_BUF_INIT;
+    if (!strcmp(kind, "pod"))
+        tk_buf_addf(&dest, "%s/%s.yaml", cfg->pods_dir, name);
+    else
+        tk_buf_addf(&dest, "%s/%s.%s.yaml", cfg->pods_dir, name, kind);
+    if (cur && strcmp(cur, dest.s)) {
+        if (!a->dry_run)
+            r = podfile_edit(cfg, cur, line, text, len, &removed, &err);
+        if (r < 0) {
+            fprintf(stderr, "tank apply: %s/%s: %s\n", kind, name, err.msg);
+            return r;
+        }
+        printf("%s/%s configured%s: %s (in place)\n", kind, name, dry, cur);
+        return 0;
+    }
+    if (!a->dry_run) {
+        _cleanup_buf_ struct tk_buf body = TK_BUF_INIT;
+        tk_buf_add(&body, text, len);
+        if (!len || text[len - 1] != '\n')
+            tk_buf_addc(&body, '\n');
+        /* Manifests may carry secrets (env): root's only, or root's and the group's. */
+        r = tk_write_file_atomic_group(dest.s, body.s, body.len, config_file_mode(cfg), cfg->gid);
+    }
+    if (r < 0) {
+        fprintf(stderr, "tank apply: write '%s': %s\n", dest.s, strerror(-r));
+        return r;
+    }
+    printf("%s/%s %s%s: %s\n", kind, name, cur ? "configured" : "created", dry, dest.s);
+    return 0;
+}
+
+static int place_all(const struct apply *a, const struct spec_set *set)
+{
+    size_t total = set->n_pods + set->n_objects;
+    for (size_t i = 0; i < total; i++) {
+        bool pod = i < set->n_pods;
+        const struct spec_object *o = pod ? NULL : set->objects[i - set->n_pods];
+        const char *file = pod ? set->pods[i]->file : o->file;
+        const char *name = pod ? set->pods[i]->name : o->name;
+        int line = pod ? set->pods[i]->line : o->line;
+        const char *kind = pod ? "pod" : o->kind == SPEC_CONFIGMAP ? "configmap" : "secret";
+        const struct source *s = find_source(a, file);
+        const char *doc;
+        size_t len;
+        if (!s)
+            return -ENOENT;
+        podfile_doc(s->data, s->len, line, &doc, &len);
+        int r = place_doc(a, kind, name, doc, len);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int print_errors(const struct spec_set *set)
+{
+    for (size_t i = 0; i < set->n_errors; i++) {
+        char line[2048];
+        spec_error_format(&set->errors[i], line, sizeof(line));
+        fprintf(stderr, "%s\n", line);
+    }
+    return set->n_errors ? 1 : 0;
+}
+
+int cmd_apply(const struct cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, apply_usage))
+        return 0;
+    struct apply a = {0};
+    int first = 1;
+    for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
+        if (strcmp(argv[first], "--dry-run")) {
+            fprintf(stderr, "tank apply: unexpected argument '%s'\n%s", argv[first], apply_usage);
+            return 2;
+        }
+        a.dry_run = true;
+    }
+    if (first >= argc) {
+        fprintf(stderr, "tank apply: no FILE given\n%s", apply_usage);
+        return 2;
+    }
+    struct tank_config cfg;
+    if (cli_load_config(cli, &cfg) < 0)
+        return 1;
+    a.cfg = &cfg;
+    struct spec_set set;
+    spec_set_init(&set);
+    int r = podfile_synced(&cfg) ? -EPERM : 0;
+    if (r < 0)
+        fprintf(stderr, "tank apply: " PODFILE_SYNCED_MSG "\n");
+    for (int i = first; r == 0 && i < argc; i++)
+        r = load_arg(&a, &set, argv[i]);
+    if (r == -ENOMEM)
+        fprintf(stderr, "tank apply: out of memory\n");
+    if (r == 0 && print_errors(&set))
+        r = -EINVAL;
+    if (r == 0 && !a.dry_run && (r = config_make_dir(&cfg, cfg.pods_dir, false)) < 0)
+        fprintf(stderr, "tank apply: create '%s': %s\n", cfg.pods_dir, strerror(-r));
+    if (r == 0)
+        r = place_all(&a, &set);
+    spec_set_free(&set);
+    apply_free(&a);
+    config_free(&cfg);
+    return r == 0 ? 0 : 1;
+}
+
+/* ---- diff ---- */
+
+static const char diff_usage[] =
+    "usage: tank diff FILE|DIR|-...\n"
+    "\n"
+    "For each pod (and ConfigMap or Secret) of the manifests, a unified diff between its\n"
+    "document in the pods directory (what the agent runs) and the file's, as kubectl diff\n"
+    "(through diff -u). Exit status 0 when nothing differs, 1 when something does, 2 on\n"
+    "an error.\n"
+    "\n"
+    "Example: tank diff web.yaml\n";
+
+/* diff -u between a and b (files), with labels; its exit status (0, 1, or 2). */
+static int run_diff(const char *a, const char *la, const char *b, const char *lb)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        return 2;
+    if (pid == 0) {
+        execlp("diff", "diff", "-u", "--label", la, "--label", lb, a, b, (char *)NULL);
+        fprintf(stderr, "tank diff: run diff: %m\n");
+        _exit(2);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return 2;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+}
+
+static int diff_doc(const struct apply *a, const char *dir, const char *kind, const char *name,
+                    const char *file, const char *text, size_t len)
+{
+    int line = 0;
+    _cleanup_free_ char *cur = current_place(a->cfg, kind, name, &line);
+    _cleanup_free_ char *old = NULL;
+    size_t old_len = 0;
+    const char *doc = "";
+    size_t doc_len = 0;
+    if (cur && tk_read_file(cur, SPEC_MAX_FILE_SIZE, &old, &old_len) == 0)
+        podfile_doc(old, old_len, line, &doc, &doc_len);
+    _cleanup_buf_ struct tk_buf pa = TK_BUF_INIT;
+    _cleanup_buf_ struct tk_buf pb = TK_BUF_INIT;
+    _cleanup_buf_ struct tk_buf la = TK_BUF_INIT;
+    _cleanup_buf_ struct tk_buf lb = TK_BUF_INIT;
+    tk_buf_addf(&pa, "%s/live", dir);
+    tk_buf_addf(&pb, "%s/new", dir);
+    tk_buf_addf(&la, "%s/%s %s", kind, name, cur ? cur : "(none)");
+    tk_buf_addf(&lb, "%s/%s %s", kind, name, file);
+    if (tk_write_file_replace(pa.s, doc, doc_len, 0600) < 0 ||
+        tk_write_file_replace(pb.s, text, len, 0600) < 0) {
+        fprintf(stderr, "tank diff: write into '%s': %m\n", dir);
+        return 2;
+    }
+    int r = run_diff(pa.s, la.s, pb.s, lb.s);
+    unlink(pa.s);
+    unlink(pb.s);
+    return r;
+}
+
+static int diff_all(const struct apply *a, const struct spec_set *set, const char *dir)
+{
+    int rc = 0;
+    size_t total = set->n_pods + set->n_objects;
+    for (size_t i = 0; i < total; i++) {
+        bool pod = i < set->n_pods;
+        const struct spec_object *o = pod ? NULL : set->objects[i - set->n_pods];
+        const char *file = pod ? set->pods[i]->file : o->file;
+        const struct source *s = find_source(a, file);
+        const char *doc;
+        size_t len;
+        if (!s)
+            return 2;
+        podfile_doc(s->data, s->len, pod ? set->pods[i]->line : o->line, &doc, &len);
+        int r = diff_doc(a, dir,
+                         pod                         ? "pod"
+                         : o->kind == SPEC_CONFIGMAP ? "configmap"
+                                                     : "secret",
+                         pod ? set->pods[i]->name : o->name, file, doc, len);
+        if (r > 1)
+            return 2;
+        rc |= r;
+    }
+    return rc;
+}
+
+int cmd_diff(const struct cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, diff_usage))
+        return 0;
+    if (argc < 2 || (argv[1][0] == '-' && argv[1][1])) {
+        fprintf(stderr, "%s", diff_usage);
+        return 2;
+    }
+    struct tank_config cfg;
+    if (cli_load_config(cli, &cfg) < 0)
+        return 2;
+    struct apply a = {.cfg = &cfg};
+    struct spec_set set;
+    spec_set_init(&set);
+    int r = 0;
+    for (int i = 1; r == 0 && i < argc; i++)
+        r = load_arg(&a, &set, argv[i]);
+    if (r == 0 && print_errors(&set))
+        r = -EINVAL;
+    char dir[] = "/tmp/tank-diff-XXXXXX";
+    int rc = 2;
+    if (r == 0 && mkdtemp(dir)) {
+        rc = diff_all(&a, &set, dir);
+        rmdir(dir);
+    } else if (r == 0) {
+        fprintf(stderr, "tank diff: create a temporary directory: %m\n");
+    }
+    spec_set_free(&set);
+    apply_free(&a);
+    config_free(&cfg);
+    return rc;
+}
