@@ -1,0 +1,69 @@
+#!/bin/bash
+# Probe benchmark (prints figures; asserts nothing): N pods (default 200) each with a probe
+# every second (KIND=exec: `true` through tank exec's path; KIND=http: an httpGet against
+# busybox httpd in the pod), then `tank status` latency (median and worst of 50 calls) and
+# the agent's CPU time over 10 s (its own, and with the exec probes' children reaped by it).
+# Usage: [KIND=exec|http] bench/probes.sh [N]   (root; everything under a temp dir)
+set -u
+cd "$(dirname "$0")/.."
+N=${1:-200}
+KIND=${KIND:-exec}
+[ "$(id -u)" = 0 ] || { echo "bench/probes.sh: needs root" >&2; exit 1; }
+TANK=$PWD/tank
+[ -x "$TANK" ] || { echo "bench/probes.sh: build ./tank first" >&2; exit 1; }
+[ -f build/oci/busybox/index.json ] || make -s demo-image >/dev/null
+IMAGE="oci:$PWD/build/oci/busybox:latest"
+T=$(mktemp -d /tmp/tank-bench.XXXXXX)
+SOCK=$T/tank.sock
+mkdir -p "$T/pods" "$T/state" "$T/run" "$T/log"
+printf '[agent]\npods_dir = %s/pods\nstate_dir = %s/state\nrun_dir = %s/run\nlog_dir = %s/log\nsocket = %s\n' \
+    "$T" "$T" "$T" "$T" "$SOCK" >"$T/tank.ini"
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+api() { curl -fsS --unix-socket "$SOCK" "http://tank$1"; }
+AGENT=
+cleanup() {
+    if [ -n "$AGENT" ]; then
+        rm -f "$T"/pods/*.yaml
+        for _ in $(seq 900); do
+            [ "$(api /v1/pods 2>/dev/null | jq '.pods | length')" = 0 ] && break
+            sleep 0.1
+        done
+        kill "$AGENT" 2>/dev/null; wait "$AGENT" 2>/dev/null
+    fi
+    grep " $T/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+. t/pod-yaml.sh
+if [ "$KIND" = http ]; then
+    PROBE='    readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}'
+    ARGV='["sh", "-c", "mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p 8080 -h /www"]'
+else
+    PROBE='    readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}'
+    ARGV='["sleep", "100000"]'
+fi
+unshare --net -- "$TANK" agent --config "$T/tank.ini" 2>"$T/agent.log" &
+AGENT=$!
+for _ in $(seq 200); do api /healthz >/dev/null 2>&1 && break; sleep 0.05; done
+"$TANK" pull --config "$T/tank.ini" "$IMAGE" >/dev/null 2>&1
+start=$(now_ms)
+for i in $(seq "$N"); do pod_manifest "p$i" grace=1 argv="$ARGV" ctr_yaml="$PROBE" >"$T/pods/p$i.yaml"; done
+until [ "$(api /v1/pods | jq '[.pods[].containers[] | select(.ready)] | length')" = "$N" ]; do
+    sleep 0.2
+    [ $(( $(now_ms) - start )) -lt 120000 ] || { echo "not all ready in 120 s"; break; }
+done
+echo "$N pods with a 1 s $KIND readiness probe: all ready in $(( $(now_ms) - start )) ms"
+lat=()
+for _ in $(seq 50); do
+    s=$(date +%s%N)
+    "$TANK" status --config "$T/tank.ini" >/dev/null
+    lat+=($(( ($(date +%s%N) - s) / 1000000 )))
+    sleep 0.1
+done
+sorted=$(printf '%s\n' "${lat[@]}" | sort -n)
+echo "tank status: median $(sed -n 25p <<<"$sorted") ms, worst $(tail -n 1 <<<"$sorted") ms (50 calls)"
+ticks() { awk '{print $14 + $15, $16 + $17}' "/proc/$AGENT/stat"; }
+read -r a0 c0 < <(ticks); sleep 10; read -r a1 c1 < <(ticks)
+hz=$(getconf CLK_TCK)
+echo "agent CPU over 10 s: $(( (a1 - a0) * 1000 / hz )) ms itself, $(( (c1 - c0) * 1000 / hz )) ms in reaped probe children"
+echo "Unhealthy events: $(api /v1/events | jq '[.events[] | select(.reason == "Unhealthy")] | length')"
