@@ -3,12 +3,14 @@
  *
  *   caller ──fork──▶ monitor (setsid; setns into the pod's net/uts/ipc; unshare(NEWPID))
  *                        └──fork──▶ workload, pid 1 of its PID namespace
- *   monitor → caller   PID n            the workload waits on the go pipe
+ *   monitor → caller   PID n            the workload meanwhile: unshare(NEWNS|UTS|IPC),
+ *                                        hostname, exec record, rootfs; then it waits on
+ *                                        the go pipe, nothing of the image run yet
  *   caller             ready hook(n)    (cgroups, network, ...)
  *   caller → monitor   GO | ABORT       (only when there is a ready hook: else the monitor
  *                                        goes on at once, and the caller may even be gone)
- *   monitor → workload go byte          workload: unshare(NEWNS|NEWCGROUP), hostname, rootfs,
- *                                        user + caps, cwd, execve
+ *   monitor → workload go byte          workload: unshare(NEWCGROUP), user + caps, cwd,
+ *                                        execve
  *   workload → monitor (error pipe, close-on-exec): EOF = exec'd; a struct sandbox_fail = failed
  *   monitor → caller   OK | FAIL(step, errno, message)
  * The sync channel is a SOCK_SEQPACKET pair, so every message arrives whole.
@@ -102,17 +104,13 @@ int sandbox_find_exec(const struct sandbox_container_config *cfg, char *out, siz
 
 static int child_unshare(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
 {
-    int flags = CLONE_NEWNS | CLONE_NEWCGROUP;
+    int flags = CLONE_NEWNS;
     if (!cfg->utsns)
         flags |= CLONE_NEWUTS;
     if (!cfg->ipcns)
         flags |= CLONE_NEWIPC;
-    if (unshare(flags) < 0) {
-        /* No cgroup namespace where the kernel refuses one (hybrid layouts): the container
-         * then sees the host's cgroup paths, as with cgroupns=host. */
-        if (errno != EINVAL || unshare(flags & ~CLONE_NEWCGROUP) < 0)
-            return sandbox_fail(f, SANDBOX_STEP_CLONE, errno, "unshare namespaces");
-    }
+    if (unshare(flags) < 0)
+        return sandbox_fail(f, SANDBOX_STEP_CLONE, errno, "unshare namespaces");
     if (!cfg->utsns) {
         const char *h = cfg->hostname ? cfg->hostname : cfg->id;
         if (sethostname(h, strlen(h)) < 0)
@@ -121,7 +119,29 @@ static int child_unshare(const struct sandbox_container_config *cfg, struct sand
     return 0;
 }
 
-static int child_setup(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
+/* The ready checkpoint: wait for the go byte, i.e. until the caller's hook placed this
+ * process in its cgroups; then the cgroup namespace, rooted at them. */
+static int child_wait_go(int gofd, struct sandbox_fail *f)
+{
+    char go;
+    ssize_t n;
+    do
+        n = read(gofd, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        _exit(1); /* aborted at the checkpoint */
+    /* No cgroup namespace where the kernel refuses one (hybrid layouts): the container then
+     * sees the host's cgroup paths, as with cgroupns=host. */
+    if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL)
+        return sandbox_fail(f, SANDBOX_STEP_CLONE, errno, "unshare the cgroup namespace");
+    return 0;
+}
+
+/* The namespaces, the exec record and the root are built while the caller's ready hook runs
+ * (moving a process between cgroups waits for an RCU grace period: milliseconds); nothing of
+ * the image runs before the go byte, so the workload is in its cgroups, and its cgroup
+ * namespace rooted there, before its first instruction. */
+static int child_setup(const struct sandbox_container_config *cfg, int gofd, struct sandbox_fail *f)
 {
     uint64_t caps;
     struct sandbox_seccomp_filter *filter = NULL; /* freed by the exec or the exit */
@@ -137,7 +157,7 @@ static int child_setup(const struct sandbox_container_config *cfg, struct sandbo
         (r = sandbox_exec_record(cfg, caps, filter, f)) < 0)
         return r;
     r = sandbox_rootfs_setup(cfg, f);
-    if (r < 0 || (r = sandbox_apparmor_exec(cfg, f)) < 0)
+    if (r < 0 || (r = sandbox_apparmor_exec(cfg, f)) < 0 || (r = child_wait_go(gofd, f)) < 0)
         return r;
     /* Mounts are made; from here on root is the pod's root, not the host's. */
     if (userns >= 0 && setns(userns, CLONE_NEWUSER) < 0)
@@ -171,14 +191,7 @@ static _Noreturn void child_main(const struct sandbox_container_config *cfg, int
         dup2(null, 0);
     dup2(outw >= 0 ? outw : null, 1);
     dup2(errw >= 0 ? errw : null, 2);
-    char go;
-    ssize_t n;
-    do
-        n = read(gofd, &go, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1)
-        _exit(1); /* aborted at the checkpoint */
-    child_setup(cfg, &f);
+    child_setup(cfg, gofd, &f);
     ssize_t w = write(errfd, &f, sizeof(f));
     (void)w;
     _exit(f.step == SANDBOX_STEP_EXEC && f.err == ENOENT ? 127 : 126);
