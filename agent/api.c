@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agent/loop.h"
+#include "agent/nodesel.h"
 #include "agent/pod.h"
 #include "agent/reconcile.h"
 #include "agent/runtime.h"
@@ -160,6 +161,7 @@ static json_t *pod_json(const struct reconciler *r, const struct pod *p)
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(s.name));
     json_object_set_new(o, "namespace", str_or_null(s.namespace));
+    json_object_set_new(o, "scheduled", json_true());
     json_object_set_new(o, "phase", json_string(pod_phase_to_string(s.phase)));
     json_object_set_new(o, "reason", str_or_null(s.reason));
     json_object_set_new(o, "message", str_or_null(s.message));
@@ -189,6 +191,14 @@ static char *dump(json_t *o)
     return s;
 }
 
+/* A valid pod that is not for this host (agent/nodesel.h): never started, not an error. */
+static json_t *skipped_json(const struct nodesel_skipped *k)
+{
+    return json_pack("{s:s, s:b, s:n, s:s, s:o, s:o, s:[]}", "name", k->name, "scheduled", 0,
+                     "phase", "reason", "NotForThisHost", "message", str_or_null(k->reason),
+                     "manifest", str_or_null(k->file), "containers");
+}
+
 static json_t *sync_json(const struct sync *sync)
 {
     if (!sync)
@@ -210,6 +220,8 @@ static char *pods_json(const struct reconciler *r, const struct sync *sync)
     json_t *pods = json_array();
     for (size_t i = 0; i < reconcile_n_pods(r); i++)
         json_array_append_new(pods, pod_json(r, reconcile_pod(r, i)));
+    for (size_t i = 0; i < st->n_skipped; i++)
+        json_array_append_new(pods, skipped_json(&st->skipped[i]));
     json_object_set_new(root, "pods", pods);
     json_t *errs = json_array();
     for (size_t i = 0; i < st->set.n_errors; i++) {
@@ -230,6 +242,10 @@ char *api_pods_json(const struct reconciler *r)
 char *api_pod_json(const struct reconciler *r, const char *name)
 {
     const struct pod *p = reconcile_find(r, name);
+    const struct store_state *st = reconcile_desired(r);
+    for (size_t i = 0; !p && i < st->n_skipped; i++)
+        if (!strcmp(st->skipped[i].name, name))
+            return dump(skipped_json(&st->skipped[i]));
     return p ? dump(pod_json(r, p)) : NULL;
 }
 

@@ -16,9 +16,12 @@
  * GET /v1/pods also has "sync": {"repo","ref","revision","lastSync","lastAttempt","error"},
  * null without [sync].
  *
- * POD = {"name","phase","reason","message","manifest","revision","ips":[],"restarts","startedAt",
+ * POD = {"name","scheduled":
+ * true,"phase","reason","message","manifest","revision","ips":[],"restarts","startedAt",
  *        "containers":[{"name","image","imageDigest","state","reason","exitCode","restarts",
- *        "pid","startedAt"}]}; absent values are null; times are RFC 3339 (UTC).
+ *        "pid","startedAt"}]}; absent values are null; times are RFC 3339 (UTC). A valid pod
+ *        that is not for this host (agent/nodesel.h) is {"name","scheduled": false,"phase": null,
+ *        "reason": "NotForThisHost","message": why,"manifest","containers": []}.
  *
  * Limits: a connection idle for 10 s is closed; up to half the fd limit (64..4096) are served
  * at once and more wait in the backlog until a place frees; headers are bounded (16 KiB).

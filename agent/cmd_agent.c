@@ -21,6 +21,7 @@
 #include "agent/config.h"
 #include "agent/imagegc.h"
 #include "agent/loop.h"
+#include "agent/nodesel.h"
 #include "agent/probe.h"
 #include "agent/reconcile.h"
 #include "agent/runtime.h"
@@ -256,6 +257,7 @@ static int run_agent(struct tank_config *cfg)
     sigaddset(&set, SIGPIPE);
     if (make_dirs(cfg) < 0 || loop_set_signals(loop, &set, on_signal, &actx) < 0)
         goto out;
+    nodesel_init(cfg); /* before the store's first read */
     rt = runtime_new_host(cfg, &err);
     if (rt)
         actx.rec = rec = reconcile_new(loop, cfg, rt, &err);

@@ -173,10 +173,15 @@ static void print_table(json_t *root)
 {
     json_t *pods = json_object_get(root, "pods");
     printf("%-24s %-7s %-22s %-8s %-6s %s\n", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP");
-    size_t i;
+    size_t i, shown = 0, skipped = 0;
     json_t *p;
     json_array_foreach(pods, i, p)
     {
+        if (json_is_false(json_object_get(p, "scheduled"))) {
+            skipped++;
+            continue;
+        }
+        shown++;
         size_t n = json_array_size(json_object_get(p, "containers")), ready = 0, j;
         json_t *c;
         json_array_foreach(json_object_get(p, "containers"), j, c) ready +=
@@ -190,8 +195,12 @@ static void print_table(json_t *root)
                (long long)json_integer_value(json_object_get(p, "restarts")), age,
                json_array_size(ips) ? json_string_value(json_array_get(ips, 0)) : "<none>");
     }
-    if (!json_array_size(pods))
+    if (!shown)
         printf("(no pods)\n");
+    if (skipped)
+        printf("\nNOT FOR THIS HOST\n");
+    json_array_foreach(pods, i, p) if (json_is_false(json_object_get(p, "scheduled")))
+        printf("%-24s %s\n", jstr(p, "name", "?"), jstr(p, "message", ""));
     const char *rev = jstr(root, "revision", NULL);
     if (rev)
         printf("\nrevision: %s\n", rev);

@@ -50,6 +50,7 @@ static const struct key keys[] = {
     {"host", "uplink", V_STRING, FIELD(uplink), 0},
     {"host", "dns", V_LIST, FIELD(dns), FIELD(n_dns)},
     {"host", "dns_search", V_LIST, FIELD(dns_search), FIELD(n_dns_search)},
+    {"host", "labels", V_LIST, FIELD(host_labels), FIELD(n_host_labels)},
     {"agent", "pods_dir", V_PATH, FIELD(pods_dir), 0},
     {"agent", "secrets_dir", V_PATH, FIELD(secrets_dir), 0},
     {"agent", "state_dir", V_PATH, FIELD(state_dir), 0},
@@ -421,8 +422,13 @@ int config_chown_fd(const struct tank_config *cfg, int fd)
     return fchown(fd, (uid_t)-1, cfg->gid) < 0 ? -errno : 0;
 }
 
-static int check_sync(const struct tank_config *cfg, const char *path, struct tk_err *err)
+static int check_host_sync(const struct tank_config *cfg, const char *path, struct tk_err *err)
 {
+    for (size_t i = 0; i < cfg->n_host_labels; i++) {
+        const char *l = cfg->host_labels[i], *eq = strchr(l, '=');
+        if (!eq || eq == l || strchr(eq + 1, '='))
+            return tk_err_set(err, -EINVAL, "%s: [host] labels: '%s' is not key=value", path, l);
+    }
     const char *l = cfg->sync_link;
     if (!l || !strcmp(l, ".") || !strcmp(l, "..") || strchr(l, '/'))
         return tk_err_set(err, -EINVAL, "%s: [sync] link: '%s' is not a file name", path,
@@ -489,7 +495,7 @@ int config_load(struct tank_config *cfg, const char *path, struct tk_err *err)
                           path, cfg->image_gc_low_percent, cfg->image_gc_high_percent);
     if (cfg->group && resolve_group(cfg, path, err) < 0)
         return -EINVAL;
-    if (check_sync(cfg, path, err) < 0 || expand_pods_dir(cfg, path, err) < 0)
+    if (check_host_sync(cfg, path, err) < 0 || expand_pods_dir(cfg, path, err) < 0)
         return -EINVAL;
     if (cfg->backoff_initial_ms > cfg->backoff_max_ms)
         return tk_err_set(err, -EINVAL, "%s: [restart] backoff_initial is larger than backoff_max",
@@ -601,6 +607,8 @@ void config_free(struct tank_config *cfg)
         free(cfg->dns[i]);
     for (size_t i = 0; i < cfg->n_dns_search; i++)
         free(cfg->dns_search[i]);
+    for (size_t i = 0; i < cfg->n_host_labels; i++)
+        free(cfg->host_labels[i]);
     free(cfg->pods_dir);
     free(cfg->secrets_dir);
     free(cfg->state_dir);

@@ -26,6 +26,8 @@ struct tank_config {
     size_t n_dns;
     char *dns_search[CONFIG_MAX_LIST];
     size_t n_dns_search;
+    char *host_labels[CONFIG_MAX_LIST]; /* "key=value": this host's labels (agent/nodesel.h) */
+    size_t n_host_labels;
 
     /* [agent] */
     char *pods_dir;    /* /etc/tank/pods */

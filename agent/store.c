@@ -15,6 +15,7 @@
 
 #include "agent/confine.h"
 #include "agent/loop.h"
+#include "agent/nodesel.h"
 #include "agent/resolve.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
@@ -73,6 +74,9 @@ static void state_free(struct store_state *s)
     free(s->revision);
     s->revision = NULL;
     s->missing = false;
+    nodesel_free(s->skipped, s->n_skipped);
+    s->skipped = NULL;
+    s->n_skipped = 0;
     spec_set_free(&s->set);
 }
 
@@ -633,7 +637,7 @@ int store_refresh(struct store *s)
     next.missing = !s->root;
     carry_over_objects(&next, &s->state);
     /* ConfigMaps, Secrets and the pods' own fields into the pods' inputs (resolve.h). */
-    if (resolve_pods(&next.set, s->node_name) < 0) {
+    if (resolve_pods(&next.set, s->node_name) < 0 || nodesel_filter(&next, s->node_name) < 0) {
         state_free(&next);
         return -ENOMEM;
     }

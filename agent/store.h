@@ -25,6 +25,7 @@
 #include "spec/spec.h"
 
 struct loop;
+struct nodesel_skipped;
 struct store;
 
 struct store_state {
@@ -32,6 +33,8 @@ struct store_state {
     struct spec_set set;  /* valid pods (carried-over ones included) and errors */
     char **pod_revisions; /* NULL, or per set.pods[i]: the revision its spec was read from */
     bool missing;         /* pods_dir is not there: set holds the pods of the last read */
+    struct nodesel_skipped *skipped; /* valid pods not for this host (agent/nodesel.h) */
+    size_t n_skipped;
 };
 
 /* Called (from the loop) after a debounced change was read into a new state. */

@@ -12,8 +12,8 @@
 #define SERVER IGNORED " (written by a Kubernetes API server)"
 #define NO_SCHEDULER IGNORED " (one host, no scheduler)"
 #define NO_API IGNORED " (no Kubernetes API to give a token for)"
-#define NO_SELECTION                                                                               \
-    "Tank runs every pod on this host and has no node selection yet; remove the field"
+#define PREFERRED IGNORED " (a host runs the pods for it; only required terms select)"
+#define POD_AFFINITY IGNORED " (each host decides alone; pod (anti-)affinity is not checked)"
 #define OWN_PID "each container has its own PID namespace on Tank"
 
 static const struct {
@@ -46,9 +46,9 @@ static const struct {
      "ignored (Tank does not read termination messages yet)"},
     {"spec.containers[].terminationMessagePolicy",
      "ignored (Tank does not read termination messages yet)"},
-    {"spec.nodeName", NO_SELECTION},
-    {"spec.nodeSelector", NO_SELECTION},
-    {"spec.affinity", NO_SELECTION},
+    {"spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution", PREFERRED},
+    {"spec.affinity.podAffinity", POD_AFFINITY},
+    {"spec.affinity.podAntiAffinity", POD_AFFINITY},
     {"spec.hostPID", OWN_PID},
     {"spec.shareProcessNamespace", OWN_PID},
     {"spec.volumes[].persistentVolumeClaim",

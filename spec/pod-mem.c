@@ -110,6 +110,7 @@ void spec_pod_free(struct spec_pod *pod)
     free(pod->namespace);
     free_strv(pod->pull_secrets, pod->n_pull_secrets);
     free_strv(pod->pull_auth, pod->n_pull_auth);
+    spec_node_free(&pod->node);
     free_strv(pod->dns.nameservers, pod->dns.n_nameservers);
     free_strv(pod->dns.searches, pod->dns.n_searches);
     free_kv(pod->dns.options, pod->dns.n_options);
@@ -276,6 +277,7 @@ struct spec_pod *spec_pod_dup(const struct spec_pod *s)
     d->namespace = dstr(s->namespace, &ok);
     d->pull_secrets = dstrv(s->pull_secrets, s->n_pull_secrets, &ok);
     d->pull_auth = dstrv(s->pull_auth, s->n_pull_auth, &ok);
+    ok &= spec_node_dup(&d->node, &s->node);
     d->dns.nameservers = dstrv(s->dns.nameservers, s->dns.n_nameservers, &ok);
     d->dns.searches = dstrv(s->dns.searches, s->dns.n_searches, &ok);
     d->dns.options = dkv(s->dns.options, s->dns.n_options, &ok);

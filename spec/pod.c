@@ -85,6 +85,12 @@ static void f_labels(struct walk *w, const struct ynode *v, const char *path, vo
     read_kv(w, v, path, &pod->labels, &pod->n_labels, true);
 }
 
+static void f_node_selector(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_pod *pod = obj;
+    read_kv(w, v, path, &pod->node.selector, &pod->node.n_selector, true);
+}
+
 static void f_annotations(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_pod *pod = obj;
@@ -673,9 +679,9 @@ static const struct field spec_fields[] = {
     {"enableServiceLinks", field_ignored},
     {"runtimeClassName", field_ignored},
     {"os", field_ignored},
-    {"nodeName", field_refused},
-    {"nodeSelector", field_refused},
-    {"affinity", field_refused},
+    {"nodeName", f_node_name},
+    {"nodeSelector", f_node_selector},
+    {"affinity", f_affinity},
     {"imagePullSecrets", f_pull_secrets},
     {"hostPID", field_refused},
     {"shareProcessNamespace", field_refused},

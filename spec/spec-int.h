@@ -113,6 +113,13 @@ void field_refused(struct walk *w, const struct ynode *v, const char *path, void
  * "spec.containers[].x"); NULL when it has none. */
 const char *spec_field_note(const char *path);
 
+/* spec.nodeName, spec.affinity (spec/node.c); spec.nodeSelector is read as labels. */
+void f_node_name(struct walk *w, const struct ynode *v, const char *path, void *obj);
+void f_affinity(struct walk *w, const struct ynode *v, const char *path, void *obj);
+void spec_node_free(struct spec_node *n);
+/* Deep copy into d; false on allocation failure (d is then partly filled: free it). */
+bool spec_node_dup(struct spec_node *d, const struct spec_node *s);
+
 /* Report "PATH: message" as a warning at node n. */
 void wwarn(struct walk *w, const struct ynode *n, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

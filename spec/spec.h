@@ -316,6 +316,45 @@ enum spec_dns_policy {
 };
 const char *spec_dns_policy_to_string(enum spec_dns_policy p);
 
+/* The operators of a node selector requirement (Kubernetes' NodeSelectorOperator). */
+enum spec_node_op {
+    SPEC_NODE_IN,
+    SPEC_NODE_NOT_IN,
+    SPEC_NODE_EXISTS,
+    SPEC_NODE_DOES_NOT_EXIST,
+    SPEC_NODE_GT,
+    SPEC_NODE_LT
+};
+const char *spec_node_op_to_string(enum spec_node_op op);
+
+/* One matchExpressions (a label) or matchFields (metadata.name, field) entry. */
+struct spec_node_req {
+    char *key;
+    enum spec_node_op op;
+    char **values; /* In/NotIn: one or more; Gt/Lt: one integer; Exists/DoesNotExist: none */
+    size_t n_values;
+    bool field;
+};
+
+/* A nodeSelectorTerms entry: every requirement must hold (a term without any matches no
+ * host, as in Kubernetes). */
+struct spec_node_term {
+    struct spec_node_req *reqs;
+    size_t n_reqs;
+};
+
+/* spec.nodeName, spec.nodeSelector and affinity.nodeAffinity.requiredDuringScheduling...
+ * nodeSelectorTerms (any term). All empty: every host. preferred terms and pod (anti-)
+ * affinity are accepted with a warning and not kept. */
+struct spec_node {
+    char *name;
+    struct spec_kv *selector;
+    size_t n_selector;
+    struct spec_node_term *terms;
+    size_t n_terms;
+    bool has_affinity; /* required terms were given (n_terms >= 1) */
+};
+
 struct spec_pod {
     char *api_version; /* "v1" or "tank/v1" */
     char *name;
@@ -348,6 +387,7 @@ struct spec_pod {
     size_t n_pull_secrets;
     char **pull_auth;
     size_t n_pull_auth;
+    struct spec_node node; /* which hosts the pod is for (the agent's node selection) */
 
     /* Where it came from. */
     char *file;    /* manifest path */
