@@ -38,6 +38,8 @@ struct api {
     char *path;
     dev_t sock_dev; /* the socket this agent bound, the only one it removes */
     ino_t sock_ino;
+    struct sync_request *watchers; /* GET /v1/events?after=N waiting for an event */
+    uint64_t watch_timer;
 };
 
 /* A client is dropped after this long without sending or reading a byte. */
@@ -296,7 +298,49 @@ struct sync_request {
     bool started, done;
     char *revision;
     char *error;
+    bool watch;                /* a GET /v1/events?after=N instead */
+    struct sync_request *next; /* in api->watchers while suspended */
 };
+
+/* Resume every waiting GET /v1/events?after=N (they answer with what they have). */
+static void wake_watchers(struct api *api)
+{
+    if (!api->watchers)
+        return;
+    while (api->watchers) {
+        struct sync_request *q = api->watchers;
+        api->watchers = q->next;
+        q->next = NULL;
+        q->done = true;
+        MHD_resume_connection(q->conn);
+    }
+    loop_del_timer(api->loop, api->timer);
+    api->timer = loop_add_timer(api->loop, 0, on_mhd_timer, api);
+}
+
+void api_events_changed(void *data)
+{
+    wake_watchers(data);
+}
+
+/* A waiting watcher is answered (unchanged) after this long, so no connection idles. */
+#define API_WATCH_MS 5000
+
+static int64_t on_watch_timer(struct loop *loop, uint64_t id, void *data)
+{
+    wake_watchers(data);
+    return API_WATCH_MS;
+}
+
+static void unwatch(struct sync_request *q)
+{
+    for (struct sync_request **p = &q->api->watchers; *p; p = &(*p)->next) {
+        if (*p == q) {
+            *p = q->next;
+            break;
+        }
+    }
+}
 
 static void on_synced(const char *revision, const char *error, void *data)
 {
@@ -316,6 +360,8 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct sync_request *q = *con_cls;
     if (!q)
         return;
+    if (q->watch)
+        unwatch(q);
     free(q->revision);
     free(q->error);
     free(q);
@@ -355,6 +401,37 @@ static enum MHD_Result handle_sync(struct api *api, struct MHD_Connection *conn,
     return MHD_YES;
 }
 
+/* GET /v1/events[?pod=P][&after=N]: the events, and "next", the position after them; with
+ * after=N while no event came after N, the answer waits (suspended) for the next event or
+ * API_WATCH_MS, whichever is first: `tank status -w` watches without polling. */
+static enum MHD_Result handle_events(struct api *api, struct MHD_Connection *conn, void **con_cls)
+{
+    const char *pod = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "pod");
+    const char *after = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "after");
+    uint64_t total = reconcile_events_total(api->r);
+    struct sync_request *q = *con_cls;
+    if (after && !q) { /* the headers: wait for the end of the request */
+        q = calloc(1, sizeof(*q));
+        if (!q)
+            return MHD_NO;
+        *q = (struct sync_request){.api = api, .conn = conn, .watch = true};
+        *con_cls = q;
+        return MHD_YES;
+    }
+    if (after && !q->done && strtoull(after, NULL, 10) >= total) {
+        q->next = api->watchers;
+        api->watchers = q;
+        MHD_suspend_connection(conn);
+        return MHD_YES;
+    }
+    _cleanup_free_ char *body = api_events_json(api->r, pod);
+    json_t *o = body ? json_loads(body, 0, NULL) : NULL;
+    if (!o)
+        return MHD_NO;
+    json_object_set_new(o, "next", json_integer((json_int_t)total));
+    return respond(conn, MHD_HTTP_OK, dump(o), "application/json");
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -381,10 +458,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         }
         return respond(conn, MHD_HTTP_OK, body, json);
     }
-    if (!strcmp(url, "/v1/events")) {
-        const char *pod = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "pod");
-        return respond(conn, MHD_HTTP_OK, api_events_json(api->r, pod), json);
-    }
+    if (!strcmp(url, "/v1/events"))
+        return handle_events(api, conn, con_cls);
     return respond_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint");
 }
 
@@ -515,6 +590,7 @@ struct api *api_new(struct loop *loop, const char *socket_path, const struct rec
         api_free(api);
         return NULL;
     }
+    api->watch_timer = loop_add_timer(loop, API_WATCH_MS, on_watch_timer, api);
     return api;
 }
 
@@ -529,6 +605,9 @@ void api_free(struct api *api)
         return;
     if (api->epoll_fd >= 0)
         loop_del_fd(api->loop, api->epoll_fd);
+    wake_watchers(api); /* no connection may stay suspended when the server stops */
+    if (api->watch_timer)
+        loop_del_timer(api->loop, api->watch_timer);
     loop_del_timer(api->loop, api->timer);
     if (api->mhd)
         MHD_stop_daemon(api->mhd);

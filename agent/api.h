@@ -35,6 +35,10 @@ struct sync;
 
 /* Listen on socket_path (a stale socket there is replaced; its directory is created).
  * NULL with err set on failure. */
+/* Tell the API an event was recorded (reconcile_set_event_hook's fn; data = the api): the
+ * watchers waiting in GET /v1/events?after=N are answered. */
+void api_events_changed(void *data);
+
 struct api *api_new(struct loop *loop, const char *socket_path, const struct reconciler *r,
                     struct tk_err *err);
 /* Serve the git sync's status and POST /v1/sync (sync outlives the api, or is unset first). */

@@ -18,7 +18,7 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  agent [--config FILE]            run the agent in the foreground\n"
-    "  status [-o table|json] [POD]     pods and containers, from the running agent\n"
+    "  status [-w] [-o FORMAT] [POD]    pods and containers, from the running agent\n"
     "  top [POD]                        CPU and memory use of pods (with POD, its containers)\n"
     "  logs [-f] [-p] [--tail N] [--since D] [-c CTR|--all-containers] POD\n"
     "                                   print a container's log\n"

@@ -263,6 +263,8 @@ static int run_agent(struct tank_config *cfg)
         actx.rec = rec = reconcile_new(loop, cfg, rt, &err);
     if (rec)
         api = api_new(loop, cfg->socket, rec, &err);
+    if (api)
+        reconcile_set_event_hook(rec, api_events_changed, api);
     if (api && cfg->sync_repo) {
         sync = sync_new(loop, cfg, revision_in_use, rec, &err);
         if (!sync)
@@ -284,6 +286,8 @@ static int run_agent(struct tank_config *cfg)
 out:
     imagegc_free(igc);
     sync_free(sync); /* first: requests waiting on it are answered */
+    if (rec)
+        reconcile_set_event_hook(rec, NULL, NULL); /* the API goes first */
     api_free(api);
     reconcile_free(rec);
     runtime_free(rt);

@@ -2,6 +2,7 @@
 #include "agent/cli.h"
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -21,10 +22,18 @@
 #include "spec/spec.h"
 
 static const char status_usage[] =
-    "usage: tank status [-o table|json] [POD]\n"
+    "usage: tank status [-w] [-o table|wide|json|yaml|name] [POD]\n"
     "\n"
     "Show the pods and their containers, as the running agent sees them (through its\n"
-    "status API socket). With POD, a detailed view with the pod's recent events.\n";
+    "status API socket). With POD, a detailed view with the pod's recent events. The\n"
+    "manifests' errors come first (in red on a terminal). Exit status 0 when the agent\n"
+    "answered (even with invalid manifests), 1 when it cannot be reached.\n"
+    "\n"
+    "  -o wide    more columns: every IP, the images, the revision, the QoS class\n"
+    "  -o json    the API's answer; -o yaml the same as YAML; -o name pod/NAME lines\n"
+    "  -w         redraw on every change (the agent's events; no polling), until ^C\n"
+    "\n"
+    "Example: tank status -o wide\n";
 
 static size_t on_body(char *data, size_t size, size_t n, void *user)
 {
@@ -169,34 +178,113 @@ static const char *pod_status_word(json_t *pod)
     return word;
 }
 
-static void print_table(json_t *root)
+/* The manifests' errors, first (in red on a terminal). */
+static void print_errors(json_t *root)
 {
-    json_t *pods = json_object_get(root, "pods");
-    printf("%-24s %-7s %-22s %-8s %-6s %s\n", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP");
-    size_t i, shown = 0, skipped = 0;
-    json_t *p;
+    json_t *errs = json_object_get(root, "errors"), *e;
+    size_t i;
+    bool red = isatty(STDOUT_FILENO);
+    if (!json_array_size(errs))
+        return;
+    printf("%sERRORS\n", red ? "\033[31m" : "");
+    json_array_foreach(errs, i, e)
+        printf("%s:%lld:%lld: %s\n", jstr(e, "file", "?"),
+               (long long)json_integer_value(json_object_get(e, "line")),
+               (long long)json_integer_value(json_object_get(e, "column")), jstr(e, "message", ""));
+    printf("%s\n", red ? "\033[0m" : "");
+}
+
+/* One row of the table: the columns' texts. */
+#define COLS 9
+struct row {
+    char col[COLS][512];
+};
+
+static void ctr_images(json_t *p, char *out, size_t size)
+{
+    size_t j, off = 0;
+    json_t *c;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(p, "containers"), j, c)
+    {
+        int n = snprintf(out + off, size - off, "%s%s", j ? "," : "", jstr(c, "image", "-"));
+        if (n < 0 || (size_t)n >= size - off)
+            break;
+        off += (size_t)n;
+    }
+}
+
+static void pod_row(json_t *p, bool wide, struct row *r)
+{
+    size_t n = json_array_size(json_object_get(p, "containers")), ready = 0, j;
+    json_t *c, *v;
+    json_array_foreach(json_object_get(p, "containers"), j, c) ready +=
+        json_object_get(c, "ready") ? json_is_true(json_object_get(c, "ready"))
+                                    : !strcmp(jstr(c, "state", ""), "running");
+    json_t *ips = json_object_get(p, "ips");
+    snprintf(r->col[0], sizeof(r->col[0]), "%s", jstr(p, "name", "?"));
+    snprintf(r->col[1], sizeof(r->col[1]), "%zu/%zu", ready, n);
+    snprintf(r->col[2], sizeof(r->col[2]), "%s", pod_status_word(p));
+    snprintf(r->col[3], sizeof(r->col[3]), "%lld",
+             (long long)json_integer_value(json_object_get(p, "restarts")));
+    format_age(jstr(p, "startedAt", NULL), r->col[4], sizeof(r->col[4]));
+    snprintf(r->col[5], sizeof(r->col[5]), "%s",
+             json_array_size(ips) ? json_string_value(json_array_get(ips, 0)) : "<none>");
+    if (!wide)
+        return;
+    r->col[5][0] = '\0';
+    json_array_foreach(ips, j, v)
+    {
+        size_t len = strlen(r->col[5]);
+        snprintf(r->col[5] + len, sizeof(r->col[5]) - len, "%s%s", j ? "," : "",
+                 json_string_value(v));
+    }
+    if (!json_array_size(ips))
+        snprintf(r->col[5], sizeof(r->col[5]), "<none>");
+    ctr_images(p, r->col[6], sizeof(r->col[6]));
+    snprintf(r->col[7], sizeof(r->col[7]), "%s", jstr(p, "revision", "-"));
+    snprintf(r->col[8], sizeof(r->col[8]), "%s", jstr(p, "qosClass", "-"));
+}
+
+/* Columns as wide as their longest cell, as kubectl prints them. */
+static void print_rows(const struct row *rows, size_t n, size_t ncols)
+{
+    size_t w[COLS] = {0};
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < ncols; c++)
+            if (strlen(rows[i].col[c]) > w[c])
+                w[c] = strlen(rows[i].col[c]);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t c = 0; c + 1 < ncols; c++)
+            printf("%-*s   ", (int)w[c], rows[i].col[c]);
+        printf("%s\n", rows[i].col[ncols - 1]);
+    }
+}
+
+static void print_table(json_t *root, bool wide)
+{
+    json_t *pods = json_object_get(root, "pods"), *p;
+    size_t i, n = json_array_size(pods), ncols = wide ? COLS : 6;
+    print_errors(root);
+    struct row *rows = calloc(n + 1, sizeof(*rows));
+    if (!rows)
+        return;
+    static const char *const head[COLS] = {"NAME", "READY", "STATUS",   "RESTARTS", "AGE",
+                                           "IP",   "IMAGE", "REVISION", "QOS"};
+    for (size_t c = 0; c < COLS; c++)
+        snprintf(rows[0].col[c], sizeof(rows[0].col[c]), "%s", wide && c == 5 ? "IPS" : head[c]);
+    size_t shown = 0, skipped = 0;
     json_array_foreach(pods, i, p)
     {
-        if (json_is_false(json_object_get(p, "scheduled"))) {
+        if (json_is_false(json_object_get(p, "scheduled")))
             skipped++;
-            continue;
-        }
-        shown++;
-        size_t n = json_array_size(json_object_get(p, "containers")), ready = 0, j;
-        json_t *c;
-        json_array_foreach(json_object_get(p, "containers"), j, c) ready +=
-            json_object_get(c, "ready") ? json_is_true(json_object_get(c, "ready"))
-                                        : !strcmp(jstr(c, "state", ""), "running");
-        char rd[32], age[32];
-        snprintf(rd, sizeof(rd), "%zu/%zu", ready, n);
-        format_age(jstr(p, "startedAt", NULL), age, sizeof(age));
-        json_t *ips = json_object_get(p, "ips");
-        printf("%-24s %-7s %-22s %-8lld %-6s %s\n", jstr(p, "name", "?"), rd, pod_status_word(p),
-               (long long)json_integer_value(json_object_get(p, "restarts")), age,
-               json_array_size(ips) ? json_string_value(json_array_get(ips, 0)) : "<none>");
+        else
+            pod_row(p, wide, &rows[++shown]);
     }
+    print_rows(rows, shown + 1, ncols);
     if (!shown)
         printf("(no pods)\n");
+    free(rows);
     if (skipped)
         printf("\nNOT FOR THIS HOST\n");
     json_array_foreach(pods, i, p) if (json_is_false(json_object_get(p, "scheduled")))
@@ -204,14 +292,88 @@ static void print_table(json_t *root)
     const char *rev = jstr(root, "revision", NULL);
     if (rev)
         printf("\nrevision: %s\n", rev);
-    json_t *errs = json_object_get(root, "errors");
-    if (json_array_size(errs))
-        printf("\nERRORS\n");
-    json_t *e;
-    json_array_foreach(errs, i, e)
-        printf("%s:%lld:%lld: %s\n", jstr(e, "file", "?"),
-               (long long)json_integer_value(json_object_get(e, "line")),
-               (long long)json_integer_value(json_object_get(e, "column")), jstr(e, "message", ""));
+}
+
+/* -o name: pod/NAME, one a line. */
+static void print_names(json_t *root)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(root, "pods"), i, p)
+        printf("pod/%s\n", jstr(p, "name", "?"));
+}
+
+/* -o yaml: the API's JSON as YAML (block style; strings double-quoted when needed). */
+static void yaml_scalar(json_t *v)
+{
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        bool plain = *s && !strpbrk(s, ":#{}[],&*!|>'\"%@`\\\n") && s[0] != '-' && s[0] != ' ' &&
+                     s[strlen(s) - 1] != ' ' && strcmp(s, "true") && strcmp(s, "false") &&
+                     strcmp(s, "null") && strspn(s, "0123456789.+-eE") != strlen(s);
+        if (plain) {
+            printf("%s", s);
+            return;
+        }
+        char *q = json_dumps(v, JSON_ENCODE_ANY);
+        printf("%s", q ? q : "\"\"");
+        free(q);
+        return;
+    }
+    char *d = json_dumps(v, JSON_ENCODE_ANY);
+    printf("%s", d ? d : "null");
+    free(d);
+}
+
+static bool yaml_empty(json_t *v)
+{
+    return (json_is_object(v) || json_is_array(v)) && !json_object_size(v) && !json_array_size(v);
+}
+
+static void yaml_value(json_t *v, int indent);
+
+static void yaml_object(json_t *o, int indent, bool first_inline)
+{
+    const char *k;
+    json_t *x;
+    json_object_foreach(o, k, x)
+    {
+        if (!first_inline)
+            printf("%*s", indent, "");
+        first_inline = false;
+        printf("%s:", k);
+        if ((json_is_object(x) || json_is_array(x)) && !yaml_empty(x)) {
+            printf("\n");
+            yaml_value(x, json_is_array(x) ? indent : indent + 2);
+        } else {
+            printf(" ");
+            yaml_scalar(x);
+            printf("\n");
+        }
+    }
+}
+
+static void yaml_value(json_t *v, int indent)
+{
+    size_t i;
+    json_t *x;
+    if (json_is_object(v)) {
+        yaml_object(v, indent, false);
+        return;
+    }
+    json_array_foreach(v, i, x)
+    {
+        printf("%*s- ", indent, "");
+        if (json_is_object(x) && json_object_size(x)) {
+            yaml_object(x, indent + 2, true);
+        } else if (json_is_array(x) && json_array_size(x)) {
+            printf("\n");
+            yaml_value(x, indent + 2);
+        } else {
+            yaml_scalar(x);
+            printf("\n");
+        }
+    }
 }
 
 /* "cpu 100m, memory 64Mi" from {"cpu": ..., "memory": ...}; "-" when empty. */
@@ -334,7 +496,29 @@ static void print_sync(json_t *root)
         printf(", last sync %s\n", jstr(s, "lastSync", "-"));
 }
 
-static int show(const struct tank_config *cfg, const char *pod, int json)
+enum fmt { FMT_TABLE, FMT_WIDE, FMT_JSON, FMT_YAML, FMT_NAME };
+
+static const char *const fmt_names[] = {"table", "wide", "json", "yaml", "name"};
+
+static void print_pod_detail(const struct tank_config *cfg, json_t *root, const char *pod)
+{
+    char path[512];
+    _cleanup_buf_ struct tk_buf evb = TK_BUF_INIT;
+    snprintf(path, sizeof(path), "/v1/events?pod=%s", pod);
+    json_t *events =
+        cli_api_get(cfg->socket, path, &evb) == 200 ? json_loads(tk_buf_str(&evb), 0, NULL) : NULL;
+    _cleanup_buf_ struct tk_buf allb = TK_BUF_INIT;
+    json_t *all = cli_api_get(cfg->socket, "/v1/pods", &allb) == 200
+                      ? json_loads(tk_buf_str(&allb), 0, NULL)
+                      : NULL;
+    escape_strings(events);
+    escape_strings(all);
+    print_detail(root, events, jstr(all, "revision", NULL));
+    json_decref(events);
+    json_decref(all);
+}
+
+static int show(const struct tank_config *cfg, const char *pod, enum fmt fmt)
 {
     _cleanup_buf_ struct tk_buf body = TK_BUF_INIT;
     char path[512];
@@ -346,7 +530,7 @@ static int show(const struct tank_config *cfg, const char *pod, int json)
         fprintf(stderr, "tank status: pod '%s' not found\n", pod ? pod : "");
         return 1;
     }
-    if (json) {
+    if (fmt == FMT_JSON) {
         printf("%s\n", tk_buf_str(&body));
         return code == 200 ? 0 : 1;
     }
@@ -356,27 +540,111 @@ static int show(const struct tank_config *cfg, const char *pod, int json)
         json_decref(root);
         return 1;
     }
-    escape_strings(root);
-    if (!pod) {
+    if (fmt == FMT_YAML) {
+        yaml_value(root, 0);
+    } else if (fmt == FMT_NAME) {
+        escape_strings(root);
+        if (pod)
+            printf("pod/%s\n", jstr(root, "name", pod));
+        else
+            print_names(root);
+    } else if (!pod) {
+        escape_strings(root);
         print_sync(root);
-        print_table(root);
+        print_table(root, fmt == FMT_WIDE);
     } else {
-        _cleanup_buf_ struct tk_buf evb = TK_BUF_INIT;
-        snprintf(path, sizeof(path), "/v1/events?pod=%s", pod);
-        json_t *events = cli_api_get(cfg->socket, path, &evb) == 200
-                             ? json_loads(tk_buf_str(&evb), 0, NULL)
-                             : NULL;
-        _cleanup_buf_ struct tk_buf allb = TK_BUF_INIT;
-        json_t *all = cli_api_get(cfg->socket, "/v1/pods", &allb) == 200
-                          ? json_loads(tk_buf_str(&allb), 0, NULL)
-                          : NULL;
-        escape_strings(events);
-        escape_strings(all);
-        print_detail(root, events, jstr(all, "revision", NULL));
-        json_decref(events);
-        json_decref(all);
+        escape_strings(root);
+        print_pod_detail(cfg, root, pod);
     }
     json_decref(root);
+    return 0;
+}
+
+/* Wait for the next event after *pos (the API answers at the latest after a few seconds);
+ * 1 when there was one, 0 when not, -1 when the agent cannot be reached. */
+static int wait_event(const struct tank_config *cfg, uint64_t *pos)
+{
+    _cleanup_buf_ struct tk_buf body = TK_BUF_INIT;
+    char path[64];
+    if (*pos == UINT64_MAX)
+        snprintf(path, sizeof(path), "/v1/events");
+    else
+        snprintf(path, sizeof(path), "/v1/events?after=%llu", (unsigned long long)*pos);
+    if (cli_api_get(cfg->socket, path, &body) != 200)
+        return -1;
+    json_t *o = json_loads(tk_buf_str(&body), 0, NULL);
+    json_t *next = json_object_get(o, "next");
+    int changed = 0;
+    if (json_is_integer(next)) {
+        changed = (uint64_t)json_integer_value(next) != *pos;
+        *pos = (uint64_t)json_integer_value(next);
+    }
+    json_decref(o);
+    return changed;
+}
+
+/* -w: the view, then again on every event (redrawn in place on a terminal). */
+static int status_watch(const struct tank_config *cfg, const char *pod, enum fmt fmt)
+{
+    uint64_t pos = UINT64_MAX; /* the first answer comes at once and tells the position */
+    bool tty = isatty(STDOUT_FILENO);
+    if (wait_event(cfg, &pos) < 0)
+        return 1;
+    for (;;) {
+        if (tty)
+            printf("\033[H\033[2J");
+        int r = show(cfg, pod, fmt);
+        if (!tty)
+            printf("\n");
+        fflush(stdout);
+        if (r != 0)
+            return r;
+        int w;
+        while ((w = wait_event(cfg, &pos)) == 0)
+            ;
+        if (w < 0)
+            return 1;
+    }
+}
+
+static int parse_fmt(const char *s, enum fmt *out)
+{
+    for (size_t i = 0; i < TK_ARRAY_SIZE(fmt_names); i++) {
+        if (!strcmp(s, fmt_names[i])) {
+            *out = (enum fmt)i;
+            return 0;
+        }
+    }
+    fprintf(stderr, "tank status: unknown output format '%s' (table, wide, json, yaml or name)\n",
+            s);
+    return -1;
+}
+
+static int parse_status_args(int argc, char **argv, enum fmt *fmt, bool *watch, const char **pod)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *f = NULL;
+        if (!strcmp(argv[i], "-w") || !strcmp(argv[i], "--watch")) {
+            *watch = true;
+            continue;
+        } else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
+            if (++i >= argc) {
+                fprintf(stderr, "tank status: %s needs a format\n", argv[i - 1]);
+                return 2;
+            }
+            f = argv[i];
+        } else if (!strncmp(argv[i], "-o", 2) || !strncmp(argv[i], "--output=", 9)) {
+            f = argv[i][1] == 'o' ? argv[i] + 2 + (argv[i][2] == '=') : argv[i] + 9;
+        } else if (argv[i][0] == '-' || *pod) {
+            fprintf(stderr, "tank status: unexpected argument '%s'\n%s", argv[i], status_usage);
+            return 2;
+        } else {
+            *pod = argv[i];
+            continue;
+        }
+        if (parse_fmt(f, fmt) < 0)
+            return 2;
+    }
     return 0;
 }
 
@@ -384,36 +652,17 @@ int cmd_status(const struct cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, status_usage))
         return 0;
-    int json = 0;
+    enum fmt fmt = FMT_TABLE;
+    bool watch = false;
     const char *pod = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *fmt = NULL;
-        if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
-            if (++i >= argc) {
-                fprintf(stderr, "tank status: %s needs table or json\n", argv[i - 1]);
-                return 2;
-            }
-            fmt = argv[i];
-        } else if (!strncmp(argv[i], "-o", 2) || !strncmp(argv[i], "--output=", 9)) {
-            fmt = argv[i][1] == 'o' ? argv[i] + 2 + (argv[i][2] == '=') : argv[i] + 9;
-        } else if (argv[i][0] == '-' || pod) {
-            fprintf(stderr, "tank status: unexpected argument '%s'\n%s", argv[i], status_usage);
-            return 2;
-        } else {
-            pod = argv[i];
-            continue;
-        }
-        if (strcmp(fmt, "json") && strcmp(fmt, "table")) {
-            fprintf(stderr, "tank status: unknown output format '%s' (table or json)\n", fmt);
-            return 2;
-        }
-        json = !strcmp(fmt, "json");
-    }
+    int r = parse_status_args(argc, argv, &fmt, &watch, &pod);
+    if (r)
+        return r;
     struct tank_config cfg;
     if (cli_load_config(cli, &cfg) < 0)
         return 1;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    int r = show(&cfg, pod, json);
+    r = watch ? status_watch(&cfg, pod, fmt) : show(&cfg, pod, fmt);
     curl_global_cleanup();
     config_free(&cfg);
     return r;

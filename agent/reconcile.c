@@ -35,6 +35,9 @@ struct reconciler {
     uint64_t passes;
     struct reconcile_event events[EVENTS_MAX];
     size_t ev_start, n_events;
+    uint64_t events_total;          /* recorded since the start */
+    void (*event_hook)(void *data); /* told of each (the API's watchers) */
+    void *event_hook_data;
 };
 
 static void on_event(void *data, const char *pod, const char *ctr, const char *reason,
@@ -53,6 +56,9 @@ static void on_event(void *data, const char *pod, const char *ctr, const char *r
     snprintf(e->container, sizeof(e->container), "%s", ctr ? ctr : "");
     snprintf(e->reason, sizeof(e->reason), "%s", reason);
     snprintf(e->message, sizeof(e->message), "%s", message);
+    r->events_total++;
+    if (r->event_hook)
+        r->event_hook(r->event_hook_data);
 }
 
 static void on_changed(void *data)
@@ -279,6 +285,17 @@ const struct pod *reconcile_find(const struct reconciler *r, const char *name)
 const struct store_state *reconcile_desired(const struct reconciler *r)
 {
     return store_state(r->store);
+}
+
+uint64_t reconcile_events_total(const struct reconciler *r)
+{
+    return r->events_total;
+}
+
+void reconcile_set_event_hook(struct reconciler *r, void (*fn)(void *data), void *data)
+{
+    r->event_hook = fn;
+    r->event_hook_data = data;
 }
 
 size_t reconcile_n_events(const struct reconciler *r)

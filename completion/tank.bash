@@ -35,8 +35,8 @@ _tank() {
     fi
     case $cmd in
     status)
-        case $prev in -o) COMPREPLY=($(compgen -W "table json" -- "$cur")); return ;; esac
-        COMPREPLY=($(compgen -W "-o --help $(_tank_pods)" -- "$cur")) ;;
+        case $prev in -o | --output) COMPREPLY=($(compgen -W "table wide json yaml name" -- "$cur")); return ;; esac
+        COMPREPLY=($(compgen -W "-o --output -w --watch --help $(_tank_pods)" -- "$cur")) ;;
     logs)
         local lopts="-f --follow -p --previous -c --container --all-containers --tail --since --timestamps"
         case $prev in

@@ -56,7 +56,9 @@ jq -e '.errors[0].line == 9 and (.errors[0].message | contains("lifecycle"))' \
 [ "$("$TANK" status --config "$TMP/tank.ini" -o json | jq -c .)" = "$(jq -c . <<<"$json")" ] ||
     fail "tank status -o json differs from the API"
 table=$("$TANK" status --config "$TMP/tank.ini") || fail "tank status exited $?"
-head -n1 <<<"$table" | grep -q '^NAME *READY *STATUS *RESTARTS *AGE *IP$' || fail "header: $table"
+# the manifests' errors first, then the table
+[ "$(head -n1 <<<"$table")" = ERRORS ] || fail "errors not first: $table"
+grep -q '^NAME *READY *STATUS *RESTARTS *AGE *IP$' <<<"$table" || fail "header: $table"
 grep -q "broken.yaml:9:.*lifecycle" <<<"$table" || fail "no error in the table: $table"
 grep -q "revision: rev-1111111" <<<"$table" || fail "no revision in the table: $table"
 err=$("$TANK" status --config "$TMP/tank.ini" nosuchpod 2>&1) && fail "unknown pod exited 0"
