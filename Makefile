@@ -9,6 +9,7 @@ PKGS := libcurl zlib libarchive yaml-0.1 libnl-3.0 libnl-route-3.0 inih jansson 
 TEST_PKGS := check
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+COMMIT := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
             -Wvla -Wimplicit-fallthrough -Wno-unused-parameter
@@ -20,7 +21,7 @@ endif
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(HARDEN) -I. \
-              -DTANK_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) \
+              -DTANK_VERSION='"$(VERSION)"' -DTANK_COMMIT='"$(COMMIT)"' $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) \
               $(CFLAGS)
 LDFLAGS ?=
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)

@@ -7,10 +7,6 @@
 
 #include "agent/config.h"
 
-#ifndef TANK_VERSION
-#define TANK_VERSION "0.0.0-dev"
-#endif
-
 static const char usage[] =
     "usage: tank [--config FILE] COMMAND [ARGS...]\n"
     "\n"
@@ -38,19 +34,6 @@ static const char usage[] =
     "\n"
     "--config FILE (or $TANK_CONFIG) selects the configuration; default " CONFIG_DEFAULT_PATH ".\n"
     "Run 'tank COMMAND --help' or 'tank help COMMAND' for a command's options.\n";
-
-static int cmd_version(const struct cli *cli, int argc, char **argv)
-{
-    (void)cli;
-    if (cli_wants_help(argc, argv, "usage: tank version\n\nprint Tank's version\n"))
-        return 0;
-    if (argc > 1) {
-        fprintf(stderr, "tank version: unexpected argument '%s'\n", argv[1]);
-        return 2;
-    }
-    printf("tank %s\n", TANK_VERSION);
-    return 0;
-}
 
 static int cmd_help(const struct cli *cli, int argc, char **argv);
 

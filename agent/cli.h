@@ -26,6 +26,7 @@ int cmd_validate(const struct cli *cli, int argc, char **argv);
 int cmd_apply(const struct cli *cli, int argc, char **argv);
 int cmd_delete(const struct cli *cli, int argc, char **argv);
 int cmd_diff(const struct cli *cli, int argc, char **argv);
+int cmd_version(const struct cli *cli, int argc, char **argv);
 int cmd_pull(const struct cli *cli, int argc, char **argv);
 int cmd_images(const struct cli *cli, int argc, char **argv);
 int cmd_unpack(const struct cli *cli, int argc, char **argv);

@@ -13,7 +13,15 @@ done
     fail "tank help images prune differs from tank images prune --help"
 [ "$("$TANK" help)" = "$out" ] || fail "tank help differs from tank --help"
 expect_exit 2 "$TANK" help no-such-command
-"$TANK" version | grep -q '^tank ' || fail "tank version prints no version"
+"$TANK" version >"$TMP/version" || fail "tank version exited $?"
+# the version, the commit, the libraries, the kernel and the features in use
+sed -n 1p "$TMP/version" | grep -Eq '^tank [0-9a-z.-]+$' || fail "version: $(cat "$TMP/version")"
+sed -n 2p "$TMP/version" | grep -Eq '^commit: ([0-9a-f]{40}|unknown)$' || fail "commit: $(cat "$TMP/version")"
+sed -n 3p "$TMP/version" | grep -Eq '^libraries: libcurl [0-9.]+, libarchive [0-9.]+, libyaml [0-9.]+, jansson [0-9.]+, OpenSSL [0-9.]+.*, zlib [0-9.]+, zstd [0-9.]+, libmicrohttpd [0-9.]+, libnl [0-9.]+, libseccomp [0-9.]+$' ||
+    fail "libraries: $(cat "$TMP/version")"
+[ "$(sed -n 4p "$TMP/version")" = "kernel: $(uname -r)" ] || fail "kernel: $(cat "$TMP/version")"
+sed -n 5p "$TMP/version" | grep -Eq '^features: overlayfs (yes|no \(layers copied\)), cgroup (v2 \(unified\)|v1 \(hybrid\)|v1 \(legacy\)|none), openat2 (yes|no), pidfd (yes|no)$' ||
+    fail "features: $(cat "$TMP/version")"
 expect_exit 2 "$TANK"
 expect_exit 2 "$TANK" no-such-command
 expect_exit 2 "$TANK" --config
