@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agent/loop.h"
+#include "agent/metrics.h"
 #include "agent/nodesel.h"
 #include "agent/pod.h"
 #include "agent/reconcile.h"
@@ -447,6 +448,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     const char *json = "application/json";
     if (!strcmp(url, "/healthz"))
         return respond(conn, MHD_HTTP_OK, strdup("ok\n"), "text/plain");
+    if (!strcmp(url, "/metrics"))
+        return respond(conn, MHD_HTTP_OK, metrics_render(api->r, api->sync),
+                       "text/plain; version=0.0.4; charset=utf-8");
     if (!strcmp(url, "/v1/pods") || !strcmp(url, "/v1/pods/"))
         return respond(conn, MHD_HTTP_OK, pods_json(api->r, api->sync), json);
     if (!strncmp(url, "/v1/pods/", 9)) {

@@ -9,6 +9,7 @@
 #include "agent/config.h"
 #include "agent/admit.h"
 #include "agent/loop.h"
+#include "agent/metrics.h"
 #include "agent/pod.h"
 #include "agent/runtime.h"
 #include "agent/store.h"
@@ -45,6 +46,7 @@ static void on_event(void *data, const char *pod, const char *ctr, const char *r
 {
     struct reconciler *r = data;
     tk_info("%s%s%s: %s: %s", pod, ctr ? "/" : "", ctr ? ctr : "", reason, message);
+    metrics_on_event(pod, ctr, reason);
     size_t slot = (r->ev_start + r->n_events) % EVENTS_MAX;
     if (r->n_events == EVENTS_MAX)
         r->ev_start = (r->ev_start + 1) % EVENTS_MAX;
@@ -142,6 +144,7 @@ void reconcile_run(struct reconciler *r)
 {
     const struct spec_set *want = &store_state(r->store)->set;
     bool missing = store_state(r->store)->missing;
+    int64_t begin = metrics_reconcile_begin();
     r->passes++;
     /* Stop what is no longer wanted as it runs; give adopted pods their spec. While the
      * pods directory is gone, nothing is stopped for being absent (an adopted pod too). */
@@ -190,6 +193,7 @@ void reconcile_run(struct reconciler *r)
     admit_pods(r->pods, r->n_pods, &host);
     for (size_t i = 0; i < r->n_pods; i++)
         pod_sync(r->pods[i]);
+    metrics_reconcile_end(begin);
 }
 
 /* Adopt what a previous agent left: records, and sandboxes without one. */

@@ -48,6 +48,9 @@ pods_json | jq -e '[.pods[].name] == ["a"]' >/dev/null || fail "z is not this ho
 "$TANK" status --config "$CFG" | head -n 1 | grep -q "^Sync: $ORIGIN (main) at $c1, last sync " ||
     fail "no sync line in tank status: $("$TANK" status --config "$CFG" | head -n 2)"
 a_pid=$(ctr_jq a main .pid)
+m=$(curl -fsS --unix-socket "$SOCK" http://tank/metrics)
+grep -qxF "tank_revision_info{revision=\"$c1\"} 1" <<<"$m" && grep -qx "tank_sync_failures_total 0" <<<"$m" &&
+    grep -q "^tank_sync_last_success_timestamp_seconds [1-9]" <<<"$m" || fail "sync metrics: $m"
 
 # A new commit: tank sync returns once it is published, with the commit.
 pod b "exec sleep 104302"
@@ -94,6 +97,8 @@ sync_jq .error | grep -q "couldn't find remote ref" || fail "no error in the sta
     fail "no error in tank status: $("$TANK" status --config "$CFG" | head -n 1)"
 grep -q "sync: .*retrying in 2s" "$TMP/agent.log" || fail "no retry logged: $(grep sync: "$TMP/agent.log" | tail -n 3)"
 [ "$(ctr_jq a main .pid)" = "$a_pid" ] || fail "a failed sync restarted a pod"
+curl -fsS --unix-socket "$SOCK" http://tank/metrics | grep -q "^tank_sync_failures_total [1-9]" ||
+    fail "the failure is not counted"
 git -C "$ORIGIN" update-ref refs/heads/main "$c4"
 # Retried with back-off (2s, then 4s): back without anyone asking.
 wait_jq 15 '.sync.error == null' || fail "the sync did not recover by itself: $(pods_json | jq -c .sync)"
