@@ -23,7 +23,10 @@
  *              liveness/startup probe failureThreshold RUNNING     Unhealthy + Killing events,
  *                                                                  stop signal; kill_timer
  *              kill_timer (the probe's grace is over)  RUNNING     SIGKILL (then the watch fd)
- *   EXITED     sync: the restart policy restarts it    BACKOFF     CrashLoopBackOff, back-off
+ *              a resize, RestartContainer (resize.c)   RUNNING     Resizing event, stop signal;
+ *                                                                  kill_timer
+ *   EXITED     sync: a resize killed it                IDLE        started again at once
+ *              sync: the restart policy restarts it    BACKOFF     CrashLoopBackOff, back-off
  *                                                                  doubling to backoff_max
  *              sync: the policy is done with it        DONE
  *   BACKOFF    its timer                               IDLE        sync
@@ -187,6 +190,12 @@ void ctr_decide(struct ctr *c)
     const struct tank_config *cfg = p->env.cfg;
     enum spec_restart_policy pol = p->spec->restart_policy;
     bool failed = c->exit_code != 0;
+    if (c->resize_restart) { /* its new resources, without a back-off */
+        c->resize_restart = false;
+        c->step = C_IDLE;
+        c->reason = "ContainerCreating";
+        return;
+    }
     if (pol == SPEC_RESTART_NEVER || (pol == SPEC_RESTART_ON_FAILURE && !failed)) {
         c->step = C_DONE;
         return;

@@ -76,6 +76,7 @@ struct ctr {
     bool started, ready;
     bool probing;        /* probe_ctr_running() set its probes up */
     uint64_t kill_timer; /* a probe killed it: SIGKILL when its grace period is over */
+    bool resize_restart; /* killed by a resize (RestartContainer): restart at once */
 };
 
 /* A pod's state in the worker's table (the table is written at the top of agent/pod.c;
@@ -97,6 +98,7 @@ struct pod {
     char *name;
     struct spec_pod *spec;
     char hash[65];
+    char hash_nores[65]; /* spec_pod.hash_nores of the spec it runs ("" without one) */
     int64_t grace_ms;
     enum pod_state state;
     struct ctr *ctrs;

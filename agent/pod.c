@@ -19,6 +19,9 @@
  *   SANDBOX_RETRY    retry_timer                           SANDBOX_DUE      sync
  *   RUNNING          sync                                  RUNNING          containers: decide on
  *                                                                           exits, start in order
+ *                    a new spec, only resources changed    RUNNING          pod_resize: cgroups
+ *                    (the same QoS class)                                   rewritten in place, or
+ *                                                                           the container restarts
  *   any of the above stop                                  STOPPING         stop signal to the
  *                                                                           running containers;
  *                                                                           grace_timer if any
@@ -251,6 +254,7 @@ int pod_attach_spec(struct pod *p, const struct spec_pod *spec)
     spec_pod_free(p->spec);
     p->spec = copy;
     memcpy(p->hash, spec->hash, sizeof(p->hash));
+    memcpy(p->hash_nores, spec->hash_nores, sizeof(p->hash_nores));
     p->grace_ms = spec->termination_grace_seconds * 1000;
     if (!p->ctrs) {
         p->ctrs = calloc(spec->n_containers ? spec->n_containers : 1, sizeof(*p->ctrs));

@@ -97,6 +97,10 @@ int pod_attach_spec(struct pod *pod, const struct spec_pod *spec);
 void pod_sync(struct pod *pod);
 /* Begin the graceful stop (idempotent). */
 void pod_stop(struct pod *pod);
+/* The pod runs a spec that differs from want only in requests and limits (and keeps its QoS
+ * class): take want, resizing in place (agent/resize.c). -EINVAL when it does not apply (the
+ * pod is then replaced), -ENOMEM. */
+int pod_resize(struct pod *pod, const struct spec_pod *want);
 /* Fully stopped: every container gone, the sandbox down, the record removed. */
 bool pod_gone(const struct pod *pod);
 /* Free the worker (its fds and timers; the processes keep running). NULL is a no-op. */

@@ -153,9 +153,10 @@ void reconcile_run(struct reconciler *r)
         const struct spec_pod *d = spec_set_find(want, pod_name(p));
         if (!d && missing)
             continue;
-        if (!d || strcmp(d->hash, pod_hash(p)))
-            pod_stop(p);
-        else if (!pod_has_spec(p) && pod_attach_spec(p, d) < 0)
+        if (!d || strcmp(d->hash, pod_hash(p))) {
+            if (!d || pod_resize(p, d) < 0) /* only requests and limits: in place */
+                pod_stop(p);
+        } else if (!pod_has_spec(p) && pod_attach_spec(p, d) < 0)
             tk_error("pod '%s': out of memory", pod_name(p));
     }
     /* Forget pods that are fully gone. */

@@ -885,6 +885,23 @@ static int host_ctr_kill(void *impl, const char *pod, const char *ctr, int sig)
     return sandbox_container_kill(sd, sig, NULL);
 }
 
+/* A container that ended with SIGKILL: did the OOM killer do it? Its cgroup says so (and
+ * the answer is recorded beside its exit, RUNTIME_OOM_FILE), or an earlier answer was
+ * recorded: it outlives the cgroup and the agent (adoption reads it back). */
+static bool oom_killed(struct host_rt *h, const char *pod, const char *ctr, const char *sd)
+{
+    _cleanup_buf_ struct tk_buf f = TK_BUF_INIT;
+    tk_buf_addf(&f, "%s/" RUNTIME_OOM_FILE, sd);
+    if (access(f.s, F_OK) == 0)
+        return true;
+    if (!h->cg || sandbox_cgroup_oom_kills(h->cg, pod, ctr) <= 0)
+        return false;
+    int r = tk_write_file_atomic(f.s, "OOMKilled\n", 10, 0600);
+    if (r < 0)
+        tk_warn("record the OOM kill in '%s': %s", f.s, strerror(-r));
+    return true;
+}
+
 static int host_ctr_state(void *impl, const char *pod, const char *ctr, struct runtime_ctr *out)
 {
     struct host_rt *h = impl;
@@ -909,8 +926,7 @@ static int host_ctr_state(void *impl, const char *pod, const char *ctr, struct r
     _cleanup_free_ char *digest = NULL;
     if (tk_read_file(df.s, sizeof(out->image_digest) - 1, &digest, NULL) == 0)
         snprintf(out->image_digest, sizeof(out->image_digest), "%s", digest);
-    out->oom_killed = st.exited && st.exit_code == 128 + SIGKILL && h->cg &&
-                      sandbox_cgroup_oom_kills(h->cg, pod, ctr) > 0;
+    out->oom_killed = st.exited && st.exit_code == 128 + SIGKILL && oom_killed(h, pod, ctr, sd);
     if (st.running) {
         out->watch_fd = sandbox_monitor_pidfd(sd, NULL);
         out->running = out->watch_fd >= 0;
@@ -927,6 +943,12 @@ static int host_ctr_remove(void *impl, const char *pod, const char *ctr)
     if ((r == 0 || r == -ENOENT) && h->cg)
         r = sandbox_cgroup_remove(h->cg, pod, ctr, NULL);
     return r == -ENOENT ? 0 : r;
+}
+
+static int host_ctr_resize(void *impl, const struct spec_pod *pod, size_t idx, struct tk_err *err)
+{
+    struct host_rt *h = impl;
+    return runtime_cg_resize(h->cg, pod, idx, h->cfg->pod_pids_limit, err);
 }
 
 static int host_usage(void *impl, const char *pod, const char *ctr, struct runtime_usage *out)
@@ -957,6 +979,7 @@ static const struct runtime_ops host_ops = {
     .ctr_kill = host_ctr_kill,
     .ctr_state = host_ctr_state,
     .ctr_remove = host_ctr_remove,
+    .ctr_resize = host_ctr_resize,
     .usage = host_usage,
     .free = host_free,
 };

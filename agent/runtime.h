@@ -105,6 +105,9 @@ struct runtime_ops {
     int (*ctr_state)(void *impl, const char *pod, const char *ctr, struct runtime_ctr *out);
     /* Forget an exited container's state before it is started again (logs are kept). */
     int (*ctr_remove)(void *impl, const char *pod, const char *ctr);
+    /* Rewrite the cgroup limits of container idx of pod (and the pod's) in place, from pod's
+     * resources; may be NULL (nothing to rewrite). -ENOENT when it has no cgroup. */
+    int (*ctr_resize)(void *impl, const struct spec_pod *pod, size_t idx, struct tk_err *err);
     /* Usage of a container (ctr NULL: the whole pod); may be NULL (nothing known). */
     int (*usage)(void *impl, const char *pod, const char *ctr, struct runtime_usage *out);
 
@@ -124,6 +127,8 @@ void runtime_free(struct runtime *rt);
 /* The file in a container's state directory (RUN_DIR/pods/POD/containers/CTR) that names the
  * manifest digest of the image it runs, from the start of its start on ("sha256:..."). */
 #define RUNTIME_DIGEST_FILE "tank-image-digest"
+/* Beside the exit record: the OOM killer ended the container (what its cgroup said). */
+#define RUNTIME_OOM_FILE "tank-oom-killed"
 /* ... and the one that holds the container's index in its pod's containers ("0\n"). */
 #define RUNTIME_INDEX_FILE "tank-ctr-index"
 

@@ -129,34 +129,54 @@ static void pod_limits(const struct sandbox_cgroups *cg, const struct spec_pod *
     };
 }
 
+static void ctr_limits(const struct sandbox_cgroups *cg, const struct spec_container *c,
+                       struct sandbox_cgroup_limits *l)
+{
+    const struct spec_resources *r = &c->res;
+    *l = (struct sandbox_cgroup_limits){
+        .memory_max = r->mem_limit,
+        .cpu_quota_us = quota(r->cpu_limit),
+        .cpu_shares = r->cpu_request || sandbox_cgroups_has(cg, "cpu") ? shares(r->cpu_request) : 0,
+        .devices = !(c->sec.privileged.has && c->sec.privileged.v),
+    };
+}
+
 int runtime_cg_prepare(struct sandbox_cgroups *cg, const struct spec_pod *pod, size_t idx,
                        int64_t pod_pids_limit, struct tk_err *err)
 {
     const struct spec_container *c = &pod->containers[idx];
     const struct spec_resources *r = &c->res;
     bool privileged = c->sec.privileged.has && c->sec.privileged.v;
-    struct sandbox_cgroup_limits l =
-                                     {
-                                         .memory_max = r->mem_limit,
-                                         .cpu_quota_us = quota(r->cpu_limit),
-                                         .cpu_shares =
-                                             r->cpu_request || sandbox_cgroups_has(cg, "cpu")
-                                                 ? shares(r->cpu_request)
-                                                 : 0,
-                                         .devices = !privileged,
-                                     },
-                                 pl;
+    struct sandbox_cgroup_limits l, pl;
     if (!cg) {
         if (privileged && !r->mem_limit && !r->cpu_limit && !r->cpu_request)
             return 0;
         return tk_err_set(err, -EOPNOTSUPP, "%s requested but no cgroup hierarchy is available",
                           privileged ? "a resource limit" : "device policy");
     }
+    ctr_limits(cg, c, &l);
     pod_limits(cg, pod, pod_pids_limit, &pl);
     int ret = sandbox_cgroup_create(cg, pod->name, NULL, &pl, err);
     if (ret == 0)
         ret = sandbox_cgroup_create(cg, pod->name, c->name, &l, err);
     return ret;
+}
+
+int runtime_cg_resize(struct sandbox_cgroups *cg, const struct spec_pod *pod, size_t idx,
+                      int64_t pod_pids_limit, struct tk_err *err)
+{
+    struct sandbox_cgroup_limits l, pl;
+    if (!cg)
+        return tk_err_set(err, -EOPNOTSUPP, "resize: no cgroup hierarchy is available");
+    ctr_limits(cg, &pod->containers[idx], &l);
+    pod_limits(cg, pod, pod_pids_limit, &pl);
+    /* A raise of the pod's limit goes before the container's, a cut after it (cgroup v1
+     * refuses a child's cpu quota above its parent's): the pod's is written again last. */
+    int first = sandbox_cgroup_update(cg, pod->name, NULL, &pl, NULL);
+    int r = sandbox_cgroup_update(cg, pod->name, pod->containers[idx].name, &l, err);
+    if (r == 0 && first < 0)
+        r = sandbox_cgroup_update(cg, pod->name, NULL, &pl, err);
+    return r;
 }
 
 int runtime_cg_join_hook(pid_t pid, void *data, struct tk_err *err)

@@ -29,6 +29,11 @@ void runtime_cg_sweep(struct sandbox_cgroups *cg, const struct tank_config *cfg)
 int runtime_cg_prepare(struct sandbox_cgroups *cg, const struct spec_pod *pod, size_t idx,
                        int64_t pod_pids_limit, struct tk_err *err);
 
+/* Rewrite the limits of container idx of pod, and of the pod, in place (an in-place resize:
+ * the running container keeps its processes). -ENOENT when its cgroup does not exist. */
+int runtime_cg_resize(struct sandbox_cgroups *cg, const struct spec_pod *pod, size_t idx,
+                      int64_t pod_pids_limit, struct tk_err *err);
+
 /* The ready hook: data is a struct runtime_cg_join; moves the workload into its cgroup
  * before its first instruction. */
 struct runtime_cg_join {

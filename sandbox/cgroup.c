@@ -398,14 +398,14 @@ static int put(const char *dir, const char *file, const char *what, struct tk_er
 
 /* v1 memory: the limit and, where the kernel has it, memsw (no swap beyond the limit). The
  * kernel keeps limit <= memsw: a raise writes memsw first, a cut the limit first. */
-static int memory_v1(const char *d, int64_t max, bool update, struct tk_err *err)
+static int memory_v1(const char *d, int64_t max, struct tk_err *err)
 {
     _cleanup_buf_ struct tk_buf sw = TK_BUF_INIT;
     tk_buf_addf(&sw, "%s/memory.memsw.limit_in_bytes", d);
     bool memsw = access(sw.s, F_OK) == 0;
     int64_t v = max ? max : -1;
     int r = put(d, "memory.limit_in_bytes", "memory limit", err, v);
-    if (r == -EINVAL && memsw && update) { /* a raise above memsw: memsw goes first */
+    if (r == -EINVAL && memsw) { /* a raise above memsw: memsw goes first */
         if ((r = put(d, "memory.memsw.limit_in_bytes", "memory limit", err, v)) == 0)
             r = put(d, "memory.limit_in_bytes", "memory limit", err, v);
         return r;
@@ -425,7 +425,7 @@ static int limits_v1(const struct sandbox_cgroups *cg, const char *pod, const ch
     if ((l->memory_max || (update && cg->of[CTL_MEMORY] >= 0)) &&
         (r = need(cg, CTL_MEMORY, "memory limit", err)) == 0) {
         hpath(&cg->h[cg->of[CTL_MEMORY]], pod, ctr, d, sizeof(d));
-        r = memory_v1(d, l->memory_max, update, err);
+        r = memory_v1(d, l->memory_max, err);
     }
     bool cpu = l->cpu_quota_us || l->cpu_shares || (update && cg->of[CTL_CPU] >= 0);
     if (r == 0 && cpu && (r = need(cg, CTL_CPU, "cpu limit", err)) == 0) {

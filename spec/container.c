@@ -605,6 +605,7 @@ static void read_container(struct walk *w, const struct ynode *n, const char *pa
         {"volumeMounts", f_mounts},
         {"securityContext", f_security},
         {"resources", walk_resources},
+        {"resizePolicy", walk_resize_policy},
         {"terminationMessagePath", field_ignored},
         {"terminationMessagePolicy", field_ignored},
         {"livenessProbe", f_liveness},

@@ -38,9 +38,9 @@ static void put_opt_int(struct tk_buf *b, const struct spec_opt_i64 *o)
 }
 
 /* Only when set: the hash of a pod without resources stays what it was. */
-static void put_resources(struct tk_buf *b, const struct spec_resources *r)
+static void put_resources(struct tk_buf *b, const struct spec_resources *r, bool with)
 {
-    if (r->cpu_request || r->cpu_limit || r->mem_request || r->mem_limit) {
+    if (with && (r->cpu_request || r->cpu_limit || r->mem_request || r->mem_limit)) {
         tk_buf_adds(b, "res");
         put_int(b, r->cpu_request), put_int(b, r->cpu_limit);
         put_int(b, r->mem_request), put_int(b, r->mem_limit);
@@ -110,7 +110,7 @@ static void put_lsm(struct tk_buf *b, const struct spec_lsm *l)
     put_str(b, l->selinux.level);
 }
 
-static void put_container(struct tk_buf *b, const struct spec_container *c)
+static void put_container(struct tk_buf *b, const struct spec_container *c, bool res)
 {
     for (int t = 0; t < SPEC_N_PROBES; t++) { /* (a container without probes hashes as before) */
         if (!c->probes[t])
@@ -170,7 +170,11 @@ static void put_container(struct tk_buf *b, const struct spec_container *c)
     put_opt_bool(b, &c->sec.privileged);
     put_caps(b, c->sec.cap_add, c->sec.n_cap_add);
     put_caps(b, c->sec.cap_drop, c->sec.n_cap_drop);
-    put_resources(b, &c->res);
+    put_resources(b, &c->res, res);
+    if (c->resize_restart) { /* (only when set: hashes without it stay) */
+        tk_buf_adds(b, "rsz");
+        put_int(b, c->resize_restart);
+    }
     put_lsm(b, &c->sec.lsm);
 }
 
@@ -215,7 +219,7 @@ static void put_interface(struct tk_buf *b, const struct spec_interface *f)
         put_addr(b, f->gateways[i], false);
 }
 
-static void serialise(struct tk_buf *b, const struct spec_pod *p)
+static void serialise(struct tk_buf *b, const struct spec_pod *p, bool res)
 {
     tk_buf_adds(b, "tank-pod-1;");
     put_str(b, p->name);
@@ -226,7 +230,7 @@ static void serialise(struct tk_buf *b, const struct spec_pod *p)
     }
     put_int(b, (int64_t)p->n_containers);
     for (size_t i = 0; i < p->n_containers; i++)
-        put_container(b, &p->containers[i]);
+        put_container(b, &p->containers[i], res);
     put_int(b, (int64_t)p->n_volumes);
     for (size_t i = 0; i < p->n_volumes; i++)
         put_volume(b, &p->volumes[i]);
@@ -244,7 +248,7 @@ static void serialise(struct tk_buf *b, const struct spec_pod *p)
         put_str(b, p->dns.options[i].key);
         put_str(b, p->dns.options[i].value);
     }
-    put_resources(b, &p->res);
+    put_resources(b, &p->res, res);
     put_opt_int(b, &p->sec.run_as_user);
     put_opt_int(b, &p->sec.run_as_group);
     put_int(b, (int64_t)p->sec.n_supplemental_groups);
@@ -267,17 +271,23 @@ int spec_pod_rehash(struct spec_pod *pod)
     return spec_pod_hash(pod);
 }
 
-int spec_pod_hash(struct spec_pod *pod)
+static int digest(const struct spec_pod *pod, bool res, char *out)
 {
     struct tk_buf b = TK_BUF_INIT;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    serialise(&b, pod);
+    serialise(&b, pod, res);
     int ok = EVP_Digest(b.s, b.len, md, &len, EVP_sha256(), NULL);
     tk_buf_free(&b);
     if (!ok || len != 32)
         return -EIO;
     for (unsigned i = 0; i < len; i++)
-        snprintf(pod->hash + 2 * i, 3, "%02x", md[i]);
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
     return 0;
+}
+
+int spec_pod_hash(struct spec_pod *pod)
+{
+    int r = digest(pod, true, pod->hash);
+    return r < 0 ? r : digest(pod, false, pod->hash_nores);
 }

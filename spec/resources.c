@@ -254,6 +254,56 @@ void walk_pod_resources(struct walk *w, const struct ynode *v, const char *path,
     read_resources(w, v, path, &((struct spec_pod *)obj)->res);
 }
 
+/* ---- resizePolicy: [{resourceName, restartPolicy}] ---- */
+
+struct resize_item {
+    int resource, policy; /* -1 = not given */
+};
+
+static const char *const resize_resources[] = {"cpu", "memory"};
+static const char *const resize_policies[] = {"NotRequired", "RestartContainer"};
+
+static void f_resize_resource(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    want_enum(w, v, path, resize_resources, 2, &((struct resize_item *)obj)->resource);
+}
+
+static void f_resize_policy(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    want_enum(w, v, path, resize_policies, 2, &((struct resize_item *)obj)->policy);
+}
+
+void walk_resize_policy(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"resourceName", f_resize_resource},
+                                          {"restartPolicy", f_resize_policy}};
+    struct spec_container *c = obj;
+    unsigned seen = 0;
+    if (!want_seq(w, v, path))
+        return;
+    for (size_t i = 0; i < v->n; i++) {
+        _cleanup_free_ char *p = path_idx(path, i);
+        struct resize_item it = {-1, -1};
+        if (!walk_map(w, v->items[i], p, fields, TK_ARRAY_SIZE(fields), &it))
+            continue;
+        if (ynode_is_null(ynode_get(v->items[i], "resourceName")))
+            wreq(w, v->items[i], p, "resourceName", "cpu or memory");
+        if (ynode_is_null(ynode_get(v->items[i], "restartPolicy")))
+            wreq(w, v->items[i], p, "restartPolicy", "NotRequired or RestartContainer");
+        if (it.resource < 0)
+            continue;
+        unsigned bit = it.resource ? SPEC_RESIZE_MEMORY : SPEC_RESIZE_CPU;
+        if (seen & bit) {
+            _cleanup_free_ char *rp = path_key(p, "resourceName");
+            werr(w, ynode_get(v->items[i], "resourceName"), rp, "'%s' is given twice",
+                 resize_resources[it.resource]);
+        }
+        seen |= bit;
+        if (it.policy == 1)
+            c->resize_restart |= bit;
+    }
+}
+
 /* One container's limit against the pod's: reported at the container's limit. */
 static void check_limit(struct walk *w, const struct ynode *ctrs, size_t i, const char *what,
                         int64_t v, const char *vs, int64_t pod_v, const char *pod_vs)
@@ -282,6 +332,14 @@ void check_pod_resources(struct walk *w, const struct ynode *spec, const struct 
         check_limit(w, ctrs, i, "memory", r->mem_limit, r->mem_limit_s, p->mem_limit,
                     p->mem_limit_s);
         cpu += r->cpu_request, mem += r->mem_request;
+        if (pod->containers[i].resize_restart && pod->restart_policy == SPEC_RESTART_NEVER) {
+            char path[96];
+            snprintf(path, sizeof(path), "spec.containers[%zu].resizePolicy", i);
+            const struct ynode *cn =
+                ctrs && ctrs->type == YN_SEQ && i < ctrs->n ? ctrs->items[i] : NULL;
+            werr(w, cn ? ynode_get(cn, "resizePolicy") : spec, path,
+                 "restartPolicy must be NotRequired when the pod's restartPolicy is Never");
+        }
     }
     const struct ynode *req = ynode_get(ynode_get(spec, "resources"), "requests");
     char sum[32];

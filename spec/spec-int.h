@@ -170,6 +170,8 @@ void check_name_dups(struct walk *w, const struct ynode *list, const char *path,
 
 /* A container's resources: {requests, limits} (resources.c); obj is the container. */
 void walk_resources(struct walk *w, const struct ynode *v, const char *path, void *obj);
+/* A container's resizePolicy (obj is the container). */
+void walk_resize_policy(struct walk *w, const struct ynode *v, const char *path, void *obj);
 /* spec.resources (obj is the pod), and after the containers are read: a container's limit
  * may not exceed the pod's, the pod's requests not be below the containers' sum. */
 void walk_pod_resources(struct walk *w, const struct ynode *v, const char *path, void *obj);

@@ -226,8 +226,14 @@ struct spec_container {
     size_t n_mounts;
     struct spec_container_security sec;
     struct spec_resources res;
+    /* resizePolicy: the resources (SPEC_RESIZE_CPU, SPEC_RESIZE_MEMORY) whose change restarts
+     * the container (RestartContainer); the others are resized in place (NotRequired, the
+     * default). */
+    unsigned resize_restart;
     struct spec_probe *probes[SPEC_N_PROBES]; /* NULL = none */
 };
+#define SPEC_RESIZE_CPU 1u
+#define SPEC_RESIZE_MEMORY 2u
 
 /* configMap/secret volume items[]: key to a relative path, with its mode (-1 = default). */
 struct spec_key_path {
@@ -400,6 +406,9 @@ struct spec_pod {
      * order, formatting, comments, YAML or JSON, and the file it came from. apiVersion,
      * labels and annotations are not covered: changing them does not replace a pod. */
     char hash[65];
+    /* The same hash without the resources of the pod and of its containers: two pods with the
+     * same one differ at most in requests and limits (an in-place resize may apply). */
+    char hash_nores[65];
 };
 
 /* A ConfigMap or Secret: named data for pods (env, envFrom, volumes). Values are bytes

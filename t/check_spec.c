@@ -1041,6 +1041,48 @@ START_TEST(test_quantity)
 }
 END_TEST
 
+/* resizePolicy: accepted with Kubernetes' fields; the hash without resources is the same for
+ * pods that differ only in requests and limits, and differs otherwise. */
+#define RESIZE_POD(policy, mem, cmd)                                                               \
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: r}\nspec:\n  containers:\n"                       \
+    "  - name: app\n    image: busybox\n    command: [" cmd "]\n    resizePolicy:\n"               \
+    "    - {resourceName: cpu, restartPolicy: NotRequired}\n"                                      \
+    "    - {resourceName: memory, restartPolicy: " policy "}\n"                                    \
+    "    resources: {limits: {memory: " mem "}}\n"
+
+START_TEST(test_resize_policy)
+{
+    struct spec_pod *a = parse_one("a.yaml", RESIZE_POD("RestartContainer", "32Mi", "sleep"));
+    struct spec_pod *b = parse_one("b.yaml", RESIZE_POD("RestartContainer", "48Mi", "sleep"));
+    struct spec_pod *c = parse_one("c.yaml", RESIZE_POD("RestartContainer", "48Mi", "echo"));
+    struct spec_pod *d = parse_one("d.yaml", RESIZE_POD("NotRequired", "32Mi", "sleep"));
+    ck_assert_uint_eq(a->containers[0].resize_restart, SPEC_RESIZE_MEMORY);
+    ck_assert_uint_eq(d->containers[0].resize_restart, 0);
+    ck_assert_str_ne(a->hash, b->hash);
+    ck_assert_str_eq(a->hash_nores, b->hash_nores);
+    ck_assert_str_ne(b->hash_nores, c->hash_nores);
+    ck_assert_str_ne(a->hash_nores, d->hash_nores); /* the policy is not a resource */
+    spec_pod_free(a), spec_pod_free(b), spec_pod_free(c), spec_pod_free(d);
+    char *e = parse_error("e.yaml", RESIZE_POD("Sometimes", "32Mi", "sleep"));
+    ck_assert_msg(strstr(e, "resizePolicy[1].restartPolicy"), "%s", e);
+    free(e);
+    e = parse_error("f.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: r}\nspec:\n"
+                              "  restartPolicy: Never\n  containers:\n  - name: app\n"
+                              "    image: busybox\n    resizePolicy:\n"
+                              "    - {resourceName: memory, restartPolicy: RestartContainer}\n");
+    ck_assert_msg(strstr(e, "spec.containers[0].resizePolicy: restartPolicy must be NotRequired"),
+                  "%s", e);
+    free(e);
+    e = parse_error("g.yaml",
+                    "apiVersion: v1\nkind: Pod\nmetadata: {name: r}\nspec:\n"
+                    "  containers:\n  - name: app\n    image: busybox\n"
+                    "    resizePolicy:\n    - {resourceName: cpu, restartPolicy: NotRequired}\n"
+                    "    - {resourceName: cpu, restartPolicy: NotRequired}\n");
+    ck_assert_msg(strstr(e, "'cpu' is given twice"), "%s", e);
+    free(e);
+}
+END_TEST
+
 Suite *spec_suite(void)
 {
     Suite *s = suite_create("spec");
@@ -1061,6 +1103,7 @@ Suite *spec_suite(void)
     tcase_add_test(tc, test_recursive_read_only);
     tcase_add_test(tc, test_max_volume_mounts);
     tcase_add_test(tc, test_json_surrogates);
+    tcase_add_test(tc, test_resize_policy);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hash");
