@@ -35,8 +35,11 @@ static int save_filter(const char *state_dir, const struct sandbox_seccomp_filte
     _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return -errno;
+    /* No fsync, as for the exec record beside it: a runtime file of run_dir (/run/tank, a
+     * tmpfs), gone at a reboot with the container it describes; the rename keeps readers from
+     * a partial one. */
     int r = sandbox_seccomp_filter_save(filter, fd);
-    if (r < 0 || fsync(fd) < 0 || rename(tmp, path) < 0) {
+    if (r < 0 || rename(tmp, path) < 0) {
         r = r < 0 ? r : -errno;
         unlink(tmp);
         return r;
