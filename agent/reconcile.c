@@ -244,8 +244,10 @@ struct reconciler *reconcile_new(struct loop *loop, const struct tank_config *cf
                               .event = on_event,
                               .changed = on_changed,
                               .data = r};
-    r->store = store_new(loop, cfg->pods_dir, cfg->secrets_dir, cfg->seccomp_dir, DEBOUNCE_MS,
-                         on_store_change, r, err);
+    struct admit_host alloc;
+    admit_host_get(cfg, &alloc);
+    r->store = store_new(loop, cfg->pods_dir, cfg->secrets_dir, cfg->seccomp_dir, &alloc,
+                         DEBOUNCE_MS, on_store_change, r, err);
     if (!r->store) {
         reconcile_free(r);
         return NULL;

@@ -93,6 +93,7 @@ static void env_set(struct envb *e, const char *name, char *value, const struct 
     x->ref_name = src->ref_name ? strdup(src->ref_name) : NULL;
     x->ref_key = src->ref_key ? strdup(src->ref_key) : NULL;
     x->optional = src->optional;
+    x->divisor = src->divisor;
     if (!x->name || !x->value || (src->ref_name && !x->ref_name) || (src->ref_key && !x->ref_key))
         e->oom = true;
 }
@@ -113,8 +114,9 @@ static void envb_free(struct envb *e)
 struct rctx {
     const struct spec_set *set;
     const struct spec_pod *pod;
-    const char *node_name;
-    char *error; /* the first config error of the container */
+    const struct resolve_node *node;
+    const struct spec_container *c; /* the container being resolved (env) */
+    char *error;                    /* the first config error of the container */
 };
 
 static void config_error(struct rctx *r, const char *fmt, ...)
@@ -219,7 +221,7 @@ static char *field_value(struct rctx *r, const char *path)
     else if (!strcmp(path, "metadata.uid"))
         return pod_uid(pod);
     else if (!strcmp(path, "spec.nodeName"))
-        v = r->node_name;
+        v = r->node->name ? r->node->name : "";
     else if (!strcmp(path, "spec.serviceAccountName"))
         v = "default";
     else if (!strcmp(path, "status.podIP") || !strcmp(path, "status.podIPs"))
@@ -234,6 +236,37 @@ static char *field_value(struct rctx *r, const char *path)
     return strdup(v ? v : ""); /* status.hostIP(s): the host seam has no address */
 }
 
+static int64_t ceil_div(int64_t v, int64_t d)
+{
+    return v <= 0 ? 0 : v / d + (v % d != 0);
+}
+
+/* resourceFieldRef: the container's request or limit divided by divisor, rounded up, as the
+ * kubelet gives it; a limit that is not set is the node's allocatable. */
+static char *resource_value(struct rctx *r, const char *container, const char *resource,
+                            int64_t divisor)
+{
+    const struct spec_container *c = container && *container ? NULL : r->c;
+    for (size_t i = 0; !c && i < r->pod->n_containers; i++)
+        if (!strcmp(r->pod->containers[i].name, container))
+            c = &r->pod->containers[i];
+    bool limit = !strncmp(resource, "limits.", 7), cpu = strstr(resource, ".cpu") != NULL;
+    int64_t v = 0;
+    if (c && cpu)
+        v = limit ? c->res.cpu_limit : c->res.cpu_request;
+    else if (c)
+        v = limit ? c->res.mem_limit : c->res.mem_request;
+    if (c && limit && !v)
+        v = cpu ? r->node->cpu_milli : r->node->memory;
+    /* cpu: millicores over a divisor in millicores (1 by default); memory: bytes over a
+     * divisor in thousandths of a byte */
+    int64_t d = cpu ? (divisor ? divisor : 1000) : (divisor ? divisor / 1000 : 1);
+    char *out = NULL;
+    if (asprintf(&out, "%lld", (long long)ceil_div(v, d > 0 ? d : 1)) < 0)
+        return NULL;
+    return out;
+}
+
 /* One env entry: its value, or NULL when it is not set (an optional object or key that is
  * missing, or a config error). */
 static char *env_value(struct rctx *r, struct envb *e, const struct spec_env *x)
@@ -243,6 +276,8 @@ static char *env_value(struct rctx *r, struct envb *e, const struct spec_env *x)
         return resolve_expand(x->value ? x->value : "", env_lookup, e);
     case SPEC_ENV_FIELD:
         return field_value(r, x->ref_key);
+    case SPEC_ENV_RESOURCE:
+        return resource_value(r, x->ref_name, x->ref_key, x->divisor);
     case SPEC_ENV_CONFIGMAP:
     case SPEC_ENV_SECRET:
         break;
@@ -280,6 +315,7 @@ static int resolve_container(struct rctx *r, struct spec_container *c)
 {
     struct envb e = {0};
     r->error = NULL;
+    r->c = c;
     for (size_t i = 0; i < c->n_env_from; i++)
         add_env_from(r, &e, &c->env_from[i]);
     for (size_t i = 0; i < c->n_env; i++) {
@@ -358,7 +394,8 @@ static int downward_files(struct rctx *r, struct spec_volume *v)
 {
     for (size_t i = 0; i < v->n_items; i++) {
         const struct spec_key_path *it = &v->items[i];
-        char *text = !strcmp(it->key, "metadata.labels")
+        char *text = it->resource ? resource_value(r, it->container, it->key, it->divisor)
+                     : !strcmp(it->key, "metadata.labels")
                          ? format_map(r->pod->labels, r->pod->n_labels)
                      : !strcmp(it->key, "metadata.annotations")
                          ? format_map(r->pod->annotations, r->pod->n_annotations)
@@ -483,11 +520,11 @@ static int resolve_pull_auth(const struct spec_set *set, struct spec_pod *pod)
     return 0;
 }
 
-int resolve_pods(struct spec_set *set, const char *node_name)
+int resolve_pods(struct spec_set *set, const struct resolve_node *node)
 {
     for (size_t i = 0; i < set->n_pods; i++) {
         struct spec_pod *pod = set->pods[i];
-        struct rctx r = {.set = set, .pod = pod, .node_name = node_name ? node_name : ""};
+        struct rctx r = {.set = set, .pod = pod, .node = node};
         for (size_t j = 0; j < pod->n_containers; j++)
             if (resolve_container(&r, &pod->containers[j]) < 0)
                 return -ENOMEM;

@@ -16,10 +16,21 @@
  *
  * Secret values are copied only into c->env (memory); no message carries a value.
  */
+#include <stdint.h>
+
 #include "spec/spec.h"
 
-/* node_name: spec.nodeName (the host's name). Returns 0 or -ENOMEM. */
-int resolve_pods(struct spec_set *set, const char *node_name);
+/* The host as the downward API shows it. */
+struct resolve_node {
+    const char *name; /* spec.nodeName: the host's name */
+    /* allocatable (agent/admit.h): resourceFieldRef's limits.cpu / limits.memory of a
+     * container without that limit, as the kubelet shows a node's allocatable */
+    int64_t cpu_milli;
+    int64_t memory;
+};
+
+/* Returns 0 or -ENOMEM. */
+int resolve_pods(struct spec_set *set, const struct resolve_node *node);
 
 /* Kubernetes' $(VAR) expansion of s: "$$" is "$", "$(NAME)" the value of NAME when
  * lookup knows it and as written when not, any other "$" as written. A new heap string

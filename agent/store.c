@@ -40,12 +40,13 @@ struct path_watch {
 struct store {
     struct loop *loop;
     char *pods_dir;
-    char *seccomp_dir;   /* NULL = profiles not checked */
-    char *secrets_dir;   /* NULL = none */
-    int secrets_wd;      /* its watch, -1 when none */
-    char node_name[256]; /* spec.nodeName for the downward API: the host's name */
-    char *root;          /* the resolved directory being watched, NULL when absent */
-    char *path_sig;      /* the path watches' "DIR\0NAME\0" pairs, to see when they move */
+    char *seccomp_dir;       /* NULL = profiles not checked */
+    char *secrets_dir;       /* NULL = none */
+    int secrets_wd;          /* its watch, -1 when none */
+    char node_name[256];     /* spec.nodeName for the downward API: the host's name */
+    struct admit_host alloc; /* the host's allocatable, for resourceFieldRef */
+    char *root;              /* the resolved directory being watched, NULL when absent */
+    char *path_sig;          /* the path watches' "DIR\0NAME\0" pairs, to see when they move */
     size_t path_sig_len;
     int ifd;
     int *wds; /* the tree's watches */
@@ -637,7 +638,9 @@ int store_refresh(struct store *s)
     next.missing = !s->root;
     carry_over_objects(&next, &s->state);
     /* ConfigMaps, Secrets and the pods' own fields into the pods' inputs (resolve.h). */
-    if (resolve_pods(&next.set, s->node_name) < 0 || nodesel_filter(&next, s->node_name) < 0) {
+    struct resolve_node node = {
+        .name = s->node_name, .cpu_milli = s->alloc.cpu_milli, .memory = s->alloc.memory};
+    if (resolve_pods(&next.set, &node) < 0 || nodesel_filter(&next, s->node_name) < 0) {
         state_free(&next);
         return -ENOMEM;
     }
@@ -758,8 +761,8 @@ static void on_inotify(struct loop *loop, int fd, uint32_t events, void *data)
 }
 
 struct store *store_new(struct loop *loop, const char *pods_dir, const char *secrets_dir,
-                        const char *seccomp_dir, int64_t debounce_ms, store_change_fn fn,
-                        void *data, struct tk_err *err)
+                        const char *seccomp_dir, const struct admit_host *alloc,
+                        int64_t debounce_ms, store_change_fn fn, void *data, struct tk_err *err)
 {
     struct store *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -770,6 +773,8 @@ struct store *store_new(struct loop *loop, const char *pods_dir, const char *sec
     s->seccomp_dir = seccomp_dir ? strdup(seccomp_dir) : NULL;
     s->secrets_dir = secrets_dir && *secrets_dir ? strdup(secrets_dir) : NULL;
     s->secrets_wd = -1;
+    if (alloc)
+        s->alloc = *alloc;
     s->debounce_ms = debounce_ms;
     s->fn = fn;
     s->data = data;

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "agent/admit.h"
 #include "spec/spec.h"
 
 struct loop;
@@ -45,10 +46,11 @@ typedef void (*store_change_fn)(void *data);
  * With seccomp_dir, a pod whose Localhost seccomp profile is missing or invalid there is an
  * error of its manifest (agent/confine.h). Returns NULL with err set on failure (inotify
  * unavailable). secrets_dir (NULL = none) holds Secrets and ConfigMaps only, read and
- * watched beside pods_dir (see conf/tank.ini). */
+ * watched beside pods_dir (see conf/tank.ini). alloc (NULL = 0) is the host's allocatable
+ * that the downward API shows for a container without limits (agent/resolve.h). */
 struct store *store_new(struct loop *loop, const char *pods_dir, const char *secrets_dir,
-                        const char *seccomp_dir, int64_t debounce_ms, store_change_fn fn,
-                        void *data, struct tk_err *err);
+                        const char *seccomp_dir, const struct admit_host *alloc,
+                        int64_t debounce_ms, store_change_fn fn, void *data, struct tk_err *err);
 void store_free(struct store *store);
 
 /* The current desired state, owned by the store: valid until the next refresh. */

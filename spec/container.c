@@ -191,10 +191,11 @@ static void f_value_from(struct walk *w, const struct ynode *v, const char *path
     static const struct field fields[] = {{"configMapKeyRef", f_cm_key_ref},
                                           {"secretKeyRef", f_secret_key_ref},
                                           {"fieldRef", f_field_ref},
-                                          {"resourceFieldRef", field_refused}};
+                                          {"resourceFieldRef", f_env_resource_ref}};
     struct spec_env *e = obj;
     if (walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), e) && v->n == 0)
-        werr(w, v, path, "one of configMapKeyRef, secretKeyRef or fieldRef is required");
+        werr(w, v, path,
+             "one of configMapKeyRef, secretKeyRef, fieldRef or resourceFieldRef is required");
 }
 
 static void f_env(struct walk *w, const struct ynode *v, const char *path, void *obj)

@@ -134,6 +134,8 @@ static void put_container(struct tk_buf *b, const struct spec_container *c, bool
             put_str(b, c->env[i].ref_name);
             put_str(b, c->env[i].ref_key);
             put_int(b, c->env[i].optional);
+            if (c->env[i].from == SPEC_ENV_RESOURCE)
+                put_int(b, c->env[i].divisor);
         }
     }
     if (c->n_env_from || c->config_error) {
@@ -193,6 +195,10 @@ static void put_volume(struct tk_buf *b, const struct spec_volume *v)
             put_str(b, v->items[i].key);
             put_str(b, v->items[i].path);
             put_int(b, v->items[i].mode);
+            if (v->items[i].resource) {
+                put_str(b, v->items[i].container);
+                put_int(b, v->items[i].divisor);
+            }
         }
         put_int(b, v->default_mode);
         put_int(b, v->optional);

@@ -55,10 +55,6 @@ static const struct {
      "use a hostPath volume for data kept on this host, or an emptyDir"},
     {"spec.volumes[].nfs", "mount it on the host and use a hostPath volume"},
     {"spec.volumes[].ephemeral", "use an emptyDir volume (with sizeLimit)"},
-    {"spec.containers[].env[].valueFrom.resourceFieldRef",
-     "container resources (requests and limits) are not implemented yet"},
-    {"spec.volumes[].downwardAPI.items[].resourceFieldRef",
-     "container resources in a downwardAPI volume are not implemented yet"},
     {"spec.containers[].ports[].hostIP",
      "with hostNetwork: true a port listens where the process binds it; without it, give the "
      "pod an address with spec.network (tank/v1)"},

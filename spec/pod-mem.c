@@ -78,6 +78,7 @@ static void free_cfg_volume(struct spec_volume *v)
     for (size_t i = 0; v->items && i < v->n_items; i++) {
         free(v->items[i].key);
         free(v->items[i].path);
+        free(v->items[i].container);
     }
     free(v->items);
     for (size_t i = 0; v->files && i < v->n_files; i++) {

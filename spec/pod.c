@@ -705,6 +705,7 @@ static void f_spec(struct walk *w, const struct ynode *v, const char *path, void
         werr(w, ynode_get(v, "hostUsers"), "spec.hostUsers",
              "false cannot be used together with hostNetwork: true");
     check_container_refs(w, v, pod);
+    check_resource_refs(w, v, pod);
     check_pod_resources(w, v, pod);
 }
 

@@ -177,6 +177,13 @@ void walk_resize_policy(struct walk *w, const struct ynode *v, const char *path,
 void walk_pod_resources(struct walk *w, const struct ynode *v, const char *path, void *obj);
 void check_pod_resources(struct walk *w, const struct ynode *spec, const struct spec_pod *pod);
 
+/* resourceFieldRef (resfield.c) in env (obj: struct spec_env) and in downwardAPI items
+ * (obj: struct spec_key_path; containerName required), and the pod-wide check that
+ * containerName names one of its containers. */
+void f_env_resource_ref(struct walk *w, const struct ynode *v, const char *path, void *obj);
+void f_dw_resource_ref(struct walk *w, const struct ynode *v, const char *path, void *obj);
+void check_resource_refs(struct walk *w, const struct ynode *spec, const struct spec_pod *pod);
+
 /* configMap and secret volumes (volume.c). */
 void f_configmap_volume(struct walk *w, const struct ynode *v, const char *path, void *obj);
 void f_secret_volume(struct walk *w, const struct ynode *v, const char *path, void *obj);

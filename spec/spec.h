@@ -69,6 +69,8 @@ enum spec_env_source {
     SPEC_ENV_CONFIGMAP, /* configMapKeyRef: ref_name, ref_key */
     SPEC_ENV_SECRET,    /* secretKeyRef: ref_name, ref_key */
     SPEC_ENV_FIELD,     /* fieldRef: ref_key = fieldPath (metadata.name, ...) */
+    SPEC_ENV_RESOURCE,  /* resourceFieldRef: ref_key = resource (limits.cpu, requests.memory,
+                         * ...), ref_name = containerName (NULL: this container), divisor */
 };
 
 struct spec_env {
@@ -78,6 +80,8 @@ struct spec_env {
     char *ref_name;
     char *ref_key;
     bool optional;
+    int64_t divisor; /* resourceFieldRef: thousandths of the unit (cpu: 1 = 1m; memory: 1000 =
+                      * 1 byte); 0 = not given (1) */
 };
 
 /* envFrom[]: every key of a ConfigMap or Secret, as prefix + key. */
@@ -235,11 +239,17 @@ struct spec_container {
 #define SPEC_RESIZE_CPU 1u
 #define SPEC_RESIZE_MEMORY 2u
 
-/* configMap/secret volume items[]: key to a relative path, with its mode (-1 = default). */
+/* configMap/secret volume items[]: key to a relative path, with its mode (-1 = default).
+ * downwardAPI items: key is the fieldPath, or with resource set the resourceFieldRef's
+ * resource (limits.cpu, ...) of the container named container, with divisor as in
+ * struct spec_env. */
 struct spec_key_path {
     char *key;
     char *path;
     int32_t mode;
+    bool resource;
+    char *container;
+    int64_t divisor;
 };
 
 /* One file of a configMap/secret volume: path relative to the volume, its bytes, mode. */

@@ -167,7 +167,7 @@ static void f_dw_items(struct walk *w, const struct ynode *v, const char *path, 
 {
     static const struct field fields[] = {{"path", f_item_path},
                                           {"fieldRef", f_dw_field_ref},
-                                          {"resourceFieldRef", field_refused},
+                                          {"resourceFieldRef", f_dw_resource_ref},
                                           {"mode", f_item_mode}};
     struct spec_volume *vol = obj;
     if (!want_seq(w, v, path))
@@ -182,9 +182,12 @@ static void f_dw_items(struct walk *w, const struct ynode *v, const char *path, 
             continue;
         if (!it->path && ynode_is_null(ynode_get(v->items[i], "path")))
             wreq(w, v->items[i], p, "path", NULL);
-        if (!it->key && !ynode_get(v->items[i], "resourceFieldRef") &&
-            ynode_is_null(ynode_get(v->items[i], "fieldRef")))
-            wreq(w, v->items[i], p, "fieldRef", NULL);
+        bool has_f = !ynode_is_null(ynode_get(v->items[i], "fieldRef"));
+        bool has_r = !ynode_is_null(ynode_get(v->items[i], "resourceFieldRef"));
+        if (has_f && has_r)
+            werr(w, v->items[i], p, "only one of fieldRef and resourceFieldRef may be given");
+        else if (!has_f && !has_r)
+            wreq(w, v->items[i], p, "fieldRef", "or resourceFieldRef");
     }
 }
 

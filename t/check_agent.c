@@ -618,7 +618,7 @@ START_TEST(test_store_burst_is_one_read)
     struct loop *l = loop_new();
     int changes = 0;
     struct tk_err err = {0};
-    struct store *s = store_new(l, dir, NULL, NULL, 300, on_change_count, &changes, &err);
+    struct store *s = store_new(l, dir, NULL, NULL, NULL, 300, on_change_count, &changes, &err);
     ck_assert_msg(s != NULL, "%s", err.msg);
     ck_assert_int_eq(store_state(s)->set.n_pods, 0);
     ck_assert_ptr_null(store_state(s)->revision);
@@ -646,7 +646,7 @@ START_TEST(test_store_burst_is_one_read)
     /* A pods directory that does not exist is an error, and no pods. */
     struct tk_buf missing = TK_BUF_INIT;
     tk_buf_addf(&missing, "%s/nowhere", dir);
-    s = store_new(l, missing.s, NULL, NULL, 50, NULL, NULL, &err);
+    s = store_new(l, missing.s, NULL, NULL, NULL, 50, NULL, NULL, &err);
     ck_assert_ptr_nonnull(s);
     ck_assert_int_eq(store_state(s)->set.n_pods, 0);
     ck_assert_int_eq(store_state(s)->set.n_errors, 1);
@@ -674,7 +674,7 @@ START_TEST(test_store_invalid_keeps_last_valid)
     struct tk_err err = {0};
     put_pod(dir, "web", "Always", "c=img");
     put_pod(dir, "db", "Always", "c=img");
-    struct store *s = store_new(l, dir, NULL, NULL, 20, on_change_count, &changes, &err);
+    struct store *s = store_new(l, dir, NULL, NULL, NULL, 20, on_change_count, &changes, &err);
     ck_assert_ptr_nonnull(s);
     const struct spec_pod *web = spec_set_find(&store_state(s)->set, "web");
     ck_assert_ptr_nonnull(web);
@@ -733,7 +733,7 @@ START_TEST(test_store_symlink_swap)
     ck_assert_int_eq(symlink("rev-aaa", link.s), 0);
     struct loop *l = loop_new();
     int changes = 0;
-    struct store *s = store_new(l, link.s, NULL, NULL, 20, on_change_count, &changes, NULL);
+    struct store *s = store_new(l, link.s, NULL, NULL, NULL, 20, on_change_count, &changes, NULL);
     ck_assert_ptr_nonnull(s);
     ck_assert_str_eq(store_state(s)->revision, "rev-aaa");
     ck_assert_ptr_nonnull(spec_set_find(&store_state(s)->set, "one"));
@@ -777,7 +777,7 @@ START_TEST(test_store_reads_at_once)
     char *dir = tmpdir();
     struct loop *l = loop_new();
     int changes = 0;
-    struct store *s = store_new(l, dir, NULL, NULL, 400, on_change_count, &changes, NULL);
+    struct store *s = store_new(l, dir, NULL, NULL, NULL, 400, on_change_count, &changes, NULL);
     ck_assert_ptr_nonnull(s);
     pump_for(l, 450); /* quiet */
     uint64_t reads = store_reads(s);
@@ -856,7 +856,7 @@ START_TEST(test_store_gitsync_link_above)
     gitsync_swap(repo.s, "aaa");
     struct loop *l = loop_new();
     int changes = 0;
-    struct store *s = store_new(l, pods.s, NULL, NULL, 20, on_change_count, &changes, NULL);
+    struct store *s = store_new(l, pods.s, NULL, NULL, NULL, 20, on_change_count, &changes, NULL);
     ck_assert_ptr_nonnull(s);
     ck_assert_str_eq(store_state(s)->revision, "aaa");
     ck_assert_uint_eq(store_state(s)->set.n_pods, 1);
@@ -1420,7 +1420,7 @@ START_TEST(test_resolve_env)
     ck_assert_uint_eq(set.n_objects, 2);
     char before[65];
     memcpy(before, set.pods[0]->hash, sizeof(before));
-    ck_assert_int_eq(resolve_pods(&set, "host-1"), 0);
+    ck_assert_int_eq(resolve_pods(&set, &(struct resolve_node){.name = "host-1"}), 0);
     ck_assert_str_ne(set.pods[0]->hash, before);
     const struct spec_container *a = &set.pods[0]->containers[0];
     static const char *const want[][2] = {
@@ -1437,6 +1437,46 @@ START_TEST(test_resolve_env)
     ck_assert_str_eq(a->command[3], "$(NOPE)");
     ck_assert_str_eq(set.pods[0]->containers[1].config_error,
                      "couldn't find key nokey in Secret default/s");
+    spec_set_free(&set);
+}
+END_TEST
+
+/* resourceFieldRef as the kubelet gives it: rounded up to the divisor, a limit that is not
+ * set is the node's allocatable; in env and in a downwardAPI volume. */
+START_TEST(test_resolve_resources)
+{
+    static const char text[] =
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: r}\n"
+        "spec:\n  containers:\n  - name: a\n    image: busybox\n"
+        "    resources: {requests: {cpu: 250m, memory: 32Mi}, limits: {memory: 100M}}\n"
+        "    env:\n"
+        "    - {name: A, valueFrom: {resourceFieldRef: {resource: requests.cpu}}}\n"
+        "    - {name: B, valueFrom: {resourceFieldRef: {resource: requests.cpu, divisor: 1m}}}\n"
+        "    - {name: C, valueFrom: {resourceFieldRef: {resource: limits.cpu, divisor: 1m}}}\n"
+        "    - {name: D, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}\n"
+        "    - {name: E, valueFrom: {resourceFieldRef: {resource: requests.memory}}}\n"
+        "    - {name: F, valueFrom: {resourceFieldRef: {containerName: b, resource: "
+        "limits.memory, divisor: 1Ki}}}\n"
+        "  - name: b\n    image: busybox\n"
+        "  volumes:\n  - name: d\n    downwardAPI:\n      items:\n"
+        "      - {path: cpu, resourceFieldRef: {containerName: b, resource: limits.cpu}}\n"
+        "      - {path: mem, resourceFieldRef: {containerName: a, resource: limits.memory, "
+        "divisor: 1M}}\n";
+    struct spec_set set;
+    spec_set_init(&set);
+    spec_parse_buffer(&set, "r.yaml", text, strlen(text));
+    ck_assert_uint_eq(set.n_errors, 0);
+    struct resolve_node node = {.name = "h", .cpu_milli = 1500, .memory = 4096 * 1024};
+    ck_assert_int_eq(resolve_pods(&set, &node), 0);
+    const struct spec_container *a = &set.pods[0]->containers[0];
+    static const char *const want[] = {"1", "250", "1500", "96", "33554432", "4096"};
+    ck_assert_uint_eq(a->n_env, 6);
+    for (size_t i = 0; i < 6; i++)
+        ck_assert_str_eq(a->env[i].value, want[i]);
+    const struct spec_volume *v = &set.pods[0]->volumes[0];
+    ck_assert_uint_eq(v->n_files, 2);
+    ck_assert_str_eq((const char *)v->files[0].data, "2");
+    ck_assert_str_eq((const char *)v->files[1].data, "100");
     spec_set_free(&set);
 }
 END_TEST
@@ -1467,6 +1507,7 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_api_json);
     tcase_add_loop_test(tc, test_expand, 0, (int)(sizeof(expand_cases) / sizeof(expand_cases[0])));
     tcase_add_test(tc, test_resolve_env);
+    tcase_add_test(tc, test_resolve_resources);
     suite_add_tcase(s, tc);
     return s;
 }
