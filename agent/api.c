@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "agent/events.h"
 #include "agent/loop.h"
 #include "agent/metrics.h"
 #include "agent/nodesel.h"
@@ -409,8 +410,16 @@ static enum MHD_Result handle_events(struct api *api, struct MHD_Connection *con
 {
     const char *pod = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "pod");
     const char *after = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "after");
+    const char *since = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
     uint64_t total = reconcile_events_total(api->r);
     struct sync_request *q = *con_cls;
+    if (since) { /* the kept events (agent/events.h), those of earlier agents too */
+        int64_t ns = since[0] ? events_parse_time(since) : 0;
+        if (ns < 0)
+            return respond_error(conn, MHD_HTTP_BAD_REQUEST,
+                                 "since: not a time (2026-01-02T03:04:05Z or Unix seconds)");
+        return respond(conn, MHD_HTTP_OK, events_json(ns, pod), "application/json");
+    }
     if (after && !q) { /* the headers: wait for the end of the request */
         q = calloc(1, sizeof(*q));
         if (!q)

@@ -20,6 +20,7 @@
 #include "agent/api.h"
 #include "agent/config.h"
 #include "agent/imagegc.h"
+#include "agent/events.h"
 #include "agent/loop.h"
 #include "agent/nodesel.h"
 #include "agent/probe.h"
@@ -258,6 +259,10 @@ static int run_agent(struct tank_config *cfg)
     if (make_dirs(cfg) < 0 || loop_set_signals(loop, &set, on_signal, &actx) < 0)
         goto out;
     nodesel_init(cfg); /* before the store's first read */
+    int er = events_open(cfg->state_dir, EVENTS_MAX_LINES);
+    if (er < 0)
+        tk_warn("keep events in '%s': %s (events are not kept over a restart)", cfg->state_dir,
+                strerror(-er));
     rt = runtime_new_host(cfg, &err);
     if (rt)
         actx.rec = rec = reconcile_new(loop, cfg, rt, &err);
@@ -292,6 +297,7 @@ out:
     reconcile_free(rec);
     runtime_free(rt);
     loop_free(loop);
+    events_close();
     while (n_locks) /* last: the socket is gone by now */
         close(locks[--n_locks]);
     return ret;

@@ -8,6 +8,7 @@
 
 #include "agent/config.h"
 #include "agent/admit.h"
+#include "agent/events.h"
 #include "agent/loop.h"
 #include "agent/metrics.h"
 #include "agent/pod.h"
@@ -58,6 +59,7 @@ static void on_event(void *data, const char *pod, const char *ctr, const char *r
     snprintf(e->container, sizeof(e->container), "%s", ctr ? ctr : "");
     snprintf(e->reason, sizeof(e->reason), "%s", reason);
     snprintf(e->message, sizeof(e->message), "%s", message);
+    events_record(e->time_ns, pod, ctr, reason, message);
     r->events_total++;
     if (r->event_hook)
         r->event_hook(r->event_hook_data);

@@ -15,7 +15,7 @@ _tank() {
         cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
         words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
     }
-    local commands="agent status logs exec validate apply delete diff pull images unpack sync version help"
+    local commands="agent status logs exec validate apply delete diff pull images unpack sync events version help"
     local i cmd= sub= _tank_config= args=()
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in

@@ -17,6 +17,7 @@
 
 #include "agent/api.h"
 #include "agent/config.h"
+#include "agent/events.h"
 #include "agent/loop.h"
 #include "agent/pod.h"
 #include "agent/reconcile.h"
@@ -1282,6 +1283,50 @@ START_TEST(test_exit_without_watch_fd)
 }
 END_TEST
 
+/* ---------------- kept events ---------------- */
+
+/* Bounded and rotated: with 3 lines a file, 8 events keep the newest 2 to 6; a reopened log
+ * (the next agent) reads them back; since and pod narrow. */
+START_TEST(test_events_kept)
+{
+    char dir[] = "/tmp/tank-events-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(events_open(dir, 3), 0);
+    for (int i = 1; i <= 8; i++) {
+        char msg[16];
+        snprintf(msg, sizeof(msg), "m%d", i);
+        events_record((int64_t)i * 1000000000, i % 2 ? "odd" : "even", "c", "R", msg);
+    }
+    events_close();
+    ck_assert_int_eq(events_open(dir, 3), 0);
+    char *all = events_json(0, NULL);
+    json_t *o = json_loads(all, 0, NULL);
+    json_t *evs = json_object_get(o, "events");
+    size_t n = json_array_size(evs);
+    ck_assert_msg(n >= 2 && n <= 6, "%zu kept: %s", n, all);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(evs, n - 1), "message")),
+                     "m8");
+    ck_assert_msg(!strstr(all, "\"m1\""), "the oldest was kept: %s", all);
+    json_decref(o);
+    free(all);
+    char *odd = events_json(7000000000, "odd");
+    ck_assert_str_eq(odd,
+                     "{\"events\":[{\"time\":\"1970-01-01T00:00:07.000000000Z\",\"pod\":\"odd\","
+                     "\"container\":\"c\",\"reason\":\"R\",\"message\":\"m7\"}]}");
+    free(odd);
+    ck_assert_int_eq(events_parse_time("1970-01-01T00:00:07.5Z"), 7500000000);
+    ck_assert_int_eq(events_parse_time("12"), 12000000000);
+    ck_assert_int_eq(events_parse_time("soon"), -1);
+    events_close();
+    char cmd[64];
+    snprintf(cmd, sizeof(cmd), "%s/events.jsonl", dir);
+    unlink(cmd);
+    snprintf(cmd, sizeof(cmd), "%s/events.jsonl.1", dir);
+    unlink(cmd);
+    rmdir(dir);
+}
+END_TEST
+
 /* ---------------- the API's JSON ---------------- */
 
 static void assert_keys(json_t *o, const char *const *keys, size_t n)
@@ -1505,6 +1550,7 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_async_sandbox);
     tcase_add_test(tc, test_exit_without_watch_fd);
     tcase_add_test(tc, test_api_json);
+    tcase_add_test(tc, test_events_kept);
     tcase_add_loop_test(tc, test_expand, 0, (int)(sizeof(expand_cases) / sizeof(expand_cases[0])));
     tcase_add_test(tc, test_resolve_env);
     tcase_add_test(tc, test_resolve_resources);
