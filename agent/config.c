@@ -641,12 +641,3 @@ const char *config_default_path(const char *explicit_path)
         return env;
     return CONFIG_DEFAULT_PATH;
 }
-
-void host_facts_get(const struct tank_config *cfg, struct host_facts *out)
-{
-    out->uplink = cfg->uplink;
-    out->dns = (const char *const *)cfg->dns;
-    out->n_dns = cfg->n_dns;
-    out->dns_search = (const char *const *)cfg->dns_search;
-    out->n_dns_search = cfg->n_dns_search;
-}

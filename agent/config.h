@@ -122,16 +122,40 @@ int config_reload(struct tank_config *cfg, struct tk_buf *applied, struct tk_buf
 const char *config_default_path(const char *explicit_path);
 
 /*
- * Host seam: the host's network facts as Tank sees them. The default implementation reads
- * them from the configuration; another (default route, resolv.conf) can replace it without
- * touching callers.
+ * Host seam: the host's network facts as Tank sees them (agent/hostfacts.c). An explicit
+ * [host] uplink / dns wins; left empty, they come from the host itself, as Docker and
+ * podman do:
+ *   dns: the nameservers of /etc/resolv.conf without the loopback ones (127.x, ::1: a
+ *        stub such as systemd-resolved's 127.0.0.53, which a pod's network namespace
+ *        cannot reach); when only loopback ones are there, the upstream list
+ *        systemd-resolved keeps in /run/systemd/resolve/resolv.conf. search and options
+ *        come from the same file. Nothing usable: no nameserver, with a warning (once).
+ *   uplink: the interface of the IPv4 default route (/proc/net/route, lowest metric),
+ *        chosen once and logged.
+ * For tests only, the environment may point these reads elsewhere: TANK_HOST_RESOLV_CONF,
+ * TANK_HOST_RESOLVED_CONF, TANK_HOST_ROUTES (a file in /proc/net/route's format).
  */
 struct host_facts {
-    const char *uplink;     /* NULL when none configured */
+    const char *uplink;     /* NULL when none */
     const char *const *dns; /* nameservers */
     size_t n_dns;
     const char *const *dns_search; /* search domains */
     size_t n_dns_search;
+    const char *const *dns_options; /* resolv.conf options ("ndots:2"); host's only */
+    size_t n_dns_options;
+    /* private: what was read from the host */
+    char *own[3][CONFIG_MAX_LIST];
+    size_t n_own[3];
 };
 
+/* Fill out (free it with host_facts_free). */
 void host_facts_get(const struct tank_config *cfg, struct host_facts *out);
+void host_facts_free(struct host_facts *hf);
+
+/* What the host's resolv.conf at path says (nameservers without loopback ones, search,
+ * options) into hf's own lists; the number of nameservers kept, or -errno. */
+int host_facts_read_resolv(const char *path, struct host_facts *hf);
+
+/* The interface of the IPv4 default route in routes (/proc/net/route's format), into name
+ * (IFNAMSIZ); -ENOENT when there is none. */
+int host_default_route_iface(const char *routes, char *name, size_t size);

@@ -321,7 +321,7 @@ static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_po
     }
     if (r < 0)
         sandbox_pod_destroy(cfg->run_dir, cfg->state_dir, pod->name, NULL);
-    struct host_facts hf;
+    _cleanup_(host_facts_free) struct host_facts hf;
     host_facts_get(cfg, &hf);
     size_t ni = pod->network.n_interfaces, nv = pod->n_volumes, no = pod->dns.n_options;
     _cleanup_free_ struct sandbox_iface *ifs = calloc(ni ? ni : 1, sizeof(*ifs));
@@ -346,8 +346,8 @@ static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_po
         .n_nameservers = pod->dns.set ? pod->dns.n_nameservers : hf.n_dns,
         .searches = pod->dns.set ? (const char *const *)pod->dns.searches : hf.dns_search,
         .n_searches = pod->dns.set ? pod->dns.n_searches : hf.n_dns_search,
-        .options = (const char *const *)opts,
-        .n_options = no,
+        .options = pod->dns.set ? (const char *const *)opts : hf.dns_options,
+        .n_options = pod->dns.set ? no : hf.n_dns_options,
         .volumes = vols,
         .n_volumes = nv,
         .probe_ms = ni ? ADDRESS_PROBE_MS : 0,

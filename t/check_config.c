@@ -1,5 +1,6 @@
 /* agent/config.c: tank.ini parsing, defaults, errors with line numbers. */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,7 @@ START_TEST(test_values)
     host_facts_get(&cfg, &hf);
     ck_assert_str_eq(hf.uplink, "veth-up");
     ck_assert_int_eq(hf.n_dns, 2);
+    host_facts_free(&hf);
     config_free(&cfg);
     unlink(p);
     free(p);
@@ -176,12 +178,108 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
+/* The host seam with [host] dns empty: the host's resolv.conf without loopback stubs, else
+ * systemd-resolved's upstream list, search and options from the same file; files given
+ * through the test-only environment. */
+static struct host_facts facts_with(const char *resolv, const char *resolved, const char *ini)
+{
+    char *a = write_tmp(resolv), *b = write_tmp(resolved), *c = write_tmp(ini);
+    setenv("TANK_HOST_RESOLV_CONF", a, 1);
+    setenv("TANK_HOST_RESOLVED_CONF", b, 1);
+    setenv("TANK_HOST_ROUTES", "/nonexistent", 1);
+    struct tank_config cfg;
+    struct tk_err err = {0};
+    ck_assert_msg(config_load(&cfg, c, &err) == 0, "%s", err.msg);
+    struct host_facts hf;
+    host_facts_get(&cfg, &hf);
+    /* keep what hf borrows from cfg: copy it into hf's own lists */
+    if (cfg.n_dns) {
+        for (size_t i = 0; i < cfg.n_dns && i < CONFIG_MAX_LIST; i++)
+            hf.own[0][i] = strdup(cfg.dns[i]);
+        hf.n_own[0] = cfg.n_dns;
+        hf.dns = (const char *const *)hf.own[0];
+    }
+    config_free(&cfg);
+    unlink(a), unlink(b), unlink(c);
+    free(a), free(b), free(c);
+    unsetenv("TANK_HOST_RESOLV_CONF");
+    unsetenv("TANK_HOST_RESOLVED_CONF");
+    unsetenv("TANK_HOST_ROUTES");
+    return hf;
+}
+
+START_TEST(test_host_dns_defaults)
+{
+    /* a systemd-resolved stub: its upstream list instead */
+    struct host_facts hf =
+        facts_with("nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch stub.test\n",
+                   "# resolved\nnameserver 192.0.2.53\nnameserver 2001:db8::53\n"
+                   "search example.test corp.test\noptions ndots:2\n",
+                   "[agent]\npods_dir = /tmp/p\n");
+    ck_assert_int_eq(hf.n_dns, 2);
+    ck_assert_str_eq(hf.dns[0], "192.0.2.53");
+    ck_assert_str_eq(hf.dns[1], "2001:db8::53");
+    ck_assert_int_eq(hf.n_dns_search, 2);
+    ck_assert_str_eq(hf.dns_search[1], "corp.test");
+    ck_assert_int_eq(hf.n_dns_options, 1);
+    ck_assert_str_eq(hf.dns_options[0], "ndots:2");
+    host_facts_free(&hf);
+
+    /* loopback entries skipped, the others kept with the file's search and options */
+    hf = facts_with("nameserver 127.0.0.1\nnameserver 198.51.100.1\nnameserver ::1\n"
+                    "domain one.test\nsearch two.test\noptions rotate\n",
+                    "nameserver 192.0.2.99\n", "[agent]\npods_dir = /tmp/p\n");
+    ck_assert_int_eq(hf.n_dns, 1);
+    ck_assert_str_eq(hf.dns[0], "198.51.100.1");
+    ck_assert_int_eq(hf.n_dns_search, 1);
+    ck_assert_str_eq(hf.dns_search[0], "two.test");
+    ck_assert_str_eq(hf.dns_options[0], "rotate");
+    host_facts_free(&hf);
+
+    /* nothing usable: none (and a warning) */
+    hf = facts_with("nameserver 127.0.0.53\n", "nameserver 127.0.0.1\n",
+                    "[agent]\npods_dir = /tmp/p\n");
+    ck_assert_int_eq(hf.n_dns, 0);
+    ck_assert_int_eq(hf.n_dns_options, 0);
+    host_facts_free(&hf);
+
+    /* an explicit [host] dns wins */
+    hf = facts_with("nameserver 198.51.100.1\n", "", "[host]\ndns = 192.0.2.1\n");
+    ck_assert_int_eq(hf.n_dns, 1);
+    ck_assert_str_eq(hf.dns[0], "192.0.2.1");
+    ck_assert_int_eq(hf.n_dns_options, 0);
+    host_facts_free(&hf);
+}
+END_TEST
+
+START_TEST(test_host_default_route)
+{
+    char *p = write_tmp(
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+        "uplink1\t00000000\t010200C0\t0003\t0\t0\t600\t00000000\t0\t0\t0\n"
+        "uplink0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+        "other\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n");
+    char name[32];
+    ck_assert_int_eq(host_default_route_iface(p, name, sizeof(name)), 0);
+    ck_assert_str_eq(name, "uplink0");
+    unlink(p);
+    free(p);
+    p = write_tmp("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\n"
+                  "other\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\n");
+    ck_assert_int_eq(host_default_route_iface(p, name, sizeof(name)), -ENOENT);
+    unlink(p);
+    free(p);
+}
+END_TEST
+
 Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("ini");
     tcase_add_test(tc, test_shipped_config_loads);
     tcase_add_test(tc, test_values);
+    tcase_add_test(tc, test_host_dns_defaults);
+    tcase_add_test(tc, test_host_default_route);
     tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
     tcase_add_test(tc, test_image_gc_keys);
     tcase_add_test(tc, test_missing_file);
