@@ -354,6 +354,9 @@ static int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_po
         .userns = pod_userns(cfg, pod),
         .userns_ranges = cfg->userns_ranges,
         .n_userns_ranges = cfg->n_userns_ranges,
+        .has_fs_group = pod->sec.fs_group.has,
+        .fs_group = (uint32_t)pod->sec.fs_group.v,
+        .fs_group_on_root_mismatch = pod->sec.fs_group_on_root_mismatch,
     };
     struct sandbox_pod_creation *c = NULL;
     r = sandbox_pod_create_begin(&pc, &c, err);

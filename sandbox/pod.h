@@ -129,6 +129,14 @@ struct sandbox_pod_config {
     bool userns;
     const struct sandbox_id_range *userns_ranges;
     size_t n_userns_ranges;
+    /* fsGroup: each emptyDir is made that group's, mode 02777 (set-group-id, so what is
+     * created in it is the group's too), and what it already holds group-owned and
+     * group-readable and writable (directories set-group-id), as the kubelet does; with
+     * on_root_mismatch only when the top directory is not so already. With userns, the
+     * group is fs_group inside the pod's range (0..65535). */
+    bool has_fs_group;
+    uint32_t fs_group;
+    bool fs_group_on_root_mismatch;
 };
 
 /*

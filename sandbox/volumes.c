@@ -107,9 +107,65 @@ static int empty_dir_setup(const char *path, const struct sandbox_volume *v, str
     return 0;
 }
 
+/* fsGroup on what an emptyDir holds already: the group's, group rw (directories also x and
+ * set-group-id), as the kubelet's SetVolumeOwnership. Each entry is opened without following
+ * links (symbolic links, devices, fifos and sockets are left), so a link a container made
+ * never leads outside. */
+static int fs_group_tree(int dfd, gid_t gid, int depth)
+{
+    if (depth > 64)
+        return -ELOOP;
+    _cleanup_closedir_ DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return -errno;
+    }
+    struct dirent *de;
+    int r = 0;
+    while (r == 0 && (de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        int fd =
+            openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+            if (fd >= 0)
+                close(fd);
+            continue; /* (a link: ELOOP; a device on this nodev mount: EACCES) */
+        }
+        mode_t mode = (st.st_mode & 07777) | (S_ISDIR(st.st_mode) ? 0770 | S_ISGID : 0660);
+        if (fchown(fd, (uid_t)-1, gid) < 0 || fchmod(fd, mode) < 0)
+            r = -errno;
+        if (r == 0 && S_ISDIR(st.st_mode)) {
+            r = fs_group_tree(fd, gid, depth + 1);
+            continue;
+        }
+        close(fd);
+    }
+    return r;
+}
+
+static int fs_group_apply(const char *path, gid_t gid, bool on_root_mismatch)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return -errno;
+    if (on_root_mismatch && st.st_gid == gid && (st.st_mode & (S_ISGID | 0770)) == (S_ISGID | 0770))
+        return 0;
+    if (fchown(fd, (uid_t)-1, gid) < 0 || fchmod(fd, 0777 | S_ISGID) < 0)
+        return -errno;
+    int sub = dup(fd);
+    return sub < 0 ? -errno : fs_group_tree(sub, gid, 0);
+}
+
 int podvol_setup(const struct sandbox_pod_config *cfg, uid_t owner, struct tk_err *err)
 {
     char dir[4096];
+    if (cfg->has_fs_group && owner != (uid_t)-1 && cfg->fs_group > 65535)
+        return tk_err_set(err, -EINVAL,
+                          "pod '%s': fsGroup %u is outside the pod's user namespace (0 to 65535)",
+                          cfg->name, cfg->fs_group);
     int r = sandbox_pod_volume_path(dir, sizeof(dir), cfg->state_dir, cfg->name, "");
     if (r < 0)
         return tk_err_set(err, r, "pod '%s': state directory path too long", cfg->name);
@@ -132,6 +188,11 @@ int podvol_setup(const struct sandbox_pod_config *cfg, uid_t owner, struct tk_er
             return r;
         if (owner != (uid_t)-1 && chown(path, owner, (gid_t)owner) < 0)
             return tk_err_sys(err, -errno, "volume '%s': chown '%s'", v->name, path);
+        if (cfg->has_fs_group &&
+            (r = fs_group_apply(path, (gid_t)(owner != (uid_t)-1 ? owner : 0) + cfg->fs_group,
+                                cfg->fs_group_on_root_mismatch)) < 0)
+            return tk_err_sys(err, r, "volume '%s': fsGroup %u on '%s'", v->name, cfg->fs_group,
+                              path);
     }
     return 0;
 }

@@ -380,9 +380,10 @@ static void f_psec_fs_group(struct walk *w, const struct ynode *v, const char *p
 static void f_psec_fs_policy(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const char *const names[] = {"Always", "OnRootMismatch"};
+    struct spec_pod_security *s = obj;
     int i;
-    (void)obj;
-    want_enum(w, v, path, names, TK_ARRAY_SIZE(names), &i);
+    if (want_enum(w, v, path, names, TK_ARRAY_SIZE(names), &i))
+        s->fs_group_on_root_mismatch = i == 1;
 }
 
 static void f_pod_security(struct walk *w, const struct ynode *v, const char *path, void *obj)

@@ -308,8 +308,11 @@ struct spec_pod_security {
     struct spec_lsm lsm;
     /* fsGroup: a supplementary group of every container, and the group of the configMap and
      * secret volumes' files (readable by it). fsGroupChangePolicy is accepted (Always,
-     * OnRootMismatch): those volumes are written by Tank, so both mean the same. */
+     * OnRootMismatch): those volumes are written by Tank, so both mean the same; for an
+     * emptyDir that already holds files, OnRootMismatch leaves them when its top directory
+     * is right already. */
     struct spec_opt_i64 fs_group;
+    bool fs_group_on_root_mismatch;
 };
 
 struct spec_dns {
