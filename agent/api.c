@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <microhttpd.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -31,7 +32,10 @@
 struct api {
     struct loop *loop;
     const struct reconciler *r;
-    struct sync *sync; /* NULL without [sync] */
+    struct sync *sync;              /* NULL without [sync] */
+    struct MHD_Daemon *metrics_mhd; /* [agent] metrics_listen: GET /metrics on TCP */
+    int metrics_epoll_fd;
+    uint64_t metrics_timer;
     struct MHD_Daemon *mhd;
     int listen_fd;
     bool listen_fd_owned;
@@ -574,6 +578,7 @@ struct api *api_new(struct loop *loop, const char *socket_path, const struct rec
     api->loop = loop;
     api->r = r;
     api->epoll_fd = -1;
+    api->metrics_epoll_fd = -1;
     api->path = strdup(socket_path);
     api->listen_fd = listen_unix(api, socket_path, err);
     api->listen_fd_owned = true;
@@ -607,6 +612,102 @@ struct api *api_new(struct loop *loop, const char *socket_path, const struct rec
     return api;
 }
 
+/* ---- GET /metrics on TCP ([agent] metrics_listen) ---- */
+
+static enum MHD_Result handle_tcp(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    struct api *api = cls;
+    if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+        return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is supported");
+    if (strcmp(url, "/metrics"))
+        return respond_error(conn, MHD_HTTP_NOT_FOUND, "only /metrics is served here");
+    return respond(conn, MHD_HTTP_OK, metrics_render(api->r, api->sync),
+                   "text/plain; version=0.0.4; charset=utf-8");
+}
+
+static int64_t on_metrics_timer(struct loop *loop, uint64_t id, void *data);
+
+static void run_metrics(struct api *api)
+{
+    MHD_UNSIGNED_LONG_LONG t;
+    MHD_run(api->metrics_mhd);
+    loop_del_timer(api->loop, api->metrics_timer);
+    api->metrics_timer = 0;
+    if (MHD_get_timeout(api->metrics_mhd, &t) == MHD_YES)
+        api->metrics_timer = loop_add_timer(api->loop, (int64_t)t, on_metrics_timer, api);
+}
+
+static int64_t on_metrics_timer(struct loop *loop, uint64_t id, void *data)
+{
+    struct api *api = data;
+    api->metrics_timer = 0;
+    run_metrics(api);
+    return LOOP_TIMER_DONE;
+}
+
+static void on_metrics_fd(struct loop *loop, int fd, uint32_t events, void *data)
+{
+    run_metrics(data);
+}
+
+/* "127.0.0.1:9100", "[::1]:9100": a listening TCP socket bound to that address only. */
+static int listen_tcp(const char *addr, struct tk_err *err)
+{
+    char host[128];
+    const char *colon = strrchr(addr, ':');
+    size_t len = colon ? (size_t)(colon - addr) : 0;
+    if (len >= 2 && addr[0] == '[' && addr[len - 1] == ']')
+        addr++, len -= 2;
+    if (!colon || !len || len >= sizeof(host))
+        return tk_err_set(err, -EINVAL, "metrics_listen '%s': not ADDRESS:PORT", addr);
+    memcpy(host, addr, len);
+    host[len] = '\0';
+    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
+                             .ai_socktype = SOCK_STREAM};
+    struct addrinfo *ai = NULL;
+    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai)
+        return tk_err_set(err, -EINVAL, "metrics_listen '%s': not ADDRESS:PORT", addr);
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+        int e = -errno;
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return tk_err_sys(err, e, "listen on metrics_listen '%s'", addr);
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+int api_listen_metrics(struct api *api, const char *addr, struct tk_err *err)
+{
+    int fd = listen_tcp(addr, err);
+    if (fd < 0)
+        return fd;
+    api->metrics_mhd = MHD_start_daemon(
+        MHD_USE_EPOLL, 0, NULL, NULL, handle_tcp, api, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)API_MIN_CONNECTIONS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)API_CONNECTION_MEMORY, MHD_OPTION_END);
+    const union MHD_DaemonInfo *info =
+        api->metrics_mhd ? MHD_get_daemon_info(api->metrics_mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    if (!info) {
+        if (!api->metrics_mhd)
+            close(fd);
+        return tk_err_set(err, -EIO, "serve metrics on '%s': the HTTP server did not start", addr);
+    }
+    int r = loop_add_fd(api->loop, info->epoll_fd, EPOLLIN, on_metrics_fd, api);
+    if (r < 0)
+        return tk_err_sys(err, r, "serve metrics on '%s'", addr);
+    api->metrics_epoll_fd = info->epoll_fd;
+    return 0;
+}
+
 void api_set_sync(struct api *api, struct sync *sync)
 {
     api->sync = sync;
@@ -618,6 +719,11 @@ void api_free(struct api *api)
         return;
     if (api->epoll_fd >= 0)
         loop_del_fd(api->loop, api->epoll_fd);
+    if (api->metrics_epoll_fd >= 0)
+        loop_del_fd(api->loop, api->metrics_epoll_fd);
+    loop_del_timer(api->loop, api->metrics_timer);
+    if (api->metrics_mhd)
+        MHD_stop_daemon(api->metrics_mhd);
     wake_watchers(api); /* no connection may stay suspended when the server stops */
     if (api->watch_timer)
         loop_del_timer(api->loop, api->watch_timer);

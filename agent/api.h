@@ -41,6 +41,9 @@ void api_events_changed(void *data);
 
 struct api *api_new(struct loop *loop, const char *socket_path, const struct reconciler *r,
                     struct tk_err *err);
+/* Serve GET /metrics (only) on TCP at addr ("127.0.0.1:9100", "[::1]:9100"), bound to that
+ * address only. -errno with err set. */
+int api_listen_metrics(struct api *api, const char *addr, struct tk_err *err);
 /* Serve the git sync's status and POST /v1/sync (sync outlives the api, or is unset first). */
 void api_set_sync(struct api *api, struct sync *sync);
 /* Stop serving and remove the socket. NULL is a no-op. */

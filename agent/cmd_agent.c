@@ -270,6 +270,8 @@ static int run_agent(struct tank_config *cfg)
         api = api_new(loop, cfg->socket, rec, &err);
     if (api)
         reconcile_set_event_hook(rec, api_events_changed, api);
+    if (api && cfg->metrics_listen && api_listen_metrics(api, cfg->metrics_listen, &err) < 0)
+        goto fail;
     if (api && cfg->sync_repo) {
         sync = sync_new(loop, cfg, revision_in_use, rec, &err);
         if (!sync)

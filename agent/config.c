@@ -59,6 +59,7 @@ static const struct key keys[] = {
     {"agent", "socket", V_PATH, FIELD(socket), 0},
     {"agent", "resync_seconds", V_SECONDS, FIELD(resync_ms), 0},
     {"agent", "group", V_STRING, FIELD(group), 0},
+    {"agent", "metrics_listen", V_STRING, FIELD(metrics_listen), 0},
     {"registry", "insecure", V_LIST, FIELD(insecure), FIELD(n_insecure)},
     {"registry", "mirror", V_LIST, FIELD(mirror), FIELD(n_mirror)},
     {"registry", "auth_file", V_PATH, FIELD(auth_file), 0},
@@ -615,6 +616,7 @@ void config_free(struct tank_config *cfg)
     free(cfg->run_dir);
     free(cfg->log_dir);
     free(cfg->socket);
+    free(cfg->metrics_listen);
     for (size_t i = 0; i < cfg->n_insecure; i++)
         free(cfg->insecure[i]);
     for (size_t i = 0; i < cfg->n_mirror; i++)

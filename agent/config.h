@@ -30,15 +30,16 @@ struct tank_config {
     size_t n_host_labels;
 
     /* [agent] */
-    char *pods_dir;    /* /etc/tank/pods */
-    char *secrets_dir; /* /etc/tank/secrets: Secrets and ConfigMaps kept on the host */
-    char *state_dir;   /* /var/lib/tank */
-    char *run_dir;     /* /run/tank */
-    char *log_dir;     /* /var/log/tank */
-    char *socket;      /* /run/tank/tank.sock */
-    int64_t resync_ms; /* resync_seconds, default 60s */
-    char *group;       /* NULL = none: what Tank writes is root's only */
-    gid_t gid;         /* the group's id, (gid_t)-1 without one */
+    char *pods_dir;       /* /etc/tank/pods */
+    char *secrets_dir;    /* /etc/tank/secrets: Secrets and ConfigMaps kept on the host */
+    char *state_dir;      /* /var/lib/tank */
+    char *run_dir;        /* /run/tank */
+    char *log_dir;        /* /var/log/tank */
+    char *socket;         /* /run/tank/tank.sock */
+    char *metrics_listen; /* NULL = off; "ADDR:PORT": GET /metrics on TCP there */
+    int64_t resync_ms;    /* resync_seconds, default 60s */
+    char *group;          /* NULL = none: what Tank writes is root's only */
+    gid_t gid;            /* the group's id, (gid_t)-1 without one */
 
     /* [registry] */
     char *insecure[CONFIG_MAX_LIST]; /* registry hosts ("127.0.0.1:5000") spoken to over HTTP */

@@ -7,6 +7,16 @@
 . "$(dirname "$0")/agent-lib.sh"
 command -v python3 >/dev/null || skip "python3 is not installed"
 agent_setup
+# [agent] metrics_listen: the same on TCP, bound to the given address only (the agent's own
+# network namespace here, its loopback up).
+NS=tank-t3045-$$
+ip netns add $NS || skip "cannot create a network namespace"
+at_exit "ip netns del $NS"
+ip -n $NS link set lo up
+ip -n $NS addr add 192.0.2.45/24 dev lo
+AGENT_NETNS=/run/netns/$NS
+PORT=$(free_port)
+sed -i "s|^\[agent\]|[agent]\nmetrics_listen = 127.0.0.1:$PORT|" "$CFG"
 put web Always "exec sleep 104501"
 printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {containers: []}\n' >"$PODS/bad.yaml"
 agent_start
@@ -62,5 +72,12 @@ has 'tank_manifest_errors 1'
 grep -q '^tank_reconcile_duration_seconds_count [1-9]' <<<"$m" || fail "no reconcile observed: $m"
 grep -q '^tank_image_pull_duration_seconds_count [1-9]' <<<"$m" || fail "no pull observed: $m"
 grep -q '^tank_sync_' <<<"$m" && fail "sync metrics without [sync]: $m"
+tcp=$(ip netns exec $NS curl -fsS "http://127.0.0.1:$PORT/metrics") || fail "GET /metrics on TCP"
+grep -qxF 'tank_pods{phase="Running"} 1' <<<"$tcp" || fail "TCP metrics: $tcp"
+[ "$(ip netns exec $NS curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/v1/pods")" = 404 ] ||
+    fail "the TCP listener serves more than /metrics"
+ip netns exec $NS curl -fsS -m 2 "http://192.0.2.45:$PORT/metrics" >/dev/null 2>&1 &&
+    fail "metrics_listen is bound to more than 127.0.0.1"
+ip netns exec $NS ss -ltnH | grep -q "127.0.0.1:$PORT " || fail "no listener: $(ip netns exec $NS ss -ltn)"
 rm -f "$PODS/bad.yaml"
 pass
