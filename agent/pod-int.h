@@ -33,6 +33,14 @@ void underway_watch(struct underway *u, struct loop *loop, const char *name,
 /* The work is over, or given up: out of the loop (a no-op when not active). */
 void underway_end(struct underway *u);
 
+/* The last usage read of a pod or container, kept for the loop's pass it was read in
+ * (loop_now_ms): an API answer or a metrics scrape reads each cgroup once. */
+struct usage_cache {
+    int64_t at_ms; /* 0 = none */
+    int r;
+    struct runtime_usage u;
+};
+
 /* A container's step in the worker's table (what the API shows is derived from it). */
 enum step {
     C_IDLE,     /* due to start (or to pull first) */
@@ -77,6 +85,7 @@ struct ctr {
     bool probing;        /* probe_ctr_running() set its probes up */
     uint64_t kill_timer; /* a probe killed it: SIGKILL when its grace period is over */
     bool resize_restart; /* killed by a resize (RestartContainer): restart at once */
+    struct usage_cache usage;
 };
 
 /* A pod's state in the worker's table (the table is written at the top of agent/pod.c;
@@ -114,6 +123,7 @@ struct pod {
     struct runtime_pod_info pending; /* the addresses it will have */
     const char *reason;
     char message[512];
+    struct usage_cache usage; /* the pod's own (its cgroup) */
 };
 
 /* pod.c */

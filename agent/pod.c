@@ -717,7 +717,20 @@ int pod_get_usage(const struct pod *p, const char *ctr, struct runtime_usage *ou
     const struct runtime *rt = p->env.rt;
     if (!rt->ops->usage)
         return -ENOENT;
-    return rt->ops->usage(rt->impl, p->name, ctr, out);
+    /* (the cache is not what the pod is: written through a const pod) */
+    struct usage_cache *uc = ctr ? NULL : (struct usage_cache *)&p->usage;
+    for (size_t i = 0; ctr && i < p->n_ctrs; i++)
+        if (!strcmp(p->ctrs[i].name, ctr))
+            uc = (struct usage_cache *)&p->ctrs[i].usage;
+    int64_t now = p->env.loop ? loop_now_ms(p->env.loop) : 0;
+    if (uc && now && uc->at_ms == now) {
+        *out = uc->u;
+        return uc->r;
+    }
+    int r = rt->ops->usage(rt->impl, p->name, ctr, out);
+    if (uc)
+        *uc = (struct usage_cache){.at_ms = now, .r = r, .u = *out};
+    return r;
 }
 
 bool pod_gone(const struct pod *p)
