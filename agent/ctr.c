@@ -277,6 +277,11 @@ static void on_pull_exit(struct loop *loop, pid_t pid, int status, void *data)
         pod_emit(p, c, "Pulled", "pulled image '%s'", c->image);
     } else {
         pull_error(c, c->message, sizeof(c->message));
+        if (p->spec && p->spec->pull_secrets_skipped) {
+            size_t l = strlen(c->message);
+            snprintf(c->message + l, sizeof(c->message) - l, " (imagePullSecrets skipped: %s)",
+                     p->spec->pull_secrets_skipped);
+        }
         int64_t delay = next_backoff(p->env.cfg, &c->pull_backoff_ms);
         ctr_backoff(c, c->pull_failures++ ? "ImagePullBackOff" : "ErrImagePull", delay);
         pod_emit(p, c, "Failed", "%s", c->message);
@@ -319,6 +324,11 @@ static void ctr_pull(struct ctr *c)
     if (!c->message[0]) /* a retry keeps showing why the last try failed until this one ends */
         c->reason = "PullingImage";
     pod_emit(p, c, "Pulling", "pulling image '%s'", c->image);
+    if (p->spec && p->spec->pull_secrets_skipped) /* (the kubelet's event) */
+        pod_emit(p, c, "FailedToRetrieveImagePullSecret",
+                 "Unable to retrieve some image pull secrets (%s); attempting to pull the image "
+                 "may not succeed.",
+                 p->spec->pull_secrets_skipped);
 }
 
 /* ---- starting ---- */

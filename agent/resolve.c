@@ -508,15 +508,28 @@ static int resolve_pull_auth(const struct spec_set *set, struct spec_pod *pod)
     pod->pull_auth = calloc(pod->n_pull_secrets + 1, sizeof(*pod->pull_auth));
     if (!pod->pull_auth)
         return -ENOMEM;
+    struct tk_buf skipped = TK_BUF_INIT;
     for (size_t i = 0; i < pod->n_pull_secrets; i++) {
-        const struct spec_object *o =
-            spec_set_find_object(set, SPEC_SECRET, pod->namespace, pod->pull_secrets[i]);
+        const char *name = pod->pull_secrets[i];
+        const struct spec_object *o = spec_set_find_object(set, SPEC_SECRET, pod->namespace, name);
         const struct spec_data *d = o ? spec_object_get(o, ".dockerconfigjson") : NULL;
+        if (!o)
+            tk_buf_addf(&skipped, "%s%s (not found)", skipped.len ? ", " : "", name);
+        else if (strcmp(o->type, "kubernetes.io/dockerconfigjson") || !d)
+            tk_buf_addf(&skipped, "%s%s (of type %s, not kubernetes.io/dockerconfigjson)",
+                        skipped.len ? ", " : "", name, o->type);
         if (!d || strcmp(o->type, "kubernetes.io/dockerconfigjson"))
             continue;
-        if (!(pod->pull_auth[pod->n_pull_auth++] = data_string(d)))
+        if (!(pod->pull_auth[pod->n_pull_auth++] = data_string(d))) {
+            tk_buf_free(&skipped);
             return -ENOMEM;
+        }
     }
+    free(pod->pull_secrets_skipped);
+    pod->pull_secrets_skipped = NULL;
+    if (skipped.len && !(pod->pull_secrets_skipped = tk_buf_detach(&skipped)))
+        return -ENOMEM;
+    tk_buf_free(&skipped);
     return 0;
 }
 

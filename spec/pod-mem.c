@@ -111,6 +111,7 @@ void spec_pod_free(struct spec_pod *pod)
     free(pod->namespace);
     free_strv(pod->pull_secrets, pod->n_pull_secrets);
     free_strv(pod->pull_auth, pod->n_pull_auth);
+    free(pod->pull_secrets_skipped);
     spec_node_free(&pod->node);
     free_strv(pod->dns.nameservers, pod->dns.n_nameservers);
     free_strv(pod->dns.searches, pod->dns.n_searches);
@@ -278,6 +279,8 @@ struct spec_pod *spec_pod_dup(const struct spec_pod *s)
     d->namespace = dstr(s->namespace, &ok);
     d->pull_secrets = dstrv(s->pull_secrets, s->n_pull_secrets, &ok);
     d->pull_auth = dstrv(s->pull_auth, s->n_pull_auth, &ok);
+    if (s->pull_secrets_skipped && !(d->pull_secrets_skipped = strdup(s->pull_secrets_skipped)))
+        ok = false;
     ok &= spec_node_dup(&d->node, &s->node);
     d->dns.nameservers = dstrv(s->dns.nameservers, s->dns.n_nameservers, &ok);
     d->dns.searches = dstrv(s->dns.searches, s->dns.n_searches, &ok);

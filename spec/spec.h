@@ -401,11 +401,16 @@ struct spec_pod {
     struct spec_netns network; /* tank/v1 only; empty = loopback only */
     /* spec.imagePullSecrets[].name; the agent's resolution fills pull_auth with their
      * ".dockerconfigjson" texts (Secrets of type kubernetes.io/dockerconfigjson, in order;
-     * a missing one is skipped, as the kubelet does). Not covered by the hash. */
+     * a missing one is skipped, as the kubelet does, and named in pull_secrets_skipped).
+     * Not covered by the hash. */
     char **pull_secrets;
     size_t n_pull_secrets;
     char **pull_auth;
     size_t n_pull_auth;
+    /* The resolution's account of the ones skipped ("regcred (not found), x (of type
+     * Opaque, not kubernetes.io/dockerconfigjson)"), NULL when none: an event at each pull
+     * and part of a failed pull's message. */
+    char *pull_secrets_skipped;
     struct spec_node node; /* which hosts the pod is for (the agent's node selection) */
 
     /* Where it came from. */

@@ -29,18 +29,31 @@ printf '[registry]\ninsecure = %s\n' "$REG" >>"$CFG"
 AGENT_NETNS=/run/netns/$NS
 agent_start
 
-# Without the Secret: the registry refuses the pull.
+# Without the Secret: the registry refuses the pull. A pull Secret that is missing or not of
+# type kubernetes.io/dockerconfigjson is named in an event and in the container's message.
 cat >"$PODS/.a.tmp" <<EOM
+apiVersion: v1
+kind: Secret
+metadata: {name: plain}
+stringData: {x: "y"}
+---
 apiVersion: v1
 kind: Pod
 metadata: {name: anon}
 spec:
   terminationGracePeriodSeconds: 1
+  imagePullSecrets: [{name: nosuch}, {name: plain}]
   containers:
     - {name: main, image: "$REG/test/app:v1", command: [sleep, "100331"]}
 EOM
 mv "$PODS/.a.tmp" "$PODS/anon.yaml"
 wait_jq 60 '.pods[] | select(.name == "anon") | .containers[0].reason == "ErrImagePull" or .containers[0].reason == "ImagePullBackOff"'
+skipped="nosuch (not found), plain (of type Opaque, not kubernetes.io/dockerconfigjson)"
+pod_jq anon .message | grep -qF "(imagePullSecrets skipped: $skipped)" ||
+    fail "no message naming the pull secrets: $(pod_jq anon .message)"
+curl -fsS --unix-socket "$SOCK" http://tank/v1/events >"$TMP/events" || fail "events"
+grep -F "FailedToRetrieveImagePullSecret" "$TMP/events" | grep -qF "Unable to retrieve some image pull secrets ($skipped)" ||
+    fail "no event naming the pull secrets: $(tail -5 "$TMP/events")"
 rm "$PODS/anon.yaml"
 wait_gone 30 anon
 
