@@ -189,6 +189,72 @@ static json_t *pod_json(const struct reconciler *r, const struct pod *p)
     json_object_set_new(o, "usage", usage_json(p, NULL));
     const struct spec_pod *spec = pod_spec(p);
     json_object_set_new(o, "qosClass", spec ? json_string(spec_pod_qos_class(spec)) : json_null());
+    json_object_set_new(o, "owner",
+                        spec && spec->owner_kind ? json_pack("{s:s, s:s}", "kind", spec->owner_kind,
+                                                             "name", spec->owner_name)
+                                                 : json_null());
+    return o;
+}
+
+/* Every container ready (the pod's Ready condition). */
+static bool pod_ready(const struct pod *p)
+{
+    struct pod_status s;
+    pod_get_status(p, &s);
+    if (s.phase != POD_RUNNING || !s.n_containers)
+        return false;
+    for (size_t i = 0; i < s.n_containers; i++) {
+        struct pod_ctr_status c;
+        pod_get_ctr_status(p, i, &c);
+        if (!c.ready)
+            return false;
+    }
+    return true;
+}
+
+/* A Deployment or Job with the pods that run for it now (kubectl get deploy / get job). */
+static json_t *workload_json(const struct reconciler *r, const struct spec_workload *wl)
+{
+    const struct store_state *st = reconcile_desired(r);
+    int ready = 0, updated = 0, succeeded = 0, failed = 0, active = 0;
+    json_t *names = json_array();
+    for (size_t i = 0; i < reconcile_n_pods(r); i++) {
+        const struct pod *p = reconcile_pod(r, i);
+        const struct spec_pod *sp = pod_spec(p);
+        if (!sp || !sp->owner_kind ||
+            strcmp(sp->owner_kind, spec_workload_kind_to_string(wl->kind)) ||
+            strcmp(sp->owner_name, wl->name))
+            continue;
+        struct pod_status s;
+        pod_get_status(p, &s);
+        json_array_append_new(names, json_string(s.name));
+        const struct spec_pod *want = spec_set_find(&st->set, s.name);
+        updated += want && !strcmp(want->hash, sp->hash);
+        ready += pod_ready(p);
+        succeeded += s.phase == POD_SUCCEEDED;
+        failed += s.phase == POD_FAILED;
+        active += s.phase == POD_PENDING || s.phase == POD_RUNNING;
+    }
+    json_t *conds = json_array();
+    bool job = wl->kind == SPEC_JOB;
+    if (job && succeeded >= wl->completions)
+        json_array_append_new(conds, json_pack("{s:s, s:s}", "type", "Complete", "status", "True"));
+    else if (job && failed > 0 && !active)
+        json_array_append_new(conds, json_pack("{s:s, s:s}", "type", "Failed", "status", "True"));
+    else if (!job)
+        json_array_append_new(
+            conds, json_pack("{s:s, s:s}", "type", "Available", "status",
+                             ready >= wl->replicas - wl->max_unavailable ? "True" : "False"));
+    json_t *o =
+        json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o, s:o}", "kind",
+                  spec_workload_kind_to_string(wl->kind), "name", wl->name, "namespace",
+                  wl->namespace, "replicas", job ? wl->completions : wl->replicas, "ready", ready,
+                  "updated", updated, "available", ready, "conditions", conds, "pods", names);
+    if (job) {
+        json_object_set_new(o, "succeeded", json_integer(succeeded));
+        json_object_set_new(o, "failed", json_integer(failed));
+        json_object_set_new(o, "active", json_integer(active));
+    }
     return o;
 }
 
@@ -231,6 +297,10 @@ static char *pods_json(const struct reconciler *r, const struct sync *sync)
     for (size_t i = 0; i < st->n_skipped; i++)
         json_array_append_new(pods, skipped_json(&st->skipped[i]));
     json_object_set_new(root, "pods", pods);
+    json_t *wls = json_array();
+    for (size_t i = 0; i < st->set.n_workloads; i++)
+        json_array_append_new(wls, workload_json(r, st->set.workloads[i]));
+    json_object_set_new(root, "workloads", wls);
     json_t *errs = json_array();
     for (size_t i = 0; i < st->set.n_errors; i++) {
         const struct spec_error *e = &st->set.errors[i];

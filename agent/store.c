@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent/confine.h"
+#include "agent/controllers.h"
 #include "agent/loop.h"
 #include "agent/nodesel.h"
 #include "agent/resolve.h"
@@ -637,6 +638,11 @@ int store_refresh(struct store *s)
     s->last_read_ms = tk_now_monotonic_ms();
     next.missing = !s->root;
     carry_over_objects(&next, &s->state);
+    /* Deployments and Jobs into the pods they own (controllers.h). */
+    if (controllers_expand(&next.set) < 0) {
+        state_free(&next);
+        return -ENOMEM;
+    }
     /* ConfigMaps, Secrets and the pods' own fields into the pods' inputs (resolve.h). */
     struct resolve_node node = {
         .name = s->node_name, .cpu_milli = s->alloc.cpu_milli, .memory = s->alloc.memory};

@@ -96,6 +96,8 @@ void spec_pod_free(struct spec_pod *pod)
         return;
     free(pod->api_version);
     free(pod->name);
+    free(pod->owner_kind);
+    free(pod->owner_name);
     free_kv(pod->labels, pod->n_labels);
     free_kv(pod->annotations, pod->n_annotations);
     for (size_t i = 0; pod->containers && i < pod->n_containers; i++)
@@ -264,6 +266,8 @@ struct spec_pod *spec_pod_dup(const struct spec_pod *s)
         return NULL;
     d->api_version = dstr(s->api_version, &ok);
     d->name = dstr(s->name, &ok);
+    d->owner_kind = dstr(s->owner_kind, &ok);
+    d->owner_name = dstr(s->owner_name, &ok);
     d->labels = dkv(s->labels, s->n_labels, &ok);
     d->annotations = dkv(s->annotations, s->n_annotations, &ok);
     d->containers = dmem(s->containers, s->n_containers, sizeof(*d->containers), &ok);

@@ -91,6 +91,12 @@ static void f_node_selector(struct walk *w, const struct ynode *v, const char *p
     read_kv(w, v, path, &pod->node.selector, &pod->node.n_selector, true);
 }
 
+void walk_kv(struct walk *w, const struct ynode *v, const char *path, struct spec_kv **out,
+             size_t *count)
+{
+    read_kv(w, v, path, out, count, true);
+}
+
 static void f_annotations(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_pod *pod = obj;
@@ -732,12 +738,14 @@ static bool check_type(struct walk *w, const struct ynode *root, struct spec_pod
         ok = false;
     }
     if (ynode_is_null(kind)) {
-        werr(w, root, "kind", "required (Pod, ConfigMap or Secret)");
+        werr(w, root, "kind", "required (Pod, Deployment, Job, ConfigMap or Secret)");
         ok = false;
     } else if (want_str(w, kind, "kind", &k)) {
         if (strcmp(k, "Pod")) {
             werr(w, kind, "kind",
-                 "'%.100s' is not supported: Tank reads kind Pod, ConfigMap and Secret", k);
+                 "'%.100s' is not supported: Tank reads kind Pod, Deployment, Job, ConfigMap and "
+                 "Secret",
+                 k);
             ok = false;
         }
     } else {
@@ -784,4 +792,40 @@ struct spec_pod *spec_pod_from_tree(struct spec_errs *e, const struct ynode *roo
 fail:
     spec_pod_free(pod);
     return NULL;
+}
+
+/* A workload's spec.template: its metadata holds labels and annotations (a name there is
+ * ignored, as Kubernetes names the pods itself). */
+static void f_tmpl_metadata(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {
+        {"name", NULL},
+        {"labels", f_labels},
+        {"annotations", f_annotations},
+        {"creationTimestamp", field_ignored},
+    };
+    walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), obj);
+}
+
+struct spec_pod *spec_pod_from_template(struct spec_errs *e, const struct ynode *tmpl,
+                                        const char *prefix, const char *name)
+{
+    static const struct field fields[] = {{"metadata", f_tmpl_metadata}, {"spec", f_spec}};
+    struct walk w = {.e = e, .prefix = prefix};
+    struct spec_pod *pod = xcalloc(1, sizeof(*pod));
+    size_t before = e->doc_errors;
+
+    pod->termination_grace_seconds = 30;
+    pod->line = tmpl->line;
+    pod->api_version = xstrdup("v1");
+    pod->name = xstrdup(name);
+    walk_map(&w, tmpl, "", fields, TK_ARRAY_SIZE(fields), pod);
+    if (ynode_is_null(ynode_get(tmpl, "spec")))
+        werr(&w, tmpl, "spec", "required");
+    if (e->doc_errors != before || e->oom) {
+        spec_pod_free(pod);
+        return NULL;
+    }
+    pod->namespace = xstrdup("default");
+    return pod;
 }

@@ -38,6 +38,9 @@ void spec_set_free(struct spec_set *set)
     for (size_t i = 0; i < set->n_objects; i++)
         spec_object_free(set->objects[i]);
     free(set->objects);
+    for (size_t i = 0; i < set->n_workloads; i++)
+        spec_workload_free(set->workloads[i]);
+    free(set->workloads);
     spec_set_init(set);
 }
 
@@ -208,10 +211,40 @@ static bool on_object(struct parse_ctx *ctx, struct spec_errs *e, struct ynode *
     return true;
 }
 
+/* kind Deployment or Job: a workload the agent's controllers turn into pods. */
+static bool on_workload(struct parse_ctx *ctx, struct spec_errs *e, struct ynode *root)
+{
+    const struct ynode *kind = ynode_get(root, "kind");
+    if (!kind || kind->type != YN_SCALAR || kind->kind != YS_STR)
+        return false;
+    enum spec_workload_kind k;
+    if (!strcmp(kind->value, "Deployment"))
+        k = SPEC_DEPLOYMENT;
+    else if (!strcmp(kind->value, "Job"))
+        k = SPEC_JOB;
+    else
+        return false;
+    struct spec_workload *wl = spec_workload_from_tree(e, root, k);
+    if (!wl)
+        return true;
+    wl->file = strdup(ctx->file);
+    wl->tmpl->file = strdup(ctx->file);
+    struct spec_workload **v =
+        realloc(ctx->set->workloads, (ctx->set->n_workloads + 1) * sizeof(*v));
+    if (!wl->file || !wl->tmpl->file || spec_pod_hash(wl->tmpl) < 0 || !v) {
+        spec_workload_free(wl);
+        ctx->oom = true;
+        return true;
+    }
+    ctx->set->workloads = v;
+    v[ctx->set->n_workloads++] = wl;
+    return true;
+}
+
 static void on_document(void *c, struct spec_errs *e, struct ynode *root)
 {
     struct parse_ctx *ctx = c;
-    if (on_object(ctx, e, root))
+    if (on_object(ctx, e, root) || on_workload(ctx, e, root))
         return;
     struct spec_pod *pod = spec_pod_from_tree(e, root);
     if (!pod)

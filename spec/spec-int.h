@@ -76,6 +76,15 @@ struct spec_pod *spec_pod_from_tree(struct spec_errs *e, const struct ynode *roo
 struct spec_object *spec_object_from_tree(struct spec_errs *e, const struct ynode *root,
                                           enum spec_object_kind kind);
 
+/* Build a Deployment or Job from one document tree; NULL when it has errors. */
+struct spec_workload *spec_workload_from_tree(struct spec_errs *e, const struct ynode *root,
+                                              enum spec_workload_kind kind);
+/* A pod template (spec.template of a workload) as a pod named name: metadata (labels,
+ * annotations) and spec walked with every error path under prefix ("spec.template."). NULL
+ * when it has errors. */
+struct spec_pod *spec_pod_from_template(struct spec_errs *e, const struct ynode *tmpl,
+                                        const char *prefix, const char *name);
+
 /* Compute pod->hash. Returns 0 or -ENOMEM/-EIO. */
 int spec_pod_hash(struct spec_pod *pod);
 
@@ -95,8 +104,9 @@ bool spec_is_port_name(const char *s);
 
 struct walk {
     struct spec_errs *e;
-    bool tank;   /* apiVersion tank/v1 */
-    int sources; /* volume sources seen in the current volume */
+    bool tank;          /* apiVersion tank/v1 */
+    int sources;        /* volume sources seen in the current volume */
+    const char *prefix; /* prepended to every error path (a pod template's "spec.template.") */
 };
 
 /* A field of a mapping: fn is called with the value (never a null value: null is absent).
@@ -137,6 +147,10 @@ char *path_key(const char *path, const char *key);
 char *path_idx(const char *path, size_t i);
 void *xcalloc(size_t n, size_t size);
 char *xstrdup(const char *s);
+
+/* A mapping of label keys to label values (metadata.labels, matchLabels). */
+void walk_kv(struct walk *w, const struct ynode *v, const char *path, struct spec_kv **out,
+             size_t *count);
 
 /* Check n is a mapping with unique scalar keys, each in fields (else "not supported"),
  * and call each field's fn. Returns false when n is not a mapping. */

@@ -427,6 +427,10 @@ struct spec_pod {
     /* The same hash without the resources of the pod and of its containers: two pods with the
      * same one differ at most in requests and limits (an in-place resize may apply). */
     char hash_nores[65];
+    /* The workload that made this pod (agent/controllers.h): "Deployment" / "Job" and its
+     * name, NULL for a pod written as a Pod. Not covered by the hash. */
+    char *owner_kind;
+    char *owner_name;
 };
 
 /* A ConfigMap or Secret: named data for pods (env, envFrom, volumes). Values are bytes
@@ -460,6 +464,47 @@ struct spec_object *spec_object_dup(const struct spec_object *o);
 /* The value of key in o, NULL when absent. */
 const struct spec_data *spec_object_get(const struct spec_object *o, const char *key);
 
+/*
+ * Workloads (apps/v1 Deployment, batch/v1 Job): a pod template and how many pods of it
+ * to run. The agent's controllers turn them into pods (agent/controllers.h). The template
+ * is a pod named like the workload, validated as a pod is (errors name
+ * "spec.template.spec..."), its hash covering what its pods run.
+ */
+enum spec_workload_kind { SPEC_DEPLOYMENT, SPEC_JOB };
+const char *spec_workload_kind_to_string(enum spec_workload_kind k);
+
+struct spec_workload {
+    enum spec_workload_kind kind;
+    char *name;
+    char *namespace;
+    struct spec_pod *tmpl; /* spec.template as a pod named like the workload */
+    /* Deployment */
+    int32_t replicas;         /* 1 */
+    struct spec_kv *selector; /* spec.selector.matchLabels (sorted by key) */
+    size_t n_selector;
+    bool recreate;     /* strategy.type Recreate (else RollingUpdate) */
+    int32_t max_surge; /* resolved against replicas, as Kubernetes rounds */
+    int32_t max_unavailable;
+    int32_t min_ready_s;         /* 0 */
+    int32_t progress_deadline_s; /* 600 */
+    bool paused;
+    /* Job */
+    int32_t completions;   /* 1 */
+    int32_t parallelism;   /* 1 */
+    int32_t backoff_limit; /* 6 */
+    struct spec_opt_i64 active_deadline_s;
+    struct spec_opt_i64 ttl_after_finished_s;
+    char *file;
+    int line;
+    int name_line;
+    int name_column;
+};
+void spec_workload_free(struct spec_workload *wl);
+struct spec_workload *spec_workload_dup(const struct spec_workload *wl);
+/* Kubernetes' rounding of an intOrString percentage against total: maxSurge rounds up,
+ * maxUnavailable down. pct is 0..100. */
+int32_t spec_percent_of(int32_t pct, int32_t total, bool round_up);
+
 /* One validation or parse error, located in a file. */
 struct spec_error {
     char *file;
@@ -484,6 +529,10 @@ struct spec_set {
      * is unique (a name claimed twice is an error on the later file). */
     struct spec_object **objects;
     size_t n_objects;
+    /* Deployments and Jobs, in path order then document order; (kind, namespace, name)
+     * unique as for objects. */
+    struct spec_workload **workloads;
+    size_t n_workloads;
 };
 
 /* Find a ConfigMap or Secret; NULL when absent. */

@@ -57,8 +57,9 @@ void werr(struct walk *w, const struct ynode *n, const char *path, const char *f
         w->e->oom = true;
         return;
     }
+    const char *pre = w->prefix ? w->prefix : "";
     if (*path)
-        errs_add(w->e, n->line, n->col, "%s: %s", path, msg);
+        errs_add(w->e, n->line, n->col, "%s%s: %s", pre, path, msg);
     else
         errs_add(w->e, n->line, n->col, "%s", msg);
 }
@@ -74,7 +75,7 @@ void wwarn(struct walk *w, const struct ynode *n, const char *path, const char *
         w->e->oom = true;
         return;
     }
-    errs_warn(w->e, n->line, n->col, "%s: %s", path, msg);
+    errs_warn(w->e, n->line, n->col, "%s%s: %s", w->prefix ? w->prefix : "", path, msg);
 }
 
 void wreq(struct walk *w, const struct ynode *n, const char *path, const char *key,

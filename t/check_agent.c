@@ -1347,19 +1347,21 @@ START_TEST(test_api_json)
     char *text = api_pods_json(w.rec);
     json_t *root = json_loads(text, 0, NULL);
     ck_assert_ptr_nonnull(root);
-    static const char *const top[] = {"revision", "sync", "pods", "errors"};
-    static const char *const pod[] = {"name",       "namespace", "phase", "reason",   "message",
-                                      "manifest",   "revision",  "ips",   "restarts", "startedAt",
-                                      "containers", "resources", "usage", "qosClass", "scheduled"};
+    static const char *const top[] = {"revision", "sync", "pods", "errors", "workloads"};
+    static const char *const pod[] = {"name",     "namespace", "phase",      "reason",
+                                      "message",  "manifest",  "revision",   "ips",
+                                      "restarts", "startedAt", "containers", "resources",
+                                      "usage",    "qosClass",  "scheduled",  "owner"};
     static const char *const ctr[] = {
         "name", "image",     "imageDigest", "state", "reason", "exitCode", "restarts",
         "pid",  "startedAt", "resources",   "usage", "ready",  "started"};
     static const char *const err[] = {"file", "line", "column", "message"};
-    assert_keys(root, top, 4);
+    assert_keys(root, top, 5);
     ck_assert(json_is_null(json_object_get(root, "revision")));
     ck_assert(json_is_null(json_object_get(root, "sync"))); /* no [sync] */
     json_t *p = json_array_get(json_object_get(root, "pods"), 0);
-    assert_keys(p, pod, 15);
+    assert_keys(p, pod, 16);
+    ck_assert(json_is_null(json_object_get(p, "owner")));
     ck_assert(json_is_null(json_object_get(p, "revision")));
     ck_assert_str_eq(json_string_value(json_object_get(p, "qosClass")), "BestEffort");
     ck_assert_str_eq(json_string_value(json_object_get(p, "phase")), "Running");
@@ -1379,7 +1381,7 @@ START_TEST(test_api_json)
     ck_assert_ptr_null(api_pod_json(w.rec, "nope"));
     text = api_pod_json(w.rec, "web");
     root = json_loads(text, 0, NULL);
-    assert_keys(root, pod, 15);
+    assert_keys(root, pod, 16);
     json_decref(root);
     free(text);
     text = api_events_json(w.rec, "web");

@@ -744,10 +744,12 @@ static const struct {
     {"just some words\n",
      "1:1: expected a Pod manifest (a mapping with apiVersion, kind, metadata and spec), got a "
      "string"},
-    {"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n",
+    {"apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: x}\n",
      "1:13: apiVersion: 'apps/v1' is not supported (v1 or tank/v1)"},
+    {"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n", "1:1: spec: required"},
     {"apiVersion: v1\nkind: Service\nmetadata: {name: x}\n",
-     "2:7: kind: 'Service' is not supported: Tank reads kind Pod, ConfigMap and Secret"},
+     "2:7: kind: 'Service' is not supported: Tank reads kind Pod, Deployment, Job, ConfigMap and "
+     "Secret"},
     {"a: [1, 2\n", "2:1: not valid YAML: did not find expected ',' or ']' (while parsing a flow "
                    "sequence at line 1)"},
     {"a: &x [1]\nb: *x\n", "2:4: YAML aliases (*x) are not supported: write the value out in full"},
@@ -1083,6 +1085,75 @@ START_TEST(test_resize_policy)
 }
 END_TEST
 
+/* Deployments: maxSurge rounds up, maxUnavailable down (Kubernetes' ResolveFenceposts), both
+ * 0 after rounding makes maxUnavailable 1; Recreate has no surge. */
+static const struct {
+    const char *replicas, *strategy;
+    int surge, unavailable;
+} rollouts[] = {
+    {"10", "{}", 3, 2},
+    {"3", "{}", 1, 0},
+    {"1", "{}", 1, 0},
+    {"4", "{rollingUpdate: {maxSurge: \"50%\", maxUnavailable: \"10%\"}}", 2, 0},
+    {"3", "{rollingUpdate: {maxSurge: 0, maxUnavailable: \"10%\"}}", 0, 1},
+    {"5", "{rollingUpdate: {maxSurge: 2, maxUnavailable: 1}}", 2, 1},
+    {"3", "{type: Recreate}", 0, 3},
+};
+
+START_TEST(test_deployment_rollout_values)
+{
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: nginx-deployment, labels: "
+             "{app: nginx}}\nspec:\n  replicas: %s\n  strategy: %s\n  selector:\n    "
+             "matchLabels: {app: nginx}\n  template:\n    metadata:\n      labels: {app: nginx}\n"
+             "    spec:\n      containers:\n      - name: nginx\n        image: nginx:1.14.2\n"
+             "        ports:\n        - containerPort: 80\n",
+             rollouts[_i].replicas, rollouts[_i].strategy);
+    struct spec_set set;
+    spec_set_init(&set);
+    ck_assert_int_eq(spec_parse_buffer(&set, "d.yaml", text, strlen(text)), 0);
+    ck_assert_uint_eq(set.n_workloads, 1);
+    ck_assert_uint_eq(set.n_pods, 0);
+    const struct spec_workload *wl = set.workloads[0];
+    ck_assert_int_eq(wl->kind, SPEC_DEPLOYMENT);
+    ck_assert_str_eq(wl->name, "nginx-deployment");
+    ck_assert_int_eq(wl->max_surge, rollouts[_i].surge);
+    ck_assert_int_eq(wl->max_unavailable, rollouts[_i].unavailable);
+    ck_assert_int_eq(wl->progress_deadline_s, 600);
+    ck_assert_str_eq(wl->tmpl->name, "nginx-deployment");
+    ck_assert_str_eq(wl->tmpl->containers[0].image, "nginx:1.14.2");
+    spec_set_free(&set);
+}
+END_TEST
+
+/* The Job example of the Kubernetes documentation (pi), with its defaults. */
+START_TEST(test_job_defaults)
+{
+    static const char text[] =
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: pi\nspec:\n  template:\n    spec:\n"
+        "      containers:\n      - name: pi\n        image: perl:5.34.0\n        command: "
+        "[\"perl\",  \"-Mbignum=bpi\", \"-wle\", \"print bpi(2000)\"]\n      restartPolicy: "
+        "Never\n  backoffLimit: 4\n";
+    struct spec_set set;
+    spec_set_init(&set);
+    ck_assert_int_eq(spec_parse_buffer(&set, "pi.yaml", text, strlen(text)), 0);
+    ck_assert_uint_eq(set.n_workloads, 1);
+    const struct spec_workload *wl = set.workloads[0];
+    ck_assert_int_eq(wl->kind, SPEC_JOB);
+    ck_assert_int_eq(wl->backoff_limit, 4);
+    ck_assert_int_eq(wl->completions, 1);
+    ck_assert_int_eq(wl->parallelism, 1);
+    ck_assert(!wl->active_deadline_s.has);
+    ck_assert_int_eq(wl->tmpl->restart_policy, SPEC_RESTART_NEVER);
+    struct spec_workload *d = spec_workload_dup(wl);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_str_eq(d->tmpl->hash, wl->tmpl->hash);
+    spec_workload_free(d);
+    spec_set_free(&set);
+}
+END_TEST
+
 Suite *spec_suite(void)
 {
     Suite *s = suite_create("spec");
@@ -1104,6 +1175,9 @@ Suite *spec_suite(void)
     tcase_add_test(tc, test_max_volume_mounts);
     tcase_add_test(tc, test_json_surrogates);
     tcase_add_test(tc, test_resize_policy);
+    tcase_add_loop_test(tc, test_deployment_rollout_values, 0,
+                        (int)(sizeof(rollouts) / sizeof(rollouts[0])));
+    tcase_add_test(tc, test_job_defaults);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("hash");

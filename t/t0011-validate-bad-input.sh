@@ -27,14 +27,14 @@ check truncated.yaml '[0-9]+:[0-9]+: not valid YAML: .*'
 : >"$TMP/empty.yaml"
 check empty.yaml '1:1: no Pod in file'
 
-printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 3}\n' \
+printf 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: web}\nspec: {replicas: 3}\n' \
     >"$TMP/deployment.yaml"
 printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {a/b: c}\n' \
     >"$TMP/configmap.yaml"
 out=$(timeout 20 "$TANK" validate "$TMP/deployment.yaml"); rc=$?
 [ "$rc" = 1 ] || fail "deployment: exit $rc"
 [ "$out" = "$TMP/deployment.yaml:1:13: apiVersion: 'apps/v1' is not supported (v1 or tank/v1)
-$TMP/deployment.yaml:2:7: kind: 'Deployment' is not supported: Tank reads kind Pod, ConfigMap and Secret" ] ||
+$TMP/deployment.yaml:2:7: kind: 'StatefulSet' is not supported: Tank reads kind Pod, Deployment, Job, ConfigMap and Secret" ] ||
     fail "deployment: unclear errors: $out"
 check configmap.yaml "4:8: data.a/b: 'a/b' is not a valid key \\(letters, digits, '-', '_' and '.', at most 253, not '.' or starting with '..'\\)"
 

@@ -43,7 +43,7 @@ grep -q "^READY=1$" "$TMP/notified" || fail "notify: $(cat "$TMP/notified")"
 
 json=$(curl -fsS --unix-socket "$sock" http://tank/v1/pods) || fail "GET /v1/pods"
 [ "$(jq -r '.revision' <<<"$json")" = rev-1111111 ] || fail "revision: $json"
-[ "$(jq -c 'keys' <<<"$json")" = '["errors","pods","revision","sync"]' ] || fail "top-level keys: $json"
+[ "$(jq -c 'keys' <<<"$json")" = '["errors","pods","revision","sync","workloads"]' ] || fail "top-level keys: $json"
 [ "$(jq -c '.sync' <<<"$json")" = null ] || fail "sync without [sync]: $json"
 [ "$(jq '.pods | length' <<<"$json")" = 0 ] || fail "an invalid manifest gave a pod: $json"
 [ "$(jq -c '.errors[0] | keys' <<<"$json")" = '["column","file","line","message"]' ] ||

@@ -1,0 +1,175 @@
+/* Deployments and Jobs into the pods they own (see controllers.h). */
+#include "agent/controllers.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/cleanup.h"
+
+/* n characters of the alphabet from the hex digest hex (64 digits), mixed with salt. */
+static void alphabet_chars(const char *hex, unsigned salt, char *out, size_t n)
+{
+    uint64_t h = 1469598103934665603ull ^ salt;
+    for (const char *c = hex; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    h = (h ^ salt) * 1099511628211ull;
+    const size_t len = sizeof(CONTROLLERS_ALPHABET) - 1;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = CONTROLLERS_ALPHABET[h % len];
+        h /= len;
+        if (h < len)
+            h = (h ^ i ^ salt) * 1099511628211ull + 0x9e3779b97f4a7c15ull;
+    }
+    out[n] = '\0';
+}
+
+void controllers_template_hash(const struct spec_workload *wl, char out[11])
+{
+    alphabet_chars(wl->tmpl->hash, 0, out, 10);
+}
+
+static void add_error(struct spec_set *set, const struct spec_workload *wl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void add_error(struct spec_set *set, const struct spec_workload *wl, const char *fmt, ...)
+{
+    struct spec_error *v = realloc(set->errors, (set->n_errors + 1) * sizeof(*v));
+    if (!v)
+        return;
+    set->errors = v;
+    struct spec_error *e = &v[set->n_errors];
+    *e = (struct spec_error){.file = strdup(wl->file ? wl->file : "-"),
+                             .line = wl->name_line,
+                             .column = wl->name_column};
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&e->message, fmt, ap) < 0)
+        e->message = NULL;
+    va_end(ap);
+    if (e->file && e->message)
+        set->n_errors++;
+    else {
+        free(e->file);
+        free(e->message);
+    }
+}
+
+/* Set label key to value on pod (replacing one the template has). */
+static int set_label(struct spec_pod *pod, const char *key, const char *value)
+{
+    for (size_t i = 0; i < pod->n_labels; i++)
+        if (!strcmp(pod->labels[i].key, key)) {
+            char *v = strdup(value);
+            if (!v)
+                return -ENOMEM;
+            free(pod->labels[i].value);
+            pod->labels[i].value = v;
+            return 0;
+        }
+    struct spec_kv *kv = realloc(pod->labels, (pod->n_labels + 1) * sizeof(*kv));
+    if (!kv)
+        return -ENOMEM;
+    pod->labels = kv;
+    kv[pod->n_labels] = (struct spec_kv){strdup(key), strdup(value)};
+    if (!kv[pod->n_labels].key || !kv[pod->n_labels].value) {
+        free(kv[pod->n_labels].key);
+        free(kv[pod->n_labels].value);
+        return -ENOMEM;
+    }
+    pod->n_labels++;
+    return 0;
+}
+
+static void pod_freep(struct spec_pod **p)
+{
+    spec_pod_free(*p);
+}
+
+/* One pod of wl named name, with its labels; appended to set. */
+static int add_pod(struct spec_set *set, const struct spec_workload *wl, const char *name,
+                   const char *const *labels)
+{
+    if (!tk_is_dns_label(name)) {
+        add_error(set, wl,
+                  "metadata.name: %s '%s' makes the pod name '%s', longer than 63 characters; "
+                  "shorten the name",
+                  spec_workload_kind_to_string(wl->kind), wl->name, name);
+        return 0;
+    }
+    if (spec_set_find(set, name)) {
+        add_error(set, wl, "metadata.name: the pod '%s' of %s '%s' is already defined in %s:%d",
+                  name, spec_workload_kind_to_string(wl->kind), wl->name,
+                  spec_set_find(set, name)->file, spec_set_find(set, name)->name_line);
+        return 0;
+    }
+    _cleanup_(pod_freep) struct spec_pod *pod = spec_pod_dup(wl->tmpl);
+    struct spec_pod **v = realloc(set->pods, (set->n_pods + 1) * sizeof(*v));
+    if (!pod || !v)
+        return -ENOMEM;
+    set->pods = v;
+    free(pod->name);
+    pod->name = strdup(name);
+    pod->owner_kind = strdup(spec_workload_kind_to_string(wl->kind));
+    pod->owner_name = strdup(wl->name);
+    if (!pod->name || !pod->owner_kind || !pod->owner_name)
+        return -ENOMEM;
+    for (size_t i = 0; labels[i]; i += 2)
+        if (set_label(pod, labels[i], labels[i + 1]) < 0)
+            return -ENOMEM;
+    if (spec_pod_rehash(pod) < 0)
+        return -ENOMEM;
+    v[set->n_pods++] = TAKE_PTR(pod);
+    return 0;
+}
+
+static int expand_deployment(struct spec_set *set, const struct spec_workload *wl)
+{
+    char hash[11], name[128];
+    controllers_template_hash(wl, hash);
+    const char *labels[] = {"pod-template-hash", hash, NULL};
+    for (int32_t i = 0; i < wl->replicas; i++) {
+        snprintf(name, sizeof(name), "%s-%s-%d", wl->name, hash, (int)i);
+        int r = add_pod(set, wl, name, labels);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int expand_job(struct spec_set *set, const struct spec_workload *wl)
+{
+    char suffix[6], name[128];
+    const char *labels[] = {"job-name", wl->name, "batch.kubernetes.io/job-name", wl->name, NULL};
+    int32_t n = wl->parallelism < wl->completions ? wl->parallelism : wl->completions;
+    for (int32_t i = 0; i < n; i++) {
+        alphabet_chars(wl->tmpl->hash, (unsigned)i + 1, suffix, 5);
+        snprintf(name, sizeof(name), "%s-%s", wl->name, suffix);
+        int r = add_pod(set, wl, name, labels);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int controllers_expand(struct spec_set *set)
+{
+    for (size_t i = 0; i < set->n_workloads; i++) {
+        const struct spec_workload *wl = set->workloads[i], *prev = NULL;
+        for (size_t j = 0; j < i && !prev; j++)
+            if (set->workloads[j]->kind == wl->kind && !strcmp(set->workloads[j]->name, wl->name))
+                prev = set->workloads[j];
+        if (prev) {
+            add_error(set, wl, "metadata.name: %s '%s' is already defined in %s:%d",
+                      spec_workload_kind_to_string(wl->kind), wl->name, prev->file,
+                      prev->name_line);
+            continue;
+        }
+        int r = wl->kind == SPEC_JOB ? expand_job(set, wl) : expand_deployment(set, wl);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
