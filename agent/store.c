@@ -489,6 +489,8 @@ static bool same_str(const char *a, const char *b)
 static void move_errors(struct spec_error **to, size_t *n_to, struct spec_error **from,
                         size_t *n_from)
 {
+    if (!*n_from)
+        return;
     struct spec_error *v = realloc(*to, (*n_to + *n_from + 1) * sizeof(*v));
     if (v) {
         *to = v;
