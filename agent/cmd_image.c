@@ -17,13 +17,19 @@
 #include "image/image.h"
 
 static const char pull_usage[] =
-    "usage: tank pull [--auth-file FILE] IMAGE\n"
+    "usage: tank pull [-q|--quiet] [--auth-file FILE] IMAGE\n"
     "\n"
     "Pull IMAGE (a registry reference such as 'busybox' or '127.0.0.1:5000/app:1', or\n"
     "'oci:PATH[:TAG]' for a local OCI image layout) into the image store.\n"
-    "On a terminal a progress line is shown per layer; the last line gives the digest.\n"
-    "--auth-file FILE reads credentials from FILE instead of [registry] auth_file (the agent\n"
-    "passes a pod's imagePullSecrets merged over auth_file this way).\n";
+    "On a terminal one line per layer is redrawn in place (digest, bar, bytes, speed, then\n"
+    "done or exists); otherwise one line per layer is printed when it completes. The last\n"
+    "line (on standard output) gives the image's digest.\n"
+    "\n"
+    "  -q, --quiet        print the image's digest only\n"
+    "  --auth-file FILE   credentials from FILE instead of [registry] auth_file (the agent\n"
+    "                     passes a pod's imagePullSecrets merged over auth_file this way)\n"
+    "\n"
+    "Example: tank pull 127.0.0.1:5000/app:1\n";
 static const char images_usage[] =
     "usage: tank images [-o table|json]\n"
     "       tank images prune [--all] [--dry-run]\n"
@@ -101,9 +107,9 @@ static void human_size(uint64_t n, char *out, size_t size)
 }
 
 struct pull_view {
-    int tty;
-    int64_t start_ms;
-    int64_t *last_ms; /* per layer */
+    int tty, quiet;
+    int64_t *start_ms; /* per layer: its first byte */
+    int64_t *last_ms;  /* per layer: its line last drawn */
     size_t count, extracted, present;
 };
 
@@ -113,58 +119,90 @@ static void short_digest(const char *d, char *out, size_t size)
     snprintf(out, size, "%.12s", hex ? hex + 1 : d);
 }
 
+/* One layer's line: "ID  [=====>    ]  1.2 MiB / 3.0 MiB  2.1 MiB/s", "ID  done ...",
+ * "ID  exists". */
+static void layer_line(const struct pull_view *v, const struct image_progress *p, int64_t now,
+                       char *out, size_t size)
+{
+    char id[16], got[32], total[32], rate[32], bar[24];
+    short_digest(p->digest, id, sizeof(id));
+    human_size(p->bytes, got, sizeof(got));
+    human_size(p->total, total, sizeof(total));
+    int64_t ms = now - v->start_ms[p->index];
+    human_size(ms > 0 ? (uint64_t)((double)p->bytes * 1000.0 / (double)ms) : 0, rate, sizeof(rate));
+    if (p->kind == IMAGE_PROGRESS_LAYER_EXISTS) {
+        snprintf(out, size, "%s  exists", id);
+    } else if (p->kind == IMAGE_PROGRESS_LAYER_DONE) {
+        snprintf(out, size, "%s  done  %s  %s/s", id, total, rate);
+    } else {
+        size_t w = sizeof(bar) - 3, fill = p->total ? (size_t)(p->bytes * w / p->total) : 0;
+        if (fill > w)
+            fill = w;
+        bar[0] = '[';
+        for (size_t i = 0; i < w; i++)
+            bar[i + 1] = i < fill ? '=' : i == fill ? '>' : ' ';
+        bar[w + 1] = ']';
+        bar[w + 2] = '\0';
+        snprintf(out, size, "%s  %s  %s / %s  %s/s", id, bar, got, total, rate);
+    }
+}
+
 static void pull_progress(void *ctx, const struct image_progress *p)
 {
     struct pull_view *v = ctx;
     if (p->kind == IMAGE_PROGRESS_MANIFEST) {
         v->count = p->count;
         free(v->last_ms);
+        free(v->start_ms);
         v->last_ms = calloc(p->count + 1, sizeof(*v->last_ms));
+        v->start_ms = calloc(p->count + 1, sizeof(*v->start_ms));
+        for (size_t i = 0; v->tty && !v->quiet && i < p->count; i++)
+            fprintf(stderr, "\n"); /* a line per layer, redrawn in place below */
         return;
     }
     if (p->kind == IMAGE_PROGRESS_LAYER_EXISTS)
         v->present++;
     if (p->kind == IMAGE_PROGRESS_LAYER_DONE)
         v->extracted++;
-    if (!v->tty || !v->last_ms || p->index >= v->count)
+    if (v->quiet || !v->last_ms || !v->start_ms || p->index >= v->count)
         return;
     int64_t now = tk_now_monotonic_ms();
-    if (p->kind == IMAGE_PROGRESS_LAYER_BYTES && now - v->last_ms[p->index] < 500)
+    if (!v->start_ms[p->index])
+        v->start_ms[p->index] = now;
+    if (p->kind == IMAGE_PROGRESS_LAYER_BYTES && (!v->tty || now - v->last_ms[p->index] < 200))
         return;
     v->last_ms[p->index] = now;
-    char id[16], got[32], total[32], rate[32];
-    short_digest(p->digest, id, sizeof(id));
-    human_size(p->bytes, got, sizeof(got));
-    human_size(p->total, total, sizeof(total));
-    double secs = (double)(now - v->start_ms) / 1000.0;
-    human_size(secs > 0 ? (uint64_t)((double)p->bytes / secs) : 0, rate, sizeof(rate));
-    switch (p->kind) {
-    case IMAGE_PROGRESS_LAYER_EXISTS:
-        fprintf(stderr, "%s: already present\n", id);
-        break;
-    case IMAGE_PROGRESS_LAYER_BYTES:
-        fprintf(stderr, "%s: %s / %s, %s/s\n", id, got, total, rate);
-        break;
-    case IMAGE_PROGRESS_LAYER_DONE:
-        fprintf(stderr, "%s: done, %s, %s/s\n", id, total, rate);
-        break;
-    default:
-        break;
+    char line[256];
+    layer_line(v, p, now, line, sizeof(line));
+    if (!v->tty) { /* one line per layer, when it completes */
+        fprintf(stderr, "%s\n", line);
+        return;
     }
+    size_t up = v->count - p->index;
+    fprintf(stderr, "\033[%zuA\r\033[2K%s\033[%zuB\r", up, line, up);
+    fflush(stderr);
 }
 
 int cmd_pull(const struct cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, pull_usage))
         return 0;
-    const char *auth = NULL;
-    if (argc == 4 && !strcmp(argv[1], "--auth-file")) {
-        auth = argv[2];
-        argv += 2;
-        argc -= 2;
+    const char *auth = NULL, *image = NULL;
+    int quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
+            quiet = 1;
+        } else if (!strcmp(argv[i], "--auth-file") && i + 1 < argc) {
+            auth = argv[++i];
+        } else if (argv[i][0] != '-' && !image) {
+            image = argv[i];
+        } else {
+            fprintf(stderr, "tank pull: unexpected argument '%s'\n%s", argv[i], pull_usage);
+            return 2;
+        }
     }
-    if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "%s", pull_usage);
+    if (!image) {
+        fprintf(stderr, "tank pull: no IMAGE given\n%s", pull_usage);
         return 2;
     }
     struct tank_config cfg;
@@ -178,21 +216,24 @@ int cmd_pull(const struct cli *cli, int argc, char **argv)
     config_free(&cfg);
     if (!s)
         return 1;
-    struct pull_view v = {.tty = isatty(STDERR_FILENO) && isatty(STDOUT_FILENO),
-                          .start_ms = tk_now_monotonic_ms()};
+    struct pull_view v = {.tty = isatty(STDERR_FILENO), .quiet = quiet};
     struct image_info info;
     struct tk_err err = {0};
-    int r = image_pull(s, argv[1], pull_progress, &v, &info, &err);
+    int r = image_pull(s, image, pull_progress, &v, &info, &err);
     image_store_free(s);
     free(v.last_ms);
+    free(v.start_ms);
     if (r < 0) {
         fprintf(stderr, "tank pull: %s\n", err.msg);
         return 1;
     }
     char ref[1024];
-    printf("%s: %s (%zu layers: %zu extracted, %zu present)\n",
-           tk_escape(info.reference, ref, sizeof(ref)), info.manifest_digest, info.n_layers,
-           v.extracted, v.present);
+    if (quiet)
+        printf("%s\n", info.manifest_digest);
+    else
+        printf("%s: %s (%zu layers: %zu extracted, %zu present)\n",
+               tk_escape(info.reference, ref, sizeof(ref)), info.manifest_digest, info.n_layers,
+               v.extracted, v.present);
     image_info_free(&info);
     return 0;
 }

@@ -77,6 +77,9 @@ _tank() {
             COMPREPLY=($(compgen -W "--all --dry-run --help" -- "$cur"))
         fi ;;
     unpack) [ ${#args[@]} -eq 1 ] && COMPREPLY=($(compgen -d -- "$cur")) ;;
+    pull)
+        case $prev in --auth-file) COMPREPLY=($(compgen -f -- "$cur")); return ;; esac
+        COMPREPLY=($(compgen -W "-q --quiet --auth-file --help" -- "$cur")) ;;
     agent) COMPREPLY=($(compgen -W "--verbose --help" -- "$cur")) ;;
     help) [ ${#args[@]} -eq 0 ] && COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
     esac
