@@ -261,11 +261,61 @@ static void print_rows(const struct row *rows, size_t n, size_t ncols)
     }
 }
 
+/* Deployments and Jobs above the pods (kubectl get deploy): a Job's READY is its succeeded
+ * pods of completions, its AVAILABLE its condition (Complete, Failed, or - while it runs). AGE
+ * is that of its oldest pod. */
+static void print_workloads(json_t *root)
+{
+    json_t *wls = json_object_get(root, "workloads"), *wl, *name, *p;
+    size_t i, j, k, n = json_array_size(wls);
+    if (!n)
+        return;
+    struct row *rows = calloc(n + 1, sizeof(*rows));
+    if (!rows)
+        return;
+    static const char *const head[] = {"NAME", "KIND", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"};
+    for (size_t c = 0; c < 6; c++)
+        snprintf(rows[0].col[c], sizeof(rows[0].col[c]), "%s", head[c]);
+    json_array_foreach(wls, i, wl)
+    {
+        struct row *r = &rows[i + 1];
+        bool job = !strcmp(jstr(wl, "kind", ""), "Job");
+        json_t *conds = json_object_get(wl, "conditions");
+        const char *oldest = NULL;
+        snprintf(r->col[0], sizeof(r->col[0]), "%s", jstr(wl, "name", "?"));
+        snprintf(r->col[1], sizeof(r->col[1]), "%s", jstr(wl, "kind", "?"));
+        snprintf(r->col[2], sizeof(r->col[2]), "%lld/%lld",
+                 (long long)json_integer_value(json_object_get(wl, job ? "succeeded" : "ready")),
+                 (long long)json_integer_value(json_object_get(wl, "replicas")));
+        snprintf(r->col[3], sizeof(r->col[3]), "%lld",
+                 (long long)json_integer_value(json_object_get(wl, "updated")));
+        if (job)
+            snprintf(r->col[4], sizeof(r->col[4]), "%s",
+                     json_array_size(conds) ? jstr(json_array_get(conds, 0), "type", "-") : "-");
+        else
+            snprintf(r->col[4], sizeof(r->col[4]), "%lld",
+                     (long long)json_integer_value(json_object_get(wl, "available")));
+        json_array_foreach(json_object_get(wl, "pods"), j, name)
+            json_array_foreach(json_object_get(root, "pods"), k, p)
+        {
+            const char *t = jstr(p, "startedAt", NULL);
+            if (t && !strcmp(jstr(p, "name", ""), json_string_value(name)) &&
+                (!oldest || strcmp(t, oldest) < 0))
+                oldest = t;
+        }
+        format_age(oldest, r->col[5], sizeof(r->col[5]));
+    }
+    print_rows(rows, n + 1, 6);
+    printf("\n");
+    free(rows);
+}
+
 static void print_table(json_t *root, bool wide)
 {
     json_t *pods = json_object_get(root, "pods"), *p;
     size_t i, n = json_array_size(pods), ncols = wide ? COLS : 6;
     print_errors(root);
+    print_workloads(root);
     struct row *rows = calloc(n + 1, sizeof(*rows));
     if (!rows)
         return;

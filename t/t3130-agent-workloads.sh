@@ -46,6 +46,10 @@ pods_json | jq -e '.workloads[] | select(.kind == "Deployment" and .name == "web
     .replicas == 3 and .updated == 3 and (.pods | length) == 3' >/dev/null ||
     fail "workload status: $(pods_json | jq -c .workloads)"
 "$TANK" logs --config "$CFG" "web-$hash1-1" 2>/dev/null | grep -qx v1 || fail "logs of web-$hash1-1"
+wait_for 20 sh -c "\"$TANK\" status --config '$CFG' | grep -Eq '^web +Deployment +3/3 +3 +3 +[0-9]+s'" ||
+    fail "tank status workloads table: $("$TANK" status --config "$CFG")"
+"$TANK" status --config "$CFG" | head -1 | grep -Eq '^NAME +KIND +READY +UP-TO-DATE +AVAILABLE +AGE$' ||
+    fail "no workloads table above the pods: $("$TANK" status --config "$CFG")"
 echo "ok: a Deployment of 3 replicas converges to web-HASH-0..2"
 
 # A typo keeps the pods running (as for a Pod); the error names the Deployment's file.
@@ -95,6 +99,8 @@ wait_jq 60 '.workloads[] | select(.kind == "Job" and .name == "count") |
 job_pod=$(pods_json | jq -r '.pods[] | select(.owner.kind == "Job") | .name')
 echo "$job_pod" | grep -qx 'count-[bcdfghjklmnpqrstvwxz2456789]\{5\}' || fail "job pod name: $job_pod"
 "$TANK" logs --config "$CFG" "$job_pod" 2>/dev/null | grep -qx counted || fail "job logs"
+"$TANK" status --config "$CFG" | grep -Eq '^count +Job +1/1 +1 +Complete ' ||
+    fail "tank status shows no complete Job: $("$TANK" status --config "$CFG")"
 echo "ok: a Job's pod $job_pod runs to completion: Complete, succeeded 1"
 
 rm -f "$PODS/web.yaml" "$PODS/count.yaml"
