@@ -44,7 +44,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/tank.d $(BUILD)/t/regfetch.d \
         $(BUILD)/t/ctrctl.d $(BUILD)/t/podctl.d
 
-.PHONY: all check check-unit check-shell asan deps format format-check clean demo \
+.PHONY: all check check-unit check-shell asan deps format format-check clean demo demo-stop \
         demo-image bench fuzz fuzz-build check-fuzz man install uninstall deb
 all: tank
 
@@ -131,6 +131,10 @@ build/oci/busybox/index.json: t/mkimage-busybox.sh
 demo: deps tank demo-image
 	t/demo.sh
 
+# make demo-stop: the demo's pods and agent stopped, build/demo removed.
+demo-stop: tank
+	t/demo-stop.sh
+
 bench: tank
 	bench/run.sh
 
@@ -179,7 +183,13 @@ format-check:
 	@clang-format --dry-run --Werror $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c \
 		&& echo "format-check: clean"
 
+# Refused while the demo's pods run: their roots and logs live under build/demo.
 clean:
+	@d="$(CURDIR)/build/"demo/; \
+	if grep -qsF " $$d" /proc/self/mountinfo || grep -qslaF -- "$$d" /proc/[0-9]*/cmdline; then \
+		echo "make clean: the demo's pods still run (build/demo): run 'make demo-stop' first" >&2; \
+		exit 1; \
+	fi
 	rm -rf build tank t/runner-bin t/podctl t/regfetch t/ctrctl tank_*.deb
 
 # ---- installing (README "Install") ----
