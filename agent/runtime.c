@@ -1003,6 +1003,7 @@ struct runtime *runtime_new_host(const struct tank_config *cfg, struct tk_err *e
         tk_warn("%s, retrying when an image is needed", ierr.msg);
     h->cg = runtime_cg_open(cfg);
     runtime_cg_sweep(h->cg, cfg);
+    sandbox_container_warm();
     rt->ops = &host_ops;
     rt->impl = h;
     return rt;

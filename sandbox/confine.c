@@ -110,6 +110,11 @@ void sandbox_seccomp_precompile(const struct sandbox_container_config *cfg)
         cache[n_cache++] = (typeof(cache[0])){p, caps, filter};
 }
 
+void sandbox_container_warm(void)
+{
+    sandbox_seccomp_precompile(&(struct sandbox_container_config){0});
+}
+
 int sandbox_seccomp_prepare(const struct sandbox_container_config *cfg, uint64_t caps,
                             struct sandbox_seccomp_filter **out, struct sandbox_fail *f)
 {

@@ -5,11 +5,12 @@
  *
  * sandbox_container_start() forks a *monitor* (a child of the caller, in its own session and
  * process group, so it outlives the caller). The monitor joins the pod's namespaces (setns),
- * clones the workload into new mount, PID and cgroup namespaces (no cgroup namespace where the
- * kernel refuses one) and tells the caller the workload's pid. With a ready hook, the workload
- * blocks at the *ready checkpoint* while the hook runs (cgroups, network, ...); then it builds
- * its root file system, pivots into it, drops privileges and execs. start() returns once the
- * exec succeeded, or with the step, errno and message of the first failure before exec.
+ * clones the workload into new mount and PID namespaces and tells the caller the workload's
+ * pid. While the ready hook runs (cgroups, ...) the workload builds its root file system and
+ * pivots into it; then it blocks at the *ready checkpoint* until the hook returned, and only
+ * then makes its cgroup namespace (none where the kernel refuses one), drops privileges and
+ * execs. start() returns once the exec succeeded, or with the step, errno and message of the
+ * first failure before exec.
  *
  * The monitor then writes the workload's stdout/stderr into the log file in the CRI format
  * ("2026-01-02T03:04:05.123456789Z stdout F text"; lines longer than 16 KiB are split into
@@ -163,8 +164,9 @@ struct sandbox_container_config {
     const char *monitor_exe;
 
     /* Ready checkpoint: called in the caller's process with the workload's pid (as the host
-     * sees it) while the workload waits, before its rootfs exists. A negative return aborts
-     * the start (the workload is killed; start() fails with step "hook" and this error). */
+     * sees it) while the workload builds its root; the workload waits for it before its
+     * cgroup namespace, privilege drop and exec. A negative return aborts the start (the
+     * workload is killed; start() fails with step "hook" and this error). */
     int (*ready_hook)(pid_t pid, void *data, struct tk_err *err);
     void *ready_data;
 };
@@ -232,6 +234,11 @@ int sandbox_container_start(const struct sandbox_container_config *cfg,
  *                                    start given up before the hook ran is aborted instead.)
  * cfg is borrowed for begin only, except ready_hook/ready_data which the steps call.
  */
+/* Compile now what a default container's start needs (the default seccomp filter for the
+ * default capabilities, 10 ms or more), so that the caller's first start does not wait for
+ * it; its later starts reuse it as they would after a first start. */
+void sandbox_container_warm(void);
+
 #define SANDBOX_START_TIMEOUT_MS 60000
 struct sandbox_start;
 int sandbox_container_start_begin(const struct sandbox_container_config *cfg,
