@@ -406,6 +406,30 @@ static void carry_over_objects(struct store_state *next, const struct store_stat
     }
 }
 
+/* Deployments and Jobs of a file that turned invalid stay in the state (their status is still
+ * shown), as their pods do. */
+static void carry_over_workloads(struct store_state *next, const struct store_state *before)
+{
+    for (size_t i = 0; i < before->set.n_workloads; i++) {
+        const struct spec_workload *wl = before->set.workloads[i];
+        bool present = false;
+        for (size_t j = 0; j < next->set.n_workloads && !present; j++)
+            present = next->set.workloads[j]->kind == wl->kind &&
+                      !strcmp(next->set.workloads[j]->name, wl->name);
+        if (present || (!next->missing && !error_names_file(&next->set, wl->file)))
+            continue;
+        struct spec_workload *copy = spec_workload_dup(wl);
+        struct spec_workload **v =
+            copy ? realloc(next->set.workloads, (next->set.n_workloads + 1) * sizeof(*v)) : NULL;
+        if (!v) {
+            spec_workload_free(copy);
+            continue;
+        }
+        next->set.workloads = v;
+        v[next->set.n_workloads++] = copy;
+    }
+}
+
 /* Each pod read now comes from the current revision. */
 static void set_revisions(struct store_state *st)
 {
@@ -645,6 +669,8 @@ int store_refresh(struct store *s)
         state_free(&next);
         return -ENOMEM;
     }
+    /* after the expansion: their pods are kept by carry_over (with their revision) */
+    carry_over_workloads(&next, &s->state);
     /* ConfigMaps, Secrets and the pods' own fields into the pods' inputs (resolve.h). */
     struct resolve_node node = {
         .name = s->node_name, .cpu_milli = s->alloc.cpu_milli, .memory = s->alloc.memory};

@@ -58,6 +58,8 @@ printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {rep
 wait_jq 20 '.errors | length > 0' || fail "no error for the broken Deployment"
 sleep 1
 [ "$(web_running)" = 3 ] || fail "a broken Deployment file stopped its pods: $(web_pods)"
+pods_json | jq -e '.workloads[] | select(.name == "web") | (.pods | length) == 3' >/dev/null ||
+    fail "the broken Deployment is not shown any more: $(pods_json | jq -c .workloads)"
 echo "ok: a Deployment whose file turns invalid keeps its pods"
 
 # A new template: a new hash, 3 new pods, none of the old ones left.
