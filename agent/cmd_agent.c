@@ -40,7 +40,9 @@ static const char agent_usage[] =
     "\n"
     "Run the agent in the foreground: converge the pods to the manifests in the pods\n"
     "directory and serve the status API. SIGTERM or SIGINT stop the agent and leave the\n"
-    "pods running; the next agent adopts them.\n";
+    "pods running; the next agent adopts them.\n"
+    "\n"
+    "Example: tank agent --config /etc/tank/tank.ini\n";
 
 /* Tell systemd (Type=notify) that the agent is up, when NOTIFY_SOCKET is set. */
 static void notify_ready(void)

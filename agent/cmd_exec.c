@@ -39,7 +39,9 @@ static const char exec_usage[] =
     "                        window size and its changes; Ctrl-C reaches the command)\n"
     "\n"
     "The exit status is the command's (126 when it cannot be run, 127 when it is not\n"
-    "found, 128+N when killed by signal N); 1 when the container is not running.\n";
+    "found, 128+N when killed by signal N); 1 when the container is not running.\n"
+    "\n"
+    "Example: tank exec -it web -c app -- sh\n";
 
 struct exec_args {
     bool in, tty;

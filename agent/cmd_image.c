@@ -36,7 +36,9 @@ static const char images_usage[] =
     "       tank images gc\n"
     "\n"
     "List the images in the store: REFERENCE DIGEST SIZE CREATED.\n"
-    "'tank images prune --help' and 'tank images gc --help' tell more.\n";
+    "'tank images prune --help' and 'tank images gc --help' tell more.\n"
+    "\n"
+    "Example: tank images -o json\n";
 static const char prune_usage[] =
     "usage: tank images prune [--all] [--dry-run]\n"
     "\n"
@@ -53,7 +55,9 @@ static const char prune_usage[] =
     "\n"
     "  --all      ignore the manifests: remove every image no container uses (the agent\n"
     "             pulls again what a pod needs; imagePullPolicy Never pods then fail)\n"
-    "  --dry-run  only print what would be removed\n";
+    "  --dry-run  only print what would be removed\n"
+    "\n"
+    "Example: tank images prune --all --dry-run\n";
 static const char gc_usage[] =
     "usage: tank images gc\n"
     "\n"
@@ -61,12 +65,16 @@ static const char gc_usage[] =
     "image_gc_high_percent full: remove unused images (as 'tank images prune' sees them),\n"
     "least recently used first, none pulled or used within image_gc_min_age, until usage\n"
     "is below image_gc_low_percent. Does nothing below image_gc_high_percent.\n"
-    "Exit status 3 when the target could not be reached.\n";
+    "Exit status 3 when the target could not be reached.\n"
+    "\n"
+    "Example: tank images gc\n";
 static const char unpack_usage[] =
     "usage: tank unpack IMAGE DIR\n"
     "\n"
     "Write IMAGE's flattened root filesystem (whiteouts applied) into DIR, pulling the\n"
-    "image first when it is not in the store.\n";
+    "image first when it is not in the store.\n"
+    "\n"
+    "Example: tank unpack busybox /tmp/rootfs\n";
 
 /* Open the store named by the configuration; prints the error. */
 static struct image_store *open_store(const char *cmd, const struct tank_config *cfg)

@@ -15,7 +15,9 @@ static const char sync_usage[] =
     "Ask the agent to fetch its [sync] repo now and wait until the pass has ended: prints\n"
     "the published commit, or the error of the pass (exit 1; the last revision keeps\n"
     "running). The same as POST /v1/sync on the agent's socket (a push webhook's target).\n"
-    "--timeout: give up waiting after SECONDS (default 600).\n";
+    "--timeout: give up waiting after SECONDS (default 600).\n"
+    "\n"
+    "Example: tank sync --timeout 60\n";
 
 static size_t on_body(char *p, size_t size, size_t n, void *data)
 {

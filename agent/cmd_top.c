@@ -23,7 +23,9 @@ static const char top_usage[] =
     "\n"
     "Show the CPU (millicores, averaged over one second) and memory (working set: usage\n"
     "minus inactive file pages) that each pod uses now, from the running agent. With POD,\n"
-    "each of its containers.\n";
+    "each of its containers.\n"
+    "\n"
+    "Example: tank top web\n";
 
 /* The pods, or POD, as JSON (NULL with a message printed). */
 static json_t *sample(const char *socket, const char *pod)

@@ -45,7 +45,9 @@ static const char usage[] =
     "\n"
     "  --strict   count warnings as errors (exit 1)\n"
     "\n"
-    "Exit status: 0 all valid, 1 some invalid, 2 usage error.\n";
+    "Exit status: 0 all valid, 1 some invalid, 2 usage error.\n"
+    "\n"
+    "Example: tank validate --strict /etc/tank/pods\n";
 
 /* Options anywhere before "--"; the rest are paths, compacted to argv[1..*n). */
 static int parse_args(int argc, char **argv, bool *strict, int *n)
