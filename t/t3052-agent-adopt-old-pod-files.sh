@@ -38,7 +38,9 @@ line=$(grep " $V/disk " /proc/self/mountinfo)
 case $line in *nosuid*nodev* | *nodev*nosuid*) ;; *) fail "the adopted emptyDir: $line" ;; esac
 kill -9 "$pid"
 wait_jq 60 ".pods[] | select(.name == \"old\") | .containers[0].restarts >= 1 and .containers[0].state == \"running\""
-wait_for 20 sh -c "[ \$(\"$TANK\" logs --config '$CFG' old main | grep -c started) = 2 ]"
+# each instance has its own log (tank logs -p shows the one before the restart)
+wait_for 20 sh -c "\"$TANK\" logs --config '$CFG' old main | grep -q started"
+"$TANK" logs --config "$CFG" -p old main | grep -q started || fail "no log of the first instance"
 out=$("$TANK" logs --config "$CFG" old main | tail -n 4)
 echo "$out"
 line=$(grep ' /etc/hosts ' <<<"$out")
