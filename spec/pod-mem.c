@@ -250,6 +250,7 @@ static void dup_cfg_volume(struct spec_volume *d, const struct spec_volume *s, b
     for (size_t i = 0; d->items && i < s->n_items; i++) {
         d->items[i].key = dstr(s->items[i].key, ok);
         d->items[i].path = dstr(s->items[i].path, ok);
+        d->items[i].container = dstr(s->items[i].container, ok);
     }
     d->files = dmem(s->files, s->n_files, sizeof(*d->files), ok);
     for (size_t i = 0; d->files && i < s->n_files; i++) {

@@ -1524,6 +1524,11 @@ START_TEST(test_resolve_resources)
     ck_assert_uint_eq(v->n_files, 2);
     ck_assert_str_eq((const char *)v->files[0].data, "2");
     ck_assert_str_eq((const char *)v->files[1].data, "100");
+    struct spec_pod *dup = spec_pod_dup(set.pods[0]); /* its own copy of every string */
+    ck_assert_ptr_nonnull(dup);
+    ck_assert_ptr_ne(dup->volumes[0].items[0].container, v->items[0].container);
+    ck_assert_str_eq(dup->volumes[0].items[0].container, "b");
+    spec_pod_free(dup);
     spec_set_free(&set);
 }
 END_TEST
