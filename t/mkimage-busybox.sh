@@ -28,6 +28,14 @@ for a in sh ash sleep httpd cat ls id echo true false wget hostname env ps kill 
     dd seq timeout nslookup vi less top free dmesg sync tee basename dirname expr awk; do
     ln -s busybox "$root/bin/$a"
 done
+# printenv (the Kubernetes documentation's examples use it): the applet where busybox has
+# it, else the same in sh.
+if "$busybox" --list | grep -qx printenv; then
+    ln -s busybox "$root/bin/printenv"
+else
+    printf '%s\n' '#!/bin/sh' 'for v in "$@"; do env | sed -n "s/^$v=//p"; done' >"$root/bin/printenv"
+    chmod 755 "$root/bin/printenv"
+fi
 cat >"$root/etc/passwd" <<'EOP'
 root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
