@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent/config.h"
@@ -35,8 +36,8 @@ static const char logs_usage[] =
     "CTR (or -c CTR) may be left out when the pod has one container.\n"
     "\n"
     "  -c, --container CTR  the container\n"
-    "  --all-containers     every container of the pod, one after the other, each line\n"
-    "                       prefixed [CTR]\n"
+    "  --all-containers     every container of the pod, each line prefixed [CTR] (one\n"
+    "                       after the other; with -f, followed together)\n"
     "  -p, --previous       the previous instance's log (the one before the last restart;\n"
     "                       the last two instances are kept)\n"
     "  --tail N             start with the last N lines (of each container)\n"
@@ -466,6 +467,48 @@ static void reader_reset(struct log_reader *lr, const struct log_reader *proto)
     }
 }
 
+/* -f --all-containers: a follower process per container, each writing whole prefixed lines
+ * (line-buffered, so lines do not mix); done when all are. */
+static int follow_all(const struct tank_config *cfg, const char *pod, const char *dir,
+                      struct log_reader *lr, const struct logs_opts *o, char **names)
+{
+    struct log_reader proto = *lr;
+    int rc = 0;
+    size_t n = 0;
+    fflush(stdout);
+    for (size_t i = 0; names[i]; i++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            fprintf(stderr, "tank logs: fork: %s\n", strerror(errno));
+            rc = 1;
+            break;
+        }
+        if (pid == 0) {
+            setvbuf(stdout, NULL, _IOLBF, 0);
+            if (i)
+                reader_reset(lr, &proto);
+            snprintf(lr->prefix, sizeof(lr->prefix), "[%s] ", names[i]);
+            int r = logs_of(cfg, pod, names[i], dir, lr, o);
+            log_flush_tail(lr);
+            fflush(stdout);
+            _exit(r);
+        }
+        n++;
+    }
+    while (n) {
+        int st;
+        pid_t w = wait(&st);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            break;
+        n--;
+        if (!WIFEXITED(st) || WEXITSTATUS(st))
+            rc = 1;
+    }
+    return rc;
+}
+
 static int logs_all(const struct tank_config *cfg, const char *pod, const char *dir,
                     struct log_reader *lr, const struct logs_opts *o)
 {
@@ -480,6 +523,13 @@ static int logs_all(const struct tank_config *cfg, const char *pod, const char *
         return 1;
     }
     struct log_reader proto = *lr;
+    if (o->follow) {
+        rc = follow_all(cfg, pod, dir, lr, o, names);
+        for (size_t i = 0; names[i]; i++)
+            free(names[i]);
+        free(names);
+        return rc;
+    }
     for (size_t i = 0; names[i]; i++) {
         if (i)
             reader_reset(lr, &proto);
@@ -583,11 +633,6 @@ static int parse_logs_args(int argc, char **argv, struct log_reader *lr, struct 
     }
     if (o->all && args[1]) {
         fprintf(stderr, "tank logs: --all-containers and a container are exclusive\n");
-        return 2;
-    }
-    if (o->all && o->follow) {
-        fprintf(stderr, "tank logs: -f follows one container: name it instead of "
-                        "--all-containers\n");
         return 2;
     }
     return 0;

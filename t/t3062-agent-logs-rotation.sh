@@ -38,4 +38,38 @@ wait_for 60 sh -c "[ \"\$('$TANK' logs --config '$CFG' thrice 2>/dev/null)\" = '
 [ "$("$TANK" logs --config "$CFG" --previous -c main thrice)" = "instance 2" ] || fail "--previous -c"
 [ "$(ls "$TMP/log/thrice")" = $'main.log\nmain.log.prev' ] ||
     fail "more than two instances kept: $(ls "$TMP/log/thrice")"
+
+# -f --all-containers: every container followed, each line prefixed, until all have ended
+cat >"$PODS/.two.tmp" <<EOC
+apiVersion: v1
+kind: Pod
+metadata:
+  name: two
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: a
+    image: $IMAGE
+    command: ["sh", "-c", "while [ ! -e /data/go ]; do sleep 0.1; done; echo from a"]
+    volumeMounts:
+    - {name: data, mountPath: /data}
+  - name: b
+    image: $IMAGE
+    command: ["sh", "-c", "echo b starts; while [ ! -e /data/go ]; do sleep 0.1; done; echo from b"]
+    volumeMounts:
+    - {name: data, mountPath: /data}
+  volumes:
+  - name: data
+    hostPath: {path: $TMP/data, type: Directory}
+EOC
+mv "$PODS/.two.tmp" "$PODS/two.yaml"
+wait_for 60 sh -c "'$TANK' logs --config '$CFG' two b 2>/dev/null | grep -q 'b starts'"
+("$TANK" logs --config "$CFG" -f --all-containers two >"$TMP/all" 2>&1; echo $? >"$TMP/all.rc") &
+sleep 1
+touch "$TMP/data/go"
+wait_for 60 test -s "$TMP/all.rc"
+[ "$(cat "$TMP/all.rc")" = 0 ] || fail "-f --all-containers exited $(cat "$TMP/all.rc"): $(cat "$TMP/all")"
+[ "$(sort "$TMP/all")" = $'[a] from a\n[b] b starts\n[b] from b' ] ||
+    fail "-f --all-containers: $(cat "$TMP/all")"
 pass
