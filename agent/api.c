@@ -141,6 +141,37 @@ static json_t *pod_resources_json(const struct pod *p)
     return resources_json(&sum);
 }
 
+/* Kubernetes' lastState: {"terminated": {...}} for the previous instance, {} when none. */
+static json_t *last_state_json(const struct pod_ctr_term *t)
+{
+    if (!t->set)
+        return json_object();
+    json_t *o = json_object();
+    json_object_set_new(o, "reason", str_or_null(t->reason));
+    json_object_set_new(o, "exitCode", json_integer(t->exit_code));
+    json_object_set_new(o, "signal", t->signal ? json_integer(t->signal) : json_null());
+    json_object_set_new(o, "message", str_or_null(t->message));
+    json_object_set_new(o, "startedAt", time_or_null(t->started_ns));
+    json_object_set_new(o, "finishedAt", time_or_null(t->finished_ns));
+    return json_pack("{s:o}", "terminated", o);
+}
+
+static json_t *conditions_json(const struct pod_status *s)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < POD_N_CONDS; i++) {
+        const struct pod_condition *c = &s->conditions[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "type", json_string(pod_cond_to_string(i)));
+        json_object_set_new(o, "status", json_string(c->status ? "True" : "False"));
+        json_object_set_new(o, "lastTransitionTime", time_or_null(c->transition_ns));
+        json_object_set_new(o, "reason", str_or_null(c->reason));
+        json_object_set_new(o, "message", str_or_null(c->message[0] ? c->message : NULL));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 static json_t *ctr_json(const struct pod *p, size_t i)
 {
     struct pod_ctr_status c;
@@ -151,12 +182,15 @@ static json_t *ctr_json(const struct pod *p, size_t i)
     json_object_set_new(o, "imageDigest", str_or_null(c.image_digest));
     json_object_set_new(o, "state", json_string(pod_ctr_state_to_string(c.state)));
     json_object_set_new(o, "reason", str_or_null(c.reason));
+    json_object_set_new(o, "message", str_or_null(c.message));
     json_object_set_new(o, "exitCode", c.has_exit_code ? json_integer(c.exit_code) : json_null());
     json_object_set_new(o, "ready", json_boolean(c.ready));
     json_object_set_new(o, "started", json_boolean(c.started));
     json_object_set_new(o, "restarts", json_integer(c.restarts));
     json_object_set_new(o, "pid", c.pid > 0 ? json_integer(c.pid) : json_null());
     json_object_set_new(o, "startedAt", time_or_null(c.started_ns));
+    json_object_set_new(o, "finishedAt", time_or_null(c.finished_ns));
+    json_object_set_new(o, "lastState", last_state_json(&c.last));
     json_object_set_new(o, "resources", resources_json(ctr_resources(p, c.name)));
     json_object_set_new(o, "usage", usage_json(p, c.name));
     return o;
@@ -185,6 +219,7 @@ static json_t *pod_json(const struct reconciler *r, const struct pod *p)
     for (size_t i = 0; i < s.n_containers; i++)
         json_array_append_new(ctrs, ctr_json(p, i));
     json_object_set_new(o, "containers", ctrs);
+    json_object_set_new(o, "conditions", conditions_json(&s));
     json_object_set_new(o, "resources", pod_resources_json(p));
     json_object_set_new(o, "usage", usage_json(p, NULL));
     const struct spec_pod *spec = pod_spec(p);

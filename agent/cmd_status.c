@@ -455,6 +455,20 @@ static void print_container(json_t *c)
     if (json_is_integer(code))
         printf("    Exit code:   %lld\n", (long long)json_integer_value(code));
     printf("    Started:     %s\n", jstr(c, "startedAt", "-"));
+    if (json_is_string(json_object_get(c, "finishedAt")))
+        printf("    Finished:    %s\n", jstr(c, "finishedAt", "-"));
+    if (json_is_string(json_object_get(c, "message")))
+        printf("    Message:     %s\n", jstr(c, "message", "-"));
+    json_t *last = json_object_get(json_object_get(c, "lastState"), "terminated");
+    if (json_is_object(last)) {
+        printf("    Last State:  terminated (%s, exit code %lld)\n", jstr(last, "reason", "-"),
+               (long long)json_integer_value(json_object_get(last, "exitCode")));
+        printf("      Started:   %s\n", jstr(last, "startedAt", "-"));
+        printf("      Finished:  %s\n", jstr(last, "finishedAt", "-"));
+        if (json_is_string(json_object_get(last, "message")))
+            printf("      Message:   %s\n", jstr(last, "message", "-"));
+    }
+    printf("    Ready:       %s\n", json_is_true(json_object_get(c, "ready")) ? "True" : "False");
     printf("    Restarts:    %lld\n",
            (long long)json_integer_value(json_object_get(c, "restarts")));
     print_amounts("Requests:", json_object_get(c, "resources"), "requests");
@@ -476,21 +490,54 @@ static void print_revision(json_t *p, const char *current)
     printf("\n");
 }
 
-/* seccomp / AppArmor / SELinux in effect for container name, from the pod's manifest (read
- * here: the status API's answer has a fixed shape); "-" when it cannot be read. */
+/* The container's probes, as kubectl describe shows them. */
+static void print_probes(const struct spec_container *c)
+{
+    static const char *const label[SPEC_N_PROBES] = {[SPEC_LIVENESS] = "Liveness:",
+                                                     [SPEC_READINESS] = "Readiness:",
+                                                     [SPEC_STARTUP] = "Startup:"};
+    for (int t = 0; t < SPEC_N_PROBES; t++) {
+        if (!c->probes[t])
+            continue;
+        _cleanup_free_ char *d = spec_probe_describe(c->probes[t]);
+        printf("    %-13s%s\n", label[t], d ? d : "?");
+    }
+}
+
+/* seccomp / AppArmor / SELinux in effect for container name, and its probes, from the pod's
+ * manifest (read here: the status API's answer has a fixed shape); "-" when it cannot be
+ * read. */
 static void print_security(const char *manifest, const char *pod, const char *name)
 {
     char line[256] = "-";
+    const struct spec_container *c = NULL;
     struct spec_set set;
     spec_set_init(&set);
     if (manifest && spec_parse_file(&set, manifest) >= 0) {
         const struct spec_pod *p = spec_set_find(&set, pod);
         for (size_t i = 0; p && i < p->n_containers; i++)
-            if (!strcmp(p->containers[i].name, name))
-                confine_describe(p, &p->containers[i], line, sizeof(line));
+            if (!strcmp(p->containers[i].name, name)) {
+                c = &p->containers[i];
+                confine_describe(p, c, line, sizeof(line));
+            }
     }
-    spec_set_free(&set);
     printf("    Security:    %s\n", line);
+    if (c)
+        print_probes(c);
+    spec_set_free(&set);
+}
+
+static void print_conditions(json_t *p)
+{
+    json_t *conds = json_object_get(p, "conditions");
+    if (!json_array_size(conds))
+        return;
+    printf("Conditions:\n  %-17s %-7s %s\n", "Type", "Status", "Since");
+    size_t i;
+    json_t *c;
+    json_array_foreach(conds, i, c)
+        printf("  %-17s %-7s %s\n", jstr(c, "type", "?"), jstr(c, "status", "?"),
+               jstr(c, "lastTransitionTime", "-"));
 }
 
 static void print_detail(json_t *p, json_t *events, const char *current)
@@ -518,6 +565,7 @@ static void print_detail(json_t *p, json_t *events, const char *current)
         print_security(json_string_value(json_object_get(p, "manifest")), jstr(p, "name", ""),
                        jstr(v, "name", ""));
     }
+    print_conditions(p);
     printf("Events:\n");
     json_t *evs = json_object_get(events, "events");
     size_t n = json_array_size(evs);

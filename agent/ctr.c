@@ -86,6 +86,14 @@ void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st)
     c->kill_timer = 0;
     c->step = C_EXITED;
     c->reason = c->exit_code == 0 ? "Completed" : st->oom_killed ? "OOMKilled" : "Error";
+    c->last_term = c->term;
+    c->term = (struct ctr_term){.set = true,
+                                .reason = c->reason,
+                                .exit_code = c->exit_code,
+                                .signal = c->signal,
+                                .started_ns = c->started_ns,
+                                .finished_ns = c->finished_ns};
+    snprintf(c->term.message, sizeof(c->term.message), "%s", c->message);
 }
 
 /* The container ended: learn how (the runtime's exit record) and note it. */
@@ -493,6 +501,7 @@ void ctr_kill_graceful(struct ctr *c, int64_t grace_ms)
     if (c->step != C_RUNNING || c->kill_timer)
         return;
     probe_ctr_stopped(c);
+    pod_conditions_update(p);
     p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, grace_ms > 0 ? 0 : SIGKILL);
     if (grace_ms > 0)
         c->kill_timer = loop_add_timer(p->env.loop, grace_ms, kill_now, c);

@@ -52,6 +52,15 @@ enum step {
     C_DONE,     /* terminated for good */
 };
 
+/* How one instance of a container ended (what the API's lastState shows). */
+struct ctr_term {
+    bool set;
+    const char *reason;
+    int exit_code, signal;
+    char message[512];
+    int64_t started_ns, finished_ns;
+};
+
 struct ctr {
     struct pod *pod;
     size_t idx;
@@ -86,6 +95,8 @@ struct ctr {
     uint64_t kill_timer; /* a probe killed it: SIGKILL when its grace period is over */
     bool resize_restart; /* killed by a resize (RestartContainer): restart at once */
     struct usage_cache usage;
+    /* its last exit, and the one before */
+    struct ctr_term term, last_term;
 };
 
 /* A pod's state in the worker's table (the table is written at the top of agent/pod.c;
@@ -123,7 +134,9 @@ struct pod {
     struct runtime_pod_info pending; /* the addresses it will have */
     const char *reason;
     char message[512];
-    struct usage_cache usage; /* the pod's own (its cgroup) */
+    struct usage_cache usage;     /* the pod's own (its cgroup) */
+    bool cond[POD_N_CONDS];       /* the pod's conditions (enum pod_cond) */
+    int64_t cond_ns[POD_N_CONDS]; /* when each last changed (0: not yet computed) */
 };
 
 /* pod.c */
@@ -132,6 +145,8 @@ bool pod_is_stopping(const struct pod *p);
 /* An event of the pod (c NULL) or of one of its containers, for the API's event list. */
 void pod_emit(struct pod *p, const struct ctr *c, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Compute the pod's conditions again, stamping the ones that changed. */
+void pod_conditions_update(struct pod *p);
 /* Write the pod's record under RUN_DIR/agent/pods (what adoption reads back). */
 void pod_write_record(struct pod *p);
 

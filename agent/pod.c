@@ -78,6 +78,13 @@ const char *pod_ctr_state_to_string(enum pod_ctr_state s)
     return (size_t)s < TK_ARRAY_SIZE(ctr_state_names) ? ctr_state_names[s] : "unknown";
 }
 
+static const char *const cond_names[] = {"Initialized", "ContainersReady", "Ready"};
+
+const char *pod_cond_to_string(enum pod_cond c)
+{
+    return (size_t)c < TK_ARRAY_SIZE(cond_names) ? cond_names[c] : "Unknown";
+}
+
 void pod_emit(struct pod *p, const struct ctr *c, const char *reason, const char *fmt, ...)
 {
     char msg[1024];
@@ -446,7 +453,7 @@ static void ctr_check(const struct ctr *c)
     }
 }
 
-void pod_sync(struct pod *p)
+static void sync_once(struct pod *p)
 {
     if (p->state == P_GONE)
         return;
@@ -475,6 +482,12 @@ void pod_sync(struct pod *p)
     }
 }
 
+void pod_sync(struct pod *p)
+{
+    sync_once(p);
+    pod_conditions_update(p);
+}
+
 void pod_stop(struct pod *p)
 {
     if (pod_is_stopping(p) || p->state == P_GONE)
@@ -501,6 +514,7 @@ void pod_stop(struct pod *p)
     if (any)
         p->grace_timer = loop_add_timer(p->env.loop, p->grace_ms, on_grace_timer, p);
     stop_progress(p);
+    pod_conditions_update(p);
 }
 
 /* ---- adoption ---- */
@@ -605,6 +619,60 @@ static enum pod_phase phase_of(const struct pod *p)
     return POD_RUNNING;
 }
 
+/* The conditions as the containers stand now. */
+static void conditions_now(const struct pod *p, bool out[POD_N_CONDS])
+{
+    bool all_ready = p->n_ctrs > 0;
+    for (size_t i = 0; i < p->n_ctrs; i++)
+        all_ready = all_ready && p->ctrs[i].step == C_RUNNING && p->ctrs[i].ready;
+    out[POD_COND_INITIALIZED] = true;
+    out[POD_COND_CONTAINERS_READY] = all_ready;
+    out[POD_COND_READY] = all_ready && !pod_is_stopping(p) && p->state != P_GONE;
+}
+
+void pod_conditions_update(struct pod *p)
+{
+    bool now[POD_N_CONDS];
+    conditions_now(p, now);
+    int64_t t = tk_now_realtime_ns();
+    for (int i = 0; i < POD_N_CONDS; i++)
+        if (!p->cond_ns[i] || p->cond[i] != now[i]) {
+            p->cond[i] = now[i];
+            p->cond_ns[i] = t;
+        }
+}
+
+/* Why a condition is false, Kubernetes' words: the containers that keep it so. */
+static void condition_why(const struct pod *p, enum pod_phase phase, struct pod_condition *c)
+{
+    if (phase == POD_SUCCEEDED || phase == POD_FAILED) {
+        c->reason = "PodCompleted";
+        return;
+    }
+    c->reason = "ContainersNotReady";
+    size_t len =
+        (size_t)snprintf(c->message, sizeof(c->message), "containers with unready status: [");
+    for (size_t i = 0, n = 0; i < p->n_ctrs && len < sizeof(c->message); i++)
+        if (p->ctrs[i].step != C_RUNNING || !p->ctrs[i].ready)
+            len += (size_t)snprintf(c->message + len, sizeof(c->message) - len, "%s%s",
+                                    n++ ? " " : "", p->ctrs[i].name);
+    if (len < sizeof(c->message))
+        snprintf(c->message + len, sizeof(c->message) - len, "]");
+}
+
+static void get_conditions(const struct pod *p, struct pod_status *out)
+{
+    bool now[POD_N_CONDS];
+    conditions_now(p, now);
+    for (int i = 0; i < POD_N_CONDS; i++) {
+        struct pod_condition *c = &out->conditions[i];
+        c->status = now[i];
+        c->transition_ns = p->cond_ns[i] && p->cond[i] == now[i] ? p->cond_ns[i] : p->started_ns;
+        if (!now[i] && i != POD_COND_INITIALIZED)
+            condition_why(p, out->phase, c);
+    }
+}
+
 void pod_get_status(const struct pod *p, struct pod_status *out)
 {
     memset(out, 0, sizeof(*out));
@@ -630,6 +698,7 @@ void pod_get_status(const struct pod *p, struct pod_status *out)
     }
     if (pod_is_stopping(p) || p->state == P_GONE)
         out->reason = "Terminating";
+    get_conditions(p, out);
 }
 
 void pod_get_ctr_status(const struct pod *p, size_t i, struct pod_ctr_status *out)
@@ -646,6 +715,15 @@ void pod_get_ctr_status(const struct pod *p, size_t i, struct pod_ctr_status *ou
     out->signal = c->signal;
     out->restarts = c->restarts;
     out->started_ns = c->started_ns;
+    const struct ctr_term *t = c->step == C_EXITED || c->step == C_DONE ? &c->last_term : &c->term;
+    if (t->set)
+        out->last = (struct pod_ctr_term){t->set,
+                                          t->reason,
+                                          t->exit_code,
+                                          t->signal,
+                                          t->message[0] ? t->message : NULL,
+                                          t->started_ns,
+                                          t->finished_ns};
     switch (c->step) {
     case C_RUNNING:
         out->state = POD_CTR_RUNNING;

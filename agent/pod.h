@@ -29,9 +29,12 @@ struct pod;
 
 enum pod_phase { POD_PENDING, POD_RUNNING, POD_SUCCEEDED, POD_FAILED, POD_TERMINATING };
 enum pod_ctr_state { POD_CTR_WAITING, POD_CTR_RUNNING, POD_CTR_TERMINATED };
+/* The pod's conditions, as Kubernetes names them (pod_cond_to_string). */
+enum pod_cond { POD_COND_INITIALIZED, POD_COND_CONTAINERS_READY, POD_COND_READY, POD_N_CONDS };
 
 const char *pod_phase_to_string(enum pod_phase p);
 const char *pod_ctr_state_to_string(enum pod_ctr_state s);
+const char *pod_cond_to_string(enum pod_cond c);
 
 /* What a pod worker needs from its surroundings. Borrowed: must outlive the pods. */
 struct pod_env {
@@ -47,6 +50,16 @@ struct pod_env {
     void *data;
 };
 
+/* How a container instance ended (set false: never, or not known). */
+struct pod_ctr_term {
+    bool set;
+    const char *reason;
+    int exit_code;
+    int signal;
+    const char *message; /* NULL when none */
+    int64_t started_ns, finished_ns;
+};
+
 /* A container's status as shown by the API. */
 struct pod_ctr_status {
     const char *name;
@@ -59,12 +72,20 @@ struct pod_ctr_status {
     int exit_code;
     int signal;
     unsigned restarts;
-    pid_t pid;               /* 0 when not running */
-    int64_t started_ns;      /* 0 when never */
-    int64_t finished_ns;     /* 0 when not terminated */
-    int64_t next_restart_ns; /* wall clock of the next (re)start attempt, 0 when none due */
-    bool started;            /* running, and its startup probe succeeded (or it has none) */
-    bool ready;              /* running, started, and its readiness probe says so (if any) */
+    pid_t pid;                /* 0 when not running */
+    int64_t started_ns;       /* 0 when never */
+    int64_t finished_ns;      /* 0 when not terminated */
+    int64_t next_restart_ns;  /* wall clock of the next (re)start attempt, 0 when none due */
+    bool started;             /* running, and its startup probe succeeded (or it has none) */
+    bool ready;               /* running, started, and its readiness probe says so (if any) */
+    struct pod_ctr_term last; /* the previous instance's end (Kubernetes' lastState) */
+};
+
+struct pod_condition {
+    bool status;
+    int64_t transition_ns; /* when status last changed */
+    const char *reason;    /* why it is false (NULL when true) */
+    char message[256];     /* which containers keep it false ("" when none) */
 };
 
 struct pod_status {
@@ -80,6 +101,7 @@ struct pod_status {
     unsigned restarts;
     int64_t started_ns;
     size_t n_containers;
+    struct pod_condition conditions[POD_N_CONDS];
 };
 
 /* A new worker for spec (a copy is taken). Nothing starts before pod_sync(). */

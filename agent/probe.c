@@ -128,6 +128,7 @@ static void result(struct probe *pr, bool ok, const char *msg)
     default:
         break;
     }
+    pod_conditions_update(c->pod);
 }
 
 /* ---- exec ---- */
