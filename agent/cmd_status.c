@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -353,14 +354,24 @@ static void print_names(json_t *root)
         printf("pod/%s\n", jstr(p, "name", "?"));
 }
 
+/* A word YAML would read as a boolean or null ("True", the conditions' status, included). */
+static bool yaml_keyword(const char *s)
+{
+    static const char *const words[] = {"true", "false", "yes", "no", "on", "off", "null", "~"};
+    for (size_t i = 0; i < TK_ARRAY_SIZE(words); i++)
+        if (!strcasecmp(s, words[i]))
+            return true;
+    return false;
+}
+
 /* -o yaml: the API's JSON as YAML (block style; strings double-quoted when needed). */
 static void yaml_scalar(json_t *v)
 {
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
         bool plain = *s && !strpbrk(s, ":#{}[],&*!|>'\"%@`\\\n") && s[0] != '-' && s[0] != ' ' &&
-                     s[strlen(s) - 1] != ' ' && strcmp(s, "true") && strcmp(s, "false") &&
-                     strcmp(s, "null") && strspn(s, "0123456789.+-eE") != strlen(s);
+                     s[strlen(s) - 1] != ' ' && !yaml_keyword(s) &&
+                     strspn(s, "0123456789.+-eE") != strlen(s);
         if (plain) {
             printf("%s", s);
             return;

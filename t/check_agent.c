@@ -1348,25 +1348,34 @@ START_TEST(test_api_json)
     json_t *root = json_loads(text, 0, NULL);
     ck_assert_ptr_nonnull(root);
     static const char *const top[] = {"revision", "sync", "pods", "errors", "workloads"};
-    static const char *const pod[] = {"name",     "namespace", "phase",      "reason",
-                                      "message",  "manifest",  "revision",   "ips",
-                                      "restarts", "startedAt", "containers", "resources",
-                                      "usage",    "qosClass",  "scheduled",  "owner"};
-    static const char *const ctr[] = {
-        "name", "image",     "imageDigest", "state", "reason", "exitCode", "restarts",
-        "pid",  "startedAt", "resources",   "usage", "ready",  "started"};
+    static const char *const pod[] = {"name",       "namespace", "phase", "reason",   "message",
+                                      "manifest",   "revision",  "ips",   "restarts", "startedAt",
+                                      "containers", "resources", "usage", "qosClass", "scheduled",
+                                      "owner",      "conditions"};
+    static const char *const ctr[] = {"name",      "image",     "imageDigest", "state",
+                                      "reason",    "exitCode",  "restarts",    "pid",
+                                      "startedAt", "resources", "usage",       "ready",
+                                      "started",   "message",   "finishedAt",  "lastState"};
+    static const char *const cond[] = {"type", "status", "lastTransitionTime", "reason", "message"};
     static const char *const err[] = {"file", "line", "column", "message"};
     assert_keys(root, top, 5);
     ck_assert(json_is_null(json_object_get(root, "revision")));
     ck_assert(json_is_null(json_object_get(root, "sync"))); /* no [sync] */
     json_t *p = json_array_get(json_object_get(root, "pods"), 0);
-    assert_keys(p, pod, 16);
+    assert_keys(p, pod, 17);
     ck_assert(json_is_null(json_object_get(p, "owner")));
     ck_assert(json_is_null(json_object_get(p, "revision")));
+    json_t *conds = json_object_get(p, "conditions");
+    ck_assert_uint_eq(json_array_size(conds), 3);
+    assert_keys(json_array_get(conds, 2), cond, 5);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(conds, 2), "type")), "Ready");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(conds, 2), "status")),
+                     "True");
     ck_assert_str_eq(json_string_value(json_object_get(p, "qosClass")), "BestEffort");
     ck_assert_str_eq(json_string_value(json_object_get(p, "phase")), "Running");
     json_t *c = json_array_get(json_object_get(p, "containers"), 0);
-    assert_keys(c, ctr, 13);
+    assert_keys(c, ctr, 16);
+    ck_assert_uint_eq(json_object_size(json_object_get(c, "lastState")), 0);
     /* The test runtime knows no usage: null, never a made-up 0. */
     ck_assert(json_is_null(json_object_get(json_object_get(c, "usage"), "cpuNanos")));
     ck_assert(json_is_object(json_object_get(json_object_get(c, "resources"), "limits")));
@@ -1381,7 +1390,7 @@ START_TEST(test_api_json)
     ck_assert_ptr_null(api_pod_json(w.rec, "nope"));
     text = api_pod_json(w.rec, "web");
     root = json_loads(text, 0, NULL);
-    assert_keys(root, pod, 16);
+    assert_keys(root, pod, 17);
     json_decref(root);
     free(text);
     text = api_events_json(w.rec, "web");
