@@ -97,7 +97,7 @@ static void on_store_change(void *data)
     }
     /* ConfigMap and Secret volumes follow their objects in place (env changes replace). */
     for (size_t i = 0; i < st->set.n_pods; i++)
-        runtime_update_config_volumes(r->cfg->run_dir, st->set.pods[i]);
+        runtime_update_config_volumes(r->cfg->run_dir, r->cfg->state_dir, st->set.pods[i]);
     reconcile_request(r);
 }
 

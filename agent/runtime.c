@@ -241,6 +241,18 @@ static size_t fill_volumes(const struct spec_pod *pod, struct sandbox_volume *vo
 
 #define FS_GROUP(pod) ((pod)->sec.fs_group.has ? (pod)->sec.fs_group.v : -1)
 
+/* The group of a pod's configMap and secret files: fsGroup, in a pod with a user namespace
+ * the fsGroup of its id range (-1: none). */
+static int64_t cfg_group(const char *state_dir, const struct spec_pod *pod)
+{
+    uint32_t start = 0;
+    if (!pod->sec.fs_group.has)
+        return -1;
+    if (sandbox_userns_get(state_dir, pod->name, &start) == 1)
+        return (int64_t)start + pod->sec.fs_group.v;
+    return pod->sec.fs_group.v;
+}
+
 /* RUN_DIR/cfgvol/POD: the tmpfs of a pod's configMap and secret volumes. */
 static char *cfgvol_dir(const char *run_dir, const char *pod)
 {
@@ -261,7 +273,8 @@ static int write_cfg_volume(const char *base, const struct spec_volume *v, int64
     return r < 0 ? tk_err_wrap(err, "volume '%s'", v->name) : r;
 }
 
-int runtime_update_config_volumes(const char *run_dir, const struct spec_pod *pod)
+int runtime_update_config_volumes(const char *run_dir, const char *state_dir,
+                                  const struct spec_pod *pod)
 {
     _cleanup_free_ char *base = cfgvol_dir(run_dir, pod->name);
     struct stat st;
@@ -272,7 +285,7 @@ int runtime_update_config_volumes(const char *run_dir, const struct spec_pod *po
         struct tk_err err = {0};
         if (!SPEC_VOLUME_IS_GENERATED(v->kind))
             continue;
-        int r = write_cfg_volume(base, v, FS_GROUP(pod), &err);
+        int r = write_cfg_volume(base, v, cfg_group(state_dir, pod), &err);
         if (r < 0)
             tk_warn("pod '%s': %s", pod->name, err.msg);
         else if (r > 0)
@@ -572,7 +585,8 @@ static int build_mounts(struct host_rt *h, const struct spec_pod *pod,
             char data[4200];
             struct stat st;
             snprintf(data, sizeof(data), "%s/%s/..data", dir ? dir : "", v->name);
-            if (!dir || (lstat(data, &st) < 0 && write_cfg_volume(dir, v, FS_GROUP(pod), err) < 0))
+            if (!dir || (lstat(data, &st) < 0 &&
+                         write_cfg_volume(dir, v, cfg_group(h->cfg->state_dir, pod), err) < 0))
                 return dir ? -EIO : tk_err_sys(err, -ENOMEM, "volume '%s'", v->name);
             snprintf(base, sizeof(base), "%s/%s", dir, v->name);
         } else if (sandbox_pod_volume_path(base, sizeof(base), h->cfg->state_dir, pod->name,

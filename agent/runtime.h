@@ -142,4 +142,5 @@ char *runtime_ctr_state_dir(const char *run_dir, const char *pod, const char *ct
 /* Bring the configMap and secret volumes of a started pod up to date with pod (its resolved
  * files): each changed volume is swapped atomically (sandbox/cfgvol.h); a pod not started
  * yet is left alone (its first container writes them). Problems are logged. Returns 0. */
-int runtime_update_config_volumes(const char *run_dir, const struct spec_pod *pod);
+int runtime_update_config_volumes(const char *run_dir, const char *state_dir,
+                                  const struct spec_pod *pod);
