@@ -9,7 +9,10 @@ store_config
 
 "$T/mkimage-busybox.sh" "$TMP/oci" latest >/dev/null || fail "mkimage-busybox failed"
 out=$(tank pull "oci:$TMP/oci" 2>"$TMP/err") || fail "pull failed: $(cat "$TMP/err")"
-[ -s "$TMP/err" ] && fail "pull not on a terminal must be quiet, stderr: $(cat "$TMP/err")"
+# not on a terminal: one line per layer when it completes (SHORTDIGEST done|exists SIZE ...),
+# nothing redrawn (no carriage returns or escapes)
+grep -q $'[\r\e]' "$TMP/err" && fail "pull not on a terminal redraws: $(cat -A "$TMP/err")"
+[ "$(grep -c ' done ' "$TMP/err")" = 1 ] || fail "pull not on a terminal: expected one line for the layer: $(cat "$TMP/err")"
 digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$TMP/oci/index.json")
 case $out in *"$digest"*"1 extracted"*) ;; *) fail "unexpected pull output: $out" ;; esac
 
