@@ -120,3 +120,12 @@ const char *spec_capability_canonical(const char *name)
 {
     return tk_cap_name(tk_cap_from_name(name));
 }
+
+bool spec_is_metadata_key_ref(const char *s)
+{
+    const char *rest = !strncmp(s, "metadata.labels['", 17)        ? s + 17
+                       : !strncmp(s, "metadata.annotations['", 22) ? s + 22
+                                                                   : NULL;
+    size_t l = rest ? strlen(rest) : 0;
+    return rest && l > 2 && !strcmp(rest + l - 2, "']");
+}

@@ -248,3 +248,7 @@ void walk_selinux_options(struct walk *w, const struct ynode *v, const char *pat
 #define DNS1123_RULE                                                                               \
     "(lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 "  \
     "characters)"
+
+/* A fieldPath naming one label or annotation: metadata.labels['KEY'] or
+ * metadata.annotations['KEY'] (KEY not empty). */
+bool spec_is_metadata_key_ref(const char *s);

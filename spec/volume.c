@@ -138,11 +138,7 @@ static bool is_volume_field(const char *s)
     for (size_t i = 0; i < TK_ARRAY_SIZE(paths); i++)
         if (!strcmp(s, paths[i]))
             return true;
-    const char *rest = !strncmp(s, "metadata.labels['", 17)        ? s + 17
-                       : !strncmp(s, "metadata.annotations['", 22) ? s + 22
-                                                                   : NULL;
-    size_t l = rest ? strlen(rest) : 0;
-    return rest && l > 2 && !strcmp(rest + l - 2, "']");
+    return spec_is_metadata_key_ref(s);
 }
 
 static void f_dw_field_path(struct walk *w, const struct ynode *v, const char *path, void *obj)
