@@ -274,8 +274,9 @@ static json_t *workload_json(const struct reconciler *r, const struct spec_workl
     bool job = wl->kind == SPEC_JOB;
     if (job && succeeded >= wl->completions)
         json_array_append_new(conds, json_pack("{s:s, s:s}", "type", "Complete", "status", "True"));
-    else if (job && failed > 0 && !active)
-        json_array_append_new(conds, json_pack("{s:s, s:s}", "type", "Failed", "status", "True"));
+    else if (job && failed > wl->backoff_limit && !active)
+        json_array_append_new(conds, json_pack("{s:s, s:s, s:s}", "type", "Failed", "status",
+                                               "True", "reason", "BackoffLimitExceeded"));
     else if (!job)
         json_array_append_new(
             conds, json_pack("{s:s, s:s}", "type", "Available", "status",

@@ -139,14 +139,23 @@ static int expand_deployment(struct spec_set *set, const struct spec_workload *w
     return 0;
 }
 
-static int expand_job(struct spec_set *set, const struct spec_workload *wl)
+static int expand_job(struct spec_set *set, const struct spec_workload *wl,
+                      controllers_observe_fn observe, void *data)
 {
     char suffix[6], name[128];
     const char *labels[] = {"job-name", wl->name, "batch.kubernetes.io/job-name", wl->name, NULL};
-    int32_t n = wl->parallelism < wl->completions ? wl->parallelism : wl->completions;
-    for (int32_t i = 0; i < n; i++) {
+    int64_t limit = (int64_t)wl->completions + wl->backoff_limit;
+    int32_t succeeded = 0, failed = 0, active = 0;
+    for (int64_t i = 0; i < limit; i++) {
         alphabet_chars(wl->tmpl->hash, (unsigned)i + 1, suffix, 5);
         snprintf(name, sizeof(name), "%s-%s", wl->name, suffix);
+        enum controllers_pod o = observe ? observe(data, name) : CONTROLLERS_ABSENT;
+        if (o == CONTROLLERS_ABSENT && (succeeded + active >= wl->completions ||
+                                        active >= wl->parallelism || failed > wl->backoff_limit))
+            continue;
+        succeeded += o == CONTROLLERS_SUCCEEDED;
+        failed += o == CONTROLLERS_FAILED;
+        active += o == CONTROLLERS_ACTIVE || o == CONTROLLERS_ABSENT;
         int r = add_pod(set, wl, name, labels);
         if (r < 0)
             return r;
@@ -154,7 +163,7 @@ static int expand_job(struct spec_set *set, const struct spec_workload *wl)
     return 0;
 }
 
-int controllers_expand(struct spec_set *set)
+int controllers_expand(struct spec_set *set, controllers_observe_fn observe, void *data)
 {
     for (size_t i = 0; i < set->n_workloads; i++) {
         const struct spec_workload *wl = set->workloads[i], *prev = NULL;
@@ -167,7 +176,8 @@ int controllers_expand(struct spec_set *set)
                       prev->name_line);
             continue;
         }
-        int r = wl->kind == SPEC_JOB ? expand_job(set, wl) : expand_deployment(set, wl);
+        int r =
+            wl->kind == SPEC_JOB ? expand_job(set, wl, observe, data) : expand_deployment(set, wl);
         if (r < 0)
             return r;
     }

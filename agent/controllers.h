@@ -7,10 +7,12 @@
  *   10-character pod-template hash (controllers_template_hash), each with the template's
  *   labels plus pod-template-hash=HASH. A template change changes HASH, so its pods are
  *   new pods: the reconciler stops the old ones and starts the new ones.
- * - A Job becomes min(parallelism, completions) pods NAME-XXXXX (XXXXX derived from the
- *   template's hash and the pod's index, stable across reads) with the labels job-name and
- *   batch.kubernetes.io/job-name = NAME; its restartPolicy (OnFailure or Never) decides
- *   what the pod worker does when a container ends.
+ * - A Job becomes pods NAME-XXXXX (XXXXX derived from the template's hash and the pod's
+ *   index, stable across reads) with the labels job-name and batch.kubernetes.io/job-name =
+ *   NAME. Pods that exist stay desired (an ended one keeps its outcome); a new index is
+ *   added while fewer than completions have succeeded or run, fewer than parallelism run,
+ *   and at most backoffLimit have failed: at most completions + backoffLimit pods in all.
+ *   The outcomes come from observe (the reconciler's pods).
  * - Every such pod has owner_kind/owner_name set, the workload's file and position (so a
  *   workload whose file turns invalid keeps its pods, as a Pod does), and its own hash.
  * - A generated name that is not a DNS label of at most 63 characters, or that a Pod or
@@ -27,6 +29,15 @@
  * Tank cannot reproduce). out holds 11 bytes. */
 void controllers_template_hash(const struct spec_workload *wl, char out[11]);
 
-/* Append the pods of every workload of set to set->pods (errors to set->errors). Returns 0
- * or -ENOMEM. */
-int controllers_expand(struct spec_set *set);
+/* What a pod of a workload is now, as the reconciler knows it. */
+enum controllers_pod {
+    CONTROLLERS_ABSENT,
+    CONTROLLERS_ACTIVE,
+    CONTROLLERS_SUCCEEDED,
+    CONTROLLERS_FAILED
+};
+typedef enum controllers_pod (*controllers_observe_fn)(void *data, const char *pod);
+
+/* Append the pods of every workload of set to set->pods (errors to set->errors). observe
+ * may be NULL (every pod absent). Returns 0 or -ENOMEM. */
+int controllers_expand(struct spec_set *set, controllers_observe_fn observe, void *data);

@@ -28,6 +28,7 @@ struct reconciler {
     const struct tank_config *cfg;
     struct runtime *rt;
     struct store *store;
+    uint64_t jobs_sig; /* the Jobs' ended pods at the last pass (controllers_expand) */
     char *record_dir;
     struct pod_env env;
     struct pod **pods;
@@ -41,6 +42,8 @@ struct reconciler {
     void (*event_hook)(void *data); /* told of each (the API's watchers) */
     void *event_hook_data;
 };
+
+static struct pod *find(const struct reconciler *r, const char *name);
 
 static void on_event(void *data, const char *pod, const char *ctr, const char *reason,
                      const char *message)
@@ -63,6 +66,11 @@ static void on_event(void *data, const char *pod, const char *ctr, const char *r
     r->events_total++;
     if (r->event_hook)
         r->event_hook(r->event_hook_data);
+    /* A Job's container ended: a pass lets the controllers decide on its next pod. */
+    const struct pod *p = strcmp(reason, "Exited") ? NULL : find(r, pod);
+    const struct spec_pod *sp = p ? pod_spec(p) : NULL;
+    if (sp && sp->owner_kind && !strcmp(sp->owner_kind, "Job"))
+        reconcile_request(r);
 }
 
 static void on_changed(void *data)
@@ -142,6 +150,8 @@ static int add_pod(struct reconciler *r, struct pod *p)
     return 0;
 }
 
+static void check_jobs(struct reconciler *r);
+
 void reconcile_run(struct reconciler *r)
 {
     const struct spec_set *want = &store_state(r->store)->set;
@@ -196,7 +206,40 @@ void reconcile_run(struct reconciler *r)
     admit_pods(r->pods, r->n_pods, &host);
     for (size_t i = 0; i < r->n_pods; i++)
         pod_sync(r->pods[i]);
+    check_jobs(r);
     metrics_reconcile_end(begin);
+}
+
+static enum controllers_pod observe_pod(void *data, const char *name)
+{
+    const struct pod *p = find(data, name);
+    struct pod_status s;
+    if (!p)
+        return CONTROLLERS_ABSENT;
+    pod_get_status(p, &s);
+    return s.phase == POD_SUCCEEDED ? CONTROLLERS_SUCCEEDED
+           : s.phase == POD_FAILED  ? CONTROLLERS_FAILED
+                                    : CONTROLLERS_ACTIVE;
+}
+
+/* When a Job's pod has ended, the controllers decide again (the next pod, or none). */
+static void check_jobs(struct reconciler *r)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < r->n_pods; i++) {
+        const struct spec_pod *sp = pod_spec(r->pods[i]);
+        enum controllers_pod o = observe_pod(r, pod_name(r->pods[i]));
+        if (!sp || !sp->owner_kind || strcmp(sp->owner_kind, "Job") || o == CONTROLLERS_ACTIVE)
+            continue;
+        for (const char *c = pod_name(r->pods[i]); *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211ull;
+        h = (h ^ (unsigned)o) * 1099511628211ull;
+    }
+    if (h == r->jobs_sig)
+        return;
+    r->jobs_sig = h;
+    if (store_refresh(r->store) > 0)
+        on_store_change(r);
 }
 
 /* Adopt what a previous agent left: records, and sandboxes without one. */
@@ -254,6 +297,7 @@ struct reconciler *reconcile_new(struct loop *loop, const struct tank_config *cf
         reconcile_free(r);
         return NULL;
     }
+    store_set_observer(r->store, observe_pod, r);
     on_store_change(r);
     adopt(r);
     r->resync_timer =

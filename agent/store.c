@@ -61,6 +61,8 @@ struct store {
     uint64_t timer;
     store_change_fn fn;
     void *data;
+    controllers_observe_fn observe; /* NULL until the reconciler sets it */
+    void *observe_data;
     struct store_state state;
     char *fingerprint;
     char *warned; /* the warnings last logged, one per line */
@@ -665,7 +667,7 @@ int store_refresh(struct store *s)
     next.missing = !s->root;
     carry_over_objects(&next, &s->state);
     /* Deployments and Jobs into the pods they own (controllers.h). */
-    if (controllers_expand(&next.set) < 0) {
+    if (controllers_expand(&next.set, s->observe, s->observe_data) < 0) {
         state_free(&next);
         return -ENOMEM;
     }
@@ -858,6 +860,12 @@ void store_free(struct store *s)
 const struct store_state *store_state(const struct store *s)
 {
     return &s->state;
+}
+
+void store_set_observer(struct store *s, controllers_observe_fn fn, void *data)
+{
+    s->observe = fn;
+    s->observe_data = data;
 }
 
 uint64_t store_reads(const struct store *s)

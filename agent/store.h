@@ -23,6 +23,7 @@
 
 #include "base/err.h"
 #include "agent/admit.h"
+#include "agent/controllers.h"
 #include "spec/spec.h"
 
 struct loop;
@@ -59,6 +60,10 @@ const struct store_state *store_state(const struct store *store);
 /* Re-read the directory now (the periodic resync). Returns 1 when the state differs from
  * the previous one (pods, hashes, errors or revision), 0 when not, -errno on failure. */
 int store_refresh(struct store *store);
+
+/* Where the controllers learn what the pods of a workload became (agent/controllers.h);
+ * used from the next refresh on. */
+void store_set_observer(struct store *store, controllers_observe_fn fn, void *data);
 
 /* Number of reads done (for tests: a burst must give one). */
 uint64_t store_reads(const struct store *store);

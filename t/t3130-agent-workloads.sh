@@ -105,7 +105,46 @@ echo "$job_pod" | grep -qx 'count-[bcdfghjklmnpqrstvwxz2456789]\{5\}' || fail "j
     fail "tank status shows no complete Job: $("$TANK" status --config "$CFG")"
 echo "ok: a Job's pod $job_pod runs to completion: Complete, succeeded 1"
 
-rm -f "$PODS/web.yaml" "$PODS/count.yaml"
+# completions 3, parallelism 2: a third pod starts once one has ended; 3 succeed, no 4th.
+job() { # NAME COMPLETIONS PARALLELISM BACKOFF CMD
+    cat >"$PODS/.$1.tmp" <<EOM
+apiVersion: batch/v1
+kind: Job
+metadata: {name: $1}
+spec:
+  completions: $2
+  parallelism: $3
+  backoffLimit: $4
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: $IMAGE
+        command: ["sh", "-c", "$5"]
+EOM
+    mv "$PODS/.$1.tmp" "$PODS/$1.yaml"
+}
+job three 3 2 6 "sleep 0.3"
+# within 15s: the next pod follows the end of one at once, not at the 30s resync
+wait_jq 15 '.workloads[] | select(.name == "three") | .succeeded == 3 and .active == 0 and
+    (.conditions | map(.type) == ["Complete"])' ||
+    fail "three completions: $(pods_json | jq -c '.workloads, [.pods[] | {name, phase}]')"
+[ "$(pods_json | jq '[.pods[] | select(.owner.name == "three")] | length')" = 3 ] ||
+    fail "more than 3 pods for 3 completions: $(pods_json | jq -c '[.pods[] | {name, phase}]')"
+echo "ok: a Job of 3 completions, parallelism 2, runs 3 pods to Complete"
+
+job failing 1 1 1 "exit 3"
+wait_jq 15 '.workloads[] | select(.name == "failing") | .failed == 2 and .active == 0 and
+    (.conditions | map(.reason) == ["BackoffLimitExceeded"])' ||
+    fail "backoffLimit 1: $(pods_json | jq -c '.workloads, [.pods[] | {name, phase}]')"
+sleep 1
+[ "$(pods_json | jq '[.pods[] | select(.owner.name == "failing")] | length')" = 2 ] ||
+    fail "more than backoffLimit + 1 pods: $(pods_json | jq -c '[.pods[] | {name, phase}]')"
+echo "ok: a Job failing with backoffLimit 1 stops after 2 pods: Failed, BackoffLimitExceeded"
+
+rm -f "$PODS/web.yaml" "$PODS/count.yaml" "$PODS/three.yaml" "$PODS/failing.yaml"
 wait_jq 30 '.pods | length == 0' || fail "pods remain: $(web_pods)"
 echo "ok: removing the manifests stops every owned pod"
 pass
