@@ -1,0 +1,181 @@
+#!/bin/bash
+# A simulated fleet (prints figures; asserts nothing): N hosts on this machine (default 20),
+# each a network namespace with its own UTS namespace (host name fleet-I), tank.ini, state,
+# run and log dirs, all syncing one bare repo served by `git daemon` in a hub namespace
+# (192.0.2.1, a bridge; host I is 192.0.2.(10+I)). The repo has a folder per host
+# (pods_dir = .../hosts/%H) holding the host's own pod and a shared pod with a nodeSelector
+# (role=odd: only odd hosts run it; [host] labels give each its role).
+#  (a) one commit pushed, the hosts sync on their period: per host, publish -> converged
+#      (every pod of the new revision running, the old ones gone), median / p90 / max, and
+#      push -> converged on the last host;
+#  (b) one more commit, then POST /v1/sync (tank sync) to every host at once (a webhook):
+#      push -> all converged, and per host publish -> converged.
+# Usage: [PERIOD=10s] bench/fleet.sh [N]   (root; namespaces, processes and files it made are
+# removed afterwards; nothing touches the root namespace's network)
+set -u
+cd "$(dirname "$0")/.."
+N=${1:-20}
+PERIOD=${PERIOD:-10s}
+[ "$(id -u)" = 0 ] || { echo "bench/fleet.sh: needs root" >&2; exit 1; }
+TANK=$PWD/tank
+[ -x "$TANK" ] || { echo "bench/fleet.sh: build ./tank first" >&2; exit 1; }
+for c in git jq ip unshare curl; do
+    command -v $c >/dev/null || { echo "bench/fleet.sh: needs $c" >&2; exit 1; }
+done
+[ -f build/oci/busybox/index.json ] || make -s demo-image >/dev/null
+IMAGE="oci:$PWD/build/oci/busybox:latest"
+. t/pod-yaml.sh
+T=$(mktemp -d /tmp/tank-fleet.XXXXXX)
+HUB=tank-fleet-$$-hub
+CG=tank-fleet-$$
+AGENTS=()
+DAEMON=
+now() { date +%s.%N; }
+ns() { echo "tank-fleet-$$-$1"; }
+cfg() { echo "$T/h$1/tank.ini"; }
+
+cleanup() {
+    set +e
+    if [ ${#AGENTS[@]} -gt 0 ]; then # every pod stopped through its agent: an empty revision
+        git -C "$T/work" rm -q -r hosts >/dev/null 2>&1 && commit empty >/dev/null
+        pids=()
+        for i in $(seq "$N"); do "$TANK" sync --config "$(cfg $i)" >/dev/null 2>&1 & pids+=($!); done
+        wait "${pids[@]}"
+        for i in $(seq "$N"); do
+            for _ in $(seq 300); do
+                [ "$("$TANK" status --config "$(cfg $i)" -o json 2>/dev/null |
+                    jq '[.pods[] | select(.scheduled != false)] | length')" = 0 ] && break
+                sleep 0.1
+            done
+        done
+        for pid in "${AGENTS[@]}"; do kill "$pid" 2>/dev/null; done
+        wait "${AGENTS[@]}" 2>/dev/null
+    fi
+    [ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null && wait "$DAEMON" 2>/dev/null
+    for cg in $(find /sys/fs/cgroup -maxdepth 8 -type d -name "$CG*" 2>/dev/null); do
+        for d in $(find "$cg" -depth -type d); do
+            for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+        done
+        sleep 0.2
+        find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
+    grep " $T/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do
+        umount -l "$m" 2>/dev/null
+    done
+    for i in $(seq "$N"); do ip netns del "$(ns $i)" 2>/dev/null; done
+    ip netns del "$HUB" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap "exit 1" INT TERM
+
+g() { git -C "$T/work" -c user.name=bench -c user.email=bench@example.com "$@"; }
+commit() { g add -A && g commit -q -m "$1" && g push -q "$T/origin.git" main && g rev-parse HEAD; }
+# write_rev GEN: each host's own pod and the shared nodeSelector pod, generation GEN.
+write_rev() {
+    local i d
+    for i in $(seq "$N"); do
+        d=$T/work/hosts/fleet-$i
+        mkdir -p "$d"
+        pod_manifest "own-$1" cmd="exec sleep 1$1$i" grace=1 >"$d/own.yaml"
+        pod_manifest "shared-$1" cmd="exec sleep 2$1$i" grace=1 \
+            pod_yaml="  nodeSelector: {role: odd}" >"$d/shared.yaml"
+    done
+}
+
+# The hub: a bridge and git daemon on 192.0.2.1; each host a veth into it.
+ip netns add "$HUB" || exit 1
+ip -n "$HUB" link set lo up
+ip -n "$HUB" link add br0 type bridge
+ip -n "$HUB" addr add 192.0.2.1/24 dev br0
+ip -n "$HUB" link set br0 up
+git init -q --bare -b main "$T/origin.git"
+git init -q -b main "$T/work"
+write_rev 1
+c1=$(commit one)
+ip netns exec "$HUB" git daemon --reuseaddr --listen=192.0.2.1 --export-all \
+    --base-path="$T" "$T" 2>"$T/daemon.log" &
+DAEMON=$!
+for i in $(seq "$N"); do
+    n=$(ns $i)
+    ip netns add "$n"
+    ip -n "$n" link set lo up
+    ip -n "$HUB" link add "v$i" type veth peer name eth0 netns "$n"
+    ip -n "$HUB" link set "v$i" master br0 up
+    ip -n "$n" addr add "192.0.2.$((10 + i))/24" dev eth0
+    ip -n "$n" link set eth0 up
+    mkdir -p "$T/h$i"/{state,run,log}
+    cat >"$(cfg $i)" <<EOC
+[host]
+labels = role=$([ $((i % 2)) = 1 ] && echo odd || echo even)
+[agent]
+pods_dir = $T/h$i/repo/current/hosts/%H
+state_dir = $T/h$i/state
+run_dir = $T/h$i/run
+log_dir = $T/h$i/log
+socket = $T/h$i/tank.sock
+[resources]
+cgroup = $CG-$i
+[sync]
+repo = git://192.0.2.1/origin.git
+ref = main
+period = $PERIOD
+root = $T/h$i/repo
+EOC
+    nsenter --net="/run/netns/$n" -- unshare --uts sh -c "hostname fleet-$i && exec '$TANK' agent --config '$(cfg $i)'" \
+        2>"$T/h$i/agent.log" &
+    AGENTS+=($!)
+done
+
+# converged I REV GEN: host I runs exactly the pods of generation GEN, all Running.
+converged() {
+    local want
+    want=$([ $(($1 % 2)) = 1 ] && echo "[\"own-$3\",\"shared-$3\"]" || echo "[\"own-$3\"]")
+    "$TANK" status --config "$(cfg $1)" -o json 2>/dev/null | jq -e --arg rev "$2" \
+        "(.revision == \$rev) and ([.pods[] | select(.scheduled != false) | .name] | sort) == $want and
+         all(.pods[] | select(.scheduled != false); .phase == \"Running\")" >/dev/null
+}
+# watch I REV GEN: print "I PUBLISHED CONVERGED" (epoch seconds) once host I runs REV.
+watch() {
+    local pub=
+    while :; do
+        if [ -z "$pub" ] && [ "$(readlink "$T/h$1/repo/current")" = ".worktrees/$2" ]; then pub=$(now); fi
+        if [ -n "$pub" ] && converged "$1" "$2" "$3"; then echo "$1 $pub $(now)"; return; fi
+        sleep 0.05
+    done
+}
+stats() { # name, then values on stdin: median p90 max
+    sort -n | awk -v name="$1" '{v[NR]=$1} END {
+        if (!NR) { print name ": no data"; exit }
+        m = v[int((NR + 1) / 2)]; p = v[int(NR * 0.9 + 0.999)]; if (p == "") p = v[NR]
+        printf "%-44s median %.2fs  p90 %.2fs  max %.2fs  (%d hosts)\n", name, m, p, v[NR], NR }'
+}
+
+echo "fleet: $N hosts, sync period $PERIOD, git daemon on 192.0.2.1 (tmp $T)"
+start=$(now)
+W=()
+for i in $(seq "$N"); do watch $i "$c1" 1 >"$T/w1.$i" & W+=($!); done
+wait "${W[@]}"
+echo "first start (clone, pull, run):  all $N converged after $(awk -v a="$start" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}')s"
+
+# (a) a commit, hosts on their period
+write_rev 2
+pushed=$(now)
+c2=$(commit two)
+W=()
+for i in $(seq "$N"); do watch $i "$c2" 2 >"$T/w2.$i" & W+=($!); done
+wait "${W[@]}"
+cat "$T"/w2.* | awk '{print $3 - $2}' | stats "(a) period: publish -> converged"
+cat "$T"/w2.* | awk -v p="$pushed" '{print $2 - p}' | stats "(a) period: push -> published"
+cat "$T"/w2.* | awk -v p="$pushed" '{print $3 - p}' | stats "(a) period: push -> converged"
+
+# (b) a commit, then POST /v1/sync to every host (the webhook path)
+write_rev 3
+c3=$(commit three)
+pushed=$(now)
+W=()
+for i in $(seq "$N"); do watch $i "$c3" 3 >"$T/w3.$i" & W+=($!); done
+for i in $(seq "$N"); do "$TANK" sync --config "$(cfg $i)" >/dev/null & W+=($!); done
+wait "${W[@]}"
+cat "$T"/w3.* | awk '{print $3 - $2}' | stats "(b) webhook: publish -> converged"
+cat "$T"/w3.* | awk -v p="$pushed" '{print $3 - p}' | stats "(b) webhook: push -> converged"
