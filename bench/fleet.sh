@@ -36,8 +36,11 @@ cfg() { echo "$T/h$1/tank.ini"; }
 
 cleanup() {
     set +e
-    if [ ${#AGENTS[@]} -gt 0 ]; then # every pod stopped through its agent: an empty revision
-        git -C "$T/work" rm -q -r hosts >/dev/null 2>&1 && commit empty >/dev/null
+    if [ ${#AGENTS[@]} -gt 0 ]; then # every pod stopped through its agent: empty folders
+        # (a folder removed would keep its pods running, as a host's folder gone should)
+        rm -f "$T"/work/hosts/*/*.yaml
+        for i in $(seq "$N"); do mkdir -p "$T/work/hosts/fleet-$i" && touch "$T/work/hosts/fleet-$i/.keep"; done
+        commit empty >/dev/null
         pids=()
         for i in $(seq "$N"); do "$TANK" sync --config "$(cfg $i)" >/dev/null 2>&1 & pids+=($!); done
         wait "${pids[@]}"
