@@ -181,7 +181,8 @@ END_TEST
 /* The host seam with [host] dns empty: the host's resolv.conf without loopback stubs, else
  * systemd-resolved's upstream list, search and options from the same file; files given
  * through the test-only environment. */
-static struct host_facts facts_with(const char *resolv, const char *resolved, const char *ini)
+static void facts_with(struct host_facts *out, const char *resolv, const char *resolved,
+                       const char *ini)
 {
     char *a = write_tmp(resolv), *b = write_tmp(resolved), *c = write_tmp(ini);
     setenv("TANK_HOST_RESOLV_CONF", a, 1);
@@ -190,14 +191,15 @@ static struct host_facts facts_with(const char *resolv, const char *resolved, co
     struct tank_config cfg;
     struct tk_err err = {0};
     ck_assert_msg(config_load(&cfg, c, &err) == 0, "%s", err.msg);
-    struct host_facts hf;
-    host_facts_get(&cfg, &hf);
+    /* filled in place: hf's lists may point into hf itself */
+    struct host_facts *hf = out;
+    host_facts_get(&cfg, hf);
     /* keep what hf borrows from cfg: copy it into hf's own lists */
     if (cfg.n_dns) {
         for (size_t i = 0; i < cfg.n_dns && i < CONFIG_MAX_LIST; i++)
-            hf.own[0][i] = strdup(cfg.dns[i]);
-        hf.n_own[0] = cfg.n_dns;
-        hf.dns = (const char *const *)hf.own[0];
+            hf->own[0][i] = strdup(cfg.dns[i]);
+        hf->n_own[0] = cfg.n_dns;
+        hf->dns = (const char *const *)hf->own[0];
     }
     config_free(&cfg);
     unlink(a), unlink(b), unlink(c);
@@ -205,17 +207,16 @@ static struct host_facts facts_with(const char *resolv, const char *resolved, co
     unsetenv("TANK_HOST_RESOLV_CONF");
     unsetenv("TANK_HOST_RESOLVED_CONF");
     unsetenv("TANK_HOST_ROUTES");
-    return hf;
 }
 
 START_TEST(test_host_dns_defaults)
 {
     /* a systemd-resolved stub: its upstream list instead */
-    struct host_facts hf =
-        facts_with("nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch stub.test\n",
-                   "# resolved\nnameserver 192.0.2.53\nnameserver 2001:db8::53\n"
-                   "search example.test corp.test\noptions ndots:2\n",
-                   "[agent]\npods_dir = /tmp/p\n");
+    struct host_facts hf;
+    facts_with(&hf, "nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch stub.test\n",
+               "# resolved\nnameserver 192.0.2.53\nnameserver 2001:db8::53\n"
+               "search example.test corp.test\noptions ndots:2\n",
+               "[agent]\npods_dir = /tmp/p\n");
     ck_assert_int_eq(hf.n_dns, 2);
     ck_assert_str_eq(hf.dns[0], "192.0.2.53");
     ck_assert_str_eq(hf.dns[1], "2001:db8::53");
@@ -226,9 +227,10 @@ START_TEST(test_host_dns_defaults)
     host_facts_free(&hf);
 
     /* loopback entries skipped, the others kept with the file's search and options */
-    hf = facts_with("nameserver 127.0.0.1\nnameserver 198.51.100.1\nnameserver ::1\n"
-                    "domain one.test\nsearch two.test\noptions rotate\n",
-                    "nameserver 192.0.2.99\n", "[agent]\npods_dir = /tmp/p\n");
+    facts_with(&hf,
+               "nameserver 127.0.0.1\nnameserver 198.51.100.1\nnameserver ::1\n"
+               "domain one.test\nsearch two.test\noptions rotate\n",
+               "nameserver 192.0.2.99\n", "[agent]\npods_dir = /tmp/p\n");
     ck_assert_int_eq(hf.n_dns, 1);
     ck_assert_str_eq(hf.dns[0], "198.51.100.1");
     ck_assert_int_eq(hf.n_dns_search, 1);
@@ -237,14 +239,14 @@ START_TEST(test_host_dns_defaults)
     host_facts_free(&hf);
 
     /* nothing usable: none (and a warning) */
-    hf = facts_with("nameserver 127.0.0.53\n", "nameserver 127.0.0.1\n",
-                    "[agent]\npods_dir = /tmp/p\n");
+    facts_with(&hf, "nameserver 127.0.0.53\n", "nameserver 127.0.0.1\n",
+               "[agent]\npods_dir = /tmp/p\n");
     ck_assert_int_eq(hf.n_dns, 0);
     ck_assert_int_eq(hf.n_dns_options, 0);
     host_facts_free(&hf);
 
     /* an explicit [host] dns wins */
-    hf = facts_with("nameserver 198.51.100.1\n", "", "[host]\ndns = 192.0.2.1\n");
+    facts_with(&hf, "nameserver 198.51.100.1\n", "", "[host]\ndns = 192.0.2.1\n");
     ck_assert_int_eq(hf.n_dns, 1);
     ck_assert_str_eq(hf.dns[0], "192.0.2.1");
     ck_assert_int_eq(hf.n_dns_options, 0);
