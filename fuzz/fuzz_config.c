@@ -27,6 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (config_load(&cfg, path, &err) == 0) {
         struct host_facts h;
         host_facts_get(&cfg, &h);
+        host_facts_free(&h);
     }
     config_free(&cfg);
     close(fd);
