@@ -73,8 +73,10 @@ static void check_divisor(struct walk *w, const struct ynode *v, const char *pat
     int64_t k10 = 1000, k2 = 1000;
     ok = d == 1000;
     for (int i = 0; i < 6 && !ok; i++) {
-        k10 *= 1000, k2 *= 1024;
-        ok = d == k10 || d == k2;
+        /* stop where the next power no longer fits (1E and 1Ei in thousandths do not) */
+        k10 = k10 <= INT64_MAX / 1000 ? k10 * 1000 : 0;
+        k2 = k2 <= INT64_MAX / 1024 ? k2 * 1024 : 0;
+        ok = (k10 && d == k10) || (k2 && d == k2);
     }
     if (!ok)
         werr(w, ynode_get(v, "divisor"), p,
