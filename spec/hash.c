@@ -264,6 +264,8 @@ static void serialise(struct tk_buf *b, const struct spec_pod *p, bool res)
         tk_buf_adds(b, "fsg");
         put_int(b, p->sec.fs_group.v);
     }
+    if (p->sec.fs_group_on_root_mismatch) /* (the default Always: hashes without it stay) */
+        tk_buf_adds(b, "fsgOnRootMismatch;");
     put_lsm(b, &p->sec.lsm);
     put_int(b, (int64_t)p->network.n_interfaces);
     for (size_t i = 0; i < p->network.n_interfaces; i++)

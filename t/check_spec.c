@@ -468,7 +468,7 @@ static const char *const same_as_minimal[] = {
     /* Defaults written out. */
     "apiVersion: tank/v1\nkind: Pod\nmetadata: {name: web}\n"
     "spec:\n  restartPolicy: Always\n  terminationGracePeriodSeconds: 30\n  hostname: web\n"
-    "  hostNetwork: false\n"
+    "  hostNetwork: false\n  securityContext: {fsGroupChangePolicy: Always}\n"
     "  containers:\n  - {name: app, image: busybox, imagePullPolicy: Always, env: []}\n",
 };
 
@@ -513,6 +513,9 @@ static const char *const differs_from_minimal[] = {
     "  containers:\n  - {name: app, image: busybox}\n",
     "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
     "  - {name: app, image: busybox}\n  - {name: app2, image: busybox}\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
+    "  securityContext: {fsGroupChangePolicy: OnRootMismatch}\n"
+    "  containers:\n  - {name: app, image: busybox}\n",
 };
 
 /* Pairs that must hash the same: different spellings of one meaning. */
