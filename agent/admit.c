@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "agent/config.h"
-#include "agent/pod.h"
+#include "agent/podworker.h"
 #include "spec/spec.h"
 
 void admit_host_get(const struct tank_config *cfg, struct admit_host *out)

@@ -23,7 +23,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "sandbox/exec.h"
-#include "sandbox/pod.h"
+#include "sandbox/podsandbox.h"
 #include "spec/spec.h"
 
 static const char exec_usage[] =

@@ -20,7 +20,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
-#include "sandbox/pod.h"
+#include "sandbox/podsandbox.h"
 #include "spec/spec.h"
 
 /* The runtime (agent/runtime.c) writes the manifest digest a container runs from here. */

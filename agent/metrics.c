@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/pod.h"
+#include "agent/podworker.h"
 #include "agent/reconcile.h"
 #include "agent/runtime.h"
-#include "agent/store.h"
+#include "agent/manifests.h"
 #include "agent/sync.h"
 #include "base/buf.h"
 

@@ -8,7 +8,7 @@
 #include <sys/utsname.h>
 
 #include "agent/config.h"
-#include "agent/store.h"
+#include "agent/manifests.h"
 #include "base/buf.h"
 #include "base/parse.h"
 #include "spec/spec.h"

@@ -7,7 +7,7 @@
  * the pod's cgroup is rewritten with the new sums. A change of the QoS class replaces the
  * pod (Kubernetes refuses such a resize).
  */
-#include "agent/pod-int.h"
+#include "agent/podworker-int.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -24,7 +24,7 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/cfgvol.h"
 #include "sandbox/container.h"
-#include "sandbox/pod.h"
+#include "sandbox/podsandbox.h"
 
 /* An IPv4 address is probed on the uplink (RFC 5227 ARP probe) before a pod takes it, so an
  * address already used by another host or pod is a clear error instead of a silent clash. */

@@ -12,7 +12,7 @@
 #include "base/cleanup.h"
 #include "base/log.h"
 #include "sandbox/cgroup.h"
-#include "sandbox/pod.h"
+#include "sandbox/podsandbox.h"
 
 struct sandbox_cgroups *runtime_cg_open(const struct tank_config *cfg)
 {

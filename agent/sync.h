@@ -4,7 +4,7 @@
  * that pods_dir = ROOT/LINK/... reads the same whoever publishes: ROOT is a git repository,
  * each commit is checked out once in the worktree ROOT/.worktrees/COMMIT, and a revision is
  * published by renaming a new symbolic link ROOT/.LINK.tmp -> .worktrees/COMMIT over ROOT/LINK
- * (the store sees the swap at once, agent/store.h).
+ * (the store sees the swap at once, agent/manifests.h).
  *
  * A pass runs git as child processes, one at a time, each in its own process group with the
  * configured deadline (killed past it), so the agent's loop never waits on git:

@@ -1,6 +1,6 @@
 /* Work under way in a child (a container start, a sandbox creation), watched in the loop: see
- * agent/pod-int.h. */
-#include "agent/pod-int.h"
+ * agent/podworker-int.h. */
+#include "agent/podworker-int.h"
 
 #include <sys/epoll.h>
 

@@ -85,7 +85,7 @@ int sandbox_caps_compute(const struct sandbox_container_config *cfg, uint64_t *s
 int sandbox_user_caps_apply(const struct sandbox_container_config *cfg, uint64_t set,
                             struct sandbox_fail *f);
 
-/* ---- confine.c: the workload child's keyring and seccomp filter ---- */
+/* ---- ctrconfine.c: the workload child's keyring and seccomp filter ---- */
 
 struct sandbox_seccomp_filter;
 

@@ -4,9 +4,9 @@
  * Tank asks these helpers):
  *
  *   RUN_DIR/pods/POD/                    the pod sandbox: ns/, etc/ (SANDBOX_POD_ETC), the
- *                                        completion marker (sandbox/pod.h tells more)
+ *                                        completion marker (sandbox/podsandbox.h tells more)
  *   RUN_DIR/pods/POD/containers/CTR/     a container's state directory (state, exit, ...)
- *   STATE_DIR/pods/POD/volumes/VOL       a pod's emptyDirs (sandbox/pod.h)
+ *   STATE_DIR/pods/POD/volumes/VOL       a pod's emptyDirs (sandbox/podsandbox.h)
  *   STATE_DIR/pods/POD/userns            its user namespace's id range (sandbox/userns.h)
  *   STATE_DIR/pods/POD/containers/CTR/   a container's writable layer (upper/, work/)
  *

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
-#include "sandbox/pod.h"
+#include "sandbox/podsandbox.h"
 
 /* Bring lo up in the calling thread's network namespace. */
 int podnet_lo_up(struct tk_err *err);

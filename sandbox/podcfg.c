@@ -1,5 +1,5 @@
 /* Pod sandboxes: the names and values a pod's configuration may hold (macvlan modes, MACs),
- * and the check of a whole configuration before anything is touched. See pod.h. */
+ * and the check of a whole configuration before anything is touched. See podsandbox.h. */
 #include "sandbox/podcfg.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 #pragma once
 /* Internal to sandbox/: checking a pod's configuration (sandbox/podcfg.c). */
 #include "base/err.h"
-#include "sandbox/pod.h"
+#include "sandbox/podsandbox.h"
 
 /* Check every name, address, DNS setting and volume of cfg before anything is made:
  * 0, or -EINVAL with err naming what is wrong ("interface 'eth0': mac '...' is not a

@@ -1,7 +1,7 @@
 #pragma once
-/* Internal to sandbox/: pod-level volumes (see pod.h for the layout). */
+/* Internal to sandbox/: pod-level volumes (see podsandbox.h for the layout). */
 #include "base/err.h"
-#include "sandbox/pod.h"
+#include "sandbox/podsandbox.h"
 
 /* Check hostPaths and create emptyDirs under STATE_DIR/pods/POD/volumes (mode 0700):
  * directories bound onto themselves nosuid,nodev, or nosuid,nodev tmpfs mounts for medium

@@ -1,7 +1,7 @@
 /* User namespaces of pods: id ranges, their records, the holder process, idmapped mounts.
  * See userns.h. */
 #include "sandbox/userns.h"
-#include "sandbox/pod.h"
+#include "sandbox/podsandbox.h"
 
 #include <dirent.h>
 #include <errno.h>

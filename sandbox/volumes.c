@@ -1,5 +1,5 @@
-/* Pod-level volumes: hostPath checks, emptyDir directories and tmpfs. See pod.h. */
-#include "sandbox/pod.h"
+/* Pod-level volumes: hostPath checks, emptyDir directories and tmpfs. See podsandbox.h. */
+#include "sandbox/podsandbox.h"
 #include "sandbox/podvol.h"
 
 #include <errno.h>

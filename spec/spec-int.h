@@ -215,7 +215,7 @@ void walk_containers(struct walk *w, const struct ynode *v, const char *path, vo
 /* After the whole pod is read: mounts name declared volumes, runAsNonRoot vs uid. */
 void check_container_refs(struct walk *w, const struct ynode *spec, struct spec_pod *pod);
 
-/* seccompProfile, appArmorProfile, seLinuxOptions into l (confine.c). */
+/* seccompProfile, appArmorProfile, seLinuxOptions into l (secprofile.c). */
 void walk_seccomp_profile(struct walk *w, const struct ynode *v, const char *path,
                           struct spec_lsm *l);
 void walk_apparmor_profile(struct walk *w, const struct ynode *v, const char *path,

@@ -1,4 +1,4 @@
-/* sandbox/pod.h: MAC derivation, CIDR handling, config checks, hostPath types, pod layout,
+/* sandbox/podsandbox.h: MAC derivation, CIDR handling, config checks, hostPath types, pod layout,
  * namespaces (hostname, loopback), and cleanup leaving nothing. Namespace cases are
  * checked fixtures that run as root only (added to the suite when euid is 0). */
 #include <arpa/inet.h>
@@ -24,7 +24,7 @@
 #include "base/fs.h"
 #include "sandbox/netlink.h"
 #include "base/netaddr.h"
-#include "sandbox/pod.h"
+#include "sandbox/podsandbox.h"
 #include "t/testlib.h"
 
 /* base: made in the runner's process (unchecked fixture) so that its teardown still runs

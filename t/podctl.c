@@ -1,4 +1,4 @@
-/* Test-only driver of the pod sandbox API (sandbox/pod.h) for the shell tests.
+/* Test-only driver of the pod sandbox API (sandbox/podsandbox.h) for the shell tests.
  *
  *   podctl create RUN STATE NAME [--hostname H] [--host-network] [--uplink-netns PATH]
  *                 [--iface NAME:PARENT[:MODE[:MAC]] [--addr CIDR]... [--gw IP]...]...
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sandbox/pod.h"
+#include "sandbox/podsandbox.h"
 
 #define MAXN 16
 

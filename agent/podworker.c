@@ -1,6 +1,6 @@
 /*
  * The pod worker: a pod's sandbox (made under way, retried with back-off), its containers in
- * declared order (agent/ctr.c runs each), the stop with its grace period, the record that
+ * declared order (agent/ctrworker.c runs each), the stop with its grace period, the record that
  * adoption reads back after an agent restart, and the status the API shows.
  *
  * The pod's states (enum pod_state) and what moves it, as pod_set_state() allows:
@@ -35,10 +35,10 @@
  * A stop that finds a creation under way lets it end first (its child is never left behind).
  * A new pod starts in ADMISSION; an adopted pod starts in SANDBOX_DUE (pod_up finds the existing
  * sandbox), one without a record (an orphan) in RUNNING with no spec: only its stop is left to do.
- * Each container has its own table (enum step, agent/ctr.c).
+ * Each container has its own table (enum step, agent/ctrworker.c).
  */
-#include "agent/pod.h"
-#include "agent/pod-int.h"
+#include "agent/podworker.h"
+#include "agent/podworker-int.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
-/* Pod sandboxes: namespaces kept by bind mounts, /etc files, lifecycle. See pod.h. */
-#include "sandbox/pod.h"
+/* Pod sandboxes: namespaces kept by bind mounts, /etc files, lifecycle. See podsandbox.h. */
+#include "sandbox/podsandbox.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /*
- * The container worker of a pod (agent/pod.c is the pod's): pulls, starts under way, exits,
+ * The container worker of a pod (agent/podworker.c is the pod's): pulls, starts under way, exits,
  * the restart policy and its back-off. Each container is a small state machine (enum step in
- * agent/pod-int.h) driven by loop events: a pull child's exit, a start's fd or deadline, the
+ * agent/podworker-int.h) driven by loop events: a pull child's exit, a start's fd or deadline, the
  * monitor's pidfd, a back-off timer. The pod worker runs it only while the pod is RUNNING
  * (and sees the running ones to their end while it stops).
  *
@@ -19,7 +19,7 @@
  *              the start fails                         BACKOFF     CreateContainerError
  *              (sync: a ConfigMap/Secret it reads is missing)  BACKOFF  CreateContainerConfigError
  *   RUNNING    the watch fd (the monitor exited)       EXITED      read the exit record
- *              (entry: its probes start, agent/probe.c; they stop on leaving RUNNING)
+ *              (entry: its probes start, agent/prober.c; they stop on leaving RUNNING)
  *              liveness/startup probe failureThreshold RUNNING     Unhealthy + Killing events,
  *                                                                  stop signal; kill_timer
  *              kill_timer (the probe's grace is over)  RUNNING     SIGKILL (then the watch fd)
@@ -34,7 +34,7 @@
  * pull_pid is set exactly in PULLING and the start is under way exactly in STARTING (the pod
  * worker checks both on every sync).
  */
-#include "agent/pod-int.h"
+#include "agent/podworker-int.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-#include "agent/store.h"
+#include "agent/manifests.h"
 
 #include <dirent.h>
 #include <errno.h>

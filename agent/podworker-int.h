@@ -1,15 +1,15 @@
 #pragma once
 /*
- * Internal to the pod worker (agent/pod.c) and its container worker (agent/ctr.c): their
- * shared state and the calls between them. Nothing else includes it.
+ * Internal to the pod worker (agent/podworker.c) and its container worker (agent/ctrworker.c):
+ * their shared state and the calls between them. Nothing else includes it.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "agent/pod.h"
-#include "agent/probe.h"
+#include "agent/podworker.h"
+#include "agent/prober.h"
 #include "agent/runtime.h"
 #include "base/buf.h"
 
@@ -87,7 +87,7 @@ struct ctr {
     bool has_exit;
     int exit_code, signal;
     int64_t started_ns, finished_ns;
-    /* Probes (agent/probe.c), while RUNNING: started = its startup probe succeeded (or it has
+    /* Probes (agent/prober.c), while RUNNING: started = its startup probe succeeded (or it has
      * none); ready = its readiness probe says so (or started, without one). */
     struct probe *probes[SPEC_N_PROBES];
     bool started, ready;
@@ -99,7 +99,7 @@ struct ctr {
     struct ctr_term term, last_term;
 };
 
-/* A pod's state in the worker's table (the table is written at the top of agent/pod.c;
+/* A pod's state in the worker's table (the table is written at the top of agent/podworker.c;
  * pod_set_state() is the one way to change it). */
 enum pod_state {
     P_SANDBOX_DUE,    /* the sandbox is to be made (or found) at the next sync */
@@ -139,7 +139,7 @@ struct pod {
     int64_t cond_ns[POD_N_CONDS]; /* when each last changed (0: not yet computed) */
 };
 
-/* pod.c */
+/* podworker.c */
 /* The pod is stopping (P_STOPPING, P_KILLING or P_REMOVING). */
 bool pod_is_stopping(const struct pod *p);
 /* An event of the pod (c NULL) or of one of its containers, for the API's event list. */
@@ -150,7 +150,7 @@ void pod_conditions_update(struct pod *p);
 /* Write the pod's record under RUN_DIR/agent/pods (what adoption reads back). */
 void pod_write_record(struct pod *p);
 
-/* ctr.c */
+/* ctrworker.c */
 /* Start the container (pulling its image first when needed); asynchronous. */
 void ctr_start(struct ctr *c);
 /* The restart policy decides on an exited container. */
@@ -164,5 +164,5 @@ void ctr_check_unwatched(struct ctr *c);
 void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st);
 /* Stop the container as a failed probe does: its stop signal, SIGKILL after grace_ms. */
 void ctr_kill_graceful(struct ctr *c, int64_t grace_ms);
-/* The agent stops: see a start under way to its end (see ctr.c). */
+/* The agent stops: see a start under way to its end (see ctrworker.c). */
 void ctr_start_settle(struct ctr *c);

@@ -1,5 +1,5 @@
-/* Probes of running containers. See probe.h. */
-#include "agent/probe.h"
+/* Probes of running containers. See prober.h. */
+#include "agent/prober.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +17,7 @@
 
 #include "agent/config.h"
 #include "agent/loop.h"
-#include "agent/pod-int.h"
+#include "agent/podworker-int.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "sandbox/exec.h"
