@@ -8,6 +8,7 @@
 
 #include "image/digest.h"
 #include "image/image.h"
+#include "image/layer.h"
 
 static const char usage[] =
     "usage: tank __extract DIR < LAYER\n"

@@ -15,6 +15,8 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "image/image.h"
+#include "image/pull.h"
+#include "image/gc.h"
 
 static const char pull_usage[] =
     "usage: tank pull [-q|--quiet] [--auth-file FILE] IMAGE\n"

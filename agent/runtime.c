@@ -22,6 +22,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "image/image.h"
+#include "image/imgconfig.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/cfgvol.h"
 #include "sandbox/container.h"

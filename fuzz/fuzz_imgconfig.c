@@ -5,6 +5,7 @@
 #include "fuzz/fuzz.h"
 
 #include "image/internal.h"
+#include "image/user.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

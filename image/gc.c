@@ -9,6 +9,7 @@
  * blobs and rename the unneeded layers into a trash directory under tmp/. After the lock is
  * released, the trash is measured and deleted: the long part blocks nobody.
  */
+#include "image/gc.h"
 #include "image/internal.h"
 
 #include <dirent.h>

@@ -1,6 +1,8 @@
 /* The image config (OCI image-spec config.json) and its combination with a container
  * request into run parameters, by the Kubernetes rules. */
+#include "image/imgconfig.h"
 #include "image/internal.h"
+#include "image/user.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -440,6 +442,20 @@ static int copy_metadata(const struct image_config *c, struct image_run *out)
         strv_copy(c->label_values, &out->label_values) < 0)
         return -ENOMEM;
     return 0;
+}
+
+void image_run_free(struct image_run *run)
+{
+    if (!run)
+        return;
+    img_strv_free(run->argv);
+    img_strv_free(run->env);
+    free(run->cwd);
+    free(run->groups);
+    img_strv_free(run->exposed_ports);
+    img_strv_free(run->label_keys);
+    img_strv_free(run->label_values);
+    memset(run, 0, sizeof(*run));
 }
 
 int image_resolve_run(const struct image_info *info, const struct image_run_request *req,

@@ -7,6 +7,7 @@
  * temp directory is renamed to layers/sha256/CHAINID. Everything is streamed; nothing of the blob
  * is kept.
  */
+#include "image/layer.h"
 #include "image/internal.h"
 
 #include <dirent.h>

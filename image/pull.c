@@ -8,6 +8,7 @@
  * every lower layer is in the store; so does a worker waiting for another process that
  * stores the same layer. Layers are keyed by chain ID (store.c).
  */
+#include "image/pull.h"
 #include "image/internal.h"
 
 #include <errno.h>

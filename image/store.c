@@ -484,17 +484,3 @@ void image_list_free(struct image_info *v, size_t n)
         image_info_free(&v[i]);
     free(v);
 }
-
-void image_run_free(struct image_run *run)
-{
-    if (!run)
-        return;
-    img_strv_free(run->argv);
-    img_strv_free(run->env);
-    free(run->cwd);
-    free(run->groups);
-    img_strv_free(run->exposed_ports);
-    img_strv_free(run->label_keys);
-    img_strv_free(run->label_values);
-    memset(run, 0, sizeof(*run));
-}

@@ -1,9 +1,10 @@
 /* User resolution against an image's own /etc/passwd and /etc/group text, and StopSignal
  * parsing. Pure functions over strings: the caller reads the files from the layers. */
-#include "image/image.h"
+#include "image/user.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>

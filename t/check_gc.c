@@ -16,6 +16,8 @@
 #include "base/fs.h"
 #include "image/digest.h"
 #include "image/image.h"
+#include "image/pull.h"
+#include "image/gc.h"
 #include "image/internal.h"
 
 static char tmpdir[] = "/tmp/tank-check-gc.XXXXXX";

@@ -18,6 +18,9 @@
 #include "base/fs.h"
 #include "image/flatten.h"
 #include "image/image.h"
+#include "image/user.h"
+#include "image/pull.h"
+#include "image/imgconfig.h"
 #include "image/internal.h"
 #include "t/testlib.h"
 
