@@ -4,7 +4,7 @@
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libcurl zlib libarchive yaml-0.1 libnl-3.0 libnl-route-3.0 inih jansson libcrypto \
+PKGS := libcurl zlib libarchive yaml-0.1 libnl-3.0 libnl-route-3.0 inih jansson libcrypto libssl \
         libmicrohttpd libzstd libseccomp
 TEST_PKGS := check
 

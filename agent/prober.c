@@ -15,9 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "agent/config.h"
 #include "agent/loop.h"
 #include "agent/podworker-int.h"
+#include "agent/probe_grpc.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "sandbox/exec.h"
@@ -27,16 +31,23 @@
 struct probe {
     struct ctr *c;
     enum spec_probe_type type;
-    uint64_t timer;        /* every periodSeconds (after initialDelaySeconds) */
-    uint64_t deadline;     /* the run under way's timeoutSeconds */
-    bool busy;             /* a run is under way */
-    int successes;         /* consecutive */
-    int failures;          /* consecutive */
-    struct sandbox_exec x; /* exec: the helper (x.pid > 0 while it runs) */
-    int fd;                /* exec: its output pipe; net: the socket; -1 */
-    struct tk_buf out;     /* what it said */
-    bool sent;             /* http: the request went */
-    struct probe **run;    /* exec: the child watch's pointer back (cleared to give up) */
+    uint64_t timer;           /* every periodSeconds (after initialDelaySeconds) */
+    uint64_t deadline;        /* the run under way's timeoutSeconds */
+    bool busy;                /* a run is under way */
+    int successes;            /* consecutive */
+    int failures;             /* consecutive */
+    struct sandbox_exec x;    /* exec: the helper (x.pid > 0 while it runs) */
+    int fd;                   /* exec: its output pipe; net: the socket; -1 */
+    struct tk_buf out;        /* what it said */
+    bool connected;           /* net: the connection is up */
+    bool sent;                /* net: the request is queued (after TLS's handshake) */
+    uint32_t events;          /* net: what the socket waits for */
+    SSL *ssl;                 /* HTTPS: the session */
+    bool tls_up;              /* HTTPS: the handshake is over */
+    struct tk_buf tx;         /* net: the bytes to send */
+    size_t tx_off;            /* net: how many went */
+    struct probe_grpc_rx grx; /* grpc: the answer so far */
+    struct probe **run;       /* exec: the child watch's pointer back (cleared to give up) */
 };
 
 static int own_netns = -1;
@@ -80,10 +91,18 @@ static void run_end(struct probe *pr)
         *pr->run = NULL;
         pr->run = NULL;
     }
+    if (pr->ssl) {
+        SSL_free(pr->ssl);
+        pr->ssl = NULL;
+    }
     tk_buf_reset(&pr->out);
+    tk_buf_free(&pr->tx);
+    probe_grpc_rx_reset(&pr->grx);
     sandbox_exec_free(&pr->x);
     pr->busy = false;
-    pr->sent = false;
+    pr->connected = pr->sent = pr->tls_up = false;
+    pr->tx_off = 0;
+    pr->events = 0;
 }
 
 static void kill_ctr(struct probe *pr, const char *why)
@@ -249,38 +268,35 @@ static int net_connect(struct probe *pr, char *msg, size_t size)
     return fd;
 }
 
-static void net_event(struct loop *loop, int fd, uint32_t events, void *data);
-
-static void http_request(struct probe *pr)
+/* The request's bytes: HTTP/1.1 GET, or the gRPC call. */
+static void net_request(struct probe *pr)
 {
     struct pod *p = pr->c->pod;
     const char *host = PP(pr)->host ? PP(pr)->host : p->n_ips ? p->ips[0] : "127.0.0.1";
-    _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
+    struct tk_buf *b = &pr->tx;
+    char authority[128];
+    snprintf(authority, sizeof(authority), strchr(host, ':') ? "[%s]:%d" : "%s:%d", host,
+             PP(pr)->port);
+    if (PP(pr)->kind == SPEC_PROBE_GRPC) {
+        probe_grpc_request(b, authority, PP(pr)->service ? PP(pr)->service : "");
+        return;
+    }
     bool has_host = false, has_ua = false, has_accept = false;
-    tk_buf_addf(&b, "GET %s HTTP/1.1\r\n", PP(pr)->path ? PP(pr)->path : "/");
+    tk_buf_addf(b, "GET %s HTTP/1.1\r\n", PP(pr)->path ? PP(pr)->path : "/");
     for (size_t i = 0; i < PP(pr)->n_headers; i++) {
         const struct spec_http_header *h = &PP(pr)->headers[i];
         has_host |= !strcasecmp(h->name, "Host");
         has_ua |= !strcasecmp(h->name, "User-Agent");
         has_accept |= !strcasecmp(h->name, "Accept");
-        tk_buf_addf(&b, "%s: %s\r\n", h->name, h->value);
+        tk_buf_addf(b, "%s: %s\r\n", h->name, h->value);
     }
     if (!has_host)
-        tk_buf_addf(&b, strchr(host, ':') ? "Host: [%s]:%d\r\n" : "Host: %s:%d\r\n", host,
-                    PP(pr)->port);
+        tk_buf_addf(b, "Host: %s\r\n", authority);
     if (!has_ua)
-        tk_buf_adds(&b, "User-Agent: kube-probe/1.29\r\n");
+        tk_buf_adds(b, "User-Agent: kube-probe/1.29\r\n");
     if (!has_accept)
-        tk_buf_adds(&b, "Accept: */*\r\n");
-    tk_buf_adds(&b, "Connection: close\r\n\r\n");
-    /* A fresh connection's send buffer takes a request this small whole. */
-    if (send(pr->fd, b.s, b.len, MSG_NOSIGNAL) != (ssize_t)b.len) {
-        result(pr, false, "send the request failed");
-        return;
-    }
-    pr->sent = true;
-    loop_del_fd(loop_of(pr), pr->fd);
-    loop_add_fd(loop_of(pr), pr->fd, EPOLLIN, net_event, pr);
+        tk_buf_adds(b, "Accept: */*\r\n");
+    tk_buf_adds(b, "Connection: close\r\n\r\n");
 }
 
 /* The status line is in: 200..399 is a success. */
@@ -300,36 +316,180 @@ static bool http_status(struct probe *pr)
     return true;
 }
 
-static void net_event(struct loop *loop, int fd, uint32_t events, void *data)
+static void net_event(struct loop *loop, int fd, uint32_t events, void *data);
+
+/* Wait for EVENTS on the socket (re-registered when they change). */
+static void net_want(struct probe *pr, uint32_t events)
 {
-    (void)loop;
-    struct probe *pr = data;
-    int soerr = 0;
-    socklen_t sl = sizeof(soerr);
-    char msg[256];
-    if (!pr->sent && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr) {
-        snprintf(msg, sizeof(msg), "dial tcp :%d: connect: %s", PP(pr)->port, strerror(soerr));
-        result(pr, false, msg);
+    if (pr->events == events)
         return;
+    loop_del_fd(loop_of(pr), pr->fd);
+    loop_add_fd(loop_of(pr), pr->fd, events, net_event, pr);
+    pr->events = events;
+}
+
+/* The TLS context of HTTPS probes: no certificate check, as the kubelet. */
+static SSL_CTX *tls_ctx(void)
+{
+    static SSL_CTX *ctx;
+    if (!ctx && (ctx = SSL_CTX_new(TLS_client_method()))) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+        SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+        SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
     }
+    return ctx;
+}
+
+/* What an OpenSSL call's result R means: > 0 done, -EAGAIN waiting (for the events it
+ * asked), 0 the peer closed, -EIO an error (MSG set). */
+static int tls_result(struct probe *pr, int r, const char *what, char *msg, size_t size)
+{
+    if (r > 0)
+        return r;
+    switch (SSL_get_error(pr->ssl, r)) {
+    case SSL_ERROR_WANT_READ:
+        return net_want(pr, EPOLLIN), -EAGAIN;
+    case SSL_ERROR_WANT_WRITE:
+        return net_want(pr, EPOLLOUT), -EAGAIN;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    default: {
+        unsigned long e = ERR_get_error();
+        char reason[160];
+        ERR_error_string_n(e, reason, sizeof(reason));
+        ERR_clear_error();
+        snprintf(msg, size, "%s: %s", what, e ? reason : strerror(errno ? errno : EPIPE));
+        return -EIO;
+    }
+    }
+}
+
+/* Move bytes: > 0 moved, 0 end of stream, -EAGAIN would block, -EIO (MSG set). */
+static ssize_t net_io(struct probe *pr, bool out, void *buf, size_t len, char *msg, size_t size)
+{
+    if (pr->ssl) {
+        int n = out ? SSL_write(pr->ssl, buf, (int)len) : SSL_read(pr->ssl, buf, (int)len);
+        return tls_result(pr, n, out ? "TLS write" : "TLS read", msg, size);
+    }
+    ssize_t n = out ? send(pr->fd, buf, len, MSG_NOSIGNAL) : recv(pr->fd, buf, len, 0);
+    if (n >= 0)
+        return n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return net_want(pr, out ? EPOLLOUT : EPOLLIN), -EAGAIN;
+    snprintf(msg, size, "%s: %s", out ? "send" : "read", strerror(errno));
+    return -EIO;
+}
+
+/* Bytes arrived (N = 0: the end): true when the run is over (result() called). */
+static bool net_input(struct probe *pr, const char *buf, ssize_t n)
+{
+    char msg[256];
+    if (PP(pr)->kind == SPEC_PROBE_GRPC) {
+        if (n > 0 && pr->out.len < 64 * 1024)
+            tk_buf_add(&pr->out, buf, (size_t)n);
+        int r = probe_grpc_feed(&pr->grx, (const uint8_t *)pr->out.s, pr->out.len, &pr->tx, msg,
+                                sizeof(msg));
+        if (r == 0 && n == 0)
+            r = -1, snprintf(msg, sizeof(msg), "rpc error: connection closed before an answer");
+        if (r != 0)
+            result(pr, r > 0, msg);
+        return r != 0;
+    }
+    if (n > 0 && pr->out.len < PROBE_OUTPUT_MAX)
+        tk_buf_add(&pr->out, buf, (size_t)n);
+    if (http_status(pr))
+        return true;
+    if (n == 0 || pr->out.len >= PROBE_OUTPUT_MAX) {
+        result(pr, false,
+               n ? "HTTP probe failed: status line too long"
+                 : "HTTP probe failed: connection closed before a response");
+        return true;
+    }
+    return false;
+}
+
+/* Send what is queued, read what comes, until the run ends or the socket would block. */
+static void net_talk(struct probe *pr)
+{
+    char msg[256], buf[2048];
+    for (;;) {
+        while (pr->tx_off < pr->tx.len) {
+            ssize_t n =
+                net_io(pr, true, pr->tx.s + pr->tx_off, pr->tx.len - pr->tx_off, msg, sizeof(msg));
+            if (n == -EAGAIN)
+                return;
+            if (n <= 0) {
+                result(pr, false, n ? msg : "connection closed while sending");
+                return;
+            }
+            pr->tx_off += (size_t)n;
+        }
+        ssize_t n = net_io(pr, false, buf, sizeof(buf), msg, sizeof(msg));
+        if (n == -EAGAIN)
+            return;
+        if (n < 0) {
+            result(pr, false, msg);
+            return;
+        }
+        if (net_input(pr, buf, n))
+            return;
+        if (n == 0)
+            return;
+    }
+}
+
+/* Connected: a TCP probe succeeds; HTTPS shakes hands first; the others send. */
+static void net_connected(struct probe *pr)
+{
+    char msg[256];
     if (PP(pr)->kind == SPEC_PROBE_TCP) {
         result(pr, true, "");
         return;
     }
-    if (!pr->sent) {
-        http_request(pr);
-        return;
+    if (PP(pr)->https && !pr->ssl) {
+        SSL_CTX *ctx = tls_ctx();
+        pr->ssl = ctx ? SSL_new(ctx) : NULL;
+        if (!pr->ssl || !SSL_set_fd(pr->ssl, pr->fd)) {
+            result(pr, false, "HTTP probe failed: cannot set up TLS");
+            return;
+        }
     }
-    char buf[512];
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n > 0 && pr->out.len < PROBE_OUTPUT_MAX) {
-        tk_buf_add(&pr->out, buf, (size_t)n);
-        if (!http_status(pr) && pr->out.len >= PROBE_OUTPUT_MAX)
-            result(pr, false, "HTTP probe failed: status line too long");
-    } else if (n == 0 || (n < 0 && errno != EAGAIN) || (events & (EPOLLHUP | EPOLLERR))) {
-        if (!http_status(pr))
-            result(pr, false, "HTTP probe failed: connection closed before a response");
+    if (pr->ssl && !pr->tls_up) {
+        int r = tls_result(pr, SSL_connect(pr->ssl), "HTTP probe failed: TLS handshake", msg,
+                           sizeof(msg));
+        if (r == -EAGAIN)
+            return;
+        if (r <= 0) {
+            result(pr, false, r ? msg : "HTTP probe failed: TLS handshake: connection closed");
+            return;
+        }
+        pr->tls_up = true;
     }
+    pr->sent = true;
+    net_request(pr);
+    net_talk(pr);
+}
+
+static void net_event(struct loop *loop, int fd, uint32_t events, void *data)
+{
+    (void)loop;
+    (void)events;
+    struct probe *pr = data;
+    int soerr = 0;
+    socklen_t sl = sizeof(soerr);
+    char msg[256];
+    if (!pr->connected) {
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr) {
+            snprintf(msg, sizeof(msg), "dial tcp :%d: connect: %s", PP(pr)->port, strerror(soerr));
+            result(pr, false, msg);
+            return;
+        }
+        pr->connected = true;
+    }
+    if (!pr->sent)
+        net_connected(pr);
+    else
+        net_talk(pr);
 }
 
 /* ---- the schedule ---- */
@@ -365,6 +525,7 @@ static void run_start(struct probe *pr)
             return;
         }
         pr->fd = fd;
+        pr->events = EPOLLOUT;
         loop_add_fd(loop_of(pr), fd, EPOLLOUT, net_event, pr);
     }
     pr->deadline = loop_add_timer(loop_of(pr), (int64_t)PP(pr)->timeout_s * 1000, on_deadline, pr);
@@ -397,7 +558,11 @@ void probe_ctr_running(struct ctr *c)
         struct probe *pr = calloc(1, sizeof(*pr));
         if (!pr)
             continue;
-        *pr = (struct probe){.c = c, .type = t, .fd = -1, .x = {.status_fd = -1, .pty_master = -1}};
+        *pr = (struct probe){.c = c,
+                             .type = t,
+                             .fd = -1,
+                             .x = {.status_fd = -1, .pty_master = -1},
+                             .grx = {.grpc_status = -1}};
         pr->timer = loop_add_timer(c->pod->env.loop, (int64_t)PP(pr)->initial_delay_s * 1000,
                                    on_period, pr);
         c->probes[t] = pr;

@@ -53,10 +53,8 @@ static void f_scheme(struct walk *w, const struct ynode *v, const char *path, vo
 {
     static const char *const names[] = {"HTTP", "HTTPS"};
     int i;
-    if (want_enum(w, v, path, names, 2, &i) && i == 1)
-        werr(w, v, path,
-             "HTTPS probes are not supported yet (probe over HTTP, or use an exec "
-             "probe)");
+    if (want_enum(w, v, path, names, 2, &i))
+        ((struct probe_ctx *)obj)->p->https = i == 1;
 }
 
 static bool is_header_name(const char *s)
@@ -140,10 +138,6 @@ static void handler(struct walk *w, const struct ynode *v, const char *path, voi
     x->p->kind = kind;
     if (walk_map(w, v, path, t[kind].f, t[kind].n, x) && !ynode_get(v, t[kind].required))
         wreq(w, v, path, t[kind].required, NULL);
-    if (kind == SPEC_PROBE_GRPC)
-        werr(w, v, path,
-             "grpc probes are not supported yet (use an exec probe running a "
-             "health client)");
 }
 
 #define HANDLER(fn, kind)                                                                          \
