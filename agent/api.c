@@ -247,6 +247,16 @@ static bool pod_ready(const struct pod *p)
     return true;
 }
 
+/* A finished Job's condition, as its record says (controllers.h). */
+static json_t *job_condition(const struct controllers_job_status *js)
+{
+    json_t *c = json_pack("{s:s, s:s}", "type", js->condition, "status", "True");
+    if (js->reason[0])
+        json_object_set_new(c, "reason", json_string(js->reason));
+    json_object_set_new(c, "lastTransitionTime", time_or_null(js->finish_ms * 1000000));
+    return c;
+}
+
 /* A Deployment or Job with the pods that run for it now (kubectl get deploy / get job). */
 static json_t *workload_json(const struct reconciler *r, const struct spec_workload *wl)
 {
@@ -272,11 +282,11 @@ static json_t *workload_json(const struct reconciler *r, const struct spec_workl
     }
     json_t *conds = json_array();
     bool job = wl->kind == SPEC_JOB;
-    if (job && succeeded >= wl->completions)
-        json_array_append_new(conds, json_pack("{s:s, s:s}", "type", "Complete", "status", "True"));
-    else if (job && failed > wl->backoff_limit && !active)
-        json_array_append_new(conds, json_pack("{s:s, s:s, s:s}", "type", "Failed", "status",
-                                               "True", "reason", "BackoffLimitExceeded"));
+    struct controllers_job_status js = {0};
+    if (job)
+        controllers_job_status(reconcile_state_dir(r), wl, &js);
+    if (job && js.condition[0])
+        json_array_append_new(conds, job_condition(&js));
     else if (!job)
         json_array_append_new(
             conds, json_pack("{s:s, s:s}", "type", "Available", "status",
@@ -287,6 +297,10 @@ static json_t *workload_json(const struct reconciler *r, const struct spec_workl
                   wl->namespace, "replicas", job ? wl->completions : wl->replicas, "ready", ready,
                   "updated", updated, "available", ready, "conditions", conds, "pods", names);
     if (job) {
+        json_object_set_new(o, "startTime",
+                            js.known ? time_or_null(js.start_ms * 1000000) : json_null());
+        json_object_set_new(o, "completionTime",
+                            js.finish_ms ? time_or_null(js.finish_ms * 1000000) : json_null());
         json_object_set_new(o, "succeeded", json_integer(succeeded));
         json_object_set_new(o, "failed", json_integer(failed));
         json_object_set_new(o, "active", json_integer(active));

@@ -1,5 +1,5 @@
 /* Deployments and Jobs into the pods they own (see controllers.h). */
-#include "agent/controllers.h"
+#include "agent/controllers-int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/parse.h"
 
 /* n characters of the alphabet from the hex digest hex (64 digits), mixed with salt. */
 static void alphabet_chars(const char *hex, unsigned salt, char *out, size_t n)
@@ -139,32 +141,10 @@ static int expand_deployment(struct spec_set *set, const struct spec_workload *w
     return 0;
 }
 
-static int expand_job(struct spec_set *set, const struct spec_workload *wl,
-                      controllers_observe_fn observe, void *data)
+int controllers_expand(struct spec_set *set, struct controllers_ctx *ctx)
 {
-    char suffix[6], name[128];
-    const char *labels[] = {"job-name", wl->name, "batch.kubernetes.io/job-name", wl->name, NULL};
-    int64_t limit = (int64_t)wl->completions + wl->backoff_limit;
-    int32_t succeeded = 0, failed = 0, active = 0;
-    for (int64_t i = 0; i < limit; i++) {
-        alphabet_chars(wl->tmpl->hash, (unsigned)i + 1, suffix, 5);
-        snprintf(name, sizeof(name), "%s-%s", wl->name, suffix);
-        enum controllers_pod o = observe ? observe(data, name) : CONTROLLERS_ABSENT;
-        if (o == CONTROLLERS_ABSENT && (succeeded + active >= wl->completions ||
-                                        active >= wl->parallelism || failed > wl->backoff_limit))
-            continue;
-        succeeded += o == CONTROLLERS_SUCCEEDED;
-        failed += o == CONTROLLERS_FAILED;
-        active += o == CONTROLLERS_ACTIVE || o == CONTROLLERS_ABSENT;
-        int r = add_pod(set, wl, name, labels);
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
-int controllers_expand(struct spec_set *set, controllers_observe_fn observe, void *data)
-{
+    ctx->now_ms = controllers_now_ms();
+    ctx->wake_ms = 0;
     for (size_t i = 0; i < set->n_workloads; i++) {
         const struct spec_workload *wl = set->workloads[i], *prev = NULL;
         for (size_t j = 0; j < i && !prev; j++)
@@ -176,10 +156,77 @@ int controllers_expand(struct spec_set *set, controllers_observe_fn observe, voi
                       prev->name_line);
             continue;
         }
-        int r =
-            wl->kind == SPEC_JOB ? expand_job(set, wl, observe, data) : expand_deployment(set, wl);
+        int r = wl->kind == SPEC_JOB ? jobs_expand(set, wl, ctx) : expand_deployment(set, wl);
         if (r < 0)
             return r;
     }
     return 0;
+}
+
+void controllers_alphabet(const char *hex, unsigned salt, char *out, size_t n)
+{
+    alphabet_chars(hex, salt, out, n);
+}
+
+void controllers_error(struct spec_set *set, const struct spec_workload *wl, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    add_error(set, wl, "%s", msg);
+}
+
+int controllers_add_pod(struct spec_set *set, const struct spec_workload *wl, const char *name,
+                        const char *const *labels)
+{
+    return add_pod(set, wl, name, labels);
+}
+
+/* The test hook's clock: EPOCH_SECONDS[xSPEED] (controllers.h). */
+static bool test_clock(int64_t *epoch_ms, int64_t *speed)
+{
+    const char *s = getenv("TANK_TEST_CLOCK");
+    if (!s || !*s)
+        return false;
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", s);
+    char *x = strchr(buf, 'x');
+    *speed = 1;
+    if (x) {
+        *x++ = '\0';
+        if (tk_parse_int64(x, 1, 100000, speed) < 0)
+            return false;
+    }
+    if (tk_parse_int64(buf, 0, INT64_MAX / 1000, epoch_ms) < 0)
+        return false;
+    *epoch_ms *= 1000;
+    return true;
+}
+
+static struct {
+    bool read, fake;
+    int64_t epoch_ms, speed, base_mono_ms;
+} clk;
+
+int64_t controllers_now_ms(void)
+{
+    if (!clk.read) {
+        clk.read = true;
+        clk.fake = test_clock(&clk.epoch_ms, &clk.speed);
+        clk.base_mono_ms = tk_now_monotonic_ms();
+    }
+    if (!clk.fake)
+        return tk_now_realtime_ns() / 1000000;
+    return clk.epoch_ms + (tk_now_monotonic_ms() - clk.base_mono_ms) * clk.speed;
+}
+
+int64_t controllers_delay_ms(int64_t at_ms)
+{
+    int64_t d = at_ms - controllers_now_ms();
+    if (d <= 0)
+        return 0;
+    int64_t speed = clk.fake ? clk.speed : 1;
+    return (d + speed - 1) / speed;
 }

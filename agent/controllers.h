@@ -38,6 +38,42 @@ enum controllers_pod {
 };
 typedef enum controllers_pod (*controllers_observe_fn)(void *data, const char *pod);
 
-/* Append the pods of every workload of set to set->pods (errors to set->errors). observe
- * may be NULL (every pod absent). Returns 0 or -ENOMEM. */
-int controllers_expand(struct spec_set *set, controllers_observe_fn observe, void *data);
+/* What the controllers read and learn in one expansion. */
+struct controllers_ctx {
+    controllers_observe_fn observe; /* NULL: every pod absent */
+    void *data;
+    const char *state_dir; /* where Jobs' outcomes are recorded (jobs/NAME); NULL: nowhere */
+    int64_t now_ms;        /* set by controllers_expand: controllers_now_ms() */
+    int64_t wake_ms;       /* out: when (controllers' clock) a decision is due; 0: none */
+};
+
+/* Append the pods of every workload of set to set->pods (errors to set->errors).
+ * Returns 0 or -ENOMEM. */
+int controllers_expand(struct spec_set *set, struct controllers_ctx *ctx);
+
+/* The controllers' wall clock in ms since the epoch: the real one, or under the test hook
+ * TANK_TEST_CLOCK="EPOCH_SECONDS[xSPEED]" one that starts at EPOCH_SECONDS when first read
+ * and runs SPEED times as fast (tests drive CronJobs and Job deadlines with it). */
+int64_t controllers_now_ms(void);
+/* Real milliseconds from now until the controllers' clock reads at_ms (>= 0). */
+int64_t controllers_delay_ms(int64_t at_ms);
+
+/*
+ * Jobs (jobs.c). A Job's record, state_dir/jobs/NAME, keeps its spec's key (a hash of the
+ * template and the Job's fields), when it started, its failures and, once it ended, its
+ * condition: a finished Job is not run again (agent restart, resync, a new revision with
+ * the same spec); a changed spec is a new Job. A failed pod's successor waits
+ * 10 s x 2^(consecutive failures - 1), at most 6 min (TANK_TEST_JOB_BACKOFF_MS replaces
+ * the 10 s); activeDeadlineSeconds after the start ends the Job (its running pods stop);
+ * ttlSecondsAfterFinished after the end removes its pods (the record stays).
+ */
+struct controllers_job_status {
+    bool known;          /* a record of this spec exists */
+    int64_t start_ms;    /* controllers' clock */
+    int64_t finish_ms;   /* 0 while it runs */
+    char condition[16];  /* "Complete", "Failed" or "" */
+    char reason[32];     /* "BackoffLimitExceeded", "DeadlineExceeded" or "" */
+    int64_t next_pod_ms; /* a failed pod's successor waits until then (0: none waits) */
+};
+int controllers_job_status(const char *state_dir, const struct spec_workload *wl,
+                           struct controllers_job_status *out);

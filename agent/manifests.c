@@ -63,6 +63,7 @@ struct store {
     void *data;
     controllers_observe_fn observe; /* NULL until the reconciler sets it */
     void *observe_data;
+    char *state_dir; /* the controllers' records (store_set_state_dir) */
     struct store_state state;
     char *fingerprint;
     char *warned; /* the warnings last logged, one per line */
@@ -667,12 +668,15 @@ int store_refresh(struct store *s)
     next.missing = !s->root;
     carry_over_objects(&next, &s->state);
     /* Deployments and Jobs into the pods they own (controllers.h). */
-    if (controllers_expand(&next.set, s->observe, s->observe_data) < 0) {
+    struct controllers_ctx ctl = {
+        .observe = s->observe, .data = s->observe_data, .state_dir = s->state_dir};
+    if (controllers_expand(&next.set, &ctl) < 0) {
         state_free(&next);
         return -ENOMEM;
     }
     /* after the expansion: their pods are kept by carry_over (with their revision) */
     carry_over_workloads(&next, &s->state);
+    next.wake_ms = ctl.wake_ms;
     /* ConfigMaps, Secrets and the pods' own fields into the pods' inputs (resolve.h). */
     struct resolve_node node = {
         .name = s->node_name, .cpu_milli = s->alloc.cpu_milli, .memory = s->alloc.memory};
@@ -854,6 +858,7 @@ void store_free(struct store *s)
     free(s->pods_dir);
     free(s->seccomp_dir);
     free(s->secrets_dir);
+    free(s->state_dir);
     free(s);
 }
 
@@ -866,6 +871,13 @@ void store_set_observer(struct store *s, controllers_observe_fn fn, void *data)
 {
     s->observe = fn;
     s->observe_data = data;
+}
+
+int store_set_state_dir(struct store *s, const char *state_dir)
+{
+    free(s->state_dir);
+    s->state_dir = state_dir ? strdup(state_dir) : NULL;
+    return !state_dir || s->state_dir ? 0 : -ENOMEM;
 }
 
 uint64_t store_reads(const struct store *s)

@@ -37,6 +37,7 @@ struct store_state {
     bool missing;         /* pods_dir is not there: set holds the pods of the last read */
     struct nodesel_skipped *skipped; /* valid pods not for this host (agent/nodesel.h) */
     size_t n_skipped;
+    int64_t wake_ms; /* when the controllers decide again (their clock), 0: not before a change */
 };
 
 /* Called (from the loop) after a debounced change was read into a new state. */
@@ -64,6 +65,10 @@ int store_refresh(struct store *store);
 /* Where the controllers learn what the pods of a workload became (agent/controllers.h);
  * used from the next refresh on. */
 void store_set_observer(struct store *store, controllers_observe_fn fn, void *data);
+
+/* Where the controllers keep Jobs' and CronJobs' records (controllers.h); from the next
+ * refresh on. 0 or -ENOMEM. */
+int store_set_state_dir(struct store *store, const char *state_dir);
 
 /* Number of reads done (for tests: a burst must give one). */
 uint64_t store_reads(const struct store *store);

@@ -35,6 +35,8 @@ struct reconciler {
     size_t n_pods, cap_pods;
     uint64_t pass_timer;
     uint64_t resync_timer;
+    uint64_t ctl_timer;  /* the controllers' next decision (store_state.wake_ms) */
+    int64_t ctl_wake_ms; /* what ctl_timer is armed for */
     uint64_t passes;
     struct reconcile_event events[EVENTS_MAX];
     size_t ev_start, n_events;
@@ -152,6 +154,29 @@ static int add_pod(struct reconciler *r, struct pod *p)
 
 static void check_jobs(struct reconciler *r);
 
+static int64_t on_ctl_timer(struct loop *loop, uint64_t id, void *data)
+{
+    struct reconciler *r = data;
+    r->ctl_timer = 0;
+    r->ctl_wake_ms = 0;
+    if (store_refresh(r->store) > 0)
+        on_store_change(r);
+    reconcile_request(r);
+    return LOOP_TIMER_DONE;
+}
+
+/* A timer for when the controllers decide again (a Job's back-off, deadline or TTL, a
+ * CronJob's next run): one, re-armed when that time moves. */
+static void arm_controllers(struct reconciler *r)
+{
+    int64_t at = store_state(r->store)->wake_ms;
+    if (at == r->ctl_wake_ms)
+        return;
+    loop_del_timer(r->loop, r->ctl_timer);
+    r->ctl_timer = at ? loop_add_timer(r->loop, controllers_delay_ms(at), on_ctl_timer, r) : 0;
+    r->ctl_wake_ms = r->ctl_timer ? at : 0;
+}
+
 void reconcile_run(struct reconciler *r)
 {
     const struct spec_set *want = &store_state(r->store)->set;
@@ -207,6 +232,7 @@ void reconcile_run(struct reconciler *r)
     for (size_t i = 0; i < r->n_pods; i++)
         pod_sync(r->pods[i]);
     check_jobs(r);
+    arm_controllers(r);
     metrics_reconcile_end(begin);
 }
 
@@ -298,8 +324,15 @@ struct reconciler *reconcile_new(struct loop *loop, const struct tank_config *cf
         return NULL;
     }
     store_set_observer(r->store, observe_pod, r);
-    on_store_change(r);
+    if (store_set_state_dir(r->store, cfg->state_dir) < 0) {
+        tk_err_sys(err, -ENOMEM, "start reconciler");
+        reconcile_free(r);
+        return NULL;
+    }
+    /* the pods found first: the controllers read their outcomes (a finished Job's pods) */
     adopt(r);
+    store_refresh(r->store);
+    on_store_change(r);
     r->resync_timer =
         loop_add_timer(loop, cfg->resync_ms > 0 ? cfg->resync_ms : 60000, on_resync, r);
     reconcile_request(r);
@@ -315,6 +348,7 @@ void reconcile_free(struct reconciler *r)
     free(r->pods);
     loop_del_timer(r->loop, r->pass_timer);
     loop_del_timer(r->loop, r->resync_timer);
+    loop_del_timer(r->loop, r->ctl_timer);
     store_free(r->store);
     free(r->record_dir);
     free(r);
@@ -373,4 +407,9 @@ const char *reconcile_pod_revision(const struct reconciler *r, const struct pod 
 uint64_t reconcile_passes(const struct reconciler *r)
 {
     return r->passes;
+}
+
+const char *reconcile_state_dir(const struct reconciler *r)
+{
+    return r->cfg->state_dir;
 }

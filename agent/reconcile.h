@@ -62,5 +62,7 @@ size_t reconcile_n_events(const struct reconciler *r);
 uint64_t reconcile_events_total(const struct reconciler *r);
 void reconcile_set_event_hook(struct reconciler *r, void (*fn)(void *data), void *data);
 const struct reconcile_event *reconcile_event(const struct reconciler *r, size_t i);
+/* The agent's state_dir (the controllers' records). */
+const char *reconcile_state_dir(const struct reconciler *r);
 /* Passes run so far (tests check that nothing is redone). */
 uint64_t reconcile_passes(const struct reconciler *r);
