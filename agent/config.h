@@ -157,6 +157,12 @@ void host_facts_free(struct host_facts *hf);
  * options) into hf's own lists; the number of nameservers kept, or -errno. */
 int host_facts_read_resolv(const char *path, struct host_facts *hf);
 
+/* The addresses of interface ifname (IPv4 ones first, then global IPv6 ones; link-local ones
+ * left out), comma-separated, as a new string: the downward API's status.hostIPs (the
+ * first is status.hostIP). "" when it has none or does not exist; NULL on allocation
+ * failure. */
+char *host_iface_ips(const char *ifname);
+
 /* The interface of the IPv4 default route in routes (/proc/net/route's format), into name
  * (IFNAMSIZ); -ENOENT when there is none. */
 int host_default_route_iface(const char *routes, char *name, size_t size);

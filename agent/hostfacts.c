@@ -3,12 +3,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/log.h"
 
 enum { OWN_DNS, OWN_SEARCH, OWN_OPTIONS };
@@ -168,4 +170,38 @@ void host_facts_free(struct host_facts *hf)
 {
     for (int i = 0; i < 3; i++)
         own_clear(hf, i);
+}
+
+/* One family's addresses of ifname into b. */
+static void iface_family(const struct ifaddrs *list, const char *ifname, int family,
+                         struct tk_buf *b)
+{
+    for (const struct ifaddrs *a = list; a; a = a->ifa_next) {
+        if (!a->ifa_addr || a->ifa_addr->sa_family != family || strcmp(a->ifa_name, ifname))
+            continue;
+        char text[INET6_ADDRSTRLEN];
+        const void *bin = &((const struct sockaddr_in *)(const void *)a->ifa_addr)->sin_addr;
+        if (family == AF_INET6) {
+            const struct in6_addr *a6 =
+                &((const struct sockaddr_in6 *)(const void *)a->ifa_addr)->sin6_addr;
+            if (IN6_IS_ADDR_LINKLOCAL(a6))
+                continue;
+            bin = a6;
+        }
+        if (inet_ntop(family, bin, text, sizeof(text)))
+            tk_buf_addf(b, "%s%s", b->len ? "," : "", text);
+    }
+}
+
+char *host_iface_ips(const char *ifname)
+{
+    struct ifaddrs *list = NULL;
+    struct tk_buf b = TK_BUF_INIT;
+    if (ifname && *ifname && getifaddrs(&list) == 0) {
+        iface_family(list, ifname, AF_INET, &b);
+        iface_family(list, ifname, AF_INET6, &b);
+        freeifaddrs(list);
+    }
+    char *out = tk_buf_detach(&b);
+    return out ? out : strdup("");
 }

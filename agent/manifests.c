@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/config.h"
 #include "agent/confine.h"
 #include "agent/controllers.h"
 #include "agent/loop.h"
@@ -46,6 +47,7 @@ struct store {
     int secrets_wd;          /* its watch, -1 when none */
     char node_name[256];     /* spec.nodeName for the downward API: the host's name */
     struct admit_host alloc; /* the host's allocatable, for resourceFieldRef */
+    char *uplink;            /* status.hostIP's interface, NULL when none */
     char *root;              /* the resolved directory being watched, NULL when absent */
     char *path_sig;          /* the path watches' "DIR\0NAME\0" pairs, to see when they move */
     size_t path_sig_len;
@@ -678,8 +680,11 @@ int store_refresh(struct store *s)
     carry_over_workloads(&next, &s->state);
     next.wake_ms = ctl.wake_ms;
     /* ConfigMaps, Secrets and the pods' own fields into the pods' inputs (resolve.h). */
-    struct resolve_node node = {
-        .name = s->node_name, .cpu_milli = s->alloc.cpu_milli, .memory = s->alloc.memory};
+    _cleanup_free_ char *host_ips = host_iface_ips(s->uplink);
+    struct resolve_node node = {.name = s->node_name,
+                                .host_ips = host_ips ? host_ips : "",
+                                .cpu_milli = s->alloc.cpu_milli,
+                                .memory = s->alloc.memory};
     if (resolve_pods(&next.set, &node) < 0 || nodesel_filter(&next, s->node_name) < 0) {
         state_free(&next);
         return -ENOMEM;
@@ -801,8 +806,8 @@ static void on_inotify(struct loop *loop, int fd, uint32_t events, void *data)
 }
 
 struct store *store_new(struct loop *loop, const char *pods_dir, const char *secrets_dir,
-                        const char *seccomp_dir, const struct admit_host *alloc,
-                        int64_t debounce_ms, store_change_fn fn, void *data, struct tk_err *err)
+                        const char *seccomp_dir, const struct store_host *host, int64_t debounce_ms,
+                        store_change_fn fn, void *data, struct tk_err *err)
 {
     struct store *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -813,8 +818,10 @@ struct store *store_new(struct loop *loop, const char *pods_dir, const char *sec
     s->seccomp_dir = seccomp_dir ? strdup(seccomp_dir) : NULL;
     s->secrets_dir = secrets_dir && *secrets_dir ? strdup(secrets_dir) : NULL;
     s->secrets_wd = -1;
-    if (alloc)
-        s->alloc = *alloc;
+    if (host) {
+        s->alloc = host->alloc;
+        s->uplink = host->uplink ? strdup(host->uplink) : NULL;
+    }
     s->debounce_ms = debounce_ms;
     s->fn = fn;
     s->data = data;
@@ -859,6 +866,7 @@ void store_free(struct store *s)
     free(s->seccomp_dir);
     free(s->secrets_dir);
     free(s->state_dir);
+    free(s->uplink);
     free(s);
 }
 

@@ -40,6 +40,13 @@ struct store_state {
     int64_t wake_ms; /* when the controllers decide again (their clock), 0: not before a change */
 };
 
+/* The host as pods see it through the downward API. */
+struct store_host {
+    struct admit_host alloc; /* allocatable: resourceFieldRef of a container without limits */
+    const char *uplink;      /* status.hostIP(s): this interface's addresses (NULL = none),
+                              * read at each read of the store */
+};
+
 /* Called (from the loop) after a debounced change was read into a new state. */
 typedef void (*store_change_fn)(void *data);
 
@@ -48,11 +55,11 @@ typedef void (*store_change_fn)(void *data);
  * With seccomp_dir, a pod whose Localhost seccomp profile is missing or invalid there is an
  * error of its manifest (agent/confine.h). Returns NULL with err set on failure (inotify
  * unavailable). secrets_dir (NULL = none) holds Secrets and ConfigMaps only, read and
- * watched beside pods_dir (see conf/tank.ini). alloc (NULL = 0) is the host's allocatable
- * that the downward API shows for a container without limits (agent/resolve.h). */
+ * watched beside pods_dir (see conf/tank.ini). host (NULL = none) is what the downward API
+ * shows of the host (agent/resolve.h). */
 struct store *store_new(struct loop *loop, const char *pods_dir, const char *secrets_dir,
-                        const char *seccomp_dir, const struct admit_host *alloc,
-                        int64_t debounce_ms, store_change_fn fn, void *data, struct tk_err *err);
+                        const char *seccomp_dir, const struct store_host *host, int64_t debounce_ms,
+                        store_change_fn fn, void *data, struct tk_err *err);
 void store_free(struct store *store);
 
 /* The current desired state, owned by the store: valid until the next refresh. */

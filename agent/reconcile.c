@@ -315,10 +315,14 @@ struct reconciler *reconcile_new(struct loop *loop, const struct tank_config *cf
                               .event = on_event,
                               .changed = on_changed,
                               .data = r};
-    struct admit_host alloc;
-    admit_host_get(cfg, &alloc);
-    r->store = store_new(loop, cfg->pods_dir, cfg->secrets_dir, cfg->seccomp_dir, &alloc,
+    struct store_host host = {0};
+    struct host_facts hf;
+    admit_host_get(cfg, &host.alloc);
+    host_facts_get(cfg, &hf);
+    host.uplink = hf.uplink; /* (the configuration's, or the host's: not hf's own) */
+    r->store = store_new(loop, cfg->pods_dir, cfg->secrets_dir, cfg->seccomp_dir, &host,
                          DEBOUNCE_MS, on_store_change, r, err);
+    host_facts_free(&hf);
     if (!r->store) {
         reconcile_free(r);
         return NULL;

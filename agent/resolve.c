@@ -224,6 +224,11 @@ static char *field_value(struct rctx *r, const char *path)
         v = r->node->name ? r->node->name : "";
     else if (!strcmp(path, "spec.serviceAccountName"))
         v = "default";
+    else if (!strcmp(path, "status.hostIPs"))
+        v = r->node->host_ips;
+    else if (!strcmp(path, "status.hostIP"))
+        return strndup(r->node->host_ips ? r->node->host_ips : "",
+                       r->node->host_ips ? strcspn(r->node->host_ips, ",") : 0);
     else if (!strcmp(path, "status.podIP") || !strcmp(path, "status.podIPs"))
         return pod->host_network ? strdup("") : pod_ips(pod, !strcmp(path, "status.podIPs"));
     else if (!strncmp(path, "metadata.labels['", 17) && l > 19) {
@@ -233,7 +238,7 @@ static char *field_value(struct rctx *r, const char *path)
         _cleanup_free_ char *k = strndup(path + 22, l - 24);
         v = k ? kv_get(pod->annotations, pod->n_annotations, k) : NULL;
     }
-    return strdup(v ? v : ""); /* status.hostIP(s): the host seam has no address */
+    return strdup(v ? v : "");
 }
 
 static int64_t ceil_div(int64_t v, int64_t d)

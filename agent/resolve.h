@@ -22,7 +22,9 @@
 
 /* The host as the downward API shows it. */
 struct resolve_node {
-    const char *name; /* spec.nodeName: the host's name */
+    const char *name;     /* spec.nodeName: the host's name */
+    const char *host_ips; /* status.hostIPs, comma-separated (the first: status.hostIP); the
+                           * uplink's addresses, "" when none */
     /* allocatable (agent/admit.h): resourceFieldRef's limits.cpu / limits.memory of a
      * container without that limit, as the kubelet shows a node's allocatable */
     int64_t cpu_milli;

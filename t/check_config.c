@@ -274,6 +274,23 @@ START_TEST(test_host_default_route)
 }
 END_TEST
 
+/* status.hostIP(s): an interface's addresses, IPv4 first; none for an unknown one. */
+START_TEST(test_host_iface_ips)
+{
+    char *v = host_iface_ips("lo");
+    ck_assert_ptr_nonnull(v);
+    if (*v) /* (lo may be down with no address in a test's namespace) */
+        ck_assert_msg(!strncmp(v, "127.0.0.1", 9), "lo: '%s'", v);
+    free(v);
+    v = host_iface_ips("no-such-if0");
+    ck_assert_str_eq(v, "");
+    free(v);
+    v = host_iface_ips(NULL);
+    ck_assert_str_eq(v, "");
+    free(v);
+}
+END_TEST
+
 Suite *config_suite(void)
 {
     Suite *s = suite_create("config");
@@ -282,6 +299,7 @@ Suite *config_suite(void)
     tcase_add_test(tc, test_values);
     tcase_add_test(tc, test_host_dns_defaults);
     tcase_add_test(tc, test_host_default_route);
+    tcase_add_test(tc, test_host_iface_ips);
     tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
     tcase_add_test(tc, test_image_gc_keys);
     tcase_add_test(tc, test_missing_file);
