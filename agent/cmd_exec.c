@@ -227,7 +227,7 @@ static int relay_loop(struct relay *r, bool in)
             break;
         if (p[0].revents && !on_signal(r))
             break;
-        if (p[1].revents && sandbox_exec_step(&r->x) < 0 && !reported) {
+        if (p[1].revents && sandbox_exec_advance(&r->x) < 0 && !reported) {
             reported = true;
             fprintf(stderr, "tank exec: %s\n", r->x.msg);
         }
@@ -247,7 +247,7 @@ static int relay_loop(struct relay *r, bool in)
             }
     }
     /* The helper may end before its word on a failed exec was read. */
-    if (!reported && !r->x.over && sandbox_exec_step(&r->x) < 0)
+    if (!reported && !r->x.over && sandbox_exec_advance(&r->x) < 0)
         fprintf(stderr, "tank exec: %s\n", r->x.msg);
     else if (!reported && r->x.failed)
         fprintf(stderr, "tank exec: %s\n", r->x.msg);

@@ -1,11 +1,11 @@
 /*
  * The container worker of a pod (agent/podworker.c is the pod's): pulls, starts under way, exits,
- * the restart policy and its back-off. Each container is a small state machine (enum step in
+ * the restart policy and its back-off. Each container is a small state machine (enum ctr_state in
  * agent/podworker-int.h) driven by loop events: a pull child's exit, a start's fd or deadline, the
  * monitor's pidfd, a back-off timer. The pod worker runs it only while the pod is RUNNING
  * (and sees the running ones to their end while it stops).
  *
- *   step       event                                   next step   action
+ *   state      event                                   next state  action
  *   IDLE       sync (the pod's turn for it)            PULLING     pull child (image missing,
  *                                                                  or imagePullPolicy Always)
  *                                                      STARTING    the runtime's start, under way
@@ -84,7 +84,7 @@ void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st)
     probe_ctr_stopped(c);
     loop_del_timer(c->pod->env.loop, c->kill_timer);
     c->kill_timer = 0;
-    c->step = C_EXITED;
+    c->state = C_EXITED;
     c->reason = c->exit_code == 0 ? "Completed" : st->oom_killed ? "OOMKilled" : "Error";
     c->last_term = c->term;
     c->term = (struct ctr_term){.set = true,
@@ -161,15 +161,15 @@ static int64_t on_ctr_timer(struct loop *loop, uint64_t id, void *data)
     struct ctr *c = data;
     c->timer = 0;
     c->due_ns = 0;
-    if (c->step == C_BACKOFF)
-        c->step = C_IDLE;
+    if (c->state == C_BACKOFF)
+        c->state = C_IDLE;
     pod_sync(c->pod);
     return LOOP_TIMER_DONE;
 }
 
 static void ctr_backoff(struct ctr *c, const char *reason, int64_t delay_ms)
 {
-    c->step = C_BACKOFF;
+    c->state = C_BACKOFF;
     c->reason = reason;
     c->due_ns = tk_now_realtime_ns() + delay_ms * 1000000;
     loop_del_timer(c->pod->env.loop, c->timer);
@@ -200,12 +200,12 @@ void ctr_decide(struct ctr *c)
     bool failed = c->exit_code != 0;
     if (c->resize_restart) { /* its new resources, without a back-off */
         c->resize_restart = false;
-        c->step = C_IDLE;
+        c->state = C_IDLE;
         c->reason = "ContainerCreating";
         return;
     }
     if (pol == SPEC_RESTART_NEVER || (pol == SPEC_RESTART_ON_FAILURE && !failed)) {
-        c->step = C_DONE;
+        c->state = C_DONE;
         return;
     }
     if (c->finished_ns - c->started_ns >= cfg->backoff_reset_ms * 1000000)
@@ -271,7 +271,7 @@ static void on_pull_exit(struct loop *loop, pid_t pid, int status, void *data)
         c->pull_fd = -1;
     }
     if (pod_is_stopping(p)) {
-        c->step = C_IDLE;
+        c->state = C_IDLE;
         tk_buf_free(&c->pull_out);
         pod_sync(p);
         return;
@@ -280,7 +280,7 @@ static void on_pull_exit(struct loop *loop, pid_t pid, int status, void *data)
         c->pulled = true;
         c->pull_failures = 0;
         c->pull_backoff_ms = p->env.cfg->backoff_initial_ms;
-        c->step = C_IDLE;
+        c->state = C_IDLE;
         c->message[0] = '\0';
         pod_emit(p, c, "Pulled", "pulled image '%s'", c->image);
     } else {
@@ -328,7 +328,7 @@ static void ctr_pull(struct ctr *c)
         pod_emit(p, c, "Failed", "%s", c->message);
         return;
     }
-    c->step = C_PULLING;
+    c->state = C_PULLING;
     if (!c->message[0]) /* a retry keeps showing why the last try failed until this one ends */
         c->reason = "PullingImage";
     pod_emit(p, c, "Pulling", "pulling image '%s'", c->image);
@@ -391,7 +391,7 @@ void ctr_start(struct ctr *c)
     snprintf(c->digest, sizeof(c->digest), "%s", digest);
     ops->ctr_remove(p->env.rt->impl, p->name, c->name);
     struct runtime_ctr st = {.watch_fd = -1};
-    r = ops->ctr_start(p->env.rt->impl, p->spec, c->idx, &st, &c->start.start, &err);
+    r = ops->ctr_start(p->env.rt->impl, p->spec, c->idx, &st, &c->start.work, &err);
     if (r == 1) {
         ctr_starting(c, st.monitor_pid);
         return;
@@ -399,7 +399,7 @@ void ctr_start(struct ctr *c)
     ctr_start_done(c, r, &st, &err);
 }
 
-/* The start ended (r as from the runtime's ctr_start/ctr_start_step). */
+/* The start ended (r as from the runtime's ctr_start/ctr_start_advance). */
 static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct tk_err *err)
 {
     struct pod *p = c->pod;
@@ -414,7 +414,7 @@ static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct 
     if (c->ever_started)
         c->restarts++;
     c->ever_started = true;
-    c->step = C_RUNNING;
+    c->state = C_RUNNING;
     c->reason = NULL;
     c->message[0] = '\0';
     c->pid = st->pid;
@@ -433,14 +433,14 @@ static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct 
                                  p->state == P_KILLING ? SIGKILL : 0);
 }
 
-/* The start's fd or deadline: step it, and see to its end. */
+/* The start's fd or deadline: advance it, and see to its end. */
 static void ctr_start_progress(void *data)
 {
     struct ctr *c = data;
     struct pod *p = c->pod;
     struct runtime_ctr st = {.watch_fd = -1};
     struct tk_err err = {0};
-    int r = p->env.rt->ops->ctr_start_step(p->env.rt->impl, &c->start.start, &st, &err);
+    int r = p->env.rt->ops->ctr_start_advance(p->env.rt->impl, &c->start.work, &st, &err);
     if (r == 1)
         return;
     underway_end(&c->start);
@@ -451,7 +451,7 @@ static void ctr_start_progress(void *data)
 /* The runtime brings the container up in a child: wait for its word without blocking. */
 static void ctr_starting(struct ctr *c, pid_t monitor_pid)
 {
-    c->step = C_STARTING;
+    c->state = C_STARTING;
     if (!c->message[0]) /* a retry keeps showing why the last try failed until this one ends */
         c->reason = "ContainerCreating";
     c->monitor_pid = monitor_pid;
@@ -463,15 +463,15 @@ static void ctr_starting(struct ctr *c, pid_t monitor_pid)
  * adopt, or gone; never a start the next agent could not see and would make a second time. */
 void ctr_start_settle(struct ctr *c)
 {
-    if (c->step != C_STARTING)
+    if (c->state != C_STARTING)
         return;
     struct pod *p = c->pod;
-    struct runtime_start *s = &c->start.start;
+    struct runtime_underway *s = &c->start.work;
     underway_end(&c->start);
     struct runtime_ctr st = {.watch_fd = -1};
     struct tk_err err = {0};
     int r;
-    while ((r = p->env.rt->ops->ctr_start_step(p->env.rt->impl, s, &st, &err)) == 1) {
+    while ((r = p->env.rt->ops->ctr_start_advance(p->env.rt->impl, s, &st, &err)) == 1) {
         int64_t left = s->deadline_ms - tk_now_monotonic_ms();
         struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
         poll(&pfd, 1, left < 0 ? 0 : (int)(left > INT32_MAX - 1 ? INT32_MAX : left + 1));
@@ -480,7 +480,7 @@ void ctr_start_settle(struct ctr *c)
         close(st.watch_fd);
     if (r < 0 && st.monitor_pid > 0)
         waitpid(st.monitor_pid, NULL, WNOHANG);
-    c->step = r == 0 ? C_RUNNING : C_IDLE;
+    c->state = r == 0 ? C_RUNNING : C_IDLE;
 }
 
 static int64_t kill_now(struct loop *loop, uint64_t id, void *data)
@@ -490,7 +490,7 @@ static int64_t kill_now(struct loop *loop, uint64_t id, void *data)
     struct ctr *c = data;
     struct pod *p = c->pod;
     c->kill_timer = 0;
-    if (c->step == C_RUNNING)
+    if (c->state == C_RUNNING)
         p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, SIGKILL);
     return LOOP_TIMER_DONE;
 }
@@ -498,7 +498,7 @@ static int64_t kill_now(struct loop *loop, uint64_t id, void *data)
 void ctr_kill_graceful(struct ctr *c, int64_t grace_ms)
 {
     struct pod *p = c->pod;
-    if (c->step != C_RUNNING || c->kill_timer)
+    if (c->state != C_RUNNING || c->kill_timer)
         return;
     probe_ctr_stopped(c);
     pod_conditions_update(p);

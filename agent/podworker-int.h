@@ -15,12 +15,12 @@
 
 struct loop;
 
-/* Work under way in a child (a container start, a sandbox creation: a struct runtime_start),
+/* Work under way in a child (a container start, a sandbox creation: a struct runtime_underway),
  * watched in the loop: progress(data) runs when its fd is readable and at its deadline (then
- * every 100 ms until the work is over). progress calls the runtime's step and, when that ends
+ * every 100 ms until the work is over). progress calls the runtime's advance and, when that ends
  * the work, underway_end() before anything else. */
 struct underway {
-    struct runtime_start start;
+    struct runtime_underway work;
     bool active;
     uint64_t timer;
     struct loop *loop;
@@ -41,8 +41,8 @@ struct usage_cache {
     struct runtime_usage u;
 };
 
-/* A container's step in the worker's table (what the API shows is derived from it). */
-enum step {
+/* A container's state in the worker's table (what the API shows is derived from it). */
+enum ctr_state {
     C_IDLE,     /* due to start (or to pull first) */
     C_PULLING,  /* a pull child runs */
     C_STARTING, /* the runtime brings it up (rootfs, exec) in a child; its start fd tells */
@@ -67,7 +67,7 @@ struct ctr {
     char *name;
     char *image;
     char digest[80];
-    enum step step;
+    enum ctr_state state;
     const char *reason;
     char message[512];
     bool ever_started;
@@ -106,7 +106,7 @@ enum pod_state {
     P_ADMISSION,      /* a new pod waits until its requests fit (the reconciler admits it) */
     P_SANDBOX_MAKING, /* its creation is under way in a child (sandbox.active) */
     P_SANDBOX_RETRY,  /* the last creation failed: retry_timer runs */
-    P_RUNNING,        /* the sandbox is up: the containers follow their own steps */
+    P_RUNNING,        /* the sandbox is up: the containers follow their own states */
     P_STOPPING,       /* stopping: the stop signal was sent, grace_timer runs */
     P_KILLING,        /* the grace period is over: SIGKILL every second until all ended */
     P_REMOVING,       /* all ended, removing the sandbox failed: remove_timer retries */

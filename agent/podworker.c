@@ -35,7 +35,7 @@
  * A stop that finds a creation under way lets it end first (its child is never left behind).
  * A new pod starts in ADMISSION; an adopted pod starts in SANDBOX_DUE (pod_up finds the existing
  * sandbox), one without a record (an orphan) in RUNNING with no spec: only its stop is left to do.
- * Each container has its own table (enum step, agent/ctrworker.c).
+ * Each container has its own table (enum ctr_state, agent/ctrworker.c).
  */
 #include "agent/podworker.h"
 #include "agent/podworker-int.h"
@@ -214,9 +214,9 @@ static void ctr_init(struct pod *p, struct ctr *c, size_t idx, const char *name,
     c->name = strdup(name);
     c->image = image ? strdup(image) : NULL;
     c->watch_fd = -1;
-    c->start.start.fd = -1;
+    c->start.work.fd = -1;
     c->pull_fd = -1;
-    c->step = C_IDLE;
+    c->state = C_IDLE;
     c->reason = "ContainerCreating";
     c->backoff_ms = p->env.cfg->backoff_initial_ms;
     c->pull_backoff_ms = p->env.cfg->backoff_initial_ms;
@@ -231,7 +231,7 @@ static struct pod *pod_alloc(const struct pod_env *env, const char *name)
     p->name = strdup(name);
     p->grace_ms = 30000;
     p->sandbox_backoff_ms = env->cfg->backoff_initial_ms;
-    p->sandbox.start.fd = -1;
+    p->sandbox.work.fd = -1;
     if (!p->name) {
         free(p);
         return NULL;
@@ -272,7 +272,7 @@ int pod_attach_spec(struct pod *p, const struct spec_pod *spec)
         p->n_ctrs = spec->n_containers;
     }
     for (size_t i = 0; i < p->n_ctrs; i++) /* containers adopted before their manifest */
-        if (p->ctrs[i].step == C_RUNNING && !p->ctrs[i].probing && !p->ctrs[i].kill_timer &&
+        if (p->ctrs[i].state == C_RUNNING && !p->ctrs[i].probing && !p->ctrs[i].kill_timer &&
             !pod_is_stopping(p))
             probe_ctr_running(&p->ctrs[i]);
     return 0;
@@ -308,7 +308,7 @@ static int64_t on_grace_timer(struct loop *loop, uint64_t id, void *data)
     if (first)
         pod_set_state(p, P_KILLING);
     for (size_t i = 0; i < p->n_ctrs; i++) {
-        if (p->ctrs[i].step != C_RUNNING)
+        if (p->ctrs[i].state != C_RUNNING)
             continue;
         if (first)
             pod_emit(p, &p->ctrs[i], "Killing", "grace period over: killing container '%s'",
@@ -367,12 +367,12 @@ static void sandbox_done(struct pod *p, int r, struct runtime_pod_info *info, st
     p->message[0] = '\0';
 }
 
-/* The creation's fd or deadline: step it, and see to its end. */
+/* The creation's fd or deadline: advance it, and see to its end. */
 static void sandbox_progress(void *data)
 {
     struct pod *p = data;
     struct tk_err err = {0};
-    int r = p->env.rt->ops->pod_up_step(p->env.rt->impl, &p->sandbox.start, &err);
+    int r = p->env.rt->ops->pod_up_advance(p->env.rt->impl, &p->sandbox.work, &err);
     if (r == 1)
         return;
     underway_end(&p->sandbox);
@@ -388,7 +388,7 @@ static void sandbox_make(struct pod *p)
     if (!p->hash[0] || !p->started_ns)
         p->started_ns = tk_now_realtime_ns();
     pod_write_record(p); /* before anything exists, so a crash leaves a trace to clean */
-    int r = p->env.rt->ops->pod_up(p->env.rt->impl, p->spec, &info, &p->sandbox.start, &err);
+    int r = p->env.rt->ops->pod_up(p->env.rt->impl, p->spec, &info, &p->sandbox.work, &err);
     if (r == 1) {
         p->pending = info;
         pod_set_state(p, P_SANDBOX_MAKING);
@@ -405,14 +405,14 @@ static void sandbox_abandon(struct pod *p)
     if (!p->sandbox.active)
         return;
     underway_end(&p->sandbox);
-    p->env.rt->ops->pod_up_cancel(p->env.rt->impl, &p->sandbox.start, false);
+    p->env.rt->ops->pod_up_cancel(p->env.rt->impl, &p->sandbox.work, false);
     free_info(&p->pending);
 }
 
 /* Does anything of the container still run, start or pull? */
 static bool ctr_busy(const struct ctr *c)
 {
-    return c->step == C_RUNNING || c->step == C_STARTING || c->step == C_PULLING;
+    return c->state == C_RUNNING || c->state == C_STARTING || c->state == C_PULLING;
 }
 
 static void stop_progress(struct pod *p)
@@ -442,13 +442,13 @@ static void stop_progress(struct pod *p)
     changed(p);
 }
 
-/* What the container worker keeps beside its step agrees with it. */
+/* What the container worker keeps beside its state agrees with it. */
 static void ctr_check(const struct ctr *c)
 {
-    if ((c->step == C_PULLING) != (c->pull_pid != 0) ||
-        (c->step == C_STARTING) != c->start.active) {
-        tk_error("container '%s/%s': step %d, pull pid %d, start %s", c->pod->name, c->name,
-                 (int)c->step, (int)c->pull_pid, c->start.active ? "under way" : "idle");
+    if ((c->state == C_PULLING) != (c->pull_pid != 0) ||
+        (c->state == C_STARTING) != c->start.active) {
+        tk_error("container '%s/%s': state %d, pull pid %d, start %s", c->pod->name, c->name,
+                 (int)c->state, (int)c->pull_pid, c->start.active ? "under way" : "idle");
         abort();
     }
 }
@@ -459,7 +459,7 @@ static void sync_once(struct pod *p)
         return;
     for (size_t i = 0; i < p->n_ctrs; i++) {
         ctr_check(&p->ctrs[i]);
-        if (p->ctrs[i].step == C_RUNNING && p->ctrs[i].watch_fd < 0)
+        if (p->ctrs[i].state == C_RUNNING && p->ctrs[i].watch_fd < 0)
             ctr_check_unwatched(&p->ctrs[i]);
     }
     if (pod_is_stopping(p)) {
@@ -471,13 +471,13 @@ static void sync_once(struct pod *p)
     if (!p->spec || p->state != P_RUNNING)
         return;
     for (size_t i = 0; i < p->n_ctrs; i++)
-        if (p->ctrs[i].step == C_EXITED)
+        if (p->ctrs[i].state == C_EXITED)
             ctr_decide(&p->ctrs[i]);
     for (size_t i = 0; i < p->n_ctrs; i++) {
         struct ctr *c = &p->ctrs[i];
-        if (c->step == C_IDLE)
+        if (c->state == C_IDLE)
             ctr_start(c);
-        if (c->step == C_PULLING || c->step == C_STARTING)
+        if (c->state == C_PULLING || c->state == C_STARTING)
             break; /* later containers wait: declared order */
     }
 }
@@ -501,13 +501,13 @@ void pod_stop(struct pod *p)
         c->timer = 0;
         c->due_ns = 0;
         probe_ctr_stopped(c);
-        if (c->step == C_PULLING)
+        if (c->state == C_PULLING)
             kill(c->pull_pid, SIGTERM);
-        if (c->step == C_RUNNING) {
+        if (c->state == C_RUNNING) {
             any = true;
             p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, 0);
         }
-        any = any || c->step == C_STARTING; /* signalled once it runs */
+        any = any || c->state == C_STARTING; /* signalled once it runs */
     }
     pod_emit(p, NULL, "Killing", "stopping pod '%s'%s", p->name,
              any ? " (grace period started)" : "");
@@ -541,7 +541,7 @@ static void adopt_ctr(struct pod *p, struct ctr *c)
     if (st.image_digest[0])
         snprintf(c->digest, sizeof(c->digest), "%s", st.image_digest);
     if (st.running && st.watch_fd >= 0) {
-        c->step = C_RUNNING;
+        c->state = C_RUNNING;
         c->reason = NULL;
         c->pid = st.pid;
         ctr_watch(c, st.watch_fd);
@@ -605,9 +605,9 @@ static enum pod_phase phase_of(const struct pod *p)
     bool all_done = p->n_ctrs > 0, all_ok = true;
     for (size_t i = 0; i < p->n_ctrs; i++) {
         const struct ctr *c = &p->ctrs[i];
-        if (!c->ever_started && c->step != C_RUNNING)
+        if (!c->ever_started && c->state != C_RUNNING)
             return POD_PENDING;
-        if (c->step != C_DONE)
+        if (c->state != C_DONE)
             all_done = false;
         else if (c->exit_code != 0)
             all_ok = false;
@@ -624,7 +624,7 @@ static void conditions_now(const struct pod *p, bool out[POD_N_CONDS])
 {
     bool all_ready = p->n_ctrs > 0;
     for (size_t i = 0; i < p->n_ctrs; i++)
-        all_ready = all_ready && p->ctrs[i].step == C_RUNNING && p->ctrs[i].ready;
+        all_ready = all_ready && p->ctrs[i].state == C_RUNNING && p->ctrs[i].ready;
     out[POD_COND_INITIALIZED] = true;
     out[POD_COND_CONTAINERS_READY] = all_ready;
     out[POD_COND_READY] = all_ready && !pod_is_stopping(p) && p->state != P_GONE;
@@ -653,7 +653,7 @@ static void condition_why(const struct pod *p, enum pod_phase phase, struct pod_
     size_t len =
         (size_t)snprintf(c->message, sizeof(c->message), "containers with unready status: [");
     for (size_t i = 0, n = 0; i < p->n_ctrs && len < sizeof(c->message); i++)
-        if (p->ctrs[i].step != C_RUNNING || !p->ctrs[i].ready)
+        if (p->ctrs[i].state != C_RUNNING || !p->ctrs[i].ready)
             len += (size_t)snprintf(c->message + len, sizeof(c->message) - len, "%s%s",
                                     n++ ? " " : "", p->ctrs[i].name);
     if (len < sizeof(c->message))
@@ -690,8 +690,8 @@ void pod_get_status(const struct pod *p, struct pod_status *out)
     for (size_t i = 0; i < p->n_ctrs; i++) {
         const struct ctr *c = &p->ctrs[i];
         out->restarts += c->restarts;
-        bool retrying = (c->step == C_PULLING || c->step == C_STARTING) && c->message[0];
-        if (!out->reason && (c->step == C_BACKOFF || retrying)) {
+        bool retrying = (c->state == C_PULLING || c->state == C_STARTING) && c->message[0];
+        if (!out->reason && (c->state == C_BACKOFF || retrying)) {
             out->reason = c->reason;
             out->message = c->message[0] ? c->message : NULL;
         }
@@ -715,7 +715,8 @@ void pod_get_ctr_status(const struct pod *p, size_t i, struct pod_ctr_status *ou
     out->signal = c->signal;
     out->restarts = c->restarts;
     out->started_ns = c->started_ns;
-    const struct ctr_term *t = c->step == C_EXITED || c->step == C_DONE ? &c->last_term : &c->term;
+    const struct ctr_term *t =
+        c->state == C_EXITED || c->state == C_DONE ? &c->last_term : &c->term;
     if (t->set)
         out->last = (struct pod_ctr_term){t->set,
                                           t->reason,
@@ -724,7 +725,7 @@ void pod_get_ctr_status(const struct pod *p, size_t i, struct pod_ctr_status *ou
                                           t->message[0] ? t->message : NULL,
                                           t->started_ns,
                                           t->finished_ns};
-    switch (c->step) {
+    switch (c->state) {
     case C_RUNNING:
         out->state = POD_CTR_RUNNING;
         out->pid = c->pid;

@@ -168,7 +168,7 @@ static void exec_done(struct loop *loop, pid_t pid, int status, void *data)
         while (pr->out.len < PROBE_OUTPUT_MAX && (n = read(pr->fd, buf, sizeof(buf))) > 0)
             tk_buf_add(&pr->out, buf, (size_t)n);
     }
-    sandbox_exec_step(&pr->x);
+    sandbox_exec_advance(&pr->x);
     pr->x.pid = 0;
     _cleanup_buf_ struct tk_buf msg = TK_BUF_INIT;
     if (pr->x.failed)

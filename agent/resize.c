@@ -42,7 +42,7 @@ static bool resize_ctr(struct pod *p, struct ctr *c, unsigned changed)
     const struct spec_container *sc = &p->spec->containers[c->idx];
     char d[256];
     describe(&sc->res, d, sizeof(d));
-    if ((changed & sc->resize_restart) && c->step == C_RUNNING) {
+    if ((changed & sc->resize_restart) && c->state == C_RUNNING) {
         pod_emit(p, c, "Resizing", "container '%s' restarts to take its new resources (%s)",
                  c->name, d);
         c->resize_restart = true;
@@ -52,7 +52,7 @@ static bool resize_ctr(struct pod *p, struct ctr *c, unsigned changed)
     struct tk_err err = {0};
     const struct runtime_ops *ops = p->env.rt->ops;
     int r = ops->ctr_resize ? ops->ctr_resize(p->env.rt->impl, p->spec, c->idx, &err) : 0;
-    if (r == -ENOENT || c->step != C_RUNNING) /* not running: its next start has them */
+    if (r == -ENOENT || c->state != C_RUNNING) /* not running: its next start has them */
         return false;
     if (r < 0)
         pod_emit(p, c, "ResizeFailed", "container '%s': %s", c->name, err.msg);
@@ -86,7 +86,7 @@ int pod_resize(struct pod *p, const struct spec_pod *want)
             rewritten |= resize_ctr(p, &p->ctrs[i], changed[i]);
     /* Only spec.resources changed: the pod's cgroup, through a running container's. */
     for (size_t i = 0; pod_level && !rewritten && p->state == P_RUNNING && i < p->n_ctrs; i++)
-        if (p->ctrs[i].step == C_RUNNING)
+        if (p->ctrs[i].state == C_RUNNING)
             rewritten = resize_ctr(p, &p->ctrs[i], 0);
     pod_write_record(p);
     pod_sync(p);

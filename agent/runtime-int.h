@@ -42,8 +42,8 @@ bool pod_userns(const struct tank_config *cfg, const struct spec_pod *pod);
 
 /* The runtime_ops of pods (see runtime.h). */
 int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
-                struct runtime_start *start, struct tk_err *err);
-int host_pod_up_step(void *impl, struct runtime_start *start, struct tk_err *err);
-void host_pod_up_cancel(void *impl, struct runtime_start *start, bool kill_it);
+                struct runtime_underway *start, struct tk_err *err);
+int host_pod_up_advance(void *impl, struct runtime_underway *work, struct tk_err *err);
+void host_pod_up_cancel(void *impl, struct runtime_underway *work, bool kill_it);
 int host_pod_down(void *impl, const char *pod, struct tk_err *err);
 int host_pod_list(void *impl, char ***names, size_t *n);

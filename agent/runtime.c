@@ -325,7 +325,7 @@ static void fill_request(const struct spec_pod *pod, const struct spec_container
 
 struct start_ctx;
 static int run_start(const struct start_ctx *x, const struct sandbox_container_config *cc,
-                     struct runtime_ctr *out, struct runtime_start *start, struct tk_err *err);
+                     struct runtime_ctr *out, struct runtime_underway *start, struct tk_err *err);
 
 struct start_ctx {
     struct host_rt *h;
@@ -339,7 +339,7 @@ struct start_ctx {
 };
 
 static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
-                         struct runtime_start *start, struct tk_err *err)
+                         struct runtime_underway *start, struct tk_err *err)
 {
     char id[256], netns[4096], utsns[4096], ipcns[4096], resolv[4096], hosts[4096], hostname[4096];
     char userns[4096];
@@ -419,7 +419,7 @@ static void host_start_free(struct host_start *hs, bool kill_it)
 
 /* Begin the start, with the caller's signal mask cleared for the children. */
 static int run_start(const struct start_ctx *x, const struct sandbox_container_config *cc,
-                     struct runtime_ctr *out, struct runtime_start *start, struct tk_err *err)
+                     struct runtime_ctr *out, struct runtime_underway *start, struct tk_err *err)
 {
     struct host_start *hs = calloc(1, sizeof(*hs));
     if (!hs || !(hs->state_dir = strdup(x->state_dir))) {
@@ -461,11 +461,11 @@ static int run_start(const struct start_ctx *x, const struct sandbox_container_c
     return 1;
 }
 
-static int host_ctr_start_step(void *impl, struct runtime_start *start, struct runtime_ctr *out,
-                               struct tk_err *err)
+static int host_ctr_start_advance(void *impl, struct runtime_underway *start,
+                                  struct runtime_ctr *out, struct tk_err *err)
 {
     struct host_start *hs = start->priv;
-    int r = sandbox_container_start_step(hs->s, &hs->res, err);
+    int r = sandbox_container_start_advance(hs->s, &hs->res, err);
     if (r == 1)
         return 1;
     out->monitor_pid = hs->res.monitor_pid;
@@ -516,7 +516,8 @@ static int make_log_dir(struct host_rt *h, const char *pod, struct tk_err *err)
 }
 
 static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
-                          struct runtime_ctr *out, struct runtime_start *start, struct tk_err *err)
+                          struct runtime_ctr *out, struct runtime_underway *start,
+                          struct tk_err *err)
 {
     struct host_rt *h = impl;
     const struct spec_container *c = &pod->containers[idx];
@@ -666,14 +667,14 @@ static void host_free(void *impl)
 
 static const struct runtime_ops host_ops = {
     .pod_up = host_pod_up,
-    .pod_up_step = host_pod_up_step,
+    .pod_up_advance = host_pod_up_advance,
     .pod_up_cancel = host_pod_up_cancel,
     .pod_down = host_pod_down,
     .pod_list = host_pod_list,
     .image_lookup = host_image_lookup,
     .pull_spawn = host_pull_spawn,
     .ctr_start = host_ctr_start,
-    .ctr_start_step = host_ctr_start_step,
+    .ctr_start_advance = host_ctr_start_advance,
     .ctr_kill = host_ctr_kill,
     .ctr_state = host_ctr_state,
     .ctr_remove = host_ctr_remove,

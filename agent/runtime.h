@@ -43,10 +43,10 @@ struct runtime_usage {
 };
 
 /* A container start or a sandbox creation under way (ctr_start or pod_up returned 1). */
-struct runtime_start {
-    int fd;              /* readable when the start can make progress; the runtime's */
-    int64_t deadline_ms; /* monotonic (tk_now_monotonic_ms): step by then at the latest */
-    void *priv;          /* the runtime's state of the start */
+struct runtime_underway {
+    int fd;              /* readable when the work can make progress; the runtime's */
+    int64_t deadline_ms; /* monotonic (tk_now_monotonic_ms): advance by then at the latest */
+    void *priv;          /* the runtime's state of the work */
 };
 
 /* A pod sandbox once it is up. */
@@ -59,17 +59,17 @@ struct runtime_ops {
     /* Create the pod's namespaces, interfaces and volumes (idempotent: an existing sandbox
      * of the same pod is reused). Returns 0 when the sandbox is up (reused or made at once),
      * 1 when its creation is under way in a child (address probes take a while): watch
-     * start->fd and call pod_up_step when it is readable, and at start->deadline_ms at the
+     * work->fd and call pod_up_advance when it is readable, and at work->deadline_ms at the
      * latest. info is filled on 0 and on 1. */
     int (*pod_up)(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
-                  struct runtime_start *start, struct tk_err *err);
+                  struct runtime_underway *work, struct tk_err *err);
     /* Progress a creation under way without blocking: 1 while it still is, 0 once the
      * sandbox is up, -errno when it failed (nothing of it left). Unless it returns 1 the
      * creation is over and its fd closed (take it out of any poll set first). */
-    int (*pod_up_step)(void *impl, struct runtime_start *start, struct tk_err *err);
+    int (*pod_up_advance)(void *impl, struct runtime_underway *work, struct tk_err *err);
     /* Give a creation under way up: with kill_it its child is killed; without, it is left to
      * end (the next pod_up finds a half-built sandbox and makes it again). */
-    void (*pod_up_cancel)(void *impl, struct runtime_start *start, bool kill_it);
+    void (*pod_up_cancel)(void *impl, struct runtime_underway *work, bool kill_it);
     /* Remove everything of the pod (its containers must be gone): namespaces, links,
      * volumes, container state and writable layers. A missing pod is success. */
     int (*pod_down)(void *impl, const char *pod, struct tk_err *err);
@@ -87,17 +87,17 @@ struct runtime_ops {
 
     /* Start container idx of pod (its image present, the sandbox up). Returns 0 when it runs
      * already (out->running and out->watch_fd set), 1 when the start is under way (the
-     * rootfs bring-up runs in a child): watch start->fd and call ctr_start_step when it is
+     * rootfs bring-up runs in a child): watch start->fd and call ctr_start_advance when it is
      * readable, and at start->deadline_ms at the latest. On failure -errno, err says why
      * (the container's CreateContainerError message). out->monitor_pid, when set, names a
      * child to reap, whatever the outcome. */
     int (*ctr_start)(void *impl, const struct spec_pod *pod, size_t idx, struct runtime_ctr *out,
-                     struct runtime_start *start, struct tk_err *err);
+                     struct runtime_underway *start, struct tk_err *err);
     /* Progress a start under way without blocking: 1 while it still is, 0 once the container
      * runs, -errno when it failed; out and err as for ctr_start. Unless it returns 1 the
      * start is over and its fd closed (take it out of any poll set first). */
-    int (*ctr_start_step)(void *impl, struct runtime_start *start, struct runtime_ctr *out,
-                          struct tk_err *err);
+    int (*ctr_start_advance)(void *impl, struct runtime_underway *start, struct runtime_ctr *out,
+                             struct tk_err *err);
     /* Signal the workload (0 = its stop signal). -ESRCH when it is gone. */
     int (*ctr_kill)(void *impl, const char *pod, const char *ctr, int sig);
     /* What the runtime knows of a container; out->exists false when nothing. When it runs,

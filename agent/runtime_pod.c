@@ -193,7 +193,7 @@ bool pod_userns(const struct tank_config *cfg, const struct spec_pod *pod)
 }
 
 int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
-                struct runtime_start *start, struct tk_err *err)
+                struct runtime_underway *work, struct tk_err *err)
 {
     struct host_rt *h = impl;
     const struct tank_config *cfg = h->cfg;
@@ -254,28 +254,28 @@ int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info 
         free(opts[i]);
     if (r < 0)
         return r;
-    start->fd = sandbox_pod_creation_fd(c);
-    start->deadline_ms = sandbox_pod_creation_deadline_ms(c);
-    start->priv = c;
+    work->fd = sandbox_pod_creation_fd(c);
+    work->deadline_ms = sandbox_pod_creation_deadline_ms(c);
+    work->priv = c;
     return 1;
 }
 
-int host_pod_up_step(void *impl, struct runtime_start *start, struct tk_err *err)
+int host_pod_up_advance(void *impl, struct runtime_underway *work, struct tk_err *err)
 {
-    int r = sandbox_pod_create_step(start->priv, err);
+    int r = sandbox_pod_create_advance(work->priv, err);
     if (r == 1)
         return 1;
-    sandbox_pod_creation_free(start->priv, 0);
-    start->priv = NULL;
-    start->fd = -1;
+    sandbox_pod_creation_free(work->priv, 0);
+    work->priv = NULL;
+    work->fd = -1;
     return r;
 }
 
-void host_pod_up_cancel(void *impl, struct runtime_start *start, bool kill_it)
+void host_pod_up_cancel(void *impl, struct runtime_underway *work, bool kill_it)
 {
-    sandbox_pod_creation_free(start->priv, kill_it);
-    start->priv = NULL;
-    start->fd = -1;
+    sandbox_pod_creation_free(work->priv, kill_it);
+    work->priv = NULL;
+    work->fd = -1;
 }
 
 /* Stop and clean every container state left under the pod (orphans after a crash). */

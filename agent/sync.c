@@ -26,16 +26,24 @@
 #define SYNC_MAX_OUTPUT (64 * 1024)
 #define SYNC_MAX_REMOVALS 16 /* worktrees removed per pass */
 
-/* The steps of a pass: each runs one git command, the next one starts when it exits.
+/* The stages of a pass: each runs one git command, the next one starts when it exits.
  *   IDLE -(period, sync_now)-> INIT (no ROOT/.git) | FETCH
  *   INIT -ok-> FETCH;  FETCH -ok-> REVPARSE;  REVPARSE -ok-> WORKTREE (new) | publish
  *   WORKTREE -ok-> publish;  publish -> REMOVE (each stale worktree) -> GC -> IDLE
  *   any failure before publish -> IDLE (error kept, retried with back-off) */
-enum step { STEP_IDLE, STEP_INIT, STEP_FETCH, STEP_REVPARSE, STEP_WORKTREE, STEP_REMOVE, STEP_GC };
+enum sync_stage {
+    STAGE_IDLE,
+    STAGE_INIT,
+    STAGE_FETCH,
+    STAGE_REVPARSE,
+    STAGE_WORKTREE,
+    STAGE_REMOVE,
+    STAGE_GC
+};
 
-static const char *const step_names[] = {"idle",          "git init",         "git fetch",
-                                         "git rev-parse", "git worktree add", "git worktree remove",
-                                         "git gc"};
+static const char *const stage_names[] = {
+    "idle",  "git init", "git fetch", "git rev-parse", "git worktree add", "git worktree remove",
+    "git gc"};
 
 struct waiter {
     sync_done_fn fn;
@@ -52,7 +60,7 @@ struct sync {
     const struct tank_config *cfg;
     sync_in_use_fn in_use;
     void *in_use_data;
-    enum step step;
+    enum sync_stage stage;
     pid_t pid;         /* the running git, 0 when none */
     int out_fd;        /* its stdout and stderr, -1 when none */
     struct tk_buf out; /* what it printed (bounded) */
@@ -138,8 +146,8 @@ static char **git_env(const struct sync *s, struct tk_buf *ssh)
     return env;
 }
 
-/* Start one git command (argv without "git") for step. -errno. */
-static int run_git(struct sync *s, enum step step, const char *const *args)
+/* Start one git command (argv without "git") for stage. -errno. */
+static int run_git(struct sync *s, enum sync_stage stage, const char *const *args)
 {
     const char *argv[24] = {"git", "-C", s->cfg->sync_root};
     size_t n = 3;
@@ -182,7 +190,7 @@ static int run_git(struct sync *s, enum step step, const char *const *args)
         tk_debug("sync: output of git not watched (read when it exits)");
     tk_buf_reset(&s->out);
     s->pid = pid;
-    s->step = step;
+    s->stage = stage;
     s->timed_out = false;
     s->deadline = loop_add_timer(s->loop, s->cfg->sync_timeout_ms, on_deadline, s);
     return 0;
@@ -214,7 +222,7 @@ static void schedule(struct sync *s, int64_t delay_ms);
 
 static void end_pass(struct sync *s, bool ok)
 {
-    s->step = STEP_IDLE;
+    s->stage = STAGE_IDLE;
     int64_t delay = s->cfg->sync_period_ms;
     if (!ok) {
         delay = SYNC_BACKOFF_FIRST_MS;
@@ -247,24 +255,24 @@ static void fail_pass(struct sync *s, const char *fmt, ...)
 }
 
 /* A git command failed to start, or ended in failure: the pass fails. */
-static void git_failed(struct sync *s, enum step step, int spawn_err)
+static void git_failed(struct sync *s, enum sync_stage stage, int spawn_err)
 {
     char line[512];
     if (spawn_err)
-        fail_pass(s, "%s: cannot run git: %s", step_names[step], strerror(-spawn_err));
+        fail_pass(s, "%s: cannot run git: %s", stage_names[stage], strerror(-spawn_err));
     else if (s->timed_out)
-        fail_pass(s, "%s '%s' (%s): timed out after %llds", step_names[step], s->cfg->sync_repo,
+        fail_pass(s, "%s '%s' (%s): timed out after %llds", stage_names[stage], s->cfg->sync_repo,
                   ref_name(s), (long long)(s->cfg->sync_timeout_ms / 1000));
     else
-        fail_pass(s, "%s '%s' (%s): %s", step_names[step], s->cfg->sync_repo, ref_name(s),
+        fail_pass(s, "%s '%s' (%s): %s", stage_names[stage], s->cfg->sync_repo, ref_name(s),
                   last_line(s, line, sizeof(line)));
 }
 
-static void step_git(struct sync *s, enum step step, const char *const *args)
+static void stage_git(struct sync *s, enum sync_stage stage, const char *const *args)
 {
-    int r = run_git(s, step, args);
+    int r = run_git(s, stage, args);
     if (r < 0)
-        git_failed(s, step, r);
+        git_failed(s, stage, r);
 }
 
 static void fetch(struct sync *s)
@@ -274,13 +282,13 @@ static void fetch(struct sync *s)
     const char *args[] = {
         "fetch", "--quiet",         "--no-tags", "--force", s->cfg->sync_depth ? depth : "--quiet",
         "--",    s->cfg->sync_repo, ref_name(s), NULL};
-    step_git(s, STEP_FETCH, args);
+    stage_git(s, STAGE_FETCH, args);
 }
 
 static void gc(struct sync *s)
 {
     const char *args[] = {"gc", "--auto", "--quiet", NULL};
-    step_git(s, STEP_GC, args);
+    stage_git(s, STAGE_GC, args);
 }
 
 /* The next worktree to remove (not published, not in use), or gc when none is left. */
@@ -299,7 +307,7 @@ static void clean(struct sync *s)
         const char *args[] = {"worktree", "remove", "--force", path, NULL};
         tk_info("sync: removing the worktree of %s (no longer used)", e->d_name);
         s->removals++;
-        if (run_git(s, STEP_REMOVE, args) == 0)
+        if (run_git(s, STAGE_REMOVE, args) == 0)
             return;
     }
     gc(s);
@@ -376,7 +384,7 @@ static void checkout(struct sync *s)
     snprintf(rel, sizeof(rel), ".worktrees/%s", s->commit);
     const char *args[] = {"worktree", "add", "--quiet", "--force",
                           "--detach", rel,   s->commit, NULL};
-    step_git(s, STEP_WORKTREE, args);
+    stage_git(s, STAGE_WORKTREE, args);
 }
 
 static void on_git_exit(struct loop *loop, pid_t pid, int status, void *data)
@@ -392,37 +400,37 @@ static void on_git_exit(struct loop *loop, pid_t pid, int status, void *data)
     s->deadline = 0;
     s->pid = 0;
     bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !s->timed_out;
-    enum step step = s->step;
-    if (!ok && step != STEP_REMOVE && step != STEP_GC) {
-        git_failed(s, step, 0);
+    enum sync_stage stage = s->stage;
+    if (!ok && stage != STAGE_REMOVE && stage != STAGE_GC) {
+        git_failed(s, stage, 0);
         return;
     }
     char line[512];
     const char *revparse[] = {"rev-parse", "--verify", "--quiet", "FETCH_HEAD^{commit}", NULL};
-    switch (step) {
-    case STEP_INIT:
+    switch (stage) {
+    case STAGE_INIT:
         fetch(s);
         break;
-    case STEP_FETCH:
-        step_git(s, STEP_REVPARSE, revparse);
+    case STAGE_FETCH:
+        stage_git(s, STAGE_REVPARSE, revparse);
         break;
-    case STEP_REVPARSE:
+    case STAGE_REVPARSE:
         checkout(s);
         break;
-    case STEP_WORKTREE:
+    case STAGE_WORKTREE:
         publish(s);
         break;
-    case STEP_REMOVE:
+    case STAGE_REMOVE:
         if (!ok)
-            tk_warn("sync: %s: %s", step_names[step], last_line(s, line, sizeof(line)));
+            tk_warn("sync: %s: %s", stage_names[stage], last_line(s, line, sizeof(line)));
         clean(s);
         break;
-    case STEP_GC:
+    case STAGE_GC:
         if (!ok)
-            tk_warn("sync: %s: %s", step_names[step], last_line(s, line, sizeof(line)));
+            tk_warn("sync: %s: %s", stage_names[stage], last_line(s, line, sizeof(line)));
         end_pass(s, true);
         break;
-    case STEP_IDLE:
+    case STAGE_IDLE:
         break;
     }
 }
@@ -442,19 +450,19 @@ static void start_pass(struct sync *s)
     }
     int r = config_make_dir(s->cfg, s->cfg->sync_root, false);
     if (r < 0) {
-        s->step = STEP_INIT;
+        s->stage = STAGE_INIT;
         fail_pass(s, "create '%s': %s", s->cfg->sync_root, strerror(-r));
         return;
     }
     const char *args[] = {"init", "--quiet", NULL};
-    step_git(s, STEP_INIT, args);
+    stage_git(s, STAGE_INIT, args);
 }
 
 static int64_t on_timer(struct loop *loop, uint64_t id, void *data)
 {
     struct sync *s = data;
     s->timer = 0;
-    if (s->step == STEP_IDLE)
+    if (s->stage == STAGE_IDLE)
         start_pass(s);
     return LOOP_TIMER_DONE;
 }
@@ -477,7 +485,7 @@ static int add_waiter(struct waiters *ws, sync_done_fn fn, void *data)
 
 int sync_now(struct sync *s, sync_done_fn fn, void *data)
 {
-    if (s->step != STEP_IDLE)
+    if (s->stage != STAGE_IDLE)
         return add_waiter(&s->next, fn, data);
     int r = add_waiter(&s->cur, fn, data);
     if (r == 0) {

@@ -78,7 +78,7 @@ static int caps_parse(const char *const *names, size_t n, const char *what, uint
         if (c == SANDBOX_CAP_ALL)
             *has_all = 1;
         else if (c < 0 || c > sandbox_cap_last())
-            return sandbox_fail(f, SANDBOX_STEP_CAPS, 0, "%s capability '%s': unknown", what,
+            return sandbox_fail(f, SANDBOX_STAGE_CAPS, 0, "%s capability '%s': unknown", what,
                                 names[i]);
         else
             *mask |= 1ULL << c;
@@ -134,7 +134,7 @@ static int drop_bounding(uint64_t set, struct sandbox_fail *f)
         if (set & (1ULL << c))
             continue;
         if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-            return sandbox_fail(f, SANDBOX_STEP_CAPS, errno, "drop %s from the bounding set",
+            return sandbox_fail(f, SANDBOX_STAGE_CAPS, errno, "drop %s from the bounding set",
                                 sandbox_cap_name(c));
     }
     return 0;
@@ -143,11 +143,11 @@ static int drop_bounding(uint64_t set, struct sandbox_fail *f)
 static int switch_user(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
 {
     if (setgroups(cfg->n_groups, cfg->groups) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_USER, errno, "setgroups");
+        return sandbox_fail(f, SANDBOX_STAGE_USER, errno, "setgroups");
     if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_USER, errno, "setgid %u", (unsigned)cfg->gid);
+        return sandbox_fail(f, SANDBOX_STAGE_USER, errno, "setgid %u", (unsigned)cfg->gid);
     if (setresuid(cfg->uid, cfg->uid, cfg->uid) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_USER, errno, "setuid %u", (unsigned)cfg->uid);
+        return sandbox_fail(f, SANDBOX_STAGE_USER, errno, "setuid %u", (unsigned)cfg->uid);
     return 0;
 }
 
@@ -168,10 +168,10 @@ int sandbox_user_caps_apply(const struct sandbox_container_config *cfg, uint64_t
         return r;
     uint64_t keep = cfg->uid == 0 ? set : 0;
     if (capset_all(keep, keep, 0) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_CAPS, errno, "capset");
+        return sandbox_fail(f, SANDBOX_STAGE_CAPS, errno, "capset");
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-        return sandbox_fail(f, SANDBOX_STEP_CAPS, errno, "clear the ambient set");
+        return sandbox_fail(f, SANDBOX_STAGE_CAPS, errno, "clear the ambient set");
     if (cfg->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_CAPS, errno, "set no_new_privs");
+        return sandbox_fail(f, SANDBOX_STAGE_CAPS, errno, "set no_new_privs");
     return 0;
 }

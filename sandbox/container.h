@@ -9,7 +9,7 @@
  * pid. While the ready hook runs (cgroups, ...) the workload builds its root file system and
  * pivots into it; then it blocks at the *ready checkpoint* until the hook returned, and only
  * then makes its cgroup namespace (none where the kernel refuses one), drops privileges and
- * execs. start() returns once the exec succeeded, or with the step, errno and message of the
+ * execs. start() returns once the exec succeeded, or with the stage, errno and message of the
  * first failure before exec.
  *
  * The monitor then writes the workload's stdout/stderr into the log file in the CRI format
@@ -103,7 +103,7 @@ struct sandbox_container_config {
      * as containerd does: "ALL" in cap_add = every capability, "ALL" in cap_drop = none,
      * then the named adds, then the named drops. Names are case-insensitive with or without
      * "CAP_". "Every capability" is what the calling process itself holds. An unknown name
-     * fails start() (step "caps"). As with Docker and containerd, the set is the bounding
+     * fails start() (stage "caps"). As with Docker and containerd, the set is the bounding
      * set; root also gets it as its permitted and effective sets, any other uid gets empty
      * effective, permitted, inheritable and ambient sets (cap_add changes only its bounding
      * set). The inheritable set is always empty. */
@@ -166,44 +166,44 @@ struct sandbox_container_config {
     /* Ready checkpoint: called in the caller's process with the workload's pid (as the host
      * sees it) while the workload builds its root; the workload waits for it before its
      * cgroup namespace, privilege drop and exec. A negative return aborts the start (the
-     * workload is killed; start() fails with step "hook" and this error). */
+     * workload is killed; start() fails with stage "hook" and this error). */
     int (*ready_hook)(pid_t pid, void *data, struct tk_err *err);
     void *ready_data;
 };
 
 /* Where a start failed. */
-enum sandbox_step {
-    SANDBOX_STEP_NONE = 0,
-    SANDBOX_STEP_SETUP,  /* in the caller: state dir, pipes, fork */
-    SANDBOX_STEP_SETNS,  /* joining a pod namespace */
-    SANDBOX_STEP_CLONE,  /* creating the namespaces */
-    SANDBOX_STEP_HOOK,   /* the ready hook */
-    SANDBOX_STEP_ROOTFS, /* overlayfs / rootfs */
-    SANDBOX_STEP_MOUNT,  /* /proc, /dev, /sys, volumes, masked paths */
-    SANDBOX_STEP_PIVOT,  /* pivot_root */
-    SANDBOX_STEP_HOSTNAME,
-    SANDBOX_STEP_USER, /* setgroups/setgid/setuid */
-    SANDBOX_STEP_CAPS,
-    SANDBOX_STEP_CWD,
-    SANDBOX_STEP_EXEC,
-    SANDBOX_STEP_SECCOMP, /* the session keyring, the seccomp filter */
+enum sandbox_stage {
+    SANDBOX_STAGE_NONE = 0,
+    SANDBOX_STAGE_SETUP,  /* in the caller: state dir, pipes, fork */
+    SANDBOX_STAGE_SETNS,  /* joining a pod namespace */
+    SANDBOX_STAGE_CLONE,  /* creating the namespaces */
+    SANDBOX_STAGE_HOOK,   /* the ready hook */
+    SANDBOX_STAGE_ROOTFS, /* overlayfs / rootfs */
+    SANDBOX_STAGE_MOUNT,  /* /proc, /dev, /sys, volumes, masked paths */
+    SANDBOX_STAGE_PIVOT,  /* pivot_root */
+    SANDBOX_STAGE_HOSTNAME,
+    SANDBOX_STAGE_USER, /* setgroups/setgid/setuid */
+    SANDBOX_STAGE_CAPS,
+    SANDBOX_STAGE_CWD,
+    SANDBOX_STAGE_EXEC,
+    SANDBOX_STAGE_SECCOMP, /* the session keyring, the seccomp filter */
 };
 /* "setup", "setns", "clone", "hook", "rootfs", "mount", "pivot", "hostname", "user", "caps",
- * "cwd", "exec", "seccomp" ("none" for SANDBOX_STEP_NONE). */
-const char *sandbox_step_to_string(enum sandbox_step step);
+ * "cwd", "exec", "seccomp" ("none" for SANDBOX_STAGE_NONE). */
+const char *sandbox_stage_to_string(enum sandbox_stage stage);
 
 struct sandbox_container_result {
     pid_t monitor_pid; /* a child of the caller: reap it (waitpid) once it exits */
     pid_t pid;         /* the workload, as the host sees it */
     int monitor_pidfd; /* pidfd of the monitor (readable when it exits), O_CLOEXEC, owned by
                         * the caller; -1 where pidfds are unavailable */
-    enum sandbox_step failed_step; /* on failure: where; SANDBOX_STEP_NONE on success */
-    int failed_errno;              /* on failure: the errno of that step (positive) */
+    enum sandbox_stage failed_stage; /* on failure: where; SANDBOX_STAGE_NONE on success */
+    int failed_errno;                /* on failure: the errno of that stage (positive) */
 };
 
 /*
  * Start a container and return once its workload has exec'd. On failure before exec returns
- * -errno with result->failed_step / failed_errno set and err->msg like
+ * -errno with result->failed_stage / failed_errno set and err->msg like
  * "exec /bin/nginx: No such file or directory"; the monitor then records the failure in
  * state_dir/exit (code 127 for a missing executable, 126 otherwise) and exits (the caller
  * still reaps it: result->monitor_pid is set when a monitor was forked, else 0).
@@ -219,20 +219,20 @@ int sandbox_container_start(const struct sandbox_container_config *cfg,
  *                                    and result->monitor_pidfd are set (the caller owns both,
  *                                    as with sandbox_container_start), *start is under way.
  *   sandbox_start_fd()               readable when the start can make progress;
- *   sandbox_container_start_step()   never blocks: 1 while under way, 0 once the workload
+ *   sandbox_container_start_advance()   never blocks: 1 while under way, 0 once the workload
  *                                    exec'd (result->pid set), -errno when it failed (result
  *                                    and err as for sandbox_container_start). The ready hook
- *                                    runs inside a step. Call it also at
+ *                                    runs inside an advance. Call it also at
  *                                    sandbox_start_deadline_ms(): past the deadline
  *                                    (SANDBOX_START_TIMEOUT_MS after begin) with no word from
  *                                    the monitor, the workload and the monitor are killed and
- *                                    the step fails with ETIMEDOUT.
+ *                                    the advance fails with ETIMEDOUT.
  *   sandbox_start_free()             once over, or to give up: with kill_it, what was started
  *                                    is killed; without, it is left to end on its own: the
  *                                    container comes up (or records its failure) in state_dir,
  *                                    adoptable as after a caller crash. (With a ready hook, a
  *                                    start given up before the hook ran is aborted instead.)
- * cfg is borrowed for begin only, except ready_hook/ready_data which the steps call.
+ * cfg is borrowed for begin only, except ready_hook/ready_data which the advances call.
  */
 /* Compile now what a default container's start needs (the default seccomp filter for the
  * default capabilities, 10 ms or more), so that the caller's first start does not wait for
@@ -246,8 +246,8 @@ int sandbox_container_start_begin(const struct sandbox_container_config *cfg,
                                   struct sandbox_container_result *result, struct tk_err *err);
 int sandbox_start_fd(const struct sandbox_start *start);
 int64_t sandbox_start_deadline_ms(const struct sandbox_start *start);
-int sandbox_container_start_step(struct sandbox_start *start,
-                                 struct sandbox_container_result *result, struct tk_err *err);
+int sandbox_container_start_advance(struct sandbox_start *start,
+                                    struct sandbox_container_result *result, struct tk_err *err);
 void sandbox_start_free(struct sandbox_start *start, int kill_it);
 
 /* What state_dir says about a container; usable by a restarted agent to adopt it. */

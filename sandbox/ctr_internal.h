@@ -11,14 +11,14 @@
 /* A failure in the workload child before exec, sent to the monitor over the close-on-exec
  * error pipe as is (fixed size, so one write is one record). */
 struct sandbox_fail {
-    int step; /* enum sandbox_step */
-    int err;  /* positive errno */
+    int stage; /* enum sandbox_stage */
+    int err;   /* positive errno */
     char msg[512];
 };
 
 /* Fill f and return -f->err: the message is "MESSAGE: strerror(err)", or just MESSAGE when
  * err is 0 (then f->err is EINVAL). */
-int sandbox_fail(struct sandbox_fail *f, enum sandbox_step step, int err, const char *fmt, ...)
+int sandbox_fail(struct sandbox_fail *f, enum sandbox_stage stage, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* ---- spawn.c ---- */

@@ -23,11 +23,11 @@ int sandbox_keyring_join(const struct sandbox_container_config *cfg, struct sand
     if (id < 0)
         return errno == ENOSYS
                    ? 0
-                   : sandbox_fail(f, SANDBOX_STEP_SECCOMP, errno, "join a new session keyring");
+                   : sandbox_fail(f, SANDBOX_STAGE_SECCOMP, errno, "join a new session keyring");
     /* As runc: the new keyring is also searchable by its user ("type;uid;gid;perm;desc"). */
     long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof(desc) - 1, 0);
     if (n < 0)
-        return sandbox_fail(f, SANDBOX_STEP_SECCOMP, errno, "describe the session keyring");
+        return sandbox_fail(f, SANDBOX_STAGE_SECCOMP, errno, "describe the session keyring");
     desc[n < (long)sizeof(desc) ? n : (long)sizeof(desc) - 1] = '\0';
     const char *p = desc;
     for (int i = 0; i < 3 && p; i++)
@@ -35,10 +35,10 @@ int sandbox_keyring_join(const struct sandbox_container_config *cfg, struct sand
     char *end;
     unsigned long perm = p ? strtoul(p, &end, 16) : 0;
     if (!p || end == p || *end != ';')
-        return sandbox_fail(f, SANDBOX_STEP_SECCOMP, 0, "session keyring: bad description '%s'",
+        return sandbox_fail(f, SANDBOX_STAGE_SECCOMP, 0, "session keyring: bad description '%s'",
                             desc);
     if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm | KEY_USR_SEARCH, 0, 0) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_SECCOMP, errno,
+        return sandbox_fail(f, SANDBOX_STAGE_SECCOMP, errno,
                             "set the session keyring's permissions");
     return 0;
 }
@@ -65,7 +65,7 @@ int sandbox_apparmor_exec(const struct sandbox_container_config *cfg, struct san
             return 0;
         break;
     }
-    return sandbox_fail(f, SANDBOX_STEP_SECCOMP, err, "apparmor profile '%s'",
+    return sandbox_fail(f, SANDBOX_STAGE_SECCOMP, err, "apparmor profile '%s'",
                         cfg->apparmor_profile);
 }
 
@@ -129,7 +129,7 @@ int sandbox_seccomp_prepare(const struct sandbox_container_config *cfg, uint64_t
     struct tk_err err = {0};
     int r = sandbox_seccomp_compile(p, caps, out, &err);
     if (r < 0)
-        return sandbox_fail(f, SANDBOX_STEP_SECCOMP, 0, "seccomp profile: %s", err.msg);
+        return sandbox_fail(f, SANDBOX_STAGE_SECCOMP, 0, "seccomp profile: %s", err.msg);
     return 0;
 }
 
@@ -139,6 +139,6 @@ int sandbox_seccomp_apply(const struct sandbox_seccomp_filter *filter, struct sa
         return 0;
     int r = sandbox_seccomp_load(filter);
     if (r < 0)
-        return sandbox_fail(f, SANDBOX_STEP_SECCOMP, -r, "load the seccomp filter");
+        return sandbox_fail(f, SANDBOX_STAGE_SECCOMP, -r, "load the seccomp filter");
     return 0;
 }

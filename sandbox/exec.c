@@ -73,7 +73,7 @@ static _Noreturn void exec_fail(int chan, const struct sandbox_fail *f)
 {
     struct xmsg m = {.type = XMSG_FAIL, .fail = *f};
     xsend(chan, &m, -1);
-    _exit(f->step == SANDBOX_STEP_EXEC && f->err == ENOENT ? 127 : 126);
+    _exit(f->stage == SANDBOX_STAGE_EXEC && f->err == ENOENT ? 127 : 126);
 }
 
 /* The namespaces of pid other than ours (CLONE_NEW* flags). */
@@ -105,24 +105,24 @@ static int setup_tty(const struct exec_ctx *c, struct sandbox_fail *f)
     _cleanup_close_ int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     int unlock = 0;
     if (m < 0)
-        return sandbox_fail(f, SANDBOX_STEP_SETUP, errno, "open the container's /dev/ptmx");
+        return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "open the container's /dev/ptmx");
     if (ioctl(m, TIOCSPTLCK, &unlock) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_SETUP, errno, "unlock the pty");
+        return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "unlock the pty");
     _cleanup_close_ int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (s < 0)
-        return sandbox_fail(f, SANDBOX_STEP_SETUP, errno, "open the pty");
+        return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "open the pty");
     if (c->cfg->rows && c->cfg->cols) {
         struct winsize ws = {.ws_row = c->cfg->rows, .ws_col = c->cfg->cols};
         ioctl(s, TIOCSWINSZ, &ws);
     }
     if (ioctl(s, TIOCSCTTY, 0) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_SETUP, errno, "make the pty the controlling terminal");
+        return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "make the pty the controlling terminal");
     struct xmsg msg = {.type = XMSG_PTY};
     if (xsend(c->chan, &msg, m) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_SETUP, EPIPE, "pass the pty");
+        return sandbox_fail(f, SANDBOX_STAGE_SETUP, EPIPE, "pass the pty");
     for (int fd = 0; fd < 3; fd++)
         if (dup2(s, fd) < 0)
-            return sandbox_fail(f, SANDBOX_STEP_SETUP, errno, "dup the pty");
+            return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "dup the pty");
     return 0;
 }
 
@@ -135,11 +135,11 @@ static int setup_stdio(const struct exec_ctx *c, struct sandbox_fail *f)
     for (int i = 0; i < 3; i++) {
         int src = want[i] >= 0 ? want[i] : null;
         if (src < 0 || (tmp[i] = fcntl(src, F_DUPFD_CLOEXEC, 10)) < 0)
-            return sandbox_fail(f, SANDBOX_STEP_SETUP, src < 0 ? errno : errno, "set up stdio");
+            return sandbox_fail(f, SANDBOX_STAGE_SETUP, src < 0 ? errno : errno, "set up stdio");
     }
     for (int i = 0; i < 3; i++)
         if (dup2(tmp[i], i) < 0 || close(tmp[i]) < 0)
-            return sandbox_fail(f, SANDBOX_STEP_SETUP, errno, "set up stdio");
+            return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "set up stdio");
     return 0;
 }
 
@@ -161,26 +161,26 @@ static _Noreturn void command_main(const struct exec_ctx *c)
     };
     char path[PATH_MAX];
     if (setsid() < 0)
-        sandbox_fail(&f, SANDBOX_STEP_SETUP, errno, "setsid");
+        sandbox_fail(&f, SANDBOX_STAGE_SETUP, errno, "setsid");
     else if (sandbox_keyring_join(&cc, &f) < 0)
         ;
     else if ((c->ns_flags & CLONE_NEWUSER) && setns(c->pidfd, CLONE_NEWUSER) < 0)
-        sandbox_fail(&f, SANDBOX_STEP_SETNS, errno, "join the container's user namespace");
+        sandbox_fail(&f, SANDBOX_STAGE_SETNS, errno, "join the container's user namespace");
     else if (!cc.no_new_privs && sandbox_seccomp_apply(in->filter, &f) < 0)
         ;
     else if (sandbox_user_caps_apply(&cc, in->caps, &f) < 0 || setup_stdio(c, &f) < 0)
         ;
     else if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-        sandbox_fail(&f, SANDBOX_STEP_SETUP, errno, "set the parent-death signal");
+        sandbox_fail(&f, SANDBOX_STAGE_SETUP, errno, "set the parent-death signal");
     else if (chdir(cc.cwd) < 0)
-        sandbox_fail(&f, SANDBOX_STEP_CWD, errno, "chdir '%s'", cc.cwd);
+        sandbox_fail(&f, SANDBOX_STAGE_CWD, errno, "chdir '%s'", cc.cwd);
     else if (sandbox_find_exec(&cc, path, sizeof(path), &f) < 0)
         ;
     else if (cc.no_new_privs && sandbox_seccomp_apply(in->filter, &f) < 0)
         ;
     else {
         execve(path, cc.argv, cc.env);
-        sandbox_fail(&f, SANDBOX_STEP_EXEC, errno, "exec %s", path);
+        sandbox_fail(&f, SANDBOX_STAGE_EXEC, errno, "exec %s", path);
     }
     exec_fail(c->chan, &f);
 }
@@ -215,17 +215,17 @@ static _Noreturn void helper_main(const struct exec_ctx *c)
     int keep[] = {c->chan, c->pidfd, c->cfg->in_fd, c->cfg->out_fd, c->cfg->err_fd};
     close_all_but(keep, c->cfg->tty ? 2 : TK_ARRAY_SIZE(keep));
     if (sandbox_cgroup_join_like(c->wpid, getpid(), &e) < 0) {
-        sandbox_fail(&f, SANDBOX_STEP_SETUP, 0, "%s", e.msg);
+        sandbox_fail(&f, SANDBOX_STAGE_SETUP, 0, "%s", e.msg);
         exec_fail(c->chan, &f);
     }
     int flags = c->ns_flags & ~CLONE_NEWUSER;
     if (flags && setns(c->pidfd, flags) < 0) {
-        sandbox_fail(&f, SANDBOX_STEP_SETNS, errno, "join the container's namespaces");
+        sandbox_fail(&f, SANDBOX_STAGE_SETNS, errno, "join the container's namespaces");
         exec_fail(c->chan, &f);
     }
     pid_t pid = fork();
     if (pid < 0) {
-        sandbox_fail(&f, SANDBOX_STEP_CLONE, errno, "fork");
+        sandbox_fail(&f, SANDBOX_STAGE_CLONE, errno, "fork");
         exec_fail(c->chan, &f);
     }
     if (pid == 0)
@@ -369,7 +369,7 @@ static int xrecv(struct sandbox_exec *x)
     return 2;
 }
 
-int sandbox_exec_step(struct sandbox_exec *x)
+int sandbox_exec_advance(struct sandbox_exec *x)
 {
     int r;
     while (!x->over && (r = xrecv(x)) != 1) {
@@ -389,7 +389,7 @@ int sandbox_exec_step(struct sandbox_exec *x)
 int sandbox_exec_started(struct sandbox_exec *x, int timeout_ms)
 {
     int r;
-    while ((r = sandbox_exec_step(x)) == 1) {
+    while ((r = sandbox_exec_advance(x)) == 1) {
         struct pollfd p = {.fd = x->status_fd, .events = POLLIN};
         int n = poll(&p, 1, timeout_ms);
         if (n == 0)

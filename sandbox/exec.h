@@ -54,7 +54,7 @@ int sandbox_container_exec(const char *state_dir, const struct sandbox_exec_conf
  * 1 while the command is still on its way to its execve, 0 once it exec'd, -errno when it
  * could not be run (x->msg says why: "exec nosuch: not found in PATH"). Poll x->status_fd
  * for readability to learn more. */
-int sandbox_exec_step(struct sandbox_exec *x);
+int sandbox_exec_advance(struct sandbox_exec *x);
 
 /* The same, waiting up to timeout_ms (< 0 = forever); -ETIMEDOUT when still under way. */
 int sandbox_exec_started(struct sandbox_exec *x, int timeout_ms);

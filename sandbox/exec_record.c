@@ -62,11 +62,11 @@ int sandbox_exec_record(const struct sandbox_container_config *cfg, uint64_t cap
         tk_buf_addf(&b, "env=%s%c", *e, 0);
     int r = save_filter(cfg->state_dir, filter);
     if (r < 0)
-        return sandbox_fail(f, SANDBOX_STEP_SETUP, -r, "record the seccomp filter");
+        return sandbox_fail(f, SANDBOX_STAGE_SETUP, -r, "record the seccomp filter");
     snprintf(path, sizeof(path), "%s/exec", cfg->state_dir);
     r = tk_write_file_replace(path, b.s, b.len, 0600);
     if (r < 0)
-        return sandbox_fail(f, SANDBOX_STEP_SETUP, -r, "write '%s'", path);
+        return sandbox_fail(f, SANDBOX_STAGE_SETUP, -r, "write '%s'", path);
     return 0;
 }
 

@@ -8,23 +8,23 @@
 
 #include "base/cleanup.h"
 
-const char *sandbox_step_to_string(enum sandbox_step step)
+const char *sandbox_stage_to_string(enum sandbox_stage stage)
 {
     static const char *const names[] = {
-        [SANDBOX_STEP_NONE] = "none",         [SANDBOX_STEP_SETUP] = "setup",
-        [SANDBOX_STEP_SETNS] = "setns",       [SANDBOX_STEP_CLONE] = "clone",
-        [SANDBOX_STEP_HOOK] = "hook",         [SANDBOX_STEP_ROOTFS] = "rootfs",
-        [SANDBOX_STEP_MOUNT] = "mount",       [SANDBOX_STEP_PIVOT] = "pivot",
-        [SANDBOX_STEP_HOSTNAME] = "hostname", [SANDBOX_STEP_USER] = "user",
-        [SANDBOX_STEP_CAPS] = "caps",         [SANDBOX_STEP_CWD] = "cwd",
-        [SANDBOX_STEP_EXEC] = "exec",         [SANDBOX_STEP_SECCOMP] = "seccomp",
+        [SANDBOX_STAGE_NONE] = "none",         [SANDBOX_STAGE_SETUP] = "setup",
+        [SANDBOX_STAGE_SETNS] = "setns",       [SANDBOX_STAGE_CLONE] = "clone",
+        [SANDBOX_STAGE_HOOK] = "hook",         [SANDBOX_STAGE_ROOTFS] = "rootfs",
+        [SANDBOX_STAGE_MOUNT] = "mount",       [SANDBOX_STAGE_PIVOT] = "pivot",
+        [SANDBOX_STAGE_HOSTNAME] = "hostname", [SANDBOX_STAGE_USER] = "user",
+        [SANDBOX_STAGE_CAPS] = "caps",         [SANDBOX_STAGE_CWD] = "cwd",
+        [SANDBOX_STAGE_EXEC] = "exec",         [SANDBOX_STAGE_SECCOMP] = "seccomp",
     };
-    if ((unsigned)step >= TK_ARRAY_SIZE(names) || !names[step])
+    if ((unsigned)stage >= TK_ARRAY_SIZE(names) || !names[stage])
         return "unknown";
-    return names[step];
+    return names[stage];
 }
 
-int sandbox_fail(struct sandbox_fail *f, enum sandbox_step step, int err, const char *fmt, ...)
+int sandbox_fail(struct sandbox_fail *f, enum sandbox_stage stage, int err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -32,7 +32,7 @@ int sandbox_fail(struct sandbox_fail *f, enum sandbox_step step, int err, const 
     va_end(ap);
     if (err && n >= 0 && (size_t)n < sizeof(f->msg))
         snprintf(f->msg + n, sizeof(f->msg) - (size_t)n, ": %s", strerror(err));
-    f->step = step;
+    f->stage = stage;
     f->err = err ? err : EINVAL;
     return -f->err;
 }

@@ -23,18 +23,18 @@ int sandbox_copy_layers(const char *const *layers, size_t n, const char *dest,
     tk_rm_rf(dest);
     int r = tk_mkdir_p(tmp, 0755);
     if (r < 0)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, -r, "create '%s'", tmp);
+        return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, -r, "create '%s'", tmp);
     struct tk_err err = {0};
     r = image_flatten(layers, n, tmp, &err);
     if (r < 0) {
-        sandbox_fail(f, SANDBOX_STEP_ROOTFS, 0, "copy the image's layers: %s", err.msg);
+        sandbox_fail(f, SANDBOX_STAGE_ROOTFS, 0, "copy the image's layers: %s", err.msg);
         f->err = -r; /* the message has its strerror already */
         return r;
     }
     if (rename(tmp, dest) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "rename '%s'", tmp);
+        return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, errno, "rename '%s'", tmp);
     r = tk_write_file_atomic(done, "", 0, 0644);
     if (r < 0)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, -r, "write '%s'", done);
+        return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, -r, "write '%s'", done);
     return 0;
 }

@@ -364,7 +364,7 @@ int sandbox_pod_create_begin(const struct sandbox_pod_config *cfg,
     return 0;
 }
 
-int sandbox_pod_create_step(struct sandbox_pod_creation *c, struct tk_err *err)
+int sandbox_pod_create_advance(struct sandbox_pod_creation *c, struct tk_err *err)
 {
     if (c->child.pid <= 0)
         return tk_err_set(err, -EINVAL, "create pod '%s': already over", c->name);
@@ -395,7 +395,7 @@ int sandbox_pod_create(const struct sandbox_pod_config *cfg, struct tk_err *err)
     int r = sandbox_pod_create_begin(cfg, &c, err);
     if (r < 0)
         return r;
-    while ((r = sandbox_pod_create_step(c, err)) == 1) {
+    while ((r = sandbox_pod_create_advance(c, err)) == 1) {
         int64_t left = c->deadline_ms - tk_now_monotonic_ms();
         struct pollfd p = {.fd = c->child.fd, .events = POLLIN};
         poll(&p, 1, left < 0 ? 0 : (int)left);

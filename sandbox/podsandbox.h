@@ -162,7 +162,7 @@ int sandbox_pod_create(const struct sandbox_pod_config *cfg, struct tk_err *err)
  *                                *creation is under way (or < 0 as from sandbox_pod_create,
  *                                nothing left behind);
  *   sandbox_pod_creation_fd()    readable once the child has ended;
- *   sandbox_pod_create_step()    never blocks: 1 while under way, 0 once the pod is complete,
+ *   sandbox_pod_create_advance()    never blocks: 1 while under way, 0 once the pod is complete,
  *                                < 0 when it failed (err as from sandbox_pod_create; what was
  *                                made is removed). Call it also at
  *                                sandbox_pod_creation_deadline_ms(): past it
@@ -178,7 +178,7 @@ int sandbox_pod_create_begin(const struct sandbox_pod_config *cfg,
                              struct sandbox_pod_creation **creation, struct tk_err *err);
 int sandbox_pod_creation_fd(const struct sandbox_pod_creation *creation);
 int64_t sandbox_pod_creation_deadline_ms(const struct sandbox_pod_creation *creation);
-int sandbox_pod_create_step(struct sandbox_pod_creation *creation, struct tk_err *err);
+int sandbox_pod_create_advance(struct sandbox_pod_creation *creation, struct tk_err *err);
 void sandbox_pod_creation_free(struct sandbox_pod_creation *creation, int kill_it);
 
 /*

@@ -456,15 +456,15 @@ static int idmap_layers(const struct sandbox_container_config *cfg, struct idmap
 {
     _cleanup_close_ int ns = open(cfg->userns, O_RDONLY | O_CLOEXEC);
     if (ns < 0)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "open namespace '%s'", cfg->userns);
+        return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, errno, "open namespace '%s'", cfg->userns);
     m->fds = calloc(cfg->n_layers, sizeof(*m->fds));
     m->paths = calloc(cfg->n_layers, sizeof(*m->paths));
     if (!m->fds || !m->paths)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, ENOMEM, "idmapped layers");
+        return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, ENOMEM, "idmapped layers");
     for (; m->n < cfg->n_layers; m->n++) {
         int fd = sandbox_idmap_clone(cfg->layers[m->n], ns);
         if (fd < 0)
-            return sandbox_fail(f, SANDBOX_STEP_ROOTFS, -fd,
+            return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, -fd,
                                 "idmapped mount of layer '%s' (a user namespace needs a kernel "
                                 "and file system with idmapped mounts)",
                                 cfg->layers[m->n]);
@@ -494,14 +494,14 @@ static int mount_overlay(const struct sandbox_container_config *cfg, char *root,
     for (size_t i = 0; i < TK_ARRAY_SIZE(dirs); i++) {
         int r = tk_mkdir_p(dirs[i], 0700);
         if (r < 0)
-            return sandbox_fail(f, SANDBOX_STEP_ROOTFS, -r, "create '%s'", dirs[i]);
+            return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, -r, "create '%s'", dirs[i]);
     }
     /* The container's "/" takes the upper dir's mode: 0755, as containerd makes it. */
     if (chmod(upper, 0755) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "chmod '%s'", upper);
+        return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, errno, "chmod '%s'", upper);
     /* With a user namespace "/" is the pod root's, and so is all the container writes. */
     if (cfg->userns && chown(upper, cfg->userns_id, (gid_t)cfg->userns_id) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "chown '%s'", upper);
+        return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, errno, "chown '%s'", upper);
     int r = cfg->userns ? idmap_layers(cfg, &im, f) : 0;
     if (r < 0)
         return r;
@@ -515,7 +515,7 @@ static int mount_overlay(const struct sandbox_container_config *cfg, char *root,
     }
     data = malloc(cap);
     if (!data)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, ENOMEM, "overlay options");
+        return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, ENOMEM, "overlay options");
     size_t off = (size_t)snprintf(data, cap, "lowerdir=");
     for (size_t i = cfg->n_layers; i-- > 0;)
         off += (size_t)snprintf(data + off, cap - off, "%s%s", layer_at(cfg, &im, i), i ? ":" : "");
@@ -536,9 +536,9 @@ static int mount_overlay(const struct sandbox_container_config *cfg, char *root,
 static int bind_root(const char *root, struct sandbox_fail *f)
 {
     if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "bind rootfs '%s'", root);
+        return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, errno, "bind rootfs '%s'", root);
     if (mount(NULL, root, NULL, MS_BIND | MS_REMOUNT | MS_NODEV, NULL) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "remount rootfs '%s' nodev", root);
+        return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, errno, "remount rootfs '%s' nodev", root);
     return 0;
 }
 
@@ -563,11 +563,11 @@ static int prepare_root(const struct sandbox_container_config *cfg, char *root, 
         if (r == 0 || f->msg[0])
             return r;
         if ((r != -EINVAL && r != -ENODEV && r != -EOPNOTSUPP) || cfg->userns)
-            return sandbox_fail(f, SANDBOX_STEP_ROOTFS, -r, "mount overlay on '%s'", root);
+            return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, -r, "mount overlay on '%s'", root);
         return copy_root(cfg, root, size, f);
     }
     if (!cfg->rootfs || cfg->userns)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, EINVAL,
+        return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, EINVAL,
                             cfg->userns ? "a user namespace needs image layers"
                                         : "no rootfs and no layers");
     snprintf(root, size, "%s", cfg->rootfs);
@@ -586,13 +586,13 @@ static int prepare_root(const struct sandbox_container_config *cfg, char *root, 
 static int pivot(int newroot, struct sandbox_fail *f)
 {
     if (fchdir(newroot) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_PIVOT, errno, "enter the new root");
+        return sandbox_fail(f, SANDBOX_STAGE_PIVOT, errno, "enter the new root");
     if (syscall(SYS_pivot_root, ".", ".") < 0)
-        return sandbox_fail(f, SANDBOX_STEP_PIVOT, errno, "pivot_root");
+        return sandbox_fail(f, SANDBOX_STAGE_PIVOT, errno, "pivot_root");
     if (umount2(".", MNT_DETACH) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_PIVOT, errno, "detach the old root");
+        return sandbox_fail(f, SANDBOX_STAGE_PIVOT, errno, "detach the old root");
     if (chdir("/") < 0)
-        return sandbox_fail(f, SANDBOX_STEP_PIVOT, errno, "chdir /");
+        return sandbox_fail(f, SANDBOX_STAGE_PIVOT, errno, "chdir /");
     return 0;
 }
 
@@ -600,50 +600,50 @@ int sandbox_rootfs_setup(const struct sandbox_container_config *cfg, struct sand
 {
     /* Nothing below may propagate to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_MOUNT, errno, "make mounts private");
+        return sandbox_fail(f, SANDBOX_STAGE_MOUNT, errno, "make mounts private");
     char root[PATH_MAX];
     int r = prepare_root(cfg, root, sizeof(root), f);
     if (r < 0)
         return r;
     _cleanup_close_ int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
-        return sandbox_fail(f, SANDBOX_STEP_ROOTFS, errno, "open rootfs '%s'", root);
+        return sandbox_fail(f, SANDBOX_STAGE_ROOTFS, errno, "open rootfs '%s'", root);
     if (cfg->n_mounts > SANDBOX_MAX_MOUNTS)
-        return sandbox_fail(f, SANDBOX_STEP_MOUNT, 0, "too many volume mounts (%zu, at most %d)",
+        return sandbox_fail(f, SANDBOX_STAGE_MOUNT, 0, "too many volume mounts (%zu, at most %d)",
                             cfg->n_mounts, SANDBOX_MAX_MOUNTS);
     struct op ops[MAX_OPS];
     int n = build_ops(cfg, ops);
     if (n < 0)
-        return sandbox_fail(f, SANDBOX_STEP_MOUNT, -n, "too many mounts");
+        return sandbox_fail(f, SANDBOX_STAGE_MOUNT, -n, "too many mounts");
     for (int i = 0; i < n; i++) {
         r = run_op(rootfd, &ops[i], f);
         if (r < 0 && f->msg[0])
             return r;
         if (r < 0 && !(ops[i].flags & OPF_OPTIONAL))
-            return sandbox_fail(f, SANDBOX_STEP_MOUNT, -r, "%s %s%s%s", op_name(ops[i].type),
+            return sandbox_fail(f, SANDBOX_STAGE_MOUNT, -r, "%s %s%s%s", op_name(ops[i].type),
                                 ops[i].src ? ops[i].src : "", ops[i].src ? " on " : "",
                                 ops[i].dest);
     }
     for (size_t i = 0; cfg->userns && i < TK_ARRAY_SIZE(userns_owned); i++) {
         _cleanup_close_ int fd = sandbox_open_in_root(rootfd, userns_owned[i], 0, 0);
         if (fd < 0 || fchownat(fd, "", cfg->userns_id, (gid_t)cfg->userns_id, AT_EMPTY_PATH) < 0)
-            return sandbox_fail(f, SANDBOX_STEP_MOUNT, fd < 0 ? -fd : errno, "chown '%s'",
+            return sandbox_fail(f, SANDBOX_STAGE_MOUNT, fd < 0 ? -fd : errno, "chown '%s'",
                                 userns_owned[i]);
     }
     if (cfg->cwd) {
         _cleanup_close_ int cwd = sandbox_open_in_root(rootfd, cfg->cwd, 1, 0);
         if (cwd < 0)
-            return sandbox_fail(f, SANDBOX_STEP_CWD, -cwd, "create working directory '%s'",
+            return sandbox_fail(f, SANDBOX_STAGE_CWD, -cwd, "create working directory '%s'",
                                 cfg->cwd);
     }
     _cleanup_close_ int newroot = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
     if (newroot < 0)
-        return sandbox_fail(f, SANDBOX_STEP_PIVOT, errno, "open '%s'", root);
+        return sandbox_fail(f, SANDBOX_STAGE_PIVOT, errno, "open '%s'", root);
     r = pivot(newroot, f);
     if (r < 0)
         return r;
     if (cfg->readonly_rootfs &&
         mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags("/"), NULL) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_MOUNT, errno, "make / read-only");
+        return sandbox_fail(f, SANDBOX_STAGE_MOUNT, errno, "make / read-only");
     return 0;
 }

@@ -12,7 +12,7 @@
  *   monitor → workload go byte          workload: unshare(NEWCGROUP), user + caps, cwd,
  *                                        execve
  *   workload → monitor (error pipe, close-on-exec): EOF = exec'd; a struct sandbox_fail = failed
- *   monitor → caller   OK | FAIL(step, errno, message)
+ *   monitor → caller   OK | FAIL(stage, errno, message)
  * The sync channel is a SOCK_SEQPACKET pair, so every message arrives whole.
  */
 #include "sandbox/ctr_internal.h"
@@ -98,7 +98,7 @@ int sandbox_find_exec(const struct sandbox_container_config *cfg, char *out, siz
         }
         path += len + (path[len] == ':');
     }
-    return sandbox_fail(f, SANDBOX_STEP_EXEC, seen_eacces ? EACCES : ENOENT,
+    return sandbox_fail(f, SANDBOX_STAGE_EXEC, seen_eacces ? EACCES : ENOENT,
                         "exec %s: not found in PATH", name);
 }
 
@@ -110,11 +110,11 @@ static int child_unshare(const struct sandbox_container_config *cfg, struct sand
     if (!cfg->ipcns)
         flags |= CLONE_NEWIPC;
     if (unshare(flags) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_CLONE, errno, "unshare namespaces");
+        return sandbox_fail(f, SANDBOX_STAGE_CLONE, errno, "unshare namespaces");
     if (!cfg->utsns) {
         const char *h = cfg->hostname ? cfg->hostname : cfg->id;
         if (sethostname(h, strlen(h)) < 0)
-            return sandbox_fail(f, SANDBOX_STEP_HOSTNAME, errno, "set hostname '%s'", h);
+            return sandbox_fail(f, SANDBOX_STAGE_HOSTNAME, errno, "set hostname '%s'", h);
     }
     return 0;
 }
@@ -133,7 +133,7 @@ static int child_wait_go(int gofd, struct sandbox_fail *f)
     /* No cgroup namespace where the kernel refuses one (hybrid layouts): the container then
      * sees the host's cgroup paths, as with cgroupns=host. */
     if (unshare(CLONE_NEWCGROUP) < 0 && errno != EINVAL)
-        return sandbox_fail(f, SANDBOX_STEP_CLONE, errno, "unshare the cgroup namespace");
+        return sandbox_fail(f, SANDBOX_STAGE_CLONE, errno, "unshare the cgroup namespace");
     return 0;
 }
 
@@ -147,7 +147,7 @@ static int child_setup(const struct sandbox_container_config *cfg, int gofd, str
     struct sandbox_seccomp_filter *filter = NULL; /* freed by the exec or the exit */
     _cleanup_close_ int userns = cfg->userns ? open(cfg->userns, O_RDONLY | O_CLOEXEC) : -1;
     if (cfg->userns && userns < 0)
-        return sandbox_fail(f, SANDBOX_STEP_SETNS, errno, "open namespace '%s'", cfg->userns);
+        return sandbox_fail(f, SANDBOX_STAGE_SETNS, errno, "open namespace '%s'", cfg->userns);
     int r = child_unshare(cfg, f);
     if (r < 0)
         return r;
@@ -161,7 +161,7 @@ static int child_setup(const struct sandbox_container_config *cfg, int gofd, str
         return r;
     /* Mounts are made; from here on root is the pod's root, not the host's. */
     if (userns >= 0 && setns(userns, CLONE_NEWUSER) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_SETNS, errno, "join namespace '%s'", cfg->userns);
+        return sandbox_fail(f, SANDBOX_STAGE_SETNS, errno, "join namespace '%s'", cfg->userns);
     /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the drop. */
     if (!cfg->no_new_privs && (r = sandbox_seccomp_apply(filter, f)) < 0)
         return r;
@@ -170,7 +170,7 @@ static int child_setup(const struct sandbox_container_config *cfg, int gofd, str
         return r;
     const char *cwd = cfg->cwd ? cfg->cwd : "/";
     if (chdir(cwd) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_CWD, errno, "chdir '%s'", cwd);
+        return sandbox_fail(f, SANDBOX_STAGE_CWD, errno, "chdir '%s'", cwd);
     char path[PATH_MAX];
     r = sandbox_find_exec(cfg, path, sizeof(path), f);
     if (r < 0)
@@ -179,7 +179,7 @@ static int child_setup(const struct sandbox_container_config *cfg, int gofd, str
         return r;
     static char *const empty_env[] = {NULL};
     execve(path, cfg->argv, cfg->env ? cfg->env : empty_env);
-    return sandbox_fail(f, SANDBOX_STEP_EXEC, errno, "exec %s", path);
+    return sandbox_fail(f, SANDBOX_STAGE_EXEC, errno, "exec %s", path);
 }
 
 static _Noreturn void child_main(const struct sandbox_container_config *cfg, int gofd, int errfd,
@@ -194,7 +194,7 @@ static _Noreturn void child_main(const struct sandbox_container_config *cfg, int
     child_setup(cfg, gofd, &f);
     ssize_t w = write(errfd, &f, sizeof(f));
     (void)w;
-    _exit(f.step == SANDBOX_STEP_EXEC && f.err == ENOENT ? 127 : 126);
+    _exit(f.stage == SANDBOX_STAGE_EXEC && f.err == ENOENT ? 127 : 126);
 }
 
 /* ---- the monitor, before the workload exec'd ---- */
@@ -249,9 +249,9 @@ static int join_namespaces(const struct sandbox_container_config *cfg, struct sa
             continue;
         _cleanup_close_ int fd = open(ns[i].path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
-            return sandbox_fail(f, SANDBOX_STEP_SETNS, errno, "open namespace '%s'", ns[i].path);
+            return sandbox_fail(f, SANDBOX_STAGE_SETNS, errno, "open namespace '%s'", ns[i].path);
         if (setns(fd, ns[i].type) < 0)
-            return sandbox_fail(f, SANDBOX_STEP_SETNS, errno, "join namespace '%s'", ns[i].path);
+            return sandbox_fail(f, SANDBOX_STAGE_SETNS, errno, "join namespace '%s'", ns[i].path);
     }
     return 0;
 }
@@ -282,7 +282,7 @@ static _Noreturn void monitor_fail(const struct sandbox_container_config *cfg, i
         while (waitpid(child, &status, 0) < 0 && errno == EINTR)
             ;
     }
-    int code = f->step == SANDBOX_STEP_EXEC && f->err == ENOENT ? 127 : 126;
+    int code = f->stage == SANDBOX_STAGE_EXEC && f->err == ENOENT ? 127 : 126;
     char msg[600];
     snprintf(msg, sizeof(msg), "%s", f->msg);
     sandbox_write_exit(cfg->state_dir, code, 0, msg);
@@ -381,7 +381,7 @@ static void monitor_checkpoint(const struct sandbox_container_config *cfg, int s
     /* Without a ready hook there is nothing to wait for: the start goes on even when the
      * caller has gone meanwhile (its successor adopts the container from state_dir). */
     if (cfg->ready_hook && (sent < 0 || spawn_recv_msg(sync, &m, -1) <= 0 || m.type != MSG_GO)) {
-        sandbox_fail(&f, SANDBOX_STEP_HOOK, ECANCELED, "start aborted at the ready checkpoint");
+        sandbox_fail(&f, SANDBOX_STAGE_HOOK, ECANCELED, "start aborted at the ready checkpoint");
         monitor_fail(cfg, sync, &f, child);
     }
     ssize_t n;
@@ -393,7 +393,7 @@ static void monitor_checkpoint(const struct sandbox_container_config *cfg, int s
     while (n < 0 && errno == EINTR);
     if (n != 0) {
         if (n != (ssize_t)sizeof(f))
-            sandbox_fail(&f, SANDBOX_STEP_EXEC, EPROTO, "read the workload's status");
+            sandbox_fail(&f, SANDBOX_STAGE_EXEC, EPROTO, "read the workload's status");
         monitor_fail(cfg, sync, &f, child);
     }
 }
@@ -414,16 +414,16 @@ _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, in
         monitor_fail(cfg, sync, &f, 0);
     int r = pipes_open(cfg, &p);
     if (r < 0) {
-        sandbox_fail(&f, SANDBOX_STEP_SETUP, -r, "create pipes");
+        sandbox_fail(&f, SANDBOX_STAGE_SETUP, -r, "create pipes");
         monitor_fail(cfg, sync, &f, 0);
     }
     if (unshare(CLONE_NEWPID) < 0) {
-        sandbox_fail(&f, SANDBOX_STEP_CLONE, errno, "create the PID namespace");
+        sandbox_fail(&f, SANDBOX_STAGE_CLONE, errno, "create the PID namespace");
         monitor_fail(cfg, sync, &f, 0);
     }
     pid_t child = fork();
     if (child < 0) {
-        sandbox_fail(&f, SANDBOX_STEP_CLONE, errno, "fork the workload");
+        sandbox_fail(&f, SANDBOX_STAGE_CLONE, errno, "fork the workload");
         monitor_fail(cfg, sync, &f, 0);
     }
     if (child == 0) {

@@ -27,7 +27,7 @@
 static int start_fail(struct sandbox_container_result *res, struct tk_err *err,
                       const struct sandbox_fail *f)
 {
-    res->failed_step = f->step;
+    res->failed_stage = f->stage;
     res->failed_errno = f->err;
     return tk_err_set(err, -f->err, "%s", f->msg);
 }
@@ -75,19 +75,19 @@ static int start_on_pid(struct sandbox_start *s, pid_t pid, struct sandbox_conta
     if (s->ready_hook && s->ready_hook(pid, s->ready_data, &herr) < 0) {
         go.type = MSG_ABORT;
         spawn_send_msg(s->sync, &go);
-        sandbox_fail(&f, SANDBOX_STEP_HOOK, herr.code < 0 ? -herr.code : EIO, "ready hook");
+        sandbox_fail(&f, SANDBOX_STAGE_HOOK, herr.code < 0 ? -herr.code : EIO, "ready hook");
         snprintf(f.msg, sizeof(f.msg), "ready hook: %s", herr.msg);
         return start_fail(res, err, &f);
     }
     if (spawn_send_msg(s->sync, &go) < 0) {
-        sandbox_fail(&f, SANDBOX_STEP_SETUP, EPIPE, "release the workload");
+        sandbox_fail(&f, SANDBOX_STAGE_SETUP, EPIPE, "release the workload");
         return start_fail(res, err, &f);
     }
     return 1;
 }
 
-int sandbox_container_start_step(struct sandbox_start *s, struct sandbox_container_result *res,
-                                 struct tk_err *err)
+int sandbox_container_start_advance(struct sandbox_start *s, struct sandbox_container_result *res,
+                                    struct tk_err *err)
 {
     struct sandbox_fail f = {0};
     if (s->over)
@@ -103,7 +103,7 @@ int sandbox_container_start_step(struct sandbox_start *s, struct sandbox_contain
                 return 1;
             s->over = true;
             start_kill(s);
-            sandbox_fail(&f, SANDBOX_STEP_SETUP, ETIMEDOUT,
+            sandbox_fail(&f, SANDBOX_STAGE_SETUP, ETIMEDOUT,
                          "start '%s': no word from the monitor in %d s", s->id,
                          SANDBOX_START_TIMEOUT_MS / 1000);
             return start_fail(res, err, &f);
@@ -111,7 +111,7 @@ int sandbox_container_start_step(struct sandbox_start *s, struct sandbox_contain
         if (n <= 0 || (size_t)n != sizeof(m)) {
             s->over = true;
             start_kill(s);
-            sandbox_fail(&f, SANDBOX_STEP_SETUP,
+            sandbox_fail(&f, SANDBOX_STAGE_SETUP,
                          n < 0    ? errno
                          : n == 0 ? EPIPE
                                   : EPROTO,
@@ -156,14 +156,14 @@ static int start_prepare(const struct sandbox_container_config *cfg, int sv[2],
 {
     struct sandbox_fail f = {0};
     if (!cfg->id || !cfg->argv || !cfg->argv[0] || !cfg->state_dir) {
-        sandbox_fail(&f, SANDBOX_STEP_SETUP, EINVAL,
+        sandbox_fail(&f, SANDBOX_STAGE_SETUP, EINVAL,
                      "start container: id, argv and state_dir "
                      "are required");
         return start_fail(res, err, &f);
     }
     int r = tk_mkdir_p(cfg->state_dir, 0700);
     if (r < 0) {
-        sandbox_fail(&f, SANDBOX_STEP_SETUP, -r, "create '%s'", cfg->state_dir);
+        sandbox_fail(&f, SANDBOX_STAGE_SETUP, -r, "create '%s'", cfg->state_dir);
         return start_fail(res, err, &f);
     }
     char path[PATH_MAX];
@@ -174,7 +174,7 @@ static int start_prepare(const struct sandbox_container_config *cfg, int sv[2],
             *slash = '\0';
             r = tk_mkdir_p(path, 0700);
             if (r < 0) {
-                sandbox_fail(&f, SANDBOX_STEP_SETUP, -r, "create '%s'", path);
+                sandbox_fail(&f, SANDBOX_STAGE_SETUP, -r, "create '%s'", path);
                 return start_fail(res, err, &f);
             }
         }
@@ -184,7 +184,7 @@ static int start_prepare(const struct sandbox_container_config *cfg, int sv[2],
     snprintf(path, sizeof(path), "%s/state", cfg->state_dir);
     unlink(path);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        sandbox_fail(&f, SANDBOX_STEP_SETUP, errno, "create the sync socket");
+        sandbox_fail(&f, SANDBOX_STAGE_SETUP, errno, "create the sync socket");
         return start_fail(res, err, &f);
     }
     return 0;
@@ -199,7 +199,7 @@ int sandbox_container_start_begin(const struct sandbox_container_config *cfg,
     *res = (struct sandbox_container_result){.monitor_pidfd = -1};
     struct sandbox_start *s = calloc(1, sizeof(*s));
     if (!s) {
-        sandbox_fail(&f, SANDBOX_STEP_SETUP, ENOMEM, "start '%s'", cfg->id ? cfg->id : "?");
+        sandbox_fail(&f, SANDBOX_STAGE_SETUP, ENOMEM, "start '%s'", cfg->id ? cfg->id : "?");
         return start_fail(res, err, &f);
     }
     int sv[2];
@@ -212,7 +212,7 @@ int sandbox_container_start_begin(const struct sandbox_container_config *cfg,
     sandbox_seccomp_precompile(cfg);
     pid_t pid = fork();
     if (pid < 0) {
-        sandbox_fail(&f, SANDBOX_STEP_SETUP, errno, "fork the monitor");
+        sandbox_fail(&f, SANDBOX_STAGE_SETUP, errno, "fork the monitor");
         close(sv[0]);
         close(sv[1]);
         free(s);
@@ -244,7 +244,7 @@ int sandbox_container_start(const struct sandbox_container_config *cfg,
     if (r < 0)
         return r;
     int perr = 0;
-    while ((r = sandbox_container_start_step(s, res, err)) == 1) {
+    while ((r = sandbox_container_start_advance(s, res, err)) == 1) {
         int64_t left = s->deadline_ms - tk_now_monotonic_ms();
         struct pollfd p = {.fd = s->sync, .events = POLLIN};
         if (poll(&p, 1, left < 0 ? 0 : (int)left) < 0 && errno != EINTR) {
@@ -255,7 +255,7 @@ int sandbox_container_start(const struct sandbox_container_config *cfg,
     sandbox_start_free(s, r == 1);
     if (r == 1) {
         struct sandbox_fail f = {0};
-        sandbox_fail(&f, SANDBOX_STEP_SETUP, perr, "start '%s': wait for the monitor", cfg->id);
+        sandbox_fail(&f, SANDBOX_STAGE_SETUP, perr, "start '%s': wait for the monitor", cfg->id);
         return start_fail(res, err, &f);
     }
     return r;

@@ -184,14 +184,14 @@ int sandbox_open_beneath(int volfd, const char *sub, int create, int nofollow)
 static int fail_sub(struct sandbox_fail *f, const struct sandbox_mount *m, const char *vol, int r)
 {
     if (r == -EXDEV)
-        return sandbox_fail(f, SANDBOX_STEP_MOUNT, 0,
+        return sandbox_fail(f, SANDBOX_STAGE_MOUNT, 0,
                             "volume '%s': subPath '%s' leads outside the volume", vol, m->sub_path);
     if (r == -ELOOP)
-        return sandbox_fail(f, SANDBOX_STEP_MOUNT, ELOOP,
+        return sandbox_fail(f, SANDBOX_STAGE_MOUNT, ELOOP,
                             "volume '%s': subPath '%s' goes through a symlink that is not "
                             "followed (a loop, a link to a missing target, or no openat2)",
                             vol, m->sub_path);
-    return sandbox_fail(f, SANDBOX_STEP_MOUNT, -r, "volume '%s': subPath '%s'", vol, m->sub_path);
+    return sandbox_fail(f, SANDBOX_STAGE_MOUNT, -r, "volume '%s': subPath '%s'", vol, m->sub_path);
 }
 
 /* The volume's root, then the subPath beneath it: an O_PATH fd of what is to be bound. */
@@ -199,7 +199,8 @@ static int open_source(const struct sandbox_mount *m, const char *vol, struct sa
 {
     _cleanup_close_ int root = open(m->source, O_PATH | O_CLOEXEC);
     if (root < 0)
-        return sandbox_fail(f, SANDBOX_STEP_MOUNT, errno, "volume '%s': open '%s'", vol, m->source);
+        return sandbox_fail(f, SANDBOX_STAGE_MOUNT, errno, "volume '%s': open '%s'", vol,
+                            m->source);
     if (!m->sub_path || !m->sub_path[0])
         return TAKE_FD(root);
     int fd = sandbox_open_beneath(root, m->sub_path, !!(m->flags & SANDBOX_MOUNT_MKDIR), 0);
@@ -208,7 +209,7 @@ static int open_source(const struct sandbox_mount *m, const char *vol, struct sa
 
 static int no_rro(struct sandbox_fail *f, const char *vol)
 {
-    return sandbox_fail(f, SANDBOX_STEP_MOUNT, ENOSYS,
+    return sandbox_fail(f, SANDBOX_STAGE_MOUNT, ENOSYS,
                         "volume '%s': recursiveReadOnly: Enabled needs mount_setattr (Linux 5.12)",
                         vol);
 }
@@ -229,7 +230,7 @@ static int attach(int rootfd, int src, int dst, const struct sandbox_mount *m, c
         if (ro && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (rro ? AT_RECURSIVE : 0), &a,
                           sizeof(a)) < 0) {
             if (errno != ENOSYS)
-                return sandbox_fail(f, SANDBOX_STEP_MOUNT, errno, "volume '%s': make read-only",
+                return sandbox_fail(f, SANDBOX_STAGE_MOUNT, errno, "volume '%s': make read-only",
                                     vol);
             if (must_rro)
                 return no_rro(f, vol);
@@ -237,24 +238,24 @@ static int attach(int rootfd, int src, int dst, const struct sandbox_mount *m, c
         }
         if (syscall(SYS_move_mount, tree, "", dst, "",
                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-            return sandbox_fail(f, SANDBOX_STEP_MOUNT, errno, "volume '%s': mount on '%s'", vol,
+            return sandbox_fail(f, SANDBOX_STAGE_MOUNT, errno, "volume '%s': mount on '%s'", vol,
                                 m->destination);
     } else {
         if (errno != ENOSYS)
-            return sandbox_fail(f, SANDBOX_STEP_MOUNT, errno, "volume '%s': clone its mount", vol);
+            return sandbox_fail(f, SANDBOX_STAGE_MOUNT, errno, "volume '%s': clone its mount", vol);
         if (must_rro)
             return no_rro(f, vol);
         char s[64], d[64];
         snprintf(s, sizeof(s), "/proc/self/fd/%d", src);
         snprintf(d, sizeof(d), "/proc/self/fd/%d", dst);
         if (mount(s, d, NULL, MS_BIND | MS_REC, NULL) < 0)
-            return sandbox_fail(f, SANDBOX_STEP_MOUNT, errno, "volume '%s': mount on '%s'", vol,
+            return sandbox_fail(f, SANDBOX_STAGE_MOUNT, errno, "volume '%s': mount on '%s'", vol,
                                 m->destination);
         remount = ro;
     }
     int r = remount ? sandbox_remount_ro(rootfd, m->destination) : 0;
     if (r < 0)
-        return sandbox_fail(f, SANDBOX_STEP_MOUNT, -r, "volume '%s': make '%s' read-only", vol,
+        return sandbox_fail(f, SANDBOX_STAGE_MOUNT, -r, "volume '%s': make '%s' read-only", vol,
                             m->destination);
     return 0;
 }
@@ -267,17 +268,17 @@ int sandbox_volume_mount(int rootfd, const struct sandbox_mount *m, struct sandb
         return src;
     struct stat st;
     if (fstat(src, &st) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_MOUNT, errno, "volume '%s'", vol);
+        return sandbox_fail(f, SANDBOX_STAGE_MOUNT, errno, "volume '%s'", vol);
     _cleanup_close_ int dst = sandbox_open_in_root(rootfd, m->destination, 1, !S_ISDIR(st.st_mode));
     if (dst < 0)
-        return sandbox_fail(f, SANDBOX_STEP_MOUNT, -dst, "volume '%s': mountPath '%s'", vol,
+        return sandbox_fail(f, SANDBOX_STAGE_MOUNT, -dst, "volume '%s': mountPath '%s'", vol,
                             m->destination);
     struct statfs sf;
     if (fstatfs(dst, &sf) < 0)
-        return sandbox_fail(f, SANDBOX_STEP_MOUNT, errno, "volume '%s': mountPath '%s'", vol,
+        return sandbox_fail(f, SANDBOX_STAGE_MOUNT, errno, "volume '%s': mountPath '%s'", vol,
                             m->destination);
     if (sf.f_type == PROC_SUPER_MAGIC)
-        return sandbox_fail(f, SANDBOX_STEP_MOUNT, 0,
+        return sandbox_fail(f, SANDBOX_STAGE_MOUNT, 0,
                             "volume '%s': mountPath '%s' resolves into /proc, where nothing may "
                             "be mounted",
                             vol, m->destination);

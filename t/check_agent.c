@@ -161,7 +161,7 @@ static void fake_exit(struct fake *f, const char *pod, const char *ctr, int code
 /* Pods named "slowpod..." have their sandbox made by a "child" the test lets finish
  * (fake_finish_start(f, POD, "sandbox")). */
 static int f_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
-                    struct runtime_start *start, struct tk_err *err)
+                    struct runtime_underway *start, struct tk_err *err)
 {
     struct fake *f = impl;
     fake_note(f, "up", pod->name, NULL);
@@ -276,7 +276,7 @@ static int f_ctr_run(struct fake *f, const char *pod, const char *name, const ch
 }
 
 static int f_ctr_start(void *impl, const struct spec_pod *pod, size_t idx, struct runtime_ctr *out,
-                       struct runtime_start *start, struct tk_err *err)
+                       struct runtime_underway *start, struct tk_err *err)
 {
     struct fake *f = impl;
     const struct spec_container *sc = &pod->containers[idx];
@@ -306,8 +306,8 @@ static void fake_start_drop(struct fake *f, struct fake_start *fs)
     free(fs);
 }
 
-static int f_ctr_start_step(void *impl, struct runtime_start *start, struct runtime_ctr *out,
-                            struct tk_err *err)
+static int f_ctr_start_advance(void *impl, struct runtime_underway *start, struct runtime_ctr *out,
+                               struct tk_err *err)
 {
     struct fake *f = impl;
     struct fake_start *fs = start->priv;
@@ -329,7 +329,7 @@ static int f_ctr_start_step(void *impl, struct runtime_start *start, struct runt
 
 static void fake_start_drop(struct fake *f, struct fake_start *fs);
 
-static int f_pod_up_step(void *impl, struct runtime_start *start, struct tk_err *err)
+static int f_pod_up_advance(void *impl, struct runtime_underway *start, struct tk_err *err)
 {
     struct fake *f = impl;
     struct fake_start *fs = start->priv;
@@ -346,7 +346,7 @@ static int f_pod_up_step(void *impl, struct runtime_start *start, struct tk_err 
     return 0;
 }
 
-static void f_pod_up_cancel(void *impl, struct runtime_start *start, bool kill_it)
+static void f_pod_up_cancel(void *impl, struct runtime_underway *start, bool kill_it)
 {
     struct fake *f = impl;
     struct fake_start *fs = start->priv;
@@ -409,14 +409,14 @@ static int f_ctr_remove(void *impl, const char *pod, const char *ctr)
 
 static const struct runtime_ops fake_ops = {
     .pod_up = f_pod_up,
-    .pod_up_step = f_pod_up_step,
+    .pod_up_advance = f_pod_up_advance,
     .pod_up_cancel = f_pod_up_cancel,
     .pod_down = f_pod_down,
     .pod_list = f_pod_list,
     .image_lookup = f_image_lookup,
     .pull_spawn = f_pull_spawn,
     .ctr_start = f_ctr_start,
-    .ctr_start_step = f_ctr_start_step,
+    .ctr_start_advance = f_ctr_start_advance,
     .ctr_kill = f_ctr_kill,
     .ctr_state = f_ctr_state,
     .ctr_remove = f_ctr_remove,

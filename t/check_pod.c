@@ -720,7 +720,7 @@ START_TEST(test_macvlan_in_callers_namespace)
 END_TEST
 
 /* The creation in halves: begin returns while the namespace child still probes the address;
- * the fd tells when it ended, and the step completes the pod. A creation killed at its
+ * the fd tells when it ended, and the advance completes the pod. A creation killed at its
  * deadline (here: given up with kill) leaves a half-built pod that destroy removes. */
 START_TEST(test_create_async)
 {
@@ -735,11 +735,11 @@ START_TEST(test_create_async)
     struct tk_err err = {0};
     struct sandbox_pod_creation *cr = NULL;
     ck_assert_msg(sandbox_pod_create_begin(&c, &cr, &err) == 0, "begin: %s", err.msg);
-    ck_assert_int_eq(sandbox_pod_create_step(cr, &err), 1);       /* still probing */
+    ck_assert_int_eq(sandbox_pod_create_advance(cr, &err), 1);    /* still probing */
     ck_assert_int_lt(sandbox_pod_check(run_dir, "web", NULL), 0); /* half-built until then */
     struct pollfd pfd = {.fd = sandbox_pod_creation_fd(cr), .events = POLLIN};
     ck_assert_int_eq(poll(&pfd, 1, 20000), 1);
-    ck_assert_msg(sandbox_pod_create_step(cr, &err) == 0, "step: %s", err.msg);
+    ck_assert_msg(sandbox_pod_create_advance(cr, &err) == 0, "advance: %s", err.msg);
     sandbox_pod_creation_free(cr, 0);
     ck_assert_int_eq(sandbox_pod_check(run_dir, "web", &err), 1);
     ck_assert_msg(sandbox_pod_destroy(run_dir, state_dir, "web", &err) == 0, "%s", err.msg);

@@ -383,7 +383,7 @@ START_TEST(test_unknown_cap_fails)
     c.n_cap_add = 1;
     run_wait(&c, &r);
     ck_assert_int_eq(r.rc, -EINVAL);
-    ck_assert_int_eq(r.res.failed_step, SANDBOX_STEP_CAPS);
+    ck_assert_int_eq(r.res.failed_stage, SANDBOX_STAGE_CAPS);
     ck_assert_ptr_nonnull(strstr(r.err.msg, "NET_WIZARDRY"));
 }
 END_TEST
@@ -397,10 +397,10 @@ START_TEST(test_exec_failure)
     cfg_init(&c, argv);
     run_wait(&c, &r);
     ck_assert_int_eq(r.rc, -ENOENT);
-    ck_assert_int_eq(r.res.failed_step, SANDBOX_STEP_EXEC);
+    ck_assert_int_eq(r.res.failed_stage, SANDBOX_STAGE_EXEC);
     ck_assert_int_eq(r.res.failed_errno, ENOENT);
     ck_assert_str_eq(r.err.msg, "exec /bin/nginx: No such file or directory");
-    ck_assert_str_eq(sandbox_step_to_string(r.res.failed_step), "exec");
+    ck_assert_str_eq(sandbox_stage_to_string(r.res.failed_stage), "exec");
     /* The monitor recorded it too, for an agent that restarts. */
     ck_assert_int_eq(r.st.exited, 1);
     ck_assert_int_eq(r.st.exit_code, 127);
@@ -410,7 +410,7 @@ START_TEST(test_exec_failure)
     cfg_init(&c, argv2);
     run_wait(&c, &r);
     ck_assert_int_eq(r.rc, -ENOENT);
-    ck_assert_int_eq(r.res.failed_step, SANDBOX_STEP_EXEC);
+    ck_assert_int_eq(r.res.failed_stage, SANDBOX_STAGE_EXEC);
     ck_assert_ptr_nonnull(strstr(r.err.msg, "exec nginx"));
 }
 END_TEST
@@ -838,17 +838,17 @@ START_TEST(test_start_async_abandoned)
     ck_assert_int_eq(sandbox_container_state(state_dir, &st, NULL), 0);
     ck_assert_int_eq(st.exit_code, 137);
 
-    /* Stepped to its end, with the fd polled as an event loop would. */
+    /* Advanced to its end, with the fd polled as an event loop would. */
     ck_assert_int_eq(sandbox_container_cleanup(state_dir, NULL, 1, NULL), 0);
     ck_assert_msg(sandbox_container_start_begin(&c, &s, &res, &err) == 0, "%s", err.msg);
     int r;
-    while ((r = sandbox_container_start_step(s, &res, &err)) == 1) {
+    while ((r = sandbox_container_start_advance(s, &res, &err)) == 1) {
         struct pollfd p = {.fd = sandbox_start_fd(s), .events = POLLIN};
         ck_assert_int_eq(poll(&p, 1, WAIT_MS), 1);
     }
     ck_assert_msg(r == 0, "%s", err.msg);
     ck_assert_int_gt(res.pid, 0);
-    ck_assert_int_eq(sandbox_container_start_step(s, &res, &err), -EINVAL); /* over */
+    ck_assert_int_eq(sandbox_container_start_advance(s, &res, &err), -EINVAL); /* over */
     sandbox_start_free(s, 0);
     ck_assert_int_eq(sandbox_container_kill(state_dir, SIGKILL, NULL), 0);
     wait_monitor(&res);
@@ -873,7 +873,7 @@ START_TEST(test_ready_hook)
     c.ready_hook = hook_fail;
     run_wait(&c, &r);
     ck_assert_int_eq(r.rc, -EPERM);
-    ck_assert_int_eq(r.res.failed_step, SANDBOX_STEP_HOOK);
+    ck_assert_int_eq(r.res.failed_stage, SANDBOX_STAGE_HOOK);
     ck_assert_str_eq(r.err.msg, "ready hook: no cgroup for you");
     ck_assert_int_eq(r.st.exited, 1);
 }

@@ -161,7 +161,7 @@ START_TEST(test_mount_refuses_escape)
                               .sub_path = "escape",
                               .volume = "data"};
     ck_assert_int_lt(sandbox_volume_mount(rootfd, &m, &f), 0);
-    ck_assert_int_eq(f.step, SANDBOX_STEP_MOUNT);
+    ck_assert_int_eq(f.stage, SANDBOX_STAGE_MOUNT);
     ck_assert_str_eq(f.msg, "volume 'data': subPath 'escape' leads outside the volume");
     m.sub_path = "mk/new";
     memset(&f, 0, sizeof(f));

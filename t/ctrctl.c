@@ -9,7 +9,7 @@
  * Starts the container, prints "start_us N" (spawn until the workload exec'd) and
  * "pid N monitor N", waits for the monitor (60 s at most), prints "exit CODE", removes what
  * the container left (state, upper dir) and exits 0; a start failure prints
- * "error STEP ERRNO MESSAGE" and exits 1; usage errors exit 2. */
+ * "error STAGE ERRNO MESSAGE" and exits 1; usage errors exit 2. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -108,7 +108,7 @@ int main(int argc, char **argv)
     int r = sandbox_container_start(&c, &res, &err);
     long long t1 = now_us();
     if (r < 0)
-        printf("error %s %d %s\n", sandbox_step_to_string(res.failed_step), res.failed_errno,
+        printf("error %s %d %s\n", sandbox_stage_to_string(res.failed_stage), res.failed_errno,
                err.msg);
     else
         printf("start_us %lld\npid %d monitor %d\n", t1 - t0, (int)res.pid, (int)res.monitor_pid);
