@@ -342,13 +342,14 @@ static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
                          struct runtime_underway *start, struct tk_err *err)
 {
     char id[256], netns[4096], utsns[4096], ipcns[4096], resolv[4096], hosts[4096], hostname[4096];
-    char userns[4096];
+    char userns[4096], pidns[4096];
     snprintf(id, sizeof(id), "%s/%s", x->pod->name, x->c->name);
     const char *rd = x->h->cfg->run_dir, *pn = x->pod->name;
     sandbox_pod_path(userns, sizeof(userns), rd, pn, "ns/user");
     sandbox_pod_path(netns, sizeof(netns), rd, pn, "ns/net");
     sandbox_pod_path(utsns, sizeof(utsns), rd, pn, "ns/uts");
     sandbox_pod_path(ipcns, sizeof(ipcns), rd, pn, "ns/ipc");
+    sandbox_pod_path(pidns, sizeof(pidns), rd, pn, "ns/pid");
     sandbox_pod_etc_path(resolv, sizeof(resolv), rd, pn, "resolv.conf");
     sandbox_pod_etc_path(hosts, sizeof(hosts), rd, pn, "hosts");
     sandbox_pod_etc_path(hostname, sizeof(hostname), rd, pn, "hostname");
@@ -379,6 +380,8 @@ static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
         .netns = x->pod->host_network ? NULL : netns,
         .utsns = utsns,
         .ipcns = ipcns,
+        .pidns = x->pod->share_pid ? pidns : NULL,
+        .host_pid = x->pod->host_pid,
         .userns = x->userns_id ? userns : NULL,
         .userns_id = x->userns_id,
         .resolv_conf = resolv,

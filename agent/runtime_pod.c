@@ -184,12 +184,13 @@ static void fill_dns_options(const struct spec_pod *pod, char **opts)
 }
 
 /* Does the pod get its own user namespace? hostUsers, else the configured default (never
- * for hostNetwork pods, which share the host's network and so its users). */
+ * for hostNetwork, hostPID or hostIPC pods, which share the host's namespaces and so its
+ * users). */
 bool pod_userns(const struct tank_config *cfg, const struct spec_pod *pod)
 {
     if (pod->host_users.has)
         return !pod->host_users.v;
-    return !cfg->default_host_users && !pod->host_network;
+    return !cfg->default_host_users && !pod->host_network && !pod->host_pid && !pod->host_ipc;
 }
 
 int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
@@ -230,6 +231,8 @@ int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info 
         .name = pod->name,
         .hostname = pod->hostname,
         .host_network = pod->host_network,
+        .host_ipc = pod->host_ipc,
+        .share_pid = pod->share_pid,
         .ifaces = ifs,
         .n_ifaces = ni,
         .nameservers = pod->dns.set ? (const char *const *)pod->dns.nameservers : hf.dns,

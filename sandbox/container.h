@@ -133,6 +133,11 @@ struct sandbox_container_config {
     const char *utsns;
     const char *ipcns;
     const char *hostname; /* set only when utsns is NULL (a new UTS namespace); NULL = id */
+    /* PID namespace: by default a new one, the workload its pid 1 (its end ends every process
+     * in it). pidns = join that one instead (shareProcessNamespace: the pod's, where a pod
+     * init is pid 1); host_pid = stay in the caller's (hostPID). */
+    const char *pidns;
+    int host_pid;
     /* The pod's user namespace (RUN_DIR/pods/POD/ns/user, mapping 0..65535 to userns_id..;
      * NULL = the host's). The workload builds its root file system as the host's root, the
      * image layers idmapped through it (overlayfs over idmapped lower layers; the upper dir

@@ -28,6 +28,7 @@
 #include "base/netaddr.h"
 #include "sandbox/netlink.h"
 #include "sandbox/podcfg.h"
+#include "sandbox/podinit.h"
 #include "sandbox/podvol.h"
 
 #ifndef NSFS_MAGIC
@@ -208,7 +209,9 @@ static int ns_child_run(const struct sandbox_pod_config *cfg, uint32_t userns_st
         if ((host_fd = open(up, O_RDONLY | O_CLOEXEC)) < 0)
             return tk_err_sys(err, -errno, "open uplink network namespace '%s'", up);
     }
-    int flags = CLONE_NEWUTS | CLONE_NEWIPC | (cfg->host_network ? 0 : CLONE_NEWNET);
+    /* hostIPC: the helper keeps the host's IPC namespace, bound as the pod's below. */
+    int flags =
+        CLONE_NEWUTS | (cfg->host_ipc ? 0 : CLONE_NEWIPC) | (cfg->host_network ? 0 : CLONE_NEWNET);
     if (userns_start) {
         int r = userns_namespaces(userns_start, flags, pod_dir, err);
         if (r < 0)
@@ -247,7 +250,10 @@ struct create_args {
 static int create_child(void *arg, int fd, void *out, struct tk_err *err)
 {
     const struct create_args *a = arg;
-    return ns_child_run(a->cfg, a->userns_start, a->pod_dir, err);
+    int r = ns_child_run(a->cfg, a->userns_start, a->pod_dir, err);
+    if (r == 0 && a->cfg->share_pid)
+        r = podinit_start(a->pod_dir, err);
+    return r;
 }
 
 /* A pod creation under way: its namespace child, and what the end of it needs. */
@@ -297,6 +303,8 @@ static int create_begin(const struct sandbox_pod_config *cfg, struct sandbox_pod
         return r;
     if (cfg->userns)
         tk_buf_addf(&c->marker, "userns=%" PRIu32 "\n", start);
+    if (cfg->share_pid)
+        tk_buf_adds(&c->marker, "share_pid=1\n");
     tk_buf_addf(&c->marker, "host_network=%d\nifaces=", cfg->host_network ? 1 : 0);
     for (size_t i = 0; i < cfg->n_ifaces; i++)
         tk_buf_addf(&c->marker, "%s%s", i ? " " : "", cfg->ifaces[i].name);
@@ -436,13 +444,18 @@ int sandbox_pod_destroy(const char *run_dir, const char *state_dir, const char *
     if (is_nsfs(file) &&
         tk_child_run(delete_links_child, file, NULL, 0, 0, "the link remover", &e) < 0)
         first = tk_err_wrap(&e, "delete interfaces");
+    podinit_kill(dir); /* shareProcessNamespace: its init, and what is left in it */
+    snprintf(file, sizeof(file), "%s/pid", ns);
+    int r = unmount_all(file);
+    if (r < 0 && !first)
+        first = tk_err_sys(&e, r, "unmount '%s'", file);
     for (size_t i = 0; i < TK_ARRAY_SIZE(userns_names); i++) {
         snprintf(file, sizeof(file), "%s/%s", ns, userns_names[i]);
-        int r = unmount_all(file);
+        r = unmount_all(file);
         if (r < 0 && !first)
             first = tk_err_sys(&e, r, "unmount '%s'", file);
     }
-    int r = unmount_all(ns);
+    r = unmount_all(ns);
     if (r < 0 && !first)
         first = tk_err_sys(&e, r, "unmount '%s'", ns);
     snprintf(file, sizeof(file), "%s/" SANDBOX_POD_ETC, dir);
@@ -556,6 +569,9 @@ int sandbox_pod_check(const char *run_dir, const char *name, struct tk_err *err)
         if (!is_nsfs(file))
             return tk_err_set(err, -EIO, "pod '%s': its %s namespace is gone", name, ns);
     }
+    snprintf(file, sizeof(file), "%s/ns/pid", dir);
+    if (strstr(marker, "share_pid=1") && (!is_nsfs(file) || !podinit_alive(dir)))
+        return tk_err_set(err, -EIO, "pod '%s': its shared PID namespace's init is gone", name);
     int r = check_etc(dir, name, err);
     if (r < 0)
         return r;

@@ -8,7 +8,10 @@
  *   RUN_DIR/pods/POD/ns/net      the pod's network namespace (bind mount of an nsfs file,
  *                                as `ip netns add` keeps one); absent for hostNetwork pods
  *   RUN_DIR/pods/POD/ns/uts      the pod's UTS namespace (hostname set)
- *   RUN_DIR/pods/POD/ns/ipc      the pod's IPC namespace
+ *   RUN_DIR/pods/POD/ns/ipc      the pod's IPC namespace (the host's with hostIPC)
+ *   RUN_DIR/pods/POD/ns/pid      with shareProcessNamespace only: the pod's PID namespace,
+ *                                whose pid 1 is a small init of the sandbox's (RUN_DIR/pods/
+ *                                POD/pidinit records it); destroy kills it
  *   RUN_DIR/pods/POD/ns/user     with userns only: the pod's user namespace, which owns
  *                                the uts, ipc and net namespaces (see sandbox/userns.h)
  *   RUN_DIR/pods/POD/            mode 0700: no other host user reaches anything below
@@ -102,6 +105,8 @@ struct sandbox_pod_config {
     const char *name;      /* the pod name, a DNS-1123 label */
     const char *hostname;  /* NULL = name */
     bool host_network;     /* no pod netns: ifaces must be empty */
+    bool host_ipc;         /* hostIPC: ns/ipc is the host's IPC namespace (not with userns) */
+    bool share_pid;        /* shareProcessNamespace: ns/pid, held by the pod's init (podinit.h) */
     /* The namespace holding the uplinks (the "host side") as a path such as
      * /run/netns/X or /proc/PID/ns/net; NULL = the caller's network namespace. */
     const char *uplink_netns;

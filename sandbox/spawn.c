@@ -1,8 +1,9 @@
 /*
  * Spawn with a ready checkpoint.
  *
- *   caller ──fork──▶ monitor (setsid; setns into the pod's net/uts/ipc; unshare(NEWPID))
- *                        └──fork──▶ workload, pid 1 of its PID namespace
+ *   caller ──fork──▶ monitor (setsid; setns into the pod's net/uts/ipc; unshare(NEWPID), or
+ *                        │          setns into the pod's PID namespace, or neither: hostPID)
+ *                        └──fork──▶ workload, pid 1 of its PID namespace (when new)
  *   monitor → caller   PID n            the workload meanwhile: unshare(NEWNS|UTS|IPC),
  *                                        hostname, exec record, rootfs; then it waits on
  *                                        the go pipe, nothing of the image run yet
@@ -256,6 +257,24 @@ static int join_namespaces(const struct sandbox_container_config *cfg, struct sa
     return 0;
 }
 
+/* The workload's PID namespace, for the monitor's next fork: a new one, the pod's or the
+ * caller's own. */
+static int pid_namespace(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
+{
+    if (cfg->host_pid)
+        return 0;
+    if (!cfg->pidns) {
+        if (unshare(CLONE_NEWPID) < 0)
+            return sandbox_fail(f, SANDBOX_STAGE_CLONE, errno, "create the PID namespace");
+        return 0;
+    }
+    _cleanup_close_ int fd = open(cfg->pidns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWPID) < 0)
+        return sandbox_fail(f, SANDBOX_STAGE_SETNS, errno, "join the pod's PID namespace '%s'",
+                            cfg->pidns);
+    return 0;
+}
+
 static int write_state(const struct sandbox_container_config *cfg, pid_t pid)
 {
     uint64_t pstart = 0, mstart = 0;
@@ -417,10 +436,8 @@ _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, in
         sandbox_fail(&f, SANDBOX_STAGE_SETUP, -r, "create pipes");
         monitor_fail(cfg, sync, &f, 0);
     }
-    if (unshare(CLONE_NEWPID) < 0) {
-        sandbox_fail(&f, SANDBOX_STAGE_CLONE, errno, "create the PID namespace");
+    if (pid_namespace(cfg, &f) < 0)
         monitor_fail(cfg, sync, &f, 0);
-    }
     pid_t child = fork();
     if (child < 0) {
         sandbox_fail(&f, SANDBOX_STAGE_CLONE, errno, "fork the workload");

@@ -270,6 +270,8 @@ static void serialise(struct tk_buf *b, const struct spec_pod *p, bool res)
     put_int(b, (int64_t)p->network.n_interfaces);
     for (size_t i = 0; i < p->network.n_interfaces; i++)
         put_interface(b, &p->network.interfaces[i]);
+    if (p->share_pid || p->host_pid || p->host_ipc) /* (hashes without them stay) */
+        tk_buf_addf(b, "pidipc%d%d%d;", p->share_pid, p->host_pid, p->host_ipc);
     if (p->host_users.has) /* only then: the hash of pods without it stays as it was */
         put_str(b, p->host_users.v ? "hostUsers=true" : "hostUsers=false");
 }

@@ -14,7 +14,6 @@
 #define NO_API IGNORED " (no Kubernetes API to give a token for)"
 #define PREFERRED IGNORED " (a host runs the pods for it; only required terms select)"
 #define POD_AFFINITY IGNORED " (each host decides alone; pod (anti-)affinity is not checked)"
-#define OWN_PID "each container has its own PID namespace on Tank"
 
 static const struct {
     const char *path;
@@ -59,8 +58,6 @@ static const struct {
     {"spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution", PREFERRED},
     {"spec.affinity.podAffinity", POD_AFFINITY},
     {"spec.affinity.podAntiAffinity", POD_AFFINITY},
-    {"spec.hostPID", OWN_PID},
-    {"spec.shareProcessNamespace", OWN_PID},
     {"spec.volumes[].persistentVolumeClaim",
      "use a hostPath volume for data kept on this host, or an emptyDir"},
     {"spec.volumes[].nfs", "mount it on the host and use a hostPath volume"},

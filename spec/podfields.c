@@ -608,6 +608,35 @@ static void f_host_network(struct walk *w, const struct ynode *v, const char *pa
     want_bool(w, v, path, &pod->host_network);
 }
 
+static void f_share_pid(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    want_bool(w, v, path, &((struct spec_pod *)obj)->share_pid);
+}
+
+static void f_host_pid(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    want_bool(w, v, path, &((struct spec_pod *)obj)->host_pid);
+}
+
+static void f_host_ipc(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    want_bool(w, v, path, &((struct spec_pod *)obj)->host_ipc);
+}
+
+/* Kubernetes' rules between the namespace fields. */
+static void check_host_namespaces(struct walk *w, const struct ynode *v, const struct spec_pod *pod)
+{
+    static const char *const names[] = {"hostNetwork", "hostPID", "hostIPC"};
+    const bool on[] = {pod->host_network, pod->host_pid, pod->host_ipc};
+    if (pod->host_pid && pod->share_pid)
+        werr(w, ynode_get(v, "shareProcessNamespace"), "spec.shareProcessNamespace",
+             "cannot be used together with hostPID: true");
+    for (size_t i = 0; i < TK_ARRAY_SIZE(names); i++)
+        if (on[i] && pod->host_users.has && !pod->host_users.v)
+            werr(w, ynode_get(v, "hostUsers"), "spec.hostUsers",
+                 "false cannot be used together with %s: true", names[i]);
+}
+
 static void f_host_users(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_pod *pod = obj;
@@ -690,8 +719,9 @@ static const struct field spec_fields[] = {
     {"nodeSelector", f_node_selector},
     {"affinity", f_affinity},
     {"imagePullSecrets", f_pull_secrets},
-    {"hostPID", field_refused},
-    {"shareProcessNamespace", field_refused},
+    {"hostPID", f_host_pid},
+    {"hostIPC", f_host_ipc},
+    {"shareProcessNamespace", f_share_pid},
 };
 
 static void f_spec(struct walk *w, const struct ynode *v, const char *path, void *obj)
@@ -708,9 +738,7 @@ static void f_spec(struct walk *w, const struct ynode *v, const char *path, void
     const struct ynode *net = ynode_get(v, "network");
     if (pod->host_network && w->tank && !ynode_is_null(net))
         werr(w, net, "spec.network", "cannot be used together with hostNetwork: true");
-    if (pod->host_network && pod->host_users.has && !pod->host_users.v)
-        werr(w, ynode_get(v, "hostUsers"), "spec.hostUsers",
-             "false cannot be used together with hostNetwork: true");
+    check_host_namespaces(w, v, pod);
     check_container_refs(w, v, pod);
     check_resource_refs(w, v, pod);
     check_pod_resources(w, v, pod);

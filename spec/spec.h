@@ -391,6 +391,10 @@ struct spec_pod {
     int64_t termination_grace_seconds; /* default 30 */
     char *hostname;                    /* NULL = pod name */
     bool host_network;
+    /* Process and IPC namespaces: shareProcessNamespace (one PID namespace for all the pod's
+     * containers), hostPID, hostIPC (the host's namespaces). hostPID and
+     * shareProcessNamespace exclude each other; hostUsers: false excludes the host ones. */
+    bool share_pid, host_pid, host_ipc;
     /* hostUsers (Kubernetes 1.30+): false = the pod's own user namespace; unset = the
      * agent's [security] default_host_users. false is refused with hostNetwork. */
     struct spec_opt_bool host_users;
