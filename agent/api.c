@@ -20,6 +20,7 @@
 #include "agent/loop.h"
 #include "agent/metrics.h"
 #include "agent/nodesel.h"
+#include "agent/controllers.h"
 #include "agent/podworker.h"
 #include "agent/reconcile.h"
 #include "agent/runtime.h"
@@ -257,7 +258,64 @@ static json_t *job_condition(const struct controllers_job_status *js)
     return c;
 }
 
-/* A Deployment or Job with the pods that run for it now (kubectl get deploy / get job). */
+static json_t *condition(const char *type, const char *status, const char *reason,
+                         const char *message)
+{
+    return json_pack("{s:s, s:s, s:s, s:s}", "type", type, "status", status, "reason", reason,
+                     "message", message);
+}
+
+/* A Deployment's Available and Progressing conditions, as its controller sets them; a
+ * DaemonSet has none (as on a cluster). */
+static json_t *app_conditions(const struct spec_workload *wl, const struct controllers_rollout *ro)
+{
+    json_t *conds = json_array();
+    char msg[200];
+    if (wl->kind != SPEC_DEPLOYMENT || !ro)
+        return conds;
+    json_array_append_new(
+        conds,
+        condition("Available", ro->min_available ? "True" : "False",
+                  ro->min_available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+                  ro->min_available ? "Deployment has minimum availability."
+                                    : "Deployment does not have minimum availability."));
+    snprintf(msg, sizeof(msg), "ReplicaSet \"%s-%s\" %s", wl->name, ro->hash,
+             ro->deadline_exceeded ? "has timed out progressing."
+             : ro->complete        ? "has successfully progressed."
+                                   : "is progressing.");
+    if (wl->paused && !ro->complete)
+        json_array_append_new(
+            conds, condition("Progressing", "Unknown", "DeploymentPaused", "Deployment is paused"));
+    else
+        json_array_append_new(conds,
+                              condition("Progressing", ro->deadline_exceeded ? "False" : "True",
+                                        ro->deadline_exceeded ? "ProgressDeadlineExceeded"
+                                        : ro->complete        ? "NewReplicaSetAvailable"
+                                                              : "ReplicaSetUpdated",
+                                        msg));
+    return conds;
+}
+
+static const char *app_strategy(const struct spec_workload *wl)
+{
+    if (wl->kind == SPEC_DAEMONSET)
+        return wl->on_delete ? "OnDelete" : "RollingUpdate";
+    return wl->recreate ? "Recreate" : "RollingUpdate";
+}
+
+/* Whether a DaemonSet's pod is for this host (not among the pods node selection skipped). */
+static bool for_this_host(const struct store_state *st, const struct spec_workload *wl)
+{
+    size_t l = strlen(wl->name);
+    for (size_t i = 0; i < st->n_skipped; i++)
+        if (!strncmp(st->skipped[i].name, wl->name, l) && st->skipped[i].name[l] == '-' &&
+            strlen(st->skipped[i].name) == l + 6)
+            return false;
+    return true;
+}
+
+/* A Deployment, DaemonSet or Job with the pods that run for it now (kubectl get deploy / get job).
+ */
 static json_t *workload_json(const struct reconciler *r, const struct spec_workload *wl)
 {
     const struct store_state *st = reconcile_desired(r);
@@ -280,22 +338,30 @@ static json_t *workload_json(const struct reconciler *r, const struct spec_workl
         failed += s.phase == POD_FAILED;
         active += s.phase == POD_PENDING || s.phase == POD_RUNNING;
     }
-    json_t *conds = json_array();
     bool job = wl->kind == SPEC_JOB;
     struct controllers_job_status js = {0};
+    json_t *conds = json_array();
     if (job)
         controllers_job_status(reconcile_state_dir(r), wl, &js);
     if (job && js.condition[0])
         json_array_append_new(conds, job_condition(&js));
-    else if (!job)
-        json_array_append_new(
-            conds, json_pack("{s:s, s:s}", "type", "Available", "status",
-                             ready >= wl->replicas - wl->max_unavailable ? "True" : "False"));
-    json_t *o =
-        json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o, s:o}", "kind",
-                  spec_workload_kind_to_string(wl->kind), "name", wl->name, "namespace",
-                  wl->namespace, "replicas", job ? wl->completions : wl->replicas, "ready", ready,
-                  "updated", updated, "available", ready, "conditions", conds, "pods", names);
+    const struct controllers_rollout *ro = job ? NULL : reconcile_rollout(r, wl->kind, wl->name);
+    int replicas = job ? wl->completions : wl->replicas, available = ready;
+    if (ro) {
+        updated = ro->updated;
+        available = ro->available;
+        replicas = ro->replicas;
+    }
+    if (wl->kind == SPEC_DAEMONSET && !for_this_host(st, wl))
+        replicas = 0;
+    if (!job) {
+        json_decref(conds);
+        conds = app_conditions(wl, ro);
+    }
+    json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o, s:o}", "kind",
+                          spec_workload_kind_to_string(wl->kind), "name", wl->name, "namespace",
+                          wl->namespace, "replicas", replicas, "ready", ready, "updated", updated,
+                          "available", available, "conditions", conds, "pods", names);
     if (job) {
         json_object_set_new(o, "startTime",
                             js.known ? time_or_null(js.start_ms * 1000000) : json_null());
@@ -304,6 +370,11 @@ static json_t *workload_json(const struct reconciler *r, const struct spec_workl
         json_object_set_new(o, "succeeded", json_integer(succeeded));
         json_object_set_new(o, "failed", json_integer(failed));
         json_object_set_new(o, "active", json_integer(active));
+    } else {
+        json_object_set_new(o, "strategy", json_string(app_strategy(wl)));
+        json_object_set_new(o, "templateHash", json_string(ro ? ro->hash : ""));
+        if (wl->kind == SPEC_DEPLOYMENT)
+            json_object_set_new(o, "paused", json_boolean(wl->paused));
     }
     return o;
 }

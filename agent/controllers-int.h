@@ -1,5 +1,5 @@
 #pragma once
-/* What the controllers' parts (controllers.c, jobs.c, cronjobs.c) share. */
+/* What the controllers' parts (controllers.c, jobs.c, cronjobs.c, apps.c) share. */
 #include "agent/controllers.h"
 
 /* n characters of CONTROLLERS_ALPHABET from the hex digest hex, mixed with salt; out
@@ -14,6 +14,17 @@ void controllers_error(struct spec_set *set, const struct spec_workload *wl, con
  * appended to set. 0 (also after an error of wl's file) or -ENOMEM. */
 int controllers_add_pod(struct spec_set *set, const struct spec_workload *wl, const char *name,
                         const char *const *labels);
+
+/* A pod of wl kept as it runs (a Deployment's old pod): its spec keep's (NULL: the
+ * template's with labels set), its hash hash, placeholder set (controllers.h). */
+int controllers_add_kept(struct spec_set *set, const struct spec_workload *wl, const char *name,
+                         const char *const *labels, const struct spec_pod *keep, const char *hash);
+
+/* A Deployment or DaemonSet into its pods (apps.c). */
+int apps_expand(struct spec_set *set, const struct spec_workload *wl, struct controllers_ctx *ctx);
+/* Around one expansion of every workload: the rollouts not seen at the end are forgotten. */
+void controllers_apps_begin(struct controllers_ctx *ctx);
+void controllers_apps_end(struct controllers_ctx *ctx);
 
 /* A Job into its pods (jobs.c). */
 int jobs_expand(struct spec_set *set, const struct spec_workload *wl, struct controllers_ctx *ctx);

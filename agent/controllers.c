@@ -29,9 +29,50 @@ static void alphabet_chars(const char *hex, unsigned salt, char *out, size_t n)
     out[n] = '\0';
 }
 
+/* Kubernetes' rand.SafeEncodeString: each byte to alphanums[byte % 27]. */
+static void safe_encode(const char *s, char *out)
+{
+    const size_t len = sizeof(CONTROLLERS_ALPHABET) - 1;
+    for (; *s; s++)
+        *out++ = CONTROLLERS_ALPHABET[(unsigned char)*s % len];
+    *out = '\0';
+}
+
+static uint32_t fnv32a(uint32_t h, const void *data, size_t n)
+{
+    for (const unsigned char *p = data; n--; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+static uint32_t fnv32a_kv(uint32_t h, const char *what, const struct spec_kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *v = kv[i].value ? kv[i].value : "";
+        h = fnv32a(h, what, strlen(what));
+        h = fnv32a(h, kv[i].key, strlen(kv[i].key) + 1);
+        h = fnv32a(h, v, strlen(v) + 1);
+    }
+    return h;
+}
+
 void controllers_template_hash(const struct spec_workload *wl, char out[11])
 {
-    alphabet_chars(wl->tmpl->hash, 0, out, 10);
+    const struct spec_pod *t = wl->tmpl;
+    uint32_t h = fnv32a(2166136261u, "labels", 6);
+    h = fnv32a_kv(h, "l", t->labels, t->n_labels);
+    h = fnv32a_kv(h, "a", t->annotations, t->n_annotations);
+    h = fnv32a(h, t->hash, strlen(t->hash));
+    char dec[16];
+    uint32_t v = h;
+    /* ComputeHash(template, &collisionCount): 8 bytes, the count little-endian in the first 4 */
+    for (uint32_t count = 1; v < 1000000000u; count++) {
+        unsigned char b[8] = {
+            count & 0xff, (count >> 8) & 0xff, (count >> 16) & 0xff, count >> 24, 0, 0, 0, 0};
+        v = fnv32a(h, b, sizeof(b));
+    }
+    snprintf(dec, sizeof(dec), "%u", v);
+    safe_encode(dec, out);
 }
 
 static void add_error(struct spec_set *set, const struct spec_workload *wl, const char *fmt, ...)
@@ -90,9 +131,9 @@ static void pod_freep(struct spec_pod **p)
     spec_pod_free(*p);
 }
 
-/* One pod of wl named name, with its labels; appended to set. */
+/* One pod of wl named name, with its labels; appended to set (controllers_add_kept). */
 static int add_pod(struct spec_set *set, const struct spec_workload *wl, const char *name,
-                   const char *const *labels)
+                   const char *const *labels, const struct spec_pod *keep, const char *hash)
 {
     if (!tk_is_dns_label(name)) {
         add_error(set, wl,
@@ -107,12 +148,14 @@ static int add_pod(struct spec_set *set, const struct spec_workload *wl, const c
                   spec_set_find(set, name)->file, spec_set_find(set, name)->name_line);
         return 0;
     }
-    _cleanup_(pod_freep) struct spec_pod *pod = spec_pod_dup(wl->tmpl);
+    _cleanup_(pod_freep) struct spec_pod *pod = spec_pod_dup(keep ? keep : wl->tmpl);
     struct spec_pod **v = realloc(set->pods, (set->n_pods + 1) * sizeof(*v));
     if (!pod || !v)
         return -ENOMEM;
     set->pods = v;
     free(pod->name);
+    free(pod->owner_kind);
+    free(pod->owner_name);
     pod->name = strdup(name);
     pod->owner_kind = strdup(spec_workload_kind_to_string(wl->kind));
     pod->owner_name = strdup(wl->name);
@@ -121,23 +164,12 @@ static int add_pod(struct spec_set *set, const struct spec_workload *wl, const c
     for (size_t i = 0; labels[i]; i += 2)
         if (set_label(pod, labels[i], labels[i + 1]) < 0)
             return -ENOMEM;
-    if (spec_pod_rehash(pod) < 0)
+    if (hash) { /* kept as it runs (controllers.h) */
+        pod->placeholder = true;
+        snprintf(pod->hash, sizeof(pod->hash), "%s", hash);
+    } else if (spec_pod_rehash(pod) < 0)
         return -ENOMEM;
     v[set->n_pods++] = TAKE_PTR(pod);
-    return 0;
-}
-
-static int expand_deployment(struct spec_set *set, const struct spec_workload *wl)
-{
-    char hash[11], name[128];
-    controllers_template_hash(wl, hash);
-    const char *labels[] = {"pod-template-hash", hash, NULL};
-    for (int32_t i = 0; i < wl->replicas; i++) {
-        snprintf(name, sizeof(name), "%s-%s-%d", wl->name, hash, (int)i);
-        int r = add_pod(set, wl, name, labels);
-        if (r < 0)
-            return r;
-    }
     return 0;
 }
 
@@ -145,6 +177,7 @@ int controllers_expand(struct spec_set *set, struct controllers_ctx *ctx)
 {
     ctx->now_ms = controllers_now_ms();
     ctx->wake_ms = 0;
+    controllers_apps_begin(ctx);
     for (size_t i = 0; i < set->n_workloads; i++) {
         const struct spec_workload *wl = set->workloads[i], *prev = NULL;
         for (size_t j = 0; j < i && !prev; j++)
@@ -156,10 +189,11 @@ int controllers_expand(struct spec_set *set, struct controllers_ctx *ctx)
                       prev->name_line);
             continue;
         }
-        int r = wl->kind == SPEC_JOB ? jobs_expand(set, wl, ctx) : expand_deployment(set, wl);
+        int r = wl->kind == SPEC_JOB ? jobs_expand(set, wl, ctx) : apps_expand(set, wl, ctx);
         if (r < 0)
             return r;
     }
+    controllers_apps_end(ctx);
     return 0;
 }
 
@@ -181,7 +215,13 @@ void controllers_error(struct spec_set *set, const struct spec_workload *wl, con
 int controllers_add_pod(struct spec_set *set, const struct spec_workload *wl, const char *name,
                         const char *const *labels)
 {
-    return add_pod(set, wl, name, labels);
+    return add_pod(set, wl, name, labels, NULL, NULL);
+}
+
+int controllers_add_kept(struct spec_set *set, const struct spec_workload *wl, const char *name,
+                         const char *const *labels, const struct spec_pod *keep, const char *hash)
+{
+    return add_pod(set, wl, name, labels, keep, hash);
 }
 
 /* The test hook's clock: EPOCH_SECONDS[xSPEED] (controllers.h). */

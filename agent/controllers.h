@@ -5,8 +5,13 @@
  *
  * - A Deployment of replicas R becomes R pods NAME-HASH-0 .. NAME-HASH-(R-1), HASH the
  *   10-character pod-template hash (controllers_template_hash), each with the template's
- *   labels plus pod-template-hash=HASH. A template change changes HASH, so its pods are
- *   new pods: the reconciler stops the old ones and starts the new ones.
+ *   labels plus pod-template-hash=HASH. A template change changes HASH: the pods of the new
+ *   HASH replace the old ones within maxSurge and maxUnavailable (agent/rollout.h), the old
+ *   ones kept as they run meanwhile (spec_pod.placeholder).
+ * - A DaemonSet becomes one pod NAME-XXXXX (XXXXX the first 5 characters of its HASH) with
+ *   the label controller-revision-hash=HASH, when node selection admits it: a new template
+ *   replaces it as a rollout of one pod (RollingUpdate: maxSurge 0 stops the old one first),
+ *   or, OnDelete, only once the old pod was deleted (tank delete) or has ended.
  * - A Job becomes pods NAME-XXXXX (XXXXX derived from the template's hash and the pod's
  *   index, stable across reads) with the labels job-name and batch.kubernetes.io/job-name =
  *   NAME. Pods that exist stay desired (an ended one keeps its outcome); a new index is
@@ -24,9 +29,12 @@
  * letters): "bcdfghjklmnpqrstvwxz2456789". */
 #define CONTROLLERS_ALPHABET "bcdfghjklmnpqrstvwxz2456789"
 
-/* The pod-template-hash of a workload's template: 10 characters of CONTROLLERS_ALPHABET
- * derived from the template's hash (not Kubernetes' FNV-32a of its Go object dump, which
- * Tank cannot reproduce). out holds 11 bytes. */
+/* The pod-template-hash of a workload's template, computed as Kubernetes' ComputeHash does
+ * (FNV-32a, its decimal value through rand.SafeEncodeString) over Tank's canonical printing of
+ * the template (labels, annotations, the spec hash) instead of Go's dump of the object, which
+ * Tank cannot reproduce. A value under 10 digits is hashed again with a collisionCount (1, 2,
+ * ...) as Kubernetes does after a collision, so it always has 10 characters. out holds 11
+ * bytes. */
 void controllers_template_hash(const struct spec_workload *wl, char out[11]);
 
 /* What a pod of a workload is now, as the reconciler knows it. */
@@ -38,6 +46,40 @@ enum controllers_pod {
 };
 typedef enum controllers_pod (*controllers_observe_fn)(void *data, const char *pod);
 
+/* A pod the agent runs, for the Deployment and DaemonSet controllers. */
+struct controllers_podinfo {
+    const char *name;
+    const struct spec_pod *spec; /* what it runs, NULL when unknown (adopted, no manifest) */
+    const char *hash;            /* the spec hash it runs */
+    bool stopping;               /* being stopped */
+    bool ready;                  /* running and Ready */
+    int64_t ready_ns;            /* since when (realtime) */
+};
+
+/* What the controllers keep of a Deployment's or DaemonSet's rollout across expansions. */
+struct controllers_rollout {
+    int kind; /* enum spec_workload_kind */
+    char name[64];
+    char hash[11];         /* the current template's */
+    int64_t progress_ns;   /* the last progress (realtime) */
+    uint64_t progress_sig; /* what it was */
+    int32_t replicas;      /* wanted */
+    int32_t updated, ready, available;
+    int32_t new_target, old_kept; /* at the last pass, for the ScalingReplicaSet events */
+    bool complete;                /* NewReplicaSetAvailable */
+    bool deadline_exceeded;       /* ProgressDeadlineExceeded */
+    bool min_available;           /* Available */
+    bool seen;                    /* expanded at the last pass */
+};
+struct controllers_rollouts {
+    struct controllers_rollout *v;
+    size_t n;
+};
+/* The rollout kept for (kind, name), NULL when none. */
+const struct controllers_rollout *controllers_rollout_find(const struct controllers_rollouts *ro,
+                                                           int kind, const char *name);
+void controllers_rollouts_free(struct controllers_rollouts *ro);
+
 /* What the controllers read and learn in one expansion. */
 struct controllers_ctx {
     controllers_observe_fn observe; /* NULL: every pod absent */
@@ -45,6 +87,15 @@ struct controllers_ctx {
     const char *state_dir; /* where Jobs' outcomes are recorded (jobs/NAME); NULL: nowhere */
     int64_t now_ms;        /* set by controllers_expand: controllers_now_ms() */
     int64_t wake_ms;       /* out: when (controllers' clock) a decision is due; 0: none */
+    /* Deployments and DaemonSets: the pods the agent runs whose name starts with prefix, in
+     * *out (a heap array the caller frees; strings and specs borrowed for the expansion);
+     * NULL: none. */
+    size_t (*list)(void *data, const char *prefix, struct controllers_podinfo **out);
+    /* An event about object ("deployment/web"); NULL: none. */
+    void (*event)(void *data, const char *object, const char *reason, const char *message);
+    struct controllers_rollouts *rollouts; /* kept across expansions; NULL: nothing kept */
+    int64_t rollout_now_ns; /* the rollouts' realtime clock (pods' Ready times); 0: the real
+                             * one (tests set it) */
 };
 
 /* Append the pods of every workload of set to set->pods (errors to set->errors).

@@ -66,6 +66,10 @@ struct store {
     controllers_observe_fn observe; /* NULL until the reconciler sets it */
     void *observe_data;
     char *state_dir; /* the controllers' records (store_set_state_dir) */
+    /* Deployments and DaemonSets (store_set_apps) */
+    size_t (*apps_list)(void *data, const char *prefix, struct controllers_podinfo **out);
+    void (*apps_event)(void *data, const char *object, const char *reason, const char *message);
+    struct controllers_rollouts *rollouts;
     struct store_state state;
     char *fingerprint;
     char *warned; /* the warnings last logged, one per line */
@@ -670,8 +674,12 @@ int store_refresh(struct store *s)
     next.missing = !s->root;
     carry_over_objects(&next, &s->state);
     /* Deployments and Jobs into the pods they own (controllers.h). */
-    struct controllers_ctx ctl = {
-        .observe = s->observe, .data = s->observe_data, .state_dir = s->state_dir};
+    struct controllers_ctx ctl = {.observe = s->observe,
+                                  .data = s->observe_data,
+                                  .state_dir = s->state_dir,
+                                  .list = s->apps_list,
+                                  .event = s->apps_event,
+                                  .rollouts = s->rollouts};
     if (controllers_expand(&next.set, &ctl) < 0) {
         state_free(&next);
         return -ENOMEM;
@@ -879,6 +887,18 @@ void store_set_observer(struct store *s, controllers_observe_fn fn, void *data)
 {
     s->observe = fn;
     s->observe_data = data;
+}
+
+void store_set_apps(struct store *s,
+                    size_t (*list)(void *data, const char *prefix,
+                                   struct controllers_podinfo **out),
+                    void (*event)(void *data, const char *object, const char *reason,
+                                  const char *message),
+                    struct controllers_rollouts *rollouts)
+{
+    s->apps_list = list;
+    s->apps_event = event;
+    s->rollouts = rollouts;
 }
 
 int store_set_state_dir(struct store *s, const char *state_dir)

@@ -72,6 +72,14 @@ int store_refresh(struct store *store);
 /* Where the controllers learn what the pods of a workload became (agent/controllers.h);
  * used from the next refresh on. */
 void store_set_observer(struct store *store, controllers_observe_fn fn, void *data);
+/* The Deployment and DaemonSet controllers' view of the pods and their events (data is the
+ * observer's), and where they keep their rollouts (borrowed); from the next refresh on. */
+void store_set_apps(struct store *store,
+                    size_t (*list)(void *data, const char *prefix,
+                                   struct controllers_podinfo **out),
+                    void (*event)(void *data, const char *object, const char *reason,
+                                  const char *message),
+                    struct controllers_rollouts *rollouts);
 
 /* Where the controllers keep Jobs' and CronJobs' records (controllers.h); from the next
  * refresh on. 0 or -ENOMEM. */

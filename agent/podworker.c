@@ -635,11 +635,15 @@ void pod_conditions_update(struct pod *p)
     bool now[POD_N_CONDS];
     conditions_now(p, now);
     int64_t t = tk_now_realtime_ns();
+    bool ready_flipped =
+        p->cond_ns[POD_COND_READY] && p->cond[POD_COND_READY] != now[POD_COND_READY];
     for (int i = 0; i < POD_N_CONDS; i++)
         if (!p->cond_ns[i] || p->cond[i] != now[i]) {
             p->cond[i] = now[i];
             p->cond_ns[i] = t;
         }
+    if (ready_flipped) /* a rollout may move on (agent/controllers.h) */
+        changed(p);
 }
 
 /* Why a condition is false, Kubernetes' words: the containers that keep it so. */

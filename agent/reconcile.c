@@ -29,6 +29,8 @@ struct reconciler {
     struct runtime *rt;
     struct store *store;
     uint64_t jobs_sig; /* the Jobs' ended pods at the last pass (controllers_expand) */
+    uint64_t apps_sig; /* the Deployments' and DaemonSets' pods at the last pass */
+    struct controllers_rollouts rollouts; /* what the controllers keep of them */
     char *record_dir;
     struct pod_env env;
     struct pod **pods;
@@ -107,7 +109,8 @@ static void on_store_change(void *data)
     }
     /* ConfigMap and Secret volumes follow their objects in place (env changes replace). */
     for (size_t i = 0; i < st->set.n_pods; i++)
-        runtime_update_config_volumes(r->cfg->run_dir, r->cfg->state_dir, st->set.pods[i]);
+        if (!st->set.pods[i]->placeholder) /* an old revision's pod keeps its own */
+            runtime_update_config_volumes(r->cfg->run_dir, r->cfg->state_dir, st->set.pods[i]);
     reconcile_request(r);
 }
 
@@ -153,6 +156,7 @@ static int add_pod(struct reconciler *r, struct pod *p)
 }
 
 static void check_jobs(struct reconciler *r);
+static void check_apps(struct reconciler *r);
 
 static int64_t on_ctl_timer(struct loop *loop, uint64_t id, void *data)
 {
@@ -193,7 +197,7 @@ void reconcile_run(struct reconciler *r)
         if (!d || strcmp(d->hash, pod_hash(p))) {
             if (!d || pod_resize(p, d) < 0) /* only requests and limits: in place */
                 pod_stop(p);
-        } else if (!pod_has_spec(p) && pod_attach_spec(p, d) < 0)
+        } else if (!pod_has_spec(p) && !d->placeholder && pod_attach_spec(p, d) < 0)
             tk_error("pod '%s': out of memory", pod_name(p));
     }
     /* Forget pods that are fully gone. */
@@ -210,8 +214,8 @@ void reconcile_run(struct reconciler *r)
     bool added = false;
     size_t started = 0;
     for (size_t i = 0; i < want->n_pods; i++) {
-        if (find(r, want->pods[i]->name))
-            continue;
+        if (want->pods[i]->placeholder || find(r, want->pods[i]->name))
+            continue; /* a placeholder is kept as it runs, never started */
         if (started++ == START_BATCH) {
             reconcile_request(r);
             break;
@@ -232,6 +236,7 @@ void reconcile_run(struct reconciler *r)
     for (size_t i = 0; i < r->n_pods; i++)
         pod_sync(r->pods[i]);
     check_jobs(r);
+    check_apps(r);
     arm_controllers(r);
     metrics_reconcile_end(begin);
 }
@@ -264,6 +269,58 @@ static void check_jobs(struct reconciler *r)
     if (h == r->jobs_sig)
         return;
     r->jobs_sig = h;
+    if (store_refresh(r->store) > 0)
+        on_store_change(r);
+}
+
+/* The pods whose name starts with prefix, for the Deployment and DaemonSet controllers. */
+static size_t list_pods(void *data, const char *prefix, struct controllers_podinfo **out)
+{
+    struct reconciler *r = data;
+    size_t n = 0, l = strlen(prefix);
+    *out = calloc(r->n_pods + 1, sizeof(**out));
+    for (size_t i = 0; *out && i < r->n_pods; i++) {
+        const struct pod *p = r->pods[i];
+        if (strncmp(pod_name(p), prefix, l))
+            continue;
+        struct pod_status s;
+        pod_get_status(p, &s);
+        const struct pod_condition *c = &s.conditions[POD_COND_READY];
+        (*out)[n++] = (struct controllers_podinfo){.name = pod_name(p),
+                                                   .spec = pod_spec(p),
+                                                   .hash = pod_hash(p),
+                                                   .stopping = s.phase == POD_TERMINATING,
+                                                   .ready = s.phase == POD_RUNNING && c->status,
+                                                   .ready_ns = c->transition_ns};
+    }
+    return n;
+}
+
+static void on_controllers_event(void *data, const char *object, const char *reason,
+                                 const char *message)
+{
+    on_event(data, object, NULL, reason, message);
+}
+
+/* When a pod of a Deployment or DaemonSet changed (started, Ready, stopping, gone), the
+ * controllers decide again (a time they asked for: arm_controllers). */
+static void check_apps(struct reconciler *r)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < r->n_pods; i++) {
+        const struct spec_pod *sp = pod_spec(r->pods[i]);
+        if (sp && (!sp->owner_kind || !strcmp(sp->owner_kind, "Job")))
+            continue;
+        struct pod_status s;
+        pod_get_status(r->pods[i], &s);
+        for (const char *c = pod_name(r->pods[i]); *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211ull;
+        h = (h ^ (unsigned)s.phase ^ (s.conditions[POD_COND_READY].status ? 16u : 0u)) *
+            1099511628211ull;
+    }
+    if (h == r->apps_sig)
+        return;
+    r->apps_sig = h;
     if (store_refresh(r->store) > 0)
         on_store_change(r);
 }
@@ -328,6 +385,7 @@ struct reconciler *reconcile_new(struct loop *loop, const struct tank_config *cf
         return NULL;
     }
     store_set_observer(r->store, observe_pod, r);
+    store_set_apps(r->store, list_pods, on_controllers_event, &r->rollouts);
     if (store_set_state_dir(r->store, cfg->state_dir) < 0) {
         tk_err_sys(err, -ENOMEM, "start reconciler");
         reconcile_free(r);
@@ -354,6 +412,7 @@ void reconcile_free(struct reconciler *r)
     loop_del_timer(r->loop, r->resync_timer);
     loop_del_timer(r->loop, r->ctl_timer);
     store_free(r->store);
+    controllers_rollouts_free(&r->rollouts);
     free(r->record_dir);
     free(r);
 }
@@ -406,6 +465,12 @@ const char *reconcile_pod_revision(const struct reconciler *r, const struct pod 
         if (!strcmp(st->set.pods[i]->name, pod_name(p)))
             return !strcmp(st->set.pods[i]->hash, pod_hash(p)) ? st->pod_revisions[i] : NULL;
     return NULL;
+}
+
+const struct controllers_rollout *reconcile_rollout(const struct reconciler *r, int kind,
+                                                    const char *name)
+{
+    return controllers_rollout_find(&r->rollouts, kind, name);
 }
 
 uint64_t reconcile_passes(const struct reconciler *r)

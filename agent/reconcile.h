@@ -64,5 +64,10 @@ void reconcile_set_event_hook(struct reconciler *r, void (*fn)(void *data), void
 const struct reconcile_event *reconcile_event(const struct reconciler *r, size_t i);
 /* The agent's state_dir (the controllers' records). */
 const char *reconcile_state_dir(const struct reconciler *r);
+/* What the controllers keep of a Deployment's or DaemonSet's rollout (kind an enum
+ * spec_workload_kind), NULL when none. */
+struct controllers_rollout;
+const struct controllers_rollout *reconcile_rollout(const struct reconciler *r, int kind,
+                                                    const char *name);
 /* Passes run so far (tests check that nothing is redone). */
 uint64_t reconcile_passes(const struct reconciler *r);

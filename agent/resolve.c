@@ -543,6 +543,8 @@ int resolve_pods(struct spec_set *set, const struct resolve_node *node)
     for (size_t i = 0; i < set->n_pods; i++) {
         struct spec_pod *pod = set->pods[i];
         struct rctx r = {.set = set, .pod = pod, .node = node};
+        if (pod->placeholder) /* kept as it runs, its hash that one (controllers.h) */
+            continue;
         for (size_t j = 0; j < pod->n_containers; j++)
             if (resolve_container(&r, &pod->containers[j]) < 0)
                 return -ENOMEM;

@@ -836,16 +836,16 @@ static void f_tmpl_metadata(struct walk *w, const struct ynode *v, const char *p
 }
 
 struct spec_pod *spec_pod_from_template(struct spec_errs *e, const struct ynode *tmpl,
-                                        const char *prefix, const char *name)
+                                        const char *prefix, const char *name, bool tank)
 {
     static const struct field fields[] = {{"metadata", f_tmpl_metadata}, {"spec", f_spec}};
-    struct walk w = {.e = e, .prefix = prefix};
+    struct walk w = {.e = e, .prefix = prefix, .tank = tank};
     struct spec_pod *pod = xcalloc(1, sizeof(*pod));
     size_t before = e->doc_errors;
 
     pod->termination_grace_seconds = 30;
     pod->line = tmpl->line;
-    pod->api_version = xstrdup("v1");
+    pod->api_version = xstrdup(tank ? "tank/v1" : "v1");
     pod->name = xstrdup(name);
     walk_map(&w, tmpl, "", fields, TK_ARRAY_SIZE(fields), pod);
     if (ynode_is_null(ynode_get(tmpl, "spec")))

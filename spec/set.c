@@ -211,7 +211,7 @@ static bool on_object(struct parse_ctx *ctx, struct spec_errs *e, struct ynode *
     return true;
 }
 
-/* kind Deployment or Job: a workload the agent's controllers turn into pods. */
+/* kind Deployment, DaemonSet or Job: a workload the agent's controllers turn into pods. */
 static bool on_workload(struct parse_ctx *ctx, struct spec_errs *e, struct ynode *root)
 {
     const struct ynode *kind = ynode_get(root, "kind");
@@ -222,6 +222,8 @@ static bool on_workload(struct parse_ctx *ctx, struct spec_errs *e, struct ynode
         k = SPEC_DEPLOYMENT;
     else if (!strcmp(kind->value, "Job"))
         k = SPEC_JOB;
+    else if (!strcmp(kind->value, "DaemonSet"))
+        k = SPEC_DAEMONSET;
     else
         return false;
     struct spec_workload *wl = spec_workload_from_tree(e, root, k);

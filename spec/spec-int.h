@@ -83,7 +83,7 @@ struct spec_workload *spec_workload_from_tree(struct spec_errs *e, const struct 
  * annotations) and spec walked with every error path under prefix ("spec.template."). NULL
  * when it has errors. */
 struct spec_pod *spec_pod_from_template(struct spec_errs *e, const struct ynode *tmpl,
-                                        const char *prefix, const char *name);
+                                        const char *prefix, const char *name, bool tank);
 
 /* Compute pod->hash. Returns 0 or -ENOMEM/-EIO. */
 int spec_pod_hash(struct spec_pod *pod);

@@ -435,6 +435,11 @@ struct spec_pod {
      * name, NULL for a pod written as a Pod. Not covered by the hash. */
     char *owner_kind;
     char *owner_name;
+    /* Set by the agent's controllers for a pod it keeps but whose spec it does not know (an
+     * old revision's pod adopted after an agent restart): hash is the one the pod runs, the
+     * rest is the current template's. The reconciler keeps such a pod as it runs and never
+     * gives it this spec nor starts it. Not covered by the hash. */
+    bool placeholder;
 };
 
 /* A ConfigMap or Secret: named data for pods (env, envFrom, volumes). Values are bytes
@@ -469,12 +474,12 @@ struct spec_object *spec_object_dup(const struct spec_object *o);
 const struct spec_data *spec_object_get(const struct spec_object *o, const char *key);
 
 /*
- * Workloads (apps/v1 Deployment, batch/v1 Job): a pod template and how many pods of it
- * to run. The agent's controllers turn them into pods (agent/controllers.h). The template
- * is a pod named like the workload, validated as a pod is (errors name
+ * Workloads (apps/v1 Deployment and DaemonSet, batch/v1 Job): a pod template and how many
+ * pods of it to run. The agent's controllers turn them into pods (agent/controllers.h). The
+ * template is a pod named like the workload, validated as a pod is (errors name
  * "spec.template.spec..."), its hash covering what its pods run.
  */
-enum spec_workload_kind { SPEC_DEPLOYMENT, SPEC_JOB };
+enum spec_workload_kind { SPEC_DEPLOYMENT, SPEC_JOB, SPEC_DAEMONSET };
 const char *spec_workload_kind_to_string(enum spec_workload_kind k);
 
 struct spec_workload {
@@ -492,6 +497,10 @@ struct spec_workload {
     int32_t min_ready_s;         /* 0 */
     int32_t progress_deadline_s; /* 600 */
     bool paused;
+    /* DaemonSet: updateStrategy OnDelete (else RollingUpdate, max_surge and max_unavailable
+     * resolved against its one pod, both rounded up as Kubernetes does for a DaemonSet);
+     * min_ready_s as for a Deployment. */
+    bool on_delete;
     /* Job */
     int32_t completions;   /* 1 */
     int32_t parallelism;   /* 1 */

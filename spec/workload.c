@@ -1,8 +1,9 @@
-/* kind Deployment (apps/v1) and kind Job (batch/v1): one document to one struct
+/* kind Deployment and DaemonSet (apps/v1) and kind Job (batch/v1): one document to one struct
  * spec_workload, validated as Kubernetes validates them (selector against the template's
  * labels, restartPolicy, rollout parameters); the template is read as a pod. */
 #include "spec/spec-int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +11,7 @@
 
 const char *spec_workload_kind_to_string(enum spec_workload_kind k)
 {
-    return k == SPEC_JOB ? "Job" : "Deployment";
+    return k == SPEC_JOB ? "Job" : k == SPEC_DAEMONSET ? "DaemonSet" : "Deployment";
 }
 
 static void free_kv(struct spec_kv *kv, size_t n)
@@ -74,6 +75,7 @@ struct wl_read {
     const struct ynode *tmpl;
     const struct ynode *surge, *unavail;
     bool has_selector;
+    bool tank; /* apiVersion tank/v1: the template may carry spec.network */
 };
 
 static void f_name(struct walk *w, const struct ynode *v, const char *path, void *obj)
@@ -203,6 +205,22 @@ static void f_strategy(struct walk *w, const struct ynode *v, const char *path, 
              "may not be specified when strategy type is 'Recreate'");
 }
 
+static void f_ds_strategy(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"type", NULL}, {"rollingUpdate", f_rolling}};
+    static const char *const types[] = {"RollingUpdate", "OnDelete"};
+    struct wl_read *r = obj;
+    if (!walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), obj))
+        return;
+    const struct ynode *t = ynode_get(v, "type");
+    int i = 0;
+    if (!ynode_is_null(t) && want_enum(w, t, "spec.updateStrategy.type", types, 2, &i))
+        r->wl->on_delete = i == 1;
+    if (r->wl->on_delete && ynode_get(v, "rollingUpdate"))
+        werr(w, ynode_get(v, "rollingUpdate"), "spec.updateStrategy.rollingUpdate",
+             "may not be specified when strategy type is 'OnDelete'");
+}
+
 /* An intOrString: a number, or "N%" (*pct set). Returns false after an error. */
 static bool int_or_percent(struct walk *w, const struct ynode *v, const char *path, int32_t *out,
                            bool *pct)
@@ -229,33 +247,56 @@ static bool int_or_percent(struct walk *w, const struct ynode *v, const char *pa
     return true;
 }
 
-/* maxSurge / maxUnavailable resolved as Kubernetes' ResolveFenceposts does: surge rounds
- * up, unavailable down, and both 0 makes unavailable 1 (a rollout must move). */
+/* maxSurge / maxUnavailable resolved as Kubernetes' ResolveFenceposts does: a Deployment's
+ * surge rounds up and unavailable down (defaults 25%, 25%), a DaemonSet's both up against its
+ * one pod (defaults 0, 1); both 0 makes unavailable 1 (a rollout must move). */
 static void resolve_rolling(struct walk *w, struct wl_read *r, const struct ynode *spec)
 {
     struct spec_workload *wl = r->wl;
-    int32_t surge = 25, unavail = 25;
-    bool sp = true, up = true;
-    if (wl->recreate) {
+    bool ds = wl->kind == SPEC_DAEMONSET;
+    const char *at = ds ? "spec.updateStrategy.rollingUpdate." : "spec.strategy.rollingUpdate.";
+    int32_t surge = ds ? 0 : 25, unavail = ds ? 1 : 25, total = ds ? 1 : wl->replicas;
+    bool sp = !ds, up = !ds;
+    char path[64];
+    if (wl->recreate || wl->on_delete) {
         wl->max_surge = 0;
-        wl->max_unavailable = wl->replicas;
+        wl->max_unavailable = total;
         return;
     }
-    if (r->surge &&
-        !int_or_percent(w, r->surge, "spec.strategy.rollingUpdate.maxSurge", &surge, &sp))
+    snprintf(path, sizeof(path), "%smaxSurge", at);
+    if (r->surge && !int_or_percent(w, r->surge, path, &surge, &sp))
         return;
-    if (r->unavail &&
-        !int_or_percent(w, r->unavail, "spec.strategy.rollingUpdate.maxUnavailable", &unavail, &up))
+    snprintf(path, sizeof(path), "%smaxUnavailable", at);
+    if (r->unavail && !int_or_percent(w, r->unavail, path, &unavail, &up))
         return;
     if (surge == 0 && unavail == 0) {
-        werr(w, r->unavail ? r->unavail : spec, "spec.strategy.rollingUpdate.maxUnavailable",
-             "may not be 0 when maxSurge is 0");
+        werr(w, r->unavail ? r->unavail : spec, path, "may not be 0 when maxSurge is 0");
         return;
     }
-    wl->max_surge = sp ? spec_percent_of(surge, wl->replicas, true) : surge;
-    wl->max_unavailable = up ? spec_percent_of(unavail, wl->replicas, false) : unavail;
+    wl->max_surge = sp ? spec_percent_of(surge, total, true) : surge;
+    wl->max_unavailable = up ? spec_percent_of(unavail, total, ds) : unavail;
     if (wl->max_surge == 0 && wl->max_unavailable == 0)
         wl->max_unavailable = 1;
+}
+
+/* Static addresses in spec.network belong to one pod: two pods of the template at once (more
+ * replicas, or a surge while rolling) would claim them twice. */
+static void check_static_addresses(struct walk *w, const struct ynode *spec, struct wl_read *r)
+{
+    const struct spec_workload *wl = r->wl;
+    bool static_addr = false;
+    for (size_t i = 0; i < wl->tmpl->network.n_interfaces; i++)
+        static_addr |= wl->tmpl->network.interfaces[i].n_addresses > 0;
+    if (!static_addr || (wl->replicas <= 1 && wl->max_surge == 0))
+        return;
+    const struct ynode *tspec = ynode_get(r->tmpl, "spec");
+    const struct ynode *net = ynode_get(tspec, "network");
+    werr(w, net ? net : spec, "spec.template.spec.network",
+         "static addresses cannot be held by two pods at once (%s): use strategy Recreate or "
+         "one replica%s",
+         wl->replicas > 1 ? "replicas > 1" : "maxSurge > 0 while rolling",
+         wl->kind == SPEC_DAEMONSET ? " (updateStrategy OnDelete, or maxSurge 0)"
+                                    : " with maxSurge 0");
 }
 
 static const struct field deploy_spec[] = {
@@ -266,6 +307,14 @@ static const struct field deploy_spec[] = {
     {"minReadySeconds", f_min_ready},
     {"progressDeadlineSeconds", f_progress},
     {"paused", f_paused},
+    {"revisionHistoryLimit", field_ignored},
+};
+
+static const struct field ds_spec[] = {
+    {"selector", f_selector},
+    {"template", f_template},
+    {"updateStrategy", f_ds_strategy},
+    {"minReadySeconds", f_min_ready},
     {"revisionHistoryLimit", field_ignored},
 };
 
@@ -282,6 +331,11 @@ static const struct field job_spec[] = {
 static void f_deploy_spec(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     walk_map(w, v, path, deploy_spec, TK_ARRAY_SIZE(deploy_spec), obj);
+}
+
+static void f_ds_spec(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    walk_map(w, v, path, ds_spec, TK_ARRAY_SIZE(ds_spec), obj);
 }
 
 static void f_job_spec(struct walk *w, const struct ynode *v, const char *path, void *obj)
@@ -308,19 +362,19 @@ static const char *pod_label(const struct spec_pod *p, const char *key)
     return NULL;
 }
 
-/* The Deployment's selector must select its template's pods (Kubernetes'
+/* The Deployment's or DaemonSet's selector must select its template's pods (Kubernetes'
  * ValidateDeploymentSpec); restartPolicy Always only. */
 static void check_deployment(struct walk *w, const struct ynode *spec, struct wl_read *r)
 {
     struct spec_workload *wl = r->wl;
     const struct ynode *tmeta = ynode_get(r->tmpl, "metadata");
     const struct ynode *at = tmeta ? tmeta : r->tmpl;
+    const char *kind = spec_workload_kind_to_string(wl->kind);
     if (!r->has_selector)
         wreq(w, spec, "spec", "selector", "matchLabels naming the template's labels");
     else if (!wl->n_selector)
-        werr(w, ynode_get(spec, "selector"), "spec.selector",
-             "empty selector is invalid for a "
-             "Deployment");
+        werr(w, ynode_get(spec, "selector"), "spec.selector", "empty selector is invalid for a %s",
+             kind);
     for (size_t i = 0; i < wl->n_selector; i++) {
         const char *v = pod_label(wl->tmpl, wl->selector[i].key);
         if (!v || strcmp(v, wl->selector[i].value)) {
@@ -333,13 +387,14 @@ static void check_deployment(struct walk *w, const struct ynode *spec, struct wl
     }
     if (wl->tmpl->restart_policy != SPEC_RESTART_ALWAYS)
         werr(w, ynode_get(ynode_get(r->tmpl, "spec"), "restartPolicy"),
-             "spec.template.spec.restartPolicy", "a Deployment's pods restart Always");
-    if (wl->progress_deadline_s <= wl->min_ready_s)
+             "spec.template.spec.restartPolicy", "a %s's pods restart Always", kind);
+    if (wl->kind == SPEC_DEPLOYMENT && wl->progress_deadline_s <= wl->min_ready_s)
         werr(w,
              ynode_get(spec, "progressDeadlineSeconds") ? ynode_get(spec, "progressDeadlineSeconds")
                                                         : spec,
              "spec.progressDeadlineSeconds", "must be greater than minReadySeconds");
     resolve_rolling(w, r, spec);
+    check_static_addresses(w, spec, r);
 }
 
 static void check_job(struct walk *w, struct wl_read *r)
@@ -364,6 +419,8 @@ static void read_workload(struct walk *w, const struct ynode *root, struct wl_re
     struct spec_workload *wl = r->wl;
     if (wl->kind == SPEC_JOB)
         fields[3].fn = f_job_spec;
+    else if (wl->kind == SPEC_DAEMONSET)
+        fields[3].fn = f_ds_spec;
     walk_map(w, root, "", fields, TK_ARRAY_SIZE(fields), r);
     const struct ynode *spec = ynode_get(root, "spec");
     if (ynode_is_null(ynode_get(root, "metadata")))
@@ -376,14 +433,14 @@ static void read_workload(struct walk *w, const struct ynode *root, struct wl_re
         wreq(w, spec, "spec", "template", "the pods' metadata and spec");
         return;
     }
-    wl->tmpl =
-        spec_pod_from_template(w->e, r->tmpl, "spec.template.", wl->name ? wl->name : "unnamed");
+    wl->tmpl = spec_pod_from_template(w->e, r->tmpl, "spec.template.",
+                                      wl->name ? wl->name : "unnamed", r->tank);
     if (!wl->tmpl)
         return;
-    if (wl->kind == SPEC_DEPLOYMENT)
-        check_deployment(w, spec, r);
-    else
+    if (wl->kind == SPEC_JOB)
         check_job(w, r);
+    else
+        check_deployment(w, spec, r);
 }
 
 struct spec_workload *spec_workload_from_tree(struct spec_errs *e, const struct ynode *root,
@@ -402,7 +459,8 @@ struct spec_workload *spec_workload_from_tree(struct spec_errs *e, const struct 
                                  .completions = 1,
                                  .parallelism = 1,
                                  .backoff_limit = 6};
-    if (!av || av->type != YN_SCALAR || strcmp(av->value, want))
+    r.tank = kind != SPEC_JOB && av && av->type == YN_SCALAR && !strcmp(av->value, "tank/v1");
+    if (!r.tank && (!av || av->type != YN_SCALAR || strcmp(av->value, want)))
         werr(&w, av ? av : root, "apiVersion", "a %s is apiVersion %s",
              spec_workload_kind_to_string(kind), want);
     read_workload(&w, root, &r);
