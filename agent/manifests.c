@@ -39,12 +39,20 @@ struct path_watch {
 };
 #define MAX_WATCHES 8192 /* directories watched at most */
 
+struct wd_list {
+    int *v;
+    size_t n, cap;
+};
+
 struct store {
     struct loop *loop;
     char *pods_dir;
-    char *seccomp_dir;       /* NULL = profiles not checked */
-    char *secrets_dir;       /* NULL = none */
-    int secrets_wd;          /* its watch, -1 when none */
+    char *seccomp_dir;        /* NULL = profiles not checked */
+    char *secrets_dir;        /* NULL = none */
+    struct wd_list secrets;   /* its tree's watches (as pods_dir's tree) */
+    int secrets_parent_wd;    /* while it is missing: its parent's, to see it appear; or -1 */
+    const char *secrets_name; /* its last component (in secrets_dir) */
+    bool secrets_rewatch;
     char node_name[256];     /* spec.nodeName for the downward API: the host's name */
     struct admit_host alloc; /* the host's allocatable, for resourceFieldRef */
     char *uplink;            /* status.hostIP's interface, NULL when none */
@@ -52,8 +60,7 @@ struct store {
     char *path_sig;          /* the path watches' "DIR\0NAME\0" pairs, to see when they move */
     size_t path_sig_len;
     int ifd;
-    int *wds; /* the tree's watches */
-    size_t n_wds, cap_wds;
+    struct wd_list tree;   /* the tree's watches */
     struct path_watch *pw; /* the path's watches: each link's parent, and the anchor */
     size_t n_pw;
     bool rewatch;
@@ -97,62 +104,91 @@ static bool is_manifest_name(const char *name)
     return dot && (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml") || !strcmp(dot, ".json"));
 }
 
-static void unwatch_all(struct store *s)
+static bool has_wd(const struct wd_list *l, int wd);
+
+/* Remove a watch unless the other part of the store (pods_dir's, secrets_dir's) uses the
+ * same directory: one inotify fd has one watch per directory. */
+static void rm_watch(struct store *s, int wd)
 {
-    for (size_t i = 0; i < s->n_wds; i++)
-        inotify_rm_watch(s->ifd, s->wds[i]);
-    s->n_wds = 0;
-    for (size_t i = 0; i < s->n_pw; i++) {
-        if (s->pw[i].wd >= 0)
-            inotify_rm_watch(s->ifd, s->pw[i].wd);
-        free(s->pw[i].name);
-    }
-    free(s->pw);
-    s->pw = NULL;
-    s->n_pw = 0;
+    bool shared = wd == s->secrets_parent_wd;
+    for (size_t i = 0; i < s->n_pw; i++)
+        shared = shared || s->pw[i].wd == wd;
+    if (!shared && !has_wd(&s->tree, wd) && !has_wd(&s->secrets, wd))
+        inotify_rm_watch(s->ifd, wd);
 }
 
-static void add_wd(struct store *s, int wd)
+static void unwatch_list(struct store *s, struct wd_list *l)
 {
-    for (size_t i = 0; i < s->n_wds; i++)
-        if (s->wds[i] == wd)
-            return;
-    if (s->n_wds == s->cap_wds) {
-        size_t n = s->cap_wds ? s->cap_wds * 2 : 16;
-        int *w = realloc(s->wds, n * sizeof(*w));
+    size_t n = l->n;
+    l->n = 0; /* (l's own watches are not "shared") */
+    for (size_t i = 0; i < n; i++)
+        rm_watch(s, l->v[i]);
+}
+
+static void unwatch_all(struct store *s)
+{
+    unwatch_list(s, &s->tree);
+    struct path_watch *pw = s->pw;
+    size_t n = s->n_pw;
+    s->pw = NULL;
+    s->n_pw = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (pw[i].wd >= 0)
+            rm_watch(s, pw[i].wd);
+        free(pw[i].name);
+    }
+    free(pw);
+}
+
+static bool has_wd(const struct wd_list *l, int wd)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i] == wd)
+            return true;
+    return false;
+}
+
+static void add_wd(struct wd_list *l, int wd)
+{
+    if (has_wd(l, wd))
+        return;
+    if (l->n == l->cap) {
+        size_t n = l->cap ? l->cap * 2 : 16;
+        int *w = realloc(l->v, n * sizeof(*w));
         if (!w)
             return;
-        s->wds = w;
-        s->cap_wds = n;
+        l->v = w;
+        l->cap = n;
     }
-    s->wds[s->n_wds++] = wd;
+    l->v[l->n++] = wd;
 }
 
 /* Is p a directory to watch: a real one, or a symlink to one inside the resolved root (the
  * tree spec_load_tree reads; a link to /sys or /proc is never entered). */
-static bool watchable_dir(const struct store *s, const char *p)
+static bool watchable_dir(const char *root, const char *p)
 {
     struct stat st;
     if (lstat(p, &st) < 0)
         return false;
     if (S_ISLNK(st.st_mode)) {
         _cleanup_free_ char *real = realpath(p, NULL);
-        if (!real || !tk_path_is_under(s->root, real) || stat(real, &st) < 0)
+        if (!real || !tk_path_is_under(root, real) || stat(real, &st) < 0)
             return false;
     }
     return S_ISDIR(st.st_mode);
 }
 
-/* Watch dir and its non-hidden subdirectories (symlinks followed inside the root only; depth
- * and the number of directories bounded as the tree walk is). */
-static void watch_tree(struct store *s, const char *dir, int depth)
+/* Watch dir and its non-hidden subdirectories into l (symlinks followed inside root only;
+ * depth and the number of directories bounded as the tree walk is). */
+static void watch_tree(struct store *s, struct wd_list *l, const char *root, const char *dir,
+                       int depth)
 {
-    if (s->n_wds >= MAX_WATCHES)
+    if (l->n >= MAX_WATCHES)
         return;
-    int wd = inotify_add_watch(s->ifd, dir, DIR_EVENTS);
+    int wd = inotify_add_watch(s->ifd, dir, DIR_EVENTS | IN_MASK_ADD); /* (as above) */
     if (wd < 0)
         return;
-    add_wd(s, wd);
+    add_wd(l, wd);
     if (depth >= SPEC_TREE_MAX_DEPTH)
         return;
     _cleanup_closedir_ DIR *d = opendir(dir);
@@ -164,8 +200,8 @@ static void watch_tree(struct store *s, const char *dir, int depth)
             continue;
         _cleanup_buf_ struct tk_buf p = TK_BUF_INIT;
         tk_buf_addf(&p, "%s/%s", dir, de->d_name);
-        if (watchable_dir(s, p.s))
-            watch_tree(s, p.s, depth + 1);
+        if (watchable_dir(root, p.s))
+            watch_tree(s, l, root, p.s, depth + 1);
     }
 }
 
@@ -316,7 +352,7 @@ static void watch_path(struct store *s, const struct path_walk *w)
         const char *name = p + strlen(p) + 1;
         struct path_watch *pw = &s->pw[s->n_pw];
         pw->name = strdup(name);
-        pw->wd = pw->name ? inotify_add_watch(s->ifd, p, PARENT_EVENTS) : -1;
+        pw->wd = pw->name ? inotify_add_watch(s->ifd, p, PARENT_EVENTS | IN_MASK_ADD) : -1;
         if (pw->name)
             s->n_pw++;
         p = name + strlen(name) + 1;
@@ -344,7 +380,7 @@ static int update_watches(struct store *s, struct path_walk *w)
             memcpy(s->path_sig, w->sig.s ? w->sig.s : "", w->sig.len);
         watch_path(s, w);
         if (s->root)
-            watch_tree(s, s->root, 0);
+            watch_tree(s, &s->tree, s->root, s->root, 0);
         s->rewatch = false;
     }
     return 0;
@@ -557,15 +593,38 @@ static void add_error(struct spec_set *set, const char *file, int line, int col,
     }
 }
 
+/* Watch secrets_dir's tree as pods_dir's is watched, or its parent while it is missing (to
+ * see it appear). */
+static void watch_secrets(struct store *s)
+{
+    int parent_wd = s->secrets_parent_wd;
+    s->secrets_parent_wd = -1;
+    s->secrets_rewatch = false;
+    unwatch_list(s, &s->secrets);
+    if (parent_wd >= 0)
+        rm_watch(s, parent_wd);
+    _cleanup_free_ char *real = realpath(s->secrets_dir, NULL);
+    if (real) {
+        watch_tree(s, &s->secrets, real, real, 0);
+        return;
+    }
+    _cleanup_free_ char *parent = strdup(s->secrets_dir);
+    if (parent) /* (IN_MASK_ADD: a watch pods_dir's part has there keeps its events) */
+        s->secrets_parent_wd =
+            inotify_add_watch(s->ifd, dirname(parent), PARENT_EVENTS | IN_MASK_ADD);
+}
+
 /* secrets_dir: its ConfigMaps and Secrets join the set (a name defined in pods_dir too is an
  * error naming both files; the pods_dir one stays); anything else there is an error. */
 static void load_secrets(struct store *s, struct spec_set *set)
 {
     struct stat st;
-    if (!s->secrets_dir || stat(s->secrets_dir, &st) < 0)
+    if (!s->secrets_dir)
         return;
-    if (s->secrets_wd < 0)
-        s->secrets_wd = inotify_add_watch(s->ifd, s->secrets_dir, DIR_EVENTS);
+    if (s->secrets_rewatch)
+        watch_secrets(s);
+    if (stat(s->secrets_dir, &st) < 0)
+        return;
     if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & S_IRWXO)) {
         add_error(set, s->secrets_dir, 0, 0,
                   "secrets_dir refused: it must be a directory owned by root and not readable "
@@ -747,24 +806,25 @@ static void mark_dirty(struct store *s)
     s->timer = loop_add_timer(s->loop, delay, on_debounce, s);
 }
 
-static bool in_tree(const struct store *s, int wd)
+/* Does this event in secrets_dir's tree (or its parent while it is missing) change what the
+ * store would read? Any change there is read. */
+static bool secrets_event_matters(struct store *s, const struct inotify_event *ev)
 {
-    for (size_t i = 0; i < s->n_wds; i++)
-        if (s->wds[i] == wd)
-            return true;
-    return false;
+    bool parent = ev->wd == s->secrets_parent_wd && s->secrets_parent_wd >= 0;
+    if (!parent && !has_wd(&s->secrets, ev->wd))
+        return false;
+    if (parent && !(ev->len && !strcmp(ev->name, s->secrets_name)))
+        return false;
+    if (parent || (ev->mask & (IN_ISDIR | IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)))
+        s->secrets_rewatch = true; /* it appeared, or one of its directories came or went */
+    return true;
 }
 
 /* Does this event change what the store would read? */
 static bool event_matters(struct store *s, const struct inotify_event *ev)
 {
     if (ev->mask & IN_Q_OVERFLOW) {
-        s->rewatch = true;
-        return true;
-    }
-    if (ev->wd == s->secrets_wd && s->secrets_wd >= 0) {
-        if (ev->mask & IN_IGNORED)
-            s->secrets_wd = -1; /* gone: watched again when it is back (each read tries) */
+        s->rewatch = s->secrets_rewatch = true;
         return true;
     }
     for (size_t i = 0; i < s->n_pw; i++) {
@@ -776,7 +836,7 @@ static bool event_matters(struct store *s, const struct inotify_event *ev)
             return true;
         }
     }
-    if (!in_tree(s, ev->wd))
+    if (!has_wd(&s->tree, ev->wd))
         return false; /* a watch removed already (the old tree after a swap) */
     if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
         s->rewatch = true;
@@ -804,7 +864,7 @@ static void on_inotify(struct loop *loop, int fd, uint32_t events, void *data)
             break;
         for (char *p = buf; p < buf + n;) {
             const struct inotify_event *ev = (const struct inotify_event *)p;
-            if (event_matters(s, ev))
+            if (secrets_event_matters(s, ev) | event_matters(s, ev))
                 dirty = true;
             p += sizeof(*ev) + ev->len;
         }
@@ -825,7 +885,15 @@ struct store *store_new(struct loop *loop, const char *pods_dir, const char *sec
     s->loop = loop;
     s->seccomp_dir = seccomp_dir ? strdup(seccomp_dir) : NULL;
     s->secrets_dir = secrets_dir && *secrets_dir ? strdup(secrets_dir) : NULL;
-    s->secrets_wd = -1;
+    s->secrets_parent_wd = -1;
+    s->secrets_rewatch = true;
+    for (size_t n = s->secrets_dir ? strlen(s->secrets_dir) : 0;
+         n > 1 && s->secrets_dir[n - 1] == '/';)
+        s->secrets_dir[--n] = '\0';
+    if (s->secrets_dir) {
+        const char *slash = strrchr(s->secrets_dir, '/');
+        s->secrets_name = slash ? slash + 1 : s->secrets_dir;
+    }
     if (host) {
         s->alloc = host->alloc;
         s->uplink = host->uplink ? strdup(host->uplink) : NULL;
@@ -867,7 +935,8 @@ void store_free(struct store *s)
     state_free(&s->state);
     free(s->fingerprint);
     free(s->warned);
-    free(s->wds);
+    free(s->tree.v);
+    free(s->secrets.v);
     free(s->root);
     free(s->path_sig);
     free(s->pods_dir);
