@@ -118,6 +118,36 @@ static int64_t on_deadline(struct loop *loop, uint64_t id, void *data)
     return LOOP_TIMER_DONE;
 }
 
+/* Append word to a shell command line, quoted for sh (and git's split_cmdline): 'a'\''b'. */
+static void add_quoted(struct tk_buf *b, const char *word)
+{
+    tk_buf_addc(b, '\'');
+    for (; *word; word++)
+        if (*word == '\'')
+            tk_buf_adds(b, "'\\''");
+        else
+            tk_buf_addc(b, *word);
+    tk_buf_addc(b, '\'');
+}
+
+/* Append " OPT" and a path for ssh: ssh expands % in it (%% is one), and splits a config
+ * value (-o KEY=VALUE) at blanks unless it is double-quoted (\" and \\ inside). */
+static void add_ssh_path(struct tk_buf *b, const char *opt, const char *path, bool config)
+{
+    _cleanup_buf_ struct tk_buf arg = TK_BUF_INIT;
+    tk_buf_adds(&arg, config ? "\"" : "");
+    for (const char *c = path; *c; c++) {
+        if (*c == '%')
+            tk_buf_addc(&arg, '%');
+        else if (config && (*c == '"' || *c == '\\'))
+            tk_buf_addc(&arg, '\\');
+        tk_buf_addc(&arg, *c);
+    }
+    tk_buf_adds(&arg, config ? "\"" : "");
+    tk_buf_addf(b, " %s", opt);
+    add_quoted(b, tk_buf_str(&arg));
+}
+
 /* The environment of git: the agent's, no prompt, the [sync] ssh key and known hosts. */
 static char **git_env(const struct sync *s, struct tk_buf *ssh)
 {
@@ -136,11 +166,14 @@ static char **git_env(const struct sync *s, struct tk_buf *ssh)
     env[k++] = "LC_ALL=C";
     if (s->cfg->sync_ssh_key || s->cfg->sync_known_hosts) {
         tk_buf_adds(ssh, "GIT_SSH_COMMAND=ssh -o BatchMode=yes");
-        if (s->cfg->sync_ssh_key)
-            tk_buf_addf(ssh, " -o IdentitiesOnly=yes -i '%s'", s->cfg->sync_ssh_key);
-        if (s->cfg->sync_known_hosts)
-            tk_buf_addf(ssh, " -o StrictHostKeyChecking=yes -o UserKnownHostsFile='%s'",
-                        s->cfg->sync_known_hosts);
+        if (s->cfg->sync_ssh_key) {
+            tk_buf_adds(ssh, " -o IdentitiesOnly=yes");
+            add_ssh_path(ssh, "-i ", s->cfg->sync_ssh_key, false);
+        }
+        if (s->cfg->sync_known_hosts) {
+            tk_buf_adds(ssh, " -o StrictHostKeyChecking=yes");
+            add_ssh_path(ssh, "-o UserKnownHostsFile=", s->cfg->sync_known_hosts, true);
+        }
         env[k++] = ssh->s;
     }
     return env;

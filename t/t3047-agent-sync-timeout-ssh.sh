@@ -1,0 +1,162 @@
+#!/bin/bash
+# [sync] timeout: a git server that accepts and then says nothing (a TCP listener on
+# 127.0.0.1 in the agent's network namespace) fails the pass after the timeout — git killed,
+# its connection closed —, keeps the published revision and its pods, shows the error and is
+# retried with back-off (2s, then 4s). [sync] ssh_key and known_hosts: git runs ssh with
+# BatchMode, the key (IdentitiesOnly) and the known hosts file (StrictHostKeyChecking), paths
+# with a space and a quote passed intact; without them git's own ssh configuration applies.
+# No sshd here: a fake `ssh` first on the agent's PATH records its arguments and runs the
+# remote command (git-upload-pack) locally, so the fetch over ssh:// still publishes.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/agent-lib.sh"
+need_cmds git python3
+agent_setup
+H=$(uname -n)
+ORIGIN=$TMP/origin.git
+WORK=$TMP/work
+ROOT=$TMP/repo
+git init -q --bare -b main "$ORIGIN"
+git init -q -b main "$WORK"
+g() { git -C "$WORK" -c user.name=t -c user.email=t@example.com "$@"; }
+pod() { mkdir -p "$WORK/hosts/$H"; pod_yaml "$1" Always "$2" >"$WORK/hosts/$H/$1.yaml"; }
+commit() { g add -A && g commit -q -m "$1" && g push -q "$ORIGIN" main && g rev-parse HEAD; }
+# sync_conf REPO [LINE...]: the [sync] section, replaced.
+sync_conf() {
+    sed -i '/^\[sync\]/,$d' "$CFG"
+    printf '[sync]\nrepo = %s\nref = main\nperiod = 600s\nroot = %s\ntimeout = 1s\n' "$1" "$ROOT" >>"$CFG"
+    shift
+    [ $# = 0 ] || printf '%s\n' "$@" >>"$CFG"
+}
+# reload: SIGHUP, and wait until the agent has read tank.ini again.
+reload() {
+    local n
+    n=$(grep -c "configuration .* reloaded" "$TMP/agent.log")
+    kill -HUP "$AGENT_PID"
+    wait_for 10 sh -c "[ \$(grep -c 'configuration .* reloaded' '$TMP/agent.log') -gt $n ]"
+}
+sed -i "s|^pods_dir = .*|pods_dir = $ROOT/current/hosts/%H|" "$CFG"
+NS=tank-t3047-$$
+ip netns add $NS || skip "cannot create a network namespace"
+at_exit "ip netns del $NS"
+ip -n $NS link set lo up
+AGENT_NETNS=/run/netns/$NS
+
+# A fake ssh first on PATH (the agent's git finds it there): its arguments, one a line, then
+# the remote command run here.
+mkdir -p "$TMP/bin"
+cat >"$TMP/bin/ssh" <<EOS
+#!/bin/sh
+printf '%s\n' "\$@" >"$TMP/ssh.args"
+/usr/bin/ssh -G "\$@" >"$TMP/ssh.G" 2>&1
+for a; do last=\$a; done
+exec sh -c "\$last"
+EOS
+chmod +x "$TMP/bin/ssh"
+export PATH="$TMP/bin:$PATH"
+
+pod a "exec sleep 104701"
+c1=$(commit one)
+sync_conf "$ORIGIN"
+agent_start
+wait_for 20 sh -c "[ \"\$(readlink '$ROOT/current')\" = .worktrees/$c1 ]" ||
+    fail "the first clone was not published: $(tail -n 5 "$TMP/agent.log")"
+PODS=$ROOT/current/hosts/$H
+skip_unless_containers_run
+wait_phase 60 a Running
+a_pid=$(ctr_jq a main .pid)
+
+# A server that accepts and never answers: each connection counted when it opens and when
+# the client closes it.
+PORT=$(free_port)
+ip netns exec $NS python3 - "$PORT" "$TMP/hang" <<'PY' &
+import select, socket, sys
+port, log = int(sys.argv[1]), sys.argv[2]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', port))
+s.listen(16)
+conns = []
+def note(what):
+    with open(log, 'a') as f:
+        f.write(what + '\n')
+note('listening')
+while True:
+    r, _, _ = select.select([s] + conns, [], [])
+    for c in r:
+        if c is s:
+            conns.append(s.accept()[0])
+            note('accepted')
+        elif not c.recv(4096):  # what git sends is read and ignored; '' when it is gone
+            conns.remove(c)
+            c.close()
+            note('closed')
+PY
+HANG=$!
+at_exit "kill $HANG 2>/dev/null"
+wait_for 10 grep -q listening "$TMP/hang"
+sync_conf "git://127.0.0.1:$PORT/origin.git"
+reload
+# tank sync returns once the pass has failed: after the 1s timeout, not before, not much later.
+start=$(date +%s%N)
+out=$("$TANK" sync --config "$CFG" 2>&1) && fail "tank sync succeeded against a server that never answers: $out"
+ms=$((($(date +%s%N) - start) / 1000000))
+[ $ms -ge 900 ] && [ $ms -lt 5000 ] || fail "tank sync failed after ${ms}ms, not after the 1s timeout: $out"
+case $out in *"timed out after 1s"*) ;; *) fail "tank sync's error does not say it timed out: $out" ;; esac
+grep -q accepted "$TMP/hang" || fail "git never connected to the server"
+wait_for 5 grep -q closed "$TMP/hang" || fail "the timed-out git was not killed (its connection is open)"
+[ "$(pods_json | jq -r .sync.error)" = "git fetch 'git://127.0.0.1:$PORT/origin.git' (main): timed out after 1s" ] ||
+    fail "the error in the status: $(pods_json | jq -c .sync)"
+[ "$(pods_json | jq -r .sync.revision)" = "$c1" ] || fail "the revision changed: $(pods_json | jq -c .sync)"
+"$TANK" status --config "$CFG" | head -n 1 | grep -q "failed at .*timed out after 1s" ||
+    fail "no error in tank status: $("$TANK" status --config "$CFG" | head -n 1)"
+[ "$(readlink "$ROOT/current")" = ".worktrees/$c1" ] || fail "the link moved: $(readlink "$ROOT/current")"
+# Retried by itself with back-off: 2s after the first failure, 4s after the second.
+grep -q "timed out after 1s, retrying in 2s" "$TMP/agent.log" || fail "no retry in 2s: $(grep sync: "$TMP/agent.log" | tail -n 3)"
+wait_for 10 grep -q "timed out after 1s, retrying in 4s" "$TMP/agent.log" ||
+    fail "no back-off to 4s: $(grep sync: "$TMP/agent.log" | tail -n 3)"
+[ "$(grep -c accepted "$TMP/hang")" -ge 2 ] || fail "the retry did not connect again"
+curl -fsS --unix-socket "$SOCK" http://tank/metrics | grep -q "^tank_sync_failures_total [2-9]" ||
+    fail "the failures are not counted: $(curl -fsS --unix-socket "$SOCK" http://tank/metrics | grep sync)"
+[ "$(ctr_jq a main .pid)" = "$a_pid" ] || fail "a timed-out sync restarted a pod"
+kill $HANG
+
+# ssh: the key and the known hosts file given to ssh intact (a space, quotes, a %); what
+# ssh reads from the options is checked with the real ssh's -G (its configuration).
+mkdir -p "$TMP/keys dir"
+KEY="$TMP/keys dir/deploy key's 100%"
+KH="$TMP/keys dir/known \"hosts\" 100%"
+: >"$KEY" && : >"$KH"
+pod b "exec sleep 104702"
+c2=$(commit two)
+sync_conf "ssh://deploy@git.example.com:2222$ORIGIN" "ssh_key = $KEY" "known_hosts = $KH"
+reload
+out=$("$TANK" sync --config "$CFG" 2>&1) || fail "tank sync over ssh://: $out"
+[ "$out" = "synced $c2" ] || fail "over ssh://: '$out', not $c2"
+[ -f "$TMP/ssh.args" ] || fail "git did not run the ssh first on PATH"
+args=$(cat "$TMP/ssh.args")
+for want in "BatchMode=yes" "IdentitiesOnly=yes" "StrictHostKeyChecking=yes" 2222 \
+    deploy@git.example.com "git-upload-pack '$ORIGIN'"; do
+    grep -qxF -- "$want" <<<"$args" || fail "ssh was not given '$want': $args"
+done
+# -i takes a file name (% doubled: ssh expands %-sequences in it)
+[ "$(grep -A1 -xF -- "-i" <<<"$args" | tail -n 1)" = "${KEY//%/%%}" ] || fail "the key is not the argument of -i: $args"
+grep -qxF "userknownhostsfile $KH" "$TMP/ssh.G" || fail "ssh reads another known hosts file: $(grep -i known "$TMP/ssh.G")"
+for want in "batchmode yes" "identitiesonly yes" "stricthostkeychecking true" "port 2222"; do
+    grep -qxF "$want" "$TMP/ssh.G" || fail "ssh's configuration lacks '$want': $(cat "$TMP/ssh.G")"
+done
+wait_jq 20 '([.pods[] | select(.phase == "Running")] | length) == 2'
+# Without them: git's own ssh, no key or known hosts imposed.
+rm "$TMP/ssh.args"
+pod c "exec sleep 104703"
+c3=$(commit three)
+sync_conf "ssh://deploy@git.example.com:2222$ORIGIN"
+reload
+out=$("$TANK" sync --config "$CFG" 2>&1) || fail "tank sync over ssh:// without a key: $out"
+[ "$out" = "synced $c3" ] || fail "'$out', not $c3"
+args=$(cat "$TMP/ssh.args")
+grep -qE -- "^-i$|BatchMode|UserKnownHostsFile|StrictHostKeyChecking" <<<"$args" &&
+    fail "ssh options imposed without ssh_key/known_hosts: $args"
+grep -qxF "userknownhostsfile $KH" "$TMP/ssh.G" && fail "the known hosts file stayed: $(cat "$TMP/ssh.G")"
+grep -qxF deploy@git.example.com <<<"$args" || fail "ssh args: $args"
+[ "$(ctr_jq a main .pid)" = "$a_pid" ] || fail "a pod was restarted"
+pass
