@@ -24,26 +24,37 @@
 #define SYNC_BACKOFF_FIRST_MS 2000
 #define SYNC_BACKOFF_MAX_MS (5 * 60 * 1000)
 #define SYNC_MAX_OUTPUT (64 * 1024)
-#define SYNC_MAX_REMOVALS 16 /* worktrees removed per pass */
+#define SYNC_MAX_REMOVALS 16     /* worktrees removed per pass */
+#define SYNC_CLEAN_DELAY_MS 5000 /* from a publish to the clean-up (see below) */
 
 /* The stages of a pass: each runs one git command, the next one starts when it exits.
  *   IDLE -(period, sync_now)-> INIT (no ROOT/.git) | FETCH
  *   INIT -ok-> FETCH;  FETCH -ok-> REVPARSE;  REVPARSE -ok-> WORKTREE (new) | publish
- *   WORKTREE -ok-> publish;  publish -> REMOVE (each stale worktree) -> GC -> IDLE
- *   any failure before publish -> IDLE (error kept, retried with back-off) */
+ *   WORKTREE -ok-> publish;  publish -> CLEAN_WAIT -(SYNC_CLEAN_DELAY_MS)-> REMOVE (each
+ *   stale worktree) -> GC -> IDLE;  CLEAN_WAIT -(sync_now)-> INIT | FETCH (clean-up later)
+ *   any failure before publish -> IDLE (error kept, retried with back-off)
+ * The clean-up waits: right after a publish the host's CPU goes to the pods of the new
+ * revision (and, a few seconds on, the old revision's worktree is read by none of them and
+ * goes in the same clean-up). */
 enum sync_stage {
     STAGE_IDLE,
     STAGE_INIT,
     STAGE_FETCH,
     STAGE_REVPARSE,
     STAGE_WORKTREE,
+    STAGE_CLEAN_WAIT,
     STAGE_REMOVE,
     STAGE_GC
 };
 
-static const char *const stage_names[] = {
-    "idle",  "git init", "git fetch", "git rev-parse", "git worktree add", "git worktree remove",
-    "git gc"};
+static const char *const stage_names[] = {"idle",
+                                          "git init",
+                                          "git fetch",
+                                          "git rev-parse",
+                                          "git worktree add",
+                                          "clean-up wait",
+                                          "git worktree remove",
+                                          "git gc"};
 
 struct waiter {
     sync_done_fn fn;
@@ -66,9 +77,11 @@ struct sync {
     struct tk_buf out; /* what it printed (bounded) */
     uint64_t deadline; /* timer killing it */
     bool timed_out;
-    uint64_t timer;   /* the next pass */
-    char *revision;   /* published */
-    char commit[128]; /* fetched by this pass */
+    int64_t started_ms;   /* when it started (monotonic), for the debug log */
+    uint64_t timer;       /* the next pass */
+    uint64_t clean_timer; /* the clean-up after a publish */
+    char *revision;       /* published */
+    char commit[128];     /* fetched by this pass */
     char error[1024];
     int64_t last_sync_ns, last_attempt_ns;
     uint64_t failures;
@@ -225,6 +238,8 @@ static int run_git(struct sync *s, enum sync_stage stage, const char *const *arg
     s->pid = pid;
     s->stage = stage;
     s->timed_out = false;
+    s->started_ms = tk_now_monotonic_ms();
+    tk_debug("sync: %s started", stage_names[stage]);
     s->deadline = loop_add_timer(s->loop, s->cfg->sync_timeout_ms, on_deadline, s);
     return 0;
 }
@@ -308,13 +323,16 @@ static void stage_git(struct sync *s, enum sync_stage stage, const char *const *
         git_failed(s, stage, r);
 }
 
+/* git fetch, without its own `git maintenance run --auto` (the clean-up's git gc --auto
+ * does that, later, away from the pods' start). */
 static void fetch(struct sync *s)
 {
     char depth[32];
     snprintf(depth, sizeof(depth), "--depth=%lld", (long long)s->cfg->sync_depth);
-    const char *args[] = {
-        "fetch", "--quiet",         "--no-tags", "--force", s->cfg->sync_depth ? depth : "--quiet",
-        "--",    s->cfg->sync_repo, ref_name(s), NULL};
+    const char *args[] = {"fetch",   "--quiet",         "--no-tags",
+                          "--force", "--no-auto-gc",    s->cfg->sync_depth ? depth : "--quiet",
+                          "--",      s->cfg->sync_repo, ref_name(s),
+                          NULL};
     stage_git(s, STAGE_FETCH, args);
 }
 
@@ -364,6 +382,29 @@ static int publish_link(struct sync *s)
     return 0;
 }
 
+/* The clean-up has ended: the next pass is due when its timer fires, or now when it fired
+ * meanwhile or someone asked for one. */
+static void end_clean(struct sync *s)
+{
+    s->stage = STAGE_IDLE;
+    if (s->next.n) {
+        s->cur = s->next;
+        s->next = (struct waiters){0};
+        start_pass(s);
+    } else if (!s->timer) {
+        start_pass(s);
+    }
+}
+
+static int64_t on_clean_timer(struct loop *loop, uint64_t id, void *data)
+{
+    struct sync *s = data;
+    s->clean_timer = 0;
+    s->removals = 0;
+    clean(s);
+    return LOOP_TIMER_DONE;
+}
+
 /* The pass has its commit checked out: publish it (when new), tell the waiters, clean up. */
 static void publish(struct sync *s)
 {
@@ -384,8 +425,18 @@ static void publish(struct sync *s)
     s->failing = 0;
     s->last_sync_ns = tk_now_realtime_ns();
     notify(&s->cur, s->revision, NULL);
-    s->removals = 0;
-    clean(s);
+    if (s->next.n) { /* asked for more meanwhile: that pass first, the clean-up after it */
+        end_pass(s, true);
+        return;
+    }
+    schedule(s, s->cfg->sync_period_ms); /* the period counts from the publish */
+    int64_t delay = SYNC_CLEAN_DELAY_MS;
+    if (delay > s->cfg->sync_period_ms / 2)
+        delay = s->cfg->sync_period_ms / 2;
+    s->stage = STAGE_CLEAN_WAIT;
+    s->clean_timer = loop_add_timer(s->loop, changed ? delay : 0, on_clean_timer, s);
+    if (!s->clean_timer)
+        on_clean_timer(s->loop, 0, s);
 }
 
 static bool worktree_ready(const struct sync *s, const char *commit)
@@ -434,6 +485,8 @@ static void on_git_exit(struct loop *loop, pid_t pid, int status, void *data)
     s->pid = 0;
     bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !s->timed_out;
     enum sync_stage stage = s->stage;
+    tk_debug("sync: %s %s after %lldms", stage_names[stage], ok ? "done" : "failed",
+             (long long)(tk_now_monotonic_ms() - s->started_ms));
     if (!ok && stage != STAGE_REMOVE && stage != STAGE_GC) {
         git_failed(s, stage, 0);
         return;
@@ -461,9 +514,10 @@ static void on_git_exit(struct loop *loop, pid_t pid, int status, void *data)
     case STAGE_GC:
         if (!ok)
             tk_warn("sync: %s: %s", stage_names[stage], last_line(s, line, sizeof(line)));
-        end_pass(s, true);
+        end_clean(s);
         break;
     case STAGE_IDLE:
+    case STAGE_CLEAN_WAIT:
         break;
     }
 }
@@ -495,6 +549,11 @@ static int64_t on_timer(struct loop *loop, uint64_t id, void *data)
 {
     struct sync *s = data;
     s->timer = 0;
+    if (s->stage == STAGE_CLEAN_WAIT) { /* the clean-up after this pass */
+        loop_del_timer(s->loop, s->clean_timer);
+        s->clean_timer = 0;
+        s->stage = STAGE_IDLE;
+    }
     if (s->stage == STAGE_IDLE)
         start_pass(s);
     return LOOP_TIMER_DONE;
@@ -518,6 +577,11 @@ static int add_waiter(struct waiters *ws, sync_done_fn fn, void *data)
 
 int sync_now(struct sync *s, sync_done_fn fn, void *data)
 {
+    if (s->stage == STAGE_CLEAN_WAIT) { /* the clean-up after the next pass */
+        loop_del_timer(s->loop, s->clean_timer);
+        s->clean_timer = 0;
+        s->stage = STAGE_IDLE;
+    }
     if (s->stage != STAGE_IDLE)
         return add_waiter(&s->next, fn, data);
     int r = add_waiter(&s->cur, fn, data);
@@ -579,6 +643,7 @@ void sync_free(struct sync *s)
     }
     loop_del_timer(s->loop, s->deadline);
     loop_del_timer(s->loop, s->timer);
+    loop_del_timer(s->loop, s->clean_timer);
     notify(&s->cur, s->revision, "the agent is stopping");
     notify(&s->next, s->revision, "the agent is stopping");
     tk_buf_free(&s->out);

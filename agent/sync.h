@@ -11,7 +11,9 @@
  *   git init (first pass) -> git fetch [--depth N] REPO REF -> git rev-parse FETCH_HEAD
  *   -> git worktree add (a commit not checked out yet) -> publish the link
  *   -> git worktree remove for each other worktree that no revision uses (in_use)
- *   -> git gc --auto.
+ *   -> git gc --auto
+ * (the last two a few seconds after a new revision is published, once its pods have
+ * started: at most 5s, at most half the period; a pass asked for meanwhile goes first).
  * Passes run every period. A failed pass (remote unreachable, authentication, a bad ref, a
  * commit gone after a force-push) keeps the published revision, is logged, kept as the
  * status' error and retried with back-off: 2s, doubling, at most 5 minutes.
