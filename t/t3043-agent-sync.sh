@@ -3,6 +3,7 @@
 # system, then the same repo through `git daemon` on 127.0.0.1 (inside the agent's network
 # namespace). First clone, new commits (tank sync returns once published, with the commit),
 # git-sync v4's layout (ROOT/.worktrees/COMMIT, ROOT/current a link), old worktrees removed,
+# git gc --auto run,
 # a force-push, a bad ref, an unreachable remote (the last revision keeps running, the error
 # in the status, retried with back-off), a revision without this host's folder (pods keep
 # running, error shown), concurrent `tank sync` calls, %H in pods_dir.
@@ -29,6 +30,10 @@ sed -i "s|^pods_dir = .*|pods_dir = $ROOT/current/hosts/%H|" "$CFG"
 sync_conf "$ORIGIN"
 sync_jq() { pods_json | jq -r ".sync | $1"; }
 
+# ROOT made beforehand, so that each fetch keeps a pack and two packs are one too many for
+# git gc --auto: the agent's gc shows as the packs merged into one.
+git init -q "$ROOT" && git -C "$ROOT" config fetch.unpackLimit 1 && git -C "$ROOT" config gc.autoPackLimit 1
+packs() { ls "$ROOT"/.git/objects/pack/*.pack 2>/dev/null | wc -l; }
 # First clone: the agent's first pass publishes the commit, the pod runs.
 pod a "exec sleep 104301"
 mkdir -p "$WORK/hosts/other-host" && pod_yaml z Always "exec sleep 104309" >"$WORK/hosts/other-host/z.yaml"
@@ -51,6 +56,9 @@ a_pid=$(ctr_jq a main .pid)
 m=$(curl -fsS --unix-socket "$SOCK" http://tank/metrics)
 grep -qxF "tank_revision_info{revision=\"$c1\"} 1" <<<"$m" && grep -qx "tank_sync_failures_total 0" <<<"$m" &&
     grep -q "^tank_sync_last_success_timestamp_seconds [1-9]" <<<"$m" || fail "sync metrics: $m"
+if command -v promtool >/dev/null; then # the sync's families too (t3045 checks the rest)
+    out=$(promtool check metrics <<<"$m" 2>&1) || fail "promtool check metrics: $out"
+fi
 
 # A new commit: tank sync returns once it is published, with the commit.
 pod b "exec sleep 104302"
@@ -65,6 +73,9 @@ wait_jq 10 '([.pods[] | select(.phase == "Running")] | length) == 2'
 wait_for 10 test ! -e "$ROOT/.worktrees/$c1" ||
     fail "the unused worktree of $c1 was kept: $(ls "$ROOT/.worktrees")"
 [ -e "$ROOT/.worktrees/$c2" ] || fail "the published worktree is gone"
+# git gc --auto ran: the packs of the two fetches are one.
+wait_for 10 sh -c "[ \$(ls '$ROOT'/.git/objects/pack/ | grep -c '\.pack\$') = 1 ]" ||
+    fail "git gc --auto did not run: $(packs) packs"
 
 # A force-push replacing the history: the new commit is published, b goes.
 g reset -q --hard "$c1"
