@@ -26,6 +26,7 @@
 #include "agent/runtime.h"
 #include "agent/manifests.h"
 #include "agent/sync.h"
+#include "agent/volumes.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -637,6 +638,22 @@ static enum MHD_Result handle_events(struct api *api, struct MHD_Connection *con
     return respond(conn, MHD_HTTP_OK, dump(o), "application/json");
 }
 
+/* DELETE /v1/volumes/NAME: taken out of use, for the caller to purge (volumes.h). */
+static enum MHD_Result delete_volume(struct api *api, struct MHD_Connection *conn, const char *name)
+{
+    struct tk_err err = {0};
+    int r = volumes_release(api->r, name, &err);
+    if (r == -EBUSY)
+        return respond_error(conn, MHD_HTTP_CONFLICT, err.msg);
+    if (r == -ENOENT)
+        return respond_error(conn, MHD_HTTP_NOT_FOUND, err.msg);
+    if (r < 0)
+        return respond_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, err.msg);
+    json_t *o = json_pack("{s:s}", "name", name);
+    json_object_set_new(o, "path", json_sprintf(VOLUMES_REMOVING "%s", name));
+    return respond(conn, MHD_HTTP_OK, dump(o), "application/json");
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -647,8 +664,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
             return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is supported");
         return handle_sync(api, conn, upload_size, con_cls);
     }
+    if (!strncmp(url, "/v1/volumes/", 12) && !strcmp(method, "DELETE"))
+        return delete_volume(api, conn, url + 12);
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
         return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is supported");
+    if (!strcmp(url, "/v1/volumes"))
+        return respond(conn, MHD_HTTP_OK, volumes_json(api->r), "application/json");
     const char *json = "application/json";
     if (!strcmp(url, "/healthz"))
         return respond(conn, MHD_HTTP_OK, strdup("ok\n"), "text/plain");
@@ -810,8 +831,12 @@ static enum MHD_Result handle_tcp(void *cls, struct MHD_Connection *conn, const 
                                   size_t *upload_size, void **con_cls)
 {
     struct api *api = cls;
+    if (!strncmp(url, "/v1/volumes/", 12) && !strcmp(method, "DELETE"))
+        return delete_volume(api, conn, url + 12);
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
         return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is supported");
+    if (!strcmp(url, "/v1/volumes"))
+        return respond(conn, MHD_HTTP_OK, volumes_json(api->r), "application/json");
     if (strcmp(url, "/metrics"))
         return respond_error(conn, MHD_HTTP_NOT_FOUND, "only /metrics is served here");
     return respond(conn, MHD_HTTP_OK, metrics_render(api->r, api->sync),

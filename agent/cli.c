@@ -30,6 +30,7 @@ static const char usage[] =
     "  images gc                        free space by [images] thresholds, as the agent\n"
     "  events [-f] [POD]                the kept events (they survive an agent restart)\n"
     "  sync                             fetch the [sync] repo now, print the published commit\n"
+    "  volumes [rm NAME...]             the named volumes of PersistentVolumeClaims; remove one\n"
     "  unpack IMAGE DIR                 write an image's root filesystem into DIR\n"
     "  version                          print the version\n"
     "\n"
@@ -42,12 +43,13 @@ static const struct {
     const char *name;
     cli_cmd_fn fn;
 } commands[] = {
-    {"agent", cmd_agent},     {"status", cmd_status},     {"top", cmd_top},
-    {"logs", cmd_logs},       {"exec", cmd_exec},         {"validate", cmd_validate},
-    {"apply", cmd_apply},     {"delete", cmd_delete},     {"diff", cmd_diff},
-    {"pull", cmd_pull},       {"images", cmd_images},     {"unpack", cmd_unpack},
-    {"version", cmd_version}, {"help", cmd_help},         {"sync", cmd_sync},
-    {"events", cmd_events},   {"__monitor", cmd_monitor}, {"__extract", cmd_extract},
+    {"agent", cmd_agent},       {"status", cmd_status},   {"top", cmd_top},
+    {"logs", cmd_logs},         {"exec", cmd_exec},       {"validate", cmd_validate},
+    {"apply", cmd_apply},       {"delete", cmd_delete},   {"diff", cmd_diff},
+    {"pull", cmd_pull},         {"images", cmd_images},   {"unpack", cmd_unpack},
+    {"version", cmd_version},   {"help", cmd_help},       {"sync", cmd_sync},
+    {"events", cmd_events},     {"volumes", cmd_volumes}, {"__monitor", cmd_monitor},
+    {"__extract", cmd_extract},
 };
 
 /* tank help [COMMAND [SUBCOMMAND]]: the list of commands, or COMMAND's own usage. */

@@ -32,6 +32,7 @@ int cmd_images(const struct cli *cli, int argc, char **argv);
 int cmd_unpack(const struct cli *cli, int argc, char **argv);
 int cmd_sync(const struct cli *cli, int argc, char **argv);
 int cmd_events(const struct cli *cli, int argc, char **argv);
+int cmd_volumes(const struct cli *cli, int argc, char **argv);
 int cmd_monitor(const struct cli *cli, int argc, char **argv); /* __monitor (sandbox) */
 int cmd_extract(const struct cli *cli, int argc, char **argv); /* __extract (image) */
 

@@ -160,7 +160,9 @@ static char *current_place(const struct tank_config *cfg, const char *kind, cons
                 *line = p->line;
             }
         } else {
-            enum spec_object_kind k = !strcmp(kind, "configmap") ? SPEC_CONFIGMAP : SPEC_SECRET;
+            enum spec_object_kind k = !strcmp(kind, "configmap")               ? SPEC_CONFIGMAP
+                                      : !strcmp(kind, "persistentvolumeclaim") ? SPEC_PVC
+                                                                               : SPEC_SECRET;
             const struct spec_object *o = spec_set_find_object(&set, k, "default", name);
             if (o) {
                 file = strdup(o->file);
@@ -170,6 +172,14 @@ static char *current_place(const struct tank_config *cfg, const char *kind, cons
     }
     spec_set_free(&set);
     return file;
+}
+
+/* The kind as apply names it (lowercase, as kubectl does). */
+static const char *obj_kind(const struct spec_object *o)
+{
+    return o->kind == SPEC_CONFIGMAP ? "configmap"
+           : o->kind == SPEC_PVC     ? "persistentvolumeclaim"
+                                     : "secret";
 }
 
 /* Write one document (kind/name, text) into pods_dir; prints what happened. */
@@ -234,7 +244,7 @@ static int place_all(const struct apply *a, const struct spec_set *set)
         const char *file = pod ? set->pods[i]->file : o->file;
         const char *name = pod ? set->pods[i]->name : o->name;
         int line = pod ? set->pods[i]->line : o->line;
-        const char *kind = pod ? "pod" : o->kind == SPEC_CONFIGMAP ? "configmap" : "secret";
+        const char *kind = pod ? "pod" : obj_kind(o);
         const struct source *s = find_source(a, file);
         const char *doc;
         size_t len;
@@ -375,11 +385,8 @@ static int diff_all(const struct apply *a, const struct spec_set *set, const cha
         if (!s)
             return 2;
         podfile_doc(s->data, s->len, pod ? set->pods[i]->line : o->line, &doc, &len);
-        int r = diff_doc(a, dir,
-                         pod                         ? "pod"
-                         : o->kind == SPEC_CONFIGMAP ? "configmap"
-                                                     : "secret",
-                         pod ? set->pods[i]->name : o->name, file, doc, len);
+        int r = diff_doc(a, dir, pod ? "pod" : obj_kind(o), pod ? set->pods[i]->name : o->name,
+                         file, doc, len);
         if (r > 1)
             return 2;
         rc |= r;

@@ -482,10 +482,13 @@ static int resolve_volumes(struct rctx *r, struct spec_pod *pod)
 {
     for (size_t i = 0; i < pod->n_volumes; i++) {
         struct spec_volume *v = &pod->volumes[i];
-        if (!SPEC_VOLUME_IS_GENERATED(v->kind))
+        if (!SPEC_VOLUME_IS_GENERATED(v->kind) && v->kind != SPEC_VOLUME_PVC)
             continue;
         r->error = NULL;
-        if (volume_files(r, v) < 0) {
+        if (v->kind == SPEC_VOLUME_PVC) {
+            if (!spec_set_find_object(r->set, SPEC_PVC, pod->namespace, v->ref_name))
+                config_error(r, "persistentvolumeclaim \"%s\" not found", v->ref_name);
+        } else if (volume_files(r, v) < 0) {
             free(r->error);
             return -ENOMEM;
         }

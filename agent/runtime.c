@@ -16,6 +16,7 @@
 #include "agent/confine.h"
 #include "agent/loop.h"
 #include "agent/runtime-int.h"
+#include "agent/volumes.h"
 #include "agent/runtime_cg.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
@@ -259,7 +260,10 @@ static int build_mounts(struct host_rt *h, const struct spec_pod *pod,
         bool cfg = SPEC_VOLUME_IS_GENERATED(v->kind);
         if (v->kind == SPEC_VOLUME_HOST_PATH)
             snprintf(base, sizeof(base), "%s", v->host_path);
-        else if (cfg) {
+        else if (v->kind == SPEC_VOLUME_PVC) {
+            if (volumes_path(h->cfg->state_dir, v->ref_name, base, sizeof(base)) < 0)
+                return tk_err_set(err, -ENAMETOOLONG, "volume '%s': path too long", v->name);
+        } else if (cfg) {
             /* Written once here; then kept current by runtime_update_config_volumes (this
              * spec may be older than the store's: a restart must not bring old files back). */
             _cleanup_free_ char *dir = cfgvol_dir(h->cfg->run_dir, pod->name);
@@ -281,9 +285,10 @@ static int build_mounts(struct host_rt *h, const struct spec_pod *pod,
         mounts[i] = (struct sandbox_mount){
             .source = srcs[i],
             .destination = m->mount_path,
-            .flags =
-                (m->read_only || cfg ? SANDBOX_MOUNT_READONLY | rro[m->recursive_read_only] : 0) |
-                (v->kind == SPEC_VOLUME_EMPTY_DIR ? SANDBOX_MOUNT_MKDIR : 0),
+            .flags = (m->read_only || cfg || v->pvc_read_only
+                          ? SANDBOX_MOUNT_READONLY | rro[m->recursive_read_only]
+                          : 0) |
+                     (v->kind == SPEC_VOLUME_EMPTY_DIR ? SANDBOX_MOUNT_MKDIR : 0),
             .sub_path = m->sub_path,
             .volume = v->name,
         };

@@ -12,6 +12,7 @@
 
 #include "agent/config.h"
 #include "agent/runtime-int.h"
+#include "agent/volumes.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -101,8 +102,8 @@ static size_t fill_volumes(const struct spec_pod *pod, struct sandbox_volume *vo
     size_t n = 0;
     for (size_t i = 0; i < pod->n_volumes; i++) {
         const struct spec_volume *s = &pod->volumes[i];
-        if (SPEC_VOLUME_IS_GENERATED(s->kind))
-            continue;
+        if (SPEC_VOLUME_IS_GENERATED(s->kind) || s->kind == SPEC_VOLUME_PVC)
+            continue; /* the agent's: cfgvol_dir, state_dir/volumes (volumes.h) */
         vols[n++] = (struct sandbox_volume){
             .name = s->name,
             .kind = s->kind == SPEC_VOLUME_HOST_PATH ? SANDBOX_VOLUME_HOST_PATH
@@ -224,6 +225,10 @@ int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info 
     if (r < 0)
         return r;
     nv = fill_volumes(pod, vols);
+    for (size_t i = 0; i < pod->n_volumes; i++)
+        if (pod->volumes[i].kind == SPEC_VOLUME_PVC &&
+            (r = volumes_ensure(cfg->state_dir, pod->volumes[i].ref_name, err)) < 0)
+            return r;
     fill_dns_options(pod, opts);
     struct sandbox_pod_config pc = {
         .run_dir = cfg->run_dir,

@@ -9,13 +9,17 @@ _tank_containers() { # POD
         grep -o '"name": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' | tail -n +2
 }
 
+_tank_volumes() {
+    tank ${_tank_config:+--config "$_tank_config"} volumes 2>/dev/null | awk 'NR > 1 {print $1}'
+}
+
 _tank() {
     local cur prev words cword
     _init_completion 2>/dev/null || {
         cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
         words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
     }
-    local commands="agent status logs exec validate apply delete diff pull images unpack sync events version help"
+    local commands="agent status logs exec validate apply delete diff pull images unpack sync events volumes version help"
     local i cmd= sub= _tank_config= args=()
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
@@ -75,6 +79,13 @@ _tank() {
             COMPREPLY=($(compgen -W "prune gc -o --help" -- "$cur"))
         elif [ "${args[0]}" = prune ]; then
             COMPREPLY=($(compgen -W "--all --dry-run --help" -- "$cur"))
+        fi ;;
+    volumes)
+        case $prev in -o) COMPREPLY=($(compgen -W "table json" -- "$cur")); return ;; esac
+        if [ ${#args[@]} -eq 0 ]; then
+            COMPREPLY=($(compgen -W "rm -o --help" -- "$cur"))
+        elif [ "${args[0]}" = rm ]; then
+            COMPREPLY=($(compgen -W "$(_tank_volumes)" -- "$cur"))
         fi ;;
     unpack) [ ${#args[@]} -eq 1 ] && COMPREPLY=($(compgen -d -- "$cur")) ;;
     pull)

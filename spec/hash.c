@@ -187,6 +187,9 @@ static void put_volume(struct tk_buf *b, const struct spec_volume *v)
     if (v->kind == SPEC_VOLUME_HOST_PATH) {
         put_str(b, v->host_path);
         put_int(b, v->host_path_type);
+    } else if (v->kind == SPEC_VOLUME_PVC) {
+        put_str(b, v->ref_name);
+        put_int(b, v->pvc_read_only);
     } else if (SPEC_VOLUME_IS_GENERATED(v->kind)) {
         /* what is shown, not its content: the files are updated in place */
         put_str(b, v->ref_name);

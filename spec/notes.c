@@ -58,8 +58,6 @@ static const struct {
     {"spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution", PREFERRED},
     {"spec.affinity.podAffinity", POD_AFFINITY},
     {"spec.affinity.podAntiAffinity", POD_AFFINITY},
-    {"spec.volumes[].persistentVolumeClaim",
-     "use a hostPath volume for data kept on this host, or an emptyDir"},
     {"spec.volumes[].nfs", "mount it on the host and use a hostPath volume"},
     {"spec.volumes[].ephemeral", "use an emptyDir volume (with sizeLimit)"},
     {"spec.containers[].ports[].hostIP",

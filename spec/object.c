@@ -9,7 +9,7 @@
 
 const char *spec_object_kind_to_string(enum spec_object_kind k)
 {
-    return k == SPEC_SECRET ? "Secret" : "ConfigMap";
+    return k == SPEC_SECRET ? "Secret" : k == SPEC_PVC ? "PersistentVolumeClaim" : "ConfigMap";
 }
 
 void spec_object_free(struct spec_object *o)
@@ -25,6 +25,7 @@ void spec_object_free(struct spec_object *o)
     free(o->name);
     free(o->namespace);
     free(o->type);
+    free(o->storage_class);
     free(o->file);
     free(o);
 }
@@ -48,6 +49,7 @@ struct spec_object *spec_object_dup(const struct spec_object *o)
     d->name = dup_or(o->name, &ok);
     d->namespace = dup_or(o->namespace, &ok);
     d->type = dup_or(o->type, &ok);
+    d->storage_class = dup_or(o->storage_class, &ok);
     d->file = dup_or(o->file, &ok);
     d->n_data = 0;
     d->data = calloc(o->n_data ? o->n_data : 1, sizeof(*d->data));
@@ -139,11 +141,6 @@ static bool b64_decode(const char *s, unsigned char **out, size_t *len)
     *len = o;
     return true;
 }
-
-struct obj_read {
-    struct spec_object *o;
-    size_t total;
-};
 
 static void add_data(struct walk *w, const struct ynode *k, const char *path, struct obj_read *r,
                      unsigned char *value, size_t len)
@@ -250,7 +247,7 @@ static void f_obj_namespace(struct walk *w, const struct ynode *v, const char *p
                  "a valid namespace name " DNS1123_RULE);
 }
 
-static void f_string_map(struct walk *w, const struct ynode *v, const char *path, void *obj)
+void f_obj_string_map(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     (void)obj;
     for (size_t i = 0; v->type == YN_MAP && i < v->n; i++) {
@@ -266,13 +263,13 @@ static void f_string_map(struct walk *w, const struct ynode *v, const char *path
         werr(w, v, path, "expected a mapping, got %s", ynode_kind_name(v));
 }
 
-static void f_obj_metadata(struct walk *w, const struct ynode *v, const char *path, void *obj)
+void f_obj_metadata(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const struct field fields[] = {
         {"name", f_obj_name},
         {"namespace", f_obj_namespace},
-        {"labels", f_string_map},
-        {"annotations", f_string_map},
+        {"labels", f_obj_string_map},
+        {"annotations", f_obj_string_map},
         {"creationTimestamp", field_ignored},
         {"uid", field_ignored},
         {"resourceVersion", field_ignored},

@@ -174,6 +174,29 @@ static void f_host_path(struct walk *w, const struct ynode *v, const char *path,
         wreq(w, v, path, "path", NULL);
 }
 
+static void f_pvc_claim(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    want_checked(w, v, path, &((struct spec_volume *)obj)->ref_name, tk_is_dns_label,
+                 "the name of a PersistentVolumeClaim " DNS1123_RULE);
+}
+
+static void f_pvc_ro(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    want_bool(w, v, path, &((struct spec_volume *)obj)->pvc_read_only);
+}
+
+/* persistentVolumeClaim: the named volume state_dir/volumes/CLAIM (kind PersistentVolumeClaim) */
+static void f_pvc_volume(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"claimName", f_pvc_claim}, {"readOnly", f_pvc_ro}};
+    struct spec_volume *vol = obj;
+    w->sources++;
+    vol->kind = SPEC_VOLUME_PVC;
+    if (walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), vol) &&
+        ynode_is_null(ynode_get(v, "claimName")))
+        wreq(w, v, path, "claimName", "the name of a PersistentVolumeClaim");
+}
+
 static void f_ed_medium(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const char *const names[] = {"", "Memory"};
@@ -209,7 +232,7 @@ static void f_volumes(struct walk *w, const struct ynode *v, const char *path, v
         {"name", f_vol_name},
         {"hostPath", f_host_path},
         {"emptyDir", f_empty_dir},
-        {"persistentVolumeClaim", field_refused},
+        {"persistentVolumeClaim", f_pvc_volume},
         {"nfs", field_refused},
         {"ephemeral", field_refused},
         {"configMap", f_configmap_volume},
@@ -235,8 +258,8 @@ static void f_volumes(struct walk *w, const struct ynode *v, const char *path, v
             wreq(w, v->items[i], p, "name", NULL);
         if (w->sources > 1)
             werr(w, v->items[i], p,
-                 "give only one of hostPath, emptyDir, configMap, secret, downwardAPI and "
-                 "projected");
+                 "give only one of hostPath, emptyDir, persistentVolumeClaim, configMap, secret, "
+                 "downwardAPI and projected");
         names[i] = vol->name;
     }
     check_name_dups(w, v, path, "volume", names);
@@ -766,13 +789,14 @@ static bool check_type(struct walk *w, const struct ynode *root, struct spec_pod
         ok = false;
     }
     if (ynode_is_null(kind)) {
-        werr(w, root, "kind", "required (Pod, Deployment, Job, ConfigMap or Secret)");
+        werr(w, root, "kind",
+             "required (Pod, Deployment, Job, ConfigMap, Secret or PersistentVolumeClaim)");
         ok = false;
     } else if (want_str(w, kind, "kind", &k)) {
         if (strcmp(k, "Pod")) {
             werr(w, kind, "kind",
-                 "'%.100s' is not supported: Tank reads kind Pod, Deployment, Job, ConfigMap and "
-                 "Secret",
+                 "'%.100s' is not supported: Tank reads kind Pod, Deployment, Job, ConfigMap, "
+                 "Secret and PersistentVolumeClaim",
                  k);
             ok = false;
         }

@@ -198,9 +198,12 @@ static bool on_object(struct parse_ctx *ctx, struct spec_errs *e, struct ynode *
         k = SPEC_CONFIGMAP;
     else if (!strcmp(kind->value, "Secret"))
         k = SPEC_SECRET;
+    else if (!strcmp(kind->value, "PersistentVolumeClaim"))
+        k = SPEC_PVC;
     else
         return false;
-    struct spec_object *o = spec_object_from_tree(e, root, k);
+    struct spec_object *o =
+        k == SPEC_PVC ? spec_pvc_from_tree(e, root) : spec_object_from_tree(e, root, k);
     if (!o)
         return true;
     o->file = strdup(ctx->file);

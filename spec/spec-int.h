@@ -73,6 +73,17 @@ size_t spec_yaml_parse(struct spec_errs *e, const char *data, size_t len, bool j
 struct spec_pod *spec_pod_from_tree(struct spec_errs *e, const struct ynode *root);
 
 /* Build a ConfigMap or Secret from one document tree; NULL when it has errors. */
+struct walk;
+/* An object's metadata (name, namespace, labels, annotations); obj is a struct obj_read. */
+struct obj_read {
+    struct spec_object *o;
+    size_t total;
+};
+void f_obj_metadata(struct walk *w, const struct ynode *v, const char *path, void *obj);
+/* labels and annotations: label keys to strings */
+void f_obj_string_map(struct walk *w, const struct ynode *v, const char *path, void *obj);
+/* kind PersistentVolumeClaim (spec/pvc.c): NULL after errors. */
+struct spec_object *spec_pvc_from_tree(struct spec_errs *e, const struct ynode *root);
 struct spec_object *spec_object_from_tree(struct spec_errs *e, const struct ynode *root,
                                           enum spec_object_kind kind);
 

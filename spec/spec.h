@@ -37,6 +37,7 @@ enum spec_volume_kind {
     SPEC_VOLUME_SECRET,       /* the same, on a tmpfs */
     SPEC_VOLUME_DOWNWARD_API, /* the pod's fields as files: items[].key is the fieldPath */
     SPEC_VOLUME_PROJECTED,    /* sources[]: configMap, secret and downwardAPI volumes in one */
+    SPEC_VOLUME_PVC,          /* persistentVolumeClaim: ref_name the claim, pvc_read_only */
 };
 /* A volume whose files the agent writes (configMap, secret, downwardAPI). */
 #define SPEC_VOLUME_IS_GENERATED(k)                                                                \
@@ -274,6 +275,7 @@ struct spec_volume {
     struct spec_key_path *items; /* NULL: every key, as a file named like it */
     size_t n_items;
     int32_t default_mode; /* file mode, 0644 when not given */
+    bool pvc_read_only;   /* persistentVolumeClaim.readOnly: every mount of it read-only */
     bool optional;
     /* Filled by the agent's resolution (not covered by the hash: the files are updated in
      * place): the files to show, NULL/0 when the object is missing. */
@@ -444,7 +446,7 @@ struct spec_pod {
 
 /* A ConfigMap or Secret: named data for pods (env, envFrom, volumes). Values are bytes
  * (Secret data decoded from base64; stringData merged over data). */
-enum spec_object_kind { SPEC_CONFIGMAP, SPEC_SECRET };
+enum spec_object_kind { SPEC_CONFIGMAP, SPEC_SECRET, SPEC_PVC };
 #define SPEC_MAX_OBJECT_SIZE (1u << 20) /* bytes of data per ConfigMap or Secret */
 
 struct spec_data {
@@ -459,6 +461,9 @@ struct spec_object {
     char *namespace; /* "default" when absent */
     char *type;      /* Secret type ("Opaque" default); NULL for a ConfigMap */
     bool immutable;
+    /* PersistentVolumeClaim: a named volume, state_dir/volumes/NAME (spec/pvc.c) */
+    uint64_t storage;       /* resources.requests.storage in bytes (not enforced) */
+    char *storage_class;    /* storageClassName as written, NULL when absent */
     struct spec_data *data; /* sorted by key */
     size_t n_data;
     char *file;

@@ -104,4 +104,13 @@ wait_jq 20 '.workloads[] | select(.name == "slow") | .conditions == [.conditions
 wait_jq 20 '[.pods[] | select(.owner.name == "slow" and .phase == "Running")] | length == 0' ||
     fail "the running pod was not stopped: $(pods_json | jq -c '[.pods[] | {name, phase}]')"
 echo "ok: activeDeadlineSeconds ends the Job (Failed, DeadlineExceeded) and stops its pod"
+
+# The documentation's pi Job, perl replaced by busybox printing the first digits.
+sed -E -e "s|^( *)image: .*|\1image: \"$IMAGE\"|" -e 's|^( *)command: .*|\1command: ["sh", "-c", "echo 3.14159"]|' \
+    "$TANK_SRC/t/fixtures/spec/valid/k8s-job-pi.yaml" >"$PODS/.pi.tmp" && mv "$PODS/.pi.tmp" "$PODS/pi.yaml"
+wait_jq 30 '.workloads[] | select(.name == "pi") | .conditions | map(.type) == ["Complete"]' ||
+    fail "pi: $(job_jq pi .)"
+"$TANK" logs --config "$CFG" "$(pods_json | jq -r '.pods[] | select(.owner.name == "pi") | .name')" |
+    grep -qx 3.14159 || fail "pi's log"
+echo "ok: the documentation's pi Job runs to Complete"
 pass
