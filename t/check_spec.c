@@ -87,7 +87,7 @@ START_TEST(test_valid_fixture)
     dump_errors(&set, errs, sizeof(errs));
     ck_assert_msg(r == 0 && set.n_errors == 0, "%s should be valid, got:%s", file, errs);
     ck_assert_msg(set.n_warnings == 0, "%s: a valid fixture has no warning (see warn/)", file);
-    ck_assert_msg(set.n_pods >= 1, "%s gave no pod", file);
+    ck_assert_msg(set.n_pods + set.n_workloads >= 1, "%s gave no pod nor workload", file);
     for (size_t i = 0; i < set.n_pods; i++) {
         ck_assert_str_eq(set.pods[i]->file, file);
         ck_assert_uint_eq(strlen(set.pods[i]->hash), 64);
@@ -172,7 +172,7 @@ START_TEST(test_warn_fixture)
     int r = spec_parse_file(&set, file);
     dump_errors(&set, errs, sizeof(errs));
     ck_assert_msg(r == 0 && set.n_errors == 0, "%s should be valid, got:%s", file, errs);
-    ck_assert_msg(set.n_pods >= 1, "%s gave no pod", file);
+    ck_assert_msg(set.n_pods + set.n_workloads >= 1, "%s gave no pod nor workload", file);
     ck_assert_msg(set.n_warnings == n_want, "%s: expected %zu warnings, got %zu", file, n_want,
                   set.n_warnings);
     for (size_t i = 0; i < n_want; i++) {
