@@ -138,6 +138,12 @@ struct sandbox_container_config {
      * init is pid 1); host_pid = stay in the caller's (hostPID). */
     const char *pidns;
     int host_pid;
+    /* tty: the workload gets a pseudo-terminal of the container's own devpts (opened after
+     * the pivot, as runc does) as its controlling terminal and fds 0-2; the monitor logs what
+     * it writes as stdout. stdin_open (without tty): its stdin is a pipe the monitor holds
+     * open and never writes to, instead of /dev/null (a shell waits instead of ending). */
+    int tty;
+    int stdin_open;
     /* The pod's user namespace (RUN_DIR/pods/POD/ns/user, mapping 0..65535 to userns_id..;
      * NULL = the host's). The workload builds its root file system as the host's root, the
      * image layers idmapped through it (overlayfs over idmapped lower layers; the upper dir

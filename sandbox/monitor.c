@@ -110,7 +110,12 @@ static void stream_flush(struct stream *s, struct log *l, int at_eof)
         char *nl = memchr(s->buf + start, '\n', s->len - start);
         if (!nl)
             break;
-        log_record(l, s->name, 'F', s->buf + start, (size_t)(nl - (s->buf + start)));
+        /* A line ends with "\n" or "\r\n" (a terminal's ONLCR): neither is logged, as
+         * containerd's CRI logger reads lines. */
+        size_t len = (size_t)(nl - (s->buf + start));
+        if (len && nl[-1] == '\r')
+            len--;
+        log_record(l, s->name, 'F', s->buf + start, len);
         start = (size_t)(nl - s->buf) + 1;
     }
     memmove(s->buf, s->buf + start, s->len - start);

@@ -23,3 +23,10 @@ int spawn_monitor_memfd(void);
 /* The monitor, in the caller's fresh child: joins the pod's namespaces, forks the workload,
  * reports on sync, re-execs memfd, and never returns. */
 _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, int sync, int memfd);
+
+/* tty (sandbox/spawntty.c). In the workload, after the pivot: a pseudo-terminal of the
+ * container's /dev/ptmx, its slave owned by the workload's user, made the controlling
+ * terminal of a new session and dup'ed onto fds 0-2; the master is sent over SOCK. */
+int spawn_tty_child(const struct sandbox_container_config *cfg, int sock, struct sandbox_fail *f);
+/* In the monitor: the master the workload sent over SOCK (close-on-exec), or -errno. */
+int spawn_tty_recv(int sock);

@@ -138,12 +138,21 @@ static int child_wait_go(int gofd, struct sandbox_fail *f)
     return 0;
 }
 
+/* The monitor's channels to the workload: the go byte, its failure record, its stdout and
+ * stderr (with a log), its held-open stdin (stdin_open without tty), and the socket its
+ * terminal's master comes over (tty). -1 where unused. */
+struct pipes {
+    int go[2], err[2], out[2], serr[2], in[2], tty[2];
+};
+
 /* The namespaces, the exec record and the root are built while the caller's ready hook runs
  * (moving a process between cgroups waits for an RCU grace period: milliseconds); nothing of
  * the image runs before the go byte, so the workload is in its cgroups, and its cgroup
  * namespace rooted there, before its first instruction. */
-static int child_setup(const struct sandbox_container_config *cfg, int gofd, struct sandbox_fail *f)
+static int child_setup(const struct sandbox_container_config *cfg, const struct pipes *p,
+                       struct sandbox_fail *f)
 {
+    int gofd = p->go[0];
     uint64_t caps;
     struct sandbox_seccomp_filter *filter = NULL; /* freed by the exec or the exit */
     _cleanup_close_ int userns = cfg->userns ? open(cfg->userns, O_RDONLY | O_CLOEXEC) : -1;
@@ -158,7 +167,8 @@ static int child_setup(const struct sandbox_container_config *cfg, int gofd, str
         (r = sandbox_exec_record(cfg, caps, filter, f)) < 0)
         return r;
     r = sandbox_rootfs_setup(cfg, f);
-    if (r < 0 || (r = sandbox_apparmor_exec(cfg, f)) < 0 || (r = child_wait_go(gofd, f)) < 0)
+    if (r < 0 || (cfg->tty && (r = spawn_tty_child(cfg, p->tty[1], f)) < 0) ||
+        (r = sandbox_apparmor_exec(cfg, f)) < 0 || (r = child_wait_go(gofd, f)) < 0)
         return r;
     /* Mounts are made; from here on root is the pod's root, not the host's. */
     if (userns >= 0 && setns(userns, CLONE_NEWUSER) < 0)
@@ -183,17 +193,15 @@ static int child_setup(const struct sandbox_container_config *cfg, int gofd, str
     return sandbox_fail(f, SANDBOX_STAGE_EXEC, errno, "exec %s", path);
 }
 
-static _Noreturn void child_main(const struct sandbox_container_config *cfg, int gofd, int errfd,
-                                 int outw, int errw)
+static _Noreturn void child_main(const struct sandbox_container_config *cfg, const struct pipes *p)
 {
     struct sandbox_fail f = {0};
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null >= 0)
-        dup2(null, 0);
-    dup2(outw >= 0 ? outw : null, 1);
-    dup2(errw >= 0 ? errw : null, 2);
-    child_setup(cfg, gofd, &f);
-    ssize_t w = write(errfd, &f, sizeof(f));
+    dup2(p->in[0] >= 0 ? p->in[0] : null, 0);
+    dup2(p->out[1] >= 0 ? p->out[1] : null, 1);
+    dup2(p->serr[1] >= 0 ? p->serr[1] : null, 2);
+    child_setup(cfg, p, &f);
+    ssize_t w = write(p->err[1], &f, sizeof(f));
     (void)w;
     _exit(f.stage == SANDBOX_STAGE_EXEC && f.err == ENOENT ? 127 : 126);
 }
@@ -365,10 +373,6 @@ static void monitor_reexec(const struct sandbox_container_config *cfg, int memfd
         fcntl(errr, F_SETFD, FD_CLOEXEC);
 }
 
-struct pipes {
-    int go[2], err[2], out[2], serr[2];
-};
-
 static void pipes_close(struct pipes *p)
 {
     int *all = &p->go[0];
@@ -384,7 +388,12 @@ static int pipes_open(const struct sandbox_container_config *cfg, struct pipes *
     memset(p, 0xff, sizeof(*p));
     if (pipe2(p->go, O_CLOEXEC) < 0 || pipe2(p->err, O_CLOEXEC) < 0)
         return -errno;
-    if (cfg->log_path && (pipe2(p->out, O_CLOEXEC) < 0 || pipe2(p->serr, O_CLOEXEC) < 0))
+    if (cfg->log_path && !cfg->tty &&
+        (pipe2(p->out, O_CLOEXEC) < 0 || pipe2(p->serr, O_CLOEXEC) < 0))
+        return -errno;
+    if (cfg->stdin_open && !cfg->tty && pipe2(p->in, O_CLOEXEC) < 0)
+        return -errno;
+    if (cfg->tty && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p->tty) < 0)
         return -errno;
     return 0;
 }
@@ -451,7 +460,11 @@ _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, in
             close(p.out[0]);
         if (p.serr[0] >= 0)
             close(p.serr[0]);
-        child_main(cfg, p.go[0], p.err[1], p.out[1], p.serr[1]);
+        if (p.in[1] >= 0)
+            close(p.in[1]);
+        if (p.tty[0] >= 0)
+            close(p.tty[0]);
+        child_main(cfg, &p);
     }
     /* Only the monitor ignores SIGPIPE (a workload that died before reading the go byte
      * must not kill it); the workload keeps the default disposition through its exec. */
@@ -464,7 +477,17 @@ _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, in
         close(p.out[1]), p.out[1] = -1;
     if (p.serr[1] >= 0)
         close(p.serr[1]), p.serr[1] = -1;
+    if (p.in[0] >= 0)
+        close(p.in[0]), p.in[0] = -1;
+    if (p.tty[1] >= 0)
+        close(p.tty[1]), p.tty[1] = -1;
     monitor_checkpoint(cfg, sync, &p, child);
+    if (cfg->tty) /* sent before the exec the checkpoint saw */
+        outr = spawn_tty_recv(p.tty[0]);
+    /* stdin_open: the write end stays open in this process (and its re-exec) for good. */
+    int hold = TAKE_FD(p.in[1]);
+    if (hold >= 0)
+        fcntl(hold, F_SETFD, 0);
     pipes_close(&p);
     write_state(cfg, child);
     struct sync_msg ok = {.type = MSG_OK, .pid = child};

@@ -586,6 +586,21 @@ static void resolve_probe_ports(struct walk *w, const struct ynode *n, const cha
     }
 }
 
+static void f_stdin(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    want_bool(w, v, path, &((struct spec_container *)obj)->stdin_open);
+}
+
+static void f_stdin_once(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    want_bool(w, v, path, &((struct spec_container *)obj)->stdin_once);
+}
+
+static void f_tty(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    want_bool(w, v, path, &((struct spec_container *)obj)->tty);
+}
+
 static void read_container(struct walk *w, const struct ynode *n, const char *path,
                            struct spec_container *c)
 {
@@ -608,6 +623,9 @@ static void read_container(struct walk *w, const struct ynode *n, const char *pa
         {"livenessProbe", f_liveness},
         {"readinessProbe", f_readiness},
         {"startupProbe", f_startup},
+        {"stdin", f_stdin},
+        {"stdinOnce", f_stdin_once},
+        {"tty", f_tty},
     };
     c->pull_policy = (enum spec_pull_policy) - 1;
     if (!walk_map(w, n, path, fields, TK_ARRAY_SIZE(fields), c))

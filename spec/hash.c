@@ -120,6 +120,8 @@ static void put_container(struct tk_buf *b, const struct spec_container *c, bool
         put_str(b, d);
         put_list(b, c->probes[t]->command, c->probes[t]->n_command);
     }
+    if (c->stdin_open || c->stdin_once || c->tty) /* (hashes without them stay) */
+        tk_buf_addf(b, "stdio%d%d%d;", c->stdin_open, c->stdin_once, c->tty);
     put_str(b, c->name);
     put_str(b, c->image);
     put_int(b, c->pull_policy);

@@ -236,6 +236,10 @@ struct spec_container {
      * default). */
     unsigned resize_restart;
     struct spec_probe *probes[SPEC_N_PROBES]; /* NULL = none */
+    /* stdin (its stdin is an open pipe no one writes to, instead of /dev/null), stdinOnce
+     * (accepted: nothing attaches), tty (a pseudo-terminal of its own on fds 0-2, its
+     * output logged as stdout); all false by default. */
+    bool stdin_open, stdin_once, tty;
 };
 #define SPEC_RESIZE_CPU 1u
 #define SPEC_RESIZE_MEMORY 2u
