@@ -94,7 +94,7 @@ CTRCTL_OBJS := $(BUILD)/t/ctrctl.o $(addprefix $(BUILD)/,sandbox/spawn.o sandbox
                sandbox/rootfs.o sandbox/inroot.o \
                sandbox/volmount.o sandbox/userns.o sandbox/exec_record.o base/buf.o \
                sandbox/caps.o sandbox/monitor.o sandbox/layercopy.o image/flatten.o base/fs.o \
-               base/child.o \
+               base/child.o base/alloc.o \
                base/err.o base/capability.o sandbox/ctrconfine.o sandbox/seccomp.o \
                sandbox/seccomp_default.o) \
                $(BUILD)/sandbox/monitor_blob.o

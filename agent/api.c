@@ -30,6 +30,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/alloc.h"
 
 struct api {
     struct loop *loop;
@@ -544,8 +545,8 @@ static void on_synced(const char *revision, const char *error, void *data)
 {
     struct sync_request *q = data;
     q->done = true;
-    q->revision = revision ? strdup(revision) : NULL;
-    q->error = error ? strdup(error) : NULL;
+    q->revision = revision ? tk_xstrdup(revision) : NULL;
+    q->error = error ? tk_xstrdup(error) : NULL;
     MHD_resume_connection(q->conn);
     /* the server runs the connection on its next pass */
     loop_del_timer(q->api->loop, q->api->timer);

@@ -16,6 +16,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "spec/spec.h"
+#include "base/alloc.h"
 
 static const char apply_usage[] =
     "usage: tank apply [--dry-run] FILE|DIR|-...\n"
@@ -62,7 +63,7 @@ static int add_source(struct apply *a, const char *name, char *data, size_t len)
     if (!more)
         return -ENOMEM;
     a->src = more;
-    a->src[a->n_src++] = (struct source){strdup(name), data, len};
+    a->src[a->n_src++] = (struct source){tk_xstrdup(name), data, len};
     return 0;
 }
 
@@ -156,7 +157,7 @@ static char *current_place(const struct tank_config *cfg, const char *kind, cons
         if (!strcmp(kind, "pod")) {
             const struct spec_pod *p = spec_set_find(&set, name);
             if (p) {
-                file = strdup(p->file);
+                file = tk_xstrdup(p->file);
                 *line = p->line;
             }
         } else {
@@ -165,7 +166,7 @@ static char *current_place(const struct tank_config *cfg, const char *kind, cons
                                                                                : SPEC_SECRET;
             const struct spec_object *o = spec_set_find_object(&set, k, "default", name);
             if (o) {
-                file = strdup(o->file);
+                file = tk_xstrdup(o->file);
                 *line = o->line;
             }
         }

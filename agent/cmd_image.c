@@ -17,6 +17,7 @@
 #include "image/image.h"
 #include "image/pull.h"
 #include "image/gc.h"
+#include "base/alloc.h"
 
 static const char pull_usage[] =
     "usage: tank pull [-q|--quiet] [--auth-file FILE] IMAGE\n"
@@ -164,8 +165,8 @@ static void pull_progress(void *ctx, const struct image_progress *p)
         v->count = p->count;
         free(v->last_ms);
         free(v->start_ms);
-        v->last_ms = calloc(p->count + 1, sizeof(*v->last_ms));
-        v->start_ms = calloc(p->count + 1, sizeof(*v->start_ms));
+        v->last_ms = tk_xcalloc(p->count + 1, sizeof(*v->last_ms));
+        v->start_ms = tk_xcalloc(p->count + 1, sizeof(*v->start_ms));
         for (size_t i = 0; v->tty && !v->quiet && i < p->count; i++)
             fprintf(stderr, "\n"); /* a line per layer, redrawn in place below */
         return;
@@ -220,7 +221,7 @@ int cmd_pull(const struct cli *cli, int argc, char **argv)
         return 1;
     if (auth) { /* (the agent's: a pod's imagePullSecrets merged over auth_file) */
         free(cfg.auth_file);
-        cfg.auth_file = strdup(auth);
+        cfg.auth_file = tk_xstrdup(auth);
     }
     struct image_store *s = open_store("pull", &cfg);
     config_free(&cfg);

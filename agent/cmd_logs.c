@@ -23,6 +23,7 @@
 #include "base/fs.h"
 #include "base/parse.h"
 #include "sandbox/container.h"
+#include "base/alloc.h"
 
 /* How often -f looks at the container's state where its monitor cannot be watched through
  * a pidfd, or the log directory through inotify. */
@@ -444,7 +445,7 @@ static char **log_containers(const char *dir, int *err)
         if (!more)
             break;
         names = more;
-        names[n++] = strndup(de->d_name, len - 4);
+        names[n++] = tk_xstrndup(de->d_name, len - 4);
         names[n] = NULL;
     }
     if (names)

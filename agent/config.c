@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/alloc.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/parse.h"
@@ -90,14 +91,6 @@ static const struct key keys[] = {
     {"sync", "timeout", V_DURATION, FIELD(sync_timeout_ms), 0},
 };
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
-
 /* Without [security] userns_ranges: the subordinate ids of user "tank" (both /etc/subuid
  * and /etc/subgid, as podman reads them), else the built-in range. */
 static void config_default_userns_ranges(struct tank_config *cfg)
@@ -120,12 +113,12 @@ static void config_default_userns_ranges(struct tank_config *cfg)
 void config_defaults(struct tank_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->pods_dir = xstrdup("/etc/tank/pods");
-    cfg->secrets_dir = xstrdup("/etc/tank/secrets");
-    cfg->state_dir = xstrdup("/var/lib/tank");
-    cfg->run_dir = xstrdup("/run/tank");
-    cfg->log_dir = xstrdup("/var/log/tank");
-    cfg->socket = xstrdup("/run/tank/tank.sock");
+    cfg->pods_dir = tk_xstrdup("/etc/tank/pods");
+    cfg->secrets_dir = tk_xstrdup("/etc/tank/secrets");
+    cfg->state_dir = tk_xstrdup("/var/lib/tank");
+    cfg->run_dir = tk_xstrdup("/run/tank");
+    cfg->log_dir = tk_xstrdup("/var/log/tank");
+    cfg->socket = tk_xstrdup("/run/tank/tank.sock");
     cfg->resync_ms = 60 * 1000;
     cfg->gid = (gid_t)-1;
     cfg->max_layer_size = 8ULL << 30;
@@ -137,15 +130,15 @@ void config_defaults(struct tank_config *cfg)
     cfg->backoff_initial_ms = 10 * 1000;
     cfg->backoff_max_ms = 300 * 1000;
     cfg->backoff_reset_ms = 600 * 1000;
-    cfg->cgroup = xstrdup("pods");
+    cfg->cgroup = tk_xstrdup("pods");
     cfg->pod_pids_limit = 4096;
     cfg->reserved_memory = 100 << 20;
-    cfg->seccomp_dir = xstrdup("/etc/tank/seccomp");
+    cfg->seccomp_dir = tk_xstrdup("/etc/tank/seccomp");
     cfg->log_max_size = 10 << 20;
     cfg->log_max_files = 2;
     cfg->sync_period_ms = 30 * 1000;
-    cfg->sync_root = xstrdup("/var/lib/tank/repo");
-    cfg->sync_link = xstrdup("current");
+    cfg->sync_root = tk_xstrdup("/var/lib/tank/repo");
+    cfg->sync_link = tk_xstrdup("current");
     cfg->sync_depth = 1;
     cfg->sync_timeout_ms = 120 * 1000;
 }
@@ -175,7 +168,7 @@ static int set_list(char **list, size_t *n, const char *value, struct load_ctx *
         if (*n == CONFIG_MAX_LIST)
             return tk_err_set(ctx->err, -EINVAL, "%s:%d: [%s] %s: more than %d entries", ctx->path,
                               line, k->section, k->name, CONFIG_MAX_LIST);
-        list[(*n)++] = strndup(p, len);
+        list[(*n)++] = tk_xstrndup(p, len);
         p += len;
     }
     return 0;
@@ -247,7 +240,7 @@ static int apply(struct load_ctx *ctx, const struct key *k, const char *value, i
         __attribute__((fallthrough));
     case V_STRING:
         free(*str);
-        *str = value[0] ? xstrdup(value) : NULL;
+        *str = value[0] ? tk_xstrdup(value) : NULL;
         return 0;
     case V_LIST:
         return set_list(str, (size_t *)(base + k->count_off), value, ctx, line, k);
@@ -475,7 +468,7 @@ static int expand_pods_dir(struct tank_config *cfg, const char *path, struct tk_
 int config_load(struct tank_config *cfg, const char *path, struct tk_err *err)
 {
     config_defaults(cfg);
-    cfg->path = xstrdup(path);
+    cfg->path = tk_xstrdup(path);
     FILE *f = fopen(path, "re");
     if (!f)
         return tk_err_sys(err, -errno, "read config '%s'", path);

@@ -23,6 +23,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/alloc.h"
 
 #define DIR_EVENTS                                                                                 \
     (IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF |       \
@@ -269,7 +270,7 @@ static int walk_link(struct path_walk *w, const char *path, const char *link, co
 static int walk_path(const char *path, struct path_walk *w)
 {
     _cleanup_buf_ struct tk_buf cur = TK_BUF_INIT; /* resolved so far; "" is / */
-    _cleanup_free_ char *rest = strdup(path);
+    _cleanup_free_ char *rest = tk_xstrdup(path);
     size_t orig = strlen(path); /* the tail of rest that is still the configured path */
     int links = 0;
     for (char *p = rest; p;) {
@@ -413,7 +414,7 @@ static void keep_pod(struct store_state *next, const struct store_state *before,
             return;
         }
         next->pod_revisions = revs;
-        revs[n] = rev ? strdup(rev) : NULL;
+        revs[n] = rev ? tk_xstrdup(rev) : NULL;
     }
     pods[next->set.n_pods++] = copy;
 }
@@ -480,9 +481,9 @@ static void set_revisions(struct store_state *st)
 {
     if (!st->set.n_pods)
         return;
-    st->pod_revisions = calloc(st->set.n_pods, sizeof(*st->pod_revisions));
+    st->pod_revisions = tk_xcalloc(st->set.n_pods, sizeof(*st->pod_revisions));
     for (size_t i = 0; st->pod_revisions && st->revision && i < st->set.n_pods; i++)
-        st->pod_revisions[i] = strdup(st->revision);
+        st->pod_revisions[i] = tk_xstrdup(st->revision);
 }
 
 /* A pods directory that is not there is worth an entry among the errors. */
@@ -883,8 +884,8 @@ struct store *store_new(struct loop *loop, const char *pods_dir, const char *sec
         return NULL;
     }
     s->loop = loop;
-    s->seccomp_dir = seccomp_dir ? strdup(seccomp_dir) : NULL;
-    s->secrets_dir = secrets_dir && *secrets_dir ? strdup(secrets_dir) : NULL;
+    s->seccomp_dir = seccomp_dir ? tk_xstrdup(seccomp_dir) : NULL;
+    s->secrets_dir = secrets_dir && *secrets_dir ? tk_xstrdup(secrets_dir) : NULL;
     s->secrets_parent_wd = -1;
     s->secrets_rewatch = true;
     for (size_t n = s->secrets_dir ? strlen(s->secrets_dir) : 0;

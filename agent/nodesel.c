@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "base/parse.h"
 #include "spec/spec.h"
+#include "base/alloc.h"
 
 static const struct tank_config *host_cfg;
 
@@ -184,9 +185,9 @@ int nodesel_filter(struct store_state *st, const char *host)
             return -ENOMEM;
         }
         st->skipped = v;
-        v[st->n_skipped++] = (struct nodesel_skipped){.name = strdup(p->name),
-                                                      .file = p->file ? strdup(p->file) : NULL,
-                                                      .reason = strdup(why)};
+        v[st->n_skipped++] = (struct nodesel_skipped){.name = tk_xstrdup(p->name),
+                                                      .file = p->file ? tk_xstrdup(p->file) : NULL,
+                                                      .reason = tk_xstrdup(why)};
         spec_pod_free(p);
     }
     st->set.n_pods = kept;

@@ -61,6 +61,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/alloc.h"
 
 #define SANDBOX_RETRY_MAX_MS 30000
 
@@ -199,7 +200,7 @@ int pod_list_records(const char *record_dir, char ***names, size_t *n)
         if (!v)
             return -ENOMEM;
         *names = v;
-        v[(*n)++] = strndup(de->d_name, len - 5);
+        v[(*n)++] = tk_xstrndup(de->d_name, len - 5);
     }
     return 0;
 }
@@ -211,8 +212,8 @@ static void ctr_init(struct pod *p, struct ctr *c, size_t idx, const char *name,
     memset(c, 0, sizeof(*c));
     c->pod = p;
     c->idx = idx;
-    c->name = strdup(name);
-    c->image = image ? strdup(image) : NULL;
+    c->name = tk_xstrdup(name);
+    c->image = image ? tk_xstrdup(image) : NULL;
     c->watch_fd = -1;
     c->start.work.fd = -1;
     c->pull_fd = -1;

@@ -9,6 +9,7 @@
 
 #include "base/buf.h"
 #include "base/cleanup.h"
+#include "base/alloc.h"
 
 char *resolve_expand(const char *s, const char *(*lookup)(void *ctx, const char *name), void *ctx)
 {
@@ -496,7 +497,7 @@ static int resolve_volumes(struct rctx *r, struct spec_pod *pod)
             struct spec_container *c = &pod->containers[j];
             for (size_t k = 0; k < c->n_mounts; k++)
                 if (!strcmp(c->mounts[k].name, v->name) && !c->config_error) {
-                    c->config_error = strdup(r->error);
+                    c->config_error = tk_xstrdup(r->error);
                     break;
                 }
         }

@@ -18,6 +18,7 @@
 #include "agent/runtime-int.h"
 #include "agent/volumes.h"
 #include "agent/runtime_cg.h"
+#include "base/alloc.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -62,9 +63,9 @@ static void retire_log(const char *log)
 char *ctr_path(const char *dir, const char *pod, const char *ctr)
 {
     size_t size = strlen(dir) + strlen(pod) + (ctr ? strlen(ctr) : 0) + 32;
-    char *path = malloc(size);
-    if (!path || sandbox_ctr_path(path, size, dir, pod, ctr) < 0)
-        abort(); /* out of memory; the size always fits */
+    char *path = tk_xmalloc(size);
+    if (sandbox_ctr_path(path, size, dir, pod, ctr) < 0)
+        abort(); /* the size always fits */
     return path;
 }
 

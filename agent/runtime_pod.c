@@ -21,6 +21,7 @@
 #include "sandbox/cfgvol.h"
 #include "sandbox/container.h"
 #include "sandbox/podsandbox.h"
+#include "base/alloc.h"
 
 /* An IPv4 address is probed on the uplink (RFC 5227 ARP probe) before a pod takes it, so an
  * address already used by another host or pod is a clear error instead of a silent clash. */
@@ -31,7 +32,7 @@
 static void strip_prefix(const char *cidr, char **out)
 {
     size_t n = strcspn(cidr, "/");
-    *out = strndup(cidr, n);
+    *out = tk_xstrndup(cidr, n);
 }
 
 static enum sandbox_host_path_type hp_type(enum spec_host_path_type t)
@@ -338,7 +339,7 @@ int host_pod_list(void *impl, char ***names, size_t *n)
         return -ENOMEM;
     }
     for (size_t i = 0; i < count; i++)
-        (*names)[i] = strdup(v[i]);
+        (*names)[i] = tk_xstrdup(v[i]);
     *n = count;
     sandbox_pod_list_free(v);
     return 0;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
+
 void tk_buf_grow(struct tk_buf *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap)
@@ -11,10 +13,7 @@ void tk_buf_grow(struct tk_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1)
         cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s)
-        abort();
-    b->s = s;
+    b->s = tk_xreallocarray(b->s, cap, 1);
     b->cap = cap;
 }
 
@@ -102,9 +101,7 @@ const char *tk_buf_str(const struct tk_buf *b)
 
 char *tk_buf_detach(struct tk_buf *b)
 {
-    char *s = b->s ? b->s : strdup("");
-    if (!s)
-        abort();
+    char *s = b->s ? b->s : tk_xstrdup("");
     b->s = NULL;
     b->len = b->cap = 0;
     return s;

@@ -4,7 +4,7 @@
  *
  * A zeroed struct tk_buf (TK_BUF_INIT) is an empty buffer; buf.s is always
  * NUL-terminated once anything was added (tk_buf_str() returns "" for an empty one).
- * Allocation failure aborts: these buffers hold metadata, not bulk data.
+ * Allocation failure aborts (base/alloc.h): these buffers hold metadata, not bulk data.
  */
 #include <stdarg.h>
 #include <stddef.h>

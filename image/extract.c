@@ -20,6 +20,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/alloc.h"
 
 #define EXTRACT_READ_SIZE (256u << 10)
 
@@ -89,8 +90,8 @@ static void filter_xattrs(struct archive_entry *e)
             dropped++;
             continue;
         }
-        keep[n].name = strdup(name);
-        keep[n].value = malloc(size ? size : 1);
+        keep[n].name = tk_xstrdup(name);
+        keep[n].value = tk_xmalloc(size ? size : 1);
         if (keep[n].value)
             memcpy(keep[n].value, value, size);
         keep[n++].size = size;

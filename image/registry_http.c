@@ -14,6 +14,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "image/auth.h"
+#include "base/alloc.h"
 
 #define ERROR_BODY_MAX (16u << 10)
 #define MAX_REDIRECTS 10
@@ -421,7 +422,7 @@ int registry_http_get(struct registry_http *c, const char *url, const char *acce
                       const char *authz, const char *authz_origin, int allow_http, int retries,
                       struct registry_xfer *x, struct tk_err *err)
 {
-    _cleanup_free_ char *cur = strdup(url);
+    _cleanup_free_ char *cur = tk_xstrdup(url);
     struct tk_err last = {0};
     int attempt = 0, redirects = 0, transient, r;
 
@@ -475,7 +476,7 @@ int registry_http_get(struct registry_http *c, const char *url, const char *acce
         if (r < 0)
             return r;
         free(cur);
-        cur = strdup(url);
+        cur = tk_xstrdup(url);
         redirects = 0;
     }
 }

@@ -201,7 +201,7 @@ static void f_env(struct walk *w, const struct ynode *v, const char *path, void 
     struct spec_container *c = obj;
     if (!want_seq(w, v, path))
         return;
-    c->env = xcalloc(v->n, sizeof(*c->env));
+    c->env = tk_xcalloc(v->n, sizeof(*c->env));
     c->n_env = v->n;
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);
@@ -213,7 +213,7 @@ static void f_env(struct walk *w, const struct ynode *v, const char *path, void 
         if (e->value && e->from != SPEC_ENV_VALUE && *e->value)
             werr(w, v->items[i], p, "value and valueFrom cannot both be given");
         if (!e->value)
-            e->value = xstrdup("");
+            e->value = tk_xstrdup("");
     }
 }
 
@@ -252,7 +252,7 @@ static void f_env_from(struct walk *w, const struct ynode *v, const char *path, 
     struct spec_container *c = obj;
     if (!want_seq(w, v, path))
         return;
-    c->env_from = xcalloc(v->n, sizeof(*c->env_from));
+    c->env_from = tk_xcalloc(v->n, sizeof(*c->env_from));
     c->n_env_from = v->n;
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);
@@ -286,7 +286,7 @@ static void f_port_protocol(struct walk *w, const struct ynode *v, const char *p
     int i;
     if (want_enum(w, v, path, names, TK_ARRAY_SIZE(names), &i)) {
         free(pt->protocol);
-        pt->protocol = xstrdup(names[i]);
+        pt->protocol = tk_xstrdup(names[i]);
     }
 }
 
@@ -308,7 +308,7 @@ static void f_ports(struct walk *w, const struct ynode *v, const char *path, voi
     struct spec_container *c = obj;
     if (!want_seq(w, v, path))
         return;
-    c->ports = xcalloc(v->n, sizeof(*c->ports));
+    c->ports = tk_xcalloc(v->n, sizeof(*c->ports));
     c->n_ports = v->n;
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);
@@ -318,7 +318,7 @@ static void f_ports(struct walk *w, const struct ynode *v, const char *path, voi
         if (!pt->container_port && ynode_is_null(ynode_get(v->items[i], "containerPort")))
             wreq(w, v->items[i], p, "containerPort", NULL);
         if (!pt->protocol)
-            pt->protocol = xstrdup("TCP");
+            pt->protocol = tk_xstrdup("TCP");
     }
 }
 
@@ -343,7 +343,7 @@ static const char *mount_path_problem(const char *s)
         {"/dev", false, "would hide the container's /dev"},
         {"/sys", false, "would hide the container's /sys"},
     };
-    _cleanup_free_ char *clean = xcalloc(strlen(s) + 2, 1);
+    _cleanup_free_ char *clean = tk_xcalloc(strlen(s) + 2, 1);
     size_t n = 0;
     for (const char *p = s; *p;) {
         p += strspn(p, "/");
@@ -441,9 +441,9 @@ static void f_mounts(struct walk *w, const struct ynode *v, const char *path, vo
     if (v->n > SPEC_MAX_VOLUME_MOUNTS)
         werr(w, v->items[SPEC_MAX_VOLUME_MOUNTS], path, "at most %d volumeMounts are allowed",
              SPEC_MAX_VOLUME_MOUNTS);
-    c->mounts = xcalloc(v->n, sizeof(*c->mounts));
+    c->mounts = tk_xcalloc(v->n, sizeof(*c->mounts));
     c->n_mounts = v->n;
-    _cleanup_free_ const char **paths = xcalloc(v->n, sizeof(*paths));
+    _cleanup_free_ const char **paths = tk_xcalloc(v->n, sizeof(*paths));
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);
         struct spec_mount *m = &c->mounts[i];
@@ -648,9 +648,9 @@ void walk_containers(struct walk *w, const struct ynode *v, const char *path, vo
         werr(w, v, path, "at least one container is required");
         return;
     }
-    pod->containers = xcalloc(v->n, sizeof(*pod->containers));
+    pod->containers = tk_xcalloc(v->n, sizeof(*pod->containers));
     pod->n_containers = v->n;
-    _cleanup_free_ const char **names = xcalloc(v->n, sizeof(*names));
+    _cleanup_free_ const char **names = tk_xcalloc(v->n, sizeof(*names));
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);
         read_container(w, v->items[i], p, &pod->containers[i]);
@@ -707,7 +707,7 @@ void check_container_refs(struct walk *w, const struct ynode *spec, struct spec_
     const struct ynode *list = ynode_get(spec, "containers");
     if (!list || list->type != YN_SEQ)
         return;
-    _cleanup_free_ const char **vols = xcalloc(pod->n_volumes, sizeof(*vols));
+    _cleanup_free_ const char **vols = tk_xcalloc(pod->n_volumes, sizeof(*vols));
     size_t n_vols = 0;
     for (size_t i = 0; i < pod->n_volumes; i++)
         if (pod->volumes[i].name)

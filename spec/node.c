@@ -7,6 +7,7 @@
 
 #include "base/cleanup.h"
 #include "base/parse.h"
+#include "base/alloc.h"
 
 static const char *const op_names[] = {"In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"};
 
@@ -75,10 +76,7 @@ static void walk_reqs(struct walk *w, const struct ynode *v, const char *path,
         {"key", f_req_key}, {"operator", f_req_op}, {"values", f_req_values}};
     if (!want_seq(w, v, path))
         return;
-    struct spec_node_req *reqs = realloc(t->reqs, (t->n_reqs + v->n) * sizeof(*reqs));
-    if (!reqs)
-        abort();
-    t->reqs = reqs;
+    t->reqs = tk_xreallocarray(t->reqs, t->n_reqs + v->n, sizeof(*t->reqs));
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);
         struct spec_node_req *r = &t->reqs[t->n_reqs++];
@@ -113,7 +111,7 @@ static void f_terms(struct walk *w, const struct ynode *v, const char *path, voi
         return;
     if (!v->n)
         werr(w, v, path, "must have at least one term");
-    node->terms = xcalloc(v->n ? v->n : 1, sizeof(*node->terms));
+    node->terms = tk_xcalloc(v->n ? v->n : 1, sizeof(*node->terms));
     node->has_affinity = true;
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/cleanup.h"
+#include "base/alloc.h"
 
 const char *spec_object_kind_to_string(enum spec_object_kind k)
 {
@@ -113,7 +114,7 @@ static bool b64_decode(const char *s, unsigned char **out, size_t *len)
 {
     size_t n = strlen(s), o = 0, q = 0, pad = 0;
     unsigned v = 0;
-    _cleanup_free_ unsigned char *buf = xcalloc(n / 4 * 3 + 4, 1);
+    _cleanup_free_ unsigned char *buf = tk_xcalloc(n / 4 * 3 + 4, 1);
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n' || s[i] == '\r')
             continue;
@@ -159,7 +160,7 @@ static void add_data(struct walk *w, const struct ynode *k, const char *path, st
             return;
         }
     r->total += len;
-    o->data[o->n_data].key = xstrdup(k->value);
+    o->data[o->n_data].key = tk_xstrdup(k->value);
     o->data[o->n_data].value = value;
     o->data[o->n_data++].len = len;
 }
@@ -172,10 +173,7 @@ static void read_data(struct walk *w, const struct ynode *v, const char *path, s
         werr(w, v, path, "expected a mapping, got %s", ynode_kind_name(v));
         return;
     }
-    struct spec_data *grown = realloc(r->o->data, (r->o->n_data + v->n + 1) * sizeof(*grown));
-    if (!grown)
-        abort();
-    r->o->data = grown;
+    r->o->data = tk_xreallocarray(r->o->data, r->o->n_data + v->n + 1, sizeof(*r->o->data));
     for (size_t i = 0; i < v->n; i++) {
         const struct ynode *k = v->items[2 * i], *val = v->items[2 * i + 1];
         if (k->type != YN_SCALAR) {
@@ -192,7 +190,7 @@ static void read_data(struct walk *w, const struct ynode *v, const char *path, s
         }
         _cleanup_free_ char *s = NULL;
         if (ynode_is_null(val))
-            s = xstrdup("");
+            s = tk_xstrdup("");
         else if (!want_str(w, val, p, &s))
             continue;
         unsigned char *bytes = NULL;
@@ -229,7 +227,7 @@ static void f_type(struct walk *w, const struct ynode *v, const char *path, void
     struct obj_read *r = obj;
     int i;
     if (want_enum(w, v, path, names, TK_ARRAY_SIZE(names), &i))
-        r->o->type = xstrdup(names[i]);
+        r->o->type = tk_xstrdup(names[i]);
 }
 
 static void f_obj_name(struct walk *w, const struct ynode *v, const char *path, void *obj)
@@ -327,9 +325,9 @@ static void read_object(struct walk *w, const struct ynode *root, struct obj_rea
         if (!ynode_is_null(type))
             f_type(w, type, "type", r);
         if (!o->type)
-            o->type = xstrdup("Opaque");
+            o->type = tk_xstrdup("Opaque");
     } else {
-        o->type = xstrdup("");
+        o->type = tk_xstrdup("");
         walk_map(w, root, "", cm_fields, TK_ARRAY_SIZE(cm_fields), r);
         free(o->type);
         o->type = NULL;
@@ -340,7 +338,7 @@ struct spec_object *spec_object_from_tree(struct spec_errs *e, const struct ynod
                                           enum spec_object_kind kind)
 {
     struct walk w = {.e = e};
-    struct spec_object *o = xcalloc(1, sizeof(*o));
+    struct spec_object *o = tk_xcalloc(1, sizeof(*o));
     struct obj_read r = {.o = o};
     size_t before = e->doc_errors;
     const struct ynode *av = ynode_get(root, "apiVersion");
@@ -363,7 +361,7 @@ struct spec_object *spec_object_from_tree(struct spec_errs *e, const struct ynod
     }
     qsort(o->data, o->n_data, sizeof(*o->data), data_cmp);
     if (!o->namespace)
-        o->namespace = xstrdup("default");
+        o->namespace = tk_xstrdup("default");
     const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");
     o->name_line = name->line;
     o->name_column = name->col;

@@ -41,8 +41,8 @@ static void read_kv(struct walk *w, const struct ynode *v, const char *path, str
         werr(w, v, path, "expected a mapping, got %s", ynode_kind_name(v));
         return;
     }
-    struct spec_kv *kv = xcalloc(v->n, sizeof(*kv));
-    _cleanup_free_ const char **keys = xcalloc(v->n, sizeof(*keys));
+    struct spec_kv *kv = tk_xcalloc(v->n, sizeof(*kv));
+    _cleanup_free_ const char **keys = tk_xcalloc(v->n, sizeof(*keys));
     size_t m = 0;
     for (size_t i = 0; i < v->n; i++) {
         const struct ynode *k = v->items[2 * i], *val = v->items[2 * i + 1];
@@ -70,7 +70,7 @@ static void read_kv(struct walk *w, const struct ynode *v, const char *path, str
             free(s);
             continue;
         }
-        kv[m].key = xstrdup(k->value);
+        kv[m].key = tk_xstrdup(k->value);
         kv[m++].value = s;
     }
     struct kv_dups d = {w, v, path};
@@ -243,9 +243,9 @@ static void f_volumes(struct walk *w, const struct ynode *v, const char *path, v
     struct spec_pod *pod = obj;
     if (!want_seq(w, v, path))
         return;
-    pod->volumes = xcalloc(v->n, sizeof(*pod->volumes));
+    pod->volumes = tk_xcalloc(v->n, sizeof(*pod->volumes));
     pod->n_volumes = v->n;
-    _cleanup_free_ const char **names = xcalloc(v->n, sizeof(*names));
+    _cleanup_free_ const char **names = tk_xcalloc(v->n, sizeof(*names));
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);
         struct spec_volume *vol = &pod->volumes[i];
@@ -344,7 +344,7 @@ static void f_dns_options(struct walk *w, const struct ynode *v, const char *pat
     struct spec_dns *d = obj;
     if (!want_seq(w, v, path))
         return;
-    d->options = xcalloc(v->n, sizeof(*d->options));
+    d->options = tk_xcalloc(v->n, sizeof(*d->options));
     d->n_options = v->n;
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);
@@ -388,7 +388,7 @@ static void f_psec_groups(struct walk *w, const struct ynode *v, const char *pat
     struct spec_pod_security *s = obj;
     if (!want_seq(w, v, path))
         return;
-    s->supplemental_groups = xcalloc(v->n, sizeof(*s->supplemental_groups));
+    s->supplemental_groups = tk_xcalloc(v->n, sizeof(*s->supplemental_groups));
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);
         int64_t g;
@@ -520,7 +520,7 @@ static void f_if_gateway(struct walk *w, const struct ynode *v, const char *path
         char *s = NULL;
         if (!want_checked(w, v, path, &s, is_ip, "an IP address"))
             return;
-        ifc->gateways = xcalloc(1, sizeof(*ifc->gateways));
+        ifc->gateways = tk_xcalloc(1, sizeof(*ifc->gateways));
         ifc->gateways[0] = s;
         ifc->n_gateways = 1;
         return;
@@ -572,9 +572,9 @@ static void f_interfaces(struct walk *w, const struct ynode *v, const char *path
     struct spec_netns *net = obj;
     if (!want_seq(w, v, path))
         return;
-    net->interfaces = xcalloc(v->n, sizeof(*net->interfaces));
+    net->interfaces = tk_xcalloc(v->n, sizeof(*net->interfaces));
     net->n_interfaces = v->n;
-    _cleanup_free_ const char **names = xcalloc(v->n, sizeof(*names));
+    _cleanup_free_ const char **names = tk_xcalloc(v->n, sizeof(*names));
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);
         struct spec_interface *ifc = &net->interfaces[i];
@@ -699,7 +699,7 @@ static void f_pull_secrets(struct walk *w, const struct ynode *v, const char *pa
     struct spec_pod *pod = obj;
     if (!want_seq(w, v, path))
         return;
-    pod->pull_secrets = xcalloc(v->n, sizeof(*pod->pull_secrets));
+    pod->pull_secrets = tk_xcalloc(v->n, sizeof(*pod->pull_secrets));
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);
         char *name = NULL;
@@ -814,7 +814,7 @@ struct spec_pod *spec_pod_from_tree(struct spec_errs *e, const struct ynode *roo
                                           {"spec", f_spec},
                                           {"status", field_ignored}};
     struct walk w = {.e = e};
-    struct spec_pod *pod = xcalloc(1, sizeof(*pod));
+    struct spec_pod *pod = tk_xcalloc(1, sizeof(*pod));
     size_t before = e->doc_errors;
 
     pod->termination_grace_seconds = 30;
@@ -836,7 +836,7 @@ struct spec_pod *spec_pod_from_tree(struct spec_errs *e, const struct ynode *roo
     if (e->doc_errors != before || e->oom)
         goto fail;
     if (!pod->namespace)
-        pod->namespace = xstrdup("default");
+        pod->namespace = tk_xstrdup("default");
     const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");
     pod->name_line = name->line;
     pod->name_column = name->col;
@@ -864,13 +864,13 @@ struct spec_pod *spec_pod_from_template(struct spec_errs *e, const struct ynode 
 {
     static const struct field fields[] = {{"metadata", f_tmpl_metadata}, {"spec", f_spec}};
     struct walk w = {.e = e, .prefix = prefix, .tank = tank};
-    struct spec_pod *pod = xcalloc(1, sizeof(*pod));
+    struct spec_pod *pod = tk_xcalloc(1, sizeof(*pod));
     size_t before = e->doc_errors;
 
     pod->termination_grace_seconds = 30;
     pod->line = tmpl->line;
-    pod->api_version = xstrdup(tank ? "tank/v1" : "v1");
-    pod->name = xstrdup(name);
+    pod->api_version = tk_xstrdup(tank ? "tank/v1" : "v1");
+    pod->name = tk_xstrdup(name);
     walk_map(&w, tmpl, "", fields, TK_ARRAY_SIZE(fields), pod);
     if (ynode_is_null(ynode_get(tmpl, "spec")))
         werr(&w, tmpl, "spec", "required");
@@ -878,6 +878,6 @@ struct spec_pod *spec_pod_from_template(struct spec_errs *e, const struct ynode 
         spec_pod_free(pod);
         return NULL;
     }
-    pod->namespace = xstrdup("default");
+    pod->namespace = tk_xstrdup("default");
     return pod;
 }

@@ -85,7 +85,7 @@ static void f_headers(struct walk *w, const struct ynode *v, const char *path, v
     struct spec_probe *p = ((struct probe_ctx *)obj)->p;
     if (!want_seq(w, v, path))
         return;
-    p->headers = xcalloc(v->n + 1, sizeof(*p->headers));
+    p->headers = tk_xcalloc(v->n + 1, sizeof(*p->headers));
     p->n_headers = v->n;
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *ip = path_idx(path, i);
@@ -93,7 +93,7 @@ static void f_headers(struct walk *w, const struct ynode *v, const char *path, v
             !p->headers[i].name)
             wreq(w, v->items[i], ip, "name", NULL);
         if (!p->headers[i].value)
-            p->headers[i].value = xstrdup("");
+            p->headers[i].value = tk_xstrdup("");
     }
 }
 
@@ -185,7 +185,7 @@ struct spec_probe *spec_probe_walk(struct walk *w, const struct ynode *v, const 
         {"failureThreshold", f_failure},
         {"terminationGracePeriodSeconds", f_grace},
     };
-    struct spec_probe *p = xcalloc(1, sizeof(*p));
+    struct spec_probe *p = tk_xcalloc(1, sizeof(*p));
     *p = (struct spec_probe){.period_s = 10,
                              .timeout_s = 1,
                              .success_threshold = 1,
@@ -201,7 +201,7 @@ struct spec_probe *spec_probe_walk(struct walk *w, const struct ynode *v, const 
     if (type == SPEC_READINESS && p->grace_s >= 0)
         werr(w, v, path, "terminationGracePeriodSeconds: must not be set for a readiness probe");
     if (p->kind == SPEC_PROBE_HTTP && !p->path)
-        p->path = xstrdup("/");
+        p->path = tk_xstrdup("/");
     return p;
 }
 
@@ -228,19 +228,19 @@ struct spec_probe *spec_probe_dup(const struct spec_probe *s)
 {
     if (!s)
         return NULL;
-    struct spec_probe *d = xcalloc(1, sizeof(*d));
+    struct spec_probe *d = tk_xcalloc(1, sizeof(*d));
     *d = *s;
-    d->command = s->command ? xcalloc(s->n_command + 1, sizeof(char *)) : NULL;
+    d->command = s->command ? tk_xcalloc(s->n_command + 1, sizeof(char *)) : NULL;
     for (size_t i = 0; i < s->n_command; i++)
-        d->command[i] = xstrdup(s->command[i]);
-    d->port_name = s->port_name ? xstrdup(s->port_name) : NULL;
-    d->host = s->host ? xstrdup(s->host) : NULL;
-    d->path = s->path ? xstrdup(s->path) : NULL;
-    d->service = s->service ? xstrdup(s->service) : NULL;
-    d->headers = s->headers ? xcalloc(s->n_headers + 1, sizeof(*d->headers)) : NULL;
+        d->command[i] = tk_xstrdup(s->command[i]);
+    d->port_name = s->port_name ? tk_xstrdup(s->port_name) : NULL;
+    d->host = s->host ? tk_xstrdup(s->host) : NULL;
+    d->path = s->path ? tk_xstrdup(s->path) : NULL;
+    d->service = s->service ? tk_xstrdup(s->service) : NULL;
+    d->headers = s->headers ? tk_xcalloc(s->n_headers + 1, sizeof(*d->headers)) : NULL;
     for (size_t i = 0; i < s->n_headers; i++) {
-        d->headers[i].name = xstrdup(s->headers[i].name);
-        d->headers[i].value = xstrdup(s->headers[i].value);
+        d->headers[i].name = tk_xstrdup(s->headers[i].name);
+        d->headers[i].value = tk_xstrdup(s->headers[i].value);
     }
     return d;
 }

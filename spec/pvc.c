@@ -135,7 +135,7 @@ struct spec_object *spec_pvc_from_tree(struct spec_errs *e, const struct ynode *
                                           {"spec", f_pvc_spec},
                                           {"status", field_ignored}};
     struct walk w = {.e = e};
-    struct spec_object *o = xcalloc(1, sizeof(*o));
+    struct spec_object *o = tk_xcalloc(1, sizeof(*o));
     struct obj_read r = {.o = o};
     size_t before = e->doc_errors;
     const struct ynode *av = ynode_get(root, "apiVersion");
@@ -153,7 +153,7 @@ struct spec_object *spec_pvc_from_tree(struct spec_errs *e, const struct ynode *
         return NULL;
     }
     if (!o->namespace)
-        o->namespace = xstrdup("default");
+        o->namespace = tk_xstrdup("default");
     const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");
     o->name_line = name->line;
     o->name_column = name->col;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/alloc.h"
 #include "base/netaddr.h"
 #include "spec/spec.h"
 
@@ -156,8 +157,6 @@ void wreq(struct walk *w, const struct ynode *n, const char *path, const char *k
 /* "path.key" and "path[i]" (new heap strings; allocation failure aborts). */
 char *path_key(const char *path, const char *key);
 char *path_idx(const char *path, size_t i);
-void *xcalloc(size_t n, size_t size);
-char *xstrdup(const char *s);
 
 /* A mapping of label keys to label values (metadata.labels, matchLabels). */
 void walk_kv(struct walk *w, const struct ynode *v, const char *path, struct spec_kv **out,

@@ -83,7 +83,7 @@ static void f_items(struct walk *w, const struct ynode *v, const char *path, voi
     struct spec_volume *vol = obj;
     if (!want_seq(w, v, path))
         return;
-    vol->items = xcalloc(v->n, sizeof(*vol->items));
+    vol->items = tk_xcalloc(v->n, sizeof(*vol->items));
     vol->n_items = v->n;
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);
@@ -168,7 +168,7 @@ static void f_dw_items(struct walk *w, const struct ynode *v, const char *path, 
     struct spec_volume *vol = obj;
     if (!want_seq(w, v, path))
         return;
-    vol->items = xcalloc(v->n, sizeof(*vol->items));
+    vol->items = tk_xcalloc(v->n, sizeof(*vol->items));
     vol->n_items = v->n;
     for (size_t i = 0; i < v->n; i++) {
         _cleanup_free_ char *p = path_idx(path, i);
@@ -215,7 +215,7 @@ static void f_pj_sources(struct walk *w, const struct ynode *v, const char *path
     struct spec_volume *vol = obj;
     if (!want_seq(w, v, path))
         return;
-    vol->sources = xcalloc(v->n, sizeof(*vol->sources));
+    vol->sources = tk_xcalloc(v->n, sizeof(*vol->sources));
     vol->n_sources = v->n;
     int outer = w->sources;
     for (size_t i = 0; i < v->n; i++) {

@@ -11,22 +11,6 @@
 #include "base/cleanup.h"
 #include "base/parse.h"
 
-void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p)
-        abort();
-    return p;
-}
-
-char *xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (!p)
-        abort();
-    return p;
-}
-
 char *path_key(const char *path, const char *key)
 {
     struct tk_buf b = TK_BUF_INIT;
@@ -119,8 +103,8 @@ static int idx_cmp(const void *a, const void *b)
 void find_dups(const char *const *strs, size_t n, void (*report)(void *ctx, size_t i, size_t first),
                void *ctx)
 {
-    _cleanup_free_ struct dup_item *v = xcalloc(n, sizeof(*v));
-    _cleanup_free_ size_t *later = xcalloc(n, 2 * sizeof(*later));
+    _cleanup_free_ struct dup_item *v = tk_xcalloc(n, sizeof(*v));
+    _cleanup_free_ size_t *later = tk_xcalloc(n, 2 * sizeof(*later));
     size_t m = 0, k = 0;
     for (size_t i = 0; i < n; i++)
         if (strs[i])
@@ -206,8 +190,8 @@ bool walk_map(struct walk *w, const struct ynode *n, const char *path, const str
         type_error(w, n, path, "a mapping");
         return false;
     }
-    _cleanup_free_ const char **keys = xcalloc(n->n, sizeof(*keys));
-    _cleanup_free_ bool *dup = xcalloc(n->n, sizeof(*dup));
+    _cleanup_free_ const char **keys = tk_xcalloc(n->n, sizeof(*keys));
+    _cleanup_free_ bool *dup = tk_xcalloc(n->n, sizeof(*dup));
     for (size_t i = 0; i < n->n; i++) {
         const struct ynode *k = n->items[2 * i];
         if (k->type != YN_SCALAR) {
@@ -255,7 +239,7 @@ bool want_str(struct walk *w, const struct ynode *n, const char *path, char **ou
         return false;
     }
     free(*out);
-    *out = xstrdup(n->value);
+    *out = tk_xstrdup(n->value);
     return true;
 }
 
@@ -336,7 +320,7 @@ bool want_str_list(struct walk *w, const struct ynode *n, const char *path, char
 {
     if (!want_seq(w, n, path))
         return false;
-    char **v = xcalloc(n->n + 1, sizeof(*v));
+    char **v = tk_xcalloc(n->n + 1, sizeof(*v));
     bool good = true;
     size_t m = 0;
     for (size_t i = 0; i < n->n; i++) {

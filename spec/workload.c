@@ -447,7 +447,7 @@ struct spec_workload *spec_workload_from_tree(struct spec_errs *e, const struct 
                                               enum spec_workload_kind kind)
 {
     struct walk w = {.e = e};
-    struct spec_workload *wl = xcalloc(1, sizeof(*wl));
+    struct spec_workload *wl = tk_xcalloc(1, sizeof(*wl));
     struct wl_read r = {.wl = wl};
     size_t before = e->doc_errors;
     const struct ynode *av = ynode_get(root, "apiVersion");
@@ -469,9 +469,9 @@ struct spec_workload *spec_workload_from_tree(struct spec_errs *e, const struct 
         return NULL;
     }
     if (!wl->namespace)
-        wl->namespace = xstrdup("default");
+        wl->namespace = tk_xstrdup("default");
     free(wl->tmpl->namespace);
-    wl->tmpl->namespace = xstrdup(wl->namespace);
+    wl->tmpl->namespace = tk_xstrdup(wl->namespace);
     const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");
     wl->name_line = name->line;
     wl->name_column = name->col;
