@@ -119,6 +119,7 @@ until [ "$(api /v1/pods | jq '[.pods[] | select(.phase == "Running")] | length')
 done
 echo "$N sleeper pods: converged in $(( $(now_ms) - start )) ms"
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+echo "restarts: $(api /v1/pods | jq "[.pods[].containers[].restarts] | add")"
 echo "agent RSS: $(rss "$AGENT") KiB"
 pss() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup"; }
 echo "agent PSS: $(pss "$AGENT") KiB"
@@ -129,6 +130,7 @@ for f in "$T"/run/pods/*/containers/*/state; do
     mon_total=$((mon_total + $(rss "$m"))); mon_pss=$((mon_pss + $(pss "$m"))); mon_n=$((mon_n + 1))
 done
 [ $mon_n -gt 0 ] && echo "monitor RSS: $((mon_total / mon_n)) KiB each, PSS $((mon_pss / mon_n)) KiB each (mean of $mon_n)"
+sleep 2 # the last starts settled
 ticks() { awk '{print $14 + $15}' "/proc/$AGENT/stat"; }
 t0=$(ticks); sleep 10; t1=$(ticks)
 echo "agent CPU while idle with $N pods: $(( (t1 - t0) * 1000 / $(getconf CLK_TCK) )) ms over 10 s"

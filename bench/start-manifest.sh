@@ -7,11 +7,14 @@
 # alike, after one warm-up round each; medians:
 #   tank    a manifest (restartPolicy Never, image present) renamed into the pods_dir of a
 #           running agent (inotify -> read -> pass -> pod sandbox -> container)
+#   tank limited  the same with requests and limits of cpu and memory (memory and cpu limits
+#           written into the pod's and the container's cgroups): what the limits cost
 #   crun    crun run of an equivalent bundle (umoci unpack; same command and bind mount;
 #           crun's default namespaces, a network namespace included, as a pod has)
 #   podman  podman kube play --network none of the same manifest (image in its store)
-# Goal: tank <= 1.0x crun.
-# Usage: bench/start.sh manifest   (root; everything under a temp dir, removed afterwards)
+# Goal: tank <= 1.0x crun; tank limited within a few ms of tank.
+# Usage: [PEERS=0] bench/start.sh manifest   (root; everything under a temp dir, removed
+#        afterwards; PEERS=0: tank and tank limited only, no crun or podman)
 set -u
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-9}
@@ -55,10 +58,12 @@ wait_go() { read -r -t 30 -u 3 _; }
 CMD='echo x >/bench/go'
 
 . t/pod-yaml.sh
-manifest() { # NAME IMAGE PULL
+LIMITS=${LIMITS:-'    resources: {requests: {cpu: 50m, memory: 16Mi}, limits: {cpu: 500m, memory: 64Mi}}'}
+manifest() { # NAME IMAGE PULL [RESOURCES]
     pod_manifest "$1" image="$2" pull="$3" policy=Never grace=1 cmd="$CMD" \
         ctr_yaml="    volumeMounts:
-    - {name: bench, mountPath: /bench}" \
+    - {name: bench, mountPath: /bench}${4:+
+$4}" \
         pod_yaml="  volumes:
   - name: bench
     hostPath: {path: $T/bench, type: Directory}"
@@ -77,8 +82,8 @@ unshare --net -- "$TANK" agent --config "$T/tank.ini" 2>"$T/agent.log" &
 AGENT=$!
 for _ in $(seq 200); do api /healthz >/dev/null 2>&1 && break; sleep 0.05; done
 "$TANK" pull --config "$T/tank.ini" "$IMAGE" >/dev/null 2>&1 || { echo "tank pull failed" >&2; exit 1; }
-tank_round() { # I OUTFILE
-    manifest "m$1" "$IMAGE" IfNotPresent >"$T/pods/.m$1.tmp"
+tank_round() { # I OUTFILE [RESOURCES]
+    manifest "m$1" "$IMAGE" IfNotPresent "${3:-}" >"$T/pods/.m$1.tmp"
     local t0 t1
     t0=$(now_us)
     mv "$T/pods/.m$1.tmp" "$T/pods/m$1.yaml"
@@ -91,14 +96,14 @@ tank_round() { # I OUTFILE
 }
 
 # crun needs a v1 hugetlb hierarchy on this hybrid layout (see PEERS.md); podman runs crun.
-if command -v crun >/dev/null || command -v podman >/dev/null; then
+[ "${PEERS:-1}" = 0 ] || if command -v crun >/dev/null || command -v podman >/dev/null; then
     if ! grep -q ' /sys/fs/cgroup/hugetlb ' /proc/self/mountinfo; then
         mkdir -p /sys/fs/cgroup/hugetlb &&
             mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb && HUGETLB_MOUNTED=1
     fi
 fi
 HAVE_CRUN=
-if command -v crun >/dev/null && umoci unpack --image build/oci/busybox:latest "$T/bundle" >/dev/null; then
+if [ "${PEERS:-1}" != 0 ] && command -v crun >/dev/null && umoci unpack --image build/oci/busybox:latest "$T/bundle" >/dev/null; then
     jq --arg src "$T/bench" --arg cmd "$CMD" '.process.args = ["sh", "-c", $cmd] |
         .process.terminal = false |
         .mounts += [{"destination": "/bench", "type": "bind", "source": $src,
@@ -118,7 +123,7 @@ crun_round() { # I OUTFILE
 }
 
 HAVE_PODMAN=
-if command -v podman >/dev/null && command -v skopeo >/dev/null; then
+if [ "${PEERS:-1}" != 0 ] && command -v podman >/dev/null && command -v skopeo >/dev/null; then
     n=$(ulimit -Hn); [ "$n" = unlimited ] || [ "$n" -gt 20000 ] && n=20000
     u=$(ulimit -Hu); [ "$u" = unlimited ] || [ "$u" -gt 32768 ] && u=32768
     printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n' "$n" "$n" "$u" "$u" >"$T/containers.conf"
@@ -144,18 +149,25 @@ podman_round() { # I OUTFILE
 
 # One warm-up round each (podman builds its pause image on the first play), then ROUNDS.
 tank_round 0 /dev/null
+tank_round l0 /dev/null "$LIMITS"
 [ -n "$HAVE_CRUN" ] && crun_round 0 /dev/null
 [ -n "$HAVE_PODMAN" ] && podman_round 0 /dev/null
-: >"$T/tank.us"; : >"$T/crun.us"; : >"$T/podman.us"
+: >"$T/tank.us"; : >"$T/limited.us"; : >"$T/crun.us"; : >"$T/podman.us"
 for i in $(seq "$ROUNDS"); do
     tank_round "$i" "$T/tank.us"
+    tank_round "l$i" "$T/limited.us" "$LIMITS"
     [ -n "$HAVE_CRUN" ] && crun_round "$i" "$T/crun.us"
     [ -n "$HAVE_PODMAN" ] && podman_round "$i" "$T/podman.us"
 done
-TK=$(median <"$T/tank.us") CR=$(median <"$T/crun.us") PD=$(median <"$T/podman.us")
+TK=$(median <"$T/tank.us") TL=$(median <"$T/limited.us") CR=$(median <"$T/crun.us") PD=$(median <"$T/podman.us")
 
 echo "pod start, until the workload's first instruction: $ROUNDS rounds each, medians (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '  %-52s %8s ms  (all: %s)\n' "tank: manifest renamed into pods_dir (agent running)" "$(ms "$TK")" "$(tr '\n' ' ' <"$T/tank.us")"
+printf '  %-52s %8s ms  (all: %s)\n' "tank limited: the same with cpu/memory limits" "$(ms "$TL")" "$(tr '\n' ' ' <"$T/limited.us")"
+# (each limited round follows an unlimited one: the median of the pairs' differences is less
+# swayed by load from elsewhere than the difference of the medians)
+PD=$(paste "$T/limited.us" "$T/tank.us" | awk '{print $1 - $2}' | median)
+awk -v a="$TL" -v b="$TK" -v d="$PD" 'BEGIN {printf "  limited - unlimited = %+.1f ms (%.2fx), median of the rounds'"'"' differences %+.1f ms (goal: a few ms)\n", (a - b) / 1000, a / b, d / 1000}'
 [ -s "$T/crun.us" ] && printf '  %-52s %8s ms  (all: %s)\n' "crun run" "$(ms "$CR")" "$(tr '\n' ' ' <"$T/crun.us")"
 [ -s "$T/podman.us" ] && printf '  %-52s %8s ms  (all: %s)\n' "podman kube play --network none" "$(ms "$PD")" "$(tr '\n' ' ' <"$T/podman.us")"
 [ -s "$T/crun.us" ] && awk -v a="$TK" -v b="$CR" 'BEGIN {printf "  tank / crun   = %.2fx (goal <= 1.0)\n", a / b}'
