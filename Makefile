@@ -90,7 +90,7 @@ t/podctl: $(BUILD)/t/podctl.o $(OBJS)
 
 # The container driver links only what a container start needs, so that its own start-up
 # does not weigh on bench/start.sh.
-CTRCTL_OBJS := $(BUILD)/t/ctrctl.o $(addprefix $(BUILD)/,sandbox/spawn.o sandbox/start.o sandbox/fail.o sandbox/layout.o \
+CTRCTL_OBJS := $(BUILD)/t/ctrctl.o $(addprefix $(BUILD)/,sandbox/spawn.o sandbox/spawntty.o sandbox/start.o sandbox/fail.o sandbox/layout.o \
                sandbox/rootfs.o sandbox/inroot.o \
                sandbox/volmount.o sandbox/userns.o sandbox/exec_record.o base/buf.o \
                sandbox/caps.o sandbox/monitor.o sandbox/layercopy.o image/flatten.o base/fs.o \
