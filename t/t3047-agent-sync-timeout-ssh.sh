@@ -7,6 +7,8 @@
 # with a space and a quote passed intact; without them git's own ssh configuration applies.
 # No sshd here: a fake `ssh` first on the agent's PATH records its arguments and runs the
 # remote command (git-upload-pack) locally, so the fetch over ssh:// still publishes.
+# ref as a tag and as a commit's id; a pinned commit gone from the server fails the pass and
+# keeps the revision.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
 need_cmds git python3
@@ -20,10 +22,11 @@ git init -q -b main "$WORK"
 g() { git -C "$WORK" -c user.name=t -c user.email=t@example.com "$@"; }
 pod() { mkdir -p "$WORK/hosts/$H"; pod_yaml "$1" Always "$2" >"$WORK/hosts/$H/$1.yaml"; }
 commit() { g add -A && g commit -q -m "$1" && g push -q "$ORIGIN" main && g rev-parse HEAD; }
-# sync_conf REPO [LINE...]: the [sync] section, replaced.
+# sync_conf REPO [LINE...]: the [sync] section, replaced ($REF: ref, default main; $TIMEOUT:
+# timeout, default 30s).
 sync_conf() {
     sed -i '/^\[sync\]/,$d' "$CFG"
-    printf '[sync]\nrepo = %s\nref = main\nperiod = 600s\nroot = %s\ntimeout = 1s\n' "$1" "$ROOT" >>"$CFG"
+    printf '[sync]\nrepo = %s\nref = %s\nperiod = 600s\nroot = %s\ntimeout = %s\n' "$1" "${REF:-main}" "$ROOT" "${TIMEOUT:-30s}" >>"$CFG"
     shift
     [ $# = 0 ] || printf '%s\n' "$@" >>"$CFG"
 }
@@ -94,7 +97,7 @@ PY
 HANG=$!
 at_exit "kill $HANG 2>/dev/null"
 wait_for 10 grep -q listening "$TMP/hang"
-sync_conf "git://127.0.0.1:$PORT/origin.git"
+TIMEOUT=1s sync_conf "git://127.0.0.1:$PORT/origin.git"
 reload
 # tank sync returns once the pass has failed: after the 1s timeout, not before, not much later.
 start=$(date +%s%N)
@@ -159,4 +162,26 @@ grep -qE -- "^-i$|BatchMode|UserKnownHostsFile|StrictHostKeyChecking" <<<"$args"
 grep -qxF "userknownhostsfile $KH" "$TMP/ssh.G" && fail "the known hosts file stayed: $(cat "$TMP/ssh.G")"
 grep -qxF deploy@git.example.com <<<"$args" || fail "ssh args: $args"
 [ "$(ctr_jq a main .pid)" = "$a_pid" ] || fail "a pod was restarted"
+
+# ref: an annotated tag (the commit it tags is published), then a commit's full id.
+g tag -a v1 -m v1 "$c1" && g push -q "$ORIGIN" v1
+REF=v1 sync_conf "$ORIGIN"
+reload
+out=$("$TANK" sync --config "$CFG" 2>&1) || fail "tank sync of the tag v1: $out"
+[ "$out" = "synced $c1" ] || fail "ref = v1: '$out', not $c1"
+[ "$(pods_json | jq -r .sync.ref)" = v1 ] || fail "sync ref: $(pods_json | jq -c .sync)"
+REF=$c2 sync_conf "$ORIGIN"
+reload
+out=$("$TANK" sync --config "$CFG" 2>&1) || fail "tank sync of the commit $c2: $out"
+[ "$out" = "synced $c2" ] || fail "ref = $c2: '$out'"
+# The pinned commit gone from the server (a force-push, then gc): the pass fails, the
+# revision stays.
+git -C "$ORIGIN" update-ref refs/heads/main "$c1" && git -C "$ORIGIN" tag -d v1 >/dev/null &&
+    git -C "$ORIGIN" reflog expire --expire=now --all && git -C "$ORIGIN" gc -q --prune=now
+git -C "$ORIGIN" cat-file -e "$c2" 2>/dev/null && fail "the server still has $c2"
+out=$("$TANK" sync --config "$CFG" 2>&1) && fail "tank sync of a commit gone succeeded: $out"
+case $out in *"not our ref"*) ;; *) fail "tank sync's error for a commit gone: $out" ;; esac
+[ "$(pods_json | jq -r .sync.revision)" = "$c2" ] || fail "the revision changed: $(pods_json | jq -c .sync)"
+[ "$(readlink "$ROOT/current")" = ".worktrees/$c2" ] || fail "the link moved: $(readlink "$ROOT/current")"
+[ "$(ctr_jq a main .pid)" = "$a_pid" ] || fail "a failed sync restarted a pod"
 pass
