@@ -10,14 +10,20 @@
 #      push -> converged on the last host;
 #  (b) one more commit, then POST /v1/sync (tank sync) to every host at once (a webhook):
 #      push -> all converged, and per host publish -> converged.
-# Usage: [PERIOD=10s] bench/fleet.sh [N]   (root; namespaces, processes and files it made are
-# removed afterwards; nothing touches the root namespace's network)
+# The times come from what each host records (the publish link's mtime, the agents' events:
+# bench/fleetwatch.py), so that nothing polls the agents while they converge. The pods are
+# services that end on SIGTERM (SLOW_STOP=1: a bare sleep, which as PID 1 ignores it, so each
+# old pod holds its stop for its whole 1s grace period).
+# Usage: [PERIOD=10s] [SLOW_STOP=1] [TRACE=1 [TRACE_DIR=DIR]] [TANK=BINARY] bench/fleet.sh [N]
+# (root; namespaces, processes and files it made are removed afterwards; nothing touches the
+# root namespace's network). TRACE=1 runs the agents with -v and each log line stamped with
+# its time, kept in TRACE_DIR/hI.log with the per-host times (w1, w2, w3).
 set -u
 cd "$(dirname "$0")/.."
 N=${1:-20}
 PERIOD=${PERIOD:-10s}
 [ "$(id -u)" = 0 ] || { echo "bench/fleet.sh: needs root" >&2; exit 1; }
-TANK=$PWD/tank
+TANK=${TANK:-$PWD/tank}
 [ -x "$TANK" ] || { echo "bench/fleet.sh: build ./tank first" >&2; exit 1; }
 for c in git jq ip unshare curl; do
     command -v $c >/dev/null || { echo "bench/fleet.sh: needs $c" >&2; exit 1; }
@@ -30,12 +36,14 @@ HUB=tank-fleet-$$-hub
 CG=tank-fleet-$$
 AGENTS=()
 DAEMON=
+ACCT= # a cpuacct cgroup below this shell's own holding all of the fleet: the CPU it used
 now() { date +%s.%N; }
 ns() { echo "tank-fleet-$$-$1"; }
 cfg() { echo "$T/h$1/tank.ini"; }
 
 cleanup() {
     set +e
+    [ -n "$ACCT" ] && echo $$ >"$(dirname "$ACCT")/cgroup.procs"
     if [ ${#AGENTS[@]} -gt 0 ]; then # every pod stopped through its agent: empty folders
         # (a folder removed would keep its pods running, as a host's folder gone should)
         rm -f "$T"/work/hosts/*/*.yaml
@@ -67,6 +75,12 @@ cleanup() {
     done
     for i in $(seq "$N"); do ip netns del "$(ns $i)" 2>/dev/null; done
     ip netns del "$HUB" 2>/dev/null
+    [ -n "$ACCT" ] && rmdir "$ACCT"
+    if [ -n "${TRACE_DIR:-}" ]; then
+        mkdir -p "$TRACE_DIR"
+        for i in $(seq "$N"); do cp "$T/h$i/agent.log" "$TRACE_DIR/h$i.log"; done
+        cp "$T"/w[0-9] "$TRACE_DIR/" 2>/dev/null
+    fi
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -74,16 +88,43 @@ trap "exit 1" INT TERM
 
 g() { git -C "$T/work" -c user.name=bench -c user.email=bench@example.com "$@"; }
 commit() { g add -A && g commit -q -m "$1" && g push -q "$T/origin.git" main && g rev-parse HEAD; }
+# workload ID: a service that ends on SIGTERM, as servers do (a bare sleep, PID 1 of its
+# namespace, would ignore it and hold each stop for the whole grace period; SLOW_STOP=1).
+workload() {
+    if [ -n "${SLOW_STOP:-}" ]; then echo "exec sleep $1"; else echo "trap 'exit 0' TERM; sleep $1 & wait"; fi
+}
 # write_rev GEN: each host's own pod and the shared nodeSelector pod, generation GEN.
 write_rev() {
     local i d
     for i in $(seq "$N"); do
         d=$T/work/hosts/fleet-$i
         mkdir -p "$d"
-        pod_manifest "own-$1" cmd="exec sleep 1$1$i" grace=1 >"$d/own.yaml"
-        pod_manifest "shared-$1" cmd="exec sleep 2$1$i" grace=1 \
+        pod_manifest "own-$1" cmd="$(workload 1$1$i)" grace=1 >"$d/own.yaml"
+        pod_manifest "shared-$1" cmd="$(workload 2$1$i)" grace=1 \
             pod_yaml="  nodeSelector: {role: odd}" >"$d/shared.yaml"
     done
+}
+
+# stamp: the agent's log lines with the time they were written (TRACE=1: debug lines too,
+# the log kept in TRACE_DIR/hI.log).
+stamp() {
+    if [ -n "${TRACE:-}" ]; then perl -MTime::HiRes=time -ne '$|=1; printf "%.6f %s", time, $_'; else cat; fi
+}
+# cpu: the CPU time (ns) the fleet has used so far (agents, git, pods, git daemon, the
+# bench's own tank sync calls and watcher), or nothing without cgroup v1's cpuacct.
+own=$(awk -F: '$2 ~ /(^|,)cpuacct(,|$)/ {print $3}' /proc/self/cgroup)
+if [ -n "$own" ] && [ -d "/sys/fs/cgroup/cpuacct$own" ] &&
+    mkdir "/sys/fs/cgroup/cpuacct${own%/}/tank-fleetacct-$$" 2>/dev/null; then
+    ACCT=/sys/fs/cgroup/cpuacct${own%/}/tank-fleetacct-$$
+    echo $$ >"$ACCT/cgroup.procs"
+fi
+cpu() { [ -n "$ACCT" ] && cat "$ACCT/cpuacct.usage"; }
+# cpu_used NAME START_NS: the CPU used since START_NS, and the least wall time it needs on
+# this machine's CPUs.
+cpu_used() {
+    [ -n "$ACCT" ] || return 0
+    awk -v name="$1" -v a="$2" -v b="$(cpu)" -v n="$(nproc)" 'BEGIN {
+        printf "%-44s %.2fs of CPU (at least %.2fs on %d CPUs)\n", name, (b - a) / 1e9, (b - a) / 1e9 / n, n }'
 }
 
 # The hub: a bridge and git daemon on 192.0.2.1; each host a veth into it.
@@ -125,8 +166,8 @@ ref = main
 period = $PERIOD
 root = $T/h$i/repo
 EOC
-    nsenter --net="/run/netns/$n" -- unshare --uts sh -c "hostname fleet-$i && exec '$TANK' agent --config '$(cfg $i)'" \
-        2>"$T/h$i/agent.log" &
+    nsenter --net="/run/netns/$n" -- unshare --uts sh -c "hostname fleet-$i && exec '$TANK' agent ${TRACE:+-v} --config '$(cfg $i)'" \
+        2> >(stamp >"$T/h$i/agent.log") &
     AGENTS+=($!)
 done
 
@@ -138,14 +179,12 @@ converged() {
         "(.revision == \$rev) and ([.pods[] | select(.scheduled != false) | .name] | sort) == $want and
          all(.pods[] | select(.scheduled != false); .phase == \"Running\")" >/dev/null
 }
-# watch I REV GEN: print "I PUBLISHED CONVERGED" (epoch seconds) once host I runs REV.
+# watch REV GEN OUT: once every host runs REV, "I PUBLISHED CONVERGED" per host in OUT (from
+# what the hosts record, bench/fleetwatch.py: nothing polls the agents meanwhile), then each
+# host's status checked once.
 watch() {
-    local pub=
-    while :; do
-        if [ -z "$pub" ] && [ "$(readlink "$T/h$1/repo/current")" = ".worktrees/$2" ]; then pub=$(now); fi
-        if [ -n "$pub" ] && converged "$1" "$2" "$3"; then echo "$1 $pub $(now)"; return; fi
-        sleep 0.05
-    done
+    python3 bench/fleetwatch.py "$T" "$N" "$1" "$2" >"$3" || exit 1
+    for i in $(seq "$N"); do converged $i "$1" "$2" || { echo "host $i: not converged to $1" >&2; exit 1; }; done
 }
 stats() { # name, then values on stdin: median p90 max
     sort -n | awk -v name="$1" '{v[NR]=$1} END {
@@ -156,29 +195,28 @@ stats() { # name, then values on stdin: median p90 max
 
 echo "fleet: $N hosts, sync period $PERIOD, git daemon on 192.0.2.1 (tmp $T)"
 start=$(now)
-W=()
-for i in $(seq "$N"); do watch $i "$c1" 1 >"$T/w1.$i" & W+=($!); done
-wait "${W[@]}"
+watch "$c1" 1 "$T/w1"
 echo "first start (clone, pull, run):  all $N converged after $(awk -v a="$start" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}')s"
 
 # (a) a commit, hosts on their period
 write_rev 2
 pushed=$(now)
 c2=$(commit two)
-W=()
-for i in $(seq "$N"); do watch $i "$c2" 2 >"$T/w2.$i" & W+=($!); done
-wait "${W[@]}"
-cat "$T"/w2.* | awk '{print $3 - $2}' | stats "(a) period: publish -> converged"
-cat "$T"/w2.* | awk -v p="$pushed" '{print $2 - p}' | stats "(a) period: push -> published"
-cat "$T"/w2.* | awk -v p="$pushed" '{print $3 - p}' | stats "(a) period: push -> converged"
+watch "$c2" 2 "$T/w2"
+awk '{print $3 - $2}' "$T/w2" | stats "(a) period: publish -> converged"
+awk -v p="$pushed" '{print $2 - p}' "$T/w2" | stats "(a) period: push -> published"
+awk -v p="$pushed" '{print $3 - p}' "$T/w2" | stats "(a) period: push -> converged"
 
-# (b) a commit, then POST /v1/sync to every host (the webhook path)
+# (b) a commit, then POST /v1/sync to every host at once (the webhook path)
 write_rev 3
 c3=$(commit three)
 pushed=$(now)
-W=()
-for i in $(seq "$N"); do watch $i "$c3" 3 >"$T/w3.$i" & W+=($!); done
-for i in $(seq "$N"); do "$TANK" sync --config "$(cfg $i)" >/dev/null & W+=($!); done
-wait "${W[@]}"
-cat "$T"/w3.* | awk '{print $3 - $2}' | stats "(b) webhook: publish -> converged"
-cat "$T"/w3.* | awk -v p="$pushed" '{print $3 - p}' | stats "(b) webhook: push -> converged"
+cpu0=$(cpu)
+S=()
+for i in $(seq "$N"); do "$TANK" sync --config "$(cfg $i)" >/dev/null & S+=($!); done
+watch "$c3" 3 "$T/w3"
+wait "${S[@]}"
+awk '{print $3 - $2}' "$T/w3" | stats "(b) webhook: publish -> converged"
+awk -v p="$pushed" '{print $2 - p}' "$T/w3" | stats "(b) webhook: push -> published"
+awk -v p="$pushed" '{print $3 - p}' "$T/w3" | stats "(b) webhook: push -> converged"
+cpu_used "(b) webhook: the fleet used" "$cpu0"
