@@ -154,15 +154,49 @@ static char *record_path(const struct pod *p)
     return tk_buf_detach(&b);
 }
 
+/* A container's end as the record keeps it (the API's lastState after an agent restart). */
+static json_t *term_json(const struct ctr_term *t)
+{
+    return json_pack("{s:s, s:i, s:i, s:s, s:I, s:I}", "reason", t->reason ? t->reason : "",
+                     "exitCode", t->exit_code, "signal", t->signal, "message", t->message,
+                     "startedAt", (json_int_t)t->started_ns, "finishedAt",
+                     (json_int_t)t->finished_ns);
+}
+
+static void term_from_json(struct ctr_term *t, const json_t *j)
+{
+    /* reason points to a static string: the ones a container's end is given */
+    static const char *const reasons[] = {"Completed", "Error", "OOMKilled", "ContainerCannotRun",
+                                          "StartError"};
+    const char *r = json_string_value(json_object_get(j, "reason"));
+    if (!json_is_object(j) || !r)
+        return;
+    t->set = true;
+    t->reason = "Error";
+    for (size_t i = 0; i < TK_ARRAY_SIZE(reasons); i++)
+        if (!strcmp(r, reasons[i]))
+            t->reason = reasons[i];
+    t->exit_code = (int)json_integer_value(json_object_get(j, "exitCode"));
+    t->signal = (int)json_integer_value(json_object_get(j, "signal"));
+    snprintf(t->message, sizeof(t->message), "%s",
+             json_string_value(json_object_get(j, "message")) ?: "");
+    t->started_ns = json_integer_value(json_object_get(j, "startedAt"));
+    t->finished_ns = json_integer_value(json_object_get(j, "finishedAt"));
+}
+
 void pod_write_record(struct pod *p)
 {
     json_t *ctrs = json_array();
     for (size_t i = 0; i < p->n_ctrs; i++) {
         const struct ctr *c = &p->ctrs[i];
-        json_array_append_new(
-            ctrs, json_pack("{s:s, s:s, s:I, s:I, s:b}", "name", c->name, "image",
-                            c->image ? c->image : "", "restarts", (json_int_t)c->restarts,
-                            "backoff", (json_int_t)c->backoff_ms, "started", c->ever_started));
+        json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:b}", "name", c->name, "image",
+                              c->image ? c->image : "", "restarts", (json_int_t)c->restarts,
+                              "backoff", (json_int_t)c->backoff_ms, "started", c->ever_started);
+        if (j && c->term.set) /* its last end and the one before: lastState after a restart */
+            json_object_set_new(j, "term", term_json(&c->term));
+        if (j && c->last_term.set)
+            json_object_set_new(j, "lastTerm", term_json(&c->last_term));
+        json_array_append_new(ctrs, j);
     }
     json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:o}", "name", p->name, "hash", p->hash, "grace",
                              (json_int_t)p->grace_ms, "startedAt", (json_int_t)p->started_ns,
@@ -552,7 +586,13 @@ static void adopt_ctr(struct pod *p, struct ctr *c)
     }
     if (st.watch_fd >= 0)
         close(st.watch_fd);
+    /* The end the record has already (it was seen before the agent went) is not a new one:
+     * the one before it stays the last state. */
+    struct ctr_term prev = c->last_term;
+    bool seen = c->term.set && st.exited && st.finished_ns == c->term.finished_ns;
     ctr_set_exit(c, &st);
+    if (seen)
+        c->last_term = prev;
     pod_emit(p, c, "Adopted", "container '%s' exited while the agent was away (code %d)", c->name,
              c->exit_code);
 }
@@ -591,6 +631,8 @@ struct pod *pod_adopt(const struct pod_env *env, const char *name)
         if (b > 0)
             c->backoff_ms = b;
         c->ever_started = json_is_true(json_object_get(j, "started"));
+        term_from_json(&c->term, json_object_get(j, "term"));
+        term_from_json(&c->last_term, json_object_get(j, "lastTerm"));
         adopt_ctr(p, c);
     }
     json_decref(rec);
