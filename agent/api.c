@@ -450,6 +450,18 @@ char *api_pod_json(const struct reconciler *r, const char *name)
     return p ? dump(pod_json(r, p)) : NULL;
 }
 
+char *api_pod_manifest(const struct reconciler *r, const char *name, const char **why)
+{
+    const struct pod *p = reconcile_find(r, name);
+    const struct spec_pod *s = p ? pod_spec(p) : NULL;
+    *why = !p   ? "not found"
+           : !s ? "not known yet (found running at start-up, before its manifest)"
+           : !s->source
+               ? "made by a controller (Deployment, DaemonSet, Job): no manifest of its own"
+               : NULL;
+    return *why ? NULL : strdup(s->source);
+}
+
 char *api_events_json(const struct reconciler *r, const char *pod)
 {
     json_t *evs = json_array();
@@ -679,6 +691,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                        "text/plain; version=0.0.4; charset=utf-8");
     if (!strcmp(url, "/v1/pods") || !strcmp(url, "/v1/pods/"))
         return respond(conn, MHD_HTTP_OK, pods_json(api->r, api->sync), json);
+    const char *slash = !strncmp(url, "/v1/pods/", 9) ? strchr(url + 9, '/') : NULL;
+    if (slash && !strcmp(slash, "/manifest")) {
+        _cleanup_free_ char *name = strndup(url + 9, (size_t)(slash - url - 9));
+        const char *why = "out of memory";
+        char *body = name ? api_pod_manifest(api->r, name, &why) : NULL;
+        if (!body) {
+            char msg[400];
+            snprintf(msg, sizeof(msg), "pod '%.200s': %s", name ? name : "", why);
+            return respond_error(conn, MHD_HTTP_NOT_FOUND, msg);
+        }
+        return respond(conn, MHD_HTTP_OK, body, "text/yaml; charset=utf-8");
+    }
     if (!strncmp(url, "/v1/pods/", 9)) {
         char *body = api_pod_json(api->r, url + 9);
         if (!body) {

@@ -7,6 +7,9 @@
  *   GET /v1/pods          {"revision","pods":[POD...],"errors":[{"file","line","column",
  *                         "message"}]}
  *   GET /v1/pods/NAME     POD, or 404 {"error": "..."}
+ *   GET /v1/pods/NAME/manifest
+ *                         the manifest document the pod runs, as it was written (text/yaml;
+ *                         `tank diff` compares a file with it), or 404 {"error": "..."}
  *   GET /v1/events        {"events":[{"time","pod","container","reason","message"}]}
  *                         (?pod=NAME narrows to one pod)
  *   POST /v1/sync         a git sync pass now (agent/sync.h); answers once it has ended:
@@ -54,3 +57,6 @@ char *api_pods_json(const struct reconciler *r);
 /* NULL when there is no such pod. */
 char *api_pod_json(const struct reconciler *r, const char *name);
 char *api_events_json(const struct reconciler *r, const char *pod);
+/* The text of the manifest document pod name runs; NULL with *why set ("pod 'x' not found",
+ * ...: a static or name-free string) when there is none. */
+char *api_pod_manifest(const struct reconciler *r, const char *name, const char **why);

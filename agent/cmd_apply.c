@@ -2,6 +2,7 @@
 #include "agent/cli.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,12 +317,20 @@ int cmd_apply(const struct cli *cli, int argc, char **argv)
 static const char diff_usage[] =
     "usage: tank diff FILE|DIR|-...\n"
     "\n"
-    "For each pod (and ConfigMap or Secret) of the manifests, a unified diff between its\n"
-    "document in the pods directory (what the agent runs) and the file's, as kubectl diff\n"
-    "(through diff -u). Exit status 0 when nothing differs, 1 when something does, 2 on\n"
-    "an error.\n"
+    "For each pod of the manifests, a unified diff between the manifest the running pod was\n"
+    "started from (the agent's, as written) and the file's, as kubectl diff (through\n"
+    "diff -u); a pod the agent does not run shows as all new. A ConfigMap or Secret is\n"
+    "compared with its document in the pods directory. When the agent cannot be reached,\n"
+    "pods are compared with the pods directory too, with a note on stderr. Exit status 0\n"
+    "when nothing differs, 1 when something does, 2 on an error.\n"
     "\n"
     "Example: tank diff web.yaml\n";
+
+/* The running side: the document and its label. */
+struct live {
+    struct tk_buf text;
+    struct tk_buf label;
+};
 
 /* diff -u between a and b (files), with labels; its exit status (0, 1, or 2). */
 static int run_diff(const char *a, const char *la, const char *b, const char *lb)
@@ -342,8 +351,8 @@ static int run_diff(const char *a, const char *la, const char *b, const char *lb
     return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
 }
 
-static int diff_doc(const struct apply *a, const char *dir, const char *kind, const char *name,
-                    const char *file, const char *text, size_t len)
+/* The pods directory's document of kind/name into *l. */
+static void live_from_dir(const struct apply *a, const char *kind, const char *name, struct live *l)
 {
     int line = 0;
     _cleanup_free_ char *cur = current_place(a->cfg, kind, name, &line);
@@ -353,20 +362,51 @@ static int diff_doc(const struct apply *a, const char *dir, const char *kind, co
     size_t doc_len = 0;
     if (cur && tk_read_file(cur, SPEC_MAX_FILE_SIZE, &old, &old_len) == 0)
         podfile_doc(old, old_len, line, &doc, &doc_len);
+    tk_buf_add(&l->text, doc, doc_len);
+    tk_buf_addf(&l->label, "%s/%s %s", kind, name, cur ? cur : "(none)");
+}
+
+/* The running pod's manifest from the agent into *l: 0, or -1 when the agent cannot be
+ * reached (a message printed). A pod it does not run is empty, "(not running)". */
+static int live_from_agent(const struct apply *a, const char *name, struct live *l)
+{
+    _cleanup_buf_ struct tk_buf body = TK_BUF_INIT;
+    _cleanup_buf_ struct tk_buf path = TK_BUF_INIT;
+    tk_buf_addf(&path, "/v1/pods/%s/manifest", name);
+    long code = cli_api_get(a->cfg->socket, path.s, &l->text);
+    if (code < 0)
+        return -1;
+    if (code != 200) {
+        tk_buf_free(&l->text);
+        tk_buf_addf(&l->label, "pod/%s (not running)", name);
+        return 0;
+    }
+    tk_buf_free(&path);
+    tk_buf_addf(&path, "/v1/pods/%s", name);
+    json_t *o = cli_api_get(a->cfg->socket, path.s, &body) == 200
+                    ? json_loads(tk_buf_str(&body), 0, NULL)
+                    : NULL;
+    const char *file = json_string_value(json_object_get(o, "manifest"));
+    tk_buf_addf(&l->label, "pod/%s %s (running)", name, file ? file : "");
+    json_decref(o);
+    return 0;
+}
+
+static int diff_doc(const struct live *l, const char *dir, const char *kind, const char *name,
+                    const char *file, const char *text, size_t len)
+{
     _cleanup_buf_ struct tk_buf pa = TK_BUF_INIT;
     _cleanup_buf_ struct tk_buf pb = TK_BUF_INIT;
-    _cleanup_buf_ struct tk_buf la = TK_BUF_INIT;
     _cleanup_buf_ struct tk_buf lb = TK_BUF_INIT;
     tk_buf_addf(&pa, "%s/live", dir);
     tk_buf_addf(&pb, "%s/new", dir);
-    tk_buf_addf(&la, "%s/%s %s", kind, name, cur ? cur : "(none)");
     tk_buf_addf(&lb, "%s/%s %s", kind, name, file);
-    if (tk_write_file_replace(pa.s, doc, doc_len, 0600) < 0 ||
+    if (tk_write_file_replace(pa.s, l->text.s ? l->text.s : "", l->text.len, 0600) < 0 ||
         tk_write_file_replace(pb.s, text, len, 0600) < 0) {
         fprintf(stderr, "tank diff: write into '%s': %m\n", dir);
         return 2;
     }
-    int r = run_diff(pa.s, la.s, pb.s, lb.s);
+    int r = run_diff(pa.s, tk_buf_str(&l->label), pb.s, lb.s);
     unlink(pa.s);
     unlink(pb.s);
     return r;
@@ -374,6 +414,7 @@ static int diff_doc(const struct apply *a, const char *dir, const char *kind, co
 
 static int diff_all(const struct apply *a, const struct spec_set *set, const char *dir)
 {
+    bool no_agent = false; /* (then pods too are compared with the pods directory) */
     int rc = 0;
     size_t total = set->n_pods + set->n_objects;
     for (size_t i = 0; i < total; i++) {
@@ -386,8 +427,18 @@ static int diff_all(const struct apply *a, const struct spec_set *set, const cha
         if (!s)
             return 2;
         podfile_doc(s->data, s->len, pod ? set->pods[i]->line : o->line, &doc, &len);
-        int r = diff_doc(a, dir, pod ? "pod" : obj_kind(o), pod ? set->pods[i]->name : o->name,
-                         file, doc, len);
+        const char *kind = pod ? "pod" : obj_kind(o);
+        const char *name = pod ? set->pods[i]->name : o->name;
+        struct live l = {TK_BUF_INIT, TK_BUF_INIT};
+        if (pod && !no_agent && live_from_agent(a, name, &l) < 0) {
+            fprintf(stderr, "tank diff: comparing with the pods directory instead\n");
+            no_agent = true;
+        }
+        if (!pod || no_agent)
+            live_from_dir(a, kind, name, &l);
+        int r = diff_doc(&l, dir, kind, name, file, doc, len);
+        tk_buf_free(&l.text);
+        tk_buf_free(&l.label);
         if (r > 1)
             return 2;
         rc |= r;

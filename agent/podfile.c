@@ -99,26 +99,7 @@ static size_t split_docs(const char *data, size_t len, size_t *starts, int *line
 
 void podfile_doc(const char *data, size_t len, int line, const char **doc, size_t *doc_len)
 {
-    size_t start = 0, end = len;
-    int l = 1;
-    for (size_t i = 0; i < len; i++) {
-        if ((i == 0 || data[i - 1] == '\n') && is_marker(data + i, len - i)) {
-            if (l <= line) {
-                start = i;
-            } else {
-                end = i;
-                break;
-            }
-        }
-        if (data[i] == '\n')
-            l++;
-    }
-    if (is_marker(data + start, end - start)) {
-        const char *nl = memchr(data + start, '\n', end - start);
-        start = nl ? (size_t)(nl - data) + 1 : end;
-    }
-    *doc = data + start;
-    *doc_len = end - start;
+    spec_doc_text(data, len, line, doc, doc_len);
 }
 
 int podfile_edit(const struct tank_config *cfg, const char *file, int line, const char *text,

@@ -130,6 +130,7 @@ void spec_pod_free(struct spec_pod *pod)
     }
     free(pod->network.interfaces);
     free(pod->file);
+    free(pod->source);
     free(pod);
 }
 
@@ -295,6 +296,7 @@ struct spec_pod *spec_pod_dup(const struct spec_pod *s)
     dup_lsm(&d->sec.lsm, &s->sec.lsm, &ok);
     dup_network(&d->network, &s->network, &ok);
     d->file = dstr(s->file, &ok);
+    d->source = s->source ? dstr(s->source, &ok) : NULL;
     if (!ok) {
         spec_pod_free(d);
         return NULL;

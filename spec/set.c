@@ -284,15 +284,63 @@ static int file_error(struct spec_set *set, const char *file, int line, const ch
     return 1;
 }
 
+/* Is s (len bytes) at a line start a document marker ("---" then a blank or the end)? */
+static bool is_doc_marker(const char *s, size_t len)
+{
+    return len >= 3 && !memcmp(s, "---", 3) &&
+           (len == 3 || s[3] == '\n' || s[3] == ' ' || s[3] == '\t' || s[3] == '\r');
+}
+
+void spec_doc_text(const char *data, size_t len, int line, const char **doc, size_t *doc_len)
+{
+    size_t start = 0, end = len;
+    int l = 1;
+    for (size_t i = 0; i < len; i++) {
+        if ((i == 0 || data[i - 1] == '\n') && is_doc_marker(data + i, len - i)) {
+            if (l <= line) {
+                start = i;
+            } else {
+                end = i;
+                break;
+            }
+        }
+        if (data[i] == '\n')
+            l++;
+    }
+    if (is_doc_marker(data + start, end - start)) {
+        const char *nl = memchr(data + start, '\n', end - start);
+        start = nl ? (size_t)(nl - data) + 1 : end;
+    }
+    *doc = data + start;
+    *doc_len = end - start;
+}
+
+/* The pods from index first on were read from data: each keeps its document's text. */
+static int keep_sources(struct spec_set *set, size_t first, const char *data, size_t len)
+{
+    for (size_t i = first; i < set->n_pods; i++) {
+        const char *doc;
+        size_t n;
+        spec_doc_text(data, len, set->pods[i]->line, &doc, &n);
+        free(set->pods[i]->source);
+        if (!(set->pods[i]->source = strndup(doc, n)))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 int spec_parse_buffer(struct spec_set *set, const char *file, const char *data, size_t len)
 {
     struct spec_errs e = {.file = file};
     struct parse_ctx ctx = {set, file, false};
+    size_t first = set->n_pods;
     if (len > SPEC_MAX_FILE_SIZE)
         return file_error(set, file, 0,
                           "file too large (%zu bytes; a manifest may have at most %u bytes)", len,
                           SPEC_MAX_FILE_SIZE);
     size_t docs = spec_yaml_parse(&e, data, len, ends_with(file, ".json"), on_document, &ctx);
+    if (keep_sources(set, first, data, len) < 0)
+        ctx.oom = true;
     if (docs == 0 && e.n == 0)
         errs_add(&e, 1, 1, "no Pod in file");
     int n = (int)e.n;

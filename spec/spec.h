@@ -426,6 +426,8 @@ struct spec_pod {
     /* Where it came from. */
     char *file;    /* manifest path */
     int line;      /* line of the document start */
+    char *source;  /* the document's text as written (spec_doc_text), NULL when the pod was
+                    * not read from a file (the controllers' pods); not part of the hash */
     int name_line; /* where metadata.name is written (for "already defined in") */
     int name_column;
     /* Canonical hash (sha256 hex, 64 chars + NUL) of what the pod runs: metadata.name and
@@ -580,6 +582,10 @@ int spec_parse_file(struct spec_set *set, const char *path);
 
 /* Same from a buffer; file is the name used in errors and recorded in pods. */
 int spec_parse_buffer(struct spec_set *set, const char *file, const char *data, size_t len);
+
+/* The document of data (len bytes) that holds line: the text from a "---" line at column 0
+ * (or data's start) to the next one, without its "---" line. *doc points into data. */
+void spec_doc_text(const char *data, size_t len, int line, const char **doc, size_t *doc_len);
 
 /* Load every *.yaml, *.yml, *.json under path (a file or a directory tree, hidden entries
  * such as .git and .worktrees skipped) in path order (strcmp of the whole path). path itself

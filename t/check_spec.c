@@ -703,6 +703,13 @@ START_TEST(test_multi_document)
     ck_assert_int_eq(set.pods[1]->line, 14);
     ck_assert_ptr_eq(spec_set_find(&set, "three"), set.pods[1]);
     ck_assert_ptr_null(spec_set_find(&set, "two"));
+    /* each pod keeps its document as written (tank diff compares with it), copies too */
+    ck_assert_str_eq(set.pods[0]->source, "apiVersion: v1\nkind: Pod\nmetadata: {name: one}\n"
+                                          "spec: {containers: [{name: a, image: busybox}]}\n");
+    struct spec_pod *dup = spec_pod_dup(set.pods[1]);
+    ck_assert_str_eq(dup->source, "apiVersion: v1\nkind: Pod\nmetadata: {name: three}\n"
+                                  "spec: {containers: [{name: a, image: busybox}]}\n");
+    spec_pod_free(dup);
     ck_assert_str_eq(set.errors[0].message, "spec.containers[0].bogus: not supported");
     ck_assert_int_eq(set.errors[0].line, 12);
     ck_assert_int_eq(set.errors[0].column, 47);
