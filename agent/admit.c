@@ -22,9 +22,8 @@ void admit_host_get(const struct tank_config *cfg, struct admit_host *out)
     out->cpu_milli = cpus * 1000 - cfg->reserved_cpu_milli;
 }
 
-static void requests_of(const struct pod *p, int64_t *mem, int64_t *cpu)
+static void spec_requests(const struct spec_pod *s, int64_t *mem, int64_t *cpu)
 {
-    const struct spec_pod *s = pod_spec(p);
     *mem = *cpu = 0;
     for (size_t i = 0; s && i < s->n_containers; i++) {
         *mem += s->containers[i].res.mem_request;
@@ -34,6 +33,11 @@ static void requests_of(const struct pod *p, int64_t *mem, int64_t *cpu)
         *mem = s->res.mem_request;
     if (s && s->res.cpu_request)
         *cpu = s->res.cpu_request;
+}
+
+static void requests_of(const struct pod *p, int64_t *mem, int64_t *cpu)
+{
+    spec_requests(pod_spec(p), mem, cpu);
 }
 
 static void fmt(int64_t v, bool memory, char *out, size_t size)
@@ -76,4 +80,46 @@ void admit_pods(struct pod *const *pods, size_t n, const struct admit_host *host
             used_mem += mem, used_cpu += cpu;
         }
     }
+}
+
+/* One resource of a resize: 0 when it does not grow or fits beside the others; else the
+ * reason (Infeasible: more than allocatable at all; Deferred: not now) and the message. */
+static const char *resize_fits(bool memory, int64_t was, int64_t want, int64_t others, int64_t cap,
+                               char *msg, size_t size)
+{
+    if (want <= was || others + want <= cap)
+        return NULL;
+    char w[32], o[32], c[32];
+    fmt(want, memory, w, sizeof(w));
+    fmt(others, memory, o, sizeof(o));
+    fmt(cap, memory, c, sizeof(c));
+    const char *what = memory ? "memory" : "cpu";
+    if (want > cap) {
+        snprintf(msg, size,
+                 "resize infeasible: the pod would request %s of %s, more than the %s "
+                 "allocatable on this host",
+                 w, what, c);
+        return "Infeasible";
+    }
+    snprintf(msg, size,
+             "resize deferred: not enough %s on this host: the pod would request %s, the other "
+             "admitted pods %s of %s allocatable",
+             what, w, o, c);
+    return "Deferred";
+}
+
+const char *admit_resize(struct pod *const *pods, size_t n, const struct pod *p,
+                         const struct spec_pod *want, const struct admit_host *host, char *msg,
+                         size_t size)
+{
+    int64_t mem = 0, cpu = 0, m, c, was_mem, was_cpu, new_mem, new_cpu;
+    for (size_t i = 0; i < n; i++)
+        if (pods[i] != p && !pod_awaits_admission(pods[i]) && !pod_gone(pods[i])) {
+            requests_of(pods[i], &m, &c);
+            mem += m, cpu += c;
+        }
+    requests_of(p, &was_mem, &was_cpu);
+    spec_requests(want, &new_mem, &new_cpu);
+    const char *r = resize_fits(true, was_mem, new_mem, mem, host->memory, msg, size);
+    return r ? r : resize_fits(false, was_cpu, new_cpu, cpu, host->cpu_milli, msg, size);
 }

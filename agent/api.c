@@ -172,6 +172,11 @@ static json_t *conditions_json(const struct pod_status *s)
         json_object_set_new(o, "message", str_or_null(c->message[0] ? c->message : NULL));
         json_array_append_new(a, o);
     }
+    if (s->resize_reason) /* as Kubernetes 1.33+ shows a resize it has not applied */
+        json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:s, s:o}", "type", "PodResizePending",
+                                           "status", "True", "lastTransitionTime",
+                                           time_or_null(s->resize_ns), "reason", s->resize_reason,
+                                           "message", str_or_null(s->resize_message)));
     return a;
 }
 

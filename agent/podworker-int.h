@@ -134,7 +134,12 @@ struct pod {
     struct runtime_pod_info pending; /* the addresses it will have */
     const char *reason;
     char message[512];
-    struct usage_cache usage;     /* the pod's own (its cgroup) */
+    struct usage_cache usage; /* the pod's own (its cgroup) */
+    /* a resize the reconciler could not admit (pod_resize_pending): "Deferred" or
+     * "Infeasible", NULL when none; the numbers; since when */
+    const char *resize_reason;
+    char resize_message[256];
+    int64_t resize_ns;
     bool cond[POD_N_CONDS];       /* the pod's conditions (enum pod_cond) */
     int64_t cond_ns[POD_N_CONDS]; /* when each last changed (0: not yet computed) */
 };

@@ -746,6 +746,9 @@ void pod_get_status(const struct pod *p, struct pod_status *out)
     if (pod_is_stopping(p) || p->state == P_GONE)
         out->reason = "Terminating";
     get_conditions(p, out);
+    out->resize_reason = p->resize_reason;
+    out->resize_message = p->resize_reason ? p->resize_message : NULL;
+    out->resize_ns = p->resize_ns;
 }
 
 void pod_get_ctr_status(const struct pod *p, size_t i, struct pod_ctr_status *out)

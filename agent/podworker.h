@@ -102,6 +102,10 @@ struct pod_status {
     int64_t started_ns;
     size_t n_containers;
     struct pod_condition conditions[POD_N_CONDS];
+    /* Kubernetes' PodResizePending: reason "Deferred" or "Infeasible", NULL when none */
+    const char *resize_reason;
+    const char *resize_message;
+    int64_t resize_ns;
 };
 
 /* A new worker for spec (a copy is taken). Nothing starts before pod_sync(). */
@@ -123,6 +127,13 @@ void pod_stop(struct pod *pod);
  * class): take want, resizing in place (agent/resize.c). -EINVAL when it does not apply (the
  * pod is then replaced), -ENOMEM. */
 int pod_resize(struct pod *pod, const struct spec_pod *want);
+/* Whether pod_resize(pod, want) would apply (the same spec but for resources, the same QoS
+ * class, the pod not stopping): the reconciler then admits the resize first. */
+bool pod_resizable(const struct pod *pod, const struct spec_pod *want);
+/* A resize the reconciler did not admit: the pod keeps running with its resources, and its
+ * condition PodResizePending (reason "Deferred": retried each pass, or "Infeasible", a static
+ * string) says why with message; an event when they change. reason NULL: none pending. */
+void pod_resize_pending(struct pod *pod, const char *reason, const char *message);
 /* Fully stopped: every container gone, the sandbox down, the record removed. */
 bool pod_gone(const struct pod *pod);
 /* Free the worker (its fds and timers; the processes keep running). NULL is a no-op. */

@@ -181,6 +181,23 @@ static void arm_controllers(struct reconciler *r)
     r->ctl_wake_ms = r->ctl_timer ? at : 0;
 }
 
+/* An in-place resize, admitted as the kubelet does: one whose requests no longer fit beside
+ * the running pods is not applied (the pod keeps its resources; PodResizePending says why)
+ * and is tried again at each pass, so it goes through once room frees. */
+static void resize(struct reconciler *r, struct pod *p, const struct spec_pod *want)
+{
+    char msg[256];
+    struct admit_host host;
+    admit_host_get(r->cfg, &host);
+    const char *why = pod_awaits_admission(p)
+                          ? NULL
+                          : admit_resize(r->pods, r->n_pods, p, want, &host, msg, sizeof(msg));
+    if (why)
+        pod_resize_pending(p, why, msg);
+    else if (pod_resize(p, want) < 0)
+        pod_stop(p);
+}
+
 void reconcile_run(struct reconciler *r)
 {
     const struct spec_set *want = &store_state(r->store)->set;
@@ -195,10 +212,15 @@ void reconcile_run(struct reconciler *r)
         if (!d && missing)
             continue;
         if (!d || strcmp(d->hash, pod_hash(p))) {
-            if (!d || pod_resize(p, d) < 0) /* only requests and limits: in place */
+            if (!d || !pod_resizable(p, d)) /* only requests and limits: in place */
                 pod_stop(p);
-        } else if (!pod_has_spec(p) && !d->placeholder && pod_attach_spec(p, d) < 0)
+            else
+                resize(r, p, d);
+        } else if (!pod_has_spec(p) && !d->placeholder && pod_attach_spec(p, d) < 0) {
             tk_error("pod '%s': out of memory", pod_name(p));
+        } else {
+            pod_resize_pending(p, NULL, NULL); /* (the manifest went back to what runs) */
+        }
     }
     /* Forget pods that are fully gone. */
     size_t out = 0;

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "base/log.h"
 
 /* What changed in one container: SPEC_RESIZE_CPU, SPEC_RESIZE_MEMORY. */
@@ -61,17 +62,43 @@ static bool resize_ctr(struct pod *p, struct ctr *c, unsigned changed)
     return r == 0;
 }
 
-int pod_resize(struct pod *p, const struct spec_pod *want)
+bool pod_resizable(const struct pod *p, const struct spec_pod *want)
 {
     if (!p->spec || !p->hash_nores[0] || strcmp(p->hash_nores, want->hash_nores) ||
         pod_is_stopping(p) || p->state == P_GONE || p->n_ctrs != want->n_containers)
-        return -EINVAL;
+        return false;
     const char *was = spec_pod_qos_class(p->spec), *now = spec_pod_qos_class(want);
     if (strcmp(was, now)) {
         tk_info("pod '%s': its resources change its QoS class (%s to %s): replaced", p->name, was,
                 now);
-        return -EINVAL;
+        return false;
     }
+    return true;
+}
+
+void pod_resize_pending(struct pod *p, const char *reason, const char *message)
+{
+    if (!reason) {
+        if (p->resize_reason)
+            tk_info("pod '%s': no resize pending any more", p->name);
+        p->resize_reason = NULL;
+        p->resize_message[0] = 0;
+        return;
+    }
+    if (p->resize_reason == reason && !strcmp(p->resize_message, message))
+        return;
+    if (!p->resize_reason)
+        p->resize_ns = tk_now_realtime_ns();
+    p->resize_reason = reason;
+    snprintf(p->resize_message, sizeof(p->resize_message), "%s", message);
+    pod_emit(p, NULL, "ResizePending", "%s: %s", reason, message);
+}
+
+int pod_resize(struct pod *p, const struct spec_pod *want)
+{
+    if (!pod_resizable(p, want))
+        return -EINVAL;
+    pod_resize_pending(p, NULL, NULL);
     _cleanup_free_ unsigned *changed = calloc(p->n_ctrs + 1, sizeof(*changed));
     if (!changed)
         return -ENOMEM;
