@@ -88,28 +88,6 @@ void confine_release(struct confine *cf)
     cf->seccomp = NULL;
 }
 
-static int add_error(struct spec_set *set, const struct spec_pod *pod, const struct spec_profile *p,
-                     const char *where, const char *msg)
-{
-    struct spec_error *v = realloc(set->errors, (set->n_errors + 1) * sizeof(*v));
-    if (!v)
-        return -ENOMEM;
-    set->errors = v;
-    char *m = NULL;
-    if (asprintf(&m, "%s.localhostProfile: %s", where, msg) < 0)
-        return -ENOMEM;
-    v[set->n_errors] = (struct spec_error){.file = strdup(pod->file ? pod->file : "?"),
-                                           .line = p->line ? p->line : pod->line,
-                                           .column = p->line ? p->column : 0,
-                                           .message = m};
-    if (!v[set->n_errors].file) {
-        free(m);
-        return -ENOMEM;
-    }
-    set->n_errors++;
-    return 0;
-}
-
 /* The first bad Localhost profile of pod, as an error in set; 1 when there was one. */
 static int check_pod(const char *seccomp_dir, struct spec_set *set, const struct spec_pod *pod)
 {
@@ -130,7 +108,9 @@ static int check_pod(const char *seccomp_dir, struct spec_set *set, const struct
                      i);
         else
             snprintf(where, sizeof(where), "spec.securityContext.seccompProfile");
-        return add_error(set, pod, p, where, err.msg) < 0 ? -ENOMEM : 1;
+        spec_set_add_error(set, pod->file ? pod->file : "?", p->line ? p->line : pod->line,
+                           p->line ? p->column : 0, "%s.localhostProfile: %s", where, err.msg);
+        return 1;
     }
     return 0;
 }

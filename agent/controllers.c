@@ -75,30 +75,10 @@ void controllers_template_hash(const struct spec_workload *wl, char out[11])
     safe_encode(dec, out);
 }
 
-static void add_error(struct spec_set *set, const struct spec_workload *wl, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void add_error(struct spec_set *set, const struct spec_workload *wl, const char *fmt, ...)
-{
-    struct spec_error *v = realloc(set->errors, (set->n_errors + 1) * sizeof(*v));
-    if (!v)
-        return;
-    set->errors = v;
-    struct spec_error *e = &v[set->n_errors];
-    *e = (struct spec_error){.file = strdup(wl->file ? wl->file : "-"),
-                             .line = wl->name_line,
-                             .column = wl->name_column};
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&e->message, fmt, ap) < 0)
-        e->message = NULL;
-    va_end(ap);
-    if (e->file && e->message)
-        set->n_errors++;
-    else {
-        free(e->file);
-        free(e->message);
-    }
-}
+/* An error about workload wl, at its name. */
+#define WL_ERROR(set, wl, ...)                                                                     \
+    spec_set_add_error(set, (wl)->file ? (wl)->file : "-", (wl)->name_line, (wl)->name_column,     \
+                       __VA_ARGS__)
 
 /* Set label key to value on pod (replacing one the template has). */
 static int set_label(struct spec_pod *pod, const char *key, const char *value)
@@ -136,16 +116,16 @@ static int add_pod(struct spec_set *set, const struct spec_workload *wl, const c
                    const char *const *labels, const struct spec_pod *keep, const char *hash)
 {
     if (!tk_is_dns_label(name)) {
-        add_error(set, wl,
-                  "metadata.name: %s '%s' makes the pod name '%s', longer than 63 characters; "
-                  "shorten the name",
-                  spec_workload_kind_to_string(wl->kind), wl->name, name);
+        WL_ERROR(set, wl,
+                 "metadata.name: %s '%s' makes the pod name '%s', longer than 63 characters; "
+                 "shorten the name",
+                 spec_workload_kind_to_string(wl->kind), wl->name, name);
         return 0;
     }
     if (spec_set_find(set, name)) {
-        add_error(set, wl, "metadata.name: the pod '%s' of %s '%s' is already defined in %s:%d",
-                  name, spec_workload_kind_to_string(wl->kind), wl->name,
-                  spec_set_find(set, name)->file, spec_set_find(set, name)->name_line);
+        WL_ERROR(set, wl, "metadata.name: the pod '%s' of %s '%s' is already defined in %s:%d",
+                 name, spec_workload_kind_to_string(wl->kind), wl->name,
+                 spec_set_find(set, name)->file, spec_set_find(set, name)->name_line);
         return 0;
     }
     _cleanup_(pod_freep) struct spec_pod *pod = spec_pod_dup(keep ? keep : wl->tmpl);
@@ -184,9 +164,8 @@ int controllers_expand(struct spec_set *set, struct controllers_ctx *ctx)
             if (set->workloads[j]->kind == wl->kind && !strcmp(set->workloads[j]->name, wl->name))
                 prev = set->workloads[j];
         if (prev) {
-            add_error(set, wl, "metadata.name: %s '%s' is already defined in %s:%d",
-                      spec_workload_kind_to_string(wl->kind), wl->name, prev->file,
-                      prev->name_line);
+            WL_ERROR(set, wl, "metadata.name: %s '%s' is already defined in %s:%d",
+                     spec_workload_kind_to_string(wl->kind), wl->name, prev->file, prev->name_line);
             continue;
         }
         int r = wl->kind == SPEC_JOB ? jobs_expand(set, wl, ctx) : apps_expand(set, wl, ctx);
@@ -209,7 +188,7 @@ void controllers_error(struct spec_set *set, const struct spec_workload *wl, con
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    add_error(set, wl, "%s", msg);
+    WL_ERROR(set, wl, "%s", msg);
 }
 
 int controllers_add_pod(struct spec_set *set, const struct spec_workload *wl, const char *name,

@@ -489,21 +489,9 @@ static void set_revisions(struct store_state *st)
 /* A pods directory that is not there is worth an entry among the errors. */
 static void add_missing_error(struct spec_set *set, const char *pods_dir)
 {
-    struct spec_error *v = realloc(set->errors, (set->n_errors + 1) * sizeof(*v));
-    if (!v)
-        return;
-    set->errors = v;
-    v[set->n_errors] = (struct spec_error){
-        .file = strdup(pods_dir),
-        .message = strdup("the pods directory does not exist (running pods keep running; none "
-                          "starts or stops until it is back)"),
-    };
-    if (v[set->n_errors].file && v[set->n_errors].message)
-        set->n_errors++;
-    else {
-        free(v[set->n_errors].file);
-        free(v[set->n_errors].message);
-    }
+    spec_set_add_error(set, pods_dir, 0, 0,
+                       "the pods directory does not exist (running pods keep running; none "
+                       "starts or stops until it is back)");
 }
 
 static char *fingerprint(const struct store_state *st)
@@ -570,30 +558,6 @@ static void move_errors(struct spec_error **to, size_t *n_to, struct spec_error 
     }
 }
 
-static void add_error(struct spec_set *set, const char *file, int line, int col, const char *fmt,
-                      ...) __attribute__((format(printf, 5, 6)));
-static void add_error(struct spec_set *set, const char *file, int line, int col, const char *fmt,
-                      ...)
-{
-    struct spec_error *v = realloc(set->errors, (set->n_errors + 1) * sizeof(*v));
-    if (!v)
-        return;
-    set->errors = v;
-    struct spec_error *e = &v[set->n_errors];
-    *e = (struct spec_error){.file = strdup(file), .line = line, .column = col};
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&e->message, fmt, ap) < 0)
-        e->message = NULL;
-    va_end(ap);
-    if (e->file && e->message)
-        set->n_errors++;
-    else {
-        free(e->file);
-        free(e->message);
-    }
-}
-
 /* Watch secrets_dir's tree as pods_dir's is watched, or its parent while it is missing (to
  * see it appear). */
 static void watch_secrets(struct store *s)
@@ -627,9 +591,10 @@ static void load_secrets(struct store *s, struct spec_set *set)
     if (stat(s->secrets_dir, &st) < 0)
         return;
     if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & S_IRWXO)) {
-        add_error(set, s->secrets_dir, 0, 0,
-                  "secrets_dir refused: it must be a directory owned by root and not readable "
-                  "by others (chown root; chmod o-rwx)");
+        spec_set_add_error(
+            set, s->secrets_dir, 0, 0,
+            "secrets_dir refused: it must be a directory owned by root and not readable "
+            "by others (chown root; chmod o-rwx)");
         return;
     }
     struct spec_set x;
@@ -639,8 +604,9 @@ static void load_secrets(struct store *s, struct spec_set *set)
         return;
     }
     for (size_t i = 0; i < x.n_pods; i++)
-        add_error(set, x.pods[i]->file, x.pods[i]->line, 1,
-                  "pod '%s': secrets_dir may hold only Secrets and ConfigMaps", x.pods[i]->name);
+        spec_set_add_error(set, x.pods[i]->file, x.pods[i]->line, 1,
+                           "pod '%s': secrets_dir may hold only Secrets and ConfigMaps",
+                           x.pods[i]->name);
     move_errors(&set->errors, &set->n_errors, &x.errors, &x.n_errors);
     move_errors(&set->warnings, &set->n_warnings, &x.warnings, &x.n_warnings);
     for (size_t i = 0; i < x.n_objects; i++) {
@@ -649,10 +615,11 @@ static void load_secrets(struct store *s, struct spec_set *set)
         struct spec_object **v =
             prev ? NULL : realloc(set->objects, (set->n_objects + 1) * sizeof(*v));
         if (prev)
-            add_error(set, o->file, o->name_line, o->name_column,
-                      "metadata.name: %s '%s' is defined both here and in %s:%d; define it in "
-                      "one place",
-                      spec_object_kind_to_string(o->kind), o->name, prev->file, prev->name_line);
+            spec_set_add_error(
+                set, o->file, o->name_line, o->name_column,
+                "metadata.name: %s '%s' is defined both here and in %s:%d; define it in "
+                "one place",
+                spec_object_kind_to_string(o->kind), o->name, prev->file, prev->name_line);
         if (!v)
             continue;
         set->objects = v;

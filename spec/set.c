@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,37 @@
 #include "base/err.h"
 #include "base/fs.h"
 #include "spec/spec-int.h"
+
+static void add_note(struct spec_error **v, size_t *n, const char *file, int line, int col,
+                     const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+static void add_note(struct spec_error **v, size_t *n, const char *file, int line, int col,
+                     const char *fmt, va_list ap)
+{
+    *v = tk_xreallocarray(*v, *n + 1, sizeof(**v));
+    struct spec_error *e = &(*v)[*n];
+    *e = (struct spec_error){.file = tk_xstrdup(file), .line = line, .column = col};
+    if (vasprintf(&e->message, fmt, ap) < 0)
+        tk_oom();
+    (*n)++;
+}
+
+void spec_set_add_error(struct spec_set *set, const char *file, int line, int col, const char *fmt,
+                        ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_note(&set->errors, &set->n_errors, file, line, col, fmt, ap);
+    va_end(ap);
+}
+
+void spec_set_add_warning(struct spec_set *set, const char *file, int line, int col,
+                          const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_note(&set->warnings, &set->n_warnings, file, line, col, fmt, ap);
+    va_end(ap);
+}
 
 void spec_set_init(struct spec_set *set)
 {

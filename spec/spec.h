@@ -613,6 +613,12 @@ void spec_warning_format(const struct spec_error *e, char *out, size_t size);
 
 void spec_set_init(struct spec_set *set);
 void spec_set_free(struct spec_set *set);
+/* Append an error (a warning) about FILE:LINE:COL to the set's errors (warnings); line and
+ * col 0 when unknown. Allocation failure aborts (base/alloc.h). */
+void spec_set_add_error(struct spec_set *set, const char *file, int line, int col, const char *fmt,
+                        ...) __attribute__((format(printf, 5, 6)));
+void spec_set_add_warning(struct spec_set *set, const char *file, int line, int col,
+                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Remove pod i from the set and hand it to the caller. */
 struct spec_pod *spec_set_take(struct spec_set *set, size_t i);
 void spec_pod_free(struct spec_pod *pod);

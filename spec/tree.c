@@ -56,35 +56,10 @@ static bool is_manifest_name(const char *name)
            (!strcmp(dot, ".yaml") || !strcmp(dot, ".yml") || !strcmp(dot, ".json"));
 }
 
-/* Append "message" about path to v (errors or warnings); -ENOMEM or 0. */
-static int note_add(struct spec_error **v, size_t *n, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int note_add(struct spec_error **v, size_t *n, const char *path, const char *fmt, ...)
-{
-    struct spec_error *nv = realloc(*v, (*n + 1) * sizeof(*nv));
-    if (!nv)
-        return -ENOMEM;
-    *v = nv;
-    struct spec_error *e = &nv[*n];
-    *e = (struct spec_error){.file = strdup(path)};
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&e->message, fmt, ap) < 0)
-        e->message = NULL;
-    va_end(ap);
-    if (!e->file || !e->message) {
-        free(e->file);
-        free(e->message);
-        return -ENOMEM;
-    }
-    (*n)++;
-    return 0;
-}
-
 static int error_at(struct spec_set *set, const char *path, const char *msg, int err)
 {
-    int r = note_add(&set->errors, &set->n_errors, path, "%s: %s", msg, strerror(err));
-    return r < 0 ? r : 1;
+    spec_set_add_error(set, path, 0, 0, "%s: %s", msg, strerror(err));
+    return 1;
 }
 
 struct tree {
@@ -121,9 +96,9 @@ static int entry_stat(struct tree *t, const char *p, const char *name, struct st
         return 0; /* never read: nothing to tell */
     if (tk_path_is_under(t->root, real))
         return 1;
-    int r = note_add(&t->set->warnings, &t->set->n_warnings, p,
-                     "symbolic link to '%s' leads outside '%s': skipped", real, t->root);
-    return r < 0 ? r : 0;
+    spec_set_add_warning(t->set, p, 0, 0, "symbolic link to '%s' leads outside '%s': skipped", real,
+                         t->root);
+    return 0;
 }
 
 static int collect_entry(struct tree *t, const char *dir, const char *name, size_t depth)
@@ -148,9 +123,9 @@ static int collect_entry(struct tree *t, const char *dir, const char *name, size
     if (!is_manifest_name(name))
         return 0;
     if (!S_ISREG(st.st_mode)) {
-        r = note_add(&t->set->warnings, &t->set->n_warnings, p,
-                     "not a regular file (a FIFO, socket or device): skipped");
-        return r < 0 ? r : 0;
+        spec_set_add_warning(t->set, p, 0, 0,
+                             "not a regular file (a FIFO, socket or device): skipped");
+        return 0;
     }
     return paths_add(t->out, TAKE_PTR(p), &st);
 }
@@ -165,11 +140,11 @@ static int collect(struct tree *t, const char *dir, size_t depth)
         if (de->d_name[0] == '.')
             continue;
         if (t->entries++ == SPEC_TREE_MAX_ENTRIES) {
-            int r = note_add(&t->set->errors, &t->set->n_errors, t->root,
-                             "more than %d entries below the pods directory: the rest is not "
-                             "read",
-                             SPEC_TREE_MAX_ENTRIES);
-            return r < 0 ? r : errors + 1;
+            spec_set_add_error(t->set, t->root, 0, 0,
+                               "more than %d entries below the pods directory: the rest is not "
+                               "read",
+                               SPEC_TREE_MAX_ENTRIES);
+            return errors + 1;
         }
         if (t->entries > SPEC_TREE_MAX_ENTRIES)
             return errors;
@@ -238,13 +213,9 @@ static int check_object_names(struct spec_set *set, size_t first)
             continue;
         }
         const char *kind = spec_object_kind_to_string(o->kind);
-        int r = note_add(&set->errors, &set->n_errors, o->file,
-                         "metadata.name: %s '%s' is already defined in %s:%d", kind, o->name,
-                         prev->file, prev->name_line);
-        if (r < 0)
-            return r;
-        set->errors[set->n_errors - 1].line = o->name_line;
-        set->errors[set->n_errors - 1].column = o->name_column;
+        spec_set_add_error(set, o->file, o->name_line, o->name_column,
+                           "metadata.name: %s '%s' is already defined in %s:%d", kind, o->name,
+                           prev->file, prev->name_line);
         errors++;
         spec_object_free(o);
         memmove(&set->objects[i], &set->objects[i + 1],
@@ -268,33 +239,18 @@ static int check_pod_names(struct spec_set *set, size_t first)
             i++;
             continue;
         }
-        struct spec_error *v = realloc(set->errors, (set->n_errors + 1) * sizeof(*v));
-        if (!v)
-            return -ENOMEM;
-        set->errors = v;
-        struct spec_error *e = &set->errors[set->n_errors];
-        e->file = strdup(pod->file);
-        int r;
         if (!strcmp(pod->namespace ? pod->namespace : "default",
                     prev->namespace ? prev->namespace : "default"))
-            r = asprintf(&e->message, "metadata.name: pod name '%s' is already defined in %s:%d",
-                         pod->name, prev->file, prev->name_line);
+            spec_set_add_error(set, pod->file, pod->name_line, pod->name_column,
+                               "metadata.name: pod name '%s' is already defined in %s:%d",
+                               pod->name, prev->file, prev->name_line);
         else /* Pod names are the host's: namespaces do not separate them. */
-            r = asprintf(&e->message,
-                         "metadata.name: pod name '%s' (namespace '%s') is already defined in "
-                         "%s:%d (namespace '%s'); pod names are unique on a host whatever "
-                         "the namespace",
-                         pod->name, pod->namespace, prev->file, prev->name_line, prev->namespace);
-        if (r < 0)
-            e->message = NULL;
-        if (!e->file || !e->message) {
-            free(e->file);
-            free(e->message);
-            return -ENOMEM;
-        }
-        e->line = pod->name_line;
-        e->column = pod->name_column;
-        set->n_errors++;
+            spec_set_add_error(set, pod->file, pod->name_line, pod->name_column,
+                               "metadata.name: pod name '%s' (namespace '%s') is already defined "
+                               "in %s:%d (namespace '%s'); pod names are unique on a host "
+                               "whatever the namespace",
+                               pod->name, pod->namespace, prev->file, prev->name_line,
+                               prev->namespace);
         errors++;
         spec_pod_free(spec_set_take(set, i));
     }
