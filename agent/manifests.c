@@ -832,7 +832,8 @@ static void on_inotify(struct loop *loop, int fd, uint32_t events, void *data)
             break;
         for (char *p = buf; p < buf + n;) {
             const struct inotify_event *ev = (const struct inotify_event *)p;
-            if (secrets_event_matters(s, ev) | event_matters(s, ev))
+            bool secrets = secrets_event_matters(s, ev); /* both run: each notes its re-watches */
+            if (event_matters(s, ev) || secrets)
                 dirty = true;
             p += sizeof(*ev) + ev->len;
         }
