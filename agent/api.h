@@ -38,8 +38,9 @@ struct sync;
 
 /* Listen on socket_path (a stale socket there is replaced; its directory is created).
  * NULL with err set on failure. */
-/* Tell the API an event was recorded (reconcile_set_event_hook's fn; data = the api): the
- * watchers waiting in GET /v1/events?after=N are answered. */
+/* Tell the API an event was recorded or a pod changed (reconcile_set_event_hook's fn; data =
+ * the api): the watchers waiting in GET /v1/events?after=N are answered ("next" unchanged
+ * when no event came: a watcher then reads the pods again). */
 void api_events_changed(void *data);
 
 struct api *api_new(struct loop *loop, const char *socket_path, const struct reconciler *r,

@@ -32,7 +32,8 @@ static const char status_usage[] =
     "\n"
     "  -o wide    more columns: every IP, the images, the revision, the QoS class\n"
     "  -o json    the API's answer; -o yaml the same as YAML; -o name pod/NAME lines\n"
-    "  -w         redraw on every change (the agent's events; no polling), until ^C\n"
+    "  -w         redraw on every change (the agent's events and pod changes, no polling;\n"
+    "             on a terminal in place, ages refreshed every few seconds), until ^C\n"
     "\n"
     "Example: tank status -o wide\n";
 
@@ -692,27 +693,68 @@ static int wait_event(const struct tank_config *cfg, uint64_t *pos)
     return changed;
 }
 
-/* -w: the view, then again on every event (redrawn in place on a terminal). */
+/* Remove the live usage (it changes at every read) from the agent's answer, at any depth. */
+static void drop_usage(json_t *v)
+{
+    size_t i;
+    const char *k;
+    json_t *x;
+    if (json_is_object(v)) {
+        json_object_del(v, "usage");
+        json_object_foreach(v, k, x) drop_usage(x);
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, x) drop_usage(x);
+    }
+}
+
+/* What -w compares to see a change that came without an event: the agent's answer without
+ * the live usage, keys sorted. NULL when it cannot be read. */
+static char *view_key(const struct tank_config *cfg, const char *pod)
+{
+    _cleanup_buf_ struct tk_buf body = TK_BUF_INIT;
+    char path[512];
+    snprintf(path, sizeof(path), pod ? "/v1/pods/%s" : "/v1/pods", pod ? pod : "");
+    if (cli_api_get(cfg->socket, path, &body) < 0)
+        return NULL;
+    json_t *o = json_loads(tk_buf_str(&body), 0, NULL);
+    drop_usage(o);
+    char *key = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : tk_buf_detach(&body);
+    json_decref(o);
+    return key;
+}
+
+/*
+ * -w: the view, then again on every change: an event, or a pod's change that comes without
+ * one (its readiness: the agent wakes its watchers for those too, and the answer differs).
+ * On a terminal the view is redrawn in place, and also each time the agent's wait ends
+ * quietly (every few seconds), so the ages stay current; otherwise each view is printed
+ * once, followed by an empty line, as kubectl get -w prints only changes.
+ */
 static int status_watch(const struct tank_config *cfg, const char *pod, enum fmt fmt)
 {
     uint64_t pos = UINT64_MAX; /* the first answer comes at once and tells the position */
-    bool tty = isatty(STDOUT_FILENO);
+    bool tty = isatty(STDOUT_FILENO), draw = true;
     if (wait_event(cfg, &pos) < 0)
         return 1;
+    _cleanup_free_ char *last = view_key(cfg, pod);
     for (;;) {
-        if (tty)
-            printf("\033[H\033[2J");
-        int r = show(cfg, pod, fmt);
-        if (!tty)
-            printf("\n");
-        fflush(stdout);
-        if (r != 0)
-            return r;
-        int w;
-        while ((w = wait_event(cfg, &pos)) == 0)
-            ;
+        if (draw) {
+            if (tty)
+                printf("\033[H\033[2J");
+            int r = show(cfg, pod, fmt);
+            if (!tty)
+                printf("\n");
+            fflush(stdout);
+            if (r != 0)
+                return r;
+        }
+        int w = wait_event(cfg, &pos);
         if (w < 0)
             return 1;
+        char *key = view_key(cfg, pod);
+        draw = w > 0 || tty || !key || !last || strcmp(key, last);
+        free(last);
+        last = key;
     }
 }
 

@@ -79,7 +79,10 @@ static void on_event(void *data, const char *pod, const char *ctr, const char *r
 
 static void on_changed(void *data)
 {
-    reconcile_request(data);
+    struct reconciler *r = data;
+    if (r->event_hook) /* (tank status -w redraws) */
+        r->event_hook(r->event_hook_data);
+    reconcile_request(r);
 }
 
 static int64_t on_pass_timer(struct loop *loop, uint64_t id, void *data)

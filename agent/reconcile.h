@@ -58,7 +58,7 @@ const char *reconcile_pod_revision(const struct reconciler *r, const struct pod 
  * i = 0..n-1. */
 size_t reconcile_n_events(const struct reconciler *r);
 /* Events recorded since the start (a watcher's position), and who is told of each new one
- * (fn NULL: nobody). */
+ * and of a pod's change that comes without an event (its readiness; fn NULL: nobody). */
 uint64_t reconcile_events_total(const struct reconciler *r);
 void reconcile_set_event_hook(struct reconciler *r, void (*fn)(void *data), void *data);
 const struct reconcile_event *reconcile_event(const struct reconciler *r, size_t i);
