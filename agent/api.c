@@ -34,7 +34,7 @@
 
 struct api {
     struct loop *loop;
-    const struct reconciler *r;
+    struct reconciler *r;           /* tank delete stops pods through it */
     struct sync *sync;              /* NULL without [sync] */
     struct MHD_Daemon *metrics_mhd; /* [agent] metrics_listen: GET /metrics on TCP */
     int metrics_epoll_fd;
@@ -672,6 +672,25 @@ static enum MHD_Result delete_volume(struct api *api, struct MHD_Connection *con
     return respond(conn, MHD_HTTP_OK, dump(o), "application/json");
 }
 
+/* DELETE /v1/pods/NAME: a pod a Deployment or DaemonSet owns is stopped (tank delete). */
+static enum MHD_Result handle_delete(struct api *api, struct MHD_Connection *conn, const char *name)
+{
+    char msg[300];
+    int r = reconcile_delete_pod(api->r, name);
+    if (r == -ENOENT) {
+        snprintf(msg, sizeof(msg), "pod '%.200s' not found", name);
+        return respond_error(conn, MHD_HTTP_NOT_FOUND, msg);
+    }
+    if (r < 0) {
+        snprintf(msg, sizeof(msg),
+                 "pod '%.200s' is not owned by a Deployment or DaemonSet: remove its manifest",
+                 name);
+        return respond_error(conn, MHD_HTTP_CONFLICT, msg);
+    }
+    json_t *o = json_pack("{s:s, s:s}", "name", name, "status", "deleted");
+    return respond(conn, MHD_HTTP_OK, dump(o), "application/json");
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -684,6 +703,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     }
     if (!strncmp(url, "/v1/volumes/", 12) && !strcmp(method, "DELETE"))
         return delete_volume(api, conn, url + 12);
+    if (!strcmp(method, "DELETE") && !strncmp(url, "/v1/pods/", 9))
+        return handle_delete(api, conn, url + 9);
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
         return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is supported");
     if (!strcmp(url, "/v1/volumes"))
@@ -809,7 +830,7 @@ static unsigned connection_limit(void)
     return n > API_MAX_CONNECTIONS ? API_MAX_CONNECTIONS : (unsigned)n;
 }
 
-struct api *api_new(struct loop *loop, const char *socket_path, const struct reconciler *r,
+struct api *api_new(struct loop *loop, const char *socket_path, struct reconciler *r,
                     struct tk_err *err)
 {
     struct api *api = calloc(1, sizeof(*api));

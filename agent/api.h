@@ -10,12 +10,19 @@
  *   GET /v1/pods/NAME/manifest
  *                         the manifest document the pod runs, as it was written (text/yaml;
  *                         `tank diff` compares a file with it), or 404 {"error": "..."}
+ *   DELETE /v1/pods/NAME  stop a pod a Deployment or DaemonSet owns (its owner makes it
+ *                         again): 200 {"name","status":"deleted"}, 404, or 409 for a Pod or
+ *                         a Job's pod (deleted through its manifest)
  *   GET /v1/events        {"events":[{"time","pod","container","reason","message"}]}
  *                         (?pod=NAME narrows to one pod)
  *   POST /v1/sync         a git sync pass now (agent/sync.h); answers once it has ended:
  *                         200 {"revision": COMMIT, "error": null} (published), 502 with the
  *                         error and the revision still running, 409 without [sync]
  *
+ * GET /v1/pods also has "workloads": [{"kind","name","namespace","replicas","ready","updated",
+ * "available","conditions":[{"type","status","reason","message"}],"pods":[NAME...]}] (a Job
+ * adds "succeeded","failed","active","startTime","completionTime"; a Deployment or DaemonSet
+ * "strategy","templateHash", a Deployment "paused"); each POD of one has "owner":{"kind","name"}.
  * GET /v1/pods also has "sync": {"repo","ref","revision","lastSync","lastAttempt","error"},
  * null without [sync].
  *
@@ -43,7 +50,7 @@ struct sync;
  * when no event came: a watcher then reads the pods again). */
 void api_events_changed(void *data);
 
-struct api *api_new(struct loop *loop, const char *socket_path, const struct reconciler *r,
+struct api *api_new(struct loop *loop, const char *socket_path, struct reconciler *r,
                     struct tk_err *err);
 /* Serve GET /metrics (only) on TCP at addr ("127.0.0.1:9100", "[::1]:9100"), bound to that
  * address only. -errno with err set. */

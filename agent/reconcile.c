@@ -492,6 +492,22 @@ const char *reconcile_pod_revision(const struct reconciler *r, const struct pod 
     return NULL;
 }
 
+int reconcile_delete_pod(struct reconciler *r, const char *name)
+{
+    struct pod *p = find(r, name);
+    if (!p)
+        return -ENOENT;
+    const struct spec_pod *sp = pod_spec(p);
+    const struct spec_pod *d = spec_set_find(&store_state(r->store)->set, name);
+    const char *owner = sp ? sp->owner_kind : d ? d->owner_kind : NULL;
+    if (!owner || !strcmp(owner, "Job"))
+        return -EPERM;
+    tk_info("pod '%s': deleted (its %s makes it again)", name, owner);
+    pod_stop(p);
+    reconcile_request(r);
+    return 0;
+}
+
 const struct controllers_rollout *reconcile_rollout(const struct reconciler *r, int kind,
                                                     const char *name)
 {

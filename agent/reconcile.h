@@ -64,6 +64,10 @@ void reconcile_set_event_hook(struct reconciler *r, void (*fn)(void *data), void
 const struct reconcile_event *reconcile_event(const struct reconciler *r, size_t i);
 /* The agent's state_dir (the controllers' records). */
 const char *reconcile_state_dir(const struct reconciler *r);
+/* `tank delete` of a pod a Deployment or DaemonSet owns: stop it (its owner then makes a
+ * new one: a DaemonSet with OnDelete from its current template). -ENOENT when no such pod
+ * runs, -EPERM when it is a Pod or a Job's (deleted through its manifest). */
+int reconcile_delete_pod(struct reconciler *r, const char *name);
 /* What the controllers keep of a Deployment's or DaemonSet's rollout (kind an enum
  * spec_workload_kind), NULL when none. */
 struct controllers_rollout;
