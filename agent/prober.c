@@ -173,9 +173,10 @@ static void exec_done(struct loop *loop, pid_t pid, int status, void *data)
     _cleanup_buf_ struct tk_buf msg = TK_BUF_INIT;
     if (pr->x.failed)
         tk_buf_addf(&msg, "%s", pr->x.msg);
+    else if (code && pr->out.len) /* what it said, as the kubelet reports it */
+        tk_buf_add(&msg, pr->out.s, pr->out.len);
     else if (code)
-        tk_buf_addf(&msg, "command exited with %d: %.*s", code, (int)pr->out.len,
-                    pr->out.s ? pr->out.s : "");
+        tk_buf_addf(&msg, "command exited with %d", code);
     while (msg.len && (msg.s[msg.len - 1] == '\n'))
         msg.s[--msg.len] = 0;
     result(pr, code == 0 && !pr->x.failed, msg.s ? msg.s : "");
