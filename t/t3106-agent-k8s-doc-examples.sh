@@ -12,8 +12,9 @@ agent_start
 skip_unless_containers_run
 FIX=$TANK_SRC/t/fixtures/spec/valid
 
-run_fixture() { # FILE: the documentation's file, its images replaced by the local one
-    sed -E "s|^( *-? *)image: .*|\1image: \"$IMAGE\"|" "$FIX/$1" >"$PODS/.$1.tmp" || fail "copy $1"
+run_fixture() { # FILE [IMAGE]: the documentation's file, its images replaced by a local one
+    sed -E "s|^( *-? *)image: .*|\1image: \"${2:-$IMAGE}\"|" "$FIX/$1" >"$PODS/.$1.tmp" ||
+        fail "copy $1"
     mv "$PODS/.$1.tmp" "$PODS/$1"
 }
 logs_have() { # POD TEXT: the pod's log holds TEXT (a fixed string, lines joined by |)
@@ -39,10 +40,28 @@ data:
     enemies=aliens
 EOM
 mv "$PODS/.cm.tmp" "$PODS/cm.yaml"
+# "Distribute Credentials Securely Using Secrets": the documentation's Secret as written.
+cat >"$PODS/.secret.tmp" <<'EOM'
+apiVersion: v1
+kind: Secret
+metadata:
+  name: test-secret
+data:
+  username: bXktYXBw
+  password: Mzk1MjgkdmRnN0pi
+EOM
+mv "$PODS/.secret.tmp" "$PODS/secret.yaml"
 for f in k8s-configmap-env.yaml k8s-configmap-volume.yaml k8s-downward-api-volume.yaml \
-    k8s-env-command.yaml k8s-dapi-envars-resourcefieldref.yaml k8s-dapi-volume-resources.yaml; do
+    k8s-env-command.yaml k8s-dapi-envars-resourcefieldref.yaml k8s-dapi-volume-resources.yaml \
+    k8s-dapi-envars-pod.yaml; do
     run_fixture $f
 done
+# Its pod runs nginx, which needs no command: a stand-in image whose own command sleeps.
+"$TANK" unpack --config "$CFG" "$IMAGE" "$TMP/standin" >/dev/null 2>&1 || fail "unpack the image"
+tar -C "$TMP/standin" -cf "$TMP/standin.tar" . || fail "tar"
+python3 "$TANK_SRC/t/mklayout.py" "$TMP/standin-oci" latest --cmd '["sleep", "100616"]' \
+    "$TMP/standin.tar" >/dev/null || fail "mklayout"
+run_fixture k8s-secret-pod.yaml "oci:$TMP/standin-oci:latest"
 
 # envar-demo: /bin/echo "$(MESSAGE)" prints "hello world".
 logs_have envar-demo "hello world" || fail "envar-demo: $("$TANK" logs --config "$CFG" envar-demo 2>&1 | head -3)"
@@ -58,6 +77,19 @@ logs_have dapi-envars-resourcefieldref "1|1|33554432|67108864" ||
 # ... and in a volume, with divisors 1m and 1Mi.
 logs_have kubernetes-downwardapi-volume-example-2 "250|125|64|32" ||
     fail "resourceFieldRef volume: $("$TANK" logs --config "$CFG" kubernetes-downwardapi-volume-example-2 2>&1 | head -10)"
+
+# dapi-envars-fieldref: printenv shows the node's name, the pod's name and namespace, its IP
+# (none: the pod has no interface but loopback) and its service account.
+logs_have dapi-envars-fieldref "|$(hostname)|dapi-envars-fieldref|default||default|" ||
+    fail "dapi-envars-fieldref: $("$TANK" logs --config "$CFG" dapi-envars-fieldref 2>&1 | head -8)"
+# secret-test-pod: the Secret's keys as files, "ls /etc/secret-volume" and "cat" as shown.
+wait_jq 60 '.pods[] | select(.name == "secret-test-pod") | .containers[0].state == "running"' ||
+    fail "secret-test-pod: $(pod_jq secret-test-pod .message)"
+spid=$(ctr_jq secret-test-pod test-container .pid)
+[ "$(ls "/proc/$spid/root/etc/secret-volume" | tr '\n' ' ')" = "password username " ] ||
+    fail "secret volume: $(ls -a "/proc/$spid/root/etc/secret-volume")"
+[ "$(cat "/proc/$spid/root/etc/secret-volume/username")" = my-app ] || fail "username"
+[ "$(cat "/proc/$spid/root/etc/secret-volume/password")" = '39528$vdg7Jb' ] || fail "password"
 
 # configmap-demo-pod: its environment as the documentation lists it.
 wait_jq 60 '.pods[] | select(.name == "configmap-demo-pod") | .containers[0].state == "running"' ||
