@@ -1,12 +1,12 @@
 # bash completion for tank(1): commands, their options, and pod and container names from
 # the running agent (through `tank status`; nothing is completed when no agent answers).
 _tank_pods() {
-    tank ${_tank_config:+--config "$_tank_config"} status 2>/dev/null | awk 'NR > 1 && $1 ~ /^[a-z0-9]/ {print $1}'
+    tank ${_tank_config:+--config "$_tank_config"} status -o name 2>/dev/null | sed -n 's|^pod/||p'
 }
 
-_tank_containers() { # POD
-    tank ${_tank_config:+--config "$_tank_config"} status -o json "$1" 2>/dev/null |
-        grep -o '"name": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' | tail -n +2
+_tank_containers() { # POD: the names in its "containers" list (status -o yaml)
+    tank ${_tank_config:+--config "$_tank_config"} status -o yaml "$1" 2>/dev/null |
+        awk '/^containers:/ { c = 1; next } /^[^ -]/ { c = 0 } c && /^[ ]*- name: / { print $3 }'
 }
 
 _tank_volumes() {
@@ -19,7 +19,7 @@ _tank() {
         cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
         words=("${COMP_WORDS[@]}") cword=$COMP_CWORD
     }
-    local commands="agent status logs exec validate apply delete diff pull images unpack sync events volumes version help"
+    local commands="agent status top logs exec validate apply delete diff pull images unpack sync events volumes version help"
     local i cmd= sub= _tank_config= args=()
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
@@ -73,7 +73,8 @@ _tank() {
         fi ;;
     validate | diff) COMPREPLY=($(compgen -f -- "$cur")) ;;
     apply) COMPREPLY=($(compgen -W "--dry-run --help" -- "$cur") $(compgen -f -- "$cur")) ;;
-    delete) COMPREPLY=($(compgen -W "--help $(_tank_pods)" -- "$cur")) ;;
+    delete | top) COMPREPLY=($(compgen -W "--help $(_tank_pods)" -- "$cur")) ;;
+    events) COMPREPLY=($(compgen -W "-f --follow --since --help $(_tank_pods)" -- "$cur")) ;;
     images)
         if [ ${#args[@]} -eq 0 ]; then
             COMPREPLY=($(compgen -W "prune gc -o --help" -- "$cur"))
