@@ -76,11 +76,13 @@ static void f_item_mode(struct walk *w, const struct ynode *v, const char *path,
     want_mode(w, v, path, &it->mode);
 }
 
-static void f_items(struct walk *w, const struct ynode *v, const char *path, void *obj)
+/* An items list (configMap, secret and downwardAPI volumes): each entry a mapping read by
+ * fields into a struct spec_key_path (mode -1 when unset), then checked whole by check. */
+static void read_items(struct walk *w, const struct ynode *v, const char *path,
+                       struct spec_volume *vol, const struct field *fields, size_t n_fields,
+                       void (*check)(struct walk *w, const struct ynode *item, const char *path,
+                                     const struct spec_key_path *it))
 {
-    static const struct field fields[] = {
-        {"key", f_item_key}, {"path", f_item_path}, {"mode", f_item_mode}};
-    struct spec_volume *vol = obj;
     if (!want_seq(w, v, path))
         return;
     vol->items = tk_xcalloc(v->n, sizeof(*vol->items));
@@ -89,13 +91,30 @@ static void f_items(struct walk *w, const struct ynode *v, const char *path, voi
         _cleanup_free_ char *p = path_idx(path, i);
         struct spec_key_path *it = &vol->items[i];
         it->mode = -1;
-        if (!walk_map(w, v->items[i], p, fields, TK_ARRAY_SIZE(fields), it))
-            continue;
-        if (!it->key && ynode_is_null(ynode_get(v->items[i], "key")))
-            wreq(w, v->items[i], p, "key", NULL);
-        if (!it->path && ynode_is_null(ynode_get(v->items[i], "path")))
-            wreq(w, v->items[i], p, "path", NULL);
+        if (walk_map(w, v->items[i], p, fields, n_fields, it))
+            check(w, v->items[i], p, it);
     }
+}
+
+static void require(struct walk *w, const struct ynode *item, const char *path, const char *key,
+                    bool set)
+{
+    if (!set && ynode_is_null(ynode_get(item, key)))
+        wreq(w, item, path, key, NULL);
+}
+
+static void check_item(struct walk *w, const struct ynode *item, const char *path,
+                       const struct spec_key_path *it)
+{
+    require(w, item, path, "key", it->key);
+    require(w, item, path, "path", it->path);
+}
+
+static void f_items(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {
+        {"key", f_item_key}, {"path", f_item_path}, {"mode", f_item_mode}};
+    read_items(w, v, path, obj, fields, TK_ARRAY_SIZE(fields), check_item);
 }
 
 static void read_source(struct walk *w, const struct ynode *v, const char *path,
@@ -159,32 +178,25 @@ static void f_dw_field_ref(struct walk *w, const struct ynode *v, const char *pa
         wreq(w, v, path, "fieldPath", NULL);
 }
 
+static void check_dw_item(struct walk *w, const struct ynode *item, const char *path,
+                          const struct spec_key_path *it)
+{
+    require(w, item, path, "path", it->path);
+    bool has_f = !ynode_is_null(ynode_get(item, "fieldRef"));
+    bool has_r = !ynode_is_null(ynode_get(item, "resourceFieldRef"));
+    if (has_f && has_r)
+        werr(w, item, path, "only one of fieldRef and resourceFieldRef may be given");
+    else if (!has_f && !has_r)
+        wreq(w, item, path, "fieldRef", "or resourceFieldRef");
+}
+
 static void f_dw_items(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const struct field fields[] = {{"path", f_item_path},
                                           {"fieldRef", f_dw_field_ref},
                                           {"resourceFieldRef", f_dw_resource_ref},
                                           {"mode", f_item_mode}};
-    struct spec_volume *vol = obj;
-    if (!want_seq(w, v, path))
-        return;
-    vol->items = tk_xcalloc(v->n, sizeof(*vol->items));
-    vol->n_items = v->n;
-    for (size_t i = 0; i < v->n; i++) {
-        _cleanup_free_ char *p = path_idx(path, i);
-        struct spec_key_path *it = &vol->items[i];
-        it->mode = -1;
-        if (!walk_map(w, v->items[i], p, fields, TK_ARRAY_SIZE(fields), it))
-            continue;
-        if (!it->path && ynode_is_null(ynode_get(v->items[i], "path")))
-            wreq(w, v->items[i], p, "path", NULL);
-        bool has_f = !ynode_is_null(ynode_get(v->items[i], "fieldRef"));
-        bool has_r = !ynode_is_null(ynode_get(v->items[i], "resourceFieldRef"));
-        if (has_f && has_r)
-            werr(w, v->items[i], p, "only one of fieldRef and resourceFieldRef may be given");
-        else if (!has_f && !has_r)
-            wreq(w, v->items[i], p, "fieldRef", "or resourceFieldRef");
-    }
+    read_items(w, v, path, obj, fields, TK_ARRAY_SIZE(fields), check_dw_item);
 }
 
 void f_downward_volume(struct walk *w, const struct ynode *v, const char *path, void *obj)
