@@ -20,11 +20,6 @@ static const struct {
     const char *text;
 } notes[] = {
     {"status", IGNORED " (status is Tank's to report: tank status)"},
-    {"metadata.creationTimestamp", SERVER},
-    {"metadata.uid", SERVER},
-    {"metadata.resourceVersion", SERVER},
-    {"metadata.generation", SERVER},
-    {"metadata.managedFields", SERVER},
     {"metadata.ownerReferences", IGNORED " (no controller owns a pod read from a file)"},
     {"metadata.generateName", "give the pod a fixed metadata.name"},
     {"spec.schedulerName", IGNORED},
@@ -65,6 +60,33 @@ static const struct {
      "pod an address with spec.network (tank/v1)"},
 };
 
+/* The metadata a Kubernetes API server writes: accepted in the metadata of every kind and
+ * ignored (SERVER says why). */
+static const char *const server_metadata[] = {"creationTimestamp", "uid", "resourceVersion",
+                                              "generation", "managedFields"};
+
+#define METADATA_MAX_FIELDS 16
+
+bool walk_metadata(struct walk *w, const struct ynode *v, const char *path,
+                   const struct field *fields, size_t n_fields, void *obj)
+{
+    struct field all[METADATA_MAX_FIELDS + TK_ARRAY_SIZE(server_metadata)];
+    if (n_fields > METADATA_MAX_FIELDS)
+        abort(); /* a table of ours: raise METADATA_MAX_FIELDS */
+    memcpy(all, fields, n_fields * sizeof(*fields));
+    for (size_t i = 0; i < TK_ARRAY_SIZE(server_metadata); i++)
+        all[n_fields + i] = (struct field){server_metadata[i], field_ignored};
+    return walk_map(w, v, path, all, n_fields + TK_ARRAY_SIZE(server_metadata), obj);
+}
+
+static const char *server_note(const char *path)
+{
+    for (size_t i = 0; i < TK_ARRAY_SIZE(server_metadata); i++)
+        if (!strncmp(path, "metadata.", 9) && !strcmp(path + 9, server_metadata[i]))
+            return SERVER;
+    return NULL;
+}
+
 const char *spec_field_note(const char *path)
 {
     struct tk_buf b = TK_BUF_INIT;
@@ -74,7 +96,7 @@ const char *spec_field_note(const char *path)
         if (*p == '[')
             p += strspn(p + 1, "0123456789");
     }
-    const char *key = tk_buf_str(&b), *text = NULL;
+    const char *key = tk_buf_str(&b), *text = server_note(key);
     for (size_t i = 0; i < TK_ARRAY_SIZE(notes) && !text; i++)
         if (!strcmp(notes[i].path, key))
             text = notes[i].text;

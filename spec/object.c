@@ -268,14 +268,9 @@ void f_obj_metadata(struct walk *w, const struct ynode *v, const char *path, voi
         {"namespace", f_obj_namespace},
         {"labels", f_obj_string_map},
         {"annotations", f_obj_string_map},
-        {"creationTimestamp", field_ignored},
-        {"uid", field_ignored},
-        {"resourceVersion", field_ignored},
-        {"generation", field_ignored},
-        {"managedFields", field_ignored},
         {"ownerReferences", field_ignored},
     };
-    if (walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), obj) &&
+    if (walk_metadata(w, v, path, fields, TK_ARRAY_SIZE(fields), obj) &&
         ynode_is_null(ynode_get(v, "name")))
         werr(w, v, "metadata.name", "required");
 }

@@ -117,16 +117,11 @@ static void f_metadata(struct walk *w, const struct ynode *v, const char *path, 
         {"namespace", f_meta_namespace},
         {"labels", f_labels},
         {"annotations", f_annotations},
-        {"creationTimestamp", field_ignored},
-        {"uid", field_ignored},
-        {"resourceVersion", field_ignored},
-        {"generation", field_ignored},
-        {"managedFields", field_ignored},
         {"ownerReferences", field_ignored},
         {"generateName", field_refused},
     };
     struct spec_pod *pod = obj;
-    if (!walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), pod))
+    if (!walk_metadata(w, v, path, fields, TK_ARRAY_SIZE(fields), pod))
         return;
     if (ynode_is_null(ynode_get(v, "name")))
         werr(w, v, "metadata.name", "required");

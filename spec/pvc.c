@@ -28,18 +28,11 @@ static void f_pvc_namespace(struct walk *w, const struct ynode *v, const char *p
 static void f_pvc_metadata(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const struct field fields[] = {
-        {"name", f_pvc_name},
-        {"namespace", f_pvc_namespace},
-        {"labels", f_obj_string_map},
-        {"annotations", f_obj_string_map},
-        {"creationTimestamp", field_ignored},
-        {"uid", field_ignored},
-        {"resourceVersion", field_ignored},
-        {"generation", field_ignored},
-        {"managedFields", field_ignored},
+        {"name", f_pvc_name},          {"namespace", f_pvc_namespace},
+        {"labels", f_obj_string_map},  {"annotations", f_obj_string_map},
         {"finalizers", field_ignored},
     };
-    if (walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), obj) &&
+    if (walk_metadata(w, v, path, fields, TK_ARRAY_SIZE(fields), obj) &&
         ynode_is_null(ynode_get(v, "name")))
         werr(w, v, "metadata.name", "required");
 }

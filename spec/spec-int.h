@@ -134,6 +134,11 @@ void field_refused(struct walk *w, const struct ynode *v, const char *path, void
 /* The text of an ignored or refused field at path ("spec.containers[2].x" is looked up as
  * "spec.containers[].x"); NULL when it has none. */
 const char *spec_field_note(const char *path);
+/* walk_map over a metadata mapping: fields (at most 16) and the metadata a Kubernetes API
+ * server writes (creationTimestamp, uid, resourceVersion, generation, managedFields),
+ * accepted and ignored with a warning in every kind (spec/notes.c holds that list). */
+bool walk_metadata(struct walk *w, const struct ynode *v, const char *path,
+                   const struct field *fields, size_t n_fields, void *obj);
 
 /* spec.nodeName, spec.affinity (spec/node.c); spec.nodeSelector is read as labels. */
 void f_node_name(struct walk *w, const struct ynode *v, const char *path, void *obj);

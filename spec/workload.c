@@ -104,18 +104,10 @@ static void f_meta_kv(struct walk *w, const struct ynode *v, const char *path, v
 static void f_metadata(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     static const struct field fields[] = {
-        {"name", f_name},
-        {"namespace", f_namespace},
-        {"labels", f_meta_kv},
-        {"annotations", NULL},
-        {"creationTimestamp", field_ignored},
-        {"uid", field_ignored},
-        {"resourceVersion", field_ignored},
-        {"generation", field_ignored},
-        {"managedFields", field_ignored},
-        {"generateName", field_refused},
+        {"name", f_name},      {"namespace", f_namespace},      {"labels", f_meta_kv},
+        {"annotations", NULL}, {"generateName", field_refused},
     };
-    if (walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), obj) &&
+    if (walk_metadata(w, v, path, fields, TK_ARRAY_SIZE(fields), obj) &&
         ynode_is_null(ynode_get(v, "name")))
         werr(w, v, "metadata.name", "required");
 }
