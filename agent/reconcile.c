@@ -298,6 +298,21 @@ static void check_jobs(struct reconciler *r)
         on_store_change(r);
 }
 
+/* Whether every container of a pod adopted without its spec still runs: it served before
+ * the agent's restart, and counts as ready (its probes are not known). */
+static bool adopted_runs(const struct pod *p)
+{
+    struct pod_status s;
+    pod_get_status(p, &s);
+    for (size_t i = 0; i < s.n_containers; i++) {
+        struct pod_ctr_status c;
+        pod_get_ctr_status(p, i, &c);
+        if (c.state != POD_CTR_RUNNING)
+            return false;
+    }
+    return s.n_containers > 0;
+}
+
 /* The pods whose name starts with prefix, for the Deployment and DaemonSet controllers. */
 static size_t list_pods(void *data, const char *prefix, struct controllers_podinfo **out)
 {
@@ -317,6 +332,8 @@ static size_t list_pods(void *data, const char *prefix, struct controllers_podin
                                                    .stopping = s.phase == POD_TERMINATING,
                                                    .ready = s.phase == POD_RUNNING && c->status,
                                                    .ready_ns = c->transition_ns};
+        if (!pod_spec(p) && s.phase != POD_TERMINATING) /* adopted, its probes unknown */
+            (*out)[n - 1].ready = adopted_runs(p), (*out)[n - 1].ready_ns = 0;
     }
     return n;
 }

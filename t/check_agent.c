@@ -925,6 +925,88 @@ static const char *log_since(struct world *w, size_t mark)
     return tk_buf_str(&w->fake.log) + mark;
 }
 
+/* ---------------- a Deployment's rollout through the reconciler ---------------- */
+
+static void put_deployment(const char *dir, const char *image)
+{
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+             "  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n"
+             "    metadata: {labels: {app: web}}\n"
+             "    spec:\n      terminationGracePeriodSeconds: 1\n"
+             "      containers: [{name: c, image: '%s', imagePullPolicy: IfNotPresent}]\n",
+             image);
+    write_text(dir, "web.yaml", text);
+}
+
+struct web_count {
+    struct world *w;
+    const char *image; /* NULL: any */
+    int running, total, want;
+};
+
+/* Count web's pods (all, and those Running with image), and whether running == want with
+ * nothing else left. Also checks the promises of 25%/25% of 3 at every look. */
+static bool web_settled(void *arg)
+{
+    struct web_count *x = arg;
+    x->running = x->total = 0;
+    int serving = 0;
+    for (size_t i = 0; i < reconcile_n_pods(x->w->rec); i++) {
+        const struct pod *p = reconcile_pod(x->w->rec, i);
+        if (strncmp(pod_name(p), "web-", 4))
+            continue;
+        struct pod_status ps;
+        pod_get_status(p, &ps);
+        struct pod_ctr_status cs;
+        pod_get_ctr_status(p, 0, &cs);
+        x->total++;
+        /* (a pod adopted without its manifest is Pending, its container running) */
+        bool runs = ps.phase != POD_TERMINATING && cs.state == POD_CTR_RUNNING;
+        serving += runs;
+        x->running += runs && (!x->image || !strcmp(cs.image, x->image));
+    }
+    ck_assert_int_le(x->total, 4); /* replicas + maxSurge */
+    if (x->want == 3 && x->image && strcmp(x->image, "img"))
+        ck_assert_int_ge(serving, 3); /* maxUnavailable 0, once all 3 ran */
+    return x->running == x->want && x->total == x->want;
+}
+
+/* 3 replicas: a version that cannot start stalls with the 3 old pods running (also across
+ * an agent restart, the old pods then adopted without their manifest), then a good version
+ * rolls through one pod at a time. */
+START_TEST(test_deployment_rollout)
+{
+    struct world w;
+    world_init(&w);
+    put_deployment(w.cfg.pods_dir, "img");
+    struct web_count x = {&w, "img", 0, 0, 3};
+    ck_assert_msg(pump_until(w.loop, web_settled, &x), "3 replicas: %d running of %d", x.running,
+                  x.total);
+    size_t mark = log_mark(&w);
+    put_deployment(w.cfg.pods_dir, "broken");
+    pump_for(w.loop, 600);
+    web_settled(&x);
+    ck_assert_int_eq(x.running, 3);
+    ck_assert_int_eq(x.total, 4);
+    ck_assert_msg(!strstr(log_since(&w, mark), "kill web-"), "%s", log_since(&w, mark));
+    reconcile_free(w.rec); /* the agent goes and comes back mid-rollout */
+    w.rec = NULL;
+    world_start(&w);
+    pump_for(w.loop, 600);
+    web_settled(&x);
+    ck_assert_int_eq(x.running, 3);
+    ck_assert_int_eq(x.total, 4);
+    ck_assert_msg(!strstr(log_since(&w, mark), "kill web-"), "%s", log_since(&w, mark));
+    put_deployment(w.cfg.pods_dir, "img2");
+    struct web_count y = {&w, "img2", 0, 0, 3};
+    ck_assert_msg(pump_until(w.loop, web_settled, &y), "img2: %d running of %d (log %s)", y.running,
+                  y.total, log_since(&w, mark));
+    world_free(&w);
+}
+END_TEST
+
 START_TEST(test_lifecycle)
 {
     struct world w;
@@ -1559,6 +1641,7 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_pulls_and_start_errors);
     tcase_add_test(tc, test_grace_period);
     tcase_add_test(tc, test_restart_adopts);
+    tcase_add_test(tc, test_deployment_rollout);
     tcase_add_test(tc, test_async_start);
     tcase_add_test(tc, test_stop_during_start);
     tcase_add_test(tc, test_start_deadline);
