@@ -566,24 +566,83 @@ PROBE_FIELD(f_liveness, SPEC_LIVENESS)
 PROBE_FIELD(f_readiness, SPEC_READINESS)
 PROBE_FIELD(f_startup, SPEC_STARTUP)
 
-/* A probe's named port is one of the container's ports. */
+/* A named port of a probe or hook at key (under path) is one of the container's ports. */
+static void resolve_port(struct walk *w, const struct ynode *n, const char *path,
+                         struct spec_container *c, struct spec_probe *p, const char *key)
+{
+    if (!p || !p->port_name)
+        return;
+    for (size_t i = 0; i < c->n_ports && !p->port; i++)
+        if (c->ports[i].name && !strcmp(c->ports[i].name, p->port_name))
+            p->port = c->ports[i].container_port;
+    if (!p->port) {
+        _cleanup_free_ char *pp = path_key(path, key);
+        const struct ynode *at = ynode_get(n, key);
+        if (!at) /* lifecycle.postStart / preStop */
+            at = ynode_get(n, "lifecycle");
+        werr(w, at, pp, "port: the container has no port named '%s'", p->port_name);
+    }
+}
+
 static void resolve_probe_ports(struct walk *w, const struct ynode *n, const char *path,
                                 struct spec_container *c)
 {
     static const char *const keys[] = {"livenessProbe", "readinessProbe", "startupProbe"};
-    for (int t = 0; t < SPEC_N_PROBES; t++) {
-        struct spec_probe *p = c->probes[t];
-        if (!p || !p->port_name)
-            continue;
-        for (size_t i = 0; i < c->n_ports && !p->port; i++)
-            if (c->ports[i].name && !strcmp(c->ports[i].name, p->port_name))
-                p->port = c->ports[i].container_port;
-        if (!p->port) {
-            _cleanup_free_ char *pp = path_key(path, keys[t]);
-            werr(w, ynode_get(n, keys[t]), pp, "port: the container has no port named '%s'",
-                 p->port_name);
-        }
-    }
+    for (int t = 0; t < SPEC_N_PROBES; t++)
+        resolve_port(w, n, path, c, c->probes[t], keys[t]);
+    resolve_port(w, n, path, c, c->post_start, "lifecycle.postStart");
+    resolve_port(w, n, path, c, c->pre_stop, "lifecycle.preStop");
+}
+
+static void f_post_start(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_container *c = obj;
+    c->post_start = spec_hook_walk(w, v, path);
+}
+
+static void f_pre_stop(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_container *c = obj;
+    c->pre_stop = spec_hook_walk(w, v, path);
+}
+
+static void f_lifecycle(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {
+        {"postStart", f_post_start}, {"preStop", f_pre_stop}, {"stopSignal", field_refused}};
+    walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), obj);
+}
+
+/* restartPolicy of a container: only Always, only on an init container (checked by the
+ * caller, which knows which list it reads). */
+static void f_ctr_restart(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const char *const names[] = {"Always"};
+    int i;
+    if (want_enum(w, v, path, names, 1, &i))
+        ((struct spec_container *)obj)->sidecar = true;
+}
+
+static bool is_message_path(const char *s)
+{
+    return s[0] == '/' && strlen(s) < 4096 && is_sub_path(s + strspn(s, "/"));
+}
+
+static void f_term_path(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_container *c = obj;
+    free(c->termination_message_path);
+    c->termination_message_path = NULL;
+    want_checked(w, v, path, &c->termination_message_path, is_message_path,
+                 "an absolute path without '..'");
+}
+
+static void f_term_policy(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const char *const names[] = {"File", "FallbackToLogsOnError"};
+    int i;
+    if (want_enum(w, v, path, names, 2, &i))
+        ((struct spec_container *)obj)->termination_fallback_logs = i == 1;
 }
 
 static void f_stdin(struct walk *w, const struct ynode *v, const char *path, void *obj)
@@ -618,16 +677,19 @@ static void read_container(struct walk *w, const struct ynode *n, const char *pa
         {"securityContext", f_security},
         {"resources", walk_resources},
         {"resizePolicy", walk_resize_policy},
-        {"terminationMessagePath", field_ignored},
-        {"terminationMessagePolicy", field_ignored},
+        {"terminationMessagePath", f_term_path},
+        {"terminationMessagePolicy", f_term_policy},
         {"livenessProbe", f_liveness},
         {"readinessProbe", f_readiness},
         {"startupProbe", f_startup},
         {"stdin", f_stdin},
         {"stdinOnce", f_stdin_once},
         {"tty", f_tty},
+        {"lifecycle", f_lifecycle},
+        {"restartPolicy", f_ctr_restart},
     };
     c->pull_policy = (enum spec_pull_policy) - 1;
+    c->termination_message_path = tk_xstrdup(SPEC_TERMINATION_MESSAGE_PATH);
     if (!walk_map(w, n, path, fields, TK_ARRAY_SIZE(fields), c))
         return;
     if (!c->name && ynode_is_null(ynode_get(n, "name")))
@@ -639,6 +701,41 @@ static void read_container(struct walk *w, const struct ynode *n, const char *pa
     resolve_probe_ports(w, n, path, c);
 }
 
+/* What only some containers may have: restartPolicy an init container; lifecycle and probes
+ * an app container or a sidecar (Kubernetes' rules). */
+static void check_kind_fields(struct walk *w, const struct ynode *n, const char *path,
+                              const struct spec_container *c, bool init)
+{
+    static const char *const keys[] = {"lifecycle", "livenessProbe", "readinessProbe",
+                                       "startupProbe"};
+    if (!init && ynode_get(n, "restartPolicy")) {
+        _cleanup_free_ char *pp = path_key(path, "restartPolicy");
+        werr(w, ynode_get(n, "restartPolicy"), pp, "may not be set for non-init containers");
+    }
+    for (size_t k = 0; init && !c->sidecar && k < TK_ARRAY_SIZE(keys); k++)
+        if (ynode_get(n, keys[k])) {
+            _cleanup_free_ char *pp = path_key(path, keys[k]);
+            werr(w, ynode_get(n, keys[k]), pp,
+                 "may not be set for init containers without restartPolicy: Always");
+        }
+}
+
+static void read_list(struct walk *w, const struct ynode *v, const char *path,
+                      struct spec_container **out, size_t *n_out, bool init)
+{
+    *out = tk_xcalloc(v->n ? v->n : 1, sizeof(**out));
+    *n_out = v->n;
+    _cleanup_free_ const char **names = tk_xcalloc(v->n + 1, sizeof(*names));
+    for (size_t i = 0; i < v->n; i++) {
+        _cleanup_free_ char *p = path_idx(path, i);
+        read_container(w, v->items[i], p, &(*out)[i]);
+        if (v->items[i]->type == YN_MAP)
+            check_kind_fields(w, v->items[i], p, &(*out)[i], init);
+        names[i] = (*out)[i].name;
+    }
+    check_name_dups(w, v, path, "container", names);
+}
+
 void walk_containers(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     struct spec_pod *pod = obj;
@@ -648,15 +745,32 @@ void walk_containers(struct walk *w, const struct ynode *v, const char *path, vo
         werr(w, v, path, "at least one container is required");
         return;
     }
-    pod->containers = tk_xcalloc(v->n, sizeof(*pod->containers));
-    pod->n_containers = v->n;
-    _cleanup_free_ const char **names = tk_xcalloc(v->n, sizeof(*names));
-    for (size_t i = 0; i < v->n; i++) {
-        _cleanup_free_ char *p = path_idx(path, i);
-        read_container(w, v->items[i], p, &pod->containers[i]);
-        names[i] = pod->containers[i].name;
+    read_list(w, v, path, &pod->containers, &pod->n_containers, false);
+}
+
+void walk_init_containers(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    struct spec_pod *pod = obj;
+    if (want_seq(w, v, path) && v->n)
+        read_list(w, v, path, &pod->init_containers, &pod->n_init_containers, true);
+}
+
+/* An init container's name is not an app container's (each list checks its own). */
+static void check_init_names(struct walk *w, const struct ynode *spec, const struct spec_pod *pod)
+{
+    const struct ynode *list = ynode_get(spec, "initContainers");
+    for (size_t i = 0; list && list->type == YN_SEQ && i < pod->n_init_containers; i++) {
+        const char *name = pod->init_containers[i].name;
+        for (size_t j = 0; name && j < pod->n_containers; j++) {
+            if (!pod->containers[j].name || strcmp(name, pod->containers[j].name))
+                continue;
+            _cleanup_free_ char *p = path_idx("spec.initContainers", i);
+            _cleanup_free_ char *pp = path_key(p, "name");
+            werr(w, ynode_get(list->items[i], "name"), pp,
+                 "container name '%s' is already used by spec.containers[%zu]", name, j);
+            break;
+        }
     }
-    check_name_dups(w, v, path, "container", names);
 }
 
 static int volume_cmp(const void *a, const void *b)
@@ -702,32 +816,51 @@ static void check_host_ports(struct walk *w, const struct ynode *cn, const char 
     }
 }
 
+static void check_one(struct walk *w, const struct ynode *cn, const char *p,
+                      const struct spec_container *c, const struct spec_pod *pod, const char **vols,
+                      size_t n_vols)
+{
+    _cleanup_free_ char *mp = path_key(p, "volumeMounts");
+    check_mounts(w, cn, mp, c, vols, n_vols);
+    _cleanup_free_ char *pp = path_key(p, "ports");
+    check_host_ports(w, cn, pp, c, pod->host_network);
+    const struct spec_opt_i64 *uid =
+        c->sec.run_as_user.has ? &c->sec.run_as_user : &pod->sec.run_as_user;
+    if (c->sec.run_as_non_root.has && c->sec.run_as_non_root.v && uid->has && uid->v == 0) {
+        const struct ynode *sec = ynode_get(cn, "securityContext");
+        _cleanup_free_ char *sp = path_key(p, "securityContext.runAsNonRoot");
+        werr(w, ynode_get(sec, "runAsNonRoot"), sp,
+             "the container would run as user 0 (root), which runAsNonRoot forbids");
+    }
+    /* (Kubernetes: a preStop sleep must end within the grace period) */
+    if (c->pre_stop && c->pre_stop->kind == SPEC_PROBE_SLEEP &&
+        c->pre_stop->sleep_s > pod->termination_grace_seconds) {
+        _cleanup_free_ char *sp = path_key(p, "lifecycle.preStop.sleep.seconds");
+        werr(w, ynode_get(cn, "lifecycle"), sp,
+             "must be less than terminationGracePeriodSeconds (%lld)",
+             (long long)pod->termination_grace_seconds);
+    }
+}
+
 void check_container_refs(struct walk *w, const struct ynode *spec, struct spec_pod *pod)
 {
-    const struct ynode *list = ynode_get(spec, "containers");
-    if (!list || list->type != YN_SEQ)
-        return;
-    _cleanup_free_ const char **vols = tk_xcalloc(pod->n_volumes, sizeof(*vols));
+    static const char *const lists[] = {"containers", "initContainers"};
+    _cleanup_free_ const char **vols = tk_xcalloc(pod->n_volumes + 1, sizeof(*vols));
     size_t n_vols = 0;
     for (size_t i = 0; i < pod->n_volumes; i++)
         if (pod->volumes[i].name)
             vols[n_vols++] = pod->volumes[i].name;
     qsort(vols, n_vols, sizeof(*vols), volume_cmp);
-    for (size_t i = 0; i < pod->n_containers; i++) {
-        const struct spec_container *c = &pod->containers[i];
-        const struct ynode *cn = list->items[i];
-        _cleanup_free_ char *p = path_idx("spec.containers", i);
-        _cleanup_free_ char *mp = path_key(p, "volumeMounts");
-        check_mounts(w, cn, mp, c, vols, n_vols);
-        _cleanup_free_ char *pp = path_key(p, "ports");
-        check_host_ports(w, cn, pp, c, pod->host_network);
-        const struct spec_opt_i64 *uid =
-            c->sec.run_as_user.has ? &c->sec.run_as_user : &pod->sec.run_as_user;
-        if (c->sec.run_as_non_root.has && c->sec.run_as_non_root.v && uid->has && uid->v == 0) {
-            const struct ynode *sec = ynode_get(cn, "securityContext");
-            _cleanup_free_ char *sp = path_key(p, "securityContext.runAsNonRoot");
-            werr(w, ynode_get(sec, "runAsNonRoot"), sp,
-                 "the container would run as user 0 (root), which runAsNonRoot forbids");
+    for (int l = 0; l < 2; l++) {
+        const struct ynode *list = ynode_get(spec, lists[l]);
+        if (!list || list->type != YN_SEQ)
+            continue;
+        const struct spec_container *cs = l ? pod->init_containers : pod->containers;
+        size_t n = l ? pod->n_init_containers : pod->n_containers;
+        for (size_t i = 0; i < n && i < list->n; i++) {
+            _cleanup_free_ char *p = path_idx(l ? "spec.initContainers" : "spec.containers", i);
+            check_one(w, list->items[i], p, &cs[i], pod, vols, n_vols);
         }
     }
+    check_init_names(w, spec, pod);
 }

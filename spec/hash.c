@@ -110,6 +110,30 @@ static void put_lsm(struct tk_buf *b, const struct spec_lsm *l)
     put_str(b, l->selinux.level);
 }
 
+/* Hooks, sidecar and termination message: only when not the defaults (the hashes of
+ * containers without them stay). */
+static void put_lifecycle(struct tk_buf *b, const struct spec_container *c)
+{
+    const struct spec_probe *hooks[] = {c->post_start, c->pre_stop};
+    for (int i = 0; i < 2; i++) {
+        if (!hooks[i])
+            continue;
+        _cleanup_free_ char *d = spec_probe_describe(hooks[i]);
+        tk_buf_adds(b, i ? "preStop" : "postStart");
+        put_str(b, d);
+        put_list(b, hooks[i]->command, hooks[i]->n_command);
+    }
+    if (c->sidecar)
+        tk_buf_adds(b, "sidecar");
+    if (c->termination_message_path &&
+        strcmp(c->termination_message_path, SPEC_TERMINATION_MESSAGE_PATH)) {
+        tk_buf_adds(b, "tmp");
+        put_str(b, c->termination_message_path);
+    }
+    if (c->termination_fallback_logs)
+        tk_buf_adds(b, "tmpFallback");
+}
+
 static void put_container(struct tk_buf *b, const struct spec_container *c, bool res)
 {
     for (int t = 0; t < SPEC_N_PROBES; t++) { /* (a container without probes hashes as before) */
@@ -175,6 +199,7 @@ static void put_container(struct tk_buf *b, const struct spec_container *c, bool
     put_caps(b, c->sec.cap_add, c->sec.n_cap_add);
     put_caps(b, c->sec.cap_drop, c->sec.n_cap_drop);
     put_resources(b, &c->res, res);
+    put_lifecycle(b, c);
     if (c->resize_restart) { /* (only when set: hashes without it stay) */
         tk_buf_adds(b, "rsz");
         put_int(b, c->resize_restart);
@@ -242,6 +267,12 @@ static void serialise(struct tk_buf *b, const struct spec_pod *p, bool res)
     put_int(b, (int64_t)p->n_containers);
     for (size_t i = 0; i < p->n_containers; i++)
         put_container(b, &p->containers[i], res);
+    if (p->n_init_containers) { /* (only then: the hashes of pods without any stay) */
+        tk_buf_adds(b, "init");
+        put_int(b, (int64_t)p->n_init_containers);
+        for (size_t i = 0; i < p->n_init_containers; i++)
+            put_container(b, &p->init_containers[i], res);
+    }
     put_int(b, (int64_t)p->n_volumes);
     for (size_t i = 0; i < p->n_volumes; i++)
         put_volume(b, &p->volumes[i]);

@@ -35,6 +35,9 @@ static void free_container(struct spec_container *c)
 {
     for (int t = 0; t < SPEC_N_PROBES; t++)
         spec_probe_free(c->probes[t]);
+    spec_probe_free(c->post_start);
+    spec_probe_free(c->pre_stop);
+    free(c->termination_message_path);
     free(c->name);
     free(c->image);
     free_strv(c->command, c->n_command);
@@ -103,6 +106,9 @@ void spec_pod_free(struct spec_pod *pod)
     for (size_t i = 0; pod->containers && i < pod->n_containers; i++)
         free_container(&pod->containers[i]);
     free(pod->containers);
+    for (size_t i = 0; pod->init_containers && i < pod->n_init_containers; i++)
+        free_container(&pod->init_containers[i]);
+    free(pod->init_containers);
     for (size_t i = 0; pod->volumes && i < pod->n_volumes; i++) {
         free(pod->volumes[i].name);
         free(pod->volumes[i].host_path);
@@ -224,7 +230,13 @@ static void dup_container(struct spec_container *d, const struct spec_container 
     d->sec.cap_drop = dstrv(s->sec.cap_drop, s->sec.n_cap_drop, ok);
     dup_lsm(&d->sec.lsm, &s->sec.lsm, ok);
     for (int t = 0; t < SPEC_N_PROBES; t++)
-        d->probes[t] = spec_probe_dup(s->probes[t]);
+        if (s->probes[t] && !(d->probes[t] = spec_probe_dup(s->probes[t])))
+            *ok = false;
+    if (s->post_start && !(d->post_start = spec_probe_dup(s->post_start)))
+        *ok = false;
+    if (s->pre_stop && !(d->pre_stop = spec_probe_dup(s->pre_stop)))
+        *ok = false;
+    d->termination_message_path = dstr(s->termination_message_path, ok);
 }
 
 static void dup_network(struct spec_netns *d, const struct spec_netns *s, bool *ok)
@@ -275,6 +287,10 @@ struct spec_pod *spec_pod_dup(const struct spec_pod *s)
     d->containers = dmem(s->containers, s->n_containers, sizeof(*d->containers), &ok);
     for (size_t i = 0; d->containers && i < s->n_containers; i++)
         dup_container(&d->containers[i], &s->containers[i], &ok);
+    d->init_containers =
+        dmem(s->init_containers, s->n_init_containers, sizeof(*d->init_containers), &ok);
+    for (size_t i = 0; d->init_containers && i < s->n_init_containers; i++)
+        dup_container(&d->init_containers[i], &s->init_containers[i], &ok);
     d->volumes = dmem(s->volumes, s->n_volumes, sizeof(*d->volumes), &ok);
     for (size_t i = 0; d->volumes && i < s->n_volumes; i++) {
         d->volumes[i].name = dstr(s->volumes[i].name, &ok);
@@ -302,4 +318,17 @@ struct spec_pod *spec_pod_dup(const struct spec_pod *s)
         return NULL;
     }
     return d;
+}
+
+size_t spec_pod_n_all(const struct spec_pod *pod)
+{
+    return pod->n_containers + pod->n_init_containers;
+}
+
+struct spec_container *spec_pod_ctr(const struct spec_pod *pod, size_t idx)
+{
+    if (idx < pod->n_containers)
+        return &pod->containers[idx];
+    idx -= pod->n_containers;
+    return idx < pod->n_init_containers ? &pod->init_containers[idx] : NULL;
 }

@@ -708,6 +708,7 @@ static void f_pull_secrets(struct walk *w, const struct ynode *v, const char *pa
 
 static const struct field spec_fields[] = {
     {"containers", walk_containers},
+    {"initContainers", walk_init_containers},
     {"restartPolicy", f_restart},
     {"terminationGracePeriodSeconds", f_grace},
     {"hostname", f_hostname},

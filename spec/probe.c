@@ -150,6 +150,33 @@ HANDLER(f_http, SPEC_PROBE_HTTP)
 HANDLER(f_tcp, SPEC_PROBE_TCP)
 HANDLER(f_grpc, SPEC_PROBE_GRPC)
 
+static void f_sleep_seconds(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    int64_t n;
+    if (want_int(w, v, path, 1, INT32_MAX, &n))
+        ((struct probe_ctx *)obj)->p->sleep_s = (int32_t)n;
+}
+
+static void f_sleep(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    static const struct field fields[] = {{"seconds", f_sleep_seconds}};
+    struct probe_ctx *x = obj;
+    if (++x->handlers > 1) {
+        werr(w, v, path, "may not specify more than 1 handler type");
+        return;
+    }
+    x->p->kind = SPEC_PROBE_SLEEP;
+    if (walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), x) && !ynode_get(v, "seconds"))
+        wreq(w, v, path, "seconds", NULL);
+}
+
+static void f_hook_tcp(struct walk *w, const struct ynode *v, const char *path, void *obj)
+{
+    (void)obj;
+    werr(w, v, path,
+         "not supported in a lifecycle hook (exec, httpGet or sleep), as in Kubernetes");
+}
+
 #define INT_FIELD(fn, member, min)                                                                 \
     static void fn(struct walk *w, const struct ynode *v, const char *path, void *obj)             \
     {                                                                                              \
@@ -200,6 +227,26 @@ struct spec_probe *spec_probe_walk(struct walk *w, const struct ynode *v, const 
         werr(w, v, path, "successThreshold: must be 1 for a %s probe", spec_probe_type_name(type));
     if (type == SPEC_READINESS && p->grace_s >= 0)
         werr(w, v, path, "terminationGracePeriodSeconds: must not be set for a readiness probe");
+    if (p->kind == SPEC_PROBE_HTTP && !p->path)
+        p->path = tk_xstrdup("/");
+    return p;
+}
+
+struct spec_probe *spec_hook_walk(struct walk *w, const struct ynode *v, const char *path)
+{
+    static const struct field fields[] = {
+        {"exec", f_exec}, {"httpGet", f_http}, {"sleep", f_sleep}, {"tcpSocket", f_hook_tcp}};
+    struct spec_probe *p = tk_xcalloc(1, sizeof(*p));
+    *p = (struct spec_probe){.period_s = 10,
+                             .timeout_s = 1,
+                             .success_threshold = 1,
+                             .failure_threshold = 3,
+                             .grace_s = -1};
+    struct probe_ctx x = {p, 0};
+    if (!walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), &x))
+        return p;
+    if (!x.handlers && !ynode_get(v, "tcpSocket"))
+        werr(w, v, path, "must specify a handler type (exec, httpGet or sleep)");
     if (p->kind == SPEC_PROBE_HTTP && !p->path)
         p->path = tk_xstrdup("/");
     return p;
@@ -267,6 +314,9 @@ char *spec_probe_describe(const struct spec_probe *p)
     case SPEC_PROBE_GRPC:
         tk_buf_addf(&b, "grpc <pod>:%d %s", p->port, p->service ? p->service : "");
         break;
+    case SPEC_PROBE_SLEEP:
+        tk_buf_addf(&b, "sleep %ds", p->sleep_s);
+        return tk_buf_detach(&b);
     }
     tk_buf_addf(&b, " delay=%ds timeout=%ds period=%ds #success=%d #failure=%d", p->initial_delay_s,
                 p->timeout_s, p->period_s, p->success_threshold, p->failure_threshold);

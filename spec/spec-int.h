@@ -222,11 +222,14 @@ void f_projected_volume(struct walk *w, const struct ynode *v, const char *path,
 /* A probe at path (probe.c); never NULL (a half-read one when it has errors). */
 struct spec_probe *spec_probe_walk(struct walk *w, const struct ynode *v, const char *path,
                                    enum spec_probe_type type);
+/* lifecycle.postStart / preStop: exec, httpGet or sleep. */
+struct spec_probe *spec_hook_walk(struct walk *w, const struct ynode *v, const char *path);
 void spec_probe_free(struct spec_probe *p);
 struct spec_probe *spec_probe_dup(const struct spec_probe *p);
 
 /* Pieces of the pod walk (container.c). */
 void walk_containers(struct walk *w, const struct ynode *v, const char *path, void *pod);
+void walk_init_containers(struct walk *w, const struct ynode *v, const char *path, void *pod);
 /* After the whole pod is read: mounts name declared volumes, runAsNonRoot vs uid. */
 void check_container_refs(struct walk *w, const struct ynode *spec, struct spec_pod *pod);
 

@@ -101,7 +101,13 @@ struct spec_port {
 };
 
 /* A probe (livenessProbe, readinessProbe, startupProbe), Kubernetes' fields and defaults. */
-enum spec_probe_kind { SPEC_PROBE_EXEC = 1, SPEC_PROBE_HTTP, SPEC_PROBE_TCP, SPEC_PROBE_GRPC };
+enum spec_probe_kind {
+    SPEC_PROBE_EXEC = 1,
+    SPEC_PROBE_HTTP,
+    SPEC_PROBE_TCP,
+    SPEC_PROBE_GRPC,
+    SPEC_PROBE_SLEEP, /* lifecycle hooks only: sleep.seconds (sleep_s) */
+};
 enum spec_probe_type { SPEC_LIVENESS, SPEC_READINESS, SPEC_STARTUP, SPEC_N_PROBES };
 struct spec_http_header {
     char *name, *value;
@@ -124,7 +130,10 @@ struct spec_probe {
     int32_t success_threshold; /* 1 (must be 1 for liveness and startup) */
     int32_t failure_threshold; /* 3 */
     int64_t grace_s;           /* terminationGracePeriodSeconds; -1 = the pod's */
+    int32_t sleep_s;           /* SPEC_PROBE_SLEEP: sleep.seconds */
 };
+/* A lifecycle hook (lifecycle.postStart, lifecycle.preStop) is a struct spec_probe with only
+ * its handler set: exec, httpGet or sleep (the timing fields keep their defaults). */
 /* "liveness", "readiness", "startup". */
 const char *spec_probe_type_name(enum spec_probe_type t);
 /* One line describing the probe as kubectl describe does ("http-get http://:8080/healthz
@@ -240,7 +249,16 @@ struct spec_container {
      * (accepted: nothing attaches), tty (a pseudo-terminal of its own on fds 0-2, its
      * output logged as stdout); all false by default. */
     bool stdin_open, stdin_once, tty;
+    struct spec_probe *post_start, *pre_stop; /* lifecycle hooks, NULL = none */
+    /* An init container with restartPolicy: Always (a native sidecar): started in its turn,
+     * not waited for to exit, restarted on exit, stopped after the app containers. */
+    bool sidecar;
+    /* terminationMessagePath (SPEC_TERMINATION_MESSAGE_PATH by default: absolute, without
+     * "..") and terminationMessagePolicy FallbackToLogsOnError (else File). */
+    char *termination_message_path;
+    bool termination_fallback_logs;
 };
+#define SPEC_TERMINATION_MESSAGE_PATH "/dev/termination-log"
 #define SPEC_RESIZE_CPU 1u
 #define SPEC_RESIZE_MEMORY 2u
 
@@ -391,6 +409,10 @@ struct spec_pod {
 
     struct spec_container *containers;
     size_t n_containers;
+    /* spec.initContainers, in order (sidecar set for restartPolicy: Always); names are
+     * unique across both lists. */
+    struct spec_container *init_containers;
+    size_t n_init_containers;
     struct spec_volume *volumes;
     size_t n_volumes;
     enum spec_restart_policy restart_policy;
@@ -625,6 +647,16 @@ void spec_pod_free(struct spec_pod *pod);
 
 /* Deep copy (NULL on allocation failure). */
 struct spec_pod *spec_pod_dup(const struct spec_pod *pod);
+
+/* Every container of a pod by one index: the app containers first (0 .. n_containers - 1,
+ * their indexes as in spec.containers), then the init containers (n_containers + i for
+ * spec.initContainers[i]). NULL past the end. */
+size_t spec_pod_n_all(const struct spec_pod *pod);
+struct spec_container *spec_pod_ctr(const struct spec_pod *pod, size_t idx);
+static inline bool spec_pod_is_init(const struct spec_pod *pod, size_t idx)
+{
+    return idx >= pod->n_containers;
+}
 
 /* Validation helpers shared with other parts. */
 bool tk_is_dns_label(const char *s);
