@@ -167,6 +167,12 @@ struct sandbox_container_config {
     unsigned log_max_files; /* files kept, the live one included: LOG, LOG.1 .. LOG.N-1;
                              * 0 = 2; at most SANDBOX_LOG_MAX_FILES */
     int stop_signal;        /* recorded for sandbox_container_stop(); 0 = SIGTERM */
+    /* The termination message (Kubernetes' terminationMessagePath): NULL = none; else an
+     * absolute path inside the container, made an empty file (mode 0666, as the kubelet's)
+     * where it is missing and its directory exists. When the workload exits, the monitor
+     * reads its last SANDBOX_TERM_MESSAGE_MAX bytes (sandbox_read_in_root) into
+     * state_dir/SANDBOX_TERM_MESSAGE_FILE (sandbox_container_termination_message). */
+    const char *termination_path;
 
     /* After the workload exec'd, the monitor re-execs a small static monitor program that is
      * embedded in the binary (run from a sealed memfd; a few hundred KiB of RSS). Only if
@@ -275,6 +281,18 @@ struct sandbox_container_state {
     int64_t finished_ns; /* wall clock, ns since epoch; 0 when not exited */
     char message[256];   /* the pre-exec error message when the start failed, else "" */
 };
+
+#define SANDBOX_TERM_MESSAGE_MAX 4096
+#define SANDBOX_TERM_MESSAGE_FILE "termination-message"
+/* Read the end of the file at path inside the directory rootfd, which a container shaped:
+ * resolved in it (openat2 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, the last component not
+ * followed), a regular file only and not one of procfs, sysfs or the like, opened without
+ * blocking and read by its fd: its last size - 1 bytes at most, NUL-terminated. Returns the
+ * bytes read, -errno (-EPERM for what is not a regular file; -ENOSYS without openat2). */
+int sandbox_read_in_root(int rootfd, const char *path, char *buf, size_t size);
+/* The termination message the monitor kept for the container's last exit ("" and 0 when
+ * none), NUL-terminated; the bytes read or -errno. */
+int sandbox_container_termination_message(const char *state_dir, char *buf, size_t size);
 
 /* Read state_dir. -ENOENT when the container was never started there. */
 int sandbox_container_state(const char *state_dir, struct sandbox_container_state *st,

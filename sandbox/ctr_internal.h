@@ -113,6 +113,11 @@ struct sandbox_monitor_args {
     const char *log_path; /* NULL = discard */
     uint64_t log_max_size;
     unsigned log_max_files;
+    /* The termination message: an O_PATH fd of the workload's root and one of its mount
+     * namespace (which keeps its mounts while the monitor reads), and the path; -1/NULL
+     * for none. */
+    int term_root, term_mnt;
+    const char *term_path;
 };
 
 /* The monitor's loop: copy output into the CRI log until both pipes close, wait for the

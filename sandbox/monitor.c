@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -156,6 +159,108 @@ int sandbox_write_exit(const char *state_dir, int code, int sig, const char *mes
     return tk_write_file_replace(path, buf, (size_t)n, 0644); /* run_dir */
 }
 
+/* ---- the termination message ---- */
+
+/* File systems whose "regular files" are the kernel's, not the container's: never read from
+ * them as the host's root (a link to /proc/kallsyms would show the host's addresses). */
+static int kernel_fs(int fd)
+{
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) < 0)
+        return 1;
+    switch ((unsigned long)sfs.f_type) {
+    case PROC_SUPER_MAGIC:
+    case SYSFS_MAGIC:
+    case DEBUGFS_MAGIC:
+    case TRACEFS_MAGIC:
+    case SECURITYFS_MAGIC:
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC:
+    case BPF_FS_MAGIC:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int sandbox_read_in_root(int rootfd, const char *path, char *buf, size_t size)
+{
+    struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    if (size == 0)
+        return -EINVAL;
+    buf[0] = '\0';
+    _cleanup_close_ int pfd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+    if (pfd < 0)
+        return -errno;
+    struct stat st, st2;
+    if (fstat(pfd, &st) < 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode) || kernel_fs(pfd))
+        return -EPERM;
+    /* Reopen what was resolved (never the path again: its fd's link in /proc, which names
+     * that very file) for reading, O_NONBLOCK so that nothing could block the open. */
+    char self[64];
+    snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+    _cleanup_close_ int fd = open(self, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &st2) < 0 || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev ||
+        !S_ISREG(st2.st_mode))
+        return -EPERM;
+    /* Its end, as the kubelet reads it (at most size - 1 bytes, however large it is). */
+    off_t from = st2.st_size > (off_t)(size - 1) ? st2.st_size - (off_t)(size - 1) : 0;
+    size_t got = 0;
+    while (got < size - 1) {
+        ssize_t n = pread(fd, buf + got, size - 1 - got, from + (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    return (int)got;
+}
+
+/* The workload has exited (its mount namespace kept by a->term_mnt): keep its message. */
+static void keep_termination_message(const struct sandbox_monitor_args *a)
+{
+    if (a->term_root < 0 || !a->term_path)
+        return;
+    static char msg[SANDBOX_TERM_MESSAGE_MAX + 1];
+    char path[PATH_MAX];
+    int n = sandbox_read_in_root(a->term_root, a->term_path, msg, sizeof(msg));
+    snprintf(path, sizeof(path), "%s/" SANDBOX_TERM_MESSAGE_FILE, a->state_dir);
+    if (n > 0)
+        tk_write_file_replace(path, msg, (size_t)n, 0600); /* run_dir */
+    close(a->term_root);
+    if (a->term_mnt >= 0)
+        close(a->term_mnt);
+}
+
+int sandbox_container_termination_message(const char *state_dir, char *buf, size_t size)
+{
+    char path[PATH_MAX];
+    if (size == 0)
+        return -EINVAL;
+    buf[0] = '\0';
+    snprintf(path, sizeof(path), "%s/" SANDBOX_TERM_MESSAGE_FILE, state_dir);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -errno;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        return -EPERM;
+    ssize_t n = read(fd, buf, size - 1);
+    if (n < 0)
+        return -errno;
+    buf[n] = '\0';
+    return (int)n;
+}
+
 int sandbox_monitor_run(const struct sandbox_monitor_args *a)
 {
     static struct stream streams[2];
@@ -199,6 +304,7 @@ int sandbox_monitor_run(const struct sandbox_monitor_args *a)
         sig = si.si_status;
         code = 128 + sig;
     }
+    keep_termination_message(a);
     int r = sandbox_write_exit(a->state_dir, code, sig, NULL);
     while (waitpid(a->pid, NULL, 0) < 0 && errno == EINTR)
         ;
@@ -417,7 +523,7 @@ static int parse_int(const char *s, long long *out)
 
 int sandbox_monitor_main(int argc, char **argv)
 {
-    struct sandbox_monitor_args a = {.out_fd = -1, .err_fd = -1};
+    struct sandbox_monitor_args a = {.out_fd = -1, .err_fd = -1, .term_root = -1, .term_mnt = -1};
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         long long n = 0;
@@ -425,6 +531,8 @@ int sandbox_monitor_main(int argc, char **argv)
             a.state_dir = v;
         else if (!strcmp(k, "--log"))
             a.log_path = v;
+        else if (!strcmp(k, "--term-path"))
+            a.term_path = v;
         else if (parse_int(v, &n) < 0)
             return 2;
         else if (!strcmp(k, "--pid"))
@@ -433,6 +541,10 @@ int sandbox_monitor_main(int argc, char **argv)
             a.out_fd = (int)n;
         else if (!strcmp(k, "--err"))
             a.err_fd = (int)n;
+        else if (!strcmp(k, "--term-root"))
+            a.term_root = (int)n;
+        else if (!strcmp(k, "--term-mnt"))
+            a.term_mnt = (int)n;
         else if (!strcmp(k, "--log-max"))
             a.log_max_size = (uint64_t)n;
         else if (!strcmp(k, "--log-files") && n >= 0 && n <= SANDBOX_LOG_MAX_FILES)

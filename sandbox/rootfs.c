@@ -596,6 +596,25 @@ static int pivot(int newroot, struct sandbox_fail *f)
     return 0;
 }
 
+/* The termination message's file, empty and writable by any user (the kubelet's 0666), where
+ * it is missing and its directory exists; nothing is made otherwise (the workload may still
+ * write it). Resolved inside the root: the image may have shaped the path. */
+static void make_term_file(int rootfd, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    if (!base || !base[1] || !strcmp(base, "/..") || !strcmp(base, "/."))
+        return;
+    _cleanup_free_ char *dir = strndup(path, (size_t)(base - path));
+    _cleanup_close_ int dfd = dir ? sandbox_open_in_root(rootfd, dir[0] ? dir : "/", 0, 0) : -1;
+    if (dfd < 0)
+        return;
+    int fd = openat(dfd, base + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd >= 0) {
+        fchmod(fd, 0666);
+        close(fd);
+    }
+}
+
 int sandbox_rootfs_setup(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
 {
     /* Nothing below may propagate to the host. */
@@ -630,6 +649,8 @@ int sandbox_rootfs_setup(const struct sandbox_container_config *cfg, struct sand
             return sandbox_fail(f, SANDBOX_STAGE_MOUNT, fd < 0 ? -fd : errno, "chown '%s'",
                                 userns_owned[i]);
     }
+    if (cfg->termination_path)
+        make_term_file(rootfd, cfg->termination_path);
     if (cfg->cwd) {
         _cleanup_close_ int cwd = sandbox_open_in_root(rootfd, cfg->cwd, 1, 0);
         if (cwd < 0)

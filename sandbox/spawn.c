@@ -143,6 +143,7 @@ static int child_wait_go(int gofd, struct sandbox_fail *f)
  * terminal's master comes over (tty). -1 where unused. */
 struct pipes {
     int go[2], err[2], out[2], serr[2], in[2], tty[2];
+    int piv[2]; /* with a termination path: the workload's word that its root is built */
 };
 
 /* The namespaces, the exec record and the root are built while the caller's ready hook runs
@@ -167,6 +168,11 @@ static int child_setup(const struct sandbox_container_config *cfg, const struct 
         (r = sandbox_exec_record(cfg, caps, filter, f)) < 0)
         return r;
     r = sandbox_rootfs_setup(cfg, f);
+    if (r == 0 && p->piv[1] >= 0) { /* the monitor may look at the root now (and only now) */
+        ssize_t w = write(p->piv[1], "p", 1);
+        (void)w;
+        close(p->piv[1]);
+    }
     if (r < 0 || (cfg->tty && (r = spawn_tty_child(cfg, p->tty[1], f)) < 0) ||
         (r = sandbox_apparmor_exec(cfg, f)) < 0 || (r = child_wait_go(gofd, f)) < 0)
         return r;
@@ -344,33 +350,64 @@ int spawn_monitor_memfd(void)
 
 /* Become the small monitor program (the embedded one, else "EXE __monitor ..."); returns
  * only if the exec failed. */
-static void monitor_reexec(const struct sandbox_container_config *cfg, int memfd, pid_t pid,
-                           int outr, int errr)
+static void set_inherit(int fd, bool inherit)
 {
-    char spid[16], sout[16], serr[16], smax[32], sfiles[16];
+    if (fd >= 0)
+        fcntl(fd, F_SETFD, inherit ? 0 : FD_CLOEXEC);
+}
+
+/* Become the small monitor program (the embedded one, else "EXE __monitor ..."); returns
+ * only if the exec failed. */
+static void monitor_reexec(const struct sandbox_container_config *cfg, int memfd, pid_t pid,
+                           const int fds[4])
+{
+    char spid[16], sfd[4][16], smax[32], sfiles[16];
     snprintf(spid, sizeof(spid), "%d", (int)pid);
-    snprintf(sout, sizeof(sout), "%d", outr);
-    snprintf(serr, sizeof(serr), "%d", errr);
+    for (int i = 0; i < 4; i++)
+        snprintf(sfd[i], sizeof(sfd[i]), "%d", fds[i]);
     snprintf(smax, sizeof(smax), "%llu", (unsigned long long)cfg->log_max_size);
     snprintf(sfiles, sizeof(sfiles), "%u", cfg->log_max_files);
-    const char *argv[] = {
-        "tank",        "__monitor", "--pid",       spid,          "--out",
-        sout,          "--err",     serr,          "--state-dir", cfg->state_dir,
-        "--log-max",   smax,        "--log-files", sfiles,        cfg->log_path ? "--log" : NULL,
-        cfg->log_path, NULL};
+    const char *argv[24] = {"tank",       "__monitor",   "--pid",       spid,           "--out",
+                            sfd[0],       "--err",       sfd[1],        "--term-root",  sfd[2],
+                            "--term-mnt", sfd[3],        "--state-dir", cfg->state_dir, "--log-max",
+                            smax,         "--log-files", sfiles};
+    size_t n = 18;
+    if (fds[2] >= 0 && cfg->termination_path) {
+        argv[n++] = "--term-path";
+        argv[n++] = cfg->termination_path;
+    }
+    if (cfg->log_path) {
+        argv[n++] = "--log";
+        argv[n++] = cfg->log_path;
+    }
     static char *const env[] = {NULL};
-    if (outr >= 0)
-        fcntl(outr, F_SETFD, 0);
-    if (errr >= 0)
-        fcntl(errr, F_SETFD, 0);
+    for (int i = 0; i < 4; i++)
+        set_inherit(fds[i], true);
     if (memfd >= 0)
         fexecve(memfd, (char *const *)argv, env);
     if (cfg->monitor_exe)
         execve(cfg->monitor_exe, (char *const *)argv, env);
-    if (outr >= 0)
-        fcntl(outr, F_SETFD, FD_CLOEXEC);
-    if (errr >= 0)
-        fcntl(errr, F_SETFD, FD_CLOEXEC);
+    for (int i = 0; i < 4; i++)
+        set_inherit(fds[i], false);
+}
+
+/* The workload exec'd: hold its root and its mount namespace, so that its termination
+ * message can be read once it has exited (its mounts, /dev among them, stay while the
+ * namespace is held). Opened only now, after its pivot_root: never the host's root. */
+static void term_open(const struct sandbox_container_config *cfg, pid_t child, int *root, int *mnt)
+{
+    char path[64];
+    *root = *mnt = -1;
+    if (!cfg->termination_path)
+        return;
+    snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)child);
+    *mnt = open(path, O_RDONLY | O_CLOEXEC);
+    snprintf(path, sizeof(path), "/proc/%d/root", (int)child);
+    *root = *mnt >= 0 ? open(path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (*root < 0 && *mnt >= 0) {
+        close(*mnt);
+        *mnt = -1;
+    }
 }
 
 static void pipes_close(struct pipes *p)
@@ -388,6 +425,8 @@ static int pipes_open(const struct sandbox_container_config *cfg, struct pipes *
     memset(p, 0xff, sizeof(*p));
     if (pipe2(p->go, O_CLOEXEC) < 0 || pipe2(p->err, O_CLOEXEC) < 0)
         return -errno;
+    if (cfg->termination_path && pipe2(p->piv, O_CLOEXEC) < 0)
+        return -errno;
     if (cfg->log_path && !cfg->tty &&
         (pipe2(p->out, O_CLOEXEC) < 0 || pipe2(p->serr, O_CLOEXEC) < 0))
         return -errno;
@@ -400,8 +439,10 @@ static int pipes_open(const struct sandbox_container_config *cfg, struct pipes *
 
 /* Checkpoint: tell the caller the pid, wait for its verdict, release the workload. Then wait
  * for the exec (EOF on the error pipe) or the failure record. */
+static void term_open(const struct sandbox_container_config *cfg, pid_t child, int *root, int *mnt);
+
 static void monitor_checkpoint(const struct sandbox_container_config *cfg, int sync,
-                               struct pipes *p, pid_t child)
+                               struct pipes *p, pid_t child, int *term_root, int *term_mnt)
 {
     struct sandbox_fail f = {0};
     struct sync_msg m = {.type = MSG_PID, .pid = child};
@@ -413,6 +454,15 @@ static void monitor_checkpoint(const struct sandbox_container_config *cfg, int s
         monitor_fail(cfg, sync, &f, child);
     }
     ssize_t n;
+    char c;
+    *term_root = *term_mnt = -1;
+    if (p->piv[0] >= 0) { /* its root is built (EOF: it failed before) */
+        do
+            n = read(p->piv[0], &c, 1);
+        while (n < 0 && errno == EINTR);
+        if (n == 1)
+            term_open(cfg, child, term_root, term_mnt);
+    }
     do
         n = write(p->go[1], "g", 1);
     while (n < 0 && errno == EINTR);
@@ -456,6 +506,8 @@ _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, in
         close(sync);
         close(p.go[1]);
         close(p.err[0]);
+        if (p.piv[0] >= 0)
+            close(p.piv[0]);
         if (p.out[0] >= 0)
             close(p.out[0]);
         if (p.serr[0] >= 0)
@@ -477,11 +529,14 @@ _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, in
         close(p.out[1]), p.out[1] = -1;
     if (p.serr[1] >= 0)
         close(p.serr[1]), p.serr[1] = -1;
+    if (p.piv[1] >= 0)
+        close(p.piv[1]), p.piv[1] = -1;
+    int term_root, term_mnt;
     if (p.in[0] >= 0)
         close(p.in[0]), p.in[0] = -1;
     if (p.tty[1] >= 0)
         close(p.tty[1]), p.tty[1] = -1;
-    monitor_checkpoint(cfg, sync, &p, child);
+    monitor_checkpoint(cfg, sync, &p, child, &term_root, &term_mnt);
     if (cfg->tty) /* sent before the exec the checkpoint saw */
         outr = spawn_tty_recv(p.tty[0]);
     /* stdin_open: the write end stays open in this process (and its re-exec) for good. */
@@ -493,8 +548,9 @@ _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, in
     struct sync_msg ok = {.type = MSG_OK, .pid = child};
     spawn_send_msg(sync, &ok);
     close(sync);
+    const int fds[4] = {outr, errr, term_root, term_mnt};
     if (memfd >= 0 || cfg->monitor_exe)
-        monitor_reexec(cfg, memfd, child, outr, errr);
+        monitor_reexec(cfg, memfd, child, fds);
     struct sandbox_monitor_args a = {
         .pid = child,
         .out_fd = outr,
@@ -503,6 +559,9 @@ _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, in
         .log_path = cfg->log_path,
         .log_max_size = cfg->log_max_size,
         .log_max_files = cfg->log_max_files,
+        .term_root = term_root,
+        .term_mnt = term_mnt,
+        .term_path = cfg->termination_path,
     };
     _exit(sandbox_monitor_run(&a) < 0 ? 1 : 0);
 }
