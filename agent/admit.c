@@ -22,13 +22,29 @@ void admit_host_get(const struct tank_config *cfg, struct admit_host *out)
     out->cpu_milli = cpus * 1000 - cfg->reserved_cpu_milli;
 }
 
+/* The pod's request as the kubelet counts it: its app containers and sidecars together, or an
+ * init container with the sidecars started before it, whichever is more. */
 static void spec_requests(const struct spec_pod *s, int64_t *mem, int64_t *cpu)
 {
+    int64_t side_mem = 0, side_cpu = 0, init_mem = 0, init_cpu = 0;
     *mem = *cpu = 0;
-    for (size_t i = 0; s && i < s->n_containers; i++) {
-        *mem += s->containers[i].res.mem_request;
-        *cpu += s->containers[i].res.cpu_request;
+    for (size_t i = 0; s && i < spec_pod_n_all(s); i++) {
+        const struct spec_container *c = spec_pod_ctr(s, i);
+        if (!spec_pod_is_init(s, i)) {
+            *mem += c->res.mem_request;
+            *cpu += c->res.cpu_request;
+        } else if (c->sidecar) {
+            side_mem += c->res.mem_request;
+            side_cpu += c->res.cpu_request;
+        } else {
+            init_mem =
+                side_mem + c->res.mem_request > init_mem ? side_mem + c->res.mem_request : init_mem;
+            init_cpu =
+                side_cpu + c->res.cpu_request > init_cpu ? side_cpu + c->res.cpu_request : init_cpu;
+        }
     }
+    *mem = *mem + side_mem > init_mem ? *mem + side_mem : init_mem;
+    *cpu = *cpu + side_cpu > init_cpu ? *cpu + side_cpu : init_cpu;
     if (s && s->res.mem_request) /* pod-level requests, when set, win */
         *mem = s->res.mem_request;
     if (s && s->res.cpu_request)

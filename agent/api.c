@@ -110,9 +110,9 @@ static json_t *usage_json(const struct pod *p, const char *ctr)
 static const struct spec_resources *ctr_resources(const struct pod *p, const char *name)
 {
     const struct spec_pod *s = pod_spec(p);
-    for (size_t i = 0; s && i < s->n_containers; i++)
-        if (!strcmp(s->containers[i].name, name))
-            return &s->containers[i].res;
+    for (size_t i = 0; s && i < spec_pod_n_all(s); i++)
+        if (!strcmp(spec_pod_ctr(s, i)->name, name))
+            return &spec_pod_ctr(s, i)->res;
     return NULL;
 }
 
@@ -227,6 +227,10 @@ static json_t *pod_json(const struct reconciler *r, const struct pod *p)
     for (size_t i = 0; i < s.n_containers; i++)
         json_array_append_new(ctrs, ctr_json(p, i));
     json_object_set_new(o, "containers", ctrs);
+    json_t *inits = json_array();
+    for (size_t i = 0; i < s.n_init_containers; i++)
+        json_array_append_new(inits, ctr_json(p, s.n_containers + i));
+    json_object_set_new(o, "initContainers", inits);
     json_object_set_new(o, "conditions", conditions_json(&s));
     json_object_set_new(o, "resources", pod_resources_json(p));
     json_object_set_new(o, "usage", usage_json(p, NULL));

@@ -168,6 +168,8 @@ static const char *pod_status_word(json_t *pod)
     const char *why = jstr(pod, "reason", NULL); /* not admitted: OutOfmemory, OutOfcpu */
     if (!strcmp(phase, "Pending") && why && !strncmp(why, "OutOf", 5))
         return why;
+    if (why && !strncmp(why, "Init:", 5)) /* the init containers run: Init:1/2 */
+        return why;
     const char *word = !strcmp(phase, "Succeeded") ? "Completed"
                        : !strcmp(phase, "Failed")  ? "Error"
                                                    : phase;
@@ -226,6 +228,16 @@ static void pod_row(json_t *p, bool wide, struct row *r)
     json_array_foreach(json_object_get(p, "containers"), j, c) ready +=
         json_object_get(c, "ready") ? json_is_true(json_object_get(c, "ready"))
                                     : !strcmp(jstr(c, "state", ""), "running");
+    /* Sidecars count as kubectl counts them: once the init phase is over, the init
+     * containers that have not completed are the sidecars (running, or restarting). */
+    const char *why = jstr(p, "reason", "");
+    json_array_foreach(json_object_get(p, "initContainers"), j, c)
+    {
+        if (!strncmp(why, "Init:", 5) || !strcmp(jstr(c, "reason", ""), "Completed"))
+            continue;
+        n++;
+        ready += json_is_true(json_object_get(c, "ready"));
+    }
     json_t *ips = json_object_get(p, "ips");
     snprintf(r->col[0], sizeof(r->col[0]), "%s", jstr(p, "name", "?"));
     snprintf(r->col[1], sizeof(r->col[1]), "%zu/%zu", ready, n);
@@ -505,9 +517,26 @@ static void print_revision(json_t *p, const char *current)
     printf("\n");
 }
 
-/* The container's probes, as kubectl describe shows them. */
+/* A lifecycle hook, as kubectl describe shows them. */
+static void print_hook(const char *label, const struct spec_probe *h)
+{
+    if (!h)
+        return;
+    _cleanup_free_ char *d = spec_probe_describe(h);
+    char *cut = d ? strstr(d, " delay=") : NULL; /* (a hook has no timing) */
+    if (cut)
+        *cut = '\0';
+    printf("    %-13s%s\n", label, d ? d : "?");
+}
+
+/* The container's probes and hooks, as kubectl describe shows them. */
 static void print_probes(const struct spec_container *c)
 {
+    print_hook("PostStart:", c->post_start);
+    print_hook("PreStop:", c->pre_stop);
+    if (c->termination_message_path)
+        printf("    %-13s%s (%s)\n", "Term. msg:", c->termination_message_path,
+               c->termination_fallback_logs ? "FallbackToLogsOnError" : "File");
     static const char *const label[SPEC_N_PROBES] = {[SPEC_LIVENESS] = "Liveness:",
                                                      [SPEC_READINESS] = "Readiness:",
                                                      [SPEC_STARTUP] = "Startup:"};
@@ -530,9 +559,9 @@ static void print_security(const char *manifest, const char *pod, const char *na
     spec_set_init(&set);
     if (manifest && spec_parse_file(&set, manifest) >= 0) {
         const struct spec_pod *p = spec_set_find(&set, pod);
-        for (size_t i = 0; p && i < p->n_containers; i++)
-            if (!strcmp(p->containers[i].name, name)) {
-                c = &p->containers[i];
+        for (size_t i = 0; p && i < spec_pod_n_all(p); i++)
+            if (!strcmp(spec_pod_ctr(p, i)->name, name)) {
+                c = spec_pod_ctr(p, i);
                 confine_describe(p, c, line, sizeof(line));
             }
     }
@@ -573,6 +602,14 @@ static void print_detail(json_t *p, json_t *events, const char *current)
     json_t *v;
     json_array_foreach(json_object_get(p, "ips"), i, v) printf(" %s", json_string_value(v));
     printf("%s\n", json_array_size(json_object_get(p, "ips")) ? "" : " <none>");
+    if (json_array_size(json_object_get(p, "initContainers")))
+        printf("Init Containers:\n");
+    json_array_foreach(json_object_get(p, "initContainers"), i, v)
+    {
+        print_container(v);
+        print_security(json_string_value(json_object_get(p, "manifest")), jstr(p, "name", ""),
+                       jstr(v, "name", ""));
+    }
     printf("Containers:\n");
     json_array_foreach(json_object_get(p, "containers"), i, v)
     {

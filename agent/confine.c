@@ -92,9 +92,10 @@ void confine_release(struct confine *cf)
 static int check_pod(const char *seccomp_dir, struct spec_set *set, const struct spec_pod *pod)
 {
     char where[256];
-    for (size_t i = 0; i <= pod->n_containers; i++) {
+    size_t n = spec_pod_n_all(pod);
+    for (size_t i = 0; i <= n; i++) {
         const struct spec_profile *p =
-            i < pod->n_containers ? &pod->containers[i].sec.lsm.seccomp : &pod->sec.lsm.seccomp;
+            i < n ? &spec_pod_ctr(pod, i)->sec.lsm.seccomp : &pod->sec.lsm.seccomp;
         if (p->type != SPEC_PROFILE_LOCALHOST)
             continue;
         struct sandbox_seccomp_profile *prof = NULL;
@@ -103,9 +104,10 @@ static int check_pod(const char *seccomp_dir, struct spec_set *set, const struct
         sandbox_seccomp_profile_free(prof);
         if (r == 0)
             continue;
-        if (i < pod->n_containers)
-            snprintf(where, sizeof(where), "spec.containers[%zu].securityContext.seccompProfile",
-                     i);
+        if (i < n)
+            snprintf(where, sizeof(where), "spec.%s[%zu].securityContext.seccompProfile",
+                     spec_pod_is_init(pod, i) ? "initContainers" : "containers",
+                     spec_pod_is_init(pod, i) ? i - pod->n_containers : i);
         else
             snprintf(where, sizeof(where), "spec.securityContext.seccompProfile");
         spec_set_add_error(set, pod->file ? pod->file : "?", p->line ? p->line : pod->line,

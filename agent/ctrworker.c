@@ -48,6 +48,7 @@
 
 #include "agent/config.h"
 #include "agent/loop.h"
+#include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
 
@@ -64,14 +65,38 @@ void ctr_unwatch(struct ctr *c)
     c->watch_fd = -1;
 }
 
+const struct spec_container *ctr_spec(const struct ctr *c)
+{
+    return c->pod->spec ? spec_pod_ctr(c->pod->spec, c->idx) : NULL;
+}
+
+/* The terminated state's message: the termination message the container left, else (with
+ * FallbackToLogsOnError, after a failure) its log's last lines, else why its start failed. */
+static void exit_message(struct ctr *c, const struct runtime_ctr *st)
+{
+    const struct spec_container *sc = ctr_spec(c);
+    struct pod *p = c->pod;
+    if (st->term_message[0]) {
+        snprintf(c->message, sizeof(c->message), "%s", st->term_message);
+    } else if (sc && sc->termination_fallback_logs && st->exit_code != 0 && !st->message[0]) {
+        _cleanup_free_ char *log = runtime_log_path(p->env.cfg->log_dir, p->name, c->name);
+        if (runtime_log_tail(log, RUNTIME_TERM_LOG_LINES, c->message, sizeof(c->message)) < 0)
+            c->message[0] = '\0';
+    } else {
+        snprintf(c->message, sizeof(c->message), "%s", st->message);
+    }
+}
+
 void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st)
 {
     c->has_exit = true;
+    probe_hook_cancel(c);
+    c->stopping = false;
     if (st->exited) {
         c->exit_code = st->exit_code;
         c->signal = st->signal;
         c->finished_ns = st->finished_ns ? st->finished_ns : tk_now_realtime_ns();
-        snprintf(c->message, sizeof(c->message), "%s", st->message);
+        exit_message(c, st);
     } else {
         c->exit_code = 255;
         c->signal = 0;
@@ -204,6 +229,12 @@ void ctr_decide(struct ctr *c)
         c->reason = "ContainerCreating";
         return;
     }
+    /* An init container: run to success (restartPolicy Always counts as OnFailure); a sidecar
+     * is restarted whatever its exit, until the app containers have all ended. */
+    if (c->init && !c->sidecar && pol == SPEC_RESTART_ALWAYS)
+        pol = SPEC_RESTART_ON_FAILURE;
+    if (c->sidecar)
+        pol = pod_apps_done(p) ? SPEC_RESTART_NEVER : SPEC_RESTART_ALWAYS;
     if (pol == SPEC_RESTART_NEVER || (pol == SPEC_RESTART_ON_FAILURE && !failed)) {
         c->state = C_DONE;
         return;
@@ -354,6 +385,7 @@ static void ctr_start_failed(struct ctr *c, const char *msg)
 }
 
 static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct tk_err *err);
+static void post_start_done(struct ctr *c, bool ok, const char *msg);
 static void ctr_starting(struct ctr *c, pid_t monitor_pid);
 
 void ctr_start(struct ctr *c)
@@ -362,7 +394,7 @@ void ctr_start(struct ctr *c)
     const struct runtime_ops *ops = p->env.rt->ops;
     struct tk_err err = {0};
     char digest[80] = "";
-    const char *config_error = p->spec->containers[c->idx].config_error;
+    const char *config_error = ctr_spec(c)->config_error;
     if (config_error) { /* a ConfigMap/Secret it reads is missing: its new spec starts it */
         bool again = !strcmp(c->message, config_error);
         snprintf(c->message, sizeof(c->message), "%s", config_error);
@@ -371,7 +403,7 @@ void ctr_start(struct ctr *c)
             pod_emit(p, c, "Failed", "%s", config_error);
         return;
     }
-    enum spec_pull_policy pol = p->spec->containers[c->idx].pull_policy;
+    enum spec_pull_policy pol = ctr_spec(c)->pull_policy;
     int r = ops->image_lookup(p->env.rt->impl, c->image, digest, sizeof(digest), &err);
     bool need_pull = pol == SPEC_PULL_ALWAYS ? !c->pulled : r == -ENOENT;
     if (need_pull && pol != SPEC_PULL_NEVER) {
@@ -418,7 +450,13 @@ static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct 
     c->reason = NULL;
     c->message[0] = '\0';
     c->pid = st->pid;
-    probe_ctr_running(c);
+    const struct spec_container *sc = ctr_spec(c);
+    if (sc && sc->post_start && !pod_is_stopping(p)) {
+        c->state = C_POSTSTART; /* running and ready once its hook returned */
+        c->reason = "ContainerCreating";
+    } else {
+        probe_ctr_running(c);
+    }
     c->monitor_pid = st->monitor_pid;
     c->started_ns = st->started_ns ? st->started_ns : tk_now_realtime_ns();
     c->finished_ns = 0;
@@ -431,6 +469,8 @@ static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct 
     if (pod_is_stopping(p)) /* the pod went while it was starting: the stop goes on with it */
         p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name,
                                  p->state == P_KILLING ? SIGKILL : 0);
+    else if (c->state == C_POSTSTART)
+        probe_hook_start(c, PROBE_HOOK_POST_START, 0, post_start_done);
 }
 
 /* The start's fd or deadline: advance it, and see to its end. */
@@ -490,7 +530,7 @@ static int64_t kill_now(struct loop *loop, uint64_t id, void *data)
     struct ctr *c = data;
     struct pod *p = c->pod;
     c->kill_timer = 0;
-    if (c->state == C_RUNNING)
+    if (ctr_alive(c))
         p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, SIGKILL);
     return LOOP_TIMER_DONE;
 }
@@ -498,11 +538,83 @@ static int64_t kill_now(struct loop *loop, uint64_t id, void *data)
 void ctr_kill_graceful(struct ctr *c, int64_t grace_ms)
 {
     struct pod *p = c->pod;
-    if (c->state != C_RUNNING || c->kill_timer)
+    if (!ctr_alive(c) || c->kill_timer)
         return;
-    probe_ctr_stopped(c);
-    pod_conditions_update(p);
-    p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, grace_ms > 0 ? 0 : SIGKILL);
-    if (grace_ms > 0)
+    if (grace_ms > 0) {
+        ctr_stop(c);
         c->kill_timer = loop_add_timer(p->env.loop, grace_ms, kill_now, c);
+    } else {
+        probe_ctr_stopped(c);
+        probe_hook_cancel(c);
+        c->stopping = true;
+        p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, SIGKILL);
+    }
+    pod_conditions_update(p);
+}
+
+/* ---- lifecycle hooks ---- */
+
+/* How a hook's handler is named in its failure event, as the kubelet's. */
+static void hook_failed(struct ctr *c, const char *reason, const struct spec_probe *h,
+                        const char *msg)
+{
+    struct pod *p = c->pod;
+    char what[256] = "";
+    if (h && h->kind == SPEC_PROBE_EXEC)
+        for (size_t i = 0, n = 0; i < h->n_command && n < sizeof(what); i++)
+            n += (size_t)snprintf(what + n, sizeof(what) - n, "%s%s", i ? " " : "", h->command[i]);
+    if (h && h->kind == SPEC_PROBE_HTTP)
+        pod_emit(p, c, reason,
+                 "HTTP lifecycle hook (%s) for Container \"%s\" in Pod \"%s\" failed - error: %s",
+                 h->path ? h->path : "/", c->name, p->name, msg);
+    else
+        pod_emit(p, c, reason,
+                 "Exec lifecycle hook ([%s]) for Container \"%s\" in Pod \"%s\" failed - error: "
+                 "%s",
+                 what, c->name, p->name, msg);
+}
+
+/* The postStart hook returned: the container runs (its probes start), or it is killed and
+ * its restart policy decides. */
+static void post_start_done(struct ctr *c, bool ok, const char *msg)
+{
+    struct pod *p = c->pod;
+    if (c->state != C_POSTSTART)
+        return;
+    c->state = C_RUNNING;
+    c->reason = NULL;
+    if (ok) {
+        probe_ctr_running(c);
+    } else {
+        hook_failed(c, "FailedPostStartHook", ctr_spec(c) ? ctr_spec(c)->post_start : NULL, msg);
+        ctr_kill_graceful(c, p->grace_ms);
+    }
+    pod_conditions_update(p);
+}
+
+/* The preStop hook ended (or failed): now the stop signal. */
+static void pre_stop_done(struct ctr *c, bool ok, const char *msg)
+{
+    struct pod *p = c->pod;
+    if (!ok)
+        hook_failed(c, "FailedPreStopHook", ctr_spec(c) ? ctr_spec(c)->pre_stop : NULL, msg);
+    if (ctr_alive(c))
+        p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, 0);
+}
+
+void ctr_stop(struct ctr *c)
+{
+    struct pod *p = c->pod;
+    if (!ctr_alive(c) || c->stopping)
+        return;
+    c->stopping = true;
+    probe_ctr_stopped(c);
+    probe_hook_cancel(c); /* a postStart under way */
+    const struct spec_container *sc = ctr_spec(c);
+    if (sc && sc->pre_stop) {
+        /* (inside the grace period: its SIGKILL ends the hook with the container) */
+        probe_hook_start(c, PROBE_HOOK_PRE_STOP, p->grace_ms, pre_stop_done);
+        return;
+    }
+    p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, 0);
 }

@@ -62,9 +62,9 @@ int imagegc_pod_images(const char *pods_dir, char ***refs, size_t *n, struct tk_
     spec_set_init(&set);
     int r = spec_load_tree(&set, pods_dir) < 0 ? -ENOMEM : 0;
     for (size_t i = 0; r == 0 && i < set.n_pods; i++)
-        for (size_t c = 0; r == 0 && c < set.pods[i]->n_containers; c++)
-            if (set.pods[i]->containers[c].image)
-                r = strv_add_unique(refs, n, set.pods[i]->containers[c].image);
+        for (size_t c = 0; r == 0 && c < spec_pod_n_all(set.pods[i]); c++)
+            if (spec_pod_ctr(set.pods[i], c)->image)
+                r = strv_add_unique(refs, n, spec_pod_ctr(set.pods[i], c)->image);
     /* an unreadable file or directory in the tree: its images are unknown */
     for (size_t i = 0; r == 0 && i < set.n_errors; i++)
         if (set.errors[i].line == 0 && !strncmp(set.errors[i].message, "cannot read", 11))

@@ -43,13 +43,14 @@ struct usage_cache {
 
 /* A container's state in the worker's table (what the API shows is derived from it). */
 enum ctr_state {
-    C_IDLE,     /* due to start (or to pull first) */
-    C_PULLING,  /* a pull child runs */
-    C_STARTING, /* the runtime brings it up (rootfs, exec) in a child; its start fd tells */
-    C_BACKOFF,  /* waiting for its timer: a restart, a pull retry, a start retry */
-    C_RUNNING,  /* its watch fd tells the exit */
-    C_EXITED,   /* exited; the restart policy has not decided yet */
-    C_DONE,     /* terminated for good */
+    C_IDLE,      /* due to start (or to pull first) */
+    C_PULLING,   /* a pull child runs */
+    C_STARTING,  /* the runtime brings it up (rootfs, exec) in a child; its start fd tells */
+    C_POSTSTART, /* it runs, its postStart hook is under way: neither running nor ready yet */
+    C_BACKOFF,   /* waiting for its timer: a restart, a pull retry, a start retry */
+    C_RUNNING,   /* its watch fd tells the exit */
+    C_EXITED,    /* exited; the restart policy has not decided yet */
+    C_DONE,      /* terminated for good */
 };
 
 /* How one instance of a container ended (what the API's lastState shows). */
@@ -57,7 +58,7 @@ struct ctr_term {
     bool set;
     const char *reason;
     int exit_code, signal;
-    char message[512];
+    char message[RUNTIME_TERM_MESSAGE_MAX + 1]; /* its termination message, if any */
     int64_t started_ns, finished_ns;
 };
 
@@ -69,7 +70,9 @@ struct ctr {
     char digest[80];
     enum ctr_state state;
     const char *reason;
-    char message[512];
+    char message[RUNTIME_TERM_MESSAGE_MAX + 1];
+    bool init;    /* an init container (its idx past the spec's app containers) */
+    bool sidecar; /* an init container with restartPolicy: Always */
     bool ever_started;
     bool pulled;
     unsigned restarts;
@@ -94,6 +97,11 @@ struct ctr {
     bool probing;        /* probe_ctr_running() set its probes up */
     uint64_t kill_timer; /* a probe killed it: SIGKILL when its grace period is over */
     bool resize_restart; /* killed by a resize (RestartContainer): restart at once */
+    /* Lifecycle hooks (agent/prober.c runs them): the one under way, postStart in
+     * C_POSTSTART, preStop once stopping; stopping: its stop began (preStop, then the stop
+     * signal once the hook ended), until it exits. */
+    struct probe *hook;
+    bool stopping;
     struct usage_cache usage;
     /* its last exit, and the one before */
     struct ctr_term term, last_term;
@@ -140,6 +148,10 @@ struct pod {
     const char *resize_reason;
     char resize_message[256];
     int64_t resize_ns;
+    /* Its init containers have all completed (sidecars: started) since the sandbox was made:
+     * the app containers may start. */
+    bool initialized;
+    bool sandbox_new;             /* the sandbox under way is made anew (not found from before) */
     bool cond[POD_N_CONDS];       /* the pod's conditions (enum pod_cond) */
     int64_t cond_ns[POD_N_CONDS]; /* when each last changed (0: not yet computed) */
 };
@@ -155,6 +167,24 @@ void pod_conditions_update(struct pod *p);
 /* Write the pod's record under RUN_DIR/agent/pods (what adoption reads back). */
 void pod_write_record(struct pod *p);
 
+/* initphase.c: the init containers and the sidecars, in the pod's sync */
+/* Start the init containers in their turn (a sidecar's turn ends once it started, a plain
+ * one's once it completed); true once all are through (p->initialized), false while the app
+ * containers must wait. */
+bool pod_init_sync(struct pod *p);
+/* After the init phase: exited sidecars are restarted, and stopped once every app container
+ * has ended for good. */
+void pod_sidecars_sync(struct pod *p);
+/* The sandbox was made anew: the init containers run again. */
+void pod_init_sandbox_new(struct pod *p);
+/* Every app container has ended for good (C_DONE). */
+bool pod_apps_done(const struct pod *p);
+/* A plain init container failed for good (restartPolicy Never): the pod has failed. */
+bool pod_init_failed(const struct pod *p);
+/* kubectl's status of a pod in its init phase ("Init:1/3", "Init:Error",
+ * "Init:CrashLoopBackOff"), NULL once initialized; buf holds it. */
+const char *pod_init_reason(const struct pod *p, char *buf, size_t size);
+
 /* ctrworker.c */
 /* Start the container (pulling its image first when needed); asynchronous. */
 void ctr_start(struct ctr *c);
@@ -167,7 +197,18 @@ void ctr_unwatch(struct ctr *c);
 void ctr_check_unwatched(struct ctr *c);
 /* Take the runtime's word on how the container ended. */
 void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st);
-/* Stop the container as a failed probe does: its stop signal, SIGKILL after grace_ms. */
+/* Stop the container as a failed probe does: its preStop hook and its stop signal, SIGKILL
+ * after grace_ms (<= 0: at once). */
 void ctr_kill_graceful(struct ctr *c, int64_t grace_ms);
+/* Begin the container's stop: its preStop hook if it has one, then its stop signal (once).
+ * The caller keeps the grace period. */
+void ctr_stop(struct ctr *c);
+/* The container's process is there (running, or in its postStart hook). */
+static inline bool ctr_alive(const struct ctr *c)
+{
+    return c->state == C_RUNNING || c->state == C_POSTSTART;
+}
+/* The spec of the container (NULL for an adopted pod whose manifest is not known yet). */
+const struct spec_container *ctr_spec(const struct ctr *c);
 /* The agent stops: see a start under way to its end (see ctrworker.c). */
 void ctr_start_settle(struct ctr *c);

@@ -189,18 +189,20 @@ void pod_write_record(struct pod *p)
     json_t *ctrs = json_array();
     for (size_t i = 0; i < p->n_ctrs; i++) {
         const struct ctr *c = &p->ctrs[i];
-        json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:b}", "name", c->name, "image",
+        json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:b, s:b, s:b}", "name", c->name, "image",
                               c->image ? c->image : "", "restarts", (json_int_t)c->restarts,
-                              "backoff", (json_int_t)c->backoff_ms, "started", c->ever_started);
+                              "backoff", (json_int_t)c->backoff_ms, "started", c->ever_started,
+                              "init", c->init, "sidecar", c->sidecar);
         if (j && c->term.set) /* its last end and the one before: lastState after a restart */
             json_object_set_new(j, "term", term_json(&c->term));
         if (j && c->last_term.set)
             json_object_set_new(j, "lastTerm", term_json(&c->last_term));
         json_array_append_new(ctrs, j);
     }
-    json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:o}", "name", p->name, "hash", p->hash, "grace",
-                             (json_int_t)p->grace_ms, "startedAt", (json_int_t)p->started_ns,
-                             "containers", ctrs);
+    json_t *root =
+        json_pack("{s:s, s:s, s:I, s:I, s:o, s:b}", "name", p->name, "hash", p->hash, "grace",
+                  (json_int_t)p->grace_ms, "startedAt", (json_int_t)p->started_ns, "containers",
+                  ctrs, "initialized", p->initialized);
     _cleanup_free_ char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     _cleanup_free_ char *path = record_path(p);
@@ -298,17 +300,23 @@ int pod_attach_spec(struct pod *p, const struct spec_pod *spec)
     memcpy(p->hash, spec->hash, sizeof(p->hash));
     memcpy(p->hash_nores, spec->hash_nores, sizeof(p->hash_nores));
     p->grace_ms = spec->termination_grace_seconds * 1000;
+    size_t n = spec_pod_n_all(spec);
     if (!p->ctrs) {
-        p->ctrs = calloc(spec->n_containers ? spec->n_containers : 1, sizeof(*p->ctrs));
+        p->ctrs = calloc(n ? n : 1, sizeof(*p->ctrs));
         if (!p->ctrs)
             return -ENOMEM;
-        for (size_t i = 0; i < spec->n_containers; i++)
-            ctr_init(p, &p->ctrs[i], i, spec->containers[i].name, spec->containers[i].image);
-        p->n_ctrs = spec->n_containers;
+        for (size_t i = 0; i < n; i++)
+            ctr_init(p, &p->ctrs[i], i, spec_pod_ctr(spec, i)->name, spec_pod_ctr(spec, i)->image);
+        p->n_ctrs = n;
+        p->initialized = !spec->n_init_containers;
+    }
+    for (size_t i = 0; i < p->n_ctrs && i < n; i++) { /* (an adopted pod's, from its record) */
+        p->ctrs[i].init = spec_pod_is_init(spec, i);
+        p->ctrs[i].sidecar = spec_pod_ctr(spec, i)->sidecar;
     }
     for (size_t i = 0; i < p->n_ctrs; i++) /* containers adopted before their manifest */
         if (p->ctrs[i].state == C_RUNNING && !p->ctrs[i].probing && !p->ctrs[i].kill_timer &&
-            !pod_is_stopping(p))
+            !p->ctrs[i].stopping && !pod_is_stopping(p))
             probe_ctr_running(&p->ctrs[i]);
     return 0;
 }
@@ -343,7 +351,7 @@ static int64_t on_grace_timer(struct loop *loop, uint64_t id, void *data)
     if (first)
         pod_set_state(p, P_KILLING);
     for (size_t i = 0; i < p->n_ctrs; i++) {
-        if (p->ctrs[i].state != C_RUNNING)
+        if (!ctr_alive(&p->ctrs[i]))
             continue;
         if (first)
             pod_emit(p, &p->ctrs[i], "Killing", "grace period over: killing container '%s'",
@@ -400,6 +408,9 @@ static void sandbox_done(struct pod *p, int r, struct runtime_pod_info *info, st
     pod_set_state(p, P_RUNNING);
     p->reason = NULL;
     p->message[0] = '\0';
+    if (p->sandbox_new)
+        pod_init_sandbox_new(p);
+    p->sandbox_new = false;
 }
 
 /* The creation's fd or deadline: advance it, and see to its end. */
@@ -426,6 +437,7 @@ static void sandbox_make(struct pod *p)
     int r = p->env.rt->ops->pod_up(p->env.rt->impl, p->spec, &info, &p->sandbox.work, &err);
     if (r == 1) {
         p->pending = info;
+        p->sandbox_new = true; /* (an existing one is taken at once) */
         pod_set_state(p, P_SANDBOX_MAKING);
         underway_watch(&p->sandbox, p->env.loop, p->name, sandbox_progress, p);
         return;
@@ -447,16 +459,24 @@ static void sandbox_abandon(struct pod *p)
 /* Does anything of the container still run, start or pull? */
 static bool ctr_busy(const struct ctr *c)
 {
-    return c->state == C_RUNNING || c->state == C_STARTING || c->state == C_PULLING;
+    return ctr_alive(c) || c->state == C_STARTING || c->state == C_PULLING;
 }
 
 static void stop_progress(struct pod *p)
 {
     if (p->state == P_GONE || p->sandbox.active) /* pod_down once the creation has ended */
         return;
-    for (size_t i = 0; i < p->n_ctrs; i++)
-        if (ctr_busy(&p->ctrs[i]))
-            return;
+    bool others = false, sidecars = false;
+    for (size_t i = 0; i < p->n_ctrs; i++) {
+        others |= !p->ctrs[i].sidecar && ctr_busy(&p->ctrs[i]);
+        sidecars |= p->ctrs[i].sidecar && ctr_busy(&p->ctrs[i]);
+    }
+    if (!others && sidecars) /* the sidecars stop once the others have ended */
+        for (size_t i = p->n_ctrs; i-- > 0;)
+            if (p->ctrs[i].sidecar)
+                ctr_stop(&p->ctrs[i]);
+    if (others || sidecars)
+        return;
     struct tk_err err = {0};
     int r = p->env.rt->ops->pod_down(p->env.rt->impl, p->name, &err);
     if (r < 0) {
@@ -494,7 +514,7 @@ static void sync_once(struct pod *p)
         return;
     for (size_t i = 0; i < p->n_ctrs; i++) {
         ctr_check(&p->ctrs[i]);
-        if (p->ctrs[i].state == C_RUNNING && p->ctrs[i].watch_fd < 0)
+        if (ctr_alive(&p->ctrs[i]) && p->ctrs[i].watch_fd < 0)
             ctr_check_unwatched(&p->ctrs[i]);
     }
     if (pod_is_stopping(p)) {
@@ -508,8 +528,13 @@ static void sync_once(struct pod *p)
     for (size_t i = 0; i < p->n_ctrs; i++)
         if (p->ctrs[i].state == C_EXITED)
             ctr_decide(&p->ctrs[i]);
+    if (!pod_init_sync(p))
+        return; /* the app containers wait for the init containers */
+    pod_sidecars_sync(p);
     for (size_t i = 0; i < p->n_ctrs; i++) {
         struct ctr *c = &p->ctrs[i];
+        if (c->init)
+            continue;
         if (c->state == C_IDLE)
             ctr_start(c);
         if (c->state == C_PULLING || c->state == C_STARTING)
@@ -538,9 +563,10 @@ void pod_stop(struct pod *p)
         probe_ctr_stopped(c);
         if (c->state == C_PULLING)
             kill(c->pull_pid, SIGTERM);
-        if (c->state == C_RUNNING) {
+        if (ctr_alive(c)) {
             any = true;
-            p->env.rt->ops->ctr_kill(p->env.rt->impl, p->name, c->name, 0);
+            if (!c->sidecar) /* (they stop after the others: stop_progress) */
+                ctr_stop(c);
         }
         any = any || c->state == C_STARTING; /* signalled once it runs */
     }
@@ -633,8 +659,16 @@ struct pod *pod_adopt(const struct pod_env *env, const char *name)
         c->ever_started = json_is_true(json_object_get(j, "started"));
         term_from_json(&c->term, json_object_get(j, "term"));
         term_from_json(&c->last_term, json_object_get(j, "lastTerm"));
+        c->init = json_is_true(json_object_get(j, "init"));
+        c->sidecar = json_is_true(json_object_get(j, "sidecar"));
         adopt_ctr(p, c);
     }
+    /* Its init containers ran (the record says so, or an app container exists): they are
+     * not run again, unless the sandbox turns out to be new (sandbox_done). */
+    json_t *ini = json_object_get(rec, "initialized");
+    p->initialized = !ini || json_is_true(ini);
+    for (size_t i = 0; i < p->n_ctrs; i++)
+        p->initialized |= !p->ctrs[i].init && p->ctrs[i].ever_started;
     json_decref(rec);
     return p;
 }
@@ -645,10 +679,16 @@ static enum pod_phase phase_of(const struct pod *p)
 {
     if (pod_is_stopping(p) || p->state == P_GONE)
         return POD_TERMINATING;
+    if (pod_init_failed(p))
+        return POD_FAILED;
+    if (!p->initialized)
+        return POD_PENDING;
     bool all_done = p->n_ctrs > 0, all_ok = true;
     for (size_t i = 0; i < p->n_ctrs; i++) {
         const struct ctr *c = &p->ctrs[i];
-        if (!c->ever_started && c->state != C_RUNNING)
+        if (c->init)
+            continue;
+        if (!c->ever_started && !ctr_alive(c))
             return POD_PENDING;
         if (c->state != C_DONE)
             all_done = false;
@@ -667,8 +707,9 @@ static void conditions_now(const struct pod *p, bool out[POD_N_CONDS])
 {
     bool all_ready = p->n_ctrs > 0;
     for (size_t i = 0; i < p->n_ctrs; i++)
-        all_ready = all_ready && p->ctrs[i].state == C_RUNNING && p->ctrs[i].ready;
-    out[POD_COND_INITIALIZED] = true;
+        if (!p->ctrs[i].init || p->ctrs[i].sidecar)
+            all_ready = all_ready && p->ctrs[i].state == C_RUNNING && p->ctrs[i].ready;
+    out[POD_COND_INITIALIZED] = p->initialized;
     out[POD_COND_CONTAINERS_READY] = all_ready;
     out[POD_COND_READY] = all_ready && !pod_is_stopping(p) && p->state != P_GONE;
 }
@@ -690,17 +731,21 @@ void pod_conditions_update(struct pod *p)
 }
 
 /* Why a condition is false, Kubernetes' words: the containers that keep it so. */
-static void condition_why(const struct pod *p, enum pod_phase phase, struct pod_condition *c)
+static void condition_why(const struct pod *p, enum pod_phase phase, bool init,
+                          struct pod_condition *c)
 {
     if (phase == POD_SUCCEEDED || phase == POD_FAILED) {
         c->reason = "PodCompleted";
         return;
     }
-    c->reason = "ContainersNotReady";
-    size_t len =
-        (size_t)snprintf(c->message, sizeof(c->message), "containers with unready status: [");
+    c->reason = init ? "ContainersNotInitialized" : "ContainersNotReady";
+    size_t len = (size_t)snprintf(c->message, sizeof(c->message), "containers with %s status: [",
+                                  init ? "incomplete" : "unready");
     for (size_t i = 0, n = 0; i < p->n_ctrs && len < sizeof(c->message); i++)
-        if (p->ctrs[i].state != C_RUNNING || !p->ctrs[i].ready)
+        if (init ? p->ctrs[i].init && !(p->ctrs[i].state == C_DONE && !p->ctrs[i].exit_code) &&
+                       !(p->ctrs[i].sidecar && p->ctrs[i].state == C_RUNNING)
+                 : (!p->ctrs[i].init || p->ctrs[i].sidecar) &&
+                       (p->ctrs[i].state != C_RUNNING || !p->ctrs[i].ready))
             len += (size_t)snprintf(c->message + len, sizeof(c->message) - len, "%s%s",
                                     n++ ? " " : "", p->ctrs[i].name);
     if (len < sizeof(c->message))
@@ -715,8 +760,8 @@ static void get_conditions(const struct pod *p, struct pod_status *out)
         struct pod_condition *c = &out->conditions[i];
         c->status = now[i];
         c->transition_ns = p->cond_ns[i] && p->cond[i] == now[i] ? p->cond_ns[i] : p->started_ns;
-        if (!now[i] && i != POD_COND_INITIALIZED)
-            condition_why(p, out->phase, c);
+        if (!now[i])
+            condition_why(p, out->phase, i == POD_COND_INITIALIZED, c);
     }
 }
 
@@ -733,10 +778,18 @@ void pod_get_status(const struct pod *p, struct pod_status *out)
     out->ips = (const char *const *)p->ips;
     out->n_ips = p->n_ips;
     out->started_ns = p->started_ns;
-    out->n_containers = p->n_ctrs;
+    for (size_t i = 0; i < p->n_ctrs; i++)
+        p->ctrs[i].init ? out->n_init_containers++ : out->n_containers++;
+    const char *init = pod_init_reason(p, out->reason_buf, sizeof(out->reason_buf));
+    if (init && !out->reason) {
+        out->reason = init;
+        out->message = NULL;
+    }
     for (size_t i = 0; i < p->n_ctrs; i++) {
         const struct ctr *c = &p->ctrs[i];
         out->restarts += c->restarts;
+        if (init && !c->init)
+            continue;
         bool retrying = (c->state == C_PULLING || c->state == C_STARTING) && c->message[0];
         if (!out->reason && (c->state == C_BACKOFF || retrying)) {
             out->reason = c->reason;
@@ -765,6 +818,7 @@ void pod_get_ctr_status(const struct pod *p, size_t i, struct pod_ctr_status *ou
     out->signal = c->signal;
     out->restarts = c->restarts;
     out->started_ns = c->started_ns;
+    out->sidecar = c->sidecar;
     const struct ctr_term *t =
         c->state == C_EXITED || c->state == C_DONE ? &c->last_term : &c->term;
     if (t->set)
@@ -789,11 +843,19 @@ void pod_get_ctr_status(const struct pod *p, size_t i, struct pod_ctr_status *ou
         out->state = POD_CTR_TERMINATED;
         out->finished_ns = c->finished_ns;
         break;
+    case C_POSTSTART: /* not running until its postStart hook returned */
+        out->state = POD_CTR_WAITING;
+        out->pid = c->pid;
+        out->reason = "ContainerCreating";
+        out->message = NULL;
+        break;
     case C_BACKOFF:
         out->next_restart_ns = c->due_ns;
         __attribute__((fallthrough));
     default:
         out->state = POD_CTR_WAITING;
+        if (c->state == C_IDLE && !c->init && !p->initialized)
+            out->reason = "PodInitializing";
     }
 }
 

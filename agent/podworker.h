@@ -78,6 +78,7 @@ struct pod_ctr_status {
     int64_t next_restart_ns;  /* wall clock of the next (re)start attempt, 0 when none due */
     bool started;             /* running, and its startup probe succeeded (or it has none) */
     bool ready;               /* running, started, and its readiness probe says so (if any) */
+    bool sidecar;             /* an init container with restartPolicy: Always */
     struct pod_ctr_term last; /* the previous instance's end (Kubernetes' lastState) */
 };
 
@@ -100,12 +101,14 @@ struct pod_status {
     size_t n_ips;
     unsigned restarts;
     int64_t started_ns;
-    size_t n_containers;
+    size_t n_containers;      /* the app containers: pod_get_ctr_status(0 .. n - 1) */
+    size_t n_init_containers; /* then the init containers (n_containers + i) */
     struct pod_condition conditions[POD_N_CONDS];
     /* Kubernetes' PodResizePending: reason "Deferred" or "Infeasible", NULL when none */
     const char *resize_reason;
     const char *resize_message;
     int64_t resize_ns;
+    char reason_buf[64]; /* (reason's storage when it is made up: "Init:1/3") */
 };
 
 /* A new worker for spec (a copy is taken). Nothing starts before pod_sync(). */
@@ -155,5 +158,6 @@ void pod_refuse(struct pod *pod, const char *reason, const char *message);
 int pod_get_usage(const struct pod *pod, const char *ctr, struct runtime_usage *out);
 
 void pod_get_status(const struct pod *pod, struct pod_status *out);
-/* Container i (< out->n_containers of pod_get_status()). */
+/* Container i (< n_containers + n_init_containers of pod_get_status(): the app containers,
+ * then the init containers, in order). */
 void pod_get_ctr_status(const struct pod *pod, size_t i, struct pod_ctr_status *out);

@@ -48,13 +48,30 @@ struct probe {
     size_t tx_off;            /* net: how many went */
     struct probe_grpc_rx grx; /* grpc: the answer so far */
     struct probe **run;       /* exec: the child watch's pointer back (cleared to give up) */
+    /* A lifecycle hook's run instead of a probe's (probe_hook_start) */
+    enum probe_hook hook;
+    int64_t hook_deadline_ms; /* 0: none */
+    void (*done)(struct ctr *c, bool ok, const char *msg);
 };
 
 static int own_netns = -1;
 
 /* The probe's spec (the pod's current one: a spec replaced under a running pod has the same
  * hash, so the same probes). */
-#define PP(pr) ((pr)->c->pod->spec->containers[(pr)->c->idx].probes[(pr)->type])
+#define PP(pr) (*spec_of(pr))
+
+static struct spec_probe *const *spec_of(const struct probe *pr)
+{
+    const struct spec_container *sc = ctr_spec(pr->c);
+    switch (pr->hook) {
+    case PROBE_HOOK_POST_START:
+        return &sc->post_start;
+    case PROBE_HOOK_PRE_STOP:
+        return &sc->pre_stop;
+    default:
+        return &sc->probes[pr->type];
+    }
+}
 
 int probe_init(void)
 {
@@ -114,9 +131,29 @@ static void kill_ctr(struct probe *pr, const char *why)
     ctr_kill_graceful(c, grace);
 }
 
+/* A hook's run ended: it is freed, then its caller hears how it went. */
+static void hook_result(struct probe *pr, bool ok, const char *msg)
+{
+    struct ctr *c = pr->c;
+    void (*done)(struct ctr *, bool, const char *) = pr->done;
+    char text[1024];
+    snprintf(text, sizeof(text), "%s", msg);
+    run_end(pr);
+    loop_del_timer(loop_of(pr), pr->timer);
+    tk_buf_free(&pr->out);
+    if (c->hook == pr)
+        c->hook = NULL;
+    free(pr);
+    done(c, ok, text);
+}
+
 static void result(struct probe *pr, bool ok, const char *msg)
 {
     struct ctr *c = pr->c;
+    if (pr->hook) {
+        hook_result(pr, ok, msg);
+        return;
+    }
     run_end(pr);
     pr->successes = ok ? pr->successes + 1 : 0;
     pr->failures = ok ? 0 : pr->failures + 1;
@@ -502,7 +539,10 @@ static int64_t on_deadline(struct loop *loop, uint64_t id, void *data)
     struct probe *pr = data;
     char msg[128];
     pr->deadline = 0;
-    if (PP(pr)->kind == SPEC_PROBE_EXEC)
+    if (pr->hook)
+        snprintf(msg, sizeof(msg), "timed out after %llds",
+                 (long long)(pr->hook_deadline_ms + 999) / 1000);
+    else if (PP(pr)->kind == SPEC_PROBE_EXEC)
         snprintf(msg, sizeof(msg), "command timed out after %ds", PP(pr)->timeout_s);
     else
         snprintf(msg, sizeof(msg), "timeout: no answer within %ds", PP(pr)->timeout_s);
@@ -529,7 +569,9 @@ static void run_start(struct probe *pr)
         pr->events = EPOLLOUT;
         loop_add_fd(loop_of(pr), fd, EPOLLOUT, net_event, pr);
     }
-    pr->deadline = loop_add_timer(loop_of(pr), (int64_t)PP(pr)->timeout_s * 1000, on_deadline, pr);
+    int64_t ms = pr->hook ? pr->hook_deadline_ms : (int64_t)PP(pr)->timeout_s * 1000;
+    if (ms > 0)
+        pr->deadline = loop_add_timer(loop_of(pr), ms, on_deadline, pr);
 }
 
 /* A run is due: skipped while one is under way, and for liveness and readiness until the
@@ -547,9 +589,9 @@ static int64_t on_period(struct loop *loop, uint64_t id, void *data)
 void probe_ctr_running(struct ctr *c)
 {
     probe_ctr_stopped(c);
-    if (!c->pod->spec || c->idx >= c->pod->spec->n_containers)
+    const struct spec_container *sc = ctr_spec(c);
+    if (!sc)
         return; /* adopted before its manifest is known: pod_attach_spec() starts them */
-    const struct spec_container *sc = &c->pod->spec->containers[c->idx];
     c->probing = true;
     c->started = !sc->probes[SPEC_STARTUP];
     c->ready = c->started && !sc->probes[SPEC_READINESS];
@@ -584,4 +626,52 @@ void probe_ctr_stopped(struct ctr *c)
     }
     c->ready = false;
     c->probing = false;
+}
+
+/* ---- lifecycle hooks ---- */
+
+static int64_t on_hook_sleep(struct loop *loop, uint64_t id, void *data)
+{
+    (void)loop;
+    (void)id;
+    struct probe *pr = data;
+    pr->timer = 0;
+    result(pr, true, "");
+    return LOOP_TIMER_DONE;
+}
+
+void probe_hook_start(struct ctr *c, enum probe_hook which, int64_t deadline_ms,
+                      void (*done)(struct ctr *c, bool ok, const char *msg))
+{
+    probe_hook_cancel(c);
+    struct probe *pr = calloc(1, sizeof(*pr));
+    if (!pr) {
+        done(c, false, "out of memory");
+        return;
+    }
+    *pr = (struct probe){.c = c,
+                         .fd = -1,
+                         .x = {.status_fd = -1, .pty_master = -1},
+                         .hook = which,
+                         .hook_deadline_ms = deadline_ms,
+                         .done = done};
+    c->hook = pr;
+    if (PP(pr)->kind == SPEC_PROBE_SLEEP) {
+        pr->busy = true;
+        pr->timer = loop_add_timer(loop_of(pr), (int64_t)PP(pr)->sleep_s * 1000, on_hook_sleep, pr);
+        return;
+    }
+    run_start(pr);
+}
+
+void probe_hook_cancel(struct ctr *c)
+{
+    struct probe *pr = c->hook;
+    if (!pr)
+        return;
+    c->hook = NULL;
+    run_end(pr);
+    loop_del_timer(c->pod->env.loop, pr->timer);
+    tk_buf_free(&pr->out);
+    free(pr);
 }

@@ -18,6 +18,7 @@
  * it is ready once started.
  */
 #include <stdbool.h>
+#include <stdint.h>
 
 struct ctr;
 struct probe;
@@ -26,5 +27,16 @@ struct probe;
 void probe_ctr_running(struct ctr *c);
 /* The container exited or its pod stops: cancel its probes (children killed). */
 void probe_ctr_stopped(struct ctr *c);
+/* Lifecycle hooks (lifecycle.postStart, lifecycle.preStop of the container's spec), run as a
+ * probe's handler is (exec: a child in the container; httpGet: a non-blocking request from the
+ * pod's network namespace) or, for sleep, as a timer; never blocking the loop. */
+enum probe_hook { PROBE_HOOK_NONE, PROBE_HOOK_POST_START, PROBE_HOOK_PRE_STOP };
+/* Run hook which of c (its spec must have it): done(c, ok, why) once it ended, failed or
+ * deadline_ms (0: none) passed; c->hook holds the run until then. A hook under way is
+ * cancelled first. */
+void probe_hook_start(struct ctr *c, enum probe_hook which, int64_t deadline_ms,
+                      void (*done)(struct ctr *c, bool ok, const char *msg));
+/* End the hook under way, if any, without done (its child killed). */
+void probe_hook_cancel(struct ctr *c);
 /* Process-wide setup (the agent's own network namespace); -errno. */
 int probe_init(void);

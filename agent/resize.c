@@ -40,7 +40,7 @@ static void describe(const struct spec_resources *r, char *out, size_t size)
  * Whether the pod's cgroup was rewritten. */
 static bool resize_ctr(struct pod *p, struct ctr *c, unsigned changed)
 {
-    const struct spec_container *sc = &p->spec->containers[c->idx];
+    const struct spec_container *sc = spec_pod_ctr(p->spec, c->idx);
     char d[256];
     describe(&sc->res, d, sizeof(d));
     if ((changed & sc->resize_restart) && c->state == C_RUNNING) {
@@ -65,7 +65,7 @@ static bool resize_ctr(struct pod *p, struct ctr *c, unsigned changed)
 bool pod_resizable(const struct pod *p, const struct spec_pod *want)
 {
     if (!p->spec || !p->hash_nores[0] || strcmp(p->hash_nores, want->hash_nores) ||
-        pod_is_stopping(p) || p->state == P_GONE || p->n_ctrs != want->n_containers)
+        pod_is_stopping(p) || p->state == P_GONE || p->n_ctrs != spec_pod_n_all(want))
         return false;
     const char *was = spec_pod_qos_class(p->spec), *now = spec_pod_qos_class(want);
     if (strcmp(was, now)) {
@@ -104,7 +104,7 @@ int pod_resize(struct pod *p, const struct spec_pod *want)
         return -ENOMEM;
     bool pod_level = changed_of(&p->spec->res, &want->res) != 0, rewritten = false;
     for (size_t i = 0; i < p->n_ctrs; i++)
-        changed[i] = changed_of(&p->spec->containers[i].res, &want->containers[i].res);
+        changed[i] = changed_of(&spec_pod_ctr(p->spec, i)->res, &spec_pod_ctr(want, i)->res);
     if (pod_attach_spec(p, want) < 0)
         return -ENOMEM;
     tk_info("pod '%s': resized in place", p->name);

@@ -493,8 +493,8 @@ static int resolve_volumes(struct rctx *r, struct spec_pod *pod)
             free(r->error);
             return -ENOMEM;
         }
-        for (size_t j = 0; r->error && j < pod->n_containers; j++) {
-            struct spec_container *c = &pod->containers[j];
+        for (size_t j = 0; r->error && j < spec_pod_n_all(pod); j++) {
+            struct spec_container *c = spec_pod_ctr(pod, j);
             for (size_t k = 0; k < c->n_mounts; k++)
                 if (!strcmp(c->mounts[k].name, v->name) && !c->config_error) {
                     c->config_error = tk_xstrdup(r->error);
@@ -549,8 +549,8 @@ int resolve_pods(struct spec_set *set, const struct resolve_node *node)
         struct rctx r = {.set = set, .pod = pod, .node = node};
         if (pod->placeholder) /* kept as it runs, its hash that one (controllers.h) */
             continue;
-        for (size_t j = 0; j < pod->n_containers; j++)
-            if (resolve_container(&r, &pod->containers[j]) < 0)
+        for (size_t j = 0; j < spec_pod_n_all(pod); j++)
+            if (resolve_container(&r, spec_pod_ctr(pod, j)) < 0)
                 return -ENOMEM;
         if (resolve_volumes(&r, pod) < 0 || resolve_pull_auth(set, pod) < 0)
             return -ENOMEM;

@@ -37,6 +37,73 @@ char *runtime_log_path(const char *log_dir, const char *pod, const char *ctr)
     return tk_buf_detach(&b);
 }
 
+/* One CRI line ("TIME STREAM TAG TEXT") into b: its text, and a newline after an "F" one. */
+static void cri_line(struct tk_buf *b, const char *line, size_t len)
+{
+    const char *end = line + len, *p = line;
+    for (int field = 0; field < 3 && p < end; field++) {
+        const char *sp = memchr(p, ' ', (size_t)(end - p));
+        if (!sp) {
+            if (field == 2 && end - p == 1 && *p == 'F') /* an empty full line */
+                tk_buf_addc(b, '\n');
+            return;
+        }
+        if (field == 2) {
+            tk_buf_add(b, sp + 1, (size_t)(end - sp - 1));
+            if (*p == 'F')
+                tk_buf_addc(b, '\n');
+            return;
+        }
+        p = sp + 1;
+    }
+}
+
+int runtime_log_tail(const char *path, int lines, char *out, size_t size)
+{
+    enum { WINDOW = 64 << 10 };
+    if (!size)
+        return -EINVAL;
+    out[0] = '\0';
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        return -EINVAL;
+    off_t from = st.st_size > WINDOW ? st.st_size - WINDOW : 0;
+    _cleanup_free_ char *raw = malloc(WINDOW + 1);
+    if (!raw)
+        return -ENOMEM;
+    ssize_t n = pread(fd, raw, WINDOW, from);
+    if (n < 0)
+        return -errno;
+    size_t start = 0;
+    if (from > 0) /* a partial first line is not one */
+        while (start < (size_t)n && raw[start++] != '\n')
+            ;
+    _cleanup_buf_ struct tk_buf b = TK_BUF_INIT;
+    for (size_t i = start; i < (size_t)n;) {
+        const char *nl = memchr(raw + i, '\n', (size_t)n - i);
+        size_t len = nl ? (size_t)(nl - raw) - i : (size_t)n - i;
+        cri_line(&b, raw + i, len);
+        i += len + 1;
+    }
+    /* The last `lines` lines of the text (its final newline ends the last one), then its
+     * last size - 1 bytes. */
+    size_t len = b.len, cut = 0, end = len && b.s[len - 1] == '\n' ? len - 1 : len;
+    int seen = 0;
+    for (size_t i = end; i > 0; i--)
+        if (b.s[i - 1] == '\n' && ++seen == lines) {
+            cut = i;
+            break;
+        }
+    if (len - cut > size - 1)
+        cut = len - (size - 1);
+    memcpy(out, b.s ? b.s + cut : "", len - cut);
+    out[len - cut] = '\0';
+    return (int)(len - cut);
+}
+
 /* Before a new instance of a container starts, its last instance's log (LOG and its
  * rotations LOG.N) becomes LOG.prev (LOG.prev.N), replacing the one before: the last two
  * instances are kept, as the kubelet keeps N.log per restart for kubectl logs --previous. */
@@ -406,6 +473,7 @@ static int start_sandbox(const struct start_ctx *x, struct runtime_ctr *out,
         .seccomp_profile = cf.seccomp,
         .seccomp_unconfined = cf.unconfined,
         .apparmor_profile = cf.apparmor,
+        .termination_path = x->c->termination_message_path,
     };
     return run_start(x, &cc, out, start, err);
 }
@@ -462,7 +530,10 @@ static int run_start(const struct start_ctx *x, const struct sandbox_container_c
     tk_buf_addf(&df, "%s/" RUNTIME_DIGEST_FILE, hs->state_dir);
     tk_write_file_replace(df.s, hs->digest, strlen(hs->digest), 0644); /* run_dir */
     char ix[24]; /* tank exec's default container: the pod's first */
-    int ixn = snprintf(ix, sizeof(ix), "%td\n", x->c - x->pod->containers);
+    size_t idx = 0;
+    while (spec_pod_ctr(x->pod, idx) && spec_pod_ctr(x->pod, idx) != x->c)
+        idx++;
+    int ixn = snprintf(ix, sizeof(ix), "%zu\n", idx);
     tk_buf_reset(&df);
     tk_buf_addf(&df, "%s/" RUNTIME_INDEX_FILE, hs->state_dir);
     tk_write_file_replace(df.s, ix, (size_t)ixn, 0644);
@@ -531,7 +602,7 @@ static int host_ctr_start(void *impl, const struct spec_pod *pod, size_t idx,
                           struct tk_err *err)
 {
     struct host_rt *h = impl;
-    const struct spec_container *c = &pod->containers[idx];
+    const struct spec_container *c = spec_pod_ctr(pod, idx);
     struct image_info info = {0};
     struct image_run run = {0};
     struct image_run_request req;
@@ -631,6 +702,8 @@ static int host_ctr_state(void *impl, const char *pod, const char *ctr, struct r
     out->signal = st.signal;
     out->finished_ns = st.finished_ns;
     snprintf(out->message, sizeof(out->message), "%s", st.message);
+    if (st.exited)
+        sandbox_container_termination_message(sd, out->term_message, sizeof(out->term_message));
     _cleanup_buf_ struct tk_buf df = TK_BUF_INIT;
     tk_buf_addf(&df, "%s/" RUNTIME_DIGEST_FILE, sd);
     _cleanup_free_ char *digest = NULL;

@@ -20,6 +20,9 @@
 
 struct tank_config;
 
+#define RUNTIME_TERM_MESSAGE_MAX 4096 /* the kubelet's MaxContainerTerminationMessageLength */
+#define RUNTIME_TERM_LOG_LINES 80     /* ... MaxContainerTerminationMessageLogLines */
+
 /* A container as the runtime sees it. */
 struct runtime_ctr {
     bool exists;  /* the runtime has state for it */
@@ -32,7 +35,10 @@ struct runtime_ctr {
     int signal;      /* the killing signal, 0 when it exited */
     bool oom_killed; /* SIGKILLed while the OOM killer killed in its cgroup */
     int64_t started_ns, finished_ns;
-    char message[256];     /* why a start failed, "" otherwise */
+    char message[256]; /* why a start failed, "" otherwise */
+    /* The termination message it left at its terminationMessagePath when it exited ("" when
+     * none): at most RUNTIME_TERM_MESSAGE_MAX bytes, the file's end. */
+    char term_message[RUNTIME_TERM_MESSAGE_MAX + 1];
     char image_digest[80]; /* "sha256:..." of the image it runs, "" when unknown */
 };
 
@@ -135,6 +141,11 @@ void runtime_free(struct runtime *rt);
 /* Where a container's CRI log lives: LOG_DIR/POD/CTR.log (heap string); rotated into
  * CTR.log.1 .. ([logs] max_files); the previous instance's in CTR.log.prev (.1 ..). */
 char *runtime_log_path(const char *log_dir, const char *pod, const char *ctr);
+/* The last `lines` lines of the CRI log at path as the workload wrote them (without the
+ * time, stream and tag; "P" parts joined), at most size - 1 bytes (the end of them),
+ * NUL-terminated: terminationMessagePolicy FallbackToLogsOnError's message. Reads at most the
+ * file's last 64 KiB. Returns the bytes written or -errno. */
+int runtime_log_tail(const char *path, int lines, char *out, size_t size);
 /* Where a container's state lives (its monitor's files, RUNTIME_DIGEST_FILE):
  * RUN_DIR/pods/POD/containers/CTR (heap string). */
 char *runtime_ctr_state_dir(const char *run_dir, const char *pod, const char *ctr);

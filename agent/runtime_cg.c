@@ -2,6 +2,7 @@
 #include "agent/runtime_cg.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,18 +104,36 @@ static int64_t quota(int64_t milli)
     return milli <= 0 ? 0 : q < 1000 ? 1000 : q;
 }
 
+/* What the pod's containers need at once, as the kubelet counts it: the app containers and
+ * the sidecars together, or an init container with the sidecars started before it, whichever
+ * is more. all is false when one of them lacks the value. */
+static int64_t pod_need(const struct spec_pod *pod, size_t off, bool *all)
+{
+    int64_t sum = 0, side = 0, most = 0;
+    *all = true;
+    for (size_t i = 0; i < spec_pod_n_all(pod); i++) {
+        const int64_t v = *(const int64_t *)((const char *)&spec_pod_ctr(pod, i)->res + off);
+        const struct spec_container *c = spec_pod_ctr(pod, i);
+        *all &= v > 0;
+        if (!spec_pod_is_init(pod, i))
+            sum += v;
+        else if (c->sidecar)
+            side += v, most = side > most ? side : most;
+        else
+            most = side + v > most ? side + v : most;
+    }
+    return sum + side > most ? sum + side : most;
+}
+
 /* The pod's cgroup: the sums of its containers' limits when every container has one (as
  * the kubelet), the sum of their cpu requests as shares, and the pod's pids limit. */
 static void pod_limits(const struct sandbox_cgroups *cg, const struct spec_pod *pod, int64_t pids,
                        struct sandbox_cgroup_limits *l)
 {
-    bool all_mem = true, all_cpu = true;
-    int64_t mem = 0, cpu = 0, req = 0;
-    for (size_t i = 0; i < pod->n_containers; i++) {
-        const struct spec_resources *r = &pod->containers[i].res;
-        all_mem &= r->mem_limit > 0, all_cpu &= r->cpu_limit > 0;
-        mem += r->mem_limit, cpu += r->cpu_limit, req += r->cpu_request;
-    }
+    bool all_mem, all_cpu, all_req;
+    int64_t mem = pod_need(pod, offsetof(struct spec_resources, mem_limit), &all_mem);
+    int64_t cpu = pod_need(pod, offsetof(struct spec_resources, cpu_limit), &all_cpu);
+    int64_t req = pod_need(pod, offsetof(struct spec_resources, cpu_request), &all_req);
     const struct spec_resources *pr = &pod->res; /* pod-level resources, when set, win */
     *l = (struct sandbox_cgroup_limits){
         .memory_max = pr->mem_limit ? pr->mem_limit
@@ -144,7 +163,7 @@ static void ctr_limits(const struct sandbox_cgroups *cg, const struct spec_conta
 int runtime_cg_prepare(struct sandbox_cgroups *cg, const struct spec_pod *pod, size_t idx,
                        int64_t pod_pids_limit, struct tk_err *err)
 {
-    const struct spec_container *c = &pod->containers[idx];
+    const struct spec_container *c = spec_pod_ctr(pod, idx);
     const struct spec_resources *r = &c->res;
     bool privileged = c->sec.privileged.has && c->sec.privileged.v;
     struct sandbox_cgroup_limits l, pl;
@@ -168,12 +187,12 @@ int runtime_cg_resize(struct sandbox_cgroups *cg, const struct spec_pod *pod, si
     struct sandbox_cgroup_limits l, pl;
     if (!cg)
         return tk_err_set(err, -EOPNOTSUPP, "resize: no cgroup hierarchy is available");
-    ctr_limits(cg, &pod->containers[idx], &l);
+    ctr_limits(cg, spec_pod_ctr(pod, idx), &l);
     pod_limits(cg, pod, pod_pids_limit, &pl);
     /* A raise of the pod's limit goes before the container's, a cut after it (cgroup v1
      * refuses a child's cpu quota above its parent's): the pod's is written again last. */
     int first = sandbox_cgroup_update(cg, pod->name, NULL, &pl, NULL);
-    int r = sandbox_cgroup_update(cg, pod->name, pod->containers[idx].name, &l, err);
+    int r = sandbox_cgroup_update(cg, pod->name, spec_pod_ctr(pod, idx)->name, &l, err);
     if (r == 0 && first < 0)
         r = sandbox_cgroup_update(cg, pod->name, NULL, &pl, err);
     return r;

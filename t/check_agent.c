@@ -1430,10 +1430,10 @@ START_TEST(test_api_json)
     json_t *root = json_loads(text, 0, NULL);
     ck_assert_ptr_nonnull(root);
     static const char *const top[] = {"revision", "sync", "pods", "errors", "workloads"};
-    static const char *const pod[] = {"name",       "namespace", "phase", "reason",   "message",
-                                      "manifest",   "revision",  "ips",   "restarts", "startedAt",
-                                      "containers", "resources", "usage", "qosClass", "scheduled",
-                                      "owner",      "conditions"};
+    static const char *const pod[] = {
+        "name",     "namespace", "phase",     "reason",    "message",    "manifest",
+        "revision", "ips",       "restarts",  "startedAt", "containers", "resources",
+        "usage",    "qosClass",  "scheduled", "owner",     "conditions", "initContainers"};
     static const char *const ctr[] = {"name",      "image",     "imageDigest", "state",
                                       "reason",    "exitCode",  "restarts",    "pid",
                                       "startedAt", "resources", "usage",       "ready",
@@ -1444,7 +1444,8 @@ START_TEST(test_api_json)
     ck_assert(json_is_null(json_object_get(root, "revision")));
     ck_assert(json_is_null(json_object_get(root, "sync"))); /* no [sync] */
     json_t *p = json_array_get(json_object_get(root, "pods"), 0);
-    assert_keys(p, pod, 17);
+    assert_keys(p, pod, 18);
+    ck_assert_uint_eq(json_array_size(json_object_get(p, "initContainers")), 0);
     ck_assert(json_is_null(json_object_get(p, "owner")));
     ck_assert(json_is_null(json_object_get(p, "revision")));
     json_t *conds = json_object_get(p, "conditions");
@@ -1472,7 +1473,7 @@ START_TEST(test_api_json)
     ck_assert_ptr_null(api_pod_json(w.rec, "nope"));
     text = api_pod_json(w.rec, "web");
     root = json_loads(text, 0, NULL);
-    assert_keys(root, pod, 17);
+    assert_keys(root, pod, 18);
     json_decref(root);
     free(text);
     text = api_events_json(w.rec, "web");
