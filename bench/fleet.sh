@@ -119,12 +119,32 @@ if [ -n "$own" ] && [ -d "/sys/fs/cgroup/cpuacct$own" ] &&
     echo $$ >"$ACCT/cgroup.procs"
 fi
 cpu() { [ -n "$ACCT" ] && cat "$ACCT/cpuacct.usage"; }
-# cpu_used NAME START_NS: the CPU used since START_NS, and the least wall time it needs on
-# this machine's CPUs.
+# cpu_pods: of it, the pods' (their cgroups, [resources] cgroup of each host, hierarchical:
+# what pods since removed used stays counted).
+cpu_pods() { [ -n "$ACCT" ] && cat "$ACCT"/"$CG"-*/cpuacct.usage 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
+# cpu_procs: "AGENTS CHILDREN DAEMON" in ns: the agents' own CPU, their reaped children's
+# (git, helpers), the git daemon's reaped children's (upload-pack), from /proc/PID/stat.
+cpu_procs() {
+    {
+        for pid in "${AGENTS[@]}"; do echo "a $(cut -d' ' -f14-17 "/proc/$pid/stat")"; done
+        # git daemon runs git-daemon as its child, which reaps the upload-packs
+        echo "d $(cut -d' ' -f14-17 "/proc/$(pgrep -P "$DAEMON" git-daemon || echo "$DAEMON")/stat")"
+    } 2>/dev/null | awk -v t="$(getconf CLK_TCK)" '
+        $1 == "a" {a += $2 + $3; c += $4 + $5} $1 == "d" {d += $4 + $5}
+        END {printf "%.0f %.0f %.0f\n", a / t * 1e9, c / t * 1e9, d / t * 1e9}'
+}
+# cpu_used NAME "CPU PODS PROCS" "CPU PODS PROCS": the CPU used from the first reading to the
+# second, the least wall time it needs on this machine's CPUs, and its parts.
 cpu_used() {
     [ -n "$ACCT" ] || return 0
-    awk -v name="$1" -v a="$2" -v b="$(cpu)" -v n="$(nproc)" 'BEGIN {
-        printf "%-44s %.2fs of CPU (at least %.2fs on %d CPUs)\n", name, (b - a) / 1e9, (b - a) / 1e9 / n, n }'
+    awk -v name="$1" -v s0="$2" -v s1="$3" -v n="$(nproc)" 'BEGIN {
+        split(s0, u, " "); split(s1, v, " "); a = u[1]; b = v[1]; pa = u[2]; pb = v[2]
+        x[1] = u[3]; x[2] = u[4]; x[3] = u[5]; y[1] = v[3]; y[2] = v[4]; y[3] = v[5]
+        ag = (y[1] - x[1]) / 1e9; ch = (y[2] - x[2]) / 1e9; dm = (y[3] - x[3]) / 1e9; po = (pb - pa) / 1e9
+        all = (b - a) / 1e9
+        printf "%-44s %.2fs of CPU (at least %.2fs on %d CPUs)\n", name, all, all / n, n
+        printf "    agents %.2fs, their git and helpers %.2fs, git daemon %.2fs, pods %.2fs, the rest (container monitors and starts, tank sync, the watcher) %.2fs\n",
+            ag, ch, dm, po, all - ag - ch - dm - po }'
 }
 
 # The hub: a bridge and git daemon on 192.0.2.1; each host a veth into it.
@@ -184,6 +204,7 @@ converged() {
 # host's status checked once.
 watch() {
     python3 bench/fleetwatch.py "$T" "$N" "$1" "$2" >"$3" || exit 1
+    CPU_END="$(cpu) $(cpu_pods) $(cpu_procs)" # before the checks, which cost CPU too
     for i in $(seq "$N"); do converged $i "$1" "$2" || { echo "host $i: not converged to $1" >&2; exit 1; }; done
 }
 stats() { # name, then values on stdin: median p90 max
@@ -211,7 +232,7 @@ awk -v p="$pushed" '{print $3 - p}' "$T/w2" | stats "(a) period: push -> converg
 write_rev 3
 c3=$(commit three)
 pushed=$(now)
-cpu0=$(cpu)
+cpu0="$(cpu) $(cpu_pods) $(cpu_procs)"
 S=()
 for i in $(seq "$N"); do "$TANK" sync --config "$(cfg $i)" >/dev/null & S+=($!); done
 watch "$c3" 3 "$T/w3"
@@ -219,4 +240,4 @@ wait "${S[@]}"
 awk '{print $3 - $2}' "$T/w3" | stats "(b) webhook: publish -> converged"
 awk -v p="$pushed" '{print $2 - p}' "$T/w3" | stats "(b) webhook: push -> published"
 awk -v p="$pushed" '{print $3 - p}' "$T/w3" | stats "(b) webhook: push -> converged"
-cpu_used "(b) webhook: the fleet used" "$cpu0"
+cpu_used "(b) webhook: the fleet used" "$cpu0" "$CPU_END"
