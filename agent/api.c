@@ -204,6 +204,16 @@ static json_t *ctr_json(const struct pod *p, size_t i)
     return o;
 }
 
+/* The spec naming p's owner: the one it runs, or for an old revision's pod adopted without
+ * its manifest, the one the controllers keep it by (a placeholder); NULL when none has one. */
+static const struct spec_pod *owner_spec(const struct reconciler *r, const struct pod *p)
+{
+    const struct spec_pod *sp = pod_spec(p);
+    if (!sp)
+        sp = spec_set_find(&reconcile_desired(r)->set, pod_name(p));
+    return sp && sp->owner_kind && sp->owner_name ? sp : NULL;
+}
+
 static json_t *pod_json(const struct reconciler *r, const struct pod *p)
 {
     struct pod_status s;
@@ -234,12 +244,12 @@ static json_t *pod_json(const struct reconciler *r, const struct pod *p)
     json_object_set_new(o, "conditions", conditions_json(&s));
     json_object_set_new(o, "resources", pod_resources_json(p));
     json_object_set_new(o, "usage", usage_json(p, NULL));
-    const struct spec_pod *spec = pod_spec(p);
+    const struct spec_pod *spec = pod_spec(p), *owned = owner_spec(r, p);
     json_object_set_new(o, "qosClass", spec ? json_string(spec_pod_qos_class(spec)) : json_null());
-    json_object_set_new(o, "owner",
-                        spec && spec->owner_kind ? json_pack("{s:s, s:s}", "kind", spec->owner_kind,
-                                                             "name", spec->owner_name)
-                                                 : json_null());
+    json_object_set_new(
+        o, "owner",
+        owned ? json_pack("{s:s, s:s}", "kind", owned->owner_kind, "name", owned->owner_name)
+              : json_null());
     return o;
 }
 
@@ -334,16 +344,15 @@ static json_t *workload_json(const struct reconciler *r, const struct spec_workl
     json_t *names = json_array();
     for (size_t i = 0; i < reconcile_n_pods(r); i++) {
         const struct pod *p = reconcile_pod(r, i);
-        const struct spec_pod *sp = pod_spec(p);
-        if (!sp || !sp->owner_kind ||
-            strcmp(sp->owner_kind, spec_workload_kind_to_string(wl->kind)) ||
+        const struct spec_pod *sp = owner_spec(r, p);
+        if (!sp || strcmp(sp->owner_kind, spec_workload_kind_to_string(wl->kind)) ||
             strcmp(sp->owner_name, wl->name))
             continue;
         struct pod_status s;
         pod_get_status(p, &s);
         json_array_append_new(names, json_string(s.name));
         const struct spec_pod *want = spec_set_find(&st->set, s.name);
-        updated += want && !strcmp(want->hash, sp->hash);
+        updated += want && !strcmp(want->hash, pod_hash(p));
         ready += pod_ready(p);
         succeeded += s.phase == POD_SUCCEEDED;
         failed += s.phase == POD_FAILED;

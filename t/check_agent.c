@@ -927,17 +927,22 @@ static const char *log_since(struct world *w, size_t mark)
 
 /* ---------------- a Deployment's rollout through the reconciler ---------------- */
 
-static void put_deployment(const char *dir, const char *image)
+static void put_app(const char *dir, int replicas, const char *extra, const char *image)
 {
     char text[1024];
     snprintf(text, sizeof(text),
              "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
-             "  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n"
+             "  replicas: %d\n%s  selector: {matchLabels: {app: web}}\n  template:\n"
              "    metadata: {labels: {app: web}}\n"
              "    spec:\n      terminationGracePeriodSeconds: 1\n"
              "      containers: [{name: c, image: '%s', imagePullPolicy: IfNotPresent}]\n",
-             image);
+             replicas, extra, image);
     write_text(dir, "web.yaml", text);
+}
+
+static void put_deployment(const char *dir, const char *image)
+{
+    put_app(dir, 3, "", image);
 }
 
 struct web_count {
@@ -999,10 +1004,56 @@ START_TEST(test_deployment_rollout)
     ck_assert_int_eq(x.running, 3);
     ck_assert_int_eq(x.total, 4);
     ck_assert_msg(!strstr(log_since(&w, mark), "kill web-"), "%s", log_since(&w, mark));
+    char *text = api_pods_json(w.rec); /* the adopted old pods still name their owner */
+    json_t *root = json_loads(text, 0, NULL), *pod;
+    size_t i, owned = 0;
+    json_array_foreach(json_object_get(root, "pods"), i, pod)
+    {
+        json_t *o = json_object_get(pod, "owner");
+        owned += json_is_object(o) && !strcmp(json_string_value(json_object_get(o, "name")), "web");
+    }
+    ck_assert_msg(owned == 4, "%s", text);
+    json_t *wl = json_array_get(json_object_get(root, "workloads"), 0);
+    ck_assert_int_eq(json_array_size(json_object_get(wl, "pods")), 4);
+    ck_assert_int_eq(json_integer_value(json_object_get(wl, "available")), 3);
+    json_decref(root);
+    free(text);
     put_deployment(w.cfg.pods_dir, "img2");
     struct web_count y = {&w, "img2", 0, 0, 3};
     ck_assert_msg(pump_until(w.loop, web_settled, &y), "img2: %d running of %d (log %s)", y.running,
                   y.total, log_since(&w, mark));
+    world_free(&w);
+}
+END_TEST
+
+/* minReadySeconds: the old pod stops only once the new one has been ready that long (the
+ * controllers' timer, not a poll or the resync). */
+START_TEST(test_deployment_min_ready)
+{
+    struct world w;
+    world_init(&w);
+    static const char extra[] = "  minReadySeconds: 1\n"
+                                "  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}\n";
+    put_app(w.cfg.pods_dir, 1, extra, "img");
+    struct web_count x = {&w, "img", 0, 0, 1};
+    ck_assert(pump_until(w.loop, web_settled, &x));
+    size_t mark = log_mark(&w);
+    put_app(w.cfg.pods_dir, 1, extra, "img2");
+    struct web_count y = {&w, "img2", 0, 0, 1};
+    int64_t started = 0, killed = 0, end = tk_now_monotonic_ms() + 5000;
+    while (!killed && tk_now_monotonic_ms() < end) {
+        loop_run_once(w.loop, 10);
+        web_settled(&y);
+        if (!started && y.running == 1)
+            started = tk_now_monotonic_ms();
+        if (strstr(log_since(&w, mark), "kill web-"))
+            killed = tk_now_monotonic_ms();
+    }
+    ck_assert_msg(started && killed, "%s", log_since(&w, mark));
+    ck_assert_msg(killed - started >= 900 && killed - started < 2500,
+                  "the old pod stopped %lld ms after the new one ran",
+                  (long long)(killed - started));
+    ck_assert(pump_until(w.loop, web_settled, &y));
     world_free(&w);
 }
 END_TEST
@@ -1643,6 +1694,7 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_grace_period);
     tcase_add_test(tc, test_restart_adopts);
     tcase_add_test(tc, test_deployment_rollout);
+    tcase_add_test(tc, test_deployment_min_ready);
     tcase_add_test(tc, test_async_start);
     tcase_add_test(tc, test_stop_during_start);
     tcase_add_test(tc, test_start_deadline);
