@@ -324,15 +324,19 @@ static void stage_git(struct sync *s, enum sync_stage stage, const char *const *
 }
 
 /* git fetch, without its own `git maintenance run --auto` (the clean-up's git gc --auto
- * does that, later, away from the pods' start). */
+ * does that, later, away from the pods' start). depth 0 is the whole history: a repository
+ * made shallow by an earlier depth is deepened (--unshallow). */
 static void fetch(struct sync *s)
 {
     char depth[32];
     snprintf(depth, sizeof(depth), "--depth=%lld", (long long)s->cfg->sync_depth);
-    const char *args[] = {"fetch",   "--quiet",         "--no-tags",
-                          "--force", "--no-auto-gc",    s->cfg->sync_depth ? depth : "--quiet",
-                          "--",      s->cfg->sync_repo, ref_name(s),
-                          NULL};
+    _cleanup_buf_ struct tk_buf shallow = TK_BUF_INIT;
+    tk_buf_addf(&shallow, "%s/.git/shallow", s->cfg->sync_root);
+    const char *history = s->cfg->sync_depth             ? depth
+                          : access(shallow.s, F_OK) == 0 ? "--unshallow"
+                                                         : "--quiet";
+    const char *args[] = {"fetch", "--quiet", "--no-tags",       "--force",   "--no-auto-gc",
+                          history, "--",      s->cfg->sync_repo, ref_name(s), NULL};
     stage_git(s, STAGE_FETCH, args);
 }
 

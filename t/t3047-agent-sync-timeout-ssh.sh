@@ -8,7 +8,8 @@
 # No sshd here: a fake `ssh` first on the agent's PATH records its arguments and runs the
 # remote command (git-upload-pack) locally, so the fetch over ssh:// still publishes.
 # ref as a tag and as a commit's id; a pinned commit gone from the server fails the pass and
-# keeps the revision.
+# keeps the revision; no ref (the remote's HEAD), depth = 0 (the whole history) and passes on
+# the period.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
 need_cmds git python3
@@ -22,11 +23,12 @@ git init -q -b main "$WORK"
 g() { git -C "$WORK" -c user.name=t -c user.email=t@example.com "$@"; }
 pod() { mkdir -p "$WORK/hosts/$H"; pod_yaml "$1" Always "$2" >"$WORK/hosts/$H/$1.yaml"; }
 commit() { g add -A && g commit -q -m "$1" && g push -q "$ORIGIN" main && g rev-parse HEAD; }
-# sync_conf REPO [LINE...]: the [sync] section, replaced ($REF: ref, default main; $TIMEOUT:
-# timeout, default 30s).
+# sync_conf REPO [LINE...]: the [sync] section, replaced ($REF: ref, default main, empty for
+# none; $PERIOD: period, default 600s; $TIMEOUT: timeout, default 30s).
 sync_conf() {
     sed -i '/^\[sync\]/,$d' "$CFG"
-    printf '[sync]\nrepo = %s\nref = %s\nperiod = 600s\nroot = %s\ntimeout = %s\n' "$1" "${REF:-main}" "$ROOT" "${TIMEOUT:-30s}" >>"$CFG"
+    printf '[sync]\nrepo = %s\nref = %s\nperiod = %s\nroot = %s\ntimeout = %s\n' "$1" "${REF-main}" \
+        "${PERIOD:-600s}" "$ROOT" "${TIMEOUT:-30s}" >>"$CFG"
     shift
     [ $# = 0 ] || printf '%s\n' "$@" >>"$CFG"
 }
@@ -184,4 +186,21 @@ case $out in *"not our ref"*) ;; *) fail "tank sync's error for a commit gone: $
 [ "$(pods_json | jq -r .sync.revision)" = "$c2" ] || fail "the revision changed: $(pods_json | jq -c .sync)"
 [ "$(readlink "$ROOT/current")" = ".worktrees/$c2" ] || fail "the link moved: $(readlink "$ROOT/current")"
 [ "$(ctr_jq a main .pid)" = "$a_pid" ] || fail "a failed sync restarted a pod"
+
+# No ref: the remote's HEAD (main). depth = 0: the whole history, the repository made
+# shallow by depth 1 before deepened. period = 1s: passes without anyone asking.
+pod d "exec sleep 104704"
+c4=$(commit four)
+REF= PERIOD=1s sync_conf "$ORIGIN" "depth = 0"
+reload
+wait_for 15 sh -c "[ \"\$(readlink '$ROOT/current')\" = .worktrees/$c4 ]" ||
+    fail "the remote's HEAD $c4 was not published by itself: $(pods_json | jq -c .sync)"
+[ "$(pods_json | jq -c .sync.ref)" = null ] || fail "sync ref: $(pods_json | jq -c .sync)"
+[ "$(git -C "$ROOT" rev-parse --is-shallow-repository)" = false ] || fail "depth = 0 left the repository shallow"
+[ "$(git -C "$ROOT" rev-list --count "$c4")" = 4 ] || fail "not the whole history: $(git -C "$ROOT" log --oneline "$c4")"
+echo x >"$WORK/README"
+c5=$(commit five)
+wait_for 10 sh -c "[ \"\$(readlink '$ROOT/current')\" = .worktrees/$c5 ]" ||
+    fail "no pass published $c5 within the 1s period: $(pods_json | jq -c .sync)"
+wait_jq 20 '([.pods[] | select(.phase == "Running")] | length) == 4'
 pass
