@@ -45,6 +45,8 @@ json=$(curl -fsS --unix-socket "$sock" http://tank/v1/pods) || fail "GET /v1/pod
 [ "$(jq -r '.revision' <<<"$json")" = rev-1111111 ] || fail "revision: $json"
 [ "$(jq -c 'keys' <<<"$json")" = '["errors","pods","revision","sync","workloads"]' ] || fail "top-level keys: $json"
 [ "$(jq -c '.sync' <<<"$json")" = null ] || fail "sync without [sync]: $json"
+out=$(curl -sS -w ' %{http_code}' -X POST --unix-socket "$sock" http://tank/v1/sync)
+[ "$out" = '{"error":"no [sync] repo is configured"} 409' ] || fail "POST /v1/sync without [sync]: $out"
 [ "$(jq '.pods | length' <<<"$json")" = 0 ] || fail "an invalid manifest gave a pod: $json"
 [ "$(jq -c '.errors[0] | keys' <<<"$json")" = '["column","file","line","message"]' ] ||
     fail "error keys: $json"

@@ -203,4 +203,14 @@ c5=$(commit five)
 wait_for 10 sh -c "[ \"\$(readlink '$ROOT/current')\" = .worktrees/$c5 ]" ||
     fail "no pass published $c5 within the 1s period: $(pods_json | jq -c .sync)"
 wait_jq 20 '([.pods[] | select(.phase == "Running")] | length) == 4'
+# POST /v1/sync itself (what tank sync calls, a webhook relay's target): the commit, or the
+# error with 502; only POST.
+out=$(curl -sS -w ' %{http_code}' -X POST --unix-socket "$SOCK" http://tank/v1/sync)
+[ "$out" = "{\"revision\":\"$c5\",\"error\":null} 200" ] || fail "POST /v1/sync: $out"
+[ "$(curl -sS -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" http://tank/v1/sync)" = 405 ] ||
+    fail "GET /v1/sync is not refused"
+git -C "$ORIGIN" update-ref -d refs/heads/main
+out=$(curl -sS -w ' %{http_code}' -X POST --unix-socket "$SOCK" http://tank/v1/sync)
+jq -e --arg c "$c5" '.revision == $c and (.error | test("remote ref HEAD"))' <<<"${out% *}" >/dev/null &&
+    [ "${out##* }" = 502 ] || fail "POST /v1/sync with the branch gone: $out"
 pass
