@@ -6,9 +6,10 @@
 # version then rolls through, never more than replicas + maxSurge pods. An HTTP client loop
 # (in the pods' own network namespaces, to a pod the API says is Ready) runs through all of
 # it and never sees a failure. Then Recreate (old and new never together), scaling
-# 3 -> 1 -> 0 -> 2 (the lowest indexes stay), a DaemonSet with OnDelete (tank delete takes
-# the new template) and RollingUpdate (old stopped, then new), and the Kubernetes
-# documentation's nginx-deployment example (its image replaced by the local busybox one).
+# 3 -> 1 -> 0 -> 2 (the lowest indexes stay), paused, a DaemonSet with OnDelete (tank delete
+# takes the new template) and RollingUpdate (old stopped, then new), one not for this host,
+# static addresses refused with two replicas, and the Kubernetes documentation's
+# nginx-deployment example (its image replaced by the local busybox one).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
 for c in nsenter curl; do command -v $c >/dev/null || skip "$c is not installed"; done
@@ -16,7 +17,7 @@ agent_setup
 agent_start
 skip_unless_containers_run
 
-# deploy VERSION READY_PATH [STRATEGY] [REPLICAS]
+# deploy VERSION READY_PATH [STRATEGY] [REPLICAS] [PAUSED]
 deploy() {
     cat >"$PODS/.web.tmp" <<EOM
 apiVersion: apps/v1
@@ -24,6 +25,7 @@ kind: Deployment
 metadata: {name: web}
 spec:
   replicas: ${4:-3}
+  paused: ${5:-false}
   progressDeadlineSeconds: 4
   strategy: ${3:-"{}"}
   selector:
@@ -157,7 +159,22 @@ for n in 1 0 2; do
 done
 wait_jq 20 "$ready_web | length == 2" || fail "scaled to 2, not ready: $(web)"
 echo "ok: scaling 3 -> 1 -> 0 -> 2 keeps the lowest indexes"
+
+# paused: a new template waits; unpaused, it rolls.
+before=$(web | jq -c 'map(.name) | sort')
+deploy v4 /healthz "{type: Recreate}" 2 true
+sleep 2
+[ "$(web | jq -c 'map(.name) | sort')" = "$before" ] || fail "a paused Deployment rolled: $(web)"
+pods_json | jq -e '.workloads[] | select(.name == "web") | .paused and
+    ([.conditions[] | select(.type == "Progressing") | .reason] == ["DeploymentPaused"])' >/dev/null ||
+    fail "paused status: $(wl)"
+deploy v4 /healthz "{type: Recreate}" 2
+wait_jq 20 "$ready_web | length == 2 and all(.[]; .name | contains(\"$hash3\") | not)" ||
+    fail "unpaused, v4 did not roll: $(web)"
+echo "ok: paused holds the rollout; unpaused it rolls"
 rm -f "$PODS/web.yaml"
+
+mkdir -p "$TMP/doc"
 
 # DaemonSet: OnDelete keeps the old pod until tank delete; RollingUpdate: old stopped, new.
 ds() { # VERSION STRATEGY
@@ -216,9 +233,51 @@ wait_for 10 sh -c "\"$TANK\" logs --config '$CFG' $p3 | grep -qx v3" || fail "th
 echo "ok: DaemonSet RollingUpdate: the old pod stopped, then the new one ($p3)"
 rm -f "$PODS/agent.yaml"
 
+# A DaemonSet whose template node selection does not admit this host: no pod, replicas 0.
+cat >"$PODS/other.yaml" <<EOM
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: other}
+spec:
+  selector: {matchLabels: {app: other}}
+  template:
+    metadata: {labels: {app: other}}
+    spec:
+      nodeSelector: {disktype: no-such-disk}
+      containers: [{name: main, image: $IMAGE, command: [sleep, "1000"]}]
+EOM
+wait_jq 20 '.workloads[] | select(.name == "other") | .replicas == 0' ||
+    fail "DaemonSet not for this host: $(pods_json | jq -c '.workloads[] | select(.name == "other")')"
+pods_json | jq -e '[.pods[] | select(.name | startswith("other-"))] | length == 1 and
+    all(.[]; .scheduled == false and .reason == "NotForThisHost")' >/dev/null ||
+    fail "the DaemonSet's pod is not listed as not for this host: $(pods_json | jq -c .pods)"
+rm -f "$PODS/other.yaml"
+echo "ok: a DaemonSet not for this host runs no pod"
+
+# Static addresses cannot be in two pods at once.
+cat >"$TMP/doc/static.yaml" <<EOM
+apiVersion: tank/v1
+kind: Deployment
+metadata: {name: static}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: static}}
+  template:
+    metadata: {labels: {app: static}}
+    spec:
+      containers: [{name: main, image: $IMAGE}]
+      network:
+        interfaces: [{name: eth0, macvlan: {}, addresses: [192.0.2.10/24]}]
+EOM
+"$TANK" validate "$TMP/doc/static.yaml" >"$TMP/v.out" 2>&1 && fail "static addresses with 2 replicas accepted"
+grep -q "spec.template.spec.network: static addresses cannot be held by two pods at once.*use strategy Recreate or one replica" "$TMP/v.out" ||
+    fail "static addresses: $(cat "$TMP/v.out")"
+sed -i 's/replicas: 2/replicas: 1\n  strategy: {type: Recreate}/' "$TMP/doc/static.yaml"
+"$TANK" validate "$TMP/doc/static.yaml" >"$TMP/v.out" 2>&1 || fail "one replica, Recreate: $(cat "$TMP/v.out")"
+echo "ok: static addresses need Recreate or one replica"
+
 # The documentation's Deployment (concepts/workloads/controllers/deployment), with the local
 # busybox image serving on its containerPort instead of nginx.
-mkdir -p "$TMP/doc"
 cat >"$TMP/doc/nginx-deployment.yaml" <<EOM
 apiVersion: apps/v1
 kind: Deployment
