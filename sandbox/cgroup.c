@@ -848,6 +848,27 @@ static struct hier *hier_of(struct sandbox_cgroups *cg, struct hier *v2, const c
     return NULL;
 }
 
+/* The cgroup mounts as join_like() needs them, read at most every 10 s in the process that
+ * calls sandbox_cgroup_join_warm() (the agent), so its forks (exec helpers, probes) find them
+ * without parsing a mountinfo of thousands of lines each time. */
+static struct {
+    bool valid;
+    struct timespec at;
+    struct sandbox_cgroups cg;
+    struct hier v2;
+} mounts_cache;
+
+void sandbox_cgroup_join_warm(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (mounts_cache.valid && now.tv_sec - mounts_cache.at.tv_sec < 10)
+        return;
+    memset(&mounts_cache, 0, sizeof(mounts_cache));
+    mounts_cache.valid = scan_mounts(&mounts_cache.cg, &mounts_cache.v2) == 0;
+    mounts_cache.at = now;
+}
+
 int sandbox_cgroup_join_like(pid_t of, pid_t pid, struct tk_err *err)
 {
     struct sandbox_cgroups cg = {0};
@@ -856,7 +877,11 @@ int sandbox_cgroup_join_like(pid_t of, pid_t pid, struct tk_err *err)
     _cleanup_free_ char *body = NULL;
     snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)of);
     snprintf(spid, sizeof(spid), "%d", (int)pid);
-    int r = scan_mounts(&cg, &v2);
+    int r = 0;
+    if (mounts_cache.valid)
+        cg = mounts_cache.cg, v2 = mounts_cache.v2;
+    else
+        r = scan_mounts(&cg, &v2);
     if (r >= 0)
         r = tk_read_file(path, 1 << 16, &body, NULL);
     if (r < 0)

@@ -134,3 +134,6 @@ int sandbox_cgroup_usage(const struct sandbox_cgroups *cg, const char *pod, cons
  * (and the cgroup2 one) that is mounted and shows its cgroup (tank exec joins its container
  * so). -errno with err filled when a move fails. */
 int sandbox_cgroup_join_like(pid_t of, pid_t pid, struct tk_err *err);
+/* Read the cgroup mounts join_like() needs now (again after 10 s), for this process and the
+ * children it forks next; without it each call reads /proc/self/mountinfo. */
+void sandbox_cgroup_join_warm(void);

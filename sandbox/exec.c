@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -203,7 +204,38 @@ static void close_all_but(const int *keep, size_t n)
     syscall(SYS_close_range, from, ~0U, 0);
 }
 
-/* Outside the container's PID namespace: join its cgroups and namespaces, fork the command,
+static int command_entry(void *arg)
+{
+    command_main(arg);
+}
+
+/* The command, in the PID namespace the helper joined: a vfork-like clone that shares the
+ * helper's memory (and stops it) until its execve, so the agent-sized address space the
+ * helper inherited is never copied again (page tables, copy-on-write faults, teardown: most
+ * of an exec probe's cost); a plain fork where it must join a user namespace, which a task
+ * sharing its memory cannot. */
+static pid_t spawn_command(const struct exec_ctx *c)
+{
+    const size_t size = 256 * 1024;
+    if (c->ns_flags & CLONE_NEWUSER) {
+        pid_t pid = fork();
+        if (pid == 0)
+            command_main(c);
+        return pid;
+    }
+    void *stack =
+        mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        return -1;
+    pid_t pid =
+        clone(command_entry, (char *)stack + size, CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)c);
+    int e = errno;
+    munmap(stack, size); /* the child exec'd or ended: its stack is ours again */
+    errno = e;
+    return pid;
+}
+
+/* Outside the container's PID namespace: join its cgroups and namespaces, spawn the command,
  * wait for it and exit with its status. */
 static _Noreturn void helper_main(const struct exec_ctx *c)
 {
@@ -223,13 +255,11 @@ static _Noreturn void helper_main(const struct exec_ctx *c)
         sandbox_fail(&f, SANDBOX_STAGE_SETNS, errno, "join the container's namespaces");
         exec_fail(c->chan, &f);
     }
-    pid_t pid = fork();
+    pid_t pid = spawn_command(c);
     if (pid < 0) {
         sandbox_fail(&f, SANDBOX_STAGE_CLONE, errno, "fork");
         exec_fail(c->chan, &f);
     }
-    if (pid == 0)
-        command_main(c);
     struct xmsg m = {.type = XMSG_PID, .pid = pid};
     xsend(c->chan, &m, -1);
     close(c->chan);
@@ -306,6 +336,7 @@ int sandbox_container_exec(const char *state_dir, const struct sandbox_exec_conf
     if (r >= 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         r = tk_err_sys(err, -errno, "socketpair");
     if (r >= 0) {
+        sandbox_cgroup_join_warm(); /* the helper's fork inherits what it read */
         c.ns_flags = ns_differ(c.wpid);
         c.chan = sv[1];
         x->pid = fork();
