@@ -734,7 +734,7 @@ void pod_conditions_update(struct pod *p)
 static void condition_why(const struct pod *p, enum pod_phase phase, bool init,
                           struct pod_condition *c)
 {
-    if (phase == POD_SUCCEEDED || phase == POD_FAILED) {
+    if (!init && (phase == POD_SUCCEEDED || phase == POD_FAILED)) {
         c->reason = "PodCompleted";
         return;
     }

@@ -836,7 +836,8 @@ static void check_one(struct walk *w, const struct ynode *cn, const char *p,
     if (c->pre_stop && c->pre_stop->kind == SPEC_PROBE_SLEEP &&
         c->pre_stop->sleep_s > pod->termination_grace_seconds) {
         _cleanup_free_ char *sp = path_key(p, "lifecycle.preStop.sleep.seconds");
-        werr(w, ynode_get(cn, "lifecycle"), sp,
+        const struct ynode *ps = ynode_get(ynode_get(cn, "lifecycle"), "preStop");
+        werr(w, ynode_get(ynode_get(ps, "sleep"), "seconds"), sp,
              "must be less than terminationGracePeriodSeconds (%lld)",
              (long long)pod->termination_grace_seconds);
     }

@@ -279,7 +279,7 @@ static int f_ctr_start(void *impl, const struct spec_pod *pod, size_t idx, struc
                        struct runtime_underway *start, struct tk_err *err)
 {
     struct fake *f = impl;
-    const struct spec_container *sc = &pod->containers[idx];
+    const struct spec_container *sc = spec_pod_ctr(pod, idx);
     fake_note(f, "start", pod->name, sc->name);
     bool hang = !strncmp(sc->image, "hangstart", 9);
     if (strncmp(sc->image, "slowstart", 9) && !hang)
@@ -508,7 +508,7 @@ static bool holds(void *arg)
     pod_get_status(p, &ps);
     if (!x->ctr)
         return !strcmp(pod_phase_to_string(ps.phase), x->phase_or_state);
-    for (size_t i = 0; i < ps.n_containers; i++) {
+    for (size_t i = 0; i < ps.n_containers + ps.n_init_containers; i++) {
         struct pod_ctr_status cs;
         pod_get_ctr_status(p, i, &cs);
         if (strcmp(cs.name, x->ctr))
@@ -1534,6 +1534,141 @@ START_TEST(test_api_json)
 }
 END_TEST
 
+/* ---------------- init containers and sidecars ---------------- */
+
+static void put_init_pod(const char *dir)
+{
+    write_text(dir, "ini.yaml",
+               "apiVersion: v1\nkind: Pod\nmetadata: {name: ini}\nspec:\n"
+               "  terminationGracePeriodSeconds: 1\n"
+               "  initContainers:\n"
+               "  - {name: i1, image: img, imagePullPolicy: IfNotPresent}\n"
+               "  - {name: i2, image: img, imagePullPolicy: IfNotPresent}\n"
+               "  - {name: s, image: img, imagePullPolicy: IfNotPresent, restartPolicy: Always}\n"
+               "  containers:\n"
+               "  - {name: c, image: img, imagePullPolicy: IfNotPresent}\n");
+}
+
+static const char *pod_reason(struct world *w, const char *pod)
+{
+    static char buf[64];
+    struct pod_status ps;
+    world_status(w, pod, &ps);
+    snprintf(buf, sizeof(buf), "%s", ps.reason ? ps.reason : "");
+    return buf;
+}
+
+START_TEST(test_init_containers)
+{
+    struct world w;
+    world_init(&w);
+    put_init_pod(w.cfg.pods_dir);
+    WAIT_CTR(&w, "ini", "i1", "running", NULL, 0);
+    pump_for(w.loop, 50);
+    ck_assert_str_eq(pod_reason(&w, "ini"), "Init:0/3");
+    WAIT_CTR(&w, "ini", "c", "waiting", "PodInitializing", 0);
+    WAIT_CTR(&w, "ini", "i2", "waiting", NULL, 0);
+    WAIT_POD(&w, "ini", "Pending");
+    /* An agent restarted mid-init adopts the running one, starts nothing again. */
+    reconcile_free(w.rec);
+    w.rec = NULL;
+    size_t mark = log_mark(&w);
+    world_start(&w);
+    WAIT_CTR(&w, "ini", "i1", "running", NULL, 0);
+    pump_for(w.loop, 50);
+    ck_assert_msg(!strstr(log_since(&w, mark), "start "), "%s", log_since(&w, mark));
+    fake_exit(&w.fake, "ini", "i1", 0, 0);
+    WAIT_CTR(&w, "ini", "i2", "running", NULL, 0);
+    ck_assert_str_eq(pod_reason(&w, "ini"), "Init:1/3");
+    fake_exit(&w.fake, "ini", "i2", 1, 0); /* retried (Always counts as OnFailure) */
+    WAIT_CTR(&w, "ini", "i2", "waiting", "CrashLoopBackOff", 0);
+    ck_assert_str_eq(pod_reason(&w, "ini"), "Init:CrashLoopBackOff");
+    WAIT_CTR(&w, "ini", "i2", "running", NULL, 1);
+    fake_exit(&w.fake, "ini", "i2", 0, 0);
+    WAIT_CTR(&w, "ini", "c", "running", NULL, 0);
+    WAIT_CTR(&w, "ini", "s", "running", NULL, 0);
+    WAIT_POD(&w, "ini", "Running");
+    const char *log = tk_buf_str(&w.fake.log);
+    const char *a = strstr(log, "start ini/i2;"), *b = strstr(log, "start ini/s;"),
+               *c = strstr(log, "start ini/c;");
+    ck_assert_msg(a && b && c && a < b && b < c, "%s", log);
+    /* After the init phase: a restarted agent runs no init container again. */
+    reconcile_free(w.rec);
+    w.rec = NULL;
+    mark = log_mark(&w);
+    world_start(&w);
+    WAIT_CTR(&w, "ini", "c", "running", NULL, 0);
+    pump_for(w.loop, 100);
+    ck_assert_msg(!strstr(log_since(&w, mark), "start "), "%s", log_since(&w, mark));
+    WAIT_POD(&w, "ini", "Running");
+    /* The sidecar is restarted when it exits, whatever its code. */
+    fake_exit(&w.fake, "ini", "s", 0, 0);
+    WAIT_CTR(&w, "ini", "s", "running", NULL, 1);
+    /* It stops after the app container. */
+    mark = log_mark(&w);
+    remove_file(w.cfg.pods_dir, "ini.yaml");
+    WAIT_POD(&w, "ini", NULL);
+    log = log_since(&w, mark);
+    a = strstr(log, "kill ini/c;");
+    b = strstr(log, "kill ini/s;");
+    ck_assert_msg(a && b && a < b, "%s", log);
+    world_free(&w);
+}
+END_TEST
+
+START_TEST(test_init_never_fails_pod)
+{
+    struct world w;
+    world_init(&w);
+    write_text(w.cfg.pods_dir, "nv.yaml",
+               "apiVersion: v1\nkind: Pod\nmetadata: {name: nv}\nspec:\n"
+               "  restartPolicy: Never\n  terminationGracePeriodSeconds: 1\n"
+               "  initContainers: [{name: i, image: img, imagePullPolicy: IfNotPresent}]\n"
+               "  containers: [{name: c, image: img, imagePullPolicy: IfNotPresent}]\n");
+    WAIT_CTR(&w, "nv", "i", "running", NULL, 0);
+    fake_exit(&w.fake, "nv", "i", 2, 0);
+    WAIT_POD(&w, "nv", "Failed");
+    ck_assert_str_eq(pod_reason(&w, "nv"), "Init:Error");
+    pump_for(w.loop, 50);
+    ck_assert_msg(!strstr(tk_buf_str(&w.fake.log), "start nv/c"), "%s", tk_buf_str(&w.fake.log));
+    struct pod_status ps;
+    world_status(&w, "nv", &ps);
+    ck_assert(!ps.conditions[POD_COND_INITIALIZED].status);
+    ck_assert_str_eq(ps.conditions[POD_COND_INITIALIZED].reason, "ContainersNotInitialized");
+    world_free(&w);
+}
+END_TEST
+
+/* The FallbackToLogsOnError message: the last lines of a CRI log, "P" parts joined. */
+START_TEST(test_log_tail)
+{
+    char *dir = tmpdir();
+    struct tk_buf t = TK_BUF_INIT;
+    for (int i = 1; i <= 100; i++)
+        tk_buf_addf(&t, "2026-01-02T03:04:05.000000000Z stdout F line %d\n", i);
+    tk_buf_adds(&t, "2026-01-02T03:04:05.000000000Z stderr P par\n"
+                    "2026-01-02T03:04:05.000000000Z stderr F tial\n");
+    write_text(dir, "c.log", t.s);
+    struct tk_buf path = TK_BUF_INIT;
+    tk_buf_addf(&path, "%s/c.log", dir);
+    char out[4097];
+    ck_assert_int_gt(runtime_log_tail(path.s, 80, out, sizeof(out)), 0);
+    ck_assert_msg(!strncmp(out, "line 22\n", 8), "%.40s", out);
+    ck_assert_msg(strstr(out, "line 100\npartial\n") && !strstr(out, "line 21\n"), "%s", out);
+    char small[16];
+    ck_assert_int_eq(runtime_log_tail(path.s, 80, small, sizeof(small)), 15);
+    ck_assert_msg(!strcmp(small + strlen(small) - 5, "tial\n"), "%s", small);
+    tk_buf_reset(&path);
+    tk_buf_addf(&path, "%s/none.log", dir);
+    ck_assert_int_eq(runtime_log_tail(path.s, 80, out, sizeof(out)), -ENOENT);
+    remove_file(dir, "c.log");
+    rmdir(dir);
+    free(dir);
+    tk_buf_free(&t);
+    tk_buf_free(&path);
+}
+END_TEST
+
 /* ---------------- $(VAR) expansion, Kubernetes' cases (expansion_test.go) ---------------- */
 
 static const char *expand_lookup(void *ctx, const char *name)
@@ -1702,6 +1837,9 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_async_sandbox);
     tcase_add_test(tc, test_exit_without_watch_fd);
     tcase_add_test(tc, test_api_json);
+    tcase_add_test(tc, test_init_containers);
+    tcase_add_test(tc, test_init_never_fails_pod);
+    tcase_add_test(tc, test_log_tail);
     tcase_add_test(tc, test_events_kept);
     tcase_add_loop_test(tc, test_expand, 0, (int)(sizeof(expand_cases) / sizeof(expand_cases[0])));
     tcase_add_test(tc, test_resolve_env);

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "sandbox/container.h"
@@ -1027,6 +1028,62 @@ START_TEST(test_copy_fallback)
 }
 END_TEST
 
+/* The termination message's read: inside the root (links resolved in it, the last one not
+ * followed), regular files only and not the kernel's, never blocking, its end only. */
+START_TEST(test_read_in_root)
+{
+    char root[] = "/tmp/tank-check-inroot-XXXXXX", p[PATH_MAX], out[64];
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    char host[] = "/tmp/tank-check-secret-XXXXXX";
+    int hfd = mkstemp(host);
+    ck_assert_int_ge(hfd, 0);
+    ck_assert_int_eq(write(hfd, "host secret", 11), 11);
+    close(hfd);
+    snprintf(p, sizeof(p), "%s/dev", root);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof(p), "%s/dev/msg", root);
+    ck_assert_int_eq(tk_write_file_atomic(p, "bye\n", 4, 0644), 0);
+    snprintf(p, sizeof(p), "%s/dev/abs", root);
+    ck_assert_int_eq(symlink(host, p), 0);
+    snprintf(p, sizeof(p), "%s/up", root); /* a directory link leading up and out */
+    ck_assert_int_eq(symlink("../../../../../../tmp", p), 0);
+    snprintf(p, sizeof(p), "%s/proc", root);
+    ck_assert_int_eq(symlink("/proc", p), 0);
+    snprintf(p, sizeof(p), "%s/dev/fifo", root);
+    ck_assert_int_eq(mkfifo(p, 0644), 0);
+    struct tk_buf big = TK_BUF_INIT;
+    for (int i = 0; i < 10000; i++)
+        tk_buf_adds(&big, "0123456789");
+    tk_buf_adds(&big, "END");
+    snprintf(p, sizeof(p), "%s/dev/big", root);
+    ck_assert_int_eq(tk_write_file_atomic(p, big.s, big.len, 0644), 0);
+    tk_buf_free(&big);
+    int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    ck_assert_int_ge(rfd, 0);
+    ck_assert_int_eq(sandbox_read_in_root(rfd, "/dev/msg", out, sizeof(out)), 4);
+    ck_assert_str_eq(out, "bye\n");
+    ck_assert_int_eq(sandbox_read_in_root(rfd, "/dev/abs", out, sizeof(out)), -EPERM);
+    ck_assert_str_eq(out, "");
+    snprintf(p, sizeof(p), "/up%s", host); /* resolved in the root: not the host's file */
+    ck_assert_int_eq(sandbox_read_in_root(rfd, p, out, sizeof(out)), -ENOENT);
+    ck_assert_int_lt(sandbox_read_in_root(rfd, "/proc/version", out, sizeof(out)), 0); /* a loop */
+    ck_assert_int_eq(sandbox_read_in_root(rfd, "/dev/fifo", out, sizeof(out)), -EPERM);
+    ck_assert_int_eq(sandbox_read_in_root(rfd, "/dev", out, sizeof(out)), -EPERM);
+    ck_assert_int_eq(sandbox_read_in_root(rfd, "/dev/big", out, sizeof(out)), 63);
+    ck_assert_str_eq(out + 60, "END");
+    close(rfd);
+    unlink(host);
+    const char *const rm[] = {"dev/msg", "dev/abs", "dev/fifo", "dev/big", "up", "proc"};
+    for (size_t i = 0; i < TK_ARRAY_SIZE(rm); i++) {
+        snprintf(p, sizeof(p), "%s/%s", root, rm[i]);
+        unlink(p);
+    }
+    snprintf(p, sizeof(p), "%s/dev", root);
+    rmdir(p);
+    rmdir(root);
+}
+END_TEST
+
 Suite *sandbox_suite(void)
 {
     Suite *s = suite_create("sandbox");
@@ -1034,6 +1091,9 @@ Suite *sandbox_suite(void)
         test_not_run("sandbox/container", "needs root and " BUSYBOX);
         return s;
     }
+    TCase *ir = tcase_create("read_in_root");
+    tcase_add_test(ir, test_read_in_root);
+    suite_add_tcase(s, ir);
     TCase *tc = tcase_create("container");
     tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
     tcase_add_checked_fixture(tc, setup, teardown);

@@ -1164,6 +1164,62 @@ START_TEST(test_job_defaults)
 }
 END_TEST
 
+/* Init containers, sidecars, hooks and the termination message: what is read, the one index
+ * over both lists, the copy, and the hash (which a pod without them keeps). */
+START_TEST(test_init_and_hooks)
+{
+    static const char base[] = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                               "  containers: [{name: app, image: busybox}]\n";
+    struct spec_pod *plain = parse_one("a.yaml", base);
+    ck_assert_str_eq(plain->containers[0].termination_message_path, "/dev/termination-log");
+    ck_assert(!plain->containers[0].termination_fallback_logs);
+    ck_assert_uint_eq(spec_pod_n_all(plain), 1);
+    ck_assert_ptr_null(spec_pod_ctr(plain, 1));
+    struct spec_pod *pod = parse_one(
+        "b.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                  "  containers:\n"
+                  "  - name: app\n    image: busybox\n"
+                  "    terminationMessagePath: /tmp/msg\n"
+                  "    terminationMessagePolicy: FallbackToLogsOnError\n"
+                  "    ports: [{name: http, containerPort: 8080}]\n"
+                  "    lifecycle:\n"
+                  "      postStart: {httpGet: {path: /up, port: http}}\n"
+                  "      preStop: {sleep: {seconds: 3}}\n"
+                  "  initContainers:\n"
+                  "  - {name: one, image: busybox}\n"
+                  "  - name: side\n    image: busybox\n    restartPolicy: Always\n"
+                  "    startupProbe: {exec: {command: [\"true\"]}}\n"
+                  "    lifecycle: {preStop: {exec: {command: [\"sh\", \"-c\", \"x\"]}}}\n");
+    ck_assert_uint_eq(spec_pod_n_all(pod), 3);
+    ck_assert(!spec_pod_is_init(pod, 0) && spec_pod_is_init(pod, 1));
+    ck_assert_str_eq(spec_pod_ctr(pod, 1)->name, "one");
+    ck_assert(!spec_pod_ctr(pod, 1)->sidecar && spec_pod_ctr(pod, 2)->sidecar);
+    const struct spec_container *app = spec_pod_ctr(pod, 0);
+    ck_assert_str_eq(app->termination_message_path, "/tmp/msg");
+    ck_assert(app->termination_fallback_logs);
+    ck_assert_int_eq(app->post_start->kind, SPEC_PROBE_HTTP);
+    ck_assert_int_eq(app->post_start->port, 8080); /* the named port */
+    ck_assert_str_eq(app->post_start->path, "/up");
+    ck_assert_int_eq(app->pre_stop->kind, SPEC_PROBE_SLEEP);
+    ck_assert_int_eq(app->pre_stop->sleep_s, 3);
+    ck_assert_int_eq(spec_pod_ctr(pod, 2)->pre_stop->n_command, 3);
+    struct spec_pod *copy = spec_pod_dup(pod);
+    ck_assert_ptr_nonnull(copy);
+    ck_assert_uint_eq(copy->n_init_containers, 2);
+    ck_assert_str_eq(copy->init_containers[1].pre_stop->command[2], "x");
+    ck_assert(copy->init_containers[1].sidecar);
+    ck_assert_int_eq(spec_pod_rehash(copy), 0);
+    ck_assert_str_eq(copy->hash, pod->hash);
+    /* What a pod runs: another init container, a sidecar or not, another hook: another hash. */
+    copy->init_containers[1].sidecar = false;
+    ck_assert_int_eq(spec_pod_rehash(copy), 0);
+    ck_assert_str_ne(copy->hash, pod->hash);
+    spec_pod_free(copy);
+    spec_pod_free(pod);
+    spec_pod_free(plain);
+}
+END_TEST
+
 Suite *spec_suite(void)
 {
     Suite *s = suite_create("spec");
@@ -1176,6 +1232,7 @@ Suite *spec_suite(void)
 
     tc = tcase_create("values");
     tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_init_and_hooks);
     tcase_add_loop_test(tc, test_quantity, 0, (int)(sizeof(quantities) / sizeof(quantities[0])));
     tcase_add_loop_test(tc, test_pull_policy_default, 0,
                         (int)(sizeof(pull_defaults) / sizeof(pull_defaults[0])));
