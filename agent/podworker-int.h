@@ -34,11 +34,16 @@ void underway_watch(struct underway *u, struct loop *loop, const char *name,
 void underway_end(struct underway *u);
 
 /* The last usage read of a pod or container, kept for the loop's pass it was read in
- * (loop_now_ms): an API answer or a metrics scrape reads each cgroup once. */
+ * (loop_now_ms): an API answer or a metrics scrape reads each cgroup once. The memory
+ * working set (two files, memory.stat the costly one) is kept USAGE_MEMORY_MAX_AGE_MS:
+ * answers in a row read only the CPU time, which tank top needs exact (a rate). */
+#define USAGE_MEMORY_MAX_AGE_MS 1000
 struct usage_cache {
     int64_t at_ms; /* 0 = none */
     int r;
     struct runtime_usage u;
+    int64_t mem_at_ms; /* when u.memory_bytes was read (0 = never) */
+    int mem_r;
 };
 
 /* A container's state in the worker's table (what the API shows is derived from it). */

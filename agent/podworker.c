@@ -918,9 +918,18 @@ int pod_get_usage(const struct pod *p, const char *ctr, struct runtime_usage *ou
         *out = uc->u;
         return uc->r;
     }
-    int r = rt->ops->usage(rt->impl, p->name, ctr, out);
-    if (uc)
-        *uc = (struct usage_cache){.at_ms = now, .r = r, .u = *out};
+    bool mem_kept = uc && now && uc->mem_at_ms && now - uc->mem_at_ms < USAGE_MEMORY_MAX_AGE_MS;
+    int r = rt->ops->usage(rt->impl, p->name, ctr, !mem_kept, out);
+    if (!uc)
+        return r;
+    if (mem_kept) {
+        out->memory_bytes = uc->u.memory_bytes;
+        r = r < 0 ? r : uc->mem_r;
+    } else {
+        uc->mem_at_ms = now;
+        uc->mem_r = r;
+    }
+    uc->at_ms = now, uc->r = r, uc->u = *out;
     return r;
 }
 

@@ -734,10 +734,11 @@ static int host_ctr_resize(void *impl, const struct spec_pod *pod, size_t idx, s
     return runtime_cg_resize(h->cg, pod, idx, h->cfg->pod_pids_limit, err);
 }
 
-static int host_usage(void *impl, const char *pod, const char *ctr, struct runtime_usage *out)
+static int host_usage(void *impl, const char *pod, const char *ctr, bool memory,
+                      struct runtime_usage *out)
 {
     struct host_rt *h = impl;
-    return sandbox_cgroup_usage(h->cg, pod, ctr, &out->cpu_ns, &out->memory_bytes);
+    return sandbox_cgroup_usage(h->cg, pod, ctr, &out->cpu_ns, memory ? &out->memory_bytes : NULL);
 }
 
 static void host_free(void *impl)

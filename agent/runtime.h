@@ -114,8 +114,10 @@ struct runtime_ops {
     /* Rewrite the cgroup limits of container idx of pod (and the pod's) in place, from pod's
      * resources; may be NULL (nothing to rewrite). -ENOENT when it has no cgroup. */
     int (*ctr_resize)(void *impl, const struct spec_pod *pod, size_t idx, struct tk_err *err);
-    /* Usage of a container (ctr NULL: the whole pod); may be NULL (nothing known). */
-    int (*usage)(void *impl, const char *pod, const char *ctr, struct runtime_usage *out);
+    /* Usage of a container (ctr NULL: the whole pod); may be NULL (nothing known). Without
+     * memory, only the CPU time is read (out->memory_bytes stays UINT64_MAX). */
+    int (*usage)(void *impl, const char *pod, const char *ctr, bool memory,
+                 struct runtime_usage *out);
 
     void (*free)(void *impl);
 };

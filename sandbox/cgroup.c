@@ -25,6 +25,7 @@ static const char *const ctl_names[CTL_N] = {"memory", "cpu",     "cpuacct",
 
 struct hier {
     char *root;     /* OWN/SUBTREE, absolute */
+    int dfd;        /* root, O_PATH (with root; -1 when it would not open): usage reads */
     unsigned ctls;  /* 1 << enum ctl */
     char mnt[4096]; /* detection only: the mount point */
     char mroot[4096];
@@ -189,6 +190,7 @@ static int make_root(struct hier *h, const char *own, const char *subtree)
     tk_buf_addf(&b, "%s/%s", own, subtree);
     if (mkdir(b.s, 0755) < 0 && errno != EEXIST)
         return -errno;
+    h->dfd = open(b.s, O_PATH | O_DIRECTORY | O_CLOEXEC);
     h->root = tk_buf_detach(&b);
     return 0;
 }
@@ -335,8 +337,11 @@ void sandbox_cgroups_free(struct sandbox_cgroups *cg)
 {
     if (!cg)
         return;
-    for (size_t i = 0; i < MAX_HIER; i++)
+    for (size_t i = 0; i < MAX_HIER; i++) {
+        if (cg->h[i].root && cg->h[i].dfd >= 0)
+            close(cg->h[i].dfd);
         free(cg->h[i].root);
+    }
     free(cg);
 }
 
@@ -783,12 +788,40 @@ static int keyed(const char *text, const char *key, uint64_t *out)
     return -ENOENT;
 }
 
-static int read_u64(const char *dir, const char *file, uint64_t *out)
+/* Usage files are read often (every API answer, every scrape) for every pod: each one
+ * relative to the hierarchy's kept root fd (a short lookup instead of the whole path), in
+ * one read into buf (a cgroup file's text comes whole when it fits), no stat. */
+static int read_usage_file(const struct hier *h, const char *pod, const char *ctr, const char *file,
+                           char *buf, size_t size)
 {
-    _cleanup_free_ char *s = NULL;
-    int r = read_in(dir, file, &s);
-    if (r < 0)
-        return r;
+    char rel[1024];
+    int n = ctr ? snprintf(rel, sizeof(rel), "%s/%s/%s", pod, ctr, file)
+                : snprintf(rel, sizeof(rel), "%s/%s", pod, file);
+    if (n >= (int)sizeof(rel))
+        return -ENAMETOOLONG;
+    _cleanup_close_ int fd = -1;
+    if (h->dfd >= 0) {
+        fd = openat(h->dfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    } else {
+        char abs[4096];
+        if (snprintf(abs, sizeof(abs), "%s/%s", h->root, rel) >= (int)sizeof(abs))
+            return -ENAMETOOLONG;
+        fd = open(abs, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    }
+    if (fd < 0)
+        return -errno;
+    ssize_t got;
+    do
+        got = read(fd, buf, size - 1);
+    while (got < 0 && errno == EINTR);
+    if (got < 0)
+        return -errno;
+    buf[got] = 0;
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
@@ -798,14 +831,18 @@ static int read_u64(const char *dir, const char *file, uint64_t *out)
     return 0;
 }
 
-static int memory_ws(const struct sandbox_cgroups *cg, const char *d, uint64_t *out)
+static int memory_ws(const struct sandbox_cgroups *cg, const struct hier *h, const char *pod,
+                     const char *ctr, uint64_t *out)
 {
     bool v2 = cg->version == SANDBOX_CGROUP_V2;
     uint64_t usage = 0, inactive = 0;
-    _cleanup_free_ char *stat = NULL;
-    int r = read_u64(d, v2 ? "memory.current" : "memory.usage_in_bytes", &usage);
-    if (r == 0 && read_in(d, "memory.stat", &stat) == 0)
-        keyed(stat, v2 ? "inactive_file" : "total_inactive_file", &inactive);
+    char buf[8192];
+    int r = read_usage_file(h, pod, ctr, v2 ? "memory.current" : "memory.usage_in_bytes", buf,
+                            sizeof(buf));
+    if (r == 0)
+        r = parse_u64(buf, &usage);
+    if (r == 0 && read_usage_file(h, pod, ctr, "memory.stat", buf, sizeof(buf)) == 0)
+        keyed(buf, v2 ? "inactive_file" : "total_inactive_file", &inactive);
     if (r == 0)
         *out = usage > inactive ? usage - inactive : 0;
     return r;
@@ -814,22 +851,28 @@ static int memory_ws(const struct sandbox_cgroups *cg, const char *d, uint64_t *
 int sandbox_cgroup_usage(const struct sandbox_cgroups *cg, const char *pod, const char *ctr,
                          uint64_t *cpu_ns, uint64_t *memory_bytes)
 {
-    char d[4096];
     int rc = -ENOENT, rm = -ENOENT;
-    *cpu_ns = *memory_bytes = UINT64_MAX;
-    if (!cg)
+    char buf[4096];
+    *cpu_ns = UINT64_MAX;
+    if (memory_bytes)
+        *memory_bytes = UINT64_MAX;
+    if (!cg || bad_name(pod) || (ctr && bad_name(ctr)))
         return -ENOENT;
-    if (cg->version == SANDBOX_CGROUP_V2 && hpath(&cg->h[0], pod, ctr, d, sizeof(d)) == 0) {
-        _cleanup_free_ char *stat = NULL;
+    if (cg->version == SANDBOX_CGROUP_V2) {
         uint64_t us = 0;
-        if ((rc = read_in(d, "cpu.stat", &stat)) == 0 && (rc = keyed(stat, "usage_usec", &us)) == 0)
+        if ((rc = read_usage_file(&cg->h[0], pod, ctr, "cpu.stat", buf, sizeof(buf))) == 0 &&
+            (rc = keyed(buf, "usage_usec", &us)) == 0)
             *cpu_ns = us * 1000;
-    } else if (cg->of[CTL_CPUACCT] >= 0 &&
-               hpath(&cg->h[cg->of[CTL_CPUACCT]], pod, ctr, d, sizeof(d)) == 0) {
-        rc = read_u64(d, "cpuacct.usage", cpu_ns);
+    } else if (cg->of[CTL_CPUACCT] >= 0) {
+        rc = read_usage_file(&cg->h[cg->of[CTL_CPUACCT]], pod, ctr, "cpuacct.usage", buf,
+                             sizeof(buf));
+        if (rc == 0)
+            rc = parse_u64(buf, cpu_ns);
     }
-    if (cg->of[CTL_MEMORY] >= 0 && hpath(&cg->h[cg->of[CTL_MEMORY]], pod, ctr, d, sizeof(d)) == 0)
-        rm = memory_ws(cg, d, memory_bytes);
+    if (!memory_bytes)
+        return rc;
+    if (cg->of[CTL_MEMORY] >= 0)
+        rm = memory_ws(cg, &cg->h[cg->of[CTL_MEMORY]], pod, ctr, memory_bytes);
     return rc < 0 ? rc : rm;
 }
 

@@ -125,8 +125,9 @@ int64_t sandbox_cgroup_oom_kills(const struct sandbox_cgroups *cg, const char *p
 
 /* CPU time used by POD/CTR (ctr NULL: the pod) since its cgroup was made, in ns
  * (cpuacct.usage on v1, cpu.stat usage_usec on v2), and its memory working set in bytes:
- * usage minus inactive file pages, as cAdvisor and the kubelet report it. -ENOENT when the
- * cgroup or the controller is missing (the other value is then UINT64_MAX). */
+ * usage minus inactive file pages, as cAdvisor and the kubelet report it (memory_bytes NULL:
+ * the CPU time only). -ENOENT when the cgroup or the controller is missing (the other value
+ * is then UINT64_MAX). */
 int sandbox_cgroup_usage(const struct sandbox_cgroups *cg, const char *pod, const char *ctr,
                          uint64_t *cpu_ns, uint64_t *memory_bytes);
 

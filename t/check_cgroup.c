@@ -404,6 +404,21 @@ START_TEST(test_v2_fake_tree)
     ck_assert_int_eq(sandbox_cgroup_update(cg, "p", "gone", &none, &err), -ENOENT);
     ck_assert_int_eq(sandbox_cgroup_shares_to_weight(2), 1);
     ck_assert_int_eq(sandbox_cgroup_shares_to_weight(262144), 10000);
+    /* Usage: cpu.stat's usage_usec in ns, the working set = memory.current - inactive_file. */
+    fake_file(d, "cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n");
+    fake_file(d, "memory.current", "10485760\n");
+    fake_file(d, "memory.stat", "anon 4096\nfile 8192\nactive_file 4096\ninactive_file 2097152\n");
+    uint64_t cpu = 0, mem = 0;
+    ck_assert_int_eq(sandbox_cgroup_usage(cg, "p", "c", &cpu, &mem), 0);
+    ck_assert_uint_eq(cpu, 1500000);
+    ck_assert_uint_eq(mem, 10485760 - 2097152);
+    cpu = 0;
+    ck_assert_int_eq(sandbox_cgroup_usage(cg, "p", "c", &cpu, NULL), 0); /* CPU time only */
+    ck_assert_uint_eq(cpu, 1500000);
+    ck_assert_int_eq(sandbox_cgroup_usage(cg, "p", "gone", &cpu, &mem), -ENOENT);
+    ck_assert_uint_eq(cpu, UINT64_MAX);
+    ck_assert_uint_eq(mem, UINT64_MAX);
+    ck_assert_int_eq(sandbox_cgroup_usage(cg, "..", "c", &cpu, &mem), -ENOENT);
     sandbox_cgroups_free(cg);
     tk_rm_rf(base);
 }
