@@ -138,6 +138,10 @@ static void handler(struct walk *w, const struct ynode *v, const char *path, voi
     x->p->kind = kind;
     if (walk_map(w, v, path, t[kind].f, t[kind].n, x) && !ynode_get(v, t[kind].required))
         wreq(w, v, path, t[kind].required, NULL);
+    if (kind == SPEC_PROBE_GRPC && x->p->port_name) { /* Kubernetes: an int32, never a name */
+        _cleanup_free_ char *pp = path_key(path, "port");
+        werr(w, ynode_get(v, "port"), pp, "must be a port number (a grpc probe takes no name)");
+    }
 }
 
 #define HANDLER(fn, kind)                                                                          \
