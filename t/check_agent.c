@@ -1640,6 +1640,44 @@ START_TEST(test_init_never_fails_pod)
 }
 END_TEST
 
+/* A sandbox made anew under an adopted pod (its "slowpod" sandbox is always created): its
+ * init containers run again; one that was found is kept (test_init_containers). */
+START_TEST(test_init_sandbox_new)
+{
+    struct world w;
+    world_init(&w);
+    write_text(w.cfg.pods_dir, "slowpod.yaml",
+               "apiVersion: v1\nkind: Pod\nmetadata: {name: slowpod}\nspec:\n"
+               "  terminationGracePeriodSeconds: 1\n"
+               "  initContainers: [{name: i, image: img, imagePullPolicy: IfNotPresent}]\n"
+               "  containers: [{name: c, image: img, imagePullPolicy: IfNotPresent}]\n");
+    ck_assert(pump_until(w.loop, start_under_way, &w.fake));
+    fake_finish_start(&w.fake, "slowpod", "sandbox");
+    WAIT_CTR(&w, "slowpod", "i", "running", NULL, 0);
+    fake_exit(&w.fake, "slowpod", "i", 0, 0);
+    WAIT_CTR(&w, "slowpod", "c", "running", NULL, 0);
+    fake_exit(&w.fake, "slowpod", "c", 0, 0); /* (gone with its sandbox) */
+    reconcile_free(w.rec);
+    w.rec = NULL;
+    for (size_t i = 0; i < w.fake.n_pods; i++) /* the sandbox is lost (a reboot) */
+        if (!strcmp(w.fake.pods[i], "slowpod")) {
+            free(w.fake.pods[i]);
+            w.fake.pods[i] = w.fake.pods[--w.fake.n_pods];
+            break;
+        }
+    size_t mark = log_mark(&w);
+    world_start(&w);
+    ck_assert(pump_until(w.loop, start_under_way, &w.fake));
+    fake_finish_start(&w.fake, "slowpod", "sandbox");
+    WAIT_CTR(&w, "slowpod", "i", "running", NULL, 0);
+    ck_assert_msg(strstr(log_since(&w, mark), "start slowpod/i;"), "%s", log_since(&w, mark));
+    char *ev = api_events_json(w.rec, "slowpod");
+    ck_assert_msg(strstr(ev, "SandboxChanged"), "%s", ev);
+    free(ev);
+    world_free(&w);
+}
+END_TEST
+
 /* The FallbackToLogsOnError message: the last lines of a CRI log, "P" parts joined. */
 START_TEST(test_log_tail)
 {
@@ -1924,6 +1962,7 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_api_json);
     tcase_add_test(tc, test_init_containers);
     tcase_add_test(tc, test_init_never_fails_pod);
+    tcase_add_test(tc, test_init_sandbox_new);
     tcase_add_test(tc, test_log_tail);
     tcase_add_test(tc, test_events_kept);
     tcase_add_loop_test(tc, test_expand, 0, (int)(sizeof(expand_cases) / sizeof(expand_cases[0])));
