@@ -22,7 +22,7 @@ spec:
   containers:
     - name: web
       image: busybox:1.36
-      lifecycle: {}
+      volumeDevices: []
 EOM
 cat >"$bad/b-two.yaml" <<'EOM'
 apiVersion: v1
@@ -60,7 +60,7 @@ printf 'garbage: [\n' >"$bad/.git/hidden.yaml"
 out=$("$TANK" validate "$bad" 2>"$TMP/err"); rc=$?
 [ "$rc" = 1 ] || fail "broken manifests exited $rc, expected 1"
 [ ! -s "$TMP/err" ] || fail "errors went to stderr: $(cat "$TMP/err")"
-want="$bad/a-web.yaml:9:7: spec.containers[0].lifecycle: not supported
+want="$bad/a-web.yaml:9:7: spec.containers[0].volumeDevices: not supported
 $bad/b-two.yaml:6:18: spec.restartPolicy: 'Sometimes' is not one of Always, OnFailure or Never
 $bad/b-two.yaml:8:13: spec.containers[0].name: 'App' is not a valid container name (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)
 $bad/d-broken.yaml:5:1: not valid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 4)

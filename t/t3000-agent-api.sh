@@ -16,7 +16,7 @@ run_dir = $TMP/run
 log_dir = $TMP/log
 socket = $sock
 EOC
-printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: broken\nspec:\n  containers:\n  - name: c\n    image: busybox\n    lifecycle: {}\n' \
+printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: broken\nspec:\n  containers:\n  - name: c\n    image: busybox\n    volumeDevices: []\n' \
     >"$TMP/rev-1111111/broken.yaml"
 
 # systemd's notify socket: the agent says READY=1 once it serves.
@@ -51,7 +51,7 @@ out=$(curl -sS -w ' %{http_code}' -X POST --unix-socket "$sock" http://tank/v1/s
 [ "$(jq -c '.errors[0] | keys' <<<"$json")" = '["column","file","line","message"]' ] ||
     fail "error keys: $json"
 jq -e '.errors[0].file | endswith("broken.yaml")' <<<"$json" >/dev/null || fail "error file: $json"
-jq -e '.errors[0].line == 9 and (.errors[0].message | contains("lifecycle"))' \
+jq -e '.errors[0].line == 9 and (.errors[0].message | contains("volumeDevices"))' \
     <<<"$json" >/dev/null || fail "error position/message: $json"
 
 # The CLI: json is the API's document; the table lists the errors under it.
@@ -61,7 +61,7 @@ table=$("$TANK" status --config "$TMP/tank.ini") || fail "tank status exited $?"
 # the manifests' errors first, then the table
 [ "$(head -n1 <<<"$table")" = ERRORS ] || fail "errors not first: $table"
 grep -q '^NAME *READY *STATUS *RESTARTS *AGE *IP$' <<<"$table" || fail "header: $table"
-grep -q "broken.yaml:9:.*lifecycle" <<<"$table" || fail "no error in the table: $table"
+grep -q "broken.yaml:9:.*volumeDevices" <<<"$table" || fail "no error in the table: $table"
 grep -q "revision: rev-1111111" <<<"$table" || fail "no revision in the table: $table"
 err=$("$TANK" status --config "$TMP/tank.ini" nosuchpod 2>&1) && fail "unknown pod exited 0"
 grep -q "pod 'nosuchpod' not found" <<<"$err" || fail "unclear: $err"

@@ -22,7 +22,7 @@ jq -e '.errors[] | select(.file | endswith("/bad.yaml")) | .line > 0 and .column
 "$TANK" status --config "$CFG" | grep -q "bad.yaml:[0-9]*:[0-9]*: " || fail "table shows no error"
 
 # good.yaml turns invalid: good keeps running, unchanged; the error names good.yaml.
-printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: good\nspec:\n  containers:\n  - name: main\n    image: x\n    lifecycle: {}\n' >"$PODS/good.yaml"
+printf 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: good\nspec:\n  containers:\n  - name: main\n    image: x\n    volumeDevices: []\n' >"$PODS/good.yaml"
 wait_jq 30 '[.errors[] | select(.file | endswith("/good.yaml"))] | length == 1'
 sleep 1 # (give a wrong stop the chance to show)
 [ "$(pod_phase good)" = Running ] || fail "good stopped after its manifest turned invalid"
