@@ -269,6 +269,40 @@ static bool pod_ready(const struct pod *p)
     return true;
 }
 
+/* A CronJob: its schedule, its Jobs (those not ended are "active") and their pods. */
+static json_t *cronjob_json(const struct reconciler *r, const struct spec_workload *cj)
+{
+    const struct store_state *st = reconcile_desired(r);
+    json_t *jobs = json_array(), *act = json_array(), *pods = json_array();
+    for (size_t i = 0; i < st->set.n_workloads; i++) {
+        const struct spec_workload *j = st->set.workloads[i];
+        struct controllers_job_status js;
+        if (!j->owner_cronjob || strcmp(j->owner_cronjob, cj->name))
+            continue;
+        json_array_append_new(jobs, json_string(j->name));
+        if (controllers_job_status(reconcile_state_dir(r), j, &js) >= 0 && !js.condition[0])
+            json_array_append_new(act, json_string(j->name));
+        for (size_t k = 0; k < reconcile_n_pods(r); k++) {
+            const struct spec_pod *sp = pod_spec(reconcile_pod(r, k));
+            if (sp && sp->owner_name && !strcmp(sp->owner_name, j->name))
+                json_array_append_new(pods, json_string(sp->name));
+        }
+    }
+    int64_t last = 0, next = 0;
+    controllers_cron_status(reconcile_state_dir(r), cj, &last, &next);
+    static const char *const policies[] = {"Allow", "Forbid", "Replace"};
+    int n = (int)json_array_size(act);
+    return json_pack(
+        "{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:[], s:o, s:s, s:o, s:b, s:s, s:o, "
+        "s:o, s:o, s:o}",
+        "kind", "CronJob", "name", cj->name, "namespace", cj->namespace, "replicas", n, "ready", n,
+        "updated", 0, "available", 0, "conditions", "pods", pods, "schedule", cj->cron->schedule,
+        "timeZone", str_or_null(cj->cron->time_zone), "suspend", cj->cron->suspend,
+        "concurrencyPolicy", policies[cj->cron->concurrency], "lastScheduleTime",
+        last ? time_or_null(last * 1000000) : json_null(), "nextScheduleTime",
+        next ? time_or_null(next * 1000000) : json_null(), "active", act, "jobs", jobs);
+}
+
 /* A finished Job's condition, as its record says (controllers.h). */
 static json_t *job_condition(const struct controllers_job_status *js)
 {
@@ -358,6 +392,10 @@ static json_t *workload_json(const struct reconciler *r, const struct spec_workl
         failed += s.phase == POD_FAILED;
         active += s.phase == POD_PENDING || s.phase == POD_RUNNING;
     }
+    if (wl->kind == SPEC_CRONJOB) {
+        json_decref(names);
+        return cronjob_json(r, wl);
+    }
     bool job = wl->kind == SPEC_JOB;
     struct controllers_job_status js = {0};
     json_t *conds = json_array();
@@ -390,6 +428,9 @@ static json_t *workload_json(const struct reconciler *r, const struct spec_workl
         json_object_set_new(o, "succeeded", json_integer(succeeded));
         json_object_set_new(o, "failed", json_integer(failed));
         json_object_set_new(o, "active", json_integer(active));
+        if (wl->owner_cronjob)
+            json_object_set_new(
+                o, "owner", json_pack("{s:s, s:s}", "kind", "CronJob", "name", wl->owner_cronjob));
     } else {
         json_object_set_new(o, "strategy", json_string(app_strategy(wl)));
         json_object_set_new(o, "templateHash", json_string(ro ? ro->hash : ""));

@@ -29,6 +29,10 @@ void controllers_apps_end(struct controllers_ctx *ctx);
 /* A Job into its pods (jobs.c). */
 int jobs_expand(struct spec_set *set, const struct spec_workload *wl, struct controllers_ctx *ctx);
 
+/* A CronJob into the Jobs it started, appended to set->workloads (cronjobs.c). */
+int cronjobs_expand(struct spec_set *set, const struct spec_workload *cj,
+                    struct controllers_ctx *ctx);
+
 /* The earliest of *wake and at (controllers' clock ms; 0 = none). */
 static inline void controllers_wake_at(struct controllers_ctx *ctx, int64_t at)
 {

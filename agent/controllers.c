@@ -168,7 +168,9 @@ int controllers_expand(struct spec_set *set, struct controllers_ctx *ctx)
                      spec_workload_kind_to_string(wl->kind), wl->name, prev->file, prev->name_line);
             continue;
         }
-        int r = wl->kind == SPEC_JOB ? jobs_expand(set, wl, ctx) : apps_expand(set, wl, ctx);
+        int r = wl->kind == SPEC_JOB       ? jobs_expand(set, wl, ctx)
+                : wl->kind == SPEC_CRONJOB ? cronjobs_expand(set, wl, ctx)
+                                           : apps_expand(set, wl, ctx);
         if (r < 0)
             return r;
     }

@@ -128,3 +128,8 @@ struct controllers_job_status {
 };
 int controllers_job_status(const char *state_dir, const struct spec_workload *wl,
                            struct controllers_job_status *out);
+
+/* A CronJob's last scheduled time (0: none yet) and next one (0: none, or suspended), in
+ * the controllers' clock (cronjobs.c). */
+int controllers_cron_status(const char *state_dir, const struct spec_workload *cj, int64_t *last_ms,
+                            int64_t *next_ms);

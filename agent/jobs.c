@@ -44,6 +44,10 @@ struct job_rec {
 /* The key of a Job's spec: its template's hash and its own fields. */
 static void job_key(const struct spec_workload *wl, char out[17])
 {
+    if (wl->owner_cronjob) { /* one run of its CronJob, whatever the template becomes */
+        snprintf(out, 17, "%s", "cronjob-run-0000");
+        return;
+    }
     uint64_t h = 1469598103934665603ull;
     char buf[256];
     snprintf(buf, sizeof(buf), "%s|%" PRId32 "|%" PRId32 "|%" PRId32 "|%d:%" PRId64 "|%d:%" PRId64,
@@ -201,6 +205,8 @@ int jobs_expand(struct spec_set *set, const struct spec_workload *wl, struct con
     bool was_finished = rec.finish_ms != 0;
     if ((update(wl, &rec, now, failed, succeeded, active) || !known) && ctx->state_dir)
         rec_save(ctx->state_dir, wl->name, &rec);
+    if (rec.finish_ms && !was_finished && wl->owner_cronjob)
+        controllers_wake_at(ctx, now); /* its CronJob decides again (Forbid waits for it) */
     if (rec.finish_ms && !was_finished)
         tk_info("job '%s': %s%s%s", wl->name, rec.condition, rec.reason[0] ? ", " : "", rec.reason);
     bool expired = false;

@@ -458,6 +458,8 @@ static void carry_over_workloads(struct store_state *next, const struct store_st
 {
     for (size_t i = 0; i < before->set.n_workloads; i++) {
         const struct spec_workload *wl = before->set.workloads[i];
+        if (wl->owner_cronjob) /* its CronJob makes it again, or it was removed */
+            continue;
         bool present = false;
         for (size_t j = 0; j < next->set.n_workloads && !present; j++)
             present = next->set.workloads[j]->kind == wl->kind &&
@@ -520,6 +522,12 @@ static char *fingerprint(const struct store_state *st)
         char line[2048];
         spec_error_format(&st->set.errors[i], line, sizeof(line));
         tk_buf_addf(&b, "err %s\n", line);
+    }
+    /* Workloads: a new one, or a CronJob's schedule, arms the controllers' timer (a pass). */
+    for (size_t i = 0; i < st->set.n_workloads; i++) {
+        const struct spec_workload *w = st->set.workloads[i];
+        tk_buf_addf(&b, "wl %d %s %s %d\n", (int)w->kind, w->name,
+                    w->cron ? w->cron->schedule : "-", w->cron ? w->cron->suspend : 0);
     }
     /* ConfigMaps and Secrets: a change of content is a change (volumes follow it). */
     for (size_t i = 0; i < st->set.n_objects; i++) {

@@ -786,13 +786,14 @@ static bool check_type(struct walk *w, const struct ynode *root, struct spec_pod
     }
     if (ynode_is_null(kind)) {
         werr(w, root, "kind",
-             "required (Pod, Deployment, Job, ConfigMap, Secret or PersistentVolumeClaim)");
+             "required (Pod, Deployment, DaemonSet, Job, CronJob, ConfigMap, Secret or "
+             "PersistentVolumeClaim)");
         ok = false;
     } else if (want_str(w, kind, "kind", &k)) {
         if (strcmp(k, "Pod")) {
             werr(w, kind, "kind",
-                 "'%.100s' is not supported: Tank reads kind Pod, Deployment, Job, ConfigMap, "
-                 "Secret and PersistentVolumeClaim",
+                 "'%.100s' is not supported: Tank reads kind Pod, Deployment, DaemonSet, Job, "
+                 "CronJob, ConfigMap, Secret and PersistentVolumeClaim",
                  k);
             ok = false;
         }

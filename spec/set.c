@@ -257,6 +257,8 @@ static bool on_workload(struct parse_ctx *ctx, struct spec_errs *e, struct ynode
         k = SPEC_DEPLOYMENT;
     else if (!strcmp(kind->value, "Job"))
         k = SPEC_JOB;
+    else if (!strcmp(kind->value, "CronJob"))
+        k = SPEC_CRONJOB;
     else if (!strcmp(kind->value, "DaemonSet"))
         k = SPEC_DAEMONSET;
     else
@@ -268,7 +270,13 @@ static bool on_workload(struct parse_ctx *ctx, struct spec_errs *e, struct ynode
     wl->tmpl->file = strdup(ctx->file);
     struct spec_workload **v =
         realloc(ctx->set->workloads, (ctx->set->n_workloads + 1) * sizeof(*v));
-    if (!wl->file || !wl->tmpl->file || spec_pod_hash(wl->tmpl) < 0 || !v) {
+    struct spec_workload *job = wl->cron ? wl->cron->job : NULL; /* a CronJob's Job */
+    if (job) {
+        job->file = strdup(ctx->file);
+        job->tmpl->file = strdup(ctx->file);
+    }
+    if (!wl->file || !wl->tmpl->file || spec_pod_hash(wl->tmpl) < 0 || !v ||
+        (job && (!job->file || !job->tmpl->file || spec_pod_hash(job->tmpl) < 0))) {
         spec_workload_free(wl);
         ctx->oom = true;
         return true;

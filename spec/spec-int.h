@@ -89,6 +89,11 @@ struct spec_object *spec_object_from_tree(struct spec_errs *e, const struct ynod
                                           enum spec_object_kind kind);
 
 /* Build a Deployment or Job from one document tree; NULL when it has errors. */
+/* A workload document read with every error path prefixed (a CronJob's jobTemplate). */
+struct spec_workload *spec_workload_read(struct spec_errs *e, const struct ynode *root,
+                                         enum spec_workload_kind kind, const char *prefix);
+/* kind CronJob (spec/cronjob.c). */
+struct spec_workload *spec_cronjob_from_tree(struct spec_errs *e, const struct ynode *root);
 struct spec_workload *spec_workload_from_tree(struct spec_errs *e, const struct ynode *root,
                                               enum spec_workload_kind kind);
 /* A pod template (spec.template of a workload) as a pod named name: metadata (labels,

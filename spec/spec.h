@@ -512,7 +512,22 @@ const struct spec_data *spec_object_get(const struct spec_object *o, const char 
  * template is a pod named like the workload, validated as a pod is (errors name
  * "spec.template.spec..."), its hash covering what its pods run.
  */
-enum spec_workload_kind { SPEC_DEPLOYMENT, SPEC_JOB, SPEC_DAEMONSET };
+enum spec_workload_kind { SPEC_DEPLOYMENT, SPEC_JOB, SPEC_DAEMONSET, SPEC_CRONJOB };
+
+/* A CronJob's own fields (batch/v1): its jobTemplate is a Job named like the CronJob. */
+enum spec_concurrency { SPEC_CONCURRENCY_ALLOW, SPEC_CONCURRENCY_FORBID, SPEC_CONCURRENCY_REPLACE };
+struct spec_cron {
+    char *schedule;  /* as written (base/cron.h) */
+    char *time_zone; /* an IANA zone of the system's zoneinfo; NULL: the host's local time */
+    enum spec_concurrency concurrency;
+    struct spec_opt_i64 starting_deadline_s;
+    bool suspend;
+    int32_t successful_history; /* 3 */
+    int32_t failed_history;     /* 1 */
+    struct spec_workload *job;  /* spec.jobTemplate as a Job */
+};
+void spec_cron_free(struct spec_cron *c);
+struct spec_cron *spec_cron_dup(const struct spec_cron *c);
 const char *spec_workload_kind_to_string(enum spec_workload_kind k);
 
 struct spec_workload {
@@ -540,6 +555,9 @@ struct spec_workload {
     int32_t backoff_limit; /* 6 */
     struct spec_opt_i64 active_deadline_s;
     struct spec_opt_i64 ttl_after_finished_s;
+    char *owner_cronjob; /* a Job a CronJob made: its CronJob's name (else NULL) */
+    /* CronJob: tmpl is its jobTemplate's pod template */
+    struct spec_cron *cron;
     char *file;
     int line;
     int name_line;

@@ -11,7 +11,10 @@
 
 const char *spec_workload_kind_to_string(enum spec_workload_kind k)
 {
-    return k == SPEC_JOB ? "Job" : k == SPEC_DAEMONSET ? "DaemonSet" : "Deployment";
+    return k == SPEC_JOB         ? "Job"
+           : k == SPEC_DAEMONSET ? "DaemonSet"
+           : k == SPEC_CRONJOB   ? "CronJob"
+                                 : "Deployment";
 }
 
 static void free_kv(struct spec_kv *kv, size_t n)
@@ -31,6 +34,8 @@ void spec_workload_free(struct spec_workload *wl)
     free(wl->namespace);
     spec_pod_free(wl->tmpl);
     free_kv(wl->selector, wl->n_selector);
+    spec_cron_free(wl->cron);
+    free(wl->owner_cronjob);
     free(wl->file);
     free(wl);
 }
@@ -43,6 +48,8 @@ struct spec_workload *spec_workload_dup(const struct spec_workload *wl)
     *d = *wl;
     d->name = d->namespace = d->file = NULL;
     d->tmpl = NULL;
+    d->cron = NULL;
+    d->owner_cronjob = NULL;
     d->selector = calloc(wl->n_selector + 1, sizeof(*d->selector));
     d->n_selector = 0;
     bool ok = d->selector != NULL;
@@ -55,7 +62,10 @@ struct spec_workload *spec_workload_dup(const struct spec_workload *wl)
     d->namespace = strdup(wl->namespace);
     d->file = wl->file ? strdup(wl->file) : NULL;
     d->tmpl = spec_pod_dup(wl->tmpl);
-    if (!ok || !d->name || !d->namespace || (wl->file && !d->file) || !d->tmpl) {
+    d->cron = wl->cron ? spec_cron_dup(wl->cron) : NULL;
+    d->owner_cronjob = wl->owner_cronjob ? strdup(wl->owner_cronjob) : NULL;
+    if (!ok || !d->name || !d->namespace || (wl->file && !d->file) || !d->tmpl ||
+        (wl->cron && !d->cron) || (wl->owner_cronjob && !d->owner_cronjob)) {
         spec_workload_free(d);
         return NULL;
     }
@@ -425,8 +435,10 @@ static void read_workload(struct walk *w, const struct ynode *root, struct wl_re
         wreq(w, spec, "spec", "template", "the pods' metadata and spec");
         return;
     }
-    wl->tmpl = spec_pod_from_template(w->e, r->tmpl, "spec.template.",
-                                      wl->name ? wl->name : "unnamed", r->tank);
+    char tprefix[128]; /* a CronJob's jobTemplate: "spec.jobTemplate.spec.template." */
+    snprintf(tprefix, sizeof(tprefix), "%sspec.template.", w->prefix ? w->prefix : "");
+    wl->tmpl =
+        spec_pod_from_template(w->e, r->tmpl, tprefix, wl->name ? wl->name : "unnamed", r->tank);
     if (!wl->tmpl)
         return;
     if (wl->kind == SPEC_JOB)
@@ -438,7 +450,15 @@ static void read_workload(struct walk *w, const struct ynode *root, struct wl_re
 struct spec_workload *spec_workload_from_tree(struct spec_errs *e, const struct ynode *root,
                                               enum spec_workload_kind kind)
 {
-    struct walk w = {.e = e};
+    if (kind == SPEC_CRONJOB)
+        return spec_cronjob_from_tree(e, root);
+    return spec_workload_read(e, root, kind, NULL);
+}
+
+struct spec_workload *spec_workload_read(struct spec_errs *e, const struct ynode *root,
+                                         enum spec_workload_kind kind, const char *prefix)
+{
+    struct walk w = {.e = e, .prefix = prefix};
     struct spec_workload *wl = tk_xcalloc(1, sizeof(*wl));
     struct wl_read r = {.wl = wl};
     size_t before = e->doc_errors;

@@ -758,8 +758,8 @@ static const struct {
      "1:13: apiVersion: 'apps/v1' is not supported (v1 or tank/v1)"},
     {"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n", "1:1: spec: required"},
     {"apiVersion: v1\nkind: Service\nmetadata: {name: x}\n",
-     "2:7: kind: 'Service' is not supported: Tank reads kind Pod, Deployment, Job, ConfigMap, "
-     "Secret and PersistentVolumeClaim"},
+     "2:7: kind: 'Service' is not supported: Tank reads kind Pod, Deployment, DaemonSet, Job, "
+     "CronJob, ConfigMap, Secret and PersistentVolumeClaim"},
     {"a: [1, 2\n", "2:1: not valid YAML: did not find expected ',' or ']' (while parsing a flow "
                    "sequence at line 1)"},
     {"a: &x [1]\nb: *x\n", "2:4: YAML aliases (*x) are not supported: write the value out in full"},

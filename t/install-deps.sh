@@ -5,7 +5,8 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev clang-format
 libcurl4-openssl-dev zlib1g-dev libarchive-dev libyaml-dev libnl-3-dev libnl-route-3-dev
 libinih-dev libjansson-dev libssl-dev libmicrohttpd-dev libzstd-dev libseccomp-dev check
 docker-registry skopeo umoci busybox-static iproute2 curl python3 zstd jq procps
-man-db dpkg-dev crun podman python3-yaml python3-grpcio nginx-light tmux prometheus git"
+man-db dpkg-dev crun podman python3-yaml python3-grpcio nginx-light tmux prometheus git
+tzdata"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

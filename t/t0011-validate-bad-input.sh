@@ -34,7 +34,7 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\ndata: {a/b: c}\n
 out=$(timeout 20 "$TANK" validate "$TMP/deployment.yaml"); rc=$?
 [ "$rc" = 1 ] || fail "deployment: exit $rc"
 [ "$out" = "$TMP/deployment.yaml:1:13: apiVersion: 'apps/v1' is not supported (v1 or tank/v1)
-$TMP/deployment.yaml:2:7: kind: 'StatefulSet' is not supported: Tank reads kind Pod, Deployment, Job, ConfigMap, Secret and PersistentVolumeClaim" ] ||
+$TMP/deployment.yaml:2:7: kind: 'StatefulSet' is not supported: Tank reads kind Pod, Deployment, DaemonSet, Job, CronJob, ConfigMap, Secret and PersistentVolumeClaim" ] ||
     fail "deployment: unclear errors: $out"
 check configmap.yaml "4:8: data.a/b: 'a/b' is not a valid key \\(letters, digits, '-', '_' and '.', at most 253, not '.' or starting with '..'\\)"
 
