@@ -309,6 +309,9 @@ static void print_workloads(json_t *root)
         if (job)
             snprintf(r->col[4], sizeof(r->col[4]), "%s",
                      json_array_size(conds) ? jstr(json_array_get(conds, 0), "type", "-") : "-");
+        else if (json_object_get(wl, "schedule")) /* a CronJob: whether it runs its schedule */
+            snprintf(r->col[4], sizeof(r->col[4]), "%s",
+                     json_is_true(json_object_get(wl, "suspend")) ? "Suspended" : "Scheduled");
         else
             snprintf(r->col[4], sizeof(r->col[4]), "%lld",
                      (long long)json_integer_value(json_object_get(wl, "available")));
@@ -693,10 +696,39 @@ static const char *workload_kind(const char *ref, const char **name)
     return NULL;
 }
 
-static bool owned_by(json_t *pod, const char *kind, const char *name)
+static bool owned_by(json_t *pod, json_t *wl)
 {
-    json_t *o = json_object_get(pod, "owner");
-    return !strcmp(jstr(o, "kind", ""), kind) && !strcmp(jstr(o, "name", ""), name);
+    json_t *o = json_object_get(pod, "owner"), *j;
+    size_t i;
+    if (!strcmp(jstr(o, "kind", ""), jstr(wl, "kind", "?")) &&
+        !strcmp(jstr(o, "name", ""), jstr(wl, "name", "?")))
+        return true;
+    json_array_foreach(json_object_get(wl, "jobs"), i, j) /* a CronJob's Jobs' pods */
+        if (!strcmp(jstr(o, "kind", ""), "Job") &&
+            !strcmp(jstr(o, "name", ""), json_string_value(j))) return true;
+    return false;
+}
+
+/* A CronJob's schedule and Jobs; a Job's times. */
+static void print_schedule(json_t *wl)
+{
+    json_t *j;
+    size_t i;
+    if (json_object_get(wl, "startTime"))
+        printf("Start Time:    %s\nCompleted At:  %s\n", jstr(wl, "startTime", "-"),
+               jstr(wl, "completionTime", "-"));
+    if (!json_object_get(wl, "schedule"))
+        return;
+    printf("Schedule:      %s\nTime Zone:     %s\nConcurrency:   %s\nSuspend:       %s\n"
+           "Last Schedule: %s\nNext Schedule: %s\nActive Jobs:  ",
+           jstr(wl, "schedule", "?"), jstr(wl, "timeZone", "(local)"),
+           jstr(wl, "concurrencyPolicy", "?"),
+           json_is_true(json_object_get(wl, "suspend")) ? "true" : "false",
+           jstr(wl, "lastScheduleTime", "<none>"), jstr(wl, "nextScheduleTime", "<none>"));
+    json_array_foreach(json_object_get(wl, "active"), i, j) printf(" %s", json_string_value(j));
+    printf("%s\nJobs:         ", json_array_size(json_object_get(wl, "active")) ? "" : " <none>");
+    json_array_foreach(json_object_get(wl, "jobs"), i, j) printf(" %s", json_string_value(j));
+    printf("%s\n", json_array_size(json_object_get(wl, "jobs")) ? "" : " <none>");
 }
 
 /* A workload's events: its own (deployment/NAME) and its pods', also the gone ones'. */
@@ -750,6 +782,7 @@ static void print_workload(const struct tank_config *cfg, json_t *root, json_t *
                (long long)json_integer_value(json_object_get(wl, "active")),
                (long long)json_integer_value(json_object_get(wl, "succeeded")),
                (long long)json_integer_value(json_object_get(wl, "failed")));
+    print_schedule(wl);
     json_t *c;
     size_t i, n = 0;
     printf("Conditions:\n  %-12s %-7s %-27s %s\n", "Type", "Status", "Reason", "Message");
@@ -761,8 +794,7 @@ static void print_workload(const struct tank_config *cfg, json_t *root, json_t *
     static const char *const head[] = {"NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP"};
     for (size_t k = 0; rows && k < 6; k++)
         snprintf(rows[0].col[k], sizeof(rows[0].col[k]), "%s", head[k]);
-    json_array_foreach(pods, i, p) if (rows && owned_by(p, kind, jstr(wl, "name", "")))
-        pod_row(p, false, &rows[++n]);
+    json_array_foreach(pods, i, p) if (rows && owned_by(p, wl)) pod_row(p, false, &rows[++n]);
     printf("Pods:\n");
     if (rows && n)
         print_rows(rows, n + 1, 6);

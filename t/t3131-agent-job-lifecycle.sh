@@ -50,6 +50,8 @@ job_jq flaky '.startTime != null and .completionTime != null' | grep -qx true ||
     fail "no start/completion time: $(job_jq flaky .)"
 "$TANK" status --config "$CFG" | grep -Eq '^flaky +Job +1/1 .*Complete' ||
     fail "tank status: $("$TANK" status --config "$CFG")"
+"$TANK" status --config "$CFG" job/flaky | grep -Eq '^  Complete +True' ||
+    fail "tank status job/flaky: $("$TANK" status --config "$CFG" job/flaky)"
 echo "ok: a Job failing twice waits 2 s then 4 s between pods and completes"
 
 agent_stop

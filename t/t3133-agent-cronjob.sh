@@ -88,11 +88,29 @@ ha=$(echo "$j" | jq '[.workloads[] | select(.name == "history") | .active[]] | l
     fail "lastScheduleTime is not in the hook's clock: $(cj_jq forbid .)"
 echo "ok: the history limit keeps the newest Jobs; suspend runs nothing"
 
+st=$("$TANK" status --config "$CFG" cronjob/forbid)
+echo "$st" | grep -q '^Schedule: *\* \* \* \* \*$' && echo "$st" | grep -q '^Concurrency: *Forbid$' &&
+    echo "$st" | grep -Eq '^Jobs: +forbid-[0-9]+' && echo "$st" | grep -Eq '^forbid-[0-9]+-[a-z0-9]{5} +[01]/1 ' ||
+    fail "tank status cronjob/forbid: $st"
+"$TANK" status --config "$CFG" | grep -Eq '^suspended +CronJob +0/0 +0 +Suspended ' ||
+    fail "workloads table: $("$TANK" status --config "$CFG" | head -20)"
+echo "ok: tank status cronjob/NAME shows the schedule, the Jobs and their pods"
+
+# The documentation's CronJob (its busybox:1.28 replaced by the local image).
+sed -E "s|^( *)image: .*|\1image: \"$IMAGE\"|" "$TANK_SRC/t/fixtures/spec/valid/k8s-cronjob.yaml" \
+    >"$PODS/.hello.tmp" && mv "$PODS/.hello.tmp" "$PODS/hello.yaml"
+wait_jq 30 '[.pods[] | select((.owner.name // "") | startswith("hello-")) | select(.phase == "Succeeded")] | length > 0' ||
+    fail "the documentation's CronJob did not run: $(cj_jq hello .)"
+pod=$(pods_json | jq -r '[.pods[] | select((.owner.name // "") | startswith("hello-"))][0].name')
+"$TANK" logs --config "$CFG" "$pod" | grep -qx "Hello from the Kubernetes cluster" ||
+    fail "hello's log: $("$TANK" logs --config "$CFG" "$pod" 2>&1)"
+echo "ok: the documentation's CronJob example runs"
+
 # Down for an hour: back at 01:00:45 (the clock at normal speed).
 catchup_before=$(cj_jq catchup '.jobs')
 late_before=$(cj_jq late '.jobs')
 agent_stop
-rm -f "$PODS"/forbid.yaml "$PODS"/replace.yaml "$PODS"/allow.yaml "$PODS"/history.yaml
+rm -f "$PODS"/forbid.yaml "$PODS"/replace.yaml "$PODS"/allow.yaml "$PODS"/history.yaml "$PODS"/hello.yaml
 export TANK_TEST_CLOCK="$((EPOCH + 3645))"
 agent_start
 want=catchup-$(((EPOCH + 3600) / 60))
