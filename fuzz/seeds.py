@@ -65,6 +65,16 @@ def seed_ref(out):
         put(out, "ref-%02d" % i, r)
 
 
+CRONS = ["* * * * *", "*/15 9-17 * JAN-DEC MON-FRI", "0 0 29 2 *", "@hourly", "@yearly",
+         "5-10/2,30 0,12 1-31/7 */3 ?", "0 0 13 * FRI", "59 23 31 12 6", "1, * * * *",
+         "61 * * * *", "@every 1h"]
+
+
+def seed_cron(out):
+    for i, c in enumerate(CRONS):
+        put(out, "cron-%02d" % i, c)
+
+
 def small_tar(files):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
@@ -258,7 +268,7 @@ DICT_SOURCES = {
     "spec": ["spec/*.c"], "config": ["agent/config.c", "conf/tank.ini"],
     "ref": ["image/ref.c"], "manifest": ["image/manifest.c", "image/registry.h"],
     "imgconfig": ["image/imgconfig.c", "image/user.c"], "auth": ["image/auth.c"],
-    "layer": ["image/layer.c"], "crilog": [],
+    "layer": ["image/layer.c"], "crilog": [], "cron": ["base/cron.c"],
 }
 
 
