@@ -8,8 +8,8 @@
 # No sshd here: a fake `ssh` first on the agent's PATH records its arguments and runs the
 # remote command (git-upload-pack) locally, so the fetch over ssh:// still publishes.
 # ref as a tag and as a commit's id; a pinned commit gone from the server fails the pass and
-# keeps the revision; no ref (the remote's HEAD), depth = 0 (the whole history) and passes on
-# the period.
+# keeps the revision; no ref (the remote's HEAD), depth = 0 (the whole history), passes on
+# the period, POST /v1/sync's answers, and another link name.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
 need_cmds git python3
@@ -213,4 +213,16 @@ git -C "$ORIGIN" update-ref -d refs/heads/main
 out=$(curl -sS -w ' %{http_code}' -X POST --unix-socket "$SOCK" http://tank/v1/sync)
 jq -e --arg c "$c5" '.revision == $c and (.error | test("remote ref HEAD"))' <<<"${out% *}" >/dev/null &&
     [ "${out##* }" = 502 ] || fail "POST /v1/sync with the branch gone: $out"
+
+# link: another name (pods_dir through it): published there, the pods adopted as they run.
+git -C "$ORIGIN" update-ref refs/heads/main "$c5"
+agent_stop
+sed -i "s|^pods_dir = .*|pods_dir = $ROOT/live/hosts/%H|" "$CFG"
+REF= sync_conf "$ORIGIN" "link = live"
+agent_start
+wait_for 15 sh -c "[ \"\$(readlink '$ROOT/live')\" = .worktrees/$c5 ]" ||
+    fail "not published as '$ROOT/live': $(ls -la "$ROOT"; pods_json | jq -c .sync)"
+[ ! -e "$ROOT/.live.tmp" ] || fail "the temporary link was left"
+wait_jq 20 '.sync.error == null and ([.pods[] | select(.phase == "Running")] | length) == 4'
+[ "$(ctr_jq a main .pid)" = "$a_pid" ] || fail "a pod was restarted with the new link"
 pass
