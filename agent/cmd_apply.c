@@ -23,11 +23,12 @@ static const char apply_usage[] =
     "usage: tank apply [--dry-run] FILE|DIR|-...\n"
     "\n"
     "Validate every manifest first (nothing is written when any is invalid), then write\n"
-    "each pod into the pods directory as NAME.yaml, one pod per file, atomically (a\n"
-    "ConfigMap or Secret as NAME.configmap.yaml or NAME.secret.yaml). When a pod of that\n"
-    "name already lives in another file there, that file's document is updated in place\n"
-    "instead. Each line of output names the pod, what happened (created, configured,\n"
-    "unchanged) and the file. The agent picks the files up. DIR: every manifest under it;\n"
+    "each pod into the pods directory as NAME.yaml, one pod per file, atomically (any\n"
+    "other kind as NAME.KIND.yaml: configmap, secret, persistentvolumeclaim, deployment,\n"
+    "daemonset, job, cronjob). When a pod of that name already lives in another file\n"
+    "there, that file's document is updated in place instead. Each line of output names\n"
+    "the pod, what happened (created, configured, unchanged) and the file. The agent picks\n"
+    "the files up. DIR: every manifest under it;\n"
     "-: standard input. Files are written 0600 (0640 and the group with [agent] group), a\n"
     "pods directory created 0700 (0750). Refused when pods_dir is published by git.\n"
     "\n"
@@ -114,16 +115,18 @@ static int load_arg(struct apply *a, struct spec_set *set, const char *arg)
             return -ENOMEM;
         return spec_parse_buffer(set, "-", data, len) < 0 ? -ENOMEM : 0;
     }
-    size_t first = set->n_pods, first_obj = set->n_objects;
+    size_t first = set->n_pods, first_obj = set->n_objects, first_wl = set->n_workloads;
     int r = stat(arg, &st) == 0 && S_ISDIR(st.st_mode) ? spec_load_tree(set, arg)
                                                        : spec_parse_file(set, arg);
     if (r < 0)
         return r;
-    size_t n_new = set->n_pods - first + set->n_objects - first_obj;
+    size_t n_pods = set->n_pods - first, n_objs = set->n_objects - first_obj;
+    size_t n_new = n_pods + n_objs + set->n_workloads - first_wl;
     for (size_t i = 0; i < n_new; i++) {
-        const char *f = first + i < set->n_pods
-                            ? set->pods[first + i]->file
-                            : set->objects[first_obj + i - (set->n_pods - first)]->file;
+        const char *f = i < n_pods ? set->pods[first + i]->file
+                        : i < n_pods + n_objs
+                            ? set->objects[first_obj + i - n_pods]->file
+                            : set->workloads[first_wl + i - n_pods - n_objs]->file;
         if (find_source(a, f))
             continue;
         char *data = NULL;
@@ -147,6 +150,41 @@ static bool same_text(const char *a, size_t alen, const char *b, size_t blen)
     return alen == blen && !memcmp(a, b, alen);
 }
 
+/* The kind as apply names it (lowercase, as kubectl does). */
+static const char *obj_kind(const struct spec_object *o)
+{
+    return o->kind == SPEC_CONFIGMAP ? "configmap"
+           : o->kind == SPEC_PVC     ? "persistentvolumeclaim"
+                                     : "secret";
+}
+
+static const char *wl_kind(const struct spec_workload *w)
+{
+    return w->kind == SPEC_JOB         ? "job"
+           : w->kind == SPEC_CRONJOB   ? "cronjob"
+           : w->kind == SPEC_DAEMONSET ? "daemonset"
+                                       : "deployment";
+}
+
+/* The i-th document of set: pods, then ConfigMaps, Secrets and claims, then workloads. */
+struct doc {
+    const char *kind, *name, *file;
+    int line;
+    bool pod;
+};
+static struct doc nth_doc(const struct spec_set *set, size_t i)
+{
+    if (i < set->n_pods)
+        return (struct doc){"pod", set->pods[i]->name, set->pods[i]->file, set->pods[i]->line,
+                            true};
+    if ((i -= set->n_pods) < set->n_objects) {
+        const struct spec_object *o = set->objects[i];
+        return (struct doc){obj_kind(o), o->name, o->file, o->line, false};
+    }
+    const struct spec_workload *w = set->workloads[i - set->n_objects];
+    return (struct doc){wl_kind(w), w->name, w->file, w->line, false};
+}
+
 /* Where name's manifest lives in pods_dir now (heap path; *line), or NULL. */
 static char *current_place(const struct tank_config *cfg, const char *kind, const char *name,
                            int *line)
@@ -162,10 +200,17 @@ static char *current_place(const struct tank_config *cfg, const char *kind, cons
                 *line = p->line;
             }
         } else {
+            for (size_t i = 0; i < set.n_workloads && !file; i++)
+                if (!strcmp(wl_kind(set.workloads[i]), kind) &&
+                    !strcmp(set.workloads[i]->name, name)) {
+                    file = tk_xstrdup(set.workloads[i]->file);
+                    *line = set.workloads[i]->line;
+                }
             enum spec_object_kind k = !strcmp(kind, "configmap")               ? SPEC_CONFIGMAP
                                       : !strcmp(kind, "persistentvolumeclaim") ? SPEC_PVC
                                                                                : SPEC_SECRET;
-            const struct spec_object *o = spec_set_find_object(&set, k, "default", name);
+            const struct spec_object *o =
+                file ? NULL : spec_set_find_object(&set, k, "default", name);
             if (o) {
                 file = tk_xstrdup(o->file);
                 *line = o->line;
@@ -174,14 +219,6 @@ static char *current_place(const struct tank_config *cfg, const char *kind, cons
     }
     spec_set_free(&set);
     return file;
-}
-
-/* The kind as apply names it (lowercase, as kubectl does). */
-static const char *obj_kind(const struct spec_object *o)
-{
-    return o->kind == SPEC_CONFIGMAP ? "configmap"
-           : o->kind == SPEC_PVC     ? "persistentvolumeclaim"
-                                     : "secret";
 }
 
 /* Write one document (kind/name, text) into pods_dir; prints what happened. */
@@ -239,21 +276,16 @@ static int place_doc(const struct apply *a, const char *kind, const char *name, 
 
 static int place_all(const struct apply *a, const struct spec_set *set)
 {
-    size_t total = set->n_pods + set->n_objects;
+    size_t total = set->n_pods + set->n_objects + set->n_workloads;
     for (size_t i = 0; i < total; i++) {
-        bool pod = i < set->n_pods;
-        const struct spec_object *o = pod ? NULL : set->objects[i - set->n_pods];
-        const char *file = pod ? set->pods[i]->file : o->file;
-        const char *name = pod ? set->pods[i]->name : o->name;
-        int line = pod ? set->pods[i]->line : o->line;
-        const char *kind = pod ? "pod" : obj_kind(o);
-        const struct source *s = find_source(a, file);
+        struct doc d = nth_doc(set, i);
+        const struct source *s = find_source(a, d.file);
         const char *doc;
         size_t len;
         if (!s)
             return -ENOENT;
-        podfile_doc(s->data, s->len, line, &doc, &len);
-        int r = place_doc(a, kind, name, doc, len);
+        podfile_doc(s->data, s->len, d.line, &doc, &len);
+        int r = place_doc(a, d.kind, d.name, doc, len);
         if (r < 0)
             return r;
     }
@@ -416,19 +448,19 @@ static int diff_all(const struct apply *a, const struct spec_set *set, const cha
 {
     bool no_agent = false; /* (then pods too are compared with the pods directory) */
     int rc = 0;
-    size_t total = set->n_pods + set->n_objects;
+    size_t total = set->n_pods + set->n_objects + set->n_workloads;
     for (size_t i = 0; i < total; i++) {
-        bool pod = i < set->n_pods;
-        const struct spec_object *o = pod ? NULL : set->objects[i - set->n_pods];
-        const char *file = pod ? set->pods[i]->file : o->file;
+        struct doc d = nth_doc(set, i);
+        bool pod = d.pod;
+        const char *file = d.file;
         const struct source *s = find_source(a, file);
         const char *doc;
         size_t len;
         if (!s)
             return 2;
-        podfile_doc(s->data, s->len, pod ? set->pods[i]->line : o->line, &doc, &len);
-        const char *kind = pod ? "pod" : obj_kind(o);
-        const char *name = pod ? set->pods[i]->name : o->name;
+        podfile_doc(s->data, s->len, d.line, &doc, &len);
+        const char *kind = d.kind;
+        const char *name = d.name;
         struct live l = {TK_BUF_INIT, TK_BUF_INIT};
         if (pod && !no_agent && live_from_agent(a, name, &l) < 0) {
             fprintf(stderr, "tank diff: comparing with the pods directory instead\n");

@@ -60,6 +60,16 @@ grep -q "^$TMP/bad.yaml:" "$TMP/err" || fail "error: $(cat "$TMP/err")"
 [ ! -e "$PODS/three.yaml" ] || fail "three.yaml written although another file is invalid"
 [ "$(tank apply "$TMP/dir")" = "pod/three created: $PODS/three.yaml" ] || fail "dir"
 
+# workloads and claims: each into its own file, then unchanged
+F=$TANK_SRC/t/fixtures/spec/valid
+tank apply "$F/k8s-job-pi.yaml" "$F/k8s-cronjob.yaml" "$F/k8s-pvc.yaml" >"$TMP/out" 2>&1 || fail "apply: $(cat "$TMP/out")"
+grep -qx "job/pi created: $PODS/pi.job.yaml" "$TMP/out" &&
+    grep -qx "cronjob/hello created: $PODS/hello.cronjob.yaml" "$TMP/out" &&
+    grep -qx "persistentvolumeclaim/task-pv-claim created: $PODS/task-pv-claim.persistentvolumeclaim.yaml" "$TMP/out" ||
+    fail "apply of a Job, a CronJob and a claim: $(cat "$TMP/out")"
+[ "$(tank apply "$F/k8s-job-pi.yaml")" = "job/pi unchanged: $PODS/pi.job.yaml" ] || fail "job applied twice"
+"$TANK" validate "$PODS" >/dev/null || fail "applied workloads do not validate"
+
 # synced pods_dir: refused
 printf '[agent]\npods_dir = %s\nstate_dir = %s/state\n[sync]\nrepo = %s/repo.git\n' "$PODS" "$TMP" \
     "$TMP" >"$TMP/tank.ini"
