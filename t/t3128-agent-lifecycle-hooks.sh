@@ -50,7 +50,7 @@ pod pf Always 1 "$(ctr main 'exec sleep 1000' '    lifecycle:
         exec: {command: ["sh", "-c", "echo no way >&2; exit 7"]}')"
 wait_for 30 sh -c "curl -fsS --unix-socket '$SOCK' 'http://tank/v1/events?pod=pf' | grep -q FailedPostStartHook" ||
     fail "no FailedPostStartHook: $(ev pf)"
-ev pf | grep FailedPostStartHook | grep -q 'Exec lifecycle hook (\[sh -c echo no way >&2; exit 7\]) for Container \\"main\\" in Pod \\"pf\\" failed - error: command exited with 7: no way' ||
+ev pf | grep FailedPostStartHook | grep -q 'Exec lifecycle hook (\[sh -c echo no way >&2; exit 7\]) for Container \\"main\\" in Pod \\"pf\\" failed - error: no way' ||
     fail "FailedPostStartHook message: $(ev pf | grep FailedPostStartHook)"
 wait_jq 30 '.pods[] | select(.name == "pf") | .containers[0].restarts >= 1' ||
     fail "pf not restarted: $(ctr_jq pf main .)"
