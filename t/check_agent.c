@@ -1640,6 +1640,30 @@ START_TEST(test_init_never_fails_pod)
 }
 END_TEST
 
+/* A pod that ends (restartPolicy Never) stops its sidecar once its app container is done. */
+START_TEST(test_sidecar_of_finished_pod)
+{
+    struct world w;
+    world_init(&w);
+    write_text(w.cfg.pods_dir, "job.yaml",
+               "apiVersion: v1\nkind: Pod\nmetadata: {name: job}\nspec:\n"
+               "  restartPolicy: Never\n  terminationGracePeriodSeconds: 1\n"
+               "  initContainers: [{name: s, image: img, imagePullPolicy: IfNotPresent,"
+               " restartPolicy: Always}]\n"
+               "  containers: [{name: c, image: img, imagePullPolicy: IfNotPresent}]\n");
+    WAIT_CTR(&w, "job", "c", "running", NULL, 0);
+    WAIT_CTR(&w, "job", "s", "running", NULL, 0);
+    size_t mark = log_mark(&w);
+    fake_exit(&w.fake, "job", "c", 0, 0);
+    WAIT_POD(&w, "job", "Succeeded");
+    WAIT_CTR(&w, "job", "s", "terminated", NULL, 0);
+    pump_for(w.loop, 100);
+    const char *log = log_since(&w, mark);
+    ck_assert_msg(strstr(log, "kill job/s;") && !strstr(log, "start "), "%s", log);
+    world_free(&w);
+}
+END_TEST
+
 /* A sandbox made anew under an adopted pod (its "slowpod" sandbox is always created): its
  * init containers run again; one that was found is kept (test_init_containers). */
 START_TEST(test_init_sandbox_new)
@@ -1963,6 +1987,7 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_init_containers);
     tcase_add_test(tc, test_init_never_fails_pod);
     tcase_add_test(tc, test_init_sandbox_new);
+    tcase_add_test(tc, test_sidecar_of_finished_pod);
     tcase_add_test(tc, test_log_tail);
     tcase_add_test(tc, test_events_kept);
     tcase_add_loop_test(tc, test_expand, 0, (int)(sizeof(expand_cases) / sizeof(expand_cases[0])));
