@@ -789,8 +789,8 @@ static bool secrets_event_matters(struct store *s, const struct inotify_event *e
     bool parent = ev->wd == s->secrets_parent_wd && s->secrets_parent_wd >= 0;
     if (!parent && !has_wd(&s->secrets, ev->wd))
         return false;
-    if (parent && !(ev->len && !strcmp(ev->name, s->secrets_name)))
-        return false;
+    if (parent && !(ev->mask & IN_IGNORED) && !(ev->len && !strcmp(ev->name, s->secrets_name)))
+        return false; /* (another name in its parent) */
     if (parent || (ev->mask & (IN_ISDIR | IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)))
         s->secrets_rewatch = true; /* it appeared, or one of its directories came or went */
     return true;
