@@ -2,10 +2,11 @@
 # Init containers and native sidecars, with real workloads: the init containers run one at a
 # time, in order, before the app container (Init:N/M shown meanwhile, the app container
 # waiting with PodInitializing); a failing one is retried by the pod's policy; a sidecar
-# (restartPolicy: Always) starts in its turn, runs beside the app and stops after it; an agent
-# killed with SIGKILL after the init phase does not run the init containers again; with
-# restartPolicy Never a failed init container fails the pod (Init:Error) and no app container
-# starts. Validation refuses what Kubernetes does.
+# (restartPolicy: Always) starts in its turn (the next one waits for its startup probe), runs
+# beside the app, is restarted on exit and stops after it; an agent killed with SIGKILL after
+# the init phase does not run the init containers again; with restartPolicy Never a failed
+# init container fails the pod (Init:Error) and no app container starts. Validation refuses
+# what Kubernetes does.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
 agent_setup
@@ -126,6 +127,46 @@ rm -f "$PODS/seq.yaml"
 wait_gone 30 seq || fail "seq not gone"
 tail -n 2 "$H/order" | tr '\n' ' ' | grep -qx "app-term side-term " ||
     fail "stop order: $(cat "$H/order")"
+
+# A sidecar's startup probe: the next init container waits until it has succeeded.
+cat >"$PODS/.sp.tmp" <<EOC
+apiVersion: v1
+kind: Pod
+metadata: {name: sp}
+spec:
+  terminationGracePeriodSeconds: 1
+  initContainers:
+  - name: side
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    restartPolicy: Always
+    command: ["sleep", "1000"]
+    startupProbe:
+      exec: {command: ["cat", "/tmp/up"]}
+      periodSeconds: 1
+      failureThreshold: 100
+  - name: next
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    command: ["true"]
+  containers:
+  - name: app
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    command: ["sleep", "1000"]
+EOC
+mv "$PODS/.sp.tmp" "$PODS/sp.yaml"
+wait_jq 60 '.pods[] | select(.name == "sp") | .initContainers[0].state == "running"' ||
+    fail "sp/side not running: $(pod_jq sp .)"
+sleep 2
+[ "$(pod_jq sp '.initContainers[1].state + " " + (.initContainers[0].started|tostring)')" = "waiting false" ] ||
+    fail "'next' did not wait for the sidecar's startup probe: $(pod_jq sp .initContainers)"
+[ "$(pod_jq sp .reason)" = "Init:0/2" ] || fail "sp reason: $(pod_jq sp .reason)"
+"$TANK" exec --config "$CFG" sp -c side -- touch /tmp/up || fail "exec into the sidecar"
+wait_jq 30 '.pods[] | select(.name == "sp") | .containers[0].state == "running"' ||
+    fail "sp/app not running after the startup probe: $(pod_jq sp .)"
+[ "$(pod_jq sp '.initContainers[1].reason')" = Completed ] || fail "sp/next: $(pod_jq sp .initContainers[1])"
+rm -f "$PODS/sp.yaml"
 
 # restartPolicy Never: a failed init container fails the pod; the app never starts.
 cat >"$PODS/.nv.tmp" <<EOC
