@@ -41,7 +41,7 @@ SRCS := $(sort $(wildcard base/*.c spec/*.c image/*.c sandbox/*.c agent/*.c))
 OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/sandbox/monitor_blob.o
 TEST_SRCS := $(sort $(wildcard t/check_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
-DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/tank.d $(BUILD)/t/regfetch.d \
+DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/t/testlib.d $(BUILD)/tank.d $(BUILD)/t/regfetch.d \
         $(BUILD)/t/ctrctl.d $(BUILD)/t/podctl.d
 
 .PHONY: all check check-unit check-shell asan deps format format-check clean demo demo-stop \
@@ -81,7 +81,7 @@ $(BUILD)/t/runner.o: t/runner.c $(BUILD)/t/suites.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(BUILD)/t -MMD -MP -c -o $@ $<
 
-t/runner-bin: $(BUILD)/t/runner.o $(TEST_OBJS) $(OBJS)
+t/runner-bin: $(BUILD)/t/runner.o $(BUILD)/t/testlib.o $(TEST_OBJS) $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
 # Test-only driver of the pod sandbox API for the shell tests (t/t21xx).
@@ -177,10 +177,10 @@ check-fuzz: fuzz-build
 -include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_TARGETS:%=$(FUZZ_OBJ)/fuzz/fuzz_%.d)
 
 format:
-	clang-format -i $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c
+	clang-format -i $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c t/testlib.c
 
 format-check:
-	@clang-format --dry-run --Werror $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c \
+	@clang-format --dry-run --Werror $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c t/testlib.c \
 		&& echo "format-check: clean"
 
 # Refused while the demo's pods run: their roots and logs live under build/demo.

@@ -28,15 +28,9 @@
 #include "base/buf.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "t/testlib.h"
 
 /* ---------------- helpers ---------------- */
-
-static char *tmpdir(void)
-{
-    char *d = strdup("/tmp/tank-check-agent-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(d));
-    return d;
-}
 
 static void write_text(const char *dir, const char *name, const char *text)
 {
@@ -443,7 +437,7 @@ static void world_start(struct world *w)
 static void world_init(struct world *w)
 {
     memset(w, 0, sizeof(*w));
-    w->dir = tmpdir();
+    w->dir = test_tmpdir("agent");
     config_defaults(&w->cfg);
     struct tk_buf b = TK_BUF_INIT;
     tk_buf_addf(&b, "%s/pods", w->dir);
@@ -616,7 +610,7 @@ static bool store_has(void *arg)
 
 START_TEST(test_store_burst_is_one_read)
 {
-    char *dir = tmpdir();
+    char *dir = test_tmpdir("agent");
     struct loop *l = loop_new();
     int changes = 0;
     struct tk_err err = {0};
@@ -670,7 +664,7 @@ END_TEST
 
 START_TEST(test_store_invalid_keeps_last_valid)
 {
-    char *dir = tmpdir();
+    char *dir = test_tmpdir("agent");
     struct loop *l = loop_new();
     int changes = 0;
     struct tk_err err = {0};
@@ -722,7 +716,7 @@ static bool revision_is(void *arg)
 
 START_TEST(test_store_symlink_swap)
 {
-    char *dir = tmpdir();
+    char *dir = test_tmpdir("agent");
     struct tk_buf a = TK_BUF_INIT, b = TK_BUF_INIT, link = TK_BUF_INIT, tmp = TK_BUF_INIT;
     tk_buf_addf(&a, "%s/rev-aaa", dir);
     tk_buf_addf(&b, "%s/rev-bbb", dir);
@@ -776,7 +770,7 @@ START_TEST(test_store_reads_at_once)
 {
     /* The first event after a quiet time is read at once, not after the debounce time;
      * events right after that read are coalesced into one more read. */
-    char *dir = tmpdir();
+    char *dir = test_tmpdir("agent");
     struct loop *l = loop_new();
     int changes = 0;
     struct store *s = store_new(l, dir, NULL, NULL, NULL, 400, on_change_count, &changes, NULL);
@@ -850,7 +844,7 @@ START_TEST(test_store_gitsync_link_above)
      * one revision (200 manifests, one read), the revision is the worktree's name. */
     static const char *const subs[] = {"", "hosts", "fleet/eu/hosts"};
     const char *sub = subs[_i];
-    char *dir = tmpdir();
+    char *dir = test_tmpdir("agent");
     struct tk_buf repo = TK_BUF_INIT, pods = TK_BUF_INIT, old = TK_BUF_INIT;
     tk_buf_addf(&repo, "%s/repo", dir);
     tk_buf_addf(&pods, "%s/current%s%s", repo.s, sub[0] ? "/" : "", sub);

@@ -8,16 +8,7 @@
 #include <unistd.h>
 
 #include "agent/config.h"
-
-static char *write_tmp(const char *text)
-{
-    char *path = strdup("/tmp/tank-check-config-XXXXXX");
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    return path;
-}
+#include "t/testlib.h"
 
 START_TEST(test_shipped_config_loads)
 {
@@ -36,11 +27,11 @@ END_TEST
 
 START_TEST(test_values)
 {
-    char *p = write_tmp("[host]\nuplink = veth-up\ndns = 192.0.2.53, 2001:db8::53\n"
-                        "dns_search = example.test\n[agent]\npods_dir = /tmp/p\n"
-                        "resync_seconds = 5\n[registry]\ninsecure = 127.0.0.1:5000\n"
-                        "[restart]\nbackoff_initial = 250ms\nbackoff_max = 2s\n"
-                        "[logs]\nmax_size = 1Mi\nmax_files = 5\n");
+    char *p = test_write_tmp("config", "[host]\nuplink = veth-up\ndns = 192.0.2.53, 2001:db8::53\n"
+                                       "dns_search = example.test\n[agent]\npods_dir = /tmp/p\n"
+                                       "resync_seconds = 5\n[registry]\ninsecure = 127.0.0.1:5000\n"
+                                       "[restart]\nbackoff_initial = 250ms\nbackoff_max = 2s\n"
+                                       "[logs]\nmax_size = 1Mi\nmax_files = 5\n");
     struct tank_config cfg;
     struct tk_err err = {0};
     ck_assert_msg(config_load(&cfg, p, &err) == 0, "%s", err.msg);
@@ -94,15 +85,7 @@ static const struct {
 
 START_TEST(test_bad)
 {
-    char *p = write_tmp(bad[_i].text);
-    struct tank_config cfg;
-    struct tk_err err = {0};
-    ck_assert_int_lt(config_load(&cfg, p, &err), 0);
-    ck_assert_msg(strstr(err.msg, bad[_i].expect), "got '%s', want '%s'", err.msg, bad[_i].expect);
-    ck_assert_msg(strncmp(err.msg, p, strlen(p)) == 0, "error should start with the path");
-    config_free(&cfg);
-    unlink(p);
-    free(p);
+    test_config_refused("config", bad[_i].text, bad[_i].expect);
 }
 END_TEST
 
@@ -115,8 +98,9 @@ START_TEST(test_image_gc_keys)
     ck_assert_int_eq(cfg.image_gc_low_percent, 80);
     ck_assert_int_eq(cfg.image_gc_min_age_ms, 120000);
     config_free(&cfg);
-    char *p = write_tmp("[images]\nimage_gc_high_percent = 90%\nimage_gc_low_percent = 0\n"
-                        "image_gc_min_age = 1h\n");
+    char *p =
+        test_write_tmp("config", "[images]\nimage_gc_high_percent = 90%\nimage_gc_low_percent = 0\n"
+                                 "image_gc_min_age = 1h\n");
     ck_assert_msg(config_load(&cfg, p, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(cfg.image_gc_high_percent, 90);
     ck_assert_int_eq(cfg.image_gc_low_percent, 0);
@@ -125,7 +109,7 @@ START_TEST(test_image_gc_keys)
     unlink(p);
     free(p);
     /* off: no collection, and then the low mark is not compared */
-    p = write_tmp("[images]\nimage_gc_high_percent = off\nimage_gc_min_age = off\n");
+    p = test_write_tmp("config", "[images]\nimage_gc_high_percent = off\nimage_gc_min_age = off\n");
     ck_assert_msg(config_load(&cfg, p, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(cfg.image_gc_high_percent, 0);
     ck_assert_int_eq(cfg.image_gc_min_age_ms, 0);
@@ -147,9 +131,9 @@ START_TEST(test_sync_keys)
     ck_assert_str_eq(cfg.sync_link, "current");
     ck_assert_int_eq(cfg.sync_depth, 1);
     config_free(&cfg);
-    char *p = write_tmp("[agent]\npods_dir = /r/current/hosts/%H/100%%\n[sync]\n"
-                        "repo = git://192.0.2.1/fleet.git\nref = main\nperiod = 5s\n"
-                        "depth = 0\nlink = rev\ntimeout = 10s\n");
+    char *p = test_write_tmp("config", "[agent]\npods_dir = /r/current/hosts/%H/100%%\n[sync]\n"
+                                       "repo = git://192.0.2.1/fleet.git\nref = main\nperiod = 5s\n"
+                                       "depth = 0\nlink = rev\ntimeout = 10s\n");
     ck_assert_msg(config_load(&cfg, p, &err) == 0, "%s", err.msg);
     struct utsname u;
     ck_assert_int_eq(uname(&u), 0);
@@ -184,7 +168,8 @@ END_TEST
 static void facts_with(struct host_facts *out, const char *resolv, const char *resolved,
                        const char *ini)
 {
-    char *a = write_tmp(resolv), *b = write_tmp(resolved), *c = write_tmp(ini);
+    char *a = test_write_tmp("config", resolv), *b = test_write_tmp("config", resolved),
+         *c = test_write_tmp("config", ini);
     setenv("TANK_HOST_RESOLV_CONF", a, 1);
     setenv("TANK_HOST_RESOLVED_CONF", b, 1);
     setenv("TANK_HOST_ROUTES", "/nonexistent", 1);
@@ -256,7 +241,8 @@ END_TEST
 
 START_TEST(test_host_default_route)
 {
-    char *p = write_tmp(
+    char *p = test_write_tmp(
+        "config",
         "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
         "uplink1\t00000000\t010200C0\t0003\t0\t0\t600\t00000000\t0\t0\t0\n"
         "uplink0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
@@ -266,8 +252,8 @@ START_TEST(test_host_default_route)
     ck_assert_str_eq(name, "uplink0");
     unlink(p);
     free(p);
-    p = write_tmp("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\n"
-                  "other\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\n");
+    p = test_write_tmp("config", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\n"
+                                 "other\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\n");
     ck_assert_int_eq(host_default_route_iface(p, name, sizeof(name)), -ENOENT);
     unlink(p);
     free(p);

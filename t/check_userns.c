@@ -8,18 +8,9 @@
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "t/testlib.h"
 #include "base/fs.h"
 #include "sandbox/userns.h"
-
-static char *write_tmp(const char *text)
-{
-    char *path = strdup("/tmp/tank-check-userns-XXXXXX");
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    return path;
-}
 
 static const struct {
     const char *text;
@@ -44,15 +35,7 @@ static const struct {
 
 START_TEST(test_bad_ranges)
 {
-    char *p = write_tmp(bad[_i].text);
-    struct tank_config cfg;
-    struct tk_err err = {0};
-    ck_assert_int_lt(config_load(&cfg, p, &err), 0);
-    ck_assert_msg(strstr(err.msg, bad[_i].expect), "got '%s', want '%s'", err.msg, bad[_i].expect);
-    ck_assert_msg(strncmp(err.msg, p, strlen(p)) == 0, "error should start with the path");
-    config_free(&cfg);
-    unlink(p);
-    free(p);
+    test_config_refused("userns", bad[_i].text, bad[_i].expect);
 }
 END_TEST
 
@@ -60,8 +43,9 @@ START_TEST(test_ranges_and_default)
 {
     struct tank_config cfg;
     struct tk_err err = {0};
-    char *p = write_tmp("[security]\nuserns_ranges = 100000:65536, 2147483648:131072\n"
-                        "default_host_users = false\n");
+    char *p =
+        test_write_tmp("userns", "[security]\nuserns_ranges = 100000:65536, 2147483648:131072\n"
+                                 "default_host_users = false\n");
     ck_assert_msg(config_load(&cfg, p, &err) == 0, "%s", err.msg);
     ck_assert_int_eq(cfg.n_userns_ranges, 2);
     ck_assert_uint_eq(cfg.userns_ranges[0].start, 100000);
@@ -72,7 +56,7 @@ START_TEST(test_ranges_and_default)
     unlink(p);
     free(p);
     /* The highest range that fits: its last id is 4294967294. */
-    p = write_tmp("[security]\nuserns_ranges = 4294836223:131072\n");
+    p = test_write_tmp("userns", "[security]\nuserns_ranges = 4294836223:131072\n");
     ck_assert_msg(config_load(&cfg, p, &err) == 0, "%s", err.msg);
     config_free(&cfg);
     unlink(p);
@@ -86,10 +70,10 @@ END_TEST
 
 START_TEST(test_subid_files)
 {
-    char *u = write_tmp("alice:100000:65536\ntank:200000:100000\ntank:300000:65536\n"
-                        "tank:10:65536\n999:500000:65536\ntank:600000:65536\n");
-    char *g = write_tmp("tank:200000:65536\nalice:100000:65536\ntank:500000:65536\n"
-                        "tank:300000:65536\n");
+    char *u = test_write_tmp("userns", "alice:100000:65536\ntank:200000:100000\ntank:300000:65536\n"
+                                       "tank:10:65536\n999:500000:65536\ntank:600000:65536\n");
+    char *g = test_write_tmp("userns", "tank:200000:65536\nalice:100000:65536\ntank:500000:65536\n"
+                                       "tank:300000:65536\n");
     struct sandbox_id_range r[SANDBOX_USERNS_MAX_RANGES];
     /* In both files with the same start, cut to whole blocks; below 65536 skipped; 600000 is
      * not in subgid. */
