@@ -53,37 +53,14 @@ spec:
       failureThreshold: 2
 EOC
 mv "$PODS/.web.tmp" "$PODS/web.yaml"
-cat >"$PODS/.rd.tmp" <<EOC
-apiVersion: v1
-kind: Pod
-metadata: {name: rd}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    command: ["sleep", "1000"]
-    readinessProbe:
-      exec: {command: ["cat", "/tmp/ready"]}
-      periodSeconds: 1
-      failureThreshold: 1
-  - name: net
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    command: ["httpd", "-f", "-p", "9090"]
-    readinessProbe:
+put_pod rd grace=1 argv='["sleep", "1000"]' ctr_yaml="$READY_FILE_PROBE" ctrs="$(
+    ctr_manifest net argv='["httpd", "-f", "-p", "9090"]' ctr_yaml='    readinessProbe:
       tcpSocket: {port: 9090}
-      periodSeconds: 1
-  - name: closed
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    command: ["sleep", "1000"]
-    readinessProbe:
+      periodSeconds: 1'
+    ctr_manifest closed argv='["sleep", "1000"]' ctr_yaml='    readinessProbe:
       tcpSocket: {port: 9999}
-      periodSeconds: 1
-EOC
-mv "$PODS/.rd.tmp" "$PODS/rd.yaml"
+      periodSeconds: 1'
+)"
 cat >"$PODS/.st.tmp" <<EOC
 apiVersion: v1
 kind: Pod

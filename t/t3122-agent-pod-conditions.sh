@@ -10,29 +10,10 @@ agent_setup
 agent_start
 skip_unless_containers_run
 
-cat >"$PODS/.cond.tmp" <<EOC
-apiVersion: v1
-kind: Pod
-metadata: {name: cond}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    command: ["sleep", "1000"]
-    readinessProbe:
-      exec: {command: ["cat", "/tmp/ready"]}
-      periodSeconds: 1
-      failureThreshold: 1
-  - name: crash
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    command: ["sh", "-c", "if [ -e /tmp/again ]; then exec sleep 1000; fi; touch /tmp/again; exit 3"]
-    volumeMounts: [{name: tmp, mountPath: /tmp}]
-  volumes: [{name: tmp, emptyDir: {}}]
-EOC
-mv "$PODS/.cond.tmp" "$PODS/cond.yaml"
+put_pod cond grace=1 argv='["sleep", "1000"]' ctr_yaml="$READY_FILE_PROBE" \
+    ctrs="$(ctr_manifest crash cmd='if [ -e /tmp/again ]; then exec sleep 1000; fi; touch /tmp/again; exit 3' \
+        ctr_yaml='    volumeMounts: [{name: tmp, mountPath: /tmp}]')" \
+    pod_yaml='  volumes: [{name: tmp, emptyDir: {}}]'
 
 cond() { pod_jq cond ".conditions[] | select(.type == \"$1\") | $2"; }
 wait_jq 60 '.pods[] | select(.name == "cond") | .containers[] | select(.name == "crash") | .state == "running" and .restarts == 1' ||

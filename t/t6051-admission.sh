@@ -14,22 +14,8 @@ skip_unless_containers_run
 
 # put_req NAME CPU MEMORY: a pod requesting them.
 put_req() {
-    cat >"$PODS/.$1.tmp" <<EOC
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    command: ["sleep", "100359"]
-    resources:
-      requests: {cpu: "$2", memory: "$3"}
-EOC
-    mv "$PODS/.$1.tmp" "$PODS/$1.yaml"
+    put_pod "$1" grace=1 argv='["sleep", "100359"]' ctr_yaml="    resources:
+      requests: {cpu: \"$2\", memory: \"$3\"}"
 }
 put_req first 10m 60Mi
 wait_phase 60 first Running

@@ -20,25 +20,11 @@ memfile() {
 }
 # resize NAME POLICY MEM [CMD]
 resize() {
-    cat >"$TMP/$1.yaml" <<EOC
-apiVersion: v1
-kind: Pod
-metadata:
-  name: $1
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    resizePolicy:
+    put_pod "$1" grace=1 cmd="${4:-exec sleep 100371}" ctr_yaml="    resizePolicy:
     - {resourceName: cpu, restartPolicy: NotRequired}
     - {resourceName: memory, restartPolicy: $2}
     resources:
-      limits: {memory: $3}
-    command: ["sh", "-c", "${4:-exec sleep 100371}"]
-EOC
-    mv "$TMP/$1.yaml" "$PODS/$1.yaml"
+      limits: {memory: $3}"
 }
 resize inplace NotRequired 32Mi
 resize restart RestartContainer 32Mi "exec sleep 100372"
