@@ -13,48 +13,20 @@ ROUNDS=${ROUNDS:-10}
 [ "$(id -u)" = 0 ] || { echo "bench/agent.sh: needs root" >&2; exit 1; }
 TANK=$PWD/tank
 [ -x "$TANK" ] || { echo "bench/agent.sh: build ./tank first" >&2; exit 1; }
-[ -f build/oci/busybox/index.json ] || make -s demo-image >/dev/null
-IMAGE="oci:$PWD/build/oci/busybox:latest"
-T=$(mktemp -d /tmp/tank-bench.XXXXXX)
-SOCK=$T/tank.sock
-mkdir -p "$T/pods" "$T/state" "$T/run" "$T/log"
-cat >"$T/tank.ini" <<EOC
-[agent]
-pods_dir = $T/pods
-state_dir = $T/state
-run_dir = $T/run
-log_dir = $T/log
-socket = $SOCK
-EOC
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-api() { curl -fsS --unix-socket "$SOCK" "http://tank$1"; }
-AGENT=
+. bench/lib.sh
+bench_setup
 HUGETLB_MOUNTED=
-cleanup() {
+unmount_hugetlb() {
     [ -n "$HUGETLB_MOUNTED" ] && umount /sys/fs/cgroup/hugetlb 2>/dev/null &&
         rmdir /sys/fs/cgroup/hugetlb 2>/dev/null
-    if [ -n "$AGENT" ]; then
-        rm -f "$T"/pods/*.yaml
-        for _ in $(seq 600); do
-            [ "$(api /v1/pods 2>/dev/null | jq '.pods | length')" = 0 ] && break
-            sleep 0.1
-        done
-        kill "$AGENT" 2>/dev/null; wait "$AGENT" 2>/dev/null
-    fi
-    grep " $T/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
-    rm -rf "$T"
 }
-trap cleanup EXIT
-. t/pod-yaml.sh
+BENCH_CLEANUP=unmount_hugetlb
 # LIMITS=1: every pod with requests and limits (a memory and a cpu limit in its cgroups).
 LIMITS_YAML=
 [ "${LIMITS:-0}" = 1 ] &&
     LIMITS_YAML='    resources: {requests: {cpu: 1m, memory: 1Mi}, limits: {cpu: 100m, memory: 32Mi}}'
 manifest() { pod_manifest "$1" ctr=sleeper grace=1 argv='["sleep", "100000"]' ctr_yaml="$LIMITS_YAML"; } # NAME
-unshare --net -- "$TANK" agent --config "$T/tank.ini" 2>"$T/agent.log" &
-AGENT=$!
-for _ in $(seq 200); do api /healthz >/dev/null 2>&1 && break; sleep 0.05; done
-"$TANK" pull --config "$T/tank.ini" "$IMAGE" >/dev/null 2>&1
+bench_agent_start
 
 # (a) latency: write the manifest, poll the API (1 ms) until the pod has a running pid.
 lat=()

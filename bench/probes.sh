@@ -11,30 +11,8 @@ KIND=${KIND:-exec}
 [ "$(id -u)" = 0 ] || { echo "bench/probes.sh: needs root" >&2; exit 1; }
 TANK=$PWD/tank
 [ -x "$TANK" ] || { echo "bench/probes.sh: build ./tank first" >&2; exit 1; }
-[ -f build/oci/busybox/index.json ] || make -s demo-image >/dev/null
-IMAGE="oci:$PWD/build/oci/busybox:latest"
-T=$(mktemp -d /tmp/tank-bench.XXXXXX)
-SOCK=$T/tank.sock
-mkdir -p "$T/pods" "$T/state" "$T/run" "$T/log"
-printf '[agent]\npods_dir = %s/pods\nstate_dir = %s/state\nrun_dir = %s/run\nlog_dir = %s/log\nsocket = %s\n' \
-    "$T" "$T" "$T" "$T" "$SOCK" >"$T/tank.ini"
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-api() { curl -fsS --unix-socket "$SOCK" "http://tank$1"; }
-AGENT=
-cleanup() {
-    if [ -n "$AGENT" ]; then
-        rm -f "$T"/pods/*.yaml
-        for _ in $(seq 900); do
-            [ "$(api /v1/pods 2>/dev/null | jq '.pods | length')" = 0 ] && break
-            sleep 0.1
-        done
-        kill "$AGENT" 2>/dev/null; wait "$AGENT" 2>/dev/null
-    fi
-    grep " $T/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
-    rm -rf "$T"
-}
-trap cleanup EXIT
-. t/pod-yaml.sh
+. bench/lib.sh
+bench_setup
 if [ "$KIND" = http ]; then
     PROBE='    readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}'
     ARGV='["sh", "-c", "mkdir -p /www && echo ok >/www/index.html && exec httpd -f -p 8080 -h /www"]'
@@ -42,10 +20,7 @@ else
     PROBE='    readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}'
     ARGV='["sleep", "100000"]'
 fi
-unshare --net -- "$TANK" agent --config "$T/tank.ini" 2>"$T/agent.log" &
-AGENT=$!
-for _ in $(seq 200); do api /healthz >/dev/null 2>&1 && break; sleep 0.05; done
-"$TANK" pull --config "$T/tank.ini" "$IMAGE" >/dev/null 2>&1
+bench_agent_start
 start=$(now_ms)
 for i in $(seq "$N"); do pod_manifest "p$i" grace=1 argv="$ARGV" ctr_yaml="$PROBE" >"$T/pods/p$i.yaml"; done
 until [ "$(api /v1/pods | jq '[.pods[].containers[] | select(.ready)] | length')" = "$N" ]; do
