@@ -1699,7 +1699,7 @@ END_TEST
 /* The FallbackToLogsOnError message: the last lines of a CRI log, "P" parts joined. */
 START_TEST(test_log_tail)
 {
-    char *dir = tmpdir();
+    char *dir = test_tmpdir("agent");
     struct tk_buf t = TK_BUF_INIT;
     for (int i = 1; i <= 100; i++)
         tk_buf_addf(&t, "2026-01-02T03:04:05.000000000Z stdout F line %d\n", i);
