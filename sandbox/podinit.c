@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -20,6 +21,30 @@
 #include "sandbox/ctr_internal.h"
 #include "sandbox/layout.h"
 
+/* Its command line, as ps shows it in the pod: NAME instead of the agent's (which it forked
+ * from, with its configuration's path): the argument area (/proc/self/stat fields 48 and 49,
+ * arg_start and arg_end) overwritten in place. */
+static void set_cmdline(const char *name)
+{
+    char buf[1024];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    for (int field = 2; p && field < 48; field++) /* to the space before field 48 */
+        p = strchr(p + 1, ' ');
+    unsigned long start, end;
+    if (!p || sscanf(p, " %lu %lu", &start, &end) != 2 || end <= start ||
+        end - start <= strlen(name))
+        return;
+    memset((void *)start, 0, end - start);
+    memcpy((void *)start, name, strlen(name));
+}
+
 /* pid 1: every signal blocked; SIGCHLD wakes it to reap, SIGTERM ends it (its namespace
  * with it). Nothing of the caller stays open. */
 static _Noreturn void init_main(void)
@@ -29,11 +54,8 @@ static _Noreturn void init_main(void)
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     setsid();
-    /* Its name, and its command line in the pod's ps (not the agent's, which it forked
-     * from): best effort, as it needs CAP_SYS_RESOURCE. */
     prctl(PR_SET_NAME, name);
-    prctl(PR_SET_MM, PR_SET_MM_ARG_START, (unsigned long)name, 0, 0);
-    prctl(PR_SET_MM, PR_SET_MM_ARG_END, (unsigned long)(name + sizeof(name)), 0, 0);
+    set_cmdline(name);
     if (syscall(SYS_close_range, 0, ~0U, 0) < 0)
         for (int fd = 0; fd < 65536; fd++)
             close(fd);

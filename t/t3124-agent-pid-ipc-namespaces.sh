@@ -30,6 +30,10 @@ grep -q "spec.hostUsers: false cannot be used together with hostPID: true" "$TMP
 grep -q "spec.hostUsers: false cannot be used together with hostIPC: true" "$TMP/v.out" ||
     fail "hostUsers + hostIPC: $(cat "$TMP/v.out")"
 
+cat >>"$CFG" <<EOC
+[security]
+userns_ranges = 3200000000:65536
+EOC
 agent_start
 skip_unless_containers_run
 
@@ -56,6 +60,19 @@ spec:
   - {name: side, image: $IMAGE, imagePullPolicy: IfNotPresent, command: [sleep, "1004"]}
 EOC
 mv "$PODS/.own.tmp" "$PODS/own.yaml"
+cat >"$PODS/.sharedu.tmp" <<EOC
+apiVersion: v1
+kind: Pod
+metadata: {name: sharedu}
+spec:
+  terminationGracePeriodSeconds: 1
+  shareProcessNamespace: true
+  hostUsers: false
+  containers:
+  - {name: app, image: $IMAGE, imagePullPolicy: IfNotPresent, command: [sleep, "1006"]}
+  - {name: side, image: $IMAGE, imagePullPolicy: IfNotPresent, command: [sleep, "1007"]}
+EOC
+mv "$PODS/.sharedu.tmp" "$PODS/sharedu.yaml"
 msqid=$(ipcmk -Q -p 0600 2>/dev/null | grep -o '[0-9]\+$')
 [ -n "$msqid" ] && at_exit ipcrm -q "$msqid"
 cat >"$PODS/.hostns.tmp" <<EOC
@@ -73,7 +90,7 @@ mv "$PODS/.hostns.tmp" "$PODS/hostns.yaml"
 
 running() { wait_jq 60 ".pods[] | select(.name == \"$1\") | .containers[] | select(.name == \"$2\") | .state == \"running\""; }
 x() { "$TANK" exec --config "$CFG" "$@"; }
-for c in shared/app shared/side own/app own/side hostns/main; do
+for c in shared/app shared/side own/app own/side hostns/main sharedu/app sharedu/side; do
     running "${c%/*}" "${c#*/}" || fail "$c not running: $(pod_jq "${c%/*}" .)"
 done
 
@@ -82,6 +99,14 @@ x shared -c side -- ps >"$TMP/ps" || fail "ps in the sidecar"
 grep -q "sleep 1001" "$TMP/ps" || fail "the sidecar does not see the app: $(cat "$TMP/ps")"
 [ "$(x shared -c side -- cat /proc/1/comm)" = tank-pod-init ] ||
     fail "pid 1 of the shared namespace: $(x shared -c side -- cat /proc/1/comm)"
+# Its command line is its name, not the agent's (nor the path of its configuration).
+[ "$(x shared -c side -- cat /proc/1/cmdline | tr -d '\0')" = tank-pod-init ] ||
+    fail "pid 1's command line: $(x shared -c side -- cat /proc/1/cmdline | tr '\0' ' ')"
+# In a pod with its own user namespace too.
+x sharedu -c side -- ps | grep -q "sleep 1006" || fail "hostUsers: false: the app is not seen"
+x sharedu -c side -- sh -c 'kill $(ps | awk "/sleep 1006\$/ {print \$1}")' || fail "hostUsers: false: kill"
+wait_jq 15 '.pods[] | select(.name == "sharedu") | .containers[] | select(.name == "app") | .restarts == 1' ||
+    fail "hostUsers: false: the app did not restart: $(pod_jq sharedu .containers)"
 x own -c side -- ps | grep -q "sleep 1003" && fail "a pod without shareProcessNamespace shares it"
 [ "$(x own -c side -- cat /proc/1/comm)" = sleep ] || fail "own pid 1 is not the workload"
 init=$(sed -n 's/^pid=//p' "$TMP/run/pods/shared/pidinit")
