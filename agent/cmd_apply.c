@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "agent/diffmask.h"
 #include "agent/podfile.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
@@ -353,8 +354,9 @@ static const char diff_usage[] =
     "started from (the agent's, as written) and the file's, as kubectl diff (through\n"
     "diff -u); a pod the agent does not run shows as all new. A ConfigMap or Secret is\n"
     "compared with its document in the pods directory. When the agent cannot be reached,\n"
-    "pods are compared with the pods directory too, with a note on stderr. Exit status 0\n"
-    "when nothing differs, 1 when something does, 2 on an error.\n"
+    "pods are compared with the pods directory too, with a note on stderr. A Secret's\n"
+    "values are masked: *** when unchanged, *** (before) and *** (after) when not.\n"
+    "Exit status 0 when nothing differs, 1 when something does, 2 on an error.\n"
     "\n"
     "Example: tank diff web.yaml\n";
 
@@ -433,7 +435,19 @@ static int diff_doc(const struct live *l, const char *dir, const char *kind, con
     tk_buf_addf(&pa, "%s/live", dir);
     tk_buf_addf(&pb, "%s/new", dir);
     tk_buf_addf(&lb, "%s/%s %s", kind, name, file);
-    if (tk_write_file_replace(pa.s, l->text.s ? l->text.s : "", l->text.len, 0600) < 0 ||
+    _cleanup_buf_ struct tk_buf ma = TK_BUF_INIT;
+    _cleanup_buf_ struct tk_buf mb = TK_BUF_INIT;
+    const char *live = l->text.s ? l->text.s : "";
+    size_t live_len = l->text.len;
+    if (!strcmp(kind, "secret")) { /* values masked (agent/diffmask.h) */
+        diffmask_secret(live, live_len, text, len, true, &ma);
+        diffmask_secret(text, len, live, live_len, false, &mb);
+        live = ma.s ? ma.s : "";
+        live_len = ma.len;
+        text = mb.s ? mb.s : "";
+        len = mb.len;
+    }
+    if (tk_write_file_replace(pa.s, live, live_len, 0600) < 0 ||
         tk_write_file_replace(pb.s, text, len, 0600) < 0) {
         fprintf(stderr, "tank diff: write into '%s': %m\n", dir);
         return 2;

@@ -51,6 +51,21 @@ grep -q "^--- pod/one $PODS/all.yaml" "$TMP/diff" || fail "diff header: $(cat "$
 tank diff "$TMP/two.yaml" >"$TMP/diff" || fail "diff of an unchanged pod: $(cat "$TMP/diff")"
 [ ! -s "$TMP/diff" ] || fail "diff printed for an unchanged pod: $(cat "$TMP/diff")"
 
+# diff of a Secret: keys shown, values masked as kubectl diff masks them (none of the
+# values, base64 or decoded, nor a comment beside one, is printed)
+printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\ndata:\n  user: YWRtaW4=  # admin\n  pass: c2VjcmV0MQ==\n' \
+    >"$TMP/creds.yaml"
+tank apply "$TMP/creds.yaml" >/dev/null || fail "apply the Secret"
+printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: creds\ndata:\n  user: YWRtaW4=\n  pass: c2VjcmV0Mg==\nstringData:\n  token: tok-3\n' \
+    >"$TMP/creds2.yaml"
+tank diff "$TMP/creds2.yaml" >"$TMP/diff" 2>/dev/null
+[ $? = 1 ] || fail "diff of a changed Secret did not exit 1"
+for want in "   user: ***" "-  pass: *** (before)" "+  pass: *** (after)" "+  token: *** (after)"; do
+    grep -qxF -- "$want" "$TMP/diff" || fail "Secret diff lacks '$want': $(cat "$TMP/diff")"
+done
+grep -E "YWRtaW4|c2VjcmV0|admin|secret1|secret2|tok-3" "$TMP/diff" && fail "a Secret value in the diff"
+tank diff "$TMP/creds.yaml" >"$TMP/diff" 2>/dev/null || fail "diff of an unchanged Secret: $(cat "$TMP/diff")"
+
 # a directory; an invalid manifest anywhere writes nothing
 mkdir "$TMP/dir"
 pod_manifest three cmd="sleep 3" >"$TMP/dir/three.yaml"
