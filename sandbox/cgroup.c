@@ -36,6 +36,7 @@ struct sandbox_cgroups {
     struct hier h[MAX_HIER];
     size_t n;
     int of[CTL_N]; /* hierarchy of each controller, -1 when missing */
+    bool memsw;    /* v1: the memory hierarchy has memory.memsw.* (swap accounting) */
     char desc[512];
 };
 
@@ -218,6 +219,11 @@ static int open_v1(struct sandbox_cgroups *cg, const char *subtree, bool hybrid)
     if (!kept)
         return -ENOENT;
     cg->version = SANDBOX_CGROUP_V1;
+    if (cg->of[CTL_MEMORY] >= 0) { /* (swap accounting is the kernel's, the same everywhere) */
+        _cleanup_buf_ struct tk_buf sw = TK_BUF_INIT;
+        tk_buf_addf(&sw, "%s/memory.memsw.limit_in_bytes", cg->h[cg->of[CTL_MEMORY]].root);
+        cg->memsw = access(sw.s, F_OK) == 0;
+    }
     snprintf(cg->desc, sizeof(cg->desc), "cgroup v1 (%s):%s, pods under %s",
              hybrid ? "hybrid" : "legacy", names.s, cg->h[0].root);
     return 0;
@@ -403,11 +409,8 @@ static int put(const char *dir, const char *file, const char *what, struct tk_er
 
 /* v1 memory: the limit and, where the kernel has it, memsw (no swap beyond the limit). The
  * kernel keeps limit <= memsw: a raise writes memsw first, a cut the limit first. */
-static int memory_v1(const char *d, int64_t max, struct tk_err *err)
+static int memory_v1(const char *d, bool memsw, int64_t max, struct tk_err *err)
 {
-    _cleanup_buf_ struct tk_buf sw = TK_BUF_INIT;
-    tk_buf_addf(&sw, "%s/memory.memsw.limit_in_bytes", d);
-    bool memsw = access(sw.s, F_OK) == 0;
     int64_t v = max ? max : -1;
     int r = put(d, "memory.limit_in_bytes", "memory limit", err, v);
     if (r == -EINVAL && memsw) { /* a raise above memsw: memsw goes first */
@@ -430,14 +433,15 @@ static int limits_v1(const struct sandbox_cgroups *cg, const char *pod, const ch
     if ((l->memory_max || (update && cg->of[CTL_MEMORY] >= 0)) &&
         (r = need(cg, CTL_MEMORY, "memory limit", err)) == 0) {
         hpath(&cg->h[cg->of[CTL_MEMORY]], pod, ctr, d, sizeof(d));
-        r = memory_v1(d, l->memory_max, err);
+        r = memory_v1(d, cg->memsw, l->memory_max, err);
     }
     bool cpu = l->cpu_quota_us || l->cpu_shares || (update && cg->of[CTL_CPU] >= 0);
     if (r == 0 && cpu && (r = need(cg, CTL_CPU, "cpu limit", err)) == 0) {
         hpath(&cg->h[cg->of[CTL_CPU]], pod, ctr, d, sizeof(d));
         if (l->cpu_shares)
             r = put(d, "cpu.shares", "cpu request", err, l->cpu_shares);
-        if (r == 0 && l->cpu_quota_us)
+        /* (a fresh cgroup's period is already the kernel's default, 100 ms) */
+        if (r == 0 && l->cpu_quota_us && update)
             r = put(d, "cpu.cfs_period_us", "cpu limit", err, SANDBOX_CGROUP_CPU_PERIOD_US);
         if (r == 0 && (l->cpu_quota_us || update))
             r = put(d, "cpu.cfs_quota_us", "cpu limit", err,

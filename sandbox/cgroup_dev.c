@@ -47,14 +47,24 @@ int sandbox_cgroup_devices_v1(const char *dir, struct tk_err *err)
     int r = sandbox_cgroup_write(dir, "devices.deny", "a");
     if (r < 0)
         return tk_err_sys(err, r, "deny all devices in '%s'", dir);
+    /* devices.allow takes one rule per write(): one open for all of them */
+    char path[4096];
+    if (snprintf(path, sizeof(path), "%s/devices.allow", dir) >= (int)sizeof(path))
+        return tk_err_set(err, -ENAMETOOLONG, "allow devices in '%s': path too long", dir);
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return tk_err_sys(err, -errno, "open '%s'", path);
     for (size_t i = 0; i < TK_ARRAY_SIZE(rules); i++) {
         char line[64], ma[16], mi[16];
         num(ma, sizeof(ma), rules[i].major);
         num(mi, sizeof(mi), rules[i].minor);
-        snprintf(line, sizeof(line), "%c %s:%s %s", rules[i].type, ma, mi, rules[i].access);
-        r = sandbox_cgroup_write(dir, "devices.allow", line);
-        if (r < 0)
-            return tk_err_sys(err, r, "allow device '%s' in '%s'", line, dir);
+        int n = snprintf(line, sizeof(line), "%c %s:%s %s", rules[i].type, ma, mi, rules[i].access);
+        ssize_t w;
+        do
+            w = write(fd, line, (size_t)n);
+        while (w < 0 && errno == EINTR);
+        if (w < 0)
+            return tk_err_sys(err, -errno, "allow device '%s' in '%s'", line, dir);
     }
     return 0;
 }
