@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -73,8 +74,19 @@ static struct spec_probe *const *spec_of(const struct probe *pr)
     }
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t started_ms; /* when the agent started (probe_init) */
+
 int probe_init(void)
 {
+    started_ms = mono_ms();
+    srandom((unsigned)started_ms ^ (unsigned)getpid());
     if (own_netns < 0)
         own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     return own_netns < 0 ? -errno : 0;
@@ -606,8 +618,13 @@ void probe_ctr_running(struct ctr *c)
                              .fd = -1,
                              .x = {.status_fd = -1, .pty_master = -1},
                              .grx = {.grpc_status = -1}};
-        pr->timer = loop_add_timer(c->pod->env.loop, (int64_t)PP(pr)->initial_delay_s * 1000,
-                                   on_period, pr);
+        /* Within a period of the agent's start (containers adopted all at once), the first
+         * run waits a random part of a period more, as the kubelet's workers do, so the
+         * probes of many pods do not all run in the same instant every period. */
+        int64_t period = (int64_t)PP(pr)->period_s * 1000, delay = PP(pr)->initial_delay_s * 1000LL;
+        if (mono_ms() - started_ms < period)
+            delay += random() % period;
+        pr->timer = loop_add_timer(c->pod->env.loop, delay, on_period, pr);
         c->probes[t] = pr;
     }
 }
