@@ -261,6 +261,24 @@ int sandbox_container_termination_message(const char *state_dir, char *buf, size
     return (int)n;
 }
 
+/* The workload ended: log what its output holds now (at most 1 MiB more a stream: what it
+ * left running may write on), then close it. */
+static void streams_drain(struct stream *streams, struct log *l)
+{
+    for (int i = 0; i < 2; i++) {
+        if (streams[i].fd < 0)
+            continue;
+        fcntl(streams[i].fd, F_SETFL, fcntl(streams[i].fd, F_GETFL) | O_NONBLOCK);
+        for (int n = 0; n < 64 && streams[i].fd >= 0 && stream_read(&streams[i], l); n++)
+            ;
+        if (streams[i].fd >= 0) { /* still more: the rest is not the workload's */
+            stream_flush(&streams[i], l, 1);
+            close(streams[i].fd);
+            streams[i].fd = -1;
+        }
+    }
+}
+
 int sandbox_monitor_run(const struct sandbox_monitor_args *a)
 {
     static struct stream streams[2];
@@ -274,17 +292,27 @@ int sandbox_monitor_run(const struct sandbox_monitor_args *a)
     streams[1].name = "stderr";
     if (l.path)
         log_open(&l, 0);
+    /* The workload's end: in a PID namespace of its own it closes its output (all in it
+     * goes), but in a shared or the host's one what it left running may hold its stdout or
+     * its terminal open; the container ends with the workload, not with its output. */
+    int exitfd = (int)syscall(SYS_pidfd_open, a->pid, 0);
     for (;;) {
-        struct pollfd p[2];
+        struct pollfd p[3];
         int np = 0;
         for (int i = 0; i < 2; i++)
             if (streams[i].fd >= 0)
                 p[np++] = (struct pollfd){.fd = streams[i].fd, .events = POLLIN};
         if (np == 0)
             break;
-        if (poll(p, (nfds_t)np, -1) < 0) {
+        if (exitfd >= 0)
+            p[np] = (struct pollfd){.fd = exitfd, .events = POLLIN};
+        if (poll(p, (nfds_t)np + (exitfd >= 0), -1) < 0) {
             if (errno == EINTR)
                 continue;
+            break;
+        }
+        if (exitfd >= 0 && p[np].revents) {
+            streams_drain(streams, &l);
             break;
         }
         for (int i = 0, k = 0; i < 2; i++) {
@@ -294,6 +322,8 @@ int sandbox_monitor_run(const struct sandbox_monitor_args *a)
                 stream_read(&streams[i], &l);
         }
     }
+    if (exitfd >= 0)
+        close(exitfd);
     /* Look at the exit status without reaping, so the pid stays ours until the exit file
      * exists (sandbox_container_kill() relies on that). */
     siginfo_t si = {0};

@@ -147,6 +147,31 @@ else
     fail "ipcmk could not make a message queue"
 fi
 
+# A workload that ends leaving a child behind (holding its stdout, or its terminal) ends its
+# container in a shared or the host's PID namespace too, as it does in its own.
+for ns in "shareProcessNamespace: true" "hostPID: true"; do
+    cat >"$PODS/.bg.tmp" <<EOC
+apiVersion: v1
+kind: Pod
+metadata: {name: bg}
+spec:
+  terminationGracePeriodSeconds: 1
+  restartPolicy: Never
+  $ns
+  containers:
+  - {name: pipe, image: $IMAGE, imagePullPolicy: IfNotPresent, command: [sh, -c, "sleep 1008 & echo left; exit 3"]}
+  - {name: tty, image: $IMAGE, imagePullPolicy: IfNotPresent, tty: true, command: [sh, -c, "sleep 1009 & echo left; exit 4"]}
+EOC
+    mv "$PODS/.bg.tmp" "$PODS/bg.yaml"
+    wait_jq 30 '.pods[] | select(.name == "bg") | [.containers[].state == "terminated"] | all' ||
+        fail "$ns: the workload's end was not seen: $(pod_jq bg .containers)"
+    [ "$(ctr_jq bg pipe .exitCode)/$(ctr_jq bg tty .exitCode)" = 3/4 ] || fail "$ns: $(pod_jq bg .containers)"
+    "$TANK" logs --config "$CFG" bg -c tty | grep -qx left || fail "$ns: the tty log"
+    rm -f "$PODS/bg.yaml"
+    wait_gone 30 bg || fail "bg not removed"
+    pgrep -f "sleep 100[89]" >/dev/null && fail "$ns: a left child outlived its pod: $(pgrep -af 'sleep 100[89]')"
+done
+
 # Removing the pod ends its init.
 rm -f "$PODS/shared.yaml"
 wait_gone 30 shared || fail "shared not removed"
