@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "sandbox/exec.h"
+#include "sandbox/layout.h"
 
 #define PROBE_OUTPUT_MAX 1024
 
@@ -297,10 +299,13 @@ static int net_connect(struct probe *pr, char *msg, size_t size)
     } else {
         return snprintf(msg, size, "host '%s' is not an IP address", host), -1;
     }
-    _cleanup_free_ char *ns = NULL;
-    if (!p->spec->host_network &&
-        asprintf(&ns, "%s/pods/%s/ns/net", p->env.cfg->run_dir, p->name) < 0)
-        return snprintf(msg, size, "out of memory"), -1;
+    char nsbuf[PATH_MAX];
+    const char *ns = NULL;
+    if (!p->spec->host_network) {
+        if (sandbox_pod_path(nsbuf, sizeof(nsbuf), p->env.cfg->run_dir, p->name, "ns/net") < 0)
+            return snprintf(msg, size, "the pod's network namespace path is too long"), -1;
+        ns = nsbuf;
+    }
     _cleanup_close_ int nsfd = ns ? open(ns, O_RDONLY | O_CLOEXEC) : -1;
     if (ns && (nsfd < 0 || own_netns < 0 || setns(nsfd, CLONE_NEWNET) < 0))
         return snprintf(msg, size, "enter the pod's network namespace: %s", strerror(errno)), -1;

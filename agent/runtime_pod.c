@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,8 +136,8 @@ int64_t cfg_group(const char *state_dir, const struct spec_pod *pod)
 /* RUN_DIR/cfgvol/POD: the tmpfs of a pod's configMap and secret volumes. */
 char *cfgvol_dir(const char *run_dir, const char *pod)
 {
-    char *s = NULL;
-    return asprintf(&s, "%s/cfgvol/%s", run_dir, pod) < 0 ? NULL : s;
+    char path[PATH_MAX];
+    return sandbox_cfgvol_path(path, sizeof(path), run_dir, pod) < 0 ? NULL : tk_xstrdup(path);
 }
 
 int write_cfg_volume(const char *base, const struct spec_volume *v, int64_t group,

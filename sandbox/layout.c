@@ -54,3 +54,9 @@ int sandbox_pod_volume_path(char *out, size_t size, const char *state_dir, const
         return -ENAMETOOLONG;
     return sandbox_pod_state_path(out, size, state_dir, name, rel);
 }
+
+int sandbox_cfgvol_path(char *out, size_t size, const char *run_dir, const char *pod)
+{
+    int n = snprintf(out, size, "%s/cfgvol/%s", run_dir, pod);
+    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
