@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/controllers-int.h"
+#include "agent/resolve.h"
 #include "agent/rollout.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -284,11 +285,14 @@ static void account(struct controllers_ctx *h, const struct spec_workload *wl, c
 
 int apps_expand(struct spec_set *set, const struct spec_workload *wl, struct controllers_ctx *h)
 {
-    char hash[11];
-    controllers_template_hash(wl, hash);
+    char hash[11], reads[65];
+    int r = resolve_reads_digest(set, wl->tmpl, reads); /* (a revision: controllers.h) */
+    if (r < 0)
+        return r;
+    controllers_template_hash(wl, r ? reads : NULL, hash);
     int64_t now = h->rollout_now_ns ? h->rollout_now_ns : tk_now_realtime_ns();
     struct app_pods a;
-    int r = app_pods_read(&a, wl, h, hash);
+    r = app_pods_read(&a, wl, h, hash);
     if (r < 0) {
         app_pods_free(&a);
         return r;

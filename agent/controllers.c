@@ -56,13 +56,15 @@ static uint32_t fnv32a_kv(uint32_t h, const char *what, const struct spec_kv *kv
     return h;
 }
 
-void controllers_template_hash(const struct spec_workload *wl, char out[11])
+void controllers_template_hash(const struct spec_workload *wl, const char *reads, char out[11])
 {
     const struct spec_pod *t = wl->tmpl;
     uint32_t h = fnv32a(2166136261u, "labels", 6);
     h = fnv32a_kv(h, "l", t->labels, t->n_labels);
     h = fnv32a_kv(h, "a", t->annotations, t->n_annotations);
     h = fnv32a(h, t->hash, strlen(t->hash));
+    if (reads) /* (only then: the hashes of templates that read nothing stay) */
+        h = fnv32a(h, reads, strlen(reads) + 1);
     char dec[16];
     uint32_t v = h;
     /* ComputeHash(template, &collisionCount): 8 bytes, the count little-endian in the first 4 */

@@ -7,7 +7,9 @@
  *   10-character pod-template hash (controllers_template_hash), each with the template's
  *   labels plus pod-template-hash=HASH. A template change changes HASH: the pods of the new
  *   HASH replace the old ones within maxSurge and maxUnavailable (agent/rollout.h), the old
- *   ones kept as they run meanwhile (spec_pod.placeholder).
+ *   ones kept as they run meanwhile (spec_pod.placeholder). HASH covers what the template
+ *   reads from ConfigMaps and Secrets (env, envFrom; a volume's object being there): a change
+ *   of those rolls the same way, the old pods keeping the environment they started with.
  * - A DaemonSet becomes one pod NAME-XXXXX (XXXXX the first 5 characters of its HASH) with
  *   the label controller-revision-hash=HASH, when node selection admits it: a new template
  *   replaces it as a rollout of one pod (RollingUpdate: maxSurge 0 stops the old one first),
@@ -33,9 +35,11 @@
  * (FNV-32a, its decimal value through rand.SafeEncodeString) over Tank's canonical printing of
  * the template (labels, annotations, the spec hash) instead of Go's dump of the object, which
  * Tank cannot reproduce. A value under 10 digits is hashed again with a collisionCount (1, 2,
- * ...) as Kubernetes does after a collision, so it always has 10 characters. out holds 11
- * bytes. */
-void controllers_template_hash(const struct spec_workload *wl, char out[11]);
+ * ...) as Kubernetes does after a collision, so it always has 10 characters. reads, when not
+ * NULL, is the digest of what the template reads from ConfigMaps and Secrets
+ * (resolve_reads_digest): a change of those is a new template, rolled as an image change is,
+ * where a cluster would leave the pods as they run. out holds 11 bytes. */
+void controllers_template_hash(const struct spec_workload *wl, const char *reads, char out[11]);
 
 /* What a pod of a workload is now, as the reconciler knows it. */
 enum controllers_pod {

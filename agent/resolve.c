@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -559,4 +560,110 @@ int resolve_pods(struct spec_set *set, const struct resolve_node *node)
             return rc;
     }
     return 0;
+}
+
+/* ---- what a template reads: its workload's revision (resolve.h) ---- */
+
+static void put_bytes(struct tk_buf *b, const void *s, size_t n)
+{
+    tk_buf_addf(b, "%zu:", n);
+    tk_buf_add(b, s, n);
+}
+
+static void put_s(struct tk_buf *b, const char *s)
+{
+    put_bytes(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* An object's every key and value (envFrom), or '-' when it is missing. */
+static void read_object(struct tk_buf *b, const struct spec_object *o)
+{
+    if (!o) {
+        tk_buf_addc(b, '-');
+        return;
+    }
+    tk_buf_addf(b, "o%zu;", o->n_data);
+    for (size_t i = 0; i < o->n_data; i++) {
+        put_s(b, o->data[i].key);
+        put_bytes(b, o->data[i].value, o->data[i].len);
+    }
+}
+
+/* Whether c reads a ConfigMap or Secret (env, envFrom). */
+static bool read_container(struct tk_buf *b, const struct rctx *r, const struct spec_container *c)
+{
+    bool reads = c->n_env_from > 0;
+    tk_buf_adds(b, "c");
+    put_s(b, c->name);
+    for (size_t i = 0; i < c->n_env_from; i++) {
+        const struct spec_env_from *f = &c->env_from[i];
+        tk_buf_addf(b, "F%d%d", f->secret, f->optional);
+        put_s(b, f->name);
+        put_s(b, f->prefix);
+        read_object(b, spec_set_find_object(r->set, f->secret ? SPEC_SECRET : SPEC_CONFIGMAP,
+                                            r->pod->namespace, f->name));
+    }
+    for (size_t i = 0; i < c->n_env; i++) {
+        const struct spec_env *x = &c->env[i];
+        if (x->from != SPEC_ENV_CONFIGMAP && x->from != SPEC_ENV_SECRET)
+            continue;
+        bool secret = x->from == SPEC_ENV_SECRET;
+        const struct spec_object *o = spec_set_find_object(
+            r->set, secret ? SPEC_SECRET : SPEC_CONFIGMAP, r->pod->namespace, x->ref_name);
+        const struct spec_data *d = o ? spec_object_get(o, x->ref_key) : NULL;
+        reads = true;
+        tk_buf_addf(b, "E%d%d", secret, x->optional);
+        put_s(b, x->name);
+        put_s(b, x->ref_name);
+        put_s(b, x->ref_key);
+        tk_buf_addc(b, !o ? '-' : !d ? '?' : '=');
+        if (d)
+            put_bytes(b, d->value, d->len);
+    }
+    return reads;
+}
+
+/* A configMap/secret volume: only whether what it needs is there (a missing object or key
+ * stops the containers that mount it), never its content, which is updated in place. */
+static bool read_volume(struct tk_buf *b, const struct rctx *r, const struct spec_volume *v)
+{
+    bool reads = false;
+    if (v->kind == SPEC_VOLUME_PROJECTED) {
+        for (size_t i = 0; i < v->n_sources; i++)
+            reads |= read_volume(b, r, &v->sources[i]);
+        return reads;
+    }
+    if ((v->kind != SPEC_VOLUME_CONFIGMAP && v->kind != SPEC_VOLUME_SECRET) || v->optional)
+        return false;
+    bool secret = v->kind == SPEC_VOLUME_SECRET;
+    const struct spec_object *o = spec_set_find_object(
+        r->set, secret ? SPEC_SECRET : SPEC_CONFIGMAP, r->pod->namespace, v->ref_name);
+    tk_buf_addf(b, "V%d", secret);
+    put_s(b, v->ref_name);
+    tk_buf_addc(b, o ? '=' : '-');
+    for (size_t i = 0; o && i < v->n_items; i++)
+        tk_buf_addc(b, spec_object_get(o, v->items[i].key) ? '=' : '-');
+    return true;
+}
+
+int resolve_reads_digest(const struct spec_set *set, const struct spec_pod *pod, char out[65])
+{
+    struct rctx r = {.set = set, .pod = pod};
+    struct tk_buf b = TK_BUF_INIT;
+    tk_buf_adds(&b, "tank-reads-1;");
+    bool reads = false;
+    for (size_t i = 0; i < spec_pod_n_all(pod); i++)
+        reads |= read_container(&b, &r, spec_pod_ctr(pod, i));
+    for (size_t i = 0; i < pod->n_volumes; i++)
+        reads |= read_volume(&b, &r, &pod->volumes[i]);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    int ok = EVP_Digest(b.s, b.len, md, &len, EVP_sha256(), NULL);
+    explicit_bzero(b.s, b.len);
+    tk_buf_free(&b);
+    if (!ok || len != 32)
+        return -EIO;
+    for (unsigned i = 0; i < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return reads;
 }

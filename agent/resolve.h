@@ -34,6 +34,15 @@ struct resolve_node {
 /* Returns 0 or -ENOMEM. */
 int resolve_pods(struct spec_set *set, const struct resolve_node *node);
 
+/* What pod (a workload's template, before resolution) reads from the ConfigMaps and Secrets of
+ * set, as a sha256 digest in hex (out holds 65 bytes): for env valueFrom and envFrom the
+ * referenced names, keys and values (or that they are missing); for configMap/secret volumes
+ * that are not optional only whether the object and the items' keys are there (their content
+ * is updated in place). Never the pod's own fields (metadata.name, status.podIP). A change of
+ * what it reads is a new template revision (controllers.h). Returns 1, 0 when the pod reads
+ * nothing (out the digest of nothing), or -EIO. */
+int resolve_reads_digest(const struct spec_set *set, const struct spec_pod *pod, char out[65]);
+
 /* Kubernetes' $(VAR) expansion of s: "$$" is "$", "$(NAME)" the value of NAME when
  * lookup knows it and as written when not, any other "$" as written. A new heap string
  * (NULL on allocation failure). */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/controllers.h"
+#include "agent/resolve.h"
 #include "agent/rollout.h"
 #include "base/buf.h"
 
@@ -123,7 +124,7 @@ START_TEST(test_template_hash)
         spec_set_init(&set);
         spec_parse_buffer(&set, "d.yaml", docs[i], strlen(docs[i]));
         ck_assert_uint_eq(set.n_workloads, 1);
-        controllers_template_hash(set.workloads[0], h[i]);
+        controllers_template_hash(set.workloads[0], NULL, h[i]);
         ck_assert_uint_eq(strlen(h[i]), 10);
         ck_assert_uint_eq(strspn(h[i], "456789bcdf"), 10);
         spec_set_free(&set);
@@ -217,6 +218,8 @@ static void sim_step(struct sim *s, const char *doc)
                                   .rollouts = &s->rollouts,
                                   .rollout_now_ns = s->now};
     ck_assert_int_eq(controllers_expand(&set, &ctx), 0);
+    struct resolve_node node = {.name = "host", .host_ips = ""};
+    ck_assert_int_eq(resolve_pods(&set, &node), 0); /* as the store does (manifests.c) */
     size_t out = 0;
     for (size_t i = 0; i < s->n; i++) { /* stopped a step ago: gone */
         if (s->pods[i].stopping)
@@ -378,6 +381,127 @@ START_TEST(test_daemonset)
 }
 END_TEST
 
+/* A Deployment whose env reads ConfigMap cfg's key mode (and Secret s's key token). */
+static char *cfg_deployment(const char *mode, const char *token)
+{
+    struct tk_buf b = TK_BUF_INIT;
+    tk_buf_addf(&b,
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {mode: '%s'}\n"
+                "---\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\n"
+                "stringData: {token: '%s'}\n---\n"
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+                "  replicas: 3\n  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}\n"
+                "  selector: {matchLabels: {app: web}}\n  template:\n"
+                "    metadata: {labels: {app: web}}\n"
+                "    spec:\n      containers:\n      - name: a\n        image: busybox:v1\n"
+                "        env:\n        - {name: MODE, valueFrom: {configMapKeyRef: "
+                "{name: cfg, key: mode}}}\n"
+                "        - {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}\n"
+                "        - {name: TOKEN, valueFrom: {secretKeyRef: {name: s, key: token}}}\n"
+                "        volumeMounts: [{name: v, mountPath: /cfg}]\n"
+                "      volumes: [{name: v, configMap: {name: cfg}}]\n",
+                mode, token);
+    return tk_buf_detach(&b);
+}
+
+static const char *env_of(const struct spec_pod *p, const char *name)
+{
+    for (size_t i = 0; i < p->containers[0].n_env; i++)
+        if (!strcmp(p->containers[0].env[i].name, name))
+            return p->containers[0].env[i].value;
+    return NULL;
+}
+
+/* How many pods run, not being stopped, with MODE=mode (Ready ones only when ready). */
+static int sim_count_env(const struct sim *s, const char *mode, bool ready)
+{
+    int n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const char *v = env_of(s->pods[i].spec, "MODE");
+        n += !s->pods[i].stopping && (!ready || s->pods[i].ready) && v && !strcmp(v, mode);
+    }
+    return n;
+}
+
+/* A change of a value the template's env reads is a new revision: it rolls one pod at a time
+ * within maxSurge 1 / maxUnavailable 0, the old pods keeping their environment meanwhile;
+ * a change that only mounted files see, or of a per-pod value, rolls nothing. */
+START_TEST(test_configmap_env_rolls)
+{
+    struct sim s;
+    sim_init(&s);
+    char *v1 = cfg_deployment("one", "hunter2"), *v2 = cfg_deployment("two", "hunter2");
+    char *v3 = cfg_deployment("two", "sesame-42");
+    steps(&s, v1, 3);
+    ck_assert_int_eq(sim_count_env(&s, "one", true), 3);
+    char first[3][80];
+    for (int i = 0; i < 3; i++)
+        snprintf(first[i], sizeof(first[i]), "%s", s.pods[i].name);
+    steps(&s, v1, 2); /* the same again: nothing moves */
+    for (int i = 0; i < 3; i++)
+        ck_assert_str_eq(s.pods[i].name, first[i]);
+    s.max_total = 0, s.min_available = 1000;
+    for (int i = 0; i < 16; i++) {
+        sim_step(&s, v2);
+        ck_assert_int_le((int)s.n, 4); /* maxSurge 1 (a stopping pod still counts) */
+        /* every pod runs the environment it started with: old ones "one", new ones "two" */
+        for (size_t j = 0; j < s.n; j++) {
+            bool old = false;
+            for (int k = 0; k < 3; k++)
+                old |= !strcmp(s.pods[j].name, first[k]);
+            ck_assert_str_eq(env_of(s.pods[j].spec, "MODE"), old ? "one" : "two");
+        }
+    }
+    ck_assert_int_ge(s.min_available, 3); /* maxUnavailable 0: never fewer than 3 */
+    ck_assert_int_le(s.max_total, 4);
+    ck_assert_int_eq(sim_count_env(&s, "two", true), 3);
+    ck_assert_int_eq((int)s.n, 3);
+    ck_assert(controllers_rollout_find(&s.rollouts, SPEC_DEPLOYMENT, "web")->complete);
+    s.min_available = 1000;
+    steps(&s, v3, 16); /* a Secret's value rolls the same way */
+    ck_assert_int_ge(s.min_available, 3);
+    ck_assert_int_eq((int)s.n, 3);
+    for (size_t j = 0; j < s.n; j++)
+        ck_assert_str_eq(env_of(s.pods[j].spec, "TOKEN"), "sesame-42");
+    const char *ev = tk_buf_str(&s.events);
+    ck_assert_ptr_nonnull(strstr(ev, "Scaled up replica set web-"));
+    ck_assert_ptr_null(strstr(ev, "hunter2")); /* values never in events */
+    ck_assert_ptr_null(strstr(ev, "sesame"));
+    free(v1), free(v2), free(v3);
+    sim_free(&s);
+}
+END_TEST
+
+/* What the digest covers: values read by env, not a volume's content nor per-pod values. */
+START_TEST(test_reads_digest)
+{
+    static const char *const tmpl =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {mode: '%s', file: '%s'}\n"
+        "---\napiVersion: v1\nkind: Pod\nmetadata: {name: %s}\nspec:\n  containers:\n"
+        "  - name: a\n    image: busybox\n"
+        "    env: [{name: MODE, valueFrom: {configMapKeyRef: {name: cfg, key: mode}}},\n"
+        "          {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]\n"
+        "    volumeMounts: [{name: v, mountPath: /cfg}]\n"
+        "  volumes: [{name: v, configMap: {name: cfg, items: [{key: file, path: f}]}}]\n";
+    static const char *const cases[][3] = {
+        {"a", "x", "p"}, {"a", "y", "p"}, {"a", "x", "q"}, {"b", "x", "p"}};
+    char d[4][65];
+    for (int i = 0; i < 4; i++) {
+        char doc[2048];
+        snprintf(doc, sizeof(doc), tmpl, cases[i][0], cases[i][1], cases[i][2]);
+        struct spec_set set;
+        spec_set_init(&set);
+        spec_parse_buffer(&set, "p.yaml", doc, strlen(doc));
+        ck_assert_msg(set.n_errors == 0, "%s", set.n_errors ? set.errors[0].message : "");
+        ck_assert_int_eq(resolve_reads_digest(&set, set.pods[0], d[i]), 1);
+        spec_set_free(&set);
+    }
+    ck_assert_str_eq(d[0], d[1]); /* a mounted file's content: updated in place */
+    ck_assert_str_eq(d[0], d[2]); /* the pod's name (a per-pod value) */
+    ck_assert_str_ne(d[0], d[3]); /* a value env reads */
+}
+END_TEST
+
 /* Static addresses cannot be in two pods at once. */
 START_TEST(test_static_addresses)
 {
@@ -426,6 +550,8 @@ Suite *rollout_suite(void)
     tcase_add_test(tc, test_recreate_and_scale);
     tcase_add_test(tc, test_daemonset);
     tcase_add_test(tc, test_static_addresses);
+    tcase_add_test(tc, test_configmap_env_rolls);
+    tcase_add_test(tc, test_reads_digest);
     suite_add_tcase(s, tc);
     return s;
 }
