@@ -3,7 +3,8 @@
 # drains for a second on SIGTERM, as a preStop sleep does) is rolled to a version whose
 # readiness probe never passes: the rollout stalls with the 3 old pods serving and 1 new
 # pod beside them, and shows ProgressDeadlineExceeded; a revert removes the new pod; a good
-# version then rolls through, never more than replicas + maxSurge pods. An HTTP client loop
+# version (its VERSION read from a ConfigMap) then rolls through, and so does a change of that
+# ConfigMap's value (a new template revision), never more than replicas + maxSurge pods. An HTTP client loop
 # (in the pods' own network namespaces, to a pod the API says is Ready) runs through all of
 # it and never sees a failure. Then Recreate (old and new never together), scaling
 # 3 -> 1 -> 0 -> 2 (the lowest indexes stay), paused, a DaemonSet with OnDelete (tank delete
@@ -38,7 +39,7 @@ spec:
       containers:
       - name: httpd
         image: $IMAGE
-        env: [{name: VERSION, value: "$1"}]
+        env: [{name: VERSION, $([ "$1" = cm ] && echo 'valueFrom: {configMapKeyRef: {name: webcfg, key: version}}' || echo "value: \"$1\"")}]
         command: ["sh", "-c", "mkdir -p /www && echo \$VERSION >/www/index.html && echo ok >/www/healthz && httpd -f -p 8080 -h /www & pid=\$!; trap 'sleep 1; kill \$pid; exit 0' TERM; wait \$pid"]
         readinessProbe:
           httpGet: {path: $2, port: 8080}
@@ -114,13 +115,27 @@ wait_jq 10 '.workloads[] | select(.name == "web") | .conditions[] |
 [ "$(web | jq '[.[].restarts] | add')" = 0 ] || fail "old pods restarted: $(web)"
 echo "ok: a revert continues from where the rollout stood"
 
-# A good version rolls through.
-deploy v2 /healthz
+# A good version rolls through (its VERSION read from a ConfigMap).
+webcfg() {
+    printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: webcfg}\ndata: {version: %s}\n' "$1" >"$PODS/.webcfg.tmp"
+    mv "$PODS/.webcfg.tmp" "$PODS/webcfg.yaml"
+}
+webcfg v2
+deploy cm /healthz
 wait_jq 40 '.workloads[] | select(.name == "web") | .updated == 3 and .available == 3 and
     ([.conditions[] | select(.type == "Progressing") | .reason] == ["NewReplicaSetAvailable"])' ||
     fail "v2 did not roll through: $(wl)"
 wait_jq 20 "[.pods[] | select(.owner.name == \"web\")] | length == 3 and all(.[]; .name | contains(\"$hash1\") | not)" ||
     fail "old pods remain: $(web)"
+# A value the env reads changes: a new template revision, rolled within maxSurge and
+# maxUnavailable as v2 was (not every pod replaced at once), the old pods serving v2 meanwhile.
+hash2=$(wl | jq -r .templateHash)
+webcfg v2c
+wait_jq 40 ".workloads[] | select(.name == \"web\") | .templateHash != \"$hash2\" and .updated == 3 and
+    .available == 3 and ([.conditions[] | select(.type == \"Progressing\") | .reason] == [\"NewReplicaSetAvailable\"])" ||
+    fail "the ConfigMap change did not roll through: $(wl)"
+wait_jq 20 "[.pods[] | select(.owner.name == \"web\")] | length == 3 and all(.[]; .name | contains(\"$hash2\") | not)" ||
+    fail "old pods remain after the ConfigMap change: $(web)"
 sleep 1
 touch "$TMP/client.stop"
 wait $CLIENT
@@ -128,6 +143,7 @@ wait $CLIENT
 ok=$(wc -l <"$TMP/client.ok")
 [ "$ok" -ge 20 ] || fail "too few requests served: $ok"
 grep -qx v2 "$TMP/client.ok" || fail "v2 never answered"
+grep -qx v2c "$TMP/client.ok" || fail "the ConfigMap's new value never answered"
 grep -qx bad "$TMP/client.ok" && fail "the never-ready version was served"
 max=$(sort -n "$TMP/client.counts" | tail -1)
 [ "$max" -le 4 ] || fail "more than replicas + maxSurge pods at once: $max"
