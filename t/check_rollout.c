@@ -472,6 +472,46 @@ START_TEST(test_configmap_env_rolls)
 }
 END_TEST
 
+/* A DaemonSet follows its updateStrategy on such a change: OnDelete keeps the old pod with its
+ * environment until it is deleted; RollingUpdate stops it, then starts the new one. */
+START_TEST(test_configmap_env_daemonset)
+{
+    static const char *const fmt =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {mode: '%s'}\n---\n"
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n"
+        "  updateStrategy: {type: %s}\n  selector: {matchLabels: {app: agent}}\n"
+        "  template:\n    metadata: {labels: {app: agent}}\n"
+        "    spec: {containers: [{name: a, image: busybox, envFrom: [{configMapRef: "
+        "{name: cfg}, prefix: X_}]}]}\n";
+    char d1[1024], d2[1024], d3[1024];
+    snprintf(d1, sizeof(d1), fmt, "one", "OnDelete");
+    snprintf(d2, sizeof(d2), fmt, "two", "OnDelete");
+    snprintf(d3, sizeof(d3), fmt, "three", "RollingUpdate");
+    struct sim s;
+    sim_init(&s);
+    steps(&s, d1, 2);
+    ck_assert_int_eq((int)s.n, 1);
+    char first[80];
+    snprintf(first, sizeof(first), "%s", s.pods[0].name);
+    steps(&s, d2, 3); /* OnDelete: the old pod stays, as it runs */
+    ck_assert_int_eq((int)s.n, 1);
+    ck_assert_str_eq(s.pods[0].name, first);
+    ck_assert_str_eq(env_of(s.pods[0].spec, "X_mode"), "one");
+    s.pods[0].stopping = true; /* tank delete */
+    steps(&s, d2, 3);
+    ck_assert_int_eq((int)s.n, 1);
+    ck_assert_str_ne(s.pods[0].name, first);
+    ck_assert_str_eq(env_of(s.pods[0].spec, "X_mode"), "two");
+    s.max_total = 0;
+    steps(&s, d3, 4); /* RollingUpdate: old stopped, then new */
+    ck_assert_int_eq(s.max_total, 1);
+    ck_assert_int_eq((int)s.n, 1);
+    ck_assert(s.pods[0].ready);
+    ck_assert_str_eq(env_of(s.pods[0].spec, "X_mode"), "three");
+    sim_free(&s);
+}
+END_TEST
+
 /* What the digest covers: values read by env, not a volume's content nor per-pod values. */
 START_TEST(test_reads_digest)
 {
@@ -551,6 +591,7 @@ Suite *rollout_suite(void)
     tcase_add_test(tc, test_daemonset);
     tcase_add_test(tc, test_static_addresses);
     tcase_add_test(tc, test_configmap_env_rolls);
+    tcase_add_test(tc, test_configmap_env_daemonset);
     tcase_add_test(tc, test_reads_digest);
     suite_add_tcase(s, tc);
     return s;
