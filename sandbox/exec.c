@@ -213,11 +213,26 @@ static int command_entry(void *arg)
  * helper's memory (and stops it) until its execve, so the agent-sized address space the
  * helper inherited is never copied again (page tables, copy-on-write faults, teardown: most
  * of an exec probe's cost); a plain fork where it must join a user namespace, which a task
- * sharing its memory cannot. */
+ * sharing its memory cannot, and in a sanitized build. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TK_ASAN 1
+#endif
+#endif
+#ifdef TK_ASAN
+/* AddressSanitizer cannot follow a task onto a stack it did not allocate (it warns on the
+ * command's stderr): a sanitized build forks. */
+static const bool vfork_clone = false;
+#else
+static const bool vfork_clone = true;
+#endif
+
 static pid_t spawn_command(const struct exec_ctx *c)
 {
     const size_t size = 256 * 1024;
-    if (c->ns_flags & CLONE_NEWUSER) {
+    if ((c->ns_flags & CLONE_NEWUSER) || !vfork_clone) {
         pid_t pid = fork();
         if (pid == 0)
             command_main(c);
