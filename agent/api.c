@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "agent/apiconn.h"
 #include "agent/events.h"
 #include "agent/loop.h"
 #include "agent/metrics.h"
@@ -37,9 +38,11 @@ struct api {
     struct reconciler *r;           /* tank delete stops pods through it */
     struct sync *sync;              /* NULL without [sync] */
     struct MHD_Daemon *metrics_mhd; /* [agent] metrics_listen: GET /metrics on TCP */
+    struct apiconns metrics_conns;
     int metrics_epoll_fd;
     uint64_t metrics_timer;
     struct MHD_Daemon *mhd;
+    struct apiconns conns;
     int listen_fd;
     bool listen_fd_owned;
     int epoll_fd;
@@ -553,6 +556,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, cha
     MHD_add_response_header(resp, "Content-Type", type);
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
+    if (ret == MHD_YES)
+        apiconn_responding(conn, true);
     return ret;
 }
 
@@ -627,6 +632,7 @@ static void on_synced(const char *revision, const char *error, void *data)
 static void request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    apiconn_responding(conn, false);
     struct sync_request *q = *con_cls;
     if (!q)
         return;
@@ -816,7 +822,7 @@ static unsigned mhd_connections(struct api *api)
 static void run_mhd(struct api *api)
 {
     unsigned before = mhd_connections(api);
-    MHD_run(api->mhd);
+    apiconns_run(&api->conns, api->mhd);
     bool closed = mhd_connections(api) < before;
     MHD_UNSIGNED_LONG_LONG t;
     loop_del_timer(api->loop, api->timer);
@@ -894,6 +900,8 @@ struct api *api_new(struct loop *loop, const char *socket_path, struct reconcile
     }
     api->loop = loop;
     api->r = r;
+    api->conns.idle_s = API_IDLE_TIMEOUT_S;
+    api->metrics_conns.idle_s = API_IDLE_TIMEOUT_S;
     api->epoll_fd = -1;
     api->metrics_epoll_fd = -1;
     api->path = strdup(socket_path);
@@ -903,12 +911,13 @@ struct api *api_new(struct loop *loop, const char *socket_path, struct reconcile
         api_free(api);
         return NULL;
     }
-    api->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handle,
-                                api, MHD_OPTION_LISTEN_SOCKET, api->listen_fd,
-                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S,
-                                MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
-                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONNECTION_MEMORY,
-                                MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
+    api->mhd = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, handle, api,
+        MHD_OPTION_LISTEN_SOCKET, api->listen_fd, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)API_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONNECTION_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+        apiconns_notify, &api->conns, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         api->mhd ? MHD_get_daemon_info(api->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!info) {
@@ -953,7 +962,7 @@ static int64_t on_metrics_timer(struct loop *loop, uint64_t id, void *data);
 static void run_metrics(struct api *api)
 {
     MHD_UNSIGNED_LONG_LONG t;
-    MHD_run(api->metrics_mhd);
+    apiconns_run(&api->metrics_conns, api->metrics_mhd);
     loop_del_timer(api->loop, api->metrics_timer);
     api->metrics_timer = 0;
     if (MHD_get_timeout(api->metrics_mhd, &t) == MHD_YES)
@@ -1014,7 +1023,8 @@ int api_listen_metrics(struct api *api, const char *addr, struct tk_err *err)
         MHD_USE_EPOLL, 0, NULL, NULL, handle_tcp, api, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)API_MIN_CONNECTIONS, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)API_CONNECTION_MEMORY, MHD_OPTION_END);
+        (size_t)API_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, apiconns_notify, &api->metrics_conns, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         api->metrics_mhd ? MHD_get_daemon_info(api->metrics_mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!info) {
