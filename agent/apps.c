@@ -286,7 +286,8 @@ static void account(struct controllers_ctx *h, const struct spec_workload *wl, c
 int apps_expand(struct spec_set *set, const struct spec_workload *wl, struct controllers_ctx *h)
 {
     char hash[11], reads[65];
-    int r = resolve_reads_digest(set, wl->tmpl, reads); /* (a revision: controllers.h) */
+    int r =
+        resolve_reads_digest(set, wl->tmpl, h->reads_key, reads); /* (a revision: controllers.h) */
     if (r < 0)
         return r;
     controllers_template_hash(wl, r ? reads : NULL, hash);

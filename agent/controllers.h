@@ -89,8 +89,9 @@ struct controllers_ctx {
     controllers_observe_fn observe; /* NULL: every pod absent */
     void *data;
     const char *state_dir; /* where Jobs' outcomes are recorded (jobs/NAME); NULL: nowhere */
-    int64_t now_ms;        /* set by controllers_expand: controllers_now_ms() */
-    int64_t wake_ms;       /* out: when (controllers' clock) a decision is due; 0: none */
+    const unsigned char *reads_key; /* the host's key of resolve_reads_digest; NULL: none */
+    int64_t now_ms;                 /* set by controllers_expand: controllers_now_ms() */
+    int64_t wake_ms;                /* out: when (controllers' clock) a decision is due; 0: none */
     /* Deployments and DaemonSets: the pods the agent runs whose name starts with prefix, in
      * *out (a heap array the caller frees; strings and specs borrowed for the expansion);
      * NULL: none. */

@@ -1,8 +1,10 @@
 #include "agent/manifests.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,7 +76,9 @@ struct store {
     void *data;
     controllers_observe_fn observe; /* NULL until the reconciler sets it */
     void *observe_data;
-    char *state_dir; /* the controllers' records (store_set_state_dir) */
+    char *state_dir;                          /* the controllers' records (store_set_state_dir) */
+    unsigned char reads_key[RESOLVE_KEY_LEN]; /* state_dir/template.key */
+    bool has_reads_key;
     /* Deployments and DaemonSets (store_set_apps) */
     size_t (*apps_list)(void *data, const char *prefix, struct controllers_podinfo **out);
     void (*apps_event)(void *data, const char *object, const char *reason, const char *message);
@@ -712,6 +717,7 @@ int store_refresh(struct store *s)
     struct controllers_ctx ctl = {.observe = s->observe,
                                   .data = s->observe_data,
                                   .state_dir = s->state_dir,
+                                  .reads_key = s->has_reads_key ? s->reads_key : NULL,
                                   .list = s->apps_list,
                                   .event = s->apps_event,
                                   .rollouts = s->rollouts};
@@ -947,11 +953,47 @@ void store_set_apps(struct store *s,
     s->rollouts = rollouts;
 }
 
+/* The host's key for what templates read (resolve_reads_digest): state_dir/template.key, made
+ * once from the kernel's random bytes (0600) and kept, so template hashes stay across agent
+ * restarts. */
+static int load_reads_key(const char *state_dir, unsigned char key[RESOLVE_KEY_LEN])
+{
+    _cleanup_free_ char *path = NULL;
+    if (asprintf(&path, "%s/template.key", state_dir) < 0)
+        return -ENOMEM;
+    _cleanup_free_ char *data = NULL;
+    size_t len = 0;
+    int r = tk_read_file_flags(path, O_NOFOLLOW, RESOLVE_KEY_LEN + 1, &data, &len);
+    if (r == 0 && len == RESOLVE_KEY_LEN) {
+        memcpy(key, data, len);
+        explicit_bzero(data, len);
+        return 0;
+    }
+    if (r == 0 || r != -ENOENT) {
+        tk_error("%s: %s: remove it to make a new key", path,
+                 r == 0 ? "not a template key" : strerror(-r));
+        return r == 0 ? -EINVAL : r;
+    }
+    if (getrandom(key, RESOLVE_KEY_LEN, 0) != RESOLVE_KEY_LEN)
+        return -errno;
+    if ((r = tk_mkdir_p(state_dir, 0700)) < 0 ||
+        (r = tk_write_file_atomic(path, key, RESOLVE_KEY_LEN, 0600)) < 0)
+        tk_error("write %s: %s", path, strerror(-r));
+    return r;
+}
+
 int store_set_state_dir(struct store *s, const char *state_dir)
 {
     free(s->state_dir);
     s->state_dir = state_dir ? strdup(state_dir) : NULL;
-    return !state_dir || s->state_dir ? 0 : -ENOMEM;
+    if (state_dir && !s->state_dir)
+        return -ENOMEM;
+    s->has_reads_key = false;
+    if (!state_dir)
+        return 0;
+    int r = load_reads_key(state_dir, s->reads_key);
+    s->has_reads_key = r == 0;
+    return r;
 }
 
 uint64_t store_reads(const struct store *s)

@@ -428,8 +428,9 @@ struct reconciler *reconcile_new(struct loop *loop, const struct tank_config *cf
     }
     store_set_observer(r->store, observe_pod, r);
     store_set_apps(r->store, list_pods, on_controllers_event, &r->rollouts);
-    if (store_set_state_dir(r->store, cfg->state_dir) < 0) {
-        tk_err_sys(err, -ENOMEM, "start reconciler");
+    int e = store_set_state_dir(r->store, cfg->state_dir);
+    if (e < 0) {
+        tk_err_sys(err, e, "start reconciler: the template key in %s", cfg->state_dir);
         reconcile_free(r);
         return NULL;
     }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -646,7 +647,8 @@ static bool read_volume(struct tk_buf *b, const struct rctx *r, const struct spe
     return true;
 }
 
-int resolve_reads_digest(const struct spec_set *set, const struct spec_pod *pod, char out[65])
+int resolve_reads_digest(const struct spec_set *set, const struct spec_pod *pod,
+                         const unsigned char *key, char out[65])
 {
     struct rctx r = {.set = set, .pod = pod};
     struct tk_buf b = TK_BUF_INIT;
@@ -658,7 +660,9 @@ int resolve_reads_digest(const struct spec_set *set, const struct spec_pod *pod,
         reads |= read_volume(&b, &r, &pod->volumes[i]);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    int ok = EVP_Digest(b.s, b.len, md, &len, EVP_sha256(), NULL);
+    int ok = key ? HMAC(EVP_sha256(), key, RESOLVE_KEY_LEN, (const unsigned char *)b.s, b.len, md,
+                        &len) != NULL
+                 : EVP_Digest(b.s, b.len, md, &len, EVP_sha256(), NULL);
     explicit_bzero(b.s, b.len);
     tk_buf_free(&b);
     if (!ok || len != 32)

@@ -39,9 +39,14 @@ int resolve_pods(struct spec_set *set, const struct resolve_node *node);
  * referenced names, keys and values (or that they are missing); for configMap/secret volumes
  * that are not optional only whether the object and the items' keys are there (their content
  * is updated in place). Never the pod's own fields (metadata.name, status.podIP). A change of
- * what it reads is a new template revision (controllers.h). Returns 1, 0 when the pod reads
- * nothing (out the digest of nothing), or -EIO. */
-int resolve_reads_digest(const struct spec_set *set, const struct spec_pod *pod, char out[65]);
+ * what it reads is a new template revision (controllers.h). With key (RESOLVE_KEY_LEN bytes,
+ * the host's: store_set_state_dir) the digest is an HMAC-SHA256 under it, so that the
+ * pod-template-hash in pod names, shown to whoever sees status or metrics, cannot be used to
+ * guess a Secret's value offline from a public repository; NULL: a plain sha256. Returns 1,
+ * 0 when the pod reads nothing (out the digest of nothing), or -EIO. */
+#define RESOLVE_KEY_LEN 32
+int resolve_reads_digest(const struct spec_set *set, const struct spec_pod *pod,
+                         const unsigned char *key, char out[65]);
 
 /* Kubernetes' $(VAR) expansion of s: "$$" is "$", "$(NAME)" the value of NAME when
  * lookup knows it and as written when not, any other "$" as written. A new heap string

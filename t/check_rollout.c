@@ -525,7 +525,8 @@ START_TEST(test_reads_digest)
         "  volumes: [{name: v, configMap: {name: cfg, items: [{key: file, path: f}]}}]\n";
     static const char *const cases[][3] = {
         {"a", "x", "p"}, {"a", "y", "p"}, {"a", "x", "q"}, {"b", "x", "p"}};
-    char d[4][65];
+    static const unsigned char key1[RESOLVE_KEY_LEN] = {1}, key2[RESOLVE_KEY_LEN] = {2};
+    char d[4][65], k1[2][65], k2[65];
     for (int i = 0; i < 4; i++) {
         char doc[2048];
         snprintf(doc, sizeof(doc), tmpl, cases[i][0], cases[i][1], cases[i][2]);
@@ -533,12 +534,21 @@ START_TEST(test_reads_digest)
         spec_set_init(&set);
         spec_parse_buffer(&set, "p.yaml", doc, strlen(doc));
         ck_assert_msg(set.n_errors == 0, "%s", set.n_errors ? set.errors[0].message : "");
-        ck_assert_int_eq(resolve_reads_digest(&set, set.pods[0], d[i]), 1);
+        ck_assert_int_eq(resolve_reads_digest(&set, set.pods[0], NULL, d[i]), 1);
+        if (i == 0 || i == 3)
+            ck_assert_int_eq(resolve_reads_digest(&set, set.pods[0], key1, k1[i ? 1 : 0]), 1);
+        if (i == 0)
+            ck_assert_int_eq(resolve_reads_digest(&set, set.pods[0], key2, k2), 1);
         spec_set_free(&set);
     }
     ck_assert_str_eq(d[0], d[1]); /* a mounted file's content: updated in place */
     ck_assert_str_eq(d[0], d[2]); /* the pod's name (a per-pod value) */
     ck_assert_str_ne(d[0], d[3]); /* a value env reads */
+    /* Under the host's key: still a change of a value read, but not the unkeyed digest, and
+     * another host's key gives another digest (nothing to test guesses against offline). */
+    ck_assert_str_ne(k1[0], k1[1]);
+    ck_assert_str_ne(k1[0], d[0]);
+    ck_assert_str_ne(k1[0], k2);
 }
 END_TEST
 
