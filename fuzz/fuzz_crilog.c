@@ -2,7 +2,8 @@
  * served to sandbox_monitor_run() as the workload's output (memfds, read to EOF) with a
  * real child that has exited. The log must hold only well-formed records
  * ("TIMESTAMP stdout|stderr F|P text") whose text, joined (P parts, F ends a line), gives
- * back each stream's bytes; a last line without a newline is closed by F. */
+ * back each stream's bytes, a "\r\n" line end as "\n"; a last line without a newline is
+ * closed by F. */
 #include "fuzz/fuzz.h"
 
 #include <fcntl.h>
@@ -58,11 +59,30 @@ static int parse_record(const char *p, size_t len, char *stream, char *tag, cons
     return 0;
 }
 
-static void check_stream(const uint8_t *want, size_t wlen, const char *got, size_t glen)
+/* A line's "\r\n" (a terminal's ONLCR) ends it as "\n" does: one '\r' before each '\n' goes
+ * (in place; returns the new length). */
+static size_t crlf_to_lf(uint8_t *p, size_t len)
 {
-    int ok = (glen == wlen && !memcmp(want, got, wlen)) ||
-             (wlen && want[wlen - 1] != '\n' && glen == wlen + 1 && !memcmp(want, got, wlen) &&
-              got[wlen] == '\n');
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (!(p[i] == '\r' && i + 1 < len && p[i + 1] == '\n'))
+            p[n++] = p[i];
+    return n;
+}
+
+static void check_stream(const uint8_t *in, size_t inlen, const char *got, size_t glen)
+{
+    /* what the log must give back: the lines, a last one without a newline closed by one */
+    uint8_t *want = malloc(inlen + 2);
+    if (!want)
+        abort();
+    if (inlen)
+        memcpy(want, in, inlen);
+    size_t wlen = crlf_to_lf(want, inlen);
+    if (wlen && want[wlen - 1] != '\n')
+        want[wlen++] = '\n';
+    int ok = glen == wlen && !memcmp(want, got, wlen);
+    free(want);
     if (!ok)
         abort(); /* the log lost, added or reordered bytes */
 }

@@ -221,7 +221,9 @@ def seed_auth(out):
 
 def seed_crilog(out):
     for i, s in enumerate([b"hello\n", b"no newline", b"a\nb\r\nc\n\n",
-                           b"x" * 20000 + b"\n", bytes(range(256))]):
+                           b"x" * 20000 + b"\n", bytes(range(256)), b"@\r\r\n\x0e\r",
+                           # a full line buffer (16 KiB) ending in the '\r' of "\r\n"
+                           b"x" * 16383 + b"\r\n", b"x" * 16383 + b"\r\r\n" + b"\0a\r\n"]):
         put(out, "log-%d" % i, s)
 
 

@@ -123,9 +123,15 @@ static void stream_flush(struct stream *s, struct log *l, int at_eof)
     }
     memmove(s->buf, s->buf + start, s->len - start);
     s->len -= start;
-    if (s->len == sizeof(s->buf) || (at_eof && s->len > 0)) {
-        log_record(l, s->name, at_eof ? 'F' : 'P', s->buf, s->len);
+    if (at_eof && s->len > 0) {
+        log_record(l, s->name, 'F', s->buf, s->len);
         s->len = 0;
+    } else if (s->len == sizeof(s->buf)) {
+        /* a part ending in '\r' keeps it for the next one: it may be its line's "\r\n" */
+        size_t keep = s->buf[s->len - 1] == '\r';
+        log_record(l, s->name, 'P', s->buf, s->len - keep);
+        memmove(s->buf, s->buf + s->len - keep, keep);
+        s->len = keep;
     }
 }
 
