@@ -10,14 +10,26 @@
  *                                                                  or imagePullPolicy Always)
  *                                                      STARTING    the runtime's start, under way
  *                                                      RUNNING     (started at once) watch fd
+ *                                                      POSTSTART   (started at once, with a
+ *                                                                  postStart hook) the hook
  *                                                      BACKOFF     (no image / start failed)
+ *              adoption: it runs                       RUNNING     watch fd, probes
+ *              adoption: it exited while the agent     EXITED      read the exit record
+ *              was away
  *   PULLING    the pull child exits 0                  IDLE        sync starts it
  *              ... exits non-zero                      BACKOFF     ErrImagePull/ImagePullBackOff
  *              ... exits while the pod stops           IDLE
  *   STARTING   the start ends well                     RUNNING     watch the monitor; SIGTERM
  *                                                                  (or SIGKILL) if the pod stops
+ *                                                      POSTSTART   (a postStart hook, the pod
+ *                                                                  not stopping) the hook
  *              the start fails                         BACKOFF     CreateContainerError
  *              (sync: a ConfigMap/Secret it reads is missing)  BACKOFF  CreateContainerConfigError
+ *              the agent stops (ctr_start_settle)      RUNNING     (started) or IDLE (failed)
+ *   POSTSTART  the hook returns                        RUNNING     probes start; (the hook
+ *                                                                  failed) FailedPostStartHook,
+ *                                                                  stop signal; kill_timer
+ *              the watch fd (the monitor exited)       EXITED      read the exit record
  *   RUNNING    the watch fd (the monitor exited)       EXITED      read the exit record
  *              (entry: its probes start, agent/prober.c; they stop on leaving RUNNING)
  *              liveness/startup probe failureThreshold RUNNING     Unhealthy + Killing events,
@@ -28,8 +40,16 @@
  *   EXITED     sync: a resize killed it                IDLE        started again at once
  *              sync: the restart policy restarts it    BACKOFF     CrashLoopBackOff, back-off
  *                                                                  doubling to backoff_max
+ *              (init containers: on failure; sidecars: until the app containers are done)
  *              sync: the policy is done with it        DONE
+ *              an init container, the sandbox made     IDLE        PodInitializing: it runs
+ *              anew (agent/initphase.c)                            again in its turn
  *   BACKOFF    its timer                               IDLE        sync
+ *   DONE       an init container, the sandbox made     IDLE        PodInitializing
+ *              anew (agent/initphase.c)
+ *
+ * ctr_set_state() allows exactly these moves (it aborts on any other) and logs each at debug
+ * level. A new container starts in IDLE.
  *
  * pull_pid is set exactly in PULLING and the start is under way exactly in STARTING (the pod
  * worker checks both on every sync).
@@ -41,6 +61,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
@@ -68,6 +89,37 @@ void ctr_unwatch(struct ctr *c)
 const struct spec_container *ctr_spec(const struct ctr *c)
 {
     return c->pod->spec ? spec_pod_ctr(c->pod->spec, c->idx) : NULL;
+}
+
+/* ---- the container's state ---- */
+
+#define TO(s) (1u << (s))
+static const struct {
+    const char *name;
+    unsigned next; /* the states it may move to */
+} ctr_states[] = {
+    [C_IDLE] = {"idle", TO(C_PULLING) | TO(C_STARTING) | TO(C_RUNNING) | TO(C_POSTSTART) |
+                            TO(C_BACKOFF) | TO(C_EXITED)},
+    [C_PULLING] = {"pulling", TO(C_IDLE) | TO(C_BACKOFF)},
+    [C_STARTING] = {"starting", TO(C_RUNNING) | TO(C_POSTSTART) | TO(C_BACKOFF) | TO(C_IDLE)},
+    [C_POSTSTART] = {"poststart", TO(C_RUNNING) | TO(C_EXITED)},
+    [C_BACKOFF] = {"backoff", TO(C_IDLE)},
+    [C_RUNNING] = {"running", TO(C_EXITED)},
+    [C_EXITED] = {"exited", TO(C_IDLE) | TO(C_BACKOFF) | TO(C_DONE)},
+    [C_DONE] = {"done", TO(C_IDLE)},
+};
+#undef TO
+
+void ctr_set_state(struct ctr *c, enum ctr_state to, const char *why)
+{
+    if (!(ctr_states[c->state].next & (1u << to))) {
+        tk_error("container '%s/%s': no transition from %s to %s (%s)", c->pod->name, c->name,
+                 ctr_states[c->state].name, ctr_states[to].name, why);
+        abort();
+    }
+    tk_debug("container '%s/%s': %s -> %s (%s)", c->pod->name, c->name, ctr_states[c->state].name,
+             ctr_states[to].name, why);
+    c->state = to;
 }
 
 /* The terminated state's message: the termination message the container left, else (with
@@ -109,7 +161,7 @@ void ctr_set_exit(struct ctr *c, const struct runtime_ctr *st)
     probe_ctr_stopped(c);
     loop_del_timer(c->pod->env.loop, c->kill_timer);
     c->kill_timer = 0;
-    c->state = C_EXITED;
+    ctr_set_state(c, C_EXITED, "exited");
     c->reason = c->exit_code == 0 ? "Completed" : st->oom_killed ? "OOMKilled" : "Error";
     c->last_term = c->term;
     c->term = (struct ctr_term){.set = true,
@@ -187,14 +239,14 @@ static int64_t on_ctr_timer(struct loop *loop, uint64_t id, void *data)
     c->timer = 0;
     c->due_ns = 0;
     if (c->state == C_BACKOFF)
-        c->state = C_IDLE;
+        ctr_set_state(c, C_IDLE, "back-off over");
     pod_sync(c->pod);
     return LOOP_TIMER_DONE;
 }
 
 static void ctr_backoff(struct ctr *c, const char *reason, int64_t delay_ms)
 {
-    c->state = C_BACKOFF;
+    ctr_set_state(c, C_BACKOFF, reason);
     c->reason = reason;
     c->due_ns = tk_now_realtime_ns() + delay_ms * 1000000;
     loop_del_timer(c->pod->env.loop, c->timer);
@@ -225,7 +277,7 @@ void ctr_decide(struct ctr *c)
     bool failed = c->exit_code != 0;
     if (c->resize_restart) { /* its new resources, without a back-off */
         c->resize_restart = false;
-        c->state = C_IDLE;
+        ctr_set_state(c, C_IDLE, "resized");
         c->reason = "ContainerCreating";
         return;
     }
@@ -236,7 +288,7 @@ void ctr_decide(struct ctr *c)
     if (c->sidecar)
         pol = pod_apps_done(p) ? SPEC_RESTART_NEVER : SPEC_RESTART_ALWAYS;
     if (pol == SPEC_RESTART_NEVER || (pol == SPEC_RESTART_ON_FAILURE && !failed)) {
-        c->state = C_DONE;
+        ctr_set_state(c, C_DONE, "the restart policy is done with it");
         return;
     }
     if (c->finished_ns - c->started_ns >= cfg->backoff_reset_ms * 1000000)
@@ -302,7 +354,7 @@ static void on_pull_exit(struct loop *loop, pid_t pid, int status, void *data)
         c->pull_fd = -1;
     }
     if (pod_is_stopping(p)) {
-        c->state = C_IDLE;
+        ctr_set_state(c, C_IDLE, "pull ended, the pod stops");
         tk_buf_free(&c->pull_out);
         pod_sync(p);
         return;
@@ -311,7 +363,7 @@ static void on_pull_exit(struct loop *loop, pid_t pid, int status, void *data)
         c->pulled = true;
         c->pull_failures = 0;
         c->pull_backoff_ms = p->env.cfg->backoff_initial_ms;
-        c->state = C_IDLE;
+        ctr_set_state(c, C_IDLE, "pulled");
         c->message[0] = '\0';
         pod_emit(p, c, "Pulled", "pulled image '%s'", c->image);
     } else {
@@ -359,7 +411,7 @@ static void ctr_pull(struct ctr *c)
         pod_emit(p, c, "Failed", "%s", c->message);
         return;
     }
-    c->state = C_PULLING;
+    ctr_set_state(c, C_PULLING, "pull started");
     if (!c->message[0]) /* a retry keeps showing why the last try failed until this one ends */
         c->reason = "PullingImage";
     pod_emit(p, c, "Pulling", "pulling image '%s'", c->image);
@@ -446,15 +498,16 @@ static void ctr_start_done(struct ctr *c, int r, struct runtime_ctr *st, struct 
     if (c->ever_started)
         c->restarts++;
     c->ever_started = true;
-    c->state = C_RUNNING;
     c->reason = NULL;
     c->message[0] = '\0';
     c->pid = st->pid;
     const struct spec_container *sc = ctr_spec(c);
     if (sc && sc->post_start && !pod_is_stopping(p)) {
-        c->state = C_POSTSTART; /* running and ready once its hook returned */
+        /* running and ready once its hook returned */
+        ctr_set_state(c, C_POSTSTART, "started, postStart hook due");
         c->reason = "ContainerCreating";
     } else {
+        ctr_set_state(c, C_RUNNING, "started");
         probe_ctr_running(c);
     }
     c->monitor_pid = st->monitor_pid;
@@ -491,7 +544,7 @@ static void ctr_start_progress(void *data)
 /* The runtime brings the container up in a child: wait for its word without blocking. */
 static void ctr_starting(struct ctr *c, pid_t monitor_pid)
 {
-    c->state = C_STARTING;
+    ctr_set_state(c, C_STARTING, "start under way");
     if (!c->message[0]) /* a retry keeps showing why the last try failed until this one ends */
         c->reason = "ContainerCreating";
     c->monitor_pid = monitor_pid;
@@ -520,7 +573,8 @@ void ctr_start_settle(struct ctr *c)
         close(st.watch_fd);
     if (r < 0 && st.monitor_pid > 0)
         waitpid(st.monitor_pid, NULL, WNOHANG);
-    c->state = r == 0 ? C_RUNNING : C_IDLE;
+    ctr_set_state(c, r == 0 ? C_RUNNING : C_IDLE,
+                  r == 0 ? "started (agent stops)" : "start failed (agent stops)");
 }
 
 static int64_t kill_now(struct loop *loop, uint64_t id, void *data)
@@ -581,7 +635,7 @@ static void post_start_done(struct ctr *c, bool ok, const char *msg)
     struct pod *p = c->pod;
     if (c->state != C_POSTSTART)
         return;
-    c->state = C_RUNNING;
+    ctr_set_state(c, C_RUNNING, ok ? "postStart hook returned" : "postStart hook failed");
     c->reason = NULL;
     if (ok) {
         probe_ctr_running(c);

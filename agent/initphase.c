@@ -105,7 +105,7 @@ void pod_init_sandbox_new(struct pod *p)
         struct ctr *c = &p->ctrs[i];
         again |= c->ever_started;
         if (c->init && (c->state == C_DONE || c->state == C_EXITED)) {
-            c->state = C_IDLE;
+            ctr_set_state(c, C_IDLE, "the sandbox was made anew");
             c->reason = "PodInitializing";
         }
     }

@@ -191,6 +191,9 @@ bool pod_init_failed(const struct pod *p);
 const char *pod_init_reason(const struct pod *p, char *buf, size_t size);
 
 /* ctrworker.c */
+/* Move the container to state to (why: for the debug log); aborts on a move the table in
+ * ctrworker.c does not allow. */
+void ctr_set_state(struct ctr *c, enum ctr_state to, const char *why);
 /* Start the container (pulling its image first when needed); asynchronous. */
 void ctr_start(struct ctr *c);
 /* The restart policy decides on an exited container. */

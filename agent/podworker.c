@@ -35,7 +35,7 @@
  * A stop that finds a creation under way lets it end first (its child is never left behind).
  * A new pod starts in ADMISSION; an adopted pod starts in SANDBOX_DUE (pod_up finds the existing
  * sandbox), one without a record (an orphan) in RUNNING with no spec: only its stop is left to do.
- * Each container has its own table (enum ctr_state, agent/ctrworker.c).
+ * Each container has its own table (enum ctr_state, agent/ctrworker.c, ctr_set_state()).
  */
 #include "agent/podworker.h"
 #include "agent/podworker-int.h"
@@ -253,7 +253,7 @@ static void ctr_init(struct pod *p, struct ctr *c, size_t idx, const char *name,
     c->watch_fd = -1;
     c->start.work.fd = -1;
     c->pull_fd = -1;
-    c->state = C_IDLE;
+    c->state = C_IDLE; /* its first state (no transition) */
     c->reason = "ContainerCreating";
     c->backoff_ms = p->env.cfg->backoff_initial_ms;
     c->pull_backoff_ms = p->env.cfg->backoff_initial_ms;
@@ -602,7 +602,7 @@ static void adopt_ctr(struct pod *p, struct ctr *c)
     if (st.image_digest[0])
         snprintf(c->digest, sizeof(c->digest), "%s", st.image_digest);
     if (st.running && st.watch_fd >= 0) {
-        c->state = C_RUNNING;
+        ctr_set_state(c, C_RUNNING, "adopted");
         c->reason = NULL;
         c->pid = st.pid;
         ctr_watch(c, st.watch_fd);
