@@ -1,5 +1,5 @@
-# What the agent benchmarks (bench/agent.sh, bench/probes.sh) share: sourced from the
-# repository's top directory with TANK set.
+# What the agent benchmarks (bench/agent.sh, bench/probes.sh, bench/start-manifest.sh) share:
+# sourced from the repository's top directory with TANK set.
 #   bench_setup        T (a temp dir with pods/, state/, run/, log/), SOCK, IMAGE (the demo
 #                      busybox image), $T/tank.ini over them; an EXIT trap that removes the
 #                      pods (waiting until the agent has stopped them), the agent, mounts

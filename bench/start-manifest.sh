@@ -23,41 +23,27 @@ ROUNDS=${ROUNDS:-9}
 make -s tank >/dev/null || exit 1
 [ -f build/oci/busybox/index.json ] || make -s demo-image >/dev/null || exit 1
 TANK=$PWD/tank
-IMAGE="oci:$PWD/build/oci/busybox:latest"
-T=$(mktemp -d /tmp/tank-bench-manifest.XXXXXX)
-AGENT= HUGETLB_MOUNTED= P=
-api() { curl -fsS --unix-socket "$T/tank.sock" "http://tank$1"; }
-cleanup() {
-    if [ -n "$AGENT" ]; then
-        rm -f "$T"/pods/*.yaml
-        for _ in $(seq 300); do
-            [ "$(api /v1/pods 2>/dev/null | jq '.pods | length')" = 0 ] && break
-            sleep 0.1
-        done
-        kill "$AGENT" 2>/dev/null
-        wait "$AGENT" 2>/dev/null
-    fi
+. bench/lib.sh
+bench_setup
+HUGETLB_MOUNTED= P=
+peers_cleanup() {
     [ -n "$P" ] && $P system reset -f >/dev/null 2>&1
     [ -n "$HUGETLB_MOUNTED" ] && umount /sys/fs/cgroup/hugetlb 2>/dev/null &&
         rmdir /sys/fs/cgroup/hugetlb 2>/dev/null
-    grep " $T/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
-        xargs -r -n1 umount -l 2>/dev/null
-    rm -rf "$T"
 }
-trap cleanup EXIT
+BENCH_CLEANUP=peers_cleanup
 now_us() { echo "${EPOCHREALTIME/./}"; } # no fork
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print 0}'; }
 ms() { awk -v n="$1" 'BEGIN {printf "%.1f", n / 1000}'; }
 
 # The FIFO, held open read-write here so that neither side ever blocks in open().
-mkdir -p "$T/bench" "$T/pods" "$T/state" "$T/run" "$T/log"
+mkdir -p "$T/bench"
 mkfifo "$T/bench/go"
 exec 3<>"$T/bench/go"
 # wait_go: the workload's line, or give up after 30 s.
 wait_go() { read -r -t 30 -u 3 _; }
 CMD='echo x >/bench/go'
 
-. t/pod-yaml.sh
 LIMITS=${LIMITS:-'    resources: {requests: {cpu: 50m, memory: 16Mi}, limits: {cpu: 500m, memory: 64Mi}}'}
 manifest() { # NAME IMAGE PULL [RESOURCES]
     pod_manifest "$1" image="$2" pull="$3" policy=Never grace=1 cmd="$CMD" \
@@ -70,18 +56,7 @@ $4}" \
 }
 
 # tank: the agent in a network namespace of its own, the image pulled beforehand.
-cat >"$T/tank.ini" <<EOC
-[agent]
-pods_dir = $T/pods
-state_dir = $T/state
-run_dir = $T/run
-log_dir = $T/log
-socket = $T/tank.sock
-EOC
-unshare --net -- "$TANK" agent --config "$T/tank.ini" 2>"$T/agent.log" &
-AGENT=$!
-for _ in $(seq 200); do api /healthz >/dev/null 2>&1 && break; sleep 0.05; done
-"$TANK" pull --config "$T/tank.ini" "$IMAGE" >/dev/null 2>&1 || { echo "tank pull failed" >&2; exit 1; }
+bench_agent_start || { echo "tank pull failed" >&2; exit 1; }
 tank_round() { # I OUTFILE [RESOURCES]
     manifest "m$1" "$IMAGE" IfNotPresent "${3:-}" >"$T/pods/.m$1.tmp"
     local t0 t1
