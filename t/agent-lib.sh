@@ -59,6 +59,15 @@ EOC
     IMAGE="oci:$IMAGE_DIR:latest"
 }
 
+# agent_allocatable_memory MIB: [resources] reserved_memory leaves MIB MiB of the host's memory
+# allocatable to pods (after agent_setup, before agent_start).
+agent_allocatable_memory() {
+    local total
+    total=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024))
+    [ "$total" -gt 0 ] || skip "no MemTotal in /proc/meminfo"
+    printf 'reserved_memory = %s\n' $((total - $1 * 1048576)) >>"$CFG"
+}
+
 agent_start() {
     if [ -n "${AGENT_NETNS:-}" ]; then # a namespace of the test's own (with its uplink)
         nsenter --net="$AGENT_NETNS" -- "$TANK" agent --config "$CFG" 2>>"$TMP/agent.log" &

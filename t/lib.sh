@@ -35,6 +35,19 @@ expect_exit() {
     [ "$got" = "$want" ] || fail "'$*' exited $got, expected $want"
 }
 # wait_for SECONDS CMD...: poll CMD until it succeeds, fail after SECONDS.
+# expect_invalid WHAT PATTERN...: `tank validate` refuses the manifest on stdin (WHAT: what it
+# holds, for the failure message) and its output matches each grep PATTERN.
+expect_invalid() {
+    local what=$1 want
+    shift
+    mkdir -p "$TMP/m"
+    cat >"$TMP/m/bad.yaml"
+    "$TANK" validate "$TMP/m/bad.yaml" >"$TMP/v.out" 2>&1 && fail "$what accepted"
+    for want in "$@"; do
+        grep -q -- "$want" "$TMP/v.out" || fail "$what: no '$want' in: $(cat "$TMP/v.out")"
+    done
+}
+
 wait_for() {
     local secs=$1; shift
     local deadline=$((SECONDS + secs))

@@ -6,9 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
 agent_setup
-total=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024))
-[ -n "$total" ] || skip "no MemTotal in /proc/meminfo"
-printf 'reserved_memory = %s\n' $((total - 100 * 1048576)) >>"$CFG"
+agent_allocatable_memory 100
 agent_start
 skip_unless_containers_run
 

@@ -7,17 +7,14 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
 agent_setup
-total=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024))
-[ -n "$total" ] || skip "no MemTotal in /proc/meminfo"
-printf 'reserved_memory = %s\n' $((total - 100 * 1048576)) >>"$CFG"
+agent_allocatable_memory 100
 agent_start
 skip_unless_containers_run
 
 # put_req NAME MEMORY: a pod requesting MEMORY (resizePolicy NotRequired, the default).
 put_req() {
-    pod_manifest "$1" grace=1 argv='["sleep", "100381"]' \
-        ctr_yaml="    resources:
-      requests: {cpu: 10m, memory: $2}" >"$PODS/.$1.tmp" && mv "$PODS/.$1.tmp" "$PODS/$1.yaml"
+    put_pod "$1" grace=1 argv='["sleep", "100381"]' ctr_yaml="    resources:
+      requests: {cpu: 10m, memory: $2}"
 }
 pending() { pod_jq grow '.conditions[] | select(.type == "PodResizePending") | '"$1"; }
 put_req big 60Mi
