@@ -1,7 +1,7 @@
 /* `tank status`: pods and containers from the agent's API over its unix socket. */
 #include "agent/cli.h"
+#include "agent/cmd_status-int.h"
 
-#include <ctype.h>
 #include <curl/curl.h>
 #include <stdbool.h>
 #include <errno.h>
@@ -110,7 +110,7 @@ long cli_api_get(const char *socket, const char *path, struct tk_buf *out)
 
 /* Every string of an agent's document made printable: what a manifest, an image or a registry
  * said (a StopSignal in an error, an event's message) may hold terminal escapes. */
-static void escape_strings(json_t *v)
+void status_escape_strings(json_t *v)
 {
     size_t i;
     const char *k;
@@ -119,16 +119,10 @@ static void escape_strings(json_t *v)
         char buf[8192];
         json_string_set(v, tk_escape(json_string_value(v), buf, sizeof(buf)));
     } else if (json_is_object(v)) {
-        json_object_foreach(v, k, x) escape_strings(x);
+        json_object_foreach(v, k, x) status_escape_strings(x);
     } else if (json_is_array(v)) {
-        json_array_foreach(v, i, x) escape_strings(x);
+        json_array_foreach(v, i, x) status_escape_strings(x);
     }
-}
-
-static const char *jstr(json_t *o, const char *key, const char *dflt)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : dflt;
 }
 
 static int64_t parse_time(const char *s)
@@ -201,12 +195,6 @@ static void print_errors(json_t *root)
     printf("%s\n", red ? "\033[0m" : "");
 }
 
-/* One row of the table: the columns' texts. */
-#define COLS 9
-struct row {
-    char col[COLS][512];
-};
-
 static void ctr_images(json_t *p, char *out, size_t size)
 {
     size_t j, off = 0;
@@ -221,7 +209,7 @@ static void ctr_images(json_t *p, char *out, size_t size)
     }
 }
 
-static void pod_row(json_t *p, bool wide, struct row *r)
+void status_pod_row(json_t *p, bool wide, struct row *r)
 {
     size_t n = json_array_size(json_object_get(p, "containers")), ready = 0, j;
     json_t *c, *v;
@@ -264,7 +252,7 @@ static void pod_row(json_t *p, bool wide, struct row *r)
 }
 
 /* Columns as wide as their longest cell, as kubectl prints them. */
-static void print_rows(const struct row *rows, size_t n, size_t ncols)
+void status_print_rows(const struct row *rows, size_t n, size_t ncols)
 {
     size_t w[COLS] = {0};
     for (size_t i = 0; i < n; i++)
@@ -325,7 +313,7 @@ static void print_workloads(json_t *root)
         }
         format_age(oldest, r->col[5], sizeof(r->col[5]));
     }
-    print_rows(rows, n + 1, 6);
+    status_print_rows(rows, n + 1, 6);
     printf("\n");
     free(rows);
 }
@@ -349,9 +337,9 @@ static void print_table(json_t *root, bool wide)
         if (json_is_false(json_object_get(p, "scheduled")))
             skipped++;
         else
-            pod_row(p, wide, &rows[++shown]);
+            status_pod_row(p, wide, &rows[++shown]);
     }
-    print_rows(rows, shown + 1, ncols);
+    status_print_rows(rows, shown + 1, ncols);
     if (!shown)
         printf("(no pods)\n");
     free(rows);
@@ -410,8 +398,6 @@ static bool yaml_empty(json_t *v)
     return (json_is_object(v) || json_is_array(v)) && !json_object_size(v) && !json_array_size(v);
 }
 
-static void yaml_value(json_t *v, int indent);
-
 static void yaml_object(json_t *o, int indent, bool first_inline)
 {
     const char *k;
@@ -424,7 +410,7 @@ static void yaml_object(json_t *o, int indent, bool first_inline)
         printf("%s:", k);
         if ((json_is_object(x) || json_is_array(x)) && !yaml_empty(x)) {
             printf("\n");
-            yaml_value(x, json_is_array(x) ? indent : indent + 2);
+            status_yaml_value(x, json_is_array(x) ? indent : indent + 2);
         } else {
             printf(" ");
             yaml_scalar(x);
@@ -433,7 +419,7 @@ static void yaml_object(json_t *o, int indent, bool first_inline)
     }
 }
 
-static void yaml_value(json_t *v, int indent)
+void status_yaml_value(json_t *v, int indent)
 {
     size_t i;
     json_t *x;
@@ -448,7 +434,7 @@ static void yaml_value(json_t *v, int indent)
             yaml_object(x, indent + 2, true);
         } else if (json_is_array(x) && json_array_size(x)) {
             printf("\n");
-            yaml_value(x, indent + 2);
+            status_yaml_value(x, indent + 2);
         } else {
             yaml_scalar(x);
             printf("\n");
@@ -649,8 +635,6 @@ static void print_sync(json_t *root)
         printf(", last sync %s\n", jstr(s, "lastSync", "-"));
 }
 
-enum fmt { FMT_TABLE, FMT_WIDE, FMT_JSON, FMT_YAML, FMT_NAME };
-
 static const char *const fmt_names[] = {"table", "wide", "json", "yaml", "name"};
 
 static void print_pod_detail(const struct tank_config *cfg, json_t *root, const char *pod)
@@ -664,189 +648,17 @@ static void print_pod_detail(const struct tank_config *cfg, json_t *root, const 
     json_t *all = cli_api_get(cfg->socket, "/v1/pods", &allb) == 200
                       ? json_loads(tk_buf_str(&allb), 0, NULL)
                       : NULL;
-    escape_strings(events);
-    escape_strings(all);
+    status_escape_strings(events);
+    status_escape_strings(all);
     print_detail(root, events, jstr(all, "revision", NULL));
     json_decref(events);
     json_decref(all);
 }
 
-/* "deploy/web" and the like: the kind it names, NULL when the prefix is none of them. */
-static const char *workload_kind(const char *ref, const char **name)
-{
-    static const char *const kinds[][2] = {{"deploy", "Deployment"},
-                                           {"deployment", "Deployment"},
-                                           {"deployments", "Deployment"},
-                                           {"ds", "DaemonSet"},
-                                           {"daemonset", "DaemonSet"},
-                                           {"daemonsets", "DaemonSet"},
-                                           {"job", "Job"},
-                                           {"jobs", "Job"},
-                                           {"cronjob", "CronJob"},
-                                           {"cj", "CronJob"},
-                                           {"cronjobs", "CronJob"}};
-    const char *slash = strchr(ref, '/');
-    if (!slash)
-        return NULL;
-    *name = slash + 1;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-        if (strlen(kinds[i][0]) == (size_t)(slash - ref) &&
-            !strncasecmp(ref, kinds[i][0], (size_t)(slash - ref)))
-            return kinds[i][1];
-    return NULL;
-}
-
-static bool owned_by(json_t *pod, json_t *wl)
-{
-    json_t *o = json_object_get(pod, "owner"), *j;
-    size_t i;
-    if (!strcmp(jstr(o, "kind", ""), jstr(wl, "kind", "?")) &&
-        !strcmp(jstr(o, "name", ""), jstr(wl, "name", "?")))
-        return true;
-    json_array_foreach(json_object_get(wl, "jobs"), i, j) /* a CronJob's Jobs' pods */
-        if (!strcmp(jstr(o, "kind", ""), "Job") &&
-            !strcmp(jstr(o, "name", ""), json_string_value(j))) return true;
-    return false;
-}
-
-/* A CronJob's schedule and Jobs; a Job's times. */
-static void print_schedule(json_t *wl)
-{
-    json_t *j;
-    size_t i;
-    if (json_object_get(wl, "startTime"))
-        printf("Start Time:    %s\nCompleted At:  %s\n", jstr(wl, "startTime", "-"),
-               jstr(wl, "completionTime", "-"));
-    if (!json_object_get(wl, "schedule"))
-        return;
-    printf("Schedule:      %s\nTime Zone:     %s\nConcurrency:   %s\nSuspend:       %s\n"
-           "Last Schedule: %s\nNext Schedule: %s\nActive Jobs:  ",
-           jstr(wl, "schedule", "?"), jstr(wl, "timeZone", "(local)"),
-           jstr(wl, "concurrencyPolicy", "?"),
-           json_is_true(json_object_get(wl, "suspend")) ? "true" : "false",
-           jstr(wl, "lastScheduleTime", "<none>"), jstr(wl, "nextScheduleTime", "<none>"));
-    json_array_foreach(json_object_get(wl, "active"), i, j) printf(" %s", json_string_value(j));
-    printf("%s\nJobs:         ", json_array_size(json_object_get(wl, "active")) ? "" : " <none>");
-    json_array_foreach(json_object_get(wl, "jobs"), i, j) printf(" %s", json_string_value(j));
-    printf("%s\n", json_array_size(json_object_get(wl, "jobs")) ? "" : " <none>");
-}
-
-/* A workload's events: its own (deployment/NAME) and its pods', also the gone ones'. */
-static void print_workload_events(const struct tank_config *cfg, json_t *wl)
-{
-    _cleanup_buf_ struct tk_buf evb = TK_BUF_INIT;
-    json_t *events = cli_api_get(cfg->socket, "/v1/events", &evb) == 200
-                         ? json_loads(tk_buf_str(&evb), 0, NULL)
-                         : NULL;
-    escape_strings(events);
-    char own[128], prefix[96];
-    snprintf(own, sizeof(own), "%s/%s", jstr(wl, "kind", ""), jstr(wl, "name", ""));
-    for (char *c = own; *c && *c != '/'; c++)
-        *c = (char)tolower((unsigned char)*c);
-    snprintf(prefix, sizeof(prefix), "%s-", jstr(wl, "name", ""));
-    json_t *evs = json_object_get(events, "events"), *e;
-    size_t i, shown = 0;
-    printf("Events:\n");
-    json_array_foreach(evs, i, e)
-    {
-        const char *pod = jstr(e, "pod", "");
-        if (strcmp(pod, own) && strncmp(pod, prefix, strlen(prefix)))
-            continue;
-        printf("  %s  %-24s %-22s %s\n", jstr(e, "time", "?"), pod, jstr(e, "reason", ""),
-               jstr(e, "message", ""));
-        shown++;
-    }
-    if (!shown)
-        printf("  <none>\n");
-    json_decref(events);
-}
-
-static void print_workload(const struct tank_config *cfg, json_t *root, json_t *wl)
-{
-    const char *kind = jstr(wl, "kind", "?");
-    printf("Name:          %s\nKind:          %s\nNamespace:     %s\n", jstr(wl, "name", "?"), kind,
-           jstr(wl, "namespace", "-"));
-    printf("Replicas:      %lld desired | %lld updated | %lld ready | %lld available\n",
-           (long long)json_integer_value(json_object_get(wl, "replicas")),
-           (long long)json_integer_value(json_object_get(wl, "updated")),
-           (long long)json_integer_value(json_object_get(wl, "ready")),
-           (long long)json_integer_value(json_object_get(wl, "available")));
-    if (json_object_get(wl, "strategy"))
-        printf("Strategy:      %s\nTemplate hash: %s\n", jstr(wl, "strategy", "-"),
-               jstr(wl, "templateHash", "-"));
-    if (json_object_get(wl, "paused"))
-        printf("Paused:        %s\n",
-               json_is_true(json_object_get(wl, "paused")) ? "true" : "false");
-    if (json_object_get(wl, "succeeded"))
-        printf("Pods Statuses: %lld active / %lld succeeded / %lld failed\n",
-               (long long)json_integer_value(json_object_get(wl, "active")),
-               (long long)json_integer_value(json_object_get(wl, "succeeded")),
-               (long long)json_integer_value(json_object_get(wl, "failed")));
-    print_schedule(wl);
-    json_t *c;
-    size_t i, n = 0;
-    printf("Conditions:\n  %-12s %-7s %-27s %s\n", "Type", "Status", "Reason", "Message");
-    json_array_foreach(json_object_get(wl, "conditions"), i, c)
-        printf("  %-12s %-7s %-27s %s\n", jstr(c, "type", "?"), jstr(c, "status", "?"),
-               jstr(c, "reason", "-"), jstr(c, "message", ""));
-    json_t *pods = json_object_get(root, "pods"), *p;
-    struct row *rows = calloc(json_array_size(pods) + 1, sizeof(*rows));
-    static const char *const head[] = {"NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP"};
-    for (size_t k = 0; rows && k < 6; k++)
-        snprintf(rows[0].col[k], sizeof(rows[0].col[k]), "%s", head[k]);
-    json_array_foreach(pods, i, p) if (rows && owned_by(p, wl)) pod_row(p, false, &rows[++n]);
-    printf("Pods:\n");
-    if (rows && n)
-        print_rows(rows, n + 1, 6);
-    else
-        printf("  <none>\n");
-    free(rows);
-    print_workload_events(cfg, wl);
-}
-
-/* tank status deploy/NAME (ds/, job/, cronjob/): the workload in detail. */
-static int show_workload(const struct tank_config *cfg, const char *ref, enum fmt fmt)
-{
-    const char *name = NULL, *kind = workload_kind(ref, &name);
-    if (!kind) {
-        fprintf(stderr,
-                "tank status: '%s': not a pod name nor KIND/NAME (deploy/, ds/, job/, "
-                "cronjob/)\n",
-                ref);
-        return 2;
-    }
-    _cleanup_buf_ struct tk_buf body = TK_BUF_INIT;
-    if (cli_api_get(cfg->socket, "/v1/pods", &body) != 200)
-        return 1;
-    json_t *root = json_loads(tk_buf_str(&body), 0, NULL), *wl, *found = NULL;
-    size_t i;
-    json_array_foreach(json_object_get(root, "workloads"), i,
-                       wl) if (!found && !strcmp(jstr(wl, "kind", ""), kind) &&
-                               !strcmp(jstr(wl, "name", ""), name)) found = wl;
-    int rc = 0;
-    if (!found) {
-        fprintf(stderr, "tank status: %s '%s' not found\n", kind, name);
-        rc = 1;
-    } else if (fmt == FMT_JSON) {
-        char *s = json_dumps(found, JSON_INDENT(2));
-        printf("%s\n", s ? s : "null");
-        free(s);
-    } else if (fmt == FMT_YAML) {
-        yaml_value(found, 0);
-    } else if (fmt == FMT_NAME) {
-        printf("%s\n", ref);
-    } else {
-        escape_strings(root);
-        print_workload(cfg, root, found);
-    }
-    json_decref(root);
-    return rc;
-}
-
 static int show(const struct tank_config *cfg, const char *pod, enum fmt fmt)
 {
     if (pod && strchr(pod, '/'))
-        return show_workload(cfg, pod, fmt);
+        return status_show_workload(cfg, pod, fmt);
     _cleanup_buf_ struct tk_buf body = TK_BUF_INIT;
     char path[512];
     snprintf(path, sizeof(path), pod ? "/v1/pods/%s" : "/v1/pods", pod ? pod : "");
@@ -868,19 +680,19 @@ static int show(const struct tank_config *cfg, const char *pod, enum fmt fmt)
         return 1;
     }
     if (fmt == FMT_YAML) {
-        yaml_value(root, 0);
+        status_yaml_value(root, 0);
     } else if (fmt == FMT_NAME) {
-        escape_strings(root);
+        status_escape_strings(root);
         if (pod)
             printf("pod/%s\n", jstr(root, "name", pod));
         else
             print_names(root);
     } else if (!pod) {
-        escape_strings(root);
+        status_escape_strings(root);
         print_sync(root);
         print_table(root, fmt == FMT_WIDE);
     } else {
-        escape_strings(root);
+        status_escape_strings(root);
         print_pod_detail(cfg, root, pod);
     }
     json_decref(root);
