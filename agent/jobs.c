@@ -180,58 +180,92 @@ static bool update(const struct spec_workload *wl, struct job_rec *r, int64_t no
     return changed || r->finish_ms;
 }
 
-int jobs_expand(struct spec_set *set, const struct spec_workload *wl, struct controllers_ctx *ctx)
+/* The pod name of index i (0-based): NAME-xxxxx from the template's hash. */
+static void index_pod_name(const struct spec_workload *wl, int64_t i, char *name, size_t size)
 {
-    char suffix[6], name[128], key[17];
-    const char *labels[] = {"job-name", wl->name, "batch.kubernetes.io/job-name", wl->name, NULL};
-    int64_t limit = (int64_t)wl->completions + wl->backoff_limit;
-    int64_t now = ctx->now_ms, succeeded = 0, failed = 0, active = 0;
-    struct job_rec rec;
+    char suffix[6];
+    controllers_alphabet(wl->tmpl->hash, (unsigned)i + 1, suffix, 5);
+    snprintf(name, size, "%s-%s", wl->name, suffix);
+}
+
+static enum controllers_pod observe(struct controllers_ctx *ctx, const char *name)
+{
+    return ctx->observe ? ctx->observe(ctx->data, name) : CONTROLLERS_ABSENT;
+}
+
+/* The Job's record in state_dir, or a new one started now; true when it was there. */
+static bool rec_get(const struct spec_workload *wl, struct controllers_ctx *ctx,
+                    struct job_rec *rec)
+{
+    char key[17];
     job_key(wl, key);
-    bool known = ctx->state_dir && rec_load(ctx->state_dir, wl->name, key, &rec);
+    bool known = ctx->state_dir && rec_load(ctx->state_dir, wl->name, key, rec);
     if (!known) {
-        rec = (struct job_rec){.start_ms = now};
-        snprintf(rec.key, sizeof(rec.key), "%s", key);
+        *rec = (struct job_rec){.start_ms = ctx->now_ms};
+        snprintf(rec->key, sizeof(rec->key), "%s", key);
     }
-    /* The outcomes so far. */
+    return known;
+}
+
+/* Fold the outcomes of the first limit indexes into rec, kept in state_dir when it changed. */
+static void observe_outcomes(const struct spec_workload *wl, struct controllers_ctx *ctx,
+                             struct job_rec *rec, bool known, int64_t limit)
+{
+    char name[128];
+    int64_t now = ctx->now_ms, succeeded = 0, failed = 0, active = 0;
     for (int64_t i = 0; i < limit; i++) {
-        controllers_alphabet(wl->tmpl->hash, (unsigned)i + 1, suffix, 5);
-        snprintf(name, sizeof(name), "%s-%s", wl->name, suffix);
-        enum controllers_pod o = ctx->observe ? ctx->observe(ctx->data, name) : CONTROLLERS_ABSENT;
+        index_pod_name(wl, i, name, sizeof(name));
+        enum controllers_pod o = observe(ctx, name);
         succeeded += o == CONTROLLERS_SUCCEEDED;
         failed += o == CONTROLLERS_FAILED;
         active += o == CONTROLLERS_ACTIVE;
     }
-    bool was_finished = rec.finish_ms != 0;
-    if ((update(wl, &rec, now, failed, succeeded, active) || !known) && ctx->state_dir)
-        rec_save(ctx->state_dir, wl->name, &rec);
-    if (rec.finish_ms && !was_finished && wl->owner_cronjob)
+    bool was_finished = rec->finish_ms != 0;
+    if ((update(wl, rec, now, failed, succeeded, active) || !known) && ctx->state_dir)
+        rec_save(ctx->state_dir, wl->name, rec);
+    if (rec->finish_ms && !was_finished && wl->owner_cronjob)
         controllers_wake_at(ctx, now); /* its CronJob decides again (Forbid waits for it) */
-    if (rec.finish_ms && !was_finished)
-        tk_info("job '%s': %s%s%s", wl->name, rec.condition, rec.reason[0] ? ", " : "", rec.reason);
+    if (rec->finish_ms && !was_finished)
+        tk_info("job '%s': %s%s%s", wl->name, rec->condition, rec->reason[0] ? ", " : "",
+                rec->reason);
+}
+
+/* The wake-ups the Job needs (its TTL, its deadline, the next pod after a back-off); true
+ * when its TTL after finishing has run out (its pods go). */
+static bool schedule_wakeups(const struct spec_workload *wl, struct controllers_ctx *ctx,
+                             const struct job_rec *rec, int64_t wait_until)
+{
+    int64_t now = ctx->now_ms;
     bool expired = false;
-    if (rec.finish_ms && wl->ttl_after_finished_s.has) {
-        int64_t at = rec.finish_ms + wl->ttl_after_finished_s.v * 1000;
+    if (rec->finish_ms && wl->ttl_after_finished_s.has) {
+        int64_t at = rec->finish_ms + wl->ttl_after_finished_s.v * 1000;
         expired = now >= at;
         if (!expired)
             controllers_wake_at(ctx, at);
     }
-    if (!rec.finish_ms && wl->active_deadline_s.has)
-        controllers_wake_at(ctx, rec.start_ms + wl->active_deadline_s.v * 1000);
-    int64_t wait_until = next_pod_at(&rec);
+    if (!rec->finish_ms && wl->active_deadline_s.has)
+        controllers_wake_at(ctx, rec->start_ms + wl->active_deadline_s.v * 1000);
     if (wait_until > now)
         controllers_wake_at(ctx, wait_until);
-    /* The pods: the ended ones stay (until the TTL); running ones while the Job runs; a new
-     * index while it runs, no back-off is pending, and the counts allow it. */
-    int64_t n_succ = 0, n_act = 0, n_fail = 0;
-    for (int64_t i = 0; i < limit && !expired; i++) {
-        controllers_alphabet(wl->tmpl->hash, (unsigned)i + 1, suffix, 5);
-        snprintf(name, sizeof(name), "%s-%s", wl->name, suffix);
-        enum controllers_pod o = ctx->observe ? ctx->observe(ctx->data, name) : CONTROLLERS_ABSENT;
-        if (o == CONTROLLERS_ACTIVE && rec.finish_ms)
+    return expired;
+}
+
+/* The pods: the ended ones stay (until the TTL); running ones while the Job runs; a new
+ * index while it runs, no back-off is pending, and the counts allow it. */
+static int add_pods(struct spec_set *set, const struct spec_workload *wl,
+                    struct controllers_ctx *ctx, const struct job_rec *rec, int64_t limit,
+                    int64_t wait_until)
+{
+    char name[128];
+    const char *labels[] = {"job-name", wl->name, "batch.kubernetes.io/job-name", wl->name, NULL};
+    int64_t now = ctx->now_ms, n_succ = 0, n_act = 0, n_fail = 0;
+    for (int64_t i = 0; i < limit; i++) {
+        index_pod_name(wl, i, name, sizeof(name));
+        enum controllers_pod o = observe(ctx, name);
+        if (o == CONTROLLERS_ACTIVE && rec->finish_ms)
             continue;
         if (o == CONTROLLERS_ABSENT &&
-            (rec.finish_ms || wait_until > now || n_succ + n_act >= wl->completions ||
+            (rec->finish_ms || wait_until > now || n_succ + n_act >= wl->completions ||
              n_act >= wl->parallelism || n_fail > wl->backoff_limit))
             continue;
         n_succ += o == CONTROLLERS_SUCCEEDED;
@@ -242,6 +276,18 @@ int jobs_expand(struct spec_set *set, const struct spec_workload *wl, struct con
             return r;
     }
     return 0;
+}
+
+int jobs_expand(struct spec_set *set, const struct spec_workload *wl, struct controllers_ctx *ctx)
+{
+    int64_t limit = (int64_t)wl->completions + wl->backoff_limit;
+    struct job_rec rec;
+    bool known = rec_get(wl, ctx, &rec);
+    observe_outcomes(wl, ctx, &rec, known, limit);
+    int64_t wait_until = next_pod_at(&rec);
+    if (schedule_wakeups(wl, ctx, &rec, wait_until))
+        return 0;
+    return add_pods(set, wl, ctx, &rec, limit, wait_until);
 }
 
 int controllers_job_status(const char *state_dir, const struct spec_workload *wl,
