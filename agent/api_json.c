@@ -323,12 +323,16 @@ static bool for_this_host(const struct store_state *st, const struct spec_worklo
     return true;
 }
 
-/* A Deployment, DaemonSet or Job with the pods that run for it now (kubectl get deploy / get job).
- */
-static json_t *workload_json(const struct reconciler *r, const struct spec_workload *wl)
+/* The counts of a workload's pods. */
+struct owned_counts {
+    int ready, updated, succeeded, failed, active;
+};
+
+/* The names of the pods that run for wl now, counted into n. */
+static json_t *owned_pods(const struct reconciler *r, const struct spec_workload *wl,
+                          struct owned_counts *n)
 {
     const struct store_state *st = reconcile_desired(r);
-    int ready = 0, updated = 0, succeeded = 0, failed = 0, active = 0;
     json_t *names = json_array();
     for (size_t i = 0; i < reconcile_n_pods(r); i++) {
         const struct pod *p = reconcile_pod(r, i);
@@ -340,12 +344,47 @@ static json_t *workload_json(const struct reconciler *r, const struct spec_workl
         pod_get_status(p, &s);
         json_array_append_new(names, json_string(s.name));
         const struct spec_pod *want = spec_set_find(&st->set, s.name);
-        updated += want && !strcmp(want->hash, pod_hash(p));
-        ready += pod_ready(p);
-        succeeded += s.phase == POD_SUCCEEDED;
-        failed += s.phase == POD_FAILED;
-        active += s.phase == POD_PENDING || s.phase == POD_RUNNING;
+        n->updated += want && !strcmp(want->hash, pod_hash(p));
+        n->ready += pod_ready(p);
+        n->succeeded += s.phase == POD_SUCCEEDED;
+        n->failed += s.phase == POD_FAILED;
+        n->active += s.phase == POD_PENDING || s.phase == POD_RUNNING;
     }
+    return names;
+}
+
+/* A Job's own keys: its times, its pods' outcomes, its CronJob. */
+static void job_keys(json_t *o, const struct spec_workload *wl,
+                     const struct controllers_job_status *js, const struct owned_counts *n)
+{
+    json_object_set_new(o, "startTime",
+                        js->known ? time_or_null(js->start_ms * 1000000) : json_null());
+    json_object_set_new(o, "completionTime",
+                        js->finish_ms ? time_or_null(js->finish_ms * 1000000) : json_null());
+    json_object_set_new(o, "succeeded", json_integer(n->succeeded));
+    json_object_set_new(o, "failed", json_integer(n->failed));
+    json_object_set_new(o, "active", json_integer(n->active));
+    if (wl->owner_cronjob)
+        json_object_set_new(o, "owner",
+                            json_pack("{s:s, s:s}", "kind", "CronJob", "name", wl->owner_cronjob));
+}
+
+/* A Deployment's or DaemonSet's own keys: its strategy, template hash, pause. */
+static void app_keys(json_t *o, const struct spec_workload *wl,
+                     const struct controllers_rollout *ro)
+{
+    json_object_set_new(o, "strategy", json_string(app_strategy(wl)));
+    json_object_set_new(o, "templateHash", json_string(ro ? ro->hash : ""));
+    if (wl->kind == SPEC_DEPLOYMENT)
+        json_object_set_new(o, "paused", json_boolean(wl->paused));
+}
+
+/* A Deployment, DaemonSet or Job with the pods that run for it now (kubectl get deploy / get job).
+ */
+static json_t *workload_json(const struct reconciler *r, const struct spec_workload *wl)
+{
+    struct owned_counts n = {0};
+    json_t *names = owned_pods(r, wl, &n);
     if (wl->kind == SPEC_CRONJOB) {
         json_decref(names);
         return cronjob_json(r, wl);
@@ -358,13 +397,13 @@ static json_t *workload_json(const struct reconciler *r, const struct spec_workl
     if (job && js.condition[0])
         json_array_append_new(conds, job_condition(&js));
     const struct controllers_rollout *ro = job ? NULL : reconcile_rollout(r, wl->kind, wl->name);
-    int replicas = job ? wl->completions : wl->replicas, available = ready;
+    int replicas = job ? wl->completions : wl->replicas, available = n.ready;
     if (ro) {
-        updated = ro->updated;
+        n.updated = ro->updated;
         available = ro->available;
         replicas = ro->replicas;
     }
-    if (wl->kind == SPEC_DAEMONSET && !for_this_host(st, wl))
+    if (wl->kind == SPEC_DAEMONSET && !for_this_host(reconcile_desired(r), wl))
         replicas = 0;
     if (!job) {
         json_decref(conds);
@@ -372,25 +411,12 @@ static json_t *workload_json(const struct reconciler *r, const struct spec_workl
     }
     json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:o, s:o}", "kind",
                           spec_workload_kind_to_string(wl->kind), "name", wl->name, "namespace",
-                          wl->namespace, "replicas", replicas, "ready", ready, "updated", updated,
-                          "available", available, "conditions", conds, "pods", names);
-    if (job) {
-        json_object_set_new(o, "startTime",
-                            js.known ? time_or_null(js.start_ms * 1000000) : json_null());
-        json_object_set_new(o, "completionTime",
-                            js.finish_ms ? time_or_null(js.finish_ms * 1000000) : json_null());
-        json_object_set_new(o, "succeeded", json_integer(succeeded));
-        json_object_set_new(o, "failed", json_integer(failed));
-        json_object_set_new(o, "active", json_integer(active));
-        if (wl->owner_cronjob)
-            json_object_set_new(
-                o, "owner", json_pack("{s:s, s:s}", "kind", "CronJob", "name", wl->owner_cronjob));
-    } else {
-        json_object_set_new(o, "strategy", json_string(app_strategy(wl)));
-        json_object_set_new(o, "templateHash", json_string(ro ? ro->hash : ""));
-        if (wl->kind == SPEC_DEPLOYMENT)
-            json_object_set_new(o, "paused", json_boolean(wl->paused));
-    }
+                          wl->namespace, "replicas", replicas, "ready", n.ready, "updated",
+                          n.updated, "available", available, "conditions", conds, "pods", names);
+    if (job)
+        job_keys(o, wl, &js, &n);
+    else
+        app_keys(o, wl, ro);
     return o;
 }
 
