@@ -201,14 +201,10 @@ static void resize(struct reconciler *r, struct pod *p, const struct spec_pod *w
         pod_stop(p);
 }
 
-void reconcile_run(struct reconciler *r)
+/* Stop what is no longer wanted as it runs; give adopted pods their spec. While the
+ * pods directory is gone, nothing is stopped for being absent (an adopted pod too). */
+static void stop_unwanted(struct reconciler *r, const struct spec_set *want, bool missing)
 {
-    const struct spec_set *want = &store_state(r->store)->set;
-    bool missing = store_state(r->store)->missing;
-    int64_t begin = metrics_reconcile_begin();
-    r->passes++;
-    /* Stop what is no longer wanted as it runs; give adopted pods their spec. While the
-     * pods directory is gone, nothing is stopped for being absent (an adopted pod too). */
     for (size_t i = 0; i < r->n_pods; i++) {
         struct pod *p = r->pods[i];
         const struct spec_pod *d = spec_set_find(want, pod_name(p));
@@ -225,7 +221,11 @@ void reconcile_run(struct reconciler *r)
             pod_resize_pending(p, NULL, NULL); /* (the manifest went back to what runs) */
         }
     }
-    /* Forget pods that are fully gone. */
+}
+
+/* Forget pods that are fully gone. */
+static void forget_gone(struct reconciler *r)
+{
     size_t out = 0;
     for (size_t i = 0; i < r->n_pods; i++) {
         if (pod_gone(r->pods[i]))
@@ -234,8 +234,12 @@ void reconcile_run(struct reconciler *r)
             r->pods[out++] = r->pods[i];
     }
     r->n_pods = out;
-    /* Start what is missing (a replaced pod only once its old self is gone), a batch per
-     * pass so the loop keeps answering while hundreds of pods come up. */
+}
+
+/* Start what is missing (a replaced pod only once its old self is gone), a batch per
+ * pass so the loop keeps answering while hundreds of pods come up. */
+static void start_missing(struct reconciler *r, const struct spec_set *want)
+{
     bool added = false;
     size_t started = 0;
     for (size_t i = 0; i < want->n_pods; i++) {
@@ -255,6 +259,17 @@ void reconcile_run(struct reconciler *r)
     }
     if (added)
         qsort(r->pods, r->n_pods, sizeof(*r->pods), cmp_pods);
+}
+
+void reconcile_run(struct reconciler *r)
+{
+    const struct spec_set *want = &store_state(r->store)->set;
+    bool missing = store_state(r->store)->missing;
+    int64_t begin = metrics_reconcile_begin();
+    r->passes++;
+    stop_unwanted(r, want, missing);
+    forget_gone(r);
+    start_missing(r, want);
     struct admit_host host;
     admit_host_get(r->cfg, &host);
     admit_pods(r->pods, r->n_pods, &host);
