@@ -18,6 +18,7 @@
 
 #include "agent/config.h"
 #include "agent/runtime.h"
+#include "base/sort.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -449,7 +450,7 @@ static char **log_containers(const char *dir, int *err)
         names[n] = NULL;
     }
     if (names)
-        qsort(names, n, sizeof(char *), cmp_str);
+        tk_sort(names, n, sizeof(char *), cmp_str);
     return names;
 }
 

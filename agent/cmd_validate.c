@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "base/sort.h"
 #include "agent/confine.h"
 #include "spec/spec.h"
 
@@ -92,7 +93,7 @@ static int check_profiles(const struct cli *cli, struct spec_set *set)
         return -1;
     }
     if (r > 0)
-        qsort(set->errors, set->n_errors, sizeof(*set->errors), cmp_error);
+        tk_sort(set->errors, set->n_errors, sizeof(*set->errors), cmp_error);
     return 0;
 }
 

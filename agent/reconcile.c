@@ -14,6 +14,7 @@
 #include "agent/podworker.h"
 #include "agent/runtime.h"
 #include "agent/manifests.h"
+#include "base/sort.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -258,7 +259,7 @@ static void start_missing(struct reconciler *r, const struct spec_set *want)
         added = true;
     }
     if (added)
-        qsort(r->pods, r->n_pods, sizeof(*r->pods), cmp_pods);
+        tk_sort(r->pods, r->n_pods, sizeof(*r->pods), cmp_pods);
 }
 
 void reconcile_run(struct reconciler *r)
@@ -405,7 +406,7 @@ static void adopt(struct reconciler *r)
     free(names);
     free(more);
     if (r->n_pods)
-        qsort(r->pods, r->n_pods, sizeof(*r->pods), cmp_pods);
+        tk_sort(r->pods, r->n_pods, sizeof(*r->pods), cmp_pods);
 }
 
 struct reconciler *reconcile_new(struct loop *loop, const struct tank_config *cfg,

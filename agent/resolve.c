@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/sort.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/alloc.h"
@@ -381,7 +382,7 @@ static char *format_map(const struct spec_kv *kv, size_t n)
     if (!v)
         return NULL;
     memcpy(v, kv, n * sizeof(*v));
-    qsort(v, n, sizeof(*v), kv_cmp);
+    tk_sort(v, n, sizeof(*v), kv_cmp);
     for (size_t i = 0; i < n; i++) {
         tk_buf_addf(&b, "%s%s=\"", i ? "\n" : "", v[i].key);
         for (const char *p = v[i].value; *p; p++)

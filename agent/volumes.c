@@ -14,6 +14,7 @@
 #include "agent/manifests.h"
 #include "agent/podworker.h"
 #include "agent/reconcile.h"
+#include "base/sort.h"
 #include "base/cleanup.h"
 #include "base/netaddr.h"
 
@@ -144,7 +145,7 @@ char *volumes_json(const struct reconciler *r)
     if (!v)
         return NULL;
     size_t n = names(r, v, MAX);
-    qsort(v, n, sizeof(*v), cmp_vname);
+    tk_sort(v, n, sizeof(*v), cmp_vname);
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {
         json_array_append_new(a, entry(r, v[i].name, v[i].dir));

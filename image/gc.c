@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/sort.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "image/digest.h"
@@ -61,7 +62,7 @@ static int cmp_str(const void *a, const void *b)
 static void strset_sort(struct strset *s)
 {
     if (s->n)
-        qsort(s->v, s->n, sizeof(*s->v), cmp_str);
+        tk_sort(s->v, s->n, sizeof(*s->v), cmp_str);
 }
 
 static int strset_has(const struct strset *s, const char *str)

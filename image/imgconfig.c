@@ -15,6 +15,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "base/sort.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 
@@ -473,7 +474,7 @@ int image_resolve_run(const struct image_info *info, const struct image_run_requ
     out->uid = u.uid;
     out->gid = u.gid;
     if (u.n_groups > 1)
-        qsort(u.groups, u.n_groups, sizeof(*u.groups), cmp_gid);
+        tk_sort(u.groups, u.n_groups, sizeof(*u.groups), cmp_gid);
     size_t o = 0;
     for (size_t i = 0; i < u.n_groups; i++)
         if (!o || u.groups[i] != u.groups[o - 1])

@@ -28,6 +28,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "base/sort.h"
 #include "base/cleanup.h"
 
 /* More directories than any real layer creates without listing them. */
@@ -208,7 +209,7 @@ int parent_set_list(struct parent_set *ps, char **out, size_t *len)
     }
     if (!n)
         return 0;
-    qsort(v, n, sizeof(*v), cmp_str);
+    tk_sort(v, n, sizeof(*v), cmp_str);
     char *buf = malloc(bytes), *w = buf;
     if (!buf)
         return -ENOMEM;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/sort.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -472,7 +473,7 @@ int image_list(struct image_store *s, struct image_info **out, size_t *n, struct
         }
     }
     if (cnt)
-        qsort(v, cnt, sizeof(*v), cmp_info);
+        tk_sort(v, cnt, sizeof(*v), cmp_info);
     *out = v;
     *n = cnt;
     return (int)cnt;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/sort.h"
 #include "base/cleanup.h"
 
 #define FIELD_MAX 8
@@ -145,7 +146,7 @@ static size_t uniq_gids(gid_t *g, size_t n)
 {
     if (!n)
         return 0;
-    qsort(g, n, sizeof(*g), cmp_gid);
+    tk_sort(g, n, sizeof(*g), cmp_gid);
     size_t o = 1;
     for (size_t i = 1; i < n; i++)
         if (g[i] != g[o - 1])

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/sort.h"
 #include "base/buf.h"
 #include "base/child.h"
 #include "base/cleanup.h"
@@ -628,7 +629,7 @@ int sandbox_pod_list(const char *run_dir, const char *state_dir, char ***names, 
         sandbox_pod_list_free(v);
         return r;
     }
-    qsort(v, n, sizeof(*v), cmp_str);
+    tk_sort(v, n, sizeof(*v), cmp_str);
     size_t out = 0;
     for (size_t i = 0; i < n; i++) {
         if (out > 0 && strcmp(v[out - 1], v[i]) == 0)

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/sort.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 
@@ -222,7 +223,7 @@ static int used_starts(const char *state_dir, const char *pod, uint32_t **used, 
         (*used)[(*n)++] = s;
     }
     if (*n)
-        qsort(*used, *n, sizeof(**used), cmp_u32);
+        tk_sort(*used, *n, sizeof(**used), cmp_u32);
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/sort.h"
 #include "base/cleanup.h"
 
 static bool is_abs_path(const char *s)
@@ -851,7 +852,7 @@ void check_container_refs(struct walk *w, const struct ynode *spec, struct spec_
     for (size_t i = 0; i < pod->n_volumes; i++)
         if (pod->volumes[i].name)
             vols[n_vols++] = pod->volumes[i].name;
-    qsort(vols, n_vols, sizeof(*vols), volume_cmp);
+    tk_sort(vols, n_vols, sizeof(*vols), volume_cmp);
     for (int l = 0; l < 2; l++) {
         const struct ynode *list = ynode_get(spec, lists[l]);
         if (!list || list->type != YN_SEQ)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/sort.h"
 #include "base/cleanup.h"
 #include "base/alloc.h"
 
@@ -354,7 +355,7 @@ struct spec_object *spec_object_from_tree(struct spec_errs *e, const struct ynod
         spec_object_free(o);
         return NULL;
     }
-    qsort(o->data, o->n_data, sizeof(*o->data), data_cmp);
+    tk_sort(o->data, o->n_data, sizeof(*o->data), data_cmp);
     if (!o->namespace)
         o->namespace = tk_xstrdup("default");
     const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");

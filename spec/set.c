@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/sort.h"
 #include "base/cleanup.h"
 #include "base/err.h"
 #include "base/fs.h"
@@ -166,7 +167,7 @@ static int move_sorted(struct spec_error **out, size_t *n_out, struct spec_error
     }
     for (size_t i = 0; i < n; i++)
         tmp[i] = (struct pos_error){v[i], i};
-    qsort(tmp, n, sizeof(*tmp), pos_cmp);
+    tk_sort(tmp, n, sizeof(*tmp), pos_cmp);
     for (size_t i = 0; i < n; i++)
         dst[(*n_out)++] = tmp[i].e;
     free(tmp);

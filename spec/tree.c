@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/sort.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "spec/spec-int.h"
@@ -183,13 +184,13 @@ static int sort_files(struct paths *files)
 {
     if (files->n < 2)
         return 0; /* nothing to sort or pair (and v may be NULL) */
-    qsort(files->v, files->n, sizeof(*files->v), path_cmp);
+    tk_sort(files->v, files->n, sizeof(*files->v), path_cmp);
     struct file **by_id = calloc(files->n, sizeof(*by_id));
     if (!by_id)
         return -ENOMEM;
     for (size_t i = 0; i < files->n; i++)
         by_id[i] = &files->v[i];
-    qsort(by_id, files->n, sizeof(*by_id), id_cmp);
+    tk_sort(by_id, files->n, sizeof(*by_id), id_cmp);
     for (size_t i = 1; i < files->n; i++)
         if (by_id[i]->dev == by_id[i - 1]->dev && by_id[i]->ino == by_id[i - 1]->ino)
             by_id[i]->dup = true;
@@ -288,8 +289,8 @@ int spec_load_tree(struct spec_set *set, const char *path)
     size_t first_warning = set->n_warnings;
     r = collect(&t, path, 1);
     if (set->n_warnings > first_warning) /* in path order, as the files */
-        qsort(set->warnings + first_warning, set->n_warnings - first_warning,
-              sizeof(*set->warnings), note_cmp);
+        tk_sort(set->warnings + first_warning, set->n_warnings - first_warning,
+                sizeof(*set->warnings), note_cmp);
     if (r >= 0) {
         errors = r;
         r = sort_files(&files);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/sort.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/parse.h"
@@ -109,7 +110,7 @@ void find_dups(const char *const *strs, size_t n, void (*report)(void *ctx, size
     for (size_t i = 0; i < n; i++)
         if (strs[i])
             v[m++] = (struct dup_item){strs[i], i};
-    qsort(v, m, sizeof(*v), dup_cmp);
+    tk_sort(v, m, sizeof(*v), dup_cmp);
     for (size_t i = 1; i < m; i++) {
         size_t first = i - 1;
         while (i < m && !strcmp(v[i].s, v[first].s)) {
@@ -120,7 +121,7 @@ void find_dups(const char *const *strs, size_t n, void (*report)(void *ctx, size
         }
     }
     /* Report in document order (pairs sort by their first member, the later index). */
-    qsort(later, k, 2 * sizeof(*later), idx_cmp);
+    tk_sort(later, k, 2 * sizeof(*later), idx_cmp);
     for (size_t i = 0; i < k; i++)
         report(ctx, later[2 * i], later[2 * i + 1]);
 }
