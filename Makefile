@@ -38,7 +38,8 @@ endif
 
 BUILD := build/obj$(if $(SANITIZE),-san)
 SRCS := $(sort $(wildcard base/*.c spec/*.c image/*.c sandbox/*.c agent/*.c))
-OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/sandbox/monitor_blob.o
+BLOBS := $(BUILD)/sandbox/monitor_blob.o $(BUILD)/sandbox/exec_helper_blob.o
+OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BLOBS)
 TEST_SRCS := $(sort $(wildcard t/check_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 DEPS := $(OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/t/testlib.d $(BUILD)/tank.d $(BUILD)/t/regfetch.d \
@@ -51,17 +52,31 @@ all: tank
 tank: $(BUILD)/tank.o $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-# The per-container monitor: a small static program embedded in tank (sandbox/spawn.c runs it
-# from a sealed memfd), so that each running container's monitor stays well under 1 MB of RSS.
+# The per-container monitor and the exec helper: small static programs embedded in tank
+# (sandbox/blob.S) and run from sealed memfds (sandbox/blob.c), so that each running container's
+# monitor stays well under 1 MB of RSS and an exec probe costs the agent a vfork, not a fork.
 MONITOR_SRCS := sandbox/monitor/main.c sandbox/monitor.c base/fs.c base/err.c
+EXEC_HELPER_SRCS := sandbox/exechelper/main.c sandbox/exec_helper.c sandbox/exec_record.c \
+                    sandbox/seccomp_filter.c sandbox/enter.c sandbox/caps.c sandbox/fail.c \
+                    sandbox/cgroup.c sandbox/cgroup_dev.c base/fs.c base/err.c base/buf.c \
+                    base/alloc.c base/capability.c
 $(BUILD)/tank-monitor: $(MONITOR_SRCS) $(wildcard sandbox/*.h base/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(if $(WERROR),-Werror) -I. -Os -static \
 		-o $@ $(MONITOR_SRCS)
 
-$(BUILD)/sandbox/monitor_blob.o: sandbox/monitor/blob.S $(BUILD)/tank-monitor
+$(BUILD)/tank-exec: $(EXEC_HELPER_SRCS) $(wildcard sandbox/*.h base/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -c -DMONITOR_BIN='"$(BUILD)/tank-monitor"' -o $@ $<
+	$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(if $(WERROR),-Werror) -I. -Os -static \
+		-o $@ $(EXEC_HELPER_SRCS)
+
+$(BUILD)/sandbox/monitor_blob.o: sandbox/blob.S $(BUILD)/tank-monitor
+	@mkdir -p $(dir $@)
+	$(CC) -c -DBLOB_SYM=sandbox_monitor_blob -DBLOB_BIN='"$(BUILD)/tank-monitor"' -o $@ $<
+
+$(BUILD)/sandbox/exec_helper_blob.o: sandbox/blob.S $(BUILD)/tank-exec
+	@mkdir -p $(dir $@)
+	$(CC) -c -DBLOB_SYM=sandbox_exec_helper_blob -DBLOB_BIN='"$(BUILD)/tank-exec"' -o $@ $<
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -96,8 +111,8 @@ CTRCTL_OBJS := $(BUILD)/t/ctrctl.o $(addprefix $(BUILD)/,sandbox/spawn.o sandbox
                sandbox/caps.o sandbox/monitor.o sandbox/layercopy.o image/flatten.o base/fs.o \
                base/child.o base/alloc.o \
                base/err.o base/capability.o sandbox/ctrconfine.o sandbox/seccomp.o \
-               sandbox/seccomp_default.o) \
-               $(BUILD)/sandbox/monitor_blob.o
+               sandbox/seccomp_default.o sandbox/enter.o sandbox/seccomp_filter.o sandbox/blob.o) \
+               $(BLOBS)
 t/ctrctl: $(CTRCTL_OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libseccomp)
 
@@ -154,7 +169,7 @@ FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(filter-out -Wno-format-truncation,$(WA
 FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 FUZZ_LIB_OBJS := $(SRCS:%.c=$(FUZZ_OBJ)/%.o)
-FUZZ_BLOBS := $(BUILD)/sandbox/monitor_blob.o
+FUZZ_BLOBS := $(BLOBS)
 
 $(FUZZ_OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)

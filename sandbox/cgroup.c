@@ -895,9 +895,8 @@ static struct hier *hier_of(struct sandbox_cgroups *cg, struct hier *v2, const c
     return NULL;
 }
 
-/* The cgroup mounts as join_like() needs them, read at most every 10 s in the process that
- * calls sandbox_cgroup_join_warm() (the agent), so its forks (exec helpers, probes) find them
- * without parsing a mountinfo of thousands of lines each time. */
+/* The cgroup mounts as dirs_like() needs them, read again at most every 10 s, so that an
+ * exec probe does not parse a mountinfo of thousands of lines each time. */
 static struct {
     bool valid;
     struct timespec at;
@@ -905,30 +904,30 @@ static struct {
     struct hier v2;
 } mounts_cache;
 
-void sandbox_cgroup_join_warm(void)
+static int mounts_cached(struct sandbox_cgroups *cg, struct hier *v2)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (mounts_cache.valid && now.tv_sec - mounts_cache.at.tv_sec < 10)
-        return;
-    memset(&mounts_cache, 0, sizeof(mounts_cache));
-    mounts_cache.valid = scan_mounts(&mounts_cache.cg, &mounts_cache.v2) == 0;
-    mounts_cache.at = now;
+    if (!mounts_cache.valid || now.tv_sec - mounts_cache.at.tv_sec >= 10) {
+        memset(&mounts_cache, 0, sizeof(mounts_cache));
+        int r = scan_mounts(&mounts_cache.cg, &mounts_cache.v2);
+        if (r < 0)
+            return r;
+        mounts_cache.valid = true;
+        mounts_cache.at = now;
+    }
+    *cg = mounts_cache.cg, *v2 = mounts_cache.v2;
+    return 0;
 }
 
-int sandbox_cgroup_join_like(pid_t of, pid_t pid, struct tk_err *err)
+int sandbox_cgroup_dirs_like(pid_t of, struct tk_buf *dirs, struct tk_err *err)
 {
     struct sandbox_cgroups cg = {0};
     struct hier v2 = {0};
-    char path[64], dir[4096], spid[16];
+    char path[64], dir[4096];
     _cleanup_free_ char *body = NULL;
     snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)of);
-    snprintf(spid, sizeof(spid), "%d", (int)pid);
-    int r = 0;
-    if (mounts_cache.valid)
-        cg = mounts_cache.cg, v2 = mounts_cache.v2;
-    else
-        r = scan_mounts(&cg, &v2);
+    int r = mounts_cached(&cg, &v2);
     if (r >= 0)
         r = tk_read_file(path, 1 << 16, &body, NULL);
     if (r < 0)
@@ -942,11 +941,8 @@ int sandbox_cgroup_join_like(pid_t of, pid_t pid, struct tk_err *err)
             continue;
         *c1 = *c2 = 0;
         struct hier *h = hier_of(&cg, &v2, line, c1 + 1);
-        if (!h || own_dir(h, c2 + 1, dir, sizeof(dir)) < 0)
-            continue;
-        r = sandbox_cgroup_write(dir, "cgroup.procs", spid);
-        if (r < 0)
-            return tk_err_sys(err, r, "join cgroup '%s'", dir);
+        if (h && own_dir(h, c2 + 1, dir, sizeof(dir)) == 0)
+            tk_buf_add(dirs, dir, strlen(dir) + 1);
     }
     return 0;
 }

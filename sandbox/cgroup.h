@@ -131,10 +131,8 @@ int64_t sandbox_cgroup_oom_kills(const struct sandbox_cgroups *cg, const char *p
 int sandbox_cgroup_usage(const struct sandbox_cgroups *cg, const char *pod, const char *ctr,
                          uint64_t *cpu_ns, uint64_t *memory_bytes);
 
-/* Move pid into the cgroups process `of` is in, in every hierarchy with a controller of ours
- * (and the cgroup2 one) that is mounted and shows its cgroup (tank exec joins its container
- * so). -errno with err filled when a move fails. */
-int sandbox_cgroup_join_like(pid_t of, pid_t pid, struct tk_err *err);
-/* Read the cgroup mounts join_like() needs now (again after 10 s), for this process and the
- * children it forks next; without it each call reads /proc/self/mountinfo. */
-void sandbox_cgroup_join_warm(void);
+/* The directories of the cgroups process `of` is in, in every hierarchy with a controller of
+ * ours (and the cgroup2 one) that is mounted and shows its cgroup, appended to dirs each with
+ * its NUL (tank exec and exec probes join their container's so). */
+struct tk_buf;
+int sandbox_cgroup_dirs_like(pid_t of, struct tk_buf *dirs, struct tk_err *err);

@@ -21,7 +21,7 @@ struct sandbox_fail {
 int sandbox_fail(struct sandbox_fail *f, enum sandbox_stage stage, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* ---- spawn.c ---- */
+/* ---- enter.c ---- */
 
 /* argv[0] as a path inside the container: as is with a '/', else looked up in the PATH of
  * cfg->env. Fills out or f. */
@@ -29,6 +29,11 @@ int sandbox_find_exec(const struct sandbox_container_config *cfg, char *out, siz
                       struct sandbox_fail *f);
 /* Every signal back to its default disposition, none blocked. */
 void sandbox_reset_signals(void);
+/* Join a new session keyring of the container's own (runc's "_ses.ID"); ENOSYS is ignored. */
+int sandbox_keyring_join(const struct sandbox_container_config *cfg, struct sandbox_fail *f);
+struct sandbox_seccomp_filter;
+/* Load a filter (no-op for NULL). */
+int sandbox_seccomp_apply(const struct sandbox_seccomp_filter *filter, struct sandbox_fail *f);
 
 /* ---- rootfs.c: runs in the workload child, in its new mount namespace, as root ---- */
 
@@ -85,12 +90,10 @@ int sandbox_caps_compute(const struct sandbox_container_config *cfg, uint64_t *s
 int sandbox_user_caps_apply(const struct sandbox_container_config *cfg, uint64_t set,
                             struct sandbox_fail *f);
 
-/* ---- ctrconfine.c: the workload child's keyring and seccomp filter ---- */
+/* ---- ctrconfine.c: the workload child's seccomp filter and AppArmor profile ---- */
 
 struct sandbox_seccomp_filter;
 
-/* Join a new session keyring of the container's own (runc's "_ses.ID"); ENOSYS is ignored. */
-int sandbox_keyring_join(const struct sandbox_container_config *cfg, struct sandbox_fail *f);
 /* The filter the config asks for, compiled for the capability set caps; *out = NULL when the
  * container gets none (privileged or unconfined). */
 int sandbox_seccomp_prepare(const struct sandbox_container_config *cfg, uint64_t caps,
@@ -101,8 +104,6 @@ int sandbox_apparmor_exec(const struct sandbox_container_config *cfg, struct san
 /* In the caller, before the fork: compile the default profile's filter for cfg's capability
  * set once per process, for sandbox_seccomp_prepare() in the children to find. */
 void sandbox_seccomp_precompile(const struct sandbox_container_config *cfg);
-/* Load it (no-op for NULL). */
-int sandbox_seccomp_apply(const struct sandbox_seccomp_filter *filter, struct sandbox_fail *f);
 
 /* ---- monitor.c ---- */
 

@@ -1,10 +1,10 @@
-/* The workload child's own session keyring and its seccomp filter (runc's order: the keyring
- * while keyctl is still allowed, the filter last). */
+/* The workload child's seccomp filter (compiled once per process for the default profile)
+ * and its AppArmor profile. Its keyring and the filter's loading are in enter.c (runc's
+ * order: the keyring while keyctl is still allowed, the filter last). */
 #include "sandbox/ctr_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/keyctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,36 +12,6 @@
 #include <unistd.h>
 
 #include "sandbox/seccomp.h"
-
-#define KEY_USR_SEARCH 0x00080000u
-
-int sandbox_keyring_join(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
-{
-    char name[300], desc[512];
-    snprintf(name, sizeof(name), "_ses.%s", cfg->id);
-    long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name, 0, 0, 0);
-    if (id < 0)
-        return errno == ENOSYS
-                   ? 0
-                   : sandbox_fail(f, SANDBOX_STAGE_SECCOMP, errno, "join a new session keyring");
-    /* As runc: the new keyring is also searchable by its user ("type;uid;gid;perm;desc"). */
-    long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof(desc) - 1, 0);
-    if (n < 0)
-        return sandbox_fail(f, SANDBOX_STAGE_SECCOMP, errno, "describe the session keyring");
-    desc[n < (long)sizeof(desc) ? n : (long)sizeof(desc) - 1] = '\0';
-    const char *p = desc;
-    for (int i = 0; i < 3 && p; i++)
-        p = strchr(p, ';') ? strchr(p, ';') + 1 : NULL;
-    char *end;
-    unsigned long perm = p ? strtoul(p, &end, 16) : 0;
-    if (!p || end == p || *end != ';')
-        return sandbox_fail(f, SANDBOX_STAGE_SECCOMP, 0, "session keyring: bad description '%s'",
-                            desc);
-    if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm | KEY_USR_SEARCH, 0, 0) < 0)
-        return sandbox_fail(f, SANDBOX_STAGE_SECCOMP, errno,
-                            "set the session keyring's permissions");
-    return 0;
-}
 
 int sandbox_apparmor_exec(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
 {
@@ -130,15 +100,5 @@ int sandbox_seccomp_prepare(const struct sandbox_container_config *cfg, uint64_t
     int r = sandbox_seccomp_compile(p, caps, out, &err);
     if (r < 0)
         return sandbox_fail(f, SANDBOX_STAGE_SECCOMP, 0, "seccomp profile: %s", err.msg);
-    return 0;
-}
-
-int sandbox_seccomp_apply(const struct sandbox_seccomp_filter *filter, struct sandbox_fail *f)
-{
-    if (!filter)
-        return 0;
-    int r = sandbox_seccomp_load(filter);
-    if (r < 0)
-        return sandbox_fail(f, SANDBOX_STAGE_SECCOMP, -r, "load the seccomp filter");
     return 0;
 }

@@ -35,3 +35,19 @@ struct sandbox_exec_info {
 /* -ENOENT (with a message saying so) for a container started by an older Tank. */
 int sandbox_exec_info_read(const char *state_dir, struct sandbox_exec_info *in, struct tk_err *err);
 void sandbox_exec_info_free(struct sandbox_exec_info *in);
+
+/* ---- between sandbox_container_exec() (exec.c) and the exec helper (exec_helper.c) ---- */
+
+enum { EXEC_HELPER_CHAN = 3, EXEC_HELPER_PIDFD = 4 }; /* the helper's fds (besides 0, 1, 2) */
+
+/* One record on the channel (a SOCK_SEQPACKET pair: each arrives whole). XMSG_PTY carries the
+ * terminal's master side as SCM_RIGHTS. */
+enum { XMSG_PID = 1, XMSG_FAIL, XMSG_PTY };
+struct xmsg {
+    int type;
+    pid_t pid;
+    struct sandbox_fail fail;
+};
+
+/* The helper's main (argv and fds: see exec_helper.c); returns its exit status. */
+int sandbox_exec_helper_main(int argc, char **argv);

@@ -18,8 +18,6 @@ int spawn_send_msg(int fd, const struct sync_msg *m);
 /* Receive one message: 1, 0 on EOF, -ETIMEDOUT after timeout_ms (< 0 = forever), -errno. */
 int spawn_recv_msg(int fd, struct sync_msg *m, int timeout_ms);
 
-/* A sealed memfd of the embedded monitor program, or -1 (the monitor then stays a fork). */
-int spawn_monitor_memfd(void);
 /* The monitor, in the caller's fresh child: joins the pod's namespaces, forks the workload,
  * reports on sync, re-execs memfd, and never returns. */
 _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, int sync, int memfd);

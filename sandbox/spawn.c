@@ -41,8 +41,6 @@
 #include "sandbox/exec-int.h"
 #include "sandbox/spawn-int.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 int spawn_send_msg(int fd, const struct sync_msg *m)
 {
     ssize_t n;
@@ -74,34 +72,6 @@ int spawn_recv_msg(int fd, struct sync_msg *m, int timeout_ms)
 }
 
 /* ---- the workload child ---- */
-
-int sandbox_find_exec(const struct sandbox_container_config *cfg, char *out, size_t size,
-                      struct sandbox_fail *f)
-{
-    const char *name = cfg->argv[0];
-    if (strchr(name, '/')) {
-        snprintf(out, size, "%s", name);
-        return 0;
-    }
-    const char *path = DEFAULT_PATH;
-    for (char *const *e = cfg->env; e && *e; e++)
-        if (!strncmp(*e, "PATH=", 5))
-            path = *e + 5;
-    int seen_eacces = 0;
-    while (*path) {
-        size_t len = strcspn(path, ":");
-        snprintf(out, size, "%.*s%s%s", (int)len, path, len ? "/" : "", name);
-        struct stat st;
-        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
-            if (access(out, X_OK) == 0)
-                return 0;
-            seen_eacces = 1;
-        }
-        path += len + (path[len] == ':');
-    }
-    return sandbox_fail(f, SANDBOX_STAGE_EXEC, seen_eacces ? EACCES : ENOENT,
-                        "exec %s: not found in PATH", name);
-}
 
 static int child_unshare(const struct sandbox_container_config *cfg, struct sandbox_fail *f)
 {
@@ -214,27 +184,6 @@ static _Noreturn void child_main(const struct sandbox_container_config *cfg, con
 
 /* ---- the monitor, before the workload exec'd ---- */
 
-void sandbox_reset_signals(void)
-{
-    struct sigaction sa = {.sa_handler = SIG_DFL};
-    for (int s = 1; s < NSIG; s++) {
-        if (sigaction(s, &sa, NULL) < 0 && errno == EINVAL && s != SIGKILL && s != SIGSTOP) {
-            /* glibc keeps its own real-time signals (32, 33) from sigaction(); a caller may
-             * still have them ignored, which would survive the workload's exec. */
-            struct {
-                void *handler;
-                unsigned long flags;
-                void *restorer;
-                uint64_t mask;
-            } k = {.handler = SIG_DFL};
-            syscall(SYS_rt_sigaction, s, &k, NULL, sizeof(k.mask));
-        }
-    }
-    sigset_t all;
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-}
-
 /* Close every fd above 2 but a and b (-1 = none). */
 static void close_others(int a, int b)
 {
@@ -324,32 +273,6 @@ static _Noreturn void monitor_fail(const struct sandbox_container_config *cfg, i
     _exit(1);
 }
 
-/* The embedded static monitor program (sandbox/monitor/blob.S). */
-extern const char sandbox_monitor_blob[], sandbox_monitor_blob_end[];
-
-/* A sealed memfd holding the embedded monitor, made once per caller process and shared by
- * all its monitors (exec'd through it). -1 when it cannot be made. */
-int spawn_monitor_memfd(void)
-{
-    static int fd = -2;
-    if (fd != -2)
-        return fd;
-    fd = -1;
-    size_t len = (size_t)(sandbox_monitor_blob_end - sandbox_monitor_blob);
-    int m = memfd_create("tank-monitor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-    if (m < 0)
-        return -1;
-    if (len == 0 || tk_write_all(m, sandbox_monitor_blob, len) < 0 ||
-        fcntl(m, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
-        close(m);
-        return -1;
-    }
-    fd = m;
-    return fd;
-}
-
-/* Become the small monitor program (the embedded one, else "EXE __monitor ..."); returns
- * only if the exec failed. */
 static void set_inherit(int fd, bool inherit)
 {
     if (fd >= 0)

@@ -22,6 +22,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "sandbox/blob.h"
 #include "sandbox/spawn-int.h"
 
 static int start_fail(struct sandbox_container_result *res, struct tk_err *err,
@@ -208,7 +209,7 @@ int sandbox_container_start_begin(const struct sandbox_container_config *cfg,
         free(s);
         return r;
     }
-    int memfd = spawn_monitor_memfd();
+    int memfd = sandbox_blob_memfd(SANDBOX_BLOB_MONITOR);
     sandbox_seccomp_precompile(cfg);
     pid_t pid = fork();
     if (pid < 0) {

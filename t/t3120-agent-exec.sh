@@ -97,6 +97,12 @@ check_equal() { # POD CTR: the exec'd process equals the workload
         fail "$pod/$ctr: cgroups differ: $(cat "/proc/$w/cgroup") vs $(cat "/proc/$e/cgroup")"
     [ "$(stat -Lc %d:%i "/proc/$w/root/")" = "$(stat -Lc %d:%i "/proc/$e/root/")" ] ||
         fail "$pod/$ctr: exec'd process has another root than the workload"
+    # What waits for it is small (the embedded helper, not a copy of its caller): under 2 MiB.
+    local helper rss
+    helper=$(awk '/^PPid:/ {print $2}' "/proc/$e/status")
+    rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$helper/status")
+    [ -n "$rss" ] && [ "$rss" -lt 2048 ] ||
+        fail "$pod/$ctr: the exec helper (pid $helper) holds ${rss:-?} kB: $(tr '\0' ' ' <"/proc/$helper/cmdline")"
     # The terminal going away (SIGHUP to tank exec) ends the command too.
     kill -HUP "$tx"
     wait "$tx"

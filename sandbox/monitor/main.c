@@ -1,5 +1,5 @@
 /* The per-container monitor as a small static program. It is embedded into tank
- * (sandbox/monitor/blob.S) and run from a sealed memfd by sandbox/spawn.c, so a monitor
+ * (sandbox/blob.S) and run from a sealed memfd by sandbox/spawn.c, so a monitor
  * costs a few hundred KiB instead of a copy of the agent. argv: "tank" "__monitor" ARGS. */
 #include "sandbox/container.h"
 
