@@ -11,11 +11,16 @@
  * STATE_DIR/state, checked against its start time and held by a pidfd while it is joined.
  * Nothing needs the agent.
  *
- *   caller ──fork──▶ helper (joins the cgroups, then setns(pidfd, mnt|pid|net|uts|ipc|cgroup))
- *                       └──fork──▶ command (pid namespace joined; own session; user ns; user,
- *                                  caps, no_new_privs, seccomp; pty; cwd; execve)
+ *   caller ──vfork, execve──▶ helper: the small static program embedded in tank (sandbox/
+ *                     │   exechelper; the caller waits only for its execve). It reads the exec
+ *                     │   record, joins the cgroups the caller named, then setns(pidfd,
+ *                     │   mnt|pid|net|uts|ipc|cgroup)
+ *                     └──vfork-like clone──▶ command (pid namespace joined; own session; user
+ *                            ns (then a fork); user, caps, no_new_privs, seccomp; pty; cwd;
+ *                            execve)
  *   The helper waits for the command and exits with its status (128+signal when killed); it
- *   dies with the caller (PR_SET_PDEATHSIG), and the command with the helper.
+ *   dies with the caller (PR_SET_PDEATHSIG), and the command with the helper. Where the
+ *   embedded program cannot be used (no memfd), the caller forks and runs the same code.
  *
  * Functions return 0 on success and -errno with err filled (err may be NULL).
  */

@@ -266,8 +266,10 @@ int sandbox_exec_helper_main(int argc, char **argv)
     struct sandbox_fail f = {0};
     struct tk_err e = {0};
     syscall(SYS_close_range, EXEC_HELPER_PIDFD + 1, ~0U, 0);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || parse_args(argc, argv, &c) < 0 ||
-        getppid() != c.caller)
+    /* Not dumpable, so not ptrace-able by the container: the command shares the helper's
+     * memory until its execve, in the container's PID namespace (t3140). */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
+        parse_args(argc, argv, &c) < 0 || getppid() != c.caller)
         return 126;
     fcntl(EXEC_HELPER_CHAN, F_SETFD, FD_CLOEXEC);
     fcntl(EXEC_HELPER_PIDFD, F_SETFD, FD_CLOEXEC);

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -129,6 +130,10 @@ static int child_setup(const struct sandbox_container_config *cfg, const struct 
     _cleanup_close_ int userns = cfg->userns ? open(cfg->userns, O_RDONLY | O_CLOEXEC) : -1;
     if (cfg->userns && userns < 0)
         return sandbox_fail(f, SANDBOX_STAGE_SETNS, errno, "open namespace '%s'", cfg->userns);
+    /* Not ptrace-able by the pod's other containers (a shared PID namespace) until its
+     * execve makes it the container's program (as runc's init). */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "make the child not dumpable");
     int r = child_unshare(cfg, f);
     if (r < 0)
         return r;
