@@ -72,7 +72,8 @@ running() { wait_jq 60 ".pods[] | select(.name == \"$1\") | .containers[0].state
 check_pod() { # NAME: runs in its own range; returns the range's start in $START
     local name=$1 pid ids
     running "$name"
-    wait_for 10 test -s "$STATE/pods/$name/volumes/data/rc"
+    # the command's last step: every file before it is written
+    wait_for 10 test -e "$STATE/pods/$name/volumes/data/deep/er/x"
     START=$(range_of "$name")
     [ -n "$START" ] || fail "$name: no range recorded"
     # The attack: root of the container reads a root-only host file through a hostPath.
