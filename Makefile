@@ -57,7 +57,7 @@ tank: $(BUILD)/tank.o $(OBJS)
 # monitor stays well under 1 MB of RSS and an exec probe costs the agent a vfork, not a fork.
 MONITOR_SRCS := sandbox/monitor/main.c sandbox/monitor.c base/fs.c base/err.c
 EXEC_HELPER_SRCS := sandbox/exechelper/main.c sandbox/exec_helper.c sandbox/exec_record.c \
-                    sandbox/seccomp_filter.c sandbox/enter.c sandbox/caps.c sandbox/fail.c \
+                    sandbox/seccomp_filter.c sandbox/enter.c sandbox/fdpass.c sandbox/caps.c sandbox/fail.c \
                     sandbox/cgroup.c sandbox/cgroup_dev.c base/fs.c base/err.c base/buf.c \
                     base/alloc.c base/capability.c
 $(BUILD)/tank-monitor: $(MONITOR_SRCS) $(wildcard sandbox/*.h base/*.h)
@@ -111,7 +111,7 @@ CTRCTL_OBJS := $(BUILD)/t/ctrctl.o $(addprefix $(BUILD)/,sandbox/spawn.o sandbox
                sandbox/caps.o sandbox/monitor.o sandbox/layercopy.o image/flatten.o base/fs.o \
                base/child.o base/alloc.o \
                base/err.o base/capability.o sandbox/ctrconfine.o sandbox/seccomp.o \
-               sandbox/seccomp_default.o sandbox/enter.o sandbox/seccomp_filter.o sandbox/blob.o) \
+               sandbox/seccomp_default.o sandbox/enter.o sandbox/fdpass.o sandbox/seccomp_filter.o sandbox/blob.o) \
                $(BLOBS)
 t/ctrctl: $(CTRCTL_OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libseccomp)

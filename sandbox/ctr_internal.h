@@ -3,6 +3,8 @@
  * Internals of the container part of sandbox/ (spawn.c, rootfs.c, caps.c, monitor.c).
  * Not for use outside sandbox/.
  */
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -21,6 +23,15 @@ struct sandbox_fail {
 int sandbox_fail(struct sandbox_fail *f, enum sandbox_stage stage, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* ---- fdpass.c ---- */
+
+/* Send len bytes of data and, when fd >= 0, fd (SCM_RIGHTS) as one message: 0, or -EPIPE
+ * when the other side is gone. */
+int sandbox_send_fd(int sock, const void *data, size_t len, int fd);
+/* Receive one message of at most len bytes without waiting, and the fd it carried (made
+ * close-on-exec) into *fd, -1 when none: its length, 0 at EOF, or -errno (-EAGAIN: none yet). */
+ssize_t sandbox_recv_fd(int sock, void *data, size_t len, int *fd);
+
 /* ---- enter.c ---- */
 
 /* argv[0] as a path inside the container: as is with a '/', else looked up in the PATH of
@@ -29,6 +40,19 @@ int sandbox_find_exec(const struct sandbox_container_config *cfg, char *out, siz
                       struct sandbox_fail *f);
 /* Every signal back to its default disposition, none blocked. */
 void sandbox_reset_signals(void);
+/* The terminal of a process entering a container (tty: true, tank exec -t), once its root is
+ * the container's and it leads a session of its own: a new pseudo-terminal of the container's
+ * /dev/ptmx, its slave owned by t->uid:t->gid (unless t->chown is false) and sized t->rows ×
+ * t->cols (unless 0), made the controlling terminal and dup'ed onto fds 0-2. Its master goes
+ * to sock with msg (len bytes) for the caller to hold. */
+struct sandbox_tty {
+    bool chown;
+    uid_t uid;
+    gid_t gid;
+    unsigned short rows, cols;
+};
+int sandbox_tty_take(const struct sandbox_tty *t, int sock, const void *msg, size_t len,
+                     struct sandbox_fail *f);
 /* Join a new session keyring of the container's own (runc's "_ses.ID"); ENOSYS is ignored. */
 int sandbox_keyring_join(const struct sandbox_container_config *cfg, struct sandbox_fail *f);
 struct sandbox_seccomp_filter;

@@ -1,20 +1,24 @@
 /* What every process entering a container does last, whether it is the workload child
  * (sandbox/spawn.c) or a command exec'd into a running container (sandbox/exec_helper.c):
- * signals back to their defaults, its own session keyring, the seccomp filter, the program
- * looked up in the container's PATH. No libseccomp here: the static exec helper links it. */
+ * signals back to their defaults, its terminal, its own session keyring, the seccomp filter,
+ * the program looked up in the container's PATH. No libseccomp here: the static exec helper links
+ * it. */
 #include "sandbox/ctr_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/keyctl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
 #include "sandbox/seccomp.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -105,4 +109,32 @@ int sandbox_find_exec(const struct sandbox_container_config *cfg, char *out, siz
     }
     return sandbox_fail(f, SANDBOX_STAGE_EXEC, seen_eacces ? EACCES : ENOENT,
                         "exec %s: not found in PATH", name);
+}
+
+int sandbox_tty_take(const struct sandbox_tty *t, int sock, const void *msg, size_t len,
+                     struct sandbox_fail *f)
+{
+    _cleanup_close_ int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    int unlock = 0;
+    if (m < 0)
+        return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "open the container's /dev/ptmx");
+    if (ioctl(m, TIOCSPTLCK, &unlock) < 0)
+        return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "unlock the terminal");
+    _cleanup_close_ int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s < 0)
+        return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "open the terminal");
+    if (t->chown && fchown(s, t->uid, t->gid) < 0)
+        return sandbox_fail(f, SANDBOX_STAGE_USER, errno, "give the terminal to the user");
+    if (t->rows && t->cols) {
+        struct winsize ws = {.ws_row = t->rows, .ws_col = t->cols};
+        ioctl(s, TIOCSWINSZ, &ws);
+    }
+    if (ioctl(s, TIOCSCTTY, 0) < 0)
+        return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "make the terminal controlling");
+    if (sandbox_send_fd(sock, msg, len, m) < 0)
+        return sandbox_fail(f, SANDBOX_STAGE_SETUP, EPIPE, "pass the terminal on");
+    for (int fd = 0; fd < 3; fd++)
+        if (dup2(s, fd) < 0)
+            return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "dup the terminal");
+    return 0;
 }

@@ -165,30 +165,16 @@ int sandbox_container_exec(const char *state_dir, const struct sandbox_exec_conf
 static int xrecv(struct sandbox_exec *x)
 {
     struct xmsg m;
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
-    struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
-    struct msghdr mh = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf)};
-    ssize_t n;
-    do
-        n = recvmsg(x->status_fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    while (n < 0 && errno == EINTR);
+    int fd;
+    ssize_t n = sandbox_recv_fd(x->status_fd, &m, sizeof(m), &fd);
     if (n < 0)
-        return errno == EAGAIN ? 1 : -errno;
+        return n == -EAGAIN ? 1 : (int)n;
+    if (fd >= 0 && m.type == XMSG_PTY && n == (ssize_t)sizeof(m) && x->pty_master < 0)
+        x->pty_master = fd;
+    else if (fd >= 0)
+        close(fd);
     if (n == 0)
         return 0;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    if (cm && cm->cmsg_type == SCM_RIGHTS) {
-        int fd;
-        memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
-        if (m.type == XMSG_PTY && x->pty_master < 0)
-            x->pty_master = fd;
-        else
-            close(fd);
-    }
     if (n != (ssize_t)sizeof(m))
         return -EPROTO;
     if (m.type == XMSG_PID)

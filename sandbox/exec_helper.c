@@ -47,36 +47,11 @@ struct exec_ctx {
     int ns_flags;
 };
 
-static int xsend(int fd, const struct xmsg *m, int passfd)
-{
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
-    struct iovec iov = {.iov_base = (void *)m, .iov_len = sizeof(*m)};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (passfd >= 0) {
-        memset(&u, 0, sizeof(u));
-        mh.msg_control = u.buf;
-        mh.msg_controllen = sizeof(u.buf);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &passfd, sizeof(int));
-    }
-    ssize_t n;
-    do
-        n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    return n == (ssize_t)sizeof(*m) ? 0 : -EPIPE;
-}
-
 /* Tell the caller why the command cannot run, and end (127: not found, else 126). */
 static _Noreturn void exec_fail(int chan, const struct sandbox_fail *f)
 {
     struct xmsg m = {.type = XMSG_FAIL, .fail = *f};
-    xsend(chan, &m, -1);
+    sandbox_send_fd(chan, &m, sizeof(m), -1);
     _exit(f->stage == SANDBOX_STAGE_EXEC && f->err == ENOENT ? 127 : 126);
 }
 
@@ -103,32 +78,13 @@ static int ns_differ(pid_t pid)
     return flags;
 }
 
-/* fds 0, 1, 2 of the command with tty: a terminal of the container's own /dev/pts (without,
- * they are the helper's 0, 1, 2 as the caller gave them). */
-static int setup_tty(const struct exec_ctx *c, struct sandbox_fail *f)
+/* fds 0, 1, 2 of the command with tty: a terminal of the container's own /dev/pts, its master
+ * passed to the caller (without tty they are the helper's 0, 1, 2 as the caller gave them). */
+static int tty_take(const struct exec_ctx *c, struct sandbox_fail *f)
 {
-    _cleanup_close_ int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-    int unlock = 0;
-    if (m < 0)
-        return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "open the container's /dev/ptmx");
-    if (ioctl(m, TIOCSPTLCK, &unlock) < 0)
-        return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "unlock the pty");
-    _cleanup_close_ int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (s < 0)
-        return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "open the pty");
-    if (c->rows && c->cols) {
-        struct winsize ws = {.ws_row = c->rows, .ws_col = c->cols};
-        ioctl(s, TIOCSWINSZ, &ws);
-    }
-    if (ioctl(s, TIOCSCTTY, 0) < 0)
-        return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "make the pty the controlling terminal");
+    struct sandbox_tty t = {.rows = c->rows, .cols = c->cols};
     struct xmsg msg = {.type = XMSG_PTY};
-    if (xsend(EXEC_HELPER_CHAN, &msg, m) < 0)
-        return sandbox_fail(f, SANDBOX_STAGE_SETUP, EPIPE, "pass the pty");
-    for (int fd = 0; fd < 3; fd++)
-        if (dup2(s, fd) < 0)
-            return sandbox_fail(f, SANDBOX_STAGE_SETUP, errno, "dup the pty");
-    return 0;
+    return sandbox_tty_take(&t, EXEC_HELPER_CHAN, &msg, sizeof(msg), f);
 }
 
 /* In the container's PID namespace: become what the workload became, then exec. */
@@ -156,7 +112,7 @@ static _Noreturn void command_main(const struct exec_ctx *c)
         sandbox_fail(&f, SANDBOX_STAGE_SETNS, errno, "join the container's user namespace");
     else if (!cc.no_new_privs && sandbox_seccomp_apply(in->filter, &f) < 0)
         ;
-    else if (sandbox_user_caps_apply(&cc, in->caps, &f) < 0 || (c->tty && setup_tty(c, &f) < 0))
+    else if (sandbox_user_caps_apply(&cc, in->caps, &f) < 0 || (c->tty && tty_take(c, &f) < 0))
         ;
     else if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         sandbox_fail(&f, SANDBOX_STAGE_SETUP, errno, "set the parent-death signal");
@@ -299,7 +255,7 @@ int sandbox_exec_helper_main(int argc, char **argv)
         exec_fail(EXEC_HELPER_CHAN, &f);
     }
     struct xmsg m = {.type = XMSG_PID, .pid = pid};
-    xsend(EXEC_HELPER_CHAN, &m, -1);
+    sandbox_send_fd(EXEC_HELPER_CHAN, &m, sizeof(m), -1);
     close(EXEC_HELPER_CHAN);
     close(EXEC_HELPER_PIDFD);
     int status;
