@@ -115,7 +115,7 @@ static const struct {
     [P_ADMISSION] = {"admission", TO(P_SANDBOX_DUE) | TO(P_STOPPING)},
     [P_SANDBOX_MAKING] = {"sandbox-making", TO(P_RUNNING) | TO(P_SANDBOX_RETRY) | TO(P_STOPPING)},
     [P_SANDBOX_RETRY] = {"sandbox-retry", TO(P_SANDBOX_DUE) | TO(P_STOPPING)},
-    [P_RUNNING] = {"running", TO(P_STOPPING)},
+    [P_RUNNING] = {"running", TO(P_SANDBOX_DUE) | TO(P_STOPPING)},
     [P_STOPPING] = {"stopping", TO(P_KILLING) | TO(P_REMOVING) | TO(P_GONE)},
     [P_KILLING] = {"killing", TO(P_REMOVING) | TO(P_GONE)},
     [P_REMOVING] = {"removing", TO(P_GONE)},
@@ -508,6 +508,37 @@ static void ctr_check(const struct ctr *c)
     }
 }
 
+/* RUNNING: a container ended and the sandbox around it is damaged (the init of the pod's
+ * shared PID namespace died, taking every process of it along; a namespace or interface is
+ * gone). As the kubelet does with a dead sandbox: what still runs is stopped, then the sandbox
+ * is made anew (pod_up destroys the damaged one first) and the containers start in it by
+ * their restart policy, keeping their restart counts, last states and logs. True while
+ * that is under way: the containers wait. */
+static bool sandbox_lost(struct pod *p)
+{
+    const struct runtime_ops *ops = p->env.rt->ops;
+    if (!p->sandbox_lost) {
+        bool exited = false;
+        for (size_t i = 0; i < p->n_ctrs; i++)
+            exited |= p->ctrs[i].state == C_EXITED;
+        struct tk_err err = {0};
+        if (!exited || !ops->pod_check || ops->pod_check(p->env.rt->impl, p->name, &err) >= 0)
+            return false;
+        p->sandbox_lost = true;
+        pod_emit(p, NULL, "SandboxChanged",
+                 "pod sandbox changed, it will be killed and re-created: %s", err.msg);
+        for (size_t i = 0; i < p->n_ctrs; i++)
+            ctr_kill_graceful(&p->ctrs[i], p->grace_ms);
+    }
+    for (size_t i = 0; i < p->n_ctrs; i++)
+        if (ctr_busy(&p->ctrs[i]))
+            return true;
+    p->sandbox_lost = false;
+    p->sandbox_backoff_ms = p->env.cfg->backoff_initial_ms;
+    pod_set_state(p, P_SANDBOX_DUE);
+    return false;
+}
+
 static void sync_once(struct pod *p)
 {
     if (p->state == P_GONE)
@@ -521,6 +552,8 @@ static void sync_once(struct pod *p)
         stop_progress(p);
         return;
     }
+    if (p->spec && p->state == P_RUNNING && sandbox_lost(p))
+        return;
     if (p->spec && p->state == P_SANDBOX_DUE)
         sandbox_make(p);
     if (!p->spec || p->state != P_RUNNING)

@@ -756,6 +756,7 @@ static const struct runtime_ops host_ops = {
     .pod_up_cancel = host_pod_up_cancel,
     .pod_down = host_pod_down,
     .pod_list = host_pod_list,
+    .pod_check = host_pod_check,
     .image_lookup = host_image_lookup,
     .pull_spawn = host_pull_spawn,
     .ctr_start = host_ctr_start,

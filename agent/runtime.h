@@ -81,6 +81,10 @@ struct runtime_ops {
     int (*pod_down)(void *impl, const char *pod, struct tk_err *err);
     /* Names of the pods with a sandbox (heap array of heap strings). */
     int (*pod_list)(void *impl, char ***names, size_t *n);
+    /* Is the pod's sandbox whole? 1 yes, 0 there is none, -errno damaged (err says how: the
+     * init of its shared PID namespace is gone, a namespace or interface is missing). NULL:
+     * never checked. */
+    int (*pod_check)(void *impl, const char *pod, struct tk_err *err);
 
     /* 0 when image is in the store (digest filled, "sha256:..."), -ENOENT when not. */
     int (*image_lookup)(void *impl, const char *image, char *digest, size_t size,

@@ -306,6 +306,12 @@ static void remove_containers(struct host_rt *h, const char *pod)
     tk_rm_rf(rwdir);
 }
 
+int host_pod_check(void *impl, const char *pod, struct tk_err *err)
+{
+    struct host_rt *h = impl;
+    return sandbox_pod_check(h->cfg->run_dir, pod, err);
+}
+
 int host_pod_down(void *impl, const char *pod, struct tk_err *err)
 {
     struct host_rt *h = impl;

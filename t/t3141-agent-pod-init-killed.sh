@@ -1,0 +1,56 @@
+#!/bin/bash
+# A pod with shareProcessNamespace: true whose PID namespace's init (tank-pod-init) is killed
+# from the host: every process of the namespace dies with it and none can join it again, so
+# the agent makes the pod a new sandbox (a SandboxChanged event) and its containers run
+# again in a new shared namespace, as the kubelet does when a pod's sandbox dies.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/agent-lib.sh"
+agent_setup
+agent_start
+skip_unless_containers_run
+
+cat >"$PODS/.shared.tmp" <<EOC
+apiVersion: v1
+kind: Pod
+metadata: {name: shared}
+spec:
+  terminationGracePeriodSeconds: 1
+  shareProcessNamespace: true
+  containers:
+  - name: app
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    command: ["sleep", "1000"]
+  - name: side
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    command: ["sleep", "1000"]
+EOC
+mv "$PODS/.shared.tmp" "$PODS/shared.yaml"
+both_running='[.pods[] | select(.name == "shared") | .containers[] | select(.state == "running")] | length == 2'
+wait_jq 60 "$both_running" || fail "shared pod not running: $(pod_jq shared .)"
+init=$(sed -n "s/^pid=//p" "$TMP/run/pods/shared/pidinit" 2>/dev/null)
+[ -n "$init" ] && [ "$(cat "/proc/$init/comm" 2>/dev/null)" = tank-pod-init ] ||
+    fail "no pod init found (pidinit: '$init')"
+app=$(ctr_jq shared app .pid)
+
+kill -9 "$init"
+wait_for 10 sh -c "! kill -0 $app 2>/dev/null" || fail "the app outlived its PID namespace's init"
+wait_jq 60 "($both_running) and ([.pods[] | select(.name == \"shared\") | .containers[].pid] | index($app) | not)" ||
+    fail "containers not running again after the pod's init died: $(pod_jq shared .)"
+new=$(sed -n "s/^pid=//p" "$TMP/run/pods/shared/pidinit" 2>/dev/null)
+[ -n "$new" ] && [ "$new" != "$init" ] && [ "$(cat "/proc/$new/comm" 2>/dev/null)" = tank-pod-init ] ||
+    fail "no new pod init (pidinit: '$new', was $init)"
+a=$(ctr_jq shared app .pid)
+s=$(ctr_jq shared side .pid)
+[ "$(readlink "/proc/$a/ns/pid")" = "$(readlink "/proc/$s/ns/pid")" ] ||
+    fail "app and side no longer share a PID namespace"
+[ "$(readlink "/proc/$a/ns/pid")" = "$(readlink "/proc/$new/ns/pid_for_children")" ] ||
+    fail "the containers are not in the new init's namespace"
+"$TANK" events --config "$CFG" 2>/dev/null | grep -q SandboxChanged ||
+    fail "no SandboxChanged event: $("$TANK" events --config "$CFG" 2>&1 | tail -n 5)"
+# The containers went on as restarts of themselves: counts kept, the killed instance in
+# lastState.
+[ "$(ctr_jq shared app .restarts)" -ge 1 ] || fail "restart count not kept: $(ctr_jq shared app .)"
+[ "$(ctr_jq shared app .lastState.terminated.signal)" = 9 ] ||
+    fail "no last state: $(ctr_jq shared app .lastState)"
