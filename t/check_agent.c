@@ -121,6 +121,7 @@ struct fake {
     char *pulled[16];
     size_t n_pulled;
     pid_t next_pid;
+    char *damaged; /* the pod whose sandbox pod_check finds damaged (until its next pod_up) */
 };
 
 static void fake_note(struct fake *f, const char *op, const char *a, const char *b)
@@ -158,6 +159,10 @@ static int f_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_i
 {
     struct fake *f = impl;
     fake_note(f, "up", pod->name, NULL);
+    if (f->damaged && !strcmp(f->damaged, pod->name)) { /* destroyed, made anew */
+        free(f->damaged);
+        f->damaged = NULL;
+    }
     if (!strncmp(pod->name, "slowpod", 7)) {
         struct fake_start *fs = calloc(1, sizeof(*fs));
         ck_assert_ptr_nonnull(fs);
@@ -192,6 +197,14 @@ static int f_pod_down(void *impl, const char *pod, struct tk_err *err)
             f->pods[i] = f->pods[--f->n_pods];
         }
     return 0;
+}
+
+static int f_pod_check(void *impl, const char *pod, struct tk_err *err)
+{
+    struct fake *f = impl;
+    if (f->damaged && !strcmp(f->damaged, pod))
+        return tk_err_set(err, -EIO, "pod '%s': its shared PID namespace's init is gone", pod);
+    return 1;
 }
 
 static int f_pod_list(void *impl, char ***names, size_t *n)
@@ -406,6 +419,7 @@ static const struct runtime_ops fake_ops = {
     .pod_up_cancel = f_pod_up_cancel,
     .pod_down = f_pod_down,
     .pod_list = f_pod_list,
+    .pod_check = f_pod_check,
     .image_lookup = f_image_lookup,
     .pull_spawn = f_pull_spawn,
     .ctr_start = f_ctr_start,
@@ -1696,6 +1710,30 @@ START_TEST(test_init_sandbox_new)
 }
 END_TEST
 
+/* A container exits and the sandbox is found damaged: the other container is stopped, the
+ * sandbox made again (pod_up), and both restart with their counts kept. */
+START_TEST(test_sandbox_damaged)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "dmg", "Always", "a=img,b=img");
+    WAIT_CTR(&w, "dmg", "b", "running", NULL, 0);
+    size_t mark = log_mark(&w);
+    w.fake.damaged = strdup("dmg");
+    fake_exit(&w.fake, "dmg", "a", 137, 9);
+    WAIT_CTR(&w, "dmg", "a", "running", NULL, 1);
+    WAIT_CTR(&w, "dmg", "b", "running", NULL, 1);
+    const char *since = log_since(&w, mark);
+    const char *kill_b = strstr(since, "kill dmg/b"), *up = strstr(since, "up dmg;");
+    ck_assert_msg(kill_b && up && kill_b < up, "b stopped, then the sandbox made: %s", since);
+    ck_assert_ptr_null(w.fake.damaged);
+    char *ev = api_events_json(w.rec, "dmg");
+    ck_assert_msg(strstr(ev, "SandboxChanged") && strstr(ev, "init is gone"), "%s", ev);
+    free(ev);
+    world_free(&w);
+}
+END_TEST
+
 /* The FallbackToLogsOnError message: the last lines of a CRI log, "P" parts joined. */
 START_TEST(test_log_tail)
 {
@@ -1755,6 +1793,7 @@ Suite *agent_suite(void)
     tcase_add_test(tc, test_init_containers);
     tcase_add_test(tc, test_init_never_fails_pod);
     tcase_add_test(tc, test_init_sandbox_new);
+    tcase_add_test(tc, test_sandbox_damaged);
     tcase_add_test(tc, test_sidecar_of_finished_pod);
     tcase_add_test(tc, test_log_tail);
     tcase_add_test(tc, test_events_kept);
