@@ -228,35 +228,28 @@ struct spec_workload *spec_cronjob_from_tree(struct spec_errs *e, const struct y
     struct spec_workload *wl = tk_xcalloc(1, sizeof(*wl));
     struct cron_read r = {.wl = wl};
     size_t before = e->doc_errors;
-    const struct ynode *av = ynode_get(root, "apiVersion");
     wl->kind = SPEC_CRONJOB;
     wl->line = root->line;
     wl->cron = tk_xcalloc(1, sizeof(*wl->cron));
     wl->cron->successful_history = 3;
     wl->cron->failed_history = 1;
-    if (!av || av->type != YN_SCALAR || strcmp(av->value, "batch/v1"))
-        werr(&w, av ? av : root, "apiVersion", "a CronJob is apiVersion batch/v1");
+    walk_api_version(&w, root, "CronJob", "batch/v1");
     walk_map(&w, root, "", fields, TK_ARRAY_SIZE(fields), &r);
-    if (ynode_is_null(ynode_get(root, "metadata")))
-        werr(&w, root, "metadata.name", "required");
-    if (ynode_is_null(ynode_get(root, "spec")))
-        werr(&w, root, "spec", "required");
+    walk_require_top(&w, root, "");
     if (e->doc_errors == before && !e->oom && r.job_spec && wl->name)
         wl->cron->job = read_job(e, &r);
     if (e->doc_errors != before || e->oom || !wl->cron->job) {
         spec_workload_free(wl);
         return NULL;
     }
-    if (!wl->namespace)
-        wl->namespace = tk_xstrdup("default");
+    doc_identity(root, &wl->namespace, &wl->name_line, &wl->name_column);
     wl->tmpl = spec_pod_dup(wl->cron->job->tmpl);
     if (!wl->tmpl) {
         e->oom = true;
         spec_workload_free(wl);
         return NULL;
     }
-    const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");
-    wl->name_line = wl->tmpl->name_line = name->line;
-    wl->name_column = wl->tmpl->name_column = name->col;
+    wl->tmpl->name_line = wl->name_line;
+    wl->tmpl->name_column = wl->name_column;
     return wl;
 }

@@ -337,15 +337,11 @@ struct spec_object *spec_object_from_tree(struct spec_errs *e, const struct ynod
     struct spec_object *o = tk_xcalloc(1, sizeof(*o));
     struct obj_read r = {.o = o};
     size_t before = e->doc_errors;
-    const struct ynode *av = ynode_get(root, "apiVersion");
     o->kind = kind;
     o->line = root->line;
-    if (!av || av->type != YN_SCALAR || strcmp(av->value, "v1"))
-        werr(&w, av ? av : root, "apiVersion", "a %s is apiVersion v1",
-             spec_object_kind_to_string(kind));
+    walk_api_version(&w, root, spec_object_kind_to_string(kind), "v1");
     read_object(&w, root, &r);
-    if (ynode_is_null(ynode_get(root, "metadata")))
-        werr(&w, root, "metadata.name", "required");
+    walk_require_top(&w, root, NULL);
     if (r.total > SPEC_MAX_OBJECT_SIZE)
         werr(&w, root, "data", "%zu bytes of data; a %s holds at most 1 MiB", r.total,
              spec_object_kind_to_string(kind));
@@ -356,10 +352,6 @@ struct spec_object *spec_object_from_tree(struct spec_errs *e, const struct ynod
         return NULL;
     }
     tk_sort(o->data, o->n_data, sizeof(*o->data), data_cmp);
-    if (!o->namespace)
-        o->namespace = tk_xstrdup("default");
-    const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");
-    o->name_line = name->line;
-    o->name_column = name->col;
+    doc_identity(root, &o->namespace, &o->name_line, &o->name_column);
     return o;
 }

@@ -826,17 +826,10 @@ struct spec_pod *spec_pod_from_tree(struct spec_errs *e, const struct ynode *roo
     if (!check_type(&w, root, pod))
         goto fail;
     walk_map(&w, root, "", fields, TK_ARRAY_SIZE(fields), pod);
-    if (ynode_is_null(ynode_get(root, "metadata")))
-        werr(&w, root, "metadata.name", "required");
-    if (ynode_is_null(ynode_get(root, "spec")))
-        werr(&w, root, "spec", "required");
+    walk_require_top(&w, root, "");
     if (e->doc_errors != before || e->oom)
         goto fail;
-    if (!pod->namespace)
-        pod->namespace = tk_xstrdup("default");
-    const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");
-    pod->name_line = name->line;
-    pod->name_column = name->col;
+    doc_identity(root, &pod->namespace, &pod->name_line, &pod->name_column);
     return pod;
 fail:
     spec_pod_free(pod);

@@ -131,24 +131,15 @@ struct spec_object *spec_pvc_from_tree(struct spec_errs *e, const struct ynode *
     struct spec_object *o = tk_xcalloc(1, sizeof(*o));
     struct obj_read r = {.o = o};
     size_t before = e->doc_errors;
-    const struct ynode *av = ynode_get(root, "apiVersion");
     o->kind = SPEC_PVC;
     o->line = root->line;
-    if (!av || av->type != YN_SCALAR || strcmp(av->value, "v1"))
-        werr(&w, av ? av : root, "apiVersion", "a PersistentVolumeClaim is apiVersion v1");
+    walk_api_version(&w, root, "PersistentVolumeClaim", "v1");
     walk_map(&w, root, "", fields, TK_ARRAY_SIZE(fields), &r);
-    if (ynode_is_null(ynode_get(root, "metadata")))
-        werr(&w, root, "metadata.name", "required");
-    if (ynode_is_null(ynode_get(root, "spec")))
-        wreq(&w, root, "", "spec", "accessModes and resources.requests.storage");
+    walk_require_top(&w, root, "accessModes and resources.requests.storage");
     if (e->doc_errors != before || e->oom) {
         spec_object_free(o);
         return NULL;
     }
-    if (!o->namespace)
-        o->namespace = tk_xstrdup("default");
-    const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");
-    o->name_line = name->line;
-    o->name_column = name->col;
+    doc_identity(root, &o->namespace, &o->name_line, &o->name_column);
     return o;
 }

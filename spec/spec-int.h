@@ -174,6 +174,13 @@ void walk_kv(struct walk *w, const struct ynode *v, const char *path, struct spe
 
 /* Check n is a mapping with unique scalar keys, each in fields (else "not supported"),
  * and call each field's fn. Returns false when n is not a mapping. */
+/* The top of every kind's document. walk_api_version: "a KIND is apiVersion WANT" unless it
+ * is (false then). walk_require_top: metadata (for its name) and, with spec_hint, spec are
+ * required (spec_hint: what spec must hold, "" for a plain "required"). doc_identity, once
+ * the document is valid: its namespace ("default" when unset) and where its name is written. */
+bool walk_api_version(struct walk *w, const struct ynode *root, const char *kind, const char *want);
+void walk_require_top(struct walk *w, const struct ynode *root, const char *spec_hint);
+void doc_identity(const struct ynode *root, char **namespace, int *line, int *column);
 bool walk_map(struct walk *w, const struct ynode *n, const char *path, const struct field *fields,
               size_t n_fields, void *obj);
 /* Check n is a list; reports and returns false otherwise. */

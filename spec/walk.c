@@ -360,3 +360,29 @@ void check_name_dups(struct walk *w, const struct ynode *list, const char *path,
     struct name_dups d = {w, list, path, what};
     find_dups(names, list->n, report_name_dup, &d);
 }
+
+bool walk_api_version(struct walk *w, const struct ynode *root, const char *kind, const char *want)
+{
+    const struct ynode *av = ynode_get(root, "apiVersion");
+    if (av && av->type == YN_SCALAR && !strcmp(av->value, want))
+        return true;
+    werr(w, av ? av : root, "apiVersion", "a %s is apiVersion %s", kind, want);
+    return false;
+}
+
+void walk_require_top(struct walk *w, const struct ynode *root, const char *spec_hint)
+{
+    if (ynode_is_null(ynode_get(root, "metadata")))
+        werr(w, root, "metadata.name", "required");
+    if (spec_hint && ynode_is_null(ynode_get(root, "spec")))
+        wreq(w, root, "", "spec", spec_hint[0] ? spec_hint : NULL);
+}
+
+void doc_identity(const struct ynode *root, char **namespace, int *line, int *column)
+{
+    if (!*namespace)
+        *namespace = tk_xstrdup("default");
+    const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");
+    *line = name->line;
+    *column = name->col;
+}

@@ -480,14 +480,10 @@ struct spec_workload *spec_workload_read(struct spec_errs *e, const struct ynode
         spec_workload_free(wl);
         return NULL;
     }
-    if (!wl->namespace)
-        wl->namespace = tk_xstrdup("default");
+    doc_identity(root, &wl->namespace, &wl->name_line, &wl->name_column);
     free(wl->tmpl->namespace);
     wl->tmpl->namespace = tk_xstrdup(wl->namespace);
-    const struct ynode *name = ynode_get(ynode_get(root, "metadata"), "name");
-    wl->name_line = name->line;
-    wl->name_column = name->col;
-    wl->tmpl->name_line = name->line;
-    wl->tmpl->name_column = name->col;
+    wl->tmpl->name_line = wl->name_line;
+    wl->tmpl->name_column = wl->name_column;
     return wl;
 }
