@@ -96,7 +96,7 @@ $(BUILD)/t/runner.o: t/runner.c $(BUILD)/t/suites.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -I$(BUILD)/t -MMD -MP -c -o $@ $<
 
-t/runner-bin: $(BUILD)/t/runner.o $(BUILD)/t/testlib.o $(TEST_OBJS) $(OBJS)
+t/runner-bin: $(BUILD)/t/runner.o $(BUILD)/t/testlib.o $(BUILD)/t/fakert.o $(TEST_OBJS) $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
 # Test-only driver of the pod sandbox API for the shell tests (t/t21xx).
@@ -192,10 +192,10 @@ check-fuzz: fuzz-build
 -include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_TARGETS:%=$(FUZZ_OBJ)/fuzz/fuzz_%.d)
 
 format:
-	clang-format -i $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c t/testlib.c
+	clang-format -i $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c t/testlib.c t/fakert.c
 
 format-check:
-	@clang-format --dry-run --Werror $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c t/testlib.c \
+	@clang-format --dry-run --Werror $(SRCS) tank.c $(wildcard */*.h) $(TEST_SRCS) t/runner.c t/testlib.c t/fakert.c \
 		&& echo "format-check: clean"
 
 # Refused while the demo's pods run: their roots and logs live under build/demo.
