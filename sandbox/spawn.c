@@ -319,6 +319,28 @@ static void monitor_reexec(const struct sandbox_container_config *cfg, int memfd
         set_inherit(fds[i], false);
 }
 
+/* The monitor from here on: the small monitor program (re-exec'd) or, where it cannot be,
+ * this process. fds: the workload's stdout and stderr, its root and mount namespace held. */
+static _Noreturn void monitor_become(const struct sandbox_container_config *cfg, int memfd,
+                                     pid_t child, const int fds[4])
+{
+    if (memfd >= 0 || cfg->monitor_exe)
+        monitor_reexec(cfg, memfd, child, fds);
+    struct sandbox_monitor_args a = {
+        .pid = child,
+        .out_fd = fds[0],
+        .err_fd = fds[1],
+        .state_dir = cfg->state_dir,
+        .log_path = cfg->log_path,
+        .log_max_size = cfg->log_max_size,
+        .log_max_files = cfg->log_max_files,
+        .term_root = fds[2],
+        .term_mnt = fds[3],
+        .term_path = cfg->termination_path,
+    };
+    _exit(sandbox_monitor_run(&a) < 0 ? 1 : 0);
+}
+
 /* The workload exec'd: hold its root and its mount namespace, so that its termination
  * message can be read once it has exited (its mounts, /dev among them, stay while the
  * namespace is held). Opened only now, after its pivot_root: never the host's root. */
@@ -346,6 +368,24 @@ static void pipes_close(struct pipes *p)
             close(all[i]);
             all[i] = -1;
         }
+}
+
+/* Close the other side's ends, once forked: the workload keeps what it reads (go, in) and the
+ * ends it writes (err, out, serr, piv, tty); the monitor the opposite ends. */
+static void pipes_keep(struct pipes *p, bool workload)
+{
+    int(*const read_by_workload[])[2] = {&p->go, &p->in};
+    int(*const written_by_workload[])[2] = {&p->err, &p->out, &p->serr, &p->piv, &p->tty};
+    for (size_t i = 0; i < TK_ARRAY_SIZE(read_by_workload); i++) {
+        int *fd = &(*read_by_workload[i])[workload ? 1 : 0];
+        if (*fd >= 0)
+            close(*fd), *fd = -1;
+    }
+    for (size_t i = 0; i < TK_ARRAY_SIZE(written_by_workload); i++) {
+        int *fd = &(*written_by_workload[i])[workload ? 0 : 1];
+        if (*fd >= 0)
+            close(*fd), *fd = -1;
+    }
 }
 
 static int pipes_open(const struct sandbox_container_config *cfg, struct pipes *p)
@@ -432,18 +472,7 @@ _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, in
     }
     if (child == 0) {
         close(sync);
-        close(p.go[1]);
-        close(p.err[0]);
-        if (p.piv[0] >= 0)
-            close(p.piv[0]);
-        if (p.out[0] >= 0)
-            close(p.out[0]);
-        if (p.serr[0] >= 0)
-            close(p.serr[0]);
-        if (p.in[1] >= 0)
-            close(p.in[1]);
-        if (p.tty[0] >= 0)
-            close(p.tty[0]);
+        pipes_keep(&p, true);
         child_main(cfg, &p);
     }
     /* Only the monitor ignores SIGPIPE (a workload that died before reading the go byte
@@ -451,19 +480,8 @@ _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, in
     struct sigaction ign = {.sa_handler = SIG_IGN};
     sigaction(SIGPIPE, &ign, NULL);
     int outr = TAKE_FD(p.out[0]), errr = TAKE_FD(p.serr[0]);
-    close(p.go[0]), p.go[0] = -1;
-    close(p.err[1]), p.err[1] = -1;
-    if (p.out[1] >= 0)
-        close(p.out[1]), p.out[1] = -1;
-    if (p.serr[1] >= 0)
-        close(p.serr[1]), p.serr[1] = -1;
-    if (p.piv[1] >= 0)
-        close(p.piv[1]), p.piv[1] = -1;
     int term_root, term_mnt;
-    if (p.in[0] >= 0)
-        close(p.in[0]), p.in[0] = -1;
-    if (p.tty[1] >= 0)
-        close(p.tty[1]), p.tty[1] = -1;
+    pipes_keep(&p, false);
     monitor_checkpoint(cfg, sync, &p, child, &term_root, &term_mnt);
     if (cfg->tty) /* sent before the exec the checkpoint saw */
         outr = spawn_tty_recv(p.tty[0]);
@@ -477,19 +495,5 @@ _Noreturn void spawn_monitor_main(const struct sandbox_container_config *cfg, in
     spawn_send_msg(sync, &ok);
     close(sync);
     const int fds[4] = {outr, errr, term_root, term_mnt};
-    if (memfd >= 0 || cfg->monitor_exe)
-        monitor_reexec(cfg, memfd, child, fds);
-    struct sandbox_monitor_args a = {
-        .pid = child,
-        .out_fd = outr,
-        .err_fd = errr,
-        .state_dir = cfg->state_dir,
-        .log_path = cfg->log_path,
-        .log_max_size = cfg->log_max_size,
-        .log_max_files = cfg->log_max_files,
-        .term_root = term_root,
-        .term_mnt = term_mnt,
-        .term_path = cfg->termination_path,
-    };
-    _exit(sandbox_monitor_run(&a) < 0 ? 1 : 0);
+    monitor_become(cfg, memfd, child, fds);
 }
