@@ -146,3 +146,15 @@ int cli_main(int argc, char **argv)
     fprintf(stderr, "tank: unknown command '%s' (see 'tank --help')\n", argv[1]);
     return 2;
 }
+
+void cli_human_size(uint64_t n, char *out, size_t size)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    size_t u = 0;
+    while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+        v /= 1024;
+        u++;
+    }
+    snprintf(out, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}

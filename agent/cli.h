@@ -4,6 +4,8 @@
  * options (--config FILE, before or after the subcommand) and runs the subcommand.
  * Exit codes: 0 success, 1 user-facing failure (one line on stderr), 2 usage error.
  */
+#include <stddef.h>
+#include <stdint.h>
 
 /* What every subcommand gets. argv[0] is the subcommand name; --config is removed. */
 struct cli {
@@ -45,6 +47,9 @@ struct tk_buf;
 /* GET path from the agent's status API at socket; the body into out. Returns the HTTP
  * status, or -1 with a message printed ("tank: cannot reach the agent at ..."). */
 long cli_api_get(const char *socket, const char *path, struct tk_buf *out);
+
+/* A byte count for people: "512 B", "1.5 KiB", "3.0 GiB". */
+void cli_human_size(uint64_t n, char *out, size_t size);
 
 /* True when argv holds -h or --help before any "--". Prints usage to stdout when so. */
 int cli_wants_help(int argc, char **argv, const char *usage);

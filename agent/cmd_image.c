@@ -105,18 +105,6 @@ static struct image_store *open_store(const char *cmd, const struct tank_config 
     return s;
 }
 
-static void human_size(uint64_t n, char *out, size_t size)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)n;
-    size_t u = 0;
-    while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(out, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-}
-
 struct pull_view {
     int tty, quiet;
     int64_t *start_ms; /* per layer: its first byte */
@@ -137,10 +125,11 @@ static void layer_line(const struct pull_view *v, const struct image_progress *p
 {
     char id[16], got[32], total[32], rate[32], bar[24];
     short_digest(p->digest, id, sizeof(id));
-    human_size(p->bytes, got, sizeof(got));
-    human_size(p->total, total, sizeof(total));
+    cli_human_size(p->bytes, got, sizeof(got));
+    cli_human_size(p->total, total, sizeof(total));
     int64_t ms = now - v->start_ms[p->index];
-    human_size(ms > 0 ? (uint64_t)((double)p->bytes * 1000.0 / (double)ms) : 0, rate, sizeof(rate));
+    cli_human_size(ms > 0 ? (uint64_t)((double)p->bytes * 1000.0 / (double)ms) : 0, rate,
+                   sizeof(rate));
     if (p->kind == IMAGE_PROGRESS_LAYER_EXISTS) {
         snprintf(out, size, "%s  exists", id);
     } else if (p->kind == IMAGE_PROGRESS_LAYER_DONE) {
@@ -289,7 +278,7 @@ static void print_table(const struct image_info *v, size_t n)
     for (size_t i = 0; i < n; i++) {
         char id[16], size[32];
         short_digest(v[i].manifest_digest, id, sizeof(id));
-        human_size(v[i].size, size, sizeof(size));
+        cli_human_size(v[i].size, size, sizeof(size));
         /* created comes from the image, the reference may hold anything of a layout path */
         char ref[1024], created[64];
         tk_escape(v[i].config.created ? v[i].config.created : "-", created, sizeof(created));
@@ -393,7 +382,7 @@ static void prune_report(void *ctx, const struct image_gc_item *it)
     struct prune_view *v = ctx;
     const char *verb = v->dry_run ? "would remove" : "removed";
     char size[32], line[1024];
-    human_size(it->bytes, size, sizeof(size));
+    cli_human_size(it->bytes, size, sizeof(size));
     if (it->kind == IMAGE_GC_IMAGE) {
         char used[64];
         tk_format_rfc3339(it->last_used_ns, used, sizeof(used));
@@ -414,7 +403,7 @@ static void prune_report(void *ctx, const struct image_gc_item *it)
 static void summary(const struct image_gc_result *res, int dry_run, char *out, size_t size)
 {
     char total[32];
-    human_size(res->bytes, total, sizeof(total));
+    cli_human_size(res->bytes, total, sizeof(total));
     snprintf(out, size, "%s: %s (%zu image%s, %zu layer%s, %zu blob%s)",
              dry_run ? "Total reclaimable space" : "Total reclaimed space", total, res->images,
              res->images == 1 ? "" : "s", res->layers, res->layers == 1 ? "" : "s", res->blobs,

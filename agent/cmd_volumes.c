@@ -62,18 +62,6 @@ static long api_delete(const char *socket, const char *path, struct tk_buf *out)
     return code;
 }
 
-static void human(uint64_t n, char *out, size_t size)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)n;
-    size_t u = 0;
-    while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(out, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-}
-
 static int remove_one(const struct tank_config *cfg, const char *name)
 {
     _cleanup_buf_ struct tk_buf body = TK_BUF_INIT;
@@ -111,7 +99,7 @@ static void print_table(json_t *vols)
         char size[32] = "-", pods[256] = "";
         json_t *sz = json_object_get(v, "size");
         if (json_is_integer(sz))
-            human((uint64_t)json_integer_value(sz), size, sizeof(size));
+            cli_human_size((uint64_t)json_integer_value(sz), size, sizeof(size));
         size_t j;
         json_t *p;
         json_array_foreach(json_object_get(v, "pods"), j, p)
