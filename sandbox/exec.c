@@ -121,12 +121,14 @@ static pid_t helper_start(const struct sandbox_exec_config *cfg, char **argv, in
         argc++;
     pid_t pid = memfd >= 0 && use_vfork ? vfork() : fork();
     if (pid == 0) {
-        if (helper_fds(cfg, chan, pidfd) == 0) {
-            if (memfd >= 0)
-                fexecve(memfd, argv, env);
-            else
-                _exit(sandbox_exec_helper_main(argc, argv));
-        }
+        if (helper_fds(cfg, chan, pidfd) < 0)
+            _exit(126);
+        if (memfd < 0)
+            _exit(sandbox_exec_helper_main(argc, argv));
+        fexecve(memfd, argv, env);
+        struct xmsg m = {.type = XMSG_FAIL}; /* (say why on the channel, now fd 3) */
+        sandbox_fail(&m.fail, SANDBOX_STAGE_EXEC, errno, "start the exec helper");
+        sandbox_send_fd(EXEC_HELPER_CHAN, &m, sizeof(m), -1);
         _exit(126);
     }
     return pid;
