@@ -226,17 +226,68 @@ static int parse_count(const char *value, int64_t *out)
     return 0;
 }
 
+/* A value of one of the scalar kinds into dst: 0, or -1 with what it should have been in
+ * want ("a duration (like 250ms, 10s, 5m)"). */
+static int parse_scalar(const struct key *k, const char *value, char *dst, char *want, size_t size)
+{
+    int64_t n;
+    uint64_t bytes;
+    switch (k->kind) {
+    case V_PERCENT:
+        snprintf(want, size, "a percentage (0 to 100, or off)");
+        return parse_percent(value, (int *)dst);
+    case V_MEMORY:
+    case V_CPU:
+        snprintf(want, size, "a quantity (like %s)", k->kind == V_CPU ? "500m, 1" : "512Mi");
+        if (spec_quantity_parse(value, &n, NULL, 0) < 0)
+            return -1;
+        *(int64_t *)dst = k->kind == V_CPU ? n : (n + 999) / 1000;
+        return 0;
+    case V_COUNT:
+        snprintf(want, size, "a number of processes (1 to 4194304, or off)");
+        return parse_count(value, (int64_t *)dst);
+    case V_AGE:
+        if (!strcmp(value, "off")) {
+            *(int64_t *)dst = 0;
+            return 0;
+        }
+        __attribute__((fallthrough));
+    case V_DURATION:
+    case V_SECONDS:
+        snprintf(want, size, "a duration (like 250ms, 10s, 5m)");
+        if (tk_parse_duration_ms(value, &n) < 0 || n < 0)
+            return -1;
+        *(int64_t *)dst = n;
+        return 0;
+    case V_SIZE:
+        snprintf(want, size, "a size (like 512Mi, 8Gi)");
+        if (tk_parse_quantity(value, &bytes) < 0 || bytes == 0)
+            return -1;
+        *(uint64_t *)dst = bytes;
+        return 0;
+    case V_FILES:
+        snprintf(want, size, "a number of files (2 to %d)", SANDBOX_LOG_MAX_FILES);
+        return tk_parse_int64(value, 2, SANDBOX_LOG_MAX_FILES, (int64_t *)dst) < 0 ? -1 : 0;
+    case V_DEPTH:
+        snprintf(want, size, "a number of commits (0 = all)");
+        return tk_parse_int64(value, 0, INT32_MAX, (int64_t *)dst) < 0 ? -1 : 0;
+    default:
+        snprintf(want, size, "a value of this key");
+        return -1;
+    }
+}
+
 static int apply(struct load_ctx *ctx, const struct key *k, const char *value, int line)
 {
     char *base = (char *)ctx->cfg;
     char **str = (char **)(base + k->off);
-    int64_t ms;
-    uint64_t bytes;
+    char want[96];
     switch (k->kind) {
     case V_PATH:
-        if (value[0] && value[0] != '/')
-            return tk_err_set(ctx->err, -EINVAL, "%s:%d: [%s] %s: '%s' is not an absolute path",
-                              ctx->path, line, k->section, k->name, value);
+        if (value[0] && value[0] != '/') {
+            snprintf(want, sizeof(want), "an absolute path");
+            break;
+        }
         __attribute__((fallthrough));
     case V_STRING:
         free(*str);
@@ -244,68 +295,15 @@ static int apply(struct load_ctx *ctx, const struct key *k, const char *value, i
         return 0;
     case V_LIST:
         return set_list(str, (size_t *)(base + k->count_off), value, ctx, line, k);
-    case V_PERCENT:
-        if (parse_percent(value, (int *)(base + k->off)) < 0)
-            return tk_err_set(ctx->err, -EINVAL,
-                              "%s:%d: [%s] %s: '%s' is not a percentage (0 to 100, or off)",
-                              ctx->path, line, k->section, k->name, value);
-        return 0;
-    case V_MEMORY:
-    case V_CPU: {
-        int64_t milli;
-        if (spec_quantity_parse(value, &milli, NULL, 0) < 0)
-            return tk_err_set(ctx->err, -EINVAL, "%s:%d: [%s] %s: '%s' is not a quantity (like %s)",
-                              ctx->path, line, k->section, k->name, value,
-                              k->kind == V_CPU ? "500m, 1" : "512Mi");
-        *(int64_t *)(base + k->off) = k->kind == V_CPU ? milli : (milli + 999) / 1000;
-        return 0;
-    }
-    case V_COUNT:
-        if (parse_count(value, (int64_t *)(base + k->off)) < 0)
-            return tk_err_set(ctx->err, -EINVAL,
-                              "%s:%d: [%s] %s: '%s' is not a number of processes (1 to 4194304, "
-                              "or off)",
-                              ctx->path, line, k->section, k->name, value);
-        return 0;
-    case V_AGE:
-        if (!strcmp(value, "off")) {
-            *(int64_t *)(base + k->off) = 0;
-            return 0;
-        }
-        __attribute__((fallthrough));
-    case V_DURATION:
-    case V_SECONDS:
-        if (tk_parse_duration_ms(value, &ms) < 0 || ms < 0)
-            return tk_err_set(ctx->err, -EINVAL,
-                              "%s:%d: [%s] %s: '%s' is not a duration (like 250ms, 10s, 5m)",
-                              ctx->path, line, k->section, k->name, value);
-        *(int64_t *)(base + k->off) = ms;
-        return 0;
-    case V_SIZE:
-        if (tk_parse_quantity(value, &bytes) < 0 || bytes == 0)
-            return tk_err_set(ctx->err, -EINVAL,
-                              "%s:%d: [%s] %s: '%s' is not a size (like 512Mi, 8Gi)", ctx->path,
-                              line, k->section, k->name, value);
-        *(uint64_t *)(base + k->off) = bytes;
-        return 0;
     case V_BOOL:
     case V_ID_RANGES:
         return apply_security(ctx, k, value, line);
-    case V_FILES:
-        if (tk_parse_int64(value, 2, SANDBOX_LOG_MAX_FILES, &ms) < 0)
-            return tk_err_set(ctx->err, -EINVAL,
-                              "%s:%d: [%s] %s: '%s' is not a number of files (2 to %d)", ctx->path,
-                              line, k->section, k->name, value, SANDBOX_LOG_MAX_FILES);
-        *(int64_t *)(base + k->off) = ms;
-        return 0;
-    case V_DEPTH:
-        if (tk_parse_int64(value, 0, INT32_MAX, (int64_t *)(base + k->off)) < 0)
-            return tk_err_set(ctx->err, -EINVAL,
-                              "%s:%d: [%s] %s: '%s' is not a number of commits (0 = all)",
-                              ctx->path, line, k->section, k->name, value);
-        return 0;
+    default:
+        if (parse_scalar(k, value, base + k->off, want, sizeof(want)) == 0)
+            return 0;
     }
-    return -EINVAL;
+    return tk_err_set(ctx->err, -EINVAL, "%s:%d: [%s] %s: '%s' is not %s", ctx->path, line,
+                      k->section, k->name, value, want);
 }
 
 static bool section_known(const char *name, size_t len)
