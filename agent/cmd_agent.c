@@ -66,9 +66,15 @@ static void notify_ready(void)
         tk_warn("notify systemd through '%s': %m", path);
 }
 
+/* The running agent's parts (what agent_up made, agent_down frees). */
 struct agent_ctx {
     struct tank_config *cfg;
+    struct loop *loop;
+    struct runtime *rt;
     struct reconciler *rec;
+    struct api *api;
+    struct imagegc *igc;
+    struct sync *sync;
 };
 
 /* SIGHUP: tank.ini again (what can change live does; the rest is logged as needing a
@@ -228,80 +234,77 @@ static bool revision_in_use(const char *commit, void *data)
     return false;
 }
 
-static int run_agent(struct tank_config *cfg)
+/* Make the agent's parts: the loop and its signals, directories, events, the runtime, the
+ * reconciler, the API (and metrics), the sync, the image GC. -1 with a message printed. */
+static int agent_up(struct agent_ctx *a)
 {
+    struct tank_config *cfg = a->cfg;
     struct tk_err err = {0};
-    struct agent_ctx actx = {.cfg = cfg};
-    struct reconciler *rec = NULL;
-    struct runtime *rt = NULL;
-    struct api *api = NULL;
-    struct imagegc *igc = NULL;
-    struct sync *sync = NULL;
-    int ret = 1;
-    int locks[AGENT_LOCKS];
-    size_t n_locks = 0;
-    if (lock_agent(cfg, locks, &n_locks) < 0) {
-        while (n_locks)
-            close(locks[--n_locks]);
-        return 1;
-    }
     if (probe_init() < 0)
         tk_warn("cannot open the agent's network namespace: network probes will fail");
-    struct loop *loop = loop_new();
-    if (!loop) {
+    a->loop = loop_new();
+    if (!a->loop) {
         fprintf(stderr, "tank agent: create event loop: %m\n");
-        goto out;
+        return -1;
     }
     sigset_t set;
     sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGPIPE);
-    if (make_dirs(cfg) < 0 || loop_set_signals(loop, &set, on_signal, &actx) < 0)
-        goto out;
+    int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGPIPE};
+    for (size_t i = 0; i < TK_ARRAY_SIZE(sigs); i++)
+        sigaddset(&set, sigs[i]);
+    if (make_dirs(cfg) < 0 || loop_set_signals(a->loop, &set, on_signal, a) < 0)
+        return -1;
     nodesel_init(cfg); /* before the store's first read */
     int er = events_open(cfg->state_dir, EVENTS_MAX_LINES);
     if (er < 0)
         tk_warn("keep events in '%s': %s (events are not kept over a restart)", cfg->state_dir,
                 strerror(-er));
-    rt = runtime_new_host(cfg, &err);
-    if (rt)
-        actx.rec = rec = reconcile_new(loop, cfg, rt, &err);
-    if (rec)
-        api = api_new(loop, cfg->socket, rec, &err);
-    if (api)
-        reconcile_set_event_hook(rec, api_events_changed, api);
-    if (api && cfg->metrics_listen && api_listen_metrics(api, cfg->metrics_listen, &err) < 0)
+    if (!(a->rt = runtime_new_host(cfg, &err)) ||
+        !(a->rec = reconcile_new(a->loop, cfg, a->rt, &err)) ||
+        !(a->api = api_new(a->loop, cfg->socket, a->rec, &err)))
         goto fail;
-    if (api && cfg->sync_repo) {
-        sync = sync_new(loop, cfg, revision_in_use, rec, &err);
-        if (!sync)
+    reconcile_set_event_hook(a->rec, api_events_changed, a->api);
+    if (cfg->metrics_listen && api_listen_metrics(a->api, cfg->metrics_listen, &err) < 0)
+        goto fail;
+    if (cfg->sync_repo) {
+        if (!(a->sync = sync_new(a->loop, cfg, revision_in_use, a->rec, &err)))
             goto fail;
-        api_set_sync(api, sync);
+        api_set_sync(a->api, a->sync);
     }
-    if (!api) {
-    fail:
-        fprintf(stderr, "tank agent: %s\n", err.msg);
-        goto out;
-    }
-    igc = imagegc_start(loop, cfg); /* NULL when image_gc_high_percent is off */
-    tk_info("agent started: pods from '%s', status API on '%s'", cfg->pods_dir, cfg->socket);
-    notify_ready();
-    int r = loop_run(loop);
-    if (r < 0)
-        tk_error("event loop: %s", strerror(-r));
-    ret = r < 0 ? 1 : 0;
-out:
-    imagegc_free(igc);
-    sync_free(sync); /* first: requests waiting on it are answered */
-    if (rec)
-        reconcile_set_event_hook(rec, NULL, NULL); /* the API goes first */
-    api_free(api);
-    reconcile_free(rec);
-    runtime_free(rt);
-    loop_free(loop);
+    a->igc = imagegc_start(a->loop, cfg); /* NULL when image_gc_high_percent is off */
+    return 0;
+fail:
+    fprintf(stderr, "tank agent: %s\n", err.msg);
+    return -1;
+}
+
+static void agent_down(struct agent_ctx *a)
+{
+    imagegc_free(a->igc);
+    sync_free(a->sync); /* first: requests waiting on it are answered */
+    if (a->rec)
+        reconcile_set_event_hook(a->rec, NULL, NULL); /* the API goes first */
+    api_free(a->api);
+    reconcile_free(a->rec);
+    runtime_free(a->rt);
+    loop_free(a->loop);
     events_close();
+}
+
+static int run_agent(struct tank_config *cfg)
+{
+    struct agent_ctx a = {.cfg = cfg};
+    int locks[AGENT_LOCKS], ret = 1;
+    size_t n_locks = 0;
+    if (lock_agent(cfg, locks, &n_locks) == 0 && agent_up(&a) == 0) {
+        tk_info("agent started: pods from '%s', status API on '%s'", cfg->pods_dir, cfg->socket);
+        notify_ready();
+        int r = loop_run(a.loop);
+        if (r < 0)
+            tk_error("event loop: %s", strerror(-r));
+        ret = r < 0 ? 1 : 0;
+    }
+    agent_down(&a);
     while (n_locks) /* last: the socket is gone by now */
         close(locks[--n_locks]);
     return ret;
