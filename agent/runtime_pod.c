@@ -196,25 +196,54 @@ bool pod_userns(const struct tank_config *cfg, const struct spec_pod *pod)
     return !cfg->default_host_users && !pod->host_network && !pod->host_pid && !pod->host_ipc;
 }
 
-int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
-                struct runtime_underway *work, struct tk_err *err)
+/* The pod's static addresses, without their prefix lengths. */
+static void pod_ips(const struct spec_pod *pod, struct runtime_pod_info *info)
 {
-    struct host_rt *h = impl;
-    const struct tank_config *cfg = h->cfg;
     for (size_t i = 0; i < pod->network.n_interfaces; i++)
         for (size_t j = 0;
              j < pod->network.interfaces[i].n_addresses && info->n_ips < TK_ARRAY_SIZE(info->ips);
              j++)
             strip_prefix(pod->network.interfaces[i].addresses[j], &info->ips[info->n_ips++]);
+}
+
+/* A sandbox of the pod from before: taken when sound (true), destroyed when damaged. */
+static bool pod_adopt(const struct tank_config *cfg, const struct spec_pod *pod)
+{
     int r = sandbox_pod_check(cfg->run_dir, pod->name, NULL);
-    if (r == 1) { /* adopted: it is there and sound */
+    if (r == 1) {
         struct tk_err e = {0};
         if (sandbox_pod_adopt_volumes(cfg->state_dir, pod->name, &e) < 0)
             tk_warn("%s", e.msg);
-        return 0;
+        return true;
     }
     if (r < 0)
         sandbox_pod_destroy(cfg->run_dir, cfg->state_dir, pod->name, NULL);
+    return false;
+}
+
+/* The named volumes the pod's claims name, made when missing. */
+static int claims_ensure(const struct tank_config *cfg, const struct spec_pod *pod,
+                         struct tk_err *err)
+{
+    for (size_t i = 0; i < pod->n_volumes; i++) {
+        int r = pod->volumes[i].kind == SPEC_VOLUME_PVC
+                    ? volumes_ensure(cfg->state_dir, pod->volumes[i].ref_name, err)
+                    : 0;
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info *info,
+                struct runtime_underway *work, struct tk_err *err)
+{
+    struct host_rt *h = impl;
+    const struct tank_config *cfg = h->cfg;
+    pod_ips(pod, info);
+    if (pod_adopt(cfg, pod))
+        return 0;
+    int r;
     _cleanup_(host_facts_free) struct host_facts hf;
     host_facts_get(cfg, &hf);
     size_t ni = pod->network.n_interfaces, nv = pod->n_volumes, no = pod->dns.n_options;
@@ -227,10 +256,8 @@ int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info 
     if (r < 0)
         return r;
     nv = fill_volumes(pod, vols);
-    for (size_t i = 0; i < pod->n_volumes; i++)
-        if (pod->volumes[i].kind == SPEC_VOLUME_PVC &&
-            (r = volumes_ensure(cfg->state_dir, pod->volumes[i].ref_name, err)) < 0)
-            return r;
+    if ((r = claims_ensure(cfg, pod, err)) < 0)
+        return r;
     fill_dns_options(pod, opts);
     struct sandbox_pod_config pc = {
         .run_dir = cfg->run_dir,
