@@ -134,7 +134,7 @@ static void put_lifecycle(struct tk_buf *b, const struct spec_container *c)
         tk_buf_adds(b, "tmpFallback");
 }
 
-static void put_container(struct tk_buf *b, const struct spec_container *c, bool res)
+static void put_probes(struct tk_buf *b, const struct spec_container *c)
 {
     for (int t = 0; t < SPEC_N_PROBES; t++) { /* (a container without probes hashes as before) */
         if (!c->probes[t])
@@ -144,13 +144,10 @@ static void put_container(struct tk_buf *b, const struct spec_container *c, bool
         put_str(b, d);
         put_list(b, c->probes[t]->command, c->probes[t]->n_command);
     }
-    if (c->stdin_open || c->stdin_once || c->tty) /* (hashes without them stay) */
-        tk_buf_addf(b, "stdio%d%d%d;", c->stdin_open, c->stdin_once, c->tty);
-    put_str(b, c->name);
-    put_str(b, c->image);
-    put_int(b, c->pull_policy);
-    put_list(b, c->command, c->n_command);
-    put_list(b, c->args, c->n_args);
+}
+
+static void put_env(struct tk_buf *b, const struct spec_container *c)
+{
     put_int(b, (int64_t)c->n_env);
     for (size_t i = 0; i < c->n_env; i++) {
         put_str(b, c->env[i].name);
@@ -175,7 +172,10 @@ static void put_container(struct tk_buf *b, const struct spec_container *c, bool
         }
         put_str(b, c->config_error);
     }
-    put_str(b, c->working_dir);
+}
+
+static void put_ports_mounts(struct tk_buf *b, const struct spec_container *c)
+{
     put_int(b, (int64_t)c->n_ports);
     for (size_t i = 0; i < c->n_ports; i++) {
         put_str(b, c->ports[i].name);
@@ -190,6 +190,23 @@ static void put_container(struct tk_buf *b, const struct spec_container *c, bool
         /* (0 or 1 as before recursiveReadOnly existed: their hashes stay) */
         put_int(b, c->mounts[i].read_only | (int64_t)c->mounts[i].recursive_read_only << 1);
     }
+}
+
+/* Everything of a container, in an order that never changes (a new field is added so that
+ * containers without it hash as before: a new Tank must not restart every pod). */
+static void put_container(struct tk_buf *b, const struct spec_container *c, bool res)
+{
+    put_probes(b, c);
+    if (c->stdin_open || c->stdin_once || c->tty) /* (hashes without them stay) */
+        tk_buf_addf(b, "stdio%d%d%d;", c->stdin_open, c->stdin_once, c->tty);
+    put_str(b, c->name);
+    put_str(b, c->image);
+    put_int(b, c->pull_policy);
+    put_list(b, c->command, c->n_command);
+    put_list(b, c->args, c->n_args);
+    put_env(b, c);
+    put_str(b, c->working_dir);
+    put_ports_mounts(b, c);
     put_opt_int(b, &c->sec.run_as_user);
     put_opt_int(b, &c->sec.run_as_group);
     put_opt_bool(b, &c->sec.run_as_non_root);

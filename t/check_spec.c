@@ -77,6 +77,36 @@ static void dump_errors(const struct spec_set *set, char *out, size_t size)
     }
 }
 
+/* A pod's hash never changes across Tank versions for the same manifest: a new field hashes
+ * only when set. Otherwise an upgrade would restart every pod. (Values from this version.) */
+START_TEST(test_hash_stable)
+{
+    static const struct {
+        const char *file, *hash;
+    } golden[] = {
+        {"k8s-security-context.yaml",
+         "207f567bab13ca2046a1eb8c153d3b3f8ad887af7e36a6bc172737884d1a7f22"},
+        {"k8s-dapi-envars-resourcefieldref.yaml",
+         "0cd8b7329b0a6ed9bc2097669d05c3a60b81065da253c7883dbba34b9afd70ed"},
+        {"k8s-tcp-liveness-readiness.yaml",
+         "bae013e576949511c88af9aff07573de8f4c8450e8ed362e1a6c3f2dc583a31f"},
+        {"k8s-two-containers-shared-emptydir.yaml",
+         "2de13c681228353a388402f9a6a0bbc6b253e6a0be5ae917d5eef6f01525594f"},
+    };
+    for (size_t i = 0; i < sizeof(golden) / sizeof(golden[0]); i++) {
+        char path[256];
+        snprintf(path, sizeof(path), "t/fixtures/spec/valid/%s", golden[i].file);
+        struct spec_set set;
+        spec_set_init(&set);
+        ck_assert_int_eq(spec_parse_file(&set, path), 0);
+        ck_assert_uint_eq(set.n_pods, 1);
+        ck_assert_msg(!strcmp(set.pods[0]->hash, golden[i].hash), "%s: hash %s, was %s", path,
+                      set.pods[0]->hash, golden[i].hash);
+        spec_set_free(&set);
+    }
+}
+END_TEST
+
 START_TEST(test_valid_fixture)
 {
     const char *file = valid_files[_i];
@@ -1226,6 +1256,7 @@ Suite *spec_suite(void)
     TCase *tc = tcase_create("fixtures");
     load_fixture_lists();
     tcase_add_loop_test(tc, test_valid_fixture, 0, (int)n_valid);
+    tcase_add_test(tc, test_hash_stable);
     tcase_add_loop_test(tc, test_invalid_fixture, 0, (int)n_invalid);
     tcase_add_loop_test(tc, test_warn_fixture, 0, (int)n_warn);
     suite_add_tcase(s, tc);
