@@ -16,26 +16,12 @@ skip_unless_containers_run
 mkdir -p "$TMP/x"
 cc -static -O1 -o "$TMP/x/ptracer" "$TANK_SRC/t/ptracer.c" 2>"$TMP/cc.log" ||
     fail "build ptracer: $(cat "$TMP/cc.log")"
-cat >"$PODS/.pt.tmp" <<EOC
-apiVersion: v1
-kind: Pod
-metadata: {name: pt}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: main
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    command: ["/x/ptracer", "600"]
-    volumeMounts: [{name: x, mountPath: /x, readOnly: true}]
+put_pod pt grace=1 argv='["/x/ptracer", "600"]' ctr_yaml='    volumeMounts: [{name: x, mountPath: /x, readOnly: true}]
     readinessProbe:
       exec: {command: ["sleep", "0.1"]}
-      periodSeconds: 1
-  volumes:
+      periodSeconds: 1' pod_yaml="  volumes:
   - name: x
-    hostPath: {path: $TMP/x, type: Directory}
-EOC
-mv "$PODS/.pt.tmp" "$PODS/pt.yaml"
+    hostPath: {path: $TMP/x, type: Directory}"
 wait_jq 60 '.pods[] | select(.name == "pt") | .containers[0].state == "running"' ||
     fail "pt is not running: $(pod_jq pt .)"
 wait_for 10 sh -c "'$TANK' logs --config '$CFG' pt | grep -q READY" || fail "ptracer did not start"

@@ -9,24 +9,8 @@ agent_setup
 agent_start
 skip_unless_containers_run
 
-cat >"$PODS/.shared.tmp" <<EOC
-apiVersion: v1
-kind: Pod
-metadata: {name: shared}
-spec:
-  terminationGracePeriodSeconds: 1
-  shareProcessNamespace: true
-  containers:
-  - name: app
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    command: ["sleep", "1000"]
-  - name: side
-    image: $IMAGE
-    imagePullPolicy: IfNotPresent
-    command: ["sleep", "1000"]
-EOC
-mv "$PODS/.shared.tmp" "$PODS/shared.yaml"
+put_pod shared grace=1 ctr=app argv='["sleep", "1000"]' \
+    ctrs="$(ctr_manifest side argv='["sleep", "1000"]')" pod_yaml='  shareProcessNamespace: true'
 both_running='[.pods[] | select(.name == "shared") | .containers[] | select(.state == "running")] | length == 2'
 wait_jq 60 "$both_running" || fail "shared pod not running: $(pod_jq shared .)"
 init=$(sed -n "s/^pid=//p" "$TMP/run/pods/shared/pidinit" 2>/dev/null)
