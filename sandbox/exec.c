@@ -59,7 +59,7 @@ static int workload_pidfd(const char *state_dir, pid_t *pid, struct tk_err *err)
 /* The helper's argv (exec_helper.c): strings of the caller's, of cgroups, and numbers written
  * into nums. */
 static char **helper_argv(const char *state_dir, const struct sandbox_exec_config *cfg, pid_t wpid,
-                          const struct tk_buf *cgroups, struct tk_buf *nums)
+                          const struct tk_buf *cgroups, char nums[5][24])
 {
     size_t n = 16, k = 0;
     for (size_t o = 0; o < cgroups->len; o += strlen(cgroups->s + o) + 1)
@@ -71,17 +71,13 @@ static char **helper_argv(const char *state_dir, const struct sandbox_exec_confi
     char **v = calloc(n, sizeof(char *));
     if (!v)
         return NULL;
-    size_t off[5];
-    long num[5] = {getpid(), wpid, cfg->tty, cfg->rows, cfg->cols};
-    for (int i = 0; i < 5; i++) { /* each with its NUL, found again by offset */
-        off[i] = nums->len;
-        tk_buf_addf(nums, "%ld", num[i]);
-        tk_buf_add(nums, "", 1);
-    }
+    const long num[5] = {getpid(), wpid, cfg->tty, cfg->rows, cfg->cols};
     const char *opt[5] = {"-p", "-w", "-t", "-r", "-c"};
     v[k++] = "tank-exec", v[k++] = "-s", v[k++] = (char *)state_dir;
-    for (int i = 0; i < 5; i++)
-        v[k++] = (char *)opt[i], v[k++] = nums->s + off[i];
+    for (int i = 0; i < 5; i++) {
+        snprintf(nums[i], sizeof(nums[i]), "%ld", num[i]);
+        v[k++] = (char *)opt[i], v[k++] = nums[i];
+    }
     for (size_t o = 0; o < cgroups->len; o += strlen(cgroups->s + o) + 1)
         v[k++] = "-g", v[k++] = cgroups->s + o;
     for (char *const *e = cfg->env; e && *e; e++)
@@ -137,15 +133,16 @@ static pid_t helper_start(const struct sandbox_exec_config *cfg, char **argv, in
 int sandbox_container_exec(const char *state_dir, const struct sandbox_exec_config *cfg,
                            struct sandbox_exec *x, struct tk_err *err)
 {
-    _cleanup_buf_ struct tk_buf cgroups = TK_BUF_INIT, nums = TK_BUF_INIT;
+    _cleanup_buf_ struct tk_buf cgroups = TK_BUF_INIT;
+    char nums[5][24];
     _cleanup_free_ char **argv = NULL;
     int sv[2] = {-1, -1}, pidfd;
-    pid_t wpid;
+    pid_t wpid = 0;
     *x = (struct sandbox_exec){.status_fd = -1, .pty_master = -1};
     int r = pidfd = workload_pidfd(state_dir, &wpid, err);
     if (r >= 0)
         r = sandbox_cgroup_dirs_like(wpid, &cgroups, err);
-    if (r >= 0 && !(argv = helper_argv(state_dir, cfg, wpid, &cgroups, &nums)))
+    if (r >= 0 && !(argv = helper_argv(state_dir, cfg, wpid, &cgroups, nums)))
         r = tk_err_set(err, -ENOMEM, "out of memory");
     if (r >= 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         r = tk_err_sys(err, -errno, "socketpair");
