@@ -168,7 +168,7 @@ static int xrecv(struct sandbox_exec *x)
     ssize_t n = sandbox_recv_fd(x->status_fd, &m, sizeof(m), &fd);
     if (n < 0)
         return n == -EAGAIN ? 1 : (int)n;
-    if (fd >= 0 && m.type == XMSG_PTY && n == (ssize_t)sizeof(m) && x->pty_master < 0)
+    if (fd >= 0 && n == (ssize_t)sizeof(m) && m.type == XMSG_PTY && x->pty_master < 0)
         x->pty_master = fd;
     else if (fd >= 0)
         close(fd);
