@@ -36,7 +36,8 @@ int main(int argc, char **argv)
         perror("ns_last_pid");
         return 1;
     }
-    long done = getpid(), tries = 0;
+    long done = getpid(), tries = 0, cur = 0;
+    int seen = 0;
     printf("READY %ld\n", done);
     fflush(stdout);
     while (time(NULL) < end) {
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
         long p = last_pid(fd);
         if (p <= done)
             continue;
+        if (p != cur)
+            cur = p, seen = 0;
         tries++;
         if (ptrace(PTRACE_SEIZE, (pid_t)p, 0, 0) == 0) {
             char path[64], exe[256] = "?";
@@ -55,9 +58,15 @@ int main(int argc, char **argv)
             printf("ATTACHED %ld %s\n", p, exe);
             fflush(stdout);
             done = p;
-        } else if (errno == ESRCH) {
-            done = p;
+        } else if (errno != ESRCH) {
+            seen = 1; /* it exists, not traceable yet: try again */
+        } else if (seen) {
+            done = p; /* it was there and is gone */
         }
+        /* ESRCH for a pid never seen is too early, not too late: fork allocates the pid
+         * (ns_last_pid moves) before the task can be found by it, and setting up a child
+         * in a cgroup can take milliseconds in between. Retry it until it appears or a
+         * newer pid takes its place. */
     }
     printf("END %ld tries\n", tries);
     return 0;

@@ -32,8 +32,10 @@ for i in $(seq 60); do
 done
 "$TANK" logs --config "$CFG" pt >"$TMP/ptlog"
 grep '^ATTACHED' "$TMP/ptlog" >"$TMP/attached" || true
-grep -q ' /bin/\(busybox\|sleep\)$' "$TMP/attached" ||
-    fail "the attacker never attached to the exec'd sleep (the test proves nothing): $(head -c 2000 "$TMP/ptlog")"
+# It must have caught most of the 60 commands once they ran sleep, or it proves nothing.
+n=$(grep -c ' /bin/\(busybox\|sleep\)$' "$TMP/attached")
+[ "$n" -ge 30 ] ||
+    fail "the attacker attached to only $n exec'd sleeps of 60 (the test proves nothing): $(head -c 2000 "$TMP/ptlog")"
 if grep -v ' /bin/\(busybox\|sleep\)$' "$TMP/attached" >"$TMP/escape"; then
     fail "the container attached to a process before its execve: $(head -n 5 "$TMP/escape")"
 fi
