@@ -275,6 +275,10 @@ void ctr_decide(struct ctr *c)
     const struct tank_config *cfg = p->env.cfg;
     enum spec_restart_policy pol = p->spec->restart_policy;
     bool failed = c->exit_code != 0;
+    if (p->sandbox_dead) { /* (pod restartPolicy Never) */
+        ctr_set_state(c, C_DONE, "its pod's sandbox is gone and is not made again");
+        return;
+    }
     if (c->resize_restart) { /* its new resources, without a back-off */
         c->resize_restart = false;
         ctr_set_state(c, C_IDLE, "resized");

@@ -31,15 +31,17 @@ static enum pod_phase phase_of(const struct pod *p)
         return POD_TERMINATING;
     if (pod_init_failed(p))
         return POD_FAILED;
+    /* A pod whose sandbox died for good ends with what has not run (sandbox_lost). */
+    enum pod_phase not_run = p->sandbox_dead ? POD_FAILED : POD_PENDING;
     if (!p->initialized)
-        return POD_PENDING;
+        return not_run;
     bool all_done = p->n_ctrs > 0, all_ok = true;
     for (size_t i = 0; i < p->n_ctrs; i++) {
         const struct ctr *c = &p->ctrs[i];
         if (c->init)
             continue;
         if (!c->ever_started && !ctr_alive(c))
-            return POD_PENDING;
+            return not_run;
         if (c->state != C_DONE)
             all_done = false;
         else if (c->exit_code != 0)

@@ -158,6 +158,7 @@ struct pod {
     bool initialized;
     bool sandbox_new;             /* the sandbox under way is made anew (not found from before) */
     bool sandbox_lost;            /* damaged: made again once no container runs */
+    bool sandbox_dead;            /* damaged, and restartPolicy Never: never made again */
     bool cond[POD_N_CONDS];       /* the pod's conditions (enum pod_cond) */
     int64_t cond_ns[POD_N_CONDS]; /* when each last changed (0: not yet computed) */
 };

@@ -23,6 +23,11 @@
  *                    a new spec, only resources changed    RUNNING          pod_resize: cgroups
  *                    (the same QoS class)                                   rewritten in place, or
  *                                                                           the container restarts
+ *                    a container ended, the sandbox is     RUNNING          SandboxChanged; stop
+ *                    damaged (pod_check)                   (sandbox_lost)   the others
+ *                    then none runs any more               SANDBOX_DUE      (made again)
+ *                    ... with restartPolicy Never          RUNNING          nothing starts again;
+ *                                                          (sandbox_dead)   the pod ends Failed
  *   any of the above stop                                  STOPPING         stop signal to the
  *                                                                           running containers;
  *                                                                           grace_timer if any
@@ -514,10 +519,14 @@ static void ctr_check(const struct ctr *c)
  * gone). As the kubelet does with a dead sandbox: what still runs is stopped, then the sandbox
  * is made anew (pod_up destroys the damaged one first) and the containers start in it by
  * their restart policy, keeping their restart counts, last states and logs. True while
- * that is under way: the containers wait. */
+ * that is under way: the containers wait. A pod with restartPolicy Never gets no new
+ * sandbox (the kubelet's computePodActions): its containers end where they are, and
+ * nothing starts in it again (sandbox_dead). */
 static bool sandbox_lost(struct pod *p)
 {
     const struct runtime_ops *ops = p->env.rt->ops;
+    if (p->sandbox_dead)
+        return false;
     if (!p->sandbox_lost) {
         bool exited = false;
         for (size_t i = 0; i < p->n_ctrs; i++)
@@ -526,8 +535,11 @@ static bool sandbox_lost(struct pod *p)
         if (!exited || !ops->pod_check || ops->pod_check(p->env.rt->impl, p->name, &err) >= 0)
             return false;
         p->sandbox_lost = true;
-        pod_emit(p, NULL, "SandboxChanged",
-                 "pod sandbox changed, it will be killed and re-created: %s", err.msg);
+        pod_emit(p, NULL, "SandboxChanged", "pod sandbox changed, it will be killed%s: %s",
+                 p->spec->restart_policy == SPEC_RESTART_NEVER
+                     ? " (restartPolicy Never: not re-created)"
+                     : " and re-created",
+                 err.msg);
         for (size_t i = 0; i < p->n_ctrs; i++)
             ctr_kill_graceful(&p->ctrs[i], p->grace_ms);
     }
@@ -535,6 +547,10 @@ static bool sandbox_lost(struct pod *p)
         if (ctr_busy(&p->ctrs[i]))
             return true;
     p->sandbox_lost = false;
+    if (p->spec->restart_policy == SPEC_RESTART_NEVER) {
+        p->sandbox_dead = true;
+        return false;
+    }
     p->sandbox_backoff_ms = p->env.cfg->backoff_initial_ms;
     pod_set_state(p, P_SANDBOX_DUE);
     return false;
@@ -562,6 +578,8 @@ static void sync_once(struct pod *p)
     for (size_t i = 0; i < p->n_ctrs; i++)
         if (p->ctrs[i].state == C_EXITED)
             ctr_decide(&p->ctrs[i]);
+    if (p->sandbox_dead)
+        return; /* nothing starts again in it */
     if (!pod_init_sync(p))
         return; /* the app containers wait for the init containers */
     pod_sidecars_sync(p);

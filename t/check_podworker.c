@@ -712,6 +712,36 @@ START_TEST(test_sandbox_damaged)
 }
 END_TEST
 
+/* The same with restartPolicy Never: the other container is stopped and the sandbox is not
+ * made again (the kubelet's rule); the pod fails and nothing starts in it. */
+START_TEST(test_sandbox_damaged_never)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "dmg", "Never", "a=img,b=img");
+    WAIT_CTR(&w, "dmg", "b", "running", NULL, 0);
+    size_t mark = log_mark(&w);
+    w.fake.damaged = strdup("dmg");
+    fake_exit(&w.fake, "dmg", "a", 137, 9);
+    WAIT_POD(&w, "dmg", "Failed");
+    pump_for(w.loop, 300);
+    const char *since = log_since(&w, mark);
+    ck_assert_msg(strstr(since, "kill dmg/b") && !strstr(since, "up dmg;") &&
+                      !strstr(since, "start dmg/"),
+                  "b stopped, nothing made or started again: %s", since);
+    struct pod_ctr_status cs;
+    for (size_t i = 0; i < 2; i++) {
+        pod_get_ctr_status(reconcile_pod(w.rec, 0), i, &cs);
+        ck_assert_int_eq(cs.state, POD_CTR_TERMINATED);
+        ck_assert_int_eq(cs.restarts, 0);
+    }
+    char *ev = api_events_json(w.rec, "dmg");
+    ck_assert_msg(strstr(ev, "SandboxChanged") && strstr(ev, "not re-created"), "%s", ev);
+    free(ev);
+    world_free(&w);
+}
+END_TEST
+
 /* The FallbackToLogsOnError message: the last lines of a CRI log, "P" parts joined. */
 START_TEST(test_log_tail)
 {
@@ -765,6 +795,7 @@ Suite *podworker_suite(void)
     tcase_add_test(tc, test_init_never_fails_pod);
     tcase_add_test(tc, test_init_sandbox_new);
     tcase_add_test(tc, test_sandbox_damaged);
+    tcase_add_test(tc, test_sandbox_damaged_never);
     tcase_add_test(tc, test_sidecar_of_finished_pod);
     tcase_add_test(tc, test_log_tail);
     suite_add_tcase(s, tc);

@@ -2,7 +2,8 @@
 # A pod with shareProcessNamespace: true whose PID namespace's init (tank-pod-init) is killed
 # from the host: every process of the namespace dies with it and none can join it again, so
 # the agent makes the pod a new sandbox (a SandboxChanged event) and its containers run
-# again in a new shared namespace, as the kubelet does when a pod's sandbox dies.
+# again in a new shared namespace, as the kubelet does when a pod's sandbox dies; with
+# restartPolicy Never the pod fails instead.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
 agent_setup
@@ -38,3 +39,23 @@ s=$(ctr_jq shared side .pid)
 [ "$(ctr_jq shared app .restarts)" -ge 1 ] || fail "restart count not kept: $(ctr_jq shared app .)"
 [ "$(ctr_jq shared app .lastState.terminated.signal)" = 9 ] ||
     fail "no last state: $(ctr_jq shared app .lastState)"
+
+# The same with restartPolicy Never: no new sandbox (the kubelet's rule). The other
+# container is stopped, nothing runs again, and the pod is Failed.
+put_pod once policy=Never grace=1 ctr=app argv='["sleep", "1000"]' \
+    ctrs="$(ctr_manifest side argv='["sleep", "1000"]')" pod_yaml='  shareProcessNamespace: true'
+once_running='[.pods[] | select(.name == "once") | .containers[] | select(.state == "running")] | length == 2'
+wait_jq 60 "$once_running" || fail "pod once not running: $(pod_jq once .)"
+init=$(sed -n "s/^pid=//p" "$TMP/run/pods/once/pidinit" 2>/dev/null)
+[ -n "$init" ] && [ "$(cat "/proc/$init/comm" 2>/dev/null)" = tank-pod-init ] ||
+    fail "no init of pod once found (pidinit: '$init')"
+kill -9 "$init"
+wait_jq 30 '.pods[] | select(.name == "once") | .phase == "Failed"' ||
+    fail "pod once did not fail after its init died: $(pod_jq once .)"
+sleep 2 # what would start again has had time to
+pod_jq once '[.containers[] | .state == "terminated" and .restarts == 0] | all' | grep -qx true ||
+    fail "a container of pod once ran again: $(pod_jq once .containers)"
+new=$(sed -n "s/^pid=//p" "$TMP/run/pods/once/pidinit" 2>/dev/null)
+[ -z "$new" ] || [ "$new" = "$init" ] || fail "pod once got a new sandbox (init $new, was $init)"
+"$TANK" events --config "$CFG" once 2>/dev/null | grep -q 'SandboxChanged.*not re-created' ||
+    fail "no SandboxChanged event for once: $("$TANK" events --config "$CFG" once 2>&1 | tail -n 5)"
