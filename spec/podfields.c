@@ -161,7 +161,8 @@ static void f_host_path(struct walk *w, const struct ynode *v, const char *path,
 {
     static const struct field fields[] = {{"path", f_hp_path}, {"type", f_hp_type}};
     struct spec_volume *vol = obj;
-    w->sources++;
+    if (!walk_first_source(w))
+        return;
     vol->kind = SPEC_VOLUME_HOST_PATH;
     if (!walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), vol))
         return;
@@ -185,7 +186,8 @@ static void f_pvc_volume(struct walk *w, const struct ynode *v, const char *path
 {
     static const struct field fields[] = {{"claimName", f_pvc_claim}, {"readOnly", f_pvc_ro}};
     struct spec_volume *vol = obj;
-    w->sources++;
+    if (!walk_first_source(w))
+        return;
     vol->kind = SPEC_VOLUME_PVC;
     if (walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), vol) &&
         ynode_is_null(ynode_get(v, "claimName")))
@@ -216,7 +218,8 @@ static void f_empty_dir(struct walk *w, const struct ynode *v, const char *path,
 {
     static const struct field fields[] = {{"medium", f_ed_medium}, {"sizeLimit", f_ed_size}};
     struct spec_volume *vol = obj;
-    w->sources++;
+    if (!walk_first_source(w))
+        return;
     vol->kind = SPEC_VOLUME_EMPTY_DIR;
     walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), vol);
 }

@@ -126,6 +126,14 @@ struct walk {
     const char *prefix; /* prepended to every error path (a pod template's "spec.template.") */
 };
 
+/* A volume source begins (hostPath, configMap, ...): true for the volume's first, which is
+ * read into it; a second is only counted (the volume's reader reports "give only one of"),
+ * so it never overwrites what the first allocated. */
+static inline bool walk_first_source(struct walk *w)
+{
+    return ++w->sources == 1;
+}
+
 /* A field of a mapping: fn is called with the value (never a null value: null is absent).
  * fn may also be field_ignored (accepted whatever its value, with the warning "PATH:
  * ignored on a single host (why)") or field_refused (the error "PATH: not supported: what

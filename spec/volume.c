@@ -129,7 +129,8 @@ static void read_source(struct walk *w, const struct ynode *v, const char *path,
                                                  {"defaultMode", f_default_mode},
                                                  {"optional", f_optional}};
     bool secret = kind == SPEC_VOLUME_SECRET && !projected; /* (projected: "name") */
-    w->sources++;
+    if (!walk_first_source(w))
+        return;
     vol->kind = kind;
     vol->default_mode = 0644;
     if (!walk_map(w, v, path, secret ? secret_fields : cm_fields, 4, vol))
@@ -203,7 +204,8 @@ void f_downward_volume(struct walk *w, const struct ynode *v, const char *path, 
 {
     static const struct field fields[] = {{"items", f_dw_items}, {"defaultMode", f_default_mode}};
     struct spec_volume *vol = obj;
-    w->sources++;
+    if (!walk_first_source(w))
+        return;
     vol->kind = SPEC_VOLUME_DOWNWARD_API;
     vol->default_mode = 0644;
     walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), vol);
@@ -217,7 +219,6 @@ static void f_pj_configmap(struct walk *w, const struct ynode *v, const char *pa
 static void f_pj_secret(struct walk *w, const struct ynode *v, const char *path, void *obj)
 {
     read_source(w, v, path, obj, SPEC_VOLUME_SECRET, true);
-    ((struct spec_volume *)obj)->kind = SPEC_VOLUME_SECRET;
 }
 
 static void f_pj_sources(struct walk *w, const struct ynode *v, const char *path, void *obj)
@@ -245,7 +246,8 @@ void f_projected_volume(struct walk *w, const struct ynode *v, const char *path,
     static const struct field fields[] = {{"sources", f_pj_sources},
                                           {"defaultMode", f_default_mode}};
     struct spec_volume *vol = obj;
-    w->sources++;
+    if (!walk_first_source(w))
+        return;
     vol->kind = SPEC_VOLUME_PROJECTED;
     vol->default_mode = 0644;
     walk_map(w, v, path, fields, TK_ARRAY_SIZE(fields), vol);
