@@ -152,6 +152,25 @@ static bool same_file(int fd, const int *held, size_t n)
     return false;
 }
 
+/* flock(LOCK_EX | LOCK_NB), except that a lock whose holder (the pid in the file) is dead
+ * is waited for, up to 5 s: a child the dead agent forked (a sandbox being made or removed)
+ * still holds it until the kernel has killed it too (it dies with the agent). */
+static int flock_or_wait(int fd)
+{
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    if (errno != EWOULDBLOCK)
+        return -1;
+    long pid = lock_holder(fd);
+    for (int i = 0; i < 100 && pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH; i++) {
+        nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return 0;
+    }
+    errno = EWOULDBLOCK;
+    return -1;
+}
+
 /* Lock path for the configured key = value; -1 (message printed) when another agent holds
  * it. The fd joins held[] unless the same file is held already. */
 static int take_lock(const char *key, const char *value, const char *path, int *held, size_t *n)
@@ -163,7 +182,7 @@ static int take_lock(const char *key, const char *value, const char *path, int *
     }
     if (same_file(fd, held, *n))
         return 0;
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    if (flock_or_wait(fd) < 0) {
         if (errno != EWOULDBLOCK) {
             fprintf(stderr, "tank agent: lock '%s': %m\n", path);
             return -1;

@@ -122,7 +122,8 @@ enum pod_state {
     P_RUNNING,        /* the sandbox is up: the containers follow their own states */
     P_STOPPING,       /* stopping: the stop signal was sent, grace_timer runs */
     P_KILLING,        /* the grace period is over: SIGKILL every second until all ended */
-    P_REMOVING,       /* all ended, removing the sandbox failed: remove_timer retries */
+    P_REMOVING,       /* all ended: the sandbox is being removed (down.active), or that
+                       * failed and remove_timer retries */
     P_GONE,           /* removed; the reconciler frees it */
 };
 
@@ -144,6 +145,7 @@ struct pod {
     uint64_t remove_timer; /* P_REMOVING: remove the sandbox again */
     int64_t sandbox_backoff_ms;
     struct underway sandbox;         /* pod_up under way (sandbox.active) */
+    struct underway down;            /* pod_down under way (down.active, P_REMOVING) */
     struct runtime_pod_info pending; /* the addresses it will have */
     const char *reason;
     char message[512];

@@ -32,11 +32,12 @@
  *                                                                           running containers;
  *                                                                           grace_timer if any
  *   STOPPING         grace_timer                           KILLING          SIGKILL, again each 1 s
- *   STOPPING,        no container runs, starts or pulls,   GONE             pod_down, record
- *   KILLING          no creation under way                                  removed
- *                                                          REMOVING         (pod_down failed)
- *                                                                           remove_timer 1 s
- *   REMOVING         remove_timer                          GONE / REMOVING  pod_down again
+ *   STOPPING,        no container runs, starts or pulls,   REMOVING         pod_down under way
+ *   KILLING          no creation under way                                  in a child (down)
+ *                                                          GONE             (done at once)
+ *   REMOVING         the removal ends well                 GONE             record removed
+ *                    the removal fails                     REMOVING         remove_timer 1 s
+ *                    remove_timer                          REMOVING         pod_down again
  *
  * A stop that finds a creation under way lets it end first (its child is never left behind).
  * A new pod starts in ADMISSION; an adopted pod starts in SANDBOX_DUE (pod_up finds the existing
@@ -468,10 +469,39 @@ static bool ctr_busy(const struct ctr *c)
     return ctr_alive(c) || c->state == C_STARTING || c->state == C_PULLING;
 }
 
+/* The removal of the sandbox ended (r: pod_down's result): the pod is gone, or the removal
+ * is tried again in a second. */
+static void down_done(struct pod *p, int r, struct tk_err *err)
+{
+    if (r < 0) {
+        tk_error("remove pod '%s': %s, retrying", p->name, err->msg);
+        if (p->state != P_REMOVING)
+            pod_set_state(p, P_REMOVING);
+        p->remove_timer = loop_add_timer(p->env.loop, 1000, on_remove_timer, p);
+        return;
+    }
+    pod_set_state(p, P_GONE);
+    remove_record(p);
+    free_ips(p);
+    pod_emit(p, NULL, "Stopped", "pod '%s' stopped and removed", p->name);
+    changed(p);
+}
+
+static void down_progress(void *data)
+{
+    struct pod *p = data;
+    struct tk_err err = {0};
+    int r = p->env.rt->ops->pod_down_advance(p->env.rt->impl, &p->down.work, &err);
+    if (r == 1)
+        return;
+    underway_end(&p->down);
+    down_done(p, r, &err);
+}
+
 static void stop_progress(struct pod *p)
 {
-    if (p->state == P_GONE || p->sandbox.active) /* pod_down once the creation has ended */
-        return;
+    if (p->state == P_GONE || p->sandbox.active || p->down.active)
+        return; /* pod_down once the creation has ended; and once */
     bool others = false, sidecars = false;
     for (size_t i = 0; i < p->n_ctrs; i++) {
         others |= !p->ctrs[i].sidecar && ctr_busy(&p->ctrs[i]);
@@ -484,23 +514,16 @@ static void stop_progress(struct pod *p)
     if (others || sidecars)
         return;
     struct tk_err err = {0};
-    int r = p->env.rt->ops->pod_down(p->env.rt->impl, p->name, &err);
-    if (r < 0) {
-        tk_error("remove pod '%s': %s, retrying", p->name, err.msg);
-        if (p->state != P_REMOVING)
-            pod_set_state(p, P_REMOVING);
-        del_timer(p, &p->grace_timer);
-        if (!p->remove_timer)
-            p->remove_timer = loop_add_timer(p->env.loop, 1000, on_remove_timer, p);
-        return;
-    }
     del_timer(p, &p->grace_timer);
     del_timer(p, &p->remove_timer);
-    pod_set_state(p, P_GONE);
-    remove_record(p);
-    free_ips(p);
-    pod_emit(p, NULL, "Stopped", "pod '%s' stopped and removed", p->name);
-    changed(p);
+    int r = p->env.rt->ops->pod_down(p->env.rt->impl, p->name, &p->down.work, &err);
+    if (r == 1) {
+        if (p->state != P_REMOVING)
+            pod_set_state(p, P_REMOVING);
+        underway_watch(&p->down, p->env.loop, p->name, down_progress, p);
+        return;
+    }
+    down_done(p, r, &err);
 }
 
 /* What the container worker keeps beside its state agrees with it. */
@@ -756,6 +779,10 @@ void pod_free(struct pod *p)
     del_timer(p, &p->grace_timer);
     del_timer(p, &p->remove_timer);
     sandbox_abandon(p);
+    if (p->down.active) {
+        underway_end(&p->down);
+        p->env.rt->ops->pod_down_cancel(p->env.rt->impl, &p->down.work);
+    }
     for (size_t i = 0; i < p->n_ctrs; i++) {
         struct ctr *c = &p->ctrs[i];
         ctr_start_settle(c);

@@ -45,6 +45,8 @@ int host_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_info 
                 struct runtime_underway *start, struct tk_err *err);
 int host_pod_up_advance(void *impl, struct runtime_underway *work, struct tk_err *err);
 void host_pod_up_cancel(void *impl, struct runtime_underway *work, bool kill_it);
-int host_pod_down(void *impl, const char *pod, struct tk_err *err);
+int host_pod_down(void *impl, const char *pod, struct runtime_underway *work, struct tk_err *err);
+int host_pod_down_advance(void *impl, struct runtime_underway *work, struct tk_err *err);
+void host_pod_down_cancel(void *impl, struct runtime_underway *work);
 int host_pod_list(void *impl, char ***names, size_t *n);
 int host_pod_check(void *impl, const char *pod, struct tk_err *err);

@@ -77,8 +77,17 @@ struct runtime_ops {
      * end (the next pod_up finds a half-built sandbox and makes it again). */
     void (*pod_up_cancel)(void *impl, struct runtime_underway *work, bool kill_it);
     /* Remove everything of the pod (its containers must be gone): namespaces, links,
-     * volumes, container state and writable layers. A missing pod is success. */
-    int (*pod_down)(void *impl, const char *pod, struct tk_err *err);
+     * volumes, container state and writable layers. A missing pod is success. Returns 0
+     * when done at once, 1 when the removal is under way in a child (unmounting and
+     * removing a container's files can take a while): watch work->fd and call
+     * pod_down_advance when it is readable, and at work->deadline_ms at the latest. */
+    int (*pod_down)(void *impl, const char *pod, struct runtime_underway *work, struct tk_err *err);
+    /* Progress a removal under way without blocking: 1 while it still is, 0 once it is
+     * done, -errno when it failed or took too long (what is left of the pod stays, for
+     * another pod_down). Unless it returns 1 the removal is over and its fd closed. */
+    int (*pod_down_advance)(void *impl, struct runtime_underway *work, struct tk_err *err);
+    /* Stop watching a removal under way (the agent stops); its child goes on. */
+    void (*pod_down_cancel)(void *impl, struct runtime_underway *work);
     /* Names of the pods with a sandbox (heap array of heap strings). */
     int (*pod_list)(void *impl, char ***names, size_t *n);
     /* Is the pod's sandbox whole? 1 yes, 0 there is none, -errno damaged (err says how: the

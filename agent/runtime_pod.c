@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent/config.h"
 #include "agent/runtime-int.h"
 #include "agent/volumes.h"
 #include "base/buf.h"
+#include "base/child.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -27,6 +30,9 @@
 /* An IPv4 address is probed on the uplink (RFC 5227 ARP probe) before a pod takes it, so an
  * address already used by another host or pod is a clear error instead of a silent clash. */
 #define ADDRESS_PROBE_MS 200
+
+/* A pod's removal that takes longer is killed, and tried again a second later. */
+#define POD_DOWN_TIMEOUT_MS 120000
 
 /* ---- pods ---- */
 
@@ -339,22 +345,76 @@ int host_pod_check(void *impl, const char *pod, struct tk_err *err)
     return sandbox_pod_check(h->cfg->run_dir, pod, err);
 }
 
-int host_pod_down(void *impl, const char *pod, struct tk_err *err)
+struct down_args {
+    struct host_rt *h;
+    const char *pod;
+};
+
+/* In the remover child: everything of the pod, in the order it was made backwards. */
+static int pod_down_child(void *arg, int fd, void *out, struct tk_err *err)
 {
-    struct host_rt *h = impl;
-    remove_containers(h, pod);
-    if (h->cg && sandbox_cgroup_remove(h->cg, pod, NULL, err) < 0)
-        return tk_err_wrap(err, "remove pod '%s'", pod);
-    int r = sandbox_pod_destroy(h->cfg->run_dir, h->cfg->state_dir, pod, err);
-    _cleanup_free_ char *cfgvol = cfgvol_dir(h->cfg->run_dir, pod);
+    const struct down_args *a = arg;
+    remove_containers(a->h, a->pod);
+    if (a->h->cg && sandbox_cgroup_remove(a->h->cg, a->pod, NULL, err) < 0)
+        return tk_err_wrap(err, "remove pod '%s'", a->pod);
+    int r = sandbox_pod_destroy(a->h->cfg->run_dir, a->h->cfg->state_dir, a->pod, err);
+    _cleanup_free_ char *cfgvol = cfgvol_dir(a->h->cfg->run_dir, a->pod);
     if (r == 0 && cfgvol)
         r = sandbox_cfgvol_remove(cfgvol, err);
     if (r == 0) {
         _cleanup_buf_ struct tk_buf logs = TK_BUF_INIT;
-        tk_buf_addf(&logs, "%s/%s", h->cfg->log_dir, pod);
+        tk_buf_addf(&logs, "%s/%s", a->h->cfg->log_dir, a->pod);
         tk_rm_rf(logs.s);
     }
     return r;
+}
+
+/* The removal runs in a child, so the agent's loop goes on meanwhile (it takes 0.1 s for a
+ * typical pod, more for a big writable layer). The child dies with the agent: the next agent
+ * finds what is left and removes it again (every step may be done twice). */
+int host_pod_down(void *impl, const char *pod, struct runtime_underway *work, struct tk_err *err)
+{
+    struct down_args a = {impl, pod};
+    struct tk_child *c = tk_xcalloc(1, sizeof(*c));
+    int r = tk_child_begin(c, pod_down_child, &a, 0, TK_CHILD_PDEATHSIG, err);
+    if (r < 0) {
+        free(c);
+        return tk_err_wrap(err, "remove pod '%s'", pod);
+    }
+    work->fd = c->fd;
+    work->deadline_ms = tk_now_monotonic_ms() + POD_DOWN_TIMEOUT_MS;
+    work->priv = c;
+    return 1;
+}
+
+int host_pod_down_advance(void *impl, struct runtime_underway *work, struct tk_err *err)
+{
+    struct tk_child *c = work->priv;
+    struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+    bool late = false;
+    if (poll(&pfd, 1, 0) == 0) {
+        if (tk_now_monotonic_ms() < work->deadline_ms)
+            return 1;
+        late = true;
+        kill(c->pid, SIGKILL);
+    }
+    int r = tk_child_end(c, NULL, 0, "the pod remover", err);
+    if (late)
+        r = tk_err_set(err, -ETIMEDOUT, "remove pod: not done in %d s", POD_DOWN_TIMEOUT_MS / 1000);
+    free(c);
+    work->priv = NULL;
+    work->fd = -1;
+    return r;
+}
+
+void host_pod_down_cancel(void *impl, struct runtime_underway *work)
+{
+    struct tk_child *c = work->priv;
+    if (c && c->fd >= 0)
+        close(c->fd); /* (only as the agent ends: the child dies with it) */
+    free(c);
+    work->priv = NULL;
+    work->fd = -1;
 }
 
 int host_pod_list(void *impl, char ***names, size_t *n)

@@ -197,12 +197,12 @@ START_TEST(test_lifecycle)
         }
     }
     ck_assert_msg(replaced, "not replaced: %s", log_since(&w, mark));
-    ck_assert_str_eq(log_since(&w, mark), "kill web/c;down web;up web;start web/c;");
+    ck_assert_str_eq(log_since(&w, mark), "kill web/c;down web;downed web;up web;start web/c;");
     /* Delete: stopped and removed. */
     mark = log_mark(&w);
     remove_file(w.cfg.pods_dir, "web.yaml");
     WAIT_POD(&w, "web", NULL);
-    ck_assert_str_eq(log_since(&w, mark), "kill web/c;down web;");
+    ck_assert_str_eq(log_since(&w, mark), "kill web/c;down web;downed web;");
     ck_assert_int_eq(w.fake.n_pods, 0);
     world_free(&w);
 }
@@ -308,7 +308,52 @@ START_TEST(test_grace_period)
     pump_for(w.loop, 300);
     ck_assert_str_eq(log_since(&w, mark), "kill slow/c;"); /* within the 1 s grace */
     WAIT_POD(&w, "slow", NULL);
-    ck_assert_str_eq(log_since(&w, mark), "kill slow/c;kill9 slow/c;down slow;");
+    ck_assert_str_eq(log_since(&w, mark), "kill slow/c;kill9 slow/c;down slow;downed slow;");
+    world_free(&w);
+}
+END_TEST
+
+/* test_pod_down_under_way: the removal of rm began (its first try still to fail), or
+ * that try failed. */
+static bool log_has(void *arg)
+{
+    struct world *w = arg;
+    return strstr(w->fake.log.s, w->fake.down_fail ? "down rm;" : "downfailed rm;") != NULL;
+}
+
+/* The sandbox's removal runs under way: meanwhile the pod is Terminating, the loop goes on
+ * (another pod starts), and a new pod of the same name waits. A failed removal is tried
+ * again; only once it is done does the new pod come up. */
+START_TEST(test_pod_down_under_way)
+{
+    struct world w;
+    world_init(&w);
+    put_pod(w.cfg.pods_dir, "rm", "Always", "c=img");
+    WAIT_CTR(&w, "rm", "c", "running", NULL, 0);
+    size_t mark = log_mark(&w);
+    w.fake.down_hold = true;
+    w.fake.down_fail = 1;
+    remove_file(w.cfg.pods_dir, "rm.yaml");
+    ck_assert(pump_until(w.loop, log_has, &w));
+    put_pod(w.cfg.pods_dir, "other", "Always", "c=img");
+    WAIT_CTR(&w, "other", "c", "running", NULL, 0);
+    put_pod(w.cfg.pods_dir, "rm", "Always", "c=img2");
+    pump_for(w.loop, 300);
+    WAIT_POD(&w, "rm", "Terminating");
+    fake_finish_down(&w.fake, "rm");
+    ck_assert(pump_until(w.loop, log_has, &w)); /* failed: tried again in a second */
+    pump_for(w.loop, 1300);
+    fake_finish_down(&w.fake, "rm");
+    WAIT_CTR(&w, "rm", "c", "running", NULL, 0);
+    const char *since = log_since(&w, mark);
+    const char *steps[] = {"kill rm/c;", "down rm;",   "up other;", "downfailed rm;",
+                           "down rm;",   "downed rm;", "up rm;",    "start rm/c;"};
+    const char *at = since;
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        const char *next = strstr(at, steps[i]);
+        ck_assert_msg(next, "no '%s' in order: %s", steps[i], since);
+        at = next + strlen(steps[i]);
+    }
     world_free(&w);
 }
 END_TEST
@@ -375,7 +420,7 @@ START_TEST(test_stop_during_start)
     ck_assert_str_eq(log_since(&w, mark), ""); /* no pod_down under the start */
     fake_finish_start(&w.fake, "slow", "c");
     WAIT_POD(&w, "slow", NULL);
-    ck_assert_str_eq(log_since(&w, mark), "started slow/c;kill slow/c;down slow;");
+    ck_assert_str_eq(log_since(&w, mark), "started slow/c;kill slow/c;down slow;downed slow;");
     world_free(&w);
 }
 END_TEST
@@ -459,7 +504,7 @@ START_TEST(test_async_sandbox)
     ck_assert_str_eq(log_since(&w, mark), "");
     fake_finish_start(&w.fake, "slowpod2", "sandbox");
     WAIT_POD(&w, "slowpod2", NULL);
-    ck_assert_str_eq(log_since(&w, mark), "upped slowpod2;down slowpod2;");
+    ck_assert_str_eq(log_since(&w, mark), "upped slowpod2;down slowpod2;downed slowpod2;");
     world_free(&w);
 }
 END_TEST
@@ -796,6 +841,7 @@ Suite *podworker_suite(void)
     tcase_add_test(tc, test_init_sandbox_new);
     tcase_add_test(tc, test_sandbox_damaged);
     tcase_add_test(tc, test_sandbox_damaged_never);
+    tcase_add_test(tc, test_pod_down_under_way);
     tcase_add_test(tc, test_sidecar_of_finished_pod);
     tcase_add_test(tc, test_log_tail);
     suite_add_tcase(s, tc);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "t/testlib.h"
@@ -144,19 +145,84 @@ static int f_pod_up(void *impl, const struct spec_pod *pod, struct runtime_pod_i
     return 0;
 }
 
-static int f_pod_down(void *impl, const char *pod, struct tk_err *err)
+/* The removal is under way like the host's: its fd readable at once (or by
+ * fake_finish_down), done at the advance. */
+struct fake_down {
+    int efd;
+    char pod[64];
+};
+
+void fake_finish_down(struct fake *f, const char *pod)
+{
+    for (size_t i = 0; i < f->n_downs; i++)
+        if (!strcmp(f->downs[i]->pod, pod)) {
+            uint64_t one = 1;
+            ck_assert_int_eq(write(f->downs[i]->efd, &one, sizeof(one)), sizeof(one));
+            return;
+        }
+    ck_abort_msg("no removal of '%s' under way", pod);
+}
+
+static int f_pod_down(void *impl, const char *pod, struct runtime_underway *work,
+                      struct tk_err *err)
 {
     struct fake *f = impl;
     fake_note(f, "down", pod, NULL);
     for (size_t i = 0; i < f->n_ctrs; i++)
         if (!strncmp(f->ctrs[i].key, pod, strlen(pod)) && f->ctrs[i].key[strlen(pod)] == '/')
             ck_assert_msg(!f->ctrs[i].running, "pod_down with %s running", f->ctrs[i].key);
+    struct fake_down *d = calloc(1, sizeof(*d));
+    ck_assert_ptr_nonnull(d);
+    d->efd = eventfd(f->down_hold ? 0 : 1, EFD_CLOEXEC | EFD_NONBLOCK);
+    ck_assert_int_ge(d->efd, 0);
+    snprintf(d->pod, sizeof(d->pod), "%s", pod);
+    ck_assert_uint_lt(f->n_downs, TK_ARRAY_SIZE(f->downs));
+    f->downs[f->n_downs++] = d;
+    work->fd = d->efd;
+    work->deadline_ms = tk_now_monotonic_ms() + 10000;
+    work->priv = d;
+    return 1;
+}
+
+static void fake_down_drop(struct fake *f, struct runtime_underway *work)
+{
+    struct fake_down *d = work->priv;
+    for (size_t i = 0; i < f->n_downs; i++)
+        if (f->downs[i] == d)
+            f->downs[i] = f->downs[--f->n_downs];
+    close(d->efd);
+    free(d);
+    work->priv = NULL;
+    work->fd = -1;
+}
+
+static int f_pod_down_advance(void *impl, struct runtime_underway *work, struct tk_err *err)
+{
+    struct fake *f = impl;
+    struct fake_down *d = work->priv;
+    uint64_t v;
+    if (read(d->efd, &v, sizeof(v)) != sizeof(v))
+        return 1;
+    if (f->down_fail > 0) {
+        f->down_fail--;
+        fake_note(f, "downfailed", d->pod, NULL);
+        int r = tk_err_set(err, -EBUSY, "remove pod '%s': busy", d->pod);
+        fake_down_drop(f, work);
+        return r;
+    }
+    fake_note(f, "downed", d->pod, NULL);
     for (size_t i = 0; i < f->n_pods; i++)
-        if (!strcmp(f->pods[i], pod)) {
+        if (!strcmp(f->pods[i], d->pod)) {
             free(f->pods[i]);
             f->pods[i] = f->pods[--f->n_pods];
         }
+    fake_down_drop(f, work);
     return 0;
+}
+
+static void f_pod_down_cancel(void *impl, struct runtime_underway *work)
+{
+    fake_down_drop(impl, work);
 }
 
 static int f_pod_check(void *impl, const char *pod, struct tk_err *err)
@@ -378,6 +444,8 @@ const struct runtime_ops fake_ops = {
     .pod_up_advance = f_pod_up_advance,
     .pod_up_cancel = f_pod_up_cancel,
     .pod_down = f_pod_down,
+    .pod_down_advance = f_pod_down_advance,
+    .pod_down_cancel = f_pod_down_cancel,
     .pod_list = f_pod_list,
     .pod_check = f_pod_check,
     .image_lookup = f_image_lookup,

@@ -40,6 +40,12 @@ struct fake {
     size_t n_pulled;
     pid_t next_pid;
     char *damaged; /* the pod whose sandbox pod_check finds damaged (until its next pod_up) */
+    /* pod_down: the removals under way; with down_hold they end only by fake_finish_down()
+     * (else at once); the next down_fail of them fail */
+    struct fake_down *downs[16];
+    size_t n_downs;
+    bool down_hold;
+    int down_fail;
 };
 
 /* One agent over the fake runtime. */
@@ -76,6 +82,8 @@ void pump_for(struct loop *l, int64_t ms);
 struct fake_ctr *fake_find(struct fake *f, const char *pod, const char *ctr);
 void fake_exit(struct fake *f, const char *pod, const char *ctr, int code, int sig);
 void fake_finish_start(struct fake *f, const char *pod, const char *ctr);
+/* Let the removal under way of pod end (down_hold). */
+void fake_finish_down(struct fake *f, const char *pod);
 /* One agent: world_init makes it (world_start again after a reconcile_free: a restart). */
 void world_start(struct world *w);
 void world_init(struct world *w);

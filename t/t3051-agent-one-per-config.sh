@@ -3,7 +3,8 @@
 # the socket of a running one exits 1 at once with one line naming the first agent's pid,
 # and leaves the first agent, its socket and its pods alone (also after it exited). The
 # other commands (pull, images, prune) keep working beside the agent; after a kill -9 the
-# next agent takes the stale socket over.
+# next agent takes the stale socket over, and waits for a lock a child of the dead agent
+# still holds.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/agent-lib.sh"
 agent_setup
@@ -70,4 +71,21 @@ wait_phase 30 stay Running
 untouched "after a restart"
 second "$CFG" run_dir "$TMP/run"
 untouched "second agent against the restarted one"
+
+# A lock still held by a child of a dead agent (a sandbox being made or removed, until the
+# kernel has killed it too): the pid in the file is gone, so the next agent waits for the
+# lock instead of refusing to start.
+agent_kill9
+dead=$(sh -c 'echo $$')
+printf '%s\n' "$dead" >"$TMP/run/agent.lock"
+flock -x "$TMP/run/agent.lock" sleep 2 &
+holder=$!
+sleep 0.3
+agent_start
+kill -0 "$AGENT_PID" 2>/dev/null || fail "the agent did not wait for a dead agent's lock: $(tail -n 3 "$TMP/agent.log")"
+wait "$holder"
+sock_ino=$(stat -c %i "$SOCK")
+[ "$(cat "$TMP/run/agent.lock")" = "$AGENT_PID" ] || fail "lock file: $(cat "$TMP/run/agent.lock")"
+wait_phase 30 stay Running
+untouched "after waiting for the lock"
 pass
