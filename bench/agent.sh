@@ -3,7 +3,8 @@
 #  (a) latency from writing a manifest to the workload running (its pid in the status API),
 #      image cached, against `podman kube play` of the same manifest when podman is here;
 #  (b) N sleeper pods (default 200): time to converge, agent RSS, monitor RSS each, agent
-#      CPU while idle.
+#      CPU while idle;
+#  (c) the N deleted at once: time until all are gone, and the agent's answers meanwhile.
 # LIMITS=1 gives every pod requests and limits (cgroup limits written at each start).
 # Usage: [LIMITS=1] bench/agent.sh [N]   (root; everything under a temp dir, removed afterwards)
 set -u
@@ -118,3 +119,18 @@ for path in /v1/pods /metrics; do
     c1=$(cpu_ns)
     echo "GET $path with $N pods: median $(printf '%s\n' "${ts[@]}" | sort -n | sed -n 3p) us, agent CPU $(( (c1 - c0) / 5000 )) us each"
 done
+
+# (c) all N deleted at once: time until every pod is gone, and the loop's answers meanwhile
+# (GET /healthz latency, curl's own start included; a removal on the loop stalls them all).
+hz=()
+start=$(now_ms)
+rm -f "$T"/pods/s*.yaml
+while :; do
+    s0=$(date +%s%N); api /healthz >/dev/null; hz+=($(( ($(date +%s%N) - s0) / 1000 )))
+    [ $(( ${#hz[@]} % 10 )) = 0 ] && [ "$(api /v1/pods | jq '.pods | length')" = 0 ] && break
+    [ $(( $(now_ms) - start )) -lt 300000 ] || { echo "pods not gone in 300 s"; break; }
+done
+gone=$(( $(now_ms) - start ))
+sorted=$(printf '%s\n' "${hz[@]}" | sort -n)
+q() { sed -n "$(( (${#hz[@]} * $1 + 99) / 100 ))p" <<<"$sorted"; }
+echo "$N pods deleted: all gone in $gone ms; GET /healthz meanwhile (${#hz[@]} calls): median $(q 50) us, p99 $(q 99) us, max $(tail -n 1 <<<"$sorted") us"
