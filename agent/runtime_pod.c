@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -354,6 +355,7 @@ struct down_args {
 static int pod_down_child(void *arg, int fd, void *out, struct tk_err *err)
 {
     const struct down_args *a = arg;
+    setpriority(PRIO_PROCESS, 0, 10); /* the agent's loop first (many pods may go at once) */
     remove_containers(a->h, a->pod);
     if (a->h->cg && sandbox_cgroup_remove(a->h->cg, a->pod, NULL, err) < 0)
         return tk_err_wrap(err, "remove pod '%s'", a->pod);
