@@ -5,11 +5,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -402,7 +402,8 @@ int host_pod_down_advance(void *impl, struct runtime_underway *work, struct tk_e
     }
     int r = tk_child_end(c, NULL, 0, "the pod remover", err);
     if (late)
-        r = tk_err_set(err, -ETIMEDOUT, "remove pod: not done in %d s", POD_DOWN_TIMEOUT_MS / 1000);
+        r = tk_err_set(err, -ETIMEDOUT, "the pod remover did not finish in %d s",
+                       POD_DOWN_TIMEOUT_MS / 1000);
     free(c);
     work->priv = NULL;
     work->fd = -1;
