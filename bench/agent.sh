@@ -5,7 +5,8 @@
 #  (b) N sleeper pods (default 200): time to converge, agent RSS, monitor RSS each, agent
 #      CPU while idle;
 #  (c) the N deleted at once: time until all are gone, and the agent's answers meanwhile.
-# LIMITS=1 gives every pod requests and limits (cgroup limits written at each start).
+# LIMITS=1 gives every pod requests and limits (cgroup limits written at each start);
+# RUN_TMPFS=1 puts run_dir on a tmpfs (bench/lib.sh).
 # Usage: [LIMITS=1] bench/agent.sh [N]   (root; everything under a temp dir, removed afterwards)
 set -u
 cd "$(dirname "$0")/.."

@@ -1,9 +1,10 @@
 # What the agent benchmarks (bench/agent.sh, bench/probes.sh, bench/start-manifest.sh) share:
 # sourced from the repository's top directory with TANK set.
-#   bench_setup        T (a temp dir with pods/, state/, run/, log/), SOCK, IMAGE (the demo
-#                      busybox image), $T/tank.ini over them; an EXIT trap that removes the
-#                      pods (waiting until the agent has stopped them), the agent, mounts
-#                      left under $T and $T. BENCH_CLEANUP, when set, runs first.
+#   bench_setup        T (a temp dir with pods/, state/, run/, log/; run/ a tmpfs with
+#                      RUN_TMPFS=1), SOCK, IMAGE (the demo busybox image), $T/tank.ini
+#                      over them; an EXIT trap that removes the pods (waiting until the
+#                      agent has stopped them), the agent, mounts left under $T and $T.
+#                      BENCH_CLEANUP, when set, runs first.
 #   bench_agent_start  the agent in a network namespace of its own (AGENT its pid), ready
 #                      and with the image pulled
 #   now_ms, api PATH   the time in ms; a GET of the agent's API
@@ -32,10 +33,13 @@ bench_setup() {
     T=$(mktemp -d /tmp/tank-bench.XXXXXX)
     SOCK=$T/tank.sock
     AGENT=
+    trap bench_cleanup EXIT
     mkdir -p "$T/pods" "$T/state" "$T/run" "$T/log"
+    # RUN_TMPFS=1: run_dir on a tmpfs, as /run/tank is on most hosts (records, container
+    # state); the rest stays on $T's file system.
+    [ "${RUN_TMPFS:-0}" = 1 ] && mount -t tmpfs -o mode=0700 tank-bench-run "$T/run"
     printf '[agent]\npods_dir = %s/pods\nstate_dir = %s/state\nrun_dir = %s/run\nlog_dir = %s/log\nsocket = %s\n' \
         "$T" "$T" "$T" "$T" "$SOCK" >"$T/tank.ini"
-    trap bench_cleanup EXIT
 }
 
 bench_agent_start() {
