@@ -502,6 +502,7 @@ void world_free(struct world *w)
         close(w->fake.ctrs[i].efd);
     while (w->fake.n_starts)
         fake_start_drop(&w->fake, w->fake.starts[0]);
+    free(w->fake.damaged); /* (a pod never made again keeps it) */
     tk_buf_free(&w->fake.log);
 }
 
