@@ -206,7 +206,7 @@ static int f_pod_down_advance(void *impl, struct runtime_underway *work, struct 
     if (f->down_fail > 0) {
         f->down_fail--;
         fake_note(f, "downfailed", d->pod, NULL);
-        int r = tk_err_set(err, -EBUSY, "remove pod '%s': busy", d->pod);
+        int r = tk_err_set(err, -EBUSY, "its network namespace is busy");
         fake_down_drop(f, work);
         return r;
     }
