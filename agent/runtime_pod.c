@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,18 +391,10 @@ int host_pod_down(void *impl, const char *pod, struct runtime_underway *work, st
 int host_pod_down_advance(void *impl, struct runtime_underway *work, struct tk_err *err)
 {
     struct tk_child *c = work->priv;
-    struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-    bool late = false;
-    if (poll(&pfd, 1, 0) == 0) {
-        if (tk_now_monotonic_ms() < work->deadline_ms)
-            return 1;
-        late = true;
-        kill(c->pid, SIGKILL);
-    }
-    int r = tk_child_end(c, NULL, 0, "the pod remover", err);
-    if (late)
-        r = tk_err_set(err, -ETIMEDOUT, "the pod remover did not finish in %d s",
-                       POD_DOWN_TIMEOUT_MS / 1000);
+    int r =
+        tk_child_end_by(c, work->deadline_ms, POD_DOWN_TIMEOUT_MS / 1000, "the pod remover", err);
+    if (r == 1)
+        return 1;
     free(c);
     work->priv = NULL;
     work->fd = -1;

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,23 @@ int tk_child_end(struct tk_child *c, void *out, size_t out_size, const char *wha
         memcpy(out, tmp, out_size);
     }
     free(tmp);
+    return r;
+}
+
+int tk_child_end_by(struct tk_child *c, int64_t deadline_ms, int limit_s, const char *what,
+                    struct tk_err *err)
+{
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    bool late = false;
+    if (poll(&p, 1, 0) == 0) {
+        if (tk_now_monotonic_ms() < deadline_ms)
+            return 1;
+        late = true;
+        kill(c->pid, SIGKILL);
+    }
+    int r = tk_child_end(c, NULL, 0, what, err);
+    if (late)
+        r = tk_err_set(err, -ETIMEDOUT, "%s did not finish in %d s", what, limit_s);
     return r;
 }
 

@@ -15,6 +15,10 @@
  *                     child's own error, else -EIO "WHAT failed (exit status N / signal N)"
  *                     when it died without a whole record or exited non-zero; out filled on
  *                     success.
+ *   tk_child_end_by() for a caller's loop: 1 while the record has not come and deadline_ms
+ *                     (monotonic) has not passed; else tk_child_end() (no out), the child
+ *                     killed first when late: then -ETIMEDOUT "WHAT did not finish in
+ *                     LIMIT_S s".
  *   tk_child_run()    both, for a step the caller waits for.
  *   tk_child_wait()   only reaps (a child whose channel the caller reads itself); returns the
  *                     wait status, or -errno.
@@ -26,6 +30,7 @@
  * (err may be NULL).
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/err.h"
@@ -44,6 +49,8 @@ int tk_child_begin(struct tk_child *c, tk_child_fn fn, void *arg, size_t out_siz
                    struct tk_err *err);
 int tk_child_end(struct tk_child *c, void *out, size_t out_size, const char *what,
                  struct tk_err *err);
+int tk_child_end_by(struct tk_child *c, int64_t deadline_ms, int limit_s, const char *what,
+                    struct tk_err *err);
 int tk_child_run(tk_child_fn fn, void *arg, void *out, size_t out_size, unsigned flags,
                  const char *what, struct tk_err *err);
 int tk_child_wait(struct tk_child *c);

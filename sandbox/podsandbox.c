@@ -377,18 +377,10 @@ int sandbox_pod_create_advance(struct sandbox_pod_creation *c, struct tk_err *er
 {
     if (c->child.pid <= 0)
         return tk_err_set(err, -EINVAL, "create pod '%s': already over", c->name);
-    struct pollfd p = {.fd = c->child.fd, .events = POLLIN};
-    bool late = false;
-    if (poll(&p, 1, 0) == 0) {
-        if (tk_now_monotonic_ms() < c->deadline_ms)
-            return 1;
-        late = true;
-        kill(c->child.pid, SIGKILL);
-    }
-    int r = tk_child_end(&c->child, NULL, 0, "the namespace helper", err);
-    if (late)
-        r = tk_err_set(err, -ETIMEDOUT, "the namespace helper did not finish in %d s",
-                       SANDBOX_POD_CREATE_TIMEOUT_MS / 1000);
+    int r = tk_child_end_by(&c->child, c->deadline_ms, SANDBOX_POD_CREATE_TIMEOUT_MS / 1000,
+                            "the namespace helper", err);
+    if (r == 1)
+        return 1;
     if (r == 0)
         r = write_pod_file(c->dir, POD_MARKER, &c->marker, err);
     if (r < 0) {
